@@ -1,0 +1,21 @@
+//! vigil's configuration, in two phases: raw serde structs (`deny_unknown_fields` everywhere) are
+//! parsed with locations, then [`load`] validates them into runtime types ([`Config`]),
+//! collecting **every** error as `file:line:col: message` ([`ConfigErrors`]).
+//!
+//! Model manifests ([`manifest::ModelManifest`]) are parsed here too, so `vigil check` can check
+//! rule classes against the model's labels without loading ONNX Runtime.
+//!
+//! Relative paths are looked up beside the file that names them, then under the assets folder
+//! (`VIGIL_ASSETS`, or `--assets`), which is how tests and the demo reach `../shared`.
+
+pub mod error;
+pub mod manifest;
+mod raw;
+mod runtime;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
+pub use runtime::{
+    CameraConfig, CameraSource, Config, DetectorConfig, DwellRule, OutputConfig, RtspTransport,
+    RtspUrl, load, load_str, resolve_asset,
+};

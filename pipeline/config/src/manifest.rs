@@ -1,0 +1,191 @@
+//! Model manifests (`models/*.yaml`): which file, which output decoder, how to prepare the input,
+//! which labels, and which classes form a group (`vehicle: [car, bus, truck, motorcycle]`).
+
+use crate::error::{ConfigError, ConfigErrors, parse_yaml};
+use crate::runtime::resolve_asset;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Output format of the model, which selects the decoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelFamily {
+    /// YOLOX: `[1, N, 5 + C]`, grid-relative boxes, objectness × class score.
+    Yolox,
+    /// PP-PicoDet: per-stride class maps `[1, N, C]` and DFL box maps `[1, N, 4 × bins]`.
+    Picodet,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColourOrder {
+    Rgb,
+    Bgr,
+}
+
+/// How a frame is fitted into the model's input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResizeMode {
+    /// Keep aspect ratio, scale by `min(W/w, H/h)`, paste at the top-left, pad the rest.
+    LetterboxTopLeft,
+    /// Resize to exactly the input size (aspect ratio not kept).
+    Stretch,
+}
+
+/// `input = (pixel × scale − mean) / std`, per channel in the model's colour order.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Normalise {
+    #[serde(default = "one")]
+    pub scale: f32,
+    #[serde(default)]
+    pub mean: [f32; 3],
+    #[serde(default = "ones")]
+    pub std: [f32; 3],
+}
+
+fn one() -> f32 {
+    1.0
+}
+fn ones() -> [f32; 3] {
+    [1.0; 3]
+}
+
+impl Default for Normalise {
+    fn default() -> Self {
+        Self { scale: 1.0, mean: [0.0; 3], std: [1.0; 3] }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    width: u32,
+    height: u32,
+    colour: ColourOrder,
+    resize: ResizeMode,
+    #[serde(default)]
+    pad_value: u8,
+    #[serde(default)]
+    normalise: Normalise,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    name: String,
+    family: ModelFamily,
+    file: Spanned<String>,
+    #[serde(default)]
+    sha256: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    licence: Option<String>,
+    input: RawInput,
+    labels: Spanned<String>,
+    #[serde(default)]
+    groups: BTreeMap<String, Vec<Spanned<String>>>,
+}
+
+/// A validated manifest with its label list loaded.
+#[derive(Clone, Debug)]
+pub struct ModelManifest {
+    pub name: String,
+    pub family: ModelFamily,
+    /// Resolved path of the ONNX file (it may not exist yet: `models/fetch` brings it).
+    pub file: PathBuf,
+    pub sha256: Option<String>,
+    pub url: Option<String>,
+    pub input_width: u32,
+    pub input_height: u32,
+    pub colour: ColourOrder,
+    pub resize: ResizeMode,
+    pub pad_value: u8,
+    pub normalise: Normalise,
+    /// Class labels by class id.
+    pub labels: Vec<Arc<str>>,
+    /// Group name of each class id (the class's own label when it is in no group).
+    pub group_of: Vec<Arc<str>>,
+    /// Group name → its class labels.
+    pub groups: BTreeMap<String, Vec<String>>,
+    pub licence: Option<String>,
+    /// Where the manifest was read from.
+    pub source: PathBuf,
+}
+
+impl ModelManifest {
+    /// Reads and validates a manifest; `assets` is the fallback folder for relative paths.
+    pub fn load(path: &Path, assets: Option<&Path>) -> Result<Self, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError::new(path, 0, 0, format!("cannot read manifest: {e}"))])
+        })?;
+        let raw: RawManifest = parse_yaml(path, &text).map_err(|e| ConfigErrors(vec![e]))?;
+        let mut errors = Vec::new();
+        let base = path.parent().unwrap_or(Path::new("."));
+        let file = resolve_asset(base, &raw.file.value, assets, "models");
+        let labels_path = resolve_asset(base, &raw.labels.value, assets, "models");
+        let labels: Vec<Arc<str>> = match std::fs::read_to_string(&labels_path) {
+            Ok(t) => t.lines().map(str::trim).filter(|l| !l.is_empty()).map(Arc::from).collect(),
+            Err(e) => {
+                errors.push(ConfigError::at(
+                    path,
+                    raw.labels.referenced,
+                    format!("cannot read label file {}: {e}", labels_path.display()),
+                ));
+                Vec::new()
+            }
+        };
+        if raw.input.width == 0 || raw.input.height == 0 {
+            errors.push(ConfigError::new(path, 0, 0, "input width and height must be > 0"));
+        }
+        let mut group_of: Vec<Arc<str>> = labels.clone();
+        let mut groups = BTreeMap::new();
+        for (group, members) in &raw.groups {
+            let mut names = Vec::new();
+            for m in members {
+                match labels.iter().position(|l| **l == *m.value) {
+                    Some(id) => group_of[id] = Arc::from(group.as_str()),
+                    None if !labels.is_empty() => errors.push(ConfigError::at(
+                        path,
+                        m.referenced,
+                        format!("class \"{}\" in group \"{group}\" is not in the labels", m.value),
+                    )),
+                    None => {}
+                }
+                names.push(m.value.clone());
+            }
+            groups.insert(group.clone(), names);
+        }
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        Ok(Self {
+            name: raw.name,
+            family: raw.family,
+            file,
+            sha256: raw.sha256,
+            url: raw.url,
+            input_width: raw.input.width,
+            input_height: raw.input.height,
+            colour: raw.input.colour,
+            resize: raw.input.resize,
+            pad_value: raw.input.pad_value,
+            normalise: raw.input.normalise,
+            labels,
+            group_of,
+            groups,
+            licence: raw.licence,
+            source: path.to_path_buf(),
+        })
+    }
+
+    /// Whether `name` is a class label or a group name of this model.
+    pub fn knows_class_or_group(&self, name: &str) -> bool {
+        self.groups.contains_key(name) || self.labels.iter().any(|l| &**l == name)
+    }
+}

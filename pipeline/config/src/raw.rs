@@ -1,0 +1,95 @@
+//! Phase one: the YAML as written, with locations on every value validation talks about.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    pub cameras: Spanned<Vec<RawCamera>>,
+    pub detector: RawDetector,
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+    #[serde(default)]
+    pub outputs: RawOutputs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RawTransport {
+    #[default]
+    Tcp,
+    Udp,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCamera {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub rtsp: Option<Spanned<String>>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub transport: RawTransport,
+    #[serde(default)]
+    pub latency_ms: Option<u32>,
+    #[serde(default)]
+    pub file: Option<Spanned<String>>,
+    #[serde(default, rename = "loop")]
+    pub looping: bool,
+    #[serde(default)]
+    pub detect_fps: Option<Spanned<f64>>,
+    /// Zone name → polygon `[[x, y], …]` in normalised coordinates.
+    #[serde(default)]
+    pub zones: BTreeMap<String, Spanned<Vec<[f64; 2]>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDetector {
+    pub manifest: Spanned<String>,
+    #[serde(default)]
+    pub score_threshold: Option<Spanned<f32>>,
+    #[serde(default)]
+    pub nms_iou: Option<Spanned<f32>>,
+    #[serde(default)]
+    pub detect_fps: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub intra_threads: Option<usize>,
+    #[serde(default)]
+    pub workers: Option<Spanned<usize>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RawRuleKind {
+    Dwell,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRule {
+    pub name: Spanned<String>,
+    pub kind: RawRuleKind,
+    pub camera: Spanned<String>,
+    pub zone: Spanned<String>,
+    pub classes: Spanned<Vec<Spanned<String>>>,
+    pub dwell_secs: Spanned<f64>,
+    #[serde(default)]
+    pub min_score: f32,
+    #[serde(default)]
+    pub max_gap_secs: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOutputs {
+    #[serde(default)]
+    pub dir: Option<String>,
+    #[serde(default)]
+    pub stdout: Option<bool>,
+}

@@ -1,0 +1,383 @@
+//! Phase two: validation into the types the pipeline runs on.
+
+use crate::error::{ConfigError, ConfigErrors, parse_yaml};
+use crate::manifest::ModelManifest;
+use crate::raw::{RawCamera, RawConfig, RawTransport};
+use serde_saphyr::Spanned;
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use vigil_core::{CameraId, PointNorm, PolygonNorm, RuleId, ZoneId};
+pub use vigil_rules::DwellRule;
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    pub cameras: Vec<CameraConfig>,
+    pub detector: DetectorConfig,
+    pub rules: Vec<DwellRule>,
+    pub outputs: OutputConfig,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RtspTransport {
+    Tcp,
+    Udp,
+}
+
+/// An RTSP URL whose credentials are kept apart and never printed: `Display` and `Debug` show
+/// `rtsp://***@host/path` when credentials are set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RtspUrl {
+    /// The URL without user-info.
+    url: String,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+impl RtspUrl {
+    /// Splits user-info out of `url`; explicit `username`/`password` take precedence.
+    pub fn parse(
+        url: &str,
+        username: Option<String>,
+        password: Option<String>,
+    ) -> Result<Self, String> {
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| "RTSP URL must look like rtsp://host[:port]/path".to_string())?;
+        if scheme != "rtsp" && scheme != "rtsps" && scheme != "rtspt" {
+            return Err(format!("unsupported URL scheme \"{scheme}\": expected rtsp, rtsps or rtspt"));
+        }
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let (userinfo, host) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, authority),
+        };
+        if host.is_empty() {
+            return Err("RTSP URL has no host".to_string());
+        }
+        let (mut user, mut pass) = (None, None);
+        if let Some(u) = userinfo {
+            let (a, b) = u.split_once(':').map_or((u, None), |(a, b)| (a, Some(b)));
+            user = Some(a.to_string());
+            pass = b.map(str::to_string);
+        }
+        Ok(Self {
+            url: format!("{scheme}://{host}{path}"),
+            username: username.or(user),
+            password: password.or(pass),
+        })
+    }
+
+    /// The URL to hand to the source, without credentials (they go in separate properties).
+    pub fn url_without_credentials(&self) -> &str {
+        &self.url
+    }
+
+    pub fn username(&self) -> Option<&str> {
+        self.username.as_deref()
+    }
+
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+}
+
+impl fmt::Display for RtspUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.username.is_some() || self.password.is_some() {
+            let (scheme, rest) = self.url.split_once("://").unwrap_or(("rtsp", &self.url));
+            write!(f, "{scheme}://***@{rest}")
+        } else {
+            f.write_str(&self.url)
+        }
+    }
+}
+
+impl fmt::Debug for RtspUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RtspUrl({self})")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum CameraSource {
+    Rtsp { url: RtspUrl, transport: RtspTransport, latency_ms: u32 },
+    File { path: PathBuf, looping: bool },
+}
+
+#[derive(Clone, Debug)]
+pub struct CameraConfig {
+    pub id: CameraId,
+    pub source: CameraSource,
+    /// Frames per second handed to the detector; `None` means every decoded frame.
+    pub detect_fps: Option<f64>,
+    pub zones: Vec<(ZoneId, PolygonNorm)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DetectorConfig {
+    pub manifest: ModelManifest,
+    pub score_threshold: f32,
+    pub nms_iou: f32,
+    /// Default for cameras that set none.
+    pub detect_fps: Option<f64>,
+    /// ONNX Runtime intra-op threads per worker (default: cores ÷ workers).
+    pub intra_threads: Option<usize>,
+    pub workers: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct OutputConfig {
+    /// Folder for `alerts.jsonl` and `alerts.db`.
+    pub dir: Option<PathBuf>,
+    pub stdout: bool,
+}
+
+/// Resolves a path named in a file under `base`: absolute paths as they are; else `base/rel`,
+/// `assets/rel`, `assets/subdir/rel`, the first that exists (or `base/rel` when none does, so the
+/// error names where it was expected).
+pub fn resolve_asset(base: &Path, rel: &str, assets: Option<&Path>, subdir: &str) -> PathBuf {
+    let p = Path::new(rel);
+    if p.is_absolute() {
+        return p.to_path_buf();
+    }
+    let mut candidates = vec![base.join(p)];
+    if let Some(a) = assets {
+        candidates.push(a.join(p));
+        candidates.push(a.join(subdir).join(p));
+    }
+    candidates.iter().find(|c| c.exists()).cloned().unwrap_or_else(|| base.join(p))
+}
+
+/// Reads and validates the config at `path`.
+pub fn load(path: &Path, assets: Option<&Path>) -> Result<Config, ConfigErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigErrors(vec![ConfigError::new(path, 0, 0, format!("cannot read config: {e}"))])
+    })?;
+    load_str(path, &text, assets)
+}
+
+/// Validates config `text` as if read from `path` (relative paths resolve beside it).
+pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config, ConfigErrors> {
+    let raw: RawConfig = parse_yaml(path, text).map_err(|e| ConfigErrors(vec![e]))?;
+    let mut v = Validator { file: path, errors: Vec::new() };
+    let base = path.parent().unwrap_or(Path::new("."));
+
+    let manifest_path = resolve_asset(base, &raw.detector.manifest.value, assets, "models");
+    let manifest = match ModelManifest::load(&manifest_path, assets) {
+        Ok(m) => Some(m),
+        Err(ConfigErrors(errs)) => {
+            v.error(
+                &raw.detector.manifest,
+                format!("model manifest {} has errors (below)", manifest_path.display()),
+            );
+            v.errors.extend(errs);
+            None
+        }
+    };
+
+    let score_threshold = raw.detector.score_threshold.as_ref().map_or(0.3, |s| s.value);
+    if let Some(s) = &raw.detector.score_threshold {
+        v.check(&s.value.is_finite() && (0.0..=1.0).contains(&s.value), s, "score_threshold must be in [0, 1]");
+    }
+    let nms_iou = raw.detector.nms_iou.as_ref().map_or(0.45, |s| s.value);
+    if let Some(s) = &raw.detector.nms_iou {
+        v.check(&(s.value > 0.0 && s.value <= 1.0), s, "nms_iou must be in (0, 1]");
+    }
+    let workers = raw.detector.workers.as_ref().map_or(1, |s| s.value);
+    if let Some(s) = &raw.detector.workers {
+        v.check(&(s.value >= 1 && s.value <= 64), s, "workers must be between 1 and 64");
+    }
+    let detect_fps = raw.detector.detect_fps.as_ref().map(|f| v.fps(f));
+
+    if raw.cameras.value.is_empty() {
+        v.error(&raw.cameras, "at least one camera is needed");
+    }
+    let mut names = HashSet::new();
+    let mut cameras = Vec::new();
+    for cam in &raw.cameras.value {
+        if !names.insert(cam.name.value.clone()) {
+            v.error(&cam.name, format!("camera \"{}\" is defined twice", cam.name.value));
+        }
+        if let Some(c) = v.camera(cam, base, assets) {
+            cameras.push(c);
+        }
+    }
+
+    let mut rules = Vec::new();
+    let mut rule_names = HashSet::new();
+    for r in &raw.rules {
+        if !rule_names.insert(r.name.value.clone()) {
+            v.error(&r.name, format!("rule \"{}\" is defined twice", r.name.value));
+        }
+        let Some(cam) = cameras.iter().find(|c| c.id.as_str() == r.camera.value) else {
+            v.error(
+                &r.camera,
+                format!("camera \"{}\" in rule \"{}\" is not defined", r.camera.value, r.name.value),
+            );
+            continue;
+        };
+        let polygon = cam.zones.iter().find(|(z, _)| z.as_str() == r.zone.value).map(|(_, p)| p);
+        if polygon.is_none() && !v.camera_had_zone_errors(&raw, &r.camera.value, &r.zone.value) {
+            v.error(
+                &r.zone,
+                format!(
+                    "zone \"{}\" in rule \"{}\" is not defined for camera \"{}\"",
+                    r.zone.value, r.name.value, r.camera.value
+                ),
+            );
+        }
+        if r.classes.value.is_empty() {
+            v.error(&r.classes, format!("rule \"{}\" names no classes", r.name.value));
+        }
+        if let Some(m) = &manifest {
+            for c in &r.classes.value {
+                if !m.knows_class_or_group(&c.value) {
+                    v.error(
+                        c,
+                        format!(
+                            "class \"{}\" in rule \"{}\" is neither a label nor a group of model \"{}\"",
+                            c.value, r.name.value, m.name
+                        ),
+                    );
+                }
+            }
+        }
+        let dwell_ok = r.dwell_secs.value.is_finite() && r.dwell_secs.value >= 0.0;
+        v.check(&dwell_ok, &r.dwell_secs, "dwell_secs must be a number of seconds ≥ 0");
+        let max_gap = r.max_gap_secs.as_ref().map_or(1.0, |g| g.value);
+        if let Some(g) = &r.max_gap_secs {
+            v.check(&(g.value.is_finite() && g.value >= 0.0), g, "max_gap_secs must be ≥ 0");
+        }
+        if let (Some(polygon), true) = (polygon, dwell_ok && max_gap.is_finite() && max_gap >= 0.0)
+        {
+            rules.push(DwellRule {
+                id: RuleId::new(&r.name.value),
+                camera: cam.id.clone(),
+                zone: ZoneId::new(&r.zone.value),
+                polygon: polygon.clone(),
+                classes: r.classes.value.iter().map(|c| c.value.clone()).collect(),
+                dwell: Duration::from_secs_f64(r.dwell_secs.value),
+                min_score: r.min_score,
+                max_gap: Duration::from_secs_f64(max_gap),
+            });
+        }
+    }
+
+    if !v.errors.is_empty() {
+        v.errors.sort_by_key(|e| (e.file.clone(), e.line, e.column));
+        return Err(ConfigErrors(v.errors));
+    }
+    let manifest = manifest.expect("no errors means the manifest loaded");
+    Ok(Config {
+        path: path.to_path_buf(),
+        cameras,
+        detector: DetectorConfig {
+            manifest,
+            score_threshold,
+            nms_iou,
+            detect_fps,
+            intra_threads: raw.detector.intra_threads,
+            workers,
+        },
+        rules,
+        outputs: OutputConfig {
+            dir: raw.outputs.dir.map(|d| base.join(d)),
+            stdout: raw.outputs.stdout.unwrap_or(true),
+        },
+    })
+}
+
+struct Validator<'a> {
+    file: &'a Path,
+    errors: Vec<ConfigError>,
+}
+
+impl Validator<'_> {
+    fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
+        self.errors.push(ConfigError::at(self.file, at.referenced, message));
+    }
+
+    fn check<T>(&mut self, ok: &bool, at: &Spanned<T>, message: &str) {
+        if !*ok {
+            self.error(at, message);
+        }
+    }
+
+    fn fps(&mut self, f: &Spanned<f64>) -> f64 {
+        self.check(&(f.value.is_finite() && f.value > 0.0 && f.value <= 240.0), f, "detect_fps must be in (0, 240]");
+        f.value
+    }
+
+    /// A zone that failed validation is reported once, not again by each rule naming it.
+    fn camera_had_zone_errors(&self, raw: &RawConfig, camera: &str, zone: &str) -> bool {
+        raw.cameras
+            .value
+            .iter()
+            .any(|c| c.name.value == camera && c.zones.contains_key(zone))
+    }
+
+    fn camera(
+        &mut self,
+        cam: &RawCamera,
+        base: &Path,
+        assets: Option<&Path>,
+    ) -> Option<CameraConfig> {
+        let name = &cam.name.value;
+        let valid_name = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        self.check(
+            &valid_name,
+            &cam.name,
+            "camera names use letters, digits, '_' and '-' (they name topics and folders)",
+        );
+        let source = match (&cam.rtsp, &cam.file) {
+            (Some(url), None) => match RtspUrl::parse(&url.value, cam.username.clone(), cam.password.clone()) {
+                Ok(u) => Some(CameraSource::Rtsp {
+                    url: u,
+                    transport: match cam.transport {
+                        RawTransport::Tcp => RtspTransport::Tcp,
+                        RawTransport::Udp => RtspTransport::Udp,
+                    },
+                    latency_ms: cam.latency_ms.unwrap_or(200),
+                }),
+                Err(e) => {
+                    self.error(url, format!("camera \"{name}\": {e}"));
+                    None
+                }
+            },
+            (None, Some(file)) => {
+                let path = resolve_asset(base, &file.value, assets, "footage");
+                if path.is_file() {
+                    Some(CameraSource::File { path, looping: cam.looping })
+                } else {
+                    self.error(
+                        file,
+                        format!(
+                            "camera \"{name}\": file {} not found (relative paths are looked up beside the config, then under VIGIL_ASSETS)",
+                            path.display()
+                        ),
+                    );
+                    None
+                }
+            }
+            _ => {
+                self.error(&cam.name, format!("camera \"{name}\" needs exactly one of `rtsp:` or `file:`"));
+                None
+            }
+        };
+        let detect_fps = cam.detect_fps.as_ref().map(|f| self.fps(f));
+        let mut zones = Vec::new();
+        for (zone, pts) in &cam.zones {
+            let points = pts.value.iter().map(|&[x, y]| PointNorm { x, y }).collect();
+            match PolygonNorm::new(points) {
+                Ok(p) => zones.push((ZoneId::new(zone), p)),
+                Err(e) => self.error(pts, format!("zone \"{zone}\" of camera \"{name}\": {e}")),
+            }
+        }
+        Some(CameraConfig { id: CameraId::new(name), source: source?, detect_fps, zones })
+    }
+}

@@ -1,0 +1,105 @@
+//! The alert record: stored, appended to `alerts.jsonl`, printed and (later) delivered.
+//! README.md documents the JSON schema; a test below pins it.
+
+use crate::geom::BBoxPx;
+use crate::ids::{CameraId, RuleId, TrackId, ZoneId};
+use serde::{Deserialize, Serialize};
+
+/// What kind of situation the alert reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// An object of a class group stayed in a zone for at least the rule's `dwell_secs`.
+    Dwell,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Dwell => "dwell",
+        }
+    }
+}
+
+/// Where in its lifecycle an alert record is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertEvent {
+    Start,
+}
+
+/// One object the alert is about.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertObject {
+    pub track_id: TrackId,
+    pub class: String,
+    pub score: f32,
+    /// `[x1, y1, x2, y2]` in source-frame pixels.
+    pub bbox_px: BBoxPx,
+}
+
+/// Files backing an alert. Filled by the evidence stage; empty until it exists.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Unique and stable for the alert's whole life (a UUIDv7: sortable by creation).
+    pub id: String,
+    pub camera: CameraId,
+    pub rule: RuleId,
+    pub kind: AlertKind,
+    pub event: AlertEvent,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<ZoneId>,
+    /// Stream time at which the condition began (e.g. the object entered the zone).
+    pub started_pts_secs: f64,
+    /// Stream time at which the alert was raised (e.g. entered + dwell_secs).
+    pub raised_pts_secs: f64,
+    /// Wall-clock time of the frame that raised the alert, RFC 3339.
+    pub wall_time: String,
+    pub objects: Vec<AlertObject>,
+    pub evidence: Evidence,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_json_schema_is_stable() {
+        let alert = Alert {
+            id: "0192f7a4-0000-7000-8000-000000000000".into(),
+            camera: CameraId::new("lot"),
+            rule: RuleId::new("no_parking"),
+            kind: AlertKind::Dwell,
+            event: AlertEvent::Start,
+            zone: Some(ZoneId::new("lane")),
+            started_pts_secs: 0.4,
+            raised_pts_secs: 1.4,
+            wall_time: "2026-11-28T12:00:00.000Z".into(),
+            objects: vec![AlertObject {
+                track_id: TrackId(3),
+                class: "car".into(),
+                score: 0.5,
+                bbox_px: BBoxPx::new(1.0, 2.0, 3.0, 4.0),
+            }],
+            evidence: Evidence::default(),
+        };
+        let json = serde_json::to_string(&alert).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"0192f7a4-0000-7000-8000-000000000000","camera":"lot","rule":"no_parking","kind":"dwell","event":"start","zone":"lane","started_pts_secs":0.4,"raised_pts_secs":1.4,"wall_time":"2026-11-28T12:00:00.000Z","objects":[{"track_id":3,"class":"car","score":0.5,"bbox_px":[1.0,2.0,3.0,4.0]}],"evidence":{}}"#
+        );
+        let back: Alert = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, alert);
+    }
+}

@@ -1,0 +1,171 @@
+//! The rule engine: [`RuleEngine`] watches one camera's [`Track`]s and raises [`Alert`]s.
+//!
+//! One rule kind now, [`DwellRule`]: a track of a listed class or class group whose anchor (the
+//! bottom-centre of its box, where a vehicle meets the ground) stays inside a zone for at least
+//! `dwell` of stream time raises **one** alert for that stay. A stay survives short gaps — a
+//! frame or two without a detection, a box that wobbles out of the zone — up to `max_gap`, and
+//! survives the tracker losing and re-finding the object under a new id at the same place, so a
+//! parked car is one alert, not one per flicker. Time is the frames' PTS: no clock is read.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+use vigil_core::{
+    Alert, AlertEvent, AlertKind, AlertObject, BBoxPx, CameraId, FrameMeta, PolygonNorm, RuleId,
+    Size, Track, TrackId, ZoneId,
+};
+
+/// Minimum IoU between a new track and the last box of a stay whose track vanished, for the new
+/// track to continue that stay.
+const REBIND_IOU: f32 = 0.3;
+
+/// "An object of `classes` in `zone` for at least `dwell`."
+#[derive(Clone, Debug, PartialEq)]
+pub struct DwellRule {
+    pub id: RuleId,
+    pub camera: CameraId,
+    pub zone: ZoneId,
+    pub polygon: PolygonNorm,
+    /// Class labels or group names (`vehicle`, `car`).
+    pub classes: Vec<String>,
+    pub dwell: Duration,
+    pub min_score: f32,
+    /// How long the object may be unseen or outside before its stay ends.
+    pub max_gap: Duration,
+}
+
+impl DwellRule {
+    fn applies_to(&self, t: &Track) -> bool {
+        t.score >= self.min_score
+            && self.classes.iter().any(|c| *c == *t.group || *c == *t.class)
+    }
+}
+
+#[derive(Debug)]
+struct Stay {
+    track: TrackId,
+    entered: Duration,
+    last_inside: Duration,
+    last_bbox: BBoxPx,
+    alerted: bool,
+}
+
+/// Evaluates one camera's rules frame by frame. Per-stay state is dropped when the stay ends.
+#[derive(Debug)]
+pub struct RuleEngine {
+    rules: Vec<DwellRule>,
+    /// Per rule, the open stays.
+    stays: Vec<Vec<Stay>>,
+}
+
+impl RuleEngine {
+    pub fn new(rules: Vec<DwellRule>) -> Self {
+        let stays = rules.iter().map(|_| Vec::new()).collect();
+        Self { rules, stays }
+    }
+
+    /// Open stays over all rules (bounded by the objects in view).
+    pub fn open_stays(&self) -> usize {
+        self.stays.iter().map(Vec::len).sum()
+    }
+
+    /// Evaluates the frame's tracks; returns the alerts raised at this frame.
+    pub fn step(&mut self, meta: &FrameMeta, tracks: &[Track]) -> Vec<Alert> {
+        let pts = meta.pts;
+        let mut alerts = Vec::new();
+        for (rule, stays) in self.rules.iter().zip(&mut self.stays) {
+            let inside: Vec<&Track> = tracks
+                .iter()
+                .filter(|t| t.matched && rule.applies_to(t))
+                .filter(|t| rule.polygon.contains_px(t.bbox_px.bottom_centre(), meta.source_size))
+                .collect();
+            let mut by_track: HashMap<TrackId, usize> =
+                stays.iter().enumerate().map(|(i, s)| (s.track, i)).collect();
+            for t in &inside {
+                let idx = match by_track.get(&t.id) {
+                    Some(&i) => i,
+                    None => {
+                        // A stay whose track is not in view now, at the same place: the tracker
+                        // lost the object and found it again under a new id.
+                        let present: Vec<TrackId> = tracks.iter().map(|t| t.id).collect();
+                        let orphan = stays
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| !present.contains(&s.track))
+                            .map(|(i, s)| (i, s.last_bbox.iou(&t.bbox_px)))
+                            .filter(|&(_, iou)| iou >= REBIND_IOU)
+                            .max_by(|a, b| a.1.total_cmp(&b.1));
+                        match orphan {
+                            Some((i, _)) => {
+                                by_track.remove(&stays[i].track);
+                                stays[i].track = t.id;
+                                i
+                            }
+                            None => {
+                                stays.push(Stay {
+                                    track: t.id,
+                                    entered: pts,
+                                    last_inside: pts,
+                                    last_bbox: t.bbox_px,
+                                    alerted: false,
+                                });
+                                stays.len() - 1
+                            }
+                        }
+                    }
+                };
+                by_track.insert(t.id, idx);
+                let stay = &mut stays[idx];
+                stay.last_inside = pts;
+                stay.last_bbox = t.bbox_px;
+                if !stay.alerted && pts.saturating_sub(stay.entered) >= rule.dwell {
+                    stay.alerted = true;
+                    alerts.push(dwell_alert(rule, meta, stay, t));
+                }
+            }
+            stays.retain(|s| pts.saturating_sub(s.last_inside) <= rule.max_gap);
+        }
+        alerts
+    }
+}
+
+fn dwell_alert(rule: &DwellRule, meta: &FrameMeta, stay: &Stay, t: &Track) -> Alert {
+    Alert {
+        id: uuid::Uuid::now_v7().to_string(),
+        camera: rule.camera.clone(),
+        rule: rule.id.clone(),
+        kind: AlertKind::Dwell,
+        event: AlertEvent::Start,
+        zone: Some(rule.zone.clone()),
+        started_pts_secs: stay.entered.as_secs_f64(),
+        raised_pts_secs: meta.pts.as_secs_f64(),
+        wall_time: rfc3339(meta.wall_time),
+        objects: vec![AlertObject {
+            track_id: t.id,
+            class: t.class.to_string(),
+            score: t.score,
+            bbox_px: t.bbox_px.clamp_to(meta.source_size),
+        }],
+        evidence: Default::default(),
+    }
+}
+
+/// RFC 3339 with milliseconds, UTC.
+pub fn rfc3339(t: SystemTime) -> String {
+    DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Frame metadata for tests and declarative cases: camera `camera`, source `size`, time `pts`.
+pub fn test_meta(camera: &CameraId, size: Size, pts: Duration) -> FrameMeta {
+    FrameMeta {
+        camera: camera.clone(),
+        seq: 0,
+        pts,
+        source_size: size,
+        wall_time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) + pts,
+        arrived: std::time::Instant::now(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

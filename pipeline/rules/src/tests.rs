@@ -1,0 +1,131 @@
+use super::*;
+use std::sync::Arc;
+use vigil_core::PointNorm;
+
+const SIZE: Size = Size::new(400, 200);
+
+fn rule(dwell_ms: u64) -> DwellRule {
+    // Left half of the frame.
+    let polygon = PolygonNorm::new(
+        [(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]
+            .iter()
+            .map(|&(x, y)| PointNorm { x, y })
+            .collect(),
+    )
+    .unwrap();
+    DwellRule {
+        id: RuleId::new("no_parking"),
+        camera: CameraId::new("cam"),
+        zone: ZoneId::new("left"),
+        polygon,
+        classes: vec!["vehicle".into()],
+        dwell: Duration::from_millis(dwell_ms),
+        min_score: 0.3,
+        max_gap: Duration::from_millis(1000),
+    }
+}
+
+fn track(id: u64, x: f32, class: &str, group: &str) -> Track {
+    Track {
+        id: TrackId(id),
+        group: Arc::from(group),
+        class: Arc::from(class),
+        score: 0.8,
+        bbox_px: BBoxPx::new(x, 50.0, x + 40.0, 90.0),
+        hits: 5,
+        first_seen_pts: Duration::ZERO,
+        matched: true,
+    }
+}
+
+/// Steps `frames` at 100 ms; returns (frame index, alert) pairs.
+fn run(engine: &mut RuleEngine, frames: &[Vec<Track>]) -> Vec<(usize, Alert)> {
+    let cam = CameraId::new("cam");
+    frames
+        .iter()
+        .enumerate()
+        .flat_map(|(i, tracks)| {
+            let meta = test_meta(&cam, SIZE, Duration::from_millis(100 * i as u64));
+            engine.step(&meta, tracks).into_iter().map(move |a| (i, a))
+        })
+        .collect()
+}
+
+#[test]
+fn raises_once_after_dwell() {
+    let mut e = RuleEngine::new(vec![rule(2000)]);
+    let frames: Vec<_> = (0..100).map(|_| vec![track(1, 50.0, "car", "vehicle")]).collect();
+    let alerts = run(&mut e, &frames);
+    assert_eq!(alerts.len(), 1);
+    let (at, a) = &alerts[0];
+    assert_eq!(*at, 20, "raised when 2 s of stream time have passed");
+    assert_eq!(a.started_pts_secs, 0.0);
+    assert!((a.raised_pts_secs - 2.0).abs() < 1e-9);
+    assert_eq!(a.objects[0].track_id, TrackId(1));
+    assert_eq!(a.kind, AlertKind::Dwell);
+}
+
+#[test]
+fn leaving_before_dwell_raises_nothing() {
+    let mut e = RuleEngine::new(vec![rule(2000)]);
+    // Inside for 1.5 s, then on the right half (outside) for the rest.
+    let frames: Vec<_> = (0..60)
+        .map(|i| vec![track(1, if i < 15 { 50.0 } else { 300.0 }, "car", "vehicle")])
+        .collect();
+    assert!(run(&mut e, &frames).is_empty());
+    assert_eq!(e.open_stays(), 0, "the stay ended and was evicted");
+}
+
+#[test]
+fn flicker_shorter_than_max_gap_is_one_stay() {
+    let mut e = RuleEngine::new(vec![rule(2000)]);
+    // Detected in 2 of every 3 frames, and entirely missing for 0.8 s once.
+    let frames: Vec<_> = (0..100)
+        .map(|i| {
+            if i % 3 == 2 || (40..48).contains(&i) { vec![] } else { vec![track(1, 50.0, "car", "vehicle")] }
+        })
+        .collect();
+    assert_eq!(run(&mut e, &frames).len(), 1);
+}
+
+#[test]
+fn lost_and_refound_id_at_the_same_place_is_one_stay() {
+    let mut e = RuleEngine::new(vec![rule(2000)]);
+    // The tracker loses the parked car repeatedly and gives it a new id each time.
+    let frames: Vec<_> =
+        (0..200).map(|i: u64| vec![track(1 + i / 15, 50.0, "car", "vehicle")]).collect();
+    let alerts = run(&mut e, &frames);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+}
+
+#[test]
+fn a_new_stay_after_leaving_raises_again() {
+    let mut e = RuleEngine::new(vec![rule(1000)]);
+    let mut frames: Vec<Vec<Track>> = (0..20).map(|_| vec![track(1, 50.0, "car", "vehicle")]).collect();
+    frames.extend((0..20).map(|_| vec![])); // gone for 2 s > max_gap
+    frames.extend((0..20).map(|_| vec![track(7, 60.0, "car", "vehicle")]));
+    let alerts = run(&mut e, &frames);
+    assert_eq!(alerts.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![10, 50]);
+}
+
+#[test]
+fn other_classes_and_weak_scores_are_ignored() {
+    let mut e = RuleEngine::new(vec![rule(500)]);
+    let mut weak = track(2, 50.0, "car", "vehicle");
+    weak.score = 0.1;
+    let frames: Vec<_> =
+        (0..30).map(|_| vec![track(1, 50.0, "person", "person"), weak.clone()]).collect();
+    assert!(run(&mut e, &frames).is_empty());
+}
+
+#[test]
+fn anchor_is_the_bottom_centre() {
+    let mut e = RuleEngine::new(vec![rule(500)]);
+    // Box spans x 180..220: its bottom-centre x = 200 is exactly on the zone edge (0.5 × 400);
+    // at x 170..210 the anchor (190) is inside.
+    let frames: Vec<_> = (0..10).map(|_| vec![track(1, 170.0, "car", "vehicle")]).collect();
+    assert_eq!(run(&mut e, &frames).len(), 1);
+    let mut e = RuleEngine::new(vec![rule(500)]);
+    let frames: Vec<_> = (0..10).map(|_| vec![track(1, 190.0, "car", "vehicle")]).collect();
+    assert!(run(&mut e, &frames).is_empty(), "anchor at x = 210 is outside");
+}
