@@ -2,7 +2,7 @@
 
 use crate::error::{ConfigError, ConfigErrors, parse_yaml};
 use crate::manifest::ModelManifest;
-use crate::raw::{RawCamera, RawConfig, RawTransport};
+use crate::raw::{RawCamera, RawConfig, RawRuleKind, RawTransport};
 use serde_saphyr::Spanned;
 use std::collections::HashSet;
 use std::fmt;
@@ -181,15 +181,15 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
 
     let score_threshold = raw.detector.score_threshold.as_ref().map_or(0.3, |s| s.value);
     if let Some(s) = &raw.detector.score_threshold {
-        v.check(&s.value.is_finite() && (0.0..=1.0).contains(&s.value), s, "score_threshold must be in [0, 1]");
+        v.check(s.value.is_finite() && (0.0..=1.0).contains(&s.value), s, "score_threshold must be in [0, 1]");
     }
     let nms_iou = raw.detector.nms_iou.as_ref().map_or(0.45, |s| s.value);
     if let Some(s) = &raw.detector.nms_iou {
-        v.check(&(s.value > 0.0 && s.value <= 1.0), s, "nms_iou must be in (0, 1]");
+        v.check(s.value > 0.0 && s.value <= 1.0, s, "nms_iou must be in (0, 1]");
     }
     let workers = raw.detector.workers.as_ref().map_or(1, |s| s.value);
     if let Some(s) = &raw.detector.workers {
-        v.check(&(s.value >= 1 && s.value <= 64), s, "workers must be between 1 and 64");
+        v.check(s.value >= 1 && s.value <= 64, s, "workers must be between 1 and 64");
     }
     let detect_fps = raw.detector.detect_fps.as_ref().map(|f| v.fps(f));
 
@@ -210,6 +210,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
     let mut rules = Vec::new();
     let mut rule_names = HashSet::new();
     for r in &raw.rules {
+        let RawRuleKind::Dwell = r.kind;
         if !rule_names.insert(r.name.value.clone()) {
             v.error(&r.name, format!("rule \"{}\" is defined twice", r.name.value));
         }
@@ -247,10 +248,10 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             }
         }
         let dwell_ok = r.dwell_secs.value.is_finite() && r.dwell_secs.value >= 0.0;
-        v.check(&dwell_ok, &r.dwell_secs, "dwell_secs must be a number of seconds ≥ 0");
+        v.check(dwell_ok, &r.dwell_secs, "dwell_secs must be a number of seconds ≥ 0");
         let max_gap = r.max_gap_secs.as_ref().map_or(1.0, |g| g.value);
         if let Some(g) = &r.max_gap_secs {
-            v.check(&(g.value.is_finite() && g.value >= 0.0), g, "max_gap_secs must be ≥ 0");
+            v.check(g.value.is_finite() && g.value >= 0.0, g, "max_gap_secs must be ≥ 0");
         }
         if let (Some(polygon), true) = (polygon, dwell_ok && max_gap.is_finite() && max_gap >= 0.0)
         {
@@ -301,14 +302,14 @@ impl Validator<'_> {
         self.errors.push(ConfigError::at(self.file, at.referenced, message));
     }
 
-    fn check<T>(&mut self, ok: &bool, at: &Spanned<T>, message: &str) {
-        if !*ok {
+    fn check<T>(&mut self, ok: bool, at: &Spanned<T>, message: &str) {
+        if !ok {
             self.error(at, message);
         }
     }
 
     fn fps(&mut self, f: &Spanned<f64>) -> f64 {
-        self.check(&(f.value.is_finite() && f.value > 0.0 && f.value <= 240.0), f, "detect_fps must be in (0, 240]");
+        self.check(f.value.is_finite() && f.value > 0.0 && f.value <= 240.0, f, "detect_fps must be in (0, 240]");
         f.value
     }
 
@@ -330,7 +331,7 @@ impl Validator<'_> {
         let valid_name = !name.is_empty()
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         self.check(
-            &valid_name,
+            valid_name,
             &cam.name,
             "camera names use letters, digits, '_' and '-' (they name topics and folders)",
         );

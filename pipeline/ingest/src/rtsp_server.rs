@@ -1,0 +1,215 @@
+//! An embedded RTSP server (gst-rtsp-server) on 127.0.0.1, for the demo and for tests.
+//!
+//! It runs its own GLib main context on a named thread. Footage is served **without
+//! re-encoding** from H.264 elementary-stream files, looped ([`prepare_h264`] makes one from a
+//! clip: H.264 MP4s are remuxed as they are, anything else — e.g. a GIF — is encoded once).
+
+use crate::{IngestError, make};
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer_rtsp_server as rtsp;
+use gstreamer_rtsp_server::prelude::*;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+/// One mount point: `rtsp://127.0.0.1:PORT/<path>` serving a GStreamer launch line whose payloader
+/// is named `pay0`.
+#[derive(Clone, Debug)]
+pub struct Mount {
+    pub path: String,
+    pub launch: String,
+}
+
+impl Mount {
+    /// Serves an H.264 byte-stream file in a loop, paced at `fps`.
+    pub fn looped_h264(path: &str, file: &Path, fps: (i32, i32)) -> Self {
+        let location = file.to_string_lossy().replace('"', "\\\"");
+        Mount {
+            path: path.to_string(),
+            launch: format!(
+                "( multifilesrc location=\"{location}\" loop=true \
+                 caps=\"video/x-h264,stream-format=byte-stream,framerate={}/{}\" \
+                 ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )",
+                fps.0, fps.1
+            ),
+        }
+    }
+
+    /// Serves a test pattern (`videotestsrc`) of `frames` frames, encoded on the fly.
+    pub fn test_pattern(path: &str, width: u32, height: u32, fps: u32, frames: u32) -> Self {
+        Mount {
+            path: path.to_string(),
+            launch: format!(
+                "( videotestsrc num-buffers={frames} is-live=true pattern=ball \
+                 ! video/x-raw,width={width},height={height},framerate={fps}/1,format=I420 \
+                 ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} \
+                 ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+            ),
+        }
+    }
+}
+
+/// A running server; dropping it (or [`RtspServer::stop`]) stops it.
+pub struct RtspServer {
+    port: u16,
+    server: rtsp::RTSPServer,
+    main_loop: glib::MainLoop,
+    context: glib::MainContext,
+    source: Option<glib::SourceId>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RtspServer {
+    /// Starts serving `mounts` on 127.0.0.1 at `port` (0 picks a free port).
+    pub fn start(port: u16, mounts: &[Mount]) -> Result<Self, IngestError> {
+        crate::init()?;
+        let context = glib::MainContext::new();
+        let main_loop = glib::MainLoop::new(Some(&context), false);
+        let server = rtsp::RTSPServer::new();
+        server.set_address("127.0.0.1");
+        server.set_service(&port.to_string());
+        let points = server
+            .mount_points()
+            .ok_or_else(|| IngestError::Build("RTSP server has no mount points".into()))?;
+        for m in mounts {
+            let factory = rtsp::RTSPMediaFactory::new();
+            factory.set_launch(&m.launch);
+            factory.set_shared(true);
+            let path = if m.path.starts_with('/') { m.path.clone() } else { format!("/{}", m.path) };
+            points.add_factory(&path, factory);
+        }
+        let source = context
+            .with_thread_default(|| server.attach(Some(&context)))
+            .map_err(|e| IngestError::Build(e.to_string()))?
+            .map_err(|e| IngestError::Build(format!("RTSP server cannot listen: {e}")))?;
+        let port = u16::try_from(server.bound_port())
+            .map_err(|_| IngestError::Build("RTSP server is not bound".into()))?;
+        let (ml, ctx) = (main_loop.clone(), context.clone());
+        let thread = std::thread::Builder::new().name("rtsp-server".into()).spawn(move || {
+            let _ = ctx.with_thread_default(|| ml.run());
+        })?;
+        Ok(Self { port, server, main_loop, context, source: Some(source), thread: Some(thread) })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("rtsp://127.0.0.1:{}/{}", self.port, path.trim_start_matches('/'))
+    }
+
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        // Close every client session too, as a server going away would.
+        self.server.client_filter(Some(&mut |_, _| rtsp::RTSPFilterResult::Remove));
+        if let Some(id) = self.source.take() {
+            // Destroy through our own context: `SourceId::remove` searches the default one.
+            if let Some(src) = self.context.find_source_by_id(&id) {
+                src.destroy();
+            }
+        }
+        self.main_loop.quit();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for RtspServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Writes `input` as an H.264 byte-stream file at `output` for [`Mount::looped_h264`], unless it
+/// is already there. H.264 in MP4/MOV is copied without re-encoding; anything else is decoded
+/// and encoded once (`x264enc`, a keyframe every `gop` frames). Returns the stream's frame rate.
+pub fn prepare_h264(input: &Path, output: &Path, gop: u32) -> Result<(i32, i32), IngestError> {
+    crate::init()?;
+    let fps = probe_fps(input)?;
+    if output.is_file() {
+        return Ok(fps);
+    }
+    let tmp: PathBuf = output.with_extension("part");
+    let loc = |p: &Path| p.to_string_lossy().replace('"', "\\\"");
+    let is_h264 = probe_codec(input)?.as_deref() == Some("video/x-h264");
+    let line = if is_h264 {
+        format!(
+            "filesrc location=\"{}\" ! parsebin ! h264parse ! video/x-h264,stream-format=byte-stream,alignment=au ! filesink location=\"{}\"",
+            loc(input),
+            loc(&tmp)
+        )
+    } else {
+        format!(
+            "filesrc location=\"{}\" ! decodebin ! videoconvert ! video/x-raw,format=I420 \
+             ! x264enc speed-preset=veryfast key-int-max={gop} bframes=0 \
+             ! video/x-h264,stream-format=byte-stream,profile=constrained-baseline \
+             ! filesink location=\"{}\"",
+            loc(input),
+            loc(&tmp)
+        )
+    };
+    run_to_eos(&line)?;
+    std::fs::rename(&tmp, output)?;
+    Ok(fps)
+}
+
+fn run_to_eos(line: &str) -> Result<(), IngestError> {
+    let pipeline = gst::parse::launch(line).map_err(|e| IngestError::Build(e.to_string()))?;
+    let bus = pipeline.bus().expect("bus");
+    pipeline.set_state(gst::State::Playing).map_err(|e| IngestError::Build(e.to_string()))?;
+    let result = loop {
+        let Some(msg) = bus.timed_pop(gst::ClockTime::from_seconds(120)) else {
+            break Err(IngestError::Build(format!("timed out: {line}")));
+        };
+        match msg.view() {
+            gst::MessageView::Eos(_) => break Ok(()),
+            gst::MessageView::Error(e) => {
+                break Err(IngestError::Build(format!("{} ({line})", e.error())));
+            }
+            _ => {}
+        }
+    };
+    let _ = pipeline.set_state(gst::State::Null);
+    result
+}
+
+/// Caps of the first video stream as parsebin sees it.
+fn probe_caps(input: &Path) -> Result<Option<gst::Caps>, IngestError> {
+    let pipeline = gst::Pipeline::new();
+    let src = make("filesrc")?;
+    src.set_property("location", input.to_string_lossy().as_ref());
+    let parse = make("parsebin")?;
+    let sink = make("fakesink")?;
+    pipeline.add_many([&src, &parse, &sink]).map_err(|e| IngestError::Build(e.to_string()))?;
+    src.link(&parse).map_err(|e| IngestError::Build(e.to_string()))?;
+    let sink_weak = sink.downgrade();
+    parse.connect_pad_added(move |_, pad| {
+        if let Some(sink) = sink_weak.upgrade() {
+            let _ = pad.link(&sink.static_pad("sink").expect("fakesink sink"));
+        }
+    });
+    pipeline.set_state(gst::State::Paused).map_err(|e| IngestError::Build(e.to_string()))?;
+    let (res, _, _) = pipeline.state(gst::ClockTime::from_seconds(10));
+    let caps = sink.static_pad("sink").and_then(|p| p.current_caps());
+    let _ = pipeline.set_state(gst::State::Null);
+    res.map_err(|_| IngestError::Build(format!("cannot read {}", input.display())))?;
+    Ok(caps)
+}
+
+fn probe_codec(input: &Path) -> Result<Option<String>, IngestError> {
+    Ok(probe_caps(input)?.and_then(|c| c.structure(0).map(|s| s.name().to_string())))
+}
+
+fn probe_fps(input: &Path) -> Result<(i32, i32), IngestError> {
+    let fps = probe_caps(input)?
+        .and_then(|c| c.structure(0).and_then(|s| s.get::<gst::Fraction>("framerate").ok()))
+        .filter(|f| f.numer() > 0 && f.denom() > 0)
+        .map_or((25, 1), |f| (f.numer(), f.denom()));
+    Ok(fps)
+}
