@@ -1,0 +1,181 @@
+//! Golden tests: Rust detections against reference values computed once with ONNX Runtime's own
+//! Python API (`tests/golden/make_golden.py`; the committed `expected.json` was read by a person).
+//!
+//! Inputs are the stills and frames of real footage in `$VIGIL_ASSETS/footage`. Decoders differ
+//! slightly between Python (libjpeg, ffmpeg) and here (image-rs, GStreamer), so the comparison
+//! has tolerances: every confident detection (score ≥ threshold + margin) on either side must
+//! have a partner of the same class with IoU ≥ 0.9 (small boxes: sides within 4 px) and a score
+//! within 0.05.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use vigil_config::ModelManifest;
+use vigil_core::{BBoxPx, Detection, Image, PixelFormat, Size, StageCounters, WhenFull, queue};
+use vigil_detect::{Detector, DetectorOptions};
+
+const MARGIN: f32 = 0.06;
+const MIN_IOU: f32 = 0.9;
+const MAX_SCORE_DIFF: f32 = 0.05;
+
+#[derive(Deserialize)]
+struct Expected {
+    score_threshold: f32,
+    nms_iou: f32,
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    model: String,
+    input: String,
+    frame: Option<usize>,
+    size: [u32; 2],
+    detections: Vec<ExpectedDet>,
+}
+
+#[derive(Deserialize, Debug)]
+struct ExpectedDet {
+    class: String,
+    score: f32,
+    bbox_px: [f32; 4],
+}
+
+fn assets() -> PathBuf {
+    PathBuf::from(std::env::var_os("VIGIL_ASSETS").expect("VIGIL_ASSETS must point at the shared assets"))
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn still(path: &std::path::Path) -> Image {
+    let rgb = image::open(path).unwrap().to_rgb8();
+    let size = Size::new(rgb.width(), rgb.height());
+    Image::from_packed(size, PixelFormat::Rgb8, rgb.into_raw())
+}
+
+fn gif_frame(path: &std::path::Path, index: usize) -> Image {
+    use image::AnimationDecoder;
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let frame = image::codecs::gif::GifDecoder::new(file).unwrap().into_frames().nth(index).unwrap().unwrap();
+    let rgb = image::DynamicImage::ImageRgba8(frame.into_buffer()).to_rgb8();
+    Image::from_packed(Size::new(rgb.width(), rgb.height()), PixelFormat::Rgb8, rgb.into_raw())
+}
+
+/// Frame `index` of a video, decoded by the same GStreamer ingest the pipeline uses.
+fn video_frame(path: PathBuf, index: u64) -> Image {
+    use vigil_ingest::{CameraSinks, CameraSpec, TargetSize, spawn_camera};
+    let counters = Arc::new(StageCounters::default());
+    let (tx, rx) = queue::bounded(2, WhenFull::Block, counters.clone());
+    let sinks = CameraSinks { frames: tx, encoded: None, status: Arc::new(|_, _| {}), counters };
+    let spec = CameraSpec {
+        id: vigil_core::CameraId::new("golden"),
+        source: vigil_config::CameraSource::File { path, looping: false },
+        detect_fps: None,
+        format: PixelFormat::Rgb8,
+        target: TargetSize::Source,
+        realtime: false,
+        stall: std::time::Duration::from_secs(10),
+        decode_threads: 1,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let handle = spawn_camera(spec, sinks, stop.clone()).unwrap();
+    let frame = loop {
+        let f = rx.recv().expect("video ended before the frame");
+        if f.meta.seq == index {
+            break f;
+        }
+    };
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(rx);
+    handle.join().unwrap();
+    frame.image
+}
+
+fn input_image(case: &Case) -> Image {
+    let path = assets().join("footage").join(&case.input);
+    match (case.input.rsplit('.').next(), case.frame) {
+        (Some("gif"), Some(i)) => gif_frame(&path, i),
+        (Some("mp4"), Some(i)) => video_frame(path, i as u64),
+        _ => still(&path),
+    }
+}
+
+type Labelled = (String, BBoxPx, f32);
+
+/// Same box: IoU ≥ 0.9, or — for small boxes (< 48 px a side), where IoU punishes a pixel of
+/// decoder difference hard — every side within 4 px.
+fn same_box(a: &BBoxPx, b: &BBoxPx) -> bool {
+    let small = a.width().min(a.height()) < 48.0;
+    let near = [(a.x1, b.x1), (a.y1, b.y1), (a.x2, b.x2), (a.y2, b.y2)].iter().all(|(p, q)| (p - q).abs() <= 4.0);
+    a.iou(b) >= MIN_IOU || (small && near)
+}
+
+fn has_partner(list: &[Labelled], (class, bbox, score): &Labelled) -> bool {
+    list.iter().any(|(c, b, s)| c == class && same_box(b, bbox) && (s - score).abs() <= MAX_SCORE_DIFF)
+}
+
+fn check(case: &Case, got: &[Detection], threshold: f32) -> Vec<String> {
+    let sure = threshold + MARGIN;
+    let expected: Vec<Labelled> = case
+        .detections
+        .iter()
+        .map(|e| (e.class.clone(), BBoxPx::new(e.bbox_px[0], e.bbox_px[1], e.bbox_px[2], e.bbox_px[3]), e.score))
+        .collect();
+    let got: Vec<Labelled> = got.iter().map(|d| (d.class.to_string(), d.bbox_px, d.score)).collect();
+    let mut problems = Vec::new();
+    for e in expected.iter().filter(|e| e.2 >= sure && !has_partner(&got, e)) {
+        problems.push(format!("missing {} {:.3} {:?}", e.0, e.2, e.1.to_array()));
+    }
+    for d in got.iter().filter(|d| d.2 >= sure && !has_partner(&expected, d)) {
+        problems.push(format!("unexpected {} {:.3} {:?}", d.0, d.2, d.1.to_array()));
+    }
+    problems
+}
+
+fn run_model(model: &str, manifest_file: &str) {
+    let expected: Expected =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("pipeline/detect/tests/golden/expected.json")).unwrap())
+            .unwrap();
+    let manifest = ModelManifest::load(&repo().join("models").join(manifest_file), Some(&assets())).unwrap();
+    let options = DetectorOptions {
+        score_threshold: expected.score_threshold,
+        nms_iou: expected.nms_iou,
+        intra_threads: 2,
+    };
+    let mut detector = Detector::new(&manifest, options).unwrap();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for case in expected.cases.iter().filter(|c| c.model == model) {
+        let image = input_image(case);
+        assert_eq!([image.size.width, image.size.height], case.size, "{}", case.input);
+        let (got, _) = detector.detect(&image, image.size).unwrap();
+        compared += case.detections.iter().filter(|e| e.score >= expected.score_threshold + MARGIN).count();
+        for p in check(case, &got, expected.score_threshold) {
+            failures.push(format!("{} {:?}: {p}", case.input, case.frame));
+        }
+    }
+    assert!(compared >= 10, "only {compared} confident reference detections compared");
+    assert!(failures.is_empty(), "{model}: {} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn yolox_nano_matches_onnxruntime_python() {
+    run_model("yolox-nano", "yolox-nano.yaml");
+}
+
+#[test]
+fn picodet_s_matches_onnxruntime_python() {
+    run_model("picodet-s", "picodet-s.yaml");
+}
+
+#[test]
+fn missing_model_file_is_a_clear_error() {
+    let mut manifest = ModelManifest::load(&repo().join("models/yolox-nano.yaml"), Some(&assets())).unwrap();
+    manifest.file = "/nonexistent/yolox_nano.onnx".into();
+    let options = DetectorOptions { score_threshold: 0.3, nms_iou: 0.45, intra_threads: 1 };
+    let err = Detector::new(&manifest, options).err().expect("must fail").to_string();
+    assert!(err.contains("/nonexistent/yolox_nano.onnx") && err.contains("models/fetch"), "{err}");
+}
