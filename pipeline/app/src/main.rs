@@ -1,1 +1,231 @@
-fn main() {}
+//! `vigil`: real-time video analytics for residential communities.
+//!
+//! - `vigil run -c CONFIG` — live, until Ctrl-C;
+//! - `vigil replay -c CONFIG --out DIR` — file cameras as fast as possible, `DIR/alerts.jsonl`;
+//! - `vigil check -c CONFIG` — validate, every error as `file:line:col: message`;
+//! - `vigil demo -c CONFIG` — serve the config's file cameras from an embedded RTSP server on
+//!   127.0.0.1 and run live against those `rtsp://` URLs.
+
+mod pipeline;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use vigil_config::{CameraSource, Config, RtspTransport, RtspUrl};
+
+#[derive(Parser)]
+#[command(name = "vigil", version, about = "Real-time video analytics for residential communities")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Configuration file (YAML).
+    #[arg(short, long)]
+    config: PathBuf,
+    /// Folder holding models/ and footage/ for relative paths not found beside the config
+    /// [default: $VIGIL_ASSETS].
+    #[arg(long)]
+    assets: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run live until stopped (Ctrl-C).
+    Run {
+        #[command(flatten)]
+        common: Common,
+        /// Output folder for alerts.db and alerts.jsonl [default: config outputs.dir, else vigil-data].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Process file cameras as fast as possible and exit at the end of input.
+    Replay {
+        #[command(flatten)]
+        common: Common,
+        /// Output folder: alerts.jsonl, alerts.db, summary.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write every frame's tracks to OUT/tracks.jsonl.
+        #[arg(long)]
+        dump_tracks: bool,
+    },
+    /// Validate a configuration; prints every error as file:line:col: message.
+    Check {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Serve the config's file cameras over RTSP on 127.0.0.1 and run live against them.
+    Demo {
+        #[command(flatten)]
+        common: Common,
+        /// RTSP port (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        #[arg(long, default_value = "vigil-demo")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match real_main(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn assets(common: &Common) -> Option<PathBuf> {
+    common.assets.clone().or_else(|| std::env::var_os("VIGIL_ASSETS").map(PathBuf::from))
+}
+
+fn load(common: &Common) -> Result<Config, ExitCode> {
+    vigil_config::load(&common.config, assets(common).as_deref()).map_err(|errors| {
+        for e in &errors.0 {
+            eprintln!("{e}");
+        }
+        eprintln!("{} error(s) in {}", errors.0.len(), common.config.display());
+        ExitCode::from(2)
+    })
+}
+
+/// A flag set by Ctrl-C / SIGTERM; a second signal exits at once.
+fn stop_flag() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    ctrlc::set_handler(move || {
+        if s.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("stopping (Ctrl-C again to exit at once)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(stop)
+}
+
+fn real_main(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check { common } => {
+            let config = match load(&common) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            println!(
+                "{}: ok ({} camera(s), {} rule(s), model {} at {})",
+                common.config.display(),
+                config.cameras.len(),
+                config.rules.len(),
+                config.detector.manifest.name,
+                config.detector.manifest.file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Replay { common, out, dump_tracks } => {
+            let config = match load(&common) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            if let Some(c) = config.cameras.iter().find(|c| !matches!(c.source, CameraSource::File { .. })) {
+                bail!("replay takes file cameras only; camera \"{}\" is a live source", c.id);
+            }
+            let stop = stop_flag()?;
+            let options = pipeline::Options { mode: pipeline::Mode::Replay, out_dir: out.clone(), print_alerts: true, dump_tracks };
+            let summary = pipeline::run(&config, &options, stop)?;
+            report(&summary, &out);
+            Ok(if summary.failed_cameras.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Run { common, out } => {
+            let config = match load(&common) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let out = out.or(config.outputs.dir.clone()).unwrap_or_else(|| PathBuf::from("vigil-data"));
+            let stop = stop_flag()?;
+            let options = pipeline::Options { mode: pipeline::Mode::Live, out_dir: out.clone(), print_alerts: config.outputs.stdout, dump_tracks: false };
+            let summary = pipeline::run(&config, &options, stop)?;
+            report(&summary, &out);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { common, port, out } => {
+            let mut config = match load(&common) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let server = serve_file_cameras(&mut config, port, &out.join("streams"))?;
+            let stop = stop_flag()?;
+            let options = pipeline::Options { mode: pipeline::Mode::Live, out_dir: out.clone(), print_alerts: true, dump_tracks: false };
+            eprintln!("running; alerts print below and go to {}/alerts.jsonl (Ctrl-C stops)", out.display());
+            let summary = pipeline::run(&config, &options, stop)?;
+            server.stop();
+            report(&summary, &out);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Starts the embedded RTSP server with each file camera's footage (prepared once as an H.264
+/// stream under `cache`) and points those cameras at it.
+fn serve_file_cameras(config: &mut Config, port: u16, cache: &Path) -> Result<vigil_ingest::rtsp_server::RtspServer> {
+    use vigil_ingest::rtsp_server::{Mount, RtspServer, prepare_h264};
+    std::fs::create_dir_all(cache).with_context(|| format!("cannot create {}", cache.display()))?;
+    let mut mounts = Vec::new();
+    for cam in &config.cameras {
+        if let CameraSource::File { path, .. } = &cam.source {
+            let stream = cache.join(format!("{}.h264", cam.id));
+            let fps = prepare_h264(path, &stream, 25)
+                .with_context(|| format!("cannot prepare {} for streaming", path.display()))?;
+            mounts.push(Mount::looped_h264(cam.id.as_str(), &stream, fps));
+        }
+    }
+    if mounts.is_empty() {
+        bail!("the demo serves file cameras over RTSP, and this config has none");
+    }
+    let server = RtspServer::start(port, &mounts)?;
+    for cam in &mut config.cameras {
+        if matches!(cam.source, CameraSource::File { .. }) {
+            let url = server.url(cam.id.as_str());
+            eprintln!("camera {} served at {url}", cam.id);
+            cam.source = CameraSource::Rtsp {
+                url: RtspUrl::parse(&url, None, None).map_err(anyhow::Error::msg)?,
+                transport: RtspTransport::Tcp,
+                latency_ms: 200,
+            };
+        }
+    }
+    Ok(server)
+}
+
+fn report(s: &pipeline::Summary, out: &Path) {
+    for (camera, c) in &s.ingest {
+        eprintln!(
+            "camera {camera}: decoded {} frames, {} to detection, {} skipped by detect_fps, {} dropped (queue full)",
+            c.received, c.sent, c.dropped_sampling, c.dropped_queue_full
+        );
+    }
+    eprintln!(
+        "detected {} frames in {:.1} s ({:.1} frames/s, {:.1} ms inference per frame); {} alert(s) in {}",
+        s.detect.received,
+        s.elapsed_secs,
+        s.detected_fps,
+        s.infer_ms_mean,
+        s.alerts.received,
+        out.join("alerts.jsonl").display()
+    );
+    for f in &s.failed_cameras {
+        eprintln!("camera failed: {f}");
+    }
+}

@@ -1,1 +1,197 @@
-//! placeholder
+//! Where alerts go once raised. Alerts never drop: every [`Alert`] is written to the durable
+//! [`AlertStore`] (SQLite in WAL mode) and appended to the [`JsonlLog`] before it is reported as
+//! delivered. Webhook and MQTT delivery through an outbox in the same store come next.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use vigil_core::Alert;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    #[error("alert store {path}: {source}")]
+    Store { path: String, source: rusqlite::Error },
+    #[error("alert log {path}: {source}")]
+    Log { path: String, source: std::io::Error },
+    #[error("alert encoding: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// Schema version kept in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+/// SQLite alert store (WAL). One row per alert event; the full JSON is kept beside the indexed
+/// columns so the record is exactly what was raised.
+pub struct AlertStore {
+    conn: Connection,
+    path: String,
+}
+
+impl AlertStore {
+    pub fn open(path: &Path) -> Result<Self, DeliverError> {
+        let p = path.display().to_string();
+        let err = |source| DeliverError::Store { path: p.clone(), source };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+        if version == 0 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS alerts (
+                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                     id TEXT NOT NULL,
+                     event TEXT NOT NULL,
+                     camera TEXT NOT NULL,
+                     rule TEXT NOT NULL,
+                     kind TEXT NOT NULL,
+                     started_pts_secs REAL NOT NULL,
+                     raised_pts_secs REAL NOT NULL,
+                     wall_time TEXT NOT NULL,
+                     json TEXT NOT NULL,
+                     UNIQUE (id, event)
+                 );
+                 CREATE INDEX IF NOT EXISTS alerts_camera_time ON alerts (camera, wall_time);
+                 PRAGMA user_version = 1;
+                 COMMIT;",
+            )
+            .map_err(err)?;
+        } else if version != SCHEMA_VERSION {
+            return Err(DeliverError::Store {
+                path: p,
+                source: rusqlite::Error::InvalidParameterName(format!(
+                    "schema version {version} is newer than this vigil understands ({SCHEMA_VERSION})"
+                )),
+            });
+        }
+        Ok(Self { conn, path: p })
+    }
+
+    /// Stores one alert event; storing the same (id, event) twice is a no-op.
+    pub fn insert(&mut self, alert: &Alert) -> Result<(), DeliverError> {
+        let json = serde_json::to_string(alert)?;
+        let event = serde_json::to_value(alert.event)?;
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO alerts
+                   (id, event, camera, rule, kind, started_pts_secs, raised_pts_secs, wall_time, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    alert.id,
+                    event.as_str().unwrap_or_default(),
+                    alert.camera.as_str(),
+                    alert.rule.as_str(),
+                    alert.kind.as_str(),
+                    alert.started_pts_secs,
+                    alert.raised_pts_secs,
+                    alert.wall_time,
+                    json
+                ],
+            )
+            .map_err(|source| DeliverError::Store { path: self.path.clone(), source })?;
+        Ok(())
+    }
+
+    /// All stored alerts, oldest first.
+    pub fn all(&self) -> Result<Vec<Alert>, DeliverError> {
+        let err = |source| DeliverError::Store { path: self.path.clone(), source };
+        let mut stmt = self.conn.prepare("SELECT json FROM alerts ORDER BY seq").map_err(err)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
+        let mut out = Vec::new();
+        for json in rows {
+            out.push(serde_json::from_str(&json.map_err(err)?)?);
+        }
+        Ok(out)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<Alert>, DeliverError> {
+        let err = |source| DeliverError::Store { path: self.path.clone(), source };
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT json FROM alerts WHERE id = ?1 ORDER BY seq LIMIT 1", [id], |r| r.get(0))
+            .optional()
+            .map_err(err)?;
+        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+    }
+}
+
+/// Append-only JSON-lines log: one alert per line, flushed per alert.
+pub struct JsonlLog {
+    out: BufWriter<File>,
+    path: String,
+}
+
+impl JsonlLog {
+    pub fn open(path: &Path) -> Result<Self, DeliverError> {
+        let p = path.display().to_string();
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|source| DeliverError::Log { path: p.clone(), source })?;
+        Ok(Self { out: BufWriter::new(file), path: p })
+    }
+
+    pub fn append(&mut self, alert: &Alert) -> Result<(), DeliverError> {
+        let err = |source| DeliverError::Log { path: self.path.clone(), source };
+        serde_json::to_writer(&mut self.out, alert)?;
+        self.out.write_all(b"\n").map_err(err)?;
+        self.out.flush().map_err(err)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_core::{AlertEvent, AlertKind, CameraId, RuleId};
+
+    fn alert(id: &str) -> Alert {
+        Alert {
+            id: id.into(),
+            camera: CameraId::new("cam"),
+            rule: RuleId::new("r"),
+            kind: AlertKind::Dwell,
+            event: AlertEvent::Start,
+            zone: None,
+            started_pts_secs: 1.0,
+            raised_pts_secs: 2.0,
+            wall_time: "2026-11-28T00:00:00.000Z".into(),
+            objects: vec![],
+            evidence: Default::default(),
+        }
+    }
+
+    #[test]
+    fn store_round_trips_survives_reopen_and_ignores_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.db");
+        {
+            let mut s = AlertStore::open(&path).unwrap();
+            s.insert(&alert("a")).unwrap();
+            s.insert(&alert("b")).unwrap();
+            s.insert(&alert("a")).unwrap();
+        }
+        let s = AlertStore::open(&path).unwrap();
+        let all = s.all().unwrap();
+        assert_eq!(all.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(s.get("b").unwrap().unwrap(), alert("b"));
+        let mode: String = s.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn jsonl_appends_one_line_per_alert() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.jsonl");
+        let mut log = JsonlLog::open(&path).unwrap();
+        log.append(&alert("a")).unwrap();
+        log.append(&alert("b")).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let ids: Vec<String> =
+            text.lines().map(|l| serde_json::from_str::<Alert>(l).unwrap().id).collect();
+        assert_eq!(ids, ["a", "b"]);
+    }
+}

@@ -77,7 +77,7 @@ fn video_frame(path: PathBuf, index: u64) -> Image {
         format: PixelFormat::Rgb8,
         target: TargetSize::Source,
         realtime: false,
-        stall: std::time::Duration::from_secs(10),
+        stall: Some(std::time::Duration::from_secs(10)),
         decode_threads: 1,
     };
     let stop = Arc::new(AtomicBool::new(false));

@@ -61,8 +61,9 @@ pub struct CameraSpec {
     pub target: TargetSize,
     /// Play file sources at their real rate (live mode) instead of as fast as possible.
     pub realtime: bool,
-    /// No decoded frame for this long counts as a failure (the stall watchdog).
-    pub stall: Duration,
+    /// No decoded frame for this long counts as a failure (the stall watchdog); `None` turns the
+    /// watchdog off (replay, where a slow consumer blocks decoding on purpose).
+    pub stall: Option<Duration>,
     /// `avdec_h264` threads (0 = automatic).
     pub decode_threads: u32,
 }
@@ -121,12 +122,15 @@ struct Clock {
     last: Option<Duration>,
     /// Next PTS (session-relative) to sample.
     next_sample: Option<Duration>,
+    /// PTS of the last decoded buffer (before sampling) in this session.
+    last_decoded: Option<gst::ClockTime>,
 }
 
 impl Clock {
     fn new_session(&mut self) {
         self.base = None;
         self.next_sample = None;
+        self.last_decoded = None;
         self.offset = self.last.map_or(Duration::ZERO, |l| l + CONTINUE_GAP);
     }
 
@@ -278,17 +282,18 @@ fn run(
             *online = true;
             (sinks.status)(&spec.id, CameraStatus::Online);
         }
+        let Some(stall) = spec.stall else { continue };
         let now_ms = shared.epoch.elapsed().as_millis() as u64;
         let stalled = if last_ms == 0 {
             // Connecting: allow twice the stall time for the first frame.
-            started.elapsed() > spec.stall * 2
+            started.elapsed() > stall * 2
         } else {
-            now_ms.saturating_sub(last_ms) > spec.stall.as_millis() as u64
+            now_ms.saturating_sub(last_ms) > stall.as_millis() as u64
         };
         if stalled {
             return Outcome::Failed(format!(
                 "no frames for {:.1} s (stall watchdog)",
-                spec.stall.as_secs_f64()
+                stall.as_secs_f64()
             ));
         }
     }
@@ -485,7 +490,7 @@ fn build_decode_branch(
     convert_sink.add_probe(
         gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
         move |_, info| {
-            match &info.data {
+            match &mut info.data {
                 Some(gst::PadProbeData::Event(ev)) => {
                     if let gst::EventView::Caps(c) = ev.view()
                         && let Ok(vi) = gst_video::VideoInfo::from_caps(c.caps())
@@ -511,9 +516,18 @@ fn build_decode_branch(
                     probe_shared
                         .last_buffer_ms
                         .store((probe_shared.epoch.elapsed().as_millis() as u64).max(1), Ordering::Relaxed);
+                    let mut clock = probe_shared.clock.lock().expect("clock lock");
+                    // Some decoders (libav's GIF) stamp every frame 0 but keep the duration:
+                    // continue from the previous frame instead of repeating its time.
+                    if let (Some(pts), Some(prev), Some(dur)) = (buf.pts(), clock.last_decoded, buf.duration())
+                        && pts <= prev
+                        && dur > gst::ClockTime::ZERO
+                    {
+                        buf.make_mut().set_pts(prev + dur);
+                    }
+                    clock.last_decoded = buf.pts().or(clock.last_decoded);
                     let Some(fps) = fps else { return gst::PadProbeReturn::Ok };
                     let Some(pts) = buf.pts() else { return gst::PadProbeReturn::Ok };
-                    let mut clock = probe_shared.clock.lock().expect("clock lock");
                     let t = clock.relative(pts);
                     let interval = Duration::from_secs_f64(1.0 / fps);
                     let next = *clock.next_sample.get_or_insert(t);

@@ -22,10 +22,12 @@
 //!   one after a backoff (0.5 s doubling to 4 s). Stream time continues across reconnects and
 //!   file loops, so downstream PTS is monotonic per camera.
 //!
-//! [`rtsp_server`] is the embedded RTSP server the demo and the tests serve footage with.
+//! [`rtsp_server`] is the embedded RTSP server the demo and the tests serve footage with;
+//! [`transcode`] converts footage GStreamer cannot play reliably (GIF) once, up front.
 
 mod camera;
 pub mod rtsp_server;
+pub mod transcode;
 
 pub use camera::{
     CameraExit, CameraSinks, CameraSpec, CameraStatus, EncodedSink, TargetSize, spawn_camera,

@@ -131,6 +131,13 @@ impl Drop for RtspServer {
 /// and encoded once (`x264enc`, a keyframe every `gop` frames). Returns the stream's frame rate.
 pub fn prepare_h264(input: &Path, output: &Path, gop: u32) -> Result<(i32, i32), IngestError> {
     crate::init()?;
+    if crate::transcode::needs_transcode(input) {
+        let mp4 = output.with_extension("mp4");
+        if !mp4.is_file() {
+            crate::transcode::gif_to_mp4(input, &mp4)?;
+        }
+        return prepare_h264(&mp4, output, gop);
+    }
     let fps = probe_fps(input)?;
     if output.is_file() {
         return Ok(fps);

@@ -71,7 +71,7 @@ fn rtsp_camera_receives_frames_from_a_local_server() {
         format: PixelFormat::Bgr8,
         target: TargetSize::Source,
         realtime: false,
-        stall: Duration::from_secs(5),
+        stall: Some(Duration::from_secs(5)),
         decode_threads: 1,
     };
     let run = run_camera(spec, 40, Duration::from_secs(20));
@@ -102,7 +102,7 @@ fn file_camera_samples_at_detect_fps_and_scales() {
         format: PixelFormat::Rgb8,
         target: TargetSize::FitWithin(Size::new(416, 416)),
         realtime: false,
-        stall: Duration::from_secs(5),
+        stall: Some(Duration::from_secs(5)),
         decode_threads: 2,
     };
     let run = run_camera(spec, usize::MAX, Duration::from_secs(60));
@@ -129,8 +129,13 @@ fn file_camera_samples_at_detect_fps_and_scales() {
 }
 
 #[test]
-fn looping_file_keeps_stream_time_monotonic() {
-    let path = assets().join("footage/person-bicycle-car-detection.gif");
+fn gif_converts_to_mp4_with_its_frame_delays_and_loops_monotonically() {
+    let dir = std::env::temp_dir().join(format!("vigil-ingest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("lot.mp4");
+    let gif = assets().join("footage/person-bicycle-car-detection.gif");
+    assert!(vigil_ingest::transcode::needs_transcode(&gif));
+    assert_eq!(vigil_ingest::transcode::gif_to_mp4(&gif, &path).unwrap(), 41);
     let spec = CameraSpec {
         id: CameraId::new("loop_cam"),
         source: CameraSource::File { path, looping: true },
@@ -138,7 +143,7 @@ fn looping_file_keeps_stream_time_monotonic() {
         format: PixelFormat::Bgr8,
         target: TargetSize::Source,
         realtime: false,
-        stall: Duration::from_secs(5),
+        stall: Some(Duration::from_secs(5)),
         decode_threads: 1,
     };
     // The GIF has 41 frames: 100 frames means it looped twice.
@@ -146,6 +151,10 @@ fn looping_file_keeps_stream_time_monotonic() {
     assert_eq!(run.frames.len(), 100);
     assert_increasing_pts(&run.frames);
     assert_eq!(run.frames[0].image.size, Size::new(480, 270));
+    // The GIF's delays are 80 ms (12.5 fps): 40 intervals span 3.2 s of the first pass.
+    let first_pass = run.frames[40].meta.pts - run.frames[0].meta.pts;
+    assert!((first_pass.as_secs_f64() - 3.2).abs() < 0.15, "{first_pass:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -157,7 +166,7 @@ fn missing_file_fails_with_the_reason() {
         format: PixelFormat::Bgr8,
         target: TargetSize::Source,
         realtime: false,
-        stall: Duration::from_secs(2),
+        stall: Some(Duration::from_secs(2)),
         decode_threads: 1,
     };
     let run = run_camera(spec, 1, Duration::from_secs(10));
@@ -190,7 +199,7 @@ fn rtsp_camera_reconnects_after_the_server_restarts() {
         format: PixelFormat::Bgr8,
         target: TargetSize::Source,
         realtime: false,
-        stall: Duration::from_secs(2),
+        stall: Some(Duration::from_secs(2)),
         decode_threads: 1,
     };
     let stop = Arc::new(AtomicBool::new(false));

@@ -1,0 +1,410 @@
+//! Wires the stages together on named threads with bounded queues:
+//!
+//! ```text
+//! camera threads ──FrameQueue per camera (live: drop-oldest; replay: block)──▶ detect workers
+//! detect workers ──bounded(64), block──▶ track+rules thread ──bounded(256), block──▶ alert writer
+//! ```
+//!
+//! Detect workers take frames from any camera (a `Select` over the per-camera queues) and stamp
+//! each with a per-camera dispatch number; the track thread restores that order before the
+//! tracker sees the frames, so several workers never reorder a camera's stream. Alerts never drop.
+
+use anyhow::{Context, Result};
+use crossbeam_channel::{Select, TryRecvError};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use vigil_config::{CameraSource, Config, ColourOrder, ResizeMode};
+use vigil_core::metrics::StageSnapshot;
+use vigil_core::{
+    Alert, CameraId, DetectedFrame, DropReason, Frame, PixelFormat, QueueReceiver, Size,
+    StageCounters, WhenFull, queue,
+};
+use vigil_detect::{Detector, DetectorOptions};
+use vigil_ingest::{CameraExit, CameraSinks, CameraSpec, CameraStatus, TargetSize, spawn_camera};
+use vigil_rules::RuleEngine;
+use vigil_track::{Tracker, TrackerConfig};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Cameras at their real rate, for ever; frames drop (oldest first) when detection lags.
+    Live,
+    /// File cameras as fast as the machine allows, nothing dropped; ends with the input.
+    Replay,
+}
+
+pub struct Options {
+    pub mode: Mode,
+    pub out_dir: PathBuf,
+    pub print_alerts: bool,
+    /// Write every frame's confirmed tracks to `tracks.jsonl` (for debugging rules and tracking).
+    pub dump_tracks: bool,
+}
+
+/// What a run did, per stage.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub elapsed_secs: f64,
+    /// Per camera: decoded (`received`), handed to detection (`sent`), sampling and queue drops.
+    pub ingest: BTreeMap<String, StageSnapshot>,
+    pub detect: StageSnapshot,
+    pub track: StageSnapshot,
+    pub alerts: StageSnapshot,
+    /// Frames through detection per second of wall time.
+    pub detected_fps: f64,
+    pub infer_ms_mean: f64,
+    pub failed_cameras: Vec<String>,
+}
+
+struct Lane {
+    camera: CameraId,
+    rx: QueueReceiver<Frame>,
+    /// Dispatch counter; held while taking a frame so numbers follow queue order.
+    dispatch: Mutex<u64>,
+    closed: AtomicBool,
+}
+
+fn camera_spec(config: &Config, cam: &vigil_config::CameraConfig, mode: Mode) -> CameraSpec {
+    let m = &config.detector.manifest;
+    let input = Size::new(m.input_width, m.input_height);
+    CameraSpec {
+        id: cam.id.clone(),
+        source: cam.source.clone(),
+        detect_fps: cam.detect_fps.or(config.detector.detect_fps),
+        format: match m.colour {
+            ColourOrder::Rgb => PixelFormat::Rgb8,
+            ColourOrder::Bgr => PixelFormat::Bgr8,
+        },
+        // Scale in GStreamer (one pass with conversion) to what the model takes.
+        target: match m.resize {
+            ResizeMode::LetterboxTopLeft => TargetSize::FitWithin(input),
+            ResizeMode::Stretch => TargetSize::Exact(input),
+        },
+        realtime: mode == Mode::Live && matches!(cam.source, CameraSource::File { .. }),
+        // Replay blocks on a slow detector by design: that is not a stall.
+        stall: (mode == Mode::Live).then_some(Duration::from_secs(5)),
+        decode_threads: if mode == Mode::Replay { 2 } else { 1 },
+    }
+}
+
+/// Runs the pipeline until the input ends (replay) or `stop` is set.
+pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<Summary> {
+    std::fs::create_dir_all(&options.out_dir)
+        .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;
+    let started = Instant::now();
+    let workers = config.detector.workers;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let intra = config.detector.intra_threads.unwrap_or((cores / workers).max(1));
+    let mut detectors = Vec::new();
+    for _ in 0..workers {
+        let options = DetectorOptions {
+            score_threshold: config.detector.score_threshold,
+            nms_iou: config.detector.nms_iou,
+            intra_threads: intra,
+        };
+        detectors.push(Detector::new(&config.detector.manifest, options).context("cannot load the detector")?);
+    }
+
+    // Alerts: track thread → writer. Never dropped: the sender blocks.
+    let alert_counters = Arc::new(StageCounters::default());
+    let (alert_tx, alert_rx) = queue::bounded::<Alert>(256, WhenFull::Block, alert_counters.clone());
+    let store_path = options.out_dir.join("alerts.db");
+    let log_path = options.out_dir.join("alerts.jsonl");
+    let mut store = vigil_deliver::AlertStore::open(&store_path)?;
+    let mut log = vigil_deliver::JsonlLog::open(&log_path)?;
+    let print = options.print_alerts;
+    let writer_counters = alert_counters.clone();
+    let writer = std::thread::Builder::new().name("alerts".into()).spawn(move || {
+        while let Some(alert) = alert_rx.recv() {
+            writer_counters.received();
+            let stored = store.insert(&alert).and_then(|()| log.append(&alert));
+            match stored {
+                Ok(()) => {
+                    if print {
+                        println!("{}", describe(&alert));
+                    }
+                }
+                Err(e) => {
+                    writer_counters.dropped(DropReason::Error);
+                    tracing::error!(alert = %alert.id, error = %e, "cannot store alert");
+                }
+            }
+        }
+    })?;
+
+    // Cameras.
+    let streams = options.out_dir.join("streams");
+    let mut lanes = Vec::new();
+    let mut ingest_counters = BTreeMap::new();
+    let mut camera_threads = Vec::new();
+    let policy = if options.mode == Mode::Live { WhenFull::DropOldest } else { WhenFull::Block };
+    for cam in &config.cameras {
+        let counters = Arc::new(StageCounters::default());
+        let (tx, rx) = queue::bounded::<Frame>(2, policy, counters.clone());
+        let sinks = CameraSinks {
+            frames: tx,
+            // The evidence stage will keep these; until then they are counted by the camera.
+            encoded: None,
+            status: Arc::new(|camera, status| match status {
+                CameraStatus::Online => tracing::info!(%camera, "camera online"),
+                CameraStatus::Offline { reason } => tracing::warn!(%camera, %reason, "camera offline"),
+            }),
+            counters: counters.clone(),
+        };
+        let mut spec = camera_spec(config, cam, options.mode);
+        playable(&mut spec.source, &cam.id, &streams)?;
+        tracing::info!(camera = %cam.id, source = %describe_source(&cam.source), "starting camera");
+        camera_threads.push((cam.id.clone(), spawn_camera(spec, sinks, stop.clone())?));
+        ingest_counters.insert(cam.id.to_string(), counters);
+        lanes.push(Lane { camera: cam.id.clone(), rx, dispatch: Mutex::new(0), closed: AtomicBool::new(false) });
+    }
+    let lanes = Arc::new(lanes);
+
+    // Detect workers → track thread.
+    let detect_counters = Arc::new(StageCounters::default());
+    let (det_tx, det_rx) = queue::bounded::<DetectedFrame>(64, WhenFull::Block, detect_counters.clone());
+    let infer_total = Arc::new(Mutex::new(Duration::ZERO));
+    let mut worker_threads = Vec::new();
+    for (i, mut detector) in detectors.into_iter().enumerate() {
+        let (lanes, tx, counters, infer_total) =
+            (lanes.clone(), det_tx.clone(), detect_counters.clone(), infer_total.clone());
+        worker_threads.push(std::thread::Builder::new().name(format!("detect-{i}")).spawn(move || {
+            while let Some((frame, dispatch_seq)) = next_frame(&lanes) {
+                counters.received();
+                let meta = frame.meta.clone();
+                let (detections, error, infer_time) =
+                    match detector.detect(&frame.image, frame.meta.source_size) {
+                        Ok((d, t)) => (d, None, t),
+                        Err(e) => {
+                            tracing::warn!(camera = %meta.camera, error = %e, "detection failed");
+                            counters.dropped(DropReason::Error);
+                            (Vec::new(), Some(e.to_string()), Duration::ZERO)
+                        }
+                    };
+                drop(frame); // release the decoded buffer before waiting on the next stage
+                *infer_total.lock().expect("infer lock") += infer_time;
+                if tx.send(DetectedFrame { meta, dispatch_seq, detections, error, infer_time }).is_err() {
+                    break;
+                }
+            }
+        })?);
+    }
+    drop(det_tx);
+
+    let track_counters = Arc::new(StageCounters::default());
+    let tc = track_counters.clone();
+    let rules_by_camera: HashMap<CameraId, Vec<vigil_rules::DwellRule>> =
+        config.cameras.iter().map(|c| {
+            (c.id.clone(), config.rules.iter().filter(|r| r.camera == c.id).cloned().collect())
+        }).collect();
+    let mut track_log = match options.dump_tracks {
+        true => Some(std::io::BufWriter::new(std::fs::File::create(options.out_dir.join("tracks.jsonl"))?)),
+        false => None,
+    };
+    let tracker_thread = std::thread::Builder::new().name("track".into()).spawn(move || {
+        struct CameraState {
+            tracker: Tracker,
+            rules: RuleEngine,
+            next: u64,
+            pending: BTreeMap<u64, DetectedFrame>,
+        }
+        let mut cameras: HashMap<CameraId, CameraState> = rules_by_camera
+            .into_iter()
+            .map(|(id, rules)| {
+                let state = CameraState {
+                    tracker: Tracker::new(TrackerConfig::default()),
+                    rules: RuleEngine::new(rules),
+                    next: 0,
+                    pending: BTreeMap::new(),
+                };
+                (id, state)
+            })
+            .collect();
+        while let Some(df) = det_rx.recv() {
+            let Some(state) = cameras.get_mut(&df.meta.camera) else { continue };
+            state.pending.insert(df.dispatch_seq, df);
+            while let Some(df) = state.pending.remove(&state.next) {
+                state.next += 1;
+                tc.received();
+                if df.error.is_some() {
+                    tc.dropped(DropReason::Error);
+                    continue;
+                }
+                let tracks = state.tracker.step(df.meta.pts, &df.detections);
+                if let Some(log) = track_log.as_mut() {
+                    write_tracks(log, &df, &tracks);
+                }
+                for alert in state.rules.step(&df.meta, &tracks) {
+                    if alert_tx.send(alert).is_err() {
+                        return;
+                    }
+                }
+                tc.sent();
+            }
+        }
+    })?;
+
+    let mut failed = Vec::new();
+    for (id, t) in camera_threads {
+        match t.join() {
+            Ok(CameraExit::Failed(reason)) => {
+                tracing::error!(camera = %id, %reason, "camera failed");
+                failed.push(format!("{id}: {reason}"));
+            }
+            Ok(exit) => tracing::info!(camera = %id, ?exit, "camera finished"),
+            Err(_) => failed.push(format!("{id}: camera thread panicked")),
+        }
+    }
+    for w in worker_threads {
+        let _ = w.join();
+    }
+    let _ = tracker_thread.join();
+    let _ = writer.join();
+
+    let elapsed = started.elapsed().as_secs_f64();
+    let detect = detect_counters.snapshot();
+    let infer = *infer_total.lock().expect("infer lock");
+    let summary = Summary {
+        elapsed_secs: elapsed,
+        ingest: ingest_counters.into_iter().map(|(k, c)| (k, c.snapshot())).collect(),
+        detect,
+        track: track_counters.snapshot(),
+        alerts: alert_counters.snapshot(),
+        detected_fps: detect.received as f64 / elapsed.max(1e-9),
+        infer_ms_mean: if detect.received > 0 {
+            infer.as_secs_f64() * 1e3 / detect.received as f64
+        } else {
+            0.0
+        },
+        failed_cameras: failed,
+    };
+    std::fs::write(options.out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    Ok(summary)
+}
+
+#[derive(Serialize)]
+struct TrackLine<'a> {
+    camera: &'a str,
+    pts_secs: f64,
+    detections: usize,
+    tracks: Vec<TrackEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct TrackEntry<'a> {
+    id: u64,
+    class: &'a str,
+    group: &'a str,
+    score: f32,
+    matched: bool,
+    bbox_px: [f32; 4],
+}
+
+fn write_tracks(out: &mut impl std::io::Write, df: &DetectedFrame, tracks: &[vigil_core::Track]) {
+    let line = TrackLine {
+        camera: df.meta.camera.as_str(),
+        pts_secs: df.meta.pts.as_secs_f64(),
+        detections: df.detections.len(),
+        tracks: tracks
+            .iter()
+            .map(|t| TrackEntry {
+                id: t.id.0,
+                class: &t.class,
+                group: &t.group,
+                score: t.score,
+                matched: t.matched,
+                bbox_px: t.bbox_px.to_array(),
+            })
+            .collect(),
+    };
+    if let Err(e) = serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from).and_then(|()| out.write_all(b"\n")) {
+        tracing::warn!(error = %e, "cannot write tracks.jsonl");
+    }
+}
+
+/// Points a file camera whose format GStreamer cannot play reliably (GIF) at a converted copy
+/// under `streams/`, made once.
+fn playable(source: &mut CameraSource, camera: &CameraId, streams: &std::path::Path) -> Result<()> {
+    let CameraSource::File { path, .. } = source else { return Ok(()) };
+    if !vigil_ingest::transcode::needs_transcode(path) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(streams)?;
+    let converted = streams.join(format!("{camera}.mp4"));
+    let fresh = |c: &std::path::Path| -> Option<bool> {
+        Some(c.metadata().ok()?.modified().ok()? >= path.metadata().ok()?.modified().ok()?)
+    };
+    if fresh(&converted) != Some(true) {
+        let frames = vigil_ingest::transcode::gif_to_mp4(path, &converted)
+            .with_context(|| format!("camera {camera}: cannot convert {}", path.display()))?;
+        tracing::info!(%camera, frames, to = %converted.display(), "converted GIF to H.264 MP4");
+    }
+    *path = converted;
+    Ok(())
+}
+
+/// Takes the next frame from any camera; `None` once every camera queue is closed and empty.
+fn next_frame(lanes: &[Lane]) -> Option<(Frame, u64)> {
+    loop {
+        let open: Vec<&Lane> = lanes.iter().filter(|l| !l.closed.load(Ordering::Relaxed)).collect();
+        if open.is_empty() {
+            return None;
+        }
+        let mut sel = Select::new();
+        for l in &open {
+            sel.recv(l.rx.inner());
+        }
+        let Ok(index) = sel.ready_timeout(Duration::from_millis(200)) else { continue };
+        let lane = open[index];
+        let mut dispatch = lane.dispatch.lock().expect("dispatch lock");
+        match lane.rx.inner().try_recv() {
+            Ok(frame) => {
+                let seq = *dispatch;
+                *dispatch += 1;
+                return Some((frame, seq));
+            }
+            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Disconnected) => {
+                tracing::debug!(camera = %lane.camera, "camera queue closed");
+                lane.closed.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// One line for a person watching the terminal.
+pub fn describe(a: &Alert) -> String {
+    let objects: Vec<String> = a
+        .objects
+        .iter()
+        .map(|o| {
+            let b = o.bbox_px.to_array().map(|v| v.round() as i32);
+            format!("track {} {} {:.2} at {:?}", o.track_id, o.class, o.score, b)
+        })
+        .collect();
+    format!(
+        "ALERT {} camera={} rule={} zone={} started={:.2}s raised={:.2}s {} [{}] id={}",
+        a.kind.as_str(),
+        a.camera,
+        a.rule,
+        a.zone.as_ref().map_or("-", |z| z.as_str()),
+        a.started_pts_secs,
+        a.raised_pts_secs,
+        a.wall_time,
+        objects.join("; "),
+        a.id
+    )
+}
+
+fn describe_source(s: &CameraSource) -> String {
+    match s {
+        // `RtspUrl`'s Display redacts credentials.
+        CameraSource::Rtsp { url, .. } => url.to_string(),
+        CameraSource::File { path, looping } => {
+            format!("{}{}", path.display(), if *looping { " (loop)" } else { "" })
+        }
+    }
+}
