@@ -168,7 +168,20 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
 
     let manifest_path = resolve_asset(base, &raw.detector.manifest.value, assets, "models");
     let manifest = match ModelManifest::load(&manifest_path, assets) {
-        Ok(m) => Some(m),
+        Ok(m) => {
+            if !m.file.is_file() {
+                v.error(
+                    &raw.detector.manifest,
+                    format!(
+                        "model file {} of manifest {} not found: run models/fetch, or set VIGIL_ASSETS to a folder holding models/{}",
+                        m.file.display(),
+                        manifest_path.display(),
+                        m.file.file_name().unwrap_or_default().to_string_lossy()
+                    ),
+                );
+            }
+            Some(m)
+        }
         Err(ConfigErrors(errs)) => {
             v.error(
                 &raw.detector.manifest,

@@ -490,7 +490,7 @@ fn build_decode_branch(
     convert_sink.add_probe(
         gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
         move |_, info| {
-            match &mut info.data {
+            let ret = match &mut info.data {
                 Some(gst::PadProbeData::Event(ev)) => {
                     if let gst::EventView::Caps(c) = ev.view()
                         && let Ok(vi) = gst_video::VideoInfo::from_caps(c.caps())
@@ -545,7 +545,14 @@ fn build_decode_branch(
                     }
                 }
                 _ => gst::PadProbeReturn::Ok,
+            };
+            if ret == gst::PadProbeReturn::Drop {
+                // Take the buffer and report it handled: returning `Drop` with the buffer still in
+                // the probe info makes GStreamer 1.22 unref a NULL pointer (a CRITICAL per frame).
+                drop(info.take_buffer());
+                return gst::PadProbeReturn::Handled;
             }
+            ret
         },
     );
 
