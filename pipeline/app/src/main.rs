@@ -17,7 +17,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use vigil_config::{CameraSource, Config, RtspTransport, RtspUrl};
 
 #[derive(Parser)]
-#[command(name = "vigil", version, about = "Real-time video analytics for residential communities")]
+#[command(
+    name = "vigil",
+    version,
+    about = "Real-time video analytics for residential communities"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -90,7 +94,10 @@ fn main() -> ExitCode {
 }
 
 fn assets(common: &Common) -> Option<PathBuf> {
-    common.assets.clone().or_else(|| std::env::var_os("VIGIL_ASSETS").map(PathBuf::from))
+    common
+        .assets
+        .clone()
+        .or_else(|| std::env::var_os("VIGIL_ASSETS").map(PathBuf::from))
 }
 
 fn load(common: &Common) -> Result<Config, ExitCode> {
@@ -134,28 +141,55 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Replay { common, out, dump_tracks } => {
+        Command::Replay {
+            common,
+            out,
+            dump_tracks,
+        } => {
             let config = match load(&common) {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
-            if let Some(c) = config.cameras.iter().find(|c| !matches!(c.source, CameraSource::File { .. })) {
-                bail!("replay takes file cameras only; camera \"{}\" is a live source", c.id);
+            if let Some(c) = config
+                .cameras
+                .iter()
+                .find(|c| !matches!(c.source, CameraSource::File { .. }))
+            {
+                bail!(
+                    "replay takes file cameras only; camera \"{}\" is a live source",
+                    c.id
+                );
             }
             let stop = stop_flag()?;
-            let options = pipeline::Options { mode: pipeline::Mode::Replay, out_dir: out.clone(), print_alerts: true, dump_tracks };
+            let options = pipeline::Options {
+                mode: pipeline::Mode::Replay,
+                out_dir: out.clone(),
+                print_alerts: true,
+                dump_tracks,
+            };
             let summary = pipeline::run(&config, &options, stop)?;
             report(&summary, &out);
-            Ok(if summary.failed_cameras.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if summary.failed_cameras.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Run { common, out } => {
             let config = match load(&common) {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
-            let out = out.or(config.outputs.dir.clone()).unwrap_or_else(|| PathBuf::from("vigil-data"));
+            let out = out
+                .or(config.outputs.dir.clone())
+                .unwrap_or_else(|| PathBuf::from("vigil-data"));
             let stop = stop_flag()?;
-            let options = pipeline::Options { mode: pipeline::Mode::Live, out_dir: out.clone(), print_alerts: config.outputs.stdout, dump_tracks: false };
+            let options = pipeline::Options {
+                mode: pipeline::Mode::Live,
+                out_dir: out.clone(),
+                print_alerts: config.outputs.stdout,
+                dump_tracks: false,
+            };
             let summary = pipeline::run(&config, &options, stop)?;
             report(&summary, &out);
             Ok(ExitCode::SUCCESS)
@@ -167,8 +201,16 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             };
             let server = serve_file_cameras(&mut config, port, &out.join("streams"))?;
             let stop = stop_flag()?;
-            let options = pipeline::Options { mode: pipeline::Mode::Live, out_dir: out.clone(), print_alerts: true, dump_tracks: false };
-            eprintln!("running; alerts print below and go to {}/alerts.jsonl (Ctrl-C stops)", out.display());
+            let options = pipeline::Options {
+                mode: pipeline::Mode::Live,
+                out_dir: out.clone(),
+                print_alerts: true,
+                dump_tracks: false,
+            };
+            eprintln!(
+                "running; alerts print below and go to {}/alerts.jsonl (Ctrl-C stops)",
+                out.display()
+            );
             let summary = pipeline::run(&config, &options, stop)?;
             server.stop();
             report(&summary, &out);
@@ -179,7 +221,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
 
 /// Starts the embedded RTSP server with each file camera's footage (prepared once as an H.264
 /// stream under `cache`) and points those cameras at it.
-fn serve_file_cameras(config: &mut Config, port: u16, cache: &Path) -> Result<vigil_ingest::rtsp_server::RtspServer> {
+fn serve_file_cameras(
+    config: &mut Config,
+    port: u16,
+    cache: &Path,
+) -> Result<vigil_ingest::rtsp_server::RtspServer> {
     use vigil_ingest::rtsp_server::{Mount, RtspServer, prepare_h264};
     std::fs::create_dir_all(cache).with_context(|| format!("cannot create {}", cache.display()))?;
     let mut mounts = Vec::new();

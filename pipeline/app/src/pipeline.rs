@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use vigil_config::{CameraSource, Config, ColourOrder, ResizeMode};
+use vigil_config::{CameraSource, ColourOrder, Config, ResizeMode};
 use vigil_core::metrics::StageSnapshot;
 use vigil_core::{
     Alert, CameraId, DetectedFrame, DropReason, Frame, PixelFormat, QueueReceiver, Size,
@@ -97,7 +97,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let started = Instant::now();
     let workers = config.detector.workers;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let intra = config.detector.intra_threads.unwrap_or((cores / workers).max(1));
+    let intra = config
+        .detector
+        .intra_threads
+        .unwrap_or((cores / workers).max(1));
     let mut detectors = Vec::new();
     for _ in 0..workers {
         let options = DetectorOptions {
@@ -105,42 +108,52 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             nms_iou: config.detector.nms_iou,
             intra_threads: intra,
         };
-        detectors.push(Detector::new(&config.detector.manifest, options).context("cannot load the detector")?);
+        detectors.push(
+            Detector::new(&config.detector.manifest, options)
+                .context("cannot load the detector")?,
+        );
     }
 
     // Alerts: track thread → writer. Never dropped: the sender blocks.
     let alert_counters = Arc::new(StageCounters::default());
-    let (alert_tx, alert_rx) = queue::bounded::<Alert>(256, WhenFull::Block, alert_counters.clone());
+    let (alert_tx, alert_rx) =
+        queue::bounded::<Alert>(256, WhenFull::Block, alert_counters.clone());
     let store_path = options.out_dir.join("alerts.db");
     let log_path = options.out_dir.join("alerts.jsonl");
     let mut store = vigil_deliver::AlertStore::open(&store_path)?;
     let mut log = vigil_deliver::JsonlLog::open(&log_path)?;
     let print = options.print_alerts;
     let writer_counters = alert_counters.clone();
-    let writer = std::thread::Builder::new().name("alerts".into()).spawn(move || {
-        while let Some(alert) = alert_rx.recv() {
-            writer_counters.received();
-            let stored = store.insert(&alert).and_then(|()| log.append(&alert));
-            match stored {
-                Ok(()) => {
-                    if print {
-                        println!("{}", describe(&alert));
+    let writer = std::thread::Builder::new()
+        .name("alerts".into())
+        .spawn(move || {
+            while let Some(alert) = alert_rx.recv() {
+                writer_counters.received();
+                let stored = store.insert(&alert).and_then(|()| log.append(&alert));
+                match stored {
+                    Ok(()) => {
+                        if print {
+                            println!("{}", describe(&alert));
+                        }
+                    }
+                    Err(e) => {
+                        writer_counters.dropped(DropReason::Error);
+                        tracing::error!(alert = %alert.id, error = %e, "cannot store alert");
                     }
                 }
-                Err(e) => {
-                    writer_counters.dropped(DropReason::Error);
-                    tracing::error!(alert = %alert.id, error = %e, "cannot store alert");
-                }
             }
-        }
-    })?;
+        })?;
 
     // Cameras.
     let streams = options.out_dir.join("streams");
     let mut lanes = Vec::new();
     let mut ingest_counters = BTreeMap::new();
     let mut camera_threads = Vec::new();
-    let policy = if options.mode == Mode::Live { WhenFull::DropOldest } else { WhenFull::Block };
+    let policy = if options.mode == Mode::Live {
+        WhenFull::DropOldest
+    } else {
+        WhenFull::Block
+    };
     for cam in &config.cameras {
         let counters = Arc::new(StageCounters::default());
         let (tx, rx) = queue::bounded::<Frame>(2, policy, counters.clone());
@@ -150,7 +163,9 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             encoded: None,
             status: Arc::new(|camera, status| match status {
                 CameraStatus::Online => tracing::info!(%camera, "camera online"),
-                CameraStatus::Offline { reason } => tracing::warn!(%camera, %reason, "camera offline"),
+                CameraStatus::Offline { reason } => {
+                    tracing::warn!(%camera, %reason, "camera offline")
+                }
             }),
             counters: counters.clone(),
         };
@@ -159,18 +174,28 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         tracing::info!(camera = %cam.id, source = %describe_source(&cam.source), "starting camera");
         camera_threads.push((cam.id.clone(), spawn_camera(spec, sinks, stop.clone())?));
         ingest_counters.insert(cam.id.to_string(), counters);
-        lanes.push(Lane { camera: cam.id.clone(), rx, dispatch: Mutex::new(0), closed: AtomicBool::new(false) });
+        lanes.push(Lane {
+            camera: cam.id.clone(),
+            rx,
+            dispatch: Mutex::new(0),
+            closed: AtomicBool::new(false),
+        });
     }
     let lanes = Arc::new(lanes);
 
     // Detect workers → track thread.
     let detect_counters = Arc::new(StageCounters::default());
-    let (det_tx, det_rx) = queue::bounded::<DetectedFrame>(64, WhenFull::Block, detect_counters.clone());
+    let (det_tx, det_rx) =
+        queue::bounded::<DetectedFrame>(64, WhenFull::Block, detect_counters.clone());
     let infer_total = Arc::new(Mutex::new(Duration::ZERO));
     let mut worker_threads = Vec::new();
     for (i, mut detector) in detectors.into_iter().enumerate() {
-        let (lanes, tx, counters, infer_total) =
-            (lanes.clone(), det_tx.clone(), detect_counters.clone(), infer_total.clone());
+        let (lanes, tx, counters, infer_total) = (
+            lanes.clone(),
+            det_tx.clone(),
+            detect_counters.clone(),
+            infer_total.clone(),
+        );
         worker_threads.push(std::thread::Builder::new().name(format!("detect-{i}")).spawn(move || {
             while let Some((frame, dispatch_seq)) = next_frame(&lanes) {
                 counters.received();
@@ -196,56 +221,73 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
 
     let track_counters = Arc::new(StageCounters::default());
     let tc = track_counters.clone();
-    let rules_by_camera: HashMap<CameraId, Vec<vigil_rules::DwellRule>> =
-        config.cameras.iter().map(|c| {
-            (c.id.clone(), config.rules.iter().filter(|r| r.camera == c.id).cloned().collect())
-        }).collect();
+    let rules_by_camera: HashMap<CameraId, Vec<vigil_rules::DwellRule>> = config
+        .cameras
+        .iter()
+        .map(|c| {
+            (
+                c.id.clone(),
+                config
+                    .rules
+                    .iter()
+                    .filter(|r| r.camera == c.id)
+                    .cloned()
+                    .collect(),
+            )
+        })
+        .collect();
     let mut track_log = match options.dump_tracks {
-        true => Some(std::io::BufWriter::new(std::fs::File::create(options.out_dir.join("tracks.jsonl"))?)),
+        true => Some(std::io::BufWriter::new(std::fs::File::create(
+            options.out_dir.join("tracks.jsonl"),
+        )?)),
         false => None,
     };
-    let tracker_thread = std::thread::Builder::new().name("track".into()).spawn(move || {
-        struct CameraState {
-            tracker: Tracker,
-            rules: RuleEngine,
-            next: u64,
-            pending: BTreeMap<u64, DetectedFrame>,
-        }
-        let mut cameras: HashMap<CameraId, CameraState> = rules_by_camera
-            .into_iter()
-            .map(|(id, rules)| {
-                let state = CameraState {
-                    tracker: Tracker::new(TrackerConfig::default()),
-                    rules: RuleEngine::new(rules),
-                    next: 0,
-                    pending: BTreeMap::new(),
-                };
-                (id, state)
-            })
-            .collect();
-        while let Some(df) = det_rx.recv() {
-            let Some(state) = cameras.get_mut(&df.meta.camera) else { continue };
-            state.pending.insert(df.dispatch_seq, df);
-            while let Some(df) = state.pending.remove(&state.next) {
-                state.next += 1;
-                tc.received();
-                if df.error.is_some() {
-                    tc.dropped(DropReason::Error);
-                    continue;
-                }
-                let tracks = state.tracker.step(df.meta.pts, &df.detections);
-                if let Some(log) = track_log.as_mut() {
-                    write_tracks(log, &df, &tracks);
-                }
-                for alert in state.rules.step(&df.meta, &tracks) {
-                    if alert_tx.send(alert).is_err() {
-                        return;
-                    }
-                }
-                tc.sent();
+    let tracker_thread = std::thread::Builder::new()
+        .name("track".into())
+        .spawn(move || {
+            struct CameraState {
+                tracker: Tracker,
+                rules: RuleEngine,
+                next: u64,
+                pending: BTreeMap<u64, DetectedFrame>,
             }
-        }
-    })?;
+            let mut cameras: HashMap<CameraId, CameraState> = rules_by_camera
+                .into_iter()
+                .map(|(id, rules)| {
+                    let state = CameraState {
+                        tracker: Tracker::new(TrackerConfig::default()),
+                        rules: RuleEngine::new(rules),
+                        next: 0,
+                        pending: BTreeMap::new(),
+                    };
+                    (id, state)
+                })
+                .collect();
+            while let Some(df) = det_rx.recv() {
+                let Some(state) = cameras.get_mut(&df.meta.camera) else {
+                    continue;
+                };
+                state.pending.insert(df.dispatch_seq, df);
+                while let Some(df) = state.pending.remove(&state.next) {
+                    state.next += 1;
+                    tc.received();
+                    if df.error.is_some() {
+                        tc.dropped(DropReason::Error);
+                        continue;
+                    }
+                    let tracks = state.tracker.step(df.meta.pts, &df.detections);
+                    if let Some(log) = track_log.as_mut() {
+                        write_tracks(log, &df, &tracks);
+                    }
+                    for alert in state.rules.step(&df.meta, &tracks) {
+                        if alert_tx.send(alert).is_err() {
+                            return;
+                        }
+                    }
+                    tc.sent();
+                }
+            }
+        })?;
 
     let mut failed = Vec::new();
     for (id, t) in camera_threads {
@@ -269,7 +311,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let infer = *infer_total.lock().expect("infer lock");
     let summary = Summary {
         elapsed_secs: elapsed,
-        ingest: ingest_counters.into_iter().map(|(k, c)| (k, c.snapshot())).collect(),
+        ingest: ingest_counters
+            .into_iter()
+            .map(|(k, c)| (k, c.snapshot()))
+            .collect(),
         detect,
         track: track_counters.snapshot(),
         alerts: alert_counters.snapshot(),
@@ -281,7 +326,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         },
         failed_cameras: failed,
     };
-    std::fs::write(options.out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    std::fs::write(
+        options.out_dir.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )?;
     Ok(summary)
 }
 
@@ -320,7 +368,10 @@ fn write_tracks(out: &mut impl std::io::Write, df: &DetectedFrame, tracks: &[vig
             })
             .collect(),
     };
-    if let Err(e) = serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from).and_then(|()| out.write_all(b"\n")) {
+    if let Err(e) = serde_json::to_writer(&mut *out, &line)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+    {
         tracing::warn!(error = %e, "cannot write tracks.jsonl");
     }
 }
@@ -328,7 +379,9 @@ fn write_tracks(out: &mut impl std::io::Write, df: &DetectedFrame, tracks: &[vig
 /// Points a file camera whose format GStreamer cannot play reliably (GIF) at a converted copy
 /// under `streams/`, made once.
 fn playable(source: &mut CameraSource, camera: &CameraId, streams: &std::path::Path) -> Result<()> {
-    let CameraSource::File { path, .. } = source else { return Ok(()) };
+    let CameraSource::File { path, .. } = source else {
+        return Ok(());
+    };
     if !vigil_ingest::transcode::needs_transcode(path) {
         return Ok(());
     }
@@ -349,7 +402,10 @@ fn playable(source: &mut CameraSource, camera: &CameraId, streams: &std::path::P
 /// Takes the next frame from any camera; `None` once every camera queue is closed and empty.
 fn next_frame(lanes: &[Lane]) -> Option<(Frame, u64)> {
     loop {
-        let open: Vec<&Lane> = lanes.iter().filter(|l| !l.closed.load(Ordering::Relaxed)).collect();
+        let open: Vec<&Lane> = lanes
+            .iter()
+            .filter(|l| !l.closed.load(Ordering::Relaxed))
+            .collect();
         if open.is_empty() {
             return None;
         }
@@ -357,7 +413,9 @@ fn next_frame(lanes: &[Lane]) -> Option<(Frame, u64)> {
         for l in &open {
             sel.recv(l.rx.inner());
         }
-        let Ok(index) = sel.ready_timeout(Duration::from_millis(200)) else { continue };
+        let Ok(index) = sel.ready_timeout(Duration::from_millis(200)) else {
+            continue;
+        };
         let lane = open[index];
         let mut dispatch = lane.dispatch.lock().expect("dispatch lock");
         match lane.rx.inner().try_recv() {
@@ -404,7 +462,11 @@ fn describe_source(s: &CameraSource) -> String {
         // `RtspUrl`'s Display redacts credentials.
         CameraSource::Rtsp { url, .. } => url.to_string(),
         CameraSource::File { path, looping } => {
-            format!("{}{}", path.display(), if *looping { " (loop)" } else { "" })
+            format!(
+                "{}{}",
+                path.display(),
+                if *looping { " (loop)" } else { "" }
+            )
         }
     }
 }

@@ -29,7 +29,13 @@ fn read_alerts(dir: &std::path::Path) -> Vec<Alert> {
 fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
     let out = tempfile::tempdir().unwrap();
     let status = vigil()
-        .args(["replay", "-c", "samples/parking-lot.yaml", "--dump-tracks", "--out"])
+        .args([
+            "replay",
+            "-c",
+            "samples/parking-lot.yaml",
+            "--dump-tracks",
+            "--out",
+        ])
         .arg(out.path())
         .status()
         .unwrap();
@@ -38,13 +44,26 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
     let alerts = read_alerts(out.path());
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
     let a = &alerts[0];
-    assert_eq!((a.kind, a.camera.as_str(), a.rule.as_str()), (AlertKind::Dwell, "lot", "lane_blocked"));
+    assert_eq!(
+        (a.kind, a.camera.as_str(), a.rule.as_str()),
+        (AlertKind::Dwell, "lot", "lane_blocked")
+    );
     assert!(a.raised_pts_secs - a.started_pts_secs >= 1.0);
-    assert!(a.raised_pts_secs < 2.0, "raised {} s into the clip", a.raised_pts_secs);
+    assert!(
+        a.raised_pts_secs < 2.0,
+        "raised {} s into the clip",
+        a.raised_pts_secs
+    );
     // The car around the alert (frame 13, 1.04 s), boxed by hand on the footage.
     let car = BBoxPx::new(90.0, 88.0, 176.0, 210.0);
     let b = a.objects[0].bbox_px;
-    assert!(b.iou(&car) > 0.6, "alert box {:?} vs the car {:?}: IoU {}", b, car, b.iou(&car));
+    assert!(
+        b.iou(&car) > 0.6,
+        "alert box {:?} vs the car {:?}: IoU {}",
+        b,
+        car,
+        b.iou(&car)
+    );
     assert_eq!(a.objects[0].class, "car");
 
     // The same alert is in the SQLite store.
@@ -54,7 +73,10 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
     // The car keeps one track id over most of the clip's 41 frames.
     let mut ids = std::collections::HashMap::<u64, usize>::new();
     let mut frames = 0;
-    for line in std::fs::read_to_string(out.path().join("tracks.jsonl")).unwrap().lines() {
+    for line in std::fs::read_to_string(out.path().join("tracks.jsonl"))
+        .unwrap()
+        .lines()
+    {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         frames += 1;
         for t in v["tracks"].as_array().unwrap() {
@@ -65,7 +87,10 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
     }
     assert_eq!(frames, 41);
     let (id, n) = ids.iter().max_by_key(|(_, n)| **n).unwrap();
-    assert!(*n >= 35, "vehicle track {id} matched in {n} of 41 frames; all: {ids:?}");
+    assert!(
+        *n >= 35,
+        "vehicle track {id} matched in {n} of 41 frames; all: {ids:?}"
+    );
     assert_eq!(ids.len(), 1, "one vehicle, one id: {ids:?}");
     assert_eq!(a.objects[0].track_id.0, *id);
 }
@@ -74,22 +99,35 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
 fn check_accepts_the_samples_and_lists_every_error() {
     for sample in ["samples/parking-lot.yaml", "samples/demo.yaml"] {
         let out = vigil().args(["check", "-c", sample]).output().unwrap();
-        assert!(out.status.success(), "{sample}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{sample}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
     let text = std::fs::read_to_string(repo().join("samples/parking-lot.yaml"))
         .unwrap()
-        .replace("../models/picodet-s.yaml", &repo().join("models/picodet-s.yaml").display().to_string())
+        .replace(
+            "../models/picodet-s.yaml",
+            &repo().join("models/picodet-s.yaml").display().to_string(),
+        )
         .replace("zone: lane", "zone: lane_a")
         .replace("dwell_secs: 1.0", "dwell_secs: -2");
     std::fs::write(&bad, text).unwrap();
     let out = vigil().args(["check", "-c"]).arg(&bad).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let located: Vec<&str> = stderr.lines().filter(|l| l.starts_with(&*bad.to_string_lossy())).collect();
+    let located: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with(&*bad.to_string_lossy()))
+        .collect();
     assert_eq!(located.len(), 2, "{stderr}");
-    assert!(located.iter().any(|l| l.contains("zone \"lane_a\"")), "{stderr}");
+    assert!(
+        located.iter().any(|l| l.contains("zone \"lane_a\"")),
+        "{stderr}"
+    );
     assert!(located.iter().any(|l| l.contains("dwell_secs")), "{stderr}");
 }
 
@@ -129,17 +167,26 @@ fn demo_serves_rtsp_cameras_prints_alerts_and_stops_on_ctrl_c() {
         }
     }
     let stopped_at = Instant::now();
-    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(stopped_at.elapsed() < Duration::from_secs(10), "demo did not stop within 10 s of Ctrl-C");
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(10),
+            "demo did not stop within 10 s of Ctrl-C"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     let line = alert_line.expect("the demo printed no alert within 90 s");
     assert!(status.success(), "demo exit status {status}");
-    assert!(line.contains("camera=lot") || line.contains("camera=table"), "{line}");
+    assert!(
+        line.contains("camera=lot") || line.contains("camera=table"),
+        "{line}"
+    );
     let alerts = read_alerts(out.path());
     assert!(!alerts.is_empty());
     assert!(stopped_at.elapsed() < Duration::from_secs(10));

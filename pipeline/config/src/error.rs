@@ -15,7 +15,12 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(file: &Path, line: u64, column: u64, message: impl Into<String>) -> Self {
-        Self { file: file.to_path_buf(), line, column, message: message.into() }
+        Self {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
     }
 
     pub fn at(file: &Path, loc: serde_saphyr::Location, message: impl Into<String>) -> Self {
@@ -28,7 +33,14 @@ impl fmt::Display for ConfigError {
         if self.line == 0 {
             write!(f, "{}: {}", self.file.display(), self.message)
         } else {
-            write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file.display(),
+                self.line,
+                self.column,
+                self.message
+            )
         }
     }
 }
@@ -57,7 +69,10 @@ pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
     text: &str,
 ) -> Result<T, ConfigError> {
     serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
         ConfigError::new(file, line, column, first_line(&e.to_string()))
     })
 }

@@ -57,7 +57,11 @@ fn ones() -> [f32; 3] {
 
 impl Default for Normalise {
     fn default() -> Self {
-        Self { scale: 1.0, mean: [0.0; 3], std: [1.0; 3] }
+        Self {
+            scale: 1.0,
+            mean: [0.0; 3],
+            std: [1.0; 3],
+        }
     }
 }
 
@@ -122,7 +126,12 @@ impl ModelManifest {
     /// Reads and validates a manifest; `assets` is the fallback folder for relative paths.
     pub fn load(path: &Path, assets: Option<&Path>) -> Result<Self, ConfigErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigErrors(vec![ConfigError::new(path, 0, 0, format!("cannot read manifest: {e}"))])
+            ConfigErrors(vec![ConfigError::new(
+                path,
+                0,
+                0,
+                format!("cannot read manifest: {e}"),
+            )])
         })?;
         let raw: RawManifest = parse_yaml(path, &text).map_err(|e| ConfigErrors(vec![e]))?;
         let mut errors = Vec::new();
@@ -130,7 +139,12 @@ impl ModelManifest {
         let file = resolve_asset(base, &raw.file.value, assets, "models");
         let labels_path = resolve_asset(base, &raw.labels.value, assets, "models");
         let labels: Vec<Arc<str>> = match std::fs::read_to_string(&labels_path) {
-            Ok(t) => t.lines().map(str::trim).filter(|l| !l.is_empty()).map(Arc::from).collect(),
+            Ok(t) => t
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(Arc::from)
+                .collect(),
             Err(e) => {
                 errors.push(ConfigError::at(
                     path,
@@ -141,7 +155,12 @@ impl ModelManifest {
             }
         };
         if raw.input.width == 0 || raw.input.height == 0 {
-            errors.push(ConfigError::new(path, 0, 0, "input width and height must be > 0"));
+            errors.push(ConfigError::new(
+                path,
+                0,
+                0,
+                "input width and height must be > 0",
+            ));
         }
         let mut group_of: Vec<Arc<str>> = labels.clone();
         let mut groups = BTreeMap::new();
@@ -153,7 +172,10 @@ impl ModelManifest {
                     None if !labels.is_empty() => errors.push(ConfigError::at(
                         path,
                         m.referenced,
-                        format!("class \"{}\" in group \"{group}\" is not in the labels", m.value),
+                        format!(
+                            "class \"{}\" in group \"{group}\" is not in the labels",
+                            m.value
+                        ),
                     )),
                     None => {}
                 }

@@ -48,7 +48,9 @@ impl RtspUrl {
             .split_once("://")
             .ok_or_else(|| "RTSP URL must look like rtsp://host[:port]/path".to_string())?;
         if scheme != "rtsp" && scheme != "rtsps" && scheme != "rtspt" {
-            return Err(format!("unsupported URL scheme \"{scheme}\": expected rtsp, rtsps or rtspt"));
+            return Err(format!(
+                "unsupported URL scheme \"{scheme}\": expected rtsp, rtsps or rtspt"
+            ));
         }
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let (userinfo, host) = match authority.rsplit_once('@') {
@@ -104,8 +106,15 @@ impl fmt::Debug for RtspUrl {
 
 #[derive(Clone, Debug)]
 pub enum CameraSource {
-    Rtsp { url: RtspUrl, transport: RtspTransport, latency_ms: u32 },
-    File { path: PathBuf, looping: bool },
+    Rtsp {
+        url: RtspUrl,
+        transport: RtspTransport,
+        latency_ms: u32,
+    },
+    File {
+        path: PathBuf,
+        looping: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -149,13 +158,22 @@ pub fn resolve_asset(base: &Path, rel: &str, assets: Option<&Path>, subdir: &str
         candidates.push(a.join(p));
         candidates.push(a.join(subdir).join(p));
     }
-    candidates.iter().find(|c| c.exists()).cloned().unwrap_or_else(|| base.join(p))
+    candidates
+        .iter()
+        .find(|c| c.exists())
+        .cloned()
+        .unwrap_or_else(|| base.join(p))
 }
 
 /// Reads and validates the config at `path`.
 pub fn load(path: &Path, assets: Option<&Path>) -> Result<Config, ConfigErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigErrors(vec![ConfigError::new(path, 0, 0, format!("cannot read config: {e}"))])
+        ConfigErrors(vec![ConfigError::new(
+            path,
+            0,
+            0,
+            format!("cannot read config: {e}"),
+        )])
     })?;
     load_str(path, &text, assets)
 }
@@ -163,7 +181,10 @@ pub fn load(path: &Path, assets: Option<&Path>) -> Result<Config, ConfigErrors> 
 /// Validates config `text` as if read from `path` (relative paths resolve beside it).
 pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config, ConfigErrors> {
     let raw: RawConfig = parse_yaml(path, text).map_err(|e| ConfigErrors(vec![e]))?;
-    let mut v = Validator { file: path, errors: Vec::new() };
+    let mut v = Validator {
+        file: path,
+        errors: Vec::new(),
+    };
     let base = path.parent().unwrap_or(Path::new("."));
 
     let manifest_path = resolve_asset(base, &raw.detector.manifest.value, assets, "models");
@@ -185,24 +206,43 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         Err(ConfigErrors(errs)) => {
             v.error(
                 &raw.detector.manifest,
-                format!("model manifest {} has errors (below)", manifest_path.display()),
+                format!(
+                    "model manifest {} has errors (below)",
+                    manifest_path.display()
+                ),
             );
             v.errors.extend(errs);
             None
         }
     };
 
-    let score_threshold = raw.detector.score_threshold.as_ref().map_or(0.3, |s| s.value);
+    let score_threshold = raw
+        .detector
+        .score_threshold
+        .as_ref()
+        .map_or(0.3, |s| s.value);
     if let Some(s) = &raw.detector.score_threshold {
-        v.check(s.value.is_finite() && (0.0..=1.0).contains(&s.value), s, "score_threshold must be in [0, 1]");
+        v.check(
+            s.value.is_finite() && (0.0..=1.0).contains(&s.value),
+            s,
+            "score_threshold must be in [0, 1]",
+        );
     }
     let nms_iou = raw.detector.nms_iou.as_ref().map_or(0.45, |s| s.value);
     if let Some(s) = &raw.detector.nms_iou {
-        v.check(s.value > 0.0 && s.value <= 1.0, s, "nms_iou must be in (0, 1]");
+        v.check(
+            s.value > 0.0 && s.value <= 1.0,
+            s,
+            "nms_iou must be in (0, 1]",
+        );
     }
     let workers = raw.detector.workers.as_ref().map_or(1, |s| s.value);
     if let Some(s) = &raw.detector.workers {
-        v.check(s.value >= 1 && s.value <= 64, s, "workers must be between 1 and 64");
+        v.check(
+            s.value >= 1 && s.value <= 64,
+            s,
+            "workers must be between 1 and 64",
+        );
     }
     let detect_fps = raw.detector.detect_fps.as_ref().map(|f| v.fps(f));
 
@@ -213,7 +253,10 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
     let mut cameras = Vec::new();
     for cam in &raw.cameras.value {
         if !names.insert(cam.name.value.clone()) {
-            v.error(&cam.name, format!("camera \"{}\" is defined twice", cam.name.value));
+            v.error(
+                &cam.name,
+                format!("camera \"{}\" is defined twice", cam.name.value),
+            );
         }
         if let Some(c) = v.camera(cam, base, assets) {
             cameras.push(c);
@@ -225,16 +268,26 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
     for r in &raw.rules {
         let RawRuleKind::Dwell = r.kind;
         if !rule_names.insert(r.name.value.clone()) {
-            v.error(&r.name, format!("rule \"{}\" is defined twice", r.name.value));
+            v.error(
+                &r.name,
+                format!("rule \"{}\" is defined twice", r.name.value),
+            );
         }
         let Some(cam) = cameras.iter().find(|c| c.id.as_str() == r.camera.value) else {
             v.error(
                 &r.camera,
-                format!("camera \"{}\" in rule \"{}\" is not defined", r.camera.value, r.name.value),
+                format!(
+                    "camera \"{}\" in rule \"{}\" is not defined",
+                    r.camera.value, r.name.value
+                ),
             );
             continue;
         };
-        let polygon = cam.zones.iter().find(|(z, _)| z.as_str() == r.zone.value).map(|(_, p)| p);
+        let polygon = cam
+            .zones
+            .iter()
+            .find(|(z, _)| z.as_str() == r.zone.value)
+            .map(|(_, p)| p);
         if polygon.is_none() && !v.camera_had_zone_errors(&raw, &r.camera.value, &r.zone.value) {
             v.error(
                 &r.zone,
@@ -245,7 +298,10 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             );
         }
         if r.classes.value.is_empty() {
-            v.error(&r.classes, format!("rule \"{}\" names no classes", r.name.value));
+            v.error(
+                &r.classes,
+                format!("rule \"{}\" names no classes", r.name.value),
+            );
         }
         if let Some(m) = &manifest {
             for c in &r.classes.value {
@@ -261,10 +317,18 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             }
         }
         let dwell_ok = r.dwell_secs.value.is_finite() && r.dwell_secs.value >= 0.0;
-        v.check(dwell_ok, &r.dwell_secs, "dwell_secs must be a number of seconds ≥ 0");
+        v.check(
+            dwell_ok,
+            &r.dwell_secs,
+            "dwell_secs must be a number of seconds ≥ 0",
+        );
         let max_gap = r.max_gap_secs.as_ref().map_or(1.0, |g| g.value);
         if let Some(g) = &r.max_gap_secs {
-            v.check(g.value.is_finite() && g.value >= 0.0, g, "max_gap_secs must be ≥ 0");
+            v.check(
+                g.value.is_finite() && g.value >= 0.0,
+                g,
+                "max_gap_secs must be ≥ 0",
+            );
         }
         if let (Some(polygon), true) = (polygon, dwell_ok && max_gap.is_finite() && max_gap >= 0.0)
         {
@@ -312,7 +376,8 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
-        self.errors.push(ConfigError::at(self.file, at.referenced, message));
+        self.errors
+            .push(ConfigError::at(self.file, at.referenced, message));
     }
 
     fn check<T>(&mut self, ok: bool, at: &Spanned<T>, message: &str) {
@@ -322,7 +387,11 @@ impl Validator<'_> {
     }
 
     fn fps(&mut self, f: &Spanned<f64>) -> f64 {
-        self.check(f.value.is_finite() && f.value > 0.0 && f.value <= 240.0, f, "detect_fps must be in (0, 240]");
+        self.check(
+            f.value.is_finite() && f.value > 0.0 && f.value <= 240.0,
+            f,
+            "detect_fps must be in (0, 240]",
+        );
         f.value
     }
 
@@ -342,31 +411,38 @@ impl Validator<'_> {
     ) -> Option<CameraConfig> {
         let name = &cam.name.value;
         let valid_name = !name.is_empty()
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         self.check(
             valid_name,
             &cam.name,
             "camera names use letters, digits, '_' and '-' (they name topics and folders)",
         );
         let source = match (&cam.rtsp, &cam.file) {
-            (Some(url), None) => match RtspUrl::parse(&url.value, cam.username.clone(), cam.password.clone()) {
-                Ok(u) => Some(CameraSource::Rtsp {
-                    url: u,
-                    transport: match cam.transport {
-                        RawTransport::Tcp => RtspTransport::Tcp,
-                        RawTransport::Udp => RtspTransport::Udp,
-                    },
-                    latency_ms: cam.latency_ms.unwrap_or(200),
-                }),
-                Err(e) => {
-                    self.error(url, format!("camera \"{name}\": {e}"));
-                    None
+            (Some(url), None) => {
+                match RtspUrl::parse(&url.value, cam.username.clone(), cam.password.clone()) {
+                    Ok(u) => Some(CameraSource::Rtsp {
+                        url: u,
+                        transport: match cam.transport {
+                            RawTransport::Tcp => RtspTransport::Tcp,
+                            RawTransport::Udp => RtspTransport::Udp,
+                        },
+                        latency_ms: cam.latency_ms.unwrap_or(200),
+                    }),
+                    Err(e) => {
+                        self.error(url, format!("camera \"{name}\": {e}"));
+                        None
+                    }
                 }
-            },
+            }
             (None, Some(file)) => {
                 let path = resolve_asset(base, &file.value, assets, "footage");
                 if path.is_file() {
-                    Some(CameraSource::File { path, looping: cam.looping })
+                    Some(CameraSource::File {
+                        path,
+                        looping: cam.looping,
+                    })
                 } else {
                     self.error(
                         file,
@@ -379,7 +455,10 @@ impl Validator<'_> {
                 }
             }
             _ => {
-                self.error(&cam.name, format!("camera \"{name}\" needs exactly one of `rtsp:` or `file:`"));
+                self.error(
+                    &cam.name,
+                    format!("camera \"{name}\" needs exactly one of `rtsp:` or `file:`"),
+                );
                 None
             }
         };
@@ -392,6 +471,11 @@ impl Validator<'_> {
                 Err(e) => self.error(pts, format!("zone \"{zone}\" of camera \"{name}\": {e}")),
             }
         }
-        Some(CameraConfig { id: CameraId::new(name), source: source?, detect_fps, zones })
+        Some(CameraConfig {
+            id: CameraId::new(name),
+            source: source?,
+            detect_fps,
+            zones,
+        })
     }
 }

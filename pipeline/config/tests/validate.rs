@@ -15,7 +15,11 @@ fn assets() -> Option<PathBuf> {
 fn check(text: &str) -> Result<vigil_config::Config, Vec<String>> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.yaml");
-    std::fs::write(&path, text.replace("MODELS", &repo().join("models").display().to_string())).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("MODELS", &repo().join("models").display().to_string()),
+    )
+    .unwrap();
     vigil_config::load(&path, assets().as_deref()).map_err(|e| {
         e.0.iter()
             .map(|e| format!("{}:{}: {}", e.line, e.column, e.message))
@@ -48,7 +52,9 @@ fn good_config_loads_with_redacted_credentials() {
     assert_eq!(c.cameras.len(), 2);
     assert_eq!(c.rules.len(), 1);
     assert_eq!(c.rules[0].dwell.as_secs(), 30);
-    let vigil_config::CameraSource::Rtsp { url, .. } = &c.cameras[1].source else { panic!() };
+    let vigil_config::CameraSource::Rtsp { url, .. } = &c.cameras[1].source else {
+        panic!()
+    };
     assert_eq!(url.to_string(), "rtsp://***@10.0.0.2:554/stream1");
     assert!(!format!("{:?}", c.cameras[1]).contains("hunter2"));
     assert_eq!(url.password(), Some("hunter2"));
@@ -96,7 +102,11 @@ rules:
         "24:17: dwell_secs must be a number of seconds ≥ 0",
     ];
     for e in expect {
-        assert!(errors.iter().any(|got| got.starts_with(e)), "missing {e:?} in:\n{}", errors.join("\n"));
+        assert!(
+            errors.iter().any(|got| got.starts_with(e)),
+            "missing {e:?} in:\n{}",
+            errors.join("\n")
+        );
     }
     assert_eq!(errors.len(), expect.len(), "{}", errors.join("\n"));
 }
@@ -106,7 +116,10 @@ fn unknown_keys_and_wrong_types_are_located() {
     let unknown = GOOD.replace("    zone: lane\n", "    zone: lane\n    dwel_secs: 3\n");
     let errors = check(&unknown).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].starts_with("15:5:") && errors[0].contains("dwel_secs"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("15:5:") && errors[0].contains("dwel_secs"),
+        "{errors:?}"
+    );
 
     let wrong_type = GOOD.replace("dwell_secs: 30", "dwell_secs: soon");
     let errors = check(&wrong_type).unwrap_err();
@@ -115,8 +128,16 @@ fn unknown_keys_and_wrong_types_are_located() {
 
 #[test]
 fn missing_files_name_where_they_were_looked_for() {
-    let text = GOOD.replace("footage/person-bicycle-car-detection.gif", "footage/nope.mp4");
+    let text = GOOD.replace(
+        "footage/person-bicycle-car-detection.gif",
+        "footage/nope.mp4",
+    );
     let errors = check(&text).unwrap_err();
-    assert!(errors[0].starts_with("3:11:") && errors[0].contains("nope.mp4") && errors[0].contains("VIGIL_ASSETS"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("3:11:")
+            && errors[0].contains("nope.mp4")
+            && errors[0].contains("VIGIL_ASSETS"),
+        "{errors:?}"
+    );
     let _ = Path::new("");
 }

@@ -41,8 +41,17 @@ pub struct Image {
 impl Image {
     /// Wraps tightly packed pixels (`stride = 3 × width`).
     pub fn from_packed(size: Size, format: PixelFormat, pixels: Vec<u8>) -> Self {
-        assert_eq!(pixels.len(), size.width as usize * size.height as usize * 3, "packed size");
-        Self { size, stride: size.width as usize * 3, format, data: Arc::new(pixels) }
+        assert_eq!(
+            pixels.len(),
+            size.width as usize * size.height as usize * 3,
+            "packed size"
+        );
+        Self {
+            size,
+            stride: size.width as usize * 3,
+            format,
+            data: Arc::new(pixels),
+        }
     }
 
     pub fn bytes(&self) -> &[u8] {

@@ -119,13 +119,18 @@ pub enum PolygonError {
 impl fmt::Display for PolygonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PolygonError::TooFewPoints(n) => write!(f, "a polygon needs at least 3 points, got {n}"),
+            PolygonError::TooFewPoints(n) => {
+                write!(f, "a polygon needs at least 3 points, got {n}")
+            }
             PolygonError::OutOfRange { index, x, y } => write!(
                 f,
                 "point {index} ({x}, {y}) is outside [0,1]: polygons use normalised coordinates"
             ),
             PolygonError::SelfIntersecting { edge_a, edge_b } => {
-                write!(f, "polygon edges {edge_a} and {edge_b} cross: the polygon is self-intersecting")
+                write!(
+                    f,
+                    "polygon edges {edge_a} and {edge_b} cross: the polygon is self-intersecting"
+                )
             }
             PolygonError::ZeroArea => write!(f, "polygon has zero area"),
         }
@@ -150,7 +155,11 @@ impl PolygonNorm {
         for (index, p) in points.iter().enumerate() {
             let ok = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
             if !ok(p.x) || !ok(p.y) {
-                return Err(PolygonError::OutOfRange { index, x: p.x, y: p.y });
+                return Err(PolygonError::OutOfRange {
+                    index,
+                    x: p.x,
+                    y: p.y,
+                });
             }
         }
         for a in 0..n {
@@ -162,7 +171,10 @@ impl PolygonNorm {
                 let (p1, p2) = (points[a], points[(a + 1) % n]);
                 let (q1, q2) = (points[b], points[(b + 1) % n]);
                 if segments_cross(p1, p2, q1, q2) {
-                    return Err(PolygonError::SelfIntersecting { edge_a: a, edge_b: b });
+                    return Err(PolygonError::SelfIntersecting {
+                        edge_a: a,
+                        edge_b: b,
+                    });
                 }
             }
         }
@@ -252,24 +264,40 @@ mod tests {
     #[test]
     fn rejects_bow_tie() {
         let err = poly(&[(0.1, 0.1), (0.9, 0.9), (0.9, 0.1), (0.1, 0.9)]).unwrap_err();
-        assert!(matches!(err, PolygonError::SelfIntersecting { .. }), "{err}");
+        assert!(
+            matches!(err, PolygonError::SelfIntersecting { .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn rejects_out_of_range_and_short() {
-        assert_eq!(poly(&[(0.0, 0.0), (1.0, 0.0)]).unwrap_err(), PolygonError::TooFewPoints(2));
+        assert_eq!(
+            poly(&[(0.0, 0.0), (1.0, 0.0)]).unwrap_err(),
+            PolygonError::TooFewPoints(2)
+        );
         assert!(matches!(
             poly(&[(0.0, 0.0), (1.2, 0.0), (0.5, 0.5)]).unwrap_err(),
             PolygonError::OutOfRange { index: 1, .. }
         ));
-        assert_eq!(poly(&[(0.0, 0.0), (0.5, 0.5), (1.0, 1.0)]).unwrap_err(), PolygonError::ZeroArea);
+        assert_eq!(
+            poly(&[(0.0, 0.0), (0.5, 0.5), (1.0, 1.0)]).unwrap_err(),
+            PolygonError::ZeroArea
+        );
     }
 
     #[test]
     fn concave_polygon_contains() {
         // An L shape: the notch at the top right is outside.
-        let l = poly(&[(0.0, 0.0), (0.5, 0.0), (0.5, 0.5), (1.0, 0.5), (1.0, 1.0), (0.0, 1.0)])
-            .unwrap();
+        let l = poly(&[
+            (0.0, 0.0),
+            (0.5, 0.0),
+            (0.5, 0.5),
+            (1.0, 0.5),
+            (1.0, 1.0),
+            (0.0, 1.0),
+        ])
+        .unwrap();
         assert!(l.contains(PointNorm { x: 0.25, y: 0.25 }));
         assert!(l.contains(PointNorm { x: 0.75, y: 0.75 }));
         assert!(!l.contains(PointNorm { x: 0.75, y: 0.25 }));

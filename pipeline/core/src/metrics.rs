@@ -19,8 +19,12 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 4] =
-        [DropReason::QueueFull, DropReason::Sampling, DropReason::Error, DropReason::Stale];
+    pub const ALL: [DropReason; 4] = [
+        DropReason::QueueFull,
+        DropReason::Sampling,
+        DropReason::Error,
+        DropReason::Stale,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

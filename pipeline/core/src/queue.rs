@@ -53,7 +53,10 @@ pub struct QueueReceiver<T> {
 
 impl<T> Clone for QueueReceiver<T> {
     fn clone(&self) -> Self {
-        Self { rx: self.rx.clone(), _alive: self._alive.clone() }
+        Self {
+            rx: self.rx.clone(),
+            _alive: self._alive.clone(),
+        }
     }
 }
 
@@ -65,8 +68,13 @@ pub fn bounded<T>(
 ) -> (QueueSender<T>, QueueReceiver<T>) {
     let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
     let alive = Arc::new(());
-    let sender =
-        QueueSender { tx, oldest: rx.clone(), policy, counters, receivers: Arc::downgrade(&alive) };
+    let sender = QueueSender {
+        tx,
+        oldest: rx.clone(),
+        policy,
+        counters,
+        receivers: Arc::downgrade(&alive),
+    };
     (sender, QueueReceiver { rx, _alive: alive })
 }
 
@@ -90,20 +98,18 @@ impl<T> QueueSender<T> {
                     Err(SendTimeoutError::Disconnected(_)) => return Err(Disconnected),
                 }
             },
-            WhenFull::DropOldest => {
-                loop {
-                    match self.tx.try_send(item) {
-                        Ok(()) => break,
-                        Err(TrySendError::Full(back)) => {
-                            if self.oldest.try_recv().is_ok() {
-                                self.counters.dropped(DropReason::QueueFull);
-                            }
-                            item = back;
+            WhenFull::DropOldest => loop {
+                match self.tx.try_send(item) {
+                    Ok(()) => break,
+                    Err(TrySendError::Full(back)) => {
+                        if self.oldest.try_recv().is_ok() {
+                            self.counters.dropped(DropReason::QueueFull);
                         }
-                        Err(TrySendError::Disconnected(_)) => return Err(Disconnected),
+                        item = back;
                     }
+                    Err(TrySendError::Disconnected(_)) => return Err(Disconnected),
                 }
-            }
+            },
         }
         self.counters.sent();
         Ok(())

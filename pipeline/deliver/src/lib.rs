@@ -11,9 +11,15 @@ use vigil_core::Alert;
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
     #[error("alert store {path}: {source}")]
-    Store { path: String, source: rusqlite::Error },
+    Store {
+        path: String,
+        source: rusqlite::Error,
+    },
     #[error("alert log {path}: {source}")]
-    Log { path: String, source: std::io::Error },
+    Log {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("alert encoding: {0}")]
     Encode(#[from] serde_json::Error),
 }
@@ -31,12 +37,20 @@ pub struct AlertStore {
 impl AlertStore {
     pub fn open(path: &Path) -> Result<Self, DeliverError> {
         let p = path.display().to_string();
-        let err = |source| DeliverError::Store { path: p.clone(), source };
+        let err = |source| DeliverError::Store {
+            path: p.clone(),
+            source,
+        };
         let conn = Connection::open(path).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(err)?;
         if version == 0 {
             conn.execute_batch(
                 "BEGIN;
@@ -96,8 +110,14 @@ impl AlertStore {
 
     /// All stored alerts, oldest first.
     pub fn all(&self) -> Result<Vec<Alert>, DeliverError> {
-        let err = |source| DeliverError::Store { path: self.path.clone(), source };
-        let mut stmt = self.conn.prepare("SELECT json FROM alerts ORDER BY seq").map_err(err)?;
+        let err = |source| DeliverError::Store {
+            path: self.path.clone(),
+            source,
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT json FROM alerts ORDER BY seq")
+            .map_err(err)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
         let mut out = Vec::new();
         for json in rows {
@@ -107,10 +127,17 @@ impl AlertStore {
     }
 
     pub fn get(&self, id: &str) -> Result<Option<Alert>, DeliverError> {
-        let err = |source| DeliverError::Store { path: self.path.clone(), source };
+        let err = |source| DeliverError::Store {
+            path: self.path.clone(),
+            source,
+        };
         let json: Option<String> = self
             .conn
-            .query_row("SELECT json FROM alerts WHERE id = ?1 ORDER BY seq LIMIT 1", [id], |r| r.get(0))
+            .query_row(
+                "SELECT json FROM alerts WHERE id = ?1 ORDER BY seq LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(err)?;
         Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
@@ -130,12 +157,21 @@ impl JsonlLog {
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|source| DeliverError::Log { path: p.clone(), source })?;
-        Ok(Self { out: BufWriter::new(file), path: p })
+            .map_err(|source| DeliverError::Log {
+                path: p.clone(),
+                source,
+            })?;
+        Ok(Self {
+            out: BufWriter::new(file),
+            path: p,
+        })
     }
 
     pub fn append(&mut self, alert: &Alert) -> Result<(), DeliverError> {
-        let err = |source| DeliverError::Log { path: self.path.clone(), source };
+        let err = |source| DeliverError::Log {
+            path: self.path.clone(),
+            source,
+        };
         serde_json::to_writer(&mut self.out, alert)?;
         self.out.write_all(b"\n").map_err(err)?;
         self.out.flush().map_err(err)?;
@@ -176,9 +212,15 @@ mod tests {
         }
         let s = AlertStore::open(&path).unwrap();
         let all = s.all().unwrap();
-        assert_eq!(all.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            all.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         assert_eq!(s.get("b").unwrap().unwrap(), alert("b"));
-        let mode: String = s.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let mode: String = s
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
     }
 
@@ -190,8 +232,10 @@ mod tests {
         log.append(&alert("a")).unwrap();
         log.append(&alert("b")).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        let ids: Vec<String> =
-            text.lines().map(|l| serde_json::from_str::<Alert>(l).unwrap().id).collect();
+        let ids: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Alert>(l).unwrap().id)
+            .collect();
         assert_eq!(ids, ["a", "b"]);
     }
 }

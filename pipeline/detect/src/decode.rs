@@ -27,7 +27,11 @@ fn argmax(scores: &[f32]) -> (usize, f32) {
 /// YOLOX: one output `[1, N, 5 + C]`, rows `[tx, ty, tw, th, obj, cls…]` (obj and cls already
 /// sigmoid-ed) over grids of strides 8, 16, 32, row-major. `cx = (tx + gx)·s`, `w = exp(tw)·s`,
 /// score = obj · best cls.
-pub fn yolox(outputs: &[Output], m: &ModelManifest, threshold: f32) -> Result<Vec<Candidate>, String> {
+pub fn yolox(
+    outputs: &[Output],
+    m: &ModelManifest,
+    threshold: f32,
+) -> Result<Vec<Candidate>, String> {
     let (shape, data) = outputs.first().ok_or("model has no output")?;
     let classes = m.labels.len();
     let (w, h) = (m.input_width as usize, m.input_height as usize);
@@ -73,7 +77,11 @@ pub fn yolox(outputs: &[Output], m: &ModelManifest, threshold: f32) -> Result<Ve
 /// PP-PicoDet: per stride (8, 16, 32, 64) a class map `[1, N, C]` (sigmoid-ed) and a box map
 /// `[1, N, 4·bins]` (GFL/DFL): each side's distance is the softmax-weighted mean bin × stride,
 /// measured from the cell centre `((x + 0.5)·s, (y + 0.5)·s)`.
-pub fn picodet(outputs: &[Output], m: &ModelManifest, threshold: f32) -> Result<Vec<Candidate>, String> {
+pub fn picodet(
+    outputs: &[Output],
+    m: &ModelManifest,
+    threshold: f32,
+) -> Result<Vec<Candidate>, String> {
     let classes = m.labels.len() as i64;
     let (w, h) = (m.input_width as usize, m.input_height as usize);
     let mut out = Vec::new();
@@ -81,7 +89,9 @@ pub fn picodet(outputs: &[Output], m: &ModelManifest, threshold: f32) -> Result<
         let (gw, gh) = (w.div_ceil(stride), h.div_ceil(stride));
         let n = (gw * gh) as i64;
         let find = |pred: &dyn Fn(i64) -> bool| {
-            outputs.iter().find(|(s, _)| s.len() == 3 && s[0] == 1 && s[1] == n && pred(s[2]))
+            outputs
+                .iter()
+                .find(|(s, _)| s.len() == 3 && s[0] == 1 && s[1] == n && pred(s[2]))
         };
         let (_, cls) = find(&|c| c == classes)
             .ok_or_else(|| format!("no class map [1, {n}, {classes}] for stride {stride}"))?;
@@ -106,7 +116,13 @@ pub fn picodet(outputs: &[Output], m: &ModelManifest, threshold: f32) -> Result<
                     *p = (l - max).exp();
                     sum += *p;
                 }
-                *d = prob.iter().enumerate().map(|(k, p)| k as f32 * p).sum::<f32>() / sum * s;
+                *d = prob
+                    .iter()
+                    .enumerate()
+                    .map(|(k, p)| k as f32 * p)
+                    .sum::<f32>()
+                    / sum
+                    * s;
             }
             out.push(Candidate {
                 bbox: BBoxPx::new(cx - dist[0], cy - dist[1], cx + dist[2], cy + dist[3]),

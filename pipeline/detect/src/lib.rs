@@ -75,7 +75,12 @@ impl Detector {
         if !manifest.file.is_file() {
             return Err(DetectError::ModelMissing {
                 path: manifest.file.display().to_string(),
-                file: manifest.file.file_name().unwrap_or_default().to_string_lossy().into(),
+                file: manifest
+                    .file
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into(),
             });
         }
         let session = Session::builder(&env)
@@ -93,9 +98,20 @@ impl Detector {
             .map_err(rt)?
             .commit_from_file(&manifest.file)
             .map_err(rt)?;
-        let model_err = |message: String| DetectError::Model { model: manifest.name.clone(), message };
-        let input = session.inputs().first().ok_or_else(|| model_err("model has no input".into()))?;
-        let want = [1i64, 3, i64::from(manifest.input_height), i64::from(manifest.input_width)];
+        let model_err = |message: String| DetectError::Model {
+            model: manifest.name.clone(),
+            message,
+        };
+        let input = session
+            .inputs()
+            .first()
+            .ok_or_else(|| model_err("model has no input".into()))?;
+        let want = [
+            1i64,
+            3,
+            i64::from(manifest.input_height),
+            i64::from(manifest.input_width),
+        ];
         if let Some(shape) = input.dtype().tensor_shape() {
             let dims: Vec<i64> = shape.iter().copied().collect();
             let matches = dims.len() == 4 && dims.iter().zip(want).all(|(&d, w)| d < 0 || d == w);
@@ -128,11 +144,17 @@ impl Detector {
         source_size: Size,
     ) -> Result<(Vec<Detection>, Duration), DetectError> {
         let geometry = self.pre.prepare(image);
-        let (w, h) = (self.manifest.input_width as usize, self.manifest.input_height as usize);
+        let (w, h) = (
+            self.manifest.input_width as usize,
+            self.manifest.input_height as usize,
+        );
         let started = Instant::now();
         let tensor =
             TensorRef::from_array_view(([1usize, 3, h, w], self.pre.buffer())).map_err(rt)?;
-        let outputs = self.session.run(ort::inputs![self.input_name.as_str() => tensor]).map_err(rt)?;
+        let outputs = self
+            .session
+            .run(ort::inputs![self.input_name.as_str() => tensor])
+            .map_err(rt)?;
         let infer = started.elapsed();
         let mut tensors = Vec::with_capacity(outputs.len());
         for i in 0..outputs.len() {
@@ -144,7 +166,10 @@ impl Detector {
             ModelFamily::Yolox => decode::yolox(&tensors, &self.manifest, threshold),
             ModelFamily::Picodet => decode::picodet(&tensors, &self.manifest, threshold),
         }
-        .map_err(|message| DetectError::Model { model: self.manifest.name.clone(), message })?;
+        .map_err(|message| DetectError::Model {
+            model: self.manifest.name.clone(),
+            message,
+        })?;
         let kept = nms::nms_by_group(candidates, &self.manifest.group_of, self.options.nms_iou);
         let detections = kept
             .into_iter()

@@ -14,8 +14,9 @@ pub fn nms_by_group(mut cands: Vec<Candidate>, group_of: &[Arc<str>], iou: f32) 
     let mut kept: Vec<Candidate> = Vec::new();
     for c in cands {
         let g = &group_of[c.class_id as usize];
-        let suppressed =
-            kept.iter().any(|k| group_of[k.class_id as usize] == *g && k.bbox.iou(&c.bbox) > iou);
+        let suppressed = kept
+            .iter()
+            .any(|k| group_of[k.class_id as usize] == *g && k.bbox.iou(&c.bbox) > iou);
         if !suppressed {
             kept.push(c);
         }
@@ -36,12 +37,20 @@ mod tests {
     }
 
     fn cand(class_id: u16, score: f32, x: f32) -> Candidate {
-        Candidate { bbox: BBoxPx::new(x, 10.0, x + 50.0, 40.0), class_id, score }
+        Candidate {
+            bbox: BBoxPx::new(x, 10.0, x + 50.0, 40.0),
+            class_id,
+            score,
+        }
     }
 
     #[test]
     fn one_vehicle_is_not_car_and_truck() {
-        let kept = nms_by_group(vec![cand(1, 0.6, 0.0), cand(2, 0.7, 2.0), cand(3, 0.3, 1.0)], &groups(), 0.45);
+        let kept = nms_by_group(
+            vec![cand(1, 0.6, 0.0), cand(2, 0.7, 2.0), cand(3, 0.3, 1.0)],
+            &groups(),
+            0.45,
+        );
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].class_id, 2);
     }

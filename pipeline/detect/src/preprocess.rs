@@ -33,7 +33,8 @@ pub fn fit(manifest: &ModelManifest, image: Size) -> (Size, Geometry) {
         ResizeMode::LetterboxTopLeft => {
             // In f64 with truncation, exactly as the reference `int(w · r)` (720 · 416/1280
             // truncates to 233, not 234): the model was validated with that geometry.
-            let r = (f64::from(mw) / f64::from(image.width)).min(f64::from(mh) / f64::from(image.height));
+            let r = (f64::from(mw) / f64::from(image.width))
+                .min(f64::from(mh) / f64::from(image.height));
             let w = ((f64::from(image.width) * r) as u32).clamp(1, mw);
             let h = ((f64::from(image.height) * r) as u32).clamp(1, mh);
             let inv = (1.0 / r) as f32;
@@ -96,7 +97,10 @@ impl Preprocessor {
         let mul = [0, 1, 2].map(|c| n.scale / n.std[c]);
         let add = [0, 1, 2].map(|c| -n.mean[c] / n.std[c]);
         let pad = [0, 1, 2].map(|c| f32::from(manifest.pad_value) * mul[c] + add[c]);
-        let (w, h) = (manifest.input_width as usize, manifest.input_height as usize);
+        let (w, h) = (
+            manifest.input_width as usize,
+            manifest.input_height as usize,
+        );
         Self {
             width: w,
             height: h,
@@ -122,7 +126,9 @@ impl Preprocessor {
         let plane = self.width * self.height;
         // Model channel c reads this byte of each input pixel.
         let src_channel: [usize; 3] = match (self.colour, image.format) {
-            (ColourOrder::Rgb, PixelFormat::Rgb8) | (ColourOrder::Bgr, PixelFormat::Bgr8) => [0, 1, 2],
+            (ColourOrder::Rgb, PixelFormat::Rgb8) | (ColourOrder::Bgr, PixelFormat::Bgr8) => {
+                [0, 1, 2]
+            }
             _ => [2, 1, 0],
         };
         if out.width as usize != self.width || out.height as usize != self.height {
@@ -133,7 +139,12 @@ impl Preprocessor {
         let (ow, oh) = (out.width as usize, out.height as usize);
         if self.columns.key != (image.size.width, out.width) {
             let (x0, x1, fx) = taps(image.size.width, out.width);
-            self.columns = Taps { key: (image.size.width, out.width), x0, x1, fx };
+            self.columns = Taps {
+                key: (image.size.width, out.width),
+                x0,
+                x1,
+                fx,
+            };
         }
         let (y0s, y1s, fys) = taps(image.size.height, out.height);
         self.row.resize(ow * 3, 0.0);
@@ -151,16 +162,19 @@ impl Preprocessor {
                 for x in 0..ow {
                     let (a, b, fx) = (t.x0[x] * 3, t.x1[x] * 3, t.fx[x]);
                     for ch in 0..3 {
-                        let top = f32::from(r0[a + ch]) + (f32::from(r0[b + ch]) - f32::from(r0[a + ch])) * fx;
-                        let bot = f32::from(r1[a + ch]) + (f32::from(r1[b + ch]) - f32::from(r1[a + ch])) * fx;
+                        let top = f32::from(r0[a + ch])
+                            + (f32::from(r0[b + ch]) - f32::from(r0[a + ch])) * fx;
+                        let bot = f32::from(r1[a + ch])
+                            + (f32::from(r1[b + ch]) - f32::from(r1[a + ch])) * fx;
                         // Rounded to 8 bits, as the reference pipelines' u8 resize does.
                         self.row[x * 3 + ch] = (top + (bot - top) * fy).round();
                     }
                 }
             }
-            for c in 0..3 {
-                let (mul, add, sc) = (self.mul[c], self.add[c], src_channel[c]);
-                let dst = &mut self.buf[c * plane + y * self.width..c * plane + y * self.width + ow];
+            for (c, &sc) in src_channel.iter().enumerate() {
+                let (mul, add) = (self.mul[c], self.add[c]);
+                let start = c * plane + y * self.width;
+                let dst = &mut self.buf[start..start + ow];
                 for (x, d) in dst.iter_mut().enumerate() {
                     *d = self.row[x * 3 + sc] * mul + add;
                 }

@@ -43,7 +43,9 @@ struct ExpectedDet {
 }
 
 fn assets() -> PathBuf {
-    PathBuf::from(std::env::var_os("VIGIL_ASSETS").expect("VIGIL_ASSETS must point at the shared assets"))
+    PathBuf::from(
+        std::env::var_os("VIGIL_ASSETS").expect("VIGIL_ASSETS must point at the shared assets"),
+    )
 }
 
 fn repo() -> PathBuf {
@@ -59,9 +61,18 @@ fn still(path: &std::path::Path) -> Image {
 fn gif_frame(path: &std::path::Path, index: usize) -> Image {
     use image::AnimationDecoder;
     let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
-    let frame = image::codecs::gif::GifDecoder::new(file).unwrap().into_frames().nth(index).unwrap().unwrap();
+    let frame = image::codecs::gif::GifDecoder::new(file)
+        .unwrap()
+        .into_frames()
+        .nth(index)
+        .unwrap()
+        .unwrap();
     let rgb = image::DynamicImage::ImageRgba8(frame.into_buffer()).to_rgb8();
-    Image::from_packed(Size::new(rgb.width(), rgb.height()), PixelFormat::Rgb8, rgb.into_raw())
+    Image::from_packed(
+        Size::new(rgb.width(), rgb.height()),
+        PixelFormat::Rgb8,
+        rgb.into_raw(),
+    )
 }
 
 /// Frame `index` of a video, decoded by the same GStreamer ingest the pipeline uses.
@@ -69,10 +80,18 @@ fn video_frame(path: PathBuf, index: u64) -> Image {
     use vigil_ingest::{CameraSinks, CameraSpec, TargetSize, spawn_camera};
     let counters = Arc::new(StageCounters::default());
     let (tx, rx) = queue::bounded(2, WhenFull::Block, counters.clone());
-    let sinks = CameraSinks { frames: tx, encoded: None, status: Arc::new(|_, _| {}), counters };
+    let sinks = CameraSinks {
+        frames: tx,
+        encoded: None,
+        status: Arc::new(|_, _| {}),
+        counters,
+    };
     let spec = CameraSpec {
         id: vigil_core::CameraId::new("golden"),
-        source: vigil_config::CameraSource::File { path, looping: false },
+        source: vigil_config::CameraSource::File {
+            path,
+            looping: false,
+        },
         detect_fps: None,
         format: PixelFormat::Rgb8,
         target: TargetSize::Source,
@@ -109,12 +128,15 @@ type Labelled = (String, BBoxPx, f32);
 /// decoder difference hard — every side within 4 px.
 fn same_box(a: &BBoxPx, b: &BBoxPx) -> bool {
     let small = a.width().min(a.height()) < 48.0;
-    let near = [(a.x1, b.x1), (a.y1, b.y1), (a.x2, b.x2), (a.y2, b.y2)].iter().all(|(p, q)| (p - q).abs() <= 4.0);
+    let near = [(a.x1, b.x1), (a.y1, b.y1), (a.x2, b.x2), (a.y2, b.y2)]
+        .iter()
+        .all(|(p, q)| (p - q).abs() <= 4.0);
     a.iou(b) >= MIN_IOU || (small && near)
 }
 
 fn has_partner(list: &[Labelled], (class, bbox, score): &Labelled) -> bool {
-    list.iter().any(|(c, b, s)| c == class && same_box(b, bbox) && (s - score).abs() <= MAX_SCORE_DIFF)
+    list.iter()
+        .any(|(c, b, s)| c == class && same_box(b, bbox) && (s - score).abs() <= MAX_SCORE_DIFF)
 }
 
 fn check(case: &Case, got: &[Detection], threshold: f32) -> Vec<String> {
@@ -122,24 +144,47 @@ fn check(case: &Case, got: &[Detection], threshold: f32) -> Vec<String> {
     let expected: Vec<Labelled> = case
         .detections
         .iter()
-        .map(|e| (e.class.clone(), BBoxPx::new(e.bbox_px[0], e.bbox_px[1], e.bbox_px[2], e.bbox_px[3]), e.score))
+        .map(|e| {
+            (
+                e.class.clone(),
+                BBoxPx::new(e.bbox_px[0], e.bbox_px[1], e.bbox_px[2], e.bbox_px[3]),
+                e.score,
+            )
+        })
         .collect();
-    let got: Vec<Labelled> = got.iter().map(|d| (d.class.to_string(), d.bbox_px, d.score)).collect();
+    let got: Vec<Labelled> = got
+        .iter()
+        .map(|d| (d.class.to_string(), d.bbox_px, d.score))
+        .collect();
     let mut problems = Vec::new();
-    for e in expected.iter().filter(|e| e.2 >= sure && !has_partner(&got, e)) {
+    for e in expected
+        .iter()
+        .filter(|e| e.2 >= sure && !has_partner(&got, e))
+    {
         problems.push(format!("missing {} {:.3} {:?}", e.0, e.2, e.1.to_array()));
     }
-    for d in got.iter().filter(|d| d.2 >= sure && !has_partner(&expected, d)) {
-        problems.push(format!("unexpected {} {:.3} {:?}", d.0, d.2, d.1.to_array()));
+    for d in got
+        .iter()
+        .filter(|d| d.2 >= sure && !has_partner(&expected, d))
+    {
+        problems.push(format!(
+            "unexpected {} {:.3} {:?}",
+            d.0,
+            d.2,
+            d.1.to_array()
+        ));
     }
     problems
 }
 
 fn run_model(model: &str, manifest_file: &str) {
-    let expected: Expected =
-        serde_json::from_str(&std::fs::read_to_string(repo().join("pipeline/detect/tests/golden/expected.json")).unwrap())
-            .unwrap();
-    let manifest = ModelManifest::load(&repo().join("models").join(manifest_file), Some(&assets())).unwrap();
+    let expected: Expected = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("pipeline/detect/tests/golden/expected.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let manifest =
+        ModelManifest::load(&repo().join("models").join(manifest_file), Some(&assets())).unwrap();
     let options = DetectorOptions {
         score_threshold: expected.score_threshold,
         nms_iou: expected.nms_iou,
@@ -150,15 +195,32 @@ fn run_model(model: &str, manifest_file: &str) {
     let mut compared = 0;
     for case in expected.cases.iter().filter(|c| c.model == model) {
         let image = input_image(case);
-        assert_eq!([image.size.width, image.size.height], case.size, "{}", case.input);
+        assert_eq!(
+            [image.size.width, image.size.height],
+            case.size,
+            "{}",
+            case.input
+        );
         let (got, _) = detector.detect(&image, image.size).unwrap();
-        compared += case.detections.iter().filter(|e| e.score >= expected.score_threshold + MARGIN).count();
+        compared += case
+            .detections
+            .iter()
+            .filter(|e| e.score >= expected.score_threshold + MARGIN)
+            .count();
         for p in check(case, &got, expected.score_threshold) {
             failures.push(format!("{} {:?}: {p}", case.input, case.frame));
         }
     }
-    assert!(compared >= 10, "only {compared} confident reference detections compared");
-    assert!(failures.is_empty(), "{model}: {} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        compared >= 10,
+        "only {compared} confident reference detections compared"
+    );
+    assert!(
+        failures.is_empty(),
+        "{model}: {} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -173,9 +235,20 @@ fn picodet_s_matches_onnxruntime_python() {
 
 #[test]
 fn missing_model_file_is_a_clear_error() {
-    let mut manifest = ModelManifest::load(&repo().join("models/yolox-nano.yaml"), Some(&assets())).unwrap();
+    let mut manifest =
+        ModelManifest::load(&repo().join("models/yolox-nano.yaml"), Some(&assets())).unwrap();
     manifest.file = "/nonexistent/yolox_nano.onnx".into();
-    let options = DetectorOptions { score_threshold: 0.3, nms_iou: 0.45, intra_threads: 1 };
-    let err = Detector::new(&manifest, options).err().expect("must fail").to_string();
-    assert!(err.contains("/nonexistent/yolox_nano.onnx") && err.contains("models/fetch"), "{err}");
+    let options = DetectorOptions {
+        score_threshold: 0.3,
+        nms_iou: 0.45,
+        intra_threads: 1,
+    };
+    let err = Detector::new(&manifest, options)
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(
+        err.contains("/nonexistent/yolox_nano.onnx") && err.contains("models/fetch"),
+        "{err}"
+    );
 }

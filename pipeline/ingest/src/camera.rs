@@ -78,12 +78,15 @@ pub enum CameraStatus {
 /// Receives encoded access units from the tee's evidence branch.
 pub type EncodedSink = Arc<dyn Fn(EncodedUnit) + Send + Sync>;
 
+/// Receives the camera's status changes.
+pub type StatusSink = Arc<dyn Fn(&CameraId, CameraStatus) + Send + Sync>;
+
 /// Where a camera's outputs go.
 #[derive(Clone)]
 pub struct CameraSinks {
     pub frames: QueueSender<Frame>,
     pub encoded: Option<EncodedSink>,
-    pub status: Arc<dyn Fn(&CameraId, CameraStatus) + Send + Sync>,
+    pub status: StatusSink,
     /// `received` = decoded frames; `sent` = frames handed on; drops by reason.
     pub counters: Arc<StageCounters>,
 }
@@ -108,7 +111,9 @@ pub fn spawn_camera(
 ) -> Result<JoinHandle<CameraExit>, IngestError> {
     crate::init()?;
     let name = format!("cam-{}", spec.id);
-    Ok(std::thread::Builder::new().name(name).spawn(move || supervise(&spec, &sinks, &stop))?)
+    Ok(std::thread::Builder::new()
+        .name(name)
+        .spawn(move || supervise(&spec, &sinks, &stop))?)
 }
 
 /// Stream-time bookkeeping shared with the streaming threads.
@@ -218,10 +223,12 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
 fn teardown(camera: &CameraId, pipeline: gst::Pipeline) {
     const TEARDOWN_WAIT: Duration = Duration::from_secs(2);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
-    let spawned = std::thread::Builder::new().name(format!("cam-{camera}-teardown")).spawn(move || {
-        let _ = pipeline.set_state(gst::State::Null);
-        let _ = done_tx.send(());
-    });
+    let spawned = std::thread::Builder::new()
+        .name(format!("cam-{camera}-teardown"))
+        .spawn(move || {
+            let _ = pipeline.set_state(gst::State::Null);
+            let _ = done_tx.send(());
+        });
     match spawned {
         Ok(_) => {
             if done_rx.recv_timeout(TEARDOWN_WAIT).is_err() {
@@ -256,7 +263,10 @@ fn run(
     if pipeline.set_state(gst::State::Playing).is_err() {
         // The reason is on the bus (e.g. a missing file).
         let reason = bus
-            .timed_pop_filtered(gst::ClockTime::from_mseconds(500), &[gst::MessageType::Error])
+            .timed_pop_filtered(
+                gst::ClockTime::from_mseconds(500),
+                &[gst::MessageType::Error],
+            )
             .map(|m| error_text(&m))
             .unwrap_or_else(|| "pipeline refused to start".to_string());
         return Outcome::Failed(reason);
@@ -333,16 +343,19 @@ fn build(
             let tee_weak = tee.downgrade();
             let encoded = encoded_branch_factory(spec, sinks, &pipeline);
             parse.connect_pad_added(move |_, pad| {
-                let Some(tee) = tee_weak.upgrade() else { return };
+                let Some(tee) = tee_weak.upgrade() else {
+                    return;
+                };
                 let caps = pad.current_caps().or_else(|| Some(pad.query_caps(None)));
-                let is_video = caps
-                    .as_ref()
-                    .and_then(|c| c.structure(0))
-                    .is_some_and(|s| s.name().starts_with("video/") || s.name().starts_with("image/"));
+                let is_video = caps.as_ref().and_then(|c| c.structure(0)).is_some_and(|s| {
+                    s.name().starts_with("video/") || s.name().starts_with("image/")
+                });
                 if !is_video {
                     return;
                 }
-                let Some(sink) = tee.static_pad("sink") else { return };
+                let Some(sink) = tee.static_pad("sink") else {
+                    return;
+                };
                 if sink.is_linked() {
                     return; // first video stream only
                 }
@@ -355,7 +368,11 @@ fn build(
                 }
             });
         }
-        CameraSource::Rtsp { url, transport, latency_ms } => {
+        CameraSource::Rtsp {
+            url,
+            transport,
+            latency_ms,
+        } => {
             let src = make("rtspsrc")?;
             src.set_property("location", url.url_without_credentials());
             if let Some(u) = url.username() {
@@ -463,7 +480,10 @@ fn build_decode_branch(
     gst::Element::link_many([&convert, &filter, appsink.upcast_ref()]).map_err(build_err)?;
 
     let threads = spec.decode_threads;
-    let decode_bin = decode.clone().downcast::<gst::Bin>().expect("decodebin is a bin");
+    let decode_bin = decode
+        .clone()
+        .downcast::<gst::Bin>()
+        .expect("decodebin is a bin");
     decode_bin.connect_deep_element_added(move |_, _, element| {
         let is_h26x = element
             .factory()
@@ -474,7 +494,9 @@ fn build_decode_branch(
     });
     let convert_weak = convert.downgrade();
     decode.connect_pad_added(move |_, pad| {
-        let Some(convert) = convert_weak.upgrade() else { return };
+        let Some(convert) = convert_weak.upgrade() else {
+            return;
+        };
         let sink = convert.static_pad("sink").expect("convert sink");
         if !sink.is_linked() {
             let _ = pad.link(&sink);
@@ -513,21 +535,27 @@ fn build_decode_branch(
                 }
                 Some(gst::PadProbeData::Buffer(buf)) => {
                     counters.received();
-                    probe_shared
-                        .last_buffer_ms
-                        .store((probe_shared.epoch.elapsed().as_millis() as u64).max(1), Ordering::Relaxed);
+                    probe_shared.last_buffer_ms.store(
+                        (probe_shared.epoch.elapsed().as_millis() as u64).max(1),
+                        Ordering::Relaxed,
+                    );
                     let mut clock = probe_shared.clock.lock().expect("clock lock");
                     // Some decoders (libav's GIF) stamp every frame 0 but keep the duration:
                     // continue from the previous frame instead of repeating its time.
-                    if let (Some(pts), Some(prev), Some(dur)) = (buf.pts(), clock.last_decoded, buf.duration())
+                    if let (Some(pts), Some(prev), Some(dur)) =
+                        (buf.pts(), clock.last_decoded, buf.duration())
                         && pts <= prev
                         && dur > gst::ClockTime::ZERO
                     {
                         buf.make_mut().set_pts(prev + dur);
                     }
                     clock.last_decoded = buf.pts().or(clock.last_decoded);
-                    let Some(fps) = fps else { return gst::PadProbeReturn::Ok };
-                    let Some(pts) = buf.pts() else { return gst::PadProbeReturn::Ok };
+                    let Some(fps) = fps else {
+                        return gst::PadProbeReturn::Ok;
+                    };
+                    let Some(pts) = buf.pts() else {
+                        return gst::PadProbeReturn::Ok;
+                    };
                     let t = clock.relative(pts);
                     let interval = Duration::from_secs_f64(1.0 / fps);
                     let next = *clock.next_sample.get_or_insert(t);
@@ -600,12 +628,18 @@ fn to_frame(
     let stride = usize::try_from(*info.stride().first()?).ok()?;
     let mapped = buffer.into_mapped_buffer_readable().ok()?;
     let size = Size::new(info.width(), info.height());
-    let source_size = shared.source_size.lock().expect("size lock").unwrap_or(size);
+    let source_size = shared
+        .source_size
+        .lock()
+        .expect("size lock")
+        .unwrap_or(size);
     let pts = {
         let mut clock = shared.clock.lock().expect("clock lock");
         let t = clock.offset + clock.relative(pts);
         // Monotonic per camera even if a source's timestamps jump back.
-        let t = clock.last.map_or(t, |l| t.max(l + Duration::from_micros(1)));
+        let t = clock
+            .last
+            .map_or(t, |l| t.max(l + Duration::from_micros(1)));
         clock.last = Some(t);
         t
     };
@@ -618,7 +652,12 @@ fn to_frame(
             wall_time: SystemTime::now(),
             arrived: Instant::now(),
         },
-        image: Image { size, stride, format, data: Arc::new(MappedPixels(mapped)) },
+        image: Image {
+            size,
+            stride,
+            format,
+            data: Arc::new(MappedPixels(mapped)),
+        },
     })
 }
 
@@ -633,9 +672,16 @@ fn encoded_branch_factory(
     let pipeline_weak = pipeline.downgrade();
     let camera = spec.id.clone();
     move |tee, caps| {
-        let Some(sink_fn) = sink_fn.clone() else { return };
-        let Some(pipeline) = pipeline_weak.upgrade() else { return };
-        let codec = caps.structure(0).map(|s| s.name().to_string()).unwrap_or_default();
+        let Some(sink_fn) = sink_fn.clone() else {
+            return;
+        };
+        let Some(pipeline) = pipeline_weak.upgrade() else {
+            return;
+        };
+        let codec = caps
+            .structure(0)
+            .map(|s| s.name().to_string())
+            .unwrap_or_default();
         if codec != "video/x-h264" && codec != "video/x-h265" {
             tracing::debug!(camera = %camera, %codec, "no encoded branch for this codec");
             return;
@@ -645,8 +691,13 @@ fn encoded_branch_factory(
             // Evidence must never hold up decoding: this queue leaks, oldest first.
             queue.set_property_from_str("leaky", "downstream");
             queue.set_property("max-size-buffers", 256u32);
-            let appsink = gst_app::AppSink::builder().name("encoded").sync(false).build();
-            pipeline.add_many([&queue, appsink.upcast_ref()]).map_err(build_err)?;
+            let appsink = gst_app::AppSink::builder()
+                .name("encoded")
+                .sync(false)
+                .build();
+            pipeline
+                .add_many([&queue, appsink.upcast_ref()])
+                .map_err(build_err)?;
             tee.link(&queue).map_err(build_err)?;
             queue.link(&appsink).map_err(build_err)?;
             let camera = camera.clone();

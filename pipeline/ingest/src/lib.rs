@@ -30,7 +30,8 @@ pub mod rtsp_server;
 pub mod transcode;
 
 pub use camera::{
-    CameraExit, CameraSinks, CameraSpec, CameraStatus, EncodedSink, TargetSize, spawn_camera,
+    CameraExit, CameraSinks, CameraSpec, CameraStatus, EncodedSink, StatusSink, TargetSize,
+    spawn_camera,
 };
 
 use std::sync::Once;

@@ -76,7 +76,11 @@ impl RtspServer {
             let factory = rtsp::RTSPMediaFactory::new();
             factory.set_launch(&m.launch);
             factory.set_shared(true);
-            let path = if m.path.starts_with('/') { m.path.clone() } else { format!("/{}", m.path) };
+            let path = if m.path.starts_with('/') {
+                m.path.clone()
+            } else {
+                format!("/{}", m.path)
+            };
             points.add_factory(&path, factory);
         }
         let source = context
@@ -86,10 +90,19 @@ impl RtspServer {
         let port = u16::try_from(server.bound_port())
             .map_err(|_| IngestError::Build("RTSP server is not bound".into()))?;
         let (ml, ctx) = (main_loop.clone(), context.clone());
-        let thread = std::thread::Builder::new().name("rtsp-server".into()).spawn(move || {
-            let _ = ctx.with_thread_default(|| ml.run());
-        })?;
-        Ok(Self { port, server, main_loop, context, source: Some(source), thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("rtsp-server".into())
+            .spawn(move || {
+                let _ = ctx.with_thread_default(|| ml.run());
+            })?;
+        Ok(Self {
+            port,
+            server,
+            main_loop,
+            context,
+            source: Some(source),
+            thread: Some(thread),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -97,7 +110,11 @@ impl RtspServer {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("rtsp://127.0.0.1:{}/{}", self.port, path.trim_start_matches('/'))
+        format!(
+            "rtsp://127.0.0.1:{}/{}",
+            self.port,
+            path.trim_start_matches('/')
+        )
     }
 
     pub fn stop(mut self) {
@@ -106,7 +123,8 @@ impl RtspServer {
 
     fn shutdown(&mut self) {
         // Close every client session too, as a server going away would.
-        self.server.client_filter(Some(&mut |_, _| rtsp::RTSPFilterResult::Remove));
+        self.server
+            .client_filter(Some(&mut |_, _| rtsp::RTSPFilterResult::Remove));
         if let Some(id) = self.source.take() {
             // Destroy through our own context: `SourceId::remove` searches the default one.
             if let Some(src) = self.context.find_source_by_id(&id) {
@@ -169,7 +187,9 @@ pub fn prepare_h264(input: &Path, output: &Path, gop: u32) -> Result<(i32, i32),
 fn run_to_eos(line: &str) -> Result<(), IngestError> {
     let pipeline = gst::parse::launch(line).map_err(|e| IngestError::Build(e.to_string()))?;
     let bus = pipeline.bus().expect("bus");
-    pipeline.set_state(gst::State::Playing).map_err(|e| IngestError::Build(e.to_string()))?;
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|e| IngestError::Build(e.to_string()))?;
     let result = loop {
         let Some(msg) = bus.timed_pop(gst::ClockTime::from_seconds(120)) else {
             break Err(IngestError::Build(format!("timed out: {line}")));
@@ -193,15 +213,20 @@ fn probe_caps(input: &Path) -> Result<Option<gst::Caps>, IngestError> {
     src.set_property("location", input.to_string_lossy().as_ref());
     let parse = make("parsebin")?;
     let sink = make("fakesink")?;
-    pipeline.add_many([&src, &parse, &sink]).map_err(|e| IngestError::Build(e.to_string()))?;
-    src.link(&parse).map_err(|e| IngestError::Build(e.to_string()))?;
+    pipeline
+        .add_many([&src, &parse, &sink])
+        .map_err(|e| IngestError::Build(e.to_string()))?;
+    src.link(&parse)
+        .map_err(|e| IngestError::Build(e.to_string()))?;
     let sink_weak = sink.downgrade();
     parse.connect_pad_added(move |_, pad| {
         if let Some(sink) = sink_weak.upgrade() {
             let _ = pad.link(&sink.static_pad("sink").expect("fakesink sink"));
         }
     });
-    pipeline.set_state(gst::State::Paused).map_err(|e| IngestError::Build(e.to_string()))?;
+    pipeline
+        .set_state(gst::State::Paused)
+        .map_err(|e| IngestError::Build(e.to_string()))?;
     let (res, _, _) = pipeline.state(gst::ClockTime::from_seconds(10));
     let caps = sink.static_pad("sink").and_then(|p| p.current_caps());
     let _ = pipeline.set_state(gst::State::Null);
@@ -215,7 +240,10 @@ fn probe_codec(input: &Path) -> Result<Option<String>, IngestError> {
 
 fn probe_fps(input: &Path) -> Result<(i32, i32), IngestError> {
     let fps = probe_caps(input)?
-        .and_then(|c| c.structure(0).and_then(|s| s.get::<gst::Fraction>("framerate").ok()))
+        .and_then(|c| {
+            c.structure(0)
+                .and_then(|s| s.get::<gst::Fraction>("framerate").ok())
+        })
         .filter(|f| f.numer() > 0 && f.denom() > 0)
         .map_or((25, 1), |f| (f.numer(), f.denom()));
     Ok(fps)

@@ -19,7 +19,8 @@ fn build_err(e: impl std::fmt::Display) -> IngestError {
 
 /// Whether a file needs [`gif_to_mp4`] before GStreamer can play it reliably.
 pub fn needs_transcode(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gif"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gif"))
 }
 
 /// Converts an animated GIF into an H.264 MP4 (index at the front), keeping each frame's delay.
@@ -31,16 +32,23 @@ pub fn gif_to_mp4(input: &Path, output: &Path) -> Result<usize, IngestError> {
     let frames = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(file))
         .and_then(|d| d.into_frames().collect_frames())
         .map_err(|e| IngestError::Build(format!("cannot decode GIF {}: {e}", input.display())))?;
-    let first = frames.first().ok_or_else(|| IngestError::Build(format!("{} has no frames", input.display())))?;
+    let first = frames
+        .first()
+        .ok_or_else(|| IngestError::Build(format!("{} has no frames", input.display())))?;
     let (width, height) = first.buffer().dimensions();
     let delay = |f: &image::Frame| {
         let (num, den) = f.delay().numer_denom_ms();
         // Browsers treat delays under 20 ms as 100 ms; do the same.
-        let ms = if den == 0 { 100.0 } else { f64::from(num) / f64::from(den) };
+        let ms = if den == 0 {
+            100.0
+        } else {
+            f64::from(num) / f64::from(den)
+        };
         Duration::from_secs_f64(if ms < 20.0 { 0.1 } else { ms / 1000.0 })
     };
     let mean = frames.iter().map(delay).sum::<Duration>() / frames.len() as u32;
-    let fps = gst::Fraction::approximate_f64(1.0 / mean.as_secs_f64()).unwrap_or(gst::Fraction::new(10, 1));
+    let fps = gst::Fraction::approximate_f64(1.0 / mean.as_secs_f64())
+        .unwrap_or(gst::Fraction::new(10, 1));
 
     let tmp = output.with_extension("part");
     let pipeline = gst::Pipeline::new();
@@ -50,14 +58,26 @@ pub fn gif_to_mp4(input: &Path, output: &Path) -> Result<usize, IngestError> {
         .field("height", height as i32)
         .field("framerate", fps)
         .build();
-    let src = gst_app::AppSrc::builder().caps(&caps).format(gst::Format::Time).block(true).build();
+    let src = gst_app::AppSrc::builder()
+        .caps(&caps)
+        .format(gst::Format::Time)
+        .block(true)
+        .build();
     let convert = make("videoconvert")?;
     let i420 = make("capsfilter")?;
-    i420.set_property("caps", gst::Caps::builder("video/x-raw").field("format", "I420").build());
+    i420.set_property(
+        "caps",
+        gst::Caps::builder("video/x-raw")
+            .field("format", "I420")
+            .build(),
+    );
     let encode = make("x264enc")?;
     encode.set_property_from_str("speed-preset", "veryfast");
     encode.set_property("bframes", 0u32);
-    encode.set_property("key-int-max", (fps.numer() / fps.denom().max(1)).max(1) as u32);
+    encode.set_property(
+        "key-int-max",
+        (fps.numer() / fps.denom().max(1)).max(1) as u32,
+    );
     let mux = make("mp4mux")?;
     mux.set_property("faststart", true);
     let sink = make("filesink")?;
@@ -65,7 +85,8 @@ pub fn gif_to_mp4(input: &Path, output: &Path) -> Result<usize, IngestError> {
     pipeline
         .add_many([src.upcast_ref(), &convert, &i420, &encode, &mux, &sink])
         .map_err(build_err)?;
-    gst::Element::link_many([src.upcast_ref(), &convert, &i420, &encode, &mux, &sink]).map_err(build_err)?;
+    gst::Element::link_many([src.upcast_ref(), &convert, &i420, &encode, &mux, &sink])
+        .map_err(build_err)?;
     pipeline.set_state(gst::State::Playing).map_err(build_err)?;
 
     let mut pts = Duration::ZERO;
@@ -79,19 +100,28 @@ pub fn gif_to_mp4(input: &Path, output: &Path) -> Result<usize, IngestError> {
             b.set_duration(gst::ClockTime::from_nseconds(d.as_nanos() as u64));
         }
         pts += d;
-        src.push_buffer(buffer).map_err(|e| IngestError::Build(format!("encoder refused a frame: {e:?}")))?;
+        src.push_buffer(buffer)
+            .map_err(|e| IngestError::Build(format!("encoder refused a frame: {e:?}")))?;
     }
-    src.end_of_stream().map_err(|e| IngestError::Build(format!("cannot end stream: {e:?}")))?;
+    src.end_of_stream()
+        .map_err(|e| IngestError::Build(format!("cannot end stream: {e:?}")))?;
     let bus = pipeline.bus().expect("bus");
     let result = match bus.timed_pop_filtered(
         gst::ClockTime::from_seconds(120),
         &[gst::MessageType::Eos, gst::MessageType::Error],
     ) {
         Some(m) => match m.view() {
-            gst::MessageView::Error(e) => Err(IngestError::Build(format!("transcoding {}: {}", input.display(), e.error()))),
+            gst::MessageView::Error(e) => Err(IngestError::Build(format!(
+                "transcoding {}: {}",
+                input.display(),
+                e.error()
+            ))),
             _ => Ok(()),
         },
-        None => Err(IngestError::Build(format!("transcoding {} timed out", input.display()))),
+        None => Err(IngestError::Build(format!(
+            "transcoding {} timed out",
+            input.display()
+        ))),
     };
     let _ = pipeline.set_state(gst::State::Null);
     result?;

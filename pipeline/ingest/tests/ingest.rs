@@ -10,7 +10,10 @@ use vigil_ingest::rtsp_server::{Mount, RtspServer};
 use vigil_ingest::{CameraExit, CameraSinks, CameraSpec, CameraStatus, TargetSize, spawn_camera};
 
 fn assets() -> PathBuf {
-    PathBuf::from(std::env::var_os("VIGIL_ASSETS").expect("VIGIL_ASSETS must point at the shared assets (models/, footage/)"))
+    PathBuf::from(
+        std::env::var_os("VIGIL_ASSETS")
+            .expect("VIGIL_ASSETS must point at the shared assets (models/, footage/)"),
+    )
 }
 
 struct Run {
@@ -50,12 +53,23 @@ fn run_camera(spec: CameraSpec, want: usize, timeout: Duration) -> Run {
     let exit = handle.join().ok();
     let encoded = std::mem::take(&mut *encoded.lock().unwrap());
     let statuses = std::mem::take(&mut *statuses.lock().unwrap());
-    Run { frames, encoded, statuses, exit, counters }
+    Run {
+        frames,
+        encoded,
+        statuses,
+        exit,
+        counters,
+    }
 }
 
 fn assert_increasing_pts(frames: &[Frame]) {
     for w in frames.windows(2) {
-        assert!(w[1].meta.pts > w[0].meta.pts, "PTS not increasing: {:?} then {:?}", w[0].meta.pts, w[1].meta.pts);
+        assert!(
+            w[1].meta.pts > w[0].meta.pts,
+            "PTS not increasing: {:?} then {:?}",
+            w[0].meta.pts,
+            w[1].meta.pts
+        );
         assert_eq!(w[1].meta.seq, w[0].meta.seq + 1);
     }
 }
@@ -66,7 +80,11 @@ fn rtsp_camera_receives_frames_from_a_local_server() {
     let url = RtspUrl::parse(&server.url("cam"), None, None).unwrap();
     let spec = CameraSpec {
         id: CameraId::new("rtsp_cam"),
-        source: CameraSource::Rtsp { url, transport: RtspTransport::Tcp, latency_ms: 100 },
+        source: CameraSource::Rtsp {
+            url,
+            transport: RtspTransport::Tcp,
+            latency_ms: 100,
+        },
         detect_fps: None,
         format: PixelFormat::Bgr8,
         target: TargetSize::Source,
@@ -75,7 +93,12 @@ fn rtsp_camera_receives_frames_from_a_local_server() {
         decode_threads: 1,
     };
     let run = run_camera(spec, 40, Duration::from_secs(20));
-    assert_eq!(run.frames.len(), 40, "frames received; statuses {:?}", run.statuses);
+    assert_eq!(
+        run.frames.len(),
+        40,
+        "frames received; statuses {:?}",
+        run.statuses
+    );
     for f in &run.frames {
         assert_eq!(f.image.size, Size::new(320, 240));
         assert_eq!(f.meta.source_size, Size::new(320, 240));
@@ -85,10 +108,20 @@ fn rtsp_camera_receives_frames_from_a_local_server() {
     assert_increasing_pts(&run.frames);
     // 25 fps: 40 frames span about 1.56 s of stream time.
     let span = run.frames[39].meta.pts - run.frames[0].meta.pts;
-    assert!((span.as_secs_f64() - 39.0 / 25.0).abs() < 0.1, "span {span:?}");
+    assert!(
+        (span.as_secs_f64() - 39.0 / 25.0).abs() < 0.1,
+        "span {span:?}"
+    );
     assert_eq!(run.statuses.first(), Some(&CameraStatus::Online));
-    assert!(run.encoded.iter().any(|u| u.keyframe), "encoded branch delivered a keyframe");
-    assert!(run.encoded[0].caps.contains("stream-format=(string)avc"), "{}", run.encoded[0].caps);
+    assert!(
+        run.encoded.iter().any(|u| u.keyframe),
+        "encoded branch delivered a keyframe"
+    );
+    assert!(
+        run.encoded[0].caps.contains("stream-format=(string)avc"),
+        "{}",
+        run.encoded[0].caps
+    );
     assert_eq!(run.exit, Some(CameraExit::Stopped));
 }
 
@@ -97,7 +130,10 @@ fn file_camera_samples_at_detect_fps_and_scales() {
     let path = assets().join("footage/car-detection.mp4");
     let spec = CameraSpec {
         id: CameraId::new("file_cam"),
-        source: CameraSource::File { path, looping: false },
+        source: CameraSource::File {
+            path,
+            looping: false,
+        },
         detect_fps: Some(5.0),
         format: PixelFormat::Rgb8,
         target: TargetSize::FitWithin(Size::new(416, 416)),
@@ -109,10 +145,22 @@ fn file_camera_samples_at_detect_fps_and_scales() {
     assert_eq!(run.exit, Some(CameraExit::EndOfInput));
     // About 30 s at 12.5 fps decoded; sampled at 5 fps: 2 of every 5 frames.
     let snap = run.counters.snapshot();
-    assert!((370..=380).contains(&snap.received), "decoded {} frames", snap.received);
+    assert!(
+        (370..=380).contains(&snap.received),
+        "decoded {} frames",
+        snap.received
+    );
     let want = snap.received as f64 * 5.0 / 12.5;
-    assert!((run.frames.len() as f64 - want).abs() <= 2.0, "sampled {} of {}", run.frames.len(), snap.received);
-    assert_eq!(snap.dropped_sampling + run.frames.len() as u64, snap.received);
+    assert!(
+        (run.frames.len() as f64 - want).abs() <= 2.0,
+        "sampled {} of {}",
+        run.frames.len(),
+        snap.received
+    );
+    assert_eq!(
+        snap.dropped_sampling + run.frames.len() as u64,
+        snap.received
+    );
     for f in &run.frames {
         // 768×432 fitted into 416×416 → 416×234.
         assert_eq!(f.image.size, Size::new(416, 234));
@@ -135,10 +183,16 @@ fn gif_converts_to_mp4_with_its_frame_delays_and_loops_monotonically() {
     let path = dir.join("lot.mp4");
     let gif = assets().join("footage/person-bicycle-car-detection.gif");
     assert!(vigil_ingest::transcode::needs_transcode(&gif));
-    assert_eq!(vigil_ingest::transcode::gif_to_mp4(&gif, &path).unwrap(), 41);
+    assert_eq!(
+        vigil_ingest::transcode::gif_to_mp4(&gif, &path).unwrap(),
+        41
+    );
     let spec = CameraSpec {
         id: CameraId::new("loop_cam"),
-        source: CameraSource::File { path, looping: true },
+        source: CameraSource::File {
+            path,
+            looping: true,
+        },
         detect_fps: None,
         format: PixelFormat::Bgr8,
         target: TargetSize::Source,
@@ -153,7 +207,10 @@ fn gif_converts_to_mp4_with_its_frame_delays_and_loops_monotonically() {
     assert_eq!(run.frames[0].image.size, Size::new(480, 270));
     // The GIF's delays are 80 ms (12.5 fps): 40 intervals span 3.2 s of the first pass.
     let first_pass = run.frames[40].meta.pts - run.frames[0].meta.pts;
-    assert!((first_pass.as_secs_f64() - 3.2).abs() < 0.15, "{first_pass:?}");
+    assert!(
+        (first_pass.as_secs_f64() - 3.2).abs() < 0.15,
+        "{first_pass:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -161,7 +218,10 @@ fn gif_converts_to_mp4_with_its_frame_delays_and_loops_monotonically() {
 fn missing_file_fails_with_the_reason() {
     let spec = CameraSpec {
         id: CameraId::new("missing"),
-        source: CameraSource::File { path: "/nonexistent/clip.mp4".into(), looping: false },
+        source: CameraSource::File {
+            path: "/nonexistent/clip.mp4".into(),
+            looping: false,
+        },
         detect_fps: None,
         format: PixelFormat::Bgr8,
         target: TargetSize::Source,
@@ -171,16 +231,27 @@ fn missing_file_fails_with_the_reason() {
     };
     let run = run_camera(spec, 1, Duration::from_secs(10));
     match run.exit {
-        Some(CameraExit::Failed(reason)) => assert!(reason.contains("clip.mp4") || reason.to_lowercase().contains("not found") || reason.contains("No such file"), "{reason}"),
+        Some(CameraExit::Failed(reason)) => assert!(
+            reason.contains("clip.mp4")
+                || reason.to_lowercase().contains("not found")
+                || reason.contains("No such file"),
+            "{reason}"
+        ),
         other => panic!("expected a failure, got {other:?}"),
     }
 }
 
 #[test]
 fn rtsp_camera_reconnects_after_the_server_restarts() {
-    let server = RtspServer::start(0, &[Mount::test_pattern("cam", 160, 120, 25, 100_000)]).unwrap();
+    let server =
+        RtspServer::start(0, &[Mount::test_pattern("cam", 160, 120, 25, 100_000)]).unwrap();
     let port = server.port();
-    let url = RtspUrl::parse(&server.url("cam"), Some("user".into()), Some("secret".into())).unwrap();
+    let url = RtspUrl::parse(
+        &server.url("cam"),
+        Some("user".into()),
+        Some("secret".into()),
+    )
+    .unwrap();
     assert!(!format!("{url}").contains("secret"));
     let counters = Arc::new(StageCounters::default());
     let (tx, rx) = queue::bounded::<Frame>(4, WhenFull::DropOldest, counters.clone());
@@ -194,7 +265,11 @@ fn rtsp_camera_reconnects_after_the_server_restarts() {
     };
     let spec = CameraSpec {
         id: CameraId::new("flaky"),
-        source: CameraSource::Rtsp { url, transport: RtspTransport::Tcp, latency_ms: 100 },
+        source: CameraSource::Rtsp {
+            url,
+            transport: RtspTransport::Tcp,
+            latency_ms: 100,
+        },
         detect_fps: None,
         format: PixelFormat::Bgr8,
         target: TargetSize::Source,
@@ -216,18 +291,39 @@ fn rtsp_camera_reconnects_after_the_server_restarts() {
         }
         seen
     };
-    assert_eq!(wait_frames(10, Duration::from_secs(15)), 10, "frames before restart");
+    assert_eq!(
+        wait_frames(10, Duration::from_secs(15)),
+        10,
+        "frames before restart"
+    );
     server.stop();
     std::thread::sleep(Duration::from_millis(1500));
     while rx.try_recv().is_some() {}
-    let server = RtspServer::start(port, &[Mount::test_pattern("cam", 160, 120, 25, 100_000)]).unwrap();
+    let server =
+        RtspServer::start(port, &[Mount::test_pattern("cam", 160, 120, 25, 100_000)]).unwrap();
     let restarted = Instant::now();
-    assert_eq!(wait_frames(10, Duration::from_secs(20)), 10, "frames after restart; statuses {:?}", statuses.lock().unwrap());
+    assert_eq!(
+        wait_frames(10, Duration::from_secs(20)),
+        10,
+        "frames after restart; statuses {:?}",
+        statuses.lock().unwrap()
+    );
     let recovery = restarted.elapsed();
     stop.store(true, Ordering::Relaxed);
     assert_eq!(handle.join().unwrap(), CameraExit::Stopped);
     drop(server);
     let s = statuses.lock().unwrap();
-    assert!(matches!(s.as_slice(), [CameraStatus::Online, CameraStatus::Offline { .. }, CameraStatus::Online, ..]), "{s:?}");
+    assert!(
+        matches!(
+            s.as_slice(),
+            [
+                CameraStatus::Online,
+                CameraStatus::Offline { .. },
+                CameraStatus::Online,
+                ..
+            ]
+        ),
+        "{s:?}"
+    );
     eprintln!("frames flowed again {recovery:?} after the server came back");
 }

@@ -37,7 +37,10 @@ pub struct DwellRule {
 impl DwellRule {
     fn applies_to(&self, t: &Track) -> bool {
         t.score >= self.min_score
-            && self.classes.iter().any(|c| *c == *t.group || *c == *t.class)
+            && self
+                .classes
+                .iter()
+                .any(|c| *c == *t.group || *c == *t.class)
     }
 }
 
@@ -77,10 +80,16 @@ impl RuleEngine {
             let inside: Vec<&Track> = tracks
                 .iter()
                 .filter(|t| t.matched && rule.applies_to(t))
-                .filter(|t| rule.polygon.contains_px(t.bbox_px.bottom_centre(), meta.source_size))
+                .filter(|t| {
+                    rule.polygon
+                        .contains_px(t.bbox_px.bottom_centre(), meta.source_size)
+                })
                 .collect();
-            let mut by_track: HashMap<TrackId, usize> =
-                stays.iter().enumerate().map(|(i, s)| (s.track, i)).collect();
+            let mut by_track: HashMap<TrackId, usize> = stays
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.track, i))
+                .collect();
             for t in &inside {
                 let idx = match by_track.get(&t.id) {
                     Some(&i) => i,

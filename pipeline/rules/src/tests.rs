@@ -54,7 +54,9 @@ fn run(engine: &mut RuleEngine, frames: &[Vec<Track>]) -> Vec<(usize, Alert)> {
 #[test]
 fn raises_once_after_dwell() {
     let mut e = RuleEngine::new(vec![rule(2000)]);
-    let frames: Vec<_> = (0..100).map(|_| vec![track(1, 50.0, "car", "vehicle")]).collect();
+    let frames: Vec<_> = (0..100)
+        .map(|_| vec![track(1, 50.0, "car", "vehicle")])
+        .collect();
     let alerts = run(&mut e, &frames);
     assert_eq!(alerts.len(), 1);
     let (at, a) = &alerts[0];
@@ -70,7 +72,14 @@ fn leaving_before_dwell_raises_nothing() {
     let mut e = RuleEngine::new(vec![rule(2000)]);
     // Inside for 1.5 s, then on the right half (outside) for the rest.
     let frames: Vec<_> = (0..60)
-        .map(|i| vec![track(1, if i < 15 { 50.0 } else { 300.0 }, "car", "vehicle")])
+        .map(|i| {
+            vec![track(
+                1,
+                if i < 15 { 50.0 } else { 300.0 },
+                "car",
+                "vehicle",
+            )]
+        })
         .collect();
     assert!(run(&mut e, &frames).is_empty());
     assert_eq!(e.open_stays(), 0, "the stay ended and was evicted");
@@ -82,7 +91,11 @@ fn flicker_shorter_than_max_gap_is_one_stay() {
     // Detected in 2 of every 3 frames, and entirely missing for 0.8 s once.
     let frames: Vec<_> = (0..100)
         .map(|i| {
-            if i % 3 == 2 || (40..48).contains(&i) { vec![] } else { vec![track(1, 50.0, "car", "vehicle")] }
+            if i % 3 == 2 || (40..48).contains(&i) {
+                vec![]
+            } else {
+                vec![track(1, 50.0, "car", "vehicle")]
+            }
         })
         .collect();
     assert_eq!(run(&mut e, &frames).len(), 1);
@@ -92,8 +105,9 @@ fn flicker_shorter_than_max_gap_is_one_stay() {
 fn lost_and_refound_id_at_the_same_place_is_one_stay() {
     let mut e = RuleEngine::new(vec![rule(2000)]);
     // The tracker loses the parked car repeatedly and gives it a new id each time.
-    let frames: Vec<_> =
-        (0..200).map(|i: u64| vec![track(1 + i / 15, 50.0, "car", "vehicle")]).collect();
+    let frames: Vec<_> = (0..200)
+        .map(|i: u64| vec![track(1 + i / 15, 50.0, "car", "vehicle")])
+        .collect();
     let alerts = run(&mut e, &frames);
     assert_eq!(alerts.len(), 1, "{alerts:?}");
 }
@@ -101,11 +115,16 @@ fn lost_and_refound_id_at_the_same_place_is_one_stay() {
 #[test]
 fn a_new_stay_after_leaving_raises_again() {
     let mut e = RuleEngine::new(vec![rule(1000)]);
-    let mut frames: Vec<Vec<Track>> = (0..20).map(|_| vec![track(1, 50.0, "car", "vehicle")]).collect();
+    let mut frames: Vec<Vec<Track>> = (0..20)
+        .map(|_| vec![track(1, 50.0, "car", "vehicle")])
+        .collect();
     frames.extend((0..20).map(|_| vec![])); // gone for 2 s > max_gap
     frames.extend((0..20).map(|_| vec![track(7, 60.0, "car", "vehicle")]));
     let alerts = run(&mut e, &frames);
-    assert_eq!(alerts.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![10, 50]);
+    assert_eq!(
+        alerts.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        vec![10, 50]
+    );
 }
 
 #[test]
@@ -113,8 +132,9 @@ fn other_classes_and_weak_scores_are_ignored() {
     let mut e = RuleEngine::new(vec![rule(500)]);
     let mut weak = track(2, 50.0, "car", "vehicle");
     weak.score = 0.1;
-    let frames: Vec<_> =
-        (0..30).map(|_| vec![track(1, 50.0, "person", "person"), weak.clone()]).collect();
+    let frames: Vec<_> = (0..30)
+        .map(|_| vec![track(1, 50.0, "person", "person"), weak.clone()])
+        .collect();
     assert!(run(&mut e, &frames).is_empty());
 }
 
@@ -123,9 +143,16 @@ fn anchor_is_the_bottom_centre() {
     let mut e = RuleEngine::new(vec![rule(500)]);
     // Box spans x 180..220: its bottom-centre x = 200 is exactly on the zone edge (0.5 × 400);
     // at x 170..210 the anchor (190) is inside.
-    let frames: Vec<_> = (0..10).map(|_| vec![track(1, 170.0, "car", "vehicle")]).collect();
+    let frames: Vec<_> = (0..10)
+        .map(|_| vec![track(1, 170.0, "car", "vehicle")])
+        .collect();
     assert_eq!(run(&mut e, &frames).len(), 1);
     let mut e = RuleEngine::new(vec![rule(500)]);
-    let frames: Vec<_> = (0..10).map(|_| vec![track(1, 190.0, "car", "vehicle")]).collect();
-    assert!(run(&mut e, &frames).is_empty(), "anchor at x = 210 is outside");
+    let frames: Vec<_> = (0..10)
+        .map(|_| vec![track(1, 190.0, "car", "vehicle")])
+        .collect();
+    assert!(
+        run(&mut e, &frames).is_empty(),
+        "anchor at x = 210 is outside"
+    );
 }

@@ -14,7 +14,9 @@ pub fn hungarian(cost: &[Vec<f64>]) -> Vec<Option<usize>> {
     }
     if n > m {
         // Solve the transpose so rows ≤ columns.
-        let t: Vec<Vec<f64>> = (0..m).map(|j| (0..n).map(|i| cost[i][j]).collect()).collect();
+        let t: Vec<Vec<f64>> = (0..m)
+            .map(|j| (0..n).map(|i| cost[i][j]).collect())
+            .collect();
         let cols = hungarian(&t);
         let mut rows = vec![None; n];
         for (j, i) in cols.into_iter().enumerate() {
@@ -89,7 +91,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn total(cost: &[Vec<f64>], a: &[Option<usize>]) -> f64 {
-        a.iter().enumerate().filter_map(|(i, j)| j.map(|j| cost[i][j])).sum()
+        a.iter()
+            .enumerate()
+            .filter_map(|(i, j)| j.map(|j| cost[i][j]))
+            .sum()
     }
 
     /// Exhaustive minimum over all injective row → column maps (rows ≤ columns).

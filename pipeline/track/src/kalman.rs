@@ -26,7 +26,13 @@ impl Axis {
     fn new(pos: f32, scale: f32) -> Self {
         let sp = 2.0 * STD_POSITION * scale;
         let sv = 10.0 * STD_VELOCITY * scale / REFERENCE_DT;
-        Axis { pos, vel: 0.0, pp: sp * sp, pv: 0.0, vv: sv * sv }
+        Axis {
+            pos,
+            vel: 0.0,
+            pp: sp * sp,
+            pv: 0.0,
+            vv: sv * sv,
+        }
     }
 
     fn predict(&mut self, dt: f32, scale: f32) {
@@ -119,7 +125,11 @@ mod tests {
         }
         f.predict(0.1);
         let b = f.bbox();
-        assert!((b.x1 - 210.0).abs() < 3.0, "predicted x1 {} (want ≈ 210)", b.x1);
+        assert!(
+            (b.x1 - 210.0).abs() < 3.0,
+            "predicted x1 {} (want ≈ 210)",
+            b.x1
+        );
         assert!((b.width() - 40.0).abs() < 1.0);
     }
 }

@@ -84,7 +84,12 @@ pub struct Tracker {
 
 impl Tracker {
     pub fn new(config: TrackerConfig) -> Self {
-        Self { config, tracks: Vec::new(), next_id: 1, last_pts: None }
+        Self {
+            config,
+            tracks: Vec::new(),
+            next_id: 1,
+            last_pts: None,
+        }
     }
 
     /// Number of tracks held (tentative, confirmed and lost); bounded by the scene, not uptime.
@@ -144,7 +149,11 @@ impl Tracker {
                     class: det.class.clone(),
                     score: det.score,
                     filter: BoxFilter::new(&det.bbox_px),
-                    state: if cfg.min_hits <= 1 { State::Confirmed } else { State::Tentative },
+                    state: if cfg.min_hits <= 1 {
+                        State::Confirmed
+                    } else {
+                        State::Tentative
+                    },
                     hits: 1,
                     streak: 1,
                     first_seen: pts,
@@ -174,7 +183,11 @@ impl Tracker {
                 group: t.group.clone(),
                 class: t.class.clone(),
                 score: t.score,
-                bbox_px: if t.matched { t.last_bbox } else { t.filter.bbox() },
+                bbox_px: if t.matched {
+                    t.last_bbox
+                } else {
+                    t.filter.bbox()
+                },
                 hits: t.hits,
                 first_seen_pts: t.first_seen,
                 matched: t.matched,
@@ -212,7 +225,10 @@ impl Tracker {
         if tracks.is_empty() || dets.is_empty() {
             return (Vec::new(), tracks.to_vec(), dets.to_vec());
         }
-        let predicted: Vec<BBoxPx> = tracks.iter().map(|&t| self.tracks[t].filter.bbox()).collect();
+        let predicted: Vec<BBoxPx> = tracks
+            .iter()
+            .map(|&t| self.tracks[t].filter.bbox())
+            .collect();
         let cost: Vec<Vec<f64>> = tracks
             .iter()
             .zip(&predicted)
@@ -224,7 +240,11 @@ impl Tracker {
                             return assign::FORBIDDEN;
                         }
                         let iou = pred.iou(&det.bbox_px);
-                        if iou < min_iou { assign::FORBIDDEN } else { f64::from(1.0 - iou) }
+                        if iou < min_iou {
+                            assign::FORBIDDEN
+                        } else {
+                            f64::from(1.0 - iou)
+                        }
                     })
                     .collect()
             })
@@ -242,8 +262,12 @@ impl Tracker {
                 _ => unmatched_tracks.push(tracks[row]),
             }
         }
-        let unmatched_dets =
-            dets.iter().zip(&det_used).filter(|(_, u)| !**u).map(|(&d, _)| d).collect();
+        let unmatched_dets = dets
+            .iter()
+            .zip(&det_used)
+            .filter(|(_, u)| !**u)
+            .map(|(&d, _)| d)
+            .collect();
         (pairs, unmatched_tracks, unmatched_dets)
     }
 }

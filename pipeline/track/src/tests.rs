@@ -37,7 +37,9 @@ fn run(tracker: &mut Tracker, frames: &[Vec<Detection>]) -> Vec<Vec<u64>> {
 #[test]
 fn moving_car_keeps_one_id() {
     let mut tr = Tracker::new(TrackerConfig::default());
-    let frames: Vec<_> = (0..40).map(|i| vec![car(10.0 + 6.0 * i as f32, 0.8)]).collect();
+    let frames: Vec<_> = (0..40)
+        .map(|i| vec![car(10.0 + 6.0 * i as f32, 0.8)])
+        .collect();
     let ids = run(&mut tr, &frames);
     assert!(ids[0].is_empty(), "a track is reported from its second hit");
     for f in &ids[1..] {
@@ -50,7 +52,11 @@ fn missed_frames_do_not_change_the_id() {
     let mut tr = Tracker::new(TrackerConfig::default());
     let frames: Vec<_> = (0..30)
         .map(|i| {
-            if (10..14).contains(&i) { vec![] } else { vec![car(10.0 + 5.0 * i as f32, 0.8)] }
+            if (10..14).contains(&i) {
+                vec![]
+            } else {
+                vec![car(10.0 + 5.0 * i as f32, 0.8)]
+            }
         })
         .collect();
     let ids = run(&mut tr, &frames);
@@ -62,7 +68,12 @@ fn missed_frames_do_not_change_the_id() {
 fn low_score_dip_is_bridged_by_the_second_stage() {
     let mut tr = Tracker::new(TrackerConfig::default());
     let frames: Vec<_> = (0..20)
-        .map(|i| vec![car(10.0 + 5.0 * i as f32, if (8..12).contains(&i) { 0.2 } else { 0.8 })])
+        .map(|i| {
+            vec![car(
+                10.0 + 5.0 * i as f32,
+                if (8..12).contains(&i) { 0.2 } else { 0.8 },
+            )]
+        })
         .collect();
     let ids = run(&mut tr, &frames);
     assert!(ids[1..].iter().all(|f| f == &vec![1]), "{ids:?}");
@@ -113,12 +124,21 @@ fn two_cars_passing_keep_their_ids() {
     let ids = run(&mut tr, &frames);
     assert!(ids[1..].iter().all(|f| f == &vec![1, 2]), "{ids:?}");
     // Same with the detections listed in the other order: ids follow the objects.
-    let swapped: Vec<_> = frames.iter().map(|f| vec![f[1].clone(), f[0].clone()]).collect();
-    let out: Vec<Vec<Track>> =
-        swapped.iter().enumerate().map(|(i, d)| tr2.step(ms(80 * i as u64), d)).collect();
+    let swapped: Vec<_> = frames
+        .iter()
+        .map(|f| vec![f[1].clone(), f[0].clone()])
+        .collect();
+    let out: Vec<Vec<Track>> = swapped
+        .iter()
+        .enumerate()
+        .map(|(i, d)| tr2.step(ms(80 * i as u64), d))
+        .collect();
     let first_lane_id = out[1].iter().find(|t| t.bbox_px.y1 < 130.0).unwrap().id;
     for f in &out[1..] {
-        assert_eq!(f.iter().find(|t| t.bbox_px.y1 < 130.0).unwrap().id, first_lane_id);
+        assert_eq!(
+            f.iter().find(|t| t.bbox_px.y1 < 130.0).unwrap().id,
+            first_lane_id
+        );
     }
 }
 
