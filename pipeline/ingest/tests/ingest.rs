@@ -16,6 +16,20 @@ fn assets() -> PathBuf {
     )
 }
 
+/// A camera spec with test defaults: every frame, BGR at source size, 5 s watchdog.
+fn spec(id: &str, source: CameraSource) -> CameraSpec {
+    CameraSpec {
+        id: CameraId::new(id),
+        source,
+        detect_fps: None,
+        format: PixelFormat::Bgr8,
+        target: TargetSize::Source,
+        realtime: false,
+        stall: Some(Duration::from_secs(5)),
+        decode_threads: 1,
+    }
+}
+
 struct Run {
     frames: Vec<Frame>,
     encoded: Vec<vigil_core::EncodedUnit>,
@@ -78,20 +92,14 @@ fn assert_increasing_pts(frames: &[Frame]) {
 fn rtsp_camera_receives_frames_from_a_local_server() {
     let server = RtspServer::start(0, &[Mount::test_pattern("cam", 320, 240, 25, 10_000)]).unwrap();
     let url = RtspUrl::parse(&server.url("cam"), None, None).unwrap();
-    let spec = CameraSpec {
-        id: CameraId::new("rtsp_cam"),
-        source: CameraSource::Rtsp {
+    let spec = spec(
+        "rtsp_cam",
+        CameraSource::Rtsp {
             url,
             transport: RtspTransport::Tcp,
             latency_ms: 100,
         },
-        detect_fps: None,
-        format: PixelFormat::Bgr8,
-        target: TargetSize::Source,
-        realtime: false,
-        stall: Some(Duration::from_secs(5)),
-        decode_threads: 1,
-    };
+    );
     let run = run_camera(spec, 40, Duration::from_secs(20));
     assert_eq!(
         run.frames.len(),
@@ -129,17 +137,17 @@ fn rtsp_camera_receives_frames_from_a_local_server() {
 fn file_camera_samples_at_detect_fps_and_scales() {
     let path = assets().join("footage/car-detection.mp4");
     let spec = CameraSpec {
-        id: CameraId::new("file_cam"),
-        source: CameraSource::File {
-            path,
-            looping: false,
-        },
         detect_fps: Some(5.0),
         format: PixelFormat::Rgb8,
         target: TargetSize::FitWithin(Size::new(416, 416)),
-        realtime: false,
-        stall: Some(Duration::from_secs(5)),
         decode_threads: 2,
+        ..spec(
+            "file_cam",
+            CameraSource::File {
+                path,
+                looping: false,
+            },
+        )
     };
     let run = run_camera(spec, usize::MAX, Duration::from_secs(60));
     assert_eq!(run.exit, Some(CameraExit::EndOfInput));
@@ -187,19 +195,13 @@ fn gif_converts_to_mp4_with_its_frame_delays_and_loops_monotonically() {
         vigil_ingest::transcode::gif_to_mp4(&gif, &path).unwrap(),
         41
     );
-    let spec = CameraSpec {
-        id: CameraId::new("loop_cam"),
-        source: CameraSource::File {
+    let spec = spec(
+        "loop_cam",
+        CameraSource::File {
             path,
             looping: true,
         },
-        detect_fps: None,
-        format: PixelFormat::Bgr8,
-        target: TargetSize::Source,
-        realtime: false,
-        stall: Some(Duration::from_secs(5)),
-        decode_threads: 1,
-    };
+    );
     // The GIF has 41 frames: 100 frames means it looped twice.
     let run = run_camera(spec, 100, Duration::from_secs(30));
     assert_eq!(run.frames.len(), 100);
@@ -217,17 +219,14 @@ fn gif_converts_to_mp4_with_its_frame_delays_and_loops_monotonically() {
 #[test]
 fn missing_file_fails_with_the_reason() {
     let spec = CameraSpec {
-        id: CameraId::new("missing"),
-        source: CameraSource::File {
-            path: "/nonexistent/clip.mp4".into(),
-            looping: false,
-        },
-        detect_fps: None,
-        format: PixelFormat::Bgr8,
-        target: TargetSize::Source,
-        realtime: false,
         stall: Some(Duration::from_secs(2)),
-        decode_threads: 1,
+        ..spec(
+            "missing",
+            CameraSource::File {
+                path: "/nonexistent/clip.mp4".into(),
+                looping: false,
+            },
+        )
     };
     let run = run_camera(spec, 1, Duration::from_secs(10));
     match run.exit {
@@ -264,18 +263,15 @@ fn rtsp_camera_reconnects_after_the_server_restarts() {
         counters: counters.clone(),
     };
     let spec = CameraSpec {
-        id: CameraId::new("flaky"),
-        source: CameraSource::Rtsp {
-            url,
-            transport: RtspTransport::Tcp,
-            latency_ms: 100,
-        },
-        detect_fps: None,
-        format: PixelFormat::Bgr8,
-        target: TargetSize::Source,
-        realtime: false,
         stall: Some(Duration::from_secs(2)),
-        decode_threads: 1,
+        ..spec(
+            "flaky",
+            CameraSource::Rtsp {
+                url,
+                transport: RtspTransport::Tcp,
+                latency_ms: 100,
+            },
+        )
     };
     let stop = Arc::new(AtomicBool::new(false));
     let handle = spawn_camera(spec, sinks, stop.clone()).unwrap();
