@@ -95,8 +95,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     std::fs::create_dir_all(&options.out_dir)
         .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;
     let started = Instant::now();
-    let workers = config.detector.workers;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // One single-threaded session per core beats one session with a thread per core: measured
+    // 87 vs 61 frames/s replaying car-detection.mp4 with YOLOX-Nano on 2 cores (README).
+    let workers = config.detector.workers.unwrap_or(cores.clamp(1, 8));
     let intra = config
         .detector
         .intra_threads

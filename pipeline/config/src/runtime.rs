@@ -135,7 +135,8 @@ pub struct DetectorConfig {
     pub detect_fps: Option<f64>,
     /// ONNX Runtime intra-op threads per worker (default: cores ÷ workers).
     pub intra_threads: Option<usize>,
-    pub workers: usize,
+    /// Detection threads, one session each (default: one per core).
+    pub workers: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -236,7 +237,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             "nms_iou must be in (0, 1]",
         );
     }
-    let workers = raw.detector.workers.as_ref().map_or(1, |s| s.value);
+    let workers = raw.detector.workers.as_ref().map(|s| s.value);
     if let Some(s) = &raw.detector.workers {
         v.check(
             s.value >= 1 && s.value <= 64,
