@@ -173,6 +173,7 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
     });
     let mut backoff = BACKOFF_FIRST;
     let mut online = false;
+    let mut ever_flowed = false;
     loop {
         if stop.load(Ordering::Relaxed) {
             return CameraExit::Stopped;
@@ -192,18 +193,27 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
                     };
                     (sinks.status)(&spec.id, CameraStatus::Offline { reason });
                 }
-                teardown(&spec.id, pipeline);
+                if is_file {
+                    let _ = pipeline.set_state(gst::State::Null);
+                } else {
+                    teardown(&spec.id, pipeline);
+                }
                 o
             }
             Err(e) => Outcome::Failed(e.to_string()),
         };
         let flowed = sinks.counters.snapshot().received > frames_before;
+        ever_flowed |= flowed;
         let reason = match outcome {
             Outcome::Stopped => return CameraExit::Stopped,
             Outcome::Eos if is_file && looping && flowed => continue,
             Outcome::Eos if is_file => return CameraExit::EndOfInput,
             Outcome::Eos => "stream ended (server closed the session)".to_string(),
-            Outcome::Failed(reason) if is_file && !flowed => return CameraExit::Failed(reason),
+            // A file that never played is a bad file; a looping file whose new session stalls
+            // (seen rarely under heavy load) is rebuilt like a live source.
+            Outcome::Failed(reason) if is_file && !ever_flowed => {
+                return CameraExit::Failed(reason);
+            }
             Outcome::Failed(reason) => reason,
         };
         if flowed {
@@ -341,7 +351,7 @@ fn build(
             pipeline.add_many([&src, &parse]).map_err(build_err)?;
             src.link(&parse).map_err(build_err)?;
             let tee_weak = tee.downgrade();
-            let encoded = encoded_branch_factory(spec, sinks, &pipeline);
+            let encoded = encoded_branch_factory(spec, sinks, shared, &pipeline);
             parse.connect_pad_added(move |_, pad| {
                 let Some(tee) = tee_weak.upgrade() else {
                     return;
@@ -394,7 +404,7 @@ fn build(
             pipeline.add(&src).map_err(build_err)?;
             let pipeline_weak = pipeline.downgrade();
             let tee_weak = tee.downgrade();
-            let encoded = encoded_branch_factory(spec, sinks, &pipeline);
+            let encoded = encoded_branch_factory(spec, sinks, shared, &pipeline);
             let camera = spec.id.clone();
             src.connect_pad_added(move |_, pad| {
                 let (Some(pipeline), Some(tee)) = (pipeline_weak.upgrade(), tee_weak.upgrade())
@@ -666,9 +676,11 @@ fn to_frame(
 fn encoded_branch_factory(
     spec: &CameraSpec,
     sinks: &CameraSinks,
+    shared: &Arc<Session>,
     pipeline: &gst::Pipeline,
 ) -> impl Fn(&gst::Element, &gst::Caps) + Send + Sync + 'static {
     let sink_fn = sinks.encoded.clone();
+    let shared = shared.clone();
     let pipeline_weak = pipeline.downgrade();
     let camera = spec.id.clone();
     move |tee, caps| {
@@ -701,6 +713,7 @@ fn encoded_branch_factory(
             tee.link(&queue).map_err(build_err)?;
             queue.link(&appsink).map_err(build_err)?;
             let camera = camera.clone();
+            let shared = shared.clone();
             let caps_text: Mutex<Option<(gst::Caps, Arc<str>)>> = Mutex::new(None);
             appsink.set_callbacks(
                 gst_app::AppSinkCallbacks::builder()
@@ -723,10 +736,19 @@ fn encoded_branch_factory(
                         let Ok(map) = buffer.map_readable() else {
                             return Ok(gst::FlowSuccess::Ok);
                         };
+                        // The same stream time as decoded frames, so alerts and clips line up.
+                        let (pts, dts) = {
+                            let mut clock = shared.clock.lock().expect("clock lock");
+                            let offset = clock.offset;
+                            (
+                                buffer.pts().map(|t| offset + clock.relative(t)),
+                                buffer.dts().map(|t| offset + clock.relative(t)),
+                            )
+                        };
                         sink_fn(EncodedUnit {
                             camera: camera.clone(),
-                            pts: buffer.pts().map(|t| Duration::from_nanos(t.nseconds())),
-                            dts: buffer.dts().map(|t| Duration::from_nanos(t.nseconds())),
+                            pts,
+                            dts,
                             keyframe: !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT),
                             caps: caps_str,
                             data: Arc::from(map.as_slice()),

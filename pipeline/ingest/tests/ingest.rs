@@ -204,7 +204,7 @@ fn gif_converts_to_mp4_with_its_frame_delays_and_loops_monotonically() {
     );
     // The GIF has 41 frames: 100 frames means it looped twice.
     let run = run_camera(spec, 100, Duration::from_secs(30));
-    assert_eq!(run.frames.len(), 100);
+    assert_eq!(run.frames.len(), 100, "exit {:?}", run.exit);
     assert_increasing_pts(&run.frames);
     assert_eq!(run.frames[0].image.size, Size::new(480, 270));
     // The GIF's delays are 80 ms (12.5 fps): 40 intervals span 3.2 s of the first pass.
