@@ -127,7 +127,10 @@ pub struct DetectedFrame {
 #[derive(Clone, Debug)]
 pub struct EncodedUnit {
     pub camera: CameraId,
+    /// Stream time, on the same clock as [`FrameMeta::pts`].
     pub pts: Option<Duration>,
+    /// Decoding time on the same clock (earlier than `pts` for reordered frames; never before
+    /// the session's first PTS).
     pub dts: Option<Duration>,
     pub keyframe: bool,
     /// Codec caps as a string (`video/x-h264, stream-format=avc, …`), for the muxer.

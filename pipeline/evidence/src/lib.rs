@@ -1,0 +1,23 @@
+//! Evidence: what happened just before and after an alert, kept as the camera encoded it.
+//!
+//! - [`EncodedRing`]: per camera, a bounded ring of encoded access units (from ingest's tee),
+//!   keyframe-aligned, holding at least `pre_roll` of stream time and at most `max_bytes`.
+//! - [`write_mp4`]: muxes access units into an MP4 (index at the front, timestamps from 0) through
+//!   a temporary file renamed when complete — no decoding, no re-encoding — and returns the
+//!   clip's duration, first PTS and sha256 ([`ClipInfo`]).
+
+mod clip;
+mod ring;
+
+pub use clip::{ClipInfo, write_mp4};
+pub use ring::{EncodedRing, RingLimits};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error("a clip needs at least one access unit starting with a keyframe")]
+    NoKeyframe,
+    #[error("clip caps {caps:?} cannot be used: {message}")]
+    Caps { caps: String, message: String },
+    #[error("cannot write clip {path}: {message}")]
+    Write { path: String, message: String },
+}
