@@ -120,7 +120,7 @@ mod tests {
             camera: CameraId::new("c"),
             pts: Some(pts),
             dts: Some(pts),
-            keyframe: i % gop == 0,
+            keyframe: i.is_multiple_of(gop),
             caps: Arc::from("video/x-h264"),
             data: Arc::from(vec![0u8; 1000]),
         }
