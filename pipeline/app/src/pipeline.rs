@@ -20,11 +20,14 @@ use std::time::{Duration, Instant};
 use vigil_config::{CameraSource, ColourOrder, Config, ResizeMode};
 use vigil_core::metrics::StageSnapshot;
 use vigil_core::{
-    Alert, CameraId, DetectedFrame, DropReason, Frame, PixelFormat, QueueReceiver, Size,
-    StageCounters, WhenFull, queue,
+    Alert, AlertEvent, CameraId, ClipRef, DetectedFrame, DropReason, EncodedUnit, Frame,
+    PixelFormat, QueueReceiver, Size, StageCounters, WhenFull, queue,
 };
 use vigil_detect::{Detector, DetectorOptions};
-use vigil_ingest::{CameraExit, CameraSinks, CameraSpec, CameraStatus, TargetSize, spawn_camera};
+use vigil_evidence::{ClipDone, ClipRequest, RecorderConfig, RingLimits, spawn_recorder};
+use vigil_ingest::{
+    CameraExit, CameraSinks, CameraSpec, CameraStatus, EncodedSink, TargetSize, spawn_camera,
+};
 use vigil_rules::RuleEngine;
 use vigil_track::{Tracker, TrackerConfig};
 
@@ -53,6 +56,8 @@ pub struct Summary {
     pub detect: StageSnapshot,
     pub track: StageSnapshot,
     pub alerts: StageSnapshot,
+    /// Per camera: encoded access units handed to the evidence recorder, and drops.
+    pub evidence: BTreeMap<String, StageSnapshot>,
     /// Frames through detection per second of wall time.
     pub detected_fps: f64,
     pub infer_ms_mean: f64,
@@ -120,29 +125,114 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let alert_counters = Arc::new(StageCounters::default());
     let (alert_tx, alert_rx) =
         queue::bounded::<Alert>(256, WhenFull::Block, alert_counters.clone());
-    let store_path = options.out_dir.join("alerts.db");
-    let log_path = options.out_dir.join("alerts.jsonl");
-    let mut store = vigil_deliver::AlertStore::open(&store_path)?;
-    let mut log = vigil_deliver::JsonlLog::open(&log_path)?;
-    let print = options.print_alerts;
+
+    // Evidence: per camera, a recorder fed by the tee's encoded branch; clips come back on `done`.
+    let evidence = &config.evidence;
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<ClipDone>(64);
+    let mut clip_requests: HashMap<CameraId, crossbeam_channel::Sender<ClipRequest>> =
+        HashMap::new();
+    let mut encoded_sinks: HashMap<CameraId, EncodedSink> = HashMap::new();
+    let mut evidence_counters = BTreeMap::new();
+    let mut recorder_threads = Vec::new();
+    if evidence.enabled {
+        for cam in &config.cameras {
+            let counters = Arc::new(StageCounters::default());
+            // Evidence never holds up decoding: oldest units go first, counted.
+            let (unit_tx, unit_rx) =
+                queue::bounded::<EncodedUnit>(512, WhenFull::DropOldest, counters.clone());
+            let (req_tx, req_rx) = crossbeam_channel::bounded::<ClipRequest>(64);
+            let recorder = RecorderConfig {
+                limits: RingLimits {
+                    pre_roll: evidence.pre_roll,
+                    max_bytes: evidence.max_ring_bytes,
+                },
+                max_clip: evidence.max_clip,
+                dir: options.out_dir.join("evidence"),
+            };
+            recorder_threads.push(spawn_recorder(
+                cam.id.clone(),
+                recorder,
+                unit_rx,
+                req_rx,
+                done_tx.clone(),
+            )?);
+            clip_requests.insert(cam.id.clone(), req_tx);
+            let sink: EncodedSink = Arc::new(move |u| {
+                let _ = unit_tx.send(u);
+            });
+            encoded_sinks.insert(cam.id.clone(), sink);
+            evidence_counters.insert(cam.id.to_string(), counters);
+        }
+    }
+    drop(done_tx);
+
+    let mut sink = AlertSink::open(&options.out_dir, options.print_alerts)?;
     let writer_counters = alert_counters.clone();
+    let (pre_roll, post_roll) = (evidence.pre_roll, evidence.post_roll);
     let writer = std::thread::Builder::new()
         .name("alerts".into())
         .spawn(move || {
-            while let Some(alert) = alert_rx.recv() {
-                writer_counters.received();
-                let stored = store.insert(&alert).and_then(|()| log.append(&alert));
-                match stored {
-                    Ok(()) => {
-                        if print {
-                            println!("{}", describe(&alert));
+            // Alerts waiting for their clip.
+            let mut waiting: HashMap<String, Alert> = HashMap::new();
+            let (mut alerts_open, mut done_open) = (true, true);
+            while alerts_open || done_open {
+                let mut sel = Select::new();
+                let a = alerts_open.then(|| sel.recv(alert_rx.inner()));
+                let d = done_open.then(|| sel.recv(&done_rx));
+                let op = sel.select();
+                if Some(op.index()) == a {
+                    let Ok(alert) = op.recv(alert_rx.inner()) else {
+                        // No more alerts: let the recorders finish what is open.
+                        alerts_open = false;
+                        clip_requests.clear();
+                        continue;
+                    };
+                    writer_counters.received();
+                    if !sink.write(&alert) {
+                        writer_counters.dropped(DropReason::Error);
+                    }
+                    if let Some(req) = clip_requests.get(&alert.camera) {
+                        let request = ClipRequest {
+                            alert_id: alert.id.clone(),
+                            from: Duration::from_secs_f64(alert.started_pts_secs)
+                                .saturating_sub(pre_roll),
+                            until: Duration::from_secs_f64(alert.raised_pts_secs) + post_roll,
+                        };
+                        if req.send(request).is_ok() {
+                            waiting.insert(alert.id.clone(), alert);
                         }
                     }
-                    Err(e) => {
-                        writer_counters.dropped(DropReason::Error);
-                        tracing::error!(alert = %alert.id, error = %e, "cannot store alert");
+                } else if Some(op.index()) == d {
+                    let Ok(done) = op.recv(&done_rx) else {
+                        done_open = false;
+                        continue;
+                    };
+                    for id in &done.alert_ids {
+                        let Some(mut alert) = waiting.remove(id) else {
+                            continue;
+                        };
+                        alert.event = AlertEvent::Evidence;
+                        match &done.result {
+                            Ok(clip) => {
+                                alert.evidence.clip = Some(ClipRef {
+                                    path: clip.path.display().to_string(),
+                                    duration_secs: clip.duration.as_secs_f64(),
+                                    first_pts_secs: clip.first_pts.as_secs_f64(),
+                                    sha256: clip.sha256.clone(),
+                                });
+                            }
+                            Err(e) => alert.evidence.error = Some(e.clone()),
+                        }
+                        sink.write(&alert);
                     }
                 }
+            }
+            // Recorders have ended: anything still waiting gets no clip.
+            for (_, mut alert) in waiting {
+                alert.event = AlertEvent::Evidence;
+                alert.evidence.error =
+                    Some("the camera stopped before the clip was recorded".into());
+                sink.write(&alert);
             }
         })?;
 
@@ -161,8 +251,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         let (tx, rx) = queue::bounded::<Frame>(2, policy, counters.clone());
         let sinks = CameraSinks {
             frames: tx,
-            // The evidence stage will keep these; until then they are counted by the camera.
-            encoded: None,
+            encoded: encoded_sinks.remove(&cam.id),
             status: Arc::new(|camera, status| match status {
                 CameraStatus::Online => tracing::info!(%camera, "camera online"),
                 CameraStatus::Offline { reason } => {
@@ -307,6 +396,9 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     }
     let _ = tracker_thread.join();
     let _ = writer.join();
+    for r in recorder_threads {
+        let _ = r.join();
+    }
 
     let elapsed = started.elapsed().as_secs_f64();
     let detect = detect_counters.snapshot();
@@ -320,6 +412,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         detect,
         track: track_counters.snapshot(),
         alerts: alert_counters.snapshot(),
+        evidence: evidence_counters
+            .into_iter()
+            .map(|(k, c)| (k, c.snapshot()))
+            .collect(),
         detected_fps: detect.received as f64 / elapsed.max(1e-9),
         infer_ms_mean: if detect.received > 0 {
             infer.as_secs_f64() * 1e3 / detect.received as f64
@@ -435,6 +531,43 @@ fn next_frame(lanes: &[Lane]) -> Option<(Frame, u64)> {
     }
 }
 
+/// Where the writer puts alert records: the SQLite store, `alerts.jsonl`, and the terminal.
+struct AlertSink {
+    store: vigil_deliver::AlertStore,
+    log: vigil_deliver::JsonlLog,
+    print: bool,
+}
+
+impl AlertSink {
+    fn open(dir: &std::path::Path, print: bool) -> Result<Self> {
+        Ok(Self {
+            store: vigil_deliver::AlertStore::open(&dir.join("alerts.db"))?,
+            log: vigil_deliver::JsonlLog::open(&dir.join("alerts.jsonl"))?,
+            print,
+        })
+    }
+
+    /// Stores one record; false (logged) when it could not be stored.
+    fn write(&mut self, alert: &Alert) -> bool {
+        match self
+            .store
+            .insert(alert)
+            .and_then(|()| self.log.append(alert))
+        {
+            Ok(()) => {
+                if self.print {
+                    println!("{}", describe(alert));
+                }
+                true
+            }
+            Err(e) => {
+                tracing::error!(alert = %alert.id, error = %e, "cannot store alert");
+                false
+            }
+        }
+    }
+}
+
 /// One line for a person watching the terminal.
 pub fn describe(a: &Alert) -> String {
     let objects: Vec<String> = a
@@ -445,6 +578,23 @@ pub fn describe(a: &Alert) -> String {
             format!("track {} {} {:.2} at {:?}", o.track_id, o.class, o.score, b)
         })
         .collect();
+    if a.event == AlertEvent::Evidence {
+        return match (&a.evidence.clip, &a.evidence.error) {
+            (Some(c), _) => format!(
+                "  evidence for {}: clip {} ({:.1} s from {:.2}s, sha256 {})",
+                a.id,
+                c.path,
+                c.duration_secs,
+                c.first_pts_secs,
+                &c.sha256[..12]
+            ),
+            (None, e) => format!(
+                "  evidence for {}: no clip ({})",
+                a.id,
+                e.as_deref().unwrap_or("unknown")
+            ),
+        };
+    }
     format!(
         "ALERT {} camera={} rule={} zone={} started={:.2}s raised={:.2}s {} [{}] id={}",
         a.kind.as_str(),

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use vigil_core::{Alert, AlertKind, BBoxPx};
+use vigil_core::{Alert, AlertEvent, AlertKind, BBoxPx};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -41,9 +41,13 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
         .unwrap();
     assert!(status.success());
 
-    let alerts = read_alerts(out.path());
-    assert_eq!(alerts.len(), 1, "{alerts:#?}");
-    let a = &alerts[0];
+    let records = read_alerts(out.path());
+    let alerts: Vec<&Alert> = records
+        .iter()
+        .filter(|a| a.event == AlertEvent::Start)
+        .collect();
+    assert_eq!(alerts.len(), 1, "{records:#?}");
+    let a = alerts[0];
     assert_eq!(
         (a.kind, a.camera.as_str(), a.rule.as_str()),
         (AlertKind::Dwell, "lot", "lane_blocked")
@@ -66,9 +70,33 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
     );
     assert_eq!(a.objects[0].class, "car");
 
-    // The same alert is in the SQLite store.
+    // Its evidence: a clip from the start of the footage (pre-roll reaches before it) to its end
+    // (post-roll reaches past it), with a sha256 that matches the file.
+    let evidence: Vec<&Alert> = records
+        .iter()
+        .filter(|r| r.event == AlertEvent::Evidence)
+        .collect();
+    assert_eq!(evidence.len(), 1, "{records:#?}");
+    assert_eq!(evidence[0].id, a.id);
+    let clip = evidence[0].evidence.clip.as_ref().expect("a clip");
+    assert_eq!(clip.first_pts_secs, 0.0);
+    assert!(
+        clip.duration_secs > 3.0 && clip.duration_secs < 3.6,
+        "{clip:?}"
+    );
+    let sum = Command::new("sha256sum").arg(&clip.path).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&sum.stdout).starts_with(&clip.sha256),
+        "{clip:?}"
+    );
+
+    // The same records are in the SQLite store; the latest record of the alert has the clip.
     let store = vigil_deliver::AlertStore::open(&out.path().join("alerts.db")).unwrap();
-    assert_eq!(store.all().unwrap(), alerts);
+    assert_eq!(store.all().unwrap(), records);
+    assert_eq!(
+        store.get(&a.id).unwrap().unwrap().evidence.clip.as_ref(),
+        Some(clip)
+    );
 
     // The car keeps one track id over most of the clip's 41 frames.
     let mut ids = std::collections::HashMap::<u64, usize>::new();

@@ -16,6 +16,6 @@ mod runtime;
 pub use error::{ConfigError, ConfigErrors};
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
 pub use runtime::{
-    CameraConfig, CameraSource, Config, DetectorConfig, DwellRule, OutputConfig, RtspTransport,
-    RtspUrl, load, load_str, resolve_asset,
+    CameraConfig, CameraSource, Config, DetectorConfig, DwellRule, EvidenceConfig, OutputConfig,
+    RtspTransport, RtspUrl, load, load_str, resolve_asset,
 };

@@ -13,6 +13,23 @@ pub(crate) struct RawConfig {
     pub rules: Vec<RawRule>,
     #[serde(default)]
     pub outputs: RawOutputs,
+    #[serde(default)]
+    pub evidence: Option<RawEvidence>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEvidence {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub pre_roll_secs: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub post_roll_secs: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub max_clip_secs: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub max_ring_mb: Option<Spanned<f64>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]

@@ -19,6 +19,33 @@ pub struct Config {
     pub detector: DetectorConfig,
     pub rules: Vec<DwellRule>,
     pub outputs: OutputConfig,
+    pub evidence: EvidenceConfig,
+}
+
+/// Clips cut from each camera's encoded stream around alerts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvidenceConfig {
+    pub enabled: bool,
+    /// Stream time before the alert's start that every clip holds (whole GOPs; ≤ 60 s).
+    pub pre_roll: Duration,
+    /// Stream time after the alert that the clip continues.
+    pub post_roll: Duration,
+    /// Longest clip; an alert that stays open gets a clip of its start.
+    pub max_clip: Duration,
+    /// Cap on each camera's ring of encoded access units.
+    pub max_ring_bytes: usize,
+}
+
+impl Default for EvidenceConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            pre_roll: Duration::from_secs(5),
+            post_roll: Duration::from_secs(5),
+            max_clip: Duration::from_secs(60),
+            max_ring_bytes: 32 << 20,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -346,6 +373,42 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         }
     }
 
+    let mut evidence = EvidenceConfig::default();
+    if let Some(e) = &raw.evidence {
+        evidence.enabled = e.enabled.unwrap_or(true);
+        let mut secs =
+            |field: &Option<Spanned<f64>>, range: std::ops::RangeInclusive<f64>, name: &str| {
+                let f = field.as_ref()?;
+                let ok = f.value.is_finite() && range.contains(&f.value);
+                v.check(
+                    ok,
+                    f,
+                    &format!(
+                        "{name} must be between {} and {}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                ok.then(|| Duration::from_secs_f64(f.value))
+            };
+        if let Some(d) = secs(&e.pre_roll_secs, 0.0..=60.0, "pre_roll_secs") {
+            evidence.pre_roll = d;
+        }
+        if let Some(d) = secs(&e.post_roll_secs, 0.0..=300.0, "post_roll_secs") {
+            evidence.post_roll = d;
+        }
+        if let Some(d) = secs(&e.max_clip_secs, 1.0..=3600.0, "max_clip_secs") {
+            evidence.max_clip = d;
+        }
+        if let Some(m) = &e.max_ring_mb {
+            let ok = m.value.is_finite() && (1.0..=4096.0).contains(&m.value);
+            v.check(ok, m, "max_ring_mb must be between 1 and 4096");
+            if ok {
+                evidence.max_ring_bytes = (m.value * 1024.0 * 1024.0) as usize;
+            }
+        }
+    }
+
     if !v.errors.is_empty() {
         v.errors.sort_by_key(|e| (e.file.clone(), e.line, e.column));
         return Err(ConfigErrors(v.errors));
@@ -367,6 +430,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             dir: raw.outputs.dir.map(|d| base.join(d)),
             stdout: raw.outputs.stdout.unwrap_or(true),
         },
+        evidence,
     })
 }
 

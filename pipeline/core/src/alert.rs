@@ -25,7 +25,32 @@ impl AlertKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertEvent {
+    /// The alert was raised.
     Start,
+    /// Its evidence is complete (the clip ends `post_roll` after the alert); the record repeats
+    /// the alert with `evidence` filled.
+    Evidence,
+}
+
+impl AlertEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertEvent::Start => "start",
+            AlertEvent::Evidence => "evidence",
+        }
+    }
+}
+
+/// A clip cut from the camera's own encoded stream.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClipRef {
+    /// Path of the MP4 file.
+    pub path: String,
+    pub duration_secs: f64,
+    /// Stream time of the clip's first frame (the file's own timestamps start at 0).
+    pub first_pts_secs: f64,
+    pub sha256: String,
 }
 
 /// One object the alert is about.
@@ -43,7 +68,7 @@ pub struct AlertObject {
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clip: Option<String>,
+    pub clip: Option<ClipRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

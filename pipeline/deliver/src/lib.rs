@@ -86,7 +86,6 @@ impl AlertStore {
     /// Stores one alert event; storing the same (id, event) twice is a no-op.
     pub fn insert(&mut self, alert: &Alert) -> Result<(), DeliverError> {
         let json = serde_json::to_string(alert)?;
-        let event = serde_json::to_value(alert.event)?;
         self.conn
             .execute(
                 "INSERT OR IGNORE INTO alerts
@@ -94,7 +93,7 @@ impl AlertStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     alert.id,
-                    event.as_str().unwrap_or_default(),
+                    alert.event.as_str(),
                     alert.camera.as_str(),
                     alert.rule.as_str(),
                     alert.kind.as_str(),
@@ -126,6 +125,7 @@ impl AlertStore {
         Ok(out)
     }
 
+    /// The latest record of alert `id` (its evidence record once the clip is written).
     pub fn get(&self, id: &str) -> Result<Option<Alert>, DeliverError> {
         let err = |source| DeliverError::Store {
             path: self.path.clone(),
@@ -134,7 +134,7 @@ impl AlertStore {
         let json: Option<String> = self
             .conn
             .query_row(
-                "SELECT json FROM alerts WHERE id = ?1 ORDER BY seq LIMIT 1",
+                "SELECT json FROM alerts WHERE id = ?1 ORDER BY seq DESC LIMIT 1",
                 [id],
                 |r| r.get(0),
             )

@@ -92,15 +92,17 @@ pub fn write_mp4(units: &[EncodedUnit], path: &Path) -> Result<ClipInfo, Evidenc
         for (i, u) in units.iter().enumerate() {
             let mut buffer = gst::Buffer::from_slice(u.data.clone());
             let b = buffer.get_mut().expect("new buffer is writable");
-            if let Some(p) = u.pts {
-                b.set_pts(ns(p));
-                if let Some(next) = units.get(i + 1).and_then(|n| n.pts).filter(|n| *n > p) {
-                    frame = next - p;
-                }
-                b.set_duration(gst::ClockTime::from_nseconds(frame.as_nanos() as u64));
-                last_pts = last_pts.max(p);
+            // A unit without a PTS (some RTP depayloaders emit them) continues from the last.
+            let p = u
+                .pts
+                .unwrap_or(last_pts + if i == 0 { Duration::ZERO } else { frame });
+            b.set_pts(ns(p));
+            if let Some(next) = units.get(i + 1).and_then(|n| n.pts).filter(|n| *n > p) {
+                frame = next - p;
             }
-            if let Some(d) = u.dts {
+            b.set_duration(gst::ClockTime::from_nseconds(frame.as_nanos() as u64));
+            last_pts = last_pts.max(p);
+            if let Some(d) = u.dts.filter(|d| *d <= p) {
                 b.set_dts(ns(d));
             }
             if !u.keyframe {

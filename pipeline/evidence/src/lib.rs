@@ -5,11 +5,15 @@
 //! - [`write_mp4`]: muxes access units into an MP4 (index at the front, timestamps from 0) through
 //!   a temporary file renamed when complete — no decoding, no re-encoding — and returns the
 //!   clip's duration, first PTS and sha256 ([`ClipInfo`]).
+//! - [`spawn_recorder`]: one thread per camera that keeps the ring and turns [`ClipRequest`]s into
+//!   clips (overlapping alerts share one), reporting [`ClipDone`].
 
 mod clip;
+mod recorder;
 mod ring;
 
-pub use clip::{ClipInfo, write_mp4};
+pub use clip::{ClipInfo, sha256_file, write_mp4};
+pub use recorder::{ClipDone, ClipRequest, RecorderConfig, spawn_recorder};
 pub use ring::{EncodedRing, RingLimits};
 
 #[derive(Debug, thiserror::Error)]

@@ -671,6 +671,16 @@ fn to_frame(
     })
 }
 
+/// Frame interval from the caps' frame rate (25 fps when the caps do not say).
+fn frame_interval(caps: &gst::CapsRef) -> Duration {
+    caps.structure(0)
+        .and_then(|s| s.get::<gst::Fraction>("framerate").ok())
+        .filter(|f| f.numer() > 0 && f.denom() > 0)
+        .map_or(Duration::from_millis(40), |f| {
+            Duration::from_secs_f64(f64::from(f.denom()) / f64::from(f.numer()))
+        })
+}
+
 /// Returns a closure that adds the encoded branch (tee → queue → appsink) once the stream's caps
 /// are known; only H.264/H.265 streams get one, and only when someone consumes it.
 fn encoded_branch_factory(
@@ -715,6 +725,7 @@ fn encoded_branch_factory(
             let camera = camera.clone();
             let shared = shared.clone();
             let caps_text: Mutex<Option<(gst::Caps, Arc<str>)>> = Mutex::new(None);
+            let last_unit: Mutex<Option<Duration>> = Mutex::new(None);
             appsink.set_callbacks(
                 gst_app::AppSinkCallbacks::builder()
                     .new_sample(move |sink| {
@@ -737,14 +748,25 @@ fn encoded_branch_factory(
                             return Ok(gst::FlowSuccess::Ok);
                         };
                         // The same stream time as decoded frames, so alerts and clips line up.
+                        // A unit without a PTS (an RTP stream whose timestamps do not advance)
+                        // continues one frame interval after the previous unit.
                         let (pts, dts) = {
                             let mut clock = shared.clock.lock().expect("clock lock");
                             let offset = clock.offset;
-                            (
-                                buffer.pts().map(|t| offset + clock.relative(t)),
-                                buffer.dts().map(|t| offset + clock.relative(t)),
-                            )
+                            let pts = match buffer.pts() {
+                                Some(t) => offset + clock.relative(t),
+                                None => match *last_unit.lock().expect("unit lock") {
+                                    Some(prev) => prev + frame_interval(caps),
+                                    None => offset,
+                                },
+                            };
+                            let dts = buffer
+                                .dts()
+                                .map(|t| offset + clock.relative(t))
+                                .filter(|d| *d <= pts);
+                            (Some(pts), dts)
                         };
+                        *last_unit.lock().expect("unit lock") = pts;
                         sink_fn(EncodedUnit {
                             camera: camera.clone(),
                             pts,

@@ -1,0 +1,167 @@
+//! One camera's evidence recorder: keeps the ring, and turns clip requests into MP4 files.
+//!
+//! Runs on its own thread (`evidence-<camera>`), fed by two channels: encoded access units from
+//! ingest's tee (bounded, drop-oldest: evidence never holds up decoding) and clip requests from
+//! the alert writer. A request opens a recording that starts with the ring's pre-roll and grows
+//! with new units until `until`; requests that overlap an open recording extend it and share its
+//! file. Finished clips are reported on `done`.
+
+use crate::{ClipInfo, EncodedRing, RingLimits, write_mp4};
+use crossbeam_channel::{Receiver, Select, Sender};
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use vigil_core::{CameraId, EncodedUnit, QueueReceiver};
+
+/// "Record from `from` to `until` (stream time) for this alert."
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClipRequest {
+    pub alert_id: String,
+    pub from: Duration,
+    pub until: Duration,
+}
+
+/// A finished clip (or why there is none), for every alert that shares it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClipDone {
+    pub camera: CameraId,
+    pub alert_ids: Vec<String>,
+    pub result: Result<ClipInfo, String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RecorderConfig {
+    pub limits: RingLimits,
+    pub max_clip: Duration,
+    /// Clips go to `dir/<camera>/<first alert id>.mp4`.
+    pub dir: PathBuf,
+}
+
+struct Recording {
+    alert_ids: Vec<String>,
+    /// Stream time of the first unit (the clip may not run past `start + max_clip`).
+    start: Duration,
+    until: Duration,
+    units: Vec<EncodedUnit>,
+}
+
+/// Starts the recorder. It ends once both channels are closed, after writing what is open.
+pub fn spawn_recorder(
+    camera: CameraId,
+    config: RecorderConfig,
+    units: QueueReceiver<EncodedUnit>,
+    requests: Receiver<ClipRequest>,
+    done: Sender<ClipDone>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("evidence-{camera}"))
+        .spawn(move || {
+            Recorder {
+                ring: EncodedRing::new(config.limits),
+                camera,
+                config,
+                open: Vec::new(),
+                done,
+            }
+            .run(&units, &requests);
+        })
+}
+
+struct Recorder {
+    camera: CameraId,
+    config: RecorderConfig,
+    ring: EncodedRing,
+    open: Vec<Recording>,
+    done: Sender<ClipDone>,
+}
+
+impl Recorder {
+    fn run(mut self, units: &QueueReceiver<EncodedUnit>, requests: &Receiver<ClipRequest>) {
+        let (mut units_open, mut requests_open) = (true, true);
+        while units_open || requests_open {
+            let mut sel = Select::new();
+            let u = units_open.then(|| sel.recv(units.inner()));
+            let r = requests_open.then(|| sel.recv(requests));
+            let op = sel.select();
+            let index = Some(op.index());
+            if index == u {
+                match op.recv(units.inner()) {
+                    Ok(unit) => self.on_unit(unit),
+                    Err(_) => {
+                        // The camera has stopped: what is open ends here.
+                        units_open = false;
+                        self.finish(|_| true);
+                    }
+                }
+            } else if index == r {
+                match op.recv(requests) {
+                    Ok(req) => self.on_request(req, units_open),
+                    Err(_) => requests_open = false,
+                }
+            }
+        }
+        self.finish(|_| true);
+    }
+
+    fn on_unit(&mut self, unit: EncodedUnit) {
+        let pts = unit.pts;
+        for rec in &mut self.open {
+            rec.units.push(unit.clone());
+        }
+        self.ring.push(unit);
+        if let Some(pts) = pts {
+            self.finish(|rec| pts >= rec.until);
+        }
+    }
+
+    fn on_request(&mut self, req: ClipRequest, live: bool) {
+        let max_clip = self.config.max_clip;
+        if let Some(rec) = self.open.iter_mut().find(|rec| req.from <= rec.until) {
+            // Overlapping alerts share one recording, which still ends by `start + max_clip`.
+            rec.until = rec.until.max(req.until).min(rec.start + max_clip);
+            rec.alert_ids.push(req.alert_id);
+            return;
+        }
+        let units = self.ring.since(req.from);
+        let newest = units.last().and_then(|u| u.pts).unwrap_or_default();
+        let start = units.first().and_then(|u| u.pts).unwrap_or(req.from);
+        let until = req.until.min(start + max_clip);
+        self.open.push(Recording {
+            alert_ids: vec![req.alert_id],
+            start,
+            until,
+            units,
+        });
+        if !live || newest >= until {
+            self.finish(|rec| !live || newest >= rec.until);
+        }
+    }
+
+    /// Writes and reports the open recordings for which `ready` holds.
+    fn finish(&mut self, ready: impl Fn(&Recording) -> bool) {
+        let (done, keep): (Vec<Recording>, Vec<Recording>) = std::mem::take(&mut self.open)
+            .into_iter()
+            .partition(|r| ready(r));
+        self.open = keep;
+        for rec in done {
+            let dir = self.config.dir.join(self.camera.as_str());
+            let path = dir.join(format!("{}.mp4", rec.alert_ids[0]));
+            let result = std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+                .and_then(|()| match rec.units.is_empty() {
+                    true => {
+                        Err("no video was buffered for this alert (no keyframe yet)".to_string())
+                    }
+                    false => write_mp4(&rec.units, &path).map_err(|e| e.to_string()),
+                });
+            if let Err(e) = &result {
+                tracing::warn!(camera = %self.camera, error = %e, "clip not written");
+            }
+            let _ = self.done.send(ClipDone {
+                camera: self.camera.clone(),
+                alert_ids: rec.alert_ids,
+                result,
+            });
+        }
+    }
+}
