@@ -3,6 +3,7 @@
 //! - `vigil run -c CONFIG` — live, until Ctrl-C;
 //! - `vigil replay -c CONFIG --out DIR` — file cameras as fast as possible, `DIR/alerts.jsonl`;
 //! - `vigil check -c CONFIG` — validate, every error as `file:line:col: message`;
+//! - `vigil verify DIR` — check an output folder's hash chain and evidence files;
 //! - `vigil demo -c CONFIG` — serve the config's file cameras from an embedded RTSP server on
 //!   127.0.0.1 and run live against those `rtsp://` URLs.
 
@@ -63,6 +64,12 @@ enum Command {
     Check {
         #[command(flatten)]
         common: Common,
+    },
+    /// Check an output folder: the alert records' hash chain and every evidence file's sha256.
+    /// Exits 0 when all is intact, 1 with every finding otherwise.
+    Verify {
+        /// Output folder (holding alerts.db and evidence/).
+        dir: PathBuf,
     },
     /// Serve the config's file cameras over RTSP on 127.0.0.1 and run live against them.
     Demo {
@@ -126,6 +133,29 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Verify { dir } => {
+            let report = vigil_deliver::verify::verify(&dir)
+                .with_context(|| format!("cannot verify {}", dir.display()))?;
+            for f in &report.findings {
+                println!("{f}");
+            }
+            println!(
+                "{}: {} record(s), {} evidence file(s): {}",
+                dir.display(),
+                report.records,
+                report.files,
+                if report.intact() {
+                    "intact".to_string()
+                } else {
+                    format!("{} finding(s)", report.findings.len())
+                }
+            );
+            Ok(if report.intact() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Check { common } => {
             let config = match load(&common) {
                 Ok(c) => c,

@@ -169,6 +169,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let mut sink = AlertSink::open(&options.out_dir, options.print_alerts)?;
     let writer_counters = alert_counters.clone();
     let (pre_roll, post_roll) = (evidence.pre_roll, evidence.post_roll);
+    let out_dir = options.out_dir.clone();
     let writer = std::thread::Builder::new()
         .name("alerts".into())
         .spawn(move || {
@@ -214,8 +215,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         alert.event = AlertEvent::Evidence;
                         match &done.result {
                             Ok(clip) => {
+                                // Relative to the output folder: it moves as a whole.
+                                let path = clip.path.strip_prefix(&out_dir).unwrap_or(&clip.path);
                                 alert.evidence.clip = Some(ClipRef {
-                                    path: clip.path.display().to_string(),
+                                    path: path.display().to_string(),
                                     duration_secs: clip.duration.as_secs_f64(),
                                     first_pts_secs: clip.first_pts.as_secs_f64(),
                                     sha256: clip.sha256.clone(),
@@ -549,14 +552,14 @@ impl AlertSink {
 
     /// Stores one record; false (logged) when it could not be stored.
     fn write(&mut self, alert: &Alert) -> bool {
-        match self
-            .store
-            .insert(alert)
-            .and_then(|()| self.log.append(alert))
-        {
-            Ok(()) => {
+        let stored = self.store.insert(alert).and_then(|record| {
+            self.log.append(&record)?;
+            Ok(record)
+        });
+        match stored {
+            Ok(record) => {
                 if self.print {
-                    println!("{}", describe(alert));
+                    println!("{}", describe(&record));
                 }
                 true
             }

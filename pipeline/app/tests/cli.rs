@@ -84,10 +84,31 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
         clip.duration_secs > 3.0 && clip.duration_secs < 3.6,
         "{clip:?}"
     );
-    let sum = Command::new("sha256sum").arg(&clip.path).output().unwrap();
+    let clip_path = out.path().join(&clip.path);
+    let sum = Command::new("sha256sum").arg(&clip_path).output().unwrap();
     assert!(
         String::from_utf8_lossy(&sum.stdout).starts_with(&clip.sha256),
         "{clip:?}"
+    );
+
+    // `vigil verify` accepts the folder as written, and names the alert once a byte changes.
+    let verify = || vigil().arg("verify").arg(out.path()).output().unwrap();
+    let ok = verify();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let mut bytes = std::fs::read(&clip_path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&clip_path, bytes).unwrap();
+    let tampered = verify();
+    assert_eq!(tampered.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&tampered.stdout);
+    assert!(
+        report.contains(&format!("alert {}: clip", a.id)) && report.contains("modified"),
+        "{report}"
     );
 
     // The same records are in the SQLite store; the latest record of the alert has the clip.

@@ -93,6 +93,10 @@ pub struct Alert {
     pub wall_time: String,
     pub objects: Vec<AlertObject>,
     pub evidence: Evidence,
+    /// Hash of the previous record in the store (a hash chain: `vigil verify` detects records
+    /// deleted, inserted, reordered or edited). Set by the store; absent before storing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
 }
 
 #[cfg(test)]
@@ -118,6 +122,7 @@ mod tests {
                 bbox_px: BBoxPx::new(1.0, 2.0, 3.0, 4.0),
             }],
             evidence: Evidence::default(),
+            prev_hash: None,
         };
         let json = serde_json::to_string(&alert).unwrap();
         assert_eq!(

@@ -1,8 +1,15 @@
-//! Where alerts go once raised. Alerts never drop: every [`Alert`] is written to the durable
-//! [`AlertStore`] (SQLite in WAL mode) and appended to the [`JsonlLog`] before it is reported as
-//! delivered. Webhook and MQTT delivery through an outbox in the same store come next.
+//! Where alerts go once raised. Alerts never drop: every [`Alert`] record is written to the
+//! durable [`AlertStore`] (SQLite in WAL mode) and appended to the [`JsonlLog`] before it is
+//! reported as delivered. Webhook and MQTT delivery through an outbox in the same store come next.
+//!
+//! The store is tamper-evident: each record carries the hash of the one before it
+//! (`prev_hash`), and its own hash is kept beside it; [`verify::verify`] recomputes the chain and
+//! every evidence file's sha256.
 
-use rusqlite::{Connection, OptionalExtension, params};
+pub mod verify;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -22,6 +29,17 @@ pub enum DeliverError {
     },
     #[error("alert encoding: {0}")]
     Encode(#[from] serde_json::Error),
+}
+
+/// `prev_hash` of the first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Hex sha256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Schema version kept in `PRAGMA user_version`.
@@ -65,6 +83,7 @@ impl AlertStore {
                      raised_pts_secs REAL NOT NULL,
                      wall_time TEXT NOT NULL,
                      json TEXT NOT NULL,
+                     hash TEXT NOT NULL,
                      UNIQUE (id, event)
                  );
                  CREATE INDEX IF NOT EXISTS alerts_camera_time ON alerts (camera, wall_time);
@@ -83,28 +102,61 @@ impl AlertStore {
         Ok(Self { conn, path: p })
     }
 
-    /// Stores one alert event; storing the same (id, event) twice is a no-op.
-    pub fn insert(&mut self, alert: &Alert) -> Result<(), DeliverError> {
-        let json = serde_json::to_string(alert)?;
-        self.conn
-            .execute(
-                "INSERT OR IGNORE INTO alerts
-                   (id, event, camera, rule, kind, started_pts_secs, raised_pts_secs, wall_time, json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    alert.id,
-                    alert.event.as_str(),
-                    alert.camera.as_str(),
-                    alert.rule.as_str(),
-                    alert.kind.as_str(),
-                    alert.started_pts_secs,
-                    alert.raised_pts_secs,
-                    alert.wall_time,
-                    json
-                ],
+    /// Stores one alert record, chained to the previous one, and returns it as stored (with
+    /// `prev_hash` set). Storing the same (id, event) twice keeps the first.
+    pub fn insert(&mut self, alert: &Alert) -> Result<Alert, DeliverError> {
+        let path = self.path.clone();
+        let err = |source| DeliverError::Store {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT json FROM alerts WHERE id = ?1 AND event = ?2",
+                params![alert.id, alert.event.as_str()],
+                |r| r.get(0),
             )
-            .map_err(|source| DeliverError::Store { path: self.path.clone(), source })?;
-        Ok(())
+            .optional()
+            .map_err(err)?;
+        if let Some(json) = existing {
+            return Ok(serde_json::from_str(&json)?);
+        }
+        let prev: String = tx
+            .query_row(
+                "SELECT hash FROM alerts ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?
+            .unwrap_or_else(|| GENESIS.to_string());
+        let mut record = alert.clone();
+        record.prev_hash = Some(prev);
+        let json = serde_json::to_string(&record)?;
+        tx.execute(
+            "INSERT INTO alerts
+               (id, event, camera, rule, kind, started_pts_secs, raised_pts_secs, wall_time, json, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                record.id,
+                record.event.as_str(),
+                record.camera.as_str(),
+                record.rule.as_str(),
+                record.kind.as_str(),
+                record.started_pts_secs,
+                record.raised_pts_secs,
+                record.wall_time,
+                json,
+                sha256_hex(json.as_bytes()),
+            ],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(record)
     }
 
     /// All stored alerts, oldest first.
@@ -197,6 +249,7 @@ mod tests {
             wall_time: "2026-11-28T00:00:00.000Z".into(),
             objects: vec![],
             evidence: Default::default(),
+            prev_hash: None,
         }
     }
 
@@ -216,7 +269,18 @@ mod tests {
             all.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
             ["a", "b"]
         );
-        assert_eq!(s.get("b").unwrap().unwrap(), alert("b"));
+        let b = s.get("b").unwrap().unwrap();
+        assert_eq!(
+            Alert {
+                prev_hash: None,
+                ..b.clone()
+            },
+            alert("b")
+        );
+        // Chained: b's prev_hash is the hash of a's record, a's is the genesis.
+        assert_eq!(all[0].prev_hash.as_deref(), Some(GENESIS));
+        let a_json = serde_json::to_string(&all[0]).unwrap();
+        assert_eq!(b.prev_hash, Some(sha256_hex(a_json.as_bytes())));
         let mode: String = s
             .conn
             .pragma_query_value(None, "journal_mode", |r| r.get(0))

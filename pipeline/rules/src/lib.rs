@@ -156,6 +156,7 @@ fn dwell_alert(rule: &DwellRule, meta: &FrameMeta, stay: &Stay, t: &Track) -> Al
             bbox_px: t.bbox_px.clamp_to(meta.source_size),
         }],
         evidence: Default::default(),
+        prev_hash: None,
     }
 }
 

@@ -1,0 +1,321 @@
+//! `vigil verify DIR`: is everything in an output folder as vigil wrote it?
+//!
+//! Recomputes the store's hash chain (a record edited, deleted, inserted or moved breaks it at
+//! that point) and every evidence file's sha256 (a file modified or missing), and lists files in
+//! `evidence/` that no record names (added) or that were never finished (`.part`).
+
+use crate::{DeliverError, GENESIS, sha256_hex};
+use rusqlite::{Connection, OpenFlags};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use vigil_core::Alert;
+
+/// One thing that is not as it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The alert the finding is about, when there is one.
+    pub alert_id: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.alert_id {
+            Some(id) => write!(f, "alert {id}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// What was checked and what was found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub records: usize,
+    pub files: usize,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn intact(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// Verifies the output folder `dir` (holding `alerts.db` and `evidence/`).
+pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
+    let db = dir.join("alerts.db");
+    let p = db.display().to_string();
+    let err = |source| DeliverError::Store {
+        path: p.clone(),
+        source,
+    };
+    if !db.is_file() {
+        return Err(DeliverError::Store {
+            path: p.clone(),
+            source: rusqlite::Error::InvalidPath(db.clone()),
+        });
+    }
+    let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(err)?;
+    let mut stmt = conn
+        .prepare("SELECT id, json, hash FROM alerts ORDER BY seq")
+        .map_err(err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(err)?;
+
+    let mut report = Report::default();
+    let mut expected_prev = GENESIS.to_string();
+    let mut referenced = BTreeSet::new();
+    let mut found = |id: &str, message: String| {
+        report_finding(&mut report.findings, Some(id), message);
+    };
+    let mut records = 0;
+    for row in rows {
+        let (id, json, hash) = row.map_err(err)?;
+        records += 1;
+        if sha256_hex(json.as_bytes()) != hash {
+            found(
+                &id,
+                "record modified (its hash does not match its content)".into(),
+            );
+        }
+        let alert: Alert = match serde_json::from_str(&json) {
+            Ok(a) => a,
+            Err(e) => {
+                found(&id, format!("record unreadable: {e}"));
+                expected_prev = hash;
+                continue;
+            }
+        };
+        if alert.prev_hash.as_deref() != Some(expected_prev.as_str()) {
+            found(
+                &id,
+                "chain broken before this record: a record was deleted, inserted or reordered"
+                    .into(),
+            );
+        }
+        expected_prev = hash;
+        if let Some(clip) = &alert.evidence.clip {
+            let path = resolve(dir, &clip.path);
+            referenced.insert(path.clone());
+            match std::fs::read(&path) {
+                Ok(bytes) if sha256_hex(&bytes) == clip.sha256 => {}
+                Ok(_) => found(&id, format!("clip {} modified (sha256 differs)", clip.path)),
+                Err(_) => found(&id, format!("clip {} missing", clip.path)),
+            }
+        }
+    }
+    report.records = records;
+    let mut files = Vec::new();
+    collect_files(&dir.join("evidence"), &mut files);
+    report.files = files.len();
+    for f in files {
+        let shown = f.strip_prefix(dir).unwrap_or(&f).display().to_string();
+        if f.extension().is_some_and(|e| e == "part") {
+            report_finding(
+                &mut report.findings,
+                None,
+                format!("{shown}: unfinished file (never completed)"),
+            );
+        } else if !referenced.contains(&f) {
+            report_finding(
+                &mut report.findings,
+                None,
+                format!("{shown}: file not named by any record (added)"),
+            );
+        }
+    }
+    Ok(report)
+}
+
+fn report_finding(findings: &mut Vec<Finding>, id: Option<&str>, message: String) {
+    findings.push(Finding {
+        alert_id: id.map(str::to_string),
+        message,
+    });
+}
+
+/// Evidence paths are stored relative to the output folder.
+fn resolve(dir: &Path, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AlertStore;
+    use vigil_core::{AlertEvent, AlertKind, CameraId, ClipRef, RuleId};
+
+    fn alert(id: &str) -> Alert {
+        Alert {
+            id: id.into(),
+            camera: CameraId::new("cam"),
+            rule: RuleId::new("r"),
+            kind: AlertKind::Dwell,
+            event: AlertEvent::Start,
+            zone: None,
+            started_pts_secs: 1.0,
+            raised_pts_secs: 2.0,
+            wall_time: "2026-11-28T00:00:00.000Z".into(),
+            objects: vec![],
+            evidence: Default::default(),
+            prev_hash: None,
+        }
+    }
+
+    /// Three alerts, each with a start and an evidence record naming a clip file.
+    fn folder() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("evidence/cam")).unwrap();
+        let mut store = AlertStore::open(&dir.path().join("alerts.db")).unwrap();
+        for id in ["a", "b", "c"] {
+            store.insert(&alert(id)).unwrap();
+            let rel = format!("evidence/cam/{id}.mp4");
+            let bytes = format!("clip of {id}").into_bytes();
+            std::fs::write(dir.path().join(&rel), &bytes).unwrap();
+            let mut ev = alert(id);
+            ev.event = AlertEvent::Evidence;
+            ev.evidence.clip = Some(ClipRef {
+                path: rel,
+                duration_secs: 1.0,
+                first_pts_secs: 0.0,
+                sha256: sha256_hex(&bytes),
+            });
+            store.insert(&ev).unwrap();
+        }
+        dir
+    }
+
+    fn messages(dir: &Path) -> Vec<String> {
+        verify(dir)
+            .unwrap()
+            .findings
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    fn sql(dir: &Path, statement: &str) {
+        Connection::open(dir.join("alerts.db"))
+            .unwrap()
+            .execute_batch(statement)
+            .unwrap();
+    }
+
+    #[test]
+    fn an_untouched_folder_is_intact() {
+        let dir = folder();
+        let r = verify(dir.path()).unwrap();
+        assert!(r.intact(), "{:?}", r.findings);
+        assert_eq!((r.records, r.files), (6, 3));
+    }
+
+    #[test]
+    fn one_changed_byte_of_a_clip_is_found() {
+        let dir = folder();
+        let path = dir.path().join("evidence/cam/b.mp4");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[0] ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(
+            messages(dir.path()),
+            ["alert b: clip evidence/cam/b.mp4 modified (sha256 differs)"]
+        );
+    }
+
+    #[test]
+    fn missing_and_added_files_are_found() {
+        let dir = folder();
+        std::fs::remove_file(dir.path().join("evidence/cam/c.mp4")).unwrap();
+        std::fs::write(dir.path().join("evidence/cam/extra.mp4"), b"x").unwrap();
+        std::fs::write(dir.path().join("evidence/cam/half.mp4.part"), b"x").unwrap();
+        let m = messages(dir.path());
+        assert!(
+            m.contains(&"alert c: clip evidence/cam/c.mp4 missing".to_string()),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|f| f.contains("extra.mp4: file not named by any record")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|f| f.contains("half.mp4.part: unfinished file")),
+            "{m:?}"
+        );
+        assert_eq!(m.len(), 3, "{m:?}");
+    }
+
+    #[test]
+    fn a_deleted_record_breaks_the_chain_there() {
+        let dir = folder();
+        sql(
+            dir.path(),
+            "DELETE FROM alerts WHERE id = 'b' AND event = 'start'",
+        );
+        assert_eq!(
+            messages(dir.path()),
+            [
+                "alert b: chain broken before this record: a record was deleted, inserted or reordered"
+            ]
+        );
+    }
+
+    #[test]
+    fn reordered_records_break_the_chain() {
+        let dir = folder();
+        // Swap the positions of a's and c's start records.
+        sql(
+            dir.path(),
+            "UPDATE alerts SET seq = -1 WHERE id = 'a' AND event = 'start';
+             UPDATE alerts SET seq = 1 WHERE id = 'c' AND event = 'start';
+             UPDATE alerts SET seq = 5 WHERE id = 'a' AND event = 'start';",
+        );
+        let m = messages(dir.path());
+        assert!(
+            m.iter().filter(|f| f.contains("chain broken")).count() >= 2,
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn an_edited_record_is_found() {
+        let dir = folder();
+        sql(
+            dir.path(),
+            r#"UPDATE alerts SET json = replace(json, '"rule":"r"', '"rule":"other"') WHERE id = 'a' AND event = 'start'"#,
+        );
+        let m = messages(dir.path());
+        assert_eq!(
+            m,
+            ["alert a: record modified (its hash does not match its content)"]
+        );
+    }
+}
