@@ -240,3 +240,77 @@ fn demo_serves_rtsp_cameras_prints_alerts_and_stops_on_ctrl_c() {
     assert!(!alerts.is_empty());
     assert!(stopped_at.elapsed() < Duration::from_secs(10));
 }
+
+/// Unmounts on drop, so a failing test does not leave a mount behind.
+struct Mount(PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_evidence_disk_still_stores_the_alert_with_the_reason() {
+    let out = tempfile::tempdir().unwrap();
+    let evidence = out.path().join("evidence");
+    std::fs::create_dir_all(&evidence).unwrap();
+    // A 64 KiB filesystem: the parking-lot clip (~700 KB) cannot fit.
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&evidence)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("SKIPPED: cannot mount a size-limited tmpfs here (needs root)");
+        return;
+    }
+    let _mount = Mount(evidence.clone());
+    let status = vigil()
+        .args(["replay", "-c", "samples/parking-lot.yaml", "--out"])
+        .arg(out.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let records = read_alerts(out.path());
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert_eq!(records[0].event, AlertEvent::Start);
+    let ev = &records[1];
+    assert_eq!(
+        (ev.event, ev.id.as_str()),
+        (AlertEvent::Evidence, records[0].id.as_str())
+    );
+    assert!(ev.evidence.clip.is_none());
+    let reason = ev
+        .evidence
+        .error
+        .as_deref()
+        .expect("evidence.error says why");
+    assert!(reason.contains("cannot write clip"), "{reason}");
+    // No half-written file is left, and the folder verifies.
+    let mut left = Vec::new();
+    for e in walk(&evidence) {
+        left.push(e.display().to_string());
+    }
+    assert!(left.is_empty(), "files left on the full disk: {left:?}");
+    let verify = vigil().arg("verify").arg(out.path()).output().unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -124,7 +124,7 @@ pub fn write_mp4(units: &[EncodedUnit], path: &Path) -> Result<ClipInfo, Evidenc
             &[gst::MessageType::Eos, gst::MessageType::Error],
         ) {
             Some(m) => match m.view() {
-                gst::MessageView::Error(e) => Err(format!("{} ({:?})", e.error(), e.debug())),
+                gst::MessageView::Error(e) => Err(e.error().to_string()),
                 _ => Ok(()),
             },
             None => Err("muxing timed out".to_string()),
