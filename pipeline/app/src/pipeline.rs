@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use vigil_config::{CameraSource, ColourOrder, Config, ResizeMode};
 use vigil_core::metrics::StageSnapshot;
 use vigil_core::{
@@ -24,6 +24,7 @@ use vigil_core::{
     PixelFormat, QueueReceiver, Size, StageCounters, WhenFull, queue,
 };
 use vigil_detect::{Detector, DetectorOptions};
+use vigil_evidence::retention::{EvidenceFile, RetentionLimits};
 use vigil_evidence::{ClipDone, ClipRequest, RecorderConfig, RingLimits, spawn_recorder};
 use vigil_ingest::{
     CameraExit, CameraSinks, CameraSpec, CameraStatus, EncodedSink, TargetSize, spawn_camera,
@@ -169,6 +170,11 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let mut sink = AlertSink::open(&options.out_dir, options.print_alerts)?;
     let writer_counters = alert_counters.clone();
     let (pre_roll, post_roll) = (evidence.pre_roll, evidence.post_roll);
+    let retention = RetentionLimits {
+        max_age: evidence.max_age,
+        max_bytes_per_camera: evidence.max_bytes_per_camera,
+        max_bytes_total: evidence.max_bytes_total,
+    };
     let out_dir = options.out_dir.clone();
     let writer = std::thread::Builder::new()
         .name("alerts".into())
@@ -180,7 +186,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 let mut sel = Select::new();
                 let a = alerts_open.then(|| sel.recv(alert_rx.inner()));
                 let d = done_open.then(|| sel.recv(&done_rx));
-                let op = sel.select();
+                let Ok(op) = sel.select_timeout(RETENTION_EVERY) else {
+                    sink.enforce_retention(&retention);
+                    continue;
+                };
                 if Some(op.index()) == a {
                     let Ok(alert) = op.recv(alert_rx.inner()) else {
                         // No more alerts: let the recorders finish what is open.
@@ -228,6 +237,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         }
                         sink.write(&alert);
                     }
+                    sink.enforce_retention(&retention);
                 }
             }
             // Recorders have ended: anything still waiting gets no clip.
@@ -539,7 +549,11 @@ struct AlertSink {
     store: vigil_deliver::AlertStore,
     log: vigil_deliver::JsonlLog,
     print: bool,
+    dir: PathBuf,
 }
+
+/// How often retention runs when nothing else happens (it also runs after every clip).
+const RETENTION_EVERY: Duration = Duration::from_secs(30);
 
 impl AlertSink {
     fn open(dir: &std::path::Path, print: bool) -> Result<Self> {
@@ -547,7 +561,59 @@ impl AlertSink {
             store: vigil_deliver::AlertStore::open(&dir.join("alerts.db"))?,
             log: vigil_deliver::JsonlLog::open(&dir.join("alerts.jsonl"))?,
             print,
+            dir: dir.to_path_buf(),
         })
+    }
+
+    /// Deletes clips beyond the retention budgets, oldest first, and records each deletion (an
+    /// `expired` record per alert that shared the file) so `vigil verify` stays intact.
+    fn enforce_retention(&mut self, limits: &RetentionLimits) {
+        let live = match self.store.live_clips() {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "retention: cannot list clips");
+                return;
+            }
+        };
+        let mut files: Vec<EvidenceFile> = Vec::new();
+        for a in &live {
+            let Some(clip) = a.evidence.clip.as_ref() else {
+                continue;
+            };
+            if files.iter().any(|f| f.path == clip.path) {
+                continue; // shared by several alerts
+            }
+            let meta = std::fs::metadata(self.dir.join(&clip.path)).ok();
+            files.push(EvidenceFile {
+                camera: a.camera.to_string(),
+                path: clip.path.clone(),
+                bytes: meta.as_ref().map_or(0, |m| m.len()),
+                created: meta
+                    .and_then(|m| m.modified().ok())
+                    .unwrap_or_else(SystemTime::now),
+            });
+        }
+        for (i, why) in vigil_evidence::retention::plan(&files, *limits, SystemTime::now()) {
+            let f = &files[i];
+            match std::fs::remove_file(self.dir.join(&f.path)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(path = %f.path, error = %e, "retention: cannot delete clip");
+                    continue;
+                }
+            }
+            tracing::info!(path = %f.path, reason = why.describe(), "retention: clip deleted");
+            let sharing = live
+                .iter()
+                .filter(|a| a.evidence.clip.as_ref().is_some_and(|c| c.path == f.path));
+            for a in sharing {
+                let mut record = a.clone();
+                record.event = AlertEvent::Expired;
+                record.evidence.error = Some(format!("deleted by retention: {}", why.describe()));
+                self.write(&record);
+            }
+        }
     }
 
     /// Stores one record; false (logged) when it could not be stored.
@@ -581,6 +647,10 @@ pub fn describe(a: &Alert) -> String {
             format!("track {} {} {:.2} at {:?}", o.track_id, o.class, o.score, b)
         })
         .collect();
+    if a.event == AlertEvent::Expired {
+        let reason = a.evidence.error.as_deref().unwrap_or("retention");
+        return format!("  evidence for {} deleted ({reason})", a.id);
+    }
     if a.event == AlertEvent::Evidence {
         return match (&a.evidence.clip, &a.evidence.error) {
             (Some(c), _) => format!(

@@ -314,3 +314,53 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn retention_deletes_clips_over_budget_and_records_it() {
+    let out = tempfile::tempdir().unwrap();
+    let config = out.path().join("lot.yaml");
+    let text = std::fs::read_to_string(repo().join("samples/parking-lot.yaml"))
+        .unwrap()
+        .replace("../models/picodet-s.yaml", &repo().join("models/picodet-s.yaml").display().to_string())
+        // 100 KB in all: the ~700 KB clip goes as soon as it is written.
+        + "\nevidence:\n  max_total_mb: 0.1\n";
+    std::fs::write(&config, text).unwrap();
+    let status = vigil()
+        .args(["replay", "-c"])
+        .arg(&config)
+        .arg("--out")
+        .arg(out.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let records = read_alerts(out.path());
+    let events: Vec<AlertEvent> = records.iter().map(|r| r.event).collect();
+    assert_eq!(
+        events,
+        [AlertEvent::Start, AlertEvent::Evidence, AlertEvent::Expired],
+        "{records:#?}"
+    );
+    let clip = records[2]
+        .evidence
+        .clip
+        .as_ref()
+        .expect("the expired record names the clip");
+    assert!(
+        !out.path().join(&clip.path).exists(),
+        "the clip was deleted"
+    );
+    assert!(
+        records[2]
+            .evidence
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("max_total_mb")
+    );
+    let verify = vigil().arg("verify").arg(out.path()).output().unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}

@@ -30,6 +30,12 @@ pub(crate) struct RawEvidence {
     pub max_clip_secs: Option<Spanned<f64>>,
     #[serde(default)]
     pub max_ring_mb: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub max_age_days: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub max_mb_per_camera: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub max_total_mb: Option<Spanned<f64>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]

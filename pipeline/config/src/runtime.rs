@@ -34,6 +34,12 @@ pub struct EvidenceConfig {
     pub max_clip: Duration,
     /// Cap on each camera's ring of encoded access units.
     pub max_ring_bytes: usize,
+    /// Retention: clips older than this are deleted.
+    pub max_age: Option<Duration>,
+    /// Retention: each camera's clips are kept within this many bytes (oldest deleted first).
+    pub max_bytes_per_camera: Option<u64>,
+    /// Retention: all clips are kept within this many bytes (oldest deleted first).
+    pub max_bytes_total: Option<u64>,
 }
 
 impl Default for EvidenceConfig {
@@ -44,6 +50,9 @@ impl Default for EvidenceConfig {
             post_roll: Duration::from_secs(5),
             max_clip: Duration::from_secs(60),
             max_ring_bytes: 32 << 20,
+            max_age: Some(Duration::from_secs(30 * 86_400)),
+            max_bytes_per_camera: None,
+            max_bytes_total: None,
         }
     }
 }
@@ -400,6 +409,21 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         if let Some(d) = secs(&e.max_clip_secs, 1.0..=3600.0, "max_clip_secs") {
             evidence.max_clip = d;
         }
+        if let Some(d) = &e.max_age_days {
+            let ok = d.value.is_finite() && d.value > 0.0;
+            v.check(ok, d, "max_age_days must be > 0");
+            if ok {
+                evidence.max_age = Some(Duration::from_secs_f64(d.value * 86_400.0));
+            }
+        }
+        let mut megabytes = |field: &Option<Spanned<f64>>, name: &str| {
+            let m = field.as_ref()?;
+            let ok = m.value.is_finite() && m.value >= 0.0;
+            v.check(ok, m, &format!("{name} must be a number of megabytes ≥ 0"));
+            ok.then_some((m.value * 1024.0 * 1024.0) as u64)
+        };
+        evidence.max_bytes_per_camera = megabytes(&e.max_mb_per_camera, "max_mb_per_camera");
+        evidence.max_bytes_total = megabytes(&e.max_total_mb, "max_total_mb");
         if let Some(m) = &e.max_ring_mb {
             let ok = m.value.is_finite() && (1.0..=4096.0).contains(&m.value);
             v.check(ok, m, "max_ring_mb must be between 1 and 4096");

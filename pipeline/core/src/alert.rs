@@ -30,6 +30,8 @@ pub enum AlertEvent {
     /// Its evidence is complete (the clip ends `post_roll` after the alert); the record repeats
     /// the alert with `evidence` filled.
     Evidence,
+    /// Its clip was deleted by retention; `evidence.clip` names it, `evidence.error` says why.
+    Expired,
 }
 
 impl AlertEvent {
@@ -37,6 +39,7 @@ impl AlertEvent {
         match self {
             AlertEvent::Start => "start",
             AlertEvent::Evidence => "evidence",
+            AlertEvent::Expired => "expired",
         }
     }
 }

@@ -159,6 +159,29 @@ impl AlertStore {
         Ok(record)
     }
 
+    /// Evidence records whose clip has not been expired, oldest first.
+    pub fn live_clips(&self) -> Result<Vec<Alert>, DeliverError> {
+        let err = |source| DeliverError::Store {
+            path: self.path.clone(),
+            source,
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT json FROM alerts WHERE event IN ('evidence', 'expired') ORDER BY seq")
+            .map_err(err)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
+        let mut live: Vec<Alert> = Vec::new();
+        for json in rows {
+            let a: Alert = serde_json::from_str(&json.map_err(err)?)?;
+            match a.event {
+                vigil_core::AlertEvent::Expired => live.retain(|l| l.id != a.id),
+                _ if a.evidence.clip.is_some() => live.push(a),
+                _ => {}
+            }
+        }
+        Ok(live)
+    }
+
     /// All stored alerts, oldest first.
     pub fn all(&self) -> Result<Vec<Alert>, DeliverError> {
         let err = |source| DeliverError::Store {

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use vigil_core::Alert;
+use vigil_core::{Alert, AlertEvent};
 
 /// One thing that is not as it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +73,9 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
     let mut report = Report::default();
     let mut expected_prev = GENESIS.to_string();
     let mut referenced = BTreeSet::new();
+    // Clips deleted by retention (recorded in the chain) are not missing.
+    let mut expired = BTreeSet::new();
+    let mut clips = Vec::new();
     let mut found = |id: &str, message: String| {
         report_finding(&mut report.findings, Some(id), message);
     };
@@ -105,11 +108,18 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
         if let Some(clip) = &alert.evidence.clip {
             let path = resolve(dir, &clip.path);
             referenced.insert(path.clone());
-            match std::fs::read(&path) {
-                Ok(bytes) if sha256_hex(&bytes) == clip.sha256 => {}
-                Ok(_) => found(&id, format!("clip {} modified (sha256 differs)", clip.path)),
-                Err(_) => found(&id, format!("clip {} missing", clip.path)),
+            if alert.event == AlertEvent::Expired {
+                expired.insert(path);
+            } else {
+                clips.push((id, clip.clone(), path));
             }
+        }
+    }
+    for (id, clip, path) in clips.iter().filter(|(_, _, p)| !expired.contains(p)) {
+        match std::fs::read(path) {
+            Ok(bytes) if sha256_hex(&bytes) == clip.sha256 => {}
+            Ok(_) => found(id, format!("clip {} modified (sha256 differs)", clip.path)),
+            Err(_) => found(id, format!("clip {} missing", clip.path)),
         }
     }
     report.records = records;
@@ -170,7 +180,7 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
 mod tests {
     use super::*;
     use crate::AlertStore;
-    use vigil_core::{AlertEvent, AlertKind, CameraId, ClipRef, RuleId};
+    use vigil_core::{AlertKind, CameraId, ClipRef, RuleId};
 
     fn alert(id: &str) -> Alert {
         Alert {
@@ -302,6 +312,27 @@ mod tests {
         assert!(
             m.iter().filter(|f| f.contains("chain broken")).count() >= 2,
             "{m:?}"
+        );
+    }
+
+    #[test]
+    fn clips_deleted_by_retention_are_not_missing() {
+        let dir = folder();
+        let mut store = AlertStore::open(&dir.path().join("alerts.db")).unwrap();
+        let mut b = store.get("b").unwrap().unwrap();
+        std::fs::remove_file(dir.path().join("evidence/cam/b.mp4")).unwrap();
+        b.event = AlertEvent::Expired;
+        b.evidence.error = Some("deleted by retention".into());
+        store.insert(&b).unwrap();
+        assert!(verify(dir.path()).unwrap().intact());
+        assert_eq!(
+            store
+                .live_clips()
+                .unwrap()
+                .iter()
+                .map(|a| a.id.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "c"]
         );
     }
 

@@ -7,9 +7,12 @@
 //!   clip's duration, first PTS and sha256 ([`ClipInfo`]).
 //! - [`spawn_recorder`]: one thread per camera that keeps the ring and turns [`ClipRequest`]s into
 //!   clips (overlapping alerts share one), reporting [`ClipDone`].
+//! - [`retention::plan`]: which files to delete to keep each camera and the total within budget,
+//!   oldest first.
 
 mod clip;
 mod recorder;
+pub mod retention;
 mod ring;
 
 pub use clip::{ClipInfo, sha256_file, write_mp4};
