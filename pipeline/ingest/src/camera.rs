@@ -159,7 +159,14 @@ enum Outcome {
     Eos,
     Stopped,
     Failed(String),
+    /// No first frame in time: a source that never started (or a start-up that hung).
+    NoFirstFrame(String),
 }
+
+/// How long a session may take to deliver its first frame when no stall time is set.
+const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(20);
+/// Start-up attempts for a file before it is declared unplayable.
+const FILE_START_ATTEMPTS: u32 = 3;
 
 fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> CameraExit {
     let is_file = matches!(spec.source, CameraSource::File { .. });
@@ -174,6 +181,7 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
     let mut backoff = BACKOFF_FIRST;
     let mut online = false;
     let mut ever_flowed = false;
+    let mut start_attempts = 0;
     loop {
         if stop.load(Ordering::Relaxed) {
             return CameraExit::Stopped;
@@ -188,7 +196,7 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
                     // Report before teardown: tearing down a dead RTSP session can take a while.
                     online = false;
                     let reason = match &o {
-                        Outcome::Failed(r) => r.clone(),
+                        Outcome::Failed(r) | Outcome::NoFirstFrame(r) => r.clone(),
                         _ => String::new(),
                     };
                     (sinks.status)(&spec.id, CameraStatus::Offline { reason });
@@ -210,11 +218,20 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
             Outcome::Eos if is_file => return CameraExit::EndOfInput,
             Outcome::Eos => "stream ended (server closed the session)".to_string(),
             // A file that never played is a bad file; a looping file whose new session stalls
-            // (seen rarely under heavy load) is rebuilt like a live source.
+            // is rebuilt like a live source.
             Outcome::Failed(reason) if is_file && !ever_flowed => {
                 return CameraExit::Failed(reason);
             }
-            Outcome::Failed(reason) => reason,
+            // A file session that hangs before its first frame (seen rarely under heavy load)
+            // is retried a few times before the file is given up on.
+            Outcome::NoFirstFrame(reason) if is_file && !ever_flowed => {
+                start_attempts += 1;
+                if start_attempts >= FILE_START_ATTEMPTS {
+                    return CameraExit::Failed(reason);
+                }
+                reason
+            }
+            Outcome::Failed(reason) | Outcome::NoFirstFrame(reason) => reason,
         };
         if flowed {
             backoff = BACKOFF_FIRST;
@@ -302,14 +319,21 @@ fn run(
             *online = true;
             (sinks.status)(&spec.id, CameraStatus::Online);
         }
+        // The first frame is awaited even without a stall time (replay): twice the stall time,
+        // or FIRST_FRAME_TIMEOUT.
+        if last_ms == 0 {
+            let allowance = spec.stall.map_or(FIRST_FRAME_TIMEOUT, |s| s * 2);
+            if started.elapsed() > allowance {
+                return Outcome::NoFirstFrame(format!(
+                    "no first frame within {:.1} s",
+                    allowance.as_secs_f64()
+                ));
+            }
+            continue;
+        }
         let Some(stall) = spec.stall else { continue };
         let now_ms = shared.epoch.elapsed().as_millis() as u64;
-        let stalled = if last_ms == 0 {
-            // Connecting: allow twice the stall time for the first frame.
-            started.elapsed() > stall * 2
-        } else {
-            now_ms.saturating_sub(last_ms) > stall.as_millis() as u64
-        };
+        let stalled = now_ms.saturating_sub(last_ms) > stall.as_millis() as u64;
         if stalled {
             return Outcome::Failed(format!(
                 "no frames for {:.1} s (stall watchdog)",
