@@ -21,11 +21,14 @@ use vigil_config::{CameraSource, ColourOrder, Config, ResizeMode};
 use vigil_core::metrics::StageSnapshot;
 use vigil_core::{
     Alert, AlertEvent, CameraId, ClipRef, DetectedFrame, DropReason, EncodedUnit, Frame,
-    PixelFormat, QueueReceiver, Size, StageCounters, WhenFull, queue,
+    PixelFormat, QueueReceiver, Size, SnapshotRef, StageCounters, WhenFull, queue,
 };
 use vigil_detect::{Detector, DetectorOptions};
 use vigil_evidence::retention::{EvidenceFile, RetentionLimits};
-use vigil_evidence::{ClipDone, ClipRequest, RecorderConfig, RingLimits, spawn_recorder};
+use vigil_evidence::snapshot::Overlay;
+use vigil_evidence::{
+    ClipDone, ClipRequest, RecorderConfig, RingLimits, SnapshotRequest, spawn_recorder,
+};
 use vigil_ingest::{
     CameraExit, CameraSinks, CameraSpec, CameraStatus, EncodedSink, TargetSize, spawn_camera,
 };
@@ -170,6 +173,16 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let mut sink = AlertSink::open(&options.out_dir, options.print_alerts)?;
     let writer_counters = alert_counters.clone();
     let (pre_roll, post_roll) = (evidence.pre_roll, evidence.post_roll);
+    let zones: HashMap<vigil_core::RuleId, Vec<(f64, f64)>> = config
+        .rules
+        .iter()
+        .map(|r| {
+            (
+                r.id.clone(),
+                r.polygon.points().iter().map(|p| (p.x, p.y)).collect(),
+            )
+        })
+        .collect();
     let retention = RetentionLimits {
         max_age: evidence.max_age,
         max_bytes_per_camera: evidence.max_bytes_per_camera,
@@ -207,6 +220,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                             from: Duration::from_secs_f64(alert.started_pts_secs)
                                 .saturating_sub(pre_roll),
                             until: Duration::from_secs_f64(alert.raised_pts_secs) + post_roll,
+                            snapshot: Some(SnapshotRequest {
+                                at: Duration::from_secs_f64(alert.raised_pts_secs),
+                                overlay: overlay(&alert, zones.get(&alert.rule)),
+                            }),
                         };
                         if req.send(request).is_ok() {
                             waiting.insert(alert.id.clone(), alert);
@@ -234,6 +251,23 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                                 });
                             }
                             Err(e) => alert.evidence.error = Some(e.clone()),
+                        }
+                        match done.snapshots.iter().find(|(a, _)| a == id).map(|(_, r)| r) {
+                            Some(Ok(snap)) => {
+                                let rel = |p: &std::path::Path| {
+                                    p.strip_prefix(&out_dir).unwrap_or(p).display().to_string()
+                                };
+                                alert.evidence.snapshot = Some(SnapshotRef {
+                                    path: rel(&snap.path),
+                                    sha256: snap.sha256.clone(),
+                                    clean_path: rel(&snap.clean_path),
+                                    clean_sha256: snap.clean_sha256.clone(),
+                                });
+                            }
+                            Some(Err(e)) if alert.evidence.error.is_none() => {
+                                alert.evidence.error = Some(format!("snapshot: {e}"));
+                            }
+                            _ => {}
                         }
                         sink.write(&alert);
                     }
@@ -544,6 +578,23 @@ fn next_frame(lanes: &[Lane]) -> Option<(Frame, u64)> {
     }
 }
 
+/// What the annotated snapshot shows: the rule's zone and each object with its track id.
+fn overlay(alert: &Alert, zone: Option<&Vec<(f64, f64)>>) -> Overlay {
+    Overlay {
+        zone: zone.cloned().unwrap_or_default(),
+        boxes: alert
+            .objects
+            .iter()
+            .map(|o| {
+                (
+                    o.bbox_px,
+                    format!("#{} {} {:.2}", o.track_id, o.class, o.score),
+                )
+            })
+            .collect(),
+    }
+}
+
 /// Where the writer puts alert records: the SQLite store, `alerts.jsonl`, and the terminal.
 struct AlertSink {
     store: vigil_deliver::AlertStore,
@@ -604,6 +655,14 @@ impl AlertSink {
                 }
             }
             tracing::info!(path = %f.path, reason = why.describe(), "retention: clip deleted");
+            let sharing = live
+                .iter()
+                .filter(|a| a.evidence.clip.as_ref().is_some_and(|c| c.path == f.path));
+            for snap in sharing.filter_map(|a| a.evidence.snapshot.as_ref()) {
+                for p in [&snap.path, &snap.clean_path] {
+                    let _ = std::fs::remove_file(self.dir.join(p));
+                }
+            }
             let sharing = live
                 .iter()
                 .filter(|a| a.evidence.clip.as_ref().is_some_and(|c| c.path == f.path));

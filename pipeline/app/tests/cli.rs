@@ -91,6 +91,24 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
         "{clip:?}"
     );
 
+    // A snapshot at the alert, clean and annotated: the box is drawn in red where the car is.
+    let snap = evidence[0].evidence.snapshot.as_ref().expect("a snapshot");
+    let annotated = image::open(out.path().join(&snap.path)).unwrap().to_rgb8();
+    let clean = image::open(out.path().join(&snap.clean_path))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(annotated.dimensions(), (480, 270));
+    let b = a.objects[0].bbox_px;
+    let (x, y) = (((b.x1 + b.x2) / 2.0) as u32, (b.y2 as u32).min(269));
+    let [r, g, _] = annotated.get_pixel(x, y).0;
+    assert!(
+        r > 150 && g < 100,
+        "box edge at ({x}, {y}) is {:?}",
+        annotated.get_pixel(x, y)
+    );
+    let [r, g, _] = clean.get_pixel(x, y).0;
+    assert!(!(r > 150 && g < 100), "the clean snapshot has no overlay");
+
     // `vigil verify` accepts the folder as written, and names the alert once a byte changes.
     let verify = || vigil().arg("verify").arg(out.path()).output().unwrap();
     let ok = verify();

@@ -66,6 +66,16 @@ pub struct AlertObject {
     pub bbox_px: BBoxPx,
 }
 
+/// The frame at the alert: annotated (zone, boxes, labels, track ids) and clean.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotRef {
+    pub path: String,
+    pub sha256: String,
+    pub clean_path: String,
+    pub clean_sha256: String,
+}
+
 /// Files backing an alert. Filled by the evidence stage; empty until it exists.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,7 +83,7 @@ pub struct Evidence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip: Option<ClipRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<String>,
+    pub snapshot: Option<SnapshotRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

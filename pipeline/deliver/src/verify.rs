@@ -75,7 +75,7 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
     let mut referenced = BTreeSet::new();
     // Clips deleted by retention (recorded in the chain) are not missing.
     let mut expired = BTreeSet::new();
-    let mut clips = Vec::new();
+    let mut named = Vec::new();
     let mut found = |id: &str, message: String| {
         report_finding(&mut report.findings, Some(id), message);
     };
@@ -105,21 +105,29 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
             );
         }
         expected_prev = hash;
+        let mut files: Vec<(&str, &str, &str)> = Vec::new();
         if let Some(clip) = &alert.evidence.clip {
-            let path = resolve(dir, &clip.path);
+            files.push(("clip", &clip.path, &clip.sha256));
+        }
+        if let Some(snap) = &alert.evidence.snapshot {
+            files.push(("snapshot", &snap.path, &snap.sha256));
+            files.push(("snapshot", &snap.clean_path, &snap.clean_sha256));
+        }
+        for (kind, rel, sha) in files {
+            let path = resolve(dir, rel);
             referenced.insert(path.clone());
             if alert.event == AlertEvent::Expired {
                 expired.insert(path);
             } else {
-                clips.push((id, clip.clone(), path));
+                named.push((id.clone(), kind, rel.to_string(), sha.to_string(), path));
             }
         }
     }
-    for (id, clip, path) in clips.iter().filter(|(_, _, p)| !expired.contains(p)) {
+    for (id, kind, rel, sha, path) in named.iter().filter(|n| !expired.contains(&n.4)) {
         match std::fs::read(path) {
-            Ok(bytes) if sha256_hex(&bytes) == clip.sha256 => {}
-            Ok(_) => found(id, format!("clip {} modified (sha256 differs)", clip.path)),
-            Err(_) => found(id, format!("clip {} missing", clip.path)),
+            Ok(bytes) if sha256_hex(&bytes) == *sha => {}
+            Ok(_) => found(id, format!("{kind} {rel} modified (sha256 differs)")),
+            Err(_) => found(id, format!("{kind} {rel} missing")),
         }
     }
     report.records = records;

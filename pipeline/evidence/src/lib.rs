@@ -7,16 +7,21 @@
 //!   clip's duration, first PTS and sha256 ([`ClipInfo`]).
 //! - [`spawn_recorder`]: one thread per camera that keeps the ring and turns [`ClipRequest`]s into
 //!   clips (overlapping alerts share one), reporting [`ClipDone`].
+//! - [`snapshot`]: the frame at the alert, decoded from its clip, saved clean and annotated.
 //! - [`retention::plan`]: which files to delete to keep each camera and the total within budget,
 //!   oldest first.
 
 mod clip;
+mod font;
 mod recorder;
 pub mod retention;
 mod ring;
+pub mod snapshot;
 
 pub use clip::{ClipInfo, sha256_file, write_mp4};
-pub use recorder::{ClipDone, ClipRequest, RecorderConfig, spawn_recorder};
+pub use recorder::{
+    ClipDone, ClipRequest, RecorderConfig, SnapshotInfo, SnapshotRequest, spawn_recorder,
+};
 pub use ring::{EncodedRing, RingLimits};
 
 #[derive(Debug, thiserror::Error)]

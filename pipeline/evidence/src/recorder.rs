@@ -6,6 +6,7 @@
 //! with new units until `until`; requests that overlap an open recording extend it and share its
 //! file. Finished clips are reported on `done`.
 
+use crate::snapshot::{Overlay, frame_at};
 use crate::{ClipInfo, EncodedRing, RingLimits, write_mp4};
 use crossbeam_channel::{Receiver, Select, Sender};
 use std::path::PathBuf;
@@ -19,6 +20,23 @@ pub struct ClipRequest {
     pub alert_id: String,
     pub from: Duration,
     pub until: Duration,
+    pub snapshot: Option<SnapshotRequest>,
+}
+
+/// "Also save the frame at `at` (stream time), clean and with `overlay` drawn."
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotRequest {
+    pub at: Duration,
+    pub overlay: Overlay,
+}
+
+/// A saved snapshot pair.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotInfo {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub clean_path: PathBuf,
+    pub clean_sha256: String,
 }
 
 /// A finished clip (or why there is none), for every alert that shares it.
@@ -27,6 +45,8 @@ pub struct ClipDone {
     pub camera: CameraId,
     pub alert_ids: Vec<String>,
     pub result: Result<ClipInfo, String>,
+    /// Per alert that asked for one.
+    pub snapshots: Vec<(String, Result<SnapshotInfo, String>)>,
 }
 
 #[derive(Clone, Debug)]
@@ -39,6 +59,7 @@ pub struct RecorderConfig {
 
 struct Recording {
     alert_ids: Vec<String>,
+    snapshots: Vec<(String, SnapshotRequest)>,
     /// Stream time of the first unit (the clip may not run past `start + max_clip`).
     start: Duration,
     until: Duration,
@@ -119,6 +140,9 @@ impl Recorder {
         if let Some(rec) = self.open.iter_mut().find(|rec| req.from <= rec.until) {
             // Overlapping alerts share one recording, which still ends by `start + max_clip`.
             rec.until = rec.until.max(req.until).min(rec.start + max_clip);
+            if let Some(snap) = req.snapshot {
+                rec.snapshots.push((req.alert_id.clone(), snap));
+            }
             rec.alert_ids.push(req.alert_id);
             return;
         }
@@ -126,8 +150,14 @@ impl Recorder {
         let newest = units.last().and_then(|u| u.pts).unwrap_or_default();
         let start = units.first().and_then(|u| u.pts).unwrap_or(req.from);
         let until = req.until.min(start + max_clip);
+        let snapshots = req
+            .snapshot
+            .map(|s| (req.alert_id.clone(), s))
+            .into_iter()
+            .collect();
         self.open.push(Recording {
             alert_ids: vec![req.alert_id],
+            snapshots,
             start,
             until,
             units,
@@ -157,11 +187,48 @@ impl Recorder {
             if let Err(e) = &result {
                 tracing::warn!(camera = %self.camera, error = %e, "clip not written");
             }
+            let snapshots = rec
+                .snapshots
+                .iter()
+                .map(|(id, snap)| {
+                    let saved = match &result {
+                        Ok(clip) => save_snapshots(clip, &dir, id, snap),
+                        Err(e) => Err(format!("no clip to take a snapshot from: {e}")),
+                    };
+                    if let Err(e) = &saved {
+                        tracing::warn!(camera = %self.camera, error = %e, "snapshot not written");
+                    }
+                    (id.clone(), saved)
+                })
+                .collect();
             let _ = self.done.send(ClipDone {
                 camera: self.camera.clone(),
                 alert_ids: rec.alert_ids,
                 result,
+                snapshots,
             });
         }
     }
+}
+
+/// Decodes the frame at the alert from its clip and saves it clean and annotated.
+fn save_snapshots(
+    clip: &ClipInfo,
+    dir: &std::path::Path,
+    id: &str,
+    snap: &SnapshotRequest,
+) -> Result<SnapshotInfo, String> {
+    let mut frame =
+        frame_at(&clip.path, snap.at.saturating_sub(clip.first_pts)).map_err(|e| e.to_string())?;
+    let clean_path = dir.join(format!("{id}-clean.jpg"));
+    let clean_sha256 = frame.save_jpeg(&clean_path).map_err(|e| e.to_string())?;
+    frame.draw(&snap.overlay);
+    let path = dir.join(format!("{id}.jpg"));
+    let sha256 = frame.save_jpeg(&path).map_err(|e| e.to_string())?;
+    Ok(SnapshotInfo {
+        path,
+        sha256,
+        clean_path,
+        clean_sha256,
+    })
 }

@@ -1,0 +1,191 @@
+//! Snapshots: the frame at the alert, decoded from its clip, saved clean and with the zone,
+//! boxes, labels and track ids drawn over it (JPEG).
+
+use crate::EvidenceError;
+use crate::font::glyph;
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_video as gst_video;
+use std::path::Path;
+use std::time::Duration;
+use vigil_core::BBoxPx;
+
+/// What to draw on the annotated snapshot.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overlay {
+    /// The rule's zone, in normalised coordinates.
+    pub zone: Vec<(f64, f64)>,
+    /// Boxes in source pixels with their labels (`#3 car 0.87`).
+    pub boxes: Vec<(BBoxPx, String)>,
+}
+
+/// A packed RGB frame.
+pub struct Rgb {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<u8>,
+}
+
+/// Decodes `clip` and returns the frame shown at `at` (clip time), or the last one before it.
+pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
+    let err = |message: String| EvidenceError::Write {
+        path: clip.display().to_string(),
+        message,
+    };
+    gst::init().map_err(|e| err(e.to_string()))?;
+    let location = clip.to_string_lossy().replace('"', "\\\"");
+    let pipeline = gst::parse::launch(&format!(
+        "filesrc location=\"{location}\" ! qtdemux ! h264parse ! avdec_h264 ! videoconvert \
+         ! video/x-raw,format=RGB ! appsink name=out sync=false"
+    ))
+    .map_err(|e| err(e.to_string()))?
+    .downcast::<gst::Pipeline>()
+    .map_err(|_| err("not a pipeline".into()))?;
+    let sink = pipeline
+        .by_name("out")
+        .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
+        .ok_or_else(|| err("no appsink".into()))?;
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|e| err(e.to_string()))?;
+    let mut best: Option<gst::Sample> = None;
+    while let Ok(sample) = sink.pull_sample() {
+        let pts = sample
+            .buffer()
+            .and_then(|b| b.pts())
+            .map(|t| Duration::from_nanos(t.nseconds()));
+        if best.is_some() && pts.is_some_and(|p| p > at) {
+            break;
+        }
+        best = Some(sample);
+    }
+    let _ = pipeline.set_state(gst::State::Null);
+    let sample = best.ok_or_else(|| err("the clip has no decodable frame".into()))?;
+    let info = sample
+        .caps()
+        .and_then(|c| gst_video::VideoInfo::from_caps(c).ok())
+        .ok_or_else(|| err("frame without video caps".into()))?;
+    let map = sample
+        .buffer()
+        .and_then(|b| b.map_readable().ok())
+        .ok_or_else(|| err("unreadable frame".into()))?;
+    let (w, h, stride) = (info.width(), info.height(), info.stride()[0] as usize);
+    let mut pixels = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h as usize {
+        pixels.extend_from_slice(&map[y * stride..y * stride + w as usize * 3]);
+    }
+    Ok(Rgb {
+        width: w,
+        height: h,
+        pixels,
+    })
+}
+
+impl Rgb {
+    fn put(&mut self, x: i64, y: i64, c: [u8; 3]) {
+        if x >= 0 && y >= 0 && (x as u32) < self.width && (y as u32) < self.height {
+            let i = (y as usize * self.width as usize + x as usize) * 3;
+            self.pixels[i..i + 3].copy_from_slice(&c);
+        }
+    }
+
+    fn line(&mut self, (x0, y0): (f64, f64), (x1, y1): (f64, f64), c: [u8; 3], thickness: i64) {
+        let steps = (x1 - x0).abs().max((y1 - y0).abs()).ceil().max(1.0) as i64;
+        for s in 0..=steps {
+            let t = s as f64 / steps as f64;
+            let (x, y) = (
+                (x0 + (x1 - x0) * t).round() as i64,
+                (y0 + (y1 - y0) * t).round() as i64,
+            );
+            for dy in 0..thickness {
+                for dx in 0..thickness {
+                    self.put(x + dx - thickness / 2, y + dy - thickness / 2, c);
+                }
+            }
+        }
+    }
+
+    fn text(&mut self, x: i64, y: i64, text: &str, fg: [u8; 3], bg: [u8; 3], scale: i64) {
+        let w = text.chars().count() as i64 * 6 * scale + scale;
+        for dy in 0..9 * scale {
+            for dx in 0..w {
+                self.put(x + dx, y + dy, bg);
+            }
+        }
+        for (i, ch) in text.chars().enumerate() {
+            for (row, bits) in glyph(ch).iter().enumerate() {
+                for col in 0..5 {
+                    if bits & (0x10 >> col) != 0 {
+                        for sy in 0..scale {
+                            for sx in 0..scale {
+                                let px = x + scale + (i as i64 * 6 + col) * scale + sx;
+                                let py = y + scale + row as i64 * scale + sy;
+                                self.put(px, py, fg);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Draws the zone (yellow), boxes (red) and their labels.
+    pub fn draw(&mut self, overlay: &Overlay) {
+        let scale = if self.height >= 700 { 2 } else { 1 };
+        let (w, h) = (f64::from(self.width), f64::from(self.height));
+        let n = overlay.zone.len();
+        for i in 0..n {
+            let (a, b) = (overlay.zone[i], overlay.zone[(i + 1) % n]);
+            self.line(
+                (a.0 * w, a.1 * h),
+                (b.0 * w, b.1 * h),
+                [255, 220, 0],
+                2 * scale,
+            );
+        }
+        for (b, label) in &overlay.boxes {
+            let red = [230, 30, 30];
+            let corners = [(b.x1, b.y1), (b.x2, b.y1), (b.x2, b.y2), (b.x1, b.y2)];
+            for i in 0..4 {
+                let (p, q) = (corners[i], corners[(i + 1) % 4]);
+                self.line(
+                    (f64::from(p.0), f64::from(p.1)),
+                    (f64::from(q.0), f64::from(q.1)),
+                    red,
+                    2 * scale,
+                );
+            }
+            let ty = (b.y1 as i64 - 10 * scale).max(0);
+            self.text(b.x1 as i64, ty, label, [255, 255, 255], red, scale);
+        }
+    }
+
+    /// Writes the frame as a JPEG through a temporary file; returns its sha256.
+    pub fn save_jpeg(&self, path: &Path) -> Result<String, EvidenceError> {
+        let err = |message: String| EvidenceError::Write {
+            path: path.display().to_string(),
+            message,
+        };
+        let tmp = path.with_extension("jpg.part");
+        let file = std::fs::File::create(&tmp).map_err(|e| err(e.to_string()))?;
+        let mut out = std::io::BufWriter::new(file);
+        let encoded = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+            .encode(
+                &self.pixels,
+                self.width,
+                self.height,
+                image::ExtendedColorType::Rgb8,
+            )
+            .map_err(|e| err(e.to_string()))
+            .and_then(|()| std::io::Write::flush(&mut out).map_err(|e| err(e.to_string())));
+        drop(out);
+        if let Err(e) = encoded {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        let sha = crate::sha256_file(&tmp).map_err(|e| err(e.to_string()))?;
+        std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))?;
+        Ok(sha)
+    }
+}
