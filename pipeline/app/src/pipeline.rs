@@ -128,7 +128,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     // Alerts: track thread → writer. Never dropped: the sender blocks.
     let alert_counters = Arc::new(StageCounters::default());
     let (alert_tx, alert_rx) =
-        queue::bounded::<Alert>(256, WhenFull::Block, alert_counters.clone());
+        queue::bounded::<RaisedAlert>(256, WhenFull::Block, alert_counters.clone());
 
     // Evidence: per camera, a recorder fed by the tee's encoded branch; clips come back on `done`.
     let evidence = &config.evidence;
@@ -204,7 +204,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     continue;
                 };
                 if Some(op.index()) == a {
-                    let Ok(alert) = op.recv(alert_rx.inner()) else {
+                    let Ok(RaisedAlert { alert, blur }) = op.recv(alert_rx.inner()) else {
                         // No more alerts: let the recorders finish what is open.
                         alerts_open = false;
                         clip_requests.clear();
@@ -223,6 +223,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                             snapshot: Some(SnapshotRequest {
                                 at: Duration::from_secs_f64(alert.raised_pts_secs),
                                 overlay: overlay(&alert, zones.get(&alert.rule)),
+                                blur,
                             }),
                         };
                         if req.send(request).is_ok() {
@@ -359,19 +360,18 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
 
     let track_counters = Arc::new(StageCounters::default());
     let tc = track_counters.clone();
-    let rules_by_camera: HashMap<CameraId, Vec<vigil_rules::DwellRule>> = config
+    type CameraRules = (Vec<vigil_rules::DwellRule>, Vec<String>);
+    let rules_by_camera: HashMap<CameraId, CameraRules> = config
         .cameras
         .iter()
         .map(|c| {
-            (
-                c.id.clone(),
-                config
-                    .rules
-                    .iter()
-                    .filter(|r| r.camera == c.id)
-                    .cloned()
-                    .collect(),
-            )
+            let rules = config
+                .rules
+                .iter()
+                .filter(|r| r.camera == c.id)
+                .cloned()
+                .collect();
+            (c.id.clone(), (rules, c.privacy_blur.clone()))
         })
         .collect();
     let mut track_log = match options.dump_tracks {
@@ -386,15 +386,18 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             struct CameraState {
                 tracker: Tracker,
                 rules: RuleEngine,
+                /// Classes or groups pixelated in this camera's snapshots.
+                blur: Vec<String>,
                 next: u64,
                 pending: BTreeMap<u64, DetectedFrame>,
             }
             let mut cameras: HashMap<CameraId, CameraState> = rules_by_camera
                 .into_iter()
-                .map(|(id, rules)| {
+                .map(|(id, (rules, blur))| {
                     let state = CameraState {
                         tracker: Tracker::new(TrackerConfig::default()),
                         rules: RuleEngine::new(rules),
+                        blur,
                         next: 0,
                         pending: BTreeMap::new(),
                     };
@@ -418,7 +421,15 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         write_tracks(log, &df, &tracks);
                     }
                     for alert in state.rules.step(&df.meta, &tracks) {
-                        if alert_tx.send(alert).is_err() {
+                        // What this frame shows of the classes blurred for privacy.
+                        let blur = df
+                            .detections
+                            .iter()
+                            .filter(|d| d.score >= 0.2)
+                            .filter(|d| state.blur.iter().any(|b| *b == *d.class || *b == *d.group))
+                            .map(|d| d.bbox_px)
+                            .collect();
+                        if alert_tx.send(RaisedAlert { alert, blur }).is_err() {
                             return;
                         }
                     }
@@ -576,6 +587,12 @@ fn next_frame(lanes: &[Lane]) -> Option<(Frame, u64)> {
             }
         }
     }
+}
+
+/// An alert on its way to the writer, with what its snapshot must blur.
+struct RaisedAlert {
+    alert: Alert,
+    blur: Vec<vigil_core::BBoxPx>,
 }
 
 /// What the annotated snapshot shows: the rule's zone and each object with its track id.

@@ -69,6 +69,18 @@ pub(crate) struct RawCamera {
     /// Zone name → polygon `[[x, y], …]` in normalised coordinates.
     #[serde(default)]
     pub zones: BTreeMap<String, Spanned<Vec<[f64; 2]>>>,
+    #[serde(default)]
+    pub privacy: Option<RawPrivacy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPrivacy {
+    /// The view looks at residents' windows: blur people in snapshots unless `blur` says else.
+    #[serde(default)]
+    pub faces_windows: bool,
+    #[serde(default)]
+    pub blur: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

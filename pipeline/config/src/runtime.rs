@@ -160,6 +160,9 @@ pub struct CameraConfig {
     /// Frames per second handed to the detector; `None` means every decoded frame.
     pub detect_fps: Option<f64>,
     pub zones: Vec<(ZoneId, PolygonNorm)>,
+    /// Classes or groups blurred in exported snapshots (`[person]` by default for views that
+    /// face windows).
+    pub privacy_blur: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -297,6 +300,23 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         }
         if let Some(c) = v.camera(cam, base, assets) {
             cameras.push(c);
+        }
+    }
+
+    if let Some(m) = &manifest {
+        for cam in &raw.cameras.value {
+            let blur = cam.privacy.as_ref().and_then(|p| p.blur.as_ref());
+            for c in blur.into_iter().flatten() {
+                if !m.knows_class_or_group(&c.value) {
+                    v.error(
+                        c,
+                        format!(
+                            "class \"{}\" in privacy.blur of camera \"{}\" is neither a label nor a group of model \"{}\"",
+                            c.value, cam.name.value, m.name
+                        ),
+                    );
+                }
+            }
         }
     }
 
@@ -560,11 +580,20 @@ impl Validator<'_> {
                 Err(e) => self.error(pts, format!("zone \"{zone}\" of camera \"{name}\": {e}")),
             }
         }
+        let privacy_blur = match &cam.privacy {
+            Some(p) => match &p.blur {
+                Some(list) => list.iter().map(|c| c.value.clone()).collect(),
+                None if p.faces_windows => vec!["person".to_string()],
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        };
         Some(CameraConfig {
             id: CameraId::new(name),
             source: source?,
             detect_fps,
             zones,
+            privacy_blur,
         })
     }
 }

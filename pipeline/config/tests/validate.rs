@@ -62,6 +62,26 @@ fn good_config_loads_with_redacted_credentials() {
 }
 
 #[test]
+fn views_facing_windows_blur_people_by_default() {
+    let text = GOOD.replace(
+        "    rtsp: rtsp://admin:hunter2@10.0.0.2:554/stream1\n",
+        "    rtsp: rtsp://admin:hunter2@10.0.0.2:554/stream1\n    privacy: { faces_windows: true }\n",
+    );
+    let c = check(&text).unwrap();
+    assert!(c.cameras[0].privacy_blur.is_empty());
+    assert_eq!(c.cameras[1].privacy_blur, ["person"]);
+    let bad = GOOD.replace(
+        "    zones:\n",
+        "    privacy: { blur: [ghost] }\n    zones:\n",
+    );
+    let errors = check(&bad).unwrap_err();
+    assert!(
+        errors[0].contains("class \"ghost\" in privacy.blur of camera \"lot\""),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn every_error_is_reported_with_its_position() {
     let bad = "\
 cameras:

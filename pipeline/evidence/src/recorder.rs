@@ -28,6 +28,8 @@ pub struct ClipRequest {
 pub struct SnapshotRequest {
     pub at: Duration,
     pub overlay: Overlay,
+    /// Boxes pixelated in both snapshots (privacy), in source pixels.
+    pub blur: Vec<vigil_core::BBoxPx>,
 }
 
 /// A saved snapshot pair.
@@ -220,6 +222,7 @@ fn save_snapshots(
 ) -> Result<SnapshotInfo, String> {
     let mut frame =
         frame_at(&clip.path, snap.at.saturating_sub(clip.first_pts)).map_err(|e| e.to_string())?;
+    frame.pixelate(&snap.blur);
     let clean_path = dir.join(format!("{id}-clean.jpg"));
     let clean_sha256 = frame.save_jpeg(&clean_path).map_err(|e| e.to_string())?;
     frame.draw(&snap.overlay);

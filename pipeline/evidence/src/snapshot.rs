@@ -130,6 +130,43 @@ impl Rgb {
         }
     }
 
+    /// Pixelates each box (privacy): blocks of about a sixth of the box's shorter side.
+    pub fn pixelate(&mut self, boxes: &[BBoxPx]) {
+        for b in boxes {
+            let (x1, y1) = (b.x1.max(0.0) as u32, b.y1.max(0.0) as u32);
+            let (x2, y2) = (
+                (b.x2 as u32).min(self.width),
+                (b.y2 as u32).min(self.height),
+            );
+            if x2 <= x1 || y2 <= y1 {
+                continue;
+            }
+            let block = ((x2 - x1).min(y2 - y1) / 6).max(6);
+            for by in (y1..y2).step_by(block as usize) {
+                for bx in (x1..x2).step_by(block as usize) {
+                    let (ex, ey) = ((bx + block).min(x2), (by + block).min(y2));
+                    let mut sum = [0u64; 3];
+                    for y in by..ey {
+                        for x in bx..ex {
+                            let i = (y as usize * self.width as usize + x as usize) * 3;
+                            for (acc, &v) in sum.iter_mut().zip(&self.pixels[i..i + 3]) {
+                                *acc += u64::from(v);
+                            }
+                        }
+                    }
+                    let n = u64::from((ex - bx) * (ey - by)).max(1);
+                    let mean = sum.map(|v| (v / n) as u8);
+                    for y in by..ey {
+                        for x in bx..ex {
+                            let i = (y as usize * self.width as usize + x as usize) * 3;
+                            self.pixels[i..i + 3].copy_from_slice(&mean);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Draws the zone (yellow), boxes (red) and their labels.
     pub fn draw(&mut self, overlay: &Overlay) {
         let scale = if self.height >= 700 { 2 } else { 1 };
@@ -187,5 +224,64 @@ impl Rgb {
         let sha = crate::sha256_file(&tmp).map_err(|e| err(e.to_string()))?;
         std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))?;
         Ok(sha)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noise(w: u32, h: u32) -> Rgb {
+        let pixels = (0..w * h * 3)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        Rgb {
+            width: w,
+            height: h,
+            pixels,
+        }
+    }
+
+    #[test]
+    fn pixelate_flattens_blocks_inside_the_box_only() {
+        let mut img = noise(120, 80);
+        let before = img.pixels.clone();
+        img.pixelate(&[BBoxPx::new(30.0, 20.0, 90.0, 68.0)]);
+        let px = |img: &Rgb, x: usize, y: usize| {
+            let i = (y * 120 + x) * 3;
+            [img.pixels[i], img.pixels[i + 1], img.pixels[i + 2]]
+        };
+        // Block size is 48 / 6 = 8: every pixel of the first block equals its top-left one.
+        for y in 20..28 {
+            for x in 30..38 {
+                assert_eq!(px(&img, x, y), px(&img, 30, 20));
+            }
+        }
+        // Outside the box nothing changed.
+        for (x, y) in [(0, 0), (29, 20), (90, 20), (50, 68), (119, 79)] {
+            let i = (y * 120 + x) * 3;
+            assert_eq!(&img.pixels[i..i + 3], &before[i..i + 3], "({x}, {y})");
+        }
+    }
+
+    #[test]
+    fn labels_draw_pixels_in_the_label_colour() {
+        let mut img = Rgb {
+            width: 100,
+            height: 40,
+            pixels: vec![0; 100 * 40 * 3],
+        };
+        img.draw(&Overlay {
+            zone: vec![],
+            boxes: vec![(BBoxPx::new(10.0, 20.0, 60.0, 39.0), "#7 car".into())],
+        });
+        let white = img
+            .pixels
+            .chunks(3)
+            .filter(|p| p == &[255, 255, 255])
+            .count();
+        let red = img.pixels.chunks(3).filter(|p| p == &[230, 30, 30]).count();
+        assert!(white > 20, "label text drawn ({white} px)");
+        assert!(red > 100, "box and label background drawn ({red} px)");
     }
 }
