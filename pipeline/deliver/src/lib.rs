@@ -254,26 +254,32 @@ impl JsonlLog {
     }
 }
 
+/// A plain alert record for this crate's tests.
+#[cfg(test)]
+pub(crate) fn test_alert(id: &str) -> Alert {
+    use vigil_core::{AlertEvent, AlertKind, CameraId, RuleId};
+    Alert {
+        id: id.into(),
+        camera: CameraId::new("cam"),
+        rule: RuleId::new("r"),
+        kind: AlertKind::Dwell,
+        event: AlertEvent::Start,
+        zone: None,
+        started_pts_secs: 1.0,
+        raised_pts_secs: 2.0,
+        wall_time: "2026-11-28T00:00:00.000Z".into(),
+        objects: vec![],
+        evidence: Default::default(),
+        prev_hash: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigil_core::{AlertEvent, AlertKind, CameraId, RuleId};
 
     fn alert(id: &str) -> Alert {
-        Alert {
-            id: id.into(),
-            camera: CameraId::new("cam"),
-            rule: RuleId::new("r"),
-            kind: AlertKind::Dwell,
-            event: AlertEvent::Start,
-            zone: None,
-            started_pts_secs: 1.0,
-            raised_pts_secs: 2.0,
-            wall_time: "2026-11-28T00:00:00.000Z".into(),
-            objects: vec![],
-            evidence: Default::default(),
-            prev_hash: None,
-        }
+        test_alert(id)
     }
 
     #[test]

@@ -188,23 +188,10 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
 mod tests {
     use super::*;
     use crate::AlertStore;
-    use vigil_core::{AlertKind, CameraId, ClipRef, RuleId};
+    use vigil_core::ClipRef;
 
     fn alert(id: &str) -> Alert {
-        Alert {
-            id: id.into(),
-            camera: CameraId::new("cam"),
-            rule: RuleId::new("r"),
-            kind: AlertKind::Dwell,
-            event: AlertEvent::Start,
-            zone: None,
-            started_pts_secs: 1.0,
-            raised_pts_secs: 2.0,
-            wall_time: "2026-11-28T00:00:00.000Z".into(),
-            objects: vec![],
-            evidence: Default::default(),
-            prev_hash: None,
-        }
+        crate::test_alert(id)
     }
 
     /// Three alerts, each with a start and an evidence record naming a clip file.

@@ -4,13 +4,8 @@
 //!   VIGIL_ASSETS=../shared cargo run --release -p vigil-evidence --example evidence_costs [CLIP]
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use vigil_config::CameraSource;
-use vigil_core::{CameraId, Frame, PixelFormat, StageCounters, WhenFull, queue};
 use vigil_evidence::{EncodedRing, RingLimits, write_mp4};
-use vigil_ingest::{CameraSinks, CameraSpec, TargetSize, spawn_camera};
 
 fn main() {
     let clip = std::env::args()
@@ -22,33 +17,7 @@ fn main() {
             )
             .join("footage/car-detection.mp4")
         });
-    let counters = Arc::new(StageCounters::default());
-    let (tx, rx) = queue::bounded::<Frame>(4, WhenFull::Block, counters.clone());
-    let units = Arc::new(Mutex::new(Vec::new()));
-    let sink = units.clone();
-    let sinks = CameraSinks {
-        frames: tx,
-        encoded: Some(Arc::new(move |u| sink.lock().unwrap().push(u))),
-        status: Arc::new(|_, _| {}),
-        counters,
-    };
-    let spec = CameraSpec {
-        id: CameraId::new("bench"),
-        source: CameraSource::File {
-            path: clip.clone(),
-            looping: false,
-        },
-        detect_fps: Some(1.0),
-        format: PixelFormat::Rgb8,
-        target: TargetSize::Source,
-        realtime: false,
-        stall: None,
-        decode_threads: 1,
-    };
-    let handle = spawn_camera(spec, sinks, Arc::new(AtomicBool::new(false))).unwrap();
-    while rx.recv().is_some() {}
-    handle.join().unwrap();
-    let units = std::mem::take(&mut *units.lock().unwrap());
+    let units = vigil_ingest::transcode::encoded_units(&clip).expect("readable clip");
     let span = units.last().unwrap().pts.unwrap() - units[0].pts.unwrap();
     let bytes: usize = units.iter().map(|u| u.data.len()).sum();
     println!(

@@ -5,13 +5,9 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use vigil_config::CameraSource;
-use vigil_core::{CameraId, EncodedUnit, Frame, PixelFormat, StageCounters, WhenFull, queue};
+use vigil_core::EncodedUnit;
 use vigil_evidence::{EncodedRing, RingLimits, write_mp4};
-use vigil_ingest::{CameraSinks, CameraSpec, TargetSize, spawn_camera};
 
 fn assets() -> PathBuf {
     PathBuf::from(
@@ -19,35 +15,8 @@ fn assets() -> PathBuf {
     )
 }
 
-/// Every encoded access unit of a file, as ingest's tee delivers them.
 fn encoded_units(path: PathBuf) -> Vec<EncodedUnit> {
-    let counters = Arc::new(StageCounters::default());
-    let (tx, rx) = queue::bounded::<Frame>(4, WhenFull::Block, counters.clone());
-    let units = Arc::new(Mutex::new(Vec::new()));
-    let sink = units.clone();
-    let sinks = CameraSinks {
-        frames: tx,
-        encoded: Some(Arc::new(move |u| sink.lock().unwrap().push(u))),
-        status: Arc::new(|_, _| {}),
-        counters,
-    };
-    let spec = CameraSpec {
-        id: CameraId::new("clip"),
-        source: CameraSource::File {
-            path,
-            looping: false,
-        },
-        detect_fps: Some(1.0),
-        format: PixelFormat::Rgb8,
-        target: TargetSize::Source,
-        realtime: false,
-        stall: None,
-        decode_threads: 1,
-    };
-    let handle = spawn_camera(spec, sinks, Arc::new(AtomicBool::new(false))).unwrap();
-    while rx.recv().is_some() {}
-    handle.join().unwrap();
-    std::mem::take(&mut *units.lock().unwrap())
+    vigil_ingest::transcode::encoded_units(&path).unwrap()
 }
 
 /// Demuxes an MP4 and returns its access units' bytes (and whether each is a keyframe).

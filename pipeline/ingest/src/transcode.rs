@@ -128,3 +128,44 @@ pub fn gif_to_mp4(input: &Path, output: &Path) -> Result<usize, IngestError> {
     std::fs::rename(&tmp, output)?;
     Ok(count)
 }
+
+/// Every encoded access unit of a file, as a camera's tee delivers them to evidence (stream time,
+/// keyframe flags, caps). For tests, benchmarks and tools; the pipeline itself streams them.
+pub fn encoded_units(path: &Path) -> Result<Vec<vigil_core::EncodedUnit>, IngestError> {
+    use crate::{CameraExit, CameraSinks, CameraSpec, TargetSize, spawn_camera};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::{Arc, Mutex};
+    use vigil_core::{CameraId, PixelFormat, StageCounters, WhenFull, queue};
+
+    let counters = Arc::new(StageCounters::default());
+    let (tx, rx) = queue::bounded(4, WhenFull::Block, counters.clone());
+    let units = Arc::new(Mutex::new(Vec::new()));
+    let sink = units.clone();
+    let sinks = CameraSinks {
+        frames: tx,
+        encoded: Some(Arc::new(move |u| sink.lock().expect("units lock").push(u))),
+        status: Arc::new(|_, _| {}),
+        counters,
+    };
+    let spec = CameraSpec {
+        id: CameraId::new("encoded-units"),
+        source: vigil_config::CameraSource::File {
+            path: path.to_path_buf(),
+            looping: false,
+        },
+        // Decoded frames are not wanted: sample as few as possible.
+        detect_fps: Some(0.5),
+        format: PixelFormat::Rgb8,
+        target: TargetSize::Source,
+        realtime: false,
+        stall: None,
+        decode_threads: 1,
+    };
+    let handle = spawn_camera(spec, sinks, Arc::new(AtomicBool::new(false)))?;
+    while rx.recv().is_some() {}
+    match handle.join() {
+        Ok(CameraExit::EndOfInput) => Ok(std::mem::take(&mut *units.lock().expect("units lock"))),
+        Ok(other) => Err(IngestError::Build(format!("{}: {other:?}", path.display()))),
+        Err(_) => Err(IngestError::Build("camera thread panicked".into())),
+    }
+}
