@@ -132,7 +132,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
 
     // Evidence: per camera, a recorder fed by the tee's encoded branch; clips come back on `done`.
     let evidence = &config.evidence;
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<ClipDone>(64);
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<ClipDone>(1024);
     let mut clip_requests: HashMap<CameraId, crossbeam_channel::Sender<ClipRequest>> =
         HashMap::new();
     let mut encoded_sinks: HashMap<CameraId, EncodedSink> = HashMap::new();
@@ -144,7 +144,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             // Evidence never holds up decoding: oldest units go first, counted.
             let (unit_tx, unit_rx) =
                 queue::bounded::<EncodedUnit>(512, WhenFull::DropOldest, counters.clone());
-            let (req_tx, req_rx) = crossbeam_channel::bounded::<ClipRequest>(64);
+            let (req_tx, req_rx) = crossbeam_channel::bounded::<ClipRequest>(1024);
             let recorder = RecorderConfig {
                 limits: RingLimits {
                     pre_roll: evidence.pre_roll,
