@@ -19,15 +19,17 @@ fn encoded_units(path: PathBuf) -> Vec<EncodedUnit> {
     vigil_ingest::transcode::encoded_units(&path).unwrap()
 }
 
-/// Demuxes an MP4 and returns its access units' bytes (and whether each is a keyframe).
-fn demux(path: &Path) -> Vec<(Vec<u8>, bool)> {
-    let pipeline = gst::parse::launch(&format!(
-        "filesrc location=\"{}\" ! qtdemux ! video/x-h264,stream-format=avc,alignment=au ! appsink name=out sync=false",
+/// Runs `<source> ! … ! appsink name=out` on `path` to its end; returns every sample. Fails the
+/// test on a pipeline error.
+fn samples(path: &Path, chain: &str) -> Vec<gst::Sample> {
+    let line = format!(
+        "filesrc location=\"{}\" ! {chain} ! appsink name=out sync=false",
         path.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
+    );
+    let pipeline = gst::parse::launch(&line)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
     let sink = pipeline
         .by_name("out")
         .unwrap()
@@ -36,40 +38,37 @@ fn demux(path: &Path) -> Vec<(Vec<u8>, bool)> {
     pipeline.set_state(gst::State::Playing).unwrap();
     let mut out = Vec::new();
     while let Ok(sample) = sink.pull_sample() {
-        let b = sample.buffer().unwrap();
-        out.push((
+        out.push(sample);
+    }
+    let errors = pipeline
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(gst::ClockTime::ZERO, &[gst::MessageType::Error]);
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(errors.is_none(), "{line}: {errors:?}");
+    out
+}
+
+/// Demuxes an MP4 and returns its access units' bytes (and whether each is a keyframe).
+fn demux(path: &Path) -> Vec<(Vec<u8>, bool)> {
+    samples(
+        path,
+        "qtdemux ! video/x-h264,stream-format=avc,alignment=au",
+    )
+    .iter()
+    .map(|s| {
+        let b = s.buffer().unwrap();
+        (
             b.map_readable().unwrap().to_vec(),
             !b.flags().contains(gst::BufferFlags::DELTA_UNIT),
-        ));
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
-    out
+        )
+    })
+    .collect()
 }
 
 /// Decodes the MP4 to its end; returns the number of decoded frames.
 fn decode_all(path: &Path) -> usize {
-    let pipeline = gst::parse::launch(&format!(
-        "filesrc location=\"{}\" ! decodebin ! videoconvert ! appsink name=out sync=false",
-        path.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = pipeline
-        .by_name("out")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let mut n = 0;
-    while sink.pull_sample().is_ok() {
-        n += 1;
-    }
-    let bus = pipeline.bus().unwrap();
-    let errors = bus.timed_pop_filtered(gst::ClockTime::ZERO, &[gst::MessageType::Error]);
-    pipeline.set_state(gst::State::Null).unwrap();
-    assert!(errors.is_none(), "decoding the clip failed: {errors:?}");
-    n
+    samples(path, "decodebin ! videoconvert").len()
 }
 
 #[test]
