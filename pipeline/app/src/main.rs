@@ -293,11 +293,12 @@ fn report(s: &pipeline::Summary, out: &Path) {
         );
     }
     eprintln!(
-        "detected {} frames in {:.1} s ({:.1} frames/s, {:.1} ms inference per frame); {} alert(s) in {}",
+        "detected {} frames in {:.1} s of processing ({:.1} frames/s, {:.1} ms inference per frame; {:.1} s in all); {} alert(s) in {}",
         s.detect.received,
-        s.elapsed_secs,
+        s.processing_secs,
         s.detected_fps,
         s.infer_ms_mean,
+        s.elapsed_secs,
         s.alerts.received,
         out.join("alerts.jsonl").display()
     );

@@ -33,7 +33,7 @@ use vigil_ingest::{
     CameraExit, CameraSinks, CameraSpec, CameraStatus, EncodedSink, TargetSize, spawn_camera,
 };
 use vigil_rules::RuleEngine;
-use vigil_track::{Tracker, TrackerConfig};
+use vigil_track::Tracker;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -62,10 +62,20 @@ pub struct Summary {
     pub alerts: StageSnapshot,
     /// Per camera: encoded access units handed to the evidence recorder, and drops.
     pub evidence: BTreeMap<String, StageSnapshot>,
-    /// Frames through detection per second of wall time.
+    /// From the first frame taken by detection to the last one done.
+    pub processing_secs: f64,
+    /// Frames through detection per second of `processing_secs`.
     pub detected_fps: f64,
     pub infer_ms_mean: f64,
     pub failed_cameras: Vec<String>,
+}
+
+/// Detection time shared by the workers.
+#[derive(Clone, Copy, Default)]
+struct DetectTiming {
+    infer: Duration,
+    first: Option<Instant>,
+    last: Option<Instant>,
 }
 
 struct Lane {
@@ -326,17 +336,18 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let detect_counters = Arc::new(StageCounters::default());
     let (det_tx, det_rx) =
         queue::bounded::<DetectedFrame>(64, WhenFull::Block, detect_counters.clone());
-    let infer_total = Arc::new(Mutex::new(Duration::ZERO));
+    let timing = Arc::new(Mutex::new(DetectTiming::default()));
     let mut worker_threads = Vec::new();
     for (i, mut detector) in detectors.into_iter().enumerate() {
-        let (lanes, tx, counters, infer_total) = (
+        let (lanes, tx, counters, timing) = (
             lanes.clone(),
             det_tx.clone(),
             detect_counters.clone(),
-            infer_total.clone(),
+            timing.clone(),
         );
         worker_threads.push(std::thread::Builder::new().name(format!("detect-{i}")).spawn(move || {
             while let Some((frame, dispatch_seq)) = next_frame(&lanes) {
+                let taken = Instant::now();
                 counters.received();
                 let meta = frame.meta.clone();
                 let (detections, error, infer_time) =
@@ -349,7 +360,12 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         }
                     };
                 drop(frame); // release the decoded buffer before waiting on the next stage
-                *infer_total.lock().expect("infer lock") += infer_time;
+                {
+                    let mut t = timing.lock().expect("timing lock");
+                    t.infer += infer_time;
+                    t.first.get_or_insert(taken);
+                    t.last = Some(Instant::now());
+                }
                 if tx.send(DetectedFrame { meta, dispatch_seq, detections, error, infer_time }).is_err() {
                     break;
                 }
@@ -380,6 +396,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         )?)),
         false => None,
     };
+    let tracker_config = config.tracker.clone();
     let tracker_thread = std::thread::Builder::new()
         .name("track".into())
         .spawn(move || {
@@ -395,7 +412,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 .into_iter()
                 .map(|(id, (rules, blur))| {
                     let state = CameraState {
-                        tracker: Tracker::new(TrackerConfig::default()),
+                        tracker: Tracker::new(tracker_config.clone()),
                         rules: RuleEngine::new(rules),
                         blur,
                         next: 0,
@@ -460,7 +477,13 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
 
     let elapsed = started.elapsed().as_secs_f64();
     let detect = detect_counters.snapshot();
-    let infer = *infer_total.lock().expect("infer lock");
+    let DetectTiming { infer, first, last } = *timing.lock().expect("timing lock");
+    // Frames/s over the time detection was busy: from the first frame taken to the last done,
+    // so model loading and draining do not count.
+    let processing = match (first, last) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64(),
+        _ => 0.0,
+    };
     let summary = Summary {
         elapsed_secs: elapsed,
         ingest: ingest_counters
@@ -474,7 +497,12 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             .into_iter()
             .map(|(k, c)| (k, c.snapshot()))
             .collect(),
-        detected_fps: detect.received as f64 / elapsed.max(1e-9),
+        processing_secs: processing,
+        detected_fps: if processing > 0.0 {
+            detect.received as f64 / processing
+        } else {
+            0.0
+        },
         infer_ms_mean: if detect.received > 0 {
             infer.as_secs_f64() * 1e3 / detect.received as f64
         } else {

@@ -17,5 +17,5 @@ pub use error::{ConfigError, ConfigErrors};
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
 pub use runtime::{
     CameraConfig, CameraSource, Config, DetectorConfig, DwellRule, EvidenceConfig, OutputConfig,
-    RtspTransport, RtspUrl, load, load_str, resolve_asset,
+    RtspTransport, RtspUrl, TrackerConfig, load, load_str, resolve_asset,
 };

@@ -15,6 +15,20 @@ pub(crate) struct RawConfig {
     pub outputs: RawOutputs,
     #[serde(default)]
     pub evidence: Option<RawEvidence>,
+    #[serde(default)]
+    pub tracker: Option<RawTracker>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTracker {
+    pub high_score: Option<Spanned<f32>>,
+    pub low_score: Option<Spanned<f32>>,
+    pub new_track_score: Option<Spanned<f32>>,
+    pub match_iou: Option<Spanned<f32>>,
+    pub low_match_iou: Option<Spanned<f32>>,
+    pub max_lost_secs: Option<Spanned<f64>>,
+    pub min_hits: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]

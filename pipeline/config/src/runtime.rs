@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use vigil_core::{CameraId, PointNorm, PolygonNorm, RuleId, ZoneId};
 pub use vigil_rules::DwellRule;
+pub use vigil_track::TrackerConfig;
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -20,6 +21,7 @@ pub struct Config {
     pub rules: Vec<DwellRule>,
     pub outputs: OutputConfig,
     pub evidence: EvidenceConfig,
+    pub tracker: TrackerConfig,
 }
 
 /// Clips cut from each camera's encoded stream around alerts.
@@ -453,6 +455,48 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         }
     }
 
+    let mut tracker = TrackerConfig::default();
+    if let Some(t) = &raw.tracker {
+        let mut score = |field: &Option<Spanned<f32>>, name: &str, target: &mut f32| {
+            if let Some(f) = field {
+                let ok = f.value.is_finite() && (0.0..=1.0).contains(&f.value);
+                v.check(ok, f, &format!("tracker.{name} must be in [0, 1]"));
+                if ok {
+                    *target = f.value;
+                }
+            }
+        };
+        score(&t.high_score, "high_score", &mut tracker.high_score);
+        score(&t.low_score, "low_score", &mut tracker.low_score);
+        score(
+            &t.new_track_score,
+            "new_track_score",
+            &mut tracker.new_track_score,
+        );
+        score(&t.match_iou, "match_iou", &mut tracker.match_iou);
+        score(
+            &t.low_match_iou,
+            "low_match_iou",
+            &mut tracker.low_match_iou,
+        );
+        if let Some(f) = &t.max_lost_secs {
+            let ok = f.value.is_finite() && f.value >= 0.0 && f.value <= 600.0;
+            v.check(ok, f, "tracker.max_lost_secs must be between 0 and 600");
+            if ok {
+                tracker.max_lost = Duration::from_secs_f64(f.value);
+            }
+        }
+        if let Some(h) = &t.min_hits {
+            v.check(h.value >= 1, h, "tracker.min_hits must be ≥ 1");
+            tracker.min_hits = h.value.max(1);
+        }
+        if tracker.low_score > tracker.high_score
+            && let Some(f) = &t.low_score
+        {
+            v.error(f, "tracker.low_score must not exceed high_score");
+        }
+    }
+
     if !v.errors.is_empty() {
         v.errors.sort_by_key(|e| (e.file.clone(), e.line, e.column));
         return Err(ConfigErrors(v.errors));
@@ -475,6 +519,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             stdout: raw.outputs.stdout.unwrap_or(true),
         },
         evidence,
+        tracker,
     })
 }
 

@@ -82,6 +82,25 @@ fn views_facing_windows_blur_people_by_default() {
 }
 
 #[test]
+fn tracker_settings_are_read_and_checked() {
+    let c = check(&format!(
+        "{GOOD}tracker:\n  high_score: 0.5\n  max_lost_secs: 3\n"
+    ))
+    .unwrap();
+    assert_eq!(c.tracker.high_score, 0.5);
+    assert_eq!(c.tracker.max_lost.as_secs(), 3);
+    let errors = check(&format!(
+        "{GOOD}tracker:\n  high_score: 0.3\n  low_score: 0.4\n"
+    ))
+    .unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("19:14: tracker.low_score must not exceed high_score"),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn every_error_is_reported_with_its_position() {
     let bad = "\
 cameras:
