@@ -224,7 +224,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     if !sink.write(&alert) {
                         writer_counters.dropped(DropReason::Error);
                     }
-                    if let Some(req) = clip_requests.get(&alert.camera) {
+                    if let Some(req) = clip_requests
+                        .get(&alert.camera)
+                        .filter(|_| alert.event == AlertEvent::Start)
+                    {
                         let request = ClipRequest {
                             alert_id: alert.id.clone(),
                             from: Duration::from_secs_f64(alert.started_pts_secs)
@@ -751,6 +754,20 @@ pub fn describe(a: &Alert) -> String {
             format!("track {} {} {:.2} at {:?}", o.track_id, o.class, o.score, b)
         })
         .collect();
+    if a.event == AlertEvent::End {
+        let ended = a.ended_pts_secs.unwrap_or(a.raised_pts_secs);
+        return format!(
+            "END {} camera={} rule={} zone={} started={:.2}s ended={:.2}s (lasted {:.1} s) id={}",
+            a.kind.as_str(),
+            a.camera,
+            a.rule,
+            a.zone.as_ref().map_or("-", |z| z.as_str()),
+            a.started_pts_secs,
+            ended,
+            ended - a.started_pts_secs,
+            a.id
+        );
+    }
     if a.event == AlertEvent::Expired {
         let reason = a.evidence.error.as_deref().unwrap_or("retention");
         return format!("  evidence for {} deleted ({reason})", a.id);

@@ -27,6 +27,8 @@ impl AlertKind {
 pub enum AlertEvent {
     /// The alert was raised.
     Start,
+    /// The situation is over (e.g. the vehicle left the zone); `ended_pts_secs` says when.
+    End,
     /// Its evidence is complete (the clip ends `post_roll` after the alert); the record repeats
     /// the alert with `evidence` filled.
     Evidence,
@@ -38,6 +40,7 @@ impl AlertEvent {
     pub fn as_str(self) -> &'static str {
         match self {
             AlertEvent::Start => "start",
+            AlertEvent::End => "end",
             AlertEvent::Evidence => "evidence",
             AlertEvent::Expired => "expired",
         }
@@ -102,7 +105,10 @@ pub struct Alert {
     pub started_pts_secs: f64,
     /// Stream time at which the alert was raised (e.g. entered + dwell_secs).
     pub raised_pts_secs: f64,
-    /// Wall-clock time of the frame that raised the alert, RFC 3339.
+    /// Stream time the condition ended (last seen in the zone); on `end` records only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_pts_secs: Option<f64>,
+    /// Wall-clock time of the frame that raised the alert (on `end`: that ended it), RFC 3339.
     pub wall_time: String,
     pub objects: Vec<AlertObject>,
     pub evidence: Evidence,
@@ -127,6 +133,7 @@ mod tests {
             zone: Some(ZoneId::new("lane")),
             started_pts_secs: 0.4,
             raised_pts_secs: 1.4,
+            ended_pts_secs: None,
             wall_time: "2026-11-28T12:00:00.000Z".into(),
             objects: vec![AlertObject {
                 track_id: TrackId(3),

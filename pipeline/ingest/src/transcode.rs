@@ -73,6 +73,11 @@ pub fn gif_to_mp4(input: &Path, output: &Path) -> Result<usize, IngestError> {
     );
     let encode = make("x264enc")?;
     encode.set_property_from_str("speed-preset", "veryfast");
+    // One thread and a fixed quantizer: the same GIF always gives the same stream, so replays
+    // of it are reproducible (threaded rate control is not), at near-lossless quality.
+    encode.set_property("threads", 1u32);
+    encode.set_property_from_str("pass", "quant");
+    encode.set_property("quantizer", 16u32);
     encode.set_property("bframes", 0u32);
     encode.set_property(
         "key-int-max",

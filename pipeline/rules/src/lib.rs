@@ -5,7 +5,9 @@
 //! `dwell` of stream time raises **one** alert for that stay. A stay survives short gaps — a
 //! frame or two without a detection, a box that wobbles out of the zone — up to `max_gap`, and
 //! survives the tracker losing and re-finding the object under a new id at the same place, so a
-//! parked car is one alert, not one per flicker. Time is the frames' PTS: no clock is read.
+//! parked car is one alert, not one per flicker. When the stay ends (the object gone or outside
+//! for `max_gap`) the alert's `end` record follows under the same id, with `ended_pts_secs`, so
+//! staff see how long a fire lane was blocked. Time is the frames' PTS: no clock is read.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
@@ -50,7 +52,8 @@ struct Stay {
     entered: Duration,
     last_inside: Duration,
     last_bbox: BBoxPx,
-    alerted: bool,
+    /// The alert raised for this stay, kept to report its end under the same id.
+    alert: Option<Alert>,
 }
 
 /// Evaluates one camera's rules frame by frame. Per-stay state is dropped when the stay ends.
@@ -72,7 +75,8 @@ impl RuleEngine {
         self.stays.iter().map(Vec::len).sum()
     }
 
-    /// Evaluates the frame's tracks; returns the alerts raised at this frame.
+    /// Evaluates the frame's tracks; returns the alert records of this frame (`start` for alerts
+    /// raised, `end` for alerted stays that ended).
     pub fn step(&mut self, meta: &FrameMeta, tracks: &[Track]) -> Vec<Alert> {
         let pts = meta.pts;
         let mut alerts = Vec::new();
@@ -116,7 +120,7 @@ impl RuleEngine {
                                     entered: pts,
                                     last_inside: pts,
                                     last_bbox: t.bbox_px,
-                                    alerted: false,
+                                    alert: None,
                                 });
                                 stays.len() - 1
                             }
@@ -127,12 +131,29 @@ impl RuleEngine {
                 let stay = &mut stays[idx];
                 stay.last_inside = pts;
                 stay.last_bbox = t.bbox_px;
-                if !stay.alerted && pts.saturating_sub(stay.entered) >= rule.dwell {
-                    stay.alerted = true;
-                    alerts.push(dwell_alert(rule, meta, stay, t));
+                if stay.alert.is_none() && pts.saturating_sub(stay.entered) >= rule.dwell {
+                    let alert = dwell_alert(rule, meta, stay, t);
+                    stay.alert = Some(alert.clone());
+                    alerts.push(alert);
                 }
             }
-            stays.retain(|s| pts.saturating_sub(s.last_inside) <= rule.max_gap);
+            // A stay ends once its object has been gone (or outside) for max_gap; an alerted
+            // stay reports its end.
+            let (ended, open): (Vec<Stay>, Vec<Stay>) = std::mem::take(stays)
+                .into_iter()
+                .partition(|s| pts.saturating_sub(s.last_inside) > rule.max_gap);
+            *stays = open;
+            for stay in ended {
+                if let Some(mut end) = stay.alert {
+                    end.event = AlertEvent::End;
+                    end.ended_pts_secs = Some(stay.last_inside.as_secs_f64());
+                    end.wall_time = rfc3339(meta.wall_time);
+                    if let Some(o) = end.objects.first_mut() {
+                        o.bbox_px = stay.last_bbox.clamp_to(meta.source_size);
+                    }
+                    alerts.push(end);
+                }
+            }
         }
         alerts
     }
@@ -148,6 +169,7 @@ fn dwell_alert(rule: &DwellRule, meta: &FrameMeta, stay: &Stay, t: &Track) -> Al
         zone: Some(rule.zone.clone()),
         started_pts_secs: stay.entered.as_secs_f64(),
         raised_pts_secs: meta.pts.as_secs_f64(),
+        ended_pts_secs: None,
         wall_time: rfc3339(meta.wall_time),
         objects: vec![AlertObject {
             track_id: t.id,

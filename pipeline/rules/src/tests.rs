@@ -121,10 +121,21 @@ fn a_new_stay_after_leaving_raises_again() {
     frames.extend((0..20).map(|_| vec![])); // gone for 2 s > max_gap
     frames.extend((0..20).map(|_| vec![track(7, 60.0, "car", "vehicle")]));
     let alerts = run(&mut e, &frames);
+    let events: Vec<(usize, AlertEvent)> = alerts.iter().map(|(i, a)| (*i, a.event)).collect();
+    // Raised at 1.0 s; last inside at 1.9 s, gone for more than max_gap by 3.0 s: its end;
+    // the second car's stay is a new alert.
     assert_eq!(
-        alerts.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-        vec![10, 50]
+        events,
+        [
+            (10, AlertEvent::Start),
+            (30, AlertEvent::End),
+            (50, AlertEvent::Start)
+        ]
     );
+    let (first, end) = (&alerts[0].1, &alerts[1].1);
+    assert_eq!(end.id, first.id, "the end is reported under the alert's id");
+    assert_eq!(end.ended_pts_secs, Some(1.9));
+    assert_ne!(alerts[2].1.id, first.id);
 }
 
 #[test]
