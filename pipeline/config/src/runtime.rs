@@ -347,7 +347,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             .iter()
             .find(|(z, _)| z.as_str() == r.zone.value)
             .map(|(_, p)| p);
-        if polygon.is_none() && !v.camera_had_zone_errors(&raw, &r.camera.value, &r.zone.value) {
+        if polygon.is_none() && !zone_written(&raw, &r.camera.value, &r.zone.value) {
             v.error(
                 &r.zone,
                 format!(
@@ -523,6 +523,15 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
     })
 }
 
+/// Whether the config names `zone` under `camera` at all: a zone written but invalid has been
+/// reported already, and is not reported again by each rule naming it.
+fn zone_written(raw: &RawConfig, camera: &str, zone: &str) -> bool {
+    raw.cameras
+        .value
+        .iter()
+        .any(|c| c.name.value == camera && c.zones.contains_key(zone))
+}
+
 struct Validator<'a> {
     file: &'a Path,
     errors: Vec<ConfigError>,
@@ -547,14 +556,6 @@ impl Validator<'_> {
             "detect_fps must be in (0, 240]",
         );
         f.value
-    }
-
-    /// A zone that failed validation is reported once, not again by each rule naming it.
-    fn camera_had_zone_errors(&self, raw: &RawConfig, camera: &str, zone: &str) -> bool {
-        raw.cameras
-            .value
-            .iter()
-            .any(|c| c.name.value == camera && c.zones.contains_key(zone))
     }
 
     fn camera(
