@@ -129,6 +129,8 @@ struct Clock {
     next_sample: Option<Duration>,
     /// PTS of the last decoded buffer (before sampling) in this session.
     last_decoded: Option<gst::ClockTime>,
+    /// Stream time of the last encoded unit handed to evidence in this session.
+    last_unit: Option<Duration>,
 }
 
 impl Clock {
@@ -136,6 +138,7 @@ impl Clock {
         self.base = None;
         self.next_sample = None;
         self.last_decoded = None;
+        self.last_unit = None;
         self.offset = self.last.map_or(Duration::ZERO, |l| l + CONTINUE_GAP);
     }
 
@@ -749,7 +752,6 @@ fn encoded_branch_factory(
             let camera = camera.clone();
             let shared = shared.clone();
             let caps_text: Mutex<Option<(gst::Caps, Arc<str>)>> = Mutex::new(None);
-            let last_unit: Mutex<Option<Duration>> = Mutex::new(None);
             appsink.set_callbacks(
                 gst_app::AppSinkCallbacks::builder()
                     .new_sample(move |sink| {
@@ -779,7 +781,7 @@ fn encoded_branch_factory(
                             let offset = clock.offset;
                             let pts = match buffer.pts() {
                                 Some(t) => offset + clock.relative(t),
-                                None => match *last_unit.lock().expect("unit lock") {
+                                None => match clock.last_unit {
                                     Some(prev) => prev + frame_interval(caps),
                                     None => offset,
                                 },
@@ -788,9 +790,9 @@ fn encoded_branch_factory(
                                 .dts()
                                 .map(|t| offset + clock.relative(t))
                                 .filter(|d| *d <= pts);
+                            clock.last_unit = Some(pts);
                             (Some(pts), dts)
                         };
-                        *last_unit.lock().expect("unit lock") = pts;
                         sink_fn(EncodedUnit {
                             camera: camera.clone(),
                             pts,
