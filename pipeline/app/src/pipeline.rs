@@ -746,61 +746,63 @@ impl AlertSink {
 
 /// One line for a person watching the terminal.
 pub fn describe(a: &Alert) -> String {
-    let objects: Vec<String> = a
-        .objects
-        .iter()
-        .map(|o| {
-            let b = o.bbox_px.to_array().map(|v| v.round() as i32);
-            format!("track {} {} {:.2} at {:?}", o.track_id, o.class, o.score, b)
-        })
-        .collect();
-    if a.event == AlertEvent::End {
-        let ended = a.ended_pts_secs.unwrap_or(a.raised_pts_secs);
-        return format!(
-            "END {} camera={} rule={} zone={} started={:.2}s ended={:.2}s (lasted {:.1} s) id={}",
-            a.kind.as_str(),
-            a.camera,
-            a.rule,
-            a.zone.as_ref().map_or("-", |z| z.as_str()),
-            a.started_pts_secs,
-            ended,
-            ended - a.started_pts_secs,
-            a.id
-        );
-    }
-    if a.event == AlertEvent::Expired {
-        let reason = a.evidence.error.as_deref().unwrap_or("retention");
-        return format!("  evidence for {} deleted ({reason})", a.id);
-    }
-    if a.event == AlertEvent::Evidence {
-        return match (&a.evidence.clip, &a.evidence.error) {
+    let zone = a.zone.as_ref().map_or("-", |z| z.as_str());
+    let head = format!(
+        "{} camera={} rule={} zone={zone}",
+        a.kind.as_str(),
+        a.camera,
+        a.rule
+    );
+    match a.event {
+        AlertEvent::Start => {
+            let objects: Vec<String> = a
+                .objects
+                .iter()
+                .map(|o| {
+                    let b = o.bbox_px.to_array().map(|v| v.round() as i32);
+                    format!("track {} {} {:.2} at {:?}", o.track_id, o.class, o.score, b)
+                })
+                .collect();
+            format!(
+                "ALERT {head} started={:.2}s raised={:.2}s {} [{}] id={}",
+                a.started_pts_secs,
+                a.raised_pts_secs,
+                a.wall_time,
+                objects.join("; "),
+                a.id
+            )
+        }
+        AlertEvent::End => {
+            let ended = a.ended_pts_secs.unwrap_or(a.raised_pts_secs);
+            format!(
+                "END {head} started={:.2}s ended={ended:.2}s (lasted {:.1} s) id={}",
+                a.started_pts_secs,
+                ended - a.started_pts_secs,
+                a.id
+            )
+        }
+        AlertEvent::Evidence => match (&a.evidence.clip, &a.evidence.error) {
             (Some(c), _) => format!(
                 "  evidence for {}: clip {} ({:.1} s from {:.2}s, sha256 {})",
                 a.id,
                 c.path,
                 c.duration_secs,
                 c.first_pts_secs,
-                &c.sha256[..12]
+                &c.sha256[..12.min(c.sha256.len())]
             ),
-            (None, e) => format!(
-                "  evidence for {}: no clip ({})",
-                a.id,
-                e.as_deref().unwrap_or("unknown")
-            ),
-        };
+            (None, e) => {
+                format!(
+                    "  evidence for {}: no clip ({})",
+                    a.id,
+                    e.as_deref().unwrap_or("unknown")
+                )
+            }
+        },
+        AlertEvent::Expired => {
+            let reason = a.evidence.error.as_deref().unwrap_or("retention");
+            format!("  evidence for {} deleted ({reason})", a.id)
+        }
     }
-    format!(
-        "ALERT {} camera={} rule={} zone={} started={:.2}s raised={:.2}s {} [{}] id={}",
-        a.kind.as_str(),
-        a.camera,
-        a.rule,
-        a.zone.as_ref().map_or("-", |z| z.as_str()),
-        a.started_pts_secs,
-        a.raised_pts_secs,
-        a.wall_time,
-        objects.join("; "),
-        a.id
-    )
 }
 
 fn describe_source(s: &CameraSource) -> String {

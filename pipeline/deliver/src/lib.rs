@@ -161,18 +161,11 @@ impl AlertStore {
 
     /// Evidence records whose clip has not been expired, oldest first.
     pub fn live_clips(&self) -> Result<Vec<Alert>, DeliverError> {
-        let err = |source| DeliverError::Store {
-            path: self.path.clone(),
-            source,
-        };
-        let mut stmt = self
-            .conn
-            .prepare("SELECT json FROM alerts WHERE event IN ('evidence', 'expired') ORDER BY seq")
-            .map_err(err)?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
         let mut live: Vec<Alert> = Vec::new();
-        for json in rows {
-            let a: Alert = serde_json::from_str(&json.map_err(err)?)?;
+        let records = self.records(
+            "SELECT json FROM alerts WHERE event IN ('evidence', 'expired') ORDER BY seq",
+        )?;
+        for a in records {
             match a.event {
                 vigil_core::AlertEvent::Expired => live.retain(|l| l.id != a.id),
                 _ if a.evidence.clip.is_some() => live.push(a),
@@ -184,14 +177,16 @@ impl AlertStore {
 
     /// All stored alerts, oldest first.
     pub fn all(&self) -> Result<Vec<Alert>, DeliverError> {
+        self.records("SELECT json FROM alerts ORDER BY seq")
+    }
+
+    /// The records a `SELECT json …` query returns, in its order.
+    fn records(&self, sql: &str) -> Result<Vec<Alert>, DeliverError> {
         let err = |source| DeliverError::Store {
             path: self.path.clone(),
             source,
         };
-        let mut stmt = self
-            .conn
-            .prepare("SELECT json FROM alerts ORDER BY seq")
-            .map_err(err)?;
+        let mut stmt = self.conn.prepare(sql).map_err(err)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
         let mut out = Vec::new();
         for json in rows {
