@@ -14,6 +14,13 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    pub const ALL: [AlertKind; 1] = [AlertKind::Dwell];
+
+    /// The kind named `name` (as written in JSON), if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::Dwell => "dwell",
@@ -37,6 +44,18 @@ pub enum AlertEvent {
 }
 
 impl AlertEvent {
+    pub const ALL: [AlertEvent; 4] = [
+        AlertEvent::Start,
+        AlertEvent::End,
+        AlertEvent::Evidence,
+        AlertEvent::Expired,
+    ];
+
+    /// The event named `name` (as written in JSON), if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertEvent::Start => "start",
@@ -118,6 +137,23 @@ pub struct Alert {
     pub prev_hash: Option<String>,
 }
 
+/// Which alert records a receiver wants (a webhook endpoint, say). Each set left empty matches
+/// everything; a record must match every set that is not empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AlertFilter {
+    pub cameras: Vec<CameraId>,
+    pub kinds: Vec<AlertKind>,
+    pub events: Vec<AlertEvent>,
+}
+
+impl AlertFilter {
+    pub fn matches(&self, alert: &Alert) -> bool {
+        (self.cameras.is_empty() || self.cameras.contains(&alert.camera))
+            && (self.kinds.is_empty() || self.kinds.contains(&alert.kind))
+            && (self.events.is_empty() || self.events.contains(&alert.event))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +187,30 @@ mod tests {
         );
         let back: Alert = serde_json::from_str(&json).unwrap();
         assert_eq!(back, alert);
+    }
+
+    #[test]
+    fn filter_matches_every_non_empty_set() {
+        let alert: Alert = serde_json::from_str(
+            r#"{"id":"a","camera":"lot","rule":"r","kind":"dwell","event":"end","started_pts_secs":0,"raised_pts_secs":1,"wall_time":"t","objects":[],"evidence":{}}"#,
+        )
+        .unwrap();
+        assert!(AlertFilter::default().matches(&alert));
+        let lot = AlertFilter {
+            cameras: vec![CameraId::new("gate"), CameraId::new("lot")],
+            ..Default::default()
+        };
+        assert!(lot.matches(&alert));
+        let starts = AlertFilter {
+            events: vec![AlertEvent::Start],
+            ..lot.clone()
+        };
+        assert!(!starts.matches(&alert));
+        let gate = AlertFilter {
+            cameras: vec![CameraId::new("gate")],
+            kinds: vec![AlertKind::Dwell],
+            ..Default::default()
+        };
+        assert!(!gate.matches(&alert));
     }
 }

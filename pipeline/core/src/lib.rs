@@ -14,7 +14,9 @@ pub mod ids;
 pub mod metrics;
 pub mod queue;
 
-pub use alert::{Alert, AlertEvent, AlertKind, AlertObject, ClipRef, Evidence, SnapshotRef};
+pub use alert::{
+    Alert, AlertEvent, AlertFilter, AlertKind, AlertObject, ClipRef, Evidence, SnapshotRef,
+};
 pub use frame::{DetectedFrame, Detection, EncodedUnit, Frame, FrameMeta, Image, PixelFormat};
 pub use geom::{BBoxPx, PointNorm, PolygonError, PolygonNorm, Size};
 pub use ids::{CameraId, RuleId, TrackId, ZoneId};

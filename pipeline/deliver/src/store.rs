@@ -1,0 +1,542 @@
+//! [`AlertStore`]: the SQLite file (WAL) every alert record goes to before anything else sees it.
+//!
+//! Tables: `alerts` (one row per alert event, hash-chained), `outbox` (one row per record and
+//! receiver still to be delivered; written in the same transaction as the record),
+//! `deliveries` (what each receiver acknowledged, and when), `acks` (a person's acknowledgement
+//! of an alert) and `camera_status` (each camera's online/offline history).
+
+use crate::{DeliverError, GENESIS, sha256_hex};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use vigil_core::{Alert, AlertFilter, CameraId};
+
+/// Schema version kept in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 2;
+
+/// Version 1: the alerts table.
+const SCHEMA_V1: &str = "
+    CREATE TABLE IF NOT EXISTS alerts (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        camera TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        started_pts_secs REAL NOT NULL,
+        raised_pts_secs REAL NOT NULL,
+        wall_time TEXT NOT NULL,
+        json TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        UNIQUE (id, event)
+    );
+    CREATE INDEX IF NOT EXISTS alerts_camera_time ON alerts (camera, wall_time);";
+
+/// Version 2: delivery outbox, deliveries, acknowledgements, camera status history.
+const SCHEMA_V2: &str = "
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        sink TEXT NOT NULL,
+        alert_seq INTEGER NOT NULL REFERENCES alerts (seq),
+        camera TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_sink_camera ON outbox (sink, camera, seq);
+    CREATE TABLE deliveries (
+        sink TEXT NOT NULL,
+        alert_seq INTEGER NOT NULL REFERENCES alerts (seq),
+        created_ms INTEGER NOT NULL,
+        delivered_ms INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        PRIMARY KEY (sink, alert_seq)
+    );
+    CREATE TABLE acks (
+        alert_id TEXT PRIMARY KEY,
+        by TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        comment TEXT NOT NULL
+    );
+    CREATE TABLE camera_status (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        camera TEXT NOT NULL,
+        online INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX camera_status_camera ON camera_status (camera, seq);";
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis() as i64
+}
+
+/// A receiver of alert records and the records it wants.
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// The receiver's name (`webhook:office`, `mqtt`): the outbox's `sink` column.
+    pub sink: String,
+    pub filter: AlertFilter,
+}
+
+/// A person's acknowledgement of an alert.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Ack {
+    pub by: String,
+    pub at_ms: i64,
+    pub comment: String,
+}
+
+/// One entry of a camera's status history.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CameraStatusEntry {
+    pub camera: String,
+    pub online: bool,
+    pub at_ms: i64,
+    pub detail: String,
+}
+
+/// SQLite alert store (WAL). One row per alert event; the full JSON is kept beside the indexed
+/// columns so the record is exactly what was raised.
+pub struct AlertStore {
+    pub(crate) conn: Connection,
+    path: String,
+    routes: Vec<Route>,
+}
+
+/// Opens `path` in WAL mode, creating or migrating the schema.
+pub(crate) fn open_connection(path: &Path) -> Result<Connection, DeliverError> {
+    let p = path.display().to_string();
+    let err = |source| DeliverError::Store {
+        path: p.clone(),
+        source,
+    };
+    let mut conn = Connection::open(path).map_err(err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(err)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(err)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err)?;
+    let version: i64 = tx
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(err)?;
+    if version > SCHEMA_VERSION {
+        return Err(DeliverError::Store {
+            path: p.clone(),
+            source: rusqlite::Error::InvalidParameterName(format!(
+                "schema version {version} is newer than this vigil understands ({SCHEMA_VERSION})"
+            )),
+        });
+    }
+    if version < 1 {
+        tx.execute_batch(SCHEMA_V1).map_err(err)?;
+    }
+    if version < 2 {
+        tx.execute_batch(SCHEMA_V2).map_err(err)?;
+    }
+    if version < SCHEMA_VERSION {
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(err)?;
+    }
+    tx.commit().map_err(err)?;
+    Ok(conn)
+}
+
+impl AlertStore {
+    pub fn open(path: &Path) -> Result<Self, DeliverError> {
+        Ok(Self {
+            conn: open_connection(path)?,
+            path: path.display().to_string(),
+            routes: Vec::new(),
+        })
+    }
+
+    /// Every record stored from now on is also queued for each route whose filter it matches.
+    pub fn with_routes(mut self, routes: Vec<Route>) -> Self {
+        self.routes = routes;
+        self
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> DeliverError + '_ {
+        |source| DeliverError::Store {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Stores one alert record, chained to the previous one, and queues it in the outbox for
+    /// every matching route, in one transaction. Returns the record as stored (with `prev_hash`
+    /// set). Storing the same (id, event) twice keeps the first and queues nothing.
+    pub fn insert(&mut self, alert: &Alert) -> Result<Alert, DeliverError> {
+        let path = self.path.clone();
+        let err = |source| DeliverError::Store {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT json FROM alerts WHERE id = ?1 AND event = ?2",
+                params![alert.id, alert.event.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        if let Some(json) = existing {
+            return Ok(serde_json::from_str(&json)?);
+        }
+        let prev: String = tx
+            .query_row(
+                "SELECT hash FROM alerts ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?
+            .unwrap_or_else(|| GENESIS.to_string());
+        let mut record = alert.clone();
+        record.prev_hash = Some(prev);
+        let json = serde_json::to_string(&record)?;
+        tx.execute(
+            "INSERT INTO alerts
+               (id, event, camera, rule, kind, started_pts_secs, raised_pts_secs, wall_time, json, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                record.id,
+                record.event.as_str(),
+                record.camera.as_str(),
+                record.rule.as_str(),
+                record.kind.as_str(),
+                record.started_pts_secs,
+                record.raised_pts_secs,
+                record.wall_time,
+                json,
+                sha256_hex(json.as_bytes()),
+            ],
+        )
+        .map_err(err)?;
+        let alert_seq = tx.last_insert_rowid();
+        let now = now_ms();
+        for route in self.routes.iter().filter(|r| r.filter.matches(&record)) {
+            tx.execute(
+                "INSERT INTO outbox (sink, alert_seq, camera, created_ms, next_attempt_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![route.sink, alert_seq, record.camera.as_str(), now],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(record)
+    }
+
+    /// Evidence records whose clip has not been expired, oldest first.
+    pub fn live_clips(&self) -> Result<Vec<Alert>, DeliverError> {
+        let mut live: Vec<Alert> = Vec::new();
+        let records = self.records(
+            "SELECT json FROM alerts WHERE event IN ('evidence', 'expired') ORDER BY seq",
+            [],
+        )?;
+        for a in records {
+            match a.event {
+                vigil_core::AlertEvent::Expired => live.retain(|l| l.id != a.id),
+                _ if a.evidence.clip.is_some() => live.push(a),
+                _ => {}
+            }
+        }
+        Ok(live)
+    }
+
+    /// All stored alerts, oldest first.
+    pub fn all(&self) -> Result<Vec<Alert>, DeliverError> {
+        self.records("SELECT json FROM alerts ORDER BY seq", [])
+    }
+
+    /// Every record of alert `id`, oldest first.
+    pub fn records_of(&self, id: &str) -> Result<Vec<Alert>, DeliverError> {
+        self.records("SELECT json FROM alerts WHERE id = ?1 ORDER BY seq", [id])
+    }
+
+    /// The records a `SELECT json …` query returns, in its order.
+    pub(crate) fn records(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Alert>, DeliverError> {
+        let err = self.err();
+        let mut stmt = self.conn.prepare(sql).map_err(&err)?;
+        let rows = stmt
+            .query_map(params, |r| r.get::<_, String>(0))
+            .map_err(&err)?;
+        let mut out = Vec::new();
+        for json in rows {
+            out.push(serde_json::from_str(&json.map_err(&err)?)?);
+        }
+        Ok(out)
+    }
+
+    /// The latest record of alert `id` (its evidence record once the clip is written).
+    pub fn get(&self, id: &str) -> Result<Option<Alert>, DeliverError> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT json FROM alerts WHERE id = ?1 ORDER BY seq DESC LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())?;
+        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+    }
+
+    /// Records that `by` acknowledged alert `id`. The first acknowledgement stands: a second one
+    /// returns the first unchanged. `None` when no such alert exists.
+    pub fn acknowledge(
+        &mut self,
+        id: &str,
+        by: &str,
+        comment: &str,
+    ) -> Result<Option<Ack>, DeliverError> {
+        let path = self.path.clone();
+        let err = |source| DeliverError::Store {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ?1)",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        if !exists {
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO acks (alert_id, by, at_ms, comment) VALUES (?1, ?2, ?3, ?4)",
+            params![id, by, now_ms(), comment],
+        )
+        .map_err(err)?;
+        let ack = ack_in(&tx, id).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(ack)
+    }
+
+    /// The acknowledgement of alert `id`, if any.
+    pub fn ack(&self, id: &str) -> Result<Option<Ack>, DeliverError> {
+        ack_in(&self.conn, id).map_err(self.err())
+    }
+
+    /// Appends a camera status change to the history.
+    pub fn record_camera_status(
+        &mut self,
+        camera: &CameraId,
+        online: bool,
+        detail: &str,
+    ) -> Result<(), DeliverError> {
+        self.conn
+            .execute(
+                "INSERT INTO camera_status (camera, online, at_ms, detail) VALUES (?1, ?2, ?3, ?4)",
+                params![camera.as_str(), online, now_ms(), detail],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+}
+
+fn ack_in(conn: &Connection, id: &str) -> rusqlite::Result<Option<Ack>> {
+    conn.query_row(
+        "SELECT by, at_ms, comment FROM acks WHERE alert_id = ?1",
+        [id],
+        |r| {
+            Ok(Ack {
+                by: r.get(0)?,
+                at_ms: r.get(1)?,
+                comment: r.get(2)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Each camera's latest status, by camera name.
+pub(crate) fn latest_camera_status(conn: &Connection) -> rusqlite::Result<Vec<CameraStatusEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.camera, s.online, s.at_ms, s.detail FROM camera_status s
+         JOIN (SELECT camera, MAX(seq) AS seq FROM camera_status GROUP BY camera) l
+           ON l.seq = s.seq
+         ORDER BY s.camera",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(CameraStatusEntry {
+            camera: r.get(0)?,
+            online: r.get(1)?,
+            at_ms: r.get(2)?,
+            detail: r.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+impl AlertStore {
+    /// Each camera's latest status.
+    pub fn camera_status(&self) -> Result<Vec<CameraStatusEntry>, DeliverError> {
+        latest_camera_status(&self.conn).map_err(self.err())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_alert as alert;
+
+    #[test]
+    fn store_round_trips_survives_reopen_and_ignores_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.db");
+        {
+            let mut s = AlertStore::open(&path).unwrap();
+            s.insert(&alert("a")).unwrap();
+            s.insert(&alert("b")).unwrap();
+            s.insert(&alert("a")).unwrap();
+        }
+        let s = AlertStore::open(&path).unwrap();
+        let all = s.all().unwrap();
+        assert_eq!(
+            all.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let b = s.get("b").unwrap().unwrap();
+        assert_eq!(
+            Alert {
+                prev_hash: None,
+                ..b.clone()
+            },
+            alert("b")
+        );
+        // Chained: b's prev_hash is the hash of a's record, a's is the genesis.
+        assert_eq!(all[0].prev_hash.as_deref(), Some(GENESIS));
+        let a_json = serde_json::to_string(&all[0]).unwrap();
+        assert_eq!(b.prev_hash, Some(sha256_hex(a_json.as_bytes())));
+        let mode: String = s
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn version_1_store_is_migrated_and_keeps_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO alerts (id, event, camera, rule, kind, started_pts_secs,
+                   raised_pts_secs, wall_time, json, hash)
+                 VALUES ('old', 'start', 'cam', 'r', 'dwell', 1, 2, 't', ?1, 'h')",
+                [serde_json::to_string(&alert("old")).unwrap()],
+            )
+            .unwrap();
+        }
+        let mut s = AlertStore::open(&path).unwrap();
+        assert_eq!(s.all().unwrap()[0].id, "old");
+        assert!(s.acknowledge("old", "guard", "seen").unwrap().is_some());
+        let version: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn record_and_its_outbox_rows_are_written_together_for_matching_routes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.db");
+        let routes = vec![
+            Route {
+                sink: "all".into(),
+                filter: AlertFilter::default(),
+            },
+            Route {
+                sink: "gate_only".into(),
+                filter: AlertFilter {
+                    cameras: vec![CameraId::new("gate")],
+                    ..Default::default()
+                },
+            },
+        ];
+        let mut s = AlertStore::open(&path).unwrap().with_routes(routes);
+        s.insert(&alert("a")).unwrap();
+        s.insert(&alert("a")).unwrap(); // duplicate: nothing more queued
+        let rows: Vec<(String, String)> = s
+            .conn
+            .prepare("SELECT sink, camera FROM outbox ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [("all".to_string(), "cam".to_string())]);
+    }
+
+    #[test]
+    fn first_acknowledgement_stands_and_unknown_alerts_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = AlertStore::open(&dir.path().join("alerts.db")).unwrap();
+        s.insert(&alert("a")).unwrap();
+        assert_eq!(s.acknowledge("nope", "guard", "").unwrap(), None);
+        let first = s.acknowledge("a", "guard", "car moved").unwrap().unwrap();
+        assert_eq!(
+            (first.by.as_str(), first.comment.as_str()),
+            ("guard", "car moved")
+        );
+        let second = s.acknowledge("a", "other", "again").unwrap().unwrap();
+        assert_eq!(second, first);
+        assert_eq!(s.ack("a").unwrap(), Some(first));
+    }
+
+    #[test]
+    fn camera_status_keeps_history_and_reports_the_latest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = AlertStore::open(&dir.path().join("alerts.db")).unwrap();
+        let gate = CameraId::new("gate");
+        s.record_camera_status(&gate, true, "").unwrap();
+        s.record_camera_status(&gate, false, "connection refused")
+            .unwrap();
+        s.record_camera_status(&CameraId::new("lot"), true, "")
+            .unwrap();
+        let latest = s.camera_status().unwrap();
+        assert_eq!(latest.len(), 2);
+        assert_eq!(
+            (
+                latest[0].camera.as_str(),
+                latest[0].online,
+                latest[0].detail.as_str()
+            ),
+            ("gate", false, "connection refused")
+        );
+        assert!(latest[1].online);
+        let history: i64 = s
+            .conn
+            .query_row("SELECT COUNT(*) FROM camera_status", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(history, 3);
+    }
+}
