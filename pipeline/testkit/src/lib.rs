@@ -1,0 +1,315 @@
+//! Real peers for vigil's tests, started on 127.0.0.1 and free ports: a [`Mosquitto`] broker
+//! (the Debian `mosquitto` binary), a [`WebhookReceiver`] (an axum HTTP server that records what
+//! it receives and can refuse, stop and come back on the same port), and an [`MqttSubscriber`].
+//! Nothing here is a mock: each speaks the real protocol over real sockets.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A TCP port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}
+
+/// Waits until something accepts connections on `port`.
+pub fn wait_for_port(port: u16, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// Polls `f` until it returns `Some`, or `None` after `within`.
+pub fn eventually<T>(within: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// A mosquitto broker on 127.0.0.1, anonymous, persisting sessions and retained messages in a
+/// temporary folder across [`stop`](Mosquitto::stop) and [`restart`](Mosquitto::restart) (as a
+/// real broker's service would). Killed on drop.
+pub struct Mosquitto {
+    pub port: u16,
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+}
+
+impl Mosquitto {
+    pub const BINARY: &str = "/usr/sbin/mosquitto";
+
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut m = Self {
+            port: free_port(),
+            child: None,
+            dir,
+        };
+        m.restart();
+        m
+    }
+
+    fn conf(&self) -> PathBuf {
+        self.dir.path().join("mosquitto.conf")
+    }
+
+    /// Stops the broker with SIGTERM, so it saves its sessions (connections drop; the port
+    /// stops answering).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        std::fs::write(
+            self.conf(),
+            format!(
+                "listener {} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n",
+                self.port,
+                self.dir.path().display()
+            ),
+        )
+        .expect("write mosquitto.conf");
+        let child = Command::new(Self::BINARY)
+            .arg("-c")
+            .arg(self.conf())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {} (run scripts/setup): {e}", Self::BINARY));
+        self.child = Some(child);
+        assert!(
+            wait_for_port(self.port, Duration::from_secs(10)),
+            "mosquitto did not listen on {}",
+            self.port
+        );
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One request the receiver accepted.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub at: Instant,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    received: Mutex<Vec<Received>>,
+    /// Requests answered with this status instead of 200 (0: none).
+    refuse_with: AtomicU16,
+    refused: std::sync::atomic::AtomicU64,
+}
+
+/// An HTTP server taking webhook POSTs at `/hook`, recording the ones it answers 200.
+pub struct WebhookReceiver {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl WebhookReceiver {
+    pub fn start() -> Self {
+        let mut r = Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            shared: Arc::new(Shared::default()),
+            runtime: None,
+        };
+        r.restart();
+        r
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/hook", self.addr)
+    }
+
+    /// Stops serving: connections to the port are refused.
+    pub fn stop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+
+    /// Serves again on the same port, keeping what was received.
+    pub fn restart(&mut self) {
+        self.stop();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let shared = self.shared.clone();
+        let addr = self.addr;
+        let listener = rt
+            .block_on(async { tokio::net::TcpListener::bind(addr).await })
+            .expect("bind webhook receiver");
+        rt.spawn(async move {
+            let app = Router::new()
+                .route("/hook", post(receive))
+                .with_state(shared);
+            let _ = axum::serve(listener, app).await;
+        });
+        self.runtime = Some(rt);
+    }
+
+    /// Answers every request with `status` (e.g. 503) until [`accept`](Self::accept).
+    pub fn refuse_with(&self, status: u16) {
+        self.shared.refuse_with.store(status, Ordering::SeqCst);
+    }
+
+    pub fn accept(&self) {
+        self.shared.refuse_with.store(0, Ordering::SeqCst);
+    }
+
+    /// Requests refused so far.
+    pub fn refused(&self) -> u64 {
+        self.shared.refused.load(Ordering::SeqCst)
+    }
+
+    /// What was accepted so far, in arrival order.
+    pub fn received(&self) -> Vec<Received> {
+        self.shared.received.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let refuse = shared.refuse_with.load(Ordering::SeqCst);
+    if refuse != 0 {
+        shared.refused.fetch_add(1, Ordering::SeqCst);
+        return StatusCode::from_u16(refuse).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    }
+    shared.received.lock().expect("lock").push(Received {
+        headers,
+        body,
+        at: Instant::now(),
+    });
+    StatusCode::OK
+}
+
+/// One MQTT message a subscriber got.
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub retain: bool,
+    pub at: Instant,
+}
+
+/// An MQTT client subscribed to `topic` (QoS 1) with a persistent session, collecting what
+/// arrives: messages published while it or the broker was away reach it when both are back.
+pub struct MqttSubscriber {
+    messages: Arc<Mutex<Vec<Message>>>,
+    client: rumqttc::Client,
+}
+
+impl MqttSubscriber {
+    pub fn connect(port: u16, topic: &str) -> Self {
+        let id = format!("vigil-test-{}", free_port());
+        let mut options = rumqttc::MqttOptions::new(id, "127.0.0.1", port);
+        options.set_keep_alive(Duration::from_secs(5));
+        options.set_clean_session(false);
+        let (client, mut connection) = rumqttc::Client::new(options, 16);
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let (subscribed_tx, subscribed) = crossbeam_channel::bounded(1);
+        let m = messages.clone();
+        let sub = client.clone();
+        let topic = topic.to_string();
+        std::thread::Builder::new()
+            .name("mqtt-subscriber".into())
+            .spawn(move || {
+                for event in connection.iter() {
+                    match event {
+                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
+                            let _ = sub.try_subscribe(topic.as_str(), rumqttc::QoS::AtLeastOnce);
+                        }
+                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
+                            let _ = subscribed_tx.try_send(());
+                        }
+                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                            m.lock().expect("lock").push(Message {
+                                topic: p.topic.clone(),
+                                payload: p.payload.to_vec(),
+                                retain: p.retain,
+                                at: Instant::now(),
+                            });
+                        }
+                        Ok(rumqttc::Event::Outgoing(rumqttc::Outgoing::Disconnect)) => break,
+                        Ok(_) => {}
+                        Err(_) => std::thread::sleep(Duration::from_millis(200)),
+                    }
+                }
+            })
+            .expect("spawn subscriber");
+        subscribed
+            .recv_timeout(Duration::from_secs(10))
+            .expect("MQTT subscription acknowledged");
+        Self { messages, client }
+    }
+
+    pub fn messages(&self) -> Vec<Message> {
+        self.messages.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for MqttSubscriber {
+    fn drop(&mut self) {
+        let _ = self.client.try_disconnect();
+    }
+}
