@@ -7,6 +7,7 @@
 //! - `vigil demo -c CONFIG` — serve the config's file cameras from an embedded RTSP server on
 //!   127.0.0.1 and run live against those `rtsp://` URLs.
 
+mod delivery;
 mod pipeline;
 
 use anyhow::{Context, Result, bail};
@@ -59,6 +60,10 @@ enum Command {
         /// Also write every frame's tracks to OUT/tracks.jsonl.
         #[arg(long)]
         dump_tracks: bool,
+        /// At the end, wait up to this long for webhooks and MQTT to take every record (what
+        /// they do not take stays in the outbox for the next run on OUT).
+        #[arg(long, default_value_t = 10.0)]
+        drain_secs: f64,
     },
     /// Validate a configuration; prints every error as file:line:col: message.
     Check {
@@ -116,6 +121,10 @@ fn load(common: &Common) -> Result<Config, ExitCode> {
         ExitCode::from(2)
     })
 }
+
+/// On stopping a live run, how long receivers get to take what is pending (the rest waits in the
+/// outbox for the next start).
+const LIVE_DRAIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// A flag set by Ctrl-C / SIGTERM; a second signal exits at once.
 fn stop_flag() -> Result<Arc<AtomicBool>> {
@@ -175,6 +184,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             common,
             out,
             dump_tracks,
+            drain_secs,
         } => {
             let config = match load(&common) {
                 Ok(c) => c,
@@ -196,6 +206,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 out_dir: out.clone(),
                 print_alerts: true,
                 dump_tracks,
+                drain: std::time::Duration::from_secs_f64(drain_secs.clamp(0.0, 3600.0)),
             };
             let summary = pipeline::run(&config, &options, stop)?;
             report(&summary, &out);
@@ -219,6 +230,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 out_dir: out.clone(),
                 print_alerts: config.outputs.stdout,
                 dump_tracks: false,
+                drain: LIVE_DRAIN,
             };
             let summary = pipeline::run(&config, &options, stop)?;
             report(&summary, &out);
@@ -236,6 +248,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 out_dir: out.clone(),
                 print_alerts: true,
                 dump_tracks: false,
+                drain: LIVE_DRAIN,
             };
             eprintln!(
                 "running; alerts print below and go to {}/alerts.jsonl (Ctrl-C stops)",
@@ -302,6 +315,17 @@ fn report(s: &pipeline::Summary, out: &Path) {
         s.alerts.received,
         out.join("alerts.jsonl").display()
     );
+    for (sink, d) in &s.delivery {
+        let ms = |v: Option<i64>| v.map_or("-".into(), |v| v.to_string());
+        eprintln!(
+            "{sink}: delivered {} (stored → acknowledged p50 {} ms, p99 {} ms), {} failed attempts, {} pending",
+            d.delivered,
+            ms(d.latency_ms_p50),
+            ms(d.latency_ms_p99),
+            d.failed_attempts,
+            d.pending
+        );
+    }
     for f in &s.failed_cameras {
         eprintln!("camera failed: {f}");
     }

@@ -9,6 +9,7 @@
 //! each with a per-camera dispatch number; the track thread restores that order before the
 //! tracker sees the frames, so several workers never reorder a camera's stream. Alerts never drop.
 
+use crate::delivery::{Delivery, DeliverySnapshot};
 use anyhow::{Context, Result};
 use crossbeam_channel::{Select, TryRecvError};
 use serde::Serialize;
@@ -49,6 +50,9 @@ pub struct Options {
     pub print_alerts: bool,
     /// Write every frame's confirmed tracks to `tracks.jsonl` (for debugging rules and tracking).
     pub dump_tracks: bool,
+    /// At the end, how long to wait for receivers to take what is still in the outbox (what
+    /// they do not take stays there for the next run).
+    pub drain: Duration,
 }
 
 /// What a run did, per stage.
@@ -68,6 +72,8 @@ pub struct Summary {
     pub detected_fps: f64,
     pub infer_ms_mean: f64,
     pub failed_cameras: Vec<String>,
+    /// Per receiver (`webhook:<name>`, `mqtt`): delivered, failed attempts, still pending.
+    pub delivery: BTreeMap<String, DeliverySnapshot>,
 }
 
 /// Detection time shared by the workers.
@@ -180,7 +186,17 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     }
     drop(done_tx);
 
-    let mut sink = AlertSink::open(&options.out_dir, options.print_alerts)?;
+    // Delivery starts first: what an earlier run left in the outbox goes out at once.
+    let db = options.out_dir.join("alerts.db");
+    let delivery = Delivery::start(config, &db)?;
+    let mut sink = AlertSink::open(
+        &options.out_dir,
+        options.print_alerts,
+        crate::delivery::routes(config),
+        delivery.nudgers(),
+    )?;
+    // Camera status history, written from the camera threads on a connection of its own.
+    let status_store = Arc::new(Mutex::new(vigil_deliver::AlertStore::open(&db)?));
     let writer_counters = alert_counters.clone();
     let (pre_roll, post_roll) = (evidence.pre_roll, evidence.post_roll);
     let zones: HashMap<vigil_core::RuleId, Vec<(f64, f64)>> = config
@@ -313,12 +329,31 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         let sinks = CameraSinks {
             frames: tx,
             encoded: encoded_sinks.remove(&cam.id),
-            status: Arc::new(|camera, status| match status {
-                CameraStatus::Online => tracing::info!(%camera, "camera online"),
-                CameraStatus::Offline { reason } => {
-                    tracing::warn!(%camera, %reason, "camera offline")
-                }
-            }),
+            status: {
+                let store = status_store.clone();
+                Arc::new(move |camera, status| {
+                    let (online, detail) = match &status {
+                        CameraStatus::Online => {
+                            tracing::info!(%camera, "camera online");
+                            (true, String::new())
+                        }
+                        CameraStatus::Offline { reason } => {
+                            tracing::warn!(%camera, %reason, "camera offline");
+                            (false, reason.clone())
+                        }
+                    };
+                    let recorded = store
+                        .lock()
+                        .map_err(|_| "status store lock poisoned".to_string())
+                        .and_then(|mut s| {
+                            s.record_camera_status(camera, online, &detail)
+                                .map_err(|e| e.to_string())
+                        });
+                    if let Err(error) = recorded {
+                        tracing::warn!(%camera, %error, "cannot record camera status");
+                    }
+                })
+            },
             counters: counters.clone(),
         };
         let mut spec = camera_spec(config, cam, options.mode);
@@ -477,6 +512,14 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     for r in recorder_threads {
         let _ = r.join();
     }
+    let left = delivery.drain(options.drain);
+    if left > 0 {
+        tracing::warn!(
+            pending = left,
+            "receivers did not take every record; they stay in the outbox for the next run"
+        );
+    }
+    let delivery = delivery.stop();
 
     let elapsed = started.elapsed().as_secs_f64();
     let detect = detect_counters.snapshot();
@@ -512,6 +555,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             0.0
         },
         failed_cameras: failed,
+        delivery,
     };
     std::fs::write(
         options.out_dir.join("summary.json"),
@@ -649,18 +693,26 @@ struct AlertSink {
     log: vigil_deliver::JsonlLog,
     print: bool,
     dir: PathBuf,
+    /// Wake the delivery workers (full: a wake-up is already queued).
+    nudgers: Vec<crossbeam_channel::Sender<()>>,
 }
 
 /// How often retention runs when nothing else happens (it also runs after every clip).
 const RETENTION_EVERY: Duration = Duration::from_secs(30);
 
 impl AlertSink {
-    fn open(dir: &std::path::Path, print: bool) -> Result<Self> {
+    fn open(
+        dir: &std::path::Path,
+        print: bool,
+        routes: Vec<vigil_deliver::Route>,
+        nudgers: Vec<crossbeam_channel::Sender<()>>,
+    ) -> Result<Self> {
         Ok(Self {
-            store: vigil_deliver::AlertStore::open(&dir.join("alerts.db"))?,
+            store: vigil_deliver::AlertStore::open(&dir.join("alerts.db"))?.with_routes(routes),
             log: vigil_deliver::JsonlLog::open(&dir.join("alerts.jsonl"))?,
             print,
             dir: dir.to_path_buf(),
+            nudgers,
         })
     }
 
@@ -731,6 +783,9 @@ impl AlertSink {
         });
         match stored {
             Ok(record) => {
+                for n in &self.nudgers {
+                    let _ = n.try_send(());
+                }
                 if self.print {
                     println!("{}", describe(&record));
                 }

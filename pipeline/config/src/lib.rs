@@ -10,12 +10,14 @@
 
 pub mod error;
 pub mod manifest;
+mod outputs;
 mod raw;
 mod runtime;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
 pub use runtime::{
-    CameraConfig, CameraSource, Config, DetectorConfig, DwellRule, EvidenceConfig, OutputConfig,
-    RtspTransport, RtspUrl, TrackerConfig, load, load_str, resolve_asset,
+    ApiConfig, ApiToken, CameraConfig, CameraSource, Config, DetectorConfig, DwellRule,
+    EvidenceConfig, MqttConfig, OutputConfig, Role, RtspTransport, RtspUrl, Secret, TrackerConfig,
+    WebhookConfig, load, load_str, resolve_asset,
 };

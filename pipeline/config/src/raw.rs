@@ -17,6 +17,8 @@ pub(crate) struct RawConfig {
     pub evidence: Option<RawEvidence>,
     #[serde(default)]
     pub tracker: Option<RawTracker>,
+    #[serde(default)]
+    pub api: Option<RawApi>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,4 +143,73 @@ pub(crate) struct RawOutputs {
     pub dir: Option<String>,
     #[serde(default)]
     pub stdout: Option<bool>,
+    #[serde(default)]
+    pub webhooks: Vec<RawWebhook>,
+    #[serde(default)]
+    pub mqtt: Option<RawMqtt>,
+}
+
+/// Which records a receiver wants; every list left out matches all.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFilter {
+    #[serde(default)]
+    pub cameras: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub kinds: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub events: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWebhook {
+    pub name: Spanned<String>,
+    pub url: Spanned<String>,
+    /// Environment variable holding the HMAC secret (preferred to `secret`).
+    #[serde(default)]
+    pub secret_env: Option<Spanned<String>>,
+    #[serde(default)]
+    pub secret: Option<Spanned<String>>,
+    #[serde(default)]
+    pub timeout_secs: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub filter: RawFilter,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMqtt {
+    pub host: Spanned<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub client_id: Option<Spanned<String>>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password_env: Option<Spanned<String>>,
+    #[serde(default)]
+    pub topic_prefix: Option<Spanned<String>>,
+    #[serde(default)]
+    pub filter: RawFilter,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawApi {
+    /// `host:port` to listen on.
+    pub listen: Spanned<String>,
+    #[serde(default)]
+    pub tokens: Vec<RawToken>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawToken {
+    /// Who holds the token (shown as the acknowledger).
+    pub name: Spanned<String>,
+    pub role: Spanned<String>,
+    /// Hex sha256 of the token; the token itself is never written in the file.
+    pub sha256: Spanned<String>,
 }

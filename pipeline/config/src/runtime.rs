@@ -2,6 +2,7 @@
 
 use crate::error::{ConfigError, ConfigErrors, parse_yaml};
 use crate::manifest::ModelManifest;
+pub use crate::outputs::{ApiConfig, ApiToken, MqttConfig, Role, Secret, WebhookConfig};
 use crate::raw::{RawCamera, RawConfig, RawRuleKind, RawTransport};
 use serde_saphyr::Spanned;
 use std::collections::HashSet;
@@ -22,6 +23,8 @@ pub struct Config {
     pub outputs: OutputConfig,
     pub evidence: EvidenceConfig,
     pub tracker: TrackerConfig,
+    /// The HTTP API and page; off when the file has no `api` section.
+    pub api: Option<ApiConfig>,
 }
 
 /// Clips cut from each camera's encoded stream around alerts.
@@ -185,6 +188,8 @@ pub struct OutputConfig {
     /// Folder for `alerts.jsonl` and `alerts.db`.
     pub dir: Option<PathBuf>,
     pub stdout: bool,
+    pub webhooks: Vec<WebhookConfig>,
+    pub mqtt: Option<MqttConfig>,
 }
 
 /// Resolves a path named in a file under `base`: absolute paths as they are; else `base/rel`,
@@ -497,6 +502,18 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         }
     }
 
+    let camera_names: Vec<&str> = raw
+        .cameras
+        .value
+        .iter()
+        .map(|c| c.name.value.as_str())
+        .collect();
+    let (webhooks, mqtt) = crate::outputs::validate(&mut v, &raw.outputs, &camera_names);
+    let api = raw
+        .api
+        .as_ref()
+        .map(|a| crate::outputs::validate_api(&mut v, a));
+
     if !v.errors.is_empty() {
         v.errors.sort_by_key(|e| (e.file.clone(), e.line, e.column));
         return Err(ConfigErrors(v.errors));
@@ -517,9 +534,12 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         outputs: OutputConfig {
             dir: raw.outputs.dir.map(|d| base.join(d)),
             stdout: raw.outputs.stdout.unwrap_or(true),
+            webhooks,
+            mqtt,
         },
         evidence,
         tracker,
+        api,
     })
 }
 
@@ -532,18 +552,18 @@ fn zone_written(raw: &RawConfig, camera: &str, zone: &str) -> bool {
         .any(|c| c.name.value == camera && c.zones.contains_key(zone))
 }
 
-struct Validator<'a> {
+pub(crate) struct Validator<'a> {
     file: &'a Path,
     errors: Vec<ConfigError>,
 }
 
 impl Validator<'_> {
-    fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
+    pub(crate) fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
         self.errors
             .push(ConfigError::at(self.file, at.referenced, message));
     }
 
-    fn check<T>(&mut self, ok: bool, at: &Spanned<T>, message: &str) {
+    pub(crate) fn check<T>(&mut self, ok: bool, at: &Spanned<T>, message: &str) {
         if !ok {
             self.error(at, message);
         }

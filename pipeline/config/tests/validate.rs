@@ -180,3 +180,84 @@ fn missing_files_name_where_they_were_looked_for() {
     );
     let _ = Path::new("");
 }
+
+#[test]
+fn delivery_and_api_settings_are_read_with_secrets_kept_out_of_debug() {
+    let text = format!(
+        "{GOOD}outputs:
+  webhooks:
+    - name: office
+      url: http://127.0.0.1:9000/hook
+      secret: not-for-your-eyes
+      timeout_secs: 2.5
+      filter: {{cameras: [gate], events: [start, end]}}
+  mqtt:
+    host: 127.0.0.1
+    port: 1884
+api:
+  listen: 127.0.0.1:8080
+  tokens:
+    - name: guard
+      role: operator
+      sha256: {}
+",
+        "ab".repeat(32)
+    );
+    let c = check(&text).unwrap();
+    let w = &c.outputs.webhooks[0];
+    assert_eq!(w.name, "office");
+    assert_eq!(w.timeout.as_millis(), 2500);
+    assert_eq!(w.secret.as_ref().unwrap().expose(), "not-for-your-eyes");
+    assert!(!format!("{c:?}").contains("not-for-your-eyes"));
+    assert_eq!(w.filter.cameras[0].as_str(), "gate");
+    assert_eq!(w.filter.events.len(), 2);
+    let m = c.outputs.mqtt.as_ref().unwrap();
+    assert_eq!(
+        (m.port, m.topic_prefix.as_str(), m.client_id.as_str()),
+        (1884, "vigil", "vigil")
+    );
+    let api = c.api.as_ref().unwrap();
+    assert_eq!(api.listen.port(), 8080);
+    assert_eq!(api.tokens[0].role, vigil_config::Role::Operator);
+    assert_eq!(api.tokens[0].sha256, [0xab; 32]);
+}
+
+#[test]
+fn delivery_and_api_mistakes_are_located() {
+    let text = format!(
+        "{GOOD}outputs:
+  webhooks:
+    - name: office
+      url: ftp://example/hook
+      secret_env: VIGIL_TEST_SURELY_UNSET_SECRET
+      filter: {{cameras: [nowhere], kinds: [fire], events: [begin]}}
+    - name: office
+      url: http://x/
+      timeout_secs: 0
+  mqtt:
+    host: 127.0.0.1
+    topic_prefix: vigil/#
+api:
+  listen: localhost
+  tokens:
+    - name: guard
+      role: admin
+      sha256: abc
+"
+    );
+    let errors = check(&text).unwrap_err();
+    let expected = [
+        "20:12: webhook url must be http://host[:port]/path or https://…",
+        "21:19: environment variable VIGIL_TEST_SURELY_UNSET_SECRET is not set (it holds the secret)",
+        "22:26: filter names camera \"nowhere\", which is not defined",
+        "22:44: unknown alert kind \"fire\" (kinds: dwell)",
+        "22:60: unknown alert event \"begin\" (events: start, end, evidence, expired)",
+        "23:13: webhook \"office\" is defined twice",
+        "25:21: timeout_secs must be in (0, 120]",
+        "28:19: topic_prefix must be a topic without wildcards or outer '/'",
+        "30:11: listen must be ip:port, e.g. 127.0.0.1:8080",
+        "33:13: role \"admin\" is neither viewer nor operator",
+        "34:15: sha256 must be 64 hex digits: the sha256 of the token (e.g. `printf %s TOKEN | sha256sum`)",
+    ];
+    assert_eq!(errors, expected, "got:\n{}", errors.join("\n"));
+}

@@ -158,6 +158,23 @@ impl Outbox {
         depth(&self.conn, &self.sink).map_err(self.err())
     }
 
+    /// Milliseconds from storing to acknowledgement of each record delivered since `since_ms`,
+    /// ascending.
+    pub fn latencies_ms(&self, since_ms: i64) -> Result<Vec<i64>, DeliverError> {
+        let err = self.err();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT delivered_ms - created_ms AS l FROM deliveries
+                 WHERE sink = ?1 AND delivered_ms >= ?2 ORDER BY l",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map(params![self.sink, since_ms], |r| r.get(0))
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
     /// The connection, for transports that read more of the store (camera status).
     pub(crate) fn connection(&self) -> &Connection {
         &self.conn

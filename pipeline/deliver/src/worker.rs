@@ -58,8 +58,6 @@ impl Backoff {
 pub struct DeliveryCounters {
     pub delivered: AtomicU64,
     pub failed_attempts: AtomicU64,
-    /// Milliseconds from storing to the receiver's acknowledgement, summed (with `delivered`: mean).
-    pub latency_ms_sum: AtomicU64,
 }
 
 /// A running delivery worker.
@@ -152,10 +150,7 @@ fn run(
             match result {
                 Ok(()) => {
                     counters.delivered.fetch_add(1, Ordering::Relaxed);
-                    let latency = (now_ms() - item.created_ms).max(0) as u64;
-                    counters
-                        .latency_ms_sum
-                        .fetch_add(latency, Ordering::Relaxed);
+                    let latency = (now_ms() - item.created_ms).max(0);
                     tracing::debug!(%sink, key = %item.idempotency_key(), latency_ms = latency, "delivered");
                 }
                 Err(error) => {

@@ -160,9 +160,14 @@ pub struct WebhookReceiver {
 }
 
 impl WebhookReceiver {
+    /// Starts on a free port of 127.0.0.1.
     pub fn start() -> Self {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], free_port())))
+    }
+
+    pub fn start_on(addr: SocketAddr) -> Self {
         let mut r = Self {
-            addr: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            addr,
             shared: Arc::new(Shared::default()),
             runtime: None,
         };

@@ -1,0 +1,164 @@
+//! The receivers a config names — webhooks, MQTT — as outbox routes and running workers.
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use vigil_config::Config;
+use vigil_deliver::mqtt::{Mqtt, MqttSettings};
+use vigil_deliver::webhook::Webhook;
+use vigil_deliver::worker::{self, Backoff, Transport, Worker};
+use vigil_deliver::{Outbox, Route};
+
+/// The outbox name of webhook `name`.
+fn webhook_sink(name: &str) -> String {
+    format!("webhook:{name}")
+}
+
+const MQTT_SINK: &str = "mqtt";
+
+/// Every receiver the config names, with its filter.
+pub fn routes(config: &Config) -> Vec<Route> {
+    let mut routes: Vec<Route> = config
+        .outputs
+        .webhooks
+        .iter()
+        .map(|w| Route {
+            sink: webhook_sink(&w.name),
+            filter: w.filter.clone(),
+        })
+        .collect();
+    if let Some(m) = &config.outputs.mqtt {
+        routes.push(Route {
+            sink: MQTT_SINK.into(),
+            filter: m.filter.clone(),
+        });
+    }
+    routes
+}
+
+/// Records waiting in `sink`'s outbox (0 when the store cannot be read: logged by the worker).
+fn pending(db: &Path, sink: &str) -> u64 {
+    Outbox::open(db, sink)
+        .and_then(|o| o.depth())
+        .map_or(0, |d| d.pending)
+}
+
+/// What one receiver's worker did this run, and what is left for it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeliverySnapshot {
+    pub delivered: u64,
+    pub failed_attempts: u64,
+    pub pending: u64,
+    /// Milliseconds from storing a record to the receiver's acknowledgement, over the records
+    /// delivered this run (records left by an earlier run included).
+    pub latency_ms_p50: Option<i64>,
+    pub latency_ms_p99: Option<i64>,
+}
+
+/// The running delivery workers.
+pub struct Delivery {
+    workers: Vec<Worker>,
+    stop: Arc<AtomicBool>,
+    db: PathBuf,
+    started_ms: i64,
+}
+
+impl Delivery {
+    /// Starts a worker per receiver on the store `db`; each begins with whatever an earlier run
+    /// left in its outbox.
+    pub fn start(config: &Config, db: &Path) -> Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut workers = Vec::new();
+        let mut add = |sink: String, transport: Box<dyn Transport>| -> Result<()> {
+            let outbox = Outbox::open(db, &sink)?;
+            workers.push(
+                worker::spawn(outbox, transport, Backoff::default(), stop.clone())
+                    .with_context(|| format!("cannot start the {sink} worker"))?,
+            );
+            Ok(())
+        };
+        for w in &config.outputs.webhooks {
+            let secret = w.secret.as_ref().map(|s| s.expose().as_bytes().to_vec());
+            add(
+                webhook_sink(&w.name),
+                Box::new(Webhook::new(&w.url, secret, w.timeout)),
+            )?;
+        }
+        if let Some(m) = &config.outputs.mqtt {
+            let settings = MqttSettings {
+                host: m.host.clone(),
+                port: m.port,
+                client_id: m.client_id.clone(),
+                username: m.username.clone(),
+                password: m.password.as_ref().map(|p| p.expose().to_string()),
+                prefix: m.topic_prefix.clone(),
+                keep_alive: Duration::from_secs(15),
+                ack_timeout: Duration::from_secs(10),
+            };
+            add(
+                MQTT_SINK.into(),
+                Box::new(Mqtt::start(&settings).context("cannot start the MQTT client")?),
+            )?;
+        }
+        Ok(Self {
+            workers,
+            stop,
+            db: db.to_path_buf(),
+            started_ms: vigil_deliver::now_ms(),
+        })
+    }
+
+    /// One sender per worker: `try_send(())` wakes it for a new record.
+    pub fn nudgers(&self) -> Vec<crossbeam_channel::Sender<()>> {
+        self.workers.iter().map(|w| w.nudger()).collect()
+    }
+
+    /// Waits up to `within` for every outbox to empty; returns what is still pending.
+    pub fn drain(&self, within: Duration) -> u64 {
+        let deadline = Instant::now() + within;
+        loop {
+            for w in &self.workers {
+                let _ = w.nudger().try_send(());
+            }
+            let pending: u64 = self
+                .workers
+                .iter()
+                .map(|w| pending(&self.db, &w.sink))
+                .sum();
+            if pending == 0 || Instant::now() >= deadline {
+                return pending;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the workers (each finishes the record in hand) and reports what they did.
+    pub fn stop(self) -> std::collections::BTreeMap<String, DeliverySnapshot> {
+        self.stop.store(true, Ordering::SeqCst);
+        let mut out = std::collections::BTreeMap::new();
+        for w in self.workers {
+            let c = w.counters.clone();
+            let sink = w.sink.clone();
+            w.join();
+            let latencies = Outbox::open(&self.db, &sink)
+                .and_then(|o| o.latencies_ms(self.started_ms))
+                .unwrap_or_default();
+            let at = |q: f64| {
+                (!latencies.is_empty())
+                    .then(|| latencies[((latencies.len() - 1) as f64 * q).round() as usize])
+            };
+            let snapshot = DeliverySnapshot {
+                delivered: c.delivered.load(Ordering::Relaxed),
+                failed_attempts: c.failed_attempts.load(Ordering::Relaxed),
+                pending: pending(&self.db, &sink),
+                latency_ms_p50: at(0.5),
+                latency_ms_p99: at(0.99),
+            };
+            out.insert(sink, snapshot);
+        }
+        out
+    }
+}

@@ -1,0 +1,298 @@
+//! Validation of where alerts go — webhooks, MQTT — and of the HTTP API's listener and tokens.
+//! Secrets come from environment variables named in the file (or, for tests and demos, the file
+//! itself) and never print: [`Secret`]'s `Debug` is `***`.
+
+use crate::raw::{RawApi, RawFilter, RawMqtt, RawOutputs};
+use crate::runtime::Validator;
+use serde_saphyr::Spanned;
+use std::net::SocketAddr;
+use std::time::Duration;
+use vigil_core::{AlertEvent, AlertFilter, AlertKind, CameraId};
+
+/// A secret value; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// One webhook endpoint.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookConfig {
+    /// Unique among the webhooks; names the endpoint's outbox (`webhook:<name>`).
+    pub name: String,
+    pub url: String,
+    /// HMAC-SHA256 key for `X-Vigil-Signature`; unsigned without one.
+    pub secret: Option<Secret>,
+    pub timeout: Duration,
+    pub filter: AlertFilter,
+}
+
+/// The MQTT broker alerts are published to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MqttConfig {
+    pub host: String,
+    pub port: u16,
+    pub client_id: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub topic_prefix: String,
+    pub filter: AlertFilter,
+}
+
+/// What a token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Reads alerts, evidence, status and metrics.
+    Viewer,
+    /// Also acknowledges alerts.
+    Operator,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+        }
+    }
+}
+
+/// A bearer token, kept as its sha256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiToken {
+    pub name: String,
+    pub role: Role,
+    pub sha256: [u8; 32],
+}
+
+/// The HTTP API and the page for security staff.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiConfig {
+    pub listen: SocketAddr,
+    pub tokens: Vec<ApiToken>,
+}
+
+fn filter(v: &mut Validator<'_>, raw: &RawFilter, cameras: &[&str]) -> AlertFilter {
+    let mut out = AlertFilter::default();
+    for c in &raw.cameras {
+        if cameras.contains(&c.value.as_str()) {
+            out.cameras.push(CameraId::new(&c.value));
+        } else {
+            v.error(
+                c,
+                format!("filter names camera \"{}\", which is not defined", c.value),
+            );
+        }
+    }
+    for k in &raw.kinds {
+        match AlertKind::parse(&k.value) {
+            Some(kind) => out.kinds.push(kind),
+            None => v.error(
+                k,
+                format!(
+                    "unknown alert kind \"{}\" (kinds: {})",
+                    k.value,
+                    AlertKind::ALL.map(|k| k.as_str()).join(", ")
+                ),
+            ),
+        }
+    }
+    for e in &raw.events {
+        match AlertEvent::parse(&e.value) {
+            Some(event) => out.events.push(event),
+            None => v.error(
+                e,
+                format!(
+                    "unknown alert event \"{}\" (events: {})",
+                    e.value,
+                    AlertEvent::ALL.map(|e| e.as_str()).join(", ")
+                ),
+            ),
+        }
+    }
+    out
+}
+
+/// The value of environment variable `name`, or an error at `at`.
+fn env_secret(v: &mut Validator<'_>, name: &Spanned<String>) -> Option<Secret> {
+    match std::env::var(&name.value) {
+        Ok(s) if !s.is_empty() => Some(Secret(s)),
+        _ => {
+            v.error(
+                name,
+                format!(
+                    "environment variable {} is not set (it holds the secret)",
+                    name.value
+                ),
+            );
+            None
+        }
+    }
+}
+
+pub(crate) fn validate(
+    v: &mut Validator<'_>,
+    raw: &RawOutputs,
+    cameras: &[&str],
+) -> (Vec<WebhookConfig>, Option<MqttConfig>) {
+    let mut webhooks: Vec<WebhookConfig> = Vec::new();
+    for w in &raw.webhooks {
+        let name_ok = !w.name.value.is_empty()
+            && w.name
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        v.check(
+            name_ok,
+            &w.name,
+            "webhook names use letters, digits, '_' and '-'",
+        );
+        if webhooks.iter().any(|o| o.name == w.name.value) {
+            v.error(
+                &w.name,
+                format!("webhook \"{}\" is defined twice", w.name.value),
+            );
+        }
+        let url = w.url.value.trim();
+        let url_ok = (url.starts_with("http://") || url.starts_with("https://"))
+            && url.split("://").nth(1).is_some_and(|r| !r.is_empty());
+        v.check(
+            url_ok,
+            &w.url,
+            "webhook url must be http://host[:port]/path or https://…",
+        );
+        let secret = match (&w.secret_env, &w.secret) {
+            (Some(env), None) => env_secret(v, env),
+            (None, Some(s)) => Some(Secret(s.value.clone())),
+            (None, None) => None,
+            (Some(env), Some(_)) => {
+                v.error(
+                    env,
+                    "give the secret either as secret_env or as secret, not both",
+                );
+                None
+            }
+        };
+        let mut timeout = Duration::from_secs(5);
+        if let Some(t) = &w.timeout_secs {
+            let ok = t.value.is_finite() && t.value > 0.0 && t.value <= 120.0;
+            v.check(ok, t, "timeout_secs must be in (0, 120]");
+            if ok {
+                timeout = Duration::from_secs_f64(t.value);
+            }
+        }
+        webhooks.push(WebhookConfig {
+            name: w.name.value.clone(),
+            url: url.to_string(),
+            secret,
+            timeout,
+            filter: filter(v, &w.filter, cameras),
+        });
+    }
+    let mqtt = raw.mqtt.as_ref().map(|m| mqtt(v, m, cameras));
+    (webhooks, mqtt)
+}
+
+fn mqtt(v: &mut Validator<'_>, m: &RawMqtt, cameras: &[&str]) -> MqttConfig {
+    v.check(!m.host.value.is_empty(), &m.host, "mqtt host is empty");
+    let prefix = m
+        .topic_prefix
+        .as_ref()
+        .map_or("vigil".to_string(), |p| p.value.clone());
+    if let Some(p) = &m.topic_prefix {
+        let ok = !p.value.is_empty()
+            && !p.value.contains(['+', '#'])
+            && !p.value.starts_with('/')
+            && !p.value.ends_with('/');
+        v.check(
+            ok,
+            p,
+            "topic_prefix must be a topic without wildcards or outer '/'",
+        );
+    }
+    let client_id = m
+        .client_id
+        .as_ref()
+        .map_or("vigil".to_string(), |c| c.value.clone());
+    if let Some(c) = &m.client_id {
+        v.check(
+            !c.value.is_empty() && c.value.len() <= 23,
+            c,
+            "client_id must be 1 to 23 characters (MQTT 3.1.1)",
+        );
+    }
+    MqttConfig {
+        host: m.host.value.clone(),
+        port: m.port.unwrap_or(1883),
+        client_id,
+        username: m.username.clone(),
+        password: m.password_env.as_ref().and_then(|p| env_secret(v, p)),
+        topic_prefix: prefix,
+        filter: filter(v, &m.filter, cameras),
+    }
+}
+
+pub(crate) fn validate_api(v: &mut Validator<'_>, raw: &RawApi) -> ApiConfig {
+    let listen = match raw.listen.value.parse::<SocketAddr>() {
+        Ok(a) => a,
+        Err(_) => {
+            v.error(&raw.listen, "listen must be ip:port, e.g. 127.0.0.1:8080");
+            SocketAddr::from(([127, 0, 0, 1], 0))
+        }
+    };
+    let mut tokens: Vec<ApiToken> = Vec::new();
+    for t in &raw.tokens {
+        let role = match t.role.value.as_str() {
+            "viewer" => Role::Viewer,
+            "operator" => Role::Operator,
+            other => {
+                v.error(
+                    &t.role,
+                    format!("role \"{other}\" is neither viewer nor operator"),
+                );
+                Role::Viewer
+            }
+        };
+        let hex = t.sha256.value.trim();
+        let bytes: Option<Vec<u8>> = (hex.len() == 64 && hex.is_ascii())
+            .then(|| {
+                (0..32)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+                    .collect()
+            })
+            .flatten();
+        let Some(bytes) = bytes else {
+            v.error(
+                &t.sha256,
+                "sha256 must be 64 hex digits: the sha256 of the token (e.g. `printf %s TOKEN | sha256sum`)",
+            );
+            continue;
+        };
+        if tokens.iter().any(|o| o.name == t.name.value) {
+            v.error(
+                &t.name,
+                format!("token \"{}\" is defined twice", t.name.value),
+            );
+        }
+        tokens.push(ApiToken {
+            name: t.name.value.clone(),
+            role,
+            sha256: bytes.try_into().expect("32 bytes"),
+        });
+    }
+    ApiConfig { listen, tokens }
+}
