@@ -87,3 +87,84 @@ impl StageCounters {
         }
     }
 }
+
+/// A latency histogram with fixed bucket bounds (Prometheus-style: each bucket counts
+/// observations ≤ its bound). Lock-free; observing is two atomic adds.
+#[derive(Debug)]
+pub struct Histogram {
+    bounds_secs: &'static [f64],
+    /// One per bound, plus the overflow bucket.
+    counts: Vec<AtomicU64>,
+    sum_us: AtomicU64,
+}
+
+/// Bucket bounds for per-frame work, in seconds (1 ms … 1 s).
+pub const LATENCY_BUCKETS_SECS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0,
+];
+
+/// A point-in-time copy of a [`Histogram`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HistogramSnapshot {
+    pub bounds_secs: Vec<f64>,
+    /// Cumulative: observations ≤ each bound.
+    pub cumulative: Vec<u64>,
+    pub count: u64,
+    pub sum_secs: f64,
+}
+
+impl Histogram {
+    pub fn new(bounds_secs: &'static [f64]) -> Self {
+        Self {
+            bounds_secs,
+            counts: (0..=bounds_secs.len()).map(|_| AtomicU64::new(0)).collect(),
+            sum_us: AtomicU64::new(0),
+        }
+    }
+
+    pub fn observe(&self, d: std::time::Duration) {
+        let secs = d.as_secs_f64();
+        let i = self
+            .bounds_secs
+            .iter()
+            .position(|&b| secs <= b)
+            .unwrap_or(self.bounds_secs.len());
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        self.sum_us
+            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        let mut running = 0;
+        let mut cumulative = Vec::with_capacity(self.bounds_secs.len());
+        for c in &self.counts[..self.bounds_secs.len()] {
+            running += c.load(Ordering::Relaxed);
+            cumulative.push(running);
+        }
+        let count = running + self.counts[self.bounds_secs.len()].load(Ordering::Relaxed);
+        HistogramSnapshot {
+            bounds_secs: self.bounds_secs.to_vec(),
+            cumulative,
+            count,
+            sum_secs: self.sum_us.load(Ordering::Relaxed) as f64 / 1e6,
+        }
+    }
+}
+
+#[cfg(test)]
+mod histogram_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn histogram_counts_cumulatively_with_an_overflow_bucket() {
+        let h = Histogram::new(&[0.01, 0.1]);
+        for ms in [5, 10, 50, 2000] {
+            h.observe(Duration::from_millis(ms));
+        }
+        let s = h.snapshot();
+        assert_eq!(s.cumulative, [2, 3]);
+        assert_eq!(s.count, 4);
+        assert!((s.sum_secs - 2.065).abs() < 1e-9);
+    }
+}

@@ -12,12 +12,14 @@
 
 pub mod mqtt;
 pub mod outbox;
+pub mod query;
 pub mod store;
 pub mod verify;
 pub mod webhook;
 pub mod worker;
 
 pub use outbox::{Outbox, OutboxItem};
+pub use query::{AlertQuery, AlertView};
 pub use store::{Ack, AlertStore, CameraStatusEntry, Route, now_ms};
 
 use sha2::{Digest, Sha256};

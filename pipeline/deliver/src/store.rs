@@ -165,6 +165,11 @@ impl AlertStore {
         self
     }
 
+    /// The store's file.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     fn err(&self) -> impl Fn(rusqlite::Error) -> DeliverError + '_ {
         |source| DeliverError::Store {
             path: self.path.clone(),
@@ -392,7 +397,60 @@ pub(crate) fn latest_camera_status(conn: &Connection) -> rusqlite::Result<Vec<Ca
     rows.collect()
 }
 
+/// Alerts raised, by camera and kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertCount {
+    pub camera: String,
+    pub kind: String,
+    pub count: u64,
+}
+
 impl AlertStore {
+    /// Alerts raised (start records), by camera and kind.
+    pub fn alert_counts(&self) -> Result<Vec<AlertCount>, DeliverError> {
+        let err = self.err();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT camera, kind, COUNT(*) FROM alerts WHERE event = 'start'
+                 GROUP BY camera, kind ORDER BY camera, kind",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(AlertCount {
+                    camera: r.get(0)?,
+                    kind: r.get(1)?,
+                    count: r.get::<_, i64>(2)? as u64,
+                })
+            })
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
+    /// Every receiver's outbox: records waiting and the oldest one's age.
+    pub fn outbox_depths(&self) -> Result<Vec<(String, crate::outbox::Depth)>, DeliverError> {
+        let err = self.err();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT sink, COUNT(*), MIN(created_ms) FROM outbox GROUP BY sink ORDER BY sink",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    crate::outbox::Depth {
+                        pending: r.get::<_, i64>(1)? as u64,
+                        oldest_created_ms: r.get(2)?,
+                    },
+                ))
+            })
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
     /// Each camera's latest status.
     pub fn camera_status(&self) -> Result<Vec<CameraStatusEntry>, DeliverError> {
         latest_camera_status(&self.conn).map_err(self.err())

@@ -1,0 +1,449 @@
+//! Routes.
+//!
+//! | method | path | role | what |
+//! |---|---|---|---|
+//! | GET | `/`, `/app.js`, `/style.css` | – | the page |
+//! | GET | `/healthz` | – | `ok` |
+//! | POST / GET / DELETE | `/api/session` | – / viewer / – | start (token in the body → cookie), who am I, end |
+//! | GET | `/api/alerts` | viewer | list: `camera`, `kind`, `since`, `until` (RFC 3339), `acknowledged`, `before` (cursor), `limit` |
+//! | GET | `/api/alerts/{id}` | viewer | one alert with its lifecycle records |
+//! | POST | `/api/alerts/{id}/ack` | operator | acknowledge, `{"comment": "…"}` |
+//! | GET | `/api/alerts/{id}/clip` | viewer | the MP4 (Range requests) |
+//! | GET | `/api/alerts/{id}/snapshot` | viewer | the annotated JPEG (`?clean=true`: without overlays) |
+//! | GET | `/api/cameras` | viewer | each camera's latest status |
+//! | GET | `/api/events` | viewer | SSE: `alert`, `ack`, `camera`, `resync` |
+//! | GET | `/metrics` | viewer | Prometheus text |
+//!
+//! Evidence is found by alert id only: the id selects a record in the store, the record names
+//! the file, and the file must resolve inside `<out>/evidence` — nothing in the request becomes a
+//! path.
+
+use crate::auth::{COOKIE, Caller};
+use crate::{AppState, LiveEvent};
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+use vigil_config::Role;
+use vigil_core::{AlertKind, CameraId};
+use vigil_deliver::{AlertQuery, AlertStore};
+
+const INDEX_HTML: &str = include_str!("page/index.html");
+const APP_JS: &str = include_str!("page/app.js");
+const STYLE_CSS: &str = include_str!("page/style.css");
+
+pub fn routes(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|| async { page(INDEX_HTML, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { page(APP_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { page(STYLE_CSS, "text/css; charset=utf-8") }),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/api/session",
+            post(start_session).get(whoami).delete(end_session),
+        )
+        .route("/api/alerts", get(list_alerts))
+        .route("/api/alerts/{id}", get(one_alert))
+        .route("/api/alerts/{id}/ack", post(acknowledge))
+        .route("/api/alerts/{id}/clip", get(clip))
+        .route("/api/alerts/{id}/snapshot", get(snapshot))
+        .route("/api/cameras", get(cameras))
+        .route("/api/events", get(events))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+fn page(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A JSON error response.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<(StatusCode, &'static str)> for ApiError {
+    fn from((s, m): (StatusCode, &'static str)) -> Self {
+        Self(s, m.to_string())
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, "no such alert".into())
+}
+
+/// Runs `f` on the store off the async threads.
+async fn with_store<T: Send + 'static>(
+    state: &Arc<AppState>,
+    f: impl FnOnce(&mut AlertStore) -> Result<T, vigil_deliver::DeliverError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = state.store.lock().map_err(|_| {
+            ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "store lock poisoned".into(),
+            )
+        })?;
+        f(&mut store).map_err(|e| {
+            tracing::error!(error = %e, "store query failed");
+            ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "store unavailable".into(),
+            )
+        })
+    })
+    .await
+    .map_err(|_| {
+        ApiError(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "store task failed".into(),
+        )
+    })?
+}
+
+#[derive(Deserialize)]
+struct SessionRequest {
+    token: String,
+}
+
+async fn start_session(
+    State(state): State<Arc<AppState>>,
+    Json(req): Json<SessionRequest>,
+) -> Result<Response, ApiError> {
+    let caller = state
+        .tokens
+        .check(&req.token)
+        .ok_or(ApiError(StatusCode::UNAUTHORIZED, "unknown token".into()))?;
+    // The token is checked above to exist, so it is a value we issued: no cookie injection.
+    let cookie = format!(
+        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200",
+        req.token
+    );
+    let cookie = HeaderValue::from_str(&cookie).map_err(|_| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            "token has characters a cookie cannot carry".into(),
+        )
+    })?;
+    Ok(([(header::SET_COOKIE, cookie)], Json(caller)).into_response())
+}
+
+async fn whoami(caller: Caller) -> Json<Caller> {
+    Json(caller)
+}
+
+async fn end_session() -> Response {
+    (
+        [(
+            header::SET_COOKIE,
+            format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        )],
+        StatusCode::NO_CONTENT,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct ListParams {
+    camera: Option<String>,
+    kind: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    acknowledged: Option<bool>,
+    before: Option<i64>,
+    limit: Option<usize>,
+}
+
+/// RFC 3339 in, the store's form out (`2026-11-28T12:00:00.000Z`, UTC), so strings compare.
+fn wall_time(field: &str, value: &str) -> Result<String, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                .to_string()
+        })
+        .map_err(|e| {
+            ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("{field}: expected RFC 3339 time like 2026-11-28T12:00:00Z ({e})"),
+            )
+        })
+}
+
+async fn list_alerts(
+    _: Caller,
+    State(state): State<Arc<AppState>>,
+    Query(p): Query<ListParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let kind =
+        match p.kind.as_deref().filter(|k| !k.is_empty()) {
+            Some(k) => Some(AlertKind::parse(k).ok_or_else(|| {
+                ApiError(StatusCode::BAD_REQUEST, format!("unknown kind \"{k}\""))
+            })?),
+            None => None,
+        };
+    let limit = p.limit.unwrap_or(50).clamp(1, 500);
+    let q = AlertQuery {
+        camera: p.camera.filter(|c| !c.is_empty()).map(CameraId::new),
+        kind,
+        since: p.since.map(|s| wall_time("since", &s)).transpose()?,
+        until: p.until.map(|s| wall_time("until", &s)).transpose()?,
+        acknowledged: p.acknowledged,
+        before: p.before,
+        limit,
+    };
+    let alerts = with_store(&state, move |s| s.list(&q)).await?;
+    let next = (alerts.len() == limit)
+        .then(|| alerts.last().map(|a| a.seq))
+        .flatten();
+    Ok(Json(
+        serde_json::json!({ "alerts": alerts, "next_before": next }),
+    ))
+}
+
+async fn one_alert(
+    _: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let found = with_store(&state, move |s| {
+        let Some(view) = s.view(&id)? else {
+            return Ok(None);
+        };
+        Ok(Some((view, s.records_of(&id)?)))
+    })
+    .await?;
+    let (view, records) = found.ok_or_else(not_found)?;
+    Ok(Json(
+        serde_json::json!({ "alert": view, "records": records }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct AckRequest {
+    #[serde(default)]
+    comment: String,
+}
+
+async fn acknowledge(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Option<Json<AckRequest>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Role::Operator)?;
+    let comment = body.map(|Json(b)| b.comment).unwrap_or_default();
+    if comment.chars().count() > 2000 {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "comment is longer than 2000 characters".into(),
+        ));
+    }
+    let who = caller.name.clone();
+    let key = id.clone();
+    let ack = with_store(&state, move |s| s.acknowledge(&key, &who, &comment))
+        .await?
+        .ok_or_else(not_found)?;
+    tracing::info!(alert = %id, by = %ack.by, "alert acknowledged");
+    state.events.publish(LiveEvent::Ack {
+        id: id.clone(),
+        ack: ack.clone(),
+    });
+    Ok(Json(serde_json::json!({ "id": id, "ack": ack })))
+}
+
+#[derive(Deserialize, Default)]
+struct SnapshotParams {
+    #[serde(default)]
+    clean: bool,
+}
+
+async fn clip(
+    _: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let view = with_store(&state, move |s| s.view(&id))
+        .await?
+        .ok_or_else(not_found)?;
+    let clip = view.alert.evidence.clip.ok_or(ApiError(
+        StatusCode::NOT_FOUND,
+        "this alert has no clip (yet)".into(),
+    ))?;
+    serve_evidence(&state, &clip.path, "video/mp4", request).await
+}
+
+async fn snapshot(
+    _: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(p): Query<SnapshotParams>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let view = with_store(&state, move |s| s.view(&id))
+        .await?
+        .ok_or_else(not_found)?;
+    let snap = view.alert.evidence.snapshot.ok_or(ApiError(
+        StatusCode::NOT_FOUND,
+        "this alert has no snapshot (yet)".into(),
+    ))?;
+    let path = if p.clean { snap.clean_path } else { snap.path };
+    serve_evidence(&state, &path, "image/jpeg", request).await
+}
+
+/// Serves the evidence file a record names, if it lies inside `<out>/evidence` (HTTP Range and
+/// conditional requests handled by tower-http).
+async fn serve_evidence(
+    state: &Arc<AppState>,
+    recorded: &str,
+    content_type: &'static str,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let root = state.out_dir.join("evidence");
+    let gone = || {
+        ApiError(
+            StatusCode::GONE,
+            "the evidence file is no longer there".into(),
+        )
+    };
+    let root = tokio::fs::canonicalize(&root).await.map_err(|_| gone())?;
+    let file = tokio::fs::canonicalize(state.out_dir.join(recorded))
+        .await
+        .map_err(|_| gone())?;
+    if !file.starts_with(&root) {
+        tracing::warn!(path = %recorded, "refused evidence outside the evidence folder");
+        return Err(ApiError(StatusCode::FORBIDDEN, "refused".into()));
+    }
+    let (parts, _) = request.into_parts();
+    let request = Request::from_parts(parts, Body::empty());
+    let mut response = tower_http::services::ServeFile::new_with_mime(
+        &file,
+        &content_type.parse().expect("static mime type"),
+    )
+    .oneshot(request)
+    .await
+    .map_err(|_: Infallible| gone())?
+    .map(Body::new);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    Ok(response)
+}
+
+async fn cameras(
+    _: Caller,
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let statuses = with_store(&state, |s| s.camera_status()).await?;
+    let list: Vec<serde_json::Value> = state
+        .cameras
+        .iter()
+        .map(|c| {
+            match statuses.iter().find(|s| &s.camera == c) {
+                Some(s) => serde_json::to_value(s).unwrap_or_default(),
+                None => serde_json::json!({ "camera": c, "online": null, "at_ms": null, "detail": "no status yet" }),
+            }
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "cameras": list })))
+}
+
+async fn events(
+    _: Caller,
+    State(state): State<Arc<AppState>>,
+) -> Sse<impl futures_core::Stream<Item = Result<Event, Infallible>>> {
+    let mut rx = state.events.subscribe();
+    let stream = async_stream(move |tx| async move {
+        loop {
+            let event = match rx.recv().await {
+                Ok(ev) => Event::default()
+                    .event(ev.name())
+                    .json_data(&ev)
+                    .unwrap_or_else(|_| Event::default().event("resync").data("{}")),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::debug!(missed = n, "SSE client fell behind; asking it to resync");
+                    Event::default()
+                        .event("resync")
+                        .data(format!("{{\"missed\":{n}}}"))
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            if tx.send(Ok(event)).await.is_err() {
+                return;
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// A stream fed by an async task through a small bounded channel (back-pressure: the task waits
+/// for the client; the broadcast behind it drops for it and says `resync`).
+fn async_stream<T: Send + 'static, F>(
+    body: impl FnOnce(tokio::sync::mpsc::Sender<T>) -> F,
+) -> tokio_stream::wrappers::ReceiverStream<T>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(body(tx));
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+async fn metrics(_: Caller, State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let (counts, depths) =
+        with_store(&state, |s| Ok((s.alert_counts()?, s.outbox_depths()?))).await?;
+    let mut out = String::new();
+    crate::prom::store_metrics(&mut out, &counts, &depths, vigil_deliver::now_ms());
+    crate::prom::family(
+        &mut out,
+        "vigil_sse_clients",
+        "Connected live-event clients.",
+        "gauge",
+    );
+    crate::prom::sample(
+        &mut out,
+        "vigil_sse_clients",
+        &[],
+        state.events.clients() as f64,
+    );
+    (state.metrics)(&mut out);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response())
+}

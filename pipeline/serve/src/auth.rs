@@ -1,0 +1,139 @@
+//! Bearer tokens with roles. The config holds each token's sha256, never the token; a presented
+//! token is hashed and compared with every configured hash in constant time. Browsers present it
+//! as an `HttpOnly; SameSite=Strict` cookie set by `POST /api/session` (an `<video>` element or
+//! an `EventSource` cannot send headers); everything else sends `Authorization: Bearer <token>`.
+//! No token: 401. A viewer asking to acknowledge: 403.
+
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+use vigil_config::{ApiToken, Role};
+
+/// The cookie the page's session lives in.
+pub const COOKIE: &str = "vigil_token";
+
+/// The configured tokens.
+pub struct Tokens(Vec<ApiToken>);
+
+impl Tokens {
+    pub fn new(tokens: Vec<ApiToken>) -> Self {
+        Self(tokens)
+    }
+
+    /// Who holds `presented`, if anyone. Looks at every token whatever matches, so the time
+    /// taken says nothing about which (or whether one) matched.
+    pub fn check(&self, presented: &str) -> Option<Caller> {
+        let hash: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut found: Option<&ApiToken> = None;
+        for t in &self.0 {
+            if bool::from(t.sha256.ct_eq(&hash)) {
+                found = Some(t);
+            }
+        }
+        found.map(|t| Caller {
+            name: t.name.clone(),
+            role: t.role,
+        })
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Caller {
+    pub name: String,
+    #[serde(serialize_with = "role_str")]
+    pub role: Role,
+}
+
+fn role_str<S: serde::Serializer>(role: &Role, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(role.as_str())
+}
+
+impl Caller {
+    /// 403 unless the caller's role reaches `role`.
+    pub fn require(&self, role: Role) -> Result<(), (StatusCode, &'static str)> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err((StatusCode::FORBIDDEN, "this token may not do that"))
+        }
+    }
+}
+
+/// The token a request presents: `Authorization: Bearer …`, else the session cookie.
+pub fn presented(parts: &Parts) -> Option<String> {
+    if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
+        let v = v.to_str().ok()?;
+        let (scheme, token) = v.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_string());
+    }
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let unauthorized = || {
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                axum::Json(serde_json::json!({"error": "a valid token is needed"})),
+            )
+                .into_response()
+        };
+        let token = presented(parts).ok_or_else(unauthorized)?;
+        state.tokens.check(&token).ok_or_else(unauthorized)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(name: &str, role: Role, secret: &str) -> ApiToken {
+        ApiToken {
+            name: name.into(),
+            role,
+            sha256: Sha256::digest(secret.as_bytes()).into(),
+        }
+    }
+
+    #[test]
+    fn tokens_are_matched_by_hash_and_roles_are_ordered() {
+        let tokens = Tokens::new(vec![
+            token("desk", Role::Viewer, "view-123"),
+            token("guard", Role::Operator, "op-456"),
+        ]);
+        assert_eq!(tokens.check("view-123").unwrap().name, "desk");
+        let guard = tokens.check("op-456").unwrap();
+        assert!(guard.require(Role::Operator).is_ok());
+        assert!(
+            tokens
+                .check("view-123")
+                .unwrap()
+                .require(Role::Operator)
+                .is_err()
+        );
+        assert!(tokens.check("op-45").is_none());
+        assert!(tokens.check("").is_none());
+    }
+}

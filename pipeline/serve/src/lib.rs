@@ -1,0 +1,212 @@
+//! The HTTP side of vigil: a JSON API over the alert store, evidence served by alert id (with
+//! HTTP Range, so video seeks), a Server-Sent-Events stream of what happens, Prometheus metrics,
+//! and the page security staff keep open — all from one axum server on a small tokio runtime of
+//! its own (network I/O only; nothing here decodes or infers).
+//!
+//! Main types: [`Server`] (started by [`start`]), [`Events`] (where the pipeline publishes live
+//! events; a bounded broadcast — a client that falls behind gets a `resync` event and reloads,
+//! nothing upstream ever waits on it), and [`auth::Tokens`] (bearer tokens kept as sha256, roles
+//! `viewer` and `operator`).
+
+pub mod api;
+pub mod auth;
+pub mod prom;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+use vigil_config::ApiToken;
+use vigil_core::Alert;
+use vigil_deliver::{Ack, AlertStore, CameraStatusEntry};
+
+/// What the server needs to know.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub tokens: Vec<ApiToken>,
+    /// The alert store (`<out>/alerts.db`).
+    pub db: PathBuf,
+    /// The output folder; evidence lives in `<out>/evidence` and is served from there only.
+    pub out_dir: PathBuf,
+    /// The configured cameras, listed even before their first status change.
+    pub cameras: Vec<String>,
+}
+
+/// Something that happened, as the page and other SSE clients see it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveEvent {
+    /// A record was stored (start, end, evidence, expired).
+    Alert { record: Box<Alert> },
+    /// Someone acknowledged an alert.
+    Ack { id: String, ack: Ack },
+    /// A camera went online or offline.
+    Camera { status: CameraStatusEntry },
+}
+
+impl LiveEvent {
+    /// The SSE event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LiveEvent::Alert { .. } => "alert",
+            LiveEvent::Ack { .. } => "ack",
+            LiveEvent::Camera { .. } => "camera",
+        }
+    }
+}
+
+/// How many events a slow SSE client may fall behind before it is told to resync.
+pub const EVENT_BACKLOG: usize = 1024;
+
+/// Where live events are published; cheap to clone, never blocks.
+#[derive(Clone)]
+pub struct Events(broadcast::Sender<LiveEvent>);
+
+impl Default for Events {
+    fn default() -> Self {
+        Self(broadcast::channel(EVENT_BACKLOG).0)
+    }
+}
+
+impl Events {
+    /// Publishes `event` to every connected client (none connected: dropped, by design — the
+    /// store has everything; clients load the list when they connect).
+    pub fn publish(&self, event: LiveEvent) {
+        let _ = self.0.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.0.subscribe()
+    }
+
+    /// Clients connected right now.
+    pub fn clients(&self) -> usize {
+        self.0.receiver_count()
+    }
+}
+
+/// Writes the pipeline's own metrics (Prometheus text) after the server's.
+pub type MetricsFn = Arc<dyn Fn(&mut String) + Send + Sync>;
+
+/// Shared by every request.
+pub struct AppState {
+    pub store: Mutex<AlertStore>,
+    pub tokens: auth::Tokens,
+    pub events: Events,
+    pub metrics: MetricsFn,
+    pub out_dir: PathBuf,
+    pub cameras: Vec<String>,
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    runtime: tokio::runtime::Runtime,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Server {
+    /// The address it listens on (the configured port, or the one picked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets open requests finish (SSE streams are cut), and returns.
+    pub fn stop(self) {
+        let _ = self.shutdown.send(());
+        self.runtime
+            .shutdown_timeout(std::time::Duration::from_secs(2));
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot start the HTTP runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error(transparent)]
+    Store(#[from] vigil_deliver::DeliverError),
+}
+
+/// Starts the server on threads of its own.
+pub fn start(
+    config: ServeConfig,
+    events: Events,
+    metrics: MetricsFn,
+) -> Result<Server, ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("http")
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    let state = Arc::new(AppState {
+        store: Mutex::new(AlertStore::open(&config.db)?),
+        tokens: auth::Tokens::new(config.tokens.clone()),
+        events,
+        metrics,
+        out_dir: config.out_dir.clone(),
+        cameras: config.cameras.clone(),
+    });
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(config.listen))
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = router(state);
+    runtime.spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "HTTP server failed");
+        }
+    });
+    tracing::info!(%addr, "HTTP API and page listening");
+    Ok(Server {
+        addr,
+        runtime,
+        shutdown,
+    })
+}
+
+/// Every route, with the security headers every response carries.
+pub fn router(state: Arc<AppState>) -> Router {
+    api::routes(state).layer(axum::middleware::map_response(
+        |mut response: axum::response::Response| async move {
+            let h = response.headers_mut();
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; img-src 'self' blob: data:; media-src 'self'; \
+                     style-src 'self'; script-src 'self'; connect-src 'self'; \
+                     frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+                ),
+            );
+            h.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            response
+        },
+    ))
+}

@@ -1,0 +1,291 @@
+// The security office page: a live alert feed, evidence, acknowledgement, camera status.
+// Plain JavaScript served by vigil itself (nothing is fetched from elsewhere). Text is set with
+// textContent only, never innerHTML, so nothing in an alert can become markup.
+"use strict";
+
+const TEXT = {
+  zh: {
+    title: "社区安防告警", token: "访问令牌", login: "登录", logout: "退出",
+    all_cameras: "全部摄像头", all_kinds: "全部类型", all_states: "全部状态",
+    unacked: "未确认", acked: "已确认", connecting: "连接中…", live: "实时", offline: "已断开",
+    no_alerts: "暂无告警", more: "加载更多", comment: "处理说明", ack: "确认告警",
+    bad_token: "令牌无效", camera: "摄像头", rule: "规则", zone: "区域", kind: "类型",
+    raised: "告警时间", state: "状态", open: "进行中", ended: "已结束", objects: "目标",
+    no_clip: "录像生成中…", clip_error: "录像不可用：", acked_by: "已由 {by} 于 {at} 确认",
+    viewer_only: "只读令牌，不能确认", lang: "English",
+    kinds: { dwell: "区域滞留" },
+  },
+  en: {
+    title: "Community security alerts", token: "Access token", login: "Sign in", logout: "Sign out",
+    all_cameras: "All cameras", all_kinds: "All kinds", all_states: "All states",
+    unacked: "Unacknowledged", acked: "Acknowledged", connecting: "Connecting…", live: "Live", offline: "Disconnected",
+    no_alerts: "No alerts", more: "Load more", comment: "Comment", ack: "Acknowledge",
+    bad_token: "Unknown token", camera: "Camera", rule: "Rule", zone: "Zone", kind: "Kind",
+    raised: "Raised", state: "State", open: "Ongoing", ended: "Ended", objects: "Objects",
+    no_clip: "Clip being recorded…", clip_error: "Clip unavailable: ", acked_by: "Acknowledged by {by} at {at}",
+    viewer_only: "Read-only token: cannot acknowledge", lang: "中文",
+    kinds: { dwell: "Dwell in zone" },
+  },
+};
+
+const $ = (id) => document.getElementById(id);
+let lang = localStorage.getItem("vigil.lang") === "en" ? "en" : "zh";
+let me = null;
+let selected = null;
+let nextBefore = null;
+let source = null;
+const views = new Map(); // alert id -> view
+
+function t(key) { return TEXT[lang][key] ?? key; }
+function kindName(kind) { return TEXT[lang].kinds[kind] ?? kind; }
+function when(ms) { return new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB"); }
+
+function applyLanguage() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  $("lang").textContent = t("lang");
+  for (const opt of $("f-kind").querySelectorAll("option[value]:not([value=''])")) opt.textContent = kindName(opt.value);
+  for (const v of views.values()) renderRow(v);
+  if (selected && views.has(selected)) renderDetail(views.get(selected));
+}
+
+async function api(path, options = {}) {
+  const res = await fetch(path, { credentials: "same-origin", ...options });
+  if (res.status === 401) { showLogin(); throw new Error("unauthorized"); }
+  return res;
+}
+
+function showLogin() {
+  if (source) { source.close(); source = null; }
+  $("main").hidden = true; $("logout").hidden = true; $("login").hidden = false; $("who").textContent = "";
+  $("token").focus();
+}
+
+async function start() {
+  const res = await fetch("/api/session", { credentials: "same-origin" });
+  if (!res.ok) { showLogin(); return; }
+  me = await res.json();
+  $("login").hidden = true; $("main").hidden = false; $("logout").hidden = false;
+  $("who").textContent = me.name;
+  await loadCameras();
+  await reload();
+  connect();
+}
+
+async function loadCameras() {
+  const res = await api("/api/cameras");
+  const { cameras } = await res.json();
+  const list = $("cameras");
+  list.replaceChildren();
+  const select = $("f-camera");
+  for (const c of cameras) {
+    const li = document.createElement("li");
+    li.dataset.camera = c.camera;
+    list.append(li);
+    renderCamera(c);
+    if (!select.querySelector(`option[value="${CSS.escape(c.camera)}"]`)) {
+      const opt = document.createElement("option");
+      opt.value = c.camera; opt.textContent = c.camera;
+      select.append(opt);
+    }
+  }
+}
+
+function renderCamera(status) {
+  let li = $("cameras").querySelector(`li[data-camera="${CSS.escape(status.camera)}"]`);
+  if (!li) { li = document.createElement("li"); li.dataset.camera = status.camera; $("cameras").append(li); }
+  li.className = status.online === true ? "online" : status.online === false ? "offline" : "";
+  li.textContent = status.camera;
+  li.title = status.online === false ? status.detail : "";
+}
+
+function query(before) {
+  const p = new URLSearchParams({ limit: "50" });
+  if ($("f-camera").value) p.set("camera", $("f-camera").value);
+  if ($("f-kind").value) p.set("kind", $("f-kind").value);
+  if ($("f-acked").value) p.set("acknowledged", $("f-acked").value);
+  if (before) p.set("before", before);
+  return p;
+}
+
+async function reload() {
+  views.clear();
+  $("alerts").replaceChildren();
+  await loadMore(null);
+}
+
+async function loadMore(before) {
+  const res = await api(`/api/alerts?${query(before)}`);
+  const body = await res.json();
+  for (const v of body.alerts) { views.set(v.alert.id, v); $("alerts").append(renderRow(v)); }
+  nextBefore = body.next_before;
+  $("more").hidden = nextBefore == null;
+  $("empty").hidden = views.size > 0;
+}
+
+function matchesFilters(v) {
+  const cam = $("f-camera").value, kind = $("f-kind").value, acked = $("f-acked").value;
+  return (!cam || v.alert.camera === cam) && (!kind || v.alert.kind === kind)
+    && (!acked || String(v.ack != null) === acked);
+}
+
+function renderRow(v) {
+  let li = $("alerts").querySelector(`li[data-id="${CSS.escape(v.alert.id)}"]`);
+  if (!li) { li = document.createElement("li"); li.dataset.id = v.alert.id; li.addEventListener("click", () => select(v.alert.id)); }
+  li.classList.toggle("acked", v.ack != null);
+  li.classList.toggle("ended", v.ended);
+  li.classList.toggle("selected", selected === v.alert.id);
+  const what = document.createElement("span"); what.className = "what";
+  what.textContent = `${v.alert.camera} · ${kindName(v.alert.kind)}`;
+  const badge = document.createElement("span"); badge.className = "badge";
+  badge.textContent = v.ack ? t("acked") : t("unacked");
+  const whenEl = document.createElement("span"); whenEl.className = "when";
+  whenEl.textContent = new Date(v.alert.wall_time).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
+  const rule = document.createElement("span"); rule.className = "when";
+  rule.textContent = `${v.alert.rule}${v.alert.zone ? " / " + v.alert.zone : ""}`;
+  li.replaceChildren(whenEl, what, badge, document.createElement("span"), rule);
+  return li;
+}
+
+async function select(id) {
+  selected = id;
+  for (const li of $("alerts").children) li.classList.toggle("selected", li.dataset.id === id);
+  const res = await api(`/api/alerts/${encodeURIComponent(id)}`);
+  if (!res.ok) return;
+  const body = await res.json();
+  views.set(id, body.alert);
+  renderDetail(body.alert, true);
+}
+
+function renderDetail(v, fresh = false) {
+  const a = v.alert;
+  $("detail").hidden = false;
+  $("d-title").textContent = `${kindName(a.kind)} — ${a.camera}`;
+  const rows = [
+    [t("camera"), a.camera], [t("rule"), a.rule], [t("zone"), a.zone ?? "—"],
+    [t("raised"), new Date(a.wall_time).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB")],
+    [t("state"), v.ended ? t("ended") : t("open")],
+    [t("objects"), a.objects.map((o) => `#${o.track_id} ${o.class} ${o.score.toFixed(2)}`).join(", ") || "—"],
+  ];
+  const meta = $("d-meta");
+  meta.replaceChildren();
+  for (const [k, val] of rows) {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = val;
+    meta.append(dt, dd);
+  }
+  const video = $("d-video"), note = $("d-video-note"), img = $("d-snapshot");
+  const base = `/api/alerts/${encodeURIComponent(a.id)}`;
+  if (a.evidence.clip) {
+    if (fresh || video.dataset.id !== a.id || video.hidden) {
+      video.dataset.id = a.id; video.src = `${base}/clip`; video.hidden = false; video.load();
+    }
+    note.textContent = "";
+  } else {
+    video.hidden = true; video.removeAttribute("src"); delete video.dataset.id;
+    note.textContent = a.evidence.error ? t("clip_error") + a.evidence.error : t("no_clip");
+  }
+  if (a.evidence.snapshot) {
+    if (fresh || img.dataset.id !== a.id || img.hidden) { img.dataset.id = a.id; img.src = `${base}/snapshot`; img.hidden = false; }
+  } else {
+    img.hidden = true; img.removeAttribute("src");
+  }
+  const canAck = me && me.role === "operator";
+  $("ack-button").disabled = v.ack != null || !canAck;
+  $("ack-comment").disabled = v.ack != null || !canAck;
+  if (v.ack) {
+    $("d-ack").textContent = t("acked_by").replace("{by}", v.ack.by).replace("{at}", when(v.ack.at_ms))
+      + (v.ack.comment ? ` — ${v.ack.comment}` : "");
+  } else {
+    $("d-ack").textContent = canAck ? "" : t("viewer_only");
+  }
+}
+
+function connect() {
+  if (source) source.close();
+  source = new EventSource("/api/events");
+  source.onopen = () => { $("live").textContent = t("live"); $("live").className = "up"; };
+  source.onerror = () => { $("live").textContent = t("offline"); $("live").className = ""; };
+  source.addEventListener("alert", (e) => onRecord(JSON.parse(e.data).record));
+  source.addEventListener("ack", (e) => {
+    const { id, ack } = JSON.parse(e.data);
+    const v = views.get(id);
+    if (!v) return;
+    v.ack = ack;
+    if (matchesFilters(v)) renderRow(v); else $("alerts").querySelector(`li[data-id="${CSS.escape(id)}"]`)?.remove();
+    if (selected === id) renderDetail(v);
+  });
+  source.addEventListener("camera", (e) => renderCamera(JSON.parse(e.data).status));
+  source.addEventListener("resync", () => reload());
+}
+
+function onRecord(record) {
+  let v = views.get(record.id);
+  if (record.event === "start") {
+    if (v) return;
+    v = { seq: null, alert: { ...record }, ended: false, ack: null };
+    delete v.alert.prev_hash;
+    if (!matchesFilters(v)) return;
+    views.set(record.id, v);
+    const li = renderRow(v);
+    li.classList.add("fresh");
+    $("alerts").prepend(li);
+    $("empty").hidden = true;
+    return;
+  }
+  if (!v) return;
+  if (record.event === "end") { v.ended = true; v.alert.ended_pts_secs = record.ended_pts_secs; }
+  if (record.event === "evidence" || record.event === "expired") v.alert.evidence = record.evidence;
+  v.alert.event = record.event;
+  renderRow(v);
+  if (selected === record.id) renderDetail(v);
+}
+
+$("login-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const res = await fetch("/api/session", {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ token: $("token").value }),
+  });
+  if (!res.ok) { $("login-error").textContent = t("bad_token"); return; }
+  $("token").value = ""; $("login-error").textContent = "";
+  await start();
+});
+
+$("logout").addEventListener("click", async () => {
+  await fetch("/api/session", { method: "DELETE", credentials: "same-origin" });
+  showLogin();
+});
+
+$("lang").addEventListener("click", () => {
+  lang = lang === "zh" ? "en" : "zh";
+  localStorage.setItem("vigil.lang", lang);
+  applyLanguage();
+});
+
+$("ack-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  if (!selected) return;
+  $("ack-button").disabled = true;
+  const res = await api(`/api/alerts/${encodeURIComponent(selected)}/ack`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ comment: $("ack-comment").value }),
+  });
+  if (!res.ok) { $("ack-button").disabled = false; return; }
+  const { id, ack } = await res.json();
+  const v = views.get(id);
+  if (v) { v.ack = ack; renderRow(v); if (selected === id) renderDetail(v); }
+  $("ack-comment").value = "";
+});
+
+for (const id of ["f-camera", "f-kind", "f-acked"]) $(id).addEventListener("change", () => reload());
+$("more").addEventListener("click", () => loadMore(nextBefore));
+
+for (const kind of Object.keys(TEXT.zh.kinds)) {
+  const opt = document.createElement("option");
+  opt.value = kind;
+  $("f-kind").append(opt);
+}
+applyLanguage();
+start();

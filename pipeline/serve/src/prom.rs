@@ -1,0 +1,161 @@
+//! Prometheus text exposition (format 0.0.4), written by hand: a family header, then samples.
+
+use std::fmt::Write;
+use vigil_core::metrics::{HistogramSnapshot, StageSnapshot};
+use vigil_deliver::outbox::Depth;
+use vigil_deliver::store::AlertCount;
+
+/// `# HELP` and `# TYPE` lines of a metric family.
+pub fn family(out: &mut String, name: &str, help: &str, kind: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// Escapes a label value.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// One sample line.
+pub fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {
+    out.push_str(name);
+    if !labels.is_empty() {
+        out.push('{');
+        for (i, (k, v)) in labels.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "{k}=\"{}\"", escape(v));
+        }
+        out.push('}');
+    }
+    let _ = writeln!(out, " {value}");
+}
+
+/// Received / sent / dropped (by reason) of one stage, under `vigil_stage_*_total` with
+/// `stage` (and any extra) labels. Call [`stage_families`] once before the samples.
+pub fn stage(out: &mut String, labels: &[(&str, &str)], s: &StageSnapshot) {
+    sample(out, "vigil_stage_received_total", labels, s.received as f64);
+    sample(out, "vigil_stage_sent_total", labels, s.sent as f64);
+    for (reason, n) in [
+        ("queue_full", s.dropped_queue_full),
+        ("sampling", s.dropped_sampling),
+        ("error", s.dropped_error),
+        ("stale", s.dropped_stale),
+    ] {
+        let mut l = labels.to_vec();
+        l.push(("reason", reason));
+        sample(out, "vigil_stage_dropped_total", &l, n as f64);
+    }
+}
+
+pub fn stage_families(out: &mut String) {
+    family(
+        out,
+        "vigil_stage_received_total",
+        "Items a pipeline stage received.",
+        "counter",
+    );
+    family(
+        out,
+        "vigil_stage_sent_total",
+        "Items a pipeline stage passed on.",
+        "counter",
+    );
+    family(
+        out,
+        "vigil_stage_dropped_total",
+        "Items a pipeline stage dropped, by reason.",
+        "counter",
+    );
+}
+
+/// A histogram in seconds.
+pub fn histogram(out: &mut String, name: &str, help: &str, h: &HistogramSnapshot) {
+    family(out, name, help, "histogram");
+    for (b, c) in h.bounds_secs.iter().zip(&h.cumulative) {
+        let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {c}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", h.count);
+    let _ = writeln!(out, "{name}_sum {}", h.sum_secs);
+    let _ = writeln!(out, "{name}_count {}", h.count);
+}
+
+/// What the store knows: alerts raised, and each outbox's depth and oldest age.
+pub fn store_metrics(
+    out: &mut String,
+    counts: &[AlertCount],
+    depths: &[(String, Depth)],
+    now_ms: i64,
+) {
+    family(
+        out,
+        "vigil_alerts_total",
+        "Alerts raised, by camera and kind.",
+        "counter",
+    );
+    for c in counts {
+        sample(
+            out,
+            "vigil_alerts_total",
+            &[("camera", &c.camera), ("kind", &c.kind)],
+            c.count as f64,
+        );
+    }
+    family(
+        out,
+        "vigil_outbox_pending",
+        "Records waiting for a receiver.",
+        "gauge",
+    );
+    for (sink, d) in depths {
+        sample(
+            out,
+            "vigil_outbox_pending",
+            &[("sink", sink)],
+            d.pending as f64,
+        );
+    }
+    family(
+        out,
+        "vigil_outbox_oldest_age_seconds",
+        "Age of the oldest record waiting for a receiver.",
+        "gauge",
+    );
+    for (sink, d) in depths {
+        let age = d
+            .oldest_created_ms
+            .map_or(0.0, |c| (now_ms - c).max(0) as f64 / 1e3);
+        sample(
+            out,
+            "vigil_outbox_oldest_age_seconds",
+            &[("sink", sink)],
+            age,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_escape_labels_and_histograms_end_with_inf() {
+        let mut out = String::new();
+        sample(&mut out, "m", &[("camera", "a\"b")], 2.0);
+        assert_eq!(out, "m{camera=\"a\\\"b\"} 2\n");
+        let mut out = String::new();
+        let h = HistogramSnapshot {
+            bounds_secs: vec![0.01],
+            cumulative: vec![3],
+            count: 4,
+            sum_secs: 0.5,
+        };
+        histogram(&mut out, "lat", "help", &h);
+        assert!(out.contains(
+            "lat_bucket{le=\"0.01\"} 3\nlat_bucket{le=\"+Inf\"} 4\nlat_sum 0.5\nlat_count 4\n"
+        ));
+    }
+}
