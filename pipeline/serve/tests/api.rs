@@ -349,14 +349,17 @@ fn live_events_stream_over_sse() {
     );
     // The subscription exists once the response started; publish, then read it back.
     let events = f.events.clone();
-    std::thread::spawn(move || {
-        for _ in 0..50 {
-            events.publish(LiveEvent::Alert {
-                record: Box::new(alert("c", "gate", "2026-11-28T12:00:00.000Z")),
-            });
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    });
+    std::thread::Builder::new()
+        .name("publisher".into())
+        .spawn(move || {
+            for _ in 0..50 {
+                events.publish(LiveEvent::Alert {
+                    record: Box::new(alert("c", "gate", "2026-11-28T12:00:00.000Z")),
+                });
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+        .unwrap();
     let mut lines = BufReader::new(res.into_body().into_reader()).lines();
     let mut event = None;
     let mut data = None;
