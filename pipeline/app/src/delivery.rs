@@ -111,6 +111,14 @@ impl Delivery {
         })
     }
 
+    /// Each receiver's live counters, for `/metrics`.
+    pub fn counters(&self) -> Vec<(String, Arc<vigil_deliver::worker::DeliveryCounters>)> {
+        self.workers
+            .iter()
+            .map(|w| (w.sink.clone(), w.counters.clone()))
+            .collect()
+    }
+
     /// One sender per worker: `try_send(())` wakes it for a new record.
     pub fn nudgers(&self) -> Vec<crossbeam_channel::Sender<()>> {
         self.workers.iter().map(|w| w.nudger()).collect()

@@ -8,6 +8,7 @@
 //!   127.0.0.1 and run live against those `rtsp://` URLs.
 
 mod delivery;
+mod metrics;
 mod pipeline;
 
 use anyhow::{Context, Result, bail};

@@ -10,6 +10,7 @@
 //! tracker sees the frames, so several workers never reorder a camera's stream. Alerts never drop.
 
 use crate::delivery::{Delivery, DeliverySnapshot};
+use crate::metrics::PipelineMetrics;
 use anyhow::{Context, Result};
 use crossbeam_channel::{Select, TryRecvError};
 use serde::Serialize;
@@ -20,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use vigil_config::{CameraSource, ColourOrder, Config, ResizeMode};
 use vigil_core::metrics::StageSnapshot;
+use vigil_core::metrics::{Histogram, LATENCY_BUCKETS_SECS};
 use vigil_core::{
     Alert, AlertEvent, CameraId, ClipRef, DetectedFrame, DropReason, EncodedUnit, Frame,
     PixelFormat, QueueReceiver, Size, SnapshotRef, StageCounters, WhenFull, queue,
@@ -143,6 +145,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
 
     // Alerts: track thread → writer. Never dropped: the sender blocks.
     let alert_counters = Arc::new(StageCounters::default());
+    let mut metrics = PipelineMetrics {
+        alerts: Some(alert_counters.clone()),
+        ..Default::default()
+    };
     let (alert_tx, alert_rx) =
         queue::bounded::<RaisedAlert>(256, WhenFull::Block, alert_counters.clone());
 
@@ -181,6 +187,9 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 let _ = unit_tx.send(u);
             });
             encoded_sinks.insert(cam.id.clone(), sink);
+            metrics
+                .evidence
+                .insert(cam.id.to_string(), counters.clone());
             evidence_counters.insert(cam.id.to_string(), counters);
         }
     }
@@ -189,11 +198,15 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     // Delivery starts first: what an earlier run left in the outbox goes out at once.
     let db = options.out_dir.join("alerts.db");
     let delivery = Delivery::start(config, &db)?;
+    metrics.delivery = delivery.counters();
+    // Live events for the page and other SSE clients.
+    let events = vigil_serve::Events::default();
     let mut sink = AlertSink::open(
         &options.out_dir,
         options.print_alerts,
         crate::delivery::routes(config),
         delivery.nudgers(),
+        events.clone(),
     )?;
     // Camera status history, written from the camera threads on a connection of its own.
     let status_store = Arc::new(Mutex::new(vigil_deliver::AlertStore::open(&db)?));
@@ -331,6 +344,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             encoded: encoded_sinks.remove(&cam.id),
             status: {
                 let store = status_store.clone();
+                let (events, up) = (events.clone(), metrics.camera_up.clone());
                 Arc::new(move |camera, status| {
                     let (online, detail) = match &status {
                         CameraStatus::Online => {
@@ -352,6 +366,17 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     if let Err(error) = recorded {
                         tracing::warn!(%camera, %error, "cannot record camera status");
                     }
+                    if let Ok(mut up) = up.lock() {
+                        up.insert(camera.to_string(), online);
+                    }
+                    events.publish(vigil_serve::LiveEvent::Camera {
+                        status: vigil_deliver::CameraStatusEntry {
+                            camera: camera.to_string(),
+                            online,
+                            at_ms: vigil_deliver::now_ms(),
+                            detail,
+                        },
+                    });
                 })
             },
             counters: counters.clone(),
@@ -360,6 +385,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         playable(&mut spec.source, &cam.id, &streams)?;
         tracing::info!(camera = %cam.id, source = %describe_source(&cam.source), "starting camera");
         camera_threads.push((cam.id.clone(), spawn_camera(spec, sinks, stop.clone())?));
+        metrics.ingest.insert(cam.id.to_string(), counters.clone());
         ingest_counters.insert(cam.id.to_string(), counters);
         lanes.push(Lane {
             camera: cam.id.clone(),
@@ -375,13 +401,17 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let (det_tx, det_rx) =
         queue::bounded::<DetectedFrame>(64, WhenFull::Block, detect_counters.clone());
     let timing = Arc::new(Mutex::new(DetectTiming::default()));
+    let infer_hist = Arc::new(Histogram::new(LATENCY_BUCKETS_SECS));
+    metrics.detect = Some(detect_counters.clone());
+    metrics.infer = Some(infer_hist.clone());
     let mut worker_threads = Vec::new();
     for (i, mut detector) in detectors.into_iter().enumerate() {
-        let (lanes, tx, counters, timing) = (
+        let (lanes, tx, counters, timing, hist) = (
             lanes.clone(),
             det_tx.clone(),
             detect_counters.clone(),
             timing.clone(),
+            infer_hist.clone(),
         );
         worker_threads.push(std::thread::Builder::new().name(format!("detect-{i}")).spawn(move || {
             while let Some((frame, dispatch_seq)) = next_frame(&lanes) {
@@ -398,6 +428,9 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         }
                     };
                 drop(frame); // release the decoded buffer before waiting on the next stage
+                if error.is_none() {
+                    hist.observe(infer_time);
+                }
                 {
                     let mut t = timing.lock().expect("timing lock");
                     t.infer += infer_time;
@@ -413,6 +446,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     drop(det_tx);
 
     let track_counters = Arc::new(StageCounters::default());
+    metrics.track = Some(track_counters.clone());
     let tc = track_counters.clone();
     type CameraRules = (Vec<vigil_rules::DwellRule>, Vec<String>);
     let rules_by_camera: HashMap<CameraId, CameraRules> = config
@@ -493,6 +527,29 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             }
         })?;
 
+    // The HTTP API and page, once every counter exists.
+    let server = match &config.api {
+        Some(api) => {
+            let metrics = Arc::new(metrics);
+            let serve = vigil_serve::ServeConfig {
+                listen: api.listen,
+                tokens: api.tokens.clone(),
+                db: db.clone(),
+                out_dir: options.out_dir.clone(),
+                cameras: config.cameras.iter().map(|c| c.id.to_string()).collect(),
+            };
+            let server = vigil_serve::start(
+                serve,
+                events.clone(),
+                Arc::new(move |out: &mut String| metrics.write(out)),
+            )
+            .context("cannot start the HTTP API")?;
+            eprintln!("page and API on http://{}/", server.addr());
+            Some(server)
+        }
+        None => None,
+    };
+
     let mut failed = Vec::new();
     for (id, t) in camera_threads {
         match t.join() {
@@ -520,6 +577,9 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         );
     }
     let delivery = delivery.stop();
+    if let Some(server) = server {
+        server.stop();
+    }
 
     let elapsed = started.elapsed().as_secs_f64();
     let detect = detect_counters.snapshot();
@@ -695,6 +755,8 @@ struct AlertSink {
     dir: PathBuf,
     /// Wake the delivery workers (full: a wake-up is already queued).
     nudgers: Vec<crossbeam_channel::Sender<()>>,
+    /// Every stored record goes to the live-event clients.
+    events: vigil_serve::Events,
 }
 
 /// How often retention runs when nothing else happens (it also runs after every clip).
@@ -706,6 +768,7 @@ impl AlertSink {
         print: bool,
         routes: Vec<vigil_deliver::Route>,
         nudgers: Vec<crossbeam_channel::Sender<()>>,
+        events: vigil_serve::Events,
     ) -> Result<Self> {
         Ok(Self {
             store: vigil_deliver::AlertStore::open(&dir.join("alerts.db"))?.with_routes(routes),
@@ -713,6 +776,7 @@ impl AlertSink {
             print,
             dir: dir.to_path_buf(),
             nudgers,
+            events,
         })
     }
 
@@ -786,6 +850,9 @@ impl AlertSink {
                 for n in &self.nudgers {
                     let _ = n.try_send(());
                 }
+                self.events.publish(vigil_serve::LiveEvent::Alert {
+                    record: Box::new(record.clone()),
+                });
                 if self.print {
                     println!("{}", describe(&record));
                 }

@@ -55,6 +55,7 @@ pub fn routes(state: Arc<AppState>) -> Router {
             get(|| async { page(STYLE_CSS, "text/css; charset=utf-8") }),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route(
             "/api/session",
             post(start_session).get(whoami).delete(end_session),

@@ -34,6 +34,7 @@ let me = null;
 let selected = null;
 let nextBefore = null;
 let source = null;
+let live = "connecting"; // connecting | live | offline
 const views = new Map(); // alert id -> view
 
 function t(key) { return TEXT[lang][key] ?? key; }
@@ -45,6 +46,7 @@ function applyLanguage() {
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   $("lang").textContent = t("lang");
   for (const opt of $("f-kind").querySelectorAll("option[value]:not([value=''])")) opt.textContent = kindName(opt.value);
+  renderLive();
   for (const v of views.values()) renderRow(v);
   if (selected && views.has(selected)) renderDetail(views.get(selected));
 }
@@ -142,7 +144,7 @@ function renderRow(v) {
   const whenEl = document.createElement("span"); whenEl.className = "when";
   whenEl.textContent = new Date(v.alert.wall_time).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
   const rule = document.createElement("span"); rule.className = "when";
-  rule.textContent = `${v.alert.rule}${v.alert.zone ? " / " + v.alert.zone : ""}`;
+  rule.textContent = `${v.alert.rule}${v.alert.zone ? " / " + v.alert.zone : ""} · ${v.ended ? t("ended") : t("open")}`;
   li.replaceChildren(whenEl, what, badge, document.createElement("span"), rule);
   return li;
 }
@@ -201,11 +203,16 @@ function renderDetail(v, fresh = false) {
   }
 }
 
+function renderLive() {
+  $("live").textContent = t(live);
+  $("live").className = live === "live" ? "up" : "";
+}
+
 function connect() {
   if (source) source.close();
   source = new EventSource("/api/events");
-  source.onopen = () => { $("live").textContent = t("live"); $("live").className = "up"; };
-  source.onerror = () => { $("live").textContent = t("offline"); $("live").className = ""; };
+  source.onopen = () => { live = "live"; renderLive(); };
+  source.onerror = () => { live = "offline"; renderLive(); };
   source.addEventListener("alert", (e) => onRecord(JSON.parse(e.data).record));
   source.addEventListener("ack", (e) => {
     const { id, ack } = JSON.parse(e.data);

@@ -1,0 +1,115 @@
+//! The page for security staff in a real headless Chromium, against `vigil run` on a looping
+//! file camera: sign in, an alert arrives live, its clip plays, it is acknowledged. Leaves a
+//! screenshot at `$CARGO_TARGET_TMPDIR/page.png`.
+
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use vigil_deliver::AlertStore;
+use vigil_testkit::{free_port, wait_for_port};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+const TOKEN: &str = "page-test-operator-token";
+
+#[test]
+fn page_shows_a_live_alert_plays_its_clip_and_acknowledges_it() {
+    let browser = repo().join("pipeline/serve/tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir()
+            && PathBuf::from("/usr/bin/chromium").exists(),
+        "playwright-core or chromium missing: run scripts/setup"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let hash: String = Sha256::digest(TOKEN.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "cameras:
+  - name: lot
+    file: footage/person-bicycle-car-detection.gif
+    loop: true
+    zones:
+      lane: [[0.0, 0.3], [0.45, 0.3], [0.45, 1.0], [0.0, 1.0]]
+detector:
+  manifest: {models}/picodet-s.yaml
+  score_threshold: 0.1
+rules:
+  - name: lane_blocked
+    kind: dwell
+    camera: lot
+    zone: lane
+    classes: [vehicle]
+    dwell_secs: 1.0
+    min_score: 0.3
+evidence:
+  post_roll_secs: 1
+api:
+  listen: 127.0.0.1:{port}
+  tokens:
+    - name: guard
+      role: operator
+      sha256: {hash}
+",
+            models = repo().join("models").display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let mut vigil = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .current_dir(repo())
+        .env("RUST_LOG", "warn")
+        .args(["run", "-c"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_for_port(port, Duration::from_secs(60)),
+        "API did not come up"
+    );
+
+    let screenshot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("page.png");
+    let result = Command::new("timeout")
+        .arg("180")
+        .arg("node")
+        .arg(browser.join("page.mjs"))
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(TOKEN)
+        .arg(&screenshot)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    let _ = Command::new("kill")
+        .args(["-INT", &vigil.id().to_string()])
+        .status();
+    let _ = vigil.wait();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(result.status.success(), "page test failed: {stdout}");
+    let seen: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(seen["video"]["readyState"].as_i64().unwrap() >= 4);
+    assert!(screenshot.is_file());
+    eprintln!("screenshot: {}", screenshot.display());
+
+    // The acknowledgement the page made is in the store, under the token's name.
+    let id = seen["id"].as_str().unwrap();
+    let ack = AlertStore::open(&out.join("alerts.db"))
+        .unwrap()
+        .ack(id)
+        .unwrap()
+        .expect("acknowledged");
+    assert_eq!(
+        (ack.by.as_str(), ack.comment.as_str()),
+        ("guard", "已通知车主挪车")
+    );
+}

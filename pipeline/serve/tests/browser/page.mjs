@@ -1,0 +1,92 @@
+// Drives vigil's page in Debian's headless Chromium: sign in with a token, see an alert arrive
+// live, play its clip to HAVE_ENOUGH_DATA, acknowledge it, see the state change, switch language,
+// save a screenshot. Prints one JSON line with what it saw (alert id, arrival latencies).
+//
+//   node page.mjs BASE_URL TOKEN SCREENSHOT.png [ALERTS_TO_MEASURE]
+import { chromium } from "playwright-core";
+
+const [base, token, screenshot, measureArg] = process.argv.slice(2);
+const measure = Number(measureArg ?? "1");
+const step = (msg) => process.stderr.write(`page: ${msg}\n`);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required"],
+});
+let failed = false;
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => { step(`page error: ${e}`); failed = true; });
+  page.on("console", (m) => { if (m.type() === "error") step(`console: ${m.text()}`); });
+
+  await page.goto(base);
+  await page.waitForSelector("#login:not([hidden])");
+  const lang = await page.evaluate(() => document.documentElement.lang);
+  if (lang !== "zh-CN") throw new Error(`default language ${lang}, expected zh-CN`);
+  await page.fill("#token", token);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#main:not([hidden])");
+  await page.waitForSelector("#live.up", { timeout: 10_000 });
+  step("signed in, live stream up");
+
+  // Note when each alert row arrives (rows added by the live stream carry class "fresh").
+  await page.evaluate(() => {
+    window.__arrivals = [];
+    new MutationObserver((muts) => {
+      for (const m of muts) for (const n of m.addedNodes) {
+        if (n.classList?.contains("fresh")) window.__arrivals.push({ id: n.dataset.id, at: Date.now() });
+      }
+    }).observe(document.getElementById("alerts"), { childList: true });
+  });
+  await page.waitForFunction((n) => window.__arrivals.length >= n, measure, { timeout: 30_000 + 15_000 * measure });
+  const arrivals = await page.evaluate(() => window.__arrivals);
+  const latencies = [];
+  for (const a of arrivals) {
+    const res = await page.evaluate(async (id) => (await fetch(`/api/alerts/${id}`)).json(), a.id);
+    latencies.push(a.at - Date.parse(res.alert.alert.wall_time));
+  }
+  const id = arrivals[0].id;
+  step(`alert ${id} arrived live`);
+
+  await page.click(`#alerts li[data-id="${id}"]`);
+  await page.waitForFunction(() => {
+    const v = document.getElementById("d-video");
+    return !v.hidden && v.readyState >= 4; // HAVE_ENOUGH_DATA
+  }, null, { timeout: 60_000 });
+  const video = await page.evaluate(() => {
+    const v = document.getElementById("d-video");
+    return { readyState: v.readyState, duration: v.duration, width: v.videoWidth, height: v.videoHeight };
+  });
+  step(`clip ready: ${JSON.stringify(video)}`);
+  await page.waitForFunction(() => {
+    const img = document.getElementById("d-snapshot");
+    return !img.hidden && img.complete && img.naturalWidth > 0;
+  }, null, { timeout: 30_000 });
+
+  await page.fill("#ack-comment", "已通知车主挪车");
+  await page.click("#ack-button");
+  await page.waitForSelector(`#alerts li[data-id="${id}"].acked`, { timeout: 10_000 });
+  const ackText = await page.textContent("#d-ack");
+  if (!ackText.includes("已由")) throw new Error(`acknowledgement not shown: ${ackText}`);
+  const disabled = await page.isDisabled("#ack-button");
+  if (!disabled) throw new Error("ack button still enabled after acknowledging");
+  step("acknowledged");
+
+  await page.click("#lang");
+  const english = await page.textContent("#ack-button");
+  if (english !== "Acknowledge") throw new Error(`English label: ${english}`);
+  await page.click("#lang");
+
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log(JSON.stringify({ id, video, latencies_ms: latencies }));
+} catch (e) {
+  step(`FAILED: ${e.stack ?? e}`);
+  failed = true;
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
