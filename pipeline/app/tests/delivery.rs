@@ -1,5 +1,6 @@
 //! Alerts from a replay reach a real webhook receiver and a real mosquitto subscriber exactly once
-//! per idempotency key, though both are down while the first run is killed with SIGKILL.
+//! per idempotency key, though both are down while the first run is killed with SIGKILL; a run
+//! killed while connected leaves its last will on `vigil/status`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -136,4 +137,26 @@ fn every_alert_reaches_webhook_and_mqtt_once_across_outages_and_a_sigkill() {
     for sink in ["webhook:office", "mqtt"] {
         assert_eq!(Outbox::open(&db, sink).unwrap().depth().unwrap().pending, 0);
     }
+
+    // Run 3 is killed while connected: the broker publishes vigil's last will.
+    let status = MqttSubscriber::connect(broker.port, "vigil/status");
+    let said = |what: &str| {
+        status
+            .messages()
+            .iter()
+            .filter(|m| m.payload == what.as_bytes())
+            .count()
+    };
+    let (online_before, offline_before) = (said("online"), said("offline"));
+    let mut child = replay(&cfg, &out, "120").spawn().unwrap();
+    let connected = eventually(Duration::from_secs(60), || {
+        (said("online") > online_before).then_some(())
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(connected.is_some(), "run 3 never said online");
+    eventually(Duration::from_secs(20), || {
+        (said("offline") > offline_before).then_some(())
+    })
+    .expect("last will 'offline' on vigil/status after SIGKILL");
 }
