@@ -226,6 +226,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         max_age: evidence.max_age,
         max_bytes_per_camera: evidence.max_bytes_per_camera,
         max_bytes_total: evidence.max_bytes_total,
+        keep_unacknowledged_longest: evidence.keep_unacknowledged_longest,
     };
     let out_dir = options.out_dir.clone();
     let writer = std::thread::Builder::new()
@@ -795,8 +796,11 @@ impl AlertSink {
             let Some(clip) = a.evidence.clip.as_ref() else {
                 continue;
             };
-            if files.iter().any(|f| f.path == clip.path) {
-                continue; // shared by several alerts
+            let acknowledged = self.store.ack(&a.id).ok().flatten().is_some();
+            if let Some(f) = files.iter_mut().find(|f| f.path == clip.path) {
+                // Shared by several alerts: acknowledged only when all of them are.
+                f.acknowledged &= acknowledged;
+                continue;
             }
             let meta = std::fs::metadata(self.dir.join(&clip.path)).ok();
             files.push(EvidenceFile {
@@ -806,6 +810,7 @@ impl AlertSink {
                 created: meta
                     .and_then(|m| m.modified().ok())
                     .unwrap_or_else(SystemTime::now),
+                acknowledged,
             });
         }
         for (i, why) in vigil_evidence::retention::plan(&files, *limits, SystemTime::now()) {

@@ -7,7 +7,7 @@ use crate::runtime::Validator;
 use serde_saphyr::Spanned;
 use std::net::SocketAddr;
 use std::time::Duration;
-use vigil_core::{AlertEvent, AlertFilter, AlertKind, CameraId};
+use vigil_core::{AlertEvent, AlertFilter, AlertKind, CameraId, Severity};
 
 /// A secret value; `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -86,8 +86,27 @@ pub struct ApiConfig {
     pub tokens: Vec<ApiToken>,
 }
 
+/// The severity named at `s`, or an error there.
+pub(crate) fn severity(v: &mut Validator<'_>, s: &Spanned<String>) -> Option<Severity> {
+    let parsed = Severity::parse(&s.value);
+    if parsed.is_none() {
+        v.error(
+            s,
+            format!(
+                "unknown severity \"{}\" (severities: {})",
+                s.value,
+                Severity::ALL.map(|s| s.as_str()).join(", ")
+            ),
+        );
+    }
+    parsed
+}
+
 fn filter(v: &mut Validator<'_>, raw: &RawFilter, cameras: &[&str]) -> AlertFilter {
-    let mut out = AlertFilter::default();
+    let mut out = AlertFilter {
+        min_severity: raw.min_severity.as_ref().and_then(|s| severity(v, s)),
+        ..AlertFilter::default()
+    };
     for c in &raw.cameras {
         if cameras.contains(&c.value.as_str()) {
             out.cameras.push(CameraId::new(&c.value));

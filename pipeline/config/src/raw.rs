@@ -52,6 +52,8 @@ pub(crate) struct RawEvidence {
     pub max_mb_per_camera: Option<Spanned<f64>>,
     #[serde(default)]
     pub max_total_mb: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub keep_unacknowledged_longest: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
@@ -134,6 +136,8 @@ pub(crate) struct RawRule {
     pub min_score: f32,
     #[serde(default)]
     pub max_gap_secs: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub severity: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +163,8 @@ pub(crate) struct RawFilter {
     pub kinds: Vec<Spanned<String>>,
     #[serde(default)]
     pub events: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub min_severity: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -45,6 +45,8 @@ pub struct EvidenceConfig {
     pub max_bytes_per_camera: Option<u64>,
     /// Retention: all clips are kept within this many bytes (oldest deleted first).
     pub max_bytes_total: Option<u64>,
+    /// Retention: budgets delete acknowledged alerts' clips before unacknowledged ones.
+    pub keep_unacknowledged_longest: bool,
 }
 
 impl Default for EvidenceConfig {
@@ -58,6 +60,7 @@ impl Default for EvidenceConfig {
             max_age: Some(Duration::from_secs(30 * 86_400)),
             max_bytes_per_camera: None,
             max_bytes_total: None,
+            keep_unacknowledged_longest: true,
         }
     }
 }
@@ -394,8 +397,17 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
                 "max_gap_secs must be ≥ 0",
             );
         }
-        if let (Some(polygon), true) = (polygon, dwell_ok && max_gap.is_finite() && max_gap >= 0.0)
-        {
+        let severity = r
+            .severity
+            .as_ref()
+            .map_or(Some(vigil_core::Severity::Medium), |s| {
+                crate::outputs::severity(&mut v, s)
+            });
+        if let (Some(polygon), true, Some(severity)) = (
+            polygon,
+            dwell_ok && max_gap.is_finite() && max_gap >= 0.0,
+            severity,
+        ) {
             rules.push(DwellRule {
                 id: RuleId::new(&r.name.value),
                 camera: cam.id.clone(),
@@ -405,6 +417,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
                 dwell: Duration::from_secs_f64(r.dwell_secs.value),
                 min_score: r.min_score,
                 max_gap: Duration::from_secs_f64(max_gap),
+                severity,
             });
         }
     }
@@ -451,6 +464,9 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         };
         evidence.max_bytes_per_camera = megabytes(&e.max_mb_per_camera, "max_mb_per_camera");
         evidence.max_bytes_total = megabytes(&e.max_total_mb, "max_total_mb");
+        if let Some(k) = e.keep_unacknowledged_longest {
+            evidence.keep_unacknowledged_longest = k;
+        }
         if let Some(m) = &e.max_ring_mb {
             let ok = m.value.is_finite() && (1.0..=4096.0).contains(&m.value);
             v.check(ok, m, "max_ring_mb must be between 1 and 4096");

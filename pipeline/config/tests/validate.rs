@@ -190,7 +190,7 @@ fn delivery_and_api_settings_are_read_with_secrets_kept_out_of_debug() {
       url: http://127.0.0.1:9000/hook
       secret: not-for-your-eyes
       timeout_secs: 2.5
-      filter: {{cameras: [gate], events: [start, end]}}
+      filter: {{cameras: [gate], events: [start, end], min_severity: high}}
   mqtt:
     host: 127.0.0.1
     port: 1884
@@ -211,6 +211,12 @@ api:
     assert!(!format!("{c:?}").contains("not-for-your-eyes"));
     assert_eq!(w.filter.cameras[0].as_str(), "gate");
     assert_eq!(w.filter.events.len(), 2);
+    assert_eq!(w.filter.min_severity, Some(vigil_core::Severity::High));
+    assert_eq!(
+        c.rules[0].severity,
+        vigil_core::Severity::Medium,
+        "the default"
+    );
     let m = c.outputs.mqtt.as_ref().unwrap();
     assert_eq!(
         (m.port, m.topic_prefix.as_str(), m.client_id.as_str()),
@@ -230,7 +236,7 @@ fn delivery_and_api_mistakes_are_located() {
     - name: office
       url: ftp://example/hook
       secret_env: VIGIL_TEST_SURELY_UNSET_SECRET
-      filter: {{cameras: [nowhere], kinds: [fire], events: [begin]}}
+      filter: {{cameras: [nowhere], kinds: [fire], events: [begin], min_severity: urgent}}
     - name: office
       url: http://x/
       timeout_secs: 0
@@ -252,6 +258,7 @@ api:
         "22:26: filter names camera \"nowhere\", which is not defined",
         "22:44: unknown alert kind \"fire\" (kinds: dwell)",
         "22:60: unknown alert event \"begin\" (events: start, end, evidence, expired)",
+        "22:82: unknown severity \"urgent\" (severities: low, medium, high, critical)",
         "23:13: webhook \"office\" is defined twice",
         "25:21: timeout_secs must be in (0, 120]",
         "28:19: topic_prefix must be a topic without wildcards or outer '/'",
@@ -260,4 +267,19 @@ api:
         "34:15: sha256 must be 64 hex digits: the sha256 of the token (e.g. `printf %s TOKEN | sha256sum`)",
     ];
     assert_eq!(errors, expected, "got:\n{}", errors.join("\n"));
+}
+
+#[test]
+fn rules_carry_a_severity() {
+    let critical = GOOD.replace(
+        "dwell_secs: 30\n",
+        "dwell_secs: 30\n    severity: critical\n",
+    );
+    let c = check(&critical).unwrap();
+    assert_eq!(c.rules[0].severity, vigil_core::Severity::Critical);
+    let wrong = GOOD.replace("dwell_secs: 30\n", "dwell_secs: 30\n    severity: loud\n");
+    assert_eq!(
+        check(&wrong).unwrap_err(),
+        ["17:15: unknown severity \"loud\" (severities: low, medium, high, critical)"]
+    );
 }

@@ -28,6 +28,43 @@ impl AlertKind {
     }
 }
 
+/// How urgent an alert is, set by its rule (`medium` unless the rule says otherwise). Receivers
+/// filter on it (`min_severity`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    #[default]
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The severity named `name` (as written in JSON and config), if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
 /// Where in its lifecycle an alert record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -118,6 +155,9 @@ pub struct Alert {
     pub rule: RuleId,
     pub kind: AlertKind,
     pub event: AlertEvent,
+    /// From the rule; records stored before severities existed read as `medium`.
+    #[serde(default)]
+    pub severity: Severity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<ZoneId>,
     /// Stream time at which the condition began (e.g. the object entered the zone).
@@ -144,6 +184,8 @@ pub struct AlertFilter {
     pub cameras: Vec<CameraId>,
     pub kinds: Vec<AlertKind>,
     pub events: Vec<AlertEvent>,
+    /// Only alerts at least this severe.
+    pub min_severity: Option<Severity>,
 }
 
 impl AlertFilter {
@@ -151,6 +193,7 @@ impl AlertFilter {
         (self.cameras.is_empty() || self.cameras.contains(&alert.camera))
             && (self.kinds.is_empty() || self.kinds.contains(&alert.kind))
             && (self.events.is_empty() || self.events.contains(&alert.event))
+            && self.min_severity.is_none_or(|m| alert.severity >= m)
     }
 }
 
@@ -166,6 +209,7 @@ mod tests {
             rule: RuleId::new("no_parking"),
             kind: AlertKind::Dwell,
             event: AlertEvent::Start,
+            severity: Severity::High,
             zone: Some(ZoneId::new("lane")),
             started_pts_secs: 0.4,
             raised_pts_secs: 1.4,
@@ -183,7 +227,7 @@ mod tests {
         let json = serde_json::to_string(&alert).unwrap();
         assert_eq!(
             json,
-            r#"{"id":"0192f7a4-0000-7000-8000-000000000000","camera":"lot","rule":"no_parking","kind":"dwell","event":"start","zone":"lane","started_pts_secs":0.4,"raised_pts_secs":1.4,"wall_time":"2026-11-28T12:00:00.000Z","objects":[{"track_id":3,"class":"car","score":0.5,"bbox_px":[1.0,2.0,3.0,4.0]}],"evidence":{}}"#
+            r#"{"id":"0192f7a4-0000-7000-8000-000000000000","camera":"lot","rule":"no_parking","kind":"dwell","event":"start","severity":"high","zone":"lane","started_pts_secs":0.4,"raised_pts_secs":1.4,"wall_time":"2026-11-28T12:00:00.000Z","objects":[{"track_id":3,"class":"car","score":0.5,"bbox_px":[1.0,2.0,3.0,4.0]}],"evidence":{}}"#
         );
         let back: Alert = serde_json::from_str(&json).unwrap();
         assert_eq!(back, alert);
@@ -212,5 +256,15 @@ mod tests {
             ..Default::default()
         };
         assert!(!gate.matches(&alert));
+        // Records without a severity read as medium.
+        assert_eq!(alert.severity, Severity::Medium);
+        let urgent = AlertFilter {
+            min_severity: Some(Severity::High),
+            ..Default::default()
+        };
+        assert!(!urgent.matches(&alert));
+        let mut critical = alert.clone();
+        critical.severity = Severity::Critical;
+        assert!(urgent.matches(&critical));
     }
 }

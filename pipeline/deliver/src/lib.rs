@@ -100,6 +100,7 @@ pub(crate) fn test_alert(id: &str) -> Alert {
         rule: RuleId::new("r"),
         kind: AlertKind::Dwell,
         event: AlertEvent::Start,
+        severity: Default::default(),
         zone: None,
         started_pts_secs: 1.0,
         raised_pts_secs: 2.0,

@@ -30,6 +30,7 @@ fn alert(id: &str, camera: &str, event: AlertEvent) -> Alert {
         rule: RuleId::new("no_parking"),
         kind: AlertKind::Dwell,
         event,
+        severity: Default::default(),
         zone: None,
         started_pts_secs: 1.0,
         raised_pts_secs: 2.0,

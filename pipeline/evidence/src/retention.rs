@@ -1,5 +1,7 @@
 //! Retention: which evidence files to delete so that each camera and the whole store stay within
-//! their budgets. Oldest first; files older than `max_age` always go. A pure function over a list
+//! their budgets. Oldest first — acknowledged evidence before unacknowledged when
+//! `keep_unacknowledged_longest` is set (the default: what nobody has looked at yet is what a
+//! person still needs); files older than `max_age` always go, acknowledged or not (privacy). A pure function over a list
 //! of files, so the policy is tested without a disk; the caller deletes and records the deletions.
 
 use std::collections::BTreeMap;
@@ -11,6 +13,8 @@ pub struct RetentionLimits {
     pub max_age: Option<Duration>,
     pub max_bytes_per_camera: Option<u64>,
     pub max_bytes_total: Option<u64>,
+    /// Budgets delete acknowledged evidence (oldest first) before any unacknowledged evidence.
+    pub keep_unacknowledged_longest: bool,
 }
 
 /// One evidence file as the store knows it.
@@ -21,6 +25,8 @@ pub struct EvidenceFile {
     pub bytes: u64,
     /// When the evidence was recorded (orders "oldest first").
     pub created: SystemTime,
+    /// Every alert the file is evidence of has been acknowledged.
+    pub acknowledged: bool,
 }
 
 /// Why a file is to be deleted.
@@ -48,7 +54,14 @@ pub fn plan(
     now: SystemTime,
 ) -> Vec<(usize, Expiry)> {
     let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|&i| files[i].created);
+    // Deletion order for the budgets: oldest first, acknowledged ones before the others if asked.
+    order.sort_by_key(|&i| {
+        let f = &files[i];
+        (
+            limits.keep_unacknowledged_longest && !f.acknowledged,
+            f.created,
+        )
+    });
     let mut doomed: BTreeMap<usize, Expiry> = BTreeMap::new();
     if let Some(max_age) = limits.max_age {
         for &i in &order {
@@ -109,6 +122,7 @@ mod tests {
             path: format!("{camera}-{age_days}"),
             bytes,
             created: now - DAY * age_days as u32,
+            acknowledged: false,
         }
     }
 
@@ -120,6 +134,7 @@ mod tests {
             max_age: Some(DAY * 30),
             max_bytes_per_camera: Some(100),
             max_bytes_total: Some(100),
+            keep_unacknowledged_longest: true,
         };
         assert!(plan(&files, limits, now).is_empty());
     }
@@ -139,6 +154,7 @@ mod tests {
             max_age: Some(DAY * 30),
             max_bytes_per_camera: Some(80),
             max_bytes_total: Some(120),
+            keep_unacknowledged_longest: true,
         };
         let got = plan(&files, limits, now);
         // c's file by age; a's oldest for a's budget (120 > 80); then total 160 > 120: the oldest
@@ -149,6 +165,45 @@ mod tests {
                 (5, Expiry::Age),
                 (0, Expiry::CameraBudget),
                 (1, Expiry::TotalBudget)
+            ]
+        );
+    }
+
+    #[test]
+    fn acknowledged_evidence_goes_before_unacknowledged_but_age_spares_none() {
+        let now = SystemTime::now();
+        let mut files = vec![
+            file("a", 40, 5, now), // 0: oldest, not acknowledged
+            file("a", 40, 3, now), // 1: acknowledged
+            file("a", 40, 1, now), // 2: acknowledged
+            file("a", 1, 40, now), // 3: too old, not acknowledged
+        ];
+        files[1].acknowledged = true;
+        files[2].acknowledged = true;
+        let mut limits = RetentionLimits {
+            max_age: Some(DAY * 30),
+            max_bytes_per_camera: Some(50),
+            max_bytes_total: None,
+            keep_unacknowledged_longest: true,
+        };
+        let got = plan(&files, limits, now);
+        assert_eq!(
+            got,
+            vec![
+                (3, Expiry::Age),
+                (1, Expiry::CameraBudget),
+                (2, Expiry::CameraBudget)
+            ],
+            "the unacknowledged day-5 clip outlives newer acknowledged ones"
+        );
+        limits.keep_unacknowledged_longest = false;
+        let got = plan(&files, limits, now);
+        assert_eq!(
+            got,
+            vec![
+                (3, Expiry::Age),
+                (0, Expiry::CameraBudget),
+                (1, Expiry::CameraBudget)
             ]
         );
     }

@@ -34,6 +34,8 @@ pub struct DwellRule {
     pub min_score: f32,
     /// How long the object may be unseen or outside before its stay ends.
     pub max_gap: Duration,
+    /// Carried by its alerts.
+    pub severity: vigil_core::Severity,
 }
 
 impl DwellRule {
@@ -166,6 +168,7 @@ fn dwell_alert(rule: &DwellRule, meta: &FrameMeta, stay: &Stay, t: &Track) -> Al
         rule: rule.id.clone(),
         kind: AlertKind::Dwell,
         event: AlertEvent::Start,
+        severity: rule.severity,
         zone: Some(rule.zone.clone()),
         started_pts_secs: stay.entered.as_secs_f64(),
         raised_pts_secs: meta.pts.as_secs_f64(),

@@ -22,6 +22,7 @@ fn rule(dwell_ms: u64) -> DwellRule {
         dwell: Duration::from_millis(dwell_ms),
         min_score: 0.3,
         max_gap: Duration::from_millis(1000),
+        severity: vigil_core::Severity::High,
     }
 }
 

@@ -28,6 +28,7 @@ fn alert(id: &str, camera: &str, wall: &str) -> Alert {
         rule: RuleId::new("no_parking"),
         kind: AlertKind::Dwell,
         event: AlertEvent::Start,
+        severity: Default::default(),
         zone: None,
         started_pts_secs: 1.0,
         raised_pts_secs: 2.0,

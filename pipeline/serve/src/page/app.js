@@ -13,7 +13,8 @@ const TEXT = {
     raised: "告警时间", state: "状态", open: "进行中", ended: "已结束", objects: "目标",
     no_clip: "录像生成中…", clip_error: "录像不可用：", acked_by: "已由 {by} 于 {at} 确认",
     viewer_only: "只读令牌，不能确认", lang: "English",
-    kinds: { dwell: "区域滞留" },
+    kinds: { dwell: "区域滞留" }, severity: "级别",
+    severities: { low: "低", medium: "中", high: "高", critical: "紧急" },
   },
   en: {
     title: "Community security alerts", token: "Access token", login: "Sign in", logout: "Sign out",
@@ -24,7 +25,8 @@ const TEXT = {
     raised: "Raised", state: "State", open: "Ongoing", ended: "Ended", objects: "Objects",
     no_clip: "Clip being recorded…", clip_error: "Clip unavailable: ", acked_by: "Acknowledged by {by} at {at}",
     viewer_only: "Read-only token: cannot acknowledge", lang: "中文",
-    kinds: { dwell: "Dwell in zone" },
+    kinds: { dwell: "Dwell in zone" }, severity: "Severity",
+    severities: { low: "low", medium: "medium", high: "high", critical: "critical" },
   },
 };
 
@@ -39,6 +41,7 @@ const views = new Map(); // alert id -> view
 
 function t(key) { return TEXT[lang][key] ?? key; }
 function kindName(kind) { return TEXT[lang].kinds[kind] ?? kind; }
+function severityName(s) { return TEXT[lang].severities[s ?? "medium"] ?? s; }
 function when(ms) { return new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB"); }
 
 function applyLanguage() {
@@ -136,6 +139,7 @@ function renderRow(v) {
   if (!li) { li = document.createElement("li"); li.dataset.id = v.alert.id; li.addEventListener("click", () => select(v.alert.id)); }
   li.classList.toggle("acked", v.ack != null);
   li.classList.toggle("ended", v.ended);
+  for (const s of Object.keys(TEXT.zh.severities)) li.classList.toggle(`sev-${s}`, (v.alert.severity ?? "medium") === s);
   li.classList.toggle("selected", selected === v.alert.id);
   const what = document.createElement("span"); what.className = "what";
   what.textContent = `${v.alert.camera} · ${kindName(v.alert.kind)}`;
@@ -144,7 +148,7 @@ function renderRow(v) {
   const whenEl = document.createElement("span"); whenEl.className = "when";
   whenEl.textContent = new Date(v.alert.wall_time).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
   const rule = document.createElement("span"); rule.className = "when";
-  rule.textContent = `${v.alert.rule}${v.alert.zone ? " / " + v.alert.zone : ""} · ${v.ended ? t("ended") : t("open")}`;
+  rule.textContent = `${v.alert.rule}${v.alert.zone ? " / " + v.alert.zone : ""} · ${severityName(v.alert.severity)} · ${v.ended ? t("ended") : t("open")}`;
   li.replaceChildren(whenEl, what, badge, document.createElement("span"), rule);
   return li;
 }
@@ -165,6 +169,7 @@ function renderDetail(v, fresh = false) {
   $("d-title").textContent = `${kindName(a.kind)} — ${a.camera}`;
   const rows = [
     [t("camera"), a.camera], [t("rule"), a.rule], [t("zone"), a.zone ?? "—"],
+    [t("severity"), severityName(a.severity)],
     [t("raised"), new Date(a.wall_time).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB")],
     [t("state"), v.ended ? t("ended") : t("open")],
     [t("objects"), a.objects.map((o) => `#${o.track_id} ${o.class} ${o.score.toFixed(2)}`).join(", ") || "—"],
