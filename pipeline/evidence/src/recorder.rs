@@ -128,6 +128,15 @@ impl Recorder {
 
     fn on_unit(&mut self, unit: EncodedUnit) {
         let pts = unit.pts;
+        // A new stream format cannot go into the clips being recorded: they end here.
+        if self
+            .open
+            .iter()
+            .any(|rec| rec.units.first().is_some_and(|f| f.caps != unit.caps))
+        {
+            tracing::warn!(camera = %self.camera, "stream format changed: open clips end here");
+            self.finish(|rec| rec.units.first().is_some_and(|f| f.caps != unit.caps));
+        }
         for rec in &mut self.open {
             rec.units.push(unit.clone());
         }

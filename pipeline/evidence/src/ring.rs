@@ -14,7 +14,9 @@ pub struct RingLimits {
     pub max_bytes: usize,
 }
 
-/// Access units of one camera, oldest first, always starting at a keyframe.
+/// Access units of one camera, oldest first, always starting at a keyframe, all of one stream
+/// format (caps): when the camera comes back with another format (a reconnect at a new
+/// resolution), what was held is dropped, since one MP4 cannot hold both.
 #[derive(Debug)]
 pub struct EncodedRing {
     limits: RingLimits,
@@ -22,6 +24,8 @@ pub struct EncodedRing {
     bytes: usize,
     /// Units thrown away because no keyframe had been seen yet.
     pub skipped_before_keyframe: u64,
+    /// Times the stream format changed (the ring restarted).
+    pub format_changes: u64,
 }
 
 impl EncodedRing {
@@ -31,6 +35,7 @@ impl EncodedRing {
             units: VecDeque::new(),
             bytes: 0,
             skipped_before_keyframe: 0,
+            format_changes: 0,
         }
     }
 
@@ -59,6 +64,11 @@ impl EncodedRing {
 
     /// Adds the newest unit and evicts what the limits no longer need.
     pub fn push(&mut self, unit: EncodedUnit) {
+        if self.units.back().is_some_and(|last| last.caps != unit.caps) {
+            self.format_changes += 1;
+            self.units.clear();
+            self.bytes = 0;
+        }
         if self.units.is_empty() && !unit.keyframe {
             self.skipped_before_keyframe += 1;
             return;
@@ -170,6 +180,33 @@ mod tests {
         assert_eq!(r.skipped_before_keyframe, 24);
         r.push(unit(25, 25));
         assert_eq!(r.len(), 1);
+    }
+
+    #[test]
+    fn a_format_change_restarts_the_ring_at_the_next_keyframe() {
+        let mut r = EncodedRing::new(RingLimits {
+            pre_roll: Duration::from_secs(10),
+            max_bytes: usize::MAX,
+        });
+        for i in 0..60 {
+            r.push(unit(i, 25));
+        }
+        let other = |i: u64| EncodedUnit {
+            caps: Arc::from("video/x-h264, width=(int)1920"),
+            ..unit(i, 25)
+        };
+        for i in 60..75 {
+            r.push(other(i)); // no keyframe in the new format yet
+        }
+        assert!(r.is_empty());
+        assert_eq!(r.format_changes, 1);
+        for i in 75..100 {
+            r.push(other(i));
+        }
+        let units = r.since(Duration::ZERO);
+        assert_eq!(units[0].pts, Some(Duration::from_millis(40 * 75)));
+        assert!(units[0].keyframe);
+        assert!(units.iter().all(|u| u.caps == other(0).caps));
     }
 
     #[test]

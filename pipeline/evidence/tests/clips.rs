@@ -182,3 +182,67 @@ fn a_clip_must_start_with_a_keyframe() {
         Err(vigil_evidence::EvidenceError::NoKeyframe)
     ));
 }
+
+#[test]
+fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
+    use std::sync::Arc;
+    use vigil_core::{CameraId, StageCounters, WhenFull, queue};
+    use vigil_evidence::{ClipRequest, RecorderConfig, spawn_recorder};
+
+    let all = encoded_units(assets().join("footage/car-detection.mp4"));
+    let dir = tempfile::tempdir().unwrap();
+    let (unit_tx, unit_rx) =
+        queue::bounded(4096, WhenFull::Block, Arc::new(StageCounters::default()));
+    let (req_tx, req_rx) = crossbeam_channel::bounded(4);
+    let (done_tx, done_rx) = crossbeam_channel::bounded(4);
+    let config = RecorderConfig {
+        limits: RingLimits {
+            pre_roll: Duration::from_secs(3),
+            max_bytes: usize::MAX,
+        },
+        max_clip: Duration::from_secs(60),
+        dir: dir.path().to_path_buf(),
+    };
+    let recorder = spawn_recorder(CameraId::new("cam"), config, unit_rx, req_rx, done_tx).unwrap();
+    let secs = |u: &EncodedUnit| u.pts.unwrap().as_secs_f64();
+    let changed: Arc<str> = Arc::from(format!("{}, vigil-test=(int)2", all[0].caps).as_str());
+    let mut units = all.iter().cloned();
+    for u in units.by_ref().take_while(|u| secs(u) < 8.0) {
+        unit_tx.send(u);
+    }
+    std::thread::sleep(Duration::from_millis(300)); // the recorder has the pre-roll
+    req_tx
+        .send(ClipRequest {
+            alert_id: "x".into(),
+            from: Duration::from_secs(6),
+            until: Duration::from_secs(25),
+            snapshot: None,
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    for u in units.by_ref().take_while(|u| secs(u) < 14.0) {
+        unit_tx.send(u);
+    }
+    // The camera comes back in another format.
+    for mut u in units {
+        u.caps = changed.clone();
+        unit_tx.send(u);
+    }
+    let done = done_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert_eq!(done.alert_ids, ["x"]);
+    let clip = done.result.unwrap();
+    let end = clip.first_pts + clip.duration;
+    assert!(clip.first_pts <= Duration::from_secs(6), "{clip:?}");
+    assert!(
+        end > Duration::from_secs(13) && end <= Duration::from_secs(15),
+        "the clip ends at the format change (~14 s), not at 25 s: {clip:?}"
+    );
+    assert_eq!(
+        decode_all(&clip.path),
+        clip.units,
+        "the clip plays to its end"
+    );
+    drop(unit_tx);
+    drop(req_tx);
+    recorder.join().unwrap();
+}
