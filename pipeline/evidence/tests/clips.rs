@@ -208,7 +208,7 @@ fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
     let changed: Arc<str> = Arc::from(format!("{}, vigil-test=(int)2", all[0].caps).as_str());
     let mut units = all.iter().cloned();
     for u in units.by_ref().take_while(|u| secs(u) < 8.0) {
-        unit_tx.send(u);
+        unit_tx.send(u).unwrap();
     }
     std::thread::sleep(Duration::from_millis(300)); // the recorder has the pre-roll
     req_tx
@@ -221,12 +221,12 @@ fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     for u in units.by_ref().take_while(|u| secs(u) < 14.0) {
-        unit_tx.send(u);
+        unit_tx.send(u).unwrap();
     }
     // The camera comes back in another format.
     for mut u in units {
         u.caps = changed.clone();
-        unit_tx.send(u);
+        unit_tx.send(u).unwrap();
     }
     let done = done_rx.recv_timeout(Duration::from_secs(30)).unwrap();
     assert_eq!(done.alert_ids, ["x"]);
