@@ -233,7 +233,8 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         .name("alerts".into())
         .spawn(move || {
             // Alerts waiting for their clip.
-            let mut waiting: HashMap<String, Alert> = HashMap::new();
+            // Alerts waiting for a clip, by request key, with the record the clip completes.
+            let mut waiting: HashMap<String, (Alert, AlertEvent)> = HashMap::new();
             let (mut alerts_open, mut done_open) = (true, true);
             while alerts_open || done_open {
                 let mut sel = Select::new();
@@ -254,23 +255,23 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     if !sink.write(&alert) {
                         writer_counters.dropped(DropReason::Error);
                     }
-                    if let Some(req) = clip_requests
-                        .get(&alert.camera)
-                        .filter(|_| alert.event == AlertEvent::Start)
+                    let wanted = clip_for(&alert, pre_roll, post_roll);
+                    if let (Some(req), Some((request, completes))) =
+                        (clip_requests.get(&alert.camera), wanted)
                     {
+                        let key = request.key.clone();
                         let request = ClipRequest {
-                            alert_id: alert.id.clone(),
-                            from: Duration::from_secs_f64(alert.started_pts_secs)
-                                .saturating_sub(pre_roll),
-                            until: Duration::from_secs_f64(alert.raised_pts_secs) + post_roll,
-                            snapshot: Some(SnapshotRequest {
-                                at: Duration::from_secs_f64(alert.raised_pts_secs),
+                            snapshot: request.snapshot.map(|at| SnapshotRequest {
+                                at,
                                 overlay: overlay(&alert, zones.get(&alert.rule)),
                                 blur,
                             }),
+                            key: request.key,
+                            from: request.from,
+                            until: request.until,
                         };
                         if req.send(request).is_ok() {
-                            waiting.insert(alert.id.clone(), alert);
+                            waiting.insert(key, (alert, completes));
                         }
                     }
                 } else if Some(op.index()) == d {
@@ -278,11 +279,11 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         done_open = false;
                         continue;
                     };
-                    for id in &done.alert_ids {
-                        let Some(mut alert) = waiting.remove(id) else {
+                    for id in &done.keys {
+                        let Some((mut alert, completes)) = waiting.remove(id) else {
                             continue;
                         };
-                        alert.event = AlertEvent::Evidence;
+                        alert.event = completes;
                         match &done.result {
                             Ok(clip) => {
                                 // Relative to the output folder: it moves as a whole.
@@ -319,8 +320,8 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 }
             }
             // Recorders have ended: anything still waiting gets no clip.
-            for (_, mut alert) in waiting {
-                alert.event = AlertEvent::Evidence;
+            for (_, (mut alert, completes)) in waiting {
+                alert.event = completes;
                 alert.evidence.error =
                     Some("the camera stopped before the clip was recorded".into());
                 sink.write(&alert);
@@ -725,6 +726,50 @@ fn next_frame(lanes: &[Lane]) -> Option<(Frame, u64)> {
     }
 }
 
+/// The clip an alert record asks for — key, stream-time span, snapshot time — and the record
+/// that will report it: `start` gets the clip of its beginning (`evidence`); `end` gets one of
+/// its end (`end_evidence`) when the end lies past what the first clip holds.
+struct WantedClip {
+    key: String,
+    from: Duration,
+    until: Duration,
+    snapshot: Option<Duration>,
+}
+
+fn clip_for(
+    alert: &Alert,
+    pre_roll: Duration,
+    post_roll: Duration,
+) -> Option<(WantedClip, AlertEvent)> {
+    let secs = Duration::from_secs_f64;
+    match alert.event {
+        AlertEvent::Start => Some((
+            WantedClip {
+                key: alert.id.clone(),
+                from: secs(alert.started_pts_secs).saturating_sub(pre_roll),
+                until: secs(alert.raised_pts_secs) + post_roll,
+                snapshot: Some(secs(alert.raised_pts_secs)),
+            },
+            AlertEvent::Evidence,
+        )),
+        AlertEvent::End => {
+            let ended = secs(alert.ended_pts_secs?);
+            (ended > secs(alert.raised_pts_secs) + post_roll).then(|| {
+                (
+                    WantedClip {
+                        key: format!("{}-end", alert.id),
+                        from: ended.saturating_sub(pre_roll),
+                        until: ended + post_roll,
+                        snapshot: Some(ended),
+                    },
+                    AlertEvent::EndEvidence,
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
 /// An alert on its way to the writer, with what its snapshot must blur.
 struct RaisedAlert {
     alert: Alert,
@@ -837,7 +882,7 @@ impl AlertSink {
                 .filter(|a| a.evidence.clip.as_ref().is_some_and(|c| c.path == f.path));
             for a in sharing {
                 let mut record = a.clone();
-                record.event = AlertEvent::Expired;
+                record.event = a.event.expiry();
                 record.evidence.error = Some(format!("deleted by retention: {}", why.describe()));
                 self.write(&record);
             }
@@ -908,24 +953,31 @@ pub fn describe(a: &Alert) -> String {
                 a.id
             )
         }
-        AlertEvent::Evidence => match (&a.evidence.clip, &a.evidence.error) {
-            (Some(c), _) => format!(
-                "  evidence for {}: clip {} ({:.1} s from {:.2}s, sha256 {})",
-                a.id,
-                c.path,
-                c.duration_secs,
-                c.first_pts_secs,
-                &c.sha256[..12.min(c.sha256.len())]
-            ),
-            (None, e) => {
-                format!(
-                    "  evidence for {}: no clip ({})",
+        AlertEvent::Evidence | AlertEvent::EndEvidence => {
+            match (&a.evidence.clip, &a.evidence.error) {
+                (Some(c), _) => format!(
+                    "  {}evidence for {}: clip {} ({:.1} s from {:.2}s, sha256 {})",
+                    if a.event == AlertEvent::EndEvidence {
+                        "end "
+                    } else {
+                        ""
+                    },
                     a.id,
-                    e.as_deref().unwrap_or("unknown")
-                )
+                    c.path,
+                    c.duration_secs,
+                    c.first_pts_secs,
+                    &c.sha256[..12.min(c.sha256.len())]
+                ),
+                (None, e) => {
+                    format!(
+                        "  evidence for {}: no clip ({})",
+                        a.id,
+                        e.as_deref().unwrap_or("unknown")
+                    )
+                }
             }
-        },
-        AlertEvent::Expired => {
+        }
+        AlertEvent::Expired | AlertEvent::EndExpired => {
             let reason = a.evidence.error.as_deref().unwrap_or("retention");
             format!("  evidence for {} deleted ({reason})", a.id)
         }

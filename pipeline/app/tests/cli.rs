@@ -389,3 +389,79 @@ fn retention_deletes_clips_over_budget_and_records_it() {
         String::from_utf8_lossy(&verify.stdout)
     );
 }
+
+#[test]
+fn a_stay_that_outlasts_its_first_clip_gets_a_clip_of_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "cameras:
+  - name: overhead
+    file: footage/car-detection.mp4
+    zones:
+      all: [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+detector:
+  manifest: {}/yolox-nano.yaml
+  score_threshold: 0.1
+rules:
+  - name: anything_in_view
+    kind: dwell
+    camera: overhead
+    zone: all
+    classes: [vehicle, person, \"cell phone\"]
+    dwell_secs: 1.0
+evidence:
+  pre_roll_secs: 2
+  post_roll_secs: 1
+",
+            repo().join("models").display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let status = vigil()
+        .args(["replay", "-c"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let records = read_alerts(&out);
+    let ends: Vec<&Alert> = records
+        .iter()
+        .filter(|r| r.event == AlertEvent::End)
+        .collect();
+    assert!(!ends.is_empty());
+    let mut end_clips = 0;
+    for end in ends {
+        let ended = end.ended_pts_secs.unwrap();
+        let end_evidence = records
+            .iter()
+            .find(|r| r.id == end.id && r.event == AlertEvent::EndEvidence);
+        if ended <= end.raised_pts_secs + 1.0 {
+            assert!(
+                end_evidence.is_none(),
+                "the first clip already shows the end of {}",
+                end.id
+            );
+            continue;
+        }
+        let ev = end_evidence.unwrap_or_else(|| panic!("no end clip for {}: {records:#?}", end.id));
+        let clip = ev.evidence.clip.as_ref().expect("an end clip");
+        assert!(clip.path.ends_with("-end.mp4"), "{}", clip.path);
+        assert!(out.join(&clip.path).is_file());
+        assert!(
+            clip.first_pts_secs <= ended && ended <= clip.first_pts_secs + clip.duration_secs,
+            "the end clip {clip:?} shows the end at {ended}"
+        );
+        assert!(ev.evidence.snapshot.is_some());
+        end_clips += 1;
+    }
+    assert!(end_clips >= 1, "{records:#?}");
+    let verify = vigil().arg("verify").arg(&out).status().unwrap();
+    assert!(verify.success(), "verify accepts end clips");
+}

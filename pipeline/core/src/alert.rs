@@ -78,14 +78,21 @@ pub enum AlertEvent {
     Evidence,
     /// Its clip was deleted by retention; `evidence.clip` names it, `evidence.error` says why.
     Expired,
+    /// A long alert's end has its own clip (the start clip ended `post_roll` after it was
+    /// raised); the record repeats the `end` record with `evidence` filled.
+    EndEvidence,
+    /// The end clip was deleted by retention.
+    EndExpired,
 }
 
 impl AlertEvent {
-    pub const ALL: [AlertEvent; 4] = [
+    pub const ALL: [AlertEvent; 6] = [
         AlertEvent::Start,
         AlertEvent::End,
         AlertEvent::Evidence,
         AlertEvent::Expired,
+        AlertEvent::EndEvidence,
+        AlertEvent::EndExpired,
     ];
 
     /// The event named `name` (as written in JSON), if any.
@@ -99,6 +106,21 @@ impl AlertEvent {
             AlertEvent::End => "end",
             AlertEvent::Evidence => "evidence",
             AlertEvent::Expired => "expired",
+            AlertEvent::EndEvidence => "end_evidence",
+            AlertEvent::EndExpired => "end_expired",
+        }
+    }
+
+    /// Whether the record reports a clip written (`evidence`, `end_evidence`).
+    pub fn has_evidence(self) -> bool {
+        matches!(self, AlertEvent::Evidence | AlertEvent::EndEvidence)
+    }
+
+    /// The record that reports the deletion of this record's clip.
+    pub fn expiry(self) -> AlertEvent {
+        match self {
+            AlertEvent::EndEvidence | AlertEvent::EndExpired => AlertEvent::EndExpired,
+            _ => AlertEvent::Expired,
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct AlertView {
     /// evidence or expiry record, and `event` the latest lifecycle event.
     pub alert: Alert,
     pub ended: bool,
+    /// The clip and snapshots of a long alert's end (`end_evidence`), once written.
+    pub end_evidence: Option<vigil_core::Evidence>,
     pub ack: Option<Ack>,
 }
 
@@ -29,6 +31,7 @@ impl AlertView {
             .clone();
         alert.prev_hash = None;
         let mut ended = false;
+        let mut end_evidence = None;
         for r in &records {
             match r.event {
                 AlertEvent::Start => {}
@@ -37,6 +40,9 @@ impl AlertView {
                     alert.ended_pts_secs = r.ended_pts_secs;
                 }
                 AlertEvent::Evidence | AlertEvent::Expired => alert.evidence = r.evidence.clone(),
+                AlertEvent::EndEvidence | AlertEvent::EndExpired => {
+                    end_evidence = Some(r.evidence.clone())
+                }
             }
             alert.event = r.event;
         }
@@ -44,6 +50,7 @@ impl AlertView {
             seq,
             alert,
             ended,
+            end_evidence,
             ack,
         })
     }

@@ -245,18 +245,22 @@ impl AlertStore {
         Ok(record)
     }
 
-    /// Evidence records whose clip has not been expired, oldest first.
+    /// Evidence records (`evidence`, `end_evidence`) whose clip has not been expired, oldest
+    /// first.
     pub fn live_clips(&self) -> Result<Vec<Alert>, DeliverError> {
         let mut live: Vec<Alert> = Vec::new();
         let records = self.records(
-            "SELECT json FROM alerts WHERE event IN ('evidence', 'expired') ORDER BY seq",
+            "SELECT json FROM alerts
+             WHERE event IN ('evidence', 'expired', 'end_evidence', 'end_expired') ORDER BY seq",
             [],
         )?;
         for a in records {
-            match a.event {
-                vigil_core::AlertEvent::Expired => live.retain(|l| l.id != a.id),
-                _ if a.evidence.clip.is_some() => live.push(a),
-                _ => {}
+            if a.event.has_evidence() {
+                if a.evidence.clip.is_some() {
+                    live.push(a);
+                }
+            } else {
+                live.retain(|l| !(l.id == a.id && l.event.expiry() == a.event));
             }
         }
         Ok(live)
@@ -568,6 +572,40 @@ mod tests {
         let second = s.acknowledge("a", "other", "again").unwrap().unwrap();
         assert_eq!(second, first);
         assert_eq!(s.ack("a").unwrap(), Some(first));
+    }
+
+    #[test]
+    fn live_clips_track_start_and_end_clips_separately() {
+        use vigil_core::{AlertEvent, ClipRef};
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = AlertStore::open(&dir.path().join("alerts.db")).unwrap();
+        let with = |event: AlertEvent, path: &str| {
+            let mut a = alert("a");
+            a.event = event;
+            a.evidence.clip = Some(ClipRef {
+                path: path.into(),
+                duration_secs: 1.0,
+                first_pts_secs: 0.0,
+                sha256: String::new(),
+            });
+            a
+        };
+        s.insert(&with(AlertEvent::Evidence, "a.mp4")).unwrap();
+        s.insert(&with(AlertEvent::EndEvidence, "a-end.mp4"))
+            .unwrap();
+        let paths = |s: &AlertStore| -> Vec<String> {
+            s.live_clips()
+                .unwrap()
+                .into_iter()
+                .map(|a| a.evidence.clip.unwrap().path)
+                .collect()
+        };
+        assert_eq!(paths(&s), ["a.mp4", "a-end.mp4"]);
+        s.insert(&with(AlertEvent::EndExpired, "a-end.mp4"))
+            .unwrap();
+        assert_eq!(paths(&s), ["a.mp4"]);
+        s.insert(&with(AlertEvent::Expired, "a.mp4")).unwrap();
+        assert!(paths(&s).is_empty());
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
         for (kind, rel, sha) in files {
             let path = resolve(dir, rel);
             referenced.insert(path.clone());
-            if alert.event == AlertEvent::Expired {
+            if matches!(alert.event, AlertEvent::Expired | AlertEvent::EndExpired) {
                 expired.insert(path);
             } else {
                 named.push((id.clone(), kind, rel.to_string(), sha.to_string(), path));

@@ -17,7 +17,9 @@ use vigil_core::{CameraId, EncodedUnit, QueueReceiver};
 /// "Record from `from` to `until` (stream time) for this alert."
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClipRequest {
-    pub alert_id: String,
+    /// Names the files (`<key>.mp4`, `<key>.jpg`) and comes back in [`ClipDone::keys`]: the
+    /// alert id, or `<alert id>-end` for the clip of a long alert's end.
+    pub key: String,
     pub from: Duration,
     pub until: Duration,
     pub snapshot: Option<SnapshotRequest>,
@@ -45,7 +47,8 @@ pub struct SnapshotInfo {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClipDone {
     pub camera: CameraId,
-    pub alert_ids: Vec<String>,
+    /// The keys of every request the clip serves.
+    pub keys: Vec<String>,
     pub result: Result<ClipInfo, String>,
     /// Per alert that asked for one.
     pub snapshots: Vec<(String, Result<SnapshotInfo, String>)>,
@@ -55,12 +58,12 @@ pub struct ClipDone {
 pub struct RecorderConfig {
     pub limits: RingLimits,
     pub max_clip: Duration,
-    /// Clips go to `dir/<camera>/<first alert id>.mp4`.
+    /// Clips go to `dir/<camera>/<first request's key>.mp4`.
     pub dir: PathBuf,
 }
 
 struct Recording {
-    alert_ids: Vec<String>,
+    keys: Vec<String>,
     snapshots: Vec<(String, SnapshotRequest)>,
     /// Stream time of the first unit (the clip may not run past `start + max_clip`).
     start: Duration,
@@ -152,9 +155,9 @@ impl Recorder {
             // Overlapping alerts share one recording, which still ends by `start + max_clip`.
             rec.until = rec.until.max(req.until).min(rec.start + max_clip);
             if let Some(snap) = req.snapshot {
-                rec.snapshots.push((req.alert_id.clone(), snap));
+                rec.snapshots.push((req.key.clone(), snap));
             }
-            rec.alert_ids.push(req.alert_id);
+            rec.keys.push(req.key);
             return;
         }
         let units = self.ring.since(req.from);
@@ -163,11 +166,11 @@ impl Recorder {
         let until = req.until.min(start + max_clip);
         let snapshots = req
             .snapshot
-            .map(|s| (req.alert_id.clone(), s))
+            .map(|s| (req.key.clone(), s))
             .into_iter()
             .collect();
         self.open.push(Recording {
-            alert_ids: vec![req.alert_id],
+            keys: vec![req.key],
             snapshots,
             start,
             until,
@@ -186,7 +189,7 @@ impl Recorder {
         self.open = keep;
         for rec in done {
             let dir = self.config.dir.join(self.camera.as_str());
-            let path = dir.join(format!("{}.mp4", rec.alert_ids[0]));
+            let path = dir.join(format!("{}.mp4", rec.keys[0]));
             let result = std::fs::create_dir_all(&dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))
                 .and_then(|()| match rec.units.is_empty() {
@@ -214,7 +217,7 @@ impl Recorder {
                 .collect();
             let _ = self.done.send(ClipDone {
                 camera: self.camera.clone(),
-                alert_ids: rec.alert_ids,
+                keys: rec.keys,
                 result,
                 snapshots,
             });

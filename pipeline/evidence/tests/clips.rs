@@ -213,7 +213,7 @@ fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
     std::thread::sleep(Duration::from_millis(300)); // the recorder has the pre-roll
     req_tx
         .send(ClipRequest {
-            alert_id: "x".into(),
+            key: "x".into(),
             from: Duration::from_secs(6),
             until: Duration::from_secs(25),
             snapshot: None,
@@ -229,7 +229,7 @@ fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
         unit_tx.send(u).unwrap();
     }
     let done = done_rx.recv_timeout(Duration::from_secs(30)).unwrap();
-    assert_eq!(done.alert_ids, ["x"]);
+    assert_eq!(done.keys, ["x"]);
     let clip = done.result.unwrap();
     let end = clip.first_pts + clip.duration;
     assert!(clip.first_pts <= Duration::from_secs(6), "{clip:?}");

@@ -8,8 +8,8 @@
 //! | GET | `/api/alerts` | viewer | list: `camera`, `kind`, `since`, `until` (RFC 3339), `acknowledged`, `before` (cursor), `limit` |
 //! | GET | `/api/alerts/{id}` | viewer | one alert with its lifecycle records |
 //! | POST | `/api/alerts/{id}/ack` | operator | acknowledge, `{"comment": "…"}` |
-//! | GET | `/api/alerts/{id}/clip` | viewer | the MP4 (Range requests) |
-//! | GET | `/api/alerts/{id}/snapshot` | viewer | the annotated JPEG (`?clean=true`: without overlays) |
+//! | GET | `/api/alerts/{id}/clip` | viewer | the MP4 (Range requests); `?end=true`: the clip of a long alert's end |
+//! | GET | `/api/alerts/{id}/snapshot` | viewer | the annotated JPEG (`?clean=true`: without overlays; `?end=true`: at the end) |
 //! | GET | `/api/cameras` | viewer | each camera's latest status |
 //! | GET | `/api/events` | viewer | SSE: `alert`, `ack`, `camera`, `resync` |
 //! | GET | `/metrics` | viewer | Prometheus text |
@@ -283,21 +283,41 @@ async fn acknowledge(
 }
 
 #[derive(Deserialize, Default)]
-struct SnapshotParams {
+struct EvidenceParams {
+    /// The clean snapshot (no overlays).
     #[serde(default)]
     clean: bool,
+    /// The evidence of the alert's end (long alerts have a second clip).
+    #[serde(default)]
+    end: bool,
+}
+
+/// The alert's evidence, or that of its end.
+fn evidence_of(
+    view: vigil_deliver::AlertView,
+    end: bool,
+) -> Result<vigil_core::Evidence, ApiError> {
+    if end {
+        view.end_evidence.ok_or(ApiError(
+            StatusCode::NOT_FOUND,
+            "this alert has no end clip".into(),
+        ))
+    } else {
+        Ok(view.alert.evidence)
+    }
 }
 
 async fn clip(
     _: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
+    Query(p): Query<EvidenceParams>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let view = with_store(&state, move |s| s.view(&id))
         .await?
         .ok_or_else(not_found)?;
-    let clip = view.alert.evidence.clip.ok_or(ApiError(
+    let clip = evidence_of(view, p.end)?.clip.ok_or(ApiError(
         StatusCode::NOT_FOUND,
         "this alert has no clip (yet)".into(),
     ))?;
@@ -308,13 +328,13 @@ async fn snapshot(
     _: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-    Query(p): Query<SnapshotParams>,
+    Query(p): Query<EvidenceParams>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let view = with_store(&state, move |s| s.view(&id))
         .await?
         .ok_or_else(not_found)?;
-    let snap = view.alert.evidence.snapshot.ok_or(ApiError(
+    let snap = evidence_of(view, p.end)?.snapshot.ok_or(ApiError(
         StatusCode::NOT_FOUND,
         "this alert has no snapshot (yet)".into(),
     ))?;

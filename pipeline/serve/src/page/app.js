@@ -13,7 +13,7 @@ const TEXT = {
     raised: "告警时间", state: "状态", open: "进行中", ended: "已结束", objects: "目标",
     no_clip: "录像生成中…", clip_error: "录像不可用：", acked_by: "已由 {by} 于 {at} 确认",
     viewer_only: "只读令牌，不能确认", lang: "English",
-    kinds: { dwell: "区域滞留" }, severity: "级别",
+    kinds: { dwell: "区域滞留" }, severity: "级别", end_clip: "结束时录像",
     severities: { low: "低", medium: "中", high: "高", critical: "紧急" },
   },
   en: {
@@ -25,7 +25,7 @@ const TEXT = {
     raised: "Raised", state: "State", open: "Ongoing", ended: "Ended", objects: "Objects",
     no_clip: "Clip being recorded…", clip_error: "Clip unavailable: ", acked_by: "Acknowledged by {by} at {at}",
     viewer_only: "Read-only token: cannot acknowledge", lang: "中文",
-    kinds: { dwell: "Dwell in zone" }, severity: "Severity",
+    kinds: { dwell: "Dwell in zone" }, severity: "Severity", end_clip: "Clip of the end",
     severities: { low: "low", medium: "medium", high: "high", critical: "critical" },
   },
 };
@@ -197,6 +197,12 @@ function renderDetail(v, fresh = false) {
   } else {
     img.hidden = true; img.removeAttribute("src");
   }
+  const endClip = v.end_evidence?.clip;
+  const endVideo = $("d-end-video");
+  $("d-end").hidden = !endClip;
+  if (endClip && (fresh || endVideo.dataset.id !== a.id)) {
+    endVideo.dataset.id = a.id; endVideo.src = `${base}/clip?end=true`;
+  }
   const canAck = me && me.role === "operator";
   $("ack-button").disabled = v.ack != null || !canAck;
   $("ack-comment").disabled = v.ack != null || !canAck;
@@ -248,6 +254,7 @@ function onRecord(record) {
   if (!v) return;
   if (record.event === "end") { v.ended = true; v.alert.ended_pts_secs = record.ended_pts_secs; }
   if (record.event === "evidence" || record.event === "expired") v.alert.evidence = record.evidence;
+  if (record.event === "end_evidence" || record.event === "end_expired") v.end_evidence = record.evidence;
   v.alert.event = record.event;
   renderRow(v);
   if (selected === record.id) renderDetail(v);
