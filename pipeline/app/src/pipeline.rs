@@ -944,6 +944,13 @@ pub fn describe(a: &Alert) -> String {
                 a.id
             )
         }
+        AlertEvent::Update => format!(
+            "UPDATE {head} still there {:.1} s after the alert ({:.1} s in all) {} id={}",
+            a.updated_pts_secs.unwrap_or(a.raised_pts_secs) - a.raised_pts_secs,
+            a.updated_pts_secs.unwrap_or(a.raised_pts_secs) - a.started_pts_secs,
+            a.wall_time,
+            a.id
+        ),
         AlertEvent::End => {
             let ended = a.ended_pts_secs.unwrap_or(a.raised_pts_secs);
             format!(

@@ -171,7 +171,11 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
 
 #[test]
 fn check_accepts_the_samples_and_lists_every_error() {
-    for sample in ["samples/parking-lot.yaml", "samples/demo.yaml"] {
+    for sample in [
+        "samples/parking-lot.yaml",
+        "samples/demo.yaml",
+        "samples/site.yaml",
+    ] {
         let out = vigil().args(["check", "-c", sample]).output().unwrap();
         assert!(
             out.status.success(),

@@ -77,7 +77,18 @@ pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// The parser's message without its source snippet.
+/// The parser's message without its source snippet, and without its own `error: line L column
+/// C:` prefix (the position is already in front of it).
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_string()
+    let line = message.lines().next().unwrap_or(message).trim();
+    let unprefixed = line
+        .strip_prefix("error: line ")
+        .and_then(|rest| rest.split_once(": "))
+        .filter(|(position, _)| {
+            position
+                .split(" column ")
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|(_, m)| m);
+    unprefixed.unwrap_or(line).to_string()
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod manifest;
 mod outputs;
 mod raw;
+mod rules;
 mod runtime;
 
 pub use error::{ConfigError, ConfigErrors};

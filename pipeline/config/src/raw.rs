@@ -11,6 +11,9 @@ pub(crate) struct RawConfig {
     pub detector: RawDetector,
     #[serde(default)]
     pub rules: Vec<RawRule>,
+    /// Rule files (zones and rules), relative to the config.
+    #[serde(default)]
+    pub rule_files: Vec<Spanned<String>>,
     #[serde(default)]
     pub outputs: RawOutputs,
     #[serde(default)]
@@ -64,6 +67,9 @@ pub enum RawTransport {
     Udp,
 }
 
+/// Zone name → polygon `[[x, y], …]` in normalised coordinates.
+pub(crate) type RawZones = BTreeMap<String, Spanned<Vec<[f64; 2]>>>;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCamera {
@@ -86,7 +92,7 @@ pub(crate) struct RawCamera {
     pub detect_fps: Option<Spanned<f64>>,
     /// Zone name → polygon `[[x, y], …]` in normalised coordinates.
     #[serde(default)]
-    pub zones: BTreeMap<String, Spanned<Vec<[f64; 2]>>>,
+    pub zones: RawZones,
     #[serde(default)]
     pub privacy: Option<RawPrivacy>,
 }
@@ -138,6 +144,24 @@ pub(crate) struct RawRule {
     pub max_gap_secs: Option<Spanned<f64>>,
     #[serde(default)]
     pub severity: Option<Spanned<String>>,
+    #[serde(default)]
+    pub update_after_secs: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub cooldown_secs: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub min_area: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub max_area: Option<Spanned<f64>>,
+}
+
+/// A rule file: more zones (camera → zone → polygon) and rules.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRuleFile {
+    #[serde(default)]
+    pub zones: BTreeMap<String, RawZones>,
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -3,13 +3,14 @@
 use crate::error::{ConfigError, ConfigErrors, parse_yaml};
 use crate::manifest::ModelManifest;
 pub use crate::outputs::{ApiConfig, ApiToken, MqttConfig, Role, Secret, WebhookConfig};
-use crate::raw::{RawCamera, RawConfig, RawRuleKind, RawTransport};
+use crate::raw::{RawCamera, RawConfig, RawTransport};
+use crate::rules::{LoadedRuleFile, RuleContext, file_zones, in_file, read_rule_file};
 use serde_saphyr::Spanned;
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use vigil_core::{CameraId, PointNorm, PolygonNorm, RuleId, ZoneId};
+use vigil_core::{CameraId, PointNorm, PolygonNorm, ZoneId};
 pub use vigil_rules::DwellRule;
 pub use vigil_track::TrackerConfig;
 
@@ -231,10 +232,7 @@ pub fn load(path: &Path, assets: Option<&Path>) -> Result<Config, ConfigErrors> 
 /// Validates config `text` as if read from `path` (relative paths resolve beside it).
 pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config, ConfigErrors> {
     let raw: RawConfig = parse_yaml(path, text).map_err(|e| ConfigErrors(vec![e]))?;
-    let mut v = Validator {
-        file: path,
-        errors: Vec::new(),
-    };
+    let mut v = Validator::new(path);
     let base = path.parent().unwrap_or(Path::new("."));
 
     let manifest_path = resolve_asset(base, &raw.detector.manifest.value, assets, "models");
@@ -330,96 +328,29 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         }
     }
 
+    // Rules: the config's own, then each rule file's (whose zones every rule may use).
+    let written = raw.cameras.value.iter().flat_map(|c| {
+        c.zones
+            .keys()
+            .map(move |z| (c.name.value.clone(), z.clone()))
+    });
+    let mut ctx = RuleContext::new(&cameras, manifest.as_ref(), written);
+    let files: Vec<LoadedRuleFile> = raw
+        .rule_files
+        .iter()
+        .filter_map(|f| read_rule_file(&mut v, f, base))
+        .collect();
+    for f in &files {
+        in_file(&f.path, &mut v.errors, |fv| {
+            file_zones(fv, &mut ctx, &f.raw)
+        });
+    }
     let mut rules = Vec::new();
-    let mut rule_names = HashSet::new();
-    for r in &raw.rules {
-        let RawRuleKind::Dwell = r.kind;
-        if !rule_names.insert(r.name.value.clone()) {
-            v.error(
-                &r.name,
-                format!("rule \"{}\" is defined twice", r.name.value),
-            );
-        }
-        let Some(cam) = cameras.iter().find(|c| c.id.as_str() == r.camera.value) else {
-            v.error(
-                &r.camera,
-                format!(
-                    "camera \"{}\" in rule \"{}\" is not defined",
-                    r.camera.value, r.name.value
-                ),
-            );
-            continue;
-        };
-        let polygon = cam
-            .zones
-            .iter()
-            .find(|(z, _)| z.as_str() == r.zone.value)
-            .map(|(_, p)| p);
-        if polygon.is_none() && !zone_written(&raw, &r.camera.value, &r.zone.value) {
-            v.error(
-                &r.zone,
-                format!(
-                    "zone \"{}\" in rule \"{}\" is not defined for camera \"{}\"",
-                    r.zone.value, r.name.value, r.camera.value
-                ),
-            );
-        }
-        if r.classes.value.is_empty() {
-            v.error(
-                &r.classes,
-                format!("rule \"{}\" names no classes", r.name.value),
-            );
-        }
-        if let Some(m) = &manifest {
-            for c in &r.classes.value {
-                if !m.knows_class_or_group(&c.value) {
-                    v.error(
-                        c,
-                        format!(
-                            "class \"{}\" in rule \"{}\" is neither a label nor a group of model \"{}\"",
-                            c.value, r.name.value, m.name
-                        ),
-                    );
-                }
-            }
-        }
-        let dwell_ok = r.dwell_secs.value.is_finite() && r.dwell_secs.value >= 0.0;
-        v.check(
-            dwell_ok,
-            &r.dwell_secs,
-            "dwell_secs must be a number of seconds ≥ 0",
-        );
-        let max_gap = r.max_gap_secs.as_ref().map_or(1.0, |g| g.value);
-        if let Some(g) = &r.max_gap_secs {
-            v.check(
-                g.value.is_finite() && g.value >= 0.0,
-                g,
-                "max_gap_secs must be ≥ 0",
-            );
-        }
-        let severity = r
-            .severity
-            .as_ref()
-            .map_or(Some(vigil_core::Severity::Medium), |s| {
-                crate::outputs::severity(&mut v, s)
-            });
-        if let (Some(polygon), true, Some(severity)) = (
-            polygon,
-            dwell_ok && max_gap.is_finite() && max_gap >= 0.0,
-            severity,
-        ) {
-            rules.push(DwellRule {
-                id: RuleId::new(&r.name.value),
-                camera: cam.id.clone(),
-                zone: ZoneId::new(&r.zone.value),
-                polygon: polygon.clone(),
-                classes: r.classes.value.iter().map(|c| c.value.clone()).collect(),
-                dwell: Duration::from_secs_f64(r.dwell_secs.value),
-                min_score: r.min_score,
-                max_gap: Duration::from_secs_f64(max_gap),
-                severity,
-            });
-        }
+    crate::rules::rules(&mut v, &mut ctx, &raw.rules, &mut rules);
+    for f in &files {
+        in_file(&f.path, &mut v.errors, |fv| {
+            crate::rules::rules(fv, &mut ctx, &f.raw.rules, &mut rules)
+        });
     }
 
     let mut evidence = EvidenceConfig::default();
@@ -559,21 +490,27 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
     })
 }
 
-/// Whether the config names `zone` under `camera` at all: a zone written but invalid has been
-/// reported already, and is not reported again by each rule naming it.
-fn zone_written(raw: &RawConfig, camera: &str, zone: &str) -> bool {
-    raw.cameras
-        .value
-        .iter()
-        .any(|c| c.name.value == camera && c.zones.contains_key(zone))
-}
-
 pub(crate) struct Validator<'a> {
     file: &'a Path,
-    errors: Vec<ConfigError>,
+    pub(crate) errors: Vec<ConfigError>,
 }
 
-impl Validator<'_> {
+impl<'a> Validator<'a> {
+    pub(crate) fn new(file: &'a Path) -> Self {
+        Self {
+            file,
+            errors: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, error: ConfigError) {
+        self.errors.push(error);
+    }
+
+    pub(crate) fn into_errors(self) -> Vec<ConfigError> {
+        self.errors
+    }
+
     pub(crate) fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
         self.errors
             .push(ConfigError::at(self.file, at.referenced, message));

@@ -257,7 +257,7 @@ api:
         "21:19: environment variable VIGIL_TEST_SURELY_UNSET_SECRET is not set (it holds the secret)",
         "22:26: filter names camera \"nowhere\", which is not defined",
         "22:44: unknown alert kind \"fire\" (kinds: dwell)",
-        "22:60: unknown alert event \"begin\" (events: start, end, evidence, expired, end_evidence, end_expired)",
+        "22:60: unknown alert event \"begin\" (events: start, update, end, evidence, expired, end_evidence, end_expired)",
         "22:82: unknown severity \"urgent\" (severities: low, medium, high, critical)",
         "23:13: webhook \"office\" is defined twice",
         "25:21: timeout_secs must be in (0, 120]",
@@ -282,4 +282,20 @@ fn rules_carry_a_severity() {
         check(&wrong).unwrap_err(),
         ["17:15: unknown severity \"loud\" (severities: low, medium, high, critical)"]
     );
+}
+
+#[test]
+fn rule_files_bring_their_zones_and_rules() {
+    let site = repo().join("samples/site.yaml");
+    let c = vigil_config::load(&site, assets().as_deref()).unwrap();
+    let names: Vec<&str> = c.rules.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(names, ["fire_lane_blocked", "no_parking_driving_lane"]);
+    let fire = &c.rules[0];
+    assert_eq!(fire.camera.as_str(), "overhead");
+    assert_eq!(fire.zone.as_str(), "fire_lane");
+    assert_eq!(fire.severity, vigil_core::Severity::Critical);
+    assert_eq!(fire.update_after, Some(std::time::Duration::from_secs(300)));
+    assert_eq!(fire.cooldown, std::time::Duration::from_secs(60));
+    assert_eq!(fire.max_gap, std::time::Duration::from_secs(3));
+    assert!((fire.min_area - 0.002).abs() < 1e-12);
 }

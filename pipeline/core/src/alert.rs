@@ -73,6 +73,9 @@ pub enum AlertEvent {
     Start,
     /// The situation is over (e.g. the vehicle left the zone); `ended_pts_secs` says when.
     End,
+    /// The situation still holds `update_after_secs` after the alert (e.g. still blocking the
+    /// fire lane after 5 minutes): once per alert, with the object where it is now.
+    Update,
     /// Its evidence is complete (the clip ends `post_roll` after the alert); the record repeats
     /// the alert with `evidence` filled.
     Evidence,
@@ -86,8 +89,9 @@ pub enum AlertEvent {
 }
 
 impl AlertEvent {
-    pub const ALL: [AlertEvent; 6] = [
+    pub const ALL: [AlertEvent; 7] = [
         AlertEvent::Start,
+        AlertEvent::Update,
         AlertEvent::End,
         AlertEvent::Evidence,
         AlertEvent::Expired,
@@ -103,6 +107,7 @@ impl AlertEvent {
     pub fn as_str(self) -> &'static str {
         match self {
             AlertEvent::Start => "start",
+            AlertEvent::Update => "update",
             AlertEvent::End => "end",
             AlertEvent::Evidence => "evidence",
             AlertEvent::Expired => "expired",
@@ -189,6 +194,9 @@ pub struct Alert {
     /// Stream time the condition ended (last seen in the zone); on `end` records only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_pts_secs: Option<f64>,
+    /// Stream time of an `update` record (on those only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_pts_secs: Option<f64>,
     /// Wall-clock time of the frame that raised the alert (on `end`: that ended it), RFC 3339.
     pub wall_time: String,
     pub objects: Vec<AlertObject>,
@@ -236,6 +244,7 @@ mod tests {
             started_pts_secs: 0.4,
             raised_pts_secs: 1.4,
             ended_pts_secs: None,
+            updated_pts_secs: None,
             wall_time: "2026-11-28T12:00:00.000Z".into(),
             objects: vec![AlertObject {
                 track_id: TrackId(3),

@@ -105,6 +105,7 @@ pub(crate) fn test_alert(id: &str) -> Alert {
         started_pts_secs: 1.0,
         raised_pts_secs: 2.0,
         ended_pts_secs: None,
+        updated_pts_secs: None,
         wall_time: "2026-11-28T00:00:00.000Z".into(),
         objects: vec![],
         evidence: Default::default(),

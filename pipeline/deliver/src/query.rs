@@ -35,6 +35,10 @@ impl AlertView {
         for r in &records {
             match r.event {
                 AlertEvent::Start => {}
+                AlertEvent::Update => {
+                    // Where the object is now.
+                    alert.objects = r.objects.clone();
+                }
                 AlertEvent::End => {
                     ended = true;
                     alert.ended_pts_secs = r.ended_pts_secs;

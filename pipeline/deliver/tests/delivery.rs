@@ -35,6 +35,7 @@ fn alert(id: &str, camera: &str, event: AlertEvent) -> Alert {
         started_pts_secs: 1.0,
         raised_pts_secs: 2.0,
         ended_pts_secs: None,
+        updated_pts_secs: None,
         wall_time: "2026-11-28T00:00:00.000Z".into(),
         objects: vec![],
         evidence: Default::default(),

@@ -36,11 +36,54 @@ pub struct DwellRule {
     pub max_gap: Duration,
     /// Carried by its alerts.
     pub severity: vigil_core::Severity,
+    /// An `update` record when the stay still holds this long after its alert.
+    pub update_after: Option<Duration>,
+    /// After an alert of this rule ends, no new alert for this long (the stay may still raise
+    /// one once the cooldown is over).
+    pub cooldown: Duration,
+    /// Object box area as a fraction of the frame: smaller or larger boxes are ignored.
+    pub min_area: f64,
+    pub max_area: f64,
 }
 
 impl DwellRule {
-    fn applies_to(&self, t: &Track) -> bool {
+    /// A rule with the defaults for everything but what names and times it.
+    pub fn new(
+        id: RuleId,
+        camera: CameraId,
+        zone: ZoneId,
+        polygon: PolygonNorm,
+        classes: Vec<String>,
+        dwell: Duration,
+    ) -> Self {
+        Self {
+            id,
+            camera,
+            zone,
+            polygon,
+            classes,
+            dwell,
+            min_score: 0.0,
+            max_gap: Duration::from_secs(1),
+            severity: vigil_core::Severity::Medium,
+            update_after: None,
+            cooldown: Duration::ZERO,
+            min_area: 0.0,
+            max_area: 1.0,
+        }
+    }
+
+    fn applies_to(&self, t: &Track, frame: Size) -> bool {
+        let frame_area = f64::from(frame.width) * f64::from(frame.height);
+        let b = t.bbox_px;
+        let area = f64::from((b.x2 - b.x1).max(0.0)) * f64::from((b.y2 - b.y1).max(0.0));
+        let fraction = if frame_area > 0.0 {
+            area / frame_area
+        } else {
+            0.0
+        };
         t.score >= self.min_score
+            && (self.min_area..=self.max_area).contains(&fraction)
             && self
                 .classes
                 .iter()
@@ -56,6 +99,8 @@ struct Stay {
     last_bbox: BBoxPx,
     /// The alert raised for this stay, kept to report its end under the same id.
     alert: Option<Alert>,
+    /// Its `update` record was sent.
+    updated: bool,
 }
 
 /// Evaluates one camera's rules frame by frame. Per-stay state is dropped when the stay ends.
@@ -64,12 +109,19 @@ pub struct RuleEngine {
     rules: Vec<DwellRule>,
     /// Per rule, the open stays.
     stays: Vec<Vec<Stay>>,
+    /// Per rule, when its last alert ended (for `cooldown`).
+    last_end: Vec<Option<Duration>>,
 }
 
 impl RuleEngine {
     pub fn new(rules: Vec<DwellRule>) -> Self {
         let stays = rules.iter().map(|_| Vec::new()).collect();
-        Self { rules, stays }
+        let last_end = rules.iter().map(|_| None).collect();
+        Self {
+            rules,
+            stays,
+            last_end,
+        }
     }
 
     /// Open stays over all rules (bounded by the objects in view).
@@ -82,10 +134,16 @@ impl RuleEngine {
     pub fn step(&mut self, meta: &FrameMeta, tracks: &[Track]) -> Vec<Alert> {
         let pts = meta.pts;
         let mut alerts = Vec::new();
-        for (rule, stays) in self.rules.iter().zip(&mut self.stays) {
+        for ((rule, stays), last_end) in self
+            .rules
+            .iter()
+            .zip(&mut self.stays)
+            .zip(&mut self.last_end)
+        {
+            let cooled = last_end.is_none_or(|e| pts >= e + rule.cooldown);
             let inside: Vec<&Track> = tracks
                 .iter()
-                .filter(|t| t.matched && rule.applies_to(t))
+                .filter(|t| t.matched && rule.applies_to(t, meta.source_size))
                 .filter(|t| {
                     rule.polygon
                         .contains_px(t.bbox_px.bottom_centre(), meta.source_size)
@@ -123,6 +181,7 @@ impl RuleEngine {
                                     last_inside: pts,
                                     last_bbox: t.bbox_px,
                                     alert: None,
+                                    updated: false,
                                 });
                                 stays.len() - 1
                             }
@@ -133,10 +192,27 @@ impl RuleEngine {
                 let stay = &mut stays[idx];
                 stay.last_inside = pts;
                 stay.last_bbox = t.bbox_px;
-                if stay.alert.is_none() && pts.saturating_sub(stay.entered) >= rule.dwell {
+                if stay.alert.is_none() && cooled && pts.saturating_sub(stay.entered) >= rule.dwell
+                {
                     let alert = dwell_alert(rule, meta, stay, t);
                     stay.alert = Some(alert.clone());
                     alerts.push(alert);
+                }
+                if let (Some(alert), Some(after), false) =
+                    (&stay.alert, rule.update_after, stay.updated)
+                    && pts.saturating_sub(Duration::from_secs_f64(alert.raised_pts_secs)) >= after
+                {
+                    let mut update = alert.clone();
+                    update.event = AlertEvent::Update;
+                    update.updated_pts_secs = Some(pts.as_secs_f64());
+                    update.wall_time = rfc3339(meta.wall_time);
+                    if let Some(o) = update.objects.first_mut() {
+                        o.track_id = t.id;
+                        o.score = t.score;
+                        o.bbox_px = t.bbox_px.clamp_to(meta.source_size);
+                    }
+                    stay.updated = true;
+                    alerts.push(update);
                 }
             }
             // A stay ends once its object has been gone (or outside) for max_gap; an alerted
@@ -147,6 +223,7 @@ impl RuleEngine {
             *stays = open;
             for stay in ended {
                 if let Some(mut end) = stay.alert {
+                    *last_end = Some(pts);
                     end.event = AlertEvent::End;
                     end.ended_pts_secs = Some(stay.last_inside.as_secs_f64());
                     end.wall_time = rfc3339(meta.wall_time);
@@ -173,6 +250,7 @@ fn dwell_alert(rule: &DwellRule, meta: &FrameMeta, stay: &Stay, t: &Track) -> Al
         started_pts_secs: stay.entered.as_secs_f64(),
         raised_pts_secs: meta.pts.as_secs_f64(),
         ended_pts_secs: None,
+        updated_pts_secs: None,
         wall_time: rfc3339(meta.wall_time),
         objects: vec![AlertObject {
             track_id: t.id,

@@ -14,15 +14,16 @@ fn rule(dwell_ms: u64) -> DwellRule {
     )
     .unwrap();
     DwellRule {
-        id: RuleId::new("no_parking"),
-        camera: CameraId::new("cam"),
-        zone: ZoneId::new("left"),
-        polygon,
-        classes: vec!["vehicle".into()],
-        dwell: Duration::from_millis(dwell_ms),
         min_score: 0.3,
-        max_gap: Duration::from_millis(1000),
         severity: vigil_core::Severity::High,
+        ..DwellRule::new(
+            RuleId::new("no_parking"),
+            CameraId::new("cam"),
+            ZoneId::new("left"),
+            polygon,
+            vec!["vehicle".into()],
+            Duration::from_millis(dwell_ms),
+        )
     }
 }
 
@@ -137,6 +138,77 @@ fn a_new_stay_after_leaving_raises_again() {
     assert_eq!(end.id, first.id, "the end is reported under the alert's id");
     assert_eq!(end.ended_pts_secs, Some(1.9));
     assert_ne!(alerts[2].1.id, first.id);
+}
+
+#[test]
+fn a_stay_that_goes_on_gets_one_update() {
+    let mut r = rule(1000);
+    r.update_after = Some(Duration::from_secs(3));
+    let mut e = RuleEngine::new(vec![r]);
+    let mut frames: Vec<Vec<Track>> = (0..100)
+        .map(|i| vec![track(1 + i / 30, 50.0 + (i % 3) as f32, "car", "vehicle")])
+        .collect();
+    frames.extend((0..20).map(|_| vec![]));
+    let alerts = run(&mut e, &frames);
+    let events: Vec<(usize, AlertEvent)> = alerts.iter().map(|(i, a)| (*i, a.event)).collect();
+    // Raised at 1.0 s, still there 3 s later (under a new track id by then): one update.
+    assert_eq!(
+        events,
+        [
+            (10, AlertEvent::Start),
+            (40, AlertEvent::Update),
+            (110, AlertEvent::End)
+        ]
+    );
+    assert!(alerts.iter().all(|(_, a)| a.id == alerts[0].1.id));
+    assert_eq!(
+        alerts[1].1.objects[0].track_id,
+        TrackId(2),
+        "where it is now"
+    );
+    assert_eq!(alerts[1].1.updated_pts_secs, Some(4.0));
+}
+
+#[test]
+fn cooldown_holds_back_the_next_alert_of_the_rule() {
+    let mut r = rule(1000);
+    r.cooldown = Duration::from_secs(5);
+    let mut e = RuleEngine::new(vec![r]);
+    let mut frames: Vec<Vec<Track>> = (0..20)
+        .map(|_| vec![track(1, 50.0, "car", "vehicle")])
+        .collect();
+    frames.extend((0..20).map(|_| vec![])); // gone: its end at 3.0 s
+    frames.extend((0..80).map(|_| vec![track(7, 60.0, "car", "vehicle")])); // back at 4.0 s
+    let events: Vec<(usize, AlertEvent)> = run(&mut e, &frames)
+        .iter()
+        .map(|(i, a)| (*i, a.event))
+        .collect();
+    // Without the cooldown the second stay would raise at 5.0 s; it waits until 3.0 + 5 s.
+    assert_eq!(
+        events,
+        [
+            (10, AlertEvent::Start),
+            (30, AlertEvent::End),
+            (80, AlertEvent::Start)
+        ]
+    );
+}
+
+#[test]
+fn boxes_outside_the_area_range_are_ignored() {
+    let mut r = rule(500);
+    // The test boxes are 40×40 px of a 400×200 frame: 2 % of it.
+    r.min_area = 0.05;
+    let mut e = RuleEngine::new(vec![r.clone()]);
+    let frames: Vec<_> = (0..30)
+        .map(|_| vec![track(1, 50.0, "car", "vehicle")])
+        .collect();
+    assert!(run(&mut e, &frames).is_empty());
+    r.min_area = 0.01;
+    r.max_area = 0.015;
+    assert!(run(&mut RuleEngine::new(vec![r.clone()]), &frames).is_empty());
+    r.max_area = 0.03;
+    assert_eq!(run(&mut RuleEngine::new(vec![r]), &frames).len(), 1);
 }
 
 #[test]

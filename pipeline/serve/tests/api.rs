@@ -33,6 +33,7 @@ fn alert(id: &str, camera: &str, wall: &str) -> Alert {
         started_pts_secs: 1.0,
         raised_pts_secs: 2.0,
         ended_pts_secs: None,
+        updated_pts_secs: None,
         wall_time: wall.into(),
         objects: vec![],
         evidence: Default::default(),

@@ -253,6 +253,7 @@ function onRecord(record) {
   }
   if (!v) return;
   if (record.event === "end") { v.ended = true; v.alert.ended_pts_secs = record.ended_pts_secs; }
+  if (record.event === "update") v.alert.objects = record.objects;
   if (record.event === "evidence" || record.event === "expired") v.alert.evidence = record.evidence;
   if (record.event === "end_evidence" || record.event === "end_expired") v.end_evidence = record.evidence;
   v.alert.event = record.event;
