@@ -152,6 +152,28 @@ pub(crate) struct RawRule {
     pub min_area: Option<Spanned<f64>>,
     #[serde(default)]
     pub max_area: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub schedule: Option<RawSchedule>,
+}
+
+/// When a rule is in force: weekly windows in a time zone.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSchedule {
+    /// IANA name (`Asia/Shanghai`, the default).
+    #[serde(default)]
+    pub timezone: Option<Spanned<String>>,
+    pub windows: Spanned<Vec<RawWindow>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWindow {
+    /// `mon` … `sun`, `weekdays`, `weekends`, `daily`.
+    pub days: Spanned<Vec<Spanned<String>>>,
+    /// `HH:MM`.
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
 }
 
 /// A rule file: more zones (camera → zone → polygon) and rules.

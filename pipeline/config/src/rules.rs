@@ -3,7 +3,7 @@
 
 use crate::error::{ConfigError, parse_yaml};
 use crate::manifest::ModelManifest;
-use crate::raw::{RawRule, RawRuleFile, RawRuleKind};
+use crate::raw::{RawRule, RawRuleFile, RawRuleKind, RawSchedule};
 use crate::runtime::{CameraConfig, Validator};
 use serde_saphyr::Spanned;
 use std::collections::HashSet;
@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use vigil_core::{PointNorm, PolygonNorm, RuleId, Severity, ZoneId};
 use vigil_rules::DwellRule;
+use vigil_rules::schedule::{Schedule, Window, parse_days, parse_time};
 
 /// What rules are checked against, and what they have defined so far.
 pub(crate) struct RuleContext<'a> {
@@ -235,6 +236,16 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         v.error(f, "max_area must not be below min_area");
         ok = false;
     }
+    let schedule = match &r.schedule {
+        Some(s) => match schedule(v, s) {
+            Some(s) => Some(s),
+            None => {
+                ok = false;
+                None
+            }
+        },
+        None => None,
+    };
     let severity = match &r.severity {
         Some(s) => crate::outputs::severity(v, s),
         None => Some(Severity::Medium),
@@ -261,7 +272,93 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
     rule.cooldown = cooldown.unwrap_or_default();
     rule.min_area = min_area;
     rule.max_area = max_area;
+    rule.schedule = schedule;
     Some(rule)
+}
+
+/// The default time zone of schedules: vigil's communities are in China.
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+
+fn schedule(v: &mut Validator<'_>, raw: &RawSchedule) -> Option<Schedule> {
+    let mut ok = true;
+    let tz = match &raw.timezone {
+        Some(name) => match name.value.parse::<chrono_tz::Tz>() {
+            Ok(tz) => tz,
+            Err(_) => {
+                v.error(
+                    name,
+                    format!(
+                        "unknown time zone \"{}\" (an IANA name such as {DEFAULT_TIMEZONE})",
+                        name.value
+                    ),
+                );
+                ok = false;
+                chrono_tz::Asia::Shanghai
+            }
+        },
+        None => chrono_tz::Asia::Shanghai,
+    };
+    if raw.windows.value.is_empty() {
+        v.error(&raw.windows, "a schedule needs at least one window");
+        ok = false;
+    }
+    let mut windows = Vec::new();
+    for w in &raw.windows.value {
+        let names: Vec<&str> = w.days.value.iter().map(|d| d.value.as_str()).collect();
+        let days = match parse_days(&names) {
+            Ok(d) if names.is_empty() => {
+                v.error(&w.days, "a window needs at least one day");
+                ok = false;
+                d
+            }
+            Ok(d) => d,
+            Err(e) => {
+                let at = w
+                    .days
+                    .value
+                    .iter()
+                    .find(|d| parse_days(&[d.value.as_str()]).is_err())
+                    .map_or(w.days.referenced, |d| d.referenced);
+                v.push(ConfigError::at(v.file(), at, e));
+                ok = false;
+                [false; 7]
+            }
+        };
+        let mut time = |t: &Spanned<String>| match parse_time(&t.value) {
+            Ok(m) => m,
+            Err(e) => {
+                v.error(t, e);
+                ok = false;
+                0
+            }
+        };
+        let (from_min, to_min) = (time(&w.from), time(&w.to));
+        if ok && from_min == to_min {
+            v.error(
+                &w.to,
+                "from and to are the same time (a whole day is 00:00 to 24:00)",
+            );
+            ok = false;
+        }
+        windows.push(Window {
+            days,
+            from_min,
+            to_min,
+        });
+    }
+    let schedule = Schedule { tz, windows };
+    if ok && let Some((i, j)) = schedule.overlap() {
+        v.error(
+            &raw.windows.value[j].days,
+            format!(
+                "window {} overlaps window {} of the same schedule",
+                j + 1,
+                i + 1
+            ),
+        );
+        ok = false;
+    }
+    ok.then_some(schedule)
 }
 
 /// Errors of one file, collected by its own validator, joining the config's.

@@ -503,6 +503,10 @@ impl<'a> Validator<'a> {
         }
     }
 
+    pub(crate) fn file(&self) -> &'a Path {
+        self.file
+    }
+
     pub(crate) fn push(&mut self, error: ConfigError) {
         self.errors.push(error);
     }

@@ -9,6 +9,8 @@
 //! for `max_gap`) the alert's `end` record follows under the same id, with `ended_pts_secs`, so
 //! staff see how long a fire lane was blocked. Time is the frames' PTS: no clock is read.
 
+pub mod schedule;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -44,6 +46,9 @@ pub struct DwellRule {
     /// Object box area as a fraction of the frame: smaller or larger boxes are ignored.
     pub min_area: f64,
     pub max_area: f64,
+    /// When the rule is in force (always without one). Out of schedule no stay starts and no
+    /// alert is raised; alerts already raised still report their update and end.
+    pub schedule: Option<schedule::Schedule>,
 }
 
 impl DwellRule {
@@ -70,6 +75,7 @@ impl DwellRule {
             cooldown: Duration::ZERO,
             min_area: 0.0,
             max_area: 1.0,
+            schedule: None,
         }
     }
 
@@ -141,6 +147,14 @@ impl RuleEngine {
             .zip(&mut self.last_end)
         {
             let cooled = last_end.is_none_or(|e| pts >= e + rule.cooldown);
+            let active = rule
+                .schedule
+                .as_ref()
+                .is_none_or(|s| s.active(meta.wall_time));
+            if !active {
+                // Out of schedule: only stays already alerted are followed (to their end).
+                stays.retain(|s| s.alert.is_some());
+            }
             let inside: Vec<&Track> = tracks
                 .iter()
                 .filter(|t| t.matched && rule.applies_to(t, meta.source_size))
@@ -174,6 +188,7 @@ impl RuleEngine {
                                 stays[i].track = t.id;
                                 i
                             }
+                            None if !active => continue,
                             None => {
                                 stays.push(Stay {
                                     track: t.id,
@@ -192,7 +207,10 @@ impl RuleEngine {
                 let stay = &mut stays[idx];
                 stay.last_inside = pts;
                 stay.last_bbox = t.bbox_px;
-                if stay.alert.is_none() && cooled && pts.saturating_sub(stay.entered) >= rule.dwell
+                if stay.alert.is_none()
+                    && active
+                    && cooled
+                    && pts.saturating_sub(stay.entered) >= rule.dwell
                 {
                     let alert = dwell_alert(rule, meta, stay, t);
                     stay.alert = Some(alert.clone());

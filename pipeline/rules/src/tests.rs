@@ -240,3 +240,45 @@ fn anchor_is_the_bottom_centre() {
         "anchor at x = 210 is outside"
     );
 }
+
+#[test]
+fn out_of_schedule_nothing_starts_but_an_alert_in_force_runs_to_its_end() {
+    use crate::schedule::{Schedule, Window, parse_days, parse_time};
+    // Frames carry wall time 2027-01-15 08:00:00 UTC + pts: Friday 16:00 in Shanghai.
+    let mut r = rule(30_000);
+    r.max_gap = Duration::from_secs(2);
+    r.schedule = Some(Schedule {
+        tz: chrono_tz::Asia::Shanghai,
+        windows: vec![Window {
+            days: parse_days(&["fri"]).unwrap(),
+            from_min: parse_time("16:01").unwrap(),
+            to_min: parse_time("16:03").unwrap(),
+        }],
+    });
+    let mut e = RuleEngine::new(vec![r]);
+    let cam = CameraId::new("cam");
+    let mut events = Vec::new();
+    for s in 0..320u64 {
+        let mut tracks = Vec::new();
+        if s < 300 {
+            tracks.push(track(1, 50.0, "car", "vehicle")); // there from before the window
+        }
+        if s >= 200 {
+            tracks.push(track(2, 120.0, "car", "vehicle")); // arrives after it
+        }
+        let meta = test_meta(&cam, SIZE, Duration::from_secs(s));
+        for a in e.step(&meta, &tracks) {
+            events.push((s, a.event, a.objects[0].track_id));
+        }
+    }
+    // The first car's dwell counts from 16:01 (60 s): raised at 90 s; it stays past the
+    // window's end (180 s) and its end is still reported. The second car, out of schedule,
+    // raises nothing.
+    assert_eq!(
+        events,
+        [
+            (90, AlertEvent::Start, TrackId(1)),
+            (302, AlertEvent::End, TrackId(1))
+        ]
+    );
+}
