@@ -71,6 +71,12 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Run declarative rule test cases (rules/tests/*.yaml, or any given): scripted objects in,
+    /// expected alerts out. Exits 0 when every case passes, 1 otherwise.
+    TestRules {
+        /// Case files, or folders of them [default: rules/tests].
+        paths: Vec<PathBuf>,
+    },
     /// Check an output folder: the alert records' hash chain and every evidence file's sha256.
     /// Exits 0 when all is intact, 1 with every finding otherwise.
     Verify {
@@ -120,6 +126,58 @@ fn load(common: &Common) -> Result<Config, ExitCode> {
         }
         eprintln!("{} error(s) in {}", errors.0.len(), common.config.display());
         ExitCode::from(2)
+    })
+}
+
+/// Runs rule test cases; prints a line per case (and why a failing one failed).
+fn test_rules(paths: Vec<PathBuf>) -> Result<ExitCode> {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from("rules/tests")]
+    } else {
+        paths
+    };
+    let mut cases = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(&p)
+                .with_context(|| format!("cannot list {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|e| e == "yaml"))
+                .collect();
+            found.sort();
+            cases.extend(found);
+        } else {
+            cases.push(p);
+        }
+    }
+    let (mut passed, mut failed) = (0, 0);
+    for case in &cases {
+        match vigil_config::cases::run_case(case) {
+            Ok(out) if out.passed() => {
+                passed += 1;
+                println!("ok   {} ({} record(s))", case.display(), out.produced.len());
+            }
+            Ok(out) => {
+                failed += 1;
+                println!("FAIL {}", case.display());
+                for p in &out.problems {
+                    println!("     {p}");
+                }
+            }
+            Err(errors) => {
+                failed += 1;
+                println!("FAIL {}", case.display());
+                for e in &errors.0 {
+                    println!("     {e}");
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 && passed > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     })
 }
 
@@ -217,6 +275,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::TestRules { paths } => test_rules(paths),
         Command::Run { common, out } => {
             let config = match load(&common) {
                 Ok(c) => c,

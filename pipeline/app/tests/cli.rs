@@ -469,3 +469,24 @@ evidence:
     let verify = vigil().arg("verify").arg(&out).status().unwrap();
     assert!(verify.success(), "verify accepts end clips");
 }
+
+#[test]
+fn test_rules_runs_the_cases_and_fails_on_a_wrong_expectation() {
+    let out = vigil().arg("test-rules").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("0 failed"), "{stdout}");
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("wrong.yaml");
+    let text = std::fs::read_to_string(repo().join("rules/tests/parked-car-flickers.yaml"))
+        .unwrap()
+        .replace("event: start, at: 30}", "event: start, at: 60}");
+    std::fs::write(&case, text).unwrap();
+    let out = vigil().arg("test-rules").arg(&case).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("expected start of rule \"fire_lane_blocked\" at 60.00 s"),
+        "{stdout}"
+    );
+}

@@ -8,6 +8,7 @@
 //! Relative paths are looked up beside the file that names them, then under the assets folder
 //! (`VIGIL_ASSETS`, or `--assets`), which is how tests and the demo reach `../shared`.
 
+pub mod cases;
 pub mod error;
 pub mod manifest;
 mod outputs;
