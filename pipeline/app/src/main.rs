@@ -10,6 +10,7 @@
 mod delivery;
 mod metrics;
 mod pipeline;
+mod reload;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -266,6 +267,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 print_alerts: true,
                 dump_tracks,
                 drain: std::time::Duration::from_secs_f64(drain_secs.clamp(0.0, 3600.0)),
+                reload_rules: false,
+                assets: assets(&common),
             };
             let summary = pipeline::run(&config, &options, stop)?;
             report(&summary, &out);
@@ -291,6 +294,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 print_alerts: config.outputs.stdout,
                 dump_tracks: false,
                 drain: LIVE_DRAIN,
+                reload_rules: true,
+                assets: assets(&common),
             };
             let summary = pipeline::run(&config, &options, stop)?;
             report(&summary, &out);
@@ -309,6 +314,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 print_alerts: true,
                 dump_tracks: false,
                 drain: LIVE_DRAIN,
+                reload_rules: true,
+                assets: assets(&common),
             };
             eprintln!(
                 "running; alerts print below and go to {}/alerts.jsonl (Ctrl-C stops)",

@@ -55,6 +55,10 @@ pub struct Options {
     /// At the end, how long to wait for receivers to take what is still in the outbox (what
     /// they do not take stays there for the next run).
     pub drain: Duration,
+    /// Watch the config and rule files and put edited rules in force (`reload`); with the
+    /// assets folder the config was loaded with.
+    pub reload_rules: bool,
+    pub assets: Option<PathBuf>,
 }
 
 /// What a run did, per stage.
@@ -212,16 +216,6 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let status_store = Arc::new(Mutex::new(vigil_deliver::AlertStore::open(&db)?));
     let writer_counters = alert_counters.clone();
     let (pre_roll, post_roll) = (evidence.pre_roll, evidence.post_roll);
-    let zones: HashMap<vigil_core::RuleId, Vec<(f64, f64)>> = config
-        .rules
-        .iter()
-        .map(|r| {
-            (
-                r.id.clone(),
-                r.polygon.points().iter().map(|p| (p.x, p.y)).collect(),
-            )
-        })
-        .collect();
     let retention = RetentionLimits {
         max_age: evidence.max_age,
         max_bytes_per_camera: evidence.max_bytes_per_camera,
@@ -245,7 +239,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     continue;
                 };
                 if Some(op.index()) == a {
-                    let Ok(RaisedAlert { alert, blur }) = op.recv(alert_rx.inner()) else {
+                    let Ok(RaisedAlert { alert, blur, zone }) = op.recv(alert_rx.inner()) else {
                         // No more alerts: let the recorders finish what is open.
                         alerts_open = false;
                         clip_requests.clear();
@@ -263,7 +257,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         let request = ClipRequest {
                             snapshot: request.snapshot.map(|at| SnapshotRequest {
                                 at,
-                                overlay: overlay(&alert, zones.get(&alert.rule)),
+                                overlay: overlay(&alert, zone),
                                 blur,
                             }),
                             key: request.key,
@@ -471,12 +465,25 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         false => None,
     };
     let tracker_config = config.tracker.clone();
+    let updates = Arc::new(crate::reload::RuleUpdates::default());
+    let reload_stop = Arc::new(AtomicBool::new(false));
+    let watcher = match options.reload_rules {
+        true => Some(crate::reload::spawn(
+            config,
+            options.assets.clone(),
+            updates.clone(),
+            reload_stop.clone(),
+        )?),
+        false => None,
+    };
     let tracker_thread = std::thread::Builder::new()
         .name("track".into())
         .spawn(move || {
             struct CameraState {
                 tracker: Tracker,
                 rules: RuleEngine,
+                /// The rule generation in force (see `reload`).
+                generation: u64,
                 /// Classes or groups pixelated in this camera's snapshots.
                 blur: Vec<String>,
                 next: u64,
@@ -488,6 +495,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     let state = CameraState {
                         tracker: Tracker::new(tracker_config.clone()),
                         rules: RuleEngine::new(rules),
+                        generation: 0,
                         blur,
                         next: 0,
                         pending: BTreeMap::new(),
@@ -499,6 +507,19 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 let Some(state) = cameras.get_mut(&df.meta.camera) else {
                     continue;
                 };
+                if updates.generation() != state.generation {
+                    let (generation, rules) = updates.latest();
+                    state.generation = generation;
+                    let mine = rules.iter().filter(|r| r.camera == df.meta.camera).cloned().collect();
+                    for end in state.rules.replace_rules(mine, &df.meta) {
+                        // The end of an alert whose rule was removed.
+                        let raised = RaisedAlert { alert: end, blur: Vec::new(), zone: Vec::new() };
+                        if alert_tx.send(raised).is_err() {
+                            return;
+                        }
+                    }
+                    tracing::info!(camera = %df.meta.camera, rules = state.rules.rules().len(), "new rules applied");
+                }
                 state.pending.insert(df.dispatch_seq, df);
                 while let Some(df) = state.pending.remove(&state.next) {
                     state.next += 1;
@@ -520,7 +541,14 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                             .filter(|d| state.blur.iter().any(|b| *b == *d.class || *b == *d.group))
                             .map(|d| d.bbox_px)
                             .collect();
-                        if alert_tx.send(RaisedAlert { alert, blur }).is_err() {
+                        let zone = state
+                            .rules
+                            .rules()
+                            .iter()
+                            .find(|r| r.id == alert.rule)
+                            .map(|r| r.polygon.points().iter().map(|p| (p.x, p.y)).collect())
+                            .unwrap_or_default();
+                        if alert_tx.send(RaisedAlert { alert, blur, zone }).is_err() {
                             return;
                         }
                     }
@@ -567,6 +595,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         let _ = w.join();
     }
     let _ = tracker_thread.join();
+    reload_stop.store(true, Ordering::Relaxed);
+    if let Some(w) = watcher {
+        let _ = w.join();
+    }
     let _ = writer.join();
     for r in recorder_threads {
         let _ = r.join();
@@ -774,12 +806,14 @@ fn clip_for(
 struct RaisedAlert {
     alert: Alert,
     blur: Vec<vigil_core::BBoxPx>,
+    /// The rule's zone (normalised points), drawn on the snapshot.
+    zone: Vec<(f64, f64)>,
 }
 
 /// What the annotated snapshot shows: the rule's zone and each object with its track id.
-fn overlay(alert: &Alert, zone: Option<&Vec<(f64, f64)>>) -> Overlay {
+fn overlay(alert: &Alert, zone: Vec<(f64, f64)>) -> Overlay {
     Overlay {
-        zone: zone.cloned().unwrap_or_default(),
+        zone,
         boxes: alert
             .objects
             .iter()

@@ -21,6 +21,8 @@ pub struct Config {
     pub cameras: Vec<CameraConfig>,
     pub detector: DetectorConfig,
     pub rules: Vec<DwellRule>,
+    /// The rule files named by the config (resolved), for reloading.
+    pub rule_files: Vec<PathBuf>,
     pub outputs: OutputConfig,
     pub evidence: EvidenceConfig,
     pub tracker: TrackerConfig,
@@ -478,6 +480,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             workers,
         },
         rules,
+        rule_files: raw.rule_files.iter().map(|f| base.join(&f.value)).collect(),
         outputs: OutputConfig {
             dir: raw.outputs.dir.map(|d| base.join(d)),
             stdout: raw.outputs.stdout.unwrap_or(true),

@@ -130,6 +130,40 @@ impl RuleEngine {
         }
     }
 
+    /// The rules in force.
+    pub fn rules(&self) -> &[DwellRule] {
+        &self.rules
+    }
+
+    /// Puts `rules` in force (a reload). A rule kept under the same name keeps its open stays
+    /// and cooldown — a car already standing in the zone is not counted again from zero, and an
+    /// alert already raised still gets its update and end. An alerted stay of a rule that is
+    /// gone is ended now: its `end` records are returned, stamped with `meta`.
+    pub fn replace_rules(&mut self, rules: Vec<DwellRule>, meta: &FrameMeta) -> Vec<Alert> {
+        let mut old: HashMap<RuleId, (Vec<Stay>, Option<Duration>)> =
+            std::mem::take(&mut self.rules)
+                .into_iter()
+                .zip(std::mem::take(&mut self.stays))
+                .zip(std::mem::take(&mut self.last_end))
+                .map(|((r, s), e)| (r.id, (s, e)))
+                .collect();
+        for rule in &rules {
+            let (stays, last_end) = old.remove(&rule.id).unwrap_or_default();
+            self.stays.push(stays);
+            self.last_end.push(last_end);
+        }
+        self.rules = rules;
+        let mut ends = Vec::new();
+        for (stays, _) in old.into_values() {
+            for stay in stays {
+                if let Some(alert) = stay.alert {
+                    ends.push(end_record(alert, &stay.last_bbox, stay.last_inside, meta));
+                }
+            }
+        }
+        ends
+    }
+
     /// Open stays over all rules (bounded by the objects in view).
     pub fn open_stays(&self) -> usize {
         self.stays.iter().map(Vec::len).sum()
@@ -240,20 +274,31 @@ impl RuleEngine {
                 .partition(|s| pts.saturating_sub(s.last_inside) > rule.max_gap);
             *stays = open;
             for stay in ended {
-                if let Some(mut end) = stay.alert {
+                if let Some(alert) = stay.alert {
                     *last_end = Some(pts);
-                    end.event = AlertEvent::End;
-                    end.ended_pts_secs = Some(stay.last_inside.as_secs_f64());
-                    end.wall_time = rfc3339(meta.wall_time);
-                    if let Some(o) = end.objects.first_mut() {
-                        o.bbox_px = stay.last_bbox.clamp_to(meta.source_size);
-                    }
-                    alerts.push(end);
+                    alerts.push(end_record(alert, &stay.last_bbox, stay.last_inside, meta));
                 }
             }
         }
         alerts
     }
+}
+
+/// The `end` record of `alert`, its object last seen at `last_bbox` at `last_inside`.
+fn end_record(
+    mut end: Alert,
+    last_bbox: &BBoxPx,
+    last_inside: Duration,
+    meta: &FrameMeta,
+) -> Alert {
+    end.event = AlertEvent::End;
+    end.ended_pts_secs = Some(last_inside.as_secs_f64());
+    end.updated_pts_secs = None;
+    end.wall_time = rfc3339(meta.wall_time);
+    if let Some(o) = end.objects.first_mut() {
+        o.bbox_px = last_bbox.clamp_to(meta.source_size);
+    }
+    end
 }
 
 fn dwell_alert(rule: &DwellRule, meta: &FrameMeta, stay: &Stay, t: &Track) -> Alert {

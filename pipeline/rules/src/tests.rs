@@ -282,3 +282,34 @@ fn out_of_schedule_nothing_starts_but_an_alert_in_force_runs_to_its_end() {
         ]
     );
 }
+
+#[test]
+fn reloading_keeps_stays_of_kept_rules_and_ends_alerts_of_removed_ones() {
+    let cam = CameraId::new("cam");
+    let mut e = RuleEngine::new(vec![rule(2000)]);
+    let car = vec![track(1, 50.0, "car", "vehicle")];
+    let mut events = Vec::new();
+    for i in 0..15 {
+        let meta = test_meta(&cam, SIZE, Duration::from_millis(100 * i));
+        events.extend(e.step(&meta, &car));
+    }
+    // 1.5 s in, the rule is reloaded with a shorter dwell: the stay keeps its start (0 s).
+    let mut shorter = rule(1000);
+    shorter.severity = vigil_core::Severity::Critical;
+    let meta = test_meta(&cam, SIZE, Duration::from_millis(1500));
+    assert!(e.replace_rules(vec![shorter], &meta).is_empty());
+    let meta = test_meta(&cam, SIZE, Duration::from_millis(1600));
+    let raised = e.step(&meta, &car);
+    assert_eq!(raised.len(), 1, "counted from 0 s, not from the reload");
+    assert_eq!(raised[0].started_pts_secs, 0.0);
+    assert_eq!(raised[0].severity, vigil_core::Severity::Critical);
+    // The rule is removed: its alert ends now.
+    let meta = test_meta(&cam, SIZE, Duration::from_millis(1700));
+    let ends = e.replace_rules(vec![], &meta);
+    assert_eq!(ends.len(), 1);
+    assert_eq!(
+        (ends[0].event, ends[0].id.as_str()),
+        (AlertEvent::End, raised[0].id.as_str())
+    );
+    assert_eq!(e.open_stays(), 0);
+}
