@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use vigil_deliver::AlertStore;
-use vigil_testkit::{free_port, wait_for_port};
+use vigil_testkit::{free_port, looping_lot_config, wait_for_port};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -30,19 +30,8 @@ fn page_shows_a_live_alert_plays_its_clip_and_acknowledges_it() {
         .map(|b| format!("{b:02x}"))
         .collect();
     let config = dir.path().join("config.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "cameras:
-  - name: lot
-    file: footage/person-bicycle-car-detection.gif
-    loop: true
-    zones:
-      lane: [[0.0, 0.3], [0.45, 0.3], [0.45, 1.0], [0.0, 1.0]]
-detector:
-  manifest: {models}/picodet-s.yaml
-  score_threshold: 0.1
-rules:
+    let extra = format!(
+        "rules:
   - name: lane_blocked
     kind: dwell
     camera: lot
@@ -58,11 +47,9 @@ api:
     - name: guard
       role: operator
       sha256: {hash}
-",
-            models = repo().join("models").display()
-        ),
-    )
-    .unwrap();
+"
+    );
+    std::fs::write(&config, looping_lot_config(&repo().join("models"), &extra)).unwrap();
     let out = dir.path().join("out");
     let mut vigil = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .current_dir(repo())

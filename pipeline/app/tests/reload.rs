@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use vigil_testkit::eventually;
+use vigil_testkit::{eventually, looping_lot_config};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -15,10 +15,7 @@ fn repo() -> PathBuf {
 
 fn rules(dwell: &str) -> String {
     format!(
-        "zones:
-  lot:
-    lane: [[0.0, 0.3], [0.45, 0.3], [0.45, 1.0], [0.0, 1.0]]
-rules:
+        "rules:
   - name: lane_blocked
     kind: dwell
     camera: lot
@@ -55,24 +52,8 @@ fn rule_edits_apply_while_running_and_broken_ones_are_rejected() {
     let rule_file = dir.path().join("lane.yaml");
     std::fs::write(&rule_file, rules("3600")).unwrap();
     let config = dir.path().join("site.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "cameras:
-  - name: lot
-    file: footage/person-bicycle-car-detection.gif
-    loop: true
-detector:
-  manifest: {}/picodet-s.yaml
-  score_threshold: 0.1
-evidence:
-  enabled: false
-rule_files: [lane.yaml]
-",
-            repo().join("models").display()
-        ),
-    )
-    .unwrap();
+    let extra = "evidence:\n  enabled: false\nrule_files: [lane.yaml]\n";
+    std::fs::write(&config, looping_lot_config(&repo().join("models"), extra)).unwrap();
     let out = dir.path().join("out");
     let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .current_dir(repo())
@@ -120,7 +101,7 @@ rule_files: [lane.yaml]
     assert!(up.is_some(), "camera never came up:\n{err}");
     assert!(rejected.is_some(), "broken edit not rejected:\n{err}");
     assert!(
-        err.contains(&format!("{}:11:17:", rule_file.display())),
+        err.contains(&format!("{}:8:17:", rule_file.display())),
         "the rejection names file:line:col:\n{err}"
     );
     let took = in_force.unwrap_or_else(|| panic!("good edit never in force:\n{err}"));

@@ -15,6 +15,25 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// A config for `vigil run` with one live camera, `lot`: the parking-lot footage looping at its
+/// real rate, with zone `lane` (the driving lane) and PicoDet-S from `models`; `extra` is
+/// appended (rules, outputs, api…).
+pub fn looping_lot_config(models: &std::path::Path, extra: &str) -> String {
+    format!(
+        "cameras:
+  - name: lot
+    file: footage/person-bicycle-car-detection.gif
+    loop: true
+    zones:
+      lane: [[0.0, 0.3], [0.45, 0.3], [0.45, 1.0], [0.0, 1.0]]
+detector:
+  manifest: {}/picodet-s.yaml
+  score_threshold: 0.1
+{extra}",
+        models.display()
+    )
+}
+
 /// A TCP port nobody listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
