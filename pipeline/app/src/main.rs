@@ -8,6 +8,7 @@
 //!   127.0.0.1 and run live against those `rtsp://` URLs.
 
 mod delivery;
+mod eval;
 mod metrics;
 mod pipeline;
 mod reload;
@@ -71,6 +72,18 @@ enum Command {
     Check {
         #[command(flatten)]
         common: Common,
+    },
+    /// Replay the config's file cameras and score the alerts against labelled events: prints
+    /// precision, recall and timing per rule, writes OUT/eval.json.
+    Eval {
+        #[command(flatten)]
+        common: Common,
+        /// Labelled events (YAML: tolerance_secs, events: [{camera, rule|kind, start, end}]).
+        #[arg(long)]
+        labels: PathBuf,
+        /// Output folder of the replay and the report [default: a fresh temporary folder].
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Run declarative rule test cases (rules/tests/*.yaml, or any given): scripted objects in,
     /// expected alerts out. Exits 0 when every case passes, 1 otherwise.
@@ -279,6 +292,60 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::TestRules { paths } => test_rules(paths),
+        Command::Eval {
+            common,
+            labels,
+            out,
+        } => {
+            let config = match load(&common) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let labels = eval::Labels::load(&labels)?;
+            let out = out.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("vigil-eval-{}", std::process::id()))
+            });
+            if out.join("alerts.db").exists() {
+                bail!(
+                    "{} already holds alerts: eval needs a fresh output folder",
+                    out.display()
+                );
+            }
+            let options = pipeline::Options {
+                mode: pipeline::Mode::Replay,
+                out_dir: out.clone(),
+                print_alerts: false,
+                dump_tracks: false,
+                drain: std::time::Duration::ZERO,
+                reload_rules: false,
+                assets: assets(&common),
+            };
+            let summary = pipeline::run(&config, &options, stop_flag()?)?;
+            let records = vigil_deliver::AlertStore::open(&out.join("alerts.db"))?.all()?;
+            let alerts = eval::alerts_of(&records);
+            let footage_end = labels
+                .events
+                .iter()
+                .map(|l| l.end)
+                .chain(alerts.iter().map(|a| a.raised))
+                .fold(0.0, f64::max)
+                + labels.tolerance_secs;
+            let report = eval::score(&labels, &alerts, footage_end);
+            print!("{}", eval::table(&report));
+            let path = out.join("eval.json");
+            std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+            eprintln!(
+                "{} alert(s) from {} frames; report in {}",
+                alerts.len(),
+                summary.detect.received,
+                path.display()
+            );
+            Ok(if summary.failed_cameras.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Run { common, out } => {
             let config = match load(&common) {
                 Ok(c) => c,

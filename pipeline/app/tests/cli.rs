@@ -490,3 +490,51 @@ fn test_rules_runs_the_cases_and_fails_on_a_wrong_expectation() {
         "{stdout}"
     );
 }
+
+#[test]
+fn eval_scores_a_replay_against_labelled_events() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("eval");
+    let run = vigil()
+        .args([
+            "eval",
+            "-c",
+            "benches/eval-car-detection.yaml",
+            "--labels",
+            "benches/labels/car-detection.yaml",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("overhead/vehicle_in_view"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("eval.json")).unwrap()).unwrap();
+    let s = &report["rules"]["overhead/vehicle_in_view"];
+    let (tp, missed) = (
+        s["true_positives"].as_u64().unwrap(),
+        s["missed"].as_u64().unwrap(),
+    );
+    assert_eq!(tp + missed, 3, "three labelled cars: {report:#}");
+    assert!(tp >= 1, "{report:#}");
+    assert_eq!(
+        report["matches"].as_array().unwrap().len() as u64,
+        tp,
+        "{report:#}"
+    );
+    // A second eval into the same folder is refused rather than mixing runs.
+    let again = vigil()
+        .args(["eval", "-c", "benches/eval-car-detection.yaml", "--labels"])
+        .arg("benches/labels/car-detection.yaml")
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+}
