@@ -444,7 +444,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let track_counters = Arc::new(StageCounters::default());
     metrics.track = Some(track_counters.clone());
     let tc = track_counters.clone();
-    type CameraRules = (Vec<vigil_rules::DwellRule>, Vec<String>);
+    type CameraRules = (Vec<vigil_rules::Rule>, Vec<String>);
     let rules_by_camera: HashMap<CameraId, CameraRules> = config
         .cameras
         .iter()
@@ -546,7 +546,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                             .rules()
                             .iter()
                             .find(|r| r.id == alert.rule)
-                            .map(|r| r.polygon.points().iter().map(|p| (p.x, p.y)).collect())
+                            .map(|r| r.outline())
                             .unwrap_or_default();
                         if alert_tx.send(RaisedAlert { alert, blur, zone }).is_err() {
                             return;

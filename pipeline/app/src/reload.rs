@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
-use vigil_config::{Config, DwellRule};
+use vigil_config::{Config, Rule};
 
 /// How often the files are looked at.
 pub const POLL: Duration = Duration::from_millis(500);
@@ -19,7 +19,7 @@ pub const POLL: Duration = Duration::from_millis(500);
 #[derive(Default)]
 pub struct RuleUpdates {
     generation: AtomicU64,
-    latest: Mutex<Arc<Vec<DwellRule>>>,
+    latest: Mutex<Arc<Vec<Rule>>>,
 }
 
 impl RuleUpdates {
@@ -28,12 +28,12 @@ impl RuleUpdates {
     }
 
     /// The latest rules (and their generation).
-    pub fn latest(&self) -> (u64, Arc<Vec<DwellRule>>) {
+    pub fn latest(&self) -> (u64, Arc<Vec<Rule>>) {
         let rules = self.latest.lock().map(|r| r.clone()).unwrap_or_default();
         (self.generation(), rules)
     }
 
-    fn publish(&self, rules: Vec<DwellRule>) {
+    fn publish(&self, rules: Vec<Rule>) {
         if let Ok(mut latest) = self.latest.lock() {
             *latest = Arc::new(rules);
         }

@@ -19,7 +19,7 @@ mod runtime;
 pub use error::{ConfigError, ConfigErrors};
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
 pub use runtime::{
-    ApiConfig, ApiToken, CameraConfig, CameraSource, Config, DetectorConfig, DwellRule,
-    EvidenceConfig, MqttConfig, OutputConfig, Role, RtspTransport, RtspUrl, Secret, TrackerConfig,
+    ApiConfig, ApiToken, CameraConfig, CameraSource, Config, DetectorConfig, EvidenceConfig,
+    MqttConfig, OutputConfig, Role, RtspTransport, RtspUrl, Rule, Secret, TrackerConfig,
     WebhookConfig, load, load_str, resolve_asset,
 };

@@ -127,17 +127,36 @@ pub(crate) struct RawDetector {
 #[serde(rename_all = "snake_case")]
 pub(crate) enum RawRuleKind {
     Dwell,
+    Enter,
+    Count,
+    LineCross,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRule {
     pub name: Spanned<String>,
-    pub kind: RawRuleKind,
+    pub kind: Spanned<RawRuleKind>,
     pub camera: Spanned<String>,
-    pub zone: Spanned<String>,
+    /// `dwell`, `enter`, `count`.
+    #[serde(default)]
+    pub zone: Option<Spanned<String>>,
     pub classes: Spanned<Vec<Spanned<String>>>,
-    pub dwell_secs: Spanned<f64>,
+    /// `dwell` (required), `count` (default 0).
+    #[serde(default)]
+    pub dwell_secs: Option<Spanned<f64>>,
+    /// `count`: alert when more objects than this are in the zone.
+    #[serde(default)]
+    pub more_than: Option<Spanned<usize>>,
+    /// `line_cross`: `[[x, y], [x, y]]`, normalised.
+    #[serde(default)]
+    pub line: Option<Spanned<[[f64; 2]; 2]>>,
+    /// `line_cross`: `any` (default), `left_to_right`, `right_to_left`.
+    #[serde(default)]
+    pub direction: Option<Spanned<String>>,
+    /// `bottom_centre` (default) or `centre`.
+    #[serde(default)]
+    pub anchor: Option<Spanned<String>>,
     #[serde(default)]
     pub min_score: f32,
     #[serde(default)]

@@ -1,5 +1,5 @@
 //! Validation of rules — written in the config itself or in rule files (`rule_files:`), which
-//! may also define zones per camera — into [`DwellRule`]s. Errors in a rule file name that file.
+//! may also define zones per camera — into [`Rule`]s. Errors in a rule file name that file.
 
 use crate::error::{ConfigError, parse_yaml};
 use crate::manifest::ModelManifest;
@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use vigil_core::{PointNorm, PolygonNorm, RuleId, Severity, ZoneId};
-use vigil_rules::DwellRule;
 use vigil_rules::schedule::{Schedule, Window, parse_days, parse_time};
+use vigil_rules::{Anchor, Direction, Rule, RuleKind};
 
 /// What rules are checked against, and what they have defined so far.
 pub(crate) struct RuleContext<'a> {
@@ -140,7 +140,7 @@ pub(crate) fn rules(
     v: &mut Validator<'_>,
     ctx: &mut RuleContext<'_>,
     raw: &[RawRule],
-    out: &mut Vec<DwellRule>,
+    out: &mut Vec<Rule>,
 ) {
     for r in raw {
         if let Some(rule) = rule(v, ctx, r) {
@@ -149,8 +149,53 @@ pub(crate) fn rules(
     }
 }
 
-fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option<DwellRule> {
-    let RawRuleKind::Dwell = r.kind;
+/// The zone a rule names: its polygon, or `None` (reported) when the camera has no such zone.
+fn zone_of(
+    v: &mut Validator<'_>,
+    ctx: &RuleContext<'_>,
+    cam: &CameraConfig,
+    r: &RawRule,
+    zone: &Spanned<String>,
+) -> Option<PolygonNorm> {
+    let name = &r.name.value;
+    let polygon = ctx.polygon(cam, &zone.value);
+    let written = ctx
+        .written
+        .contains(&(r.camera.value.clone(), zone.value.clone()));
+    if polygon.is_none() && !written {
+        let elsewhere: Vec<&str> = ctx
+            .written
+            .iter()
+            .filter(|(_, z)| *z == zone.value)
+            .map(|(c, _)| c.as_str())
+            .collect();
+        let hint = match elsewhere.as_slice() {
+            [] => String::new(),
+            cams => format!(" (it is a zone of camera \"{}\")", cams.join("\", \"")),
+        };
+        v.error(
+            zone,
+            format!(
+                "zone \"{}\" in rule \"{name}\" is not defined for camera \"{}\"{hint}",
+                zone.value, r.camera.value
+            ),
+        );
+    }
+    polygon
+}
+
+/// The whole frame: the (unused) zone of a `line_cross` rule.
+fn whole_frame() -> PolygonNorm {
+    PolygonNorm::new(
+        [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
+            .iter()
+            .map(|&(x, y)| PointNorm { x, y })
+            .collect(),
+    )
+    .expect("the unit square is a polygon")
+}
+
+fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option<Rule> {
     let name = &r.name.value;
     if !ctx.names.insert(name.clone()) {
         v.error(&r.name, format!("rule \"{name}\" is defined twice"));
@@ -165,29 +210,136 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         );
         return None;
     };
-    let polygon = ctx.polygon(cam, &r.zone.value);
-    let written = ctx
-        .written
-        .contains(&(r.camera.value.clone(), r.zone.value.clone()));
-    if polygon.is_none() && !written {
-        let elsewhere: Vec<&str> = ctx
-            .written
-            .iter()
-            .filter(|(_, z)| *z == r.zone.value)
-            .map(|(c, _)| c.as_str())
-            .collect();
-        let hint = match elsewhere.as_slice() {
-            [] => String::new(),
-            cams => format!(" (it is a zone of camera \"{}\")", cams.join("\", \"")),
-        };
-        v.error(
-            &r.zone,
-            format!(
-                "zone \"{}\" in rule \"{name}\" is not defined for camera \"{}\"{hint}",
-                r.zone.value, r.camera.value
-            ),
+    let mut ok = true;
+    let kind_name = match r.kind.value {
+        RawRuleKind::Dwell => "dwell",
+        RawRuleKind::Enter => "enter",
+        RawRuleKind::Count => "count",
+        RawRuleKind::LineCross => "line_cross",
+    };
+    let mut needs = |v: &mut Validator<'_>, present: bool, field: &str, why: &str| {
+        if !present {
+            v.error(
+                &r.kind,
+                format!("{kind_name} rule \"{name}\" needs `{field}` ({why})"),
+            );
+            ok = false;
+        }
+    };
+    let refuses = |v: &mut Validator<'_>, at: Option<serde_saphyr::Location>, field: &str| {
+        if let Some(at) = at {
+            v.push(ConfigError::at(
+                v.file(),
+                at,
+                format!("`{field}` does not apply to {kind_name} rules"),
+            ));
+        }
+    };
+    let line_cross = r.kind.value == RawRuleKind::LineCross;
+    needs(
+        v,
+        line_cross || r.zone.is_some(),
+        "zone",
+        "the zone it watches",
+    );
+    needs(
+        v,
+        r.kind.value != RawRuleKind::Dwell || r.dwell_secs.is_some(),
+        "dwell_secs",
+        "how long before it alerts",
+    );
+    needs(
+        v,
+        r.kind.value != RawRuleKind::Count || r.more_than.is_some(),
+        "more_than",
+        "the most objects allowed in the zone",
+    );
+    needs(
+        v,
+        !line_cross || r.line.is_some(),
+        "line",
+        "[[x, y], [x, y]], normalised",
+    );
+    if line_cross {
+        refuses(v, r.zone.as_ref().map(|z| z.referenced), "zone");
+    }
+    if matches!(r.kind.value, RawRuleKind::Enter | RawRuleKind::LineCross) {
+        refuses(v, r.dwell_secs.as_ref().map(|d| d.referenced), "dwell_secs");
+        refuses(
+            v,
+            r.update_after_secs.as_ref().map(|d| d.referenced),
+            "update_after_secs",
         );
     }
+    if r.kind.value != RawRuleKind::Count {
+        refuses(v, r.more_than.as_ref().map(|d| d.referenced), "more_than");
+    }
+    if !line_cross {
+        refuses(v, r.line.as_ref().map(|d| d.referenced), "line");
+        refuses(v, r.direction.as_ref().map(|d| d.referenced), "direction");
+    }
+    let kind = match r.kind.value {
+        RawRuleKind::Dwell => Some(RuleKind::Dwell),
+        RawRuleKind::Enter => Some(RuleKind::Enter),
+        RawRuleKind::Count => r
+            .more_than
+            .as_ref()
+            .map(|m| RuleKind::Count { more_than: m.value }),
+        RawRuleKind::LineCross => {
+            let direction = match r.direction.as_ref().map(|d| d.value.as_str()) {
+                None | Some("any") => Some(Direction::Any),
+                Some("left_to_right") => Some(Direction::LeftToRight),
+                Some("right_to_left") => Some(Direction::RightToLeft),
+                Some(other) => {
+                    let at = r.direction.as_ref().expect("matched Some");
+                    v.error(
+                        at,
+                        format!(
+                            "direction \"{other}\" is none of any, left_to_right, right_to_left"
+                        ),
+                    );
+                    None
+                }
+            };
+            let line = r.line.as_ref().and_then(|l| {
+                let [[x1, y1], [x2, y2]] = l.value;
+                let inside = [x1, y1, x2, y2]
+                    .iter()
+                    .all(|c| c.is_finite() && (0.0..=1.0).contains(c));
+                if !inside || (x1 == x2 && y1 == y2) {
+                    v.error(
+                        l,
+                        "line must be two different points inside [0,1] (normalised coordinates)",
+                    );
+                    return None;
+                }
+                Some((PointNorm { x: x1, y: y1 }, PointNorm { x: x2, y: y2 }))
+            });
+            match (line, direction) {
+                (Some((from, to)), Some(direction)) => Some(RuleKind::LineCross {
+                    from,
+                    to,
+                    direction,
+                }),
+                _ => None,
+            }
+        }
+    };
+    let anchor = match r.anchor.as_ref().map(|a| a.value.as_str()) {
+        None | Some("bottom_centre") => Some(Anchor::BottomCentre),
+        Some("centre") => Some(Anchor::Centre),
+        Some(other) => {
+            v.error(
+                r.anchor.as_ref().expect("matched Some"),
+                format!("anchor \"{other}\" is neither bottom_centre nor centre"),
+            );
+            None
+        }
+    };
+    let (zone_id, polygon) = match (&r.zone, line_cross) {
+        (Some(zone), false) => (ZoneId::new(&zone.value), zone_of(v, ctx, cam, r, zone)),
+        _ => (ZoneId::new("line"), Some(whole_frame())),
+    };
     if r.classes.value.is_empty() {
         v.error(&r.classes, format!("rule \"{name}\" names no classes"));
     }
@@ -204,14 +356,15 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
             }
         }
     }
-    let mut ok = true;
-    let dwell_ok = r.dwell_secs.value.is_finite() && r.dwell_secs.value >= 0.0;
-    v.check(
-        dwell_ok,
-        &r.dwell_secs,
-        "dwell_secs must be a number of seconds ≥ 0",
-    );
-    ok &= dwell_ok;
+    let dwell = match &r.dwell_secs {
+        Some(d) if d.value.is_finite() && d.value >= 0.0 => Duration::from_secs_f64(d.value),
+        Some(d) => {
+            v.error(d, "dwell_secs must be a number of seconds ≥ 0");
+            ok = false;
+            Duration::ZERO
+        }
+        None => Duration::ZERO,
+    };
     let max_gap = seconds(v, &r.max_gap_secs, "max_gap_secs", 0.0);
     let update_after = seconds(v, &r.update_after_secs, "update_after_secs", 1.0);
     let cooldown = seconds(v, &r.cooldown_secs, "cooldown_secs", 0.0);
@@ -250,19 +403,38 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         Some(s) => crate::outputs::severity(v, s),
         None => Some(Severity::Medium),
     };
-    let (Ok(max_gap), Ok(update_after), Ok(cooldown), Some(severity), Some(polygon), true) =
-        (max_gap, update_after, cooldown, severity, polygon, ok)
+    let (
+        Ok(max_gap),
+        Ok(update_after),
+        Ok(cooldown),
+        Some(severity),
+        Some(polygon),
+        Some(kind),
+        Some(anchor),
+        true,
+    ) = (
+        max_gap,
+        update_after,
+        cooldown,
+        severity,
+        polygon,
+        kind,
+        anchor,
+        ok,
+    )
     else {
         return None;
     };
-    let mut rule = DwellRule::new(
+    let mut rule = Rule::new(
         RuleId::new(name),
         cam.id.clone(),
-        ZoneId::new(&r.zone.value),
+        zone_id,
         polygon,
         r.classes.value.iter().map(|c| c.value.clone()).collect(),
-        Duration::from_secs_f64(r.dwell_secs.value),
+        dwell,
     );
+    rule.kind = kind;
+    rule.anchor = anchor;
     rule.min_score = r.min_score;
     if let Some(g) = max_gap {
         rule.max_gap = g;

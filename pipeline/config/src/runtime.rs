@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use vigil_core::{CameraId, PointNorm, PolygonNorm, ZoneId};
-pub use vigil_rules::DwellRule;
+pub use vigil_rules::Rule;
 pub use vigil_track::TrackerConfig;
 
 /// The validated configuration.
@@ -20,7 +20,7 @@ pub struct Config {
     pub path: PathBuf,
     pub cameras: Vec<CameraConfig>,
     pub detector: DetectorConfig,
-    pub rules: Vec<DwellRule>,
+    pub rules: Vec<Rule>,
     /// The rule files named by the config (resolved), for reloading.
     pub rule_files: Vec<PathBuf>,
     pub outputs: OutputConfig,

@@ -11,10 +11,21 @@ use serde::{Deserialize, Serialize};
 pub enum AlertKind {
     /// An object of a class group stayed in a zone for at least the rule's `dwell_secs`.
     Dwell,
+    /// An object entered a zone.
+    Enter,
+    /// More objects than the rule allows were in a zone at once.
+    Count,
+    /// An object crossed a line (in the rule's direction).
+    LineCross,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 1] = [AlertKind::Dwell];
+    pub const ALL: [AlertKind; 4] = [
+        AlertKind::Dwell,
+        AlertKind::Enter,
+        AlertKind::Count,
+        AlertKind::LineCross,
+    ];
 
     /// The kind named `name` (as written in JSON), if any.
     pub fn parse(name: &str) -> Option<Self> {
@@ -24,6 +35,9 @@ impl AlertKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::Dwell => "dwell",
+            AlertKind::Enter => "enter",
+            AlertKind::Count => "count",
+            AlertKind::LineCross => "line_cross",
         }
     }
 }

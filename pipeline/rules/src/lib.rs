@@ -1,6 +1,6 @@
 //! The rule engine: [`RuleEngine`] watches one camera's [`Track`]s and raises [`Alert`]s.
 //!
-//! One rule kind now, [`DwellRule`]: a track of a listed class or class group whose anchor (the
+//! One rule kind now, [`Rule`]: a track of a listed class or class group whose anchor (the
 //! bottom-centre of its box, where a vehicle meets the ground) stays inside a zone for at least
 //! `dwell` of stream time raises **one** alert for that stay. A stay survives short gaps — a
 //! frame or two without a detection, a box that wobbles out of the zone — up to `max_gap`, and
@@ -15,18 +15,89 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 use vigil_core::{
-    Alert, AlertEvent, AlertKind, AlertObject, BBoxPx, CameraId, FrameMeta, PolygonNorm, RuleId,
-    Size, Track, TrackId, ZoneId,
+    Alert, AlertEvent, AlertKind, AlertObject, BBoxPx, CameraId, FrameMeta, PointNorm, PolygonNorm,
+    RuleId, Size, Track, TrackId, ZoneId,
 };
 
 /// Minimum IoU between a new track and the last box of a stay whose track vanished, for the new
 /// track to continue that stay.
 const REBIND_IOU: f32 = 0.3;
 
-/// "An object of `classes` in `zone` for at least `dwell`."
+/// What a rule watches for.
 #[derive(Clone, Debug, PartialEq)]
-pub struct DwellRule {
+pub enum RuleKind {
+    /// An object in the zone for at least `dwell`: one alert per stay, ended when it leaves.
+    Dwell,
+    /// An object entering the zone: one alert per stay, at once, ended when it leaves.
+    Enter,
+    /// More than `more_than` objects in the zone at once for at least `dwell`: one alert per
+    /// crowded spell, ended when the count has been at or below it for `max_gap`.
+    Count { more_than: usize },
+    /// An object's anchor crossing the line `from` → `to` in `direction`: one alert per
+    /// crossing, at once, without an end.
+    LineCross {
+        from: PointNorm,
+        to: PointNorm,
+        direction: Direction,
+    },
+}
+
+impl RuleKind {
+    pub fn alert_kind(&self) -> AlertKind {
+        match self {
+            RuleKind::Dwell => AlertKind::Dwell,
+            RuleKind::Enter => AlertKind::Enter,
+            RuleKind::Count { .. } => AlertKind::Count,
+            RuleKind::LineCross { .. } => AlertKind::LineCross,
+        }
+    }
+}
+
+/// Which crossings of a line count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Any,
+    /// From the left to the right of someone walking the line from its first point to its second.
+    LeftToRight,
+    RightToLeft,
+}
+
+impl Direction {
+    fn accepts(self, c: Crossed) -> bool {
+        match self {
+            Direction::Any => true,
+            Direction::LeftToRight => c == Crossed::LeftToRight,
+            Direction::RightToLeft => c == Crossed::RightToLeft,
+        }
+    }
+}
+
+/// The point of an object's box that must be inside a zone (or cross a line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Anchor {
+    /// Where a vehicle or a person meets the ground in an angled view (the default).
+    #[default]
+    BottomCentre,
+    /// The middle of the box (top-down views, objects in the air).
+    Centre,
+}
+
+impl Anchor {
+    pub fn of(self, b: &BBoxPx) -> (f32, f32) {
+        match self {
+            Anchor::BottomCentre => b.bottom_centre(),
+            Anchor::Centre => b.centre(),
+        }
+    }
+}
+
+/// "An object of `classes` in `zone` for at least `dwell`" — or entering it, crowding it, or
+/// crossing a line (`kind`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
     pub id: RuleId,
+    pub kind: RuleKind,
+    pub anchor: Anchor,
     pub camera: CameraId,
     pub zone: ZoneId,
     pub polygon: PolygonNorm,
@@ -51,7 +122,7 @@ pub struct DwellRule {
     pub schedule: Option<schedule::Schedule>,
 }
 
-impl DwellRule {
+impl Rule {
     /// A rule with the defaults for everything but what names and times it.
     pub fn new(
         id: RuleId,
@@ -63,6 +134,8 @@ impl DwellRule {
     ) -> Self {
         Self {
             id,
+            kind: RuleKind::Dwell,
+            anchor: Anchor::BottomCentre,
             camera,
             zone,
             polygon,
@@ -76,6 +149,14 @@ impl DwellRule {
             min_area: 0.0,
             max_area: 1.0,
             schedule: None,
+        }
+    }
+
+    /// What the snapshot draws for this rule: its zone, or its line.
+    pub fn outline(&self) -> Vec<(f64, f64)> {
+        match &self.kind {
+            RuleKind::LineCross { from, to, .. } => vec![(from.x, from.y), (to.x, to.y)],
+            _ => self.polygon.points().iter().map(|p| (p.x, p.y)).collect(),
         }
     }
 
@@ -112,53 +193,55 @@ struct Stay {
 /// Evaluates one camera's rules frame by frame. Per-stay state is dropped when the stay ends.
 #[derive(Debug)]
 pub struct RuleEngine {
-    rules: Vec<DwellRule>,
-    /// Per rule, the open stays.
-    stays: Vec<Vec<Stay>>,
-    /// Per rule, when its last alert ended (for `cooldown`).
-    last_end: Vec<Option<Duration>>,
+    rules: Vec<Rule>,
+    /// Per rule, what it remembers.
+    state: Vec<RuleState>,
 }
 
 impl RuleEngine {
-    pub fn new(rules: Vec<DwellRule>) -> Self {
-        let stays = rules.iter().map(|_| Vec::new()).collect();
-        let last_end = rules.iter().map(|_| None).collect();
-        Self {
-            rules,
-            stays,
-            last_end,
-        }
+    pub fn new(rules: Vec<Rule>) -> Self {
+        let state = rules.iter().map(|_| RuleState::default()).collect();
+        Self { rules, state }
     }
 
     /// The rules in force.
-    pub fn rules(&self) -> &[DwellRule] {
+    pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
 
-    /// Puts `rules` in force (a reload). A rule kept under the same name keeps its open stays
-    /// and cooldown — a car already standing in the zone is not counted again from zero, and an
-    /// alert already raised still gets its update and end. An alerted stay of a rule that is
-    /// gone is ended now: its `end` records are returned, stamped with `meta`.
-    pub fn replace_rules(&mut self, rules: Vec<DwellRule>, meta: &FrameMeta) -> Vec<Alert> {
-        let mut old: HashMap<RuleId, (Vec<Stay>, Option<Duration>)> =
-            std::mem::take(&mut self.rules)
-                .into_iter()
-                .zip(std::mem::take(&mut self.stays))
-                .zip(std::mem::take(&mut self.last_end))
-                .map(|((r, s), e)| (r.id, (s, e)))
-                .collect();
+    /// Puts `rules` in force (a reload). A rule kept under the same name keeps its state — open
+    /// stays and cooldown: a car already standing in the zone is not counted again from zero,
+    /// and an alert already raised still gets its update and end. An open alert of a rule that
+    /// is gone is ended now: its `end` records are returned, stamped with `meta`.
+    pub fn replace_rules(&mut self, rules: Vec<Rule>, meta: &FrameMeta) -> Vec<Alert> {
+        let mut old: HashMap<RuleId, RuleState> = std::mem::take(&mut self.rules)
+            .into_iter()
+            .zip(std::mem::take(&mut self.state))
+            .map(|(r, s)| (r.id, s))
+            .collect();
         for rule in &rules {
-            let (stays, last_end) = old.remove(&rule.id).unwrap_or_default();
-            self.stays.push(stays);
-            self.last_end.push(last_end);
+            self.state.push(old.remove(&rule.id).unwrap_or_default());
         }
         self.rules = rules;
         let mut ends = Vec::new();
-        for (stays, _) in old.into_values() {
-            for stay in stays {
+        for state in old.into_values() {
+            for stay in state.stays {
                 if let Some(alert) = stay.alert {
                     ends.push(end_record(alert, &stay.last_bbox, stay.last_inside, meta));
                 }
+            }
+            if let Some(Crowd {
+                alert: Some(alert),
+                last_over,
+                ..
+            }) = state.crowd
+            {
+                ends.push(end_record(
+                    alert,
+                    &BBoxPx::new(0.0, 0.0, 0.0, 0.0),
+                    last_over,
+                    meta,
+                ));
             }
         }
         ends
@@ -166,121 +249,311 @@ impl RuleEngine {
 
     /// Open stays over all rules (bounded by the objects in view).
     pub fn open_stays(&self) -> usize {
-        self.stays.iter().map(Vec::len).sum()
+        self.state.iter().map(|s| s.stays.len()).sum()
     }
 
     /// Evaluates the frame's tracks; returns the alert records of this frame (`start` for alerts
-    /// raised, `end` for alerted stays that ended).
+    /// raised, `update`, `end` for alerts whose situation is over).
     pub fn step(&mut self, meta: &FrameMeta, tracks: &[Track]) -> Vec<Alert> {
-        let pts = meta.pts;
         let mut alerts = Vec::new();
-        for ((rule, stays), last_end) in self
-            .rules
-            .iter()
-            .zip(&mut self.stays)
-            .zip(&mut self.last_end)
-        {
-            let cooled = last_end.is_none_or(|e| pts >= e + rule.cooldown);
+        for (rule, state) in self.rules.iter().zip(&mut self.state) {
+            let cooled = state.last_end.is_none_or(|e| meta.pts >= e + rule.cooldown);
             let active = rule
                 .schedule
                 .as_ref()
                 .is_none_or(|s| s.active(meta.wall_time));
-            if !active {
-                // Out of schedule: only stays already alerted are followed (to their end).
-                stays.retain(|s| s.alert.is_some());
-            }
-            let inside: Vec<&Track> = tracks
-                .iter()
-                .filter(|t| t.matched && rule.applies_to(t, meta.source_size))
-                .filter(|t| {
-                    rule.polygon
-                        .contains_px(t.bbox_px.bottom_centre(), meta.source_size)
-                })
-                .collect();
-            let mut by_track: HashMap<TrackId, usize> = stays
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.track, i))
-                .collect();
-            for t in &inside {
-                let idx = match by_track.get(&t.id) {
-                    Some(&i) => i,
-                    None => {
-                        // A stay whose track is not in view now, at the same place: the tracker
-                        // lost the object and found it again under a new id.
-                        let present: Vec<TrackId> = tracks.iter().map(|t| t.id).collect();
-                        let orphan = stays
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, s)| !present.contains(&s.track))
-                            .map(|(i, s)| (i, s.last_bbox.iou(&t.bbox_px)))
-                            .filter(|&(_, iou)| iou >= REBIND_IOU)
-                            .max_by(|a, b| a.1.total_cmp(&b.1));
-                        match orphan {
-                            Some((i, _)) => {
-                                by_track.remove(&stays[i].track);
-                                stays[i].track = t.id;
-                                i
-                            }
-                            None if !active => continue,
-                            None => {
-                                stays.push(Stay {
-                                    track: t.id,
-                                    entered: pts,
-                                    last_inside: pts,
-                                    last_bbox: t.bbox_px,
-                                    alert: None,
-                                    updated: false,
-                                });
-                                stays.len() - 1
-                            }
-                        }
-                    }
-                };
-                by_track.insert(t.id, idx);
-                let stay = &mut stays[idx];
-                stay.last_inside = pts;
-                stay.last_bbox = t.bbox_px;
-                if stay.alert.is_none()
-                    && active
-                    && cooled
-                    && pts.saturating_sub(stay.entered) >= rule.dwell
-                {
-                    let alert = dwell_alert(rule, meta, stay, t);
-                    stay.alert = Some(alert.clone());
-                    alerts.push(alert);
-                }
-                if let (Some(alert), Some(after), false) =
-                    (&stay.alert, rule.update_after, stay.updated)
-                    && pts.saturating_sub(Duration::from_secs_f64(alert.raised_pts_secs)) >= after
-                {
-                    let mut update = alert.clone();
-                    update.event = AlertEvent::Update;
-                    update.updated_pts_secs = Some(pts.as_secs_f64());
-                    update.wall_time = rfc3339(meta.wall_time);
-                    if let Some(o) = update.objects.first_mut() {
-                        o.track_id = t.id;
-                        o.score = t.score;
-                        o.bbox_px = t.bbox_px.clamp_to(meta.source_size);
-                    }
-                    stay.updated = true;
-                    alerts.push(update);
-                }
-            }
-            // A stay ends once its object has been gone (or outside) for max_gap; an alerted
-            // stay reports its end.
-            let (ended, open): (Vec<Stay>, Vec<Stay>) = std::mem::take(stays)
-                .into_iter()
-                .partition(|s| pts.saturating_sub(s.last_inside) > rule.max_gap);
-            *stays = open;
-            for stay in ended {
-                if let Some(alert) = stay.alert {
-                    *last_end = Some(pts);
-                    alerts.push(end_record(alert, &stay.last_bbox, stay.last_inside, meta));
-                }
+            let ctx = Step {
+                rule,
+                meta,
+                tracks,
+                allowed: active && cooled,
+                active,
+            };
+            match &rule.kind {
+                RuleKind::Dwell => ctx.stays(state, rule.dwell, &mut alerts),
+                RuleKind::Enter => ctx.stays(state, Duration::ZERO, &mut alerts),
+                RuleKind::Count { more_than } => ctx.count(state, *more_than, &mut alerts),
+                RuleKind::LineCross {
+                    from,
+                    to,
+                    direction,
+                } => ctx.line(state, (*from, *to), *direction, &mut alerts),
             }
         }
         alerts
+    }
+}
+
+/// One rule's evaluation of one frame.
+struct Step<'a> {
+    rule: &'a Rule,
+    meta: &'a FrameMeta,
+    tracks: &'a [Track],
+    /// In schedule and out of cooldown: a new alert may be raised.
+    allowed: bool,
+    /// In schedule: new stays may start.
+    active: bool,
+}
+
+impl Step<'_> {
+    /// The tracks this rule counts that are inside its zone now.
+    fn inside(&self) -> Vec<&Track> {
+        let (rule, size) = (self.rule, self.meta.source_size);
+        self.tracks
+            .iter()
+            .filter(|t| t.matched && rule.applies_to(t, size))
+            .filter(|t| rule.polygon.contains_px(rule.anchor.of(&t.bbox_px), size))
+            .collect()
+    }
+
+    /// `dwell` and `enter`: one alert per object's stay in the zone.
+    fn stays(&self, state: &mut RuleState, dwell: Duration, alerts: &mut Vec<Alert>) {
+        let (rule, meta) = (self.rule, self.meta);
+        let pts = meta.pts;
+        let stays = &mut state.stays;
+        if !self.active {
+            // Out of schedule: only stays already alerted are followed (to their end).
+            stays.retain(|s| s.alert.is_some());
+        }
+        let mut by_track: HashMap<TrackId, usize> = stays
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.track, i))
+            .collect();
+        for t in self.inside() {
+            let idx = match by_track.get(&t.id) {
+                Some(&i) => i,
+                None => {
+                    // A stay whose track is not in view now, at the same place: the tracker
+                    // lost the object and found it again under a new id.
+                    let present: Vec<TrackId> = self.tracks.iter().map(|t| t.id).collect();
+                    let orphan = stays
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| !present.contains(&s.track))
+                        .map(|(i, s)| (i, s.last_bbox.iou(&t.bbox_px)))
+                        .filter(|&(_, iou)| iou >= REBIND_IOU)
+                        .max_by(|a, b| a.1.total_cmp(&b.1));
+                    match orphan {
+                        Some((i, _)) => {
+                            by_track.remove(&stays[i].track);
+                            stays[i].track = t.id;
+                            i
+                        }
+                        None if !self.active => continue,
+                        None => {
+                            stays.push(Stay {
+                                track: t.id,
+                                entered: pts,
+                                last_inside: pts,
+                                last_bbox: t.bbox_px,
+                                alert: None,
+                                updated: false,
+                            });
+                            stays.len() - 1
+                        }
+                    }
+                }
+            };
+            by_track.insert(t.id, idx);
+            let stay = &mut stays[idx];
+            stay.last_inside = pts;
+            stay.last_bbox = t.bbox_px;
+            if stay.alert.is_none() && self.allowed && pts.saturating_sub(stay.entered) >= dwell {
+                let alert = new_alert(rule, meta, stay.entered, vec![t]);
+                stay.alert = Some(alert.clone());
+                alerts.push(alert);
+            }
+            if let (Some(alert), Some(after), false) =
+                (&stay.alert, rule.update_after, stay.updated)
+                && pts.saturating_sub(Duration::from_secs_f64(alert.raised_pts_secs)) >= after
+            {
+                alerts.push(update_record(alert, meta, &[t]));
+                stay.updated = true;
+            }
+        }
+        // A stay ends once its object has been gone (or outside) for max_gap; an alerted stay
+        // reports its end.
+        let (ended, open): (Vec<Stay>, Vec<Stay>) = std::mem::take(stays)
+            .into_iter()
+            .partition(|s| pts.saturating_sub(s.last_inside) > rule.max_gap);
+        *stays = open;
+        for stay in ended {
+            if let Some(alert) = stay.alert {
+                state.last_end = Some(pts);
+                alerts.push(end_record(alert, &stay.last_bbox, stay.last_inside, meta));
+            }
+        }
+    }
+
+    /// `count`: more than `more_than` objects in the zone at once for `dwell`: one alert per
+    /// crowded spell.
+    fn count(&self, state: &mut RuleState, more_than: usize, alerts: &mut Vec<Alert>) {
+        let (rule, meta) = (self.rule, self.meta);
+        let pts = meta.pts;
+        let inside = self.inside();
+        if inside.len() > more_than {
+            if state.crowd.is_none() && self.active {
+                state.crowd = Some(Crowd {
+                    since: pts,
+                    last_over: pts,
+                    alert: None,
+                    updated: false,
+                });
+            }
+            if let Some(crowd) = state.crowd.as_mut() {
+                crowd.last_over = pts;
+                if crowd.alert.is_none()
+                    && self.allowed
+                    && pts.saturating_sub(crowd.since) >= rule.dwell
+                {
+                    let alert = new_alert(rule, meta, crowd.since, inside.clone());
+                    crowd.alert = Some(alert.clone());
+                    alerts.push(alert);
+                }
+                if let (Some(alert), Some(after), false) =
+                    (&crowd.alert, rule.update_after, crowd.updated)
+                    && pts.saturating_sub(Duration::from_secs_f64(alert.raised_pts_secs)) >= after
+                {
+                    alerts.push(update_record(alert, meta, &inside));
+                    crowd.updated = true;
+                }
+            }
+        }
+        let over = state.crowd.as_ref().is_some_and(|c| {
+            pts.saturating_sub(c.last_over) > rule.max_gap || (!self.active && c.alert.is_none())
+        });
+        if over
+            && let Some(crowd) = state.crowd.take()
+            && let Some(alert) = crowd.alert
+        {
+            state.last_end = Some(pts);
+            let last = alert
+                .objects
+                .first()
+                .map_or(BBoxPx::new(0.0, 0.0, 0.0, 0.0), |o| o.bbox_px);
+            alerts.push(end_record(alert, &last, crowd.last_over, meta));
+        }
+    }
+
+    /// `line_cross`: an object's anchor crossing the line (in `direction`): one alert per
+    /// crossing, at once; it has no end.
+    fn line(
+        &self,
+        state: &mut RuleState,
+        (from, to): (PointNorm, PointNorm),
+        direction: Direction,
+        alerts: &mut Vec<Alert>,
+    ) {
+        let (rule, meta) = (self.rule, self.meta);
+        let size = meta.source_size;
+        let px = |p: PointNorm| {
+            (
+                (p.x * f64::from(size.width)) as f32,
+                (p.y * f64::from(size.height)) as f32,
+            )
+        };
+        let (a, b) = (px(from), px(to));
+        let mut seen: HashMap<TrackId, (f32, f32)> = HashMap::new();
+        for t in self
+            .tracks
+            .iter()
+            .filter(|t| t.matched && rule.applies_to(t, size))
+        {
+            let now = rule.anchor.of(&t.bbox_px);
+            if let Some(&before) = state.last_anchor.get(&t.id)
+                && let Some(crossed) = crossing(a, b, before, now)
+                && direction.accepts(crossed)
+                && self.allowed
+            {
+                let mut alert = new_alert(rule, meta, meta.pts, vec![t]);
+                alert.zone = None;
+                state.last_end = Some(meta.pts);
+                alerts.push(alert);
+            }
+            seen.insert(t.id, now);
+        }
+        // Tracks not matched this frame keep their last anchor while the tracker keeps them.
+        for t in self.tracks.iter().filter(|t| !t.matched) {
+            if let Some(&p) = state.last_anchor.get(&t.id) {
+                seen.insert(t.id, p);
+            }
+        }
+        state.last_anchor = seen;
+    }
+}
+
+/// Which way an anchor moved across a line, as seen walking along it from its first point to its
+/// second on the image: from the walker's left to their right, or back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Crossed {
+    LeftToRight,
+    RightToLeft,
+}
+
+/// Whether the move `p → q` crosses the segment `a → b`, and which way.
+pub fn crossing(a: (f32, f32), b: (f32, f32), p: (f32, f32), q: (f32, f32)) -> Option<Crossed> {
+    // Image y grows downwards: with d = b − a, the walker's left is where cross(d, v) < 0.
+    let cross = |o: (f32, f32), u: (f32, f32), v: (f32, f32)| {
+        (u.0 - o.0) * (v.1 - o.1) - (u.1 - o.1) * (v.0 - o.0)
+    };
+    let (sp, sq) = (cross(a, b, p), cross(a, b, q));
+    let (sa, sb) = (cross(p, q, a), cross(p, q, b));
+    // A point on the line counts as on its right, so touching it and going on is one crossing
+    // and touching it and coming back is none.
+    let left = |x: f32| x < 0.0;
+    let opposite = |x: f32, y: f32| (x < 0.0 && y > 0.0) || (x > 0.0 && y < 0.0);
+    if left(sp) == left(sq) || !opposite(sa, sb) {
+        return None;
+    }
+    Some(if sp < 0.0 {
+        Crossed::LeftToRight
+    } else {
+        Crossed::RightToLeft
+    })
+}
+
+/// A crowded spell of a `count` rule.
+#[derive(Debug)]
+struct Crowd {
+    since: Duration,
+    last_over: Duration,
+    alert: Option<Alert>,
+    updated: bool,
+}
+
+/// What one rule remembers between frames.
+#[derive(Debug, Default)]
+struct RuleState {
+    /// `dwell`, `enter`: open stays.
+    stays: Vec<Stay>,
+    /// `count`: the crowded spell, if any.
+    crowd: Option<Crowd>,
+    /// `line_cross`: each track's last anchor (tracks that are gone are forgotten).
+    last_anchor: HashMap<TrackId, (f32, f32)>,
+    /// When its last alert ended (or, for `line_cross`, was raised): for `cooldown`.
+    last_end: Option<Duration>,
+}
+
+/// The `update` record of `alert`, showing `objects` where they are now.
+fn update_record(alert: &Alert, meta: &FrameMeta, objects: &[&Track]) -> Alert {
+    let mut update = alert.clone();
+    update.event = AlertEvent::Update;
+    update.updated_pts_secs = Some(meta.pts.as_secs_f64());
+    update.wall_time = rfc3339(meta.wall_time);
+    update.objects = objects
+        .iter()
+        .map(|t| object(t, meta.source_size))
+        .collect();
+    update
+}
+
+fn object(t: &Track, size: Size) -> AlertObject {
+    AlertObject {
+        track_id: t.id,
+        class: t.class.to_string(),
+        score: t.score,
+        bbox_px: t.bbox_px.clamp_to(size),
     }
 }
 
@@ -301,26 +574,24 @@ fn end_record(
     end
 }
 
-fn dwell_alert(rule: &DwellRule, meta: &FrameMeta, stay: &Stay, t: &Track) -> Alert {
+fn new_alert(rule: &Rule, meta: &FrameMeta, started: Duration, objects: Vec<&Track>) -> Alert {
     Alert {
         id: uuid::Uuid::now_v7().to_string(),
         camera: rule.camera.clone(),
         rule: rule.id.clone(),
-        kind: AlertKind::Dwell,
+        kind: rule.kind.alert_kind(),
         event: AlertEvent::Start,
         severity: rule.severity,
         zone: Some(rule.zone.clone()),
-        started_pts_secs: stay.entered.as_secs_f64(),
+        started_pts_secs: started.as_secs_f64(),
         raised_pts_secs: meta.pts.as_secs_f64(),
         ended_pts_secs: None,
         updated_pts_secs: None,
         wall_time: rfc3339(meta.wall_time),
-        objects: vec![AlertObject {
-            track_id: t.id,
-            class: t.class.to_string(),
-            score: t.score,
-            bbox_px: t.bbox_px.clamp_to(meta.source_size),
-        }],
+        objects: objects
+            .iter()
+            .map(|t| object(t, meta.source_size))
+            .collect(),
         evidence: Default::default(),
         prev_hash: None,
     }

@@ -4,7 +4,7 @@ use vigil_core::PointNorm;
 
 const SIZE: Size = Size::new(400, 200);
 
-fn rule(dwell_ms: u64) -> DwellRule {
+fn rule(dwell_ms: u64) -> Rule {
     // Left half of the frame.
     let polygon = PolygonNorm::new(
         [(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]
@@ -13,10 +13,10 @@ fn rule(dwell_ms: u64) -> DwellRule {
             .collect(),
     )
     .unwrap();
-    DwellRule {
+    Rule {
         min_score: 0.3,
         severity: vigil_core::Severity::High,
-        ..DwellRule::new(
+        ..Rule::new(
             RuleId::new("no_parking"),
             CameraId::new("cam"),
             ZoneId::new("left"),
@@ -312,4 +312,107 @@ fn reloading_keeps_stays_of_kept_rules_and_ends_alerts_of_removed_ones() {
         (AlertEvent::End, raised[0].id.as_str())
     );
     assert_eq!(e.open_stays(), 0);
+}
+
+#[test]
+fn entering_raises_at_once_and_ends_on_leaving() {
+    let mut r = rule(60_000);
+    r.kind = RuleKind::Enter;
+    let mut e = RuleEngine::new(vec![r]);
+    // Right half (outside) for 1 s, then in the left half for 2 s, then gone.
+    let frames: Vec<_> = (0..60)
+        .map(|i| match i {
+            0..10 => vec![track(1, 300.0, "car", "vehicle")],
+            10..30 => vec![track(1, 50.0, "car", "vehicle")],
+            _ => vec![],
+        })
+        .collect();
+    let events: Vec<(usize, AlertEvent, AlertKind)> = run(&mut e, &frames)
+        .iter()
+        .map(|(i, a)| (*i, a.event, a.kind))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (10, AlertEvent::Start, AlertKind::Enter),
+            (40, AlertEvent::End, AlertKind::Enter)
+        ]
+    );
+}
+
+#[test]
+fn count_raises_once_per_crowded_spell_with_every_object() {
+    let mut r = rule(1000);
+    r.kind = RuleKind::Count { more_than: 2 };
+    let mut e = RuleEngine::new(vec![r]);
+    let crowd = |n: u64| -> Vec<Track> {
+        (0..n)
+            .map(|k| {
+                let mut t = track(k + 1, 10.0 + 45.0 * k as f32, "person", "person");
+                t.group = Arc::from("vehicle"); // the test rule counts the vehicle group
+                t
+            })
+            .collect()
+    };
+    // 2 objects (allowed), then 3 for 3 s (a spell), 2 again, then 4 for 0.5 s (too short).
+    let mut frames: Vec<Vec<Track>> = (0..10).map(|_| crowd(2)).collect();
+    frames.extend((0..30).map(|_| crowd(3)));
+    frames.extend((0..20).map(|_| crowd(2)));
+    frames.extend((0..5).map(|_| crowd(4)));
+    frames.extend((0..20).map(|_| crowd(2)));
+    let alerts = run(&mut e, &frames);
+    let events: Vec<(usize, AlertEvent)> = alerts.iter().map(|(i, a)| (*i, a.event)).collect();
+    assert_eq!(events, [(20, AlertEvent::Start), (50, AlertEvent::End)]);
+    assert_eq!(alerts[0].1.objects.len(), 3, "every object in the crowd");
+    assert_eq!(alerts[0].1.kind, AlertKind::Count);
+}
+
+#[test]
+fn line_crossings_count_once_each_and_respect_direction() {
+    // A vertical line down the middle, drawn top to bottom: walking it, the left hand points to
+    // the image's right.
+    let line = (PointNorm { x: 0.5, y: 0.0 }, PointNorm { x: 0.5, y: 1.0 });
+    assert_eq!(
+        crossing((200.0, 0.0), (200.0, 200.0), (300.0, 90.0), (100.0, 90.0)),
+        Some(Crossed::LeftToRight),
+        "image right → image left"
+    );
+    assert_eq!(
+        crossing((200.0, 0.0), (200.0, 200.0), (100.0, 90.0), (300.0, 90.0)),
+        Some(Crossed::RightToLeft)
+    );
+    assert_eq!(
+        crossing((200.0, 0.0), (200.0, 200.0), (100.0, 90.0), (150.0, 90.0)),
+        None
+    );
+    let mut r = rule(0);
+    r.kind = RuleKind::LineCross {
+        from: line.0,
+        to: line.1,
+        direction: Direction::LeftToRight,
+    };
+    let mut e = RuleEngine::new(vec![r]);
+    // Car 1 drives right → left (counts), then back left → right (does not); car 2 stays put.
+    let frames: Vec<Vec<Track>> = (0..40)
+        .map(|i| {
+            let x = if i < 20 {
+                330.0 - 15.0 * i as f32
+            } else {
+                45.0 + 15.0 * (i - 20) as f32
+            };
+            vec![
+                track(1, x, "car", "vehicle"),
+                track(2, 20.0, "car", "vehicle"),
+            ]
+        })
+        .collect();
+    let alerts = run(&mut e, &frames);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let (at, a) = &alerts[0];
+    assert_eq!(
+        (a.kind, a.objects[0].track_id),
+        (AlertKind::LineCross, TrackId(1))
+    );
+    // The box centre (x + 20) passes 200 between frames 9 (x = 195 → 215) and 10 (x = 180 → 200).
+    assert!((9..=11).contains(at), "crossed at frame {at}");
 }

@@ -13,7 +13,7 @@ const TEXT = {
     raised: "告警时间", state: "状态", open: "进行中", ended: "已结束", objects: "目标",
     no_clip: "录像生成中…", clip_error: "录像不可用：", acked_by: "已由 {by} 于 {at} 确认",
     viewer_only: "只读令牌，不能确认", lang: "English",
-    kinds: { dwell: "区域滞留" }, severity: "级别", end_clip: "结束时录像",
+    kinds: { dwell: "区域滞留", enter: "进入区域", count: "数量超限", line_cross: "越线" }, severity: "级别", end_clip: "结束时录像",
     severities: { low: "低", medium: "中", high: "高", critical: "紧急" },
   },
   en: {
@@ -25,7 +25,7 @@ const TEXT = {
     raised: "Raised", state: "State", open: "Ongoing", ended: "Ended", objects: "Objects",
     no_clip: "Clip being recorded…", clip_error: "Clip unavailable: ", acked_by: "Acknowledged by {by} at {at}",
     viewer_only: "Read-only token: cannot acknowledge", lang: "中文",
-    kinds: { dwell: "Dwell in zone" }, severity: "Severity", end_clip: "Clip of the end",
+    kinds: { dwell: "Dwell in zone", enter: "Entered zone", count: "Too many in zone", line_cross: "Line crossed" }, severity: "Severity", end_clip: "Clip of the end",
     severities: { low: "low", medium: "medium", high: "high", critical: "critical" },
   },
 };
