@@ -99,7 +99,12 @@ fn every_alert_reaches_webhook_and_mqtt_once_across_outages_and_a_sigkill() {
 
     // Both come back; run 2 delivers what run 1 left, and its own alerts.
     receiver.restart();
+    let subscribed = sub.subscriptions();
     broker.restart();
+    assert!(
+        sub.wait_resubscribed(subscribed, Duration::from_secs(30)),
+        "the test's subscriber is back"
+    );
     let status = replay(&cfg, &out, "60").status().unwrap();
     assert!(status.success());
 

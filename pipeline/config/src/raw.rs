@@ -154,9 +154,20 @@ pub(crate) struct RawRule {
     /// `line_cross`: `any` (default), `left_to_right`, `right_to_left`.
     #[serde(default)]
     pub direction: Option<Spanned<String>>,
-    /// `bottom_centre` (default) or `centre`.
+    /// `bottom_centre` (default), `centre` or `overlap` (with `min_overlap`).
     #[serde(default)]
     pub anchor: Option<Spanned<String>>,
+    /// `overlap` anchor: the fraction of the box that must be inside (default 0.5).
+    #[serde(default)]
+    pub min_overlap: Option<Spanned<f64>>,
+    /// Zones of the camera where objects do not count.
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    /// Consecutive frames inside before an object counts.
+    #[serde(default)]
+    pub inertia: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub repeat_after_secs: Option<Spanned<f64>>,
     #[serde(default)]
     pub min_score: f32,
     #[serde(default)]

@@ -325,17 +325,59 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
             }
         }
     };
+    let min_overlap = match &r.min_overlap {
+        Some(m) if m.value.is_finite() && m.value > 0.0 && m.value <= 1.0 => Some(m.value),
+        Some(m) => {
+            v.error(m, "min_overlap must be a fraction in (0, 1]");
+            None
+        }
+        None => Some(0.5),
+    };
     let anchor = match r.anchor.as_ref().map(|a| a.value.as_str()) {
         None | Some("bottom_centre") => Some(Anchor::BottomCentre),
         Some("centre") => Some(Anchor::Centre),
+        Some("overlap") => min_overlap.map(|min_fraction| Anchor::Overlap { min_fraction }),
         Some(other) => {
             v.error(
                 r.anchor.as_ref().expect("matched Some"),
-                format!("anchor \"{other}\" is neither bottom_centre nor centre"),
+                format!("anchor \"{other}\" is none of bottom_centre, centre, overlap"),
             );
             None
         }
     };
+    if r.anchor.as_ref().is_none_or(|a| a.value != "overlap")
+        && let Some(m) = &r.min_overlap
+    {
+        v.error(m, "`min_overlap` goes with `anchor: overlap`");
+    }
+    if line_cross {
+        refuses(v, r.exclude.first().map(|m| m.referenced), "exclude");
+        refuses(v, r.inertia.as_ref().map(|m| m.referenced), "inertia");
+    }
+    if matches!(r.kind.value, RawRuleKind::LineCross | RawRuleKind::Count) {
+        refuses(
+            v,
+            r.repeat_after_secs.as_ref().map(|m| m.referenced),
+            "repeat_after_secs",
+        );
+    }
+    let mut exclude = Vec::new();
+    for z in &r.exclude {
+        match zone_of(v, ctx, cam, r, z) {
+            Some(p) => exclude.push(p),
+            None => ok = false,
+        }
+    }
+    let inertia = match &r.inertia {
+        Some(i) if (1..=1000).contains(&i.value) => i.value,
+        Some(i) => {
+            v.error(i, "inertia must be between 1 and 1000 frames");
+            ok = false;
+            1
+        }
+        None => 1,
+    };
+    let repeat_after = seconds(v, &r.repeat_after_secs, "repeat_after_secs", 1.0);
     let (zone_id, polygon) = match (&r.zone, line_cross) {
         (Some(zone), false) => (ZoneId::new(&zone.value), zone_of(v, ctx, cam, r, zone)),
         _ => (ZoneId::new("line"), Some(whole_frame())),
@@ -404,6 +446,7 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         None => Some(Severity::Medium),
     };
     let (
+        Ok(repeat_after),
         Ok(max_gap),
         Ok(update_after),
         Ok(cooldown),
@@ -413,6 +456,7 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         Some(anchor),
         true,
     ) = (
+        repeat_after,
         max_gap,
         update_after,
         cooldown,
@@ -435,6 +479,9 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
     );
     rule.kind = kind;
     rule.anchor = anchor;
+    rule.exclude = exclude;
+    rule.inertia = inertia;
+    rule.repeat_after = repeat_after;
     rule.min_score = r.min_score;
     if let Some(g) = max_gap {
         rule.max_gap = g;

@@ -219,6 +219,59 @@ impl PolygonNorm {
         inside
     }
 
+    /// The fraction of `bbox` (pixels of a frame of `size`) that lies inside the polygon, in
+    /// [0, 1]: the polygon clipped to the box (Sutherland–Hodgman; the box is the convex
+    /// clipper, so a concave zone is fine), its area over the box's.
+    pub fn fraction_of_box_inside(&self, bbox: BBoxPx, size: Size) -> f64 {
+        let (w, h) = (f64::from(size.width.max(1)), f64::from(size.height.max(1)));
+        let (x1, y1, x2, y2) = (
+            f64::from(bbox.x1) / w,
+            f64::from(bbox.y1) / h,
+            f64::from(bbox.x2) / w,
+            f64::from(bbox.y2) / h,
+        );
+        let box_area = (x2 - x1) * (y2 - y1);
+        if box_area <= 0.0 {
+            return 0.0;
+        }
+        let mut poly: Vec<(f64, f64)> = self.points.iter().map(|p| (p.x, p.y)).collect();
+        // Keep the part on the inner side of each box edge in turn.
+        let edges: [ClipEdge; 4] = [
+            (|p, v| p.0 >= v, cut_x, x1),
+            (|p, v| p.0 <= v, cut_x, x2),
+            (|p, v| p.1 >= v, cut_y, y1),
+            (|p, v| p.1 <= v, cut_y, y2),
+        ];
+        for (inside, cut, v) in edges {
+            let mut out = Vec::with_capacity(poly.len() + 4);
+            for i in 0..poly.len() {
+                let (cur, prev) = (poly[i], poly[(i + poly.len() - 1) % poly.len()]);
+                match (inside(&cur, v), inside(&prev, v)) {
+                    (true, true) => out.push(cur),
+                    (true, false) => {
+                        out.push(cut(prev, cur, v));
+                        out.push(cur);
+                    }
+                    (false, true) => out.push(cut(prev, cur, v)),
+                    (false, false) => {}
+                }
+            }
+            poly = out;
+            if poly.is_empty() {
+                return 0.0;
+            }
+        }
+        let area: f64 = (0..poly.len())
+            .map(|i| {
+                let (a, b) = (poly[i], poly[(i + 1) % poly.len()]);
+                a.0 * b.1 - b.0 * a.1
+            })
+            .sum::<f64>()
+            .abs()
+            / 2.0;
+        (area / box_area).clamp(0.0, 1.0)
+    }
+
     /// Tests a point given in pixels of a frame of `size`.
     pub fn contains_px(&self, (x, y): (f32, f32), size: Size) -> bool {
         self.contains(PointNorm {
@@ -226,6 +279,25 @@ impl PolygonNorm {
             y: f64::from(y) / f64::from(size.height.max(1)),
         })
     }
+}
+
+/// One edge of a clipping box: which side is kept, where a segment crosses it, and where it is.
+type ClipEdge = (
+    fn(&(f64, f64), f64) -> bool,
+    fn((f64, f64), (f64, f64), f64) -> (f64, f64),
+    f64,
+);
+
+/// Where the segment `a → b` meets the vertical line `x = v`.
+fn cut_x(a: (f64, f64), b: (f64, f64), v: f64) -> (f64, f64) {
+    let t = (v - a.0) / (b.0 - a.0);
+    (v, a.1 + t * (b.1 - a.1))
+}
+
+/// Where the segment `a → b` meets the horizontal line `y = v`.
+fn cut_y(a: (f64, f64), b: (f64, f64), v: f64) -> (f64, f64) {
+    let t = (v - a.1) / (b.1 - a.1);
+    (a.0 + t * (b.0 - a.0), v)
 }
 
 fn orientation(a: PointNorm, b: PointNorm, c: PointNorm) -> f64 {
@@ -254,6 +326,37 @@ fn segments_cross(p1: PointNorm, p2: PointNorm, q1: PointNorm, q2: PointNorm) ->
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn fraction_of_a_box_inside_a_zone_is_its_clipped_area() {
+        let size = Size::new(100, 100);
+        let square = |pts: &[(f64, f64)]| {
+            PolygonNorm::new(pts.iter().map(|&(x, y)| PointNorm { x, y }).collect()).unwrap()
+        };
+        let left_half = square(&[(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]);
+        let b = BBoxPx::new(40.0, 10.0, 60.0, 30.0); // straddles x = 50
+        assert!((left_half.fraction_of_box_inside(b, size) - 0.5).abs() < 1e-9);
+        assert_eq!(
+            left_half.fraction_of_box_inside(BBoxPx::new(60.0, 0.0, 80.0, 20.0), size),
+            0.0
+        );
+        assert!(
+            (left_half.fraction_of_box_inside(BBoxPx::new(0.0, 0.0, 20.0, 20.0), size) - 1.0).abs()
+                < 1e-9
+        );
+        // A concave L-shaped zone: the box's top-right quarter is outside the L.
+        let l = square(&[
+            (0.0, 0.0),
+            (0.5, 0.0),
+            (0.5, 0.5),
+            (1.0, 0.5),
+            (1.0, 1.0),
+            (0.0, 1.0),
+        ]);
+        let b = BBoxPx::new(30.0, 30.0, 70.0, 70.0);
+        assert!((l.fraction_of_box_inside(b, size) - 0.75).abs() < 1e-9);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

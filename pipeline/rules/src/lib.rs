@@ -72,21 +72,35 @@ impl Direction {
     }
 }
 
-/// The point of an object's box that must be inside a zone (or cross a line).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What of an object's box must be inside a zone (a point of it also crosses lines and meets
+/// exclusion masks).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum Anchor {
     /// Where a vehicle or a person meets the ground in an angled view (the default).
     #[default]
     BottomCentre,
     /// The middle of the box (top-down views, objects in the air).
     Centre,
+    /// At least this fraction of the box's area inside the zone (large objects, top-down views).
+    Overlap { min_fraction: f64 },
 }
 
 impl Anchor {
+    /// The point that stands for the box (the centre for `Overlap`).
     pub fn of(self, b: &BBoxPx) -> (f32, f32) {
         match self {
             Anchor::BottomCentre => b.bottom_centre(),
-            Anchor::Centre => b.centre(),
+            Anchor::Centre | Anchor::Overlap { .. } => b.centre(),
+        }
+    }
+
+    /// Whether box `b` counts as inside `zone`.
+    pub fn inside(self, zone: &PolygonNorm, b: &BBoxPx, size: Size) -> bool {
+        match self {
+            Anchor::Overlap { min_fraction } => {
+                zone.fraction_of_box_inside(*b, size) >= min_fraction
+            }
+            _ => zone.contains_px(self.of(b), size),
         }
     }
 }
@@ -120,6 +134,13 @@ pub struct Rule {
     /// When the rule is in force (always without one). Out of schedule no stay starts and no
     /// alert is raised; alerts already raised still report their update and end.
     pub schedule: Option<schedule::Schedule>,
+    /// Areas inside the zone where objects do not count (a parking bay in a lane, a tree).
+    pub exclude: Vec<PolygonNorm>,
+    /// Consecutive frames an object must be inside before it counts (1: at once).
+    pub inertia: u32,
+    /// A stay that goes on this long after its alert raises a new alert (its earlier ones end
+    /// with it). Without it, one stay is one alert however long it lasts.
+    pub repeat_after: Option<Duration>,
 }
 
 impl Rule {
@@ -149,6 +170,9 @@ impl Rule {
             min_area: 0.0,
             max_area: 1.0,
             schedule: None,
+            exclude: Vec::new(),
+            inertia: 1,
+            repeat_after: None,
         }
     }
 
@@ -188,6 +212,8 @@ struct Stay {
     alert: Option<Alert>,
     /// Its `update` record was sent.
     updated: bool,
+    /// Alerts raised earlier in this stay (`repeat_after`), ended with it.
+    earlier: Vec<Alert>,
 }
 
 /// Evaluates one camera's rules frame by frame. Per-stay state is dropped when the stay ends.
@@ -226,7 +252,7 @@ impl RuleEngine {
         let mut ends = Vec::new();
         for state in old.into_values() {
             for stay in state.stays {
-                if let Some(alert) = stay.alert {
+                for alert in stay.earlier.into_iter().chain(stay.alert) {
                     ends.push(end_record(alert, &stay.last_bbox, stay.last_inside, meta));
                 }
             }
@@ -297,12 +323,29 @@ struct Step<'a> {
 
 impl Step<'_> {
     /// The tracks this rule counts that are inside its zone now.
-    fn inside(&self) -> Vec<&Track> {
+    fn inside(&self, state: &mut RuleState) -> Vec<&Track> {
         let (rule, size) = (self.rule, self.meta.source_size);
-        self.tracks
+        let now: Vec<&Track> = self
+            .tracks
             .iter()
             .filter(|t| t.matched && rule.applies_to(t, size))
-            .filter(|t| rule.polygon.contains_px(rule.anchor.of(&t.bbox_px), size))
+            .filter(|t| rule.anchor.inside(&rule.polygon, &t.bbox_px, size))
+            .filter(|t| {
+                let p = rule.anchor.of(&t.bbox_px);
+                !rule.exclude.iter().any(|m| m.contains_px(p, size))
+            })
+            .collect();
+        if rule.inertia <= 1 {
+            return now;
+        }
+        // Consecutive frames inside, per track; a frame outside (or undetected) starts over.
+        let runs: HashMap<TrackId, u32> = now
+            .iter()
+            .map(|t| (t.id, state.runs.get(&t.id).copied().unwrap_or(0) + 1))
+            .collect();
+        state.runs = runs;
+        now.into_iter()
+            .filter(|t| state.runs[&t.id] >= rule.inertia)
             .collect()
     }
 
@@ -310,17 +353,18 @@ impl Step<'_> {
     fn stays(&self, state: &mut RuleState, dwell: Duration, alerts: &mut Vec<Alert>) {
         let (rule, meta) = (self.rule, self.meta);
         let pts = meta.pts;
-        let stays = &mut state.stays;
         if !self.active {
             // Out of schedule: only stays already alerted are followed (to their end).
-            stays.retain(|s| s.alert.is_some());
+            state.stays.retain(|s| s.alert.is_some());
         }
-        let mut by_track: HashMap<TrackId, usize> = stays
+        let mut by_track: HashMap<TrackId, usize> = state
+            .stays
             .iter()
             .enumerate()
             .map(|(i, s)| (s.track, i))
             .collect();
-        for t in self.inside() {
+        for t in self.inside(state) {
+            let stays = &mut state.stays;
             let idx = match by_track.get(&t.id) {
                 Some(&i) => i,
                 None => {
@@ -349,6 +393,7 @@ impl Step<'_> {
                                 last_bbox: t.bbox_px,
                                 alert: None,
                                 updated: false,
+                                earlier: Vec::new(),
                             });
                             stays.len() - 1
                         }
@@ -371,7 +416,19 @@ impl Step<'_> {
                 alerts.push(update_record(alert, meta, &[t]));
                 stay.updated = true;
             }
+            if let (Some(alert), Some(every)) = (&stay.alert, rule.repeat_after)
+                && self.active
+                && pts.saturating_sub(Duration::from_secs_f64(alert.raised_pts_secs)) >= every
+            {
+                let again = new_alert(rule, meta, stay.entered, vec![t]);
+                if let Some(previous) = stay.alert.replace(again.clone()) {
+                    stay.earlier.push(previous);
+                }
+                stay.updated = false;
+                alerts.push(again);
+            }
         }
+        let stays = &mut state.stays;
         // A stay ends once its object has been gone (or outside) for max_gap; an alerted stay
         // reports its end.
         let (ended, open): (Vec<Stay>, Vec<Stay>) = std::mem::take(stays)
@@ -379,7 +436,7 @@ impl Step<'_> {
             .partition(|s| pts.saturating_sub(s.last_inside) > rule.max_gap);
         *stays = open;
         for stay in ended {
-            if let Some(alert) = stay.alert {
+            for alert in stay.earlier.into_iter().chain(stay.alert) {
                 state.last_end = Some(pts);
                 alerts.push(end_record(alert, &stay.last_bbox, stay.last_inside, meta));
             }
@@ -391,7 +448,7 @@ impl Step<'_> {
     fn count(&self, state: &mut RuleState, more_than: usize, alerts: &mut Vec<Alert>) {
         let (rule, meta) = (self.rule, self.meta);
         let pts = meta.pts;
-        let inside = self.inside();
+        let inside = self.inside(state);
         if inside.len() > more_than {
             if state.crowd.is_none() && self.active {
                 state.crowd = Some(Crowd {
@@ -531,6 +588,8 @@ struct RuleState {
     crowd: Option<Crowd>,
     /// `line_cross`: each track's last anchor (tracks that are gone are forgotten).
     last_anchor: HashMap<TrackId, (f32, f32)>,
+    /// `inertia`: consecutive frames each track has been inside.
+    runs: HashMap<TrackId, u32>,
     /// When its last alert ended (or, for `line_cross`, was raised): for `cooldown`.
     last_end: Option<Duration>,
 }

@@ -416,3 +416,73 @@ fn line_crossings_count_once_each_and_respect_direction() {
     // The box centre (x + 20) passes 200 between frames 9 (x = 195 → 215) and 10 (x = 180 → 200).
     assert!((9..=11).contains(at), "crossed at frame {at}");
 }
+
+#[test]
+fn inertia_ignores_objects_that_only_touch_the_zone() {
+    let mut r = rule(0);
+    r.kind = RuleKind::Enter;
+    r.inertia = 3;
+    let mut e = RuleEngine::new(vec![r]);
+    // In for two frames, out, in for two, out: never three in a row. Then in for good.
+    let xs = [50.0, 50.0, 300.0, 50.0, 50.0, 300.0, 50.0, 50.0, 50.0, 50.0];
+    let frames: Vec<_> = xs
+        .iter()
+        .map(|&x| vec![track(1, x, "car", "vehicle")])
+        .collect();
+    let events: Vec<(usize, AlertEvent)> = run(&mut e, &frames)
+        .iter()
+        .map(|(i, a)| (*i, a.event))
+        .collect();
+    assert_eq!(events, [(8, AlertEvent::Start)]);
+}
+
+#[test]
+fn repeat_after_raises_again_for_a_long_stay_and_ends_every_alert_with_it() {
+    let mut r = rule(1000);
+    r.repeat_after = Some(Duration::from_secs(3));
+    let mut e = RuleEngine::new(vec![r]);
+    let mut frames: Vec<Vec<Track>> = (0..80)
+        .map(|_| vec![track(1, 50.0, "car", "vehicle")])
+        .collect();
+    frames.extend((0..20).map(|_| vec![]));
+    let alerts = run(&mut e, &frames);
+    let events: Vec<(usize, AlertEvent)> = alerts.iter().map(|(i, a)| (*i, a.event)).collect();
+    assert_eq!(
+        events,
+        [
+            (10, AlertEvent::Start),
+            (40, AlertEvent::Start),
+            (70, AlertEvent::Start),
+            (90, AlertEvent::End),
+            (90, AlertEvent::End),
+            (90, AlertEvent::End)
+        ]
+    );
+    let starts: Vec<&str> = alerts[..3].iter().map(|(_, a)| a.id.as_str()).collect();
+    let ends: Vec<&str> = alerts[3..].iter().map(|(_, a)| a.id.as_str()).collect();
+    assert_eq!(starts, ends, "each alert ends");
+}
+
+#[test]
+fn exclusion_masks_and_the_overlap_anchor() {
+    let poly = |pts: &[(f64, f64)]| {
+        PolygonNorm::new(pts.iter().map(|&(x, y)| PointNorm { x, y }).collect()).unwrap()
+    };
+    // A parking bay (x 0.1–0.2) inside the left-half zone is excluded.
+    let mut r = rule(500);
+    r.exclude = vec![poly(&[(0.1, 0.0), (0.2, 0.0), (0.2, 1.0), (0.1, 1.0)])];
+    let frames: Vec<_> = (0..20)
+        .map(|_| vec![track(1, 40.0, "car", "vehicle")])
+        .collect(); // anchor x = 60 px = 0.15
+    assert!(run(&mut RuleEngine::new(vec![r.clone()]), &frames).is_empty());
+    r.exclude.clear();
+    assert_eq!(run(&mut RuleEngine::new(vec![r.clone()]), &frames).len(), 1);
+    // Overlap: a box straddling the zone's edge (x 190–230 of 200) is 25 % inside.
+    let straddling: Vec<_> = (0..20)
+        .map(|_| vec![track(1, 190.0, "car", "vehicle")])
+        .collect();
+    r.anchor = Anchor::Overlap { min_fraction: 0.5 };
+    assert!(run(&mut RuleEngine::new(vec![r.clone()]), &straddling).is_empty());
+    r.anchor = Anchor::Overlap { min_fraction: 0.2 };
+    assert_eq!(run(&mut RuleEngine::new(vec![r]), &straddling).len(), 1);
+}

@@ -82,6 +82,11 @@ impl Mosquitto {
 
     pub fn start() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
+        // Started as root, mosquitto drops to its own user, which must be able to save its
+        // sessions here (a root-only temporary folder silently loses them at every stop).
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+            .expect("chmod the broker's folder");
         let mut m = Self {
             port: free_port(),
             child: None,
@@ -281,6 +286,8 @@ pub struct Message {
 pub struct MqttSubscriber {
     messages: Arc<Mutex<Vec<Message>>>,
     client: rumqttc::Client,
+    /// Subscriptions the broker acknowledged (one per (re)connection).
+    subscribed: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl MqttSubscriber {
@@ -292,6 +299,8 @@ impl MqttSubscriber {
         let (client, mut connection) = rumqttc::Client::new(options, 16);
         let messages = Arc::new(Mutex::new(Vec::new()));
         let (subscribed_tx, subscribed) = crossbeam_channel::bounded(1);
+        let acks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let acks_in = acks.clone();
         let m = messages.clone();
         let sub = client.clone();
         let topic = topic.to_string();
@@ -304,6 +313,7 @@ impl MqttSubscriber {
                             let _ = sub.try_subscribe(topic.as_str(), rumqttc::QoS::AtLeastOnce);
                         }
                         Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
+                            acks_in.fetch_add(1, Ordering::SeqCst);
                             let _ = subscribed_tx.try_send(());
                         }
                         Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
@@ -324,7 +334,21 @@ impl MqttSubscriber {
         subscribed
             .recv_timeout(Duration::from_secs(10))
             .expect("MQTT subscription acknowledged");
-        Self { messages, client }
+        Self {
+            messages,
+            client,
+            subscribed: acks,
+        }
+    }
+
+    /// Subscriptions acknowledged so far (it resubscribes on every reconnection).
+    pub fn subscriptions(&self) -> usize {
+        self.subscribed.load(Ordering::SeqCst)
+    }
+
+    /// Waits until it has subscribed more than `before` times (back after a broker restart).
+    pub fn wait_resubscribed(&self, before: usize, within: Duration) -> bool {
+        eventually(within, || (self.subscriptions() > before).then_some(())).is_some()
     }
 
     pub fn messages(&self) -> Vec<Message> {
