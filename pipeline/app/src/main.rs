@@ -11,6 +11,7 @@ mod delivery;
 mod eval;
 mod metrics;
 mod pipeline;
+mod progress;
 mod reload;
 
 use anyhow::{Context, Result, bail};

@@ -322,6 +322,13 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             }
         })?;
 
+    // Replay progress, per camera, fed by the track thread.
+    let progress: HashMap<CameraId, Arc<crate::progress::CameraProgress>> = config
+        .cameras
+        .iter()
+        .map(|c| (c.id.clone(), Arc::default()))
+        .collect();
+
     // Cameras.
     let streams = options.out_dir.join("streams");
     let mut lanes = Vec::new();
@@ -376,6 +383,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 })
             },
             counters: counters.clone(),
+            duration_ms: progress[&cam.id].duration_ms.clone(),
         };
         let mut spec = camera_spec(config, cam, options.mode);
         playable(&mut spec.source, &cam.id, &streams)?;
@@ -476,6 +484,14 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         )?),
         false => None,
     };
+    let progress_stop = Arc::new(AtomicBool::new(false));
+    let progress_thread = match options.mode {
+        Mode::Replay => Some(crate::progress::spawn(
+            progress.values().cloned().collect(),
+            progress_stop.clone(),
+        )?),
+        Mode::Live => None,
+    };
     let tracker_thread = std::thread::Builder::new()
         .name("track".into())
         .spawn(move || {
@@ -529,6 +545,9 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         continue;
                     }
                     let tracks = state.tracker.step(df.meta.pts, &df.detections);
+                    if let Some(p) = progress.get(&df.meta.camera) {
+                        p.frame_done(df.meta.pts);
+                    }
                     if let Some(log) = track_log.as_mut() {
                         write_tracks(log, &df, &tracks);
                     }
@@ -595,6 +614,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         let _ = w.join();
     }
     let _ = tracker_thread.join();
+    progress_stop.store(true, Ordering::Relaxed);
+    if let Some(p) = progress_thread {
+        let _ = p.join();
+    }
     reload_stop.store(true, Ordering::Relaxed);
     if let Some(w) = watcher {
         let _ = w.join();

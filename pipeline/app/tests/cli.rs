@@ -28,7 +28,7 @@ fn read_alerts(dir: &std::path::Path) -> Vec<Alert> {
 #[test]
 fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
     let out = tempfile::tempdir().unwrap();
-    let status = vigil()
+    let run = vigil()
         .args([
             "replay",
             "-c",
@@ -37,9 +37,12 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
             "--out",
         ])
         .arg(out.path())
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
+    assert!(run.status.success());
+    // Not a terminal: plain progress lines, and the last one.
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("replay: done · 41 frames"), "{stderr}");
 
     let records = read_alerts(out.path());
     let alerts: Vec<&Alert> = records

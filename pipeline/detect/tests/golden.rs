@@ -85,6 +85,7 @@ fn video_frame(path: PathBuf, index: u64) -> Image {
         encoded: None,
         status: Arc::new(|_, _| {}),
         counters,
+        duration_ms: Default::default(),
     };
     let spec = CameraSpec {
         id: vigil_core::CameraId::new("golden"),

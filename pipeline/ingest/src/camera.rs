@@ -89,6 +89,8 @@ pub struct CameraSinks {
     pub status: StatusSink,
     /// `received` = decoded frames; `sent` = frames handed on; drops by reason.
     pub counters: Arc<StageCounters>,
+    /// A file's length in milliseconds once known (0: not known, or a live source).
+    pub duration_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Why a camera thread ended.
@@ -320,6 +322,9 @@ fn run(
         let last_ms = shared.last_buffer_ms.load(Ordering::Relaxed);
         if last_ms > 0 && !*online {
             *online = true;
+            if let Some(d) = pipeline.query_duration::<gst::ClockTime>() {
+                sinks.duration_ms.store(d.mseconds(), Ordering::Relaxed);
+            }
             (sinks.status)(&spec.id, CameraStatus::Online);
         }
         // The first frame is awaited even without a stall time (replay): twice the stall time,

@@ -151,6 +151,7 @@ pub fn encoded_units(path: &Path) -> Result<Vec<vigil_core::EncodedUnit>, Ingest
         encoded: Some(Arc::new(move |u| sink.lock().expect("units lock").push(u))),
         status: Arc::new(|_, _| {}),
         counters,
+        duration_ms: Default::default(),
     };
     let spec = CameraSpec {
         id: CameraId::new("encoded-units"),

@@ -50,6 +50,7 @@ fn run_camera(spec: CameraSpec, want: usize, timeout: Duration) -> Run {
         encoded: Some(Arc::new(move |u| enc.lock().unwrap().push(u))),
         status: Arc::new(move |_, s| st.lock().unwrap().push(s)),
         counters: counters.clone(),
+        duration_ms: Default::default(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let handle = spawn_camera(spec, sinks, stop.clone()).unwrap();
@@ -261,6 +262,7 @@ fn rtsp_camera_reconnects_after_the_server_restarts() {
         encoded: None,
         status: Arc::new(move |_, s| st.lock().unwrap().push(s)),
         counters: counters.clone(),
+        duration_ms: Default::default(),
     };
     let spec = CameraSpec {
         stall: Some(Duration::from_secs(2)),
