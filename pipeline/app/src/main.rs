@@ -86,6 +86,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Mint an API token: prints the token (shown once, stored nowhere) and the `api.tokens`
+    /// entry holding its sha256.
+    Token {
+        /// Who will hold it (shown as the acknowledger).
+        #[arg(long)]
+        name: String,
+        /// viewer (reads) or operator (also acknowledges).
+        #[arg(long, default_value = "viewer")]
+        role: String,
+    },
     /// Run declarative rule test cases (rules/tests/*.yaml, or any given): scripted objects in,
     /// expected alerts out. Exits 0 when every case passes, 1 otherwise.
     TestRules {
@@ -196,10 +206,6 @@ fn test_rules(paths: Vec<PathBuf>) -> Result<ExitCode> {
     })
 }
 
-/// On stopping a live run, how long receivers get to take what is pending (the rest waits in the
-/// outbox for the next start).
-const LIVE_DRAIN: std::time::Duration = std::time::Duration::from_secs(3);
-
 /// A flag set by Ctrl-C / SIGTERM; a second signal exits at once.
 fn stop_flag() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -276,13 +282,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             let stop = stop_flag()?;
             let options = pipeline::Options {
-                mode: pipeline::Mode::Replay,
-                out_dir: out.clone(),
-                print_alerts: true,
                 dump_tracks,
                 drain: std::time::Duration::from_secs_f64(drain_secs.clamp(0.0, 3600.0)),
-                reload_rules: false,
-                assets: assets(&common),
+                ..pipeline::Options::replay(out.clone(), assets(&common))
             };
             let summary = pipeline::run(&config, &options, stop)?;
             report(&summary, &out);
@@ -293,6 +295,25 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::TestRules { paths } => test_rules(paths),
+        Command::Token { name, role } => {
+            if role != "viewer" && role != "operator" {
+                bail!("role \"{role}\" is neither viewer nor operator");
+            }
+            // 32 bytes from the kernel's CSPRNG.
+            let mut bytes = [0u8; 32];
+            std::io::Read::read_exact(
+                &mut std::fs::File::open("/dev/urandom").context("cannot open /dev/urandom")?,
+                &mut bytes,
+            )
+            .context("cannot read /dev/urandom")?;
+            let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let hash = vigil_deliver::sha256_hex(token.as_bytes());
+            eprintln!("token for {name} (give it to them; vigil keeps only its sha256):");
+            println!("{token}");
+            eprintln!("add under api.tokens in the config:");
+            eprintln!("    - name: {name}\n      role: {role}\n      sha256: {hash}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval {
             common,
             labels,
@@ -313,13 +334,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 );
             }
             let options = pipeline::Options {
-                mode: pipeline::Mode::Replay,
-                out_dir: out.clone(),
                 print_alerts: false,
-                dump_tracks: false,
                 drain: std::time::Duration::ZERO,
-                reload_rules: false,
-                assets: assets(&common),
+                ..pipeline::Options::replay(out.clone(), assets(&common))
             };
             let summary = pipeline::run(&config, &options, stop_flag()?)?;
             let records = vigil_deliver::AlertStore::open(&out.join("alerts.db"))?.all()?;
@@ -357,13 +374,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 .unwrap_or_else(|| PathBuf::from("vigil-data"));
             let stop = stop_flag()?;
             let options = pipeline::Options {
-                mode: pipeline::Mode::Live,
-                out_dir: out.clone(),
                 print_alerts: config.outputs.stdout,
-                dump_tracks: false,
-                drain: LIVE_DRAIN,
-                reload_rules: true,
-                assets: assets(&common),
+                ..pipeline::Options::live(out.clone(), assets(&common))
             };
             let summary = pipeline::run(&config, &options, stop)?;
             report(&summary, &out);
@@ -376,15 +388,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             };
             let server = serve_file_cameras(&mut config, port, &out.join("streams"))?;
             let stop = stop_flag()?;
-            let options = pipeline::Options {
-                mode: pipeline::Mode::Live,
-                out_dir: out.clone(),
-                print_alerts: true,
-                dump_tracks: false,
-                drain: LIVE_DRAIN,
-                reload_rules: true,
-                assets: assets(&common),
-            };
+            let options = pipeline::Options::live(out.clone(), assets(&common));
             eprintln!(
                 "running; alerts print below and go to {}/alerts.jsonl (Ctrl-C stops)",
                 out.display()

@@ -61,6 +61,32 @@ pub struct Options {
     pub assets: Option<PathBuf>,
 }
 
+impl Options {
+    /// A live run into `out_dir`: alerts printed, rules reloaded when their files change, a
+    /// short drain on stopping.
+    pub fn live(out_dir: PathBuf, assets: Option<PathBuf>) -> Self {
+        Self {
+            mode: Mode::Live,
+            out_dir,
+            print_alerts: true,
+            dump_tracks: false,
+            drain: Duration::from_secs(3),
+            reload_rules: true,
+            assets,
+        }
+    }
+
+    /// A replay into `out_dir`: alerts printed, a 10 s drain at the end.
+    pub fn replay(out_dir: PathBuf, assets: Option<PathBuf>) -> Self {
+        Self {
+            mode: Mode::Replay,
+            drain: Duration::from_secs(10),
+            reload_rules: false,
+            ..Self::live(out_dir, assets)
+        }
+    }
+}
+
 /// What a run did, per stage.
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -862,6 +888,10 @@ struct AlertSink {
     events: vigil_serve::Events,
 }
 
+/// Days the delivery log and camera status history are kept (alert records are kept for good;
+/// their clips follow the evidence retention).
+const HISTORY_DAYS: i64 = 90;
+
 /// How often retention runs when nothing else happens (it also runs after every clip).
 const RETENTION_EVERY: Duration = Duration::from_secs(30);
 
@@ -886,6 +916,11 @@ impl AlertSink {
     /// Deletes clips beyond the retention budgets, oldest first, and records each deletion (an
     /// `expired` record per alert that shared the file) so `vigil verify` stays intact.
     fn enforce_retention(&mut self, limits: &RetentionLimits) {
+        // The delivery log and camera status history are kept for HISTORY_DAYS.
+        let cutoff = vigil_deliver::now_ms() - HISTORY_DAYS * 86_400_000;
+        if let Err(e) = self.store.prune_history(cutoff) {
+            tracing::warn!(error = %e, "retention: cannot prune the delivery and status history");
+        }
         let live = match self.store.live_clips() {
             Ok(l) => l,
             Err(e) => {

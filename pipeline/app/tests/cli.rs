@@ -541,3 +541,27 @@ fn eval_scores_a_replay_against_labelled_events() {
         .unwrap();
     assert!(!again.status.success());
 }
+
+#[test]
+fn token_mints_a_fresh_secret_and_prints_its_sha256_for_the_config() {
+    let mint = || {
+        let out = vigil()
+            .args(["token", "--name", "desk", "--role", "operator"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let hash = stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("sha256: "))
+            .unwrap()
+            .to_string();
+        (token, hash)
+    };
+    let (token, hash) = mint();
+    assert_eq!(token.len(), 64);
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(vigil_deliver::sha256_hex(token.as_bytes()), hash);
+    assert_ne!(mint().0, token, "every token is new");
+}

@@ -350,6 +350,29 @@ impl AlertStore {
         ack_in(&self.conn, id).map_err(self.err())
     }
 
+    /// Forgets delivery log entries and camera status changes older than `cutoff_ms` (each
+    /// camera's latest status is kept); the alert records themselves are never pruned here.
+    /// Returns the rows deleted.
+    pub fn prune_history(&mut self, cutoff_ms: i64) -> Result<usize, DeliverError> {
+        let err = self.err();
+        let deliveries = self
+            .conn
+            .execute(
+                "DELETE FROM deliveries WHERE delivered_ms < ?1",
+                [cutoff_ms],
+            )
+            .map_err(&err)?;
+        let statuses = self
+            .conn
+            .execute(
+                "DELETE FROM camera_status WHERE at_ms < ?1
+                   AND seq NOT IN (SELECT MAX(seq) FROM camera_status GROUP BY camera)",
+                [cutoff_ms],
+            )
+            .map_err(&err)?;
+        Ok(deliveries + statuses)
+    }
+
     /// Appends a camera status change to the history.
     pub fn record_camera_status(
         &mut self,
@@ -606,6 +629,19 @@ mod tests {
         assert_eq!(paths(&s), ["a.mp4"]);
         s.insert(&with(AlertEvent::Expired, "a.mp4")).unwrap();
         assert!(paths(&s).is_empty());
+    }
+
+    #[test]
+    fn pruning_history_keeps_each_cameras_latest_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = AlertStore::open(&dir.path().join("alerts.db")).unwrap();
+        let gate = CameraId::new("gate");
+        s.record_camera_status(&gate, true, "").unwrap();
+        s.record_camera_status(&gate, false, "gone").unwrap();
+        let pruned = s.prune_history(now_ms() + 1000).unwrap();
+        assert_eq!(pruned, 1);
+        let latest = s.camera_status().unwrap();
+        assert_eq!((latest.len(), latest[0].online), (1, false));
     }
 
     #[test]
