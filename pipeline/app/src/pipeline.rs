@@ -166,6 +166,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             score_threshold: config.detector.score_threshold,
             nms_iou: config.detector.nms_iou,
             intra_threads: intra,
+            execution_provider: config.detector.execution_provider,
         };
         detectors.push(
             Detector::new(&config.detector.manifest, options)

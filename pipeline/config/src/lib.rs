@@ -20,6 +20,6 @@ pub use error::{ConfigError, ConfigErrors};
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
 pub use runtime::{
     ApiConfig, ApiToken, CameraConfig, CameraSource, Config, DetectorConfig, EvidenceConfig,
-    MqttConfig, OutputConfig, Role, RtspTransport, RtspUrl, Rule, Secret, TrackerConfig,
-    WebhookConfig, load, load_str, resolve_asset,
+    ExecutionProvider, MqttConfig, OutputConfig, Role, RtspTransport, RtspUrl, Rule, Secret,
+    TrackerConfig, WebhookConfig, load, load_str, resolve_asset,
 };

@@ -121,6 +121,9 @@ pub(crate) struct RawDetector {
     pub intra_threads: Option<usize>,
     #[serde(default)]
     pub workers: Option<Spanned<usize>>,
+    /// `cpu` (default), `cuda`, `cuda:N`.
+    #[serde(default)]
+    pub execution_provider: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -187,6 +187,34 @@ pub struct DetectorConfig {
     pub intra_threads: Option<usize>,
     /// Detection threads, one session each (default: one per core).
     pub workers: Option<usize>,
+    /// Where inference runs.
+    pub execution_provider: ExecutionProvider,
+}
+
+/// Where ONNX Runtime runs the model. Asking for a GPU that is not there is an error, never a
+/// silent fall back to the CPU.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExecutionProvider {
+    #[default]
+    Cpu,
+    /// NVIDIA CUDA on GPU `device_id` (needs ONNX Runtime's CUDA provider library beside
+    /// `libonnxruntime.so`, from the `onnxruntime-gpu` build).
+    Cuda { device_id: i32 },
+}
+
+impl ExecutionProvider {
+    /// `cpu`, `cuda` or `cuda:N`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "cpu" => Some(Self::Cpu),
+            "cuda" => Some(Self::Cuda { device_id: 0 }),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .filter(|n: &i32| *n >= 0)
+                .map(|device_id| Self::Cuda { device_id }),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -295,6 +323,19 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         );
     }
     let detect_fps = raw.detector.detect_fps.as_ref().map(|f| v.fps(f));
+    let execution_provider = match &raw.detector.execution_provider {
+        Some(e) => ExecutionProvider::parse(&e.value).unwrap_or_else(|| {
+            v.error(
+                e,
+                format!(
+                    "execution_provider \"{}\" is none of cpu, cuda, cuda:N",
+                    e.value
+                ),
+            );
+            ExecutionProvider::Cpu
+        }),
+        None => ExecutionProvider::Cpu,
+    };
 
     if raw.cameras.value.is_empty() {
         v.error(&raw.cameras, "at least one camera is needed");
@@ -478,6 +519,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             detect_fps,
             intra_threads: raw.detector.intra_threads,
             workers,
+            execution_provider,
         },
         rules,
         rule_files: raw.rule_files.iter().map(|f| base.join(&f.value)).collect(),

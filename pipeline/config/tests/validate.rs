@@ -299,3 +299,25 @@ fn rule_files_bring_their_zones_and_rules() {
     assert_eq!(fire.max_gap, std::time::Duration::from_secs(3));
     assert!((fire.min_area - 0.002).abs() < 1e-12);
 }
+
+#[test]
+fn execution_provider_is_cpu_unless_a_gpu_is_named() {
+    let c = check(GOOD).unwrap();
+    assert_eq!(
+        c.detector.execution_provider,
+        vigil_config::ExecutionProvider::Cpu
+    );
+    let cuda = GOOD.replace(
+        "  manifest: MODELS/yolox-nano.yaml\n",
+        "  manifest: MODELS/yolox-nano.yaml\n  execution_provider: cuda:1\n",
+    );
+    assert_eq!(
+        check(&cuda).unwrap().detector.execution_provider,
+        vigil_config::ExecutionProvider::Cuda { device_id: 1 }
+    );
+    let wrong = cuda.replace("cuda:1", "gpu");
+    assert_eq!(
+        check(&wrong).unwrap_err(),
+        ["10:23: execution_provider \"gpu\" is none of cpu, cuda, cuda:N"]
+    );
+}

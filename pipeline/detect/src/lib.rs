@@ -42,6 +42,10 @@ pub enum DetectError {
     ModelMissing { path: String, file: String },
     #[error("model {model}: {message}")]
     Model { model: String, message: String },
+    #[error(
+        "execution provider {provider} cannot be used: {message} (a GPU needs the onnxruntime-gpu build of ONNX Runtime, with its CUDA provider library beside libonnxruntime.so, and CUDA 13 with cuDNN 9)"
+    )]
+    Provider { provider: String, message: String },
 }
 
 fn rt<E: std::fmt::Display>(e: E) -> DetectError {
@@ -57,6 +61,8 @@ pub struct DetectorOptions {
     pub nms_iou: f32,
     /// ONNX Runtime intra-op threads.
     pub intra_threads: usize,
+    /// Where inference runs; a GPU that cannot be used is an error ([`DetectError::Provider`]).
+    pub execution_provider: vigil_config::ExecutionProvider,
 }
 
 /// One inference session with its pre- and post-processing.
@@ -83,8 +89,19 @@ impl Detector {
                     .into(),
             });
         }
-        let session = Session::builder(&env)
-            .map_err(rt)?
+        let mut builder = Session::builder(&env).map_err(rt)?;
+        if let vigil_config::ExecutionProvider::Cuda { device_id } = options.execution_provider {
+            builder = builder
+                .with_execution_providers([ort::ep::CUDA::default()
+                    .with_device_id(device_id)
+                    .build()
+                    .error_on_failure()])
+                .map_err(|e| DetectError::Provider {
+                    provider: format!("cuda:{device_id}"),
+                    message: e.to_string(),
+                })?;
+        }
+        let session = builder
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(rt)?
             .with_intra_threads(options.intra_threads.max(1))

@@ -190,6 +190,7 @@ fn run_model(model: &str, manifest_file: &str) {
         score_threshold: expected.score_threshold,
         nms_iou: expected.nms_iou,
         intra_threads: 2,
+        execution_provider: Default::default(),
     };
     let mut detector = Detector::new(&manifest, options).unwrap();
     let mut failures = Vec::new();
@@ -243,6 +244,7 @@ fn missing_model_file_is_a_clear_error() {
         score_threshold: 0.3,
         nms_iou: 0.45,
         intra_threads: 1,
+        execution_provider: Default::default(),
     };
     let err = Detector::new(&manifest, options)
         .err()
@@ -250,6 +252,27 @@ fn missing_model_file_is_a_clear_error() {
         .to_string();
     assert!(
         err.contains("/nonexistent/yolox_nano.onnx") && err.contains("models/fetch"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_gpu_that_cannot_be_used_is_an_error_not_a_silent_cpu_fallback() {
+    // The CPU build of ONNX Runtime (what scripts/setup installs) has no CUDA provider.
+    let manifest =
+        ModelManifest::load(&repo().join("models/yolox-nano.yaml"), Some(&assets())).unwrap();
+    let options = DetectorOptions {
+        score_threshold: 0.3,
+        nms_iou: 0.45,
+        intra_threads: 1,
+        execution_provider: vigil_config::ExecutionProvider::Cuda { device_id: 0 },
+    };
+    let err = Detector::new(&manifest, options)
+        .err()
+        .expect("no CUDA provider here: must fail")
+        .to_string();
+    assert!(
+        err.contains("execution provider cuda:0 cannot be used") && err.contains("onnxruntime-gpu"),
         "{err}"
     );
 }
