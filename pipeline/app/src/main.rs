@@ -306,7 +306,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 &mut bytes,
             )
             .context("cannot read /dev/urandom")?;
-            let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let token = vigil_core::hex::encode(&bytes);
             let hash = vigil_deliver::sha256_hex(token.as_bytes());
             eprintln!("token for {name} (give it to them; vigil keeps only its sha256):");
             println!("{token}");

@@ -2,7 +2,6 @@
 //! file camera: sign in, an alert arrives live, its clip plays, it is acknowledged. Leaves a
 //! screenshot at `$CARGO_TARGET_TMPDIR/page.png`.
 
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -25,10 +24,7 @@ fn page_shows_a_live_alert_plays_its_clip_and_acknowledges_it() {
     );
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let hash: String = Sha256::digest(TOKEN.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = vigil_deliver::sha256_hex(TOKEN.as_bytes());
     let config = dir.path().join("config.yaml");
     let extra = format!(
         "rules:

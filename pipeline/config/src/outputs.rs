@@ -286,15 +286,9 @@ pub(crate) fn validate_api(v: &mut Validator<'_>, raw: &RawApi) -> ApiConfig {
                 Role::Viewer
             }
         };
-        let hex = t.sha256.value.trim();
-        let bytes: Option<Vec<u8>> = (hex.len() == 64 && hex.is_ascii())
-            .then(|| {
-                (0..32)
-                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
-                    .collect()
-            })
-            .flatten();
-        let Some(bytes) = bytes else {
+        let sha256: Option<[u8; 32]> =
+            vigil_core::hex::decode(t.sha256.value.trim()).and_then(|bytes| bytes.try_into().ok());
+        let Some(sha256) = sha256 else {
             v.error(
                 &t.sha256,
                 "sha256 must be 64 hex digits: the sha256 of the token (e.g. `printf %s TOKEN | sha256sum`)",
@@ -310,7 +304,7 @@ pub(crate) fn validate_api(v: &mut Validator<'_>, raw: &RawApi) -> ApiConfig {
         tokens.push(ApiToken {
             name: t.name.value.clone(),
             role,
-            sha256: bytes.try_into().expect("32 bytes"),
+            sha256,
         });
     }
     ApiConfig { listen, tokens }

@@ -10,6 +10,7 @@
 pub mod alert;
 pub mod frame;
 pub mod geom;
+pub mod hex;
 pub mod ids;
 pub mod metrics;
 pub mod queue;

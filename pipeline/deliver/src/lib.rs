@@ -49,10 +49,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 /// Hex sha256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    vigil_core::hex::encode(&Sha256::digest(bytes))
 }
 
 /// Append-only JSON-lines log: one alert per line, flushed per alert.
