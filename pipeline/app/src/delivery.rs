@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -10,7 +10,7 @@ use vigil_config::Config;
 use vigil_deliver::mqtt::{Mqtt, MqttSettings};
 use vigil_deliver::webhook::Webhook;
 use vigil_deliver::worker::{self, Backoff, Transport, Worker};
-use vigil_deliver::{Outbox, Route};
+use vigil_deliver::{AlertStore, Outbox, Route};
 
 /// The outbox name of webhook `name`.
 fn webhook_sink(name: &str) -> String {
@@ -39,13 +39,6 @@ pub fn routes(config: &Config) -> Vec<Route> {
     routes
 }
 
-/// Records waiting in `sink`'s outbox (0 when the store cannot be read: logged by the worker).
-fn pending(db: &Path, sink: &str) -> u64 {
-    Outbox::open(db, sink)
-        .and_then(|o| o.depth())
-        .map_or(0, |d| d.pending)
-}
-
 /// What one receiver's worker did this run, and what is left for it.
 #[derive(Clone, Debug, Serialize)]
 pub struct DeliverySnapshot {
@@ -62,7 +55,8 @@ pub struct DeliverySnapshot {
 pub struct Delivery {
     workers: Vec<Worker>,
     stop: Arc<AtomicBool>,
-    db: PathBuf,
+    /// A connection of its own for outbox depths and the delivery log.
+    store: AlertStore,
     started_ms: i64,
 }
 
@@ -106,7 +100,7 @@ impl Delivery {
         Ok(Self {
             workers,
             stop,
-            db: db.to_path_buf(),
+            store: AlertStore::open(db)?,
             started_ms: vigil_deliver::now_ms(),
         })
     }
@@ -131,10 +125,12 @@ impl Delivery {
             for w in &self.workers {
                 let _ = w.nudger().try_send(());
             }
+            // Only this run's receivers: rows of a receiver no longer configured wait for it.
+            let depths = self.pending();
             let pending: u64 = self
                 .workers
                 .iter()
-                .map(|w| pending(&self.db, &w.sink))
+                .map(|w| depths.get(&w.sink).copied().unwrap_or(0))
                 .sum();
             if pending == 0 || Instant::now() >= deadline {
                 return pending;
@@ -143,16 +139,32 @@ impl Delivery {
         }
     }
 
+    /// Records waiting, per receiver with any (none when the store cannot be read: the workers
+    /// log that).
+    fn pending(&self) -> std::collections::HashMap<String, u64> {
+        self.store
+            .outbox_depths()
+            .map(|d| d.into_iter().map(|(sink, d)| (sink, d.pending)).collect())
+            .unwrap_or_default()
+    }
+
     /// Stops the workers (each finishes the record in hand) and reports what they did.
-    pub fn stop(self) -> std::collections::BTreeMap<String, DeliverySnapshot> {
+    pub fn stop(mut self) -> std::collections::BTreeMap<String, DeliverySnapshot> {
         self.stop.store(true, Ordering::SeqCst);
         let mut out = std::collections::BTreeMap::new();
-        for w in self.workers {
-            let c = w.counters.clone();
-            let sink = w.sink.clone();
+        let workers = std::mem::take(&mut self.workers);
+        let sinks: Vec<_> = workers
+            .iter()
+            .map(|w| (w.sink.clone(), w.counters.clone()))
+            .collect();
+        for w in workers {
             w.join();
-            let latencies = Outbox::open(&self.db, &sink)
-                .and_then(|o| o.latencies_ms(self.started_ms))
+        }
+        let pending = self.pending();
+        for (sink, c) in sinks {
+            let latencies = self
+                .store
+                .delivery_latencies_ms(&sink, self.started_ms)
                 .unwrap_or_default();
             let at = |q: f64| {
                 (!latencies.is_empty())
@@ -161,7 +173,7 @@ impl Delivery {
             let snapshot = DeliverySnapshot {
                 delivered: c.delivered.load(Ordering::Relaxed),
                 failed_attempts: c.failed_attempts.load(Ordering::Relaxed),
-                pending: pending(&self.db, &sink),
+                pending: pending.get(&sink).copied().unwrap_or(0),
                 latency_ms_p50: at(0.5),
                 latency_ms_p99: at(0.99),
             };

@@ -44,6 +44,14 @@ pub enum DeliverError {
     Encode(#[from] serde_json::Error),
 }
 
+/// Wraps a SQLite error of the store at `path`.
+pub(crate) fn store_err(path: &str) -> impl Fn(rusqlite::Error) -> DeliverError + Copy + '_ {
+    move |source| DeliverError::Store {
+        path: path.to_string(),
+        source,
+    }
+}
+
 /// `prev_hash` of the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

@@ -7,9 +7,9 @@
 //! camera is ever due, so a failing record holds back the later ones of its camera but not other
 //! cameras'.
 
-use crate::DeliverError;
 use crate::store::{now_ms, open_connection};
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::{DeliverError, store_err};
+use rusqlite::{Connection, params};
 use std::path::Path;
 
 /// One record waiting for one receiver.
@@ -62,11 +62,8 @@ impl Outbox {
         &self.sink
     }
 
-    fn err(&self) -> impl Fn(rusqlite::Error) -> DeliverError + '_ {
-        |source| DeliverError::Store {
-            path: self.path.clone(),
-            source,
-        }
+    fn err(&self) -> impl Fn(rusqlite::Error) -> DeliverError + Copy + '_ {
+        store_err(&self.path)
     }
 
     /// The records due at `now_ms`: each camera's oldest pending one, if its retry time has come.
@@ -113,11 +110,7 @@ impl Outbox {
 
     /// The receiver acknowledged `item`: it leaves the outbox for the deliveries log.
     pub fn delivered(&mut self, item: &OutboxItem) -> Result<(), DeliverError> {
-        let path = self.path.clone();
-        let err = |source| DeliverError::Store {
-            path: path.clone(),
-            source,
-        };
+        let err = store_err(&self.path);
         let tx = self.conn.transaction().map_err(err)?;
         tx.execute(
             "INSERT OR IGNORE INTO deliveries (sink, alert_seq, created_ms, delivered_ms, attempts)
@@ -155,45 +148,24 @@ impl Outbox {
 
     /// Records waiting for this receiver.
     pub fn depth(&self) -> Result<Depth, DeliverError> {
-        depth(&self.conn, &self.sink).map_err(self.err())
-    }
-
-    /// Milliseconds from storing to acknowledgement of each record delivered since `since_ms`,
-    /// ascending.
-    pub fn latencies_ms(&self, since_ms: i64) -> Result<Vec<i64>, DeliverError> {
-        let err = self.err();
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT delivered_ms - created_ms AS l FROM deliveries
-                 WHERE sink = ?1 AND delivered_ms >= ?2 ORDER BY l",
+        self.conn
+            .query_row(
+                "SELECT COUNT(*), MIN(created_ms) FROM outbox WHERE sink = ?1",
+                [&self.sink],
+                |r| {
+                    Ok(Depth {
+                        pending: r.get::<_, i64>(0)? as u64,
+                        oldest_created_ms: r.get(1)?,
+                    })
+                },
             )
-            .map_err(&err)?;
-        let rows = stmt
-            .query_map(params![self.sink, since_ms], |r| r.get(0))
-            .map_err(&err)?;
-        rows.collect::<Result<_, _>>().map_err(&err)
+            .map_err(self.err())
     }
 
     /// The connection, for transports that read more of the store (camera status).
     pub(crate) fn connection(&self) -> &Connection {
         &self.conn
     }
-}
-
-pub(crate) fn depth(conn: &Connection, sink: &str) -> rusqlite::Result<Depth> {
-    conn.query_row(
-        "SELECT COUNT(*), MIN(created_ms) FROM outbox WHERE sink = ?1",
-        [sink],
-        |r| {
-            Ok(Depth {
-                pending: r.get::<_, i64>(0)? as u64,
-                oldest_created_ms: r.get(1)?,
-            })
-        },
-    )
-    .optional()
-    .map(Option::unwrap_or_default)
 }
 
 #[cfg(test)]

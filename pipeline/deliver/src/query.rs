@@ -2,9 +2,9 @@
 //! records (start, evidence, end, expired) and its acknowledgement together, and listing them
 //! newest first with filters and a cursor ([`AlertQuery`]).
 
-use crate::DeliverError;
 use crate::store::{Ack, AlertStore};
-use rusqlite::params;
+use crate::{DeliverError, store_err};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use vigil_core::{Alert, AlertEvent, AlertKind, CameraId};
 
@@ -78,10 +78,7 @@ pub struct AlertQuery {
 impl AlertStore {
     /// Alerts matching `q`, newest first.
     pub fn list(&self, q: &AlertQuery) -> Result<Vec<AlertView>, DeliverError> {
-        let err = |source| DeliverError::Store {
-            path: self.path().to_string(),
-            source,
-        };
+        let err = store_err(self.path());
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -130,15 +127,8 @@ impl AlertStore {
                 [id],
                 |r| r.get(0),
             )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
-            .map_err(|source| DeliverError::Store {
-                path: self.path().to_string(),
-                source,
-            })?;
+            .optional()
+            .map_err(store_err(self.path()))?;
         let Some(seq) = seq else {
             return Ok(None);
         };

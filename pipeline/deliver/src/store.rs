@@ -5,7 +5,7 @@
 //! `deliveries` (what each receiver acknowledged, and when), `acks` (a person's acknowledgement
 //! of an alert) and `camera_status` (each camera's online/offline history).
 
-use crate::{DeliverError, GENESIS, sha256_hex};
+use crate::{DeliverError, GENESIS, sha256_hex, store_err};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -112,10 +112,7 @@ pub struct AlertStore {
 /// Opens `path` in WAL mode, creating or migrating the schema.
 pub(crate) fn open_connection(path: &Path) -> Result<Connection, DeliverError> {
     let p = path.display().to_string();
-    let err = |source| DeliverError::Store {
-        path: p.clone(),
-        source,
-    };
+    let err = store_err(&p);
     let mut conn = Connection::open(path).map_err(err)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(err)?;
@@ -170,22 +167,15 @@ impl AlertStore {
         &self.path
     }
 
-    fn err(&self) -> impl Fn(rusqlite::Error) -> DeliverError + '_ {
-        |source| DeliverError::Store {
-            path: self.path.clone(),
-            source,
-        }
+    fn err(&self) -> impl Fn(rusqlite::Error) -> DeliverError + Copy + '_ {
+        store_err(&self.path)
     }
 
     /// Stores one alert record, chained to the previous one, and queues it in the outbox for
     /// every matching route, in one transaction. Returns the record as stored (with `prev_hash`
     /// set). Storing the same (id, event) twice keeps the first and queues nothing.
     pub fn insert(&mut self, alert: &Alert) -> Result<Alert, DeliverError> {
-        let path = self.path.clone();
-        let err = |source| DeliverError::Store {
-            path: path.clone(),
-            source,
-        };
+        let err = store_err(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -316,11 +306,7 @@ impl AlertStore {
         by: &str,
         comment: &str,
     ) -> Result<Option<Ack>, DeliverError> {
-        let path = self.path.clone();
-        let err = |source| DeliverError::Store {
-            path: path.clone(),
-            source,
-        };
+        let err = store_err(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -453,6 +439,27 @@ impl AlertStore {
             })
             .map_err(&err)?;
         rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
+    /// Milliseconds from storing to acknowledgement of each record `sink` took since
+    /// `since_ms`, ascending.
+    pub fn delivery_latencies_ms(
+        &self,
+        sink: &str,
+        since_ms: i64,
+    ) -> Result<Vec<i64>, DeliverError> {
+        let err = self.err();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT delivered_ms - created_ms AS l FROM deliveries
+                 WHERE sink = ?1 AND delivered_ms >= ?2 ORDER BY l",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map(params![sink, since_ms], |r| r.get(0))
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
     }
 
     /// Every receiver's outbox: records waiting and the oldest one's age.

@@ -4,7 +4,7 @@
 //! that point) and every evidence file's sha256 (a file modified or missing), and lists files in
 //! `evidence/` that no record names (added) or that were never finished (`.part`).
 
-use crate::{DeliverError, GENESIS, sha256_hex};
+use crate::{DeliverError, GENESIS, sha256_hex, store_err};
 use rusqlite::{Connection, OpenFlags};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -46,10 +46,7 @@ impl Report {
 pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
     let db = dir.join("alerts.db");
     let p = db.display().to_string();
-    let err = |source| DeliverError::Store {
-        path: p.clone(),
-        source,
-    };
+    let err = store_err(&p);
     if !db.is_file() {
         return Err(DeliverError::Store {
             path: p.clone(),
