@@ -76,30 +76,25 @@ impl PipelineMetrics {
                 );
             }
         }
-        prom::family(
-            out,
-            "vigil_delivered_total",
-            "Records a receiver acknowledged.",
-            "counter",
-        );
-        for (sink, c) in &self.delivery {
-            let n = c.delivered.load(std::sync::atomic::Ordering::Relaxed);
-            prom::sample(out, "vigil_delivered_total", &[("sink", sink)], n as f64);
-        }
-        prom::family(
-            out,
-            "vigil_delivery_failures_total",
-            "Failed delivery attempts (each is retried).",
-            "counter",
-        );
-        for (sink, c) in &self.delivery {
-            let n = c.failed_attempts.load(std::sync::atomic::Ordering::Relaxed);
-            prom::sample(
-                out,
+        type Counter = fn(&DeliveryCounters) -> &std::sync::atomic::AtomicU64;
+        let delivery: [(&str, &str, Counter); 2] = [
+            (
+                "vigil_delivered_total",
+                "Records a receiver acknowledged.",
+                |c| &c.delivered,
+            ),
+            (
                 "vigil_delivery_failures_total",
-                &[("sink", sink)],
-                n as f64,
-            );
+                "Failed delivery attempts (each is retried).",
+                |c| &c.failed_attempts,
+            ),
+        ];
+        for (name, help, counter) in delivery {
+            prom::family(out, name, help, "counter");
+            for (sink, c) in &self.delivery {
+                let n = counter(c).load(std::sync::atomic::Ordering::Relaxed);
+                prom::sample(out, name, &[("sink", sink)], n as f64);
+            }
         }
     }
 }

@@ -529,6 +529,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 generation: u64,
                 /// Classes or groups pixelated in this camera's snapshots.
                 blur: Vec<String>,
+                progress: Arc<crate::progress::CameraProgress>,
                 next: u64,
                 pending: BTreeMap<u64, DetectedFrame>,
             }
@@ -540,6 +541,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         rules: RuleEngine::new(rules),
                         generation: 0,
                         blur,
+                        progress: progress[&id].clone(),
                         next: 0,
                         pending: BTreeMap::new(),
                     };
@@ -572,9 +574,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         continue;
                     }
                     let tracks = state.tracker.step(df.meta.pts, &df.detections);
-                    if let Some(p) = progress.get(&df.meta.camera) {
-                        p.frame_done(df.meta.pts);
-                    }
+                    state.progress.frame_done(df.meta.pts);
                     if let Some(log) = track_log.as_mut() {
                         write_tracks(log, &df, &tracks);
                     }

@@ -88,18 +88,38 @@ pub struct ApiConfig {
 
 /// The severity named at `s`, or an error there.
 pub(crate) fn severity(v: &mut Validator<'_>, s: &Spanned<String>) -> Option<Severity> {
-    let parsed = Severity::parse(&s.value);
-    if parsed.is_none() {
+    named(
+        v,
+        s,
+        "severity",
+        "severities",
+        &Severity::ALL,
+        Severity::as_str,
+    )
+}
+
+/// The one of `all` whose name (`name`) is written at `at`, or an error there listing them.
+fn named<T: Copy>(
+    v: &mut Validator<'_>,
+    at: &Spanned<String>,
+    what: &str,
+    plural: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Option<T> {
+    let found = all.iter().copied().find(|t| name(*t) == at.value);
+    if found.is_none() {
+        let names: Vec<&str> = all.iter().map(|t| name(*t)).collect();
         v.error(
-            s,
+            at,
             format!(
-                "unknown severity \"{}\" (severities: {})",
-                s.value,
-                Severity::ALL.map(|s| s.as_str()).join(", ")
+                "unknown {what} \"{}\" ({plural}: {})",
+                at.value,
+                names.join(", ")
             ),
         );
     }
-    parsed
+    found
 }
 
 fn filter(v: &mut Validator<'_>, raw: &RawFilter, cameras: &[&str]) -> AlertFilter {
@@ -118,30 +138,24 @@ fn filter(v: &mut Validator<'_>, raw: &RawFilter, cameras: &[&str]) -> AlertFilt
         }
     }
     for k in &raw.kinds {
-        match AlertKind::parse(&k.value) {
-            Some(kind) => out.kinds.push(kind),
-            None => v.error(
-                k,
-                format!(
-                    "unknown alert kind \"{}\" (kinds: {})",
-                    k.value,
-                    AlertKind::ALL.map(|k| k.as_str()).join(", ")
-                ),
-            ),
-        }
+        out.kinds.extend(named(
+            v,
+            k,
+            "alert kind",
+            "kinds",
+            &AlertKind::ALL,
+            AlertKind::as_str,
+        ));
     }
     for e in &raw.events {
-        match AlertEvent::parse(&e.value) {
-            Some(event) => out.events.push(event),
-            None => v.error(
-                e,
-                format!(
-                    "unknown alert event \"{}\" (events: {})",
-                    e.value,
-                    AlertEvent::ALL.map(|e| e.as_str()).join(", ")
-                ),
-            ),
-        }
+        out.events.extend(named(
+            v,
+            e,
+            "alert event",
+            "events",
+            &AlertEvent::ALL,
+            AlertEvent::as_str,
+        ));
     }
     out
 }

@@ -252,23 +252,9 @@ impl RuleEngine {
         let mut ends = Vec::new();
         for state in old.into_values() {
             for stay in state.stays {
-                for alert in stay.earlier.into_iter().chain(stay.alert) {
-                    ends.push(end_record(alert, &stay.last_bbox, stay.last_inside, meta));
-                }
+                ends.extend(stay.ends(meta));
             }
-            if let Some(Crowd {
-                alert: Some(alert),
-                last_over,
-                ..
-            }) = state.crowd
-            {
-                ends.push(end_record(
-                    alert,
-                    &BBoxPx::new(0.0, 0.0, 0.0, 0.0),
-                    last_over,
-                    meta,
-                ));
-            }
+            ends.extend(state.crowd.and_then(|c| c.end(meta)));
         }
         ends
     }
@@ -436,10 +422,11 @@ impl Step<'_> {
             .partition(|s| pts.saturating_sub(s.last_inside) > rule.max_gap);
         *stays = open;
         for stay in ended {
-            for alert in stay.earlier.into_iter().chain(stay.alert) {
+            let ends: Vec<Alert> = stay.ends(meta).collect();
+            if !ends.is_empty() {
                 state.last_end = Some(pts);
-                alerts.push(end_record(alert, &stay.last_bbox, stay.last_inside, meta));
             }
+            alerts.extend(ends);
         }
     }
 
@@ -480,16 +467,9 @@ impl Step<'_> {
         let over = state.crowd.as_ref().is_some_and(|c| {
             pts.saturating_sub(c.last_over) > rule.max_gap || (!self.active && c.alert.is_none())
         });
-        if over
-            && let Some(crowd) = state.crowd.take()
-            && let Some(alert) = crowd.alert
-        {
+        if over && let Some(end) = state.crowd.take().and_then(|c| c.end(meta)) {
             state.last_end = Some(pts);
-            let last = alert
-                .objects
-                .first()
-                .map_or(BBoxPx::new(0.0, 0.0, 0.0, 0.0), |o| o.bbox_px);
-            alerts.push(end_record(alert, &last, crowd.last_over, meta));
+            alerts.push(end);
         }
     }
 
@@ -577,6 +557,27 @@ struct Crowd {
     last_over: Duration,
     alert: Option<Alert>,
     updated: bool,
+}
+
+impl Stay {
+    /// The `end` records of every alert this stay raised.
+    fn ends(self, meta: &FrameMeta) -> impl Iterator<Item = Alert> + '_ {
+        let (bbox, last) = (self.last_bbox, self.last_inside);
+        self.earlier
+            .into_iter()
+            .chain(self.alert)
+            .map(move |alert| end_record(alert, &bbox, last, meta))
+    }
+}
+
+impl Crowd {
+    /// The `end` record of the spell's alert, if it raised one (boxes as when it was raised).
+    fn end(self, meta: &FrameMeta) -> Option<Alert> {
+        let alert = self.alert?;
+        let first = alert.objects.first().map(|o| o.bbox_px);
+        let first = first.unwrap_or(BBoxPx::new(0.0, 0.0, 0.0, 0.0));
+        Some(end_record(alert, &first, self.last_over, meta))
+    }
 }
 
 /// What one rule remembers between frames.

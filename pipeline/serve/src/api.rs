@@ -292,11 +292,15 @@ struct EvidenceParams {
     end: bool,
 }
 
-/// The alert's evidence, or that of its end.
-fn evidence_of(
-    view: vigil_deliver::AlertView,
+/// Alert `id`'s evidence, or that of its end.
+async fn evidence_of(
+    state: &Arc<AppState>,
+    id: String,
     end: bool,
 ) -> Result<vigil_core::Evidence, ApiError> {
+    let view = with_store(state, move |s| s.view(&id))
+        .await?
+        .ok_or_else(not_found)?;
     if end {
         view.end_evidence.ok_or(ApiError(
             StatusCode::NOT_FOUND,
@@ -314,10 +318,7 @@ async fn clip(
     Query(p): Query<EvidenceParams>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let view = with_store(&state, move |s| s.view(&id))
-        .await?
-        .ok_or_else(not_found)?;
-    let clip = evidence_of(view, p.end)?.clip.ok_or(ApiError(
+    let clip = evidence_of(&state, id, p.end).await?.clip.ok_or(ApiError(
         StatusCode::NOT_FOUND,
         "this alert has no clip (yet)".into(),
     ))?;
@@ -331,13 +332,13 @@ async fn snapshot(
     Query(p): Query<EvidenceParams>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let view = with_store(&state, move |s| s.view(&id))
+    let snap = evidence_of(&state, id, p.end)
         .await?
-        .ok_or_else(not_found)?;
-    let snap = evidence_of(view, p.end)?.snapshot.ok_or(ApiError(
-        StatusCode::NOT_FOUND,
-        "this alert has no snapshot (yet)".into(),
-    ))?;
+        .snapshot
+        .ok_or(ApiError(
+            StatusCode::NOT_FOUND,
+            "this alert has no snapshot (yet)".into(),
+        ))?;
     let path = if p.clean { snap.clean_path } else { snap.path };
     serve_evidence(&state, &path, "image/jpeg", request).await
 }
