@@ -401,30 +401,10 @@ fn retention_deletes_clips_over_budget_and_records_it() {
 fn a_stay_that_outlasts_its_first_clip_gets_a_clip_of_its_end() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.yaml");
+    let extra = "evidence:\n  pre_roll_secs: 2\n  post_roll_secs: 1\n";
     std::fs::write(
         &config,
-        format!(
-            "cameras:
-  - name: overhead
-    file: footage/car-detection.mp4
-    zones:
-      all: [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
-detector:
-  manifest: {}/yolox-nano.yaml
-  score_threshold: 0.1
-rules:
-  - name: anything_in_view
-    kind: dwell
-    camera: overhead
-    zone: all
-    classes: [vehicle, person, \"cell phone\"]
-    dwell_secs: 1.0
-evidence:
-  pre_roll_secs: 2
-  post_roll_secs: 1
-",
-            repo().join("models").display()
-        ),
+        vigil_testkit::overhead_config(&repo().join("models"), extra),
     )
     .unwrap();
     let out = dir.path().join("out");

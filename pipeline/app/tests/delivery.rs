@@ -9,7 +9,7 @@ use std::time::Duration;
 use vigil_core::Alert;
 use vigil_deliver::webhook::verify_signature;
 use vigil_deliver::{AlertStore, Outbox};
-use vigil_testkit::{Mosquitto, MqttSubscriber, WebhookReceiver, eventually};
+use vigil_testkit::{Mosquitto, MqttSubscriber, WebhookReceiver, eventually, overhead_config};
 
 const SECRET: &str = "e2e-webhook-secret";
 
@@ -19,23 +19,8 @@ fn repo() -> PathBuf {
 
 fn config(dir: &Path, hook: &str, mqtt_port: u16) -> PathBuf {
     let path = dir.join("config.yaml");
-    let text = format!(
-        "cameras:
-  - name: overhead
-    file: footage/car-detection.mp4
-    zones:
-      all: [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
-detector:
-  manifest: {models}/yolox-nano.yaml
-  score_threshold: 0.1
-rules:
-  - name: anything_in_view
-    kind: dwell
-    camera: overhead
-    zone: all
-    classes: [vehicle, person, \"cell phone\"]
-    dwell_secs: 1.0
-outputs:
+    let outputs = format!(
+        "outputs:
   webhooks:
     - name: office
       url: {hook}
@@ -45,9 +30,9 @@ outputs:
     host: 127.0.0.1
     port: {mqtt_port}
     client_id: vigil-e2e
-",
-        models = repo().join("models").display()
+"
     );
+    let text = overhead_config(&repo().join("models"), &outputs);
     std::fs::write(&path, text).unwrap();
     path
 }

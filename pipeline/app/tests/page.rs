@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use vigil_deliver::AlertStore;
-use vigil_testkit::{free_port, looping_lot_config, wait_for_port};
+use vigil_testkit::{free_port, lane_blocked_rule, looping_lot_config, wait_for_port};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -27,15 +27,7 @@ fn page_shows_a_live_alert_plays_its_clip_and_acknowledges_it() {
     let hash = vigil_deliver::sha256_hex(TOKEN.as_bytes());
     let config = dir.path().join("config.yaml");
     let extra = format!(
-        "rules:
-  - name: lane_blocked
-    kind: dwell
-    camera: lot
-    zone: lane
-    classes: [vehicle]
-    dwell_secs: 1.0
-    min_score: 0.3
-evidence:
+        "{}evidence:
   post_roll_secs: 1
 api:
   listen: 127.0.0.1:{port}
@@ -43,7 +35,8 @@ api:
     - name: guard
       role: operator
       sha256: {hash}
-"
+",
+        lane_blocked_rule("1.0")
     );
     std::fs::write(&config, looping_lot_config(&repo().join("models"), &extra)).unwrap();
     let out = dir.path().join("out");

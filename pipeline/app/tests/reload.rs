@@ -7,24 +7,10 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use vigil_testkit::{eventually, looping_lot_config};
+use vigil_testkit::{eventually, lane_blocked_rule, looping_lot_config};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn rules(dwell: &str) -> String {
-    format!(
-        "rules:
-  - name: lane_blocked
-    kind: dwell
-    camera: lot
-    zone: lane
-    classes: [vehicle]
-    min_score: 0.3
-    dwell_secs: {dwell}
-"
-    )
 }
 
 /// Collects a child's output lines as they come.
@@ -50,7 +36,7 @@ fn has(lines: &Arc<Mutex<Vec<String>>>, needle: &str) -> bool {
 fn rule_edits_apply_while_running_and_broken_ones_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let rule_file = dir.path().join("lane.yaml");
-    std::fs::write(&rule_file, rules("3600")).unwrap();
+    std::fs::write(&rule_file, lane_blocked_rule("3600")).unwrap();
     let config = dir.path().join("site.yaml");
     let extra = "evidence:\n  enabled: false\nrule_files: [lane.yaml]\n";
     std::fs::write(&config, looping_lot_config(&repo().join("models"), extra)).unwrap();
@@ -74,12 +60,12 @@ fn rule_edits_apply_while_running_and_broken_ones_are_rejected() {
     });
 
     // A broken edit: rejected, located, the old rule kept.
-    std::fs::write(&rule_file, rules("soon")).unwrap();
+    std::fs::write(&rule_file, lane_blocked_rule("soon")).unwrap();
     let rejected = eventually(Duration::from_secs(20), || {
         has(&stderr, "the rules in force are kept").then_some(())
     });
     // A good edit: a 1 s dwell, in force at the next frame.
-    std::fs::write(&rule_file, rules("1")).unwrap();
+    std::fs::write(&rule_file, lane_blocked_rule("1")).unwrap();
     let written = Instant::now();
     let in_force = eventually(Duration::from_secs(20), || {
         let lines = stderr.lock().unwrap();

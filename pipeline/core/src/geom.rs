@@ -330,10 +330,7 @@ mod tests {
     #[test]
     fn fraction_of_a_box_inside_a_zone_is_its_clipped_area() {
         let size = Size::new(100, 100);
-        let square = |pts: &[(f64, f64)]| {
-            PolygonNorm::new(pts.iter().map(|&(x, y)| PointNorm { x, y }).collect()).unwrap()
-        };
-        let left_half = square(&[(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]);
+        let left_half = poly(&[(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]).unwrap();
         let b = BBoxPx::new(40.0, 10.0, 60.0, 30.0); // straddles x = 50
         assert!((left_half.fraction_of_box_inside(b, size) - 0.5).abs() < 1e-9);
         assert_eq!(
@@ -345,14 +342,15 @@ mod tests {
                 < 1e-9
         );
         // A concave L-shaped zone: the box's top-right quarter is outside the L.
-        let l = square(&[
+        let l = poly(&[
             (0.0, 0.0),
             (0.5, 0.0),
             (0.5, 0.5),
             (1.0, 0.5),
             (1.0, 1.0),
             (0.0, 1.0),
-        ]);
+        ])
+        .unwrap();
         let b = BBoxPx::new(30.0, 30.0, 70.0, 70.0);
         assert!((l.fraction_of_box_inside(b, size) - 0.75).abs() < 1e-9);
     }

@@ -98,23 +98,9 @@ impl JsonlLog {
 /// A plain alert record for this crate's tests.
 #[cfg(test)]
 pub(crate) fn test_alert(id: &str) -> Alert {
-    use vigil_core::{AlertEvent, AlertKind, CameraId, RuleId};
     Alert {
-        id: id.into(),
-        camera: CameraId::new("cam"),
-        rule: RuleId::new("r"),
-        kind: AlertKind::Dwell,
-        event: AlertEvent::Start,
-        severity: Default::default(),
-        zone: None,
-        started_pts_secs: 1.0,
-        raised_pts_secs: 2.0,
-        ended_pts_secs: None,
-        updated_pts_secs: None,
-        wall_time: "2026-11-28T00:00:00.000Z".into(),
-        objects: vec![],
-        evidence: Default::default(),
-        prev_hash: None,
+        rule: vigil_core::RuleId::new("r"),
+        ..vigil_testkit::alert(id, "cam")
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use vigil_core::{Alert, AlertEvent, AlertFilter, AlertKind, CameraId, RuleId};
+use vigil_core::{Alert, AlertEvent, AlertFilter, CameraId};
 use vigil_deliver::mqtt::{Mqtt, MqttSettings};
 use vigil_deliver::webhook::{Webhook, verify_signature};
 use vigil_deliver::worker::{self, Backoff, Worker};
@@ -25,21 +25,8 @@ fn fast() -> Backoff {
 
 fn alert(id: &str, camera: &str, event: AlertEvent) -> Alert {
     Alert {
-        id: id.into(),
-        camera: CameraId::new(camera),
-        rule: RuleId::new("no_parking"),
-        kind: AlertKind::Dwell,
         event,
-        severity: Default::default(),
-        zone: None,
-        started_pts_secs: 1.0,
-        raised_pts_secs: 2.0,
-        ended_pts_secs: None,
-        updated_pts_secs: None,
-        wall_time: "2026-11-28T00:00:00.000Z".into(),
-        objects: vec![],
-        evidence: Default::default(),
-        prev_hash: None,
+        ..vigil_testkit::alert(id, camera)
     }
 }
 

@@ -53,12 +53,22 @@ fn run(engine: &mut RuleEngine, frames: &[Vec<Track>]) -> Vec<(usize, Alert)> {
         .collect()
 }
 
+/// `n` frames of car 1 parked in the zone.
+fn parked(n: usize) -> Vec<Vec<Track>> {
+    (0..n)
+        .map(|_| vec![track(1, 50.0, "car", "vehicle")])
+        .collect()
+}
+
+/// Each record's frame and event.
+fn events(alerts: &[(usize, Alert)]) -> Vec<(usize, AlertEvent)> {
+    alerts.iter().map(|(i, a)| (*i, a.event)).collect()
+}
+
 #[test]
 fn raises_once_after_dwell() {
     let mut e = RuleEngine::new(vec![rule(2000)]);
-    let frames: Vec<_> = (0..100)
-        .map(|_| vec![track(1, 50.0, "car", "vehicle")])
-        .collect();
+    let frames: Vec<_> = parked(100);
     let alerts = run(&mut e, &frames);
     assert_eq!(alerts.len(), 1);
     let (at, a) = &alerts[0];
@@ -117,13 +127,11 @@ fn lost_and_refound_id_at_the_same_place_is_one_stay() {
 #[test]
 fn a_new_stay_after_leaving_raises_again() {
     let mut e = RuleEngine::new(vec![rule(1000)]);
-    let mut frames: Vec<Vec<Track>> = (0..20)
-        .map(|_| vec![track(1, 50.0, "car", "vehicle")])
-        .collect();
+    let mut frames: Vec<Vec<Track>> = parked(20);
     frames.extend((0..20).map(|_| vec![])); // gone for 2 s > max_gap
     frames.extend((0..20).map(|_| vec![track(7, 60.0, "car", "vehicle")]));
     let alerts = run(&mut e, &frames);
-    let events: Vec<(usize, AlertEvent)> = alerts.iter().map(|(i, a)| (*i, a.event)).collect();
+    let events = events(&alerts);
     // Raised at 1.0 s; last inside at 1.9 s, gone for more than max_gap by 3.0 s: its end;
     // the second car's stay is a new alert.
     assert_eq!(
@@ -150,7 +158,7 @@ fn a_stay_that_goes_on_gets_one_update() {
         .collect();
     frames.extend((0..20).map(|_| vec![]));
     let alerts = run(&mut e, &frames);
-    let events: Vec<(usize, AlertEvent)> = alerts.iter().map(|(i, a)| (*i, a.event)).collect();
+    let events = events(&alerts);
     // Raised at 1.0 s, still there 3 s later (under a new track id by then): one update.
     assert_eq!(
         events,
@@ -174,15 +182,10 @@ fn cooldown_holds_back_the_next_alert_of_the_rule() {
     let mut r = rule(1000);
     r.cooldown = Duration::from_secs(5);
     let mut e = RuleEngine::new(vec![r]);
-    let mut frames: Vec<Vec<Track>> = (0..20)
-        .map(|_| vec![track(1, 50.0, "car", "vehicle")])
-        .collect();
+    let mut frames: Vec<Vec<Track>> = parked(20);
     frames.extend((0..20).map(|_| vec![])); // gone: its end at 3.0 s
     frames.extend((0..80).map(|_| vec![track(7, 60.0, "car", "vehicle")])); // back at 4.0 s
-    let events: Vec<(usize, AlertEvent)> = run(&mut e, &frames)
-        .iter()
-        .map(|(i, a)| (*i, a.event))
-        .collect();
+    let events = events(&run(&mut e, &frames));
     // Without the cooldown the second stay would raise at 5.0 s; it waits until 3.0 + 5 s.
     assert_eq!(
         events,
@@ -200,9 +203,7 @@ fn boxes_outside_the_area_range_are_ignored() {
     // The test boxes are 40×40 px of a 400×200 frame: 2 % of it.
     r.min_area = 0.05;
     let mut e = RuleEngine::new(vec![r.clone()]);
-    let frames: Vec<_> = (0..30)
-        .map(|_| vec![track(1, 50.0, "car", "vehicle")])
-        .collect();
+    let frames: Vec<_> = parked(30);
     assert!(run(&mut e, &frames).is_empty());
     r.min_area = 0.01;
     r.max_area = 0.015;
@@ -361,7 +362,7 @@ fn count_raises_once_per_crowded_spell_with_every_object() {
     frames.extend((0..5).map(|_| crowd(4)));
     frames.extend((0..20).map(|_| crowd(2)));
     let alerts = run(&mut e, &frames);
-    let events: Vec<(usize, AlertEvent)> = alerts.iter().map(|(i, a)| (*i, a.event)).collect();
+    let events = events(&alerts);
     assert_eq!(events, [(20, AlertEvent::Start), (50, AlertEvent::End)]);
     assert_eq!(alerts[0].1.objects.len(), 3, "every object in the crowd");
     assert_eq!(alerts[0].1.kind, AlertKind::Count);
@@ -429,10 +430,7 @@ fn inertia_ignores_objects_that_only_touch_the_zone() {
         .iter()
         .map(|&x| vec![track(1, x, "car", "vehicle")])
         .collect();
-    let events: Vec<(usize, AlertEvent)> = run(&mut e, &frames)
-        .iter()
-        .map(|(i, a)| (*i, a.event))
-        .collect();
+    let events = events(&run(&mut e, &frames));
     assert_eq!(events, [(8, AlertEvent::Start)]);
 }
 
@@ -441,12 +439,10 @@ fn repeat_after_raises_again_for_a_long_stay_and_ends_every_alert_with_it() {
     let mut r = rule(1000);
     r.repeat_after = Some(Duration::from_secs(3));
     let mut e = RuleEngine::new(vec![r]);
-    let mut frames: Vec<Vec<Track>> = (0..80)
-        .map(|_| vec![track(1, 50.0, "car", "vehicle")])
-        .collect();
+    let mut frames: Vec<Vec<Track>> = parked(80);
     frames.extend((0..20).map(|_| vec![]));
     let alerts = run(&mut e, &frames);
-    let events: Vec<(usize, AlertEvent)> = alerts.iter().map(|(i, a)| (*i, a.event)).collect();
+    let events = events(&alerts);
     assert_eq!(
         events,
         [

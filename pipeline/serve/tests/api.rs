@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 use std::time::Duration;
 use vigil_config::{ApiToken, Role};
-use vigil_core::{Alert, AlertEvent, AlertKind, CameraId, ClipRef, RuleId, SnapshotRef};
+use vigil_core::{Alert, AlertEvent, CameraId, ClipRef, SnapshotRef};
 use vigil_deliver::AlertStore;
 use vigil_serve::{Events, LiveEvent, ServeConfig, Server};
 
@@ -23,21 +23,8 @@ fn token(name: &str, role: Role, secret: &str) -> ApiToken {
 
 fn alert(id: &str, camera: &str, wall: &str) -> Alert {
     Alert {
-        id: id.into(),
-        camera: CameraId::new(camera),
-        rule: RuleId::new("no_parking"),
-        kind: AlertKind::Dwell,
-        event: AlertEvent::Start,
-        severity: Default::default(),
-        zone: None,
-        started_pts_secs: 1.0,
-        raised_pts_secs: 2.0,
-        ended_pts_secs: None,
-        updated_pts_secs: None,
         wall_time: wall.into(),
-        objects: vec![],
-        evidence: Default::default(),
-        prev_hash: None,
+        ..vigil_testkit::alert(id, camera)
     }
 }
 

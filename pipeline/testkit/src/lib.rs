@@ -15,6 +15,29 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// A plain `start` record of a dwell alert: rule `no_parking`, started at 1 s, raised at 2 s,
+/// at 2026-11-28T00:00:00Z, no objects, no evidence.
+pub fn alert(id: &str, camera: &str) -> vigil_core::Alert {
+    use vigil_core::{Alert, AlertEvent, AlertKind, CameraId, RuleId};
+    Alert {
+        id: id.into(),
+        camera: CameraId::new(camera),
+        rule: RuleId::new("no_parking"),
+        kind: AlertKind::Dwell,
+        event: AlertEvent::Start,
+        severity: Default::default(),
+        zone: None,
+        started_pts_secs: 1.0,
+        raised_pts_secs: 2.0,
+        ended_pts_secs: None,
+        updated_pts_secs: None,
+        wall_time: "2026-11-28T00:00:00.000Z".into(),
+        objects: vec![],
+        evidence: Default::default(),
+        prev_hash: None,
+    }
+}
+
 /// A config for `vigil run` with one live camera, `lot`: the parking-lot footage looping at its
 /// real rate, with zone `lane` (the driving lane) and PicoDet-S from `models`; `extra` is
 /// appended (rules, outputs, api…).
@@ -31,6 +54,47 @@ detector:
   score_threshold: 0.1
 {extra}",
         models.display()
+    )
+}
+
+/// A config replaying car-detection.mp4 (camera `overhead`, seen from above) with YOLOX-Nano
+/// from `models` and rule `anything_in_view`: any vehicle, person or "cell phone" (what the COCO
+/// model calls cars from above) in view for 1 s. About four alerts; `extra` is appended.
+pub fn overhead_config(models: &std::path::Path, extra: &str) -> String {
+    format!(
+        "cameras:
+  - name: overhead
+    file: footage/car-detection.mp4
+    zones:
+      all: [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+detector:
+  manifest: {}/yolox-nano.yaml
+  score_threshold: 0.1
+rules:
+  - name: anything_in_view
+    kind: dwell
+    camera: overhead
+    zone: all
+    classes: [vehicle, person, \"cell phone\"]
+    dwell_secs: 1.0
+{extra}",
+        models.display()
+    )
+}
+
+/// A rule file holding rule `lane_blocked` on camera `lot`'s zone `lane` (vehicles, score ≥ 0.3)
+/// with `dwell_secs` as given; `dwell_secs` is on line 8, column 17.
+pub fn lane_blocked_rule(dwell_secs: &str) -> String {
+    format!(
+        "rules:
+  - name: lane_blocked
+    kind: dwell
+    camera: lot
+    zone: lane
+    classes: [vehicle]
+    min_score: 0.3
+    dwell_secs: {dwell_secs}
+"
     )
 }
 
