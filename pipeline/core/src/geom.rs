@@ -342,15 +342,7 @@ mod tests {
                 < 1e-9
         );
         // A concave L-shaped zone: the box's top-right quarter is outside the L.
-        let l = poly(&[
-            (0.0, 0.0),
-            (0.5, 0.0),
-            (0.5, 0.5),
-            (1.0, 0.5),
-            (1.0, 1.0),
-            (0.0, 1.0),
-        ])
-        .unwrap();
+        let l = l_shape();
         let b = BBoxPx::new(30.0, 30.0, 70.0, 70.0);
         assert!((l.fraction_of_box_inside(b, size) - 0.75).abs() < 1e-9);
     }
@@ -360,6 +352,19 @@ mod tests {
 
     fn poly(pts: &[(f64, f64)]) -> Result<PolygonNorm, PolygonError> {
         PolygonNorm::new(pts.iter().map(|&(x, y)| PointNorm { x, y }).collect())
+    }
+
+    /// An L: the unit square without its top-right quarter.
+    fn l_shape() -> PolygonNorm {
+        poly(&[
+            (0.0, 0.0),
+            (0.5, 0.0),
+            (0.5, 0.5),
+            (1.0, 0.5),
+            (1.0, 1.0),
+            (0.0, 1.0),
+        ])
+        .unwrap()
     }
 
     #[test]
@@ -390,15 +395,7 @@ mod tests {
     #[test]
     fn concave_polygon_contains() {
         // An L shape: the notch at the top right is outside.
-        let l = poly(&[
-            (0.0, 0.0),
-            (0.5, 0.0),
-            (0.5, 0.5),
-            (1.0, 0.5),
-            (1.0, 1.0),
-            (0.0, 1.0),
-        ])
-        .unwrap();
+        let l = l_shape();
         assert!(l.contains(PointNorm { x: 0.25, y: 0.25 }));
         assert!(l.contains(PointNorm { x: 0.75, y: 0.75 }));
         assert!(!l.contains(PointNorm { x: 0.75, y: 0.25 }));
