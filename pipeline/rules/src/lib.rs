@@ -503,10 +503,8 @@ impl Step<'_> {
                 && direction.accepts(crossed)
                 && self.allowed
             {
-                let mut alert = new_alert(rule, meta, meta.pts, vec![t]);
-                alert.zone = None;
                 state.last_end = Some(meta.pts);
-                alerts.push(alert);
+                alerts.push(new_alert(rule, meta, meta.pts, vec![t]));
             }
             seen.insert(t.id, now);
         }
@@ -642,7 +640,8 @@ fn new_alert(rule: &Rule, meta: &FrameMeta, started: Duration, objects: Vec<&Tra
         kind: rule.kind.alert_kind(),
         event: AlertEvent::Start,
         severity: rule.severity,
-        zone: Some(rule.zone.clone()),
+        // A line is not a zone.
+        zone: (!matches!(rule.kind, RuleKind::LineCross { .. })).then(|| rule.zone.clone()),
         started_pts_secs: started.as_secs_f64(),
         raised_pts_secs: meta.pts.as_secs_f64(),
         ended_pts_secs: None,
