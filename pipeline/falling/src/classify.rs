@@ -1,0 +1,417 @@
+//! Is a track a ballistic fall? Heights on the facade must follow a parabola with a downward
+//! acceleration near gravity (drag lowers it), the horizontal motion must be near-linear, and
+//! the object must drop far enough over enough frames. Everything else is rejected with a reason:
+//! birds (level or rising flight), leaves and paper (little acceleration, lateral swing), rain
+//! and snow (constant speed), insects at the lens (large, erratic), swaying branches and lights
+//! (no drop).
+
+use crate::G;
+use crate::facade::Facade;
+use crate::fit::{Poly, fit};
+use crate::tracker::FallTrack;
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassifyParams {
+    pub min_frames: usize,
+    /// Seconds between the first and last sighting, at least.
+    pub min_secs: f64,
+    /// Metres the object must drop while tracked.
+    pub min_drop_m: f64,
+    /// Accepted downward acceleration on the facade, m/s².
+    pub accel_min: f64,
+    pub accel_max: f64,
+    /// Height residual allowed: this many metres plus `rms_per_drop` × the drop.
+    pub max_rms_m: f64,
+    pub rms_per_drop: f64,
+    /// Horizontal residual from a straight line, likewise.
+    pub max_lateral_m: f64,
+    pub lateral_per_drop: f64,
+    /// Faster than this (m/s) at any point is not a falling object.
+    pub max_speed: f64,
+    /// Back-extrapolation to the release point is trusted this far (seconds before the first
+    /// sighting); beyond it, the first sighting is the origin.
+    pub max_extrapolation_secs: f64,
+    /// The origin is extrapolated from the track's first this many seconds (at least
+    /// `min_frames` sightings).
+    pub origin_fit_secs: f64,
+}
+
+impl Default for ClassifyParams {
+    fn default() -> Self {
+        Self {
+            min_frames: 8,
+            min_secs: 0.3,
+            min_drop_m: 2.0,
+            accel_min: 0.4 * G,
+            accel_max: 1.6 * G,
+            max_rms_m: 0.2,
+            rms_per_drop: 0.02,
+            max_lateral_m: 0.3,
+            lateral_per_drop: 0.04,
+            max_speed: 50.0,
+            max_extrapolation_secs: 1.5,
+            origin_fit_secs: 1.0,
+        }
+    }
+}
+
+/// Why a track is not a fall.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reject {
+    TooShort { frames: usize },
+    NotFalling { drop_m: f64 },
+    Rising { accel_mps2: f64 },
+    NoAcceleration { accel_mps2: f64 },
+    TooMuchAcceleration { accel_mps2: f64 },
+    Erratic { rms_m: f64, limit_m: f64 },
+    Lateral { rms_m: f64, limit_m: f64 },
+    TooFast { speed_mps: f64 },
+}
+
+impl Reject {
+    /// The reason's name, as serialised (`too_short`, `no_acceleration`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reject::TooShort { .. } => "too_short",
+            Reject::NotFalling { .. } => "not_falling",
+            Reject::Rising { .. } => "rising",
+            Reject::NoAcceleration { .. } => "no_acceleration",
+            Reject::TooMuchAcceleration { .. } => "too_much_acceleration",
+            Reject::Erratic { .. } => "erratic",
+            Reject::Lateral { .. } => "lateral",
+            Reject::TooFast { .. } => "too_fast",
+        }
+    }
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reject::TooShort { frames } => write!(f, "seen in {frames} frames only"),
+            Reject::NotFalling { drop_m } => {
+                write!(
+                    f,
+                    "dropped {drop_m:.1} m only (a light, a branch, level flight)"
+                )
+            }
+            Reject::Rising { accel_mps2 } => write!(
+                f,
+                "accelerates upwards ({accel_mps2:.1} m/s²): a bird taking off, not a fall"
+            ),
+            Reject::NoAcceleration { accel_mps2 } => write!(
+                f,
+                "near-constant speed ({accel_mps2:.1} m/s²): rain, snow, a leaf or a gliding bird"
+            ),
+            Reject::TooMuchAcceleration { accel_mps2 } => {
+                write!(f, "accelerates faster than gravity ({accel_mps2:.1} m/s²)")
+            }
+            Reject::Erratic { rms_m, limit_m } => write!(
+                f,
+                "not a parabola (residual {rms_m:.2} m > {limit_m:.2} m): erratic, an insect near the lens"
+            ),
+            Reject::Lateral { rms_m, limit_m } => write!(
+                f,
+                "swings sideways (residual {rms_m:.2} m > {limit_m:.2} m): a leaf, paper or a bird"
+            ),
+            Reject::TooFast { speed_mps } => {
+                write!(
+                    f,
+                    "moves at {speed_mps:.0} m/s: faster than anything falling here"
+                )
+            }
+        }
+    }
+}
+
+/// Where the fall started.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Origin {
+    pub floor: i32,
+    pub column: u32,
+    /// In normalised image coordinates.
+    pub x: f64,
+    pub y: f64,
+    /// Metres on the facade.
+    pub u_m: f64,
+    pub h_m: f64,
+    /// One standard deviation of the height, metres.
+    pub sigma_m: f64,
+    /// Floors within two standard deviations.
+    pub floor_range: [i32; 2],
+    /// Stream time of the release (extrapolated), seconds.
+    pub t: f64,
+    /// `apex`: extrapolated back to where the vertical speed was zero; `first_sighting`: the
+    /// extrapolation was too long to trust.
+    pub method: &'static str,
+}
+
+/// An accepted fall.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fall {
+    /// Downward acceleration on the facade, m/s².
+    pub accel_mps2: f64,
+    pub drop_m: f64,
+    /// Speed at the last sighting, m/s.
+    pub speed_mps: f64,
+    pub height_fit: Poly,
+    pub lateral_fit: Poly,
+    pub origin: Origin,
+}
+
+/// The verdict on one track.
+pub fn classify(
+    track: &FallTrack,
+    facade: &Facade,
+    params: &ClassifyParams,
+) -> Result<Fall, Reject> {
+    let pts = &track.points;
+    let n = pts.len();
+    if n < params.min_frames || pts[n - 1].t - pts[0].t < params.min_secs {
+        return Err(Reject::TooShort { frames: n });
+    }
+    let t0 = pts[0].t;
+    let ts: Vec<f64> = pts.iter().map(|p| p.t - t0).collect();
+    let hs: Vec<f64> = pts.iter().map(|p| p.h).collect();
+    let us: Vec<f64> = pts.iter().map(|p| p.u).collect();
+    let top = hs.iter().copied().fold(f64::MIN, f64::max);
+    let drop_m = top - hs[n - 1];
+    if drop_m < params.min_drop_m {
+        return Err(Reject::NotFalling { drop_m });
+    }
+    let height_fit = fit(&ts, &hs, 2).ok_or(Reject::TooShort { frames: n })?;
+    let accel = -2.0 * height_fit.c[2];
+    let limit = params.max_rms_m + params.rms_per_drop * drop_m;
+    if height_fit.rms > limit {
+        return Err(Reject::Erratic {
+            rms_m: height_fit.rms,
+            limit_m: limit,
+        });
+    }
+    if accel < -params.accel_min {
+        return Err(Reject::Rising { accel_mps2: accel });
+    }
+    if accel < params.accel_min {
+        return Err(Reject::NoAcceleration { accel_mps2: accel });
+    }
+    if accel > params.accel_max {
+        return Err(Reject::TooMuchAcceleration { accel_mps2: accel });
+    }
+    let lateral_fit = fit(&ts, &us, 1).ok_or(Reject::TooShort { frames: n })?;
+    let lateral_limit = params.max_lateral_m + params.lateral_per_drop * drop_m;
+    if lateral_fit.rms > lateral_limit {
+        return Err(Reject::Lateral {
+            rms_m: lateral_fit.rms,
+            limit_m: lateral_limit,
+        });
+    }
+    let t_end = ts[n - 1];
+    let speed_mps = height_fit.slope(t_end).hypot(lateral_fit.c[1]);
+    let fastest = height_fit.slope(0.0).abs().max(speed_mps);
+    if fastest > params.max_speed {
+        return Err(Reject::TooFast { speed_mps: fastest });
+    }
+    // The release is extrapolated from the start of the track, where drag has not yet bent
+    // the parabola (a bag of rubbish falls ever slower than a stone).
+    let early = ts
+        .iter()
+        .position(|&t| t > params.origin_fit_secs)
+        .unwrap_or(n)
+        .max(params.min_frames)
+        .min(n);
+    let early_fit = match early < n {
+        true => fit(&ts[..early], &hs[..early], 2)
+            .filter(|f| (params.accel_min..=params.accel_max).contains(&(-2.0 * f.c[2])))
+            .unwrap_or_else(|| height_fit.clone()),
+        false => height_fit.clone(),
+    };
+    let early_accel = -2.0 * early_fit.c[2];
+    let origin = origin(&early_fit, &lateral_fit, early_accel, t0, facade, params);
+    Ok(Fall {
+        accel_mps2: accel,
+        drop_m,
+        speed_mps,
+        height_fit,
+        lateral_fit,
+        origin,
+    })
+}
+
+/// Back to where the vertical speed was zero (the apex of a throw, the release of a drop):
+/// `h = c0 + c1² / 2a` at `t = c1 / a`, with its standard deviation from the fit's covariance.
+fn origin(
+    hf: &Poly,
+    lf: &Poly,
+    accel: f64,
+    t0: f64,
+    facade: &Facade,
+    params: &ClassifyParams,
+) -> Origin {
+    let [c0, c1, c2] = hf.c;
+    let t_apex = c1 / accel;
+    let (t, h, grad, method) = if t_apex >= -params.max_extrapolation_secs {
+        // ∂h/∂c for h = c0 − c1² / (4 c2).
+        let grad = [1.0, -c1 / (2.0 * c2), c1 * c1 / (4.0 * c2 * c2)];
+        (t_apex, c0 + c1 * c1 / (2.0 * accel), grad, "apex")
+    } else {
+        (0.0, c0, [1.0, 0.0, 0.0], "first_sighting")
+    };
+    let var: f64 = (0..3)
+        .flat_map(|i| (0..3).map(move |j| (i, j)))
+        .map(|(i, j)| grad[i] * hf.cov[i][j] * grad[j])
+        .sum();
+    // The fit's own spread, and never less than a tenth of a floor.
+    let sigma_m = var
+        .max(0.0)
+        .sqrt()
+        .max(hf.rms)
+        .max(0.1 * facade.floor_height_m);
+    let u = lf.at(t);
+    let (x, y) = facade.to_image((u, h)).unwrap_or((f64::NAN, f64::NAN));
+    Origin {
+        floor: facade.floor_at(h),
+        column: facade.column_at(u),
+        x,
+        y,
+        u_m: u,
+        h_m: h,
+        sigma_m,
+        floor_range: [
+            facade.floor_at(h - 2.0 * sigma_m),
+            facade.floor_at(h + 2.0 * sigma_m),
+        ],
+        t: t0 + t,
+        method,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tracker::Sighting;
+
+    fn facade() -> Facade {
+        Facade::new(
+            [(0.2, 0.9), (0.8, 0.9), (0.7, 0.1), (0.3, 0.1)],
+            30.0,
+            60.0,
+            3.0,
+            1,
+            10,
+        )
+        .unwrap()
+    }
+
+    fn track(fps: f64, n: usize, f: impl Fn(f64) -> (f64, f64)) -> FallTrack {
+        FallTrack {
+            id: 1,
+            points: (0..n)
+                .map(|i| {
+                    let t = 10.0 + i as f64 / fps;
+                    let (u, h) = f(t - 10.0);
+                    Sighting {
+                        t,
+                        x_px: 0.0,
+                        y_px: 0.0,
+                        u,
+                        h,
+                        area: 20,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_drop_is_a_fall_from_its_floor() {
+        // Released at rest from 37.5 m (floor 13 of 3 m storeys) at t = 9.7 s; first seen 0.3 s
+        // later, tracked for 2 s.
+        let tr = track(25.0, 50, |t| {
+            let s = t + 0.3;
+            (13.0 + 0.4 * s, 37.5 - 0.5 * G * s * s)
+        });
+        let fall = classify(&tr, &facade(), &ClassifyParams::default()).unwrap();
+        assert!((fall.accel_mps2 - G).abs() < 1e-6);
+        assert_eq!(fall.origin.floor, 13);
+        assert_eq!(fall.origin.column, 5);
+        assert_eq!(fall.origin.method, "apex");
+        assert!((fall.origin.h_m - 37.5).abs() < 1e-6);
+        assert!((fall.origin.t - 9.7).abs() < 1e-6);
+        assert!(fall.origin.floor_range[0] <= 13 && fall.origin.floor_range[1] >= 13);
+    }
+
+    #[test]
+    fn a_throw_upwards_starts_at_its_apex() {
+        let tr = track(30.0, 60, |t| {
+            (8.0 - 1.0 * t, 20.0 + 3.0 * t - 0.5 * G * t * t)
+        });
+        let fall = classify(&tr, &facade(), &ClassifyParams::default()).unwrap();
+        let apex = 20.0 + 9.0 / (2.0 * G);
+        assert!((fall.origin.h_m - apex).abs() < 1e-6);
+        assert_eq!(fall.origin.floor, 7);
+    }
+
+    #[test]
+    fn distractors_are_rejected_with_their_reason() {
+        let f = facade();
+        let p = ClassifyParams::default();
+        let reason = |tr: FallTrack| classify(&tr, &f, &p).unwrap_err();
+        // Rain: constant 9 m/s downwards.
+        assert!(matches!(
+            reason(track(25.0, 30, |t| (5.0, 50.0 - 9.0 * t))),
+            Reject::NoAcceleration { .. }
+        ));
+        // A bird climbing away.
+        assert!(matches!(
+            reason(track(25.0, 30, |t| (
+                5.0 + 8.0 * t,
+                20.0 + 1.0 * t + 2.0 * t * t
+            ))),
+            Reject::NotFalling { .. }
+        ));
+        // A bird diving and pulling up: drops 4 m, then rises.
+        assert!(matches!(
+            reason(track(25.0, 40, |t| (
+                5.0 + 6.0 * t,
+                30.0 - 8.0 * t + 3.0 * t * t
+            ))),
+            Reject::Rising { .. }
+        ));
+        // A leaf: 1.5 m/s with a 1 m sideways swing.
+        assert!(matches!(
+            reason(track(25.0, 100, |t| (
+                5.0 + (t * 6.0).sin(),
+                40.0 - 1.5 * t
+            ))),
+            Reject::NoAcceleration { .. } | Reject::Lateral { .. }
+        ));
+        // A swaying branch: back and forth in place.
+        assert!(matches!(
+            reason(track(25.0, 50, |t| (
+                5.0 + 0.3 * (t * 3.0).sin(),
+                10.0 + 0.5 * (t * 3.0).cos()
+            ))),
+            Reject::NotFalling { .. }
+        ));
+        // An insect at the lens: jumps about.
+        let erratic = track(25.0, 30, |t| {
+            let k = (t * 25.0).round() as i64;
+            (
+                5.0 + ((k * 7919) % 13) as f64,
+                40.0 - 4.0 * t - ((k * 104_729) % 11) as f64,
+            )
+        });
+        assert!(matches!(reason(erratic), Reject::Erratic { .. }));
+        // A blip.
+        assert!(matches!(
+            reason(track(25.0, 7, |t| (5.0, 40.0 - 0.5 * G * t * t))),
+            Reject::TooShort { frames: 7 }
+        ));
+        let rain = Reject::NoAcceleration { accel_mps2: 0.2 };
+        assert!(rain.to_string().contains("rain"), "{rain}");
+        let json = serde_json::to_value(&rain).unwrap();
+        assert_eq!(json["reason"], rain.code());
+    }
+}

@@ -1,0 +1,632 @@
+//! Foreground at full frame rate: a per-pixel running Gaussian on luma (mean and variance, so
+//! swaying vegetation and sensor noise raise their own thresholds), restricted to the rule's
+//! zone, with a global-change guard; foreground pixels grouped into blobs (8-connected runs).
+
+/// An 8-bit luma image (a decoded frame's Y plane, or GRAY8), rows `stride` bytes apart.
+#[derive(Clone, Copy, Debug)]
+pub struct GrayFrame<'a> {
+    pub width: u32,
+    pub height: u32,
+    pub stride: usize,
+    pub data: &'a [u8],
+}
+
+impl<'a> GrayFrame<'a> {
+    /// Row `y`, exactly `width` bytes.
+    pub fn row(&self, y: u32) -> &'a [u8] {
+        let start = y as usize * self.stride;
+        &self.data[start..start + self.width as usize]
+    }
+}
+
+/// How foreground is told from background.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForegroundParams {
+    /// A pixel is foreground beyond this many standard deviations from its mean…
+    pub k_sigma: f32,
+    /// …and at least this many grey levels from it.
+    pub min_diff: f32,
+    /// Background learning rate per frame (the mean follows slow light changes).
+    pub learn_rate: f32,
+    /// Foreground over more than this fraction of the zone in one frame is a global change
+    /// (shake, IR switch, cloud): no candidates that frame, and the model re-learns fast.
+    pub guard_fraction: f64,
+    /// Blobs smaller than this many pixels are noise.
+    pub min_area: u32,
+    /// Blobs larger than this are not a thrown object (an insect at the lens, a person).
+    pub max_area: u32,
+    /// Frames learnt before candidates are reported.
+    pub warmup_frames: u32,
+    /// A foreground pixel that matches the background this many pixels away is not
+    /// foreground (0: off).
+    pub shift_radius: u32,
+}
+
+impl Default for ForegroundParams {
+    fn default() -> Self {
+        Self {
+            k_sigma: 3.5,
+            min_diff: 12.0,
+            learn_rate: 0.02,
+            guard_fraction: 0.08,
+            min_area: 3,
+            max_area: 4000,
+            warmup_frames: 12,
+            shift_radius: 2,
+        }
+    }
+}
+
+/// Smallest and largest per-pixel variance (grey levels²).
+const VAR_MIN: f32 = 4.0;
+const VAR_MAX: f32 = 1600.0;
+const VAR_INIT: f32 = 36.0;
+/// Blobs whose boxes come within this many pixels of each other are one; merging is skipped
+/// in frames with more blobs than `MAX_MERGE` (rain).
+const MERGE_GAP: u32 = 2;
+const MAX_MERGE: usize = 256;
+/// Frames of fast re-learning after a global change, and the rate multiplier meanwhile.
+const FAST_FRAMES: u32 = 8;
+const FAST_GAIN: f32 = 8.0;
+
+/// A connected group of foreground pixels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Blob {
+    pub area: u32,
+    /// Centroid in pixels (pixel centres at +0.5).
+    pub cx: f64,
+    pub cy: f64,
+    /// Bounding box, inclusive-exclusive pixel columns and rows.
+    pub x0: u32,
+    pub y0: u32,
+    pub x1: u32,
+    pub y1: u32,
+}
+
+/// What one frame gave.
+#[derive(Clone, Debug, Default)]
+pub struct ForegroundFrame {
+    pub blobs: Vec<Blob>,
+    pub fg_pixels: u64,
+    /// Blobs dropped for size.
+    pub too_small: u32,
+    pub too_large: u32,
+    /// A global change suppressed this frame's candidates.
+    pub guarded: bool,
+    /// Still learning the background.
+    pub warming_up: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Run {
+    y: u32,
+    x0: u32,
+    x1: u32,
+}
+
+/// The model for one camera at one processing size.
+pub struct Foreground {
+    params: ForegroundParams,
+    width: u32,
+    height: u32,
+    /// Per row, the zone's `[x0, x1)` spans.
+    spans: Vec<Vec<(u32, u32)>>,
+    zone_pixels: u64,
+    mean: Vec<f32>,
+    var: Vec<f32>,
+    frames: u64,
+    fast_left: u32,
+    mask: Vec<u8>,
+    runs: Vec<Run>,
+    parent: Vec<u32>,
+}
+
+impl Foreground {
+    /// `zone` is a polygon in normalised coordinates (`[0, 1]²`); empty means the whole frame.
+    pub fn new(params: ForegroundParams, width: u32, height: u32, zone: &[(f64, f64)]) -> Self {
+        let spans = zone_spans(width, height, zone);
+        let zone_pixels = spans.iter().flatten().map(|(a, b)| u64::from(b - a)).sum();
+        let n = width as usize * height as usize;
+        Self {
+            params,
+            width,
+            height,
+            spans,
+            zone_pixels,
+            mean: vec![0.0; n],
+            var: vec![VAR_INIT; n],
+            frames: 0,
+            fast_left: 0,
+            mask: vec![0; width as usize],
+            runs: Vec::new(),
+            parent: Vec::new(),
+        }
+    }
+
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    pub fn zone_pixels(&self) -> u64 {
+        self.zone_pixels
+    }
+
+    /// Learns `frame` and returns its candidate blobs. The frame must have the model's size.
+    pub fn process(&mut self, frame: &GrayFrame<'_>) -> ForegroundFrame {
+        assert_eq!(
+            (frame.width, frame.height),
+            (self.width, self.height),
+            "frame size"
+        );
+        let w = self.width as usize;
+        let first = self.frames == 0;
+        self.frames += 1;
+        let warming_up = self.frames <= u64::from(self.params.warmup_frames);
+        let mut rate = self.params.learn_rate;
+        if warming_up {
+            rate = rate.max(1.0 / self.frames as f32);
+        }
+        if self.fast_left > 0 {
+            rate = (rate * FAST_GAIN).min(0.5);
+            self.fast_left -= 1;
+        }
+        let fg_rate = rate * 0.25;
+        let k2 = self.params.k_sigma * self.params.k_sigma;
+        let min_diff = self.params.min_diff;
+        self.runs.clear();
+        let mut fg_pixels = 0u64;
+        for y in 0..self.height {
+            let row = frame.row(y);
+            let base = y as usize * w;
+            for &(x0, x1) in &self.spans[y as usize] {
+                let (a, b) = (x0 as usize, x1 as usize);
+                let pixels = &row[a..b];
+                let mean = &mut self.mean[base + a..base + b];
+                let var = &mut self.var[base + a..base + b];
+                let mask = &mut self.mask[a..b];
+                if first {
+                    for (m, &p) in mean.iter_mut().zip(pixels) {
+                        *m = f32::from(p);
+                    }
+                    mask.fill(0);
+                    continue;
+                }
+                let mut count = 0u32;
+                for (((&p, m), v), o) in pixels.iter().zip(mean).zip(var).zip(mask.iter_mut()) {
+                    let d = f32::from(p) - *m;
+                    let d2 = d * d;
+                    let fg = d2 > k2 * *v && d.abs() > min_diff;
+                    let r = if fg { fg_rate } else { rate };
+                    *m += r * d;
+                    *v = (*v + r * (d2 - *v)).clamp(VAR_MIN, VAR_MAX);
+                    *o = u8::from(fg);
+                    count += u32::from(fg);
+                }
+                if count == 0 {
+                    continue;
+                }
+                // A pixel that matches the background a pixel or two away is an edge that
+                // moved (shake, sway, compression), not a new object.
+                if self.params.shift_radius > 0 {
+                    let row_y = y;
+                    for (i, o) in mask.iter_mut().enumerate() {
+                        if *o == 0 {
+                            continue;
+                        }
+                        let x = x0 + i as u32;
+                        if matches_nearby(
+                            &self.mean,
+                            &self.var,
+                            (self.width, self.height),
+                            (x, row_y),
+                            f32::from(pixels[i]),
+                            self.params.shift_radius,
+                            k2,
+                            min_diff,
+                        ) {
+                            *o = 0;
+                            count -= 1;
+                        }
+                    }
+                    if count == 0 {
+                        continue;
+                    }
+                }
+                fg_pixels += u64::from(count);
+                // Runs of foreground in this span.
+                let mut x = 0;
+                while x < mask.len() {
+                    if mask[x] == 0 {
+                        x += 1;
+                        continue;
+                    }
+                    let start = x;
+                    while x < mask.len() && mask[x] != 0 {
+                        x += 1;
+                    }
+                    self.runs.push(Run {
+                        y,
+                        x0: x0 + start as u32,
+                        x1: x0 + x as u32,
+                    });
+                }
+            }
+        }
+        let mut out = ForegroundFrame {
+            fg_pixels,
+            warming_up,
+            ..Default::default()
+        };
+        if warming_up {
+            return out;
+        }
+        if self.zone_pixels > 0
+            && fg_pixels as f64 > self.params.guard_fraction * self.zone_pixels as f64
+        {
+            out.guarded = true;
+            self.fast_left = FAST_FRAMES;
+            return out;
+        }
+        self.group(&mut out);
+        out
+    }
+
+    /// Union-find over runs: runs on adjacent rows that touch (8-connected) join.
+    fn group(&mut self, out: &mut ForegroundFrame) {
+        let n = self.runs.len();
+        self.parent.clear();
+        self.parent.extend(0..n as u32);
+        let (mut prev_start, mut prev_end) = (0usize, 0usize);
+        let mut i = 0;
+        while i < n {
+            let y = self.runs[i].y;
+            let row_start = i;
+            while i < n && self.runs[i].y == y {
+                i += 1;
+            }
+            if prev_end > prev_start && self.runs[prev_start].y + 1 == y {
+                let mut p = prev_start;
+                for c in row_start..i {
+                    let run = self.runs[c];
+                    while p < prev_end && self.runs[p].x1 < run.x0 {
+                        p += 1;
+                    }
+                    let mut q = p;
+                    while q < prev_end && self.runs[q].x0 <= run.x1 {
+                        union(&mut self.parent, c as u32, q as u32);
+                        q += 1;
+                    }
+                }
+            }
+            (prev_start, prev_end) = (row_start, i);
+        }
+        #[derive(Clone, Copy)]
+        struct Acc {
+            area: u64,
+            sx: f64,
+            sy: f64,
+            x0: u32,
+            y0: u32,
+            x1: u32,
+            y1: u32,
+        }
+        let mut acc: Vec<Option<Acc>> = vec![None; n];
+        for i in 0..n {
+            let root = find(&mut self.parent, i as u32) as usize;
+            let r = self.runs[i];
+            let len = u64::from(r.x1 - r.x0);
+            // Sum of pixel-centre x over the run.
+            let sx = (f64::from(r.x0) + f64::from(r.x1)) * 0.5 * len as f64;
+            let a = acc[root].get_or_insert(Acc {
+                area: 0,
+                sx: 0.0,
+                sy: 0.0,
+                x0: r.x0,
+                y0: r.y,
+                x1: r.x1,
+                y1: r.y + 1,
+            });
+            a.area += len;
+            a.sx += sx;
+            a.sy += (f64::from(r.y) + 0.5) * len as f64;
+            a.x0 = a.x0.min(r.x0);
+            a.x1 = a.x1.max(r.x1);
+            a.y0 = a.y0.min(r.y);
+            a.y1 = a.y1.max(r.y + 1);
+        }
+        // Fragments of one object (split by a window edge it crosses) are one blob.
+        let mut parts: Vec<Acc> = acc.into_iter().flatten().collect();
+        if parts.len() <= MAX_MERGE {
+            let mut i = 0;
+            while i < parts.len() {
+                let mut j = i + 1;
+                let mut merged = false;
+                while j < parts.len() {
+                    let (a, b) = (parts[i], parts[j]);
+                    let near = a.x0 <= b.x1 + MERGE_GAP
+                        && b.x0 <= a.x1 + MERGE_GAP
+                        && a.y0 <= b.y1 + MERGE_GAP
+                        && b.y0 <= a.y1 + MERGE_GAP;
+                    if near {
+                        parts[i] = Acc {
+                            area: a.area + b.area,
+                            sx: a.sx + b.sx,
+                            sy: a.sy + b.sy,
+                            x0: a.x0.min(b.x0),
+                            y0: a.y0.min(b.y0),
+                            x1: a.x1.max(b.x1),
+                            y1: a.y1.max(b.y1),
+                        };
+                        parts.swap_remove(j);
+                        merged = true;
+                    } else {
+                        j += 1;
+                    }
+                }
+                if !merged {
+                    i += 1;
+                }
+            }
+        }
+        for a in parts {
+            if a.area < u64::from(self.params.min_area) {
+                out.too_small += 1;
+                continue;
+            }
+            if a.area > u64::from(self.params.max_area) {
+                out.too_large += 1;
+                continue;
+            }
+            out.blobs.push(Blob {
+                area: a.area as u32,
+                cx: a.sx / a.area as f64,
+                cy: a.sy / a.area as f64,
+                x0: a.x0,
+                y0: a.y0,
+                x1: a.x1,
+                y1: a.y1,
+            });
+        }
+    }
+}
+
+/// Whether `value` fits the background model at any pixel within `radius` of `(x, y)`
+/// (excluding the pixel itself).
+#[allow(clippy::too_many_arguments)]
+fn matches_nearby(
+    mean: &[f32],
+    var: &[f32],
+    (w, h): (u32, u32),
+    (x, y): (u32, u32),
+    value: f32,
+    radius: u32,
+    k2: f32,
+    min_diff: f32,
+) -> bool {
+    let r = radius as i64;
+    for dy in -r..=r {
+        let ny = i64::from(y) + dy;
+        if ny < 0 || ny >= i64::from(h) {
+            continue;
+        }
+        for dx in -r..=r {
+            let nx = i64::from(x) + dx;
+            if (dx == 0 && dy == 0) || nx < 0 || nx >= i64::from(w) {
+                continue;
+            }
+            let i = ny as usize * w as usize + nx as usize;
+            let d = value - mean[i];
+            if d * d <= k2 * var[i] || d.abs() <= min_diff {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn find(parent: &mut [u32], mut i: u32) -> u32 {
+    while parent[i as usize] != i {
+        let p = parent[i as usize];
+        parent[i as usize] = parent[p as usize];
+        i = p;
+    }
+    i
+}
+
+fn union(parent: &mut [u32], a: u32, b: u32) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        parent[ra.max(rb) as usize] = ra.min(rb);
+    }
+}
+
+/// Per row, the `[x0, x1)` pixel spans whose centres lie inside `zone` (even-odd rule).
+fn zone_spans(width: u32, height: u32, zone: &[(f64, f64)]) -> Vec<Vec<(u32, u32)>> {
+    if zone.len() < 3 {
+        return vec![vec![(0, width)]; height as usize];
+    }
+    let (w, h) = (f64::from(width), f64::from(height));
+    let pts: Vec<(f64, f64)> = zone.iter().map(|&(x, y)| (x * w, y * h)).collect();
+    let mut out = Vec::with_capacity(height as usize);
+    let mut xs = Vec::new();
+    for y in 0..height {
+        let yc = f64::from(y) + 0.5;
+        xs.clear();
+        for i in 0..pts.len() {
+            let (a, b) = (pts[i], pts[(i + 1) % pts.len()]);
+            if (a.1 <= yc) != (b.1 <= yc) {
+                xs.push(a.0 + (yc - a.1) / (b.1 - a.1) * (b.0 - a.0));
+            }
+        }
+        xs.sort_by(f64::total_cmp);
+        let mut spans = Vec::new();
+        for pair in xs.chunks_exact(2) {
+            // Pixel x is inside when its centre x + 0.5 lies in [pair0, pair1).
+            let x0 = (pair[0] - 0.5).ceil().clamp(0.0, w) as u32;
+            let x1 = (pair[1] - 0.5).ceil().clamp(0.0, w) as u32;
+            if x1 > x0 {
+                spans.push((x0, x1));
+            }
+        }
+        out.push(spans);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(w: u32, h: u32, data: &[u8]) -> GrayFrame<'_> {
+        GrayFrame {
+            width: w,
+            height: h,
+            stride: w as usize,
+            data,
+        }
+    }
+
+    /// A textured static background with deterministic noise.
+    fn background(w: u32, h: u32, t: u32) -> Vec<u8> {
+        (0..w * h)
+            .map(|i| {
+                let texture = if (i % w / 8 + i / w / 8).is_multiple_of(2) {
+                    90
+                } else {
+                    140
+                };
+                let noise = (i
+                    .wrapping_add(t.wrapping_mul(7919))
+                    .wrapping_mul(2_654_435_761)
+                    >> 29) as i32
+                    - 4;
+                (texture + noise) as u8
+            })
+            .collect()
+    }
+
+    fn square(img: &mut [u8], w: u32, (x, y): (u32, u32), size: u32, v: u8) {
+        for yy in y..y + size {
+            for xx in x..x + size {
+                img[(yy * w + xx) as usize] = v;
+            }
+        }
+    }
+
+    #[test]
+    fn a_small_object_is_one_blob_and_noise_is_none() {
+        let (w, h) = (160, 120);
+        let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+        for t in 0..30 {
+            let out = fg.process(&frame(w, h, &background(w, h, t)));
+            if t > 12 {
+                assert!(out.blobs.is_empty(), "frame {t}: {:?}", out.blobs);
+            }
+        }
+        let mut img = background(w, h, 31);
+        square(&mut img, w, (50, 40), 4, 250);
+        square(&mut img, w, (100, 80), 1, 250); // a single hot pixel: too small
+        let out = fg.process(&frame(w, h, &img));
+        assert_eq!(out.blobs.len(), 1, "{:?}", out.blobs);
+        let b = &out.blobs[0];
+        assert_eq!(b.area, 16);
+        assert_eq!((b.cx, b.cy), (52.0, 42.0));
+        assert_eq!((b.x0, b.y0, b.x1, b.y1), (50, 40, 54, 44));
+        assert_eq!(out.too_small, 1);
+    }
+
+    #[test]
+    fn touching_diagonals_join_and_separate_objects_do_not() {
+        let (w, h) = (64, 64);
+        let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+        let flat = vec![100u8; (w * h) as usize];
+        for _ in 0..20 {
+            fg.process(&frame(w, h, &flat));
+        }
+        let mut img = flat.clone();
+        // A diagonal staircase of 2×2 squares (8-connected), and a separate square.
+        for i in 0..4 {
+            square(&mut img, w, (10 + 2 * i, 10 + 2 * i), 2, 200);
+        }
+        square(&mut img, w, (40, 40), 3, 10);
+        let out = fg.process(&frame(w, h, &img));
+        let mut areas: Vec<u32> = out.blobs.iter().map(|b| b.area).collect();
+        areas.sort();
+        assert_eq!(areas, vec![9, 16]);
+    }
+
+    #[test]
+    fn the_zone_limits_where_anything_is_seen() {
+        let (w, h) = (100, 100);
+        let left_half = [(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)];
+        let mut fg = Foreground::new(ForegroundParams::default(), w, h, &left_half);
+        assert_eq!(fg.zone_pixels(), 50 * 100);
+        let flat = vec![100u8; (w * h) as usize];
+        for _ in 0..20 {
+            fg.process(&frame(w, h, &flat));
+        }
+        let mut img = flat.clone();
+        square(&mut img, w, (20, 20), 4, 220);
+        square(&mut img, w, (70, 20), 4, 220);
+        let out = fg.process(&frame(w, h, &img));
+        assert_eq!(out.blobs.len(), 1);
+        assert!(out.blobs[0].cx < 50.0);
+    }
+
+    #[test]
+    fn a_global_change_raises_no_candidates_and_is_learnt_quickly() {
+        let (w, h) = (100, 80);
+        let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+        for t in 0..20 {
+            fg.process(&frame(w, h, &background(w, h, t)));
+        }
+        // The IR cut filter switches: everything is 60 levels brighter from now on.
+        let bright = |t| {
+            background(w, h, t)
+                .into_iter()
+                .map(|v| v.saturating_add(60))
+                .collect::<Vec<_>>()
+        };
+        let out = fg.process(&frame(w, h, &bright(20)));
+        assert!(out.guarded && out.blobs.is_empty());
+        let mut settled = None;
+        for t in 21..80 {
+            let out = fg.process(&frame(w, h, &bright(t)));
+            assert!(
+                out.blobs.len() <= 1,
+                "frame {t}: a global change is not objects"
+            );
+            if !out.guarded && out.fg_pixels == 0 {
+                settled = Some(t);
+                break;
+            }
+        }
+        let settled = settled.expect("the model learns the new light");
+        assert!(settled < 40, "settled after {} frames", settled - 20);
+    }
+
+    #[test]
+    fn a_swaying_region_raises_its_own_threshold() {
+        let (w, h) = (64, 64);
+        let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+        let mut last = ForegroundFrame::default();
+        for t in 0..400u32 {
+            // A 10×10 patch flickers by ±16 levels every few frames (leaves in the wind).
+            let mut img = vec![100u8; (w * h) as usize];
+            let v = if (t / 3) % 2 == 0 { 84 } else { 116 };
+            square(&mut img, w, (20, 20), 10, v);
+            last = fg.process(&frame(w, h, &img));
+        }
+        assert!(last.blobs.is_empty(), "{:?}", last.blobs);
+    }
+
+    #[test]
+    fn spans_follow_a_triangle() {
+        let spans = zone_spans(10, 10, &[(0.0, 0.0), (1.0, 1.0), (0.0, 1.0)]);
+        // Row y (centre y + 0.5) covers the pixels whose centres lie left of x = y + 0.5.
+        assert!(spans[0].is_empty());
+        for (y, s) in spans.iter().enumerate().skip(1) {
+            assert_eq!(s, &vec![(0, y as u32)], "row {y}");
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Objects thrown or falling from height (高空抛物).
+//!
+//! A dedicated camera looks up at a facade. Every decoded frame (not the detector's sampled
+//! rate) goes through [`Foreground`] (per-pixel running Gaussian on luma, zone-restricted,
+//! global-change guard) → blobs → [`SmallTracker`] (gating by the position predicted under
+//! gravity, on the facade plane) → [`classify`] (parabola fit with residual, acceleration and
+//! lateral limits) → a [`Fall`] with its [`Origin`] floor and column from the [`Facade`]
+//! calibration. [`synth`] renders the deterministic synthetic benchmark.
+
+pub mod classify;
+pub mod facade;
+pub mod fit;
+pub mod foreground;
+pub mod score;
+pub mod synth;
+pub mod tracker;
+
+pub use classify::{ClassifyParams, Fall, Origin, Reject, classify};
+pub use facade::Facade;
+pub use foreground::{Blob, Foreground, ForegroundParams, GrayFrame};
+pub use tracker::{FallTrack, Sighting, SmallTracker, TrackerParams};
+
+use std::collections::BTreeMap;
+
+/// Standard gravity, m/s².
+pub const G: f64 = 9.81;
+
+/// Everything one falling-object rule sets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FallConfig {
+    pub facade: Facade,
+    /// Where falls are looked for (normalised polygon): the facade and the air in front of it
+    /// down to the ground. Empty: the whole frame.
+    pub zone: Vec<(f64, f64)>,
+    pub foreground: ForegroundParams,
+    pub tracker: TrackerParams,
+    pub classify: ClassifyParams,
+}
+
+/// The verdict on one ended track.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub track: FallTrack,
+    pub outcome: Result<Fall, Reject>,
+}
+
+/// What the detector has seen, for metrics and `--explain`.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct FallStats {
+    pub frames: u64,
+    /// Frames whose candidates a global change suppressed.
+    pub guarded_frames: u64,
+    pub warmup_frames: u64,
+    pub candidates: u64,
+    /// Tracks of fewer than three sightings (noise), not classified one by one.
+    pub blips: u64,
+    pub falls: u64,
+    /// Rejected tracks by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// Candidates not tracked because too many tracks were open.
+    pub overflow: u64,
+}
+
+/// One camera's falling-object detector.
+pub struct FallDetector {
+    config: FallConfig,
+    foreground: Option<Foreground>,
+    tracker: SmallTracker,
+    stats: FallStats,
+}
+
+/// Tracks shorter than this are noise and get no verdict of their own.
+const MIN_VERDICT_POINTS: usize = 3;
+
+impl FallDetector {
+    pub fn new(config: FallConfig) -> Self {
+        let tracker = SmallTracker::new(config.tracker.clone());
+        Self {
+            config,
+            foreground: None,
+            tracker,
+            stats: FallStats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &FallConfig {
+        &self.config
+    }
+
+    pub fn stats(&self) -> FallStats {
+        FallStats {
+            overflow: self.tracker.overflow,
+            ..self.stats.clone()
+        }
+    }
+
+    /// Processes the frame shown at stream time `t` (seconds); `source` is the decoded size
+    /// (positions are reported in its pixels). Returns the verdicts on tracks that ended.
+    pub fn process(&mut self, t: f64, frame: &GrayFrame<'_>, source: (u32, u32)) -> Vec<Verdict> {
+        let size = (frame.width, frame.height);
+        if self.foreground.as_ref().is_some_and(|f| f.size() != size) {
+            // The camera changed resolution: learn it afresh.
+            self.foreground = None;
+        }
+        let foreground = self.foreground.get_or_insert_with(|| {
+            Foreground::new(
+                self.config.foreground.clone(),
+                size.0,
+                size.1,
+                &self.config.zone,
+            )
+        });
+        let fg = foreground.process(frame);
+        self.stats.frames += 1;
+        self.stats.guarded_frames += u64::from(fg.guarded);
+        self.stats.warmup_frames += u64::from(fg.warming_up);
+        self.stats.candidates += fg.blobs.len() as u64;
+        let (w, h) = (f64::from(size.0), f64::from(size.1));
+        let (sw, sh) = (f64::from(source.0), f64::from(source.1));
+        let facade = &self.config.facade;
+        let sightings = fg
+            .blobs
+            .iter()
+            .filter_map(|b| {
+                let (x, y) = (b.cx / w, b.cy / h);
+                let (u, hm) = facade.to_facade((x, y))?;
+                Some(Sighting {
+                    t,
+                    x_px: x * sw,
+                    y_px: y * sh,
+                    u,
+                    h: hm,
+                    area: b.area,
+                })
+            })
+            .collect();
+        let ended = self.tracker.step(t, sightings);
+        self.judge(ended)
+    }
+
+    /// Ends every open track (end of input) and returns their verdicts.
+    pub fn finish(&mut self) -> Vec<Verdict> {
+        let ended = self.tracker.flush();
+        self.judge(ended)
+    }
+
+    fn judge(&mut self, ended: Vec<FallTrack>) -> Vec<Verdict> {
+        let mut out = Vec::new();
+        for track in ended {
+            if track.points.len() < MIN_VERDICT_POINTS {
+                self.stats.blips += 1;
+                continue;
+            }
+            let outcome = classify(&track, &self.config.facade, &self.config.classify);
+            match &outcome {
+                Ok(_) => self.stats.falls += 1,
+                Err(r) => *self.stats.rejected.entry(r.code().into()).or_default() += 1,
+            }
+            out.push(Verdict { track, outcome });
+        }
+        out
+    }
+}

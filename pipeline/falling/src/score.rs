@@ -1,0 +1,160 @@
+//! Scoring detections against the synthetic ground truth: which throws were found, how far the
+//! origin floor was off, how late the alert came, and what was raised that was no throw.
+
+use crate::synth::Truth;
+use serde::Serialize;
+
+/// One raised alert as scored: its trajectory and origin.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Detection {
+    /// Stream time the alert was raised, seconds.
+    pub raised_t: f64,
+    pub floor: i32,
+    pub column: u32,
+    /// `(t, x, y)`: stream time and source pixels.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// How one throw fared.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ThrowResult {
+    pub size_px: f64,
+    pub floor: i32,
+    pub column: u32,
+    pub found: bool,
+    pub found_floor: Option<i32>,
+    pub found_column: Option<u32>,
+    /// Alert time minus the time the object landed or left the frame.
+    pub latency_secs: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SequenceScore {
+    pub name: String,
+    pub seconds: f64,
+    pub throws: Vec<ThrowResult>,
+    /// Alerts that match no throw.
+    pub false_alerts: usize,
+}
+
+/// Matches each detection to at most one throw: the detection's points must lie near the
+/// throw's true track (within twice its size, at least 12 px) at the same frames, for at least
+/// half of the points the two share.
+pub fn score(truth: &Truth, detections: &[Detection]) -> SequenceScore {
+    let fps = f64::from(truth.scene.fps);
+    let mut out = SequenceScore {
+        name: truth.scene.name.clone(),
+        seconds: truth.scene.duration_secs,
+        throws: truth
+            .throws
+            .iter()
+            .map(|t| ThrowResult {
+                size_px: t.size_px,
+                floor: t.floor,
+                column: t.column,
+                found: false,
+                found_floor: None,
+                found_column: None,
+                latency_secs: None,
+            })
+            .collect(),
+        false_alerts: 0,
+    };
+    for d in detections {
+        let mut best: Option<(usize, usize)> = None;
+        for (k, t) in truth.throws.iter().enumerate() {
+            let tol = (2.0 * t.size_px).max(12.0);
+            let (mut shared, mut near) = (0usize, 0usize);
+            for &(pt, x, y) in &d.points {
+                let frame = (pt * fps).round() as u32;
+                if let Some(&(_, tx, ty)) = t.track.iter().find(|p| p.0 == frame) {
+                    shared += 1;
+                    if (tx - x).hypot(ty - y) <= tol {
+                        near += 1;
+                    }
+                }
+            }
+            if shared > 0 && near * 2 >= shared && best.is_none_or(|(_, n)| near > n) {
+                best = Some((k, near));
+            }
+        }
+        match best {
+            Some((k, _)) if !out.throws[k].found => {
+                let r = &mut out.throws[k];
+                r.found = true;
+                r.found_floor = Some(d.floor);
+                r.found_column = Some(d.column);
+                r.latency_secs = Some(d.raised_t - truth.throws[k].end_t);
+            }
+            // A second alert for a throw already found is a duplicate: counted as false.
+            _ => out.false_alerts += 1,
+        }
+    }
+    out
+}
+
+/// Totals over many sequences.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub sequences: usize,
+    pub throws: usize,
+    pub found: usize,
+    /// Throws of at least 6 px, and how many were found.
+    pub throws_6px: usize,
+    pub found_6px: usize,
+    pub recall: f64,
+    pub recall_6px: f64,
+    /// Found throws whose floor was within ±1, and exactly right.
+    pub floor_within_1: f64,
+    pub floor_exact: f64,
+    pub latency_p50_secs: f64,
+    pub latency_max_secs: f64,
+    /// False alerts in throw sequences and in distractor-only sequences.
+    pub false_alerts_throw_seqs: usize,
+    pub false_alerts_distractor_seqs: usize,
+    pub distractor_minutes: f64,
+    pub false_alerts_per_10_min: f64,
+}
+
+pub fn summarise(scores: &[SequenceScore]) -> Summary {
+    let mut s = Summary {
+        sequences: scores.len(),
+        ..Default::default()
+    };
+    let mut latencies = Vec::new();
+    let (mut within, mut exact) = (0usize, 0usize);
+    for sc in scores {
+        if sc.throws.is_empty() {
+            s.false_alerts_distractor_seqs += sc.false_alerts;
+            s.distractor_minutes += sc.seconds / 60.0;
+        } else {
+            s.false_alerts_throw_seqs += sc.false_alerts;
+        }
+        for t in &sc.throws {
+            s.throws += 1;
+            let big = t.size_px >= 6.0;
+            s.throws_6px += usize::from(big);
+            if t.found {
+                s.found += 1;
+                s.found_6px += usize::from(big);
+                let err = (t.found_floor.unwrap_or(i32::MIN / 2) - t.floor).abs();
+                within += usize::from(err <= 1);
+                exact += usize::from(err == 0);
+                latencies.extend(t.latency_secs);
+            }
+        }
+    }
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    s.recall = ratio(s.found, s.throws);
+    s.recall_6px = ratio(s.found_6px, s.throws_6px);
+    s.floor_within_1 = ratio(within, s.found);
+    s.floor_exact = ratio(exact, s.found);
+    latencies.sort_by(f64::total_cmp);
+    s.latency_p50_secs = latencies.get(latencies.len() / 2).copied().unwrap_or(0.0);
+    s.latency_max_secs = latencies.last().copied().unwrap_or(0.0);
+    if s.distractor_minutes > 0.0 {
+        s.false_alerts_per_10_min =
+            s.false_alerts_distractor_seqs as f64 / s.distractor_minutes * 10.0;
+    }
+    s
+}
