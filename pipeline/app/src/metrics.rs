@@ -15,6 +15,8 @@ pub struct PipelineMetrics {
     pub ingest: BTreeMap<String, Arc<StageCounters>>,
     /// Per camera: encoded units to the evidence recorder.
     pub evidence: BTreeMap<String, Arc<StageCounters>>,
+    /// Per facade camera: frames through the falling-object stage.
+    pub falling: BTreeMap<String, Arc<StageCounters>>,
     pub detect: Option<Arc<StageCounters>>,
     pub track: Option<Arc<StageCounters>>,
     pub alerts: Option<Arc<StageCounters>>,
@@ -33,6 +35,13 @@ impl PipelineMetrics {
             prom::stage(
                 out,
                 &[("stage", "ingest"), ("camera", camera)],
+                &c.snapshot(),
+            );
+        }
+        for (camera, c) in &self.falling {
+            prom::stage(
+                out,
+                &[("stage", "falling"), ("camera", camera)],
                 &c.snapshot(),
             );
         }

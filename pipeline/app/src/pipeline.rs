@@ -28,7 +28,7 @@ use vigil_core::{
 };
 use vigil_detect::{Detector, DetectorOptions};
 use vigil_evidence::retention::{EvidenceFile, RetentionLimits};
-use vigil_evidence::snapshot::Overlay;
+use vigil_evidence::snapshot::{Overlay, TrajectoryOverlay};
 use vigil_evidence::{
     ClipDone, ClipRequest, RecorderConfig, RingLimits, SnapshotRequest, spawn_recorder,
 };
@@ -52,6 +52,9 @@ pub struct Options {
     pub print_alerts: bool,
     /// Write every frame's confirmed tracks to `tracks.jsonl` (for debugging rules and tracking).
     pub dump_tracks: bool,
+    /// Write every falling-object verdict, with the reason for each rejection, to
+    /// `explain.jsonl`.
+    pub explain: bool,
     /// At the end, how long to wait for receivers to take what is still in the outbox (what
     /// they do not take stays there for the next run).
     pub drain: Duration,
@@ -70,6 +73,7 @@ impl Options {
             out_dir,
             print_alerts: true,
             dump_tracks: false,
+            explain: false,
             drain: Duration::from_secs(3),
             reload_rules: true,
             assets,
@@ -106,6 +110,15 @@ pub struct Summary {
     pub failed_cameras: Vec<String>,
     /// Per receiver (`webhook:<name>`, `mqtt`): delivered, failed attempts, still pending.
     pub delivery: BTreeMap<String, DeliverySnapshot>,
+    /// Per facade camera: the falling-object stage's counts and what its detector saw.
+    pub falling: BTreeMap<String, FallSummary>,
+}
+
+/// A facade camera's falling-object stage at the end of a run.
+#[derive(Debug, Serialize)]
+pub struct FallSummary {
+    pub stage: StageSnapshot,
+    pub detector: vigil_falling::FallStats,
 }
 
 /// Detection time shared by the workers.
@@ -127,7 +140,8 @@ struct Lane {
 fn camera_spec(config: &Config, cam: &vigil_config::CameraConfig, mode: Mode) -> CameraSpec {
     let m = &config.detector.manifest;
     let input = Size::new(m.input_width, m.input_height);
-    CameraSpec {
+    let facade = config.falling.iter().find(|f| f.camera == cam.id);
+    let spec = CameraSpec {
         id: cam.id.clone(),
         source: cam.source.clone(),
         detect_fps: cam.detect_fps.or(config.detector.detect_fps),
@@ -144,6 +158,20 @@ fn camera_spec(config: &Config, cam: &vigil_config::CameraConfig, mode: Mode) ->
         // Replay blocks on a slow detector by design: that is not a stall.
         stall: (mode == Mode::Live).then_some(Duration::from_secs(5)),
         decode_threads: if mode == Mode::Replay { 2 } else { 1 },
+    };
+    match facade {
+        // A facade camera: every decoded frame, luma only (the decoder's Y plane, no colour
+        // conversion), at the rule's processing width.
+        Some(rule) => CameraSpec {
+            detect_fps: None,
+            format: PixelFormat::Gray8,
+            target: match rule.process_width {
+                Some(w) => TargetSize::FitWithin(Size::new(w, 8192)),
+                None => TargetSize::Source,
+            },
+            ..spec
+        },
+        None => spec,
     }
 }
 
@@ -153,13 +181,19 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;
     let started = Instant::now();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let is_facade = |id: &CameraId| config.falling.iter().any(|f| &f.camera == id);
+    let detector_cameras = config.cameras.iter().filter(|c| !is_facade(&c.id)).count();
     // One single-threaded session per core beats one session with a thread per core: measured
-    // 87 vs 61 frames/s replaying car-detection.mp4 with YOLOX-Nano on 2 cores (README).
-    let workers = config.detector.workers.unwrap_or(cores.clamp(1, 8));
+    // 87 vs 61 frames/s replaying car-detection.mp4 with YOLOX-Nano on 2 cores (README). No
+    // detector camera (only facades): no model loaded at all.
+    let workers = match detector_cameras {
+        0 => 0,
+        _ => config.detector.workers.unwrap_or(cores.clamp(1, 8)),
+    };
     let intra = config
         .detector
         .intra_threads
-        .unwrap_or((cores / workers).max(1));
+        .unwrap_or((cores / workers.max(1)).max(1));
     let mut detectors = Vec::new();
     for _ in 0..workers {
         let options = DetectorOptions {
@@ -366,9 +400,24 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     } else {
         WhenFull::Block
     };
+    let explain = match options.explain {
+        true => Some(Arc::new(Mutex::new(std::io::BufWriter::new(
+            std::fs::File::create(options.out_dir.join("explain.jsonl"))?,
+        )))),
+        false => None,
+    };
+    let mut fall_threads = Vec::new();
+    let mut fall_stages = BTreeMap::new();
     for cam in &config.cameras {
         let counters = Arc::new(StageCounters::default());
-        let (tx, rx) = queue::bounded::<Frame>(2, policy, counters.clone());
+        let facade = config.falling.iter().find(|f| f.camera == cam.id);
+        // A facade camera's stage must see every frame: a deeper queue.
+        let depth = if facade.is_some() {
+            crate::falling::QUEUE_FRAMES
+        } else {
+            2
+        };
+        let (tx, rx) = queue::bounded::<Frame>(depth, policy, counters.clone());
         let sinks = CameraSinks {
             frames: tx,
             encoded: encoded_sinks.remove(&cam.id),
@@ -418,6 +467,24 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         camera_threads.push((cam.id.clone(), spawn_camera(spec, sinks, stop.clone())?));
         metrics.ingest.insert(cam.id.to_string(), counters.clone());
         ingest_counters.insert(cam.id.to_string(), counters);
+        if let Some(rule) = facade {
+            let stage_counters = Arc::new(StageCounters::default());
+            let stats = Arc::new(Mutex::new(vigil_falling::FallStats::default()));
+            fall_threads.push(crate::falling::spawn(crate::falling::FallStage {
+                rule: rule.clone(),
+                frames: rx,
+                alerts: alert_tx.clone(),
+                counters: stage_counters.clone(),
+                progress: progress[&cam.id].clone(),
+                explain: explain.clone(),
+                stats: stats.clone(),
+            })?);
+            metrics
+                .falling
+                .insert(cam.id.to_string(), stage_counters.clone());
+            fall_stages.insert(cam.id.to_string(), (stage_counters, stats));
+            continue;
+        }
         lanes.push(Lane {
             camera: cam.id.clone(),
             rx,
@@ -640,6 +707,14 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     for w in worker_threads {
         let _ = w.join();
     }
+    for f in fall_threads {
+        let _ = f.join();
+    }
+    if let Some(e) = &explain
+        && let Ok(mut e) = e.lock()
+    {
+        let _ = std::io::Write::flush(&mut *e);
+    }
     let _ = tracker_thread.join();
     progress_stop.store(true, Ordering::Relaxed);
     if let Some(p) = progress_thread {
@@ -700,6 +775,19 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         },
         failed_cameras: failed,
         delivery,
+        falling: fall_stages
+            .into_iter()
+            .map(|(k, (c, stats))| {
+                let detector = stats.lock().map(|s| s.clone()).unwrap_or_default();
+                (
+                    k,
+                    FallSummary {
+                        stage: c.snapshot(),
+                        detector,
+                    },
+                )
+            })
+            .collect(),
     };
     std::fs::write(
         options.out_dir.join("summary.json"),
@@ -853,16 +941,25 @@ fn clip_for(
 }
 
 /// An alert on its way to the writer, with what its snapshot must blur.
-struct RaisedAlert {
-    alert: Alert,
-    blur: Vec<vigil_core::BBoxPx>,
+pub(crate) struct RaisedAlert {
+    pub alert: Alert,
+    pub blur: Vec<vigil_core::BBoxPx>,
     /// The rule's zone (normalised points), drawn on the snapshot.
-    zone: Vec<(f64, f64)>,
+    pub zone: Vec<(f64, f64)>,
 }
 
-/// What the annotated snapshot shows: the rule's zone and each object with its track id.
+/// What the annotated snapshot shows: the rule's zone and each object with its track id; for a
+/// falling object, its trajectory and origin (the composite evidence image).
 fn overlay(alert: &Alert, zone: Vec<(f64, f64)>) -> Overlay {
     Overlay {
+        trajectory: alert.trajectory.as_ref().map(|t| TrajectoryOverlay {
+            points: t.points.iter().map(|p| (p.x_px, p.y_px)).collect(),
+            origin: (t.origin.x_px, t.origin.y_px),
+            label: format!(
+                "floor {} ({}-{}) col {}",
+                t.origin.floor, t.origin.floor_range[0], t.origin.floor_range[1], t.origin.column
+            ),
+        }),
         zone,
         boxes: alert
             .objects
@@ -1019,6 +1116,24 @@ pub fn describe(a: &Alert) -> String {
         a.rule
     );
     match a.event {
+        AlertEvent::Start if a.trajectory.is_some() => {
+            let t = a.trajectory.as_ref().expect("matched");
+            let o = &t.origin;
+            format!(
+                "ALERT {head} from floor {} (floors {}-{}), column {}: fell {:.1} m at {:.1} m/s² over {} frames, released={:.2}s raised={:.2}s {} id={}",
+                o.floor,
+                o.floor_range[0],
+                o.floor_range[1],
+                o.column,
+                t.drop_m,
+                t.acceleration_mps2,
+                t.points.len(),
+                o.pts_secs,
+                a.raised_pts_secs,
+                a.wall_time,
+                a.id
+            )
+        }
         AlertEvent::Start => {
             let objects: Vec<String> = a
                 .objects

@@ -63,6 +63,7 @@ pub fn spawn(
     let path = config.path.clone();
     let mut files = watched(config);
     let mut stamps: Vec<_> = files.iter().map(|f| stamp(f)).collect();
+    let mut falling = config.falling.clone();
     std::thread::Builder::new()
         .name("rules-reload".into())
         .spawn(move || {
@@ -76,6 +77,12 @@ pub fn spawn(
                 let started = Instant::now();
                 match vigil_config::load(&path, assets.as_deref()) {
                     Ok(new) => {
+                        if new.falling != falling {
+                            tracing::warn!(
+                                "falling_object rules changed: they take effect at the next start"
+                            );
+                            falling = new.falling.clone();
+                        }
                         let n = new.rules.len();
                         files = watched(&new);
                         stamps = files.iter().map(|f| stamp(f)).collect();

@@ -156,18 +156,25 @@ pub fn run_case(path: &Path) -> Result<CaseOutcome, ConfigErrors> {
     let cameras = [camera];
     let mut ctx = RuleContext::new(&cameras, None, std::iter::empty());
     let mut errors = Vec::new();
-    let mut rules = Vec::new();
+    let mut set = crate::rules::RuleSet::default();
     let rule_file = RawRuleFile {
         zones: raw.zones,
         rules: raw.rules,
     };
     in_file(path, &mut errors, |v| {
         file_zones(v, &mut ctx, &rule_file);
-        crate::rules::rules(v, &mut ctx, &rule_file.rules, &mut rules);
+        crate::rules::rules(v, &mut ctx, &rule_file.rules, &mut set);
     });
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }
+    if let Some(f) = set.falling.first() {
+        return Err(problem(format!(
+            "rule \"{}\": rule cases script detector objects; falling_object rules are tested on rendered footage (vigil synth, vigil eval-falls)",
+            f.id
+        )));
+    }
+    let rules = set.rules;
     for e in &raw.expect {
         if AlertEvent::parse(&e.event).is_none() {
             return Err(problem(format!("expect: unknown event \"{}\"", e.event)));

@@ -10,6 +10,7 @@
 
 pub mod cases;
 pub mod error;
+mod falling;
 pub mod manifest;
 mod outputs;
 mod raw;
@@ -17,6 +18,7 @@ mod rules;
 mod runtime;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use falling::FallRule;
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
 pub use runtime::{
     ApiConfig, ApiToken, CameraConfig, CameraSource, Config, DetectorConfig, EvidenceConfig,

@@ -133,6 +133,19 @@ pub(crate) enum RawRuleKind {
     Enter,
     Count,
     LineCross,
+    FallingObject,
+}
+
+impl RawRuleKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RawRuleKind::Dwell => "dwell",
+            RawRuleKind::Enter => "enter",
+            RawRuleKind::Count => "count",
+            RawRuleKind::LineCross => "line_cross",
+            RawRuleKind::FallingObject => "falling_object",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,7 +157,9 @@ pub(crate) struct RawRule {
     /// `dwell`, `enter`, `count`.
     #[serde(default)]
     pub zone: Option<Spanned<String>>,
-    pub classes: Spanned<Vec<Spanned<String>>>,
+    /// Detector rules (required there); not for `falling_object`.
+    #[serde(default)]
+    pub classes: Option<Spanned<Vec<Spanned<String>>>>,
     /// `dwell` (required), `count` (default 0).
     #[serde(default)]
     pub dwell_secs: Option<Spanned<f64>>,
@@ -187,6 +202,45 @@ pub(crate) struct RawRule {
     pub max_area: Option<Spanned<f64>>,
     #[serde(default)]
     pub schedule: Option<RawSchedule>,
+    /// `falling_object`: the facade calibration (required).
+    #[serde(default)]
+    pub facade: Option<Spanned<RawFacade>>,
+    /// `falling_object`: detector tuning.
+    #[serde(default)]
+    pub falling: Option<Spanned<RawFalling>>,
+}
+
+/// Four image points (normalised) of a known facade rectangle, its size, and its floors and
+/// window columns.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFacade {
+    /// Bottom-left, bottom-right, top-right, top-left.
+    pub corners: Spanned<[[f64; 2]; 4]>,
+    pub width_m: Spanned<f64>,
+    pub height_m: Spanned<f64>,
+    #[serde(default)]
+    pub floor_height_m: Option<Spanned<f64>>,
+    /// The floor whose storey starts at the rectangle's bottom edge (default 1).
+    #[serde(default)]
+    pub first_floor: Option<Spanned<i32>>,
+    pub columns: Spanned<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFalling {
+    /// Frames are processed at this width (aspect kept); default: as decoded.
+    pub process_width: Option<Spanned<u32>>,
+    pub min_frames: Option<Spanned<u32>>,
+    pub min_drop_m: Option<Spanned<f64>>,
+    /// `[min, max]` downward acceleration accepted, m/s².
+    pub accel_range: Option<Spanned<[f64; 2]>>,
+    pub k_sigma: Option<Spanned<f64>>,
+    pub min_diff: Option<Spanned<f64>>,
+    pub min_area_px: Option<Spanned<u32>>,
+    pub max_area_px: Option<Spanned<u32>>,
+    pub guard_fraction: Option<Spanned<f64>>,
 }
 
 /// When a rule is in force: weekly windows in a time zone.

@@ -135,22 +135,61 @@ fn seconds(
     }
 }
 
+/// Every validated rule: the detector's and the falling-object stage's.
+#[derive(Default)]
+pub(crate) struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub falling: Vec<crate::falling::FallRule>,
+    /// Where each falling rule names its camera (file, position), for errors found later.
+    pub falling_at: Vec<(PathBuf, serde_saphyr::Location)>,
+}
+
 /// Validates `raw` rules into `out`.
 pub(crate) fn rules(
     v: &mut Validator<'_>,
     ctx: &mut RuleContext<'_>,
     raw: &[RawRule],
-    out: &mut Vec<Rule>,
+    out: &mut RuleSet,
 ) {
     for r in raw {
-        if let Some(rule) = rule(v, ctx, r) {
-            out.push(rule);
+        if r.kind.value == RawRuleKind::FallingObject {
+            if let Some(rule) = crate::falling::rule(v, ctx, r) {
+                out.falling.push(rule);
+                out.falling_at
+                    .push((v.file().to_path_buf(), r.camera.referenced));
+            }
+        } else if let Some(rule) = rule(v, ctx, r) {
+            out.rules.push(rule);
         }
     }
 }
 
+/// Claims the rule's name (unique everywhere) and finds its camera, or reports why not.
+pub(crate) fn name_and_camera<'c>(
+    v: &mut Validator<'_>,
+    ctx: &mut RuleContext<'c>,
+    r: &RawRule,
+) -> Option<&'c CameraConfig> {
+    let name = &r.name.value;
+    if !ctx.names.insert(name.clone()) {
+        v.error(&r.name, format!("rule \"{name}\" is defined twice"));
+    }
+    let cameras = ctx.cameras;
+    let cam = cameras.iter().find(|c| c.id.as_str() == r.camera.value);
+    if cam.is_none() {
+        v.error(
+            &r.camera,
+            format!(
+                "camera \"{}\" in rule \"{name}\" is not defined",
+                r.camera.value
+            ),
+        );
+    }
+    cam
+}
+
 /// The zone a rule names: its polygon, or `None` (reported) when the camera has no such zone.
-fn zone_of(
+pub(crate) fn zone_of(
     v: &mut Validator<'_>,
     ctx: &RuleContext<'_>,
     cam: &CameraConfig,
@@ -197,26 +236,9 @@ fn whole_frame() -> PolygonNorm {
 
 fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option<Rule> {
     let name = &r.name.value;
-    if !ctx.names.insert(name.clone()) {
-        v.error(&r.name, format!("rule \"{name}\" is defined twice"));
-    }
-    let Some(cam) = ctx.cameras.iter().find(|c| c.id.as_str() == r.camera.value) else {
-        v.error(
-            &r.camera,
-            format!(
-                "camera \"{}\" in rule \"{name}\" is not defined",
-                r.camera.value
-            ),
-        );
-        return None;
-    };
+    let cam = name_and_camera(v, ctx, r)?;
     let mut ok = true;
-    let kind_name = match r.kind.value {
-        RawRuleKind::Dwell => "dwell",
-        RawRuleKind::Enter => "enter",
-        RawRuleKind::Count => "count",
-        RawRuleKind::LineCross => "line_cross",
-    };
+    let kind_name = r.kind.value.name();
     let mut needs = |v: &mut Validator<'_>, present: bool, field: &str, why: &str| {
         if !present {
             v.error(
@@ -256,6 +278,12 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
     );
     needs(
         v,
+        r.classes.is_some(),
+        "classes",
+        "the classes or groups it counts",
+    );
+    needs(
+        v,
         !line_cross || r.line.is_some(),
         "line",
         "[[x, y], [x, y]], normalised",
@@ -279,6 +307,8 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         refuses(v, r.direction.as_ref().map(|d| d.referenced), "direction");
     }
     let kind = match r.kind.value {
+        // Validated by `falling::rule`; never reaches here.
+        RawRuleKind::FallingObject => None,
         RawRuleKind::Dwell => Some(RuleKind::Dwell),
         RawRuleKind::Enter => Some(RuleKind::Enter),
         RawRuleKind::Count => r
@@ -382,11 +412,23 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         (Some(zone), false) => (ZoneId::new(&zone.value), zone_of(v, ctx, cam, r, zone)),
         _ => (ZoneId::new("line"), Some(whole_frame())),
     };
-    if r.classes.value.is_empty() {
-        v.error(&r.classes, format!("rule \"{name}\" names no classes"));
+    let classes: &[Spanned<String>] = r.classes.as_ref().map_or(&[], |c| &c.value);
+    if let Some(c) = &r.classes
+        && c.value.is_empty()
+    {
+        v.error(c, format!("rule \"{name}\" names no classes"));
+    }
+    for f in [
+        r.facade.as_ref().map(|f| (f.referenced, "facade")),
+        r.falling.as_ref().map(|f| (f.referenced, "falling")),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        refuses(v, Some(f.0), f.1);
     }
     if let Some(m) = ctx.manifest {
-        for c in &r.classes.value {
+        for c in classes {
             if !m.knows_class_or_group(&c.value) {
                 v.error(
                     c,
@@ -474,7 +516,7 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         cam.id.clone(),
         zone_id,
         polygon,
-        r.classes.value.iter().map(|c| c.value.clone()).collect(),
+        classes.iter().map(|c| c.value.clone()).collect(),
         dwell,
     );
     rule.kind = kind;
@@ -498,7 +540,7 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
 /// The default time zone of schedules: vigil's communities are in China.
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 
-fn schedule(v: &mut Validator<'_>, raw: &RawSchedule) -> Option<Schedule> {
+pub(crate) fn schedule(v: &mut Validator<'_>, raw: &RawSchedule) -> Option<Schedule> {
     let mut ok = true;
     let tz = match &raw.timezone {
         Some(name) => match name.value.parse::<chrono_tz::Tz>() {

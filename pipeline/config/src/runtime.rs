@@ -21,6 +21,8 @@ pub struct Config {
     pub cameras: Vec<CameraConfig>,
     pub detector: DetectorConfig,
     pub rules: Vec<Rule>,
+    /// Falling-object rules, at most one per camera; those cameras have no detector rules.
+    pub falling: Vec<crate::falling::FallRule>,
     /// The rule files named by the config (resolved), for reloading.
     pub rule_files: Vec<PathBuf>,
     pub outputs: OutputConfig,
@@ -388,13 +390,38 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             file_zones(fv, &mut ctx, &f.raw)
         });
     }
-    let mut rules = Vec::new();
-    crate::rules::rules(&mut v, &mut ctx, &raw.rules, &mut rules);
+    let mut set = crate::rules::RuleSet::default();
+    crate::rules::rules(&mut v, &mut ctx, &raw.rules, &mut set);
     for f in &files {
         in_file(&f.path, &mut v.errors, |fv| {
-            crate::rules::rules(fv, &mut ctx, &f.raw.rules, &mut rules)
+            crate::rules::rules(fv, &mut ctx, &f.raw.rules, &mut set)
         });
     }
+    // A facade camera's every frame goes to the falling-object stage: one calibration per
+    // camera, and no detector rules beside it.
+    for (i, f) in set.falling.iter().enumerate() {
+        let again = set.falling[..i].iter().any(|g| g.camera == f.camera);
+        let detector = set.rules.iter().find(|r| r.camera == f.camera);
+        let problem = match (again, detector) {
+            (true, _) => {
+                Some("has two falling_object rules; one calibrated facade per camera".to_string())
+            }
+            (false, Some(d)) => Some(format!(
+                "has falling_object rule \"{}\" and detector rule \"{}\"; a facade camera's every frame goes to the falling-object stage, so give the detector rules another camera",
+                f.id, d.id
+            )),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            let (file, at) = &set.falling_at[i];
+            v.errors.push(ConfigError::at(
+                file,
+                *at,
+                format!("camera \"{}\" {problem}", f.camera),
+            ));
+        }
+    }
+    let crate::rules::RuleSet { rules, falling, .. } = set;
 
     let mut evidence = EvidenceConfig::default();
     if let Some(e) = &raw.evidence {
@@ -522,6 +549,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             execution_provider,
         },
         rules,
+        falling,
         rule_files: raw.rule_files.iter().map(|f| base.join(&f.value)).collect(),
         outputs: OutputConfig {
             dir: raw.outputs.dir.map(|d| base.join(d)),

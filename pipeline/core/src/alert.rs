@@ -17,14 +17,17 @@ pub enum AlertKind {
     Count,
     /// An object crossed a line (in the rule's direction).
     LineCross,
+    /// Something fell or was thrown from height; the alert carries its trajectory and origin.
+    FallingObject,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 4] = [
+    pub const ALL: [AlertKind; 5] = [
         AlertKind::Dwell,
         AlertKind::Enter,
         AlertKind::Count,
         AlertKind::LineCross,
+        AlertKind::FallingObject,
     ];
 
     /// The kind named `name` (as written in JSON), if any.
@@ -38,6 +41,7 @@ impl AlertKind {
             AlertKind::Enter => "enter",
             AlertKind::Count => "count",
             AlertKind::LineCross => "line_cross",
+            AlertKind::FallingObject => "falling_object",
         }
     }
 }
@@ -214,11 +218,60 @@ pub struct Alert {
     /// Wall-clock time of the frame that raised the alert (on `end`: that ended it), RFC 3339.
     pub wall_time: String,
     pub objects: Vec<AlertObject>,
+    /// The path and origin of a falling object (`falling_object` alerts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectory: Option<Box<Trajectory>>,
     pub evidence: Evidence,
     /// Hash of the previous record in the store (a hash chain: `vigil verify` detects records
     /// deleted, inserted, reordered or edited). Set by the store; absent before storing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev_hash: Option<String>,
+}
+
+/// Where and when a falling object was seen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrajectoryPoint {
+    pub pts_secs: f64,
+    /// Centre in source-frame pixels.
+    pub x_px: f64,
+    pub y_px: f64,
+}
+
+/// Where a fall started, from the facade calibration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallOrigin {
+    pub floor: i32,
+    /// Window column, 1 = leftmost in the calibration.
+    pub column: u32,
+    /// In source-frame pixels.
+    pub x_px: f64,
+    pub y_px: f64,
+    /// Metres above the calibration rectangle's bottom edge.
+    pub height_m: f64,
+    /// One standard deviation of that height, metres.
+    pub uncertainty_m: f64,
+    /// Floors within two standard deviations: `[lowest, highest]`.
+    pub floor_range: [i32; 2],
+    /// Stream time of the release (extrapolated).
+    pub pts_secs: f64,
+    /// `apex` (extrapolated back to zero vertical speed) or `first_sighting`.
+    pub method: String,
+}
+
+/// A falling object's path: the sightings, the fitted motion, and the origin.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trajectory {
+    pub points: Vec<TrajectoryPoint>,
+    /// Fitted downward acceleration on the facade, m/s² (9.8 without drag).
+    pub acceleration_mps2: f64,
+    /// Metres dropped while tracked.
+    pub drop_m: f64,
+    /// Speed at the last sighting, m/s.
+    pub speed_mps: f64,
+    pub origin: FallOrigin,
 }
 
 /// Which alert records a receiver wants (a webhook endpoint, say). Each set left empty matches
@@ -266,6 +319,7 @@ mod tests {
                 score: 0.5,
                 bbox_px: BBoxPx::new(1.0, 2.0, 3.0, 4.0),
             }],
+            trajectory: None,
             evidence: Evidence::default(),
             prev_hash: None,
         };

@@ -7,11 +7,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-/// Byte order of a packed 8-bit three-channel image.
+/// Layout of a packed 8-bit image: three channels (detectors) or luma only (the
+/// falling-object stage).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PixelFormat {
     Rgb8,
     Bgr8,
+    Gray8,
 }
 
 impl PixelFormat {
@@ -20,6 +22,15 @@ impl PixelFormat {
         match self {
             PixelFormat::Rgb8 => "RGB",
             PixelFormat::Bgr8 => "BGR",
+            PixelFormat::Gray8 => "GRAY8",
+        }
+    }
+
+    /// Bytes per pixel.
+    pub fn channels(self) -> usize {
+        match self {
+            PixelFormat::Rgb8 | PixelFormat::Bgr8 => 3,
+            PixelFormat::Gray8 => 1,
         }
     }
 }
@@ -28,27 +39,24 @@ impl PixelFormat {
 /// crosses threads without a copy; tests wrap a `Vec<u8>`.
 pub type PixelData = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
-/// A packed 8-bit RGB or BGR image with a row stride (rows may be padded).
+/// A packed 8-bit RGB, BGR or grey image with a row stride (rows may be padded).
 #[derive(Clone)]
 pub struct Image {
     pub size: Size,
-    /// Bytes from the start of one row to the next (≥ 3 × width).
+    /// Bytes from the start of one row to the next (≥ channels × width).
     pub stride: usize,
     pub format: PixelFormat,
     pub data: PixelData,
 }
 
 impl Image {
-    /// Wraps tightly packed pixels (`stride = 3 × width`).
+    /// Wraps tightly packed pixels (`stride = channels × width`).
     pub fn from_packed(size: Size, format: PixelFormat, pixels: Vec<u8>) -> Self {
-        assert_eq!(
-            pixels.len(),
-            size.width as usize * size.height as usize * 3,
-            "packed size"
-        );
+        let row = size.width as usize * format.channels();
+        assert_eq!(pixels.len(), row * size.height as usize, "packed size");
         Self {
             size,
-            stride: size.width as usize * 3,
+            stride: row,
             format,
             data: Arc::new(pixels),
         }
@@ -58,10 +66,10 @@ impl Image {
         (*self.data).as_ref()
     }
 
-    /// Row `y`, exactly `3 × width` bytes.
+    /// Row `y`, exactly `channels × width` bytes.
     pub fn row(&self, y: u32) -> &[u8] {
         let start = y as usize * self.stride;
-        &self.bytes()[start..start + self.size.width as usize * 3]
+        &self.bytes()[start..start + self.size.width as usize * self.format.channels()]
     }
 }
 

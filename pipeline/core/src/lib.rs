@@ -16,8 +16,8 @@ pub mod metrics;
 pub mod queue;
 
 pub use alert::{
-    Alert, AlertEvent, AlertFilter, AlertKind, AlertObject, ClipRef, Evidence, Severity,
-    SnapshotRef,
+    Alert, AlertEvent, AlertFilter, AlertKind, AlertObject, ClipRef, Evidence, FallOrigin,
+    Severity, SnapshotRef, Trajectory, TrajectoryPoint,
 };
 pub use frame::{DetectedFrame, Detection, EncodedUnit, Frame, FrameMeta, Image, PixelFormat};
 pub use geom::{BBoxPx, PointNorm, PolygonError, PolygonNorm, Size};

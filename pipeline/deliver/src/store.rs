@@ -515,6 +515,7 @@ mod tests {
         let b = s.get("b").unwrap().unwrap();
         assert_eq!(
             Alert {
+                trajectory: None,
                 prev_hash: None,
                 ..b.clone()
             },

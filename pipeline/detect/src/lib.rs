@@ -160,6 +160,12 @@ impl Detector {
         image: &Image,
         source_size: Size,
     ) -> Result<(Vec<Detection>, Duration), DetectError> {
+        if image.format.channels() != 3 {
+            return Err(DetectError::Model {
+                model: self.manifest.name.clone(),
+                message: format!("takes colour frames, not {}", image.format.name()),
+            });
+        }
         let geometry = self.pre.prepare(image);
         let (w, h) = (
             self.manifest.input_width as usize,

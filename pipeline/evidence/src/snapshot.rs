@@ -18,6 +18,18 @@ pub struct Overlay {
     pub zone: Vec<(f64, f64)>,
     /// Boxes in source pixels with their labels (`#3 car 0.87`).
     pub boxes: Vec<(BBoxPx, String)>,
+    /// A falling object's path and origin: the trajectory composite.
+    pub trajectory: Option<TrajectoryOverlay>,
+}
+
+/// A falling object drawn over one frame, as vendors' evidence shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrajectoryOverlay {
+    /// Positions in source pixels, in time order.
+    pub points: Vec<(f64, f64)>,
+    /// The origin (source pixels) and its label (`floor 12 (11-13) col 3`).
+    pub origin: (f64, f64),
+    pub label: String,
 }
 
 /// A packed RGB frame.
@@ -196,6 +208,39 @@ impl Rgb {
             let ty = (b.y1 as i64 - 10 * scale).max(0);
             self.text(b.x1 as i64, ty, label, [255, 255, 255], red, scale);
         }
+        if let Some(t) = &overlay.trajectory {
+            let cyan = [0, 220, 255];
+            // Back-extrapolated part (origin to first sighting) thin, the seen path thick.
+            if let Some(&first) = t.points.first() {
+                self.line(t.origin, first, cyan, scale);
+            }
+            for w in t.points.windows(2) {
+                self.line(w[0], w[1], cyan, 2 * scale);
+            }
+            for &(x, y) in &t.points {
+                let r = 2 * scale;
+                for dy in -r..=r {
+                    for dx in -r..=r {
+                        self.put(x as i64 + dx, y as i64 + dy, [255, 40, 40]);
+                    }
+                }
+            }
+            // The origin: a cross and its floor.
+            let (ox, oy) = t.origin;
+            let arm = 8.0 * scale as f64;
+            self.line((ox - arm, oy), (ox + arm, oy), [255, 255, 0], 2 * scale);
+            self.line((ox, oy - arm), (ox, oy + arm), [255, 255, 0], 2 * scale);
+            let tx = (ox as i64 + 12 * scale)
+                .min(i64::from(self.width) - 6 * scale * t.label.len() as i64);
+            self.text(
+                tx.max(0),
+                (oy as i64 - 4 * scale).max(0),
+                &t.label,
+                [0, 0, 0],
+                [255, 255, 0],
+                scale,
+            );
+        }
     }
 
     /// Writes the frame as a JPEG through a temporary file; returns its sha256.
@@ -274,6 +319,7 @@ mod tests {
         img.draw(&Overlay {
             zone: vec![],
             boxes: vec![(BBoxPx::new(10.0, 20.0, 60.0, 39.0), "#7 car".into())],
+            trajectory: None,
         });
         let white = img
             .pixels

@@ -12,8 +12,7 @@ use vigil_falling::{
 fn luma(rgb: &[u8]) -> Vec<u8> {
     rgb.chunks_exact(3)
         .map(|p| {
-            ((66 * u32::from(p[0]) + 129 * u32::from(p[1]) + 25 * u32::from(p[2]) + 128) >> 8)
-                as u8
+            ((66 * u32::from(p[0]) + 129 * u32::from(p[1]) + 25 * u32::from(p[2]) + 128) >> 8) as u8
                 + 16
         })
         .collect()
@@ -25,7 +24,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(150u32);
     println!("case                      size       ms/frame p50   p90   core share at 25 fps");
-    for (kind, label) in [(SetKind::Throws, "throw"), (SetKind::Distractors, "distractors")] {
+    for (kind, label) in [
+        (SetKind::Throws, "throw"),
+        (SetKind::Distractors, "distractors"),
+    ] {
         for (w, h) in [(1280u32, 720u32), (1920, 1080)] {
             // The first sequence of the set at this size with rain, if any, for the worst case.
             let mut spec = scene_spec(kind, 3, 0, f64::from(frames_per_case) / 25.0 + 1.0);

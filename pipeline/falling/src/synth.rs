@@ -5,7 +5,7 @@
 //! truth (release time, floor, column, the pixel track, when the object landed or left the
 //! frame) and the facade calibration an integrator would write for that view.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A small deterministic generator (SplitMix64): the same seed renders the same sequence on
 /// every machine and with every dependency version.
@@ -44,7 +44,7 @@ impl Rng {
 }
 
 /// One object released from the facade.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThrowSpec {
     /// Release time, seconds from the start.
     pub t: f64,
@@ -62,7 +62,7 @@ pub struct ThrowSpec {
 }
 
 /// Things that move and are not falling objects.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Distractor {
     /// A bird crossing: constant speed, `climb` m/s upwards (negative: gliding down), wings
@@ -93,7 +93,7 @@ pub enum Distractor {
 }
 
 /// A sequence to render.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SceneSpec {
     pub name: String,
     pub seed: u64,
@@ -123,7 +123,7 @@ const BALCONY_M: f64 = 0.8;
 const G: f64 = crate::G;
 
 /// The calibration written for the view (what `rules/throwing.yaml` holds).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
     /// Normalised: bottom-left, bottom-right, top-right, top-left.
     pub corners: [[f64; 2]; 4],
@@ -137,7 +137,7 @@ pub struct Calibration {
 }
 
 /// What really happened to one thrown object.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThrowTruth {
     pub release_t: f64,
     pub floor: i32,
@@ -150,7 +150,7 @@ pub struct ThrowTruth {
     pub track: Vec<(u32, f64, f64)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Truth {
     pub scene: SceneSpec,
     pub calibration: Calibration,

@@ -652,6 +652,7 @@ fn new_alert(rule: &Rule, meta: &FrameMeta, started: Duration, objects: Vec<&Tra
             .map(|t| object(t, meta.source_size))
             .collect(),
         evidence: Default::default(),
+        trajectory: None,
         prev_hash: None,
     }
 }

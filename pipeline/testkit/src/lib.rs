@@ -34,6 +34,7 @@ pub fn alert(id: &str, camera: &str) -> vigil_core::Alert {
         wall_time: "2026-11-28T00:00:00.000Z".into(),
         objects: vec![],
         evidence: Default::default(),
+        trajectory: None,
         prev_hash: None,
     }
 }

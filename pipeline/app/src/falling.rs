@@ -1,0 +1,235 @@
+//! The falling-object stage of one facade camera: every decoded frame (luma) through
+//! [`vigil_falling::FallDetector`]; accepted falls become `falling_object` alerts with their
+//! trajectory and origin; with `--explain`, every verdict (and why a track was rejected) goes to
+//! `explain.jsonl`.
+
+use crate::pipeline::RaisedAlert;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use vigil_config::FallRule;
+use vigil_core::{
+    Alert, AlertEvent, AlertKind, AlertObject, BBoxPx, DropReason, FallOrigin, Frame, FrameMeta,
+    QueueReceiver, QueueSender, StageCounters, TrackId, Trajectory, TrajectoryPoint,
+};
+use vigil_falling::{Fall, FallDetector, FallStats, GrayFrame, Verdict};
+
+/// What the stage shares with the rest of the pipeline.
+pub struct FallStage {
+    pub rule: FallRule,
+    pub frames: QueueReceiver<Frame>,
+    pub alerts: QueueSender<RaisedAlert>,
+    pub counters: Arc<StageCounters>,
+    pub progress: Arc<crate::progress::CameraProgress>,
+    /// `explain.jsonl`, shared by the facade cameras.
+    pub explain: Option<Arc<Mutex<std::io::BufWriter<std::fs::File>>>>,
+    /// The detector's statistics, updated as it runs.
+    pub stats: Arc<Mutex<FallStats>>,
+}
+
+pub fn spawn(stage: FallStage) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("fall-{}", stage.rule.camera))
+        .spawn(move || run(stage))
+}
+
+fn run(stage: FallStage) {
+    let mut detector = FallDetector::new(stage.rule.detector.clone());
+    let mut last: Option<FrameMeta> = None;
+    while let Some(frame) = stage.frames.recv() {
+        stage.counters.received();
+        let image = &frame.image;
+        if image.format.channels() != 1 {
+            stage.counters.dropped(DropReason::Error);
+            continue;
+        }
+        let gray = GrayFrame {
+            width: image.size.width,
+            height: image.size.height,
+            stride: image.stride,
+            data: image.bytes(),
+        };
+        let source = frame.meta.source_size;
+        let verdicts = detector.process(
+            frame.meta.pts.as_secs_f64(),
+            &gray,
+            (source.width, source.height),
+        );
+        let meta = frame.meta.clone();
+        drop(frame);
+        stage.progress.frame_done(meta.pts);
+        if !report(&stage, &meta, verdicts) {
+            return;
+        }
+        stage.counters.sent();
+        if meta.seq % 25 == 0
+            && let Ok(mut s) = stage.stats.lock()
+        {
+            *s = detector.stats();
+        }
+        last = Some(meta);
+    }
+    // End of input: tracks still open get their verdict at the last frame's time.
+    if let Some(meta) = last {
+        let verdicts = detector.finish();
+        report(&stage, &meta, verdicts);
+    }
+    if let Ok(mut s) = stage.stats.lock() {
+        *s = detector.stats();
+    }
+}
+
+/// Raises the accepted falls and explains every verdict; false when the alert writer is gone.
+fn report(stage: &FallStage, meta: &FrameMeta, verdicts: Vec<Verdict>) -> bool {
+    for v in verdicts {
+        if let Some(out) = &stage.explain {
+            explain(out, &stage.rule, &v);
+        }
+        let fall = match &v.outcome {
+            Ok(fall) => fall,
+            Err(reason) => {
+                tracing::debug!(camera = %stage.rule.camera, track = v.track.id, frames = v.track.points.len(), %reason, "not a fall");
+                continue;
+            }
+        };
+        let in_force = stage
+            .rule
+            .schedule
+            .as_ref()
+            .is_none_or(|s| s.active(meta.wall_time));
+        if !in_force {
+            tracing::info!(camera = %stage.rule.camera, rule = %stage.rule.id, "a fall outside the rule's schedule: not raised");
+            continue;
+        }
+        let alert = alert(&stage.rule, meta, &v, fall);
+        tracing::info!(camera = %alert.camera, floor = fall.origin.floor, column = fall.origin.column, "falling object");
+        let raised = RaisedAlert {
+            alert,
+            blur: Vec::new(),
+            zone: stage.rule.detector.zone.clone(),
+        };
+        if stage.alerts.send(raised).is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+/// The `falling_object` alert of an accepted fall, raised at `meta` (the frame that ended the
+/// track).
+pub fn alert(rule: &FallRule, meta: &FrameMeta, v: &Verdict, fall: &Fall) -> Alert {
+    let points = &v.track.points;
+    let first = points.first().map_or(0.0, |p| p.t);
+    let last = points.last().expect("an accepted track has sightings");
+    // The object's box at its last sighting, from its blob area (a square of that area).
+    let half = (f64::from(last.area).sqrt() / 2.0).max(2.0);
+    let scale_x = f64::from(meta.source_size.width);
+    let scale_y = f64::from(meta.source_size.height);
+    let o = &fall.origin;
+    let limit =
+        rule.detector.classify.max_rms_m + rule.detector.classify.rms_per_drop * fall.drop_m;
+    Alert {
+        id: uuid::Uuid::now_v7().to_string(),
+        camera: rule.camera.clone(),
+        rule: rule.id.clone(),
+        kind: AlertKind::FallingObject,
+        event: AlertEvent::Start,
+        severity: rule.severity,
+        zone: rule.zone.clone(),
+        // From the release (extrapolated) when that lies before the first sighting.
+        started_pts_secs: o.t.clamp(0.0, first),
+        raised_pts_secs: meta.pts.as_secs_f64(),
+        ended_pts_secs: None,
+        updated_pts_secs: None,
+        wall_time: vigil_rules::rfc3339(meta.wall_time),
+        objects: vec![AlertObject {
+            track_id: TrackId(v.track.id),
+            class: "falling_object".into(),
+            // How well the heights fit a parabola: 1 exact, 0.5 at the residual limit.
+            score: (1.0 - 0.5 * (fall.height_fit.rms / limit).min(1.0)) as f32,
+            bbox_px: BBoxPx::new(
+                (last.x_px - half) as f32,
+                (last.y_px - half) as f32,
+                (last.x_px + half) as f32,
+                (last.y_px + half) as f32,
+            )
+            .clamp_to(meta.source_size),
+        }],
+        trajectory: Some(Box::new(Trajectory {
+            points: points
+                .iter()
+                .map(|p| TrajectoryPoint {
+                    pts_secs: p.t,
+                    x_px: p.x_px,
+                    y_px: p.y_px,
+                })
+                .collect(),
+            acceleration_mps2: fall.accel_mps2,
+            drop_m: fall.drop_m,
+            speed_mps: fall.speed_mps,
+            origin: FallOrigin {
+                floor: o.floor,
+                column: o.column,
+                x_px: o.x * scale_x,
+                y_px: o.y * scale_y,
+                height_m: o.h_m,
+                uncertainty_m: o.sigma_m,
+                floor_range: o.floor_range,
+                pts_secs: o.t,
+                method: o.method.to_string(),
+            },
+        })),
+        evidence: Default::default(),
+        prev_hash: None,
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ExplainLine<'a> {
+    camera: &'a str,
+    rule: &'a str,
+    track: u64,
+    frames: usize,
+    first_pts_secs: f64,
+    last_pts_secs: f64,
+    /// `fall` or `rejected`.
+    verdict: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a vigil_falling::Reject>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acceleration_mps2: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'a vigil_falling::Origin>,
+    /// `[pts_secs, x_px, y_px]` of each sighting.
+    points: Vec<[f64; 3]>,
+}
+
+fn explain(out: &Mutex<std::io::BufWriter<std::fs::File>>, rule: &FallRule, v: &Verdict) {
+    let p = &v.track.points;
+    let line = ExplainLine {
+        camera: rule.camera.as_str(),
+        rule: rule.id.as_str(),
+        track: v.track.id,
+        frames: p.len(),
+        first_pts_secs: p.first().map_or(0.0, |s| s.t),
+        last_pts_secs: p.last().map_or(0.0, |s| s.t),
+        verdict: if v.outcome.is_ok() {
+            "fall"
+        } else {
+            "rejected"
+        },
+        reason: v.outcome.as_ref().err().map(|r| r.to_string()),
+        detail: v.outcome.as_ref().err(),
+        acceleration_mps2: v.outcome.as_ref().ok().map(|f| f.accel_mps2),
+        origin: v.outcome.as_ref().ok().map(|f| &f.origin),
+        points: p.iter().map(|s| [s.t, s.x_px, s.y_px]).collect(),
+    };
+    if let (Ok(mut out), Ok(json)) = (out.lock(), serde_json::to_string(&line)) {
+        let _ = writeln!(out, "{json}");
+    }
+}
+
+/// Frames a facade camera may queue before the oldest is dropped (live): about a third of a
+/// second at 25 fps, since this stage must see every frame.
+pub const QUEUE_FRAMES: usize = 8;

@@ -1,0 +1,276 @@
+//! `kind: falling_object` rules: a facade calibration and the detector's tuning, validated into
+//! a [`FallRule`] for the camera's falling-object stage.
+
+use crate::error::ConfigError;
+use crate::raw::{RawFacade, RawFalling, RawRule};
+use crate::rules::{RuleContext, name_and_camera, zone_of};
+use crate::runtime::Validator;
+use serde_saphyr::{Location, Spanned};
+use vigil_core::{CameraId, RuleId, Severity, ZoneId};
+use vigil_falling::{ClassifyParams, Facade, FallConfig, ForegroundParams, TrackerParams};
+use vigil_rules::schedule::Schedule;
+
+/// A validated falling-object rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FallRule {
+    pub id: RuleId,
+    pub camera: CameraId,
+    /// The zone watched, when the rule names one (else the whole frame).
+    pub zone: Option<ZoneId>,
+    pub severity: Severity,
+    pub schedule: Option<Schedule>,
+    /// Frames are processed at this width (aspect kept); `None`: as decoded.
+    pub process_width: Option<u32>,
+    pub detector: FallConfig,
+}
+
+/// Detector fields that mean nothing to a falling-object rule.
+fn detector_fields(r: &RawRule) -> Vec<(Location, &'static str)> {
+    let loc = |o: Option<Location>, n: &'static str| o.map(|l| (l, n));
+    [
+        loc(r.classes.as_ref().map(|f| f.referenced), "classes"),
+        loc(r.dwell_secs.as_ref().map(|f| f.referenced), "dwell_secs"),
+        loc(r.more_than.as_ref().map(|f| f.referenced), "more_than"),
+        loc(r.line.as_ref().map(|f| f.referenced), "line"),
+        loc(r.direction.as_ref().map(|f| f.referenced), "direction"),
+        loc(r.anchor.as_ref().map(|f| f.referenced), "anchor"),
+        loc(r.min_overlap.as_ref().map(|f| f.referenced), "min_overlap"),
+        loc(r.exclude.first().map(|f| f.referenced), "exclude"),
+        loc(r.inertia.as_ref().map(|f| f.referenced), "inertia"),
+        loc(
+            r.repeat_after_secs.as_ref().map(|f| f.referenced),
+            "repeat_after_secs",
+        ),
+        loc(
+            r.max_gap_secs.as_ref().map(|f| f.referenced),
+            "max_gap_secs",
+        ),
+        loc(
+            r.update_after_secs.as_ref().map(|f| f.referenced),
+            "update_after_secs",
+        ),
+        loc(
+            r.cooldown_secs.as_ref().map(|f| f.referenced),
+            "cooldown_secs",
+        ),
+        loc(r.min_area.as_ref().map(|f| f.referenced), "min_area"),
+        loc(r.max_area.as_ref().map(|f| f.referenced), "max_area"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+pub(crate) fn rule(
+    v: &mut Validator<'_>,
+    ctx: &mut RuleContext<'_>,
+    r: &RawRule,
+) -> Option<FallRule> {
+    let name = &r.name.value;
+    let cam = name_and_camera(v, ctx, r);
+    let mut ok = true;
+    for (at, field) in detector_fields(r) {
+        v.push(ConfigError::at(
+            v.file(),
+            at,
+            format!("`{field}` does not apply to falling_object rules"),
+        ));
+        ok = false;
+    }
+    let cam = cam?;
+    let facade = match &r.facade {
+        Some(f) => facade(v, f),
+        None => {
+            v.error(
+                &r.kind,
+                format!(
+                    "falling_object rule \"{name}\" needs `facade` (the calibration: corners, width_m, height_m, columns)"
+                ),
+            );
+            None
+        }
+    };
+    let zone = match &r.zone {
+        Some(z) => match zone_of(v, ctx, cam, r, z) {
+            Some(p) => Some((ZoneId::new(&z.value), p)),
+            None => {
+                ok = false;
+                None
+            }
+        },
+        None => None,
+    };
+    let severity = match &r.severity {
+        Some(s) => crate::outputs::severity(v, s),
+        // Something falling from a building can kill: it is urgent unless the rule says not.
+        None => Some(Severity::Critical),
+    };
+    let schedule = match &r.schedule {
+        Some(s) => {
+            let s = crate::rules::schedule(v, s);
+            ok &= s.is_some();
+            s
+        }
+        None => None,
+    };
+    let tuning = tuning(v, r.falling.as_ref());
+    let (Some(facade), Some(severity), Some((process_width, foreground, tracker, classify)), true) =
+        (facade, severity, tuning, ok)
+    else {
+        return None;
+    };
+    let (zone_id, polygon) = zone.unzip();
+    Some(FallRule {
+        id: RuleId::new(name),
+        camera: cam.id.clone(),
+        zone: zone_id,
+        severity,
+        schedule,
+        process_width,
+        detector: FallConfig {
+            facade,
+            zone: polygon
+                .map(|p| p.points().iter().map(|q| (q.x, q.y)).collect())
+                .unwrap_or_default(),
+            foreground,
+            tracker,
+            classify,
+        },
+    })
+}
+
+fn facade(v: &mut Validator<'_>, f: &Spanned<RawFacade>) -> Option<Facade> {
+    let raw = &f.value;
+    let corners = raw.corners.value;
+    if !corners
+        .iter()
+        .flatten()
+        .all(|c| c.is_finite() && (-1.0..=2.0).contains(c))
+    {
+        v.error(
+            &raw.corners,
+            "facade corners are normalised image points ([0, 1] inside the frame; a corner may lie at most one frame outside it)",
+        );
+        return None;
+    }
+    let mut positive = |s: &Spanned<f64>, what: &str| {
+        let ok = s.value.is_finite() && s.value > 0.0 && s.value <= 1000.0;
+        v.check(
+            ok,
+            s,
+            &format!("{what} must be a length in metres (0, 1000]"),
+        );
+        ok
+    };
+    let lengths = [
+        positive(&raw.width_m, "width_m"),
+        positive(&raw.height_m, "height_m"),
+        raw.floor_height_m
+            .as_ref()
+            .is_none_or(|h| positive(h, "floor_height_m")),
+    ];
+    if !raw.columns.value.clamp(1, 200).eq(&raw.columns.value) {
+        v.error(&raw.columns, "columns must be between 1 and 200");
+        return None;
+    }
+    if lengths.contains(&false) {
+        return None;
+    }
+    match Facade::new(
+        corners.map(|[x, y]| (x, y)),
+        raw.width_m.value,
+        raw.height_m.value,
+        raw.floor_height_m.as_ref().map_or(3.0, |h| h.value),
+        raw.first_floor.as_ref().map_or(1, |f| f.value),
+        raw.columns.value,
+    ) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            v.error(&raw.corners, format!("facade: {e}"));
+            None
+        }
+    }
+}
+
+type Tuning = (Option<u32>, ForegroundParams, TrackerParams, ClassifyParams);
+
+fn tuning(v: &mut Validator<'_>, raw: Option<&Spanned<RawFalling>>) -> Option<Tuning> {
+    let mut fg = ForegroundParams::default();
+    let tracker = TrackerParams::default();
+    let mut cl = ClassifyParams::default();
+    let Some(raw) = raw.map(|r| &r.value) else {
+        return Some((None, fg, tracker, cl));
+    };
+    let mut ok = true;
+    let mut num = |f: &Option<Spanned<f64>>, range: std::ops::RangeInclusive<f64>, name: &str| {
+        let f = f.as_ref()?;
+        let good = f.value.is_finite() && range.contains(&f.value);
+        v.check(
+            good,
+            f,
+            &format!(
+                "{name} must be between {} and {}",
+                range.start(),
+                range.end()
+            ),
+        );
+        ok &= good;
+        good.then_some(f.value)
+    };
+    if let Some(x) = num(&raw.min_drop_m, 0.5..=100.0, "min_drop_m") {
+        cl.min_drop_m = x;
+    }
+    if let Some(x) = num(&raw.k_sigma, 1.0..=10.0, "k_sigma") {
+        fg.k_sigma = x as f32;
+    }
+    if let Some(x) = num(&raw.min_diff, 1.0..=128.0, "min_diff") {
+        fg.min_diff = x as f32;
+    }
+    if let Some(x) = num(&raw.guard_fraction, 0.001..=1.0, "guard_fraction") {
+        fg.guard_fraction = x;
+    }
+    let mut int = |f: &Option<Spanned<u32>>, range: std::ops::RangeInclusive<u32>, name: &str| {
+        let f = f.as_ref()?;
+        let good = range.contains(&f.value);
+        v.check(
+            good,
+            f,
+            &format!(
+                "{name} must be between {} and {}",
+                range.start(),
+                range.end()
+            ),
+        );
+        ok &= good;
+        good.then_some(f.value)
+    };
+    let process_width = int(&raw.process_width, 160..=7680, "process_width");
+    if let Some(x) = int(&raw.min_frames, 4..=250, "min_frames") {
+        cl.min_frames = x as usize;
+    }
+    if let Some(x) = int(&raw.min_area_px, 1..=10_000, "min_area_px") {
+        fg.min_area = x;
+    }
+    if let Some(x) = int(&raw.max_area_px, 1..=1_000_000, "max_area_px") {
+        fg.max_area = x;
+    }
+    if fg.min_area > fg.max_area
+        && let Some(f) = &raw.max_area_px
+    {
+        v.error(f, "max_area_px must not be below min_area_px");
+        ok = false;
+    }
+    if let Some(range) = &raw.accel_range {
+        let [lo, hi] = range.value;
+        if lo.is_finite() && hi.is_finite() && 0.0 < lo && lo < hi && hi <= 50.0 {
+            (cl.accel_min, cl.accel_max) = (lo, hi);
+        } else {
+            v.error(
+                range,
+                "accel_range must be [min, max] in m/s² with 0 < min < max ≤ 50 (gravity is 9.81)",
+            );
+            ok = false;
+        }
+    }
+    ok.then_some((process_width, fg, tracker, cl))
+}
