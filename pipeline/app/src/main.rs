@@ -570,7 +570,7 @@ fn serve_file_cameras(
 fn report(s: &pipeline::Summary, out: &Path) {
     for (camera, c) in &s.ingest {
         eprintln!(
-            "camera {camera}: decoded {} frames, {} to detection, {} skipped by detect_fps, {} dropped (queue full)",
+            "camera {camera}: decoded {} frames, {} handed on, {} skipped by detect_fps, {} dropped (queue full)",
             c.received, c.sent, c.dropped_sampling, c.dropped_queue_full
         );
     }
