@@ -35,6 +35,11 @@ impl AlertKind {
         Self::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
+    /// An event without duration (an object fell): no `end` record follows its `start`.
+    pub fn is_instant(self) -> bool {
+        matches!(self, AlertKind::FallingObject)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::Dwell => "dwell",

@@ -30,7 +30,8 @@ impl AlertView {
             .find(|r| r.event == AlertEvent::Start)?
             .clone();
         alert.prev_hash = None;
-        let mut ended = false;
+        // A fall is over when it is raised.
+        let mut ended = alert.kind.is_instant();
         let mut end_evidence = None;
         for r in &records {
             match r.event {
@@ -170,6 +171,7 @@ mod tests {
 
         let a = s.view("a").unwrap().unwrap();
         assert!(a.ended);
+
         assert_eq!(a.alert.ended_pts_secs, Some(9.0));
         assert_eq!(a.alert.evidence.error.as_deref(), Some("disk full"));
         assert_eq!(a.alert.event, AlertEvent::Evidence);
@@ -178,6 +180,7 @@ mod tests {
             "the start's time"
         );
         assert!(s.view("nope").unwrap().is_none());
+        assert!(!s.view("b").unwrap().unwrap().ended, "no end yet");
 
         let ids = |q: AlertQuery| -> Vec<String> {
             s.list(&AlertQuery { limit: 10, ..q })
@@ -231,6 +234,19 @@ mod tests {
         assert_eq!(
             (first[0].alert.id.as_str(), second[0].alert.id.as_str()),
             ("c", "b")
+        );
+    }
+
+    #[test]
+    fn a_fall_is_over_once_raised() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = AlertStore::open(&dir.path().join("alerts.db")).unwrap();
+        let mut fall = alert("f", "tower", "2026-11-28T13:00:00.000Z");
+        fall.kind = vigil_core::AlertKind::FallingObject;
+        s.insert(&fall).unwrap();
+        assert!(
+            s.view("f").unwrap().unwrap().ended,
+            "no end record follows a fall"
         );
     }
 }

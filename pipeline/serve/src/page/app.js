@@ -13,7 +13,8 @@ const TEXT = {
     raised: "告警时间", state: "状态", open: "进行中", ended: "已结束", objects: "目标",
     no_clip: "录像生成中…", clip_error: "录像不可用：", acked_by: "已由 {by} 于 {at} 确认",
     viewer_only: "只读令牌，不能确认", lang: "English",
-    kinds: { dwell: "区域滞留", enter: "进入区域", count: "数量超限", line_cross: "越线" }, severity: "级别", end_clip: "结束时录像",
+    kinds: { dwell: "区域滞留", enter: "进入区域", count: "数量超限", line_cross: "越线", falling_object: "高空抛物" }, severity: "级别", end_clip: "结束时录像",
+    origin: "抛出位置", origin_value: "{floor} 层（{lo}–{hi} 层），第 {column} 列窗户",
     severities: { low: "低", medium: "中", high: "高", critical: "紧急" },
   },
   en: {
@@ -25,7 +26,8 @@ const TEXT = {
     raised: "Raised", state: "State", open: "Ongoing", ended: "Ended", objects: "Objects",
     no_clip: "Clip being recorded…", clip_error: "Clip unavailable: ", acked_by: "Acknowledged by {by} at {at}",
     viewer_only: "Read-only token: cannot acknowledge", lang: "中文",
-    kinds: { dwell: "Dwell in zone", enter: "Entered zone", count: "Too many in zone", line_cross: "Line crossed" }, severity: "Severity", end_clip: "Clip of the end",
+    kinds: { dwell: "Dwell in zone", enter: "Entered zone", count: "Too many in zone", line_cross: "Line crossed", falling_object: "Object thrown from height" }, severity: "Severity", end_clip: "Clip of the end",
+    origin: "Thrown from", origin_value: "floor {floor} (floors {lo}–{hi}), window column {column}",
     severities: { low: "low", medium: "medium", high: "high", critical: "critical" },
   },
 };
@@ -174,6 +176,11 @@ function renderDetail(v, fresh = false) {
     [t("state"), v.ended ? t("ended") : t("open")],
     [t("objects"), a.objects.map((o) => `#${o.track_id} ${o.class} ${o.score.toFixed(2)}`).join(", ") || "—"],
   ];
+  const o = a.trajectory?.origin;
+  if (o) {
+    rows.push([t("origin"), t("origin_value").replace("{floor}", o.floor).replace("{lo}", o.floor_range[0])
+      .replace("{hi}", o.floor_range[1]).replace("{column}", o.column)]);
+  }
   const meta = $("d-meta");
   meta.replaceChildren();
   for (const [k, val] of rows) {
@@ -241,7 +248,8 @@ function onRecord(record) {
   let v = views.get(record.id);
   if (record.event === "start") {
     if (v) return;
-    v = { seq: null, alert: { ...record }, ended: false, ack: null };
+    // A falling object is over once raised: no end record follows.
+    v = { seq: null, alert: { ...record }, ended: record.kind === "falling_object", ack: null };
     delete v.alert.prev_hash;
     if (!matchesFilters(v)) return;
     views.set(record.id, v);
