@@ -3,8 +3,10 @@
 //! the alerts, and a replay with the example rule file (rules/throwing.yaml) raises one alert
 //! with the thrower's floor, a trajectory composite and an explanation of every other track.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 use vigil_core::{Alert, AlertEvent, AlertKind};
 
 fn repo() -> PathBuf {
@@ -152,6 +154,52 @@ fn synthetic_throws_are_found_with_their_floor_and_distractors_raise_nothing() {
             .unwrap();
     assert_eq!(summary["falling"]["tower_3_up"]["detector"]["falls"], 1);
     assert_eq!(summary["detect"]["received"], 0, "no detector ran");
+
+    // Live: the same sequence served over RTSP on 127.0.0.1 (`vigil demo`), decoded at its real
+    // rate, raises the same alert.
+    let live = tmp.path().join("live");
+    let mut child = vigil()
+        .args(["demo", "-c"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&live)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = crossbeam_channel::bounded::<String>(64);
+    std::thread::Builder::new()
+        .name("demo-stdout".into())
+        .spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        })
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut alert = None;
+    while alert.is_none() && Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200))
+            && line.starts_with("ALERT falling_object")
+        {
+            alert = Some(line);
+        }
+        assert!(child.try_wait().unwrap().is_none(), "demo exited early");
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let line = alert.expect("no falling-object alert from the live camera within 60 s");
+    assert!(status.success(), "{status}");
+    assert!(
+        line.contains(&format!("from floor {}", t.origin.floor)),
+        "{line}"
+    );
 }
 
 #[test]
