@@ -1,7 +1,8 @@
 //! The `vigil` binary end to end: replay of real footage, config checking, and the demo (an
 //! embedded RTSP server on 127.0.0.1, the live pipeline, Ctrl-C).
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -222,18 +223,7 @@ fn demo_serves_rtsp_cameras_prints_alerts_and_stops_on_ctrl_c() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = crossbeam_channel::bounded::<String>(64);
-    std::thread::Builder::new()
-        .name("demo-stdout".into())
-        .spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        })
-        .unwrap();
+    let rx = common::lines(child.stdout.take().unwrap());
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut alert_line = None;
     while Instant::now() < deadline {

@@ -3,7 +3,8 @@
 //! the alerts, and a replay with the example rule file (rules/throwing.yaml) raises one alert
 //! with the thrower's floor, a trajectory composite and an explanation of every other track.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -167,18 +168,7 @@ fn synthetic_throws_are_found_with_their_floor_and_distractors_raise_nothing() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = crossbeam_channel::bounded::<String>(64);
-    std::thread::Builder::new()
-        .name("demo-stdout".into())
-        .spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        })
-        .unwrap();
+    let rx = common::lines(child.stdout.take().unwrap());
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut alert = None;
     while alert.is_none() && Instant::now() < deadline {

@@ -105,14 +105,7 @@ pub(crate) fn rule(
         // Something falling from a building can kill: it is urgent unless the rule says not.
         None => Some(Severity::Critical),
     };
-    let schedule = match &r.schedule {
-        Some(s) => {
-            let s = crate::rules::schedule(v, s);
-            ok &= s.is_some();
-            s
-        }
-        None => None,
-    };
+    let schedule = crate::rules::optional_schedule(v, &r.schedule, &mut ok);
     let tuning = tuning(v, r.falling.as_ref());
     let (Some(facade), Some(severity), Some((process_width, foreground, tracker, classify)), true) =
         (facade, severity, tuning, ok)
@@ -202,21 +195,7 @@ fn tuning(v: &mut Validator<'_>, raw: Option<&Spanned<RawFalling>>) -> Option<Tu
         return Some((None, fg, tracker, cl));
     };
     let mut ok = true;
-    let mut num = |f: &Option<Spanned<f64>>, range: std::ops::RangeInclusive<f64>, name: &str| {
-        let f = f.as_ref()?;
-        let good = f.value.is_finite() && range.contains(&f.value);
-        v.check(
-            good,
-            f,
-            &format!(
-                "{name} must be between {} and {}",
-                range.start(),
-                range.end()
-            ),
-        );
-        ok &= good;
-        good.then_some(f.value)
-    };
+    let mut num = |f: &Option<Spanned<f64>>, range, name| within(v, f, range, name, &mut ok);
     if let Some(x) = num(&raw.min_drop_m, 0.5..=100.0, "min_drop_m") {
         cl.min_drop_m = x;
     }
@@ -229,21 +208,7 @@ fn tuning(v: &mut Validator<'_>, raw: Option<&Spanned<RawFalling>>) -> Option<Tu
     if let Some(x) = num(&raw.guard_fraction, 0.001..=1.0, "guard_fraction") {
         fg.guard_fraction = x;
     }
-    let mut int = |f: &Option<Spanned<u32>>, range: std::ops::RangeInclusive<u32>, name: &str| {
-        let f = f.as_ref()?;
-        let good = range.contains(&f.value);
-        v.check(
-            good,
-            f,
-            &format!(
-                "{name} must be between {} and {}",
-                range.start(),
-                range.end()
-            ),
-        );
-        ok &= good;
-        good.then_some(f.value)
-    };
+    let mut int = |f: &Option<Spanned<u32>>, range, name| within(v, f, range, name, &mut ok);
     let process_width = int(&raw.process_width, 160..=7680, "process_width");
     if let Some(x) = int(&raw.min_frames, 4..=250, "min_frames") {
         cl.min_frames = x as usize;
@@ -273,4 +238,27 @@ fn tuning(v: &mut Validator<'_>, raw: Option<&Spanned<RawFalling>>) -> Option<Tu
         }
     }
     ok.then_some((process_width, fg, tracker, cl))
+}
+
+/// The value at `f` when it lies in `range` (NaN never does); otherwise reported there.
+fn within<T: PartialOrd + Copy + std::fmt::Display>(
+    v: &mut Validator<'_>,
+    f: &Option<Spanned<T>>,
+    range: std::ops::RangeInclusive<T>,
+    name: &str,
+    ok: &mut bool,
+) -> Option<T> {
+    let f = f.as_ref()?;
+    let good = range.contains(&f.value);
+    v.check(
+        good,
+        f,
+        &format!(
+            "{name} must be between {} and {}",
+            range.start(),
+            range.end()
+        ),
+    );
+    *ok &= good;
+    good.then_some(f.value)
 }

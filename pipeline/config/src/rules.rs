@@ -473,16 +473,7 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         v.error(f, "max_area must not be below min_area");
         ok = false;
     }
-    let schedule = match &r.schedule {
-        Some(s) => match schedule(v, s) {
-            Some(s) => Some(s),
-            None => {
-                ok = false;
-                None
-            }
-        },
-        None => None,
-    };
+    let schedule = optional_schedule(v, &r.schedule, &mut ok);
     let severity = match &r.severity {
         Some(s) => crate::outputs::severity(v, s),
         None => Some(Severity::Medium),
@@ -537,10 +528,21 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
     Some(rule)
 }
 
+/// The rule's schedule, if it has one; `ok` turns false when it is invalid (reported).
+pub(crate) fn optional_schedule(
+    v: &mut Validator<'_>,
+    raw: &Option<RawSchedule>,
+    ok: &mut bool,
+) -> Option<Schedule> {
+    let s = schedule(v, raw.as_ref()?);
+    *ok &= s.is_some();
+    s
+}
+
 /// The default time zone of schedules: vigil's communities are in China.
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 
-pub(crate) fn schedule(v: &mut Validator<'_>, raw: &RawSchedule) -> Option<Schedule> {
+fn schedule(v: &mut Validator<'_>, raw: &RawSchedule) -> Option<Schedule> {
     let mut ok = true;
     let tz = match &raw.timezone {
         Some(name) => match name.value.parse::<chrono_tz::Tz>() {

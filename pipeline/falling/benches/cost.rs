@@ -4,19 +4,8 @@
 //! 25 frames/s would take. Frames are rendered first, then timed on one thread.
 
 use std::time::Instant;
-use vigil_falling::synth::{Scene, SetKind, scene_spec};
-use vigil_falling::{
-    ClassifyParams, Facade, FallConfig, FallDetector, ForegroundParams, GrayFrame, TrackerParams,
-};
-
-fn luma(rgb: &[u8]) -> Vec<u8> {
-    rgb.chunks_exact(3)
-        .map(|p| {
-            ((66 * u32::from(p[0]) + 129 * u32::from(p[1]) + 25 * u32::from(p[2]) + 128) >> 8) as u8
-                + 16
-        })
-        .collect()
-}
+use vigil_falling::synth::{Scene, SetKind, luma, scene_spec};
+use vigil_falling::{FallDetector, GrayFrame};
 
 fn main() {
     let frames_per_case = std::env::var("FRAMES")
@@ -35,22 +24,7 @@ fn main() {
             spec.height = h;
             spec.fps = 25;
             let mut scene = Scene::new(spec);
-            let c = scene.calibration().clone();
-            let config = FallConfig {
-                facade: Facade::new(
-                    c.corners.map(|[x, y]| (x, y)),
-                    c.width_m,
-                    c.height_m,
-                    c.floor_height_m,
-                    c.first_floor,
-                    c.columns,
-                )
-                .expect("calibration"),
-                zone: c.zone.iter().map(|&[x, y]| (x, y)).collect(),
-                foreground: ForegroundParams::default(),
-                tracker: TrackerParams::default(),
-                classify: ClassifyParams::default(),
-            };
+            let config = scene.calibration().fall_config().expect("calibration");
             let frames: Vec<Vec<u8>> = (0..frames_per_case)
                 .map(|_| luma(&scene.next_frame()))
                 .collect();

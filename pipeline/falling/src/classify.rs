@@ -293,15 +293,7 @@ mod tests {
     use crate::tracker::Sighting;
 
     fn facade() -> Facade {
-        Facade::new(
-            [(0.2, 0.9), (0.8, 0.9), (0.7, 0.1), (0.3, 0.1)],
-            30.0,
-            60.0,
-            3.0,
-            1,
-            10,
-        )
-        .unwrap()
+        crate::facade::skewed()
     }
 
     fn track(fps: f64, n: usize, f: impl Fn(f64) -> (f64, f64)) -> FallTrack {

@@ -178,22 +178,24 @@ impl Facade {
     }
 }
 
+/// A trapezoid, as a facade looks from below (the top edge narrower): 30 × 60 m, 3 m floors
+/// from floor 1, 10 columns.
+#[cfg(test)]
+pub(crate) fn skewed() -> Facade {
+    Facade::new(
+        [(0.2, 0.9), (0.8, 0.9), (0.7, 0.1), (0.3, 0.1)],
+        30.0,
+        60.0,
+        3.0,
+        1,
+        10,
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn skewed() -> Facade {
-        // A trapezoid, as a facade looks from below: the top edge is narrower.
-        Facade::new(
-            [(0.2, 0.9), (0.8, 0.9), (0.7, 0.1), (0.3, 0.1)],
-            30.0,
-            60.0,
-            3.0,
-            1,
-            10,
-        )
-        .unwrap()
-    }
 
     #[test]
     fn corners_map_to_the_rectangle_and_back() {

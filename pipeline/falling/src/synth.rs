@@ -136,6 +136,37 @@ pub struct Calibration {
     pub zone: Vec<[f64; 2]>,
 }
 
+impl Calibration {
+    /// The detector configuration this calibration gives, with default tuning.
+    pub fn fall_config(&self) -> Result<crate::FallConfig, String> {
+        Ok(crate::FallConfig {
+            facade: crate::Facade::new(
+                self.corners.map(|[x, y]| (x, y)),
+                self.width_m,
+                self.height_m,
+                self.floor_height_m,
+                self.first_floor,
+                self.columns,
+            )?,
+            zone: self.zone.iter().map(|&[x, y]| (x, y)).collect(),
+            foreground: crate::ForegroundParams::default(),
+            tracker: crate::TrackerParams::default(),
+            classify: crate::ClassifyParams::default(),
+        })
+    }
+}
+
+/// BT.601 luma of packed RGB, as an H.264 encoder stores it (what the decoder's Y plane holds).
+pub fn luma(rgb: &[u8]) -> Vec<u8> {
+    rgb.chunks_exact(3)
+        .map(|p| {
+            let y =
+                (66 * u32::from(p[0]) + 129 * u32::from(p[1]) + 25 * u32::from(p[2]) + 128) >> 8;
+            y as u8 + 16
+        })
+        .collect()
+}
+
 /// What really happened to one thrown object.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThrowTruth {

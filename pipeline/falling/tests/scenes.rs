@@ -2,44 +2,12 @@
 //! floor, distractor-only sequences raise nothing.
 
 use vigil_falling::score::{Detection, score, summarise};
-use vigil_falling::synth::{Scene, SceneSpec, SetKind, scene_spec};
-use vigil_falling::{
-    ClassifyParams, Facade, FallConfig, FallDetector, ForegroundParams, GrayFrame, TrackerParams,
-};
-
-/// BT.601 luma, as the encoder stores it.
-fn luma(rgb: &[u8]) -> Vec<u8> {
-    rgb.chunks_exact(3)
-        .map(|p| {
-            ((66 * u32::from(p[0]) + 129 * u32::from(p[1]) + 25 * u32::from(p[2]) + 128) >> 8) as u8
-                + 16
-        })
-        .collect()
-}
-
-fn config_for(scene: &Scene) -> FallConfig {
-    let c = scene.calibration();
-    let corners = c.corners.map(|[x, y]| (x, y));
-    FallConfig {
-        facade: Facade::new(
-            corners,
-            c.width_m,
-            c.height_m,
-            c.floor_height_m,
-            c.first_floor,
-            c.columns,
-        )
-        .unwrap(),
-        zone: c.zone.iter().map(|&[x, y]| (x, y)).collect(),
-        foreground: ForegroundParams::default(),
-        tracker: TrackerParams::default(),
-        classify: ClassifyParams::default(),
-    }
-}
+use vigil_falling::synth::{Scene, SceneSpec, SetKind, luma, scene_spec};
+use vigil_falling::{FallDetector, GrayFrame};
 
 fn run(spec: SceneSpec) -> vigil_falling::score::SequenceScore {
     let mut scene = Scene::new(spec);
-    let mut det = FallDetector::new(config_for(&scene));
+    let mut det = FallDetector::new(scene.calibration().fall_config().unwrap());
     let (w, h) = (scene.spec().width, scene.spec().height);
     let fps = f64::from(scene.spec().fps);
     let mut found = Vec::new();

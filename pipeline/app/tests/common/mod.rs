@@ -1,0 +1,19 @@
+//! Helpers shared by the binary's end-to-end tests.
+
+use std::io::{BufRead, BufReader};
+
+/// The lines a child prints, as they come, read on a thread of their own.
+pub fn lines(out: impl std::io::Read + Send + 'static) -> crossbeam_channel::Receiver<String> {
+    let (tx, rx) = crossbeam_channel::bounded::<String>(64);
+    std::thread::Builder::new()
+        .name("child-stdout".into())
+        .spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("spawn the reader thread");
+    rx
+}
