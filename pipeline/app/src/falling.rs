@@ -84,9 +84,13 @@ fn report(stage: &FallStage, meta: &FrameMeta, verdicts: Vec<Verdict>) -> bool {
         if let Some(out) = &stage.explain {
             explain(out, &stage.rule, &v);
         }
-        let fall = match &v.outcome {
-            Ok(fall) => fall,
-            Err(reason) => {
+        let fall = match (&v.outcome, v.continues) {
+            (Ok(_), Some(earlier)) => {
+                tracing::debug!(camera = %stage.rule.camera, track = v.track.id, earlier, "the rest of a fall already raised");
+                continue;
+            }
+            (Ok(fall), None) => fall,
+            (Err(reason), _) => {
                 tracing::debug!(camera = %stage.rule.camera, track = v.track.id, frames = v.track.points.len(), %reason, "not a fall");
                 continue;
             }
@@ -191,8 +195,10 @@ struct ExplainLine<'a> {
     frames: usize,
     first_pts_secs: f64,
     last_pts_secs: f64,
-    /// `fall` or `rejected`.
+    /// `fall`, `continuation` (of the fall whose track is `continues`) or `rejected`.
     verdict: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    continues: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -214,11 +220,12 @@ fn explain(out: &Mutex<std::io::BufWriter<std::fs::File>>, rule: &FallRule, v: &
         frames: p.len(),
         first_pts_secs: p.first().map_or(0.0, |s| s.t),
         last_pts_secs: p.last().map_or(0.0, |s| s.t),
-        verdict: if v.outcome.is_ok() {
-            "fall"
-        } else {
-            "rejected"
+        verdict: match (&v.outcome, v.continues) {
+            (Ok(_), None) => "fall",
+            (Ok(_), Some(_)) => "continuation",
+            (Err(_), _) => "rejected",
         },
+        continues: v.continues,
         reason: v.outcome.as_ref().err().map(|r| r.to_string()),
         detail: v.outcome.as_ref().err(),
         acceleration_mps2: v.outcome.as_ref().ok().map(|f| f.accel_mps2),

@@ -162,7 +162,7 @@ fn facade(v: &mut Validator<'_>, f: &Spanned<RawFacade>) -> Option<Facade> {
             .as_ref()
             .is_none_or(|h| positive(h, "floor_height_m")),
     ];
-    if !raw.columns.value.clamp(1, 200).eq(&raw.columns.value) {
+    if !(1..=200).contains(&raw.columns.value) {
         v.error(&raw.columns, "columns must be between 1 and 200");
         return None;
     }

@@ -17,8 +17,12 @@ pub struct ClassifyParams {
     pub min_frames: usize,
     /// Seconds between the first and last sighting, at least.
     pub min_secs: f64,
-    /// Metres the object must drop while tracked.
+    /// Metres the object must drop while tracked (more than a storey: a facade camera sees a
+    /// fall from any floor in view for longer than that).
     pub min_drop_m: f64,
+    /// When the frames of a track held more candidates than this (median), chance tracks are
+    /// likelier (rain, clutter): twice `min_frames` and 0.6 s are needed.
+    pub crowded: u32,
     /// Accepted downward acceleration on the facade, m/s².
     pub accel_min: f64,
     pub accel_max: f64,
@@ -43,7 +47,8 @@ impl Default for ClassifyParams {
         Self {
             min_frames: 8,
             min_secs: 0.3,
-            min_drop_m: 2.0,
+            min_drop_m: 4.0,
+            crowded: 24,
             accel_min: 0.4 * G,
             accel_max: 1.6 * G,
             max_rms_m: 0.2,
@@ -169,7 +174,13 @@ pub fn classify(
 ) -> Result<Fall, Reject> {
     let pts = &track.points;
     let n = pts.len();
-    if n < params.min_frames || pts[n - 1].t - pts[0].t < params.min_secs {
+    let mut crowd: Vec<u32> = pts.iter().map(|p| p.crowd).collect();
+    crowd.sort_unstable();
+    let (min_frames, min_secs) = match crowd[n / 2] > params.crowded {
+        true => (2 * params.min_frames, params.min_secs.max(0.6)),
+        false => (params.min_frames, params.min_secs),
+    };
+    if n < min_frames || pts[n - 1].t - pts[0].t < min_secs {
         return Err(Reject::TooShort { frames: n });
     }
     let t0 = pts[0].t;
@@ -310,6 +321,7 @@ mod tests {
                         u,
                         h,
                         area: 20,
+                        crowd: 1,
                     }
                 })
                 .collect(),

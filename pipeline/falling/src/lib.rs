@@ -42,6 +42,9 @@ pub struct FallConfig {
 pub struct Verdict {
     pub track: FallTrack,
     pub outcome: Result<Fall, Reject>,
+    /// An accepted fall that continues an earlier one (the same object, its track broken where
+    /// it crossed something of its own brightness): the track id of that fall. Not a new alert.
+    pub continues: Option<u64>,
 }
 
 /// What the detector has seen, for metrics and `--explain`.
@@ -55,6 +58,8 @@ pub struct FallStats {
     /// Tracks of fewer than three sightings (noise), not classified one by one.
     pub blips: u64,
     pub falls: u64,
+    /// Accepted tracks that continued an earlier fall (not raised again).
+    pub continuations: u64,
     /// Rejected tracks by reason.
     pub rejected: BTreeMap<String, u64>,
     /// Candidates not tracked because too many tracks were open.
@@ -67,7 +72,12 @@ pub struct FallDetector {
     foreground: Option<Foreground>,
     tracker: SmallTracker,
     stats: FallStats,
+    /// Falls accepted lately: (track id, first sighting time, last sighting time, fits).
+    recent: Vec<(u64, f64, f64, fit::Poly, fit::Poly)>,
 }
+
+/// How long after its last sighting a fall may be continued by another track.
+const CONTINUATION_SECS: f64 = 1.5;
 
 /// Tracks shorter than this are noise and get no verdict of their own.
 const MIN_VERDICT_POINTS: usize = 3;
@@ -80,6 +90,7 @@ impl FallDetector {
             foreground: None,
             tracker,
             stats: FallStats::default(),
+            recent: Vec::new(),
         }
     }
 
@@ -131,6 +142,7 @@ impl FallDetector {
                     u,
                     h: hm,
                     area: b.area,
+                    crowd: fg.blobs.len() as u32,
                 })
             })
             .collect();
@@ -152,11 +164,41 @@ impl FallDetector {
                 continue;
             }
             let outcome = classify(&track, &self.config.facade, &self.config.classify);
+            let mut continues = None;
+            if let Ok(fall) = &outcome {
+                let first = &track.points[0];
+                let last_t = track.points.last().map_or(first.t, |p| p.t);
+                self.recent.retain(|r| first.t - r.2 <= CONTINUATION_SECS);
+                // Where each recent fall's fit puts the object at this track's first sighting.
+                continues = self
+                    .recent
+                    .iter()
+                    .find(|(_, t0, t_end, hf, lf)| {
+                        let dt = first.t - t0;
+                        let gap = first.t - t_end;
+                        let (du, dh) = (lf.at(dt) - first.u, hf.at(dt) - first.h);
+                        gap >= -0.1
+                            && du.hypot(dh) <= 1.0 + 0.15 * hf.slope(dt).abs() * gap.max(0.1)
+                    })
+                    .map(|r| r.0);
+                self.recent.push((
+                    track.id,
+                    first.t,
+                    last_t,
+                    fall.height_fit.clone(),
+                    fall.lateral_fit.clone(),
+                ));
+            }
             match &outcome {
+                Ok(_) if continues.is_some() => self.stats.continuations += 1,
                 Ok(_) => self.stats.falls += 1,
                 Err(r) => *self.stats.rejected.entry(r.code().into()).or_default() += 1,
             }
-            out.push(Verdict { track, outcome });
+            out.push(Verdict {
+                track,
+                outcome,
+                continues,
+            });
         }
         out
     }

@@ -852,25 +852,11 @@ fn calibrate(camera: &Camera, b: &Building, d: f64) -> Calibration {
         norm(p(x1, yhi)),
         norm(p(x0, yhi)),
     ];
-    // Zone: the air 8 m beyond the facade's sides (where a push carries a throw) and 2 m above
-    // its roof, down to the frame's bottom edge.
-    const SIDE: f64 = 8.0;
+    // Zone: everything below a line 2 m above the roof, across the whole frame (a push carries
+    // a throw well beyond the facade's sides).
     let roof = b.height() + 2.0;
-    let clamp = |v: [f64; 2]| [v[0].clamp(0.0, 1.0), v[1].clamp(0.0, 1.0)];
-    let tl = norm(p(x0 - SIDE, roof));
-    let tr = norm(p(x1 + SIDE, roof));
-    let low = |x: f64| {
-        // Where the facade's side line (extended down) meets the bottom of the frame.
-        let (a, b2) = (p(x, 0.0), p(x, roof));
-        let k = (camera.h - a.1) / (b2.1 - a.1);
-        [(a.0 + k * (b2.0 - a.0)) / camera.w, 1.0]
-    };
-    let zone = vec![
-        clamp(tl),
-        clamp(tr),
-        clamp(low(x1 + SIDE)),
-        clamp(low(x0 - SIDE)),
-    ];
+    let top = norm(p(x0, roof))[1].clamp(0.0, 0.95);
+    let zone = vec![[0.0, top], [1.0, top], [1.0, 1.0], [0.0, 1.0]];
     Calibration {
         corners,
         width_m: b.width(),
