@@ -116,29 +116,7 @@ enum Command {
     },
     /// Render the synthetic falling-object benchmark: H.264 sequences of a facade seen from
     /// below with throws and distractors, each with its ground truth and a config to replay it.
-    Synth {
-        /// Output folder.
-        #[arg(long)]
-        out: PathBuf,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Sequences with one throw each.
-        #[arg(long, default_value_t = 40)]
-        throws: u32,
-        #[arg(long, default_value_t = 8.0)]
-        throw_secs: f64,
-        /// Sequences with distractors only (birds, leaves, rain, branches, lights, shake).
-        #[arg(long, default_value_t = 10)]
-        distractors: u32,
-        #[arg(long, default_value_t = 60.0)]
-        distractor_secs: f64,
-        /// Render every sequence at WIDTHxHEIGHT instead of its own 720p or 1080p.
-        #[arg(long)]
-        size: Option<String>,
-        /// Detector manifest the configs name (not loaded for facade cameras).
-        #[arg(long, default_value = "models/yolox-nano.yaml")]
-        manifest: PathBuf,
-    },
+    Synth(synth::SynthOptions),
     /// Replay a `vigil synth` set through the pipeline and score the falling-object alerts:
     /// recall, false alerts per 10 minutes, origin floor accuracy, latency. Writes
     /// OUT/eval-falls.json.
@@ -340,43 +318,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::TestRules { paths } => test_rules(paths),
-        Command::Synth {
-            out,
-            seed,
-            throws,
-            throw_secs,
-            distractors,
-            distractor_secs,
-            size,
-            manifest,
-        } => {
-            let size = match size {
-                Some(s) => {
-                    let parsed = s
-                        .split_once('x')
-                        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
-                        .filter(|&(w, h)| (64..=7680).contains(&w) && (64..=4320).contains(&h));
-                    match parsed {
-                        Some(p) => Some(p),
-                        None => bail!("--size {s}: expected WIDTHxHEIGHT, e.g. 640x360"),
-                    }
-                }
-                None => None,
-            };
-            let secs_ok = |s: f64| s.is_finite() && (3.0..=3600.0).contains(&s);
-            if !secs_ok(throw_secs) || !secs_ok(distractor_secs) {
-                bail!("sequence lengths must be between 3 and 3600 seconds");
-            }
-            let index = synth::generate(&synth::SynthOptions {
-                out: out.clone(),
-                seed,
-                throws,
-                throw_secs,
-                distractors,
-                distractor_secs,
-                size,
-                manifest,
-            })?;
+        Command::Synth(options) => {
+            let index = synth::generate(&options)?;
+            let out = &options.out;
             println!(
                 "{} sequence(s) in {} (replay one: vigil replay -c {}/<name>.yaml --out DIR --explain)",
                 index.sequences.len(),

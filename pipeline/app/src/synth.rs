@@ -19,21 +19,44 @@ pub struct SetIndex {
     pub sequences: Vec<String>,
 }
 
+#[derive(clap::Args)]
 pub struct SynthOptions {
+    /// Output folder.
+    #[arg(long)]
     pub out: PathBuf,
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Sequences with one throw each.
+    #[arg(long, default_value_t = 40)]
     pub throws: u32,
+    #[arg(long, default_value_t = 8.0)]
     pub throw_secs: f64,
+    /// Sequences with distractors only (birds, leaves, rain, branches, lights, shake).
+    #[arg(long, default_value_t = 10)]
     pub distractors: u32,
+    #[arg(long, default_value_t = 60.0)]
     pub distractor_secs: f64,
-    /// Render at this size instead of each sequence's drawn 720p/1080p (quick sets).
+    /// Render every sequence at WIDTHxHEIGHT (e.g. 640x360) instead of its own 720p or 1080p.
+    #[arg(long, value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
-    /// The detector manifest the configs name (the detector is not loaded for facade cameras,
-    /// but a config needs one).
+    /// Detector manifest the configs name (the detector is not loaded for facade cameras, but
+    /// a config needs one).
+    #[arg(long, default_value = "models/yolox-nano.yaml")]
     pub manifest: PathBuf,
 }
 
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    s.split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+        .filter(|&(w, h)| (64..=7680).contains(&w) && (64..=4320).contains(&h))
+        .ok_or_else(|| format!("{s}: expected WIDTHxHEIGHT, e.g. 640x360"))
+}
+
 pub fn generate(o: &SynthOptions) -> Result<SetIndex> {
+    let secs_ok = |s: f64| s.is_finite() && (3.0..=3600.0).contains(&s);
+    if !secs_ok(o.throw_secs) || !secs_ok(o.distractor_secs) {
+        bail!("sequence lengths must be between 3 and 3600 seconds");
+    }
     std::fs::create_dir_all(&o.out)
         .with_context(|| format!("cannot create {}", o.out.display()))?;
     let manifest = std::fs::canonicalize(&o.manifest).with_context(|| {
