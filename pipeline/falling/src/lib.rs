@@ -74,7 +74,13 @@ pub struct FallDetector {
     stats: FallStats,
     /// Falls accepted lately: (track id, first sighting time, last sighting time, fits).
     recent: Vec<(u64, f64, f64, fit::Poly, fit::Poly)>,
+    /// Tracks rejected lately for too little drop or too few sightings: the slow start of a
+    /// fall (an object hovering at the apex of a throw) can be one of them.
+    preludes: Vec<FallTrack>,
 }
+
+/// How long before a fall's first sighting its prelude may have ended.
+const PRELUDE_SECS: f64 = 0.6;
 
 /// How long after its last sighting a fall may be continued by another track.
 const CONTINUATION_SECS: f64 = 1.5;
@@ -91,6 +97,7 @@ impl FallDetector {
             tracker,
             stats: FallStats::default(),
             recent: Vec::new(),
+            preludes: Vec::new(),
         }
     }
 
@@ -163,7 +170,19 @@ impl FallDetector {
                 self.stats.blips += 1;
                 continue;
             }
-            let outcome = classify(&track, &self.config.facade, &self.config.classify);
+            let mut track = track;
+            let mut outcome = classify(&track, &self.config.facade, &self.config.classify);
+            match &outcome {
+                Ok(fall) => {
+                    if let Some((merged, merged_outcome)) = self.with_prelude(&track, fall) {
+                        (track, outcome) = (merged, merged_outcome);
+                    }
+                }
+                Err(Reject::NotFalling { .. } | Reject::TooShort { .. }) => {
+                    self.preludes.push(track.clone());
+                }
+                Err(_) => {}
+            }
             let mut continues = None;
             if let Ok(fall) = &outcome {
                 let first = &track.points[0];
@@ -201,5 +220,124 @@ impl FallDetector {
             });
         }
         out
+    }
+
+    /// The fall with the rejected track that its fit passes through just before its first
+    /// sighting (the apex of a throw, seen hovering): the start is then observed rather than
+    /// extrapolated. `None` when there is no such track or the whole does not pass as a fall.
+    fn with_prelude(
+        &mut self,
+        track: &FallTrack,
+        fall: &Fall,
+    ) -> Option<(FallTrack, Result<Fall, Reject>)> {
+        let first = &track.points[0];
+        self.preludes.retain(|p| {
+            p.points
+                .last()
+                .is_some_and(|l| first.t - l.t <= PRELUDE_SECS)
+        });
+        let (hf, lf) = (&fall.height_fit, &fall.lateral_fit);
+        let i = self.preludes.iter().position(|p| {
+            let Some(last) = p.points.last() else {
+                return false;
+            };
+            let gap = first.t - last.t;
+            // The fits are in time since the fall's first sighting: `dt` is negative.
+            let dt = last.t - first.t;
+            let (du, dh) = (lf.at(dt) - last.u, hf.at(dt) - last.h);
+            gap > 0.0 && du.hypot(dh) <= 1.0 + 0.3 * hf.slope(dt).abs() * gap.max(0.1)
+        })?;
+        let prelude = self.preludes.remove(i);
+        let mut merged = FallTrack {
+            id: track.id,
+            points: prelude.points,
+        };
+        merged.points.extend(track.points.iter().cloned());
+        let outcome = classify(&merged, &self.config.facade, &self.config.classify);
+        outcome.is_ok().then_some((merged, outcome))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector() -> FallDetector {
+        FallDetector::new(FallConfig {
+            facade: facade::skewed(),
+            zone: Vec::new(),
+            foreground: ForegroundParams::default(),
+            tracker: TrackerParams::default(),
+            classify: ClassifyParams::default(),
+        })
+    }
+
+    /// Sightings at 25 fps from frame `from` (inclusive) to `to` (exclusive) of `h(t)`.
+    fn track(id: u64, from: u32, to: u32, h: impl Fn(f64) -> f64) -> FallTrack {
+        FallTrack {
+            id,
+            points: (from..to)
+                .map(|i| {
+                    let t = f64::from(i) / 25.0;
+                    Sighting {
+                        t,
+                        x_px: 0.0,
+                        y_px: 0.0,
+                        u: 10.0,
+                        h: h(t),
+                        area: 30,
+                        crowd: 1,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Thrown up at 3 m/s from 40 m at t = 0: apex 40.46 m at 0.31 s.
+    fn throw(t: f64) -> f64 {
+        40.0 + 3.0 * t - 0.5 * G * t * t
+    }
+
+    #[test]
+    fn a_hovering_apex_track_becomes_the_start_of_its_fall() {
+        let mut det = detector();
+        // Seen near the apex (0.2–0.6 s): too little drop on its own.
+        let apex = det.judge(vec![track(1, 5, 15, throw)]);
+        assert!(matches!(apex[0].outcome, Err(Reject::NotFalling { .. })));
+        // Lost for 0.2 s, then seen falling.
+        let fall = det.judge(vec![track(2, 20, 60, throw)]);
+        let v = &fall[0];
+        let f = v.outcome.as_ref().expect("a fall");
+        assert_eq!(
+            v.track.points.len(),
+            50,
+            "the apex sightings are part of it"
+        );
+        assert!(
+            (f.origin.h_m - (40.0 + 9.0 / (2.0 * G))).abs() < 0.05,
+            "{:?}",
+            f.origin
+        );
+        assert_eq!(v.continues, None);
+        assert_eq!(det.stats().falls, 1);
+    }
+
+    #[test]
+    fn a_fall_that_resumes_after_a_gap_is_one_fall() {
+        let mut det = detector();
+        let drop = |t: f64| 50.0 - 0.5 * G * t * t;
+        let first = det.judge(vec![track(1, 0, 30, drop)]);
+        assert!(first[0].outcome.is_ok());
+        // Unseen for 0.4 s (past a window of its own brightness), then seen again.
+        let rest = det.judge(vec![track(2, 40, 60, drop)]);
+        assert!(rest[0].outcome.is_ok());
+        assert_eq!(rest[0].continues, Some(1));
+        // Another object elsewhere is not a continuation.
+        let other = det.judge(vec![track(3, 40, 60, |t| {
+            30.0 - 0.5 * G * (t - 1.0).powi(2)
+        })]);
+        assert_eq!(other[0].continues, None);
+        let s = det.stats();
+        assert_eq!((s.falls, s.continuations), (2, 1));
     }
 }
