@@ -140,7 +140,6 @@ struct Lane {
 fn camera_spec(config: &Config, cam: &vigil_config::CameraConfig, mode: Mode) -> CameraSpec {
     let m = &config.detector.manifest;
     let input = Size::new(m.input_width, m.input_height);
-    let facade = config.falling.iter().find(|f| f.camera == cam.id);
     let spec = CameraSpec {
         id: cam.id.clone(),
         source: cam.source.clone(),
@@ -159,7 +158,7 @@ fn camera_spec(config: &Config, cam: &vigil_config::CameraConfig, mode: Mode) ->
         stall: (mode == Mode::Live).then_some(Duration::from_secs(5)),
         decode_threads: if mode == Mode::Replay { 2 } else { 1 },
     };
-    match facade {
+    match config.fall_rule(&cam.id) {
         // A facade camera: every decoded frame, luma only (the decoder's Y plane, no colour
         // conversion), at the rule's processing width.
         Some(rule) => CameraSpec {
@@ -181,8 +180,11 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         .with_context(|| format!("cannot create output folder {}", options.out_dir.display()))?;
     let started = Instant::now();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let is_facade = |id: &CameraId| config.falling.iter().any(|f| &f.camera == id);
-    let detector_cameras = config.cameras.iter().filter(|c| !is_facade(&c.id)).count();
+    let detector_cameras = config
+        .cameras
+        .iter()
+        .filter(|c| config.fall_rule(&c.id).is_none())
+        .count();
     // One single-threaded session per core beats one session with a thread per core: measured
     // 87 vs 61 frames/s replaying car-detection.mp4 with YOLOX-Nano on 2 cores (README). No
     // detector camera (only facades): no model loaded at all.
@@ -410,7 +412,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let mut fall_stages = BTreeMap::new();
     for cam in &config.cameras {
         let counters = Arc::new(StageCounters::default());
-        let facade = config.falling.iter().find(|f| f.camera == cam.id);
+        let facade = config.fall_rule(&cam.id);
         // A facade camera's stage must see every frame: a deeper queue.
         let depth = if facade.is_some() {
             crate::falling::QUEUE_FRAMES

@@ -168,7 +168,7 @@ pub fn run_case(path: &Path) -> Result<CaseOutcome, ConfigErrors> {
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }
-    if let Some(f) = set.falling.first() {
+    if let Some((f, ..)) = set.falling.first() {
         return Err(problem(format!(
             "rule \"{}\": rule cases script detector objects; falling_object rules are tested on rendered footage (vigil synth, vigil eval-falls)",
             f.id

@@ -139,9 +139,8 @@ fn seconds(
 #[derive(Default)]
 pub(crate) struct RuleSet {
     pub rules: Vec<Rule>,
-    pub falling: Vec<crate::falling::FallRule>,
-    /// Where each falling rule names its camera (file, position), for errors found later.
-    pub falling_at: Vec<(PathBuf, serde_saphyr::Location)>,
+    /// With where each names its camera (file, position), for errors found once all are read.
+    pub falling: Vec<(crate::falling::FallRule, PathBuf, serde_saphyr::Location)>,
 }
 
 /// Validates `raw` rules into `out`.
@@ -154,9 +153,8 @@ pub(crate) fn rules(
     for r in raw {
         if r.kind.value == RawRuleKind::FallingObject {
             if let Some(rule) = crate::falling::rule(v, ctx, r) {
-                out.falling.push(rule);
-                out.falling_at
-                    .push((v.file().to_path_buf(), r.camera.referenced));
+                out.falling
+                    .push((rule, v.file().to_path_buf(), r.camera.referenced));
             }
         } else if let Some(rule) = rule(v, ctx, r) {
             out.rules.push(rule);

@@ -32,6 +32,13 @@ pub struct Config {
     pub api: Option<ApiConfig>,
 }
 
+impl Config {
+    /// The falling-object rule of `camera`, when it watches a facade.
+    pub fn fall_rule(&self, camera: &CameraId) -> Option<&crate::falling::FallRule> {
+        self.falling.iter().find(|f| &f.camera == camera)
+    }
+}
+
 /// Clips cut from each camera's encoded stream around alerts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EvidenceConfig {
@@ -399,8 +406,8 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
     }
     // A facade camera's every frame goes to the falling-object stage: one calibration per
     // camera, and no detector rules beside it.
-    for (i, f) in set.falling.iter().enumerate() {
-        let again = set.falling[..i].iter().any(|g| g.camera == f.camera);
+    for (i, (f, file, at)) in set.falling.iter().enumerate() {
+        let again = set.falling[..i].iter().any(|(g, ..)| g.camera == f.camera);
         let detector = set.rules.iter().find(|r| r.camera == f.camera);
         let problem = match (again, detector) {
             (true, _) => {
@@ -413,7 +420,6 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             _ => None,
         };
         if let Some(problem) = problem {
-            let (file, at) = &set.falling_at[i];
             v.errors.push(ConfigError::at(
                 file,
                 *at,
@@ -421,7 +427,8 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             ));
         }
     }
-    let crate::rules::RuleSet { rules, falling, .. } = set;
+    let crate::rules::RuleSet { rules, falling } = set;
+    let falling = falling.into_iter().map(|(f, ..)| f).collect();
 
     let mut evidence = EvidenceConfig::default();
     if let Some(e) = &raw.evidence {
