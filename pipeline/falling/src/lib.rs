@@ -72,11 +72,20 @@ pub struct FallDetector {
     foreground: Option<Foreground>,
     tracker: SmallTracker,
     stats: FallStats,
-    /// Falls accepted lately: (track id, first sighting time, last sighting time, fits).
-    recent: Vec<(u64, f64, f64, fit::Poly, fit::Poly)>,
+    /// Falls accepted lately, which a new track may continue.
+    recent: Vec<RecentFall>,
     /// Tracks rejected lately for too little drop or too few sightings: the slow start of a
     /// fall (an object hovering at the apex of a throw) can be one of them.
     preludes: Vec<FallTrack>,
+}
+
+struct RecentFall {
+    track: u64,
+    first_t: f64,
+    last_t: f64,
+    /// Height and sideways position over time since `first_t`.
+    height: fit::Poly,
+    lateral: fit::Poly,
 }
 
 /// How long before a fall's first sighting its prelude may have ended.
@@ -187,26 +196,27 @@ impl FallDetector {
             if let Ok(fall) = &outcome {
                 let first = &track.points[0];
                 let last_t = track.points.last().map_or(first.t, |p| p.t);
-                self.recent.retain(|r| first.t - r.2 <= CONTINUATION_SECS);
+                self.recent
+                    .retain(|r| first.t - r.last_t <= CONTINUATION_SECS);
                 // Where each recent fall's fit puts the object at this track's first sighting.
                 continues = self
                     .recent
                     .iter()
-                    .find(|(_, t0, t_end, hf, lf)| {
-                        let dt = first.t - t0;
-                        let gap = first.t - t_end;
-                        let (du, dh) = (lf.at(dt) - first.u, hf.at(dt) - first.h);
+                    .find(|r| {
+                        let dt = first.t - r.first_t;
+                        let gap = first.t - r.last_t;
+                        let (du, dh) = (r.lateral.at(dt) - first.u, r.height.at(dt) - first.h);
                         gap >= -0.1
-                            && du.hypot(dh) <= 1.0 + 0.15 * hf.slope(dt).abs() * gap.max(0.1)
+                            && du.hypot(dh) <= 1.0 + 0.15 * r.height.slope(dt).abs() * gap.max(0.1)
                     })
-                    .map(|r| r.0);
-                self.recent.push((
-                    track.id,
-                    first.t,
+                    .map(|r| r.track);
+                self.recent.push(RecentFall {
+                    track: track.id,
+                    first_t: first.t,
                     last_t,
-                    fall.height_fit.clone(),
-                    fall.lateral_fit.clone(),
-                ));
+                    height: fall.height_fit.clone(),
+                    lateral: fall.lateral_fit.clone(),
+                });
             }
             match &outcome {
                 Ok(_) if continues.is_some() => self.stats.continuations += 1,
