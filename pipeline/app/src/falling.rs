@@ -35,9 +35,8 @@ pub fn spawn(stage: FallStage) -> std::io::Result<std::thread::JoinHandle<()>> {
 fn run(stage: FallStage) {
     let mut detector = FallDetector::new(stage.rule.detector.clone());
     let mut last: Option<FrameMeta> = None;
-    while let Some(frame) = stage.frames.recv() {
+    while let Some(Frame { meta, image }) = stage.frames.recv() {
         stage.counters.received();
-        let image = &frame.image;
         if image.format.channels() != 1 {
             stage.counters.dropped(DropReason::Error);
             continue;
@@ -48,14 +47,11 @@ fn run(stage: FallStage) {
             stride: image.stride,
             data: image.bytes(),
         };
-        let source = frame.meta.source_size;
-        let verdicts = detector.process(
-            frame.meta.pts.as_secs_f64(),
-            &gray,
-            (source.width, source.height),
-        );
-        let meta = frame.meta.clone();
-        drop(frame);
+        let source = meta.source_size;
+        let verdicts =
+            detector.process(meta.pts.as_secs_f64(), &gray, (source.width, source.height));
+        // Release the decoded buffer before waiting on the alert writer.
+        drop(image);
         stage.progress.frame_done(meta.pts);
         if !report(&stage, &meta, verdicts) {
             return;

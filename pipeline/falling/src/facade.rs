@@ -4,8 +4,6 @@
 //! The image of a falling object is projected onto the facade plane, where gravity is straight
 //! down and metric, whatever the camera's tilt.
 
-use serde::Serialize;
-
 /// A 3×3 projective transform, row-major.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Homography([f64; 9]);
@@ -79,15 +77,6 @@ pub struct Facade {
     to_image: Homography,
 }
 
-/// Where a fall started, on the facade.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FacadePlace {
-    pub floor: i32,
-    pub column: u32,
-    pub u_m: f64,
-    pub h_m: f64,
-}
-
 impl Facade {
     pub fn new(
         corners: [(f64, f64); 4],
@@ -155,15 +144,6 @@ impl Facade {
     pub fn column_at(&self, u_m: f64) -> u32 {
         let w = self.width_m / f64::from(self.columns);
         ((u_m / w).floor() as i64 + 1).clamp(1, i64::from(self.columns)) as u32
-    }
-
-    pub fn place(&self, u_m: f64, h_m: f64) -> FacadePlace {
-        FacadePlace {
-            floor: self.floor_at(h_m),
-            column: self.column_at(u_m),
-            u_m,
-            h_m,
-        }
     }
 
     /// Image-space floor lines (normalised), bottom to top, for overlays.

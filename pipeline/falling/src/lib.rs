@@ -110,10 +110,6 @@ impl FallDetector {
         }
     }
 
-    pub fn config(&self) -> &FallConfig {
-        &self.config
-    }
-
     pub fn stats(&self) -> FallStats {
         FallStats {
             overflow: self.tracker.overflow,
