@@ -1028,12 +1028,17 @@ impl AlertSink {
                 return;
             }
         };
+        // One query for every acknowledgement, not one per clip.
+        let acked = self.store.acknowledged_ids().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "retention: cannot read acknowledgements");
+            Default::default()
+        });
         let mut files: Vec<EvidenceFile> = Vec::new();
         for a in &live {
             let Some(clip) = a.evidence.clip.as_ref() else {
                 continue;
             };
-            let acknowledged = self.store.ack(&a.id).ok().flatten().is_some();
+            let acknowledged = acked.contains(&a.id);
             if let Some(f) = files.iter_mut().find(|f| f.path == clip.path) {
                 // Shared by several alerts: acknowledged only when all of them are.
                 f.acknowledged &= acknowledged;

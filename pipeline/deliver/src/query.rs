@@ -168,6 +168,10 @@ mod tests {
         ev.evidence.error = Some("disk full".into());
         s.insert(&ev).unwrap();
         s.acknowledge("b", "guard", "ok").unwrap();
+        assert_eq!(
+            s.acknowledged_ids().unwrap(),
+            std::collections::HashSet::from(["b".to_string()])
+        );
 
         let a = s.view("a").unwrap().unwrap();
         assert!(a.ended);

@@ -336,6 +336,21 @@ impl AlertStore {
         ack_in(&self.conn, id).map_err(self.err())
     }
 
+    /// The ids of every acknowledged alert, in one query.
+    pub fn acknowledged_ids(&self) -> Result<std::collections::HashSet<String>, DeliverError> {
+        let err = self.err();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT alert_id FROM acks")
+            .map_err(&err)?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(&err)?
+            .collect::<Result<_, _>>()
+            .map_err(&err)?;
+        Ok(ids)
+    }
+
     /// Forgets delivery log entries and camera status changes older than `cutoff_ms` (each
     /// camera's latest status is kept); the alert records themselves are never pruned here.
     /// Returns the rows deleted.

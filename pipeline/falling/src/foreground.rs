@@ -208,7 +208,6 @@ impl Foreground {
                 // A pixel that matches the background a pixel or two away is an edge that
                 // moved (shake, sway, compression), not a new object.
                 if self.params.shift_radius > 0 {
-                    let row_y = y;
                     for (i, o) in mask.iter_mut().enumerate() {
                         if *o == 0 {
                             continue;
@@ -218,7 +217,7 @@ impl Foreground {
                             &self.mean,
                             &self.var,
                             (self.width, self.height),
-                            (x, row_y),
+                            (x, y),
                             f32::from(pixels[i]),
                             self.params.shift_radius,
                             k2,
