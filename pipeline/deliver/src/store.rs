@@ -9,7 +9,7 @@ use crate::{DeliverError, GENESIS, sha256_hex, store_err};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use vigil_core::{Alert, AlertFilter, CameraId};
+use vigil_core::{Alert, AlertEvent, AlertFilter, CameraId};
 
 /// Schema version kept in `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 2;
@@ -238,22 +238,23 @@ impl AlertStore {
     /// Evidence records (`evidence`, `end_evidence`) whose clip has not been expired, oldest
     /// first.
     pub fn live_clips(&self) -> Result<Vec<Alert>, DeliverError> {
-        let mut live: Vec<Alert> = Vec::new();
         let records = self.records(
             "SELECT json FROM alerts
              WHERE event IN ('evidence', 'expired', 'end_evidence', 'end_expired') ORDER BY seq",
             [],
         )?;
-        for a in records {
-            if a.event.has_evidence() {
-                if a.evidence.clip.is_some() {
-                    live.push(a);
-                }
-            } else {
-                live.retain(|l| !(l.id == a.id && l.event.expiry() == a.event));
-            }
-        }
-        Ok(live)
+        // A clip is live unless its alert has the matching expiry record (one pass for the
+        // expiries, one for the clips: not a scan of the list per expiry).
+        let expired: std::collections::HashSet<(String, AlertEvent)> = records
+            .iter()
+            .filter(|a| !a.event.has_evidence())
+            .map(|a| (a.id.clone(), a.event))
+            .collect();
+        Ok(records
+            .into_iter()
+            .filter(|a| a.event.has_evidence() && a.evidence.clip.is_some())
+            .filter(|a| !expired.contains(&(a.id.clone(), a.event.expiry())))
+            .collect())
     }
 
     /// All stored alerts, oldest first.
