@@ -986,7 +986,12 @@ struct AlertSink {
     nudgers: Vec<crossbeam_channel::Sender<()>>,
     /// Every stored record goes to the live-event clients.
     events: vigil_serve::Events,
+    /// When the delivery log and status history were last pruned.
+    pruned: Option<Instant>,
 }
+
+/// How often the delivery log and status history are pruned (retention runs far more often).
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Days the delivery log and camera status history are kept (alert records are kept for good;
 /// their clips follow the evidence retention).
@@ -1010,16 +1015,21 @@ impl AlertSink {
             dir: dir.to_path_buf(),
             nudgers,
             events,
+            pruned: None,
         })
     }
 
     /// Deletes clips beyond the retention budgets, oldest first, and records each deletion (an
     /// `expired` record per alert that shared the file) so `vigil verify` stays intact.
     fn enforce_retention(&mut self, limits: &RetentionLimits) {
-        // The delivery log and camera status history are kept for HISTORY_DAYS.
-        let cutoff = vigil_deliver::now_ms() - HISTORY_DAYS * 86_400_000;
-        if let Err(e) = self.store.prune_history(cutoff) {
-            tracing::warn!(error = %e, "retention: cannot prune the delivery and status history");
+        // The delivery log and camera status history are kept for HISTORY_DAYS: pruned at the
+        // first pass and then hourly, not at every pass.
+        if self.pruned.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            self.pruned = Some(Instant::now());
+            let cutoff = vigil_deliver::now_ms() - HISTORY_DAYS * 86_400_000;
+            if let Err(e) = self.store.prune_history(cutoff) {
+                tracing::warn!(error = %e, "retention: cannot prune the delivery and status history");
+            }
         }
         let live = match self.store.live_clips() {
             Ok(l) => l,
