@@ -106,6 +106,7 @@ fn report(stage: &FallStage, meta: &FrameMeta, verdicts: Vec<Verdict>) -> bool {
             alert,
             blur: Vec::new(),
             zone: stage.rule.detector.zone.clone(),
+            arrived: Some(meta.arrived),
         };
         if stage.alerts.send(raised).is_err() {
             return false;

@@ -7,6 +7,7 @@
 //! - `vigil demo -c CONFIG` — serve the config's file cameras from an embedded RTSP server on
 //!   127.0.0.1 and run live against those `rtsp://` URLs.
 
+mod bench;
 mod delivery;
 mod eval;
 mod falling;
@@ -129,6 +130,14 @@ enum Command {
         #[arg(long)]
         assets: Option<PathBuf>,
     },
+    /// Measure the pipeline under load: N cameras (files replayed as fast as possible, or served
+    /// over RTSP at their real rate), per-stage frames, CPU per frame, latency, memory, and the
+    /// limit (decode alone + inference alone). Prints a table, writes OUT/bench.json.
+    Bench(bench::BenchArgs),
+    /// (Used by `vigil bench --rtsp`.) Serve H.264 byte-stream files over RTSP on 127.0.0.1:
+    /// NAME=FILE:NUM/DEN each; prints `port N`, stops when stdin closes.
+    #[command(hide = true)]
+    BenchServer { mounts: Vec<String> },
     /// Serve the config's file cameras over RTSP on 127.0.0.1 and run live against them.
     Demo {
         #[command(flatten)]
@@ -453,6 +462,14 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             };
             let summary = pipeline::run(&config, &options, stop)?;
             report(&summary, &out);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(args) => {
+            bench::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchServer { mounts } => {
+            bench::serve_main(&mounts)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { common, port, out } => {

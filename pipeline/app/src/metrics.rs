@@ -2,9 +2,11 @@
 //! and stage, the detector's latency histogram, camera up/down, and delivery per receiver.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use vigil_core::StageCounters;
-use vigil_core::metrics::Histogram;
+use vigil_core::metrics::{Histogram, LatencySamples};
 use vigil_deliver::worker::DeliveryCounters;
 use vigil_serve::prom;
 
@@ -22,6 +24,10 @@ pub struct PipelineMetrics {
     pub alerts: Option<Arc<StageCounters>>,
     /// Inference time per frame.
     pub infer: Option<Arc<Histogram>>,
+    /// Frame arrival from the decoder → its rules evaluated.
+    pub frame_latency: Arc<Histogram>,
+    /// Arrival of the frame that made an alert's condition true → the alert committed.
+    pub alert_latency: Arc<Histogram>,
     /// Per camera: online (true) or offline (false); absent until the first status.
     pub camera_up: Arc<Mutex<BTreeMap<String, bool>>>,
     pub delivery: Vec<(String, Arc<DeliveryCounters>)>,
@@ -69,6 +75,18 @@ impl PipelineMetrics {
                 &h.snapshot(),
             );
         }
+        prom::histogram(
+            out,
+            "vigil_frame_latency_seconds",
+            "Frame arrival from the decoder to its rules evaluated.",
+            &self.frame_latency.snapshot(),
+        );
+        prom::histogram(
+            out,
+            "vigil_alert_latency_seconds",
+            "Arrival of the frame that made an alert's condition true to the alert committed to the store.",
+            &self.alert_latency.snapshot(),
+        );
         prom::family(
             out,
             "vigil_camera_up",
@@ -104,6 +122,125 @@ impl PipelineMetrics {
                 let n = counter(c).load(std::sync::atomic::Ordering::Relaxed);
                 prom::sample(out, name, &[("sink", sink)], n as f64);
             }
+        }
+    }
+}
+
+/// What `vigil bench` measures beside the counters: exact latency samples (kept only once
+/// [`arm`](Probe::arm)ed, i.e. after the warm-up) and where detection and tracking time goes.
+pub struct Probe {
+    /// Frame arrival from the decoder → its rules evaluated.
+    pub frame_latency: LatencySamples,
+    /// Arrival of the frame that made an alert's condition true → the alert committed.
+    pub alert_latency: LatencySamples,
+    /// Nanoseconds: preprocessing, inference, postprocessing (wall time on the detect thread),
+    /// then tracker and rules (CPU time on the track thread).
+    spent_ns: [AtomicU64; 5],
+    armed: AtomicBool,
+    /// The run's counters, once it has built them.
+    metrics: Mutex<Option<Arc<PipelineMetrics>>>,
+}
+
+/// [`Probe`] time totals since it was armed.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct ProbeTimes {
+    pub preprocess_secs: f64,
+    pub infer_secs: f64,
+    pub postprocess_secs: f64,
+    pub tracker_secs: f64,
+    pub rules_secs: f64,
+}
+
+impl Default for Probe {
+    fn default() -> Self {
+        Self {
+            frame_latency: LatencySamples::new(4_000_000),
+            alert_latency: LatencySamples::new(1_000_000),
+            spent_ns: Default::default(),
+            armed: AtomicBool::new(false),
+            metrics: Mutex::new(None),
+        }
+    }
+}
+
+impl Probe {
+    /// Starts the measured window: samples and totals from now on.
+    pub fn arm(&self) {
+        for n in &self.spent_ns {
+            n.store(0, Ordering::Relaxed);
+        }
+        self.frame_latency.arm();
+        self.alert_latency.arm();
+        self.armed.store(true, Ordering::Release);
+    }
+
+    /// Ends the window: what arrives later is not counted.
+    pub fn disarm(&self) {
+        self.armed.store(false, Ordering::Release);
+        self.frame_latency.disarm();
+        self.alert_latency.disarm();
+    }
+
+    fn add(&self, i: usize, d: Duration) {
+        if self.armed.load(Ordering::Acquire) {
+            self.spent_ns[i].fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+        }
+    }
+
+    pub fn detect_phases(&self, t: &vigil_detect::DetectTimes) {
+        self.add(0, t.preprocess);
+        self.add(1, t.infer);
+        self.add(2, t.postprocess);
+    }
+
+    pub fn track_cpu(&self, tracker: Duration, rules: Duration) {
+        self.add(3, tracker);
+        self.add(4, rules);
+    }
+
+    /// Hands the probe the run's counters (the pipeline does, once they all exist).
+    pub fn attach(&self, metrics: Arc<PipelineMetrics>) {
+        if let Ok(mut m) = self.metrics.lock() {
+            *m = Some(metrics);
+        }
+    }
+
+    /// Every stage's counters now: `ingest/<camera>`, `evidence/<camera>`,
+    /// `falling/<camera>`, `detect`, `track`, `alerts` (empty before [`attach`](Self::attach)).
+    pub fn counters(&self) -> BTreeMap<String, vigil_core::metrics::StageSnapshot> {
+        let mut out = BTreeMap::new();
+        let Some(m) = self.metrics.lock().ok().and_then(|m| m.clone()) else {
+            return out;
+        };
+        for (stage, map) in [
+            ("ingest", &m.ingest),
+            ("evidence", &m.evidence),
+            ("falling", &m.falling),
+        ] {
+            for (camera, c) in map {
+                out.insert(format!("{stage}/{camera}"), c.snapshot());
+            }
+        }
+        for (stage, c) in [
+            ("detect", &m.detect),
+            ("track", &m.track),
+            ("alerts", &m.alerts),
+        ] {
+            if let Some(c) = c {
+                out.insert(stage.to_string(), c.snapshot());
+            }
+        }
+        out
+    }
+
+    pub fn times(&self) -> ProbeTimes {
+        let s = |i: usize| self.spent_ns[i].load(Ordering::Relaxed) as f64 / 1e9;
+        ProbeTimes {
+            preprocess_secs: s(0),
+            infer_secs: s(1),
+            postprocess_secs: s(2),
+            tracker_secs: s(3),
+            rules_secs: s(4),
         }
     }
 }

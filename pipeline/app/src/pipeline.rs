@@ -62,6 +62,10 @@ pub struct Options {
     /// assets folder the config was loaded with.
     pub reload_rules: bool,
     pub assets: Option<PathBuf>,
+    /// What `vigil bench` measures beside the counters (latency samples, time per step).
+    pub probe: Option<Arc<crate::metrics::Probe>>,
+    /// Replay progress on stderr.
+    pub progress: bool,
 }
 
 impl Options {
@@ -77,6 +81,8 @@ impl Options {
             drain: Duration::from_secs(3),
             reload_rules: true,
             assets,
+            probe: None,
+            progress: false,
         }
     }
 
@@ -86,6 +92,7 @@ impl Options {
             mode: Mode::Replay,
             drain: Duration::from_secs(10),
             reload_rules: false,
+            progress: true,
             ..Self::live(out_dir, assets)
         }
     }
@@ -286,6 +293,8 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         keep_unacknowledged_longest: evidence.keep_unacknowledged_longest,
     };
     let out_dir = options.out_dir.clone();
+    let writer_probe = options.probe.clone();
+    let alert_latency = metrics.alert_latency.clone();
     let writer = std::thread::Builder::new()
         .name("alerts".into())
         .spawn(move || {
@@ -302,16 +311,31 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     continue;
                 };
                 if Some(op.index()) == a {
-                    let Ok(RaisedAlert { alert, blur, zone }) = op.recv(alert_rx.inner()) else {
+                    let Ok(RaisedAlert {
+                        alert,
+                        blur,
+                        zone,
+                        arrived,
+                    }) = op.recv(alert_rx.inner())
+                    else {
                         // No more alerts: let the recorders finish what is open.
                         alerts_open = false;
                         clip_requests.clear();
                         continue;
                     };
                     writer_counters.received();
+                    let cpu = vigil_core::cpu::thread_time();
                     if !sink.write(&alert) {
                         writer_counters.dropped(DropReason::Error);
+                    } else if let Some(arrived) =
+                        arrived.filter(|_| alert.event == AlertEvent::Start)
+                    {
+                        alert_latency.observe(arrived.elapsed());
+                        if let Some(p) = &writer_probe {
+                            p.alert_latency.observe(arrived.elapsed());
+                        }
                     }
+                    writer_counters.add_cpu(vigil_core::cpu::thread_time() - cpu);
                     let wanted = clip_for(&alert, pre_roll, post_roll);
                     if let (Some(req), Some((request, completes))) =
                         (clip_requests.get(&alert.camera), wanted)
@@ -513,20 +537,28 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             timing.clone(),
             infer_hist.clone(),
         );
+        let probe = options.probe.clone();
         worker_threads.push(std::thread::Builder::new().name(format!("detect-{i}")).spawn(move || {
             while let Some((frame, dispatch_seq)) = next_frame(&lanes) {
                 let taken = Instant::now();
+                let cpu = vigil_core::cpu::thread_time();
                 counters.received();
                 let meta = frame.meta.clone();
                 let (detections, error, infer_time) =
                     match detector.detect(&frame.image, frame.meta.source_size) {
-                        Ok((d, t)) => (d, None, t),
+                        Ok((d, t)) => {
+                            if let Some(p) = &probe {
+                                p.detect_phases(&t);
+                            }
+                            (d, None, t.infer)
+                        }
                         Err(e) => {
                             tracing::warn!(camera = %meta.camera, error = %e, "detection failed");
                             counters.dropped(DropReason::Error);
                             (Vec::new(), Some(e.to_string()), Duration::ZERO)
                         }
                     };
+                counters.add_cpu(vigil_core::cpu::thread_time() - cpu);
                 drop(frame); // release the decoded buffer before waiting on the next stage
                 if error.is_none() {
                     hist.observe(infer_time);
@@ -581,13 +613,15 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         false => None,
     };
     let progress_stop = Arc::new(AtomicBool::new(false));
-    let progress_thread = match options.mode {
-        Mode::Replay => Some(crate::progress::spawn(
+    let progress_thread = match options.progress {
+        true => Some(crate::progress::spawn(
             progress.values().cloned().collect(),
             progress_stop.clone(),
         )?),
-        Mode::Live => None,
+        false => None,
     };
+    let track_probe = options.probe.clone();
+    let frame_latency = metrics.frame_latency.clone();
     let tracker_thread = std::thread::Builder::new()
         .name("track".into())
         .spawn(move || {
@@ -627,7 +661,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     let mine = rules.iter().filter(|r| r.camera == df.meta.camera).cloned().collect();
                     for end in state.rules.replace_rules(mine, &df.meta) {
                         // The end of an alert whose rule was removed.
-                        let raised = RaisedAlert { alert: end, blur: Vec::new(), zone: Vec::new() };
+                        let raised = RaisedAlert { alert: end, blur: Vec::new(), zone: Vec::new(), arrived: None };
                         if alert_tx.send(raised).is_err() {
                             return;
                         }
@@ -642,12 +676,22 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         tc.dropped(DropReason::Error);
                         continue;
                     }
+                    let cpu = vigil_core::cpu::thread_time();
                     let tracks = state.tracker.step(df.meta.pts, &df.detections);
+                    let tracked = vigil_core::cpu::thread_time();
                     state.progress.frame_done(df.meta.pts);
                     if let Some(log) = track_log.as_mut() {
                         write_tracks(log, &df, &tracks);
                     }
-                    for alert in state.rules.step(&df.meta, &tracks) {
+                    let alerts = state.rules.step(&df.meta, &tracks);
+                    let ruled = vigil_core::cpu::thread_time();
+                    tc.add_cpu(ruled - cpu);
+                    frame_latency.observe(df.meta.arrived.elapsed());
+                    if let Some(p) = &track_probe {
+                        p.frame_latency.observe(df.meta.arrived.elapsed());
+                        p.track_cpu(tracked - cpu, ruled - tracked);
+                    }
+                    for alert in alerts {
                         // What this frame shows of the classes blurred for privacy.
                         let blur = df
                             .detections
@@ -663,7 +707,8 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                             .find(|r| r.id == alert.rule)
                             .map(|r| r.outline())
                             .unwrap_or_default();
-                        if alert_tx.send(RaisedAlert { alert, blur, zone }).is_err() {
+                        let arrived = Some(df.meta.arrived);
+                        if alert_tx.send(RaisedAlert { alert, blur, zone, arrived }).is_err() {
                             return;
                         }
                     }
@@ -673,9 +718,13 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         })?;
 
     // The HTTP API and page, once every counter exists.
+    let metrics = Arc::new(metrics);
+    if let Some(p) = &options.probe {
+        p.attach(metrics.clone());
+    }
     let server = match &config.api {
         Some(api) => {
-            let metrics = Arc::new(metrics);
+            let metrics = metrics.clone();
             let serve = vigil_serve::ServeConfig {
                 listen: api.listen,
                 tokens: api.tokens.clone(),
@@ -948,6 +997,9 @@ pub(crate) struct RaisedAlert {
     pub blur: Vec<vigil_core::BBoxPx>,
     /// The rule's zone (normalised points), drawn on the snapshot.
     pub zone: Vec<(f64, f64)>,
+    /// When the frame that made the rule's condition true arrived from the decoder (the start
+    /// of the alert latency, measured to the record's commit).
+    pub arrived: Option<Instant>,
 }
 
 /// What the annotated snapshot shows: the rule's zone and each object with its track id; for a

@@ -8,6 +8,7 @@
 //! so the tracker and the rule engine build and test without them.
 
 pub mod alert;
+pub mod cpu;
 pub mod frame;
 pub mod geom;
 pub mod hex;

@@ -65,6 +65,19 @@ pub struct DetectorOptions {
     pub execution_provider: vigil_config::ExecutionProvider,
 }
 
+/// Where one frame's detection time went (wall clock on the calling thread).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DetectTimes {
+    /// Frame → input tensor.
+    pub preprocess: Duration,
+    /// `session.run`.
+    pub infer: Duration,
+    /// `session.run`'s CPU time on the calling thread (all of it with one intra-op thread).
+    pub infer_cpu: Duration,
+    /// Output decoding and NMS.
+    pub postprocess: Duration,
+}
+
 /// One inference session with its pre- and post-processing.
 pub struct Detector {
     manifest: ModelManifest,
@@ -154,24 +167,26 @@ impl Detector {
     }
 
     /// Detects objects in `image`, a frame whose source was `source_size` (boxes are returned in
-    /// source pixels). Returns the detections and the time spent in `session.run`.
+    /// source pixels). Returns the detections and where the time went.
     pub fn detect(
         &mut self,
         image: &Image,
         source_size: Size,
-    ) -> Result<(Vec<Detection>, Duration), DetectError> {
+    ) -> Result<(Vec<Detection>, DetectTimes), DetectError> {
         if image.format.channels() != 3 {
             return Err(DetectError::Model {
                 model: self.manifest.name.clone(),
                 message: format!("takes colour frames, not {}", image.format.name()),
             });
         }
+        let began = Instant::now();
         let geometry = self.pre.prepare(image);
         let (w, h) = (
             self.manifest.input_width as usize,
             self.manifest.input_height as usize,
         );
         let started = Instant::now();
+        let cpu = vigil_core::cpu::thread_time();
         let tensor =
             TensorRef::from_array_view(([1usize, 3, h, w], self.pre.buffer())).map_err(rt)?;
         let outputs = self
@@ -179,6 +194,8 @@ impl Detector {
             .run(ort::inputs![self.input_name.as_str() => tensor])
             .map_err(rt)?;
         let infer = started.elapsed();
+        let infer_cpu = vigil_core::cpu::thread_time() - cpu;
+        let preprocess = started - began;
         let mut tensors = Vec::with_capacity(outputs.len());
         for i in 0..outputs.len() {
             let (shape, data) = outputs[i].try_extract_tensor::<f32>().map_err(rt)?;
@@ -208,6 +225,12 @@ impl Detector {
             })
             .filter(|d| d.bbox_px.area() > 0.0)
             .collect();
-        Ok((detections, infer))
+        let times = DetectTimes {
+            preprocess,
+            infer,
+            infer_cpu,
+            postprocess: started.elapsed() - infer,
+        };
+        Ok((detections, times))
     }
 }

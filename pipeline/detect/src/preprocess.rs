@@ -131,12 +131,34 @@ impl Preprocessor {
             }
             _ => [2, 1, 0],
         };
-        if out.width as usize != self.width || out.height as usize != self.height {
+        let (ow, oh) = (out.width as usize, out.height as usize);
+        // Padding: the columns right of the image and the rows below it.
+        if ow != self.width || oh != self.height {
             for c in 0..3 {
-                self.buf[c * plane..(c + 1) * plane].fill(self.pad[c]);
+                let p = &mut self.buf[c * plane..(c + 1) * plane];
+                if ow != self.width {
+                    for row in p[..oh * self.width].chunks_exact_mut(self.width) {
+                        row[ow..].fill(self.pad[c]);
+                    }
+                }
+                p[oh * self.width..].fill(self.pad[c]);
             }
         }
-        let (ow, oh) = (out.width as usize, out.height as usize);
+        if image.size == out {
+            // Already the size the model takes (ingest scales in GStreamer): convert only.
+            for y in 0..oh {
+                let px = image.row(y as u32);
+                for (c, &sc) in src_channel.iter().enumerate() {
+                    let (mul, add) = (self.mul[c], self.add[c]);
+                    let start = c * plane + y * self.width;
+                    let dst = &mut self.buf[start..start + ow];
+                    for (d, p) in dst.iter_mut().zip(px.chunks_exact(3)) {
+                        *d = f32::from(p[sc]) * mul + add;
+                    }
+                }
+            }
+            return geometry;
+        }
         if self.columns.key != (image.size.width, out.width) {
             let (x0, x1, fx) = taps(image.size.width, out.width);
             self.columns = Taps {

@@ -276,3 +276,30 @@ fn a_gpu_that_cannot_be_used_is_an_error_not_a_silent_cpu_fallback() {
         "{err}"
     );
 }
+
+#[test]
+fn a_frame_already_at_the_fitted_size_is_converted_exactly_and_padded() {
+    let manifest =
+        ModelManifest::load(&repo().join("models/yolox-nano.yaml"), Some(&assets())).unwrap();
+    // 768×432 letterboxed into 416×416 fits as 416×234: what ingest hands over.
+    let size = Size::new(416, 234);
+    let pixels: Vec<u8> = (0..416 * 234 * 3).map(|i| (i * 7 % 256) as u8).collect();
+    let image = Image::from_packed(size, PixelFormat::Rgb8, pixels.clone());
+    let mut pre = vigil_detect::preprocess::Preprocessor::new(&manifest);
+    let geometry = pre.prepare(&image);
+    assert_eq!((geometry.sx, geometry.sy), (1.0, 1.0));
+    let buf = pre.buffer();
+    let plane = 416 * 416;
+    for (y, x) in [(0, 0), (10, 415), (233, 200), (117, 3)] {
+        for c in 0..3 {
+            // The model takes BGR: model channel c is RGB byte 2 − c.
+            let want = f32::from(pixels[(y * 416 + x) * 3 + (2 - c)]);
+            assert_eq!(buf[c * plane + y * 416 + x], want, "({x}, {y}) channel {c}");
+        }
+    }
+    for (y, x) in [(234, 0), (415, 415), (300, 17)] {
+        for c in 0..3 {
+            assert_eq!(buf[c * plane + y * 416 + x], 114.0, "padding at ({x}, {y})");
+        }
+    }
+}

@@ -501,6 +501,8 @@ fn build_decode_branch(
     tee: &gst::Element,
 ) -> Result<(), IngestError> {
     let queue = make("queue")?;
+    // Named so its streaming thread (which decodes and converts) reads `dec:src`.
+    queue.set_property("name", "dec");
     queue.set_property("max-size-buffers", 8u32);
     queue.set_property("max-size-bytes", 0u32);
     queue.set_property("max-size-time", 0u64);
@@ -551,6 +553,10 @@ fn build_decode_branch(
     let filter_weak = filter.downgrade();
     let probe_shared = shared.clone();
     let counters = sinks.counters.clone();
+    // The converter's CPU per handed-on frame: the thread's CPU clock when a buffer enters it,
+    // read again when the converted buffer leaves (both on the same streaming thread).
+    let entered = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let convert_entered = entered.clone();
     convert_sink.add_probe(
         gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
         move |_, info| {
@@ -576,6 +582,10 @@ fn build_decode_branch(
                     gst::PadProbeReturn::Ok
                 }
                 Some(gst::PadProbeData::Buffer(buf)) => {
+                    convert_entered.store(
+                        vigil_core::cpu::thread_time().as_nanos() as u64,
+                        Ordering::Relaxed,
+                    );
                     counters.received();
                     probe_shared.last_buffer_ms.store(
                         (probe_shared.epoch.elapsed().as_millis() as u64).max(1),
@@ -623,6 +633,19 @@ fn build_decode_branch(
                 return gst::PadProbeReturn::Handled;
             }
             ret
+        },
+    );
+
+    let convert_counters = sinks.counters.clone();
+    convert.static_pad("src").expect("convert src").add_probe(
+        gst::PadProbeType::BUFFER,
+        move |_, _| {
+            let start = entered.swap(0, Ordering::Relaxed);
+            if start > 0 {
+                let now = vigil_core::cpu::thread_time().as_nanos() as u64;
+                convert_counters.add_cpu(Duration::from_nanos(now.saturating_sub(start)));
+            }
+            gst::PadProbeReturn::Ok
         },
     );
 
@@ -742,6 +765,7 @@ fn encoded_branch_factory(
         }
         let result = (|| -> Result<(), IngestError> {
             let queue = make("queue")?;
+            queue.set_property("name", "enc"); // its thread reads `enc:src`
             // Evidence must never hold up decoding: this queue leaks, oldest first.
             queue.set_property_from_str("leaky", "downstream");
             queue.set_property("max-size-buffers", 256u32);

@@ -24,7 +24,7 @@ pub struct Mount {
 impl Mount {
     /// Serves an H.264 byte-stream file in a loop, paced at `fps`.
     pub fn looped_h264(path: &str, file: &Path, fps: (i32, i32)) -> Self {
-        let location = file.to_string_lossy().replace('"', "\\\"");
+        let location = quoted(file);
         Mount {
             path: path.to_string(),
             launch: format!(
@@ -161,13 +161,12 @@ pub fn prepare_h264(input: &Path, output: &Path, gop: u32) -> Result<(i32, i32),
         return Ok(fps);
     }
     let tmp: PathBuf = output.with_extension("part");
-    let loc = |p: &Path| p.to_string_lossy().replace('"', "\\\"");
     let is_h264 = probe_codec(input)?.as_deref() == Some("video/x-h264");
     let line = if is_h264 {
         format!(
             "filesrc location=\"{}\" ! parsebin ! h264parse ! video/x-h264,stream-format=byte-stream,alignment=au ! filesink location=\"{}\"",
-            loc(input),
-            loc(&tmp)
+            quoted(input),
+            quoted(&tmp)
         )
     } else {
         format!(
@@ -175,13 +174,49 @@ pub fn prepare_h264(input: &Path, output: &Path, gop: u32) -> Result<(i32, i32),
              ! x264enc speed-preset=veryfast key-int-max={gop} bframes=0 \
              ! video/x-h264,stream-format=byte-stream,profile=constrained-baseline \
              ! filesink location=\"{}\"",
-            loc(input),
-            loc(&tmp)
+            quoted(input),
+            quoted(&tmp)
         )
     };
     run_to_eos(&line)?;
     std::fs::rename(&tmp, output)?;
     Ok(fps)
+}
+
+/// Encodes `input` once as an H.264 byte-stream file at `output` (unless it is already there),
+/// scaled to `size`, every source frame kept (no rate conversion: served at a higher rate, the
+/// clip just plays faster, each frame still distinct), a keyframe every `gop` frames, at about
+/// `kbps` — what a camera sends. For benchmarks that need a given resolution.
+pub fn encode_h264(
+    input: &Path,
+    output: &Path,
+    size: vigil_core::Size,
+    gop: u32,
+    kbps: u32,
+) -> Result<(), IngestError> {
+    crate::init()?;
+    if output.is_file() {
+        return Ok(());
+    }
+    let tmp: PathBuf = output.with_extension("part");
+    run_to_eos(&format!(
+        "filesrc location=\"{}\" ! decodebin ! videoconvertscale \
+         ! video/x-raw,format=I420,width={},height={},pixel-aspect-ratio=1/1 \
+         ! x264enc speed-preset=veryfast bitrate={kbps} key-int-max={gop} bframes=0 \
+         ! video/x-h264,stream-format=byte-stream,profile=main \
+         ! filesink location=\"{}\"",
+        quoted(input),
+        size.width,
+        size.height,
+        quoted(&tmp)
+    ))?;
+    std::fs::rename(&tmp, output)?;
+    Ok(())
+}
+
+/// A path inside a double-quoted launch-line property.
+fn quoted(p: &Path) -> String {
+    p.to_string_lossy().replace('"', "\\\"")
 }
 
 fn run_to_eos(line: &str) -> Result<(), IngestError> {

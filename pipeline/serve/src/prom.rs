@@ -49,6 +49,12 @@ pub fn stage(out: &mut String, labels: &[(&str, &str)], s: &StageSnapshot) {
         l.push(("reason", reason));
         sample(out, "vigil_stage_dropped_total", &l, n as f64);
     }
+    sample(
+        out,
+        "vigil_stage_cpu_seconds_total",
+        labels,
+        s.cpu_us as f64 / 1e6,
+    );
 }
 
 pub fn stage_families(out: &mut String) {
@@ -68,6 +74,12 @@ pub fn stage_families(out: &mut String) {
         out,
         "vigil_stage_dropped_total",
         "Items a pipeline stage dropped, by reason.",
+        "counter",
+    );
+    family(
+        out,
+        "vigil_stage_cpu_seconds_total",
+        "CPU time of a stage's own work (ingest: colour conversion and scaling; detect: preprocessing, inference, decoding; track: tracker and rules; alerts: storing).",
         "counter",
     );
 }

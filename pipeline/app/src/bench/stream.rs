@@ -1,0 +1,180 @@
+//! The RTSP server a live bench reads from, in a child process (`vigil bench-server`) so its
+//! CPU is measured apart from the pipeline's. Footage is prepared once as an H.264 byte stream
+//! (remuxed, or encoded to a chosen size) and served without re-encoding, looped, at its rate.
+
+use anyhow::{Context, Result, bail};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use vigil_core::Size;
+use vigil_ingest::rtsp_server::{Mount, RtspServer, encode_h264, prepare_h264};
+
+/// `WIDTHxHEIGHT@FPS`, e.g. `1280x720@25`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StreamFormat {
+    pub size: Size,
+    pub fps: u32,
+}
+
+impl FromStr for StreamFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s:?}: expected WIDTHxHEIGHT@FPS, e.g. 1280x720@25");
+        let (dims, fps) = s.split_once('@').ok_or_else(bad)?;
+        let (w, h) = dims.split_once('x').ok_or_else(bad)?;
+        let (w, h, fps): (u32, u32, u32) = (
+            w.parse().map_err(|_| bad())?,
+            h.parse().map_err(|_| bad())?,
+            fps.parse().map_err(|_| bad())?,
+        );
+        if w == 0 || h == 0 || fps == 0 || w % 2 == 1 || h % 2 == 1 {
+            return Err(bad());
+        }
+        Ok(Self {
+            size: Size::new(w, h),
+            fps,
+        })
+    }
+}
+
+/// A running `vigil bench-server` child; killed when dropped.
+pub struct ServerProcess {
+    child: Child,
+    port: u16,
+}
+
+impl ServerProcess {
+    /// Prepares each clip under `cache` and starts the server with one mount per camera
+    /// (`/<camera>`, each its own server pipeline, as separate cameras would be); `cameras` pairs
+    /// each camera with the index of its clip.
+    pub fn start(
+        clips: &[PathBuf],
+        cameras: &[(String, usize)],
+        format: Option<StreamFormat>,
+        cache: &Path,
+    ) -> Result<Self> {
+        std::fs::create_dir_all(cache)?;
+        let mut streams = Vec::new();
+        for clip in clips {
+            let stem = clip.file_stem().unwrap_or_default().to_string_lossy();
+            let (stream, fps) = match format {
+                Some(f) => {
+                    let stream =
+                        cache.join(format!("{stem}-{}x{}.h264", f.size.width, f.size.height));
+                    encode_h264(clip, &stream, f.size, 2 * f.fps, 3000)
+                        .with_context(|| format!("cannot encode {}", clip.display()))?;
+                    (stream, (f.fps as i32, 1))
+                }
+                None => {
+                    let stream = cache.join(format!("{stem}.h264"));
+                    let fps = prepare_h264(clip, &stream, 25)
+                        .with_context(|| format!("cannot prepare {}", clip.display()))?;
+                    (stream, fps)
+                }
+            };
+            streams.push((stream, fps));
+        }
+        let args = cameras.iter().map(|(name, clip)| {
+            let (stream, fps) = &streams[*clip];
+            format!("{name}={}:{}/{}", stream.display(), fps.0, fps.1)
+        });
+        let exe = std::env::current_exe().context("cannot find the vigil executable")?;
+        let mut child = Command::new(exe)
+            .arg("bench-server")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start the RTSP server process")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let Some(port) = line
+            .trim()
+            .strip_prefix("port ")
+            .and_then(|p| p.parse().ok())
+        else {
+            let _ = child.kill();
+            bail!("the RTSP server process did not start (said {line:?})");
+        };
+        Ok(Self { child, port })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn url(&self, camera: &str) -> String {
+        format!("rtsp://127.0.0.1:{}/{camera}", self.port)
+    }
+
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        // Closing its stdin tells it to stop; kill it if it does not.
+        drop(self.child.stdin.take());
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// `vigil bench-server NAME=FILE:NUM/DEN …`: serves each H.264 byte-stream file at
+/// `rtsp://127.0.0.1:PORT/NAME`, prints `port PORT`, and runs until its stdin closes.
+pub fn serve_main(mounts: &[String]) -> Result<()> {
+    let mut list = Vec::new();
+    for m in mounts {
+        let (name, rest) = m.split_once('=').context("expected NAME=FILE:NUM/DEN")?;
+        let (file, rate) = rest
+            .rsplit_once(':')
+            .context("expected NAME=FILE:NUM/DEN")?;
+        let (n, d) = rate.split_once('/').context("expected NAME=FILE:NUM/DEN")?;
+        list.push(Mount::looped_h264(
+            name,
+            Path::new(file),
+            (n.parse()?, d.parse()?),
+        ));
+    }
+    let server = RtspServer::start(0, &list)?;
+    println!("port {}", server.port());
+    // Until the bench closes our stdin (or dies).
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut sink);
+    server.stop();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_formats_parse_and_odd_sizes_are_refused() {
+        assert_eq!(
+            "1280x720@25".parse::<StreamFormat>(),
+            Ok(StreamFormat {
+                size: Size::new(1280, 720),
+                fps: 25
+            })
+        );
+        for bad in ["1280x720", "1280@25", "0x720@25", "1281x720@25", "axb@c"] {
+            assert!(bad.parse::<StreamFormat>().is_err(), "{bad}");
+        }
+    }
+}
