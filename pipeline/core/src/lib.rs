@@ -13,6 +13,7 @@ pub mod frame;
 pub mod geom;
 pub mod hex;
 pub mod ids;
+pub mod mem;
 pub mod metrics;
 pub mod queue;
 

@@ -221,6 +221,9 @@ impl Recorder {
                 result,
                 snapshots,
             });
+            // Writing a clip and decoding its snapshot allocate and free tens of MB in pieces
+            // the allocator would otherwise keep (RSS grew ~10 MB per alert at 720p).
+            vigil_core::mem::release_free_memory();
         }
     }
 }

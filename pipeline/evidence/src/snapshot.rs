@@ -41,6 +41,11 @@ pub struct Rgb {
 
 /// Decodes `clip` and returns the frame shown at `at` (clip time), or the last one before it.
 pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
+    // One snapshot decode at a time in the process: a burst of alerts on many cameras would
+    // otherwise run a decoder (and its frame pools) per camera at once — memory spikes of
+    // hundreds of MB at 720p, and CPU taken from live decoding all at once.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let err = |message: String| EvidenceError::Write {
         path: clip.display().to_string(),
         message,
@@ -48,7 +53,7 @@ pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
     gst::init().map_err(|e| err(e.to_string()))?;
     let location = clip.to_string_lossy().replace('"', "\\\"");
     let pipeline = gst::parse::launch(&format!(
-        "filesrc location=\"{location}\" ! qtdemux ! h264parse ! avdec_h264 ! videoconvert \
+        "filesrc location=\"{location}\" ! qtdemux name=snapdemux ! h264parse ! avdec_h264 ! videoconvert \
          ! video/x-raw,format=RGB ! appsink name=out sync=false"
     ))
     .map_err(|e| err(e.to_string()))?
@@ -58,6 +63,18 @@ pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
         .by_name("out")
         .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
         .ok_or_else(|| err("no appsink".into()))?;
+    // Preroll, then start decoding at the keyframe before `at` rather than at the clip's start
+    // (ten seconds of pre-roll at 720p25 is 250 frames to decode for one picture).
+    pipeline
+        .set_state(gst::State::Paused)
+        .map_err(|e| err(e.to_string()))?;
+    let (prerolled, _, _) = pipeline.state(gst::ClockTime::from_seconds(10));
+    if prerolled.is_ok() && at > Duration::ZERO {
+        let _ = pipeline.seek_simple(
+            gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT | gst::SeekFlags::SNAP_BEFORE,
+            gst::ClockTime::from_nseconds(at.as_nanos() as u64),
+        );
+    }
     pipeline
         .set_state(gst::State::Playing)
         .map_err(|e| err(e.to_string()))?;

@@ -184,13 +184,15 @@ pub fn prepare_h264(input: &Path, output: &Path, gop: u32) -> Result<(i32, i32),
 }
 
 /// Encodes `input` once as an H.264 byte-stream file at `output` (unless it is already there),
-/// scaled to `size`, every source frame kept (no rate conversion: served at a higher rate, the
-/// clip just plays faster, each frame still distinct), a keyframe every `gop` frames, at about
-/// `kbps` — what a camera sends. For benchmarks that need a given resolution.
+/// scaled to `size` and declared `fps` frames per second with every source frame kept (no
+/// frames repeated: a slower clip just plays faster, each frame still distinct), a keyframe
+/// every `gop` frames, at about `kbps` — what a camera sends. For benchmarks that need a given
+/// resolution and rate.
 pub fn encode_h264(
     input: &Path,
     output: &Path,
     size: vigil_core::Size,
+    fps: u32,
     gop: u32,
     kbps: u32,
 ) -> Result<(), IngestError> {
@@ -202,6 +204,7 @@ pub fn encode_h264(
     run_to_eos(&format!(
         "filesrc location=\"{}\" ! decodebin ! videoconvertscale \
          ! video/x-raw,format=I420,width={},height={},pixel-aspect-ratio=1/1 \
+         ! capssetter caps=\"video/x-raw,framerate={fps}/1\" \
          ! x264enc speed-preset=veryfast bitrate={kbps} key-int-max={gop} bframes=0 \
          ! video/x-h264,stream-format=byte-stream,profile=main \
          ! filesink location=\"{}\"",

@@ -105,10 +105,16 @@ pub struct BenchReport {
     pub detected: u64,
     pub decoded_fps: f64,
     pub detected_fps: f64,
-    /// Frames dropped at the decode edge (queue full) ÷ frames decoded.
-    pub drop_rate: f64,
-    /// Sampled frames that did not reach detection (dropped, not skipped by `detect_fps`).
-    pub detect_shortfall: u64,
+    /// Live: frames the server sent in the window that were not decoded ÷ frames it sent
+    /// (network, jitter buffer or decoder losses; a few frames of window-edge noise either way).
+    pub decode_drop_rate: Option<f64>,
+    /// Frames picked for detection (every frame, or `detect_fps`).
+    pub sampled: u64,
+    /// Sampled frames replaced by a newer one of their camera before detection took them
+    /// (live: each camera holds only its newest sampled frame).
+    pub queue_drops: u64,
+    /// Sampled frames that were not detected ÷ sampled frames.
+    pub detect_shortfall: f64,
     /// Process CPU in the window ÷ window (1.0 = one core busy).
     pub cpu_cores_used: f64,
     /// Process CPU milliseconds per detected frame.
@@ -230,10 +236,10 @@ pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
     let warmup = Duration::from_secs_f64(args.warmup.max(0.0));
     let watcher = {
         let (probe, stop) = (probe.clone(), stop.clone());
-        let server_pid = server.as_ref().map(|s| s.pid());
+        let server = server.as_ref().map(|s| (s.pid(), s.fps()));
         std::thread::Builder::new()
             .name("bench".into())
-            .spawn(move || watch(probe, stop, warmup, window, server_pid))?
+            .spawn(move || watch(probe, stop, warmup, window, server))?
     };
     let summary = pipeline::run(&config, &options, stop.clone());
     stop.store(true, Ordering::SeqCst);
@@ -319,6 +325,8 @@ struct Measured {
     threads: BTreeMap<&'static str, f64>,
     process_cpu: f64,
     server_cpu: Option<f64>,
+    /// Frames per second the RTSP server sends, all cameras.
+    server_fps: Option<f64>,
     rss_start: f64,
     rss_end: f64,
     rss_window_peak: f64,
@@ -340,8 +348,9 @@ fn watch(
     stop: Arc<AtomicBool>,
     warmup: Duration,
     window: Duration,
-    server_pid: Option<u32>,
+    server: Option<(u32, f64)>,
 ) -> Option<Measured> {
+    let server_pid = server.map(|(pid, _)| pid);
     let terminal = std::io::stderr().is_terminal();
     let started = Instant::now();
     let sleep_until = |t: Duration| -> bool {
@@ -411,6 +420,7 @@ fn watch(
         threads: threads.by_stage(),
         process_cpu,
         server_cpu,
+        server_fps: server.map(|(_, fps)| fps),
         rss_start,
         rss_end,
         rss_window_peak: rss_window_peak.max(rss_end),
@@ -485,6 +495,7 @@ fn report(
         m.counters_start.sum("evidence"),
     );
     let detected = detect.received;
+    let sampled = ingest.received.saturating_sub(ingest.dropped_sampling);
     let per = |cpu: f64, frames: u64| {
         if frames > 0 {
             cpu * 1e3 / frames as f64
@@ -545,15 +556,16 @@ fn report(
         detected,
         decoded_fps: ingest.received as f64 / secs,
         detected_fps,
-        drop_rate: if ingest.received > 0 {
-            ingest.dropped_queue_full as f64 / ingest.received as f64
+        decode_drop_rate: m
+            .server_fps
+            .map(|fps| (1.0 - ingest.received as f64 / (fps * secs)).max(0.0)),
+        sampled,
+        queue_drops: ingest.dropped_queue_full,
+        detect_shortfall: if sampled > 0 {
+            sampled.saturating_sub(detected) as f64 / sampled as f64
         } else {
             0.0
         },
-        detect_shortfall: ingest
-            .received
-            .saturating_sub(ingest.dropped_sampling)
-            .saturating_sub(detected),
         cpu_cores_used: m.process_cpu / secs,
         cpu_ms_per_frame: per(m.process_cpu, detected),
         stages,
@@ -588,11 +600,16 @@ fn print_table(r: &BenchReport) {
         r.mode, r.cameras, r.model, r.window_secs, r.cores
     );
     println!(
-        "frames/s: {:.1} decoded, {:.1} detected · dropped at decode {:.2} % · detection shortfall {} frames",
+        "frames/s: {:.1} decoded{}, {:.1} detected · detection shortfall {:.2} % of {} sampled ({} replaced by newer frames)",
         r.decoded_fps,
+        r.decode_drop_rate.map_or(String::new(), |d| format!(
+            " (lost before decoding: {:.2} %)",
+            d * 100.0
+        )),
         r.detected_fps,
-        r.drop_rate * 100.0,
-        r.detect_shortfall
+        r.detect_shortfall * 100.0,
+        r.sampled,
+        r.queue_drops
     );
     println!(
         "CPU: {:.2} cores · {:.1} ms per detected frame (detect: preprocess {:.2}, inference {:.2}, postprocess {:.2} ms wall)",

@@ -79,11 +79,28 @@ pub fn stage_of(thread: &str) -> &'static str {
         "track" => "track",
         "alerts" => "alerts",
         t if t.starts_with("dec:") => "decode",
-        t if t.starts_with("enc:") || t.starts_with("evidence-") => "evidence",
+        // The encoded branch, the recorder, clip writing and snapshot decoding.
+        t if t.starts_with("enc:")
+            || t.starts_with("evidence-")
+            || t.starts_with("clipsrc:")
+            || t.starts_with("snapdemux:") =>
+        {
+            "evidence"
+        }
         t if t.starts_with("fall-") => "falling",
         t if t.starts_with("deliver-") || t == "mqtt-events" => "delivery",
         "http" => "http",
-        t if t.contains(':') || t.starts_with("cam-") || t.starts_with("rtsp") => "source",
+        // Demuxing, parsing and the network side of RTSP (jitter buffers, GStreamer's pooled
+        // `taskN` threads, RTCP timers).
+        t if t.contains(':')
+            || t.starts_with("cam-")
+            || t.starts_with("rtsp")
+            || t.starts_with("rtpjitterbuffer")
+            || t.starts_with("task")
+            || t == "timer" =>
+        {
+            "source"
+        }
         _ => "other",
     }
 }

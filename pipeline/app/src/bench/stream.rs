@@ -43,6 +43,8 @@ impl FromStr for StreamFormat {
 pub struct ServerProcess {
     child: Child,
     port: u16,
+    /// Frames per second served, all mounts together.
+    fps: f64,
 }
 
 impl ServerProcess {
@@ -61,9 +63,12 @@ impl ServerProcess {
             let stem = clip.file_stem().unwrap_or_default().to_string_lossy();
             let (stream, fps) = match format {
                 Some(f) => {
-                    let stream =
-                        cache.join(format!("{stem}-{}x{}.h264", f.size.width, f.size.height));
-                    encode_h264(clip, &stream, f.size, 2 * f.fps, 3000)
+                    let (w, h) = (f.size.width, f.size.height);
+                    let stream = cache.join(format!("{stem}-{w}x{h}-{}.h264", f.fps));
+                    // A keyframe every 2 s and ≈ 0.07 bits per pixel per frame: about 1.6
+                    // Mbit/s at 720p25, what a residential camera's main stream sends.
+                    let kbps = (f64::from(w * h * f.fps) * 0.07 / 1000.0) as u32;
+                    encode_h264(clip, &stream, f.size, f.fps, 2 * f.fps, kbps.max(200))
                         .with_context(|| format!("cannot encode {}", clip.display()))?;
                     (stream, (f.fps as i32, 1))
                 }
@@ -76,6 +81,13 @@ impl ServerProcess {
             };
             streams.push((stream, fps));
         }
+        let fps: f64 = cameras
+            .iter()
+            .map(|(_, clip)| {
+                let (n, d) = streams[*clip].1;
+                f64::from(n) / f64::from(d.max(1))
+            })
+            .sum();
         let args = cameras.iter().map(|(name, clip)| {
             let (stream, fps) = &streams[*clip];
             format!("{name}={}:{}/{}", stream.display(), fps.0, fps.1)
@@ -100,7 +112,12 @@ impl ServerProcess {
             let _ = child.kill();
             bail!("the RTSP server process did not start (said {line:?})");
         };
-        Ok(Self { child, port })
+        Ok(Self { child, port, fps })
+    }
+
+    /// Frames per second the server sends, all cameras together.
+    pub fn fps(&self) -> f64 {
+        self.fps
     }
 
     pub fn pid(&self) -> u32 {
