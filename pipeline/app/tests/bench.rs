@@ -80,7 +80,10 @@ fn file_replay_bench_reports_stages_latency_memory_and_the_limit() {
     assert!(f(&r["frame_latency"], "p99_ms") >= f(&r["frame_latency"], "p50_ms"));
     assert!(f(&r, "rss_mb_peak") > 20.0, "{r:#}");
     let limit = &r["limit"];
-    assert!(f(limit, "decode_cpu_ms") > 0.0 && f(limit, "infer_cpu_ms") > 1.0, "{r:#}");
+    assert!(
+        f(limit, "decode_cpu_ms") > 0.0 && f(limit, "infer_cpu_ms") > 1.0,
+        "{r:#}"
+    );
     let cores = f(&r, "cores");
     let want = cores * 1e3 / (f(limit, "decode_cpu_ms") + f(limit, "infer_cpu_ms"));
     assert!((f(limit, "fps") - want).abs() < 1e-6, "{r:#}");

@@ -136,11 +136,11 @@ impl LatencySamples {
             return;
         }
         let us = u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
-        if let Ok(mut s) = self.samples.lock() {
-            if s.len() < self.cap {
-                s.push(us);
-                return;
-            }
+        if let Ok(mut s) = self.samples.lock()
+            && s.len() < self.cap
+        {
+            s.push(us);
+            return;
         }
         self.overflow.fetch_add(1, Ordering::Relaxed);
     }
