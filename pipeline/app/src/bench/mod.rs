@@ -159,25 +159,10 @@ pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
     if args.assets.is_none() {
         args.assets = std::env::var_os("VIGIL_ASSETS").map(PathBuf::from);
     }
-    let mut config = vigil_config::load(&args.config, args.assets.as_deref()).map_err(|e| {
-        anyhow::anyhow!(
-            "{}",
-            e.0.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })?;
+    let mut config = vigil_config::load(&args.config, args.assets.as_deref()).map_err(listed)?;
     if let Some(m) = &args.manifest {
-        config.detector.manifest = ModelManifest::load(m, args.assets.as_deref()).map_err(|e| {
-            anyhow::anyhow!(
-                "{}",
-                e.0.iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )
-        })?;
+        config.detector.manifest =
+            ModelManifest::load(m, args.assets.as_deref()).map_err(listed)?;
     }
     if args.workers.is_some() {
         config.detector.workers = args.workers;
@@ -264,6 +249,12 @@ pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
     print_table(&report);
     eprintln!("bench: {}", out.join("bench.json").display());
     Ok(report)
+}
+
+/// Every error of a config or manifest, one per line (`file:line:col: message`).
+fn listed(errors: vigil_config::ConfigErrors) -> anyhow::Error {
+    let lines: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+    anyhow::anyhow!("{}", lines.join("\n"))
 }
 
 /// Repeats the config's cameras (and their rules) to `n`, looping every file; returns the
