@@ -207,21 +207,34 @@ pub enum ExecutionProvider {
     #[default]
     Cpu,
     /// NVIDIA CUDA on GPU `device_id` (needs ONNX Runtime's CUDA provider library beside
-    /// `libonnxruntime.so`, from the `onnxruntime-gpu` build).
+    /// `libonnxruntime.so`, from the `onnxruntime-gpu` build, and vigil built with `cuda`).
     Cuda { device_id: i32 },
+    /// NVIDIA TensorRT on GPU `device_id` (its provider library and TensorRT, and vigil built
+    /// with `tensorrt`).
+    TensorRt { device_id: i32 },
 }
 
 impl ExecutionProvider {
-    /// `cpu`, `cuda` or `cuda:N`.
+    /// `cpu`, `cuda`, `cuda:N`, `tensorrt` or `tensorrt:N`.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "cpu" => Some(Self::Cpu),
-            "cuda" => Some(Self::Cuda { device_id: 0 }),
-            _ => s
-                .strip_prefix("cuda:")
-                .and_then(|n| n.parse().ok())
-                .filter(|n: &i32| *n >= 0)
-                .map(|device_id| Self::Cuda { device_id }),
+        let (name, device) = match s.split_once(':') {
+            Some((name, n)) => (name, n.parse::<i32>().ok().filter(|n| *n >= 0)?),
+            None => (s, 0),
+        };
+        match (name, s.contains(':')) {
+            ("cpu", false) => Some(Self::Cpu),
+            ("cuda", _) => Some(Self::Cuda { device_id: device }),
+            ("tensorrt", _) => Some(Self::TensorRt { device_id: device }),
+            _ => None,
+        }
+    }
+
+    /// How the config names it (`cuda:0`).
+    pub fn name(&self) -> String {
+        match self {
+            Self::Cpu => "cpu".into(),
+            Self::Cuda { device_id } => format!("cuda:{device_id}"),
+            Self::TensorRt { device_id } => format!("tensorrt:{device_id}"),
         }
     }
 }
@@ -337,7 +350,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             v.error(
                 e,
                 format!(
-                    "execution_provider \"{}\" is none of cpu, cuda, cuda:N",
+                    "execution_provider \"{}\" is none of cpu, cuda, cuda:N, tensorrt, tensorrt:N",
                     e.value
                 ),
             );

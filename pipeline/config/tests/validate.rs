@@ -315,9 +315,18 @@ fn execution_provider_is_cpu_unless_a_gpu_is_named() {
         check(&cuda).unwrap().detector.execution_provider,
         vigil_config::ExecutionProvider::Cuda { device_id: 1 }
     );
-    let wrong = cuda.replace("cuda:1", "gpu");
+    let trt = cuda.replace("cuda:1", "tensorrt");
     assert_eq!(
-        check(&wrong).unwrap_err(),
-        ["10:23: execution_provider \"gpu\" is none of cpu, cuda, cuda:N"]
+        check(&trt).unwrap().detector.execution_provider,
+        vigil_config::ExecutionProvider::TensorRt { device_id: 0 }
     );
+    for bad in ["gpu", "cuda:-1", "cpu:0", "tensorrt:x"] {
+        let wrong = cuda.replace("cuda:1", bad);
+        assert_eq!(
+            check(&wrong).unwrap_err(),
+            [format!(
+                "10:23: execution_provider \"{bad}\" is none of cpu, cuda, cuda:N, tensorrt, tensorrt:N"
+            )]
+        );
+    }
 }

@@ -65,6 +65,46 @@ pub struct DetectorOptions {
     pub execution_provider: vigil_config::ExecutionProvider,
 }
 
+/// Registers the execution provider `ep` asks for, failing — never falling back to the CPU —
+/// when it cannot be used or this build lacks its cargo feature.
+fn with_provider(
+    builder: ort::session::builder::SessionBuilder,
+    ep: vigil_config::ExecutionProvider,
+) -> Result<ort::session::builder::SessionBuilder, DetectError> {
+    use vigil_config::ExecutionProvider as Ep;
+    let failed = |message: String| DetectError::Provider {
+        provider: ep.name(),
+        message,
+    };
+    match ep {
+        Ep::Cpu => Ok(builder),
+        #[cfg(feature = "cuda")]
+        Ep::Cuda { device_id } => builder
+            .with_execution_providers([ort::ep::CUDA::default()
+                .with_device_id(device_id)
+                .build()
+                .error_on_failure()])
+            .map_err(|e| failed(e.to_string())),
+        #[cfg(feature = "tensorrt")]
+        Ep::TensorRt { device_id } => builder
+            .with_execution_providers([ort::ep::TensorRT::default()
+                .with_device_id(device_id)
+                .build()
+                .error_on_failure()])
+            .map_err(|e| failed(e.to_string())),
+        #[allow(unreachable_patterns)]
+        Ep::Cuda { .. } | Ep::TensorRt { .. } => {
+            let feature = match ep {
+                Ep::TensorRt { .. } => "tensorrt",
+                _ => "cuda",
+            };
+            Err(failed(format!(
+                "this vigil was built without the `{feature}` feature (cargo build --release -p vigil --features {feature})"
+            )))
+        }
+    }
+}
+
 /// Where one frame's detection time went (wall clock on the calling thread).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct DetectTimes {
@@ -102,18 +142,10 @@ impl Detector {
                     .into(),
             });
         }
-        let mut builder = Session::builder(&env).map_err(rt)?;
-        if let vigil_config::ExecutionProvider::Cuda { device_id } = options.execution_provider {
-            builder = builder
-                .with_execution_providers([ort::ep::CUDA::default()
-                    .with_device_id(device_id)
-                    .build()
-                    .error_on_failure()])
-                .map_err(|e| DetectError::Provider {
-                    provider: format!("cuda:{device_id}"),
-                    message: e.to_string(),
-                })?;
-        }
+        let builder = with_provider(
+            Session::builder(&env).map_err(rt)?,
+            options.execution_provider,
+        )?;
         let session = builder
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(rt)?

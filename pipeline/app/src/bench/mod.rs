@@ -91,6 +91,8 @@ pub struct StageReport {
 #[derive(Debug, Serialize)]
 pub struct BenchReport {
     pub config: String,
+    /// The first camera's footage.
+    pub clip: String,
     pub model: String,
     pub mode: &'static str,
     pub cameras: usize,
@@ -176,7 +178,6 @@ pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
         None => std::env::temp_dir().join(format!("vigil-bench-{}", std::process::id())),
     };
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
 
     let limit = match args.no_limits {
         true => None,
@@ -241,7 +242,7 @@ pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
             summary.failed_cameras
         );
     };
-    let report = report(&args, &config, &summary, measured, limit, cores, mode);
+    let report = report(&args, &config, &clips[0], &summary, measured, limit);
     std::fs::write(
         out.join("bench.json"),
         serde_json::to_string_pretty(&report)?,
@@ -469,12 +470,13 @@ fn sub(a: StageSnapshot, b: StageSnapshot) -> StageSnapshot {
 fn report(
     args: &BenchArgs,
     config: &Config,
+    clip: &std::path::Path,
     summary: &Summary,
     m: Measured,
     limit: Option<limits::Limit>,
-    cores: usize,
-    mode: Mode,
 ) -> BenchReport {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mode = if args.rtsp { Mode::Live } else { Mode::Replay };
     let secs = m.window.as_secs_f64();
     let delta = |k: &str| sub(m.counters_end.get(k), m.counters_start.get(k));
     let ingest = sub(m.counters_end.sum("ingest"), m.counters_start.sum("ingest"));
@@ -532,6 +534,7 @@ fn report(
         .map(|l| detected_fps / l.fps);
     BenchReport {
         config: args.config.display().to_string(),
+        clip: clip.display().to_string(),
         model: config.detector.manifest.file.display().to_string(),
         mode: match mode {
             Mode::Replay => "file replay",
