@@ -23,6 +23,12 @@ pub struct Limit {
     pub infer_cpu_ms: f64,
     /// `cores ÷ (decode + inference)`, frames per second.
     pub fps: f64,
+    /// The model's CPU milliseconds per frame with every core running a session at once (the
+    /// machine's own parallel scaling: shared caches, memory bandwidth, SMT siblings).
+    pub infer_cpu_ms_all_cores: f64,
+    /// `cores ÷ (decode + inference on all cores)`: what perfect spreading could reach when the
+    /// cores slow each other down as they do here.
+    pub fps_all_cores: f64,
     pub decoded_frames: u64,
     pub inferences: u64,
 }
@@ -37,11 +43,42 @@ pub fn measure(clip: &Path, config: &Config) -> Result<Limit> {
         passes.push(cpu.as_secs_f64() * 1e3 / frames as f64);
     }
     let decode_cpu_ms = median(&mut passes);
-    let (infer_cpu_ms, inferences) = inference(config)?;
+    let mut single = detector(config)?;
+    let (mut runs, image) = (Vec::new(), test_image(config));
+    inference(&mut single, &image, &mut runs)?;
+    let inferences = runs.len() as u64;
+    let infer_cpu_ms = median(&mut runs);
+    // Every core at once, one session each, the same image.
+    let mut all = Vec::new();
+    std::thread::scope(|scope| -> Result<()> {
+        let workers: Vec<_> = (0..cores)
+            .map(|i| {
+                let image = image.clone();
+                std::thread::Builder::new()
+                    .name(format!("limit-{i}"))
+                    .spawn_scoped(scope, move || -> Result<Vec<f64>> {
+                        let mut d = detector(config)?;
+                        let mut runs = Vec::new();
+                        inference(&mut d, &image, &mut runs)?;
+                        Ok(runs)
+                    })
+            })
+            .collect::<std::io::Result<_>>()?;
+        for w in workers {
+            all.extend(
+                w.join()
+                    .map_err(|_| anyhow::anyhow!("limit thread panicked"))??,
+            );
+        }
+        Ok(())
+    })?;
+    let infer_cpu_ms_all_cores = median(&mut all);
     Ok(Limit {
         decode_cpu_ms,
         infer_cpu_ms,
         fps: cores as f64 * 1e3 / (decode_cpu_ms + infer_cpu_ms),
+        infer_cpu_ms_all_cores,
+        fps_all_cores: cores as f64 * 1e3 / (decode_cpu_ms + infer_cpu_ms_all_cores),
         decoded_frames,
         inferences,
     })
@@ -126,19 +163,21 @@ fn decode_pass(clip: &Path) -> Result<(u64, Duration)> {
     }
 }
 
-/// Median CPU milliseconds of `session.run` at one intra-op thread, over at least 2 s after a
-/// warm-up; and how many runs that was.
-fn inference(config: &Config) -> Result<(f64, u64)> {
-    let m = &config.detector.manifest;
+/// A one-thread session on the config's model.
+fn detector(config: &Config) -> Result<Detector> {
     let options = DetectorOptions {
         score_threshold: config.detector.score_threshold,
         nms_iou: config.detector.nms_iou,
         intra_threads: 1,
         execution_provider: config.detector.execution_provider,
     };
-    let mut detector = Detector::new(m, options).context("cannot load the detector")?;
-    // A frame the size the pipeline hands over (letterboxed models get the fitted size); the
-    // content does not change the model's cost.
+    Detector::new(&config.detector.manifest, options).context("cannot load the detector")
+}
+
+/// A frame the size the pipeline hands over (letterboxed models get the fitted size); the
+/// content does not change the model's cost.
+fn test_image(config: &Config) -> Image {
+    let m = &config.detector.manifest;
     let size = match m.resize {
         ResizeMode::LetterboxTopLeft => Size::new(m.input_width, m.input_height * 9 / 16),
         ResizeMode::Stretch => Size::new(m.input_width, m.input_height),
@@ -146,16 +185,18 @@ fn inference(config: &Config) -> Result<(f64, u64)> {
     let pixels = (0..size.width * size.height * 3)
         .map(|i| (i % 251) as u8)
         .collect();
-    let image = Image::from_packed(size, PixelFormat::Bgr8, pixels);
+    Image::from_packed(size, PixelFormat::Bgr8, pixels)
+}
+
+/// CPU milliseconds of each `session.run` over at least 2 s (and 20 runs) after a warm-up.
+fn inference(detector: &mut Detector, image: &Image, runs: &mut Vec<f64>) -> Result<()> {
     for _ in 0..10 {
-        detector.detect(&image, size)?;
+        detector.detect(image, image.size)?;
     }
-    let mut runs = Vec::new();
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(2) || runs.len() < 20 {
-        let (_, t) = detector.detect(&image, size)?;
+        let (_, t) = detector.detect(image, image.size)?;
         runs.push(t.infer_cpu.as_secs_f64() * 1e3);
     }
-    let n = runs.len() as u64;
-    Ok((median(&mut runs), n))
+    Ok(())
 }

@@ -146,6 +146,8 @@ pub struct BenchReport {
     pub limit: Option<limits::Limit>,
     /// Pipeline frames/s ÷ the limit's frames/s (file replay, every frame detected).
     pub efficiency: Option<f64>,
+    /// Pipeline frames/s ÷ the all-cores limit (inference measured with every core busy).
+    pub efficiency_all_cores: Option<f64>,
     pub failed_cameras: Vec<String>,
 }
 
@@ -532,6 +534,9 @@ fn report(
         .as_ref()
         .filter(|_| mode == Mode::Replay && config.cameras.iter().all(|c| c.detect_fps.is_none()))
         .map(|l| detected_fps / l.fps);
+    let efficiency_all_cores = efficiency
+        .and(limit.as_ref())
+        .map(|l| detected_fps / l.fps_all_cores);
     BenchReport {
         config: args.config.display().to_string(),
         clip: clip.display().to_string(),
@@ -580,6 +585,7 @@ fn report(
         server_cpu_cores: m.server_cpu.map(|c| c / secs),
         limit,
         efficiency,
+        efficiency_all_cores,
         failed_cameras: summary.failed_cameras.clone(),
     }
 }
@@ -646,6 +652,15 @@ fn print_table(r: &BenchReport) {
             l.fps,
             r.cores,
             r.efficiency.map_or(String::new(), |e| format!(
+                " · efficiency {:.1} %",
+                e * 100.0
+            ))
+        );
+        println!(
+            "limit with every core running inference at once: {:.2} ms per frame → {:.1} frames/s{}",
+            l.infer_cpu_ms_all_cores,
+            l.fps_all_cores,
+            r.efficiency_all_cores.map_or(String::new(), |e| format!(
                 " · efficiency {:.1} %",
                 e * 100.0
             ))
