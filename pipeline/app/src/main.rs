@@ -134,10 +134,15 @@ enum Command {
     /// over RTSP at their real rate), per-stage frames, CPU per frame, latency, memory, and the
     /// limit (decode alone + inference alone). Prints a table, writes OUT/bench.json.
     Bench(bench::BenchArgs),
-    /// (Used by `vigil bench --rtsp`.) Serve H.264 byte-stream files over RTSP on 127.0.0.1:
-    /// NAME=FILE:NUM/DEN each; prints `port N`, stops when stdin closes.
+    /// (Used by `vigil bench --rtsp` and the fault tests.) Serve H.264 byte-stream files over
+    /// RTSP on 127.0.0.1: NAME=FILE:NUM/DEN each; prints `port N`, stops when stdin closes.
     #[command(hide = true)]
-    BenchServer { mounts: Vec<String> },
+    BenchServer {
+        /// 0 picks a free port.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        mounts: Vec<String>,
+    },
     /// Serve the config's file cameras over RTSP on 127.0.0.1 and run live against them.
     Demo {
         #[command(flatten)]
@@ -468,8 +473,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             bench::run(args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::BenchServer { mounts } => {
-            bench::serve_main(&mounts)?;
+        Command::BenchServer { port, mounts } => {
+            bench::serve_main(port, &mounts)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { common, port, out } => {

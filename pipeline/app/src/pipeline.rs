@@ -162,7 +162,7 @@ fn camera_spec(config: &Config, cam: &vigil_config::CameraConfig, mode: Mode) ->
         },
         realtime: mode == Mode::Live && matches!(cam.source, CameraSource::File { .. }),
         // Replay blocks on a slow detector by design: that is not a stall.
-        stall: (mode == Mode::Live).then_some(Duration::from_secs(5)),
+        stall: (mode == Mode::Live).then_some(cam.stall),
         decode_threads: if mode == Mode::Replay { 2 } else { 1 },
     };
     match config.fall_rule(&cam.id) {
@@ -454,17 +454,29 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             status: {
                 let store = status_store.clone();
                 let (events, up) = (events.clone(), metrics.camera_up.clone());
+                // When this camera went offline, to report how long it was away.
+                let down_since: Mutex<Option<Instant>> = Mutex::new(None);
                 Arc::new(move |camera, status| {
+                    let mut since = down_since.lock().unwrap_or_else(|p| p.into_inner());
                     let (online, detail) = match &status {
-                        CameraStatus::Online => {
-                            tracing::info!(%camera, "camera online");
-                            (true, String::new())
-                        }
+                        CameraStatus::Online => match since.take() {
+                            Some(t) => {
+                                let offline_secs = t.elapsed().as_secs_f64();
+                                tracing::info!(%camera, offline_secs, "camera online");
+                                (true, format!("back after {offline_secs:.1} s offline"))
+                            }
+                            None => {
+                                tracing::info!(%camera, "camera online");
+                                (true, String::new())
+                            }
+                        },
                         CameraStatus::Offline { reason } => {
+                            since.get_or_insert_with(Instant::now);
                             tracing::warn!(%camera, %reason, "camera offline");
                             (false, reason.clone())
                         }
                     };
+                    drop(since);
                     let recorded = store
                         .lock()
                         .map_err(|_| "status store lock poisoned".to_string())

@@ -152,6 +152,7 @@ pub fn run_case(path: &Path) -> Result<CaseOutcome, ConfigErrors> {
         detect_fps: None,
         zones: Vec::new(),
         privacy_blur: Vec::new(),
+        stall: Duration::from_secs(5),
     };
     let cameras = [camera];
     let mut ctx = RuleContext::new(&cameras, None, std::iter::empty());

@@ -90,6 +90,9 @@ pub(crate) struct RawCamera {
     pub looping: bool,
     #[serde(default)]
     pub detect_fps: Option<Spanned<f64>>,
+    /// A live camera connected but sending nothing this long is treated as dropped.
+    #[serde(default)]
+    pub stall_secs: Option<Spanned<f64>>,
     /// Zone name → polygon `[[x, y], …]` in normalised coordinates.
     #[serde(default)]
     pub zones: RawZones,

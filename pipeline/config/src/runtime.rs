@@ -183,6 +183,8 @@ pub struct CameraConfig {
     /// Classes or groups blurred in exported snapshots (`[person]` by default for views that
     /// face windows).
     pub privacy_blur: Vec<String>,
+    /// Live: no frame for this long on an open session counts as a drop (reconnect).
+    pub stall: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -688,6 +690,17 @@ impl<'a> Validator<'a> {
             }
         };
         let detect_fps = cam.detect_fps.as_ref().map(|f| self.fps(f));
+        let stall = match &cam.stall_secs {
+            Some(s) => {
+                self.check(
+                    s.value.is_finite() && (0.5..=600.0).contains(&s.value),
+                    s,
+                    "stall_secs must be in [0.5, 600]",
+                );
+                Duration::from_secs_f64(s.value.clamp(0.5, 600.0))
+            }
+            None => Duration::from_secs(5),
+        };
         let mut zones = Vec::new();
         for (zone, pts) in &cam.zones {
             let points = pts.value.iter().map(|&[x, y]| PointNorm { x, y }).collect();
@@ -710,6 +723,7 @@ impl<'a> Validator<'a> {
             detect_fps,
             zones,
             privacy_blur,
+            stall,
         })
     }
 }

@@ -330,3 +330,22 @@ fn execution_provider_is_cpu_unless_a_gpu_is_named() {
         );
     }
 }
+
+#[test]
+fn stall_secs_is_set_per_camera_within_bounds() {
+    let c = check(GOOD).unwrap();
+    assert_eq!(c.cameras[1].stall, std::time::Duration::from_secs(5));
+    let set = GOOD.replace(
+        "    rtsp: rtsp://admin:hunter2@10.0.0.2:554/stream1\n",
+        "    rtsp: rtsp://admin:hunter2@10.0.0.2:554/stream1\n    stall_secs: 2.5\n",
+    );
+    assert_eq!(
+        check(&set).unwrap().cameras[1].stall,
+        std::time::Duration::from_millis(2500)
+    );
+    let bad = set.replace("stall_secs: 2.5", "stall_secs: 0.1");
+    assert_eq!(
+        check(&bad).unwrap_err(),
+        ["8:17: stall_secs must be in [0.5, 600]"]
+    );
+}

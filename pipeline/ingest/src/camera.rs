@@ -15,7 +15,7 @@ use vigil_core::{
     StageCounters,
 };
 
-const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+const BACKOFF_FIRST: Duration = Duration::from_millis(300);
 const BACKOFF_MAX: Duration = Duration::from_secs(4);
 /// Assumed frame interval when stream time has to be continued across a new session.
 const CONTINUE_GAP: Duration = Duration::from_millis(40);
@@ -215,6 +215,9 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
             }
             Err(e) => Outcome::Failed(e.to_string()),
         };
+        // A session's pipeline (decoder, buffer pools, threads) is gone: give its memory back
+        // rather than let each reconnect leave some in the allocator's per-thread arenas.
+        vigil_core::mem::release_free_memory();
         let flowed = sinks.counters.snapshot().received > frames_before;
         ever_flowed |= flowed;
         let reason = match outcome {
@@ -241,8 +244,11 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
         if flowed {
             backoff = BACKOFF_FIRST;
         }
-        tracing::warn!(camera = %spec.id, %reason, retry_in_ms = backoff.as_millis() as u64, "camera failed; reconnecting");
-        if sleep_unless_stopped(backoff, stop) {
+        // ±25 % jitter: cameras that dropped together (a switch rebooting) do not all knock at
+        // once.
+        let wait = backoff.mul_f64(0.75 + 0.5 * fastrand::f64());
+        tracing::warn!(camera = %spec.id, %reason, retry_in_ms = wait.as_millis() as u64, "camera failed; reconnecting");
+        if sleep_unless_stopped(wait, stop) {
             return CameraExit::Stopped;
         }
         backoff = (backoff * 2).min(BACKOFF_MAX);

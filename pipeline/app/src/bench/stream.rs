@@ -152,9 +152,10 @@ impl Drop for ServerProcess {
     }
 }
 
-/// `vigil bench-server NAME=FILE:NUM/DEN …`: serves each H.264 byte-stream file at
-/// `rtsp://127.0.0.1:PORT/NAME`, prints `port PORT`, and runs until its stdin closes.
-pub fn serve_main(mounts: &[String]) -> Result<()> {
+/// `vigil bench-server [--port P] NAME=FILE:NUM/DEN …`: serves each H.264 byte-stream file at
+/// `rtsp://127.0.0.1:PORT/NAME` (port 0: a free one), prints `port PORT` once it accepts
+/// connections, and runs until its stdin closes (or it is killed: the fault tests do).
+pub fn serve_main(port: u16, mounts: &[String]) -> Result<()> {
     let mut list = Vec::new();
     for m in mounts {
         let (name, rest) = m.split_once('=').context("expected NAME=FILE:NUM/DEN")?;
@@ -168,7 +169,7 @@ pub fn serve_main(mounts: &[String]) -> Result<()> {
             (n.parse()?, d.parse()?),
         ));
     }
-    let server = RtspServer::start(0, &list)?;
+    let server = RtspServer::start(port, &list)?;
     println!("port {}", server.port());
     // Until the bench closes our stdin (or dies).
     let mut sink = Vec::new();
