@@ -107,6 +107,11 @@ struct Vigil {
 
 impl Vigil {
     fn start(port: u16, stall_secs: f64) -> Self {
+        Self::start_with(port, stall_secs, "")
+    }
+
+    /// With `extra` appended to the config (e.g. an `api:` section).
+    fn start_with(port: u16, stall_secs: f64, extra: &str) -> Self {
         let out = tempfile::tempdir().unwrap();
         let config = out.path().join("faults.yaml");
         std::fs::write(
@@ -116,7 +121,7 @@ impl Vigil {
                  stall_secs: {stall_secs}\n    zones:\n      all: [[0, 0], [1, 0], [1, 1], [0, 1]]\n\
                  detector:\n  manifest: {}\n  workers: 1\n\
                  rules:\n  - name: someone_lingers\n    kind: dwell\n    camera: cam\n    zone: all\n    \
-                 classes: [person]\n    dwell_secs: 60\n",
+                 classes: [person]\n    dwell_secs: 60\n{extra}",
                 repo().join("models/yolox-nano.yaml").display()
             ),
         )
@@ -285,4 +290,164 @@ fn a_server_that_stops_sending_is_a_drop_within_stall_secs_plus_one_and_recovers
         noticed <= stall + 1.0,
         "the watchdog took {noticed:.2} s for stall_secs {stall}"
     );
+}
+
+/// A TCP relay between vigil and the RTSP server that can corrupt what the server sends: a burst
+/// of random bytes spliced into the stream, or random bytes overwritten in passing traffic.
+struct Relay {
+    port: u16,
+    /// 0: pass; 1: overwrite one byte in every ~500 passing; 2: splice a burst of garbage once.
+    mode: std::sync::Arc<std::sync::atomic::AtomicU8>,
+}
+
+impl Relay {
+    fn start(upstream: u16) -> Self {
+        use std::sync::atomic::{AtomicU8, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mode = std::sync::Arc::new(AtomicU8::new(0));
+        let m = mode.clone();
+        std::thread::Builder::new()
+            .name("relay-accept".into())
+            .spawn(move || {
+                for client in listener.incoming().flatten() {
+                    let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else {
+                        continue;
+                    };
+                    let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                    // vigil → server: as it is.
+                    let _ = std::thread::Builder::new()
+                        .name("relay-up".into())
+                        .spawn(move || {
+                            let (mut from, mut to) = (c2, s2);
+                            let _ = std::io::copy(&mut from, &mut to);
+                        });
+                    // server → vigil: through the corrupter.
+                    let m = m.clone();
+                    let _ =
+                        std::thread::Builder::new()
+                            .name("relay-down".into())
+                            .spawn(move || {
+                                use std::io::{Read, Write};
+                                let (mut from, mut to) = (server, client);
+                                let mut buf = vec![0u8; 16 * 1024];
+                                let mut seed = 0x2545_f491_4f6c_dd1du64;
+                                let mut rand = move || {
+                                    seed ^= seed << 13;
+                                    seed ^= seed >> 7;
+                                    seed ^= seed << 17;
+                                    seed
+                                };
+                                loop {
+                                    let Ok(n) = from.read(&mut buf) else { break };
+                                    if n == 0 {
+                                        break;
+                                    }
+                                    match m.load(Ordering::Relaxed) {
+                                        1 => {
+                                            for _ in 0..n.div_ceil(500) {
+                                                let i = rand() as usize % n;
+                                                buf[i] = rand() as u8;
+                                            }
+                                        }
+                                        2 => {
+                                            m.store(0, Ordering::Relaxed);
+                                            let garbage: Vec<u8> =
+                                                (0..64 * 1024).map(|_| rand() as u8).collect();
+                                            if to.write_all(&garbage).is_err() {
+                                                break;
+                                            }
+                                        }
+                                        _ => {}
+                                    }
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                            });
+                }
+            })
+            .unwrap();
+        Self { port, mode }
+    }
+
+    fn set(&self, mode: u8) {
+        self.mode.store(mode, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Frames the camera has decoded so far, from `/metrics` (bearer token).
+fn decoded(api: u16, token: &str) -> u64 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", api)).unwrap();
+    write!(
+        s,
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    body.lines()
+        .find(|l| {
+            l.starts_with("vigil_stage_received_total{")
+                && l.contains("stage=\"ingest\"")
+                && l.contains("camera=\"cam\"")
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no ingest counter in /metrics:\n{body}")) as u64
+}
+
+#[test]
+fn garbage_and_corrupted_bytes_in_the_stream_never_crash_vigil_and_frames_flow_again() {
+    const TOKEN: &str = "faults-test-viewer-token";
+    let dir = tempfile::tempdir().unwrap();
+    let stream = stream(dir.path());
+    let server_port = free_port();
+    let (_server, _) = Server::start(server_port, &stream);
+    let relay = Relay::start(server_port);
+    let api = free_port();
+    let extra = format!(
+        "api:\n  listen: 127.0.0.1:{api}\n  tokens:\n    - name: test\n      role: viewer\n      sha256: {}\n",
+        vigil_deliver::sha256_hex(TOKEN.as_bytes())
+    );
+    let mut vigil = Vigil::start_with(relay.port, 2.0, &extra);
+    vigil.wait_for("camera online", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(1));
+    let wait_for_frames = |vigil: &mut Vigil, after: u64, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let n = decoded(api, TOKEN);
+            if n > after + 25 {
+                return n;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no frames within 20 s after {what}"
+            );
+            if let Some(status) = vigil.child.try_wait().unwrap() {
+                panic!("vigil exited ({status}) after {what}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let mut n = wait_for_frames(&mut vigil, 0, "start");
+    // 64 KB of random bytes spliced into the RTSP/TCP stream: the framing is lost.
+    relay.set(2);
+    std::thread::sleep(Duration::from_secs(1));
+    n = wait_for_frames(&mut vigil, n, "a garbage burst");
+    // Three seconds of random bytes overwritten in passing: broken RTP headers and NAL units.
+    relay.set(1);
+    std::thread::sleep(Duration::from_secs(3));
+    relay.set(0);
+    wait_for_frames(&mut vigil, n, "corrupted packets");
+    assert!(vigil.child.try_wait().unwrap().is_none(), "vigil exited");
+    // What vigil made of it (for RELIABILITY.md): its warnings while the stream was corrupted.
+    let seen: Vec<String> = vigil
+        .log
+        .try_iter()
+        .map(|l| plain(&l))
+        .filter(|l| l.contains("WARN") || l.contains("ERROR") || l.contains("online"))
+        .collect();
+    eprintln!("{} warnings/status lines:\n{}", seen.len(), seen.join("\n"));
+    assert!(!seen.iter().any(|l| l.contains("panicked")), "{seen:?}");
 }
