@@ -338,8 +338,7 @@ impl Relay {
                                     seed ^= seed << 17;
                                     seed
                                 };
-                                loop {
-                                    let Ok(n) = from.read(&mut buf) else { break };
+                                while let Ok(n) = from.read(&mut buf) {
                                     if n == 0 {
                                         break;
                                     }
