@@ -282,6 +282,11 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         delivery.nudgers(),
         events.clone(),
     )?;
+    // What a killed run left behind: half-written evidence files, and alerts whose clip was
+    // never recorded.
+    if evidence.enabled {
+        sink.recover_interrupted(&options.out_dir.join("evidence"));
+    }
     // Camera status history, written from the camera threads on a connection of its own.
     let status_store = Arc::new(Mutex::new(vigil_deliver::AlertStore::open(&db)?));
     let writer_counters = alert_counters.clone();
@@ -1072,6 +1077,10 @@ fn overlay(alert: &Alert, zone: Vec<(f64, f64)>) -> Overlay {
     }
 }
 
+/// Why an alert raised by a run that was killed has no clip.
+pub(crate) const INTERRUPTED: &str =
+    "vigil stopped (killed or crashed) before this alert's clip was written";
+
 /// Where the writer puts alert records: the SQLite store, `alerts.jsonl`, and the terminal.
 struct AlertSink {
     store: vigil_deliver::AlertStore,
@@ -1097,6 +1106,64 @@ const HISTORY_DAYS: i64 = 90;
 const RETENTION_EVERY: Duration = Duration::from_secs(30);
 
 impl AlertSink {
+    /// Cleans up after a run that was killed: removes half-written evidence files (`*.part`:
+    /// clips and snapshots are written to a temporary name and renamed when complete) and gives
+    /// every alert whose clip never came an `evidence` record saying why, so each alert's record
+    /// set is complete and receivers hear about it.
+    fn recover_interrupted(&mut self, evidence: &std::path::Path) {
+        let mut removed = 0;
+        let mut folders = vec![evidence.to_path_buf()];
+        while let Some(dir) = folders.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|x| x == "part")
+                    && std::fs::remove_file(&path).is_ok()
+                {
+                    removed += 1;
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::warn!(
+                removed,
+                "removed half-written evidence files left by a killed run"
+            );
+        }
+        let records = match self.store.all() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the store to finish interrupted alerts");
+                return;
+            }
+        };
+        let mut waiting: BTreeMap<String, Alert> = BTreeMap::new();
+        for r in records {
+            match r.event {
+                AlertEvent::Start => {
+                    waiting.insert(r.id.clone(), r);
+                }
+                AlertEvent::Evidence | AlertEvent::Expired => {
+                    waiting.remove(&r.id);
+                }
+                _ => {}
+            }
+        }
+        let marked = waiting.len();
+        for (_, mut alert) in waiting {
+            alert.event = AlertEvent::Evidence;
+            alert.evidence.error = Some(INTERRUPTED.to_string());
+            self.write(&alert);
+        }
+        if marked > 0 {
+            tracing::warn!(marked, "alerts of a killed run marked as without a clip");
+        }
+    }
+
     fn open(
         dir: &std::path::Path,
         print: bool,
