@@ -40,6 +40,13 @@ pub fn yolox(
     if shape.as_slice() != want {
         return Err(format!("expected YOLOX output {want:?}, got {shape:?}"));
     }
+    if data.len() != cells * (5 + classes) {
+        return Err(format!(
+            "YOLOX output {shape:?} holds {} values, not {}",
+            data.len(),
+            cells * (5 + classes)
+        ));
+    }
     let row_len = 5 + classes;
     let mut out = Vec::new();
     let mut row_index = 0;
@@ -63,6 +70,10 @@ pub fn yolox(
                 let cy = (row[1] + gy as f32) * s;
                 let bw = row[2].exp() * s;
                 let bh = row[3].exp() * s;
+                // A broken model (or tensor) yields NaN / infinite values: never a detection.
+                if ![score, cx, cy, bw, bh].iter().all(|v| v.is_finite()) {
+                    continue;
+                }
                 out.push(Candidate {
                     bbox: BBoxPx::new(cx - bw / 2.0, cy - bh / 2.0, cx + bw / 2.0, cy + bh / 2.0),
                     class_id: class as u16,
@@ -98,6 +109,18 @@ pub fn picodet(
         let (box_shape, boxes) = find(&|c| c != classes && c % 4 == 0)
             .ok_or_else(|| format!("no box map [1, {n}, 4·bins] for stride {stride}"))?;
         let bins = (box_shape[2] / 4) as usize;
+        if bins == 0
+            || cls.len() != n as usize * classes as usize
+            || boxes.len() != n as usize * 4 * bins
+        {
+            return Err(format!(
+                "PicoDet maps for stride {stride} hold {} and {} values, not {} and {}",
+                cls.len(),
+                boxes.len(),
+                n as usize * classes as usize,
+                n as usize * 4 * bins
+            ));
+        }
         let mut prob = vec![0f32; bins];
         for i in 0..n as usize {
             let (class, score) = argmax(&cls[i * classes as usize..(i + 1) * classes as usize]);
@@ -123,6 +146,9 @@ pub fn picodet(
                     .sum::<f32>()
                     / sum
                     * s;
+            }
+            if !score.is_finite() || !dist.iter().all(|d| d.is_finite()) {
+                continue;
             }
             out.push(Candidate {
                 bbox: BBoxPx::new(cx - dist[0], cy - dist[1], cx + dist[2], cy + dist[3]),
