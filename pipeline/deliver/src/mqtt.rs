@@ -1,6 +1,7 @@
 //! MQTT delivery (rumqttc, MQTT 3.1.1): each record is published at QoS 1 to `<prefix>/alerts`
 //! and `<prefix>/<camera>/alerts`, and counts as delivered only when the broker acknowledged both
-//! (PUBACK). Camera status goes to `<prefix>/<camera>/status` (retained `online`/`offline`,
+//! (PUBACK). Camera status goes to `<prefix>/<camera>/status` (retained JSON
+//! `{"state": "online"|"offline", "at_ms": …, "detail": reason or how long it was away}`,
 //! republished on every connection); `<prefix>/status` is retained `online` while vigil is
 //! connected, and the broker publishes the last will `offline` there if vigil vanishes.
 //!
@@ -216,7 +217,12 @@ impl Transport for Mqtt {
                 continue;
             }
             let topic = self.topic(&s.camera, "status");
-            let state = if s.online { "online" } else { "offline" };
+            let state = serde_json::json!({
+                "state": if s.online { "online" } else { "offline" },
+                "at_ms": s.at_ms,
+                "detail": s.detail,
+            })
+            .to_string();
             // Retained state, republished on every connection: QoS 0 suffices.
             if self
                 .client

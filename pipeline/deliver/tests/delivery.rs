@@ -216,7 +216,7 @@ fn mqtt_publishes_alerts_at_qos1_and_retained_camera_status_and_survives_a_broke
     };
     eventually(WAIT, has("vigil/alerts", "\"a1\"")).expect("on vigil/alerts");
     eventually(WAIT, has("vigil/gate/alerts", "\"a1\"")).expect("on vigil/gate/alerts");
-    eventually(WAIT, has("vigil/gate/status", "online")).expect("camera status");
+    eventually(WAIT, has("vigil/gate/status", "\"state\":\"online\"")).expect("camera status");
     eventually(WAIT, has("vigil/status", "online")).expect("vigil online");
 
     // The broker goes away; alerts stored meanwhile arrive once it is back.
@@ -241,7 +241,10 @@ fn mqtt_publishes_alerts_at_qos1_and_retained_camera_status_and_survives_a_broke
     })
     .expect("retained status");
     assert!(retained.retain);
-    assert_eq!(retained.payload, b"offline");
+    let status: serde_json::Value = serde_json::from_slice(&retained.payload).unwrap();
+    assert_eq!(status["state"], "offline", "{status}");
+    assert_eq!(status["detail"], "connection refused", "{status}");
+    assert!(status["at_ms"].as_i64().unwrap() > 0, "{status}");
 
     stop.store(true, Ordering::SeqCst);
     w.join();
