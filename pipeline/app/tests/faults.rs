@@ -581,3 +581,55 @@ fn a_sigkilled_run_leaves_no_half_written_evidence_and_no_alert_without_its_evid
         stopped_in.as_secs_f64()
     );
 }
+
+#[test]
+fn a_resolution_change_mid_stream_is_followed_without_a_reconnect() {
+    const TOKEN: &str = "faults-test-viewer-token";
+    let dir = tempfile::tempdir().unwrap();
+    // One byte stream that switches from 320×180 to 480×270 (new SPS and keyframe), looped: what
+    // a camera does when someone changes its resolution in its web page.
+    let small = stream(dir.path());
+    let large = dir.path().join("large.h264");
+    vigil_ingest::rtsp_server::encode_h264(
+        &assets().join("footage/bottle-detection.mp4"),
+        &large,
+        vigil_core::Size::new(480, 270),
+        25,
+        25,
+        400,
+    )
+    .unwrap();
+    let both = dir.path().join("both.h264");
+    let mut bytes = std::fs::read(&small).unwrap();
+    bytes.extend(std::fs::read(&large).unwrap());
+    std::fs::write(&both, bytes).unwrap();
+    let port = free_port();
+    let (_server, _) = Server::start(port, &both);
+    let api = free_port();
+    let extra = format!(
+        "api:\n  listen: 127.0.0.1:{api}\n  tokens:\n    - name: test\n      role: viewer\n      sha256: {}\n",
+        vigil_deliver::sha256_hex(TOKEN.as_bytes())
+    );
+    let mut vigil = Vigil::start_with(port, 2.0, &extra);
+    vigil.wait_for("camera online", Duration::from_secs(60));
+    // 377 small frames, then 1190 large ones at 25 frames/s: past the switch after ~16 s.
+    let start = decoded(api, TOKEN);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while decoded(api, TOKEN) < start + 450 {
+        assert!(
+            Instant::now() < deadline,
+            "frames stopped after the resolution change"
+        );
+        if let Some(status) = vigil.child.try_wait().unwrap() {
+            panic!("vigil exited ({status})");
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let events: Vec<String> = vigil
+        .log
+        .try_iter()
+        .map(|l| plain(&l))
+        .filter(|l| l.contains("offline") || l.contains("panicked"))
+        .collect();
+    assert!(events.is_empty(), "{events:?}");
+}
