@@ -156,6 +156,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before any thread starts: one malloc arena per core (see `limit_arenas`), unless the
+    // operator set MALLOC_ARENA_MAX themselves.
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        vigil_core::mem::limit_arenas(cores);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
