@@ -633,3 +633,59 @@ fn a_resolution_change_mid_stream_is_followed_without_a_reconnect() {
         .collect();
     assert!(events.is_empty(), "{events:?}");
 }
+
+#[test]
+fn a_camera_that_comes_back_with_another_codec_is_decoded_after_the_reconnect() {
+    const TOKEN: &str = "faults-test-viewer-token";
+    let dir = tempfile::tempdir().unwrap();
+    let h264 = stream(dir.path());
+    // The same camera after a firmware update that switched it to H.265.
+    let h265 = dir.path().join("cam.h265");
+    let made = Command::new("gst-launch-1.0")
+        .arg("-q")
+        .arg("filesrc")
+        .arg(format!(
+            "location={}",
+            assets().join("footage/car-detection.mp4").display()
+        ))
+        .args([
+            "!",
+            "decodebin",
+            "!",
+            "videoconvertscale",
+            "!",
+            "video/x-raw,format=I420,width=320,height=180",
+            "!",
+            "x265enc",
+            "speed-preset=ultrafast",
+            "key-int-max=25",
+            "bitrate=300",
+            "!",
+            "video/x-h265,stream-format=byte-stream",
+            "!",
+            "filesink",
+        ])
+        .arg(format!("location={}", h265.display()))
+        .status()
+        .unwrap();
+    assert!(made.success(), "cannot encode the H.265 stream");
+    let port = free_port();
+    let api = free_port();
+    let extra = format!(
+        "api:\n  listen: 127.0.0.1:{api}\n  tokens:\n    - name: test\n      role: viewer\n      sha256: {}\n",
+        vigil_deliver::sha256_hex(TOKEN.as_bytes())
+    );
+    let (server, _) = Server::start(port, &h264);
+    let mut vigil = Vigil::start_with(port, 2.0, &extra);
+    vigil.wait_for("camera online", Duration::from_secs(60));
+    server.kill();
+    vigil.wait_for("camera offline", Duration::from_secs(10));
+    let (_hevc, _) = Server::start(port, &h265);
+    vigil.wait_for("camera online", Duration::from_secs(20));
+    let start = decoded(api, TOKEN);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while decoded(api, TOKEN) < start + 50 {
+        assert!(Instant::now() < deadline, "no H.265 frames decoded");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}

@@ -24,13 +24,22 @@ pub struct Mount {
 impl Mount {
     /// Serves an H.264 byte-stream file in a loop, paced at `fps`.
     pub fn looped_h264(path: &str, file: &Path, fps: (i32, i32)) -> Self {
+        Self::looped(path, file, fps, "h264")
+    }
+
+    /// Serves an H.265 byte-stream file in a loop, paced at `fps` (a camera switched to HEVC).
+    pub fn looped_h265(path: &str, file: &Path, fps: (i32, i32)) -> Self {
+        Self::looped(path, file, fps, "h265")
+    }
+
+    fn looped(path: &str, file: &Path, fps: (i32, i32), codec: &str) -> Self {
         let location = quoted(file);
         Mount {
             path: path.to_string(),
             launch: format!(
                 "( multifilesrc location=\"{location}\" loop=true \
-                 caps=\"video/x-h264,stream-format=byte-stream,framerate={}/{}\" \
-                 ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )",
+                 caps=\"video/x-{codec},stream-format=byte-stream,framerate={}/{}\" \
+                 ! {codec}parse ! rtp{codec}pay name=pay0 pt=96 config-interval=-1 )",
                 fps.0, fps.1
             ),
         }

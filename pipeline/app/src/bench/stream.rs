@@ -163,11 +163,13 @@ pub fn serve_main(port: u16, mounts: &[String]) -> Result<()> {
             .rsplit_once(':')
             .context("expected NAME=FILE:NUM/DEN")?;
         let (n, d) = rate.split_once('/').context("expected NAME=FILE:NUM/DEN")?;
-        list.push(Mount::looped_h264(
-            name,
-            Path::new(file),
-            (n.parse()?, d.parse()?),
-        ));
+        let (file, fps) = (Path::new(file), (n.parse()?, d.parse()?));
+        // `.h265` / `.hevc` files are served as H.265, anything else as H.264.
+        let hevc = file.extension().is_some_and(|e| e == "h265" || e == "hevc");
+        list.push(match hevc {
+            true => Mount::looped_h265(name, file, fps),
+            false => Mount::looped_h264(name, file, fps),
+        });
     }
     let server = RtspServer::start(port, &list)?;
     println!("port {}", server.port());
