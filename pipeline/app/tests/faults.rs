@@ -296,7 +296,9 @@ fn a_server_that_stops_sending_is_a_drop_within_stall_secs_plus_one_and_recovers
 /// of random bytes spliced into the stream, or random bytes overwritten in passing traffic.
 struct Relay {
     port: u16,
-    /// 0: pass; 1: overwrite one byte in every ~500 passing; 2: splice a burst of garbage once.
+    /// 0: pass; 1: overwrite one byte in every ~500 passing; 2: splice a burst of garbage once;
+    /// 3: truncate: pass only the first half of each chunk read (RTP packets and NAL units cut
+    /// short, the rest of them lost).
     mode: std::sync::Arc<std::sync::atomic::AtomicU8>,
 }
 
@@ -359,6 +361,10 @@ impl Relay {
                                         }
                                         _ => {}
                                     }
+                                    let n = match m.load(Ordering::Relaxed) {
+                                        3 => n.div_ceil(2),
+                                        _ => n,
+                                    };
                                     if to.write_all(&buf[..n]).is_err() {
                                         break;
                                     }
@@ -438,7 +444,12 @@ fn garbage_and_corrupted_bytes_in_the_stream_never_crash_vigil_and_frames_flow_a
     relay.set(1);
     std::thread::sleep(Duration::from_secs(3));
     relay.set(0);
-    wait_for_frames(&mut vigil, n, "corrupted packets");
+    n = wait_for_frames(&mut vigil, n, "corrupted packets");
+    // Two seconds of truncated packets: half of every chunk the server sends is lost.
+    relay.set(3);
+    std::thread::sleep(Duration::from_secs(2));
+    relay.set(0);
+    wait_for_frames(&mut vigil, n, "truncated packets");
     assert!(vigil.child.try_wait().unwrap().is_none(), "vigil exited");
     // What vigil made of it (for RELIABILITY.md): its warnings while the stream was corrupted.
     let seen: Vec<String> = vigil
