@@ -335,9 +335,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     } else if let Some(arrived) =
                         arrived.filter(|_| alert.event == AlertEvent::Start)
                     {
-                        alert_latency.observe(arrived.elapsed());
+                        let latency = arrived.elapsed();
+                        alert_latency.observe(latency);
                         if let Some(p) = &writer_probe {
-                            p.alert_latency.observe(arrived.elapsed());
+                            p.alert_latency.observe(latency);
                         }
                     }
                     writer_counters.add_cpu(vigil_core::cpu::thread_time() - cpu);
@@ -710,9 +711,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     let alerts = state.rules.step(&df.meta, &tracks);
                     let ruled = vigil_core::cpu::thread_time();
                     tc.add_cpu(ruled - cpu);
-                    frame_latency.observe(df.meta.arrived.elapsed());
+                    let latency = df.meta.arrived.elapsed();
+                    frame_latency.observe(latency);
                     if let Some(p) = &track_probe {
-                        p.frame_latency.observe(df.meta.arrived.elapsed());
+                        p.frame_latency.observe(latency);
                         p.track_cpu(tracked - cpu, ruled - tracked);
                     }
                     for alert in alerts {

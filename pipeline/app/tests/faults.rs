@@ -381,13 +381,24 @@ impl Relay {
     }
 }
 
-/// Frames the camera has decoded so far, from `/metrics` (bearer token).
-fn decoded(api: u16, token: &str) -> u64 {
+/// The viewer token the tests read `/metrics` with.
+const TOKEN: &str = "faults-test-viewer-token";
+
+/// A config's `api:` section on `api`, with [`TOKEN`] as a viewer.
+fn api_section(api: u16) -> String {
+    format!(
+        "api:\n  listen: 127.0.0.1:{api}\n  tokens:\n    - name: test\n      role: viewer\n      sha256: {}\n",
+        vigil_deliver::sha256_hex(TOKEN.as_bytes())
+    )
+}
+
+/// Frames the camera has decoded so far, from `/metrics`.
+fn decoded(api: u16) -> u64 {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", api)).unwrap();
     write!(
         s,
-        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut body = String::new();
@@ -404,24 +415,20 @@ fn decoded(api: u16, token: &str) -> u64 {
 
 #[test]
 fn garbage_and_corrupted_bytes_in_the_stream_never_crash_vigil_and_frames_flow_again() {
-    const TOKEN: &str = "faults-test-viewer-token";
     let dir = tempfile::tempdir().unwrap();
     let stream = stream(dir.path());
     let server_port = free_port();
     let (_server, _) = Server::start(server_port, &stream);
     let relay = Relay::start(server_port);
     let api = free_port();
-    let extra = format!(
-        "api:\n  listen: 127.0.0.1:{api}\n  tokens:\n    - name: test\n      role: viewer\n      sha256: {}\n",
-        vigil_deliver::sha256_hex(TOKEN.as_bytes())
-    );
+    let extra = api_section(api);
     let mut vigil = Vigil::start_with(relay.port, 2.0, &extra);
     vigil.wait_for("camera online", Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(1));
     let wait_for_frames = |vigil: &mut Vigil, after: u64, what: &str| {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let n = decoded(api, TOKEN);
+            let n = decoded(api);
             if n > after + 25 {
                 return n;
             }
@@ -595,7 +602,6 @@ fn a_sigkilled_run_leaves_no_half_written_evidence_and_no_alert_without_its_evid
 
 #[test]
 fn a_resolution_change_mid_stream_is_followed_without_a_reconnect() {
-    const TOKEN: &str = "faults-test-viewer-token";
     let dir = tempfile::tempdir().unwrap();
     // One byte stream that switches from 320×180 to 480×270 (new SPS and keyframe), looped: what
     // a camera does when someone changes its resolution in its web page.
@@ -617,16 +623,13 @@ fn a_resolution_change_mid_stream_is_followed_without_a_reconnect() {
     let port = free_port();
     let (_server, _) = Server::start(port, &both);
     let api = free_port();
-    let extra = format!(
-        "api:\n  listen: 127.0.0.1:{api}\n  tokens:\n    - name: test\n      role: viewer\n      sha256: {}\n",
-        vigil_deliver::sha256_hex(TOKEN.as_bytes())
-    );
+    let extra = api_section(api);
     let mut vigil = Vigil::start_with(port, 2.0, &extra);
     vigil.wait_for("camera online", Duration::from_secs(60));
     // 377 small frames, then 1190 large ones at 25 frames/s: past the switch after ~16 s.
-    let start = decoded(api, TOKEN);
+    let start = decoded(api);
     let deadline = Instant::now() + Duration::from_secs(40);
-    while decoded(api, TOKEN) < start + 450 {
+    while decoded(api) < start + 450 {
         assert!(
             Instant::now() < deadline,
             "frames stopped after the resolution change"
@@ -647,7 +650,6 @@ fn a_resolution_change_mid_stream_is_followed_without_a_reconnect() {
 
 #[test]
 fn a_camera_that_comes_back_with_another_codec_is_decoded_after_the_reconnect() {
-    const TOKEN: &str = "faults-test-viewer-token";
     let dir = tempfile::tempdir().unwrap();
     let h264 = stream(dir.path());
     // The same camera after a firmware update that switched it to H.265.
@@ -682,10 +684,7 @@ fn a_camera_that_comes_back_with_another_codec_is_decoded_after_the_reconnect() 
     assert!(made.success(), "cannot encode the H.265 stream");
     let port = free_port();
     let api = free_port();
-    let extra = format!(
-        "api:\n  listen: 127.0.0.1:{api}\n  tokens:\n    - name: test\n      role: viewer\n      sha256: {}\n",
-        vigil_deliver::sha256_hex(TOKEN.as_bytes())
-    );
+    let extra = api_section(api);
     let (server, _) = Server::start(port, &h264);
     let mut vigil = Vigil::start_with(port, 2.0, &extra);
     vigil.wait_for("camera online", Duration::from_secs(60));
@@ -693,9 +692,9 @@ fn a_camera_that_comes_back_with_another_codec_is_decoded_after_the_reconnect() 
     vigil.wait_for("camera offline", Duration::from_secs(10));
     let (_hevc, _) = Server::start(port, &h265);
     vigil.wait_for("camera online", Duration::from_secs(20));
-    let start = decoded(api, TOKEN);
+    let start = decoded(api);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while decoded(api, TOKEN) < start + 50 {
+    while decoded(api) < start + 50 {
         assert!(Instant::now() < deadline, "no H.265 frames decoded");
         std::thread::sleep(Duration::from_millis(300));
     }

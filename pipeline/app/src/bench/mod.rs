@@ -76,6 +76,13 @@ pub struct BenchArgs {
     pub out: Option<PathBuf>,
 }
 
+impl BenchArgs {
+    /// Live over RTSP, or file replay.
+    fn mode(&self) -> Mode {
+        if self.rtsp { Mode::Live } else { Mode::Replay }
+    }
+}
+
 /// One stage's share of the measured window.
 #[derive(Debug, Default, Serialize)]
 pub struct StageReport {
@@ -210,7 +217,7 @@ pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
 
     let probe = Arc::new(Probe::default());
     let stop = Arc::new(AtomicBool::new(false));
-    let mode = if args.rtsp { Mode::Live } else { Mode::Replay };
+    let mode = args.mode();
     let options = Options {
         mode,
         print_alerts: false,
@@ -445,28 +452,26 @@ impl Counters {
     }
 }
 
-fn add(a: StageSnapshot, b: StageSnapshot) -> StageSnapshot {
+/// `a` and `b` combined counter by counter.
+fn zip(a: StageSnapshot, b: StageSnapshot, f: fn(u64, u64) -> u64) -> StageSnapshot {
     StageSnapshot {
-        received: a.received + b.received,
-        sent: a.sent + b.sent,
-        dropped_queue_full: a.dropped_queue_full + b.dropped_queue_full,
-        dropped_sampling: a.dropped_sampling + b.dropped_sampling,
-        dropped_error: a.dropped_error + b.dropped_error,
-        dropped_stale: a.dropped_stale + b.dropped_stale,
-        cpu_us: a.cpu_us + b.cpu_us,
+        received: f(a.received, b.received),
+        sent: f(a.sent, b.sent),
+        dropped_queue_full: f(a.dropped_queue_full, b.dropped_queue_full),
+        dropped_sampling: f(a.dropped_sampling, b.dropped_sampling),
+        dropped_error: f(a.dropped_error, b.dropped_error),
+        dropped_stale: f(a.dropped_stale, b.dropped_stale),
+        cpu_us: f(a.cpu_us, b.cpu_us),
     }
 }
 
+fn add(a: StageSnapshot, b: StageSnapshot) -> StageSnapshot {
+    zip(a, b, u64::saturating_add)
+}
+
+/// What happened between two readings.
 fn sub(a: StageSnapshot, b: StageSnapshot) -> StageSnapshot {
-    StageSnapshot {
-        received: a.received.saturating_sub(b.received),
-        sent: a.sent.saturating_sub(b.sent),
-        dropped_queue_full: a.dropped_queue_full.saturating_sub(b.dropped_queue_full),
-        dropped_sampling: a.dropped_sampling.saturating_sub(b.dropped_sampling),
-        dropped_error: a.dropped_error.saturating_sub(b.dropped_error),
-        dropped_stale: a.dropped_stale.saturating_sub(b.dropped_stale),
-        cpu_us: a.cpu_us.saturating_sub(b.cpu_us),
-    }
+    zip(a, b, u64::saturating_sub)
 }
 
 fn report(
@@ -478,7 +483,7 @@ fn report(
     limit: Option<limits::Limit>,
 ) -> BenchReport {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let mode = if args.rtsp { Mode::Live } else { Mode::Replay };
+    let mode = args.mode();
     let secs = m.window.as_secs_f64();
     let delta = |k: &str| sub(m.counters_end.get(k), m.counters_start.get(k));
     let ingest = sub(m.counters_end.sum("ingest"), m.counters_start.sum("ingest"));
