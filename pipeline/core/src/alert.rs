@@ -19,15 +19,24 @@ pub enum AlertKind {
     LineCross,
     /// Something fell or was thrown from height; the alert carries its trajectory and origin.
     FallingObject,
+    /// A new object stayed in a bin zone (a bag left beside the bins); ended when removed.
+    WasteLeft,
+    /// Static rubbish above a bin's fill line or covering much of its zone; ended when cleared.
+    BinOverflow,
+    /// An item of a category the bin does not accept went into or lies at it.
+    UnsortedWaste,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 5] = [
+    pub const ALL: [AlertKind; 8] = [
         AlertKind::Dwell,
         AlertKind::Enter,
         AlertKind::Count,
         AlertKind::LineCross,
         AlertKind::FallingObject,
+        AlertKind::WasteLeft,
+        AlertKind::BinOverflow,
+        AlertKind::UnsortedWaste,
     ];
 
     /// The kind named `name` (as written in JSON), if any.
@@ -47,6 +56,9 @@ impl AlertKind {
             AlertKind::Count => "count",
             AlertKind::LineCross => "line_cross",
             AlertKind::FallingObject => "falling_object",
+            AlertKind::WasteLeft => "waste_left",
+            AlertKind::BinOverflow => "bin_overflow",
+            AlertKind::UnsortedWaste => "unsorted_waste",
         }
     }
 }

@@ -1,0 +1,246 @@
+//! Waste rules over one camera's [`Scene`]: `waste_left` (one alert per new static object in a
+//! bin zone, ended when it is removed) and `bin_overflow` (static rubbish above a bin's fill
+//! line or over much of its zone; one alert per spell, ended when cleared).
+
+use crate::scene::{Gone, Scene, SceneConfig, SceneStats, StaticObject};
+use std::collections::HashMap;
+use vigil_core::{
+    Alert, AlertEvent, AlertKind, AlertObject, BBoxPx, CameraId, FrameMeta, Image, PointNorm,
+    PolygonNorm, RuleId, Severity, Track, TrackId, ZoneId,
+};
+use vigil_rules::rfc3339;
+use vigil_rules::schedule::Schedule;
+
+/// What a waste rule watches for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WasteCheck {
+    /// A new static object in the zone for `static_secs`.
+    Left,
+    /// Static foreground over at least `min_above` of the zone's part above `fill_line`, or
+    /// over `max_fill` of the whole zone, for `static_secs`.
+    Overflow {
+        fill_line: Option<(PointNorm, PointNorm)>,
+        min_above: f64,
+        max_fill: f64,
+    },
+}
+
+impl WasteCheck {
+    pub fn alert_kind(&self) -> AlertKind {
+        match self {
+            WasteCheck::Left => AlertKind::WasteLeft,
+            WasteCheck::Overflow { .. } => AlertKind::BinOverflow,
+        }
+    }
+}
+
+/// A validated `kind: waste` rule (`waste_left` or `bin_overflow`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WasteRule {
+    pub id: RuleId,
+    pub camera: CameraId,
+    pub zone: ZoneId,
+    pub polygon: PolygonNorm,
+    pub check: WasteCheck,
+    /// How long something must stay before it alerts.
+    pub static_secs: f64,
+    pub severity: Severity,
+    pub schedule: Option<Schedule>,
+    /// Object size as a fraction of the frame (`waste_left`).
+    pub min_area: f64,
+    pub max_area: f64,
+}
+
+impl WasteRule {
+    pub fn outline(&self) -> Vec<(f64, f64)> {
+        self.polygon.points().iter().map(|p| (p.x, p.y)).collect()
+    }
+}
+
+/// Whether the normalised point is above (smaller y than) the line through `a` and `b` at its x.
+fn above((a, b): (PointNorm, PointNorm), x: f64, y: f64) -> bool {
+    if (b.x - a.x).abs() < 1e-9 {
+        return y < a.y.min(b.y);
+    }
+    let t = (x - a.x) / (b.x - a.x);
+    y < a.y + t * (b.y - a.y)
+}
+
+#[derive(Default)]
+struct RuleState {
+    /// `waste_left`: open alerts by object id.
+    open: HashMap<u64, Alert>,
+    /// `bin_overflow`: the spell in progress.
+    spell: Option<Spell>,
+}
+
+struct Spell {
+    last_full: f64,
+    bbox: BBoxPx,
+    alert: Option<Alert>,
+}
+
+/// A spell ends once the bin has looked cleared for this long.
+const CLEAR_SECS: f64 = 3.0;
+
+/// One camera's waste rules and the scene they read.
+pub struct WasteEngine {
+    scene: Scene,
+    rules: Vec<WasteRule>,
+    state: Vec<RuleState>,
+}
+
+impl WasteEngine {
+    /// `config.promote_secs` is lowered to the shortest `static_secs` of the rules.
+    pub fn new(mut config: SceneConfig, rules: Vec<WasteRule>) -> Self {
+        if let Some(min) = rules.iter().map(|r| r.static_secs).reduce(f64::min) {
+            config.promote_secs = config.promote_secs.min(min);
+        }
+        let zones = rules.iter().map(|r| r.polygon.clone()).collect();
+        let state = rules.iter().map(|_| RuleState::default()).collect();
+        Self {
+            scene: Scene::new(config, zones),
+            rules,
+            state,
+        }
+    }
+
+    pub fn rules(&self) -> &[WasteRule] {
+        &self.rules
+    }
+
+    pub fn stats(&self) -> &SceneStats {
+        self.scene.stats()
+    }
+
+    pub fn objects(&self) -> &[StaticObject] {
+        self.scene.objects()
+    }
+
+    /// One frame: the scene, then every rule. Returns this frame's alert records.
+    pub fn step(&mut self, meta: &FrameMeta, image: &Image, tracks: &[Track]) -> Vec<Alert> {
+        let pts = meta.pts.as_secs_f64();
+        let source = meta.source_size;
+        let events = self.scene.step(pts, image, source, tracks);
+        let mut alerts = Vec::new();
+        for (z, (rule, state)) in self.rules.iter().zip(&mut self.state).enumerate() {
+            let active = rule
+                .schedule
+                .as_ref()
+                .is_none_or(|s| s.active(meta.wall_time));
+            match &rule.check {
+                WasteCheck::Left => {
+                    for (o, how) in &events.gone {
+                        if let Some(alert) = state.open.remove(&o.id) {
+                            if *how == Gone::Absorbed {
+                                tracing::info!(camera = %rule.camera, rule = %rule.id, object = o.id, "object there too long: now part of the scene");
+                            }
+                            alerts.push(end(alert, o.last_seen, Some(object(o, source)), meta));
+                        }
+                    }
+                    for o in self.scene.objects() {
+                        if state.open.contains_key(&o.id)
+                            || !active
+                            || pts - o.since < rule.static_secs
+                            || rule.polygon.fraction_of_box_inside(o.bbox_px, source) < 0.5
+                        {
+                            continue;
+                        }
+                        let area = f64::from(o.bbox_px.area())
+                            / (f64::from(source.width) * f64::from(source.height));
+                        if !(rule.min_area..=rule.max_area).contains(&area) {
+                            continue;
+                        }
+                        let alert = start(rule, meta, o.since, object(o, source));
+                        state.open.insert(o.id, alert.clone());
+                        alerts.push(alert);
+                    }
+                }
+                WasteCheck::Overflow {
+                    fill_line,
+                    min_above,
+                    max_fill,
+                } => {
+                    let (whole, whole_box) =
+                        self.scene.fill(z, rule.static_secs, source, |_, _| true);
+                    let (top, top_box) = match fill_line {
+                        Some(line) => self
+                            .scene
+                            .fill(z, rule.static_secs, source, |x, y| above(*line, x, y)),
+                        None => (0.0, None),
+                    };
+                    let full = (fill_line.is_some() && top >= *min_above) || whole >= *max_fill;
+                    if full {
+                        let bbox = top_box.or(whole_box).unwrap_or_default();
+                        let spell = state.spell.get_or_insert(Spell {
+                            last_full: pts,
+                            bbox,
+                            alert: None,
+                        });
+                        spell.last_full = pts;
+                        spell.bbox = bbox;
+                        if spell.alert.is_none() && active {
+                            let o = AlertObject {
+                                track_id: TrackId(0),
+                                class: "overflow".into(),
+                                score: whole.max(top) as f32,
+                                bbox_px: bbox,
+                            };
+                            let alert = start(rule, meta, pts - rule.static_secs, o);
+                            spell.alert = Some(alert.clone());
+                            alerts.push(alert);
+                        }
+                    } else if let Some(spell) = &state.spell
+                        && pts - spell.last_full >= CLEAR_SECS
+                    {
+                        let spell = state.spell.take().expect("checked");
+                        if let Some(alert) = spell.alert {
+                            alerts.push(end(alert, spell.last_full, None, meta));
+                        }
+                    }
+                }
+            }
+        }
+        alerts
+    }
+}
+
+fn object(o: &StaticObject, source: vigil_core::Size) -> AlertObject {
+    AlertObject {
+        track_id: TrackId(o.id),
+        class: o.label.clone().unwrap_or_else(|| "object".into()),
+        score: o.matched,
+        bbox_px: o.bbox_px.clamp_to(source),
+    }
+}
+
+fn start(rule: &WasteRule, meta: &FrameMeta, started: f64, object: AlertObject) -> Alert {
+    Alert {
+        id: uuid::Uuid::now_v7().to_string(),
+        camera: rule.camera.clone(),
+        rule: rule.id.clone(),
+        kind: rule.check.alert_kind(),
+        event: AlertEvent::Start,
+        severity: rule.severity,
+        zone: Some(rule.zone.clone()),
+        started_pts_secs: started.max(0.0),
+        raised_pts_secs: meta.pts.as_secs_f64(),
+        ended_pts_secs: None,
+        updated_pts_secs: None,
+        wall_time: rfc3339(meta.wall_time),
+        objects: vec![object],
+        trajectory: None,
+        evidence: Default::default(),
+        prev_hash: None,
+    }
+}
+
+fn end(mut alert: Alert, last: f64, object: Option<AlertObject>, meta: &FrameMeta) -> Alert {
+    alert.event = AlertEvent::End;
+    alert.ended_pts_secs = Some(last);
+    alert.wall_time = rfc3339(meta.wall_time);
+    if let Some(o) = object {
+        alert.objects = vec![o];
+    }
+    alert
+}

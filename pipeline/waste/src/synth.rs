@@ -1,0 +1,549 @@
+//! Deterministic synthetic bin scenes: a paved bin point with three sorting bins, where bags
+//! are dropped and picked up, people stand about, a car parks, the lights change at dusk and the
+//! camera switches to infrared. Each frame comes with the tracks an object detector would give
+//! for its people and vehicles (with deterministic misses), so the static-object detector and
+//! the waste rules can be scored exactly. Nothing is random: the same spec renders the same
+//! bytes.
+
+use std::sync::Arc;
+use std::time::Duration;
+use vigil_core::{BBoxPx, Image, PixelFormat, PointNorm, PolygonNorm, Size, Track, TrackId};
+
+/// Something that happens in the scene.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A person walks in carrying a bag, puts it down at `(x, y)` (its bottom centre, pixels)
+    /// at `at`, walks off; if `picked` is set someone comes back and takes it then.
+    Bag {
+        at: f64,
+        picked: Option<f64>,
+        x: f64,
+        y: f64,
+        size: (f64, f64),
+        colour: [u8; 3],
+    },
+    /// A person walks to `(x, y)` (feet), stands there from `from` to `to`, walks off.
+    Stand { from: f64, to: f64, x: f64, y: f64 },
+    /// A car drives in, parks with its bottom centre at `(x, y)` from `from` to `to`, leaves.
+    Park { from: f64, to: f64, x: f64, y: f64 },
+    /// The lights change: the scene dims to `dim` and a street lamp lights a pool around
+    /// `(x, y)`.
+    Dusk { at: f64, dim: f64, x: f64, y: f64 },
+    /// The camera switches to infrared (grey, brighter).
+    Infrared { at: f64 },
+    /// Bags piled on the first bin, above its rim, from `from` to `to` (emptied).
+    Overflow { from: f64, to: f64 },
+}
+
+/// A scene to render.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BinScene {
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub secs: f64,
+    pub seed: u64,
+    pub events: Vec<Event>,
+}
+
+/// What a rule should report for a scene.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expected {
+    /// `waste_left` or `bin_overflow`.
+    pub kind: &'static str,
+    /// When the situation began and ended (seconds; `None`: still there at the end).
+    pub start: f64,
+    pub end: Option<f64>,
+}
+
+/// A rendered frame with the detector's view of it.
+pub struct SynthFrame {
+    pub pts: Duration,
+    pub image: Image,
+    pub tracks: Vec<Track>,
+}
+
+/// Bins: x range, top (rim) and bottom, colour. Pixels at 320×180.
+const BINS: [(f64, f64, f64, f64, [u8; 3]); 3] = [
+    (60.0, 108.0, 50.0, 110.0, [40, 140, 60]),
+    (120.0, 168.0, 50.0, 110.0, [40, 80, 170]),
+    (180.0, 228.0, 50.0, 110.0, [95, 95, 95]),
+];
+
+/// The bin point's ground zone (normalised): in front of and beside the bins.
+pub fn ground_zone() -> PolygonNorm {
+    polygon(&[(0.06, 0.40), (0.94, 0.40), (0.94, 0.97), (0.06, 0.97)])
+}
+
+/// The first bin and the space above it (normalised), with its fill line just above the rim.
+pub fn bin_zone() -> (PolygonNorm, (PointNorm, PointNorm)) {
+    (
+        polygon(&[(0.18, 0.10), (0.34, 0.10), (0.34, 0.60), (0.18, 0.60)]),
+        (
+            PointNorm { x: 0.18, y: 0.26 },
+            PointNorm { x: 0.34, y: 0.26 },
+        ),
+    )
+}
+
+fn polygon(p: &[(f64, f64)]) -> PolygonNorm {
+    PolygonNorm::new(p.iter().map(|&(x, y)| PointNorm { x, y }).collect()).expect("a valid polygon")
+}
+
+fn hash(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+/// Uniform in [-1, 1) from a key.
+fn noise(key: u64) -> f64 {
+    (hash(key) >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+}
+
+/// Where a walker is at `t` on a trip: in from the left edge over 4 s to `(x, y)`, there until
+/// `leave`, out to the left over 4 s.
+fn walker(t: f64, arrive: f64, leave: f64, x: f64, y: f64) -> Option<(f64, f64)> {
+    const WALK: f64 = 4.0;
+    if t < arrive - WALK || t > leave + WALK {
+        return None;
+    }
+    let from = -20.0;
+    let k = if t < arrive {
+        (t - (arrive - WALK)) / WALK
+    } else if t > leave {
+        1.0 - (t - leave) / WALK
+    } else {
+        1.0
+    };
+    Some((from + (x - from) * k, y))
+}
+
+impl BinScene {
+    /// Frames at the scene's rate.
+    pub fn frames(&self) -> impl Iterator<Item = SynthFrame> + '_ {
+        let n = (self.secs * self.fps).round() as u64;
+        (0..n).map(move |i| self.frame(i))
+    }
+
+    /// Frame `i`.
+    pub fn frame(&self, i: u64) -> SynthFrame {
+        let t = i as f64 / self.fps;
+        let (w, h) = (self.width as usize, self.height as usize);
+        let k = f64::from(self.width) / 320.0;
+        let mut px = vec![0f64; w * h * 3];
+        // Ground and wall, with a fixed texture.
+        for y in 0..h {
+            for x in 0..w {
+                let (sx, sy) = (x as f64 / k, y as f64 / k);
+                let base = if sy < 40.0 {
+                    [150.0, 150.0, 145.0]
+                } else {
+                    let tile = (sx as i64 % 24 == 0) || (sy as i64 % 24 == 0);
+                    let v = if tile { 92.0 } else { 122.0 };
+                    [v, v + 2.0, v + 4.0]
+                };
+                let tex = 9.0 * noise(self.seed ^ ((x as u64) << 20) ^ y as u64);
+                let o = (y * w + x) * 3;
+                for c in 0..3 {
+                    px[o + c] = base[c] + tex;
+                }
+            }
+        }
+        let mut fill = |x1: f64, y1: f64, x2: f64, y2: f64, colour: [f64; 3], round: bool| {
+            let (x1, y1, x2, y2) = (x1 * k, y1 * k, x2 * k, y2 * k);
+            let (cx, cy, rx, ry) = (
+                (x1 + x2) / 2.0,
+                (y1 + y2) / 2.0,
+                (x2 - x1) / 2.0,
+                (y2 - y1) / 2.0,
+            );
+            for y in (y1.max(0.0) as usize)..(y2.min(h as f64).max(0.0) as usize) {
+                for x in (x1.max(0.0) as usize)..(x2.min(w as f64).max(0.0) as usize) {
+                    if round {
+                        let (dx, dy) = ((x as f64 + 0.5 - cx) / rx, (y as f64 + 0.5 - cy) / ry);
+                        if dx * dx + dy * dy > 1.0 {
+                            continue;
+                        }
+                    }
+                    let o = (y * w + x) * 3;
+                    px[o..o + 3].copy_from_slice(&colour);
+                }
+            }
+        };
+        for (x1, x2, top, bottom, c) in BINS {
+            fill(x1, top, x2, bottom, c.map(f64::from), false);
+            fill(
+                x1 - 2.0,
+                top - 4.0,
+                x2 + 2.0,
+                top,
+                [30.0, 30.0, 30.0],
+                false,
+            );
+        }
+        let mut tracks = Vec::new();
+        let mut people = Vec::new();
+        let mut next_id = 1u64;
+        for (e, event) in self.events.iter().enumerate() {
+            match *event {
+                Event::Bag {
+                    at,
+                    picked,
+                    x,
+                    y,
+                    size: (bw, bh),
+                    colour,
+                } => {
+                    let down = t >= at && picked.is_none_or(|p| t < p);
+                    let c = colour.map(f64::from);
+                    if down {
+                        fill(x - bw / 2.0, y - bh, x + bw / 2.0, y, c, true);
+                    }
+                    // The one who drops it, and the one who picks it up.
+                    if let Some(p) = walker(t, at, at + 1.0, x - 10.0, y) {
+                        people.push((e * 2, p, (t < at).then_some((bw, bh, c))));
+                    }
+                    if let Some(pick) = picked
+                        && let Some(p) = walker(t, pick - 1.0, pick, x - 10.0, y)
+                    {
+                        people.push((e * 2 + 1, p, (t >= pick).then_some((bw, bh, c))));
+                    }
+                }
+                Event::Stand { from, to, x, y } => {
+                    if let Some((px_, py)) = walker(t, from, to, x, y) {
+                        // Nobody stands perfectly still.
+                        let sway = (t * 1.3).sin() * 1.5;
+                        people.push((e * 2, (px_ + sway, py), None));
+                    }
+                }
+                Event::Park { from, to, x, y } => {
+                    let drive = 5.0;
+                    if t >= from - drive && t <= to + drive {
+                        let off = if t < from {
+                            (from - t) / drive * 200.0
+                        } else if t > to {
+                            (t - to) / drive * 200.0
+                        } else {
+                            0.0
+                        };
+                        let cx = x + off;
+                        let (cw, ch) = (76.0, 34.0);
+                        fill(
+                            cx - cw / 2.0,
+                            y - ch,
+                            cx + cw / 2.0,
+                            y - 6.0,
+                            [205.0, 205.0, 215.0],
+                            false,
+                        );
+                        fill(
+                            cx - cw / 2.0 + 12.0,
+                            y - ch + 4.0,
+                            cx + cw / 2.0 - 12.0,
+                            y - ch + 14.0,
+                            [40.0, 50.0, 60.0],
+                            false,
+                        );
+                        fill(
+                            cx - cw / 2.0 + 6.0,
+                            y - 12.0,
+                            cx - cw / 2.0 + 18.0,
+                            y,
+                            [15.0, 15.0, 15.0],
+                            true,
+                        );
+                        fill(
+                            cx + cw / 2.0 - 18.0,
+                            y - 12.0,
+                            cx + cw / 2.0 - 6.0,
+                            y,
+                            [15.0, 15.0, 15.0],
+                            true,
+                        );
+                        if frame_seen(self.seed, e, i) {
+                            tracks.push(track(
+                                &mut next_id,
+                                e as u64 * 2 + 1000,
+                                "vehicle",
+                                "car",
+                                BBoxPx::new(
+                                    ((cx - cw / 2.0) * k) as f32,
+                                    ((y - ch) * k) as f32,
+                                    ((cx + cw / 2.0) * k) as f32,
+                                    (y * k) as f32,
+                                ),
+                                from,
+                            ));
+                        }
+                    }
+                }
+                Event::Overflow { from, to } => {
+                    if t >= from && t < to {
+                        let (x1, x2, top, _, _) = BINS[0];
+                        fill(
+                            x1 + 2.0,
+                            top - 18.0,
+                            x1 + 26.0,
+                            top + 2.0,
+                            [25.0, 25.0, 28.0],
+                            true,
+                        );
+                        fill(
+                            x1 + 18.0,
+                            top - 22.0,
+                            x2 - 2.0,
+                            top + 2.0,
+                            [200.0, 190.0, 60.0],
+                            true,
+                        );
+                    }
+                }
+                Event::Dusk { .. } | Event::Infrared { .. } => {}
+            }
+        }
+        for (key, (x, y), carried) in people {
+            // Legs, body, head; carrying a bag at the side.
+            fill(x - 5.0, y - 20.0, x + 5.0, y, [40.0, 40.0, 70.0], false);
+            fill(
+                x - 7.0,
+                y - 40.0,
+                x + 7.0,
+                y - 20.0,
+                [150.0, 60.0, 60.0],
+                false,
+            );
+            fill(
+                x - 4.0,
+                y - 49.0,
+                x + 4.0,
+                y - 40.0,
+                [200.0, 160.0, 130.0],
+                true,
+            );
+            let mut right = x + 7.0;
+            if let Some((bw, bh, c)) = carried {
+                fill(
+                    x + 7.0,
+                    y - 22.0 - bh / 2.0,
+                    x + 7.0 + bw,
+                    y - 22.0 + bh / 2.0,
+                    c,
+                    true,
+                );
+                right += bw;
+            }
+            if frame_seen(self.seed, key, i) {
+                tracks.push(track(
+                    &mut next_id,
+                    key as u64,
+                    "person",
+                    "person",
+                    BBoxPx::new(
+                        ((x - 7.0) * k) as f32,
+                        ((y - 49.0) * k) as f32,
+                        (right * k) as f32,
+                        (y * k) as f32,
+                    ),
+                    0.0,
+                ));
+            }
+        }
+        // Light: dusk dims the scene and a lamp lights a pool; infrared turns it grey.
+        for event in &self.events {
+            match *event {
+                Event::Dusk { at, dim, x, y } if t >= at => {
+                    for py in 0..h {
+                        for pxx in 0..w {
+                            let (dx, dy) = (pxx as f64 / k - x, py as f64 / k - y);
+                            let lamp = 0.6 * (-(dx * dx + dy * dy) / (2.0 * 45.0 * 45.0)).exp();
+                            let o = (py * w + pxx) * 3;
+                            for c in 0..3 {
+                                px[o + c] *= dim + lamp;
+                            }
+                        }
+                    }
+                }
+                Event::Infrared { at } if t >= at => {
+                    for p in px.chunks_exact_mut(3) {
+                        let l = 0.3 * p[0] + 0.59 * p[1] + 0.11 * p[2];
+                        p.fill(l * 0.8 + 35.0);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Sensor noise.
+        let frame_key = hash(self.seed.wrapping_add(i.wrapping_mul(0x9e37)));
+        let bytes: Vec<u8> = px
+            .iter()
+            .enumerate()
+            .map(|(j, &v)| {
+                (v + 3.0 * noise(frame_key ^ j as u64))
+                    .round()
+                    .clamp(0.0, 255.0) as u8
+            })
+            .collect();
+        SynthFrame {
+            pts: Duration::from_secs_f64(t),
+            image: Image {
+                size: Size::new(self.width, self.height),
+                stride: w * 3,
+                format: PixelFormat::Rgb8,
+                data: Arc::new(bytes),
+            },
+            tracks,
+        }
+    }
+}
+
+/// The detector misses an object in about one frame in eight (deterministically).
+fn frame_seen(seed: u64, object: usize, frame: u64) -> bool {
+    hash(seed ^ ((object as u64) << 40) ^ frame) % 8 != 0
+}
+
+fn track(next: &mut u64, id: u64, group: &str, class: &str, bbox: BBoxPx, first: f64) -> Track {
+    *next += 1;
+    Track {
+        id: TrackId(id),
+        group: Arc::from(group),
+        class: Arc::from(class),
+        score: 0.8,
+        bbox_px: bbox,
+        hits: 10,
+        first_seen_pts: Duration::from_secs_f64(first.max(0.0)),
+        matched: true,
+    }
+}
+
+/// The named benchmark scenes with what the rules (`waste_left` on [`ground_zone`] after
+/// `static_secs` 20, `bin_overflow` on [`bin_zone`]) must report.
+pub fn cases(seed: u64) -> Vec<(&'static str, BinScene, Vec<Expected>)> {
+    let scene = |secs: f64, events: Vec<Event>| BinScene {
+        width: 320,
+        height: 180,
+        fps: 5.0,
+        secs,
+        seed,
+        events,
+    };
+    let bag = |at: f64, picked: Option<f64>, x: f64| Event::Bag {
+        at,
+        picked,
+        x,
+        y: 140.0,
+        size: (22.0, 16.0),
+        colour: [30, 30, 36],
+    };
+    vec![
+        (
+            "bag-left-and-picked-up",
+            scene(120.0, vec![bag(10.0, Some(90.0), 150.0)]),
+            vec![Expected {
+                kind: "waste_left",
+                start: 10.0,
+                end: Some(90.0),
+            }],
+        ),
+        (
+            "person-stands-a-minute",
+            scene(
+                100.0,
+                vec![Event::Stand {
+                    from: 10.0,
+                    to: 75.0,
+                    x: 150.0,
+                    y: 150.0,
+                }],
+            ),
+            vec![],
+        ),
+        (
+            "car-parks-beside-the-bins",
+            scene(
+                160.0,
+                vec![Event::Park {
+                    from: 10.0,
+                    to: 130.0,
+                    x: 230.0,
+                    y: 165.0,
+                }],
+            ),
+            vec![],
+        ),
+        (
+            "lights-at-dusk",
+            scene(
+                90.0,
+                vec![Event::Dusk {
+                    at: 30.0,
+                    dim: 0.45,
+                    x: 250.0,
+                    y: 130.0,
+                }],
+            ),
+            vec![],
+        ),
+        (
+            "everything-at-once",
+            scene(
+                200.0,
+                vec![
+                    Event::Stand {
+                        from: 5.0,
+                        to: 70.0,
+                        x: 110.0,
+                        y: 165.0,
+                    },
+                    Event::Park {
+                        from: 20.0,
+                        to: 150.0,
+                        x: 250.0,
+                        y: 170.0,
+                    },
+                    bag(40.0, None, 170.0),
+                    Event::Dusk {
+                        at: 100.0,
+                        dim: 0.45,
+                        x: 250.0,
+                        y: 130.0,
+                    },
+                ],
+            ),
+            vec![Expected {
+                kind: "waste_left",
+                start: 40.0,
+                end: None,
+            }],
+        ),
+        (
+            "bag-through-the-infrared-switch",
+            scene(
+                120.0,
+                vec![bag(10.0, None, 120.0), Event::Infrared { at: 60.0 }],
+            ),
+            vec![Expected {
+                kind: "waste_left",
+                start: 10.0,
+                end: None,
+            }],
+        ),
+        (
+            "bin-overflows-then-emptied",
+            scene(
+                120.0,
+                vec![Event::Overflow {
+                    from: 10.0,
+                    to: 80.0,
+                }],
+            ),
+            vec![Expected {
+                kind: "bin_overflow",
+                start: 10.0,
+                end: Some(80.0),
+            }],
+        ),
+    ]
+}
