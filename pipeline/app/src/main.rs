@@ -295,7 +295,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 "{}: ok ({} camera(s), {} rule(s), model {} at {})",
                 common.config.display(),
                 config.cameras.len(),
-                config.rules.len() + config.falling.len(),
+                config.rules.len() + config.falling.len() + config.waste.len(),
                 config.detector.manifest.name,
                 config.detector.manifest.file.display()
             );
@@ -582,6 +582,12 @@ fn report(s: &pipeline::Summary, out: &Path) {
             },
             d.blips,
             d.guarded_frames
+        );
+    }
+    for (camera, w) in &s.waste {
+        eprintln!(
+            "camera {camera} (waste): {} frames, {} object(s) found, {} removed, {} absorbed; rejected as lighting {}, as ghosts {}; {} relearn(s)",
+            w.frames, w.objects, w.removed, w.absorbed, w.lighting, w.ghosts, w.relearns
         );
     }
     for f in &s.failed_cameras {

@@ -119,6 +119,9 @@ pub struct Summary {
     pub delivery: BTreeMap<String, DeliverySnapshot>,
     /// Per facade camera: the falling-object stage's counts and what its detector saw.
     pub falling: BTreeMap<String, FallSummary>,
+    /// Per camera with waste rules: what its static-object detector found and rejected.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub waste: BTreeMap<String, vigil_waste::SceneStats>,
 }
 
 /// A facade camera's falling-object stage at the end of a run.
@@ -142,6 +145,8 @@ struct Lane {
     /// Dispatch counter; held while taking a frame so numbers follow queue order.
     dispatch: Mutex<u64>,
     closed: AtomicBool,
+    /// The camera has waste rules: its frames' pixels go on to the track thread.
+    keep_image: bool,
 }
 
 fn camera_spec(config: &Config, cam: &vigil_config::CameraConfig, mode: Mode) -> CameraSpec {
@@ -538,6 +543,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             rx,
             dispatch: Mutex::new(0),
             closed: AtomicBool::new(false),
+            keep_image: config.waste.iter().any(|w| w.camera == cam.id),
         });
     }
     let lanes = Arc::new(Lanes {
@@ -564,7 +570,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         );
         let probe = options.probe.clone();
         worker_threads.push(std::thread::Builder::new().name(format!("detect-{i}")).spawn(move || {
-            while let Some((frame, dispatch_seq)) = lanes.next_frame() {
+            while let Some((frame, dispatch_seq, keep_image)) = lanes.next_frame() {
                 let taken = Instant::now();
                 let cpu = vigil_core::cpu::thread_time();
                 counters.received();
@@ -583,6 +589,8 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                             (Vec::new(), Some(e.to_string()), Duration::ZERO)
                         }
                     };
+                // Waste rules read the pixels: an owned copy, so the decoder's buffer is released.
+                let image = keep_image.then(|| frame.image.to_owned_packed());
                 counters.add_cpu(vigil_core::cpu::thread_time() - cpu);
                 drop(frame); // release the decoded buffer before waiting on the next stage
                 if error.is_none() {
@@ -594,7 +602,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     t.first.get_or_insert(taken);
                     t.last = Some(Instant::now());
                 }
-                if tx.send(DetectedFrame { meta, dispatch_seq, detections, error, infer_time }).is_err() {
+                if tx.send(DetectedFrame { meta, dispatch_seq, detections, error, infer_time, image }).is_err() {
                     break;
                 }
             }
@@ -605,7 +613,11 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let track_counters = Arc::new(StageCounters::default());
     metrics.track = Some(track_counters.clone());
     let tc = track_counters.clone();
-    type CameraRules = (Vec<vigil_rules::Rule>, Vec<String>);
+    type CameraRules = (
+        Vec<vigil_rules::Rule>,
+        Vec<vigil_waste::WasteRule>,
+        Vec<String>,
+    );
     let rules_by_camera: HashMap<CameraId, CameraRules> = config
         .cameras
         .iter()
@@ -616,9 +628,12 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 .filter(|r| r.camera == c.id)
                 .cloned()
                 .collect();
-            (c.id.clone(), (rules, c.privacy_blur.clone()))
+            let waste = config.waste_rules(&c.id);
+            (c.id.clone(), (rules, waste, c.privacy_blur.clone()))
         })
         .collect();
+    let waste_stats: Arc<Mutex<BTreeMap<String, vigil_waste::SceneStats>>> = Arc::default();
+    let waste_out = waste_stats.clone();
     let mut track_log = match options.dump_tracks {
         true => Some(std::io::BufWriter::new(std::fs::File::create(
             options.out_dir.join("tracks.jsonl"),
@@ -653,6 +668,8 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             struct CameraState {
                 tracker: Tracker,
                 rules: RuleEngine,
+                /// The camera's static-object detector and waste rules, when it has any.
+                waste: Option<vigil_waste::WasteEngine>,
                 /// The rule generation in force (see `reload`).
                 generation: u64,
                 /// Classes or groups pixelated in this camera's snapshots.
@@ -663,10 +680,13 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             }
             let mut cameras: HashMap<CameraId, CameraState> = rules_by_camera
                 .into_iter()
-                .map(|(id, (rules, blur))| {
+                .map(|(id, (rules, waste, blur))| {
                     let state = CameraState {
                         tracker: Tracker::new(tracker_config.clone()),
                         rules: RuleEngine::new(rules),
+                        waste: (!waste.is_empty()).then(|| {
+                            vigil_waste::WasteEngine::new(vigil_waste::SceneConfig::default(), waste)
+                        }),
                         generation: 0,
                         blur,
                         progress: progress[&id].clone(),
@@ -708,7 +728,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     if let Some(log) = track_log.as_mut() {
                         write_tracks(log, &df, &tracks);
                     }
-                    let alerts = state.rules.step(&df.meta, &tracks);
+                    let mut alerts = state.rules.step(&df.meta, &tracks);
+                    if let (Some(waste), Some(image)) = (state.waste.as_mut(), df.image.as_ref()) {
+                        alerts.extend(waste.step(&df.meta, image, &tracks));
+                    }
                     let ruled = vigil_core::cpu::thread_time();
                     tc.add_cpu(ruled - cpu);
                     let latency = df.meta.arrived.elapsed();
@@ -732,6 +755,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                             .iter()
                             .find(|r| r.id == alert.rule)
                             .map(|r| r.outline())
+                            .or_else(|| {
+                                let waste = state.waste.as_ref()?.rules();
+                                waste.iter().find(|r| r.id == alert.rule).map(|r| r.outline())
+                            })
                             .unwrap_or_default();
                         let arrived = Some(df.meta.arrived);
                         if alert_tx.send(RaisedAlert { alert, blur, zone, arrived }).is_err() {
@@ -739,6 +766,13 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                         }
                     }
                     tc.sent();
+                }
+            }
+            if let Ok(mut out) = waste_out.lock() {
+                for (id, state) in &cameras {
+                    if let Some(w) = &state.waste {
+                        out.insert(id.to_string(), w.stats().clone());
+                    }
                 }
             }
         })?;
@@ -865,6 +899,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 )
             })
             .collect(),
+        waste: waste_stats.lock().map(|w| w.clone()).unwrap_or_default(),
     };
     std::fs::write(
         options.out_dir.join("summary.json"),
@@ -953,7 +988,7 @@ struct Lanes {
 impl Lanes {
     /// The next frame to detect and its dispatch number in its camera; `None` once every
     /// camera's queue has closed.
-    fn next_frame(&self) -> Option<(Frame, u64)> {
+    fn next_frame(&self) -> Option<(Frame, u64, bool)> {
         let n = self.lanes.len();
         loop {
             let first = self.turn.load(Ordering::Relaxed);
@@ -971,7 +1006,7 @@ impl Lanes {
                         self.turn.store((index + 1) % n, Ordering::Relaxed);
                         let seq = *dispatch;
                         *dispatch += 1;
-                        return Some((frame, seq));
+                        return Some((frame, seq, lane.keep_image));
                     }
                     Err(TryRecvError::Empty) => {}
                     Err(TryRecvError::Disconnected) => {

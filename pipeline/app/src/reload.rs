@@ -64,6 +64,7 @@ pub fn spawn(
     let mut files = watched(config);
     let mut stamps: Vec<_> = files.iter().map(|f| stamp(f)).collect();
     let mut falling = config.falling.clone();
+    let mut waste = config.waste.clone();
     std::thread::Builder::new()
         .name("rules-reload".into())
         .spawn(move || {
@@ -82,6 +83,12 @@ pub fn spawn(
                                 "falling_object rules changed: they take effect at the next start"
                             );
                             falling = new.falling.clone();
+                        }
+                        if new.waste != waste {
+                            tracing::warn!(
+                                "waste_left / bin_overflow rules changed: they take effect at the next start (the background models are built for them)"
+                            );
+                            waste = new.waste.clone();
                         }
                         let n = new.rules.len();
                         files = watched(&new);

@@ -25,7 +25,7 @@ pub struct FallRule {
 }
 
 /// Detector fields that mean nothing to a falling-object rule.
-fn detector_fields(r: &RawRule) -> Vec<(Location, &'static str)> {
+pub(crate) fn detector_fields(r: &RawRule) -> Vec<(Location, &'static str)> {
     let loc = |o: Option<Location>, n: &'static str| o.map(|l| (l, n));
     [
         loc(r.classes.as_ref().map(|f| f.referenced), "classes"),

@@ -16,6 +16,7 @@ mod outputs;
 mod raw;
 mod rules;
 mod runtime;
+mod waste;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use falling::FallRule;

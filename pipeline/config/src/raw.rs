@@ -137,6 +137,7 @@ pub(crate) enum RawRuleKind {
     Count,
     LineCross,
     FallingObject,
+    Waste,
 }
 
 impl RawRuleKind {
@@ -147,6 +148,7 @@ impl RawRuleKind {
             RawRuleKind::Count => "count",
             RawRuleKind::LineCross => "line_cross",
             RawRuleKind::FallingObject => "falling_object",
+            RawRuleKind::Waste => "waste",
         }
     }
 }
@@ -211,6 +213,24 @@ pub(crate) struct RawRule {
     /// `falling_object`: detector tuning.
     #[serde(default)]
     pub falling: Option<Spanned<RawFalling>>,
+    /// `waste`: `waste_left`, `bin_overflow` or `unsorted_waste` (required).
+    #[serde(default)]
+    pub check: Option<Spanned<String>>,
+    /// `waste_left`, `bin_overflow`: how long it must stay before it alerts.
+    #[serde(default)]
+    pub static_secs: Option<Spanned<f64>>,
+    /// `bin_overflow`: `[[x, y], [x, y]]`, normalised: the bin's rim or fill line.
+    #[serde(default)]
+    pub fill_line: Option<Spanned<[[f64; 2]; 2]>>,
+    /// `bin_overflow`: fraction of the zone above the fill line that must be filled.
+    #[serde(default)]
+    pub min_above: Option<Spanned<f64>>,
+    /// `bin_overflow`: fraction of the whole zone that counts as overflowing.
+    #[serde(default)]
+    pub max_fill: Option<Spanned<f64>>,
+    /// `unsorted_waste`: the categories (groups or classes) the bin takes.
+    #[serde(default)]
+    pub accepts: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Four image points (normalised) of a known facade rectangle, its size, and its floors and

@@ -117,7 +117,7 @@ pub(crate) fn file_zones(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, file:
 }
 
 /// Seconds at `field` in `range`, or an error there.
-fn seconds(
+pub(crate) fn seconds(
     v: &mut Validator<'_>,
     field: &Option<Spanned<f64>>,
     name: &str,
@@ -135,12 +135,59 @@ fn seconds(
     }
 }
 
-/// Every validated rule: the detector's and the falling-object stage's.
+/// A fraction in [0, 1] at `field` (`default` when absent); `ok` turns false (and `error` is
+/// reported there) when it is not.
+pub(crate) fn fraction(
+    v: &mut Validator<'_>,
+    field: &Option<Spanned<f64>>,
+    error: &str,
+    default: f64,
+    ok: &mut bool,
+) -> f64 {
+    let Some(f) = field else { return default };
+    if f.value.is_finite() && (0.0..=1.0).contains(&f.value) {
+        f.value
+    } else {
+        v.error(f, error);
+        *ok = false;
+        default
+    }
+}
+
+/// What `fraction` says of a bad `min_area` / `max_area`.
+pub(crate) const AREA_ERROR: [&str; 2] = [
+    "min_area must be a fraction of the frame in [0, 1]",
+    "max_area must be a fraction of the frame in [0, 1]",
+];
+
+/// Two different points inside [0,1]² (a line), or an error at `l`.
+pub(crate) fn two_points(
+    v: &mut Validator<'_>,
+    l: &Spanned<[[f64; 2]; 2]>,
+    name: &str,
+) -> Option<(PointNorm, PointNorm)> {
+    let [[x1, y1], [x2, y2]] = l.value;
+    let inside = [x1, y1, x2, y2]
+        .iter()
+        .all(|c| c.is_finite() && (0.0..=1.0).contains(c));
+    if !inside || (x1 == x2 && y1 == y2) {
+        v.error(
+            l,
+            format!("{name} must be two different points inside [0,1] (normalised coordinates)"),
+        );
+        return None;
+    }
+    Some((PointNorm { x: x1, y: y1 }, PointNorm { x: x2, y: y2 }))
+}
+
+/// Every validated rule: the detector's, the falling-object stage's and the waste stage's.
 #[derive(Default)]
 pub(crate) struct RuleSet {
     pub rules: Vec<Rule>,
     /// With where each names its camera (file, position), for errors found once all are read.
     pub falling: Vec<(crate::falling::FallRule, PathBuf, serde_saphyr::Location)>,
+    /// `waste_left` and `bin_overflow` rules, with where each names its camera.
+    pub waste: Vec<(vigil_waste::WasteRule, PathBuf, serde_saphyr::Location)>,
 }
 
 /// Validates `raw` rules into `out`.
@@ -151,7 +198,33 @@ pub(crate) fn rules(
     out: &mut RuleSet,
 ) {
     for r in raw {
-        if r.kind.value == RawRuleKind::FallingObject {
+        if r.kind.value != RawRuleKind::Waste {
+            let loc = |o: Option<serde_saphyr::Location>, n: &'static str| o.map(|l| (l, n));
+            let waste_fields = [
+                loc(r.check.as_ref().map(|f| f.referenced), "check"),
+                loc(r.static_secs.as_ref().map(|f| f.referenced), "static_secs"),
+                loc(r.fill_line.as_ref().map(|f| f.referenced), "fill_line"),
+                loc(r.min_above.as_ref().map(|f| f.referenced), "min_above"),
+                loc(r.max_fill.as_ref().map(|f| f.referenced), "max_fill"),
+                loc(r.accepts.as_ref().map(|f| f.referenced), "accepts"),
+            ];
+            for (at, field) in waste_fields.into_iter().flatten() {
+                v.push(ConfigError::at(
+                    v.file(),
+                    at,
+                    format!(
+                        "`{field}` does not apply to {} rules (it is for kind: waste)",
+                        r.kind.value.name()
+                    ),
+                ));
+            }
+        }
+        if crate::waste::is_static(r) {
+            if let Some(rule) = crate::waste::rule(v, ctx, r) {
+                out.waste
+                    .push((rule, v.file().to_path_buf(), r.camera.referenced));
+            }
+        } else if r.kind.value == RawRuleKind::FallingObject {
             if let Some(rule) = crate::falling::rule(v, ctx, r) {
                 out.falling
                     .push((rule, v.file().to_path_buf(), r.camera.referenced));
@@ -307,6 +380,8 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
     let kind = match r.kind.value {
         // Validated by `falling::rule`; never reaches here.
         RawRuleKind::FallingObject => None,
+        // `unsorted_waste` (the other checks are validated by `waste::rule`).
+        RawRuleKind::Waste => unsorted(v, ctx, r),
         RawRuleKind::Dwell => Some(RuleKind::Dwell),
         RawRuleKind::Enter => Some(RuleKind::Enter),
         RawRuleKind::Count => r
@@ -329,20 +404,7 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
                     None
                 }
             };
-            let line = r.line.as_ref().and_then(|l| {
-                let [[x1, y1], [x2, y2]] = l.value;
-                let inside = [x1, y1, x2, y2]
-                    .iter()
-                    .all(|c| c.is_finite() && (0.0..=1.0).contains(c));
-                if !inside || (x1 == x2 && y1 == y2) {
-                    v.error(
-                        l,
-                        "line must be two different points inside [0,1] (normalised coordinates)",
-                    );
-                    return None;
-                }
-                Some((PointNorm { x: x1, y: y1 }, PointNorm { x: x2, y: y2 }))
-            });
+            let line = r.line.as_ref().and_then(|l| two_points(v, l, "line"));
             match (line, direction) {
                 (Some((from, to)), Some(direction)) => Some(RuleKind::LineCross {
                     from,
@@ -450,21 +512,8 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
     let max_gap = seconds(v, &r.max_gap_secs, "max_gap_secs", 0.0);
     let update_after = seconds(v, &r.update_after_secs, "update_after_secs", 1.0);
     let cooldown = seconds(v, &r.cooldown_secs, "cooldown_secs", 0.0);
-    let mut fraction = |f: &Option<Spanned<f64>>, name: &str, default: f64| -> f64 {
-        let Some(f) = f else { return default };
-        if f.value.is_finite() && (0.0..=1.0).contains(&f.value) {
-            f.value
-        } else {
-            v.error(
-                f,
-                format!("{name} must be a fraction of the frame in [0, 1]"),
-            );
-            ok = false;
-            default
-        }
-    };
-    let min_area = fraction(&r.min_area, "min_area", 0.0);
-    let max_area = fraction(&r.max_area, "max_area", 1.0);
+    let min_area = fraction(v, &r.min_area, AREA_ERROR[0], 0.0, &mut ok);
+    let max_area = fraction(v, &r.max_area, AREA_ERROR[1], 1.0, &mut ok);
     if min_area > max_area
         && let Some(f) = &r.max_area
     {
@@ -524,6 +573,67 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
     rule.max_area = max_area;
     rule.schedule = schedule;
     Some(rule)
+}
+
+/// The kind of an `unsorted_waste` rule: the categories its bin `accepts` (groups or classes of
+/// the model), which must leave some of its `classes` unaccepted.
+fn unsorted(v: &mut Validator<'_>, ctx: &RuleContext<'_>, r: &RawRule) -> Option<RuleKind> {
+    let name = &r.name.value;
+    let mut ok = true;
+    let loc = |o: Option<serde_saphyr::Location>, n: &'static str| o.map(|l| (l, n));
+    let static_only = [
+        loc(r.static_secs.as_ref().map(|f| f.referenced), "static_secs"),
+        loc(r.fill_line.as_ref().map(|f| f.referenced), "fill_line"),
+        loc(r.min_above.as_ref().map(|f| f.referenced), "min_above"),
+        loc(r.max_fill.as_ref().map(|f| f.referenced), "max_fill"),
+    ];
+    for (at, field) in static_only.into_iter().flatten() {
+        v.push(ConfigError::at(
+            v.file(),
+            at,
+            format!("`{field}` does not apply to unsorted_waste rules"),
+        ));
+        ok = false;
+    }
+    let Some(accepts) = &r.accepts else {
+        v.error(
+            &r.kind,
+            format!(
+                "unsorted_waste rule \"{name}\" needs `accepts` (the categories its bin takes, e.g. [recyclable])"
+            ),
+        );
+        return None;
+    };
+    if accepts.value.is_empty() {
+        v.error(accepts, format!("rule \"{name}\" accepts no category"));
+        ok = false;
+    }
+    if let Some(m) = ctx.manifest {
+        for a in &accepts.value {
+            if !m.knows_class_or_group(&a.value) {
+                v.error(
+                    a,
+                    format!(
+                        "category \"{}\" in rule \"{name}\" is neither a label nor a group of model \"{}\"",
+                        a.value, m.name
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    let accepts: Vec<String> = accepts.value.iter().map(|a| a.value.clone()).collect();
+    if let Some(classes) = &r.classes
+        && !classes.value.is_empty()
+        && classes.value.iter().all(|c| accepts.contains(&c.value))
+    {
+        v.error(
+            classes,
+            format!("rule \"{name}\" accepts every class it watches: it can never alert"),
+        );
+        ok = false;
+    }
+    ok.then_some(RuleKind::Unsorted { accepts })
 }
 
 /// The rule's schedule, if it has one; `ok` turns false when it is invalid (reported).

@@ -23,6 +23,8 @@ pub struct Config {
     pub rules: Vec<Rule>,
     /// Falling-object rules, at most one per camera; those cameras have no detector rules.
     pub falling: Vec<crate::falling::FallRule>,
+    /// `waste_left` and `bin_overflow` rules (read by each camera's static-object detector).
+    pub waste: Vec<vigil_waste::WasteRule>,
     /// The rule files named by the config (resolved), for reloading.
     pub rule_files: Vec<PathBuf>,
     pub outputs: OutputConfig,
@@ -36,6 +38,15 @@ impl Config {
     /// The falling-object rule of `camera`, when it watches a facade.
     pub fn fall_rule(&self, camera: &CameraId) -> Option<&crate::falling::FallRule> {
         self.falling.iter().find(|f| &f.camera == camera)
+    }
+
+    /// The `waste_left` and `bin_overflow` rules of `camera`.
+    pub fn waste_rules(&self, camera: &CameraId) -> Vec<vigil_waste::WasteRule> {
+        self.waste
+            .iter()
+            .filter(|w| &w.camera == camera)
+            .cloned()
+            .collect()
     }
 }
 
@@ -423,14 +434,25 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
     // camera, and no detector rules beside it.
     for (i, (f, file, at)) in set.falling.iter().enumerate() {
         let again = set.falling[..i].iter().any(|(g, ..)| g.camera == f.camera);
-        let detector = set.rules.iter().find(|r| r.camera == f.camera);
+        let detector = set
+            .rules
+            .iter()
+            .filter(|r| r.camera == f.camera)
+            .map(|r| &r.id)
+            .chain(
+                set.waste
+                    .iter()
+                    .filter(|(w, ..)| w.camera == f.camera)
+                    .map(|(w, ..)| &w.id),
+            )
+            .next();
         let problem = match (again, detector) {
             (true, _) => {
                 Some("has two falling_object rules; one calibrated facade per camera".to_string())
             }
             (false, Some(d)) => Some(format!(
                 "has falling_object rule \"{}\" and detector rule \"{}\"; a facade camera's every frame goes to the falling-object stage, so give the detector rules another camera",
-                f.id, d.id
+                f.id, d
             )),
             _ => None,
         };
@@ -442,8 +464,13 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             ));
         }
     }
-    let crate::rules::RuleSet { rules, falling } = set;
+    let crate::rules::RuleSet {
+        rules,
+        falling,
+        waste,
+    } = set;
     let falling = falling.into_iter().map(|(f, ..)| f).collect();
+    let waste = waste.into_iter().map(|(w, ..)| w).collect();
 
     let mut evidence = EvidenceConfig::default();
     if let Some(e) = &raw.evidence {
@@ -572,6 +599,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         },
         rules,
         falling,
+        waste,
         rule_files: raw.rule_files.iter().map(|f| base.join(&f.value)).collect(),
         outputs: OutputConfig {
             dir: raw.outputs.dir.map(|d| base.join(d)),

@@ -71,6 +71,17 @@ impl Image {
         let start = y as usize * self.stride;
         &self.bytes()[start..start + self.size.width as usize * self.format.channels()]
     }
+
+    /// A tightly packed copy that owns its pixels (releases a decoder's buffer).
+    pub fn to_owned_packed(&self) -> Image {
+        let mut pixels = Vec::with_capacity(
+            self.size.width as usize * self.size.height as usize * self.format.channels(),
+        );
+        for y in 0..self.size.height {
+            pixels.extend_from_slice(self.row(y));
+        }
+        Image::from_packed(self.size, self.format, pixels)
+    }
 }
 
 impl fmt::Debug for Image {
@@ -129,6 +140,8 @@ pub struct DetectedFrame {
     /// Set when inference failed on this frame; tracking then skips it (counted).
     pub error: Option<String>,
     pub infer_time: Duration,
+    /// The frame's pixels (an owned copy), kept only for cameras whose waste rules read them.
+    pub image: Option<Image>,
 }
 
 /// One encoded access unit from the tee's evidence branch, untouched by decoding.

@@ -40,6 +40,9 @@ pub enum RuleKind {
         to: PointNorm,
         direction: Direction,
     },
+    /// An item of one of `classes` that is none of `accepts` (the categories the bin takes) in
+    /// the zone for at least `dwell`: one alert per stay, ended when it leaves.
+    Unsorted { accepts: Vec<String> },
 }
 
 impl RuleKind {
@@ -49,6 +52,7 @@ impl RuleKind {
             RuleKind::Enter => AlertKind::Enter,
             RuleKind::Count { .. } => AlertKind::Count,
             RuleKind::LineCross { .. } => AlertKind::LineCross,
+            RuleKind::Unsorted { .. } => AlertKind::UnsortedWaste,
         }
     }
 }
@@ -199,6 +203,12 @@ impl Rule {
                 .classes
                 .iter()
                 .any(|c| *c == *t.group || *c == *t.class)
+            && match &self.kind {
+                RuleKind::Unsorted { accepts } => {
+                    !accepts.iter().any(|c| *c == *t.group || *c == *t.class)
+                }
+                _ => true,
+            }
     }
 }
 
@@ -284,6 +294,7 @@ impl RuleEngine {
             match &rule.kind {
                 RuleKind::Dwell => ctx.stays(state, rule.dwell, &mut alerts),
                 RuleKind::Enter => ctx.stays(state, Duration::ZERO, &mut alerts),
+                RuleKind::Unsorted { .. } => ctx.stays(state, rule.dwell, &mut alerts),
                 RuleKind::Count { more_than } => ctx.count(state, *more_than, &mut alerts),
                 RuleKind::LineCross {
                     from,

@@ -482,3 +482,40 @@ fn exclusion_masks_and_the_overlap_anchor() {
     r.anchor = Anchor::Overlap { min_fraction: 0.2 };
     assert_eq!(run(&mut RuleEngine::new(vec![r]), &straddling).len(), 1);
 }
+
+#[test]
+fn unsorted_waste_alerts_for_items_of_categories_the_bin_does_not_take() {
+    // A recyclables bin (the left half): bottles are fine, a battery or food is not, and a
+    // person is no waste category at all.
+    let mut r = rule(0);
+    r.classes = vec!["recyclable".into(), "hazardous".into(), "kitchen".into()];
+    r.kind = RuleKind::Unsorted {
+        accepts: vec!["recyclable".into()],
+    };
+    let mut e = RuleEngine::new(vec![r]);
+    let frames: Vec<Vec<Track>> = (0..40)
+        .map(|i| {
+            let mut f = vec![
+                track(1, 20.0, "bottle", "recyclable"),
+                track(2, 300.0, "battery", "hazardous"),
+                track(3, 60.0, "person", "person"),
+            ];
+            // The battery is dropped into the bin at frame 10 and is gone at frame 20.
+            if (10..20).contains(&i) {
+                f[1] = track(2, 100.0, "battery", "hazardous");
+            } else if i >= 20 {
+                f.remove(1);
+            }
+            f
+        })
+        .collect();
+    let alerts = run(&mut e, &frames);
+    let events = events(&alerts);
+    assert_eq!(events.len(), 2, "a start and its end: {alerts:?}");
+    assert_eq!(events[0], (10, AlertEvent::Start));
+    assert_eq!(events[1].1, AlertEvent::End);
+    let a = &alerts[0].1;
+    assert_eq!(a.kind, AlertKind::UnsortedWaste);
+    assert_eq!(a.objects[0].class, "battery");
+    assert_eq!(alerts[1].1.id, a.id);
+}

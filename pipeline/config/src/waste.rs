@@ -1,0 +1,158 @@
+//! `kind: waste` rules. `waste_left` and `bin_overflow` are validated here into a
+//! [`WasteRule`] for the camera's static-object detector; `unsorted_waste` is a rule over
+//! tracks (validated with the detector rules, see `rules::rule`).
+
+use crate::error::ConfigError;
+use crate::raw::RawRule;
+use crate::rules::{
+    AREA_ERROR, RuleContext, fraction, name_and_camera, optional_schedule, seconds, two_points,
+    zone_of,
+};
+use crate::runtime::Validator;
+use vigil_core::{RuleId, Severity, ZoneId};
+use vigil_waste::{WasteCheck, WasteRule};
+
+/// The checks a waste rule can make.
+pub(crate) const CHECKS: &str = "waste_left, bin_overflow or unsorted_waste";
+
+/// Whether the rule is a `kind: waste` rule checked by the static-object detector (not
+/// `unsorted_waste`, which watches tracks).
+pub(crate) fn is_static(r: &RawRule) -> bool {
+    r.kind.value == crate::raw::RawRuleKind::Waste
+        && r.check.as_ref().is_none_or(|c| c.value != "unsorted_waste")
+}
+
+pub(crate) fn rule(
+    v: &mut Validator<'_>,
+    ctx: &mut RuleContext<'_>,
+    r: &RawRule,
+) -> Option<WasteRule> {
+    let name = &r.name.value;
+    let cam = name_and_camera(v, ctx, r);
+    let mut ok = true;
+    let check = match r.check.as_ref().map(|c| (c, c.value.as_str())) {
+        Some((_, "waste_left")) => Some(false),
+        Some((_, "bin_overflow")) => Some(true),
+        Some((at, other)) => {
+            v.error(at, format!("check \"{other}\" is none of {CHECKS}"));
+            None
+        }
+        None => {
+            v.error(
+                &r.kind,
+                format!("waste rule \"{name}\" needs `check` ({CHECKS})"),
+            );
+            None
+        }
+    };
+    let overflow = check == Some(true);
+    let mut refused = crate::falling::detector_fields(r);
+    // Object size applies to left objects.
+    if !overflow {
+        refused.retain(|(_, f)| !matches!(*f, "min_area" | "max_area"));
+    }
+    let loc = |o: Option<serde_saphyr::Location>, n: &'static str| o.map(|l| (l, n));
+    refused.extend(
+        [
+            loc(r.facade.as_ref().map(|f| f.referenced), "facade"),
+            loc(r.falling.as_ref().map(|f| f.referenced), "falling"),
+            loc(r.accepts.as_ref().map(|f| f.referenced), "accepts"),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    if !overflow {
+        refused.extend(
+            [
+                loc(r.fill_line.as_ref().map(|f| f.referenced), "fill_line"),
+                loc(r.min_above.as_ref().map(|f| f.referenced), "min_above"),
+                loc(r.max_fill.as_ref().map(|f| f.referenced), "max_fill"),
+            ]
+            .into_iter()
+            .flatten(),
+        );
+    }
+    let what = r.check.as_ref().map_or("waste", |c| c.value.as_str());
+    for (at, field) in refused {
+        v.push(ConfigError::at(
+            v.file(),
+            at,
+            format!("`{field}` does not apply to {what} rules"),
+        ));
+        ok = false;
+    }
+    let cam = cam?;
+    let polygon = match &r.zone {
+        Some(z) => zone_of(v, ctx, cam, r, z),
+        None => {
+            v.error(
+                &r.kind,
+                format!("waste rule \"{name}\" needs `zone` (the bin point it watches)"),
+            );
+            None
+        }
+    };
+    let static_secs =
+        seconds(v, &r.static_secs, "static_secs", 1.0).map(|s| s.map_or(60.0, |d| d.as_secs_f64()));
+    let min_area = fraction(v, &r.min_area, AREA_ERROR[0], 0.0, &mut ok);
+    let max_area = fraction(v, &r.max_area, AREA_ERROR[1], 0.25, &mut ok);
+    if min_area > max_area
+        && let Some(f) = &r.max_area
+    {
+        v.error(f, "max_area must not be below min_area");
+        ok = false;
+    }
+    let min_above = fraction(
+        v,
+        &r.min_above,
+        "min_above must be a fraction of the zone above the fill line in [0, 1]",
+        0.15,
+        &mut ok,
+    );
+    let max_fill = fraction(
+        v,
+        &r.max_fill,
+        "max_fill must be a fraction of the zone in [0, 1]",
+        0.6,
+        &mut ok,
+    );
+    let fill_line = match &r.fill_line {
+        Some(l) => match two_points(v, l, "fill_line") {
+            Some(p) => Some(p),
+            None => {
+                ok = false;
+                None
+            }
+        },
+        None => None,
+    };
+    let schedule = optional_schedule(v, &r.schedule, &mut ok);
+    let severity = match &r.severity {
+        Some(s) => crate::outputs::severity(v, s),
+        None => Some(Severity::Medium),
+    };
+    let (Some(overflow), Some(polygon), Ok(static_secs), Some(severity), true) =
+        (check, polygon, static_secs, severity, ok)
+    else {
+        return None;
+    };
+    Some(WasteRule {
+        id: RuleId::new(name),
+        camera: cam.id.clone(),
+        zone: ZoneId::new(&r.zone.as_ref()?.value),
+        polygon,
+        check: match overflow {
+            true => WasteCheck::Overflow {
+                fill_line,
+                min_above,
+                max_fill,
+            },
+            false => WasteCheck::Left,
+        },
+        static_secs,
+        severity,
+        schedule,
+        min_area,
+        max_area,
+    })
+}
