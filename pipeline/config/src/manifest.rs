@@ -17,6 +17,11 @@ pub enum ModelFamily {
     Yolox,
     /// PP-PicoDet: per-stride class maps `[1, N, C]` and DFL box maps `[1, N, 4 × bins]`.
     Picodet,
+    /// YOLOv8 / YOLO11 (Ultralytics export): `[1, 4 + C, N]`, boxes `cx, cy, w, h` in input
+    /// pixels, class scores without objectness. Custom models (a community's own waste classes)
+    /// come in this format.
+    #[serde(alias = "yolo11")]
+    Yolov8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -159,3 +159,57 @@ pub fn picodet(
     }
     Ok(out)
 }
+
+/// YOLOv8 / YOLO11 (Ultralytics export): one output `[1, 4 + C, N]` — per anchor `cx, cy, w, h`
+/// in model-input pixels, then `C` class scores (already sigmoid-ed; no objectness). Exports
+/// transposed to `[1, N, 4 + C]` are read too.
+pub fn yolov8(
+    outputs: &[Output],
+    m: &ModelManifest,
+    threshold: f32,
+) -> Result<Vec<Candidate>, String> {
+    let (shape, data) = outputs.first().ok_or("model has no output")?;
+    let classes = m.labels.len();
+    let rows = 4 + classes;
+    let (n, channels_first) = match shape.as_slice() {
+        &[1, r, n] if r == rows as i64 && n > 0 => (n as usize, true),
+        &[1, n, r] if r == rows as i64 && n > 0 => (n as usize, false),
+        _ => {
+            return Err(format!(
+                "expected YOLOv8 output [1, {rows}, N] (4 box rows + {classes} classes), got {shape:?}"
+            ));
+        }
+    };
+    if data.len() != n * rows {
+        return Err(format!(
+            "YOLOv8 output {shape:?} holds {} values, not {}",
+            data.len(),
+            n * rows
+        ));
+    }
+    let at = |row: usize, j: usize| match channels_first {
+        true => data[row * n + j],
+        false => data[j * rows + row],
+    };
+    let mut out = Vec::new();
+    let mut scores = vec![0f32; classes];
+    for j in 0..n {
+        for (c, s) in scores.iter_mut().enumerate() {
+            *s = at(4 + c, j);
+        }
+        let (class, score) = argmax(&scores);
+        if score < threshold {
+            continue;
+        }
+        let (cx, cy, w, h) = (at(0, j), at(1, j), at(2, j), at(3, j));
+        if ![score, cx, cy, w, h].iter().all(|v| v.is_finite()) || w <= 0.0 || h <= 0.0 {
+            continue;
+        }
+        out.push(Candidate {
+            bbox: BBoxPx::new(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0),
+            class_id: class as u16,
+            score,
+        });
+    }
+    Ok(out)
+}

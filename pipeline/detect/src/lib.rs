@@ -6,8 +6,8 @@
 //! 1. [`preprocess`]: resize (letterbox or stretch, bilinear with half-pixel centres), colour
 //!    order and normalisation exactly as the model's manifest says, into a reused NCHW buffer;
 //! 2. `session.run`;
-//! 3. [`decode`]: the model family's output format (YOLOX grids, PicoDet GFL/DFL maps) into
-//!    scored boxes above the threshold;
+//! 3. [`decode`]: the model family's output format (YOLOX grids, PicoDet GFL/DFL maps,
+//!    YOLOv8/YOLO11 anchor columns) into scored boxes above the threshold;
 //! 4. [`nms`]: non-maximum suppression **across each class group**, so one vehicle is not
 //!    reported as car + bus + truck.
 //!
@@ -237,6 +237,7 @@ impl Detector {
         let candidates = match self.manifest.family {
             ModelFamily::Yolox => decode::yolox(&tensors, &self.manifest, threshold),
             ModelFamily::Picodet => decode::picodet(&tensors, &self.manifest, threshold),
+            ModelFamily::Yolov8 => decode::yolov8(&tensors, &self.manifest, threshold),
         }
         .map_err(|message| DetectError::Model {
             model: self.manifest.name.clone(),

@@ -45,6 +45,23 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
+    fn yolov8_output_of_any_shape_and_content(
+        transposed in any::<bool>(),
+        len_delta in -3i64..3,
+        shape_delta in prop::collection::vec(-1i64..2, 3),
+        values in prop::collection::vec(value(), 84 * 6 + 3),
+        threshold in 0.0f32..1.0,
+    ) {
+        // 80 COCO classes in YOLOv8's layout: [1, 84, 6] (or [1, 6, 84]).
+        let m = manifest("yolox-nano.yaml");
+        let base: [i64; 3] = if transposed { [1, 6, 84] } else { [1, 84, 6] };
+        let shape: Vec<i64> = base.iter().zip(&shape_delta).map(|(a, d)| a + d).collect();
+        let len = (84 * 6 + len_delta).max(0) as usize;
+        let outputs = [(shape, &values[..len.min(values.len())])];
+        check(decode::yolov8(&outputs, &m, threshold), &m.group_of);
+    }
+
+    #[test]
     fn yolox_output_of_any_shape_and_content(
         len_delta in -3i64..3,
         shape_delta in prop::collection::vec(-1i64..2, 3),

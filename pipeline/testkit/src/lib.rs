@@ -3,6 +3,8 @@
 //! it receives and can refuse, stop and come back on the same port), and an [`MqttSubscriber`].
 //! Nothing here is a mock: each speaks the real protocol over real sockets.
 
+pub mod onnx;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
