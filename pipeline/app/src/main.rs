@@ -16,6 +16,7 @@ mod pipeline;
 mod progress;
 mod reload;
 mod synth;
+mod synth_waste;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -118,6 +119,10 @@ enum Command {
     /// Render the synthetic falling-object benchmark: H.264 sequences of a facade seen from
     /// below with throws and distractors, each with its ground truth and a config to replay it.
     Synth(synth::SynthOptions),
+    /// Render the synthetic bin scenes (a bag dropped and picked up, a person standing a minute,
+    /// a car parking, dusk, the infrared switch, an overflowing bin) to H.264, with a config
+    /// that replays them (waste.yaml) and the labels `vigil eval` scores them with.
+    SynthWaste(synth_waste::SynthWasteOptions),
     /// Replay a `vigil synth` set through the pipeline and score the falling-object alerts:
     /// recall, false alerts per 10 minutes, origin floor accuracy, latency. Writes
     /// OUT/eval-falls.json.
@@ -346,6 +351,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 index.sequences.len(),
                 out.display(),
                 out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SynthWaste(options) => {
+            let names = synth_waste::generate(&options)?;
+            let out = options.out.display();
+            println!(
+                "{} scene(s) in {out} (score them: vigil eval -c {out}/waste.yaml --labels {out}/labels.yaml --out DIR)",
+                names.len()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -586,8 +600,15 @@ fn report(s: &pipeline::Summary, out: &Path) {
     }
     for (camera, w) in &s.waste {
         eprintln!(
-            "camera {camera} (waste): {} frames, {} object(s) found, {} removed, {} absorbed; rejected as lighting {}, as ghosts {}; {} relearn(s)",
-            w.frames, w.objects, w.removed, w.absorbed, w.lighting, w.ghosts, w.relearns
+            "camera {camera} (waste): {} frames, {} object(s) found, {} removed, {} absorbed; rejected as lighting {}, as ghosts {}, as people or vehicles lost by the detector {}; {} relearn(s)",
+            w.frames,
+            w.objects,
+            w.removed,
+            w.absorbed,
+            w.lighting,
+            w.ghosts,
+            w.lost_occluders,
+            w.relearns
         );
     }
     for f in &s.failed_cameras {

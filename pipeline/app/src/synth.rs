@@ -165,9 +165,22 @@ rules:
 
 /// Renders `spec` and encodes it as H.264 in MP4 at a camera-like bitrate; returns the truth.
 fn render(spec: SceneSpec, path: &Path) -> Result<Truth> {
-    gst::init()?;
     let (w, h, fps) = (spec.width, spec.height, spec.fps);
-    // About 2 Mbit/s at 720p, 4.5 at 1080p: what residential cameras stream.
+    let mut scene = Scene::new(spec);
+    let n = scene.frames();
+    encode(path, (w, h), fps, (0..n).map(|_| scene.next_frame()))?;
+    Ok(scene.truth())
+}
+
+/// Encodes packed RGB frames of `size` at `fps` as H.264 in MP4 at about 2 Mbit/s per 720p (4.5
+/// at 1080p: what residential cameras stream), a keyframe every 2 s.
+pub fn encode(
+    path: &Path,
+    (w, h): (u32, u32),
+    fps: u32,
+    frames: impl Iterator<Item = Vec<u8>>,
+) -> Result<()> {
+    gst::init()?;
     let kbps = (u64::from(w) * u64::from(h) * 2200 / (1280 * 720)).max(500);
     let location = path.to_string_lossy().replace('"', "\\\"");
     let pipeline = gst::parse::launch(&format!(
@@ -193,13 +206,12 @@ fn render(spec: SceneSpec, path: &Path) -> Result<Truth> {
     src.set_property("block", true);
     src.set_property("max-bytes", u64::from(w * h * 3) * 4);
     pipeline.set_state(gst::State::Playing)?;
-    let mut scene = Scene::new(spec);
     let frame_ns = 1_000_000_000u64 / u64::from(fps);
-    for i in 0..scene.frames() {
-        let mut buffer = gst::Buffer::from_mut_slice(scene.next_frame());
+    for (i, frame) in frames.enumerate() {
+        let mut buffer = gst::Buffer::from_mut_slice(frame);
         {
             let b = buffer.get_mut().expect("a new buffer is writable");
-            b.set_pts(gst::ClockTime::from_nseconds(u64::from(i) * frame_ns));
+            b.set_pts(gst::ClockTime::from_nseconds(i as u64 * frame_ns));
             b.set_duration(gst::ClockTime::from_nseconds(frame_ns));
         }
         if src.push_buffer(buffer).is_err() {
@@ -214,7 +226,7 @@ fn render(spec: SceneSpec, path: &Path) -> Result<Truth> {
     );
     let _ = pipeline.set_state(gst::State::Null);
     match outcome.as_ref().map(|m| m.view()) {
-        Some(gst::MessageView::Eos(_)) => Ok(scene.truth()),
+        Some(gst::MessageView::Eos(_)) => Ok(()),
         Some(gst::MessageView::Error(e)) => bail!("encoding {}: {}", path.display(), e.error()),
         _ => bail!("encoding {} did not finish", path.display()),
     }

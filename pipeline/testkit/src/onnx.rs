@@ -84,7 +84,11 @@ pub fn yolov8_detector(width: i64, height: i64, classes: usize, anchors: &[Ancho
     for t in &inits {
         bytes(&mut graph, 5, t);
     }
-    bytes(&mut graph, 11, &value_info("images", &[1, 3, height, width]));
+    bytes(
+        &mut graph,
+        11,
+        &value_info("images", &[1, 3, height, width]),
+    );
     bytes(
         &mut graph,
         12,

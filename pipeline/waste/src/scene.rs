@@ -88,6 +88,9 @@ pub struct SceneStats {
     /// Regions rejected as a lighting change or a ghost.
     pub lighting: u64,
     pub ghosts: u64,
+    /// Regions rejected as a person or vehicle the detector lost for a while (the region is
+    /// where one was seen since it began to differ).
+    pub lost_occluders: u64,
     /// Whole-scene relearns (lights, infrared switch, a moved camera) and size changes.
     pub relearns: u64,
 }
@@ -238,7 +241,17 @@ pub struct Scene {
     objects: Vec<StaticObject>,
     next_id: u64,
     stats: SceneStats,
+    /// People and vehicles seen lately: track id → (last seen, box in source pixels).
+    occluders: std::collections::HashMap<u64, (f64, BBoxPx)>,
 }
+
+/// A region counts as a lost person or vehicle when one was seen this long (plus `hold_secs`)
+/// before the region began to differ: its cells are hidden `hold_secs` after the last sighting,
+/// and detections come only every few frames.
+const LOST_SLACK_SECS: f64 = 3.0;
+
+/// People and vehicles are remembered this long after they were last seen.
+const OCCLUDER_MEMORY_SECS: f64 = 900.0;
 
 impl Scene {
     /// A detector watching `zones` (objects are only found inside them).
@@ -264,6 +277,7 @@ impl Scene {
             objects: Vec::new(),
             next_id: 1,
             stats: SceneStats::default(),
+            occluders: std::collections::HashMap::new(),
         }
     }
 
@@ -520,6 +534,8 @@ impl Scene {
     fn exclude(&mut self, pts: f64, source: Size, tracks: &[Track]) {
         let grid = self.grid.expect("initialised");
         let until = pts + self.config.hold_secs;
+        self.occluders
+            .retain(|_, (seen, _)| pts - *seen <= OCCLUDER_MEMORY_SECS);
         for t in tracks {
             let ignored = self
                 .config
@@ -530,6 +546,7 @@ impl Scene {
                 continue;
             }
             let b = t.bbox_px;
+            self.occluders.insert(t.id.0, (pts, b));
             let (mx, my) = (b.width() / 6.0, b.height() / 6.0);
             let wide = BBoxPx::new(b.x1 - mx, b.y1 - my, b.x2 + mx, b.y2 + my);
             let Some((x1, y1, x2, y2)) = grid.cell_range(&wide, source) else {
@@ -668,6 +685,26 @@ impl Scene {
                 continue;
             }
             region.sort_unstable();
+            let mut since: Vec<f64> = region
+                .iter()
+                .map(|&i| self.fg_since[i as usize])
+                .filter(|t| t.is_finite())
+                .collect();
+            since.sort_by(f64::total_cmp);
+            let since = since.get(since.len() / 2).copied().unwrap_or(pts);
+            // Where a person or vehicle stood since the region began to differ, and about its
+            // size: that one, no longer detected (a parked car the detector misses at dusk).
+            let bbox = grid.to_px(cell_bounds(&region, grid.w), source);
+            let lost = self.occluders.values().any(|(seen, b)| {
+                *seen >= since - LOST_SLACK_SECS - self.config.hold_secs && b.iou(&bbox) >= 0.4
+            });
+            if lost {
+                self.stats.lost_occluders += 1;
+                for &i in &region {
+                    self.excluded_until[i as usize] = pts + self.config.hold_secs;
+                }
+                continue;
+            }
             match self.judge(&region) {
                 Judgement::Object => {}
                 other => {
@@ -699,13 +736,6 @@ impl Scene {
                     .map(|(nx, ny)| self.owner[(ny * w + nx) as usize])
                     .find(|&o| o != 0)
             });
-            let mut since: Vec<f64> = region
-                .iter()
-                .map(|&i| self.fg_since[i as usize])
-                .filter(|t| t.is_finite())
-                .collect();
-            since.sort_by(f64::total_cmp);
-            let since = since.get(since.len() / 2).copied().unwrap_or(pts);
             let template: Vec<[f32; 3]> = region.iter().map(|&i| self.cur[i as usize]).collect();
             let id = match neighbour {
                 Some(id) => {
@@ -730,7 +760,7 @@ impl Scene {
                         since,
                         found: pts,
                         last_seen: pts,
-                        bbox_px: grid.to_px(cell_bounds(&region, grid.w), source),
+                        bbox_px: bbox,
                         label: None,
                         label_score: 0.0,
                         matched: 1.0,

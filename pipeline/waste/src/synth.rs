@@ -44,6 +44,55 @@ pub struct BinScene {
     pub secs: f64,
     pub seed: u64,
     pub events: Vec<Event>,
+    /// Real images of a person and a car to draw instead of block figures (so that a real
+    /// object detector sees them); none: block figures.
+    pub sprites: Sprites,
+}
+
+/// An RGBA image pasted into the scene (alpha ≥ 128 is drawn).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sprite {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sprites {
+    /// Upright, feet at the bottom.
+    pub person: Option<Sprite>,
+    /// A car, wheels at the bottom.
+    pub car: Option<Sprite>,
+}
+
+/// Draws `sprite` scaled to `w × h` pixels with its top-left at `(x, y)` into `px` (RGB, a
+/// frame of `fw × fh`).
+fn paste(
+    px: &mut [f64],
+    (fw, fh): (usize, usize),
+    sprite: &Sprite,
+    (x, y, w, h): (f64, f64, f64, f64),
+) {
+    let (x0, y0) = (x.round() as i64, y.round() as i64);
+    let (w, h) = (w.round().max(1.0) as i64, h.round().max(1.0) as i64);
+    for dy in 0..h {
+        for dx in 0..w {
+            let (tx, ty) = (x0 + dx, y0 + dy);
+            if tx < 0 || ty < 0 || tx >= fw as i64 || ty >= fh as i64 {
+                continue;
+            }
+            let sx = (dx * i64::from(sprite.width) / w) as usize;
+            let sy = (dy * i64::from(sprite.height) / h) as usize;
+            let p = &sprite.rgba[(sy * sprite.width as usize + sx) * 4..][..4];
+            if p[3] < 128 {
+                continue;
+            }
+            let o = (ty as usize * fw + tx as usize) * 3;
+            for c in 0..3 {
+                px[o + c] = f64::from(p[c]);
+            }
+        }
+    }
 }
 
 /// What a rule should report for a scene.
@@ -152,30 +201,32 @@ impl BinScene {
                 }
             }
         }
-        let mut fill = |x1: f64, y1: f64, x2: f64, y2: f64, colour: [f64; 3], round: bool| {
-            let (x1, y1, x2, y2) = (x1 * k, y1 * k, x2 * k, y2 * k);
-            let (cx, cy, rx, ry) = (
-                (x1 + x2) / 2.0,
-                (y1 + y2) / 2.0,
-                (x2 - x1) / 2.0,
-                (y2 - y1) / 2.0,
-            );
-            for y in (y1.max(0.0) as usize)..(y2.min(h as f64).max(0.0) as usize) {
-                for x in (x1.max(0.0) as usize)..(x2.min(w as f64).max(0.0) as usize) {
-                    if round {
-                        let (dx, dy) = ((x as f64 + 0.5 - cx) / rx, (y as f64 + 0.5 - cy) / ry);
-                        if dx * dx + dy * dy > 1.0 {
-                            continue;
+        let fill =
+            |px: &mut [f64], x1: f64, y1: f64, x2: f64, y2: f64, colour: [f64; 3], round: bool| {
+                let (x1, y1, x2, y2) = (x1 * k, y1 * k, x2 * k, y2 * k);
+                let (cx, cy, rx, ry) = (
+                    (x1 + x2) / 2.0,
+                    (y1 + y2) / 2.0,
+                    (x2 - x1) / 2.0,
+                    (y2 - y1) / 2.0,
+                );
+                for y in (y1.max(0.0) as usize)..(y2.min(h as f64).max(0.0) as usize) {
+                    for x in (x1.max(0.0) as usize)..(x2.min(w as f64).max(0.0) as usize) {
+                        if round {
+                            let (dx, dy) = ((x as f64 + 0.5 - cx) / rx, (y as f64 + 0.5 - cy) / ry);
+                            if dx * dx + dy * dy > 1.0 {
+                                continue;
+                            }
                         }
+                        let o = (y * w + x) * 3;
+                        px[o..o + 3].copy_from_slice(&colour);
                     }
-                    let o = (y * w + x) * 3;
-                    px[o..o + 3].copy_from_slice(&colour);
                 }
-            }
-        };
+            };
         for (x1, x2, top, bottom, c) in BINS {
-            fill(x1, top, x2, bottom, c.map(f64::from), false);
+            fill(&mut px, x1, top, x2, bottom, c.map(f64::from), false);
             fill(
+                &mut px,
                 x1 - 2.0,
                 top - 4.0,
                 x2 + 2.0,
@@ -186,6 +237,7 @@ impl BinScene {
         }
         let mut tracks = Vec::new();
         let mut people = Vec::new();
+        let mut cars = Vec::new();
         let mut next_id = 1u64;
         for (e, event) in self.events.iter().enumerate() {
             match *event {
@@ -200,7 +252,7 @@ impl BinScene {
                     let down = t >= at && picked.is_none_or(|p| t < p);
                     let c = colour.map(f64::from);
                     if down {
-                        fill(x - bw / 2.0, y - bh, x + bw / 2.0, y, c, true);
+                        fill(&mut px, x - bw / 2.0, y - bh, x + bw / 2.0, y, c, true);
                     }
                     // The one who drops it, and the one who picks it up.
                     if let Some(p) = walker(t, at, at + 1.0, x - 10.0, y) {
@@ -230,39 +282,32 @@ impl BinScene {
                             0.0
                         };
                         let cx = x + off;
-                        let (cw, ch) = (76.0, 34.0);
-                        fill(
-                            cx - cw / 2.0,
-                            y - ch,
-                            cx + cw / 2.0,
-                            y - 6.0,
-                            [205.0, 205.0, 215.0],
-                            false,
-                        );
-                        fill(
-                            cx - cw / 2.0 + 12.0,
-                            y - ch + 4.0,
-                            cx + cw / 2.0 - 12.0,
-                            y - ch + 14.0,
-                            [40.0, 50.0, 60.0],
-                            false,
-                        );
-                        fill(
-                            cx - cw / 2.0 + 6.0,
-                            y - 12.0,
-                            cx - cw / 2.0 + 18.0,
-                            y,
-                            [15.0, 15.0, 15.0],
-                            true,
-                        );
-                        fill(
-                            cx + cw / 2.0 - 18.0,
-                            y - 12.0,
-                            cx + cw / 2.0 - 6.0,
-                            y,
-                            [15.0, 15.0, 15.0],
-                            true,
-                        );
+                        let cw = 76.0;
+                        let ch = match &self.sprites.car {
+                            Some(car) => cw * f64::from(car.height) / f64::from(car.width),
+                            None => 34.0,
+                        };
+                        let (left, right) = (cx - cw / 2.0, cx + cw / 2.0);
+                        match &self.sprites.car {
+                            Some(car) => cars.push((car, (left, y - ch, cw, ch))),
+                            None => {
+                                let (body, glass) = ([205.0, 205.0, 215.0], [40.0, 50.0, 60.0]);
+                                let tyre = [15.0, 15.0, 15.0];
+                                fill(&mut px, left, y - ch, right, y - 6.0, body, false);
+                                let top = y - ch;
+                                fill(
+                                    &mut px,
+                                    left + 12.0,
+                                    top + 4.0,
+                                    right - 12.0,
+                                    top + 14.0,
+                                    glass,
+                                    false,
+                                );
+                                fill(&mut px, left + 6.0, y - 12.0, left + 18.0, y, tyre, true);
+                                fill(&mut px, right - 18.0, y - 12.0, right - 6.0, y, tyre, true);
+                            }
+                        }
                         if frame_seen(self.seed, e, i) {
                             tracks.push(track(
                                 &mut next_id,
@@ -284,6 +329,7 @@ impl BinScene {
                     if t >= from && t < to {
                         let (x1, x2, top, _, _) = BINS[0];
                         fill(
+                            &mut px,
                             x1 + 2.0,
                             top - 18.0,
                             x1 + 26.0,
@@ -292,6 +338,7 @@ impl BinScene {
                             true,
                         );
                         fill(
+                            &mut px,
                             x1 + 18.0,
                             top - 22.0,
                             x2 - 2.0,
@@ -304,28 +351,59 @@ impl BinScene {
                 Event::Dusk { .. } | Event::Infrared { .. } => {}
             }
         }
+        for (car, at) in cars {
+            paste(
+                &mut px,
+                (w, h),
+                car,
+                (at.0 * k, at.1 * k, at.2 * k, at.3 * k),
+            );
+        }
         for (key, (x, y), carried) in people {
-            // Legs, body, head; carrying a bag at the side.
-            fill(x - 5.0, y - 20.0, x + 5.0, y, [40.0, 40.0, 70.0], false);
-            fill(
-                x - 7.0,
-                y - 40.0,
-                x + 7.0,
-                y - 20.0,
-                [150.0, 60.0, 60.0],
-                false,
-            );
-            fill(
-                x - 4.0,
-                y - 49.0,
-                x + 4.0,
-                y - 40.0,
-                [200.0, 160.0, 130.0],
-                true,
-            );
-            let mut right = x + 7.0;
+            // Legs, body, head (or the person's image); carrying a bag at the side.
+            let half = match &self.sprites.person {
+                Some(p) => {
+                    let ph = 49.0;
+                    let pw = ph * f64::from(p.width) / f64::from(p.height);
+                    let at = ((x - pw / 2.0) * k, (y - ph) * k, pw * k, ph * k);
+                    paste(&mut px, (w, h), p, at);
+                    pw / 2.0
+                }
+                None => {
+                    fill(
+                        &mut px,
+                        x - 5.0,
+                        y - 20.0,
+                        x + 5.0,
+                        y,
+                        [40.0, 40.0, 70.0],
+                        false,
+                    );
+                    fill(
+                        &mut px,
+                        x - 7.0,
+                        y - 40.0,
+                        x + 7.0,
+                        y - 20.0,
+                        [150.0, 60.0, 60.0],
+                        false,
+                    );
+                    fill(
+                        &mut px,
+                        x - 4.0,
+                        y - 49.0,
+                        x + 4.0,
+                        y - 40.0,
+                        [200.0, 160.0, 130.0],
+                        true,
+                    );
+                    7.0
+                }
+            };
+            let mut right = x + half;
             if let Some((bw, bh, c)) = carried {
                 fill(
+                    &mut px,
                     x + 7.0,
                     y - 22.0 - bh / 2.0,
                     x + 7.0 + bw,
@@ -342,7 +420,7 @@ impl BinScene {
                     "person",
                     "person",
                     BBoxPx::new(
-                        ((x - 7.0) * k) as f32,
+                        ((x - half) * k) as f32,
                         ((y - 49.0) * k) as f32,
                         (right * k) as f32,
                         (y * k) as f32,
@@ -428,6 +506,7 @@ pub fn cases(seed: u64) -> Vec<(&'static str, BinScene, Vec<Expected>)> {
         secs,
         seed,
         events,
+        sprites: Sprites::default(),
     };
     let bag = |at: f64, picked: Option<f64>, x: f64| Event::Bag {
         at,
