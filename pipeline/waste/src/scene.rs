@@ -46,10 +46,10 @@ pub struct SceneConfig {
     pub hold_secs: f64,
     /// Fraction of the frame changing at once that counts as a lighting or camera change.
     pub global_change: f64,
-    /// Class groups or classes whose boxes are not waste (people, vehicles).
+    /// Class groups or classes whose boxes are not waste (people, vehicles). A detection of any
+    /// other class over an object names it (COCO's backpack, handbag, suitcase, bottle, cup; a
+    /// custom waste model's own classes).
     pub ignore: Vec<String>,
-    /// Classes or groups that name an object found under them (`backpack`, `bottle`, `bag`).
-    pub labels: Vec<String>,
 }
 
 impl Default for SceneConfig {
@@ -65,11 +65,6 @@ impl Default for SceneConfig {
             hold_secs: 2.0,
             global_change: 0.5,
             ignore: vec!["person".into(), "vehicle".into()],
-            labels: [
-                "bag", "backpack", "handbag", "suitcase", "bottle", "cup", "box",
-            ]
-            .map(String::from)
-            .to_vec(),
         }
     }
 }
@@ -128,6 +123,27 @@ pub struct StaticObject {
 impl StaticObject {
     pub fn cells(&self) -> usize {
         self.cells.len()
+    }
+
+    /// Takes the class of the most confident detection over it that is not an ignored class.
+    fn name_from(&mut self, tracks: &[Track], ignore: &[String]) {
+        for t in tracks {
+            if ignore.iter().any(|g| **g == *t.group || **g == *t.class) {
+                continue;
+            }
+            let (cx, cy) = self.bbox_px.centre();
+            let b = t.bbox_px;
+            let over = b.iou(&self.bbox_px) >= 0.3
+                || (b.x1 <= cx
+                    && cx <= b.x2
+                    && b.y1 <= cy
+                    && cy <= b.y2
+                    && b.area() <= 4.0 * self.bbox_px.area());
+            if over && t.score >= self.label_score {
+                self.label = Some(t.class.to_string());
+                self.label_score = t.score;
+            }
+        }
     }
 }
 
@@ -455,7 +471,7 @@ impl Scene {
             }
         }
         self.follow_objects(pts, tracks, &mut events);
-        self.promote(pts, source, &mut events);
+        self.promote(pts, source, tracks, &mut events);
         events
     }
 
@@ -601,20 +617,7 @@ impl Scene {
                     o.last_seen = pts;
                 }
             }
-            for t in tracks {
-                let labels = c.labels.iter().any(|l| **l == *t.group || **l == *t.class);
-                let (cx, cy) = o.bbox_px.centre();
-                let over = t.bbox_px.iou(&o.bbox_px) >= 0.3
-                    || (t.bbox_px.x1 <= cx
-                        && cx <= t.bbox_px.x2
-                        && t.bbox_px.y1 <= cy
-                        && cy <= t.bbox_px.y2
-                        && t.bbox_px.area() <= 4.0 * o.bbox_px.area());
-                if labels && over && t.score >= o.label_score {
-                    o.label = Some(t.class.to_string());
-                    o.label_score = t.score;
-                }
-            }
+            o.name_from(tracks, &c.ignore);
             let gone = if pts - o.last_seen >= c.gone_secs {
                 Some(Gone::Removed)
             } else if pts - o.since >= c.absorb_secs {
@@ -646,7 +649,7 @@ impl Scene {
 
     /// Regions static for `promote_secs` in a watched zone become objects (or are learned as
     /// lighting or ghosts).
-    fn promote(&mut self, pts: f64, source: Size, events: &mut SceneEvents) {
+    fn promote(&mut self, pts: f64, source: Size, tracks: &[Track], events: &mut SceneEvents) {
         let grid = self.grid.expect("initialised");
         let c = &self.config;
         let ready = |s: &Self, i: usize| {
@@ -755,7 +758,7 @@ impl Scene {
                     let id = self.next_id;
                     self.next_id += 1;
                     self.stats.objects += 1;
-                    self.objects.push(StaticObject {
+                    let mut o = StaticObject {
                         id,
                         since,
                         found: pts,
@@ -767,7 +770,9 @@ impl Scene {
                         cells: region.clone(),
                         template,
                         template_gain: self.gain,
-                    });
+                    };
+                    o.name_from(tracks, &self.config.ignore);
+                    self.objects.push(o);
                     events.found.push(id);
                     id
                 }
