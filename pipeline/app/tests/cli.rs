@@ -179,6 +179,7 @@ fn check_accepts_the_samples_and_lists_every_error() {
         "samples/parking-lot.yaml",
         "samples/demo.yaml",
         "samples/site.yaml",
+        "samples/bins.yaml",
     ] {
         let out = vigil().args(["check", "-c", sample]).output().unwrap();
         assert!(

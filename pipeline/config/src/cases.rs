@@ -175,6 +175,12 @@ pub fn run_case(path: &Path) -> Result<CaseOutcome, ConfigErrors> {
             f.id
         )));
     }
+    if let Some((w, ..)) = set.waste.first() {
+        return Err(problem(format!(
+            "rule \"{}\": rule cases script detector objects; waste_left and bin_overflow rules read pixels and are tested on rendered footage (vigil synth-waste, vigil eval)",
+            w.id
+        )));
+    }
     let rules = set.rules;
     for e in &raw.expect {
         if AlertEvent::parse(&e.event).is_none() {
