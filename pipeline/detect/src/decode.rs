@@ -171,9 +171,9 @@ pub fn yolov8(
     let (shape, data) = outputs.first().ok_or("model has no output")?;
     let classes = m.labels.len();
     let rows = 4 + classes;
-    let (n, channels_first) = match shape.as_slice() {
-        &[1, r, n] if r == rows as i64 && n > 0 => (n as usize, true),
-        &[1, n, r] if r == rows as i64 && n > 0 => (n as usize, false),
+    let (n, channels_first) = match *shape.as_slice() {
+        [1, r, n] if r == rows as i64 && n > 0 => (n as usize, true),
+        [1, n, r] if r == rows as i64 && n > 0 => (n as usize, false),
         _ => {
             return Err(format!(
                 "expected YOLOv8 output [1, {rows}, N] (4 box rows + {classes} classes), got {shape:?}"

@@ -202,7 +202,7 @@ impl Grid {
     }
 
     /// A box of cells in source pixels.
-    fn to_px(&self, (x1, y1, x2, y2): (u32, u32, u32, u32), source: Size) -> BBoxPx {
+    fn px_box(self, (x1, y1, x2, y2): (u32, u32, u32, u32), source: Size) -> BBoxPx {
         let sx = f64::from(source.width) / f64::from(self.w);
         let sy = f64::from(source.height) / f64::from(self.h);
         BBoxPx::new(
@@ -348,7 +348,7 @@ impl Scene {
         } else {
             full as f64 / total as f64
         };
-        (fraction, bounds.map(|b| grid.to_px(b, source)))
+        (fraction, bounds.map(|b| grid.px_box(b, source)))
     }
 
     /// Processes one frame at stream time `pts` (seconds) with the tracks of the same frame;
@@ -697,7 +697,7 @@ impl Scene {
             let since = since.get(since.len() / 2).copied().unwrap_or(pts);
             // Where a person or vehicle stood since the region began to differ, and about its
             // size: that one, no longer detected (a parked car the detector misses at dusk).
-            let bbox = grid.to_px(cell_bounds(&region, grid.w), source);
+            let bbox = grid.px_box(cell_bounds(&region, grid.w), source);
             let lost = self.occluders.values().any(|(seen, b)| {
                 *seen >= since - LOST_SLACK_SECS - self.config.hold_secs && b.iou(&bbox) >= 0.4
             });
@@ -751,7 +751,7 @@ impl Scene {
                     let k = o.template_gain / self.gain;
                     o.template.extend(template.iter().map(|t| scaled(*t, k)));
                     o.cells.extend_from_slice(&region);
-                    o.bbox_px = grid.to_px(cell_bounds(&o.cells, grid.w), source);
+                    o.bbox_px = grid.px_box(cell_bounds(&o.cells, grid.w), source);
                     id
                 }
                 None => {

@@ -479,7 +479,7 @@ impl BinScene {
 
 /// The detector misses an object in about one frame in eight (deterministically).
 fn frame_seen(seed: u64, object: usize, frame: u64) -> bool {
-    hash(seed ^ ((object as u64) << 40) ^ frame) % 8 != 0
+    !hash(seed ^ ((object as u64) << 40) ^ frame).is_multiple_of(8)
 }
 
 fn track(next: &mut u64, id: u64, group: &str, class: &str, bbox: BBoxPx, first: f64) -> Track {
