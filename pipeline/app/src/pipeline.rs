@@ -246,12 +246,23 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             let (unit_tx, unit_rx) =
                 queue::bounded::<EncodedUnit>(512, WhenFull::DropOldest, counters.clone());
             let (req_tx, req_rx) = crossbeam_channel::bounded::<ClipRequest>(1024);
+            // A left object's alert comes `static_secs` after it appeared: the ring reaches back
+            // that far too, so the clip shows it being left (and by whom), bytes permitting.
+            let reach = config
+                .waste_rules(&cam.id)
+                .iter()
+                .filter(|r| r.check == vigil_waste::WasteCheck::Left)
+                .map(|r| Duration::from_secs_f64(r.static_secs))
+                .max()
+                .unwrap_or_default();
             let recorder = RecorderConfig {
                 limits: RingLimits {
-                    pre_roll: evidence.pre_roll,
+                    pre_roll: evidence.pre_roll + reach,
                     max_bytes: evidence.max_ring_bytes,
                 },
-                max_clip: evidence.max_clip,
+                max_clip: evidence
+                    .max_clip
+                    .max(evidence.pre_roll + reach + evidence.post_roll),
                 dir: options.out_dir.join("evidence"),
             };
             recorder_threads.push(spawn_recorder(

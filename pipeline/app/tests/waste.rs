@@ -95,8 +95,17 @@ fn a_bag_among_a_standing_person_a_parked_car_and_dusk_is_the_one_alert() {
         .iter()
         .find(|a| a.event == AlertEvent::Evidence)
         .expect("an evidence record");
-    assert!(evidence.evidence.clip.is_some(), "{evidence:?}");
+    let clip = evidence.evidence.clip.as_ref().expect("a clip");
     assert!(evidence.evidence.snapshot.is_some(), "{evidence:?}");
+    // It shows the bag being left, 20 s before the alert: the ring reaches back static_secs.
+    assert!(
+        clip.first_pts_secs <= evidence.started_pts_secs,
+        "{evidence:?}"
+    );
+    assert!(
+        clip.first_pts_secs + clip.duration_secs >= evidence.raised_pts_secs,
+        "{evidence:?}"
+    );
     // The stage's own account: a person and a car were in view, nothing was mistaken for waste.
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(eval.join("summary.json")).unwrap()).unwrap();
