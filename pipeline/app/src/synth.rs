@@ -57,14 +57,7 @@ pub fn generate(o: &SynthOptions) -> Result<SetIndex> {
     if !secs_ok(o.throw_secs) || !secs_ok(o.distractor_secs) {
         bail!("sequence lengths must be between 3 and 3600 seconds");
     }
-    std::fs::create_dir_all(&o.out)
-        .with_context(|| format!("cannot create {}", o.out.display()))?;
-    let manifest = std::fs::canonicalize(&o.manifest).with_context(|| {
-        format!(
-            "detector manifest {} not found (pass --manifest)",
-            o.manifest.display()
-        )
-    })?;
+    let manifest = prepare(&o.out, &o.manifest)?;
     let mut specs: Vec<SceneSpec> = (0..o.throws)
         .map(|i| scene_spec(SetKind::Throws, o.seed, i, o.throw_secs))
         .chain(
@@ -161,6 +154,18 @@ rules:
         first = c.first_floor,
         columns = c.columns,
     )
+}
+
+/// Creates the output folder `out`; returns the absolute path of the detector manifest the
+/// written configs name.
+pub fn prepare(out: &Path, manifest: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    std::fs::canonicalize(manifest).with_context(|| {
+        format!(
+            "detector manifest {} not found (pass --manifest)",
+            manifest.display()
+        )
+    })
 }
 
 /// Renders `spec` and encodes it as H.264 in MP4 at a camera-like bitrate; returns the truth.

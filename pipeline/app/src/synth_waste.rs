@@ -104,14 +104,7 @@ fn points(p: &vigil_core::PolygonNorm) -> String {
 
 /// Renders the scenes; returns their names.
 pub fn generate(o: &SynthWasteOptions) -> Result<Vec<String>> {
-    std::fs::create_dir_all(&o.out)
-        .with_context(|| format!("cannot create {}", o.out.display()))?;
-    let manifest = std::fs::canonicalize(&o.manifest).with_context(|| {
-        format!(
-            "detector manifest {} not found (pass --manifest)",
-            o.manifest.display()
-        )
-    })?;
+    let manifest = crate::synth::prepare(&o.out, &o.manifest)?;
     let (bin, (a, b)) = bin_zone();
     let mut config = format!(
         "# Synthetic bin scenes (vigil synth-waste, seed {seed}); labels in labels.yaml.\n\

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::run_ok;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,17 +20,6 @@ fn vigil() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
     c.current_dir(repo()).env("RUST_LOG", "warn");
     c
-}
-
-fn run_ok(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
-    text
 }
 
 /// Two throws and 20 s of distractors at 640×360 (the benchmark renders 720p and 1080p).

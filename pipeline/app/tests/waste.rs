@@ -9,6 +9,9 @@
 //! - the night-dumping clips (real footage with another program's boxes burned in): a smoke
 //!   test of a moving, night-time camera.
 
+mod common;
+
+use common::run_ok;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use vigil_core::{Alert, AlertEvent, AlertKind};
@@ -32,15 +35,16 @@ fn vigil() -> Command {
     c
 }
 
-fn run_ok(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
-    text
+/// `vigil replay -c config --out out`; what it printed.
+fn replay(config: &Path, out: &Path) -> String {
+    run_ok(
+        vigil()
+            .arg("replay")
+            .arg("-c")
+            .arg(config)
+            .arg("--out")
+            .arg(out),
+    )
 }
 
 fn alerts(dir: &Path) -> Vec<Alert> {
@@ -184,14 +188,7 @@ fn a_custom_yolov8_model_drives_the_sorting_rule_and_names_the_left_object() {
     )
     .unwrap();
     let out = tmp.path().join("out");
-    let text = run_ok(
-        vigil()
-            .arg("replay")
-            .arg("-c")
-            .arg(&config)
-            .arg("--out")
-            .arg(&out),
-    );
+    let text = replay(&config, &out);
     let all = alerts(&out);
     let records = |kind: AlertKind| -> Vec<&Alert> {
         all.iter()
@@ -256,14 +253,7 @@ fn the_night_dumping_clips_run_through_the_waste_stage_as_a_smoke_test() {
     )
     .unwrap();
     let out = tmp.path().join("out");
-    let text = run_ok(
-        vigil()
-            .arg("replay")
-            .arg("-c")
-            .arg(&config)
-            .arg("--out")
-            .arg(&out),
-    );
+    let text = replay(&config, &out);
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let track = summary["track"]["received"].as_u64().unwrap();

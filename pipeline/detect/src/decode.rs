@@ -11,6 +11,19 @@ pub struct Candidate {
     pub score: f32,
 }
 
+impl Candidate {
+    /// A box of centre `(cx, cy)` and size `w × h`; `None` when any value is not finite (a broken
+    /// model or tensor yields NaN or infinities: never a detection) or the box is empty.
+    fn centred(cx: f32, cy: f32, w: f32, h: f32, class: usize, score: f32) -> Option<Self> {
+        let finite = [score, cx, cy, w, h].iter().all(|v| v.is_finite());
+        (finite && w > 0.0 && h > 0.0).then(|| Candidate {
+            bbox: BBoxPx::new(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0),
+            class_id: class as u16,
+            score,
+        })
+    }
+}
+
 /// An output tensor: shape and data.
 pub type Output<'a> = (Vec<i64>, &'a [f32]);
 
@@ -70,15 +83,7 @@ pub fn yolox(
                 let cy = (row[1] + gy as f32) * s;
                 let bw = row[2].exp() * s;
                 let bh = row[3].exp() * s;
-                // A broken model (or tensor) yields NaN / infinite values: never a detection.
-                if ![score, cx, cy, bw, bh].iter().all(|v| v.is_finite()) {
-                    continue;
-                }
-                out.push(Candidate {
-                    bbox: BBoxPx::new(cx - bw / 2.0, cy - bh / 2.0, cx + bw / 2.0, cy + bh / 2.0),
-                    class_id: class as u16,
-                    score,
-                });
+                out.extend(Candidate::centred(cx, cy, bw, bh, class, score));
             }
         }
     }
@@ -201,15 +206,14 @@ pub fn yolov8(
         if score < threshold {
             continue;
         }
-        let (cx, cy, w, h) = (at(0, j), at(1, j), at(2, j), at(3, j));
-        if ![score, cx, cy, w, h].iter().all(|v| v.is_finite()) || w <= 0.0 || h <= 0.0 {
-            continue;
-        }
-        out.push(Candidate {
-            bbox: BBoxPx::new(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0),
-            class_id: class as u16,
+        out.extend(Candidate::centred(
+            at(0, j),
+            at(1, j),
+            at(2, j),
+            at(3, j),
+            class,
             score,
-        });
+        ));
     }
     Ok(out)
 }

@@ -17,3 +17,17 @@ pub fn lines(out: impl std::io::Read + Send + 'static) -> crossbeam_channel::Rec
         .expect("spawn the reader thread");
     rx
 }
+
+/// Runs `c` to its end; panics with everything it printed unless it succeeded. Returns its
+/// stdout and stderr.
+#[allow(dead_code)] // not every test binary runs commands to their end
+pub fn run_ok(c: &mut std::process::Command) -> String {
+    let out = c.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    text
+}
