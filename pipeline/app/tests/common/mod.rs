@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 
 /// The lines a child prints, as they come, read on a thread of their own.
+#[allow(dead_code)] // not every test binary reads a child's output as it comes
 pub fn lines(out: impl std::io::Read + Send + 'static) -> crossbeam_channel::Receiver<String> {
     let (tx, rx) = crossbeam_channel::bounded::<String>(64);
     std::thread::Builder::new()
