@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use vigil_config::Config;
-use vigil_deliver::mqtt::{Mqtt, MqttSettings};
+use vigil_deliver::mqtt::{Liveness, Mqtt, MqttSettings};
 use vigil_deliver::webhook::Webhook;
 use vigil_deliver::worker::{self, Backoff, Transport, Worker};
 use vigil_deliver::{AlertStore, Outbox, Route};
@@ -82,15 +82,34 @@ impl Delivery {
             )?;
         }
         if let Some(m) = &config.outputs.mqtt {
+            let (client_id, liveness) = match &config.instance {
+                // Several instances on one broker: each its own client id (a broker drops the
+                // older of two connections with the same id) and its own liveness topic.
+                Some(i) => (
+                    format!("{}-{}", m.client_id, i.id),
+                    Liveness::instance(
+                        &m.topic_prefix,
+                        &i.id,
+                        i.shard.map(|s| s.to_string()),
+                        &config
+                            .cameras
+                            .iter()
+                            .map(|c| c.id.to_string())
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                None => (m.client_id.clone(), Liveness::single(&m.topic_prefix)),
+            };
             let settings = MqttSettings {
                 host: m.host.clone(),
                 port: m.port,
-                client_id: m.client_id.clone(),
+                client_id,
                 username: m.username.clone(),
                 password: m.password.as_ref().map(|p| p.expose().to_string()),
                 prefix: m.topic_prefix.clone(),
-                keep_alive: Duration::from_secs(15),
+                keep_alive: m.keep_alive,
                 ack_timeout: Duration::from_secs(10),
+                liveness,
             };
             add(
                 MQTT_SINK.into(),

@@ -46,6 +46,16 @@ struct Common {
     /// [default: $VIGIL_ASSETS].
     #[arg(long)]
     assets: Option<PathBuf>,
+    /// Process only this instance's share of the cameras: `INDEX/COUNT` (0-based, `1/3`), or
+    /// `auto` (index from VIGIL_SHARD_INDEX or the host name's `-<ordinal>`, count from
+    /// VIGIL_SHARD_COUNT). Cameras are shared out by rendezvous hashing on their names.
+    #[arg(long)]
+    shard: Option<String>,
+    /// This instance's name among several running the same config [default: $VIGIL_INSTANCE;
+    /// with --shard, `shard-<index>`]. It names the MQTT client and the liveness topic
+    /// `<prefix>/instance/<name>/status`.
+    #[arg(long)]
+    instance: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -191,13 +201,42 @@ fn assets(common: &Common) -> Option<PathBuf> {
 }
 
 fn load(common: &Common) -> Result<Config, ExitCode> {
-    vigil_config::load(&common.config, assets(common).as_deref()).map_err(|errors| {
-        for e in &errors.0 {
-            eprintln!("{e}");
-        }
-        eprintln!("{} error(s) in {}", errors.0.len(), common.config.display());
+    let mut config =
+        vigil_config::load(&common.config, assets(common).as_deref()).map_err(|errors| {
+            for e in &errors.0 {
+                eprintln!("{e}");
+            }
+            eprintln!("{} error(s) in {}", errors.0.len(), common.config.display());
+            ExitCode::from(2)
+        })?;
+    let usage = |e: String| {
+        eprintln!("{e}");
         ExitCode::from(2)
-    })
+    };
+    let shard = match &common.shard {
+        Some(text) => Some(vigil_config::shard::Shard::parse(text).map_err(usage)?),
+        None => None,
+    };
+    let name = common
+        .instance
+        .clone()
+        .or_else(|| std::env::var("VIGIL_INSTANCE").ok())
+        .or_else(|| shard.map(|s| format!("shard-{}", s.index)));
+    if let Some(name) = name {
+        config.instance = Some(vigil_config::shard::Instance::new(&name, shard).map_err(usage)?);
+    }
+    if let Some(shard) = shard {
+        let all = config.cameras.len();
+        config.cameras.retain(|c| shard.owns(c.id.as_str()));
+        let mine: Vec<&str> = config.cameras.iter().map(|c| c.id.as_str()).collect();
+        tracing::info!(%shard, cameras = ?mine, of = all, "this instance's shard");
+        eprintln!(
+            "shard {shard}: {} of {all} camera(s): {}",
+            mine.len(),
+            mine.join(", ")
+        );
+    }
+    Ok(config)
 }
 
 /// Runs rule test cases; prints a line per case (and why a failing one failed).

@@ -16,6 +16,7 @@ mod outputs;
 mod raw;
 mod rules;
 mod runtime;
+pub mod shard;
 mod waste;
 
 pub use error::{ConfigError, ConfigErrors};

@@ -50,6 +50,8 @@ pub struct MqttConfig {
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub topic_prefix: String,
+    /// Between keep-alives (the last will follows 1.5 of them without word).
+    pub keep_alive: std::time::Duration,
     pub filter: AlertFilter,
 }
 
@@ -268,6 +270,14 @@ fn mqtt(v: &mut Validator<'_>, m: &RawMqtt, cameras: &[&str]) -> MqttConfig {
             "client_id must be 1 to 23 characters (MQTT 3.1.1)",
         );
     }
+    let keep_alive = m.keep_alive_secs.as_ref().map_or(15, |k| k.value);
+    if let Some(k) = &m.keep_alive_secs {
+        v.check(
+            (1..=600).contains(&k.value),
+            k,
+            "keep_alive_secs must be between 1 and 600",
+        );
+    }
     MqttConfig {
         host: m.host.value.clone(),
         port: m.port.unwrap_or(1883),
@@ -275,6 +285,7 @@ fn mqtt(v: &mut Validator<'_>, m: &RawMqtt, cameras: &[&str]) -> MqttConfig {
         username: m.username.clone(),
         password: m.password_env.as_ref().and_then(|p| env_secret(v, p)),
         topic_prefix: prefix,
+        keep_alive: std::time::Duration::from_secs(keep_alive),
         filter: filter(v, &m.filter, cameras),
     }
 }

@@ -353,6 +353,10 @@ pub(crate) struct RawMqtt {
     pub password_env: Option<Spanned<String>>,
     #[serde(default)]
     pub topic_prefix: Option<Spanned<String>>,
+    /// Seconds between keep-alives; the broker publishes vigil's last will after 1.5 of them
+    /// without word.
+    #[serde(default)]
+    pub keep_alive_secs: Option<Spanned<u64>>,
     #[serde(default)]
     pub filter: RawFilter,
 }

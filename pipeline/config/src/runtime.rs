@@ -32,6 +32,9 @@ pub struct Config {
     pub tracker: TrackerConfig,
     /// The HTTP API and page; off when the file has no `api` section.
     pub api: Option<ApiConfig>,
+    /// Set by the command line (`--instance`, `--shard`), not the file: this instance among
+    /// several running the same config.
+    pub instance: Option<crate::shard::Instance>,
 }
 
 impl Config {
@@ -610,6 +613,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         evidence,
         tracker,
         api,
+        instance: None,
     })
 }
 

@@ -3,7 +3,9 @@
 //! (PUBACK). Camera status goes to `<prefix>/<camera>/status` (retained JSON
 //! `{"state": "online"|"offline", "at_ms": …, "detail": reason or how long it was away}`,
 //! republished on every connection); `<prefix>/status` is retained `online` while vigil is
-//! connected, and the broker publishes the last will `offline` there if vigil vanishes.
+//! connected, and the broker publishes the last will `offline` there if vigil vanishes — or, for
+//! one of several instances, `<prefix>/instance/<id>/status` with JSON saying which shard and
+//! cameras it has ([`Liveness`]).
 //!
 //! A named thread drives the client's event loop (keep-alives, reconnection every second) and
 //! passes what the worker needs — connected, published, acknowledged — over a bounded channel.
@@ -29,6 +31,47 @@ pub struct MqttSettings {
     pub keep_alive: Duration,
     /// How long to wait for the broker's acknowledgements of one record.
     pub ack_timeout: Duration,
+    /// Where and what vigil says of itself: retained `online` on every connection, and the
+    /// last will `offline` the broker publishes if vigil vanishes.
+    pub liveness: Liveness,
+}
+
+/// vigil's own status topic and its two payloads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Liveness {
+    pub topic: String,
+    pub online: String,
+    pub offline: String,
+}
+
+impl Liveness {
+    /// One box: `<prefix>/status`, `online` / `offline`.
+    pub fn single(prefix: &str) -> Self {
+        Self {
+            topic: format!("{prefix}/status"),
+            online: "online".into(),
+            offline: "offline".into(),
+        }
+    }
+
+    /// One of several instances: `<prefix>/instance/<id>/status`, JSON
+    /// `{"state", "instance", "shard", "cameras", "since_ms"}` online and
+    /// `{"state": "offline", "instance"}` as the last will.
+    pub fn instance(prefix: &str, id: &str, shard: Option<String>, cameras: &[String]) -> Self {
+        let online = serde_json::json!({
+            "state": "online",
+            "instance": id,
+            "shard": shard,
+            "cameras": cameras,
+            "since_ms": crate::now_ms(),
+        });
+        let offline = serde_json::json!({"state": "offline", "instance": id});
+        Self {
+            topic: format!("{prefix}/instance/{id}/status"),
+            online: online.to_string(),
+            offline: offline.to_string(),
+        }
+    }
 }
 
 impl std::fmt::Debug for MqttSettings {
@@ -57,6 +100,7 @@ pub struct Mqtt {
     notes: Receiver<Note>,
     connected: bool,
     prefix: String,
+    liveness: Liveness,
     ack_timeout: Duration,
     /// Camera statuses as last published on this connection.
     published_status: BTreeMap<String, bool>,
@@ -69,8 +113,8 @@ impl Mqtt {
         options.set_keep_alive(settings.keep_alive.max(Duration::from_secs(1)));
         options.set_clean_session(true);
         options.set_last_will(LastWill::new(
-            format!("{}/status", settings.prefix),
-            "offline",
+            settings.liveness.topic.clone(),
+            settings.liveness.offline.clone(),
             QoS::AtLeastOnce,
             true,
         ));
@@ -117,6 +161,7 @@ impl Mqtt {
             notes,
             connected: false,
             prefix: settings.prefix.clone(),
+            liveness: settings.liveness.clone(),
             ack_timeout: settings.ack_timeout,
             published_status: BTreeMap::new(),
         })
@@ -128,10 +173,10 @@ impl Mqtt {
                 self.connected = true;
                 self.published_status.clear();
                 let _ = self.client.try_publish(
-                    format!("{}/status", self.prefix),
+                    self.liveness.topic.clone(),
                     QoS::AtMostOnce,
                     true,
-                    "online",
+                    self.liveness.online.clone(),
                 );
             }
             Note::Disconnected(_) => self.connected = false,
@@ -238,10 +283,10 @@ impl Transport for Mqtt {
         // A clean disconnect suppresses the last will, so say it ourselves.
         if self.connected {
             let _ = self.client.try_publish(
-                format!("{}/status", self.prefix),
+                self.liveness.topic.clone(),
                 QoS::AtMostOnce,
                 true,
-                "offline",
+                self.liveness.offline.clone(),
             );
         }
         let _ = self.client.try_disconnect();

@@ -181,6 +181,7 @@ fn mqtt_settings(port: u16) -> MqttSettings {
         prefix: "vigil".into(),
         keep_alive: Duration::from_secs(5),
         ack_timeout: Duration::from_secs(5),
+        liveness: vigil_deliver::mqtt::Liveness::single("vigil"),
     }
 }
 

@@ -1,0 +1,254 @@
+//! Many boxes: instances started with `--shard I/N` on one camera list share the cameras out by
+//! rendezvous hashing — each camera processed by exactly one instance; going from 3 to 4
+//! instances moves only the cameras the new one wins, and every camera still raises the same
+//! alerts — all publishing to one real mosquitto, each with its own liveness topic and last will.
+//!
+//! Each instance keeps its own SQLite store here; the shared PostgreSQL store is not built yet.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use vigil_config::shard::owner;
+use vigil_core::{Alert, AlertEvent};
+use vigil_testkit::{Mosquitto, MqttSubscriber, eventually};
+
+const CAMERAS: usize = 9;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn names() -> Vec<String> {
+    (1..=CAMERAS).map(|i| format!("cam-{i}")).collect()
+}
+
+/// Nine file cameras (the parking-lot clip, 3.3 s) with one `enter` rule each, all to `port`.
+fn config(dir: &Path, port: u16) -> PathBuf {
+    let mut text = format!(
+        "detector:\n  manifest: {}\n  detect_fps: 6\n\
+         outputs:\n  mqtt:\n    host: 127.0.0.1\n    port: {port}\n    client_id: vigil\n    keep_alive_secs: 2\n\
+         evidence:\n  enabled: false\ncameras:\n",
+        repo().join("models/yolox-nano.yaml").display()
+    );
+    for c in names() {
+        text.push_str(&format!(
+            "  - name: {c}\n    file: footage/person-bicycle-car-detection.gif\n    zones:\n      all: [[0, 0], [1, 0], [1, 1], [0, 1]]\n"
+        ));
+    }
+    text.push_str("rules:\n");
+    for c in names() {
+        text.push_str(&format!(
+            "  - {{ name: {c}-vehicle, kind: enter, camera: {c}, zone: all, classes: [vehicle], min_score: 0.3 }}\n"
+        ));
+    }
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn vigil(args: &[&str], config: &Path, out: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    c.current_dir(repo())
+        .env("RUST_LOG", "warn")
+        .args(args)
+        .arg("-c")
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// What one instance did: the cameras it decoded, and its alerts' start records per camera.
+struct Run {
+    cameras: BTreeSet<String>,
+    starts: BTreeMap<String, Vec<String>>,
+}
+
+fn read_run(out: &Path) -> Run {
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let cameras = summary["ingest"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, s)| s["received"].as_u64().unwrap_or(0) > 0)
+        .map(|(c, _)| c.clone())
+        .collect();
+    let mut starts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in std::fs::read_to_string(out.join("alerts.jsonl"))
+        .unwrap_or_default()
+        .lines()
+    {
+        let a: Alert = serde_json::from_str(line).unwrap();
+        if a.event == AlertEvent::Start {
+            starts.entry(a.camera.to_string()).or_default().push(a.id);
+        }
+    }
+    Run { cameras, starts }
+}
+
+/// Replays the config as `count` instances at once; returns each one's run.
+fn replay_sharded(config: &Path, dir: &Path, count: u32) -> Vec<Run> {
+    let children: Vec<(PathBuf, Child)> = (0..count)
+        .map(|i| {
+            let out = dir.join(format!("{count}-shards-{i}"));
+            let shard = format!("{i}/{count}");
+            let name = format!("vigil-{i}");
+            let child = vigil(
+                &["replay", "--shard", &shard, "--instance", &name],
+                config,
+                &out,
+            )
+            .spawn()
+            .unwrap();
+            (out, child)
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|(out, child)| {
+            let done = child.wait_with_output().unwrap();
+            assert!(
+                done.status.success(),
+                "{}",
+                String::from_utf8_lossy(&done.stderr)
+            );
+            read_run(&out)
+        })
+        .collect()
+}
+
+/// Start records per camera over all runs; panics if a camera ran in two instances.
+fn by_camera(runs: &[Run], count: u32) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        let want: BTreeSet<String> = names()
+            .into_iter()
+            .filter(|c| owner(c, count) == i as u32)
+            .collect();
+        assert_eq!(
+            r.cameras, want,
+            "instance {i}/{count}: the cameras hashing gives it"
+        );
+        for c in &r.cameras {
+            let n = r.starts.get(c).map_or(0, Vec::len);
+            assert!(seen.insert(c.clone(), n).is_none(), "{c} ran twice");
+        }
+    }
+    assert_eq!(seen.len(), CAMERAS, "every camera ran: {seen:?}");
+    seen
+}
+
+#[test]
+fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
+    let broker = Mosquitto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config(tmp.path(), broker.port);
+    let alerts = MqttSubscriber::connect(broker.port, "vigil/alerts");
+    let liveness = MqttSubscriber::connect(broker.port, "vigil/instance/+/status");
+
+    // Three instances.
+    let three = replay_sharded(&config, tmp.path(), 3);
+    let per_camera = by_camera(&three, 3);
+    assert!(
+        per_camera.values().all(|&n| n >= 1),
+        "the car in the clip raises an alert on every camera: {per_camera:?}"
+    );
+    // Every start record reached the shared broker exactly once.
+    let stored: BTreeSet<String> = three
+        .iter()
+        .flat_map(|r| r.starts.values().flatten().cloned())
+        .collect();
+    let published = eventually(Duration::from_secs(30), || {
+        let got: Vec<String> = alerts
+            .messages()
+            .iter()
+            .filter_map(|m| serde_json::from_slice::<Alert>(&m.payload).ok())
+            .filter(|a| a.event == AlertEvent::Start)
+            .map(|a| a.id)
+            .collect();
+        (got.iter().collect::<BTreeSet<_>>().len() == stored.len()).then_some(got)
+    })
+    .expect("every alert on vigil/alerts");
+    assert_eq!(published.len(), stored.len(), "no start record twice");
+    assert_eq!(published.into_iter().collect::<BTreeSet<_>>(), stored);
+    // Each instance said who it is and which cameras it has, and went offline at the end.
+    let said = |name: &str| -> Vec<serde_json::Value> {
+        liveness
+            .messages()
+            .iter()
+            .filter(|m| m.topic == format!("vigil/instance/{name}/status"))
+            .filter_map(|m| serde_json::from_slice(&m.payload).ok())
+            .collect()
+    };
+    for (i, run) in three.iter().enumerate() {
+        let name = format!("vigil-{i}");
+        let msgs = eventually(Duration::from_secs(10), || {
+            let m = said(&name);
+            m.iter().any(|v| v["state"] == "offline").then_some(m)
+        })
+        .unwrap_or_else(|| panic!("{name} said nothing: {:?}", said(&name)));
+        let online = msgs
+            .iter()
+            .find(|v| v["state"] == "online")
+            .expect("online first");
+        assert_eq!(online["shard"], format!("{i}/3"));
+        let cameras: BTreeSet<String> = online["cameras"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(cameras, run.cameras);
+    }
+
+    // Four instances: only the cameras the new shard wins move, all to it; every camera raises
+    // what it raised before.
+    let four = replay_sharded(&config, tmp.path(), 4);
+    let per_camera_4 = by_camera(&four, 4);
+    assert_eq!(per_camera_4, per_camera, "no alert lost or duplicated");
+    let moved: Vec<String> = names()
+        .into_iter()
+        .filter(|c| owner(c, 3) != owner(c, 4))
+        .collect();
+    assert_eq!(
+        four[3].cameras,
+        moved.iter().cloned().collect::<BTreeSet<_>>(),
+        "what moved went to the new instance"
+    );
+    assert!(moved.len() < CAMERAS / 2, "{moved:?}");
+    eprintln!(
+        "3 shards: {:?}; 4 shards: {:?}; moved to the fourth: {moved:?}",
+        three.iter().map(|r| &r.cameras).collect::<Vec<_>>(),
+        four.iter().map(|r| &r.cameras).collect::<Vec<_>>()
+    );
+
+    // A live instance killed outright: the broker publishes its last will.
+    let out = tmp.path().join("live");
+    let mut live = vigil(
+        &["run", "--shard", "0/4", "--instance", "vigil-live"],
+        &config,
+        &out,
+    )
+    .spawn()
+    .unwrap();
+    let online = eventually(Duration::from_secs(60), || {
+        said("vigil-live")
+            .iter()
+            .any(|v| v["state"] == "online")
+            .then_some(())
+    });
+    live.kill().unwrap();
+    live.wait().unwrap();
+    assert!(online.is_some(), "the live instance never said online");
+    eventually(Duration::from_secs(15), || {
+        said("vigil-live")
+            .iter()
+            .any(|v| v["state"] == "offline")
+            .then_some(())
+    })
+    .expect("the last will: offline within 1.5 keep-alives (2 s) of the kill");
+}
