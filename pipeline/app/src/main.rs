@@ -120,6 +120,14 @@ enum Command {
         /// Case files, or folders of them [default: rules/tests].
         paths: Vec<PathBuf>,
     },
+    /// Ask a running vigil's HTTP API whether it is up (GET /healthz): exits 0 when it answers
+    /// 200, 1 otherwise. For container health checks: the image has no curl.
+    Health {
+        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+        #[arg(long, default_value_t = 3.0)]
+        timeout_secs: f64,
+    },
     /// Check an output folder: the alert records' hash chain and every evidence file's sha256.
     /// Exits 0 when all is intact, 1 with every finding otherwise.
     Verify {
@@ -239,6 +247,37 @@ fn load(common: &Common) -> Result<Config, ExitCode> {
     Ok(config)
 }
 
+/// GET `url` (plain `http://host:port/path`) within `timeout_secs`; Ok when it answers 200.
+fn health(url: &str, timeout_secs: f64) -> Result<()> {
+    use std::io::{Read, Write};
+    let rest = url
+        .strip_prefix("http://")
+        .context("only http:// URLs (the API listens on plain HTTP)")?;
+    let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+    let timeout = std::time::Duration::from_secs_f64(timeout_secs.clamp(0.1, 60.0));
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(host)
+        .with_context(|| format!("cannot resolve {host}"))?
+        .next()
+        .with_context(|| format!("no address for {host}"))?;
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET /{path} HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut head = [0u8; 64];
+    let n = stream.read(&mut head)?;
+    let line = String::from_utf8_lossy(&head[..n]);
+    let status = line.split_whitespace().nth(1).unwrap_or("");
+    anyhow::ensure!(
+        status == "200",
+        "answered {:?}",
+        line.lines().next().unwrap_or("")
+    );
+    Ok(())
+}
+
 /// Runs rule test cases; prints a line per case (and why a failing one failed).
 fn test_rules(paths: Vec<PathBuf>) -> Result<ExitCode> {
     let paths = if paths.is_empty() {
@@ -307,6 +346,13 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Health { url, timeout_secs } => match health(&url, timeout_secs) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(e) => {
+                eprintln!("{url}: {e}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
         Command::Verify { dir } => {
             let report = vigil_deliver::verify::verify(&dir)
                 .with_context(|| format!("cannot verify {}", dir.display()))?;

@@ -23,8 +23,9 @@ fn names() -> Vec<String> {
     (1..=CAMERAS).map(|i| format!("cam-{i}")).collect()
 }
 
-/// Nine file cameras (the parking-lot clip, 3.3 s) with one `enter` rule each, all to `port`.
-fn config(dir: &Path, port: u16) -> PathBuf {
+/// Nine file cameras (the parking-lot clip, 3.3 s) with one `enter` rule each, all to `port`;
+/// with the HTTP API on `api` if given.
+fn config(dir: &Path, port: u16, api: Option<u16>) -> PathBuf {
     let mut text = format!(
         "detector:\n  manifest: {}\n  detect_fps: 6\n\
          outputs:\n  mqtt:\n    host: 127.0.0.1\n    port: {port}\n    client_id: vigil\n    keep_alive_secs: 2\n\
@@ -42,7 +43,10 @@ fn config(dir: &Path, port: u16) -> PathBuf {
             "  - {{ name: {c}-vehicle, kind: enter, camera: {c}, zone: all, classes: [vehicle], min_score: 0.3 }}\n"
         ));
     }
-    let path = dir.join("config.yaml");
+    if let Some(api) = api {
+        text.push_str(&format!("api:\n  listen: 127.0.0.1:{api}\n"));
+    }
+    let path = dir.join(format!("config-{}.yaml", api.unwrap_or(0)));
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -146,12 +150,13 @@ fn by_camera(runs: &[Run], count: u32) -> BTreeMap<String, usize> {
 fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
     let broker = Mosquitto::start();
     let tmp = tempfile::tempdir().unwrap();
-    let config = config(tmp.path(), broker.port);
+    let config_path = config(tmp.path(), broker.port, None);
+    let config = config_path.as_path();
     let alerts = MqttSubscriber::connect(broker.port, "vigil/alerts");
     let liveness = MqttSubscriber::connect(broker.port, "vigil/instance/+/status");
 
     // Three instances.
-    let three = replay_sharded(&config, tmp.path(), 3);
+    let three = replay_sharded(config, tmp.path(), 3);
     let per_camera = by_camera(&three, 3);
     assert!(
         per_camera.values().all(|&n| n >= 1),
@@ -207,7 +212,7 @@ fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
 
     // Four instances: only the cameras the new shard wins move, all to it; every camera raises
     // what it raised before.
-    let four = replay_sharded(&config, tmp.path(), 4);
+    let four = replay_sharded(config, tmp.path(), 4);
     let per_camera_4 = by_camera(&four, 4);
     assert_eq!(per_camera_4, per_camera, "no alert lost or duplicated");
     let moved: Vec<String> = names()
@@ -226,15 +231,34 @@ fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
         four.iter().map(|r| &r.cameras).collect::<Vec<_>>()
     );
 
-    // A live instance killed outright: the broker publishes its last will.
+    // A live instance (with its HTTP API, which `vigil health` asks as a container's health
+    // check would) killed outright: the broker publishes its last will.
+    let api = vigil_testkit::free_port();
+    let live_config = self::config(tmp.path(), broker.port, Some(api));
     let out = tmp.path().join("live");
+    let health = || {
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args([
+                "health",
+                "--url",
+                &format!("http://127.0.0.1:{api}/healthz"),
+            ])
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(!health(), "nothing listens yet");
     let mut live = vigil(
         &["run", "--shard", "0/4", "--instance", "vigil-live"],
-        &config,
+        &live_config,
         &out,
     )
     .spawn()
     .unwrap();
+    assert!(
+        eventually(Duration::from_secs(60), || health().then_some(())).is_some(),
+        "vigil health never saw the API up"
+    );
     let online = eventually(Duration::from_secs(60), || {
         said("vigil-live")
             .iter()
