@@ -166,6 +166,20 @@ enum Command {
         port: u16,
         mounts: Vec<String>,
     },
+    /// Serve the config's file cameras over RTSP at rtsp://LISTEN:PORT/<camera> until stopped:
+    /// the cameras of the compose demo (docker/compose.yaml). Runs no pipeline.
+    ServeFootage {
+        #[command(flatten)]
+        common: Common,
+        /// Address to listen on (0.0.0.0: every interface).
+        #[arg(long, default_value = "127.0.0.1")]
+        listen: String,
+        #[arg(long, default_value_t = 8554)]
+        port: u16,
+        /// Where the footage is prepared as H.264 streams.
+        #[arg(long, default_value = "vigil-streams")]
+        cache: PathBuf,
+    },
     /// Serve the config's file cameras over RTSP on 127.0.0.1 and run live against them.
     Demo {
         #[command(flatten)]
@@ -582,6 +596,28 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             bench::serve_main(port, &mounts)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::ServeFootage {
+            common,
+            listen,
+            port,
+            cache,
+        } => {
+            let config = match load(&common) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let mounts = footage_mounts(&config, &cache)?;
+            let server = vigil_ingest::rtsp_server::RtspServer::start_on(&listen, port, &mounts)?;
+            for m in &mounts {
+                println!("rtsp://{listen}:{}/{}", server.port(), m.path);
+            }
+            let stop = stop_flag()?;
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            server.stop();
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { common, port, out } => {
             let mut config = match load(&common) {
                 Ok(c) => c,
@@ -602,14 +638,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// Starts the embedded RTSP server with each file camera's footage (prepared once as an H.264
-/// stream under `cache`) and points those cameras at it.
-fn serve_file_cameras(
-    config: &mut Config,
-    port: u16,
-    cache: &Path,
-) -> Result<vigil_ingest::rtsp_server::RtspServer> {
-    use vigil_ingest::rtsp_server::{Mount, RtspServer, prepare_h264};
+/// A mount per file camera of `config`, named after the camera: its footage prepared once as
+/// an H.264 stream under `cache`.
+fn footage_mounts(config: &Config, cache: &Path) -> Result<Vec<vigil_ingest::rtsp_server::Mount>> {
+    use vigil_ingest::rtsp_server::{Mount, prepare_h264};
     std::fs::create_dir_all(cache).with_context(|| format!("cannot create {}", cache.display()))?;
     let mut mounts = Vec::new();
     for cam in &config.cameras {
@@ -621,9 +653,20 @@ fn serve_file_cameras(
         }
     }
     if mounts.is_empty() {
-        bail!("the demo serves file cameras over RTSP, and this config has none");
+        bail!("this config has no file cameras to serve over RTSP");
     }
-    let server = RtspServer::start(port, &mounts)?;
+    Ok(mounts)
+}
+
+/// Starts the embedded RTSP server with each file camera's footage (prepared once as an H.264
+/// stream under `cache`) and points those cameras at it.
+fn serve_file_cameras(
+    config: &mut Config,
+    port: u16,
+    cache: &Path,
+) -> Result<vigil_ingest::rtsp_server::RtspServer> {
+    let mounts = footage_mounts(config, cache)?;
+    let server = vigil_ingest::rtsp_server::RtspServer::start(port, &mounts)?;
     for cam in &mut config.cameras {
         if matches!(cam.source, CameraSource::File { .. }) {
             let url = server.url(cam.id.as_str());

@@ -163,7 +163,7 @@ fn filter(v: &mut Validator<'_>, raw: &RawFilter, cameras: &[&str]) -> AlertFilt
 }
 
 /// The value of environment variable `name`, or an error at `at`.
-fn env_secret(v: &mut Validator<'_>, name: &Spanned<String>) -> Option<Secret> {
+pub(crate) fn env_secret(v: &mut Validator<'_>, name: &Spanned<String>) -> Option<Secret> {
     match std::env::var(&name.value) {
         Ok(s) if !s.is_empty() => Some(Secret(s)),
         _ => {

@@ -80,6 +80,9 @@ pub(crate) struct RawCamera {
     pub username: Option<String>,
     #[serde(default)]
     pub password: Option<String>,
+    /// The password from this environment variable (a Kubernetes Secret, say).
+    #[serde(default)]
+    pub password_env: Option<Spanned<String>>,
     #[serde(default)]
     pub transport: RawTransport,
     #[serde(default)]

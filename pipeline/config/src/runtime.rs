@@ -680,7 +680,11 @@ impl<'a> Validator<'a> {
         );
         let source = match (&cam.rtsp, &cam.file) {
             (Some(url), None) => {
-                match RtspUrl::parse(&url.value, cam.username.clone(), cam.password.clone()) {
+                let password = match &cam.password_env {
+                    Some(name) => crate::outputs::env_secret(self, name).map(|s| s.expose().to_string()),
+                    None => cam.password.clone(),
+                };
+                match RtspUrl::parse(&url.value, cam.username.clone(), password) {
                     Ok(u) => Some(CameraSource::Rtsp {
                         url: u,
                         transport: match cam.transport {

@@ -72,11 +72,17 @@ pub struct RtspServer {
 impl RtspServer {
     /// Starts serving `mounts` on 127.0.0.1 at `port` (0 picks a free port).
     pub fn start(port: u16, mounts: &[Mount]) -> Result<Self, IngestError> {
+        Self::start_on("127.0.0.1", port, mounts)
+    }
+
+    /// Starts serving `mounts` on `address` (`0.0.0.0`: every interface, for other containers)
+    /// at `port`.
+    pub fn start_on(address: &str, port: u16, mounts: &[Mount]) -> Result<Self, IngestError> {
         crate::init()?;
         let context = glib::MainContext::new();
         let main_loop = glib::MainLoop::new(Some(&context), false);
         let server = rtsp::RTSPServer::new();
-        server.set_address("127.0.0.1");
+        server.set_address(address);
         server.set_service(&port.to_string());
         let points = server
             .mount_points()
