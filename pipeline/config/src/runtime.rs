@@ -681,7 +681,9 @@ impl<'a> Validator<'a> {
         let source = match (&cam.rtsp, &cam.file) {
             (Some(url), None) => {
                 let password = match &cam.password_env {
-                    Some(name) => crate::outputs::env_secret(self, name).map(|s| s.expose().to_string()),
+                    Some(name) => {
+                        crate::outputs::env_secret(self, name).map(|s| s.expose().to_string())
+                    }
                     None => cam.password.clone(),
                 };
                 match RtspUrl::parse(&url.value, cam.username.clone(), password) {
