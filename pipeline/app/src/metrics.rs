@@ -31,6 +31,9 @@ pub struct PipelineMetrics {
     /// Per camera: online (true) or offline (false); absent until the first status.
     pub camera_up: Arc<Mutex<BTreeMap<String, bool>>>,
     pub delivery: Vec<(String, Arc<DeliveryCounters>)>,
+    /// Per camera with waste rules: its static-object detector's counts (updated as it runs)
+    /// and the objects it follows now.
+    pub waste: Arc<Mutex<BTreeMap<String, (vigil_waste::SceneStats, usize)>>>,
 }
 
 impl PipelineMetrics {
@@ -122,6 +125,74 @@ impl PipelineMetrics {
                 let n = counter(c).load(std::sync::atomic::Ordering::Relaxed);
                 prom::sample(out, name, &[("sink", sink)], n as f64);
             }
+        }
+        self.write_waste(out);
+    }
+
+    fn write_waste(&self, out: &mut String) {
+        let Ok(waste) = self.waste.lock() else { return };
+        if waste.is_empty() {
+            return;
+        }
+        type Count = fn(&vigil_waste::SceneStats) -> u64;
+        let families: [(&str, &str, &str, &[(&str, Count)]); 2] = [
+            (
+                "vigil_waste_objects_total",
+                "New static objects in bin zones, by what became of them.",
+                "outcome",
+                &[
+                    ("found", |s| s.objects),
+                    ("removed", |s| s.removed),
+                    ("absorbed", |s| s.absorbed),
+                ],
+            ),
+            (
+                "vigil_waste_rejected_total",
+                "Static-region checks that found no waste, by why.",
+                "reason",
+                &[
+                    ("lighting", |s| s.lighting),
+                    ("ghost", |s| s.ghosts),
+                    ("lost_occluder", |s| s.lost_occluders),
+                ],
+            ),
+        ];
+        for (name, help, label, counts) in families {
+            prom::family(out, name, help, "counter");
+            for (camera, (stats, _)) in waste.iter() {
+                for (value, count) in counts {
+                    let labels = [("camera", camera.as_str()), (label, *value)];
+                    prom::sample(out, name, &labels, count(stats) as f64);
+                }
+            }
+        }
+        prom::family(
+            out,
+            "vigil_waste_relearns_total",
+            "Whole-scene relearns of a bin camera's backgrounds (lights, infrared switch, camera moved).",
+            "counter",
+        );
+        for (camera, (stats, _)) in waste.iter() {
+            prom::sample(
+                out,
+                "vigil_waste_relearns_total",
+                &[("camera", camera)],
+                stats.relearns as f64,
+            );
+        }
+        prom::family(
+            out,
+            "vigil_waste_objects_present",
+            "Static objects a bin camera follows now.",
+            "gauge",
+        );
+        for (camera, (_, present)) in waste.iter() {
+            prom::sample(
+                out,
+                "vigil_waste_objects_present",
+                &[("camera", camera)],
+                *present as f64,
+            );
         }
     }
 }
@@ -242,5 +313,42 @@ impl Probe {
             tracker_secs: s(3),
             rules_secs: s(4),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bin_cameras_export_what_their_static_object_detector_did() {
+        let m = PipelineMetrics::default();
+        let stats = vigil_waste::SceneStats {
+            objects: 3,
+            removed: 2,
+            ghosts: 4,
+            relearns: 1,
+            ..Default::default()
+        };
+        m.waste
+            .lock()
+            .unwrap()
+            .insert("bins-east".into(), (stats, 1));
+        let mut out = String::new();
+        m.write(&mut out);
+        for line in [
+            "# TYPE vigil_waste_objects_total counter",
+            "vigil_waste_objects_total{camera=\"bins-east\",outcome=\"found\"} 3",
+            "vigil_waste_objects_total{camera=\"bins-east\",outcome=\"removed\"} 2",
+            "vigil_waste_rejected_total{camera=\"bins-east\",reason=\"ghost\"} 4",
+            "vigil_waste_relearns_total{camera=\"bins-east\"} 1",
+            "vigil_waste_objects_present{camera=\"bins-east\"} 1",
+        ] {
+            assert!(out.lines().any(|l| l == line), "no {line:?} in\n{out}");
+        }
+        // Without bin cameras, no waste families at all.
+        let mut out = String::new();
+        PipelineMetrics::default().write(&mut out);
+        assert!(!out.contains("vigil_waste"), "{out}");
     }
 }

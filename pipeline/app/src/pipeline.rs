@@ -643,7 +643,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             (c.id.clone(), (rules, waste, c.privacy_blur.clone()))
         })
         .collect();
-    let waste_stats: Arc<Mutex<BTreeMap<String, vigil_waste::SceneStats>>> = Arc::default();
+    let waste_stats = metrics.waste.clone();
     let waste_out = waste_stats.clone();
     let mut track_log = match options.dump_tracks {
         true => Some(std::io::BufWriter::new(std::fs::File::create(
@@ -742,6 +742,13 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     let mut alerts = state.rules.step(&df.meta, &tracks);
                     if let (Some(waste), Some(image)) = (state.waste.as_mut(), df.image.as_ref()) {
                         alerts.extend(waste.step(&df.meta, image, &tracks));
+                        // For /metrics, every few frames.
+                        if df.dispatch_seq % 10 == 0
+                            && let Ok(mut out) = waste_out.lock()
+                        {
+                            let now = (waste.stats().clone(), waste.objects().len());
+                            out.insert(df.meta.camera.to_string(), now);
+                        }
                     }
                     let ruled = vigil_core::cpu::thread_time();
                     tc.add_cpu(ruled - cpu);
@@ -782,7 +789,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             if let Ok(mut out) = waste_out.lock() {
                 for (id, state) in &cameras {
                     if let Some(w) = &state.waste {
-                        out.insert(id.to_string(), w.stats().clone());
+                        out.insert(id.to_string(), (w.stats().clone(), w.objects().len()));
                     }
                 }
             }
@@ -910,7 +917,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 )
             })
             .collect(),
-        waste: waste_stats.lock().map(|w| w.clone()).unwrap_or_default(),
+        waste: waste_stats
+            .lock()
+            .map(|w| w.iter().map(|(k, (s, _))| (k.clone(), s.clone())).collect())
+            .unwrap_or_default(),
     };
     std::fs::write(
         options.out_dir.join("summary.json"),
