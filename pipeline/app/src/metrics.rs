@@ -135,7 +135,14 @@ impl PipelineMetrics {
             return;
         }
         type Count = fn(&vigil_waste::SceneStats) -> u64;
-        let families: [(&str, &str, &str, &[(&str, Count)]); 2] = [
+        /// Name, help, label, and the label's values with their counts.
+        type Family = (
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static [(&'static str, Count)],
+        );
+        let families: [Family; 2] = [
             (
                 "vigil_waste_objects_total",
                 "New static objects in bin zones, by what became of them.",
