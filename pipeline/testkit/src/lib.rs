@@ -1,9 +1,13 @@
-//! Real peers for vigil's tests, started on 127.0.0.1 and free ports: a [`Mosquitto`] broker
-//! (the Debian `mosquitto` binary), a [`WebhookReceiver`] (an axum HTTP server that records what
-//! it receives and can refuse, stop and come back on the same port), and an [`MqttSubscriber`].
+//! Real peers for vigil's tests, started on 127.0.0.1 and free ports: a [`Postgres`] server (a
+//! fresh Debian PostgreSQL cluster), a [`Mosquitto`] broker (the Debian `mosquitto` binary), a
+//! [`WebhookReceiver`] (an axum HTTP server that records what it receives and can refuse, stop
+//! and come back on the same port), and an [`MqttSubscriber`].
 //! Nothing here is a mock: each speaks the real protocol over real sockets.
 
 pub mod onnx;
+pub mod postgres;
+
+pub use postgres::Postgres;
 
 use axum::Router;
 use axum::body::Bytes;
