@@ -355,6 +355,16 @@ impl Scene {
     /// `source` is the size of the source frame the tracks' boxes are in.
     pub fn step(&mut self, pts: f64, image: &Image, source: Size, tracks: &[Track]) -> SceneEvents {
         let mut events = SceneEvents::default();
+        // A frame too small for a grid (or shorter than its stride says) is not a scene.
+        let row = image.size.width as usize * image.format.channels();
+        let (w, h) = (image.size.width as usize, image.size.height as usize);
+        if w < 8
+            || h < 8
+            || image.stride < row
+            || image.bytes().len() < image.stride * (h - 1) + row
+        {
+            return events;
+        }
         self.stats.frames += 1;
         if self.grid.map(|g| g.image) != Some(image.size) {
             if self.grid.is_some() {

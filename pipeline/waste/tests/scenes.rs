@@ -154,3 +154,23 @@ fn a_left_object_takes_the_label_of_the_detection_over_it() {
     let (alerts, _) = run(&scene, |_| Vec::new());
     assert_eq!(alerts[0].class, "object", "{alerts:?}");
 }
+
+#[test]
+fn frames_too_small_or_shorter_than_their_size_are_skipped_not_a_panic() {
+    use vigil_core::{Image, PixelFormat};
+    let camera = CameraId::new("bins");
+    let mut engine = WasteEngine::new(SceneConfig::default(), rules(&camera));
+    let meta = test_meta(&camera, Size::new(320, 180), std::time::Duration::ZERO);
+    let tiny = Image::from_packed(Size::new(4, 4), PixelFormat::Rgb8, vec![0; 48]);
+    // A buffer shorter than its stated size (a broken decoder buffer).
+    let short = Image {
+        size: Size::new(320, 180),
+        stride: 960,
+        format: PixelFormat::Rgb8,
+        data: Arc::new(vec![0u8; 1000]),
+    };
+    for image in [tiny, short] {
+        assert!(engine.step(&meta, &image, &[]).is_empty());
+    }
+    assert_eq!(engine.stats().frames, 0);
+}
