@@ -105,6 +105,19 @@ pub fn lane_blocked_rule(dwell_secs: &str) -> String {
     )
 }
 
+/// Waits up to `within` for a child asked to stop; kills it if it has not.
+pub(crate) fn reap(mut child: Child, within: Duration) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// A TCP port nobody listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -174,20 +187,12 @@ impl Mosquitto {
     /// Stops the broker with SIGTERM, so it saves its sessions (connections drop; the port
     /// stops answering).
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
+        if let Some(c) = self.child.take() {
             let _ = Command::new("kill")
                 .arg("-TERM")
                 .arg(c.id().to_string())
                 .status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
+            reap(c, Duration::from_secs(5));
         }
     }
 

@@ -175,22 +175,14 @@ impl Postgres {
 
     /// Stops the server (fast shutdown: connections are closed).
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
+        if let Some(c) = self.child.take() {
             let _ = as_owner(&self.bin.join("pg_ctl"))
                 .args(["stop", "-m", "fast", "-D"])
                 .arg(self.dir.path().join("data"))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
+            crate::reap(c, Duration::from_secs(10));
         }
     }
 }
