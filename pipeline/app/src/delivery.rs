@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use vigil_config::Config;
 use vigil_deliver::mqtt::{Liveness, Mqtt, MqttSettings};
+use vigil_deliver::shared::SharedStore;
 use vigil_deliver::webhook::Webhook;
 use vigil_deliver::worker::{self, Backoff, Transport, Worker};
 use vigil_deliver::{AlertStore, Outbox, Route};
@@ -18,6 +19,9 @@ fn webhook_sink(name: &str) -> String {
 }
 
 const MQTT_SINK: &str = "mqtt";
+
+/// The outbox name of the shared PostgreSQL store.
+const SHARED_SINK: &str = "postgres";
 
 /// Every receiver the config names, with its filter.
 pub fn routes(config: &Config) -> Vec<Route> {
@@ -34,6 +38,12 @@ pub fn routes(config: &Config) -> Vec<Route> {
         routes.push(Route {
             sink: MQTT_SINK.into(),
             filter: m.filter.clone(),
+        });
+    }
+    if let Some(p) = &config.outputs.postgres {
+        routes.push(Route {
+            sink: SHARED_SINK.into(),
+            filter: p.filter.clone(),
         });
     }
     routes
@@ -115,6 +125,14 @@ impl Delivery {
                 MQTT_SINK.into(),
                 Box::new(Mqtt::start(&settings).context("cannot start the MQTT client")?),
             )?;
+        }
+        if let Some(p) = &config.outputs.postgres {
+            // Rows name the instance that stored them (a single box: "vigil").
+            let instance = config.instance.as_ref().map_or("vigil", |i| i.id.as_str());
+            let password = p.password.as_ref().map(|s| s.expose());
+            let shared =
+                SharedStore::new(&p.url, password, instance).map_err(anyhow::Error::msg)?;
+            add(SHARED_SINK.into(), Box::new(shared))?;
         }
         Ok(Self {
             workers,

@@ -1,9 +1,9 @@
 //! Many boxes: instances started with `--shard I/N` on one camera list share the cameras out by
 //! rendezvous hashing — each camera processed by exactly one instance; going from 3 to 4
 //! instances moves only the cameras the new one wins, and every camera still raises the same
-//! alerts — all publishing to one real mosquitto, each with its own liveness topic and last will.
-//!
-//! Each instance keeps its own SQLite store here; the shared PostgreSQL store is not built yet.
+//! alerts — all publishing to one real mosquitto (each with its own liveness topic and last
+//! will) and writing every record into one real PostgreSQL (the shared store) exactly once, also
+//! through an outage of the database.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use vigil_config::shard::owner;
 use vigil_core::{Alert, AlertEvent};
-use vigil_testkit::{Mosquitto, MqttSubscriber, eventually};
+use vigil_testkit::{Mosquitto, MqttSubscriber, Postgres, eventually};
 
 const CAMERAS: usize = 9;
 
@@ -23,12 +23,13 @@ fn names() -> Vec<String> {
     (1..=CAMERAS).map(|i| format!("cam-{i}")).collect()
 }
 
-/// Nine file cameras (the parking-lot clip, 3.3 s) with one `enter` rule each, all to `port`;
-/// with the HTTP API on `api` if given.
-fn config(dir: &Path, port: u16, api: Option<u16>) -> PathBuf {
+/// Nine file cameras (the parking-lot clip, 3.3 s) with one `enter` rule each, all to the
+/// broker on `port` and the shared store at `postgres`; with the HTTP API on `api` if given.
+fn config(dir: &Path, port: u16, postgres: &str, api: Option<u16>) -> PathBuf {
     let mut text = format!(
         "detector:\n  manifest: {}\n  detect_fps: 6\n\
          outputs:\n  mqtt:\n    host: 127.0.0.1\n    port: {port}\n    client_id: vigil\n    keep_alive_secs: 2\n\
+         \x20 postgres:\n    url: {postgres}\n\
          evidence:\n  enabled: false\ncameras:\n",
         repo().join("models/yolox-nano.yaml").display()
     );
@@ -65,10 +66,12 @@ fn vigil(args: &[&str], config: &Path, out: &Path) -> Command {
     c
 }
 
-/// What one instance did: the cameras it decoded, and its alerts' start records per camera.
+/// What one instance did: the cameras it decoded, its alerts' start records per camera, and
+/// every record it stored (`id:event`).
 struct Run {
     cameras: BTreeSet<String>,
     starts: BTreeMap<String, Vec<String>>,
+    records: BTreeSet<String>,
 }
 
 fn read_run(out: &Path) -> Run {
@@ -82,16 +85,22 @@ fn read_run(out: &Path) -> Run {
         .map(|(c, _)| c.clone())
         .collect();
     let mut starts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut records = BTreeSet::new();
     for line in std::fs::read_to_string(out.join("alerts.jsonl"))
         .unwrap_or_default()
         .lines()
     {
         let a: Alert = serde_json::from_str(line).unwrap();
+        records.insert(format!("{}:{}", a.id, a.event.as_str()));
         if a.event == AlertEvent::Start {
             starts.entry(a.camera.to_string()).or_default().push(a.id);
         }
     }
-    Run { cameras, starts }
+    Run {
+        cameras,
+        starts,
+        records,
+    }
 }
 
 /// Replays the config as `count` instances at once; returns each one's run.
@@ -149,8 +158,9 @@ fn by_camera(runs: &[Run], count: u32) -> BTreeMap<String, usize> {
 #[test]
 fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
     let broker = Mosquitto::start();
+    let mut pg = Postgres::start().expect("PostgreSQL (scripts/setup installs it)");
     let tmp = tempfile::tempdir().unwrap();
-    let config_path = config(tmp.path(), broker.port, None);
+    let config_path = config(tmp.path(), broker.port, &pg.url(), None);
     let config = config_path.as_path();
     let alerts = MqttSubscriber::connect(broker.port, "vigil/alerts");
     let liveness = MqttSubscriber::connect(broker.port, "vigil/instance/+/status");
@@ -180,6 +190,21 @@ fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
     .expect("every alert on vigil/alerts");
     assert_eq!(published.len(), stored.len(), "no start record twice");
     assert_eq!(published.into_iter().collect::<BTreeSet<_>>(), stored);
+    // Every record of every instance is in the shared store once, under its instance's name.
+    let shared = |pg: &Postgres| -> Vec<String> {
+        let rows = pg
+            .psql("select alert_id || ':' || event || ' ' || instance from vigil_records order by seq")
+            .unwrap();
+        rows.lines().map(str::to_string).collect()
+    };
+    let want: BTreeSet<String> = three
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| r.records.iter().map(move |k| format!("{k} vigil-{i}")))
+        .collect();
+    let rows = shared(&pg);
+    assert_eq!(rows.len(), want.len(), "{rows:?}");
+    assert_eq!(rows.into_iter().collect::<BTreeSet<_>>(), want);
     // Each instance said who it is and which cameras it has, and went offline at the end.
     let said = |name: &str| -> Vec<serde_json::Value> {
         liveness
@@ -234,7 +259,7 @@ fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
     // A live instance (with its HTTP API, which `vigil health` asks as a container's health
     // check would) killed outright: the broker publishes its last will.
     let api = vigil_testkit::free_port();
-    let live_config = self::config(tmp.path(), broker.port, Some(api));
+    let live_config = self::config(tmp.path(), broker.port, &pg.url(), Some(api));
     let out = tmp.path().join("live");
     let health = || {
         Command::new(env!("CARGO_BIN_EXE_vigil"))
@@ -275,4 +300,45 @@ fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
             .then_some(())
     })
     .expect("the last will: offline within 1.5 keep-alives (2 s) of the kill");
+
+    // The shared store down while an instance stores its alerts: they wait in its outbox and
+    // arrive once the database is back, each once.
+    let before = shared(&pg).len();
+    pg.stop();
+    let out = tmp.path().join("outage");
+    let mut run = vigil(
+        &[
+            "replay",
+            "--shard",
+            "1/3",
+            "--instance",
+            "vigil-1",
+            "--drain-secs",
+            "60",
+        ],
+        config,
+        &out,
+    )
+    .spawn()
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    pg.restart().unwrap();
+    let done = run.wait().unwrap();
+    assert!(done.success());
+    let run = read_run(&out);
+    assert!(!run.records.is_empty());
+    // It did find the database down, and left nothing behind.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let shared_sink = &summary["delivery"]["postgres"];
+    assert!(
+        shared_sink["failed_attempts"].as_u64().unwrap() >= 1,
+        "{shared_sink}"
+    );
+    assert_eq!(shared_sink["pending"], 0, "{shared_sink}");
+    let rows = shared(&pg);
+    let new: BTreeSet<String> = rows[before..].iter().cloned().collect();
+    let want: BTreeSet<String> = run.records.iter().map(|k| format!("{k} vigil-1")).collect();
+    assert_eq!(rows.len() - before, want.len(), "{new:?}");
+    assert_eq!(new, want);
 }

@@ -22,6 +22,7 @@ mod waste;
 pub use error::{ConfigError, ConfigErrors};
 pub use falling::FallRule;
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
+pub use outputs::SharedStoreConfig;
 pub use runtime::{
     ApiConfig, ApiToken, CameraConfig, CameraSource, Config, DetectorConfig, EvidenceConfig,
     ExecutionProvider, MqttConfig, OutputConfig, Role, RtspTransport, RtspUrl, Rule, Secret,

@@ -2,7 +2,7 @@
 //! Secrets come from environment variables named in the file (or, for tests and demos, the file
 //! itself) and never print: [`Secret`]'s `Debug` is `***`.
 
-use crate::raw::{RawApi, RawFilter, RawMqtt, RawOutputs};
+use crate::raw::{RawApi, RawFilter, RawMqtt, RawOutputs, RawPostgres};
 use crate::runtime::Validator;
 use serde_saphyr::Spanned;
 use std::net::SocketAddr;
@@ -287,6 +287,54 @@ fn mqtt(v: &mut Validator<'_>, m: &RawMqtt, cameras: &[&str]) -> MqttConfig {
         topic_prefix: prefix,
         keep_alive: std::time::Duration::from_secs(keep_alive),
         filter: filter(v, &m.filter, cameras),
+    }
+}
+
+/// The shared PostgreSQL store every instance also writes its records to.
+#[derive(Clone, Debug)]
+pub struct SharedStoreConfig {
+    /// `postgres://user@host:port/database` (no password: that comes from `password_env`).
+    pub url: String,
+    pub password: Option<Secret>,
+    pub filter: AlertFilter,
+}
+
+pub(crate) fn shared_store(
+    v: &mut Validator<'_>,
+    raw: &RawPostgres,
+    cameras: &[&str],
+) -> SharedStoreConfig {
+    let url = raw.url.value.trim();
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"));
+    let ok = rest.is_some_and(|r| {
+        let (authority, database) = r.split_once('/').unwrap_or((r, ""));
+        let host = authority.rsplit('@').next().unwrap_or("");
+        let host_ok = match host.rsplit_once(':') {
+            Some((h, port)) => !h.is_empty() && port.parse::<u16>().is_ok(),
+            None => !host.is_empty(),
+        };
+        host_ok && !database.is_empty()
+    });
+    v.check(
+        ok,
+        &raw.url,
+        "postgres url must be postgres://user@host[:port]/database",
+    );
+    let inline_password = rest
+        .and_then(|r| r.split('/').next())
+        .and_then(|a| a.split_once('@'))
+        .is_some_and(|(user, _)| user.contains(':'));
+    v.check(
+        !inline_password,
+        &raw.url,
+        "keep the password out of the url: give it as password_env",
+    );
+    SharedStoreConfig {
+        url: url.to_string(),
+        password: raw.password_env.as_ref().and_then(|p| env_secret(v, p)),
+        filter: filter(v, &raw.filter, cameras),
     }
 }
 

@@ -310,6 +310,20 @@ pub(crate) struct RawOutputs {
     pub webhooks: Vec<RawWebhook>,
     #[serde(default)]
     pub mqtt: Option<RawMqtt>,
+    /// The shared store: every record also written to one PostgreSQL table.
+    #[serde(default)]
+    pub postgres: Option<RawPostgres>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPostgres {
+    /// `postgres://user@host:port/database`.
+    pub url: Spanned<String>,
+    #[serde(default)]
+    pub password_env: Option<Spanned<String>>,
+    #[serde(default)]
+    pub filter: RawFilter,
 }
 
 /// Which records a receiver wants; every list left out matches all.

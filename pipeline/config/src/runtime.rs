@@ -262,6 +262,8 @@ pub struct OutputConfig {
     pub stdout: bool,
     pub webhooks: Vec<WebhookConfig>,
     pub mqtt: Option<MqttConfig>,
+    /// The shared store (PostgreSQL), beside this instance's own SQLite store.
+    pub postgres: Option<crate::outputs::SharedStoreConfig>,
 }
 
 /// Resolves a path named in a file under `base`: absolute paths as they are; else `base/rel`,
@@ -578,6 +580,11 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         .map(|c| c.name.value.as_str())
         .collect();
     let (webhooks, mqtt) = crate::outputs::validate(&mut v, &raw.outputs, &camera_names);
+    let postgres = raw
+        .outputs
+        .postgres
+        .as_ref()
+        .map(|p| crate::outputs::shared_store(&mut v, p, &camera_names));
     let api = raw
         .api
         .as_ref()
@@ -609,6 +616,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             stdout: raw.outputs.stdout.unwrap_or(true),
             webhooks,
             mqtt,
+            postgres,
         },
         evidence,
         tracker,

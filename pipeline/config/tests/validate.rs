@@ -349,3 +349,53 @@ fn stall_secs_is_set_per_camera_within_bounds() {
         ["8:17: stall_secs must be in [0.5, 600]"]
     );
 }
+
+#[test]
+fn the_shared_store_and_camera_passwords_from_the_environment() {
+    let base = GOOD.replace(
+        "rtsp: rtsp://admin:hunter2@10.0.0.2:554/stream1",
+        "rtsp: rtsp://10.0.0.2:554/stream1\n    username: admin\n    password_env: VIGIL_TEST_CAMERA_SECRET_UNSET",
+    );
+    let with = |postgres: &str| format!("{base}outputs:\n  postgres:\n{postgres}");
+    // A camera password from an unset variable is located; a good shared store loads.
+    let errors = check(&with("    url: postgres://vigil@db.local:5432/vigil\n")).unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "9:19: environment variable VIGIL_TEST_CAMERA_SECRET_UNSET is not set (it holds the secret)"
+        ]
+    );
+    let ok = base.replace("VIGIL_TEST_CAMERA_SECRET_UNSET", "PATH");
+    let config = check(&format!(
+        "{ok}outputs:\n  postgres:\n    url: postgres://vigil@db.local:5432/vigil\n    filter: {{ events: [start, end] }}\n"
+    ))
+    .unwrap();
+    let shared = config.outputs.postgres.unwrap();
+    assert_eq!(shared.url, "postgres://vigil@db.local:5432/vigil");
+    assert_eq!(shared.filter.events.len(), 2);
+    // A bad url, a password in the url.
+    for (url, message) in [
+        (
+            "mysql://db/vigil",
+            "postgres url must be postgres://user@host[:port]/database",
+        ),
+        (
+            "postgres://vigil@db:port/vigil",
+            "postgres url must be postgres://user@host[:port]/database",
+        ),
+        (
+            "postgres://vigil@db",
+            "postgres url must be postgres://user@host[:port]/database",
+        ),
+        (
+            "postgres://vigil:secret@db/vigil",
+            "keep the password out of the url: give it as password_env",
+        ),
+    ] {
+        let errors = check(&format!("{ok}outputs:\n  postgres:\n    url: {url}\n")).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.ends_with(message)),
+            "{url}: {errors:?}"
+        );
+    }
+}

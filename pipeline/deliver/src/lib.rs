@@ -13,6 +13,7 @@
 pub mod mqtt;
 pub mod outbox;
 pub mod query;
+pub mod shared;
 pub mod store;
 pub mod verify;
 pub mod webhook;

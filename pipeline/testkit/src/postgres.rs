@@ -173,6 +173,12 @@ impl Postgres {
         }
     }
 
+    /// Starts it again on the same port with the same data (after [`stop`](Self::stop)).
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.stop();
+        self.launch()
+    }
+
     /// Stops the server (fast shutdown: connections are closed).
     pub fn stop(&mut self) {
         if let Some(c) = self.child.take() {
