@@ -135,7 +135,11 @@ fn every_config_the_deployment_hands_vigil_passes_vigil_check() {
     )
     .unwrap();
     let config = map["data"]["vigil.yaml"].as_str().unwrap();
-    check_as_in_the_container(config, &[("VIGIL_CAMERA_PASSWORD", "from-the-secret")]);
+    let secret = [
+        ("VIGIL_CAMERA_PASSWORD", "from-the-secret"),
+        ("VIGIL_PG_PASSWORD", "from-the-secret"),
+    ];
+    check_as_in_the_container(config, &secret);
 
     // The StatefulSet's shard count is its replica count, and its pods run `--shard auto`.
     let set: serde_json::Value = serde_saphyr::from_str(
