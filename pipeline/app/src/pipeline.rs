@@ -809,6 +809,16 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 db: db.clone(),
                 out_dir: options.out_dir.clone(),
                 cameras: config.cameras.iter().map(|c| c.id.to_string()).collect(),
+                shared: match &config.outputs.postgres {
+                    Some(p) => Some(
+                        vigil_deliver::shared::SharedReader::new(
+                            &p.url,
+                            p.password.as_ref().map(|s| s.expose()),
+                        )
+                        .map_err(anyhow::Error::msg)?,
+                    ),
+                    None => None,
+                },
             };
             let server = vigil_serve::start(
                 serve,

@@ -15,6 +15,30 @@ use vigil_testkit::{Mosquitto, MqttSubscriber, Postgres, eventually};
 
 const CAMERAS: usize = 9;
 
+/// A viewer token of the live instance's API, and its sha256 for the config.
+const TOKEN: &str = "vigil-district-test-token";
+const TOKEN_SHA256: &str = "847c8f8ccbaa51eaac605c48017a20dd1d58ede430b5958401019a68b222c5ed";
+
+/// GET `path` from the API on `port` with the test token: the status and the body.
+fn api_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_string())
+}
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -45,7 +69,9 @@ fn config(dir: &Path, port: u16, postgres: &str, api: Option<u16>) -> PathBuf {
         ));
     }
     if let Some(api) = api {
-        text.push_str(&format!("api:\n  listen: 127.0.0.1:{api}\n"));
+        text.push_str(&format!(
+            "api:\n  listen: 127.0.0.1:{api}\n  tokens:\n    - {{ name: test, role: viewer, sha256: {TOKEN_SHA256} }}\n"
+        ));
     }
     let path = dir.join(format!("config-{}.yaml", api.unwrap_or(0)));
     std::fs::write(&path, text).unwrap();
@@ -284,6 +310,51 @@ fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
         eventually(Duration::from_secs(60), || health().then_some(())).is_some(),
         "vigil health never saw the API up"
     );
+    // Its API lists the alerts of every instance from the shared store, newest first.
+    let starts_in_store: usize = pg
+        .psql("select count(*) from vigil_records where event = 'start'")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (status, body) = api_get(api, "/api/district/alerts?limit=500");
+    assert_eq!(status, 200, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let listed = listed["alerts"].as_array().unwrap();
+    assert!(
+        listed.len() >= starts_in_store,
+        "{} < {starts_in_store}",
+        listed.len()
+    );
+    let instances: BTreeSet<&str> = listed
+        .iter()
+        .map(|a| a["instance"].as_str().unwrap())
+        .collect();
+    assert!(
+        ["vigil-0", "vigil-1", "vigil-2", "vigil-3"]
+            .iter()
+            .all(|i| instances.contains(i)),
+        "{instances:?}"
+    );
+    let (_, body) = api_get(api, "/api/district/alerts?camera=cam-4");
+    let cam4: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let cam4 = cam4["alerts"].as_array().unwrap();
+    assert!(
+        !cam4.is_empty() && cam4.iter().all(|a| a["alert"]["camera"] == "cam-4"),
+        "{body}"
+    );
+    // Exactly the cam-4 alerts both rounds of instances raised.
+    let listed: BTreeSet<&str> = cam4
+        .iter()
+        .map(|a| a["alert"]["id"].as_str().unwrap())
+        .collect();
+    let raised: BTreeSet<&str> = three
+        .iter()
+        .chain(&four)
+        .filter_map(|r| r.starts.get("cam-4"))
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(listed, raised, "{body}");
     let online = eventually(Duration::from_secs(60), || {
         said("vigil-live")
             .iter()

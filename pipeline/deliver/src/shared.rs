@@ -35,25 +35,45 @@ CREATE TABLE IF NOT EXISTS vigil_records (
 CREATE INDEX IF NOT EXISTS vigil_records_camera ON vigil_records (camera, seq);
 ";
 
-/// Writes records into the shared table of one PostgreSQL database.
-pub struct SharedStore {
+/// One connection to the shared database, opened (and the table created) on first use and again
+/// after an error.
+struct Connection {
     config: postgres::Config,
-    /// Names the instance in every row.
-    instance: String,
     client: Option<postgres::Client>,
     /// What the connection string says, without the password (for logs).
     target: String,
 }
 
-impl SharedStore {
-    /// `url`: `postgres://user@host:port/db` (a password in it is allowed, `password` wins).
-    pub fn new(url: &str, password: Option<&str>, instance: &str) -> Result<Self, String> {
+impl Clone for Connection {
+    /// The same settings, not yet connected.
+    fn clone(&self) -> Self {
+        Self {
+            config: self.config.clone(),
+            client: None,
+            target: self.target.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The target never holds the password.
+        f.debug_struct("Connection")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// `url`: `postgres://user@host:port/db` (a password in it is allowed, `password` wins);
+    /// `role` names the connection in the server's view (`application_name`).
+    fn new(url: &str, password: Option<&str>, role: &str) -> Result<Self, String> {
         let mut config: postgres::Config = url.parse().map_err(|e| format!("postgres url: {e}"))?;
         if let Some(p) = password {
             config.password(p);
         }
         config.connect_timeout(std::time::Duration::from_secs(5));
-        config.application_name(&format!("vigil-{instance}"));
+        config.application_name(role);
         let target = format!(
             "{}@{:?}:{:?}/{}",
             config.get_user().unwrap_or("?"),
@@ -63,13 +83,11 @@ impl SharedStore {
         );
         Ok(Self {
             config,
-            instance: instance.to_string(),
             client: None,
             target,
         })
     }
 
-    /// The connection, opened (and the table created) when there is none.
     fn client(&mut self) -> Result<&mut postgres::Client, String> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
             let mut client = self
@@ -84,37 +102,123 @@ impl SharedStore {
         }
         Ok(self.client.as_mut().expect("connected above"))
     }
+
+    /// Runs `f` on the connection; an error drops it (the next call reconnects).
+    fn with<T>(
+        &mut self,
+        f: impl FnOnce(&mut postgres::Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, String> {
+        let result = f(self.client()?);
+        result.map_err(|e| {
+            self.client = None;
+            e.to_string()
+        })
+    }
+}
+
+/// Writes records into the shared table of one PostgreSQL database.
+pub struct SharedStore {
+    connection: Connection,
+    /// Names the instance in every row.
+    instance: String,
+}
+
+impl SharedStore {
+    /// `url`: `postgres://user@host:port/db` (a password in it is allowed, `password` wins).
+    pub fn new(url: &str, password: Option<&str>, instance: &str) -> Result<Self, String> {
+        Ok(Self {
+            connection: Connection::new(url, password, &format!("vigil-{instance}"))?,
+            instance: instance.to_string(),
+        })
+    }
+}
+
+/// An alert as the shared table has it: folded from its records, with the instance that stored
+/// it (which holds its evidence files).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SharedAlert {
+    pub instance: String,
+    #[serde(flatten)]
+    pub view: crate::AlertView,
+}
+
+/// Reads the shared table: the alerts of every instance.
+#[derive(Clone, Debug)]
+pub struct SharedReader {
+    connection: Connection,
+}
+
+impl SharedReader {
+    pub fn new(url: &str, password: Option<&str>) -> Result<Self, String> {
+        Ok(Self {
+            connection: Connection::new(url, password, "vigil-reader")?,
+        })
+    }
+
+    /// The newest `limit` alerts (by when their start record arrived), of `camera` if given,
+    /// each folded from all its records.
+    pub fn recent(
+        &mut self,
+        camera: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<SharedAlert>, String> {
+        let limit = limit.clamp(1, 500) as i64;
+        let rows = self.connection.with(|c| {
+            c.query(
+                "SELECT r.alert_id, r.instance, r.record, s.seq FROM vigil_records r \
+                 JOIN (SELECT alert_id, seq FROM vigil_records \
+                       WHERE event = 'start' AND ($1::text IS NULL OR camera = $1) \
+                       ORDER BY seq DESC LIMIT $2) s ON s.alert_id = r.alert_id \
+                 ORDER BY s.seq DESC, r.seq",
+                &[&camera, &limit],
+            )
+        })?;
+        let mut out: Vec<(String, i64, Vec<vigil_core::Alert>)> = Vec::new();
+        for row in rows {
+            let (id, instance, record, seq): (String, String, String, i64) =
+                (row.get(0), row.get(1), row.get(2), row.get(3));
+            let alert: vigil_core::Alert = serde_json::from_str(&record)
+                .map_err(|e| format!("record {id} in the shared store: {e}"))?;
+            match out.last_mut() {
+                Some((_, s, records)) if *s == seq => records.push(alert),
+                _ => out.push((instance, seq, vec![alert])),
+            }
+        }
+        Ok(out
+            .into_iter()
+            .filter_map(|(instance, seq, records)| {
+                crate::AlertView::fold(seq, records, None)
+                    .map(|view| SharedAlert { instance, view })
+            })
+            .collect())
+    }
 }
 
 impl Transport for SharedStore {
     fn send(&mut self, item: &OutboxItem) -> Result<(), String> {
-        let instance = self.instance.clone();
-        let result = self.client()?.execute(
-            "INSERT INTO vigil_records \
-             (alert_id, event, instance, camera, instance_seq, record, received_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (alert_id, event) DO NOTHING",
-            &[
-                &item.alert_id,
-                &item.event,
-                &instance,
-                &item.camera,
-                &item.alert_seq,
-                &item.json,
-                &crate::now_ms(),
-            ],
-        );
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                // The next attempt reconnects.
-                self.client = None;
-                Err(e.to_string())
-            }
-        }
+        let instance = &self.instance;
+        self.connection
+            .with(|c| {
+                c.execute(
+                    "INSERT INTO vigil_records \
+                     (alert_id, event, instance, camera, instance_seq, record, received_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (alert_id, event) DO NOTHING",
+                    &[
+                        &item.alert_id,
+                        &item.event,
+                        instance,
+                        &item.camera,
+                        &item.alert_seq,
+                        &item.json,
+                        &crate::now_ms(),
+                    ],
+                )
+            })
+            .map(|_| ())
     }
 
     fn close(&mut self) {
-        if let Some(c) = self.client.take() {
+        if let Some(c) = self.connection.client.take() {
             let _ = c.close();
         }
     }

@@ -11,6 +11,7 @@
 //! | GET | `/api/alerts/{id}/clip` | viewer | the MP4 (Range requests); `?end=true`: the clip of a long alert's end |
 //! | GET | `/api/alerts/{id}/snapshot` | viewer | the annotated JPEG (`?clean=true`: without overlays; `?end=true`: at the end) |
 //! | GET | `/api/cameras` | viewer | each camera's latest status |
+//! | GET | `/api/district/alerts` | viewer | the newest alerts of every instance, from the shared store (`camera`, `limit`); 404 without one |
 //! | GET | `/api/events` | viewer | SSE: `alert`, `ack`, `camera`, `resync` |
 //! | GET | `/metrics` | viewer | Prometheus text |
 //!
@@ -66,6 +67,7 @@ pub fn routes(state: Arc<AppState>) -> Router {
         .route("/api/alerts/{id}/clip", get(clip))
         .route("/api/alerts/{id}/snapshot", get(snapshot))
         .route("/api/cameras", get(cameras))
+        .route("/api/district/alerts", get(district_alerts))
         .route("/api/events", get(events))
         .route("/metrics", get(metrics))
         .with_state(state)
@@ -229,6 +231,46 @@ async fn list_alerts(
     Ok(Json(
         serde_json::json!({ "alerts": alerts, "next_before": next }),
     ))
+}
+
+#[derive(Deserialize)]
+struct DistrictParams {
+    camera: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The alerts of every instance writing to the shared store, newest first.
+async fn district_alerts(
+    _: Caller,
+    State(state): State<Arc<AppState>>,
+    Query(p): Query<DistrictParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if state.shared.is_none() {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            "no shared store configured (outputs.postgres)".into(),
+        ));
+    }
+    let limit = p.limit.unwrap_or(50);
+    let camera = p.camera.filter(|c| !c.is_empty());
+    let state = state.clone();
+    let alerts = tokio::task::spawn_blocking(move || {
+        let shared = state.shared.as_ref().expect("checked above");
+        let mut reader = shared
+            .lock()
+            .map_err(|_| "shared store lock poisoned".to_string())?;
+        reader.recent(camera.as_deref(), limit)
+    })
+    .await
+    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(|e| {
+        tracing::warn!(error = %e, "shared store query failed");
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shared store unavailable".into(),
+        )
+    })?;
+    Ok(Json(serde_json::json!({ "alerts": alerts })))
 }
 
 async fn one_alert(

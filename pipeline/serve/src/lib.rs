@@ -34,6 +34,8 @@ pub struct ServeConfig {
     pub out_dir: PathBuf,
     /// The configured cameras, listed even before their first status change.
     pub cameras: Vec<String>,
+    /// The shared store of many instances (`outputs.postgres`), for `/api/district/alerts`.
+    pub shared: Option<vigil_deliver::shared::SharedReader>,
 }
 
 /// Something that happened, as the page and other SSE clients see it.
@@ -100,6 +102,7 @@ pub struct AppState {
     pub metrics: MetricsFn,
     pub out_dir: PathBuf,
     pub cameras: Vec<String>,
+    pub shared: Option<Mutex<vigil_deliver::shared::SharedReader>>,
 }
 
 /// A running server.
@@ -155,6 +158,7 @@ pub fn start(
         metrics,
         out_dir: config.out_dir.clone(),
         cameras: config.cameras.clone(),
+        shared: config.shared.map(Mutex::new),
     });
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(config.listen))
