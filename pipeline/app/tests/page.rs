@@ -1,12 +1,15 @@
 //! The page for security staff in a real headless Chromium, against `vigil run` on a looping
-//! file camera: sign in, an alert arrives live, its clip plays, it is acknowledged. Leaves a
-//! screenshot at `$CARGO_TARGET_TMPDIR/page.png`.
+//! file camera: sign in, an alert arrives live, its clip plays, it is acknowledged; then the
+//! "all boxes" scope lists an alert another instance wrote to the shared store (a real
+//! PostgreSQL), with its evidence said to be held there. Leaves a screenshot at
+//! `$CARGO_TARGET_TMPDIR/page.png`.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use vigil_deliver::AlertStore;
-use vigil_testkit::{free_port, lane_blocked_rule, looping_lot_config, wait_for_port};
+use vigil_deliver::worker::Transport;
+use vigil_testkit::{Postgres, free_port, lane_blocked_rule, looping_lot_config, wait_for_port};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -25,10 +28,30 @@ fn page_shows_a_live_alert_plays_its_clip_and_acknowledges_it() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let hash = vigil_deliver::sha256_hex(TOKEN.as_bytes());
+    // Another instance's alert in the shared store, written as that instance writes it.
+    let pg = Postgres::start().expect("PostgreSQL (scripts/setup installs it)");
+    let elsewhere = vigil_testkit::alert("01a2240a-0000-7000-8000-000000000001", "gate-far");
+    let mut shared =
+        vigil_deliver::shared::SharedStore::new(&pg.url(), None, "vigil-elsewhere").unwrap();
+    shared
+        .send(&vigil_deliver::OutboxItem {
+            seq: 1,
+            alert_seq: 1,
+            camera: "gate-far".into(),
+            alert_id: elsewhere.id.clone(),
+            event: "start".into(),
+            json: serde_json::to_string(&elsewhere).unwrap(),
+            attempts: 0,
+            created_ms: 0,
+        })
+        .unwrap();
     let config = dir.path().join("config.yaml");
     let extra = format!(
         "{}evidence:
   post_roll_secs: 1
+outputs:
+  postgres:
+    url: {}
 api:
   listen: 127.0.0.1:{port}
   tokens:
@@ -36,7 +59,8 @@ api:
       role: operator
       sha256: {hash}
 ",
-        lane_blocked_rule("1.0")
+        lane_blocked_rule("1.0"),
+        pg.url()
     );
     std::fs::write(&config, looping_lot_config(&repo().join("models"), &extra)).unwrap();
     let out = dir.path().join("out");
@@ -63,6 +87,8 @@ api:
         .arg(format!("http://127.0.0.1:{port}"))
         .arg(TOKEN)
         .arg(&screenshot)
+        .arg("1")
+        .arg(&elsewhere.id)
         .stderr(Stdio::inherit())
         .output()
         .unwrap();
@@ -75,6 +101,15 @@ api:
     let seen: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert!(seen["video"]["readyState"].as_i64().unwrap() >= 4);
     assert!(screenshot.is_file());
+    let district = &seen["district"];
+    assert!(
+        district["rowText"]
+            .as_str()
+            .unwrap()
+            .contains("vigil-elsewhere"),
+        "{district}"
+    );
+    assert!(district["ackDisabled"].as_bool().unwrap(), "{district}");
     eprintln!("screenshot: {}", screenshot.display());
 
     // The acknowledgement the page made is in the store, under the token's name.

@@ -55,6 +55,22 @@ impl Clone for Connection {
     }
 }
 
+impl Drop for Connection {
+    /// The sync client closes its connection by blocking on its own runtime, which panics when
+    /// the drop happens on an async runtime's thread (the HTTP server's state): close it on a
+    /// thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let spawned = std::thread::Builder::new()
+                .name("pg-close".into())
+                .spawn(move || drop(client.close()));
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot close the shared store connection");
+            }
+        }
+    }
+}
+
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The target never holds the password.

@@ -13,6 +13,7 @@ const TEXT = {
     raised: "告警时间", state: "状态", open: "进行中", ended: "已结束", objects: "目标",
     no_clip: "录像生成中…", clip_error: "录像不可用：", acked_by: "已由 {by} 于 {at} 确认",
     viewer_only: "只读令牌，不能确认", lang: "English",
+    this_box: "本机告警", all_boxes: "全部实例", held_by: "证据保存在实例 ", instance: "实例",
     kinds: { dwell: "区域滞留", enter: "进入区域", count: "数量超限", line_cross: "越线", falling_object: "高空抛物", waste_left: "垃圾遗留", bin_overflow: "垃圾桶满溢", unsorted_waste: "垃圾未分类" }, severity: "级别", end_clip: "结束时录像",
     origin: "抛出位置", origin_value: "{floor} 层（{lo}–{hi} 层），第 {column} 列窗户",
     severities: { low: "低", medium: "中", high: "高", critical: "紧急" },
@@ -26,6 +27,7 @@ const TEXT = {
     raised: "Raised", state: "State", open: "Ongoing", ended: "Ended", objects: "Objects",
     no_clip: "Clip being recorded…", clip_error: "Clip unavailable: ", acked_by: "Acknowledged by {by} at {at}",
     viewer_only: "Read-only token: cannot acknowledge", lang: "中文",
+    this_box: "This box", all_boxes: "All boxes", held_by: "Evidence held by instance ", instance: "Instance",
     kinds: { dwell: "Dwell in zone", enter: "Entered zone", count: "Too many in zone", line_cross: "Line crossed", falling_object: "Object thrown from height", waste_left: "Waste left by bins", bin_overflow: "Bin overflowing", unsorted_waste: "Waste not sorted" }, severity: "Severity", end_clip: "Clip of the end",
     origin: "Thrown from", origin_value: "floor {floor} (floors {lo}–{hi}), window column {column}",
     severities: { low: "low", medium: "medium", high: "high", critical: "critical" },
@@ -75,6 +77,8 @@ async function start() {
   $("login").hidden = true; $("main").hidden = false; $("logout").hidden = false;
   $("who").textContent = me.name;
   await loadCameras();
+  // The district scope, where the instance reads a shared store.
+  $("f-scope").hidden = (await api("/api/district/alerts?limit=1")).status === 404;
   await reload();
   connect();
 }
@@ -122,6 +126,21 @@ async function reload() {
 }
 
 async function loadMore(before) {
+  if ($("f-scope").value === "all") {
+    // Every instance's alerts from the shared store: the newest 200, no paging.
+    const p = new URLSearchParams({ limit: "200" });
+    if ($("f-camera").value) p.set("camera", $("f-camera").value);
+    const res = await api(`/api/district/alerts?${p}`);
+    const body = res.ok ? await res.json() : { alerts: [] };
+    for (const v of body.alerts) {
+      if (!matchesFilters(v)) continue;
+      views.set(v.alert.id, v); $("alerts").append(renderRow(v));
+    }
+    nextBefore = null;
+    $("more").hidden = true;
+    $("empty").hidden = views.size > 0;
+    return;
+  }
   const res = await api(`/api/alerts?${query(before)}`);
   const body = await res.json();
   for (const v of body.alerts) { views.set(v.alert.id, v); $("alerts").append(renderRow(v)); }
@@ -150,7 +169,8 @@ function renderRow(v) {
   const whenEl = document.createElement("span"); whenEl.className = "when";
   whenEl.textContent = new Date(v.alert.wall_time).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
   const rule = document.createElement("span"); rule.className = "when";
-  rule.textContent = `${v.alert.rule}${v.alert.zone ? " / " + v.alert.zone : ""} · ${severityName(v.alert.severity)} · ${v.ended ? t("ended") : t("open")}`;
+  rule.textContent = `${v.alert.rule}${v.alert.zone ? " / " + v.alert.zone : ""} · ${severityName(v.alert.severity)} · ${v.ended ? t("ended") : t("open")}`
+    + (v.instance ? ` · ${v.instance}` : "");
   li.replaceChildren(whenEl, what, badge, document.createElement("span"), rule);
   return li;
 }
@@ -159,7 +179,12 @@ async function select(id) {
   selected = id;
   for (const li of $("alerts").children) li.classList.toggle("selected", li.dataset.id === id);
   const res = await api(`/api/alerts/${encodeURIComponent(id)}`);
-  if (!res.ok) return;
+  if (!res.ok) {
+    // Another instance's alert (district scope): what the shared store says, evidence elsewhere.
+    const v = views.get(id);
+    if (v?.instance) { v.elsewhere = true; renderDetail(v, true); }
+    return;
+  }
   const body = await res.json();
   views.set(id, body.alert);
   renderDetail(body.alert, true);
@@ -188,8 +213,22 @@ function renderDetail(v, fresh = false) {
     const dd = document.createElement("dd"); dd.textContent = val;
     meta.append(dt, dd);
   }
+  if (v.instance) {
+    const dt = document.createElement("dt"); dt.textContent = t("instance");
+    const dd = document.createElement("dd"); dd.textContent = v.instance;
+    meta.append(dt, dd);
+  }
   const video = $("d-video"), note = $("d-video-note"), img = $("d-snapshot");
   const base = `/api/alerts/${encodeURIComponent(a.id)}`;
+  if (v.elsewhere) {
+    video.hidden = true; video.removeAttribute("src"); delete video.dataset.id;
+    img.hidden = true; img.removeAttribute("src");
+    $("d-end").hidden = true;
+    note.textContent = t("held_by") + v.instance;
+    $("ack-button").disabled = true; $("ack-comment").disabled = true;
+    $("d-ack").textContent = "";
+    return;
+  }
   if (a.evidence.clip) {
     if (fresh || video.dataset.id !== a.id || video.hidden) {
       video.dataset.id = a.id; video.src = `${base}/clip`; video.hidden = false; video.load();
@@ -307,7 +346,7 @@ $("ack-form").addEventListener("submit", async (e) => {
   $("ack-comment").value = "";
 });
 
-for (const id of ["f-camera", "f-kind", "f-acked"]) $(id).addEventListener("change", () => reload());
+for (const id of ["f-scope", "f-camera", "f-kind", "f-acked"]) $(id).addEventListener("change", () => reload());
 $("more").addEventListener("click", () => loadMore(nextBefore));
 
 for (const kind of Object.keys(TEXT.zh.kinds)) {

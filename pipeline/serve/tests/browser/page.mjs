@@ -2,10 +2,13 @@
 // live, play its clip to HAVE_ENOUGH_DATA, acknowledge it, see the state change, switch language,
 // save a screenshot. Prints one JSON line with what it saw (alert id, arrival latencies).
 //
-//   node page.mjs BASE_URL TOKEN SCREENSHOT.png [ALERTS_TO_MEASURE]
+//   node page.mjs BASE_URL TOKEN SCREENSHOT.png [ALERTS_TO_MEASURE] [DISTRICT_ALERT_ID]
+//
+// With DISTRICT_ALERT_ID (an alert another instance wrote to the shared store), also switch to
+// "all boxes" and open that alert: listed with its instance, evidence said to be held there.
 import { chromium } from "playwright-core";
 
-const [base, token, screenshot, measureArg] = process.argv.slice(2);
+const [base, token, screenshot, measureArg, districtId] = process.argv.slice(2);
 const measure = Number(measureArg ?? "1");
 const step = (msg) => process.stderr.write(`page: ${msg}\n`);
 
@@ -76,13 +79,32 @@ try {
   if (!disabled) throw new Error("ack button still enabled after acknowledging");
   step("acknowledged");
 
+  let district = null;
+  if (districtId) {
+    await page.waitForSelector("#f-scope:not([hidden])", { timeout: 10_000 });
+    await page.selectOption("#f-scope", "all");
+    const row = `#alerts li[data-id="${districtId}"]`;
+    await page.waitForSelector(row, { timeout: 10_000 });
+    const rowText = await page.textContent(row);
+    // This box's own alert is in the shared store too.
+    await page.waitForSelector(`#alerts li[data-id="${id}"]`, { timeout: 30_000 });
+    await page.click(row);
+    await page.waitForFunction(() => document.getElementById("d-video-note").textContent.includes("vigil-elsewhere"),
+      null, { timeout: 10_000 });
+    const note = await page.textContent("#d-video-note");
+    const ackDisabled = await page.isDisabled("#ack-button");
+    district = { rowText, note, ackDisabled };
+    step(`district alert ${districtId} shown: ${note}`);
+    await page.selectOption("#f-scope", "");
+  }
+
   await page.click("#lang");
   const english = await page.textContent("#ack-button");
   if (english !== "Acknowledge") throw new Error(`English label: ${english}`);
   await page.click("#lang");
 
   await page.screenshot({ path: screenshot, fullPage: true });
-  console.log(JSON.stringify({ id, video, latencies_ms: latencies }));
+  console.log(JSON.stringify({ id, video, latencies_ms: latencies, district }));
 } catch (e) {
   step(`FAILED: ${e.stack ?? e}`);
   failed = true;
