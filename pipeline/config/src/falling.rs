@@ -1,11 +1,10 @@
 //! `kind: falling_object` rules: a facade calibration and the detector's tuning, validated into
 //! a [`FallRule`] for the camera's falling-object stage.
 
-use crate::error::ConfigError;
 use crate::raw::{RawFacade, RawFalling, RawRule};
-use crate::rules::{RuleContext, name_and_camera, zone_of};
+use crate::rules::{DETECTOR_FIELDS, RuleContext, name_and_camera, refuse_fields, zone_of};
 use crate::runtime::Validator;
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Spanned;
 use vigil_core::{CameraId, RuleId, Severity, ZoneId};
 use vigil_falling::{ClassifyParams, Facade, FallConfig, ForegroundParams, TrackerParams};
 use vigil_rules::schedule::Schedule;
@@ -24,43 +23,6 @@ pub struct FallRule {
     pub detector: FallConfig,
 }
 
-/// Detector fields that mean nothing to a falling-object rule.
-pub(crate) fn detector_fields(r: &RawRule) -> Vec<(Location, &'static str)> {
-    let loc = |o: Option<Location>, n: &'static str| o.map(|l| (l, n));
-    [
-        loc(r.classes.as_ref().map(|f| f.referenced), "classes"),
-        loc(r.dwell_secs.as_ref().map(|f| f.referenced), "dwell_secs"),
-        loc(r.more_than.as_ref().map(|f| f.referenced), "more_than"),
-        loc(r.line.as_ref().map(|f| f.referenced), "line"),
-        loc(r.direction.as_ref().map(|f| f.referenced), "direction"),
-        loc(r.anchor.as_ref().map(|f| f.referenced), "anchor"),
-        loc(r.min_overlap.as_ref().map(|f| f.referenced), "min_overlap"),
-        loc(r.exclude.first().map(|f| f.referenced), "exclude"),
-        loc(r.inertia.as_ref().map(|f| f.referenced), "inertia"),
-        loc(
-            r.repeat_after_secs.as_ref().map(|f| f.referenced),
-            "repeat_after_secs",
-        ),
-        loc(
-            r.max_gap_secs.as_ref().map(|f| f.referenced),
-            "max_gap_secs",
-        ),
-        loc(
-            r.update_after_secs.as_ref().map(|f| f.referenced),
-            "update_after_secs",
-        ),
-        loc(
-            r.cooldown_secs.as_ref().map(|f| f.referenced),
-            "cooldown_secs",
-        ),
-        loc(r.min_area.as_ref().map(|f| f.referenced), "min_area"),
-        loc(r.max_area.as_ref().map(|f| f.referenced), "max_area"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
-}
-
 pub(crate) fn rule(
     v: &mut Validator<'_>,
     ctx: &mut RuleContext<'_>,
@@ -68,15 +30,7 @@ pub(crate) fn rule(
 ) -> Option<FallRule> {
     let name = &r.name.value;
     let cam = name_and_camera(v, ctx, r);
-    let mut ok = true;
-    for (at, field) in detector_fields(r) {
-        v.push(ConfigError::at(
-            v.file(),
-            at,
-            format!("`{field}` does not apply to falling_object rules"),
-        ));
-        ok = false;
-    }
+    let mut ok = refuse_fields(v, r, DETECTOR_FIELDS, "falling_object rules");
     let cam = cam?;
     let facade = match &r.facade {
         Some(f) => facade(v, f),

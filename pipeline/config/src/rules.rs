@@ -199,25 +199,8 @@ pub(crate) fn rules(
 ) {
     for r in raw {
         if r.kind.value != RawRuleKind::Waste {
-            let loc = |o: Option<serde_saphyr::Location>, n: &'static str| o.map(|l| (l, n));
-            let waste_fields = [
-                loc(r.check.as_ref().map(|f| f.referenced), "check"),
-                loc(r.static_secs.as_ref().map(|f| f.referenced), "static_secs"),
-                loc(r.fill_line.as_ref().map(|f| f.referenced), "fill_line"),
-                loc(r.min_above.as_ref().map(|f| f.referenced), "min_above"),
-                loc(r.max_fill.as_ref().map(|f| f.referenced), "max_fill"),
-                loc(r.accepts.as_ref().map(|f| f.referenced), "accepts"),
-            ];
-            for (at, field) in waste_fields.into_iter().flatten() {
-                v.push(ConfigError::at(
-                    v.file(),
-                    at,
-                    format!(
-                        "`{field}` does not apply to {} rules (it is for kind: waste)",
-                        r.kind.value.name()
-                    ),
-                ));
-            }
+            let what = format!("{} rules (it is for kind: waste)", r.kind.value.name());
+            refuse_fields(v, r, WASTE_FIELDS, &what);
         }
         if crate::waste::is_static(r) {
             if let Some(rule) = crate::waste::rule(v, ctx, r) {
@@ -233,6 +216,93 @@ pub(crate) fn rules(
             out.rules.push(rule);
         }
     }
+}
+
+/// Optional fields of the detector rules (`dwell` … `line_cross`).
+pub(crate) const DETECTOR_FIELDS: &[&str] = &[
+    "classes",
+    "dwell_secs",
+    "more_than",
+    "line",
+    "direction",
+    "anchor",
+    "min_overlap",
+    "exclude",
+    "inertia",
+    "repeat_after_secs",
+    "max_gap_secs",
+    "update_after_secs",
+    "cooldown_secs",
+    "min_area",
+    "max_area",
+];
+
+/// Fields of `kind: waste` rules.
+pub(crate) const WASTE_FIELDS: &[&str] = &[
+    "check",
+    "static_secs",
+    "fill_line",
+    "min_above",
+    "max_fill",
+    "accepts",
+];
+
+/// Where each optional field the rule sets lies, by name.
+fn set_fields(r: &RawRule) -> Vec<(serde_saphyr::Location, &'static str)> {
+    fn at<T>(f: &Option<Spanned<T>>) -> Option<serde_saphyr::Location> {
+        f.as_ref().map(|f| f.referenced)
+    }
+    [
+        (at(&r.zone), "zone"),
+        (at(&r.classes), "classes"),
+        (at(&r.dwell_secs), "dwell_secs"),
+        (at(&r.more_than), "more_than"),
+        (at(&r.line), "line"),
+        (at(&r.direction), "direction"),
+        (at(&r.anchor), "anchor"),
+        (at(&r.min_overlap), "min_overlap"),
+        (r.exclude.first().map(|f| f.referenced), "exclude"),
+        (at(&r.inertia), "inertia"),
+        (at(&r.repeat_after_secs), "repeat_after_secs"),
+        (at(&r.max_gap_secs), "max_gap_secs"),
+        (at(&r.update_after_secs), "update_after_secs"),
+        (at(&r.cooldown_secs), "cooldown_secs"),
+        (at(&r.min_area), "min_area"),
+        (at(&r.max_area), "max_area"),
+        (at(&r.facade), "facade"),
+        (at(&r.falling), "falling"),
+        (at(&r.check), "check"),
+        (at(&r.static_secs), "static_secs"),
+        (at(&r.fill_line), "fill_line"),
+        (at(&r.min_above), "min_above"),
+        (at(&r.max_fill), "max_fill"),
+        (at(&r.accepts), "accepts"),
+    ]
+    .into_iter()
+    .filter_map(|(at, name)| Some((at?, name)))
+    .collect()
+}
+
+/// Reports each of the fields `names` the rule sets as not applying to `what` ("dwell rules");
+/// true when it sets none of them.
+pub(crate) fn refuse_fields(
+    v: &mut Validator<'_>,
+    r: &RawRule,
+    names: &[&str],
+    what: &str,
+) -> bool {
+    let mut none = true;
+    for (at, field) in set_fields(r) {
+        if names.contains(&field) {
+            v.push(ConfigError::at(
+                v.file(),
+                at,
+                format!("`{field}` does not apply to {what}"),
+            ));
+            none = false;
+        }
+    }
+    none
 }
 
 /// Claims the rule's name (unique everywhere) and finds its camera, or reports why not.
@@ -319,16 +389,24 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
             ok = false;
         }
     };
-    let refuses = |v: &mut Validator<'_>, at: Option<serde_saphyr::Location>, field: &str| {
-        if let Some(at) = at {
-            v.push(ConfigError::at(
-                v.file(),
-                at,
-                format!("`{field}` does not apply to {kind_name} rules"),
-            ));
-        }
-    };
     let line_cross = r.kind.value == RawRuleKind::LineCross;
+    // What this kind does not take.
+    let mut refused = vec!["facade", "falling"];
+    if line_cross {
+        refused.extend(["zone", "exclude", "inertia"]);
+    } else {
+        refused.extend(["line", "direction"]);
+    }
+    if matches!(r.kind.value, RawRuleKind::Enter | RawRuleKind::LineCross) {
+        refused.extend(["dwell_secs", "update_after_secs"]);
+    }
+    if r.kind.value != RawRuleKind::Count {
+        refused.push("more_than");
+    }
+    if matches!(r.kind.value, RawRuleKind::LineCross | RawRuleKind::Count) {
+        refused.push("repeat_after_secs");
+    }
+    refuse_fields(v, r, &refused, &format!("{kind_name} rules"));
     needs(
         v,
         line_cross || r.zone.is_some(),
@@ -359,24 +437,6 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         "line",
         "[[x, y], [x, y]], normalised",
     );
-    if line_cross {
-        refuses(v, r.zone.as_ref().map(|z| z.referenced), "zone");
-    }
-    if matches!(r.kind.value, RawRuleKind::Enter | RawRuleKind::LineCross) {
-        refuses(v, r.dwell_secs.as_ref().map(|d| d.referenced), "dwell_secs");
-        refuses(
-            v,
-            r.update_after_secs.as_ref().map(|d| d.referenced),
-            "update_after_secs",
-        );
-    }
-    if r.kind.value != RawRuleKind::Count {
-        refuses(v, r.more_than.as_ref().map(|d| d.referenced), "more_than");
-    }
-    if !line_cross {
-        refuses(v, r.line.as_ref().map(|d| d.referenced), "line");
-        refuses(v, r.direction.as_ref().map(|d| d.referenced), "direction");
-    }
     let kind = match r.kind.value {
         // Validated by `falling::rule`; never reaches here.
         RawRuleKind::FallingObject => None,
@@ -440,17 +500,6 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
     {
         v.error(m, "`min_overlap` goes with `anchor: overlap`");
     }
-    if line_cross {
-        refuses(v, r.exclude.first().map(|m| m.referenced), "exclude");
-        refuses(v, r.inertia.as_ref().map(|m| m.referenced), "inertia");
-    }
-    if matches!(r.kind.value, RawRuleKind::LineCross | RawRuleKind::Count) {
-        refuses(
-            v,
-            r.repeat_after_secs.as_ref().map(|m| m.referenced),
-            "repeat_after_secs",
-        );
-    }
     let mut exclude = Vec::new();
     for z in &r.exclude {
         match zone_of(v, ctx, cam, r, z) {
@@ -477,15 +526,6 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         && c.value.is_empty()
     {
         v.error(c, format!("rule \"{name}\" names no classes"));
-    }
-    for f in [
-        r.facade.as_ref().map(|f| (f.referenced, "facade")),
-        r.falling.as_ref().map(|f| (f.referenced, "falling")),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        refuses(v, Some(f.0), f.1);
     }
     if let Some(m) = ctx.manifest {
         for c in classes {
@@ -579,22 +619,8 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
 /// the model), which must leave some of its `classes` unaccepted.
 fn unsorted(v: &mut Validator<'_>, ctx: &RuleContext<'_>, r: &RawRule) -> Option<RuleKind> {
     let name = &r.name.value;
-    let mut ok = true;
-    let loc = |o: Option<serde_saphyr::Location>, n: &'static str| o.map(|l| (l, n));
-    let static_only = [
-        loc(r.static_secs.as_ref().map(|f| f.referenced), "static_secs"),
-        loc(r.fill_line.as_ref().map(|f| f.referenced), "fill_line"),
-        loc(r.min_above.as_ref().map(|f| f.referenced), "min_above"),
-        loc(r.max_fill.as_ref().map(|f| f.referenced), "max_fill"),
-    ];
-    for (at, field) in static_only.into_iter().flatten() {
-        v.push(ConfigError::at(
-            v.file(),
-            at,
-            format!("`{field}` does not apply to unsorted_waste rules"),
-        ));
-        ok = false;
-    }
+    let static_only = ["static_secs", "fill_line", "min_above", "max_fill"];
+    let mut ok = refuse_fields(v, r, &static_only, "unsorted_waste rules");
     let Some(accepts) = &r.accepts else {
         v.error(
             &r.kind,

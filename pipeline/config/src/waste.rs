@@ -2,11 +2,10 @@
 //! [`WasteRule`] for the camera's static-object detector; `unsorted_waste` is a rule over
 //! tracks (validated with the detector rules, see `rules::rule`).
 
-use crate::error::ConfigError;
 use crate::raw::RawRule;
 use crate::rules::{
-    AREA_ERROR, RuleContext, fraction, name_and_camera, optional_schedule, seconds, two_points,
-    zone_of,
+    AREA_ERROR, DETECTOR_FIELDS, RuleContext, fraction, name_and_camera, optional_schedule,
+    refuse_fields, seconds, two_points, zone_of,
 };
 use crate::runtime::Validator;
 use vigil_core::{RuleId, Severity, ZoneId};
@@ -29,7 +28,6 @@ pub(crate) fn rule(
 ) -> Option<WasteRule> {
     let name = &r.name.value;
     let cam = name_and_camera(v, ctx, r);
-    let mut ok = true;
     let check = match r.check.as_ref().map(|c| (c, c.value.as_str())) {
         Some((_, "waste_left")) => Some(false),
         Some((_, "bin_overflow")) => Some(true),
@@ -46,41 +44,18 @@ pub(crate) fn rule(
         }
     };
     let overflow = check == Some(true);
-    let mut refused = crate::falling::detector_fields(r);
-    // Object size applies to left objects.
+    // Object size applies to left objects; the fill line and its fractions to overflows.
+    let mut refused: Vec<&str> = DETECTOR_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| overflow || !matches!(*f, "min_area" | "max_area"))
+        .chain(["facade", "falling", "accepts"])
+        .collect();
     if !overflow {
-        refused.retain(|(_, f)| !matches!(*f, "min_area" | "max_area"));
-    }
-    let loc = |o: Option<serde_saphyr::Location>, n: &'static str| o.map(|l| (l, n));
-    refused.extend(
-        [
-            loc(r.facade.as_ref().map(|f| f.referenced), "facade"),
-            loc(r.falling.as_ref().map(|f| f.referenced), "falling"),
-            loc(r.accepts.as_ref().map(|f| f.referenced), "accepts"),
-        ]
-        .into_iter()
-        .flatten(),
-    );
-    if !overflow {
-        refused.extend(
-            [
-                loc(r.fill_line.as_ref().map(|f| f.referenced), "fill_line"),
-                loc(r.min_above.as_ref().map(|f| f.referenced), "min_above"),
-                loc(r.max_fill.as_ref().map(|f| f.referenced), "max_fill"),
-            ]
-            .into_iter()
-            .flatten(),
-        );
+        refused.extend(["fill_line", "min_above", "max_fill"]);
     }
     let what = r.check.as_ref().map_or("waste", |c| c.value.as_str());
-    for (at, field) in refused {
-        v.push(ConfigError::at(
-            v.file(),
-            at,
-            format!("`{field}` does not apply to {what} rules"),
-        ));
-        ok = false;
-    }
+    let mut ok = refuse_fields(v, r, &refused, &format!("{what} rules"));
     let cam = cam?;
     let polygon = match &r.zone {
         Some(z) => zone_of(v, ctx, cam, r, z),
