@@ -23,7 +23,7 @@
 //! - A change of most of the frame at once (lights switched at dusk, the camera's switch to
 //!   infrared) relearns both models; objects already found keep going with templates retaken.
 
-use vigil_core::{BBoxPx, Image, PixelFormat, PolygonNorm, Size, Track};
+use vigil_core::{BBoxPx, Image, PolygonNorm, Size, Track};
 
 /// How the detector judges what is new and static.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,8 +103,6 @@ pub struct StaticObject {
     pub id: u64,
     /// Stream time (s) its cells began to differ from the background (median over them).
     pub since: f64,
-    /// Stream time (s) it became an object.
-    pub found: f64,
     /// Stream time (s) it last matched its template.
     pub last_seen: f64,
     /// Its box in source-frame pixels.
@@ -121,10 +119,6 @@ pub struct StaticObject {
 }
 
 impl StaticObject {
-    pub fn cells(&self) -> usize {
-        self.cells.len()
-    }
-
     /// Takes the class of the most confident detection over it that is not an ignored class.
     fn name_from(&mut self, tracks: &[Track], ignore: &[String]) {
         for t in tracks {
@@ -150,10 +144,8 @@ impl StaticObject {
 /// What one frame changed.
 #[derive(Debug, Default)]
 pub struct SceneEvents {
-    pub found: Vec<u64>,
+    /// Objects that stopped being one at this frame.
     pub gone: Vec<(StaticObject, Gone)>,
-    /// The scene was relearned at this frame.
-    pub relearned: bool,
 }
 
 /// The grid's geometry.
@@ -259,6 +251,10 @@ pub struct Scene {
     stats: SceneStats,
     /// People and vehicles seen lately: track id → (last seen, box in source pixels).
     occluders: std::collections::HashMap<u64, (f64, BBoxPx)>,
+    /// Per-frame scratch, kept to spare an allocation each frame: the light ratios sampled, the
+    /// cells a region search has visited.
+    ratios: Vec<f32>,
+    seen: Vec<bool>,
 }
 
 /// A region counts as a lost person or vehicle when one was seen this long (plus `hold_secs`)
@@ -294,11 +290,9 @@ impl Scene {
             next_id: 1,
             stats: SceneStats::default(),
             occluders: std::collections::HashMap::new(),
+            ratios: Vec::new(),
+            seen: Vec::new(),
         }
-    }
-
-    pub fn config(&self) -> &SceneConfig {
-        &self.config
     }
 
     pub fn objects(&self) -> &[StaticObject] {
@@ -391,16 +385,20 @@ impl Scene {
 
         // Lighting: the median ratio of the frame to the long-term model over cells that are
         // neither hidden nor objects.
-        let mut ratios: Vec<f32> = (0..grid.len())
-            .step_by(3)
-            .filter(|&i| self.excluded_until[i] < pts && self.owner[i] == 0)
-            .map(|i| (luma(self.cur[i]) + 4.0) / (luma(self.long[i]) + 4.0))
-            .collect();
+        let mut ratios = std::mem::take(&mut self.ratios);
+        ratios.clear();
+        ratios.extend(
+            (0..grid.len())
+                .step_by(3)
+                .filter(|&i| self.excluded_until[i] < pts && self.owner[i] == 0)
+                .map(|i| (luma(self.cur[i]) + 4.0) / (luma(self.long[i]) + 4.0)),
+        );
         if !ratios.is_empty() {
             let mid = ratios.len() / 2;
             let (_, m, _) = ratios.select_nth_unstable_by(mid, f32::total_cmp);
             self.gain = m.clamp(0.05, 20.0);
         }
+        self.ratios = ratios;
         let gain = self.gain;
         let (mut changed, mut off, mut counted) = (0usize, 0usize, 0usize);
         for i in 0..grid.len() {
@@ -436,7 +434,6 @@ impl Scene {
         let switched = (now < 3.0 && before > 8.0) || (now > 8.0 && before < 3.0);
         if changed as f64 / counted > c.global_change || off_long || switched {
             self.relearn(pts);
-            events.relearned = true;
             return events;
         }
 
@@ -481,7 +478,7 @@ impl Scene {
             }
         }
         self.follow_objects(pts, tracks, &mut events);
-        self.promote(pts, source, tracks, &mut events);
+        self.promote(pts, source, tracks);
         events
     }
 
@@ -489,14 +486,6 @@ impl Scene {
         let grid = Grid::new(size);
         let n = grid.len();
         self.grid = Some(grid);
-        self.watched = (0..n)
-            .map(|i| {
-                let (x, y) = grid.centre(i);
-                self.zones
-                    .iter()
-                    .any(|z| z.contains(vigil_core::PointNorm { x, y }))
-            })
-            .collect();
         self.zone_cells = self
             .zones
             .iter()
@@ -509,6 +498,11 @@ impl Scene {
                     .collect()
             })
             .collect();
+        self.watched = vec![false; n];
+        for &i in self.zone_cells.iter().flatten() {
+            self.watched[i as usize] = true;
+        }
+        self.seen = vec![false; n];
         self.cur = vec![[0.0; 3]; n];
         self.long = vec![[0.0; 3]; n];
         self.short = vec![[0.0; 3]; n];
@@ -533,22 +527,16 @@ impl Scene {
             for cx in 0..grid.w as usize {
                 let mut sum = [0u32; 3];
                 for y in cy * cell..(cy + 1) * cell {
-                    let row = &bytes[y * image.stride..];
-                    for x in cx * cell..(cx + 1) * cell {
-                        let p = &row[x * ch..x * ch + ch];
-                        match image.format {
-                            PixelFormat::Gray8 => {
-                                for s in &mut sum {
-                                    *s += u32::from(p[0]);
-                                }
-                            }
-                            PixelFormat::Rgb8 | PixelFormat::Bgr8 => {
-                                for k in 0..3 {
-                                    sum[k] += u32::from(p[k]);
-                                }
-                            }
+                    let row = &bytes[y * image.stride + cx * cell * ch..][..cell * ch];
+                    for p in row.chunks_exact(ch) {
+                        for (s, &v) in sum.iter_mut().zip(p) {
+                            *s += u32::from(v);
                         }
                     }
+                }
+                // Grey frames: the one channel stands for all three.
+                if ch == 1 {
+                    sum = [sum[0]; 3];
                 }
                 self.cur[cy * grid.w as usize + cx] = sum.map(|s| s as f32 * norm);
             }
@@ -659,13 +647,14 @@ impl Scene {
 
     /// Regions static for `promote_secs` in a watched zone become objects (or are learned as
     /// lighting or ghosts).
-    fn promote(&mut self, pts: f64, source: Size, tracks: &[Track], events: &mut SceneEvents) {
+    fn promote(&mut self, pts: f64, source: Size, tracks: &[Track]) {
         let grid = self.grid.expect("initialised");
         let c = &self.config;
         let ready = |s: &Self, i: usize| {
             s.watched[i] && s.owner[i] == 0 && f64::from(s.static_t[i]) >= c.promote_secs
         };
-        let mut seen = vec![false; grid.len()];
+        let mut seen = std::mem::take(&mut self.seen);
+        seen.fill(false);
         let min_cells = ((c.min_area * grid.len() as f64).ceil() as usize).max(2);
         let (w, h) = (grid.w as i64, grid.h as i64);
         for start in 0..grid.len() {
@@ -771,7 +760,6 @@ impl Scene {
                     let mut o = StaticObject {
                         id,
                         since,
-                        found: pts,
                         last_seen: pts,
                         bbox_px: bbox,
                         label: None,
@@ -783,7 +771,6 @@ impl Scene {
                     };
                     o.name_from(tracks, &self.config.ignore);
                     self.objects.push(o);
-                    events.found.push(id);
                     id
                 }
             };
@@ -791,6 +778,7 @@ impl Scene {
                 self.owner[i as usize] = id;
             }
         }
+        self.seen = seen;
     }
 
     /// Whether a static region is a new object, the background under other light, or a ghost.

@@ -238,7 +238,6 @@ impl BinScene {
         let mut tracks = Vec::new();
         let mut people = Vec::new();
         let mut cars = Vec::new();
-        let mut next_id = 1u64;
         for (e, event) in self.events.iter().enumerate() {
             match *event {
                 Event::Bag {
@@ -310,7 +309,6 @@ impl BinScene {
                         }
                         if frame_seen(self.seed, e, i) {
                             tracks.push(track(
-                                &mut next_id,
                                 e as u64 * 2 + 1000,
                                 "vehicle",
                                 "car",
@@ -415,7 +413,6 @@ impl BinScene {
             }
             if frame_seen(self.seed, key, i) {
                 tracks.push(track(
-                    &mut next_id,
                     key as u64,
                     "person",
                     "person",
@@ -482,8 +479,7 @@ fn frame_seen(seed: u64, object: usize, frame: u64) -> bool {
     !hash(seed ^ ((object as u64) << 40) ^ frame).is_multiple_of(8)
 }
 
-fn track(next: &mut u64, id: u64, group: &str, class: &str, bbox: BBoxPx, first: f64) -> Track {
-    *next += 1;
+fn track(id: u64, group: &str, class: &str, bbox: BBoxPx, first: f64) -> Track {
     Track {
         id: TrackId(id),
         group: Arc::from(group),
