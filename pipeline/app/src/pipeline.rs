@@ -249,9 +249,9 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             // A left object's alert comes `static_secs` after it appeared: the ring reaches back
             // that far too, so the clip shows it being left (and by whom), bytes permitting.
             let reach = config
-                .waste_rules(&cam.id)
+                .waste
                 .iter()
-                .filter(|r| r.check == vigil_waste::WasteCheck::Left)
+                .filter(|r| r.camera == cam.id && r.check == vigil_waste::WasteCheck::Left)
                 .map(|r| Duration::from_secs_f64(r.static_secs))
                 .max()
                 .unwrap_or_default();

@@ -161,6 +161,23 @@ impl Vigil {
         panic!("no {what:?} within {within:?}");
     }
 
+    /// Waits until the camera has decoded `at_least` frames (read from `/metrics` on `api`);
+    /// panics with `failure` after `within`, or if vigil exits. The count reached.
+    fn wait_decoded(&mut self, api: u16, at_least: u64, within: Duration, failure: &str) -> u64 {
+        let deadline = Instant::now() + within;
+        loop {
+            let n = decoded(api);
+            if n >= at_least {
+                return n;
+            }
+            assert!(Instant::now() < deadline, "{failure}");
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("vigil exited ({status}) while waiting: {failure}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     fn rss_kb(&self) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap()
@@ -394,15 +411,7 @@ fn api_section(api: u16) -> String {
 
 /// Frames the camera has decoded so far, from `/metrics`.
 fn decoded(api: u16) -> u64 {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", api)).unwrap();
-    write!(
-        s,
-        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).unwrap();
+    let (_, body) = common::api_get(api, "/metrics", TOKEN);
     body.lines()
         .find(|l| {
             l.starts_with("vigil_stage_received_total{")
@@ -425,22 +434,10 @@ fn garbage_and_corrupted_bytes_in_the_stream_never_crash_vigil_and_frames_flow_a
     let mut vigil = Vigil::start_with(relay.port, 2.0, &extra);
     vigil.wait_for("camera online", Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(1));
+    // More than 25 frames decoded after `after`.
     let wait_for_frames = |vigil: &mut Vigil, after: u64, what: &str| {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let n = decoded(api);
-            if n > after + 25 {
-                return n;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no frames within 20 s after {what}"
-            );
-            if let Some(status) = vigil.child.try_wait().unwrap() {
-                panic!("vigil exited ({status}) after {what}");
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        let failure = format!("no frames within 20 s after {what}");
+        vigil.wait_decoded(api, after + 26, Duration::from_secs(20), &failure)
     };
     let mut n = wait_for_frames(&mut vigil, 0, "start");
     // 64 KB of random bytes spliced into the RTSP/TCP stream: the framing is lost.
@@ -628,17 +625,8 @@ fn a_resolution_change_mid_stream_is_followed_without_a_reconnect() {
     vigil.wait_for("camera online", Duration::from_secs(60));
     // 377 small frames, then 1190 large ones at 25 frames/s: past the switch after ~16 s.
     let start = decoded(api);
-    let deadline = Instant::now() + Duration::from_secs(40);
-    while decoded(api) < start + 450 {
-        assert!(
-            Instant::now() < deadline,
-            "frames stopped after the resolution change"
-        );
-        if let Some(status) = vigil.child.try_wait().unwrap() {
-            panic!("vigil exited ({status})");
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let failure = "frames stopped after the resolution change";
+    vigil.wait_decoded(api, start + 450, Duration::from_secs(40), failure);
     let events: Vec<String> = vigil
         .log
         .try_iter()
@@ -693,9 +681,6 @@ fn a_camera_that_comes_back_with_another_codec_is_decoded_after_the_reconnect() 
     let (_hevc, _) = Server::start(port, &h265);
     vigil.wait_for("camera online", Duration::from_secs(20));
     let start = decoded(api);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while decoded(api) < start + 50 {
-        assert!(Instant::now() < deadline, "no H.265 frames decoded");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    let failure = "no H.265 frames decoded";
+    vigil.wait_decoded(api, start + 50, Duration::from_secs(20), failure);
 }

@@ -5,6 +5,8 @@
 //! will) and writing every record into one real PostgreSQL (the shared store) exactly once, also
 //! through an outage of the database.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,26 +20,6 @@ const CAMERAS: usize = 9;
 /// A viewer token of the live instance's API, and its sha256 for the config.
 const TOKEN: &str = "vigil-district-test-token";
 const TOKEN_SHA256: &str = "847c8f8ccbaa51eaac605c48017a20dd1d58ede430b5958401019a68b222c5ed";
-
-/// GET `path` from the API on `port` with the test token: the status and the body.
-fn api_get(port: u16, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, body.to_string())
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -316,7 +298,7 @@ fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
         .unwrap()
         .parse()
         .unwrap();
-    let (status, body) = api_get(api, "/api/district/alerts?limit=500");
+    let (status, body) = common::api_get(api, "/api/district/alerts?limit=500", TOKEN);
     assert_eq!(status, 200, "{body}");
     let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
     let listed = listed["alerts"].as_array().unwrap();
@@ -335,7 +317,7 @@ fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
             .all(|i| instances.contains(i)),
         "{instances:?}"
     );
-    let (_, body) = api_get(api, "/api/district/alerts?camera=cam-4");
+    let (_, body) = common::api_get(api, "/api/district/alerts?camera=cam-4", TOKEN);
     let cam4: serde_json::Value = serde_json::from_str(&body).unwrap();
     let cam4 = cam4["alerts"].as_array().unwrap();
     assert!(

@@ -44,6 +44,19 @@ fn as_owner(program: &Path) -> Command {
     }
 }
 
+/// Runs `c` to its end: its stdout, or why it failed.
+fn run(c: &mut Command, what: &str) -> Result<String, String> {
+    let out = c.output().map_err(|e| format!("{what}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
 impl Postgres {
     /// Starts a fresh server; `Err` says why it cannot (no server installed, …).
     pub fn start() -> Result<Self, String> {
@@ -60,25 +73,19 @@ impl Postgres {
                 return Err("cannot hand the cluster's folder to the postgres user".into());
             }
         }
-        let out = as_owner(&bin.join("initdb"))
-            .args([
-                "-U",
-                "vigil",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "-D",
-            ])
-            .arg(&data)
-            .output()
-            .map_err(|e| format!("initdb: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "initdb failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        let initdb = [
+            "-U",
+            "vigil",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "-D",
+        ];
+        run(
+            as_owner(&bin.join("initdb")).args(initdb).arg(&data),
+            "initdb",
+        )?;
         let mut pg = Self {
             port: free_port(),
             child: None,
@@ -86,24 +93,7 @@ impl Postgres {
             bin,
         };
         pg.launch()?;
-        let out = Command::new(pg.bin.join("createdb"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &pg.port.to_string(),
-                "-U",
-                "vigil",
-                "vigil",
-            ])
-            .output()
-            .map_err(|e| format!("createdb: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "createdb failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        run(pg.client("createdb").arg("vigil"), "createdb")?;
         Ok(pg)
     }
 
@@ -133,15 +123,8 @@ impl Postgres {
         // The port opens a moment before connections are accepted.
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            let ready = Command::new(self.bin.join("pg_isready"))
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    "vigil",
-                ])
+            let ready = self
+                .client("pg_isready")
                 .stdout(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success());
@@ -153,6 +136,20 @@ impl Postgres {
         Err("postgres never became ready".into())
     }
 
+    /// A client program of the server's installation, pointed at it as user `vigil`.
+    fn client(&self, program: &str) -> Command {
+        let mut c = Command::new(self.bin.join(program));
+        c.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "vigil",
+        ]);
+        c
+    }
+
     /// `postgres://vigil@127.0.0.1:PORT/vigil`.
     pub fn url(&self) -> String {
         format!("postgres://vigil@127.0.0.1:{}/vigil", self.port)
@@ -160,17 +157,18 @@ impl Postgres {
 
     /// Runs `sql` with psql; its output (tuples only, unaligned).
     pub fn psql(&self, sql: &str) -> Result<String, String> {
-        let out = Command::new(self.bin.join("psql"))
-            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"])
-            .arg(self.url())
-            .args(["-c", sql])
-            .output()
-            .map_err(|e| format!("psql: {e}"))?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
+        let psql = [
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            "vigil",
+            "-c",
+            sql,
+        ];
+        run(self.client("psql").args(psql), "psql").map(|out| out.trim().to_string())
     }
 
     /// Starts it again on the same port with the same data (after [`stop`](Self::stop)).

@@ -32,3 +32,25 @@ pub fn run_ok(c: &mut std::process::Command) -> String {
     assert!(out.status.success(), "{text}");
     text
 }
+
+/// GET `path` from vigil's API on 127.0.0.1:`port` as the holder of `token`: the status and the
+/// body.
+#[allow(dead_code)] // not every test binary asks the API
+pub fn api_get(port: u16, path: &str, token: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_string())
+}
