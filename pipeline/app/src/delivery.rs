@@ -127,11 +127,9 @@ impl Delivery {
             )?;
         }
         if let Some(p) = &config.outputs.postgres {
-            // Rows name the instance that stored them (a single box: "vigil").
-            let instance = config.instance.as_ref().map_or("vigil", |i| i.id.as_str());
             let password = p.password.as_ref().map(|s| s.expose());
-            let shared =
-                SharedStore::new(&p.url, password, instance).map_err(anyhow::Error::msg)?;
+            let shared = SharedStore::new(&p.url, password, config.instance_name())
+                .map_err(anyhow::Error::msg)?;
             add(SHARED_SINK.into(), Box::new(shared))?;
         }
         Ok(Self {

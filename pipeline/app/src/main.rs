@@ -56,6 +56,12 @@ struct Common {
     /// `<prefix>/instance/<name>/status`.
     #[arg(long)]
     instance: Option<String>,
+    /// Where the other instances reach this one's API, `http://host:port` [default:
+    /// $VIGIL_ADVERTISE; else the API's listen address, with the host name for 0.0.0.0]. Kept
+    /// in the shared store (outputs.postgres): another instance's page fetches this one's
+    /// evidence and sends its acknowledgements there.
+    #[arg(long)]
+    advertise: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -247,6 +253,22 @@ fn load(common: &Common) -> Result<Config, ExitCode> {
     if let Some(name) = name {
         config.instance = Some(vigil_config::shard::Instance::new(&name, shard).map_err(usage)?);
     }
+    config.advertise = common
+        .advertise
+        .clone()
+        .or_else(|| std::env::var("VIGIL_ADVERTISE").ok())
+        .map(|url| {
+            let ok = url
+                .strip_prefix("http://")
+                .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+            if ok {
+                Ok(url.trim_end_matches('/').to_string())
+            } else {
+                Err(format!("--advertise {url}: expected http://host:port"))
+            }
+        })
+        .transpose()
+        .map_err(usage)?;
     if let Some(shard) = shard {
         let all = config.cameras.len();
         config.cameras.retain(|c| shard.owns(c.id.as_str()));

@@ -809,16 +809,13 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 db: db.clone(),
                 out_dir: options.out_dir.clone(),
                 cameras: config.cameras.iter().map(|c| c.id.to_string()).collect(),
-                shared: match &config.outputs.postgres {
-                    Some(p) => Some(
-                        vigil_deliver::shared::SharedReader::new(
-                            &p.url,
-                            p.password.as_ref().map(|s| s.expose()),
-                        )
-                        .map_err(anyhow::Error::msg)?,
-                    ),
-                    None => None,
-                },
+                district: config.outputs.postgres.as_ref().map(|p| {
+                    vigil_serve::district::DistrictConfig {
+                        url: p.url.clone(),
+                        password: p.password.as_ref().map(|s| s.expose().to_string()),
+                        instance: config.instance_name().to_string(),
+                    }
+                }),
             };
             let server = vigil_serve::start(
                 serve,
@@ -828,6 +825,30 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             .context("cannot start the HTTP API")?;
             eprintln!("page and API on http://{}/", server.addr());
             Some(server)
+        }
+        None => None,
+    };
+    // This instance's rows in the shared store: where its API is, its acknowledgements.
+    let presence = match &config.outputs.postgres {
+        Some(p) => {
+            let announce = vigil_deliver::shared::presence::Announce {
+                instance: config.instance_name().to_string(),
+                url: config
+                    .advertise
+                    .clone()
+                    .or_else(|| server.as_ref().map(|s| advertised(s.addr()))),
+                shard: config
+                    .instance
+                    .as_ref()
+                    .and_then(|i| i.shard)
+                    .map(|s| s.to_string()),
+                cameras: config.cameras.iter().map(|c| c.id.to_string()).collect(),
+            };
+            let password = p.password.as_ref().map(|s| s.expose());
+            Some(
+                vigil_deliver::shared::presence::spawn(&db, &p.url, password, announce)
+                    .map_err(anyhow::Error::msg)?,
+            )
         }
         None => None,
     };
@@ -875,6 +896,9 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         );
     }
     let delivery = delivery.stop();
+    if let Some(p) = presence {
+        p.stop();
+    }
     if let Some(server) = server {
         server.stop();
     }
@@ -1459,4 +1483,18 @@ fn describe_source(s: &CameraSource) -> String {
             )
         }
     }
+}
+
+/// Where the other instances reach an API listening on `addr`: the address itself, or this
+/// host's name when it listens on every interface (a pod's name, in a StatefulSet).
+fn advertised(addr: std::net::SocketAddr) -> String {
+    if !addr.ip().is_unspecified() {
+        return format!("http://{addr}");
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("http://{host}:{}", addr.port())
 }

@@ -35,9 +35,17 @@ pub struct Config {
     /// Set by the command line (`--instance`, `--shard`), not the file: this instance among
     /// several running the same config.
     pub instance: Option<crate::shard::Instance>,
+    /// Set by the command line (`--advertise`): where the other instances reach this one's API
+    /// (`http://host:port`), kept in the shared store.
+    pub advertise: Option<String>,
 }
 
 impl Config {
+    /// This instance's name in the shared store (a single box: `vigil`).
+    pub fn instance_name(&self) -> &str {
+        self.instance.as_ref().map_or("vigil", |i| i.id.as_str())
+    }
+
     /// The falling-object rule of `camera`, when it watches a facade.
     pub fn fall_rule(&self, camera: &CameraId) -> Option<&crate::falling::FallRule> {
         self.falling.iter().find(|f| &f.camera == camera)
@@ -622,6 +630,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         tracker,
         api,
         instance: None,
+        advertise: None,
     })
 }
 

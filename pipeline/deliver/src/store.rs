@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use vigil_core::{Alert, AlertEvent, AlertFilter, CameraId};
 
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1: the alerts table.
 const SCHEMA_V1: &str = "
@@ -67,6 +67,9 @@ const SCHEMA_V2: &str = "
         detail TEXT NOT NULL
     );
     CREATE INDEX camera_status_camera ON camera_status (camera, seq);";
+
+/// Version 3: when each acknowledgement reached the shared store (NULL: not yet).
+const SCHEMA_V3: &str = "ALTER TABLE acks ADD COLUMN shared_ms INTEGER;";
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -138,6 +141,9 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection, DeliverError> {
     }
     if version < 2 {
         tx.execute_batch(SCHEMA_V2).map_err(err)?;
+    }
+    if version < 3 {
+        tx.execute_batch(SCHEMA_V3).map_err(err)?;
     }
     if version < SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -337,6 +343,45 @@ impl AlertStore {
         ack_in(&self.conn, id).map_err(self.err())
     }
 
+    /// Up to `limit` acknowledgements not yet in the shared store, oldest first.
+    pub fn unshared_acks(&self, limit: usize) -> Result<Vec<(String, Ack)>, DeliverError> {
+        let err = self.err();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT alert_id, by, at_ms, comment FROM acks WHERE shared_ms IS NULL
+                 ORDER BY at_ms LIMIT ?1",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok((
+                    r.get(0)?,
+                    Ack {
+                        by: r.get(1)?,
+                        at_ms: r.get(2)?,
+                        comment: r.get(3)?,
+                    },
+                ))
+            })
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
+    /// The acknowledgements of `ids` reached the shared store.
+    pub fn acks_shared(&mut self, ids: &[String]) -> Result<(), DeliverError> {
+        let err = store_err(&self.path);
+        let tx = self.conn.transaction().map_err(err)?;
+        for id in ids {
+            tx.execute(
+                "UPDATE acks SET shared_ms = ?2 WHERE alert_id = ?1",
+                params![id, now_ms()],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
     /// The ids of every acknowledged alert, in one query.
     pub fn acknowledged_ids(&self) -> Result<std::collections::HashSet<String>, DeliverError> {
         let err = self.err();
@@ -511,6 +556,42 @@ impl AlertStore {
 mod tests {
     use super::*;
     use crate::test_alert as alert;
+
+    #[test]
+    fn a_version_2_store_gains_the_shared_mark_and_acks_are_shared_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.db");
+        {
+            // A store written by the version before: acknowledged, not yet shared.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute_batch(SCHEMA_V2).unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.execute(
+                "INSERT INTO acks (alert_id, by, at_ms, comment) VALUES ('old', 'guard', 1, '')",
+                [],
+            )
+            .unwrap();
+        }
+        let mut s = AlertStore::open(&path).unwrap();
+        s.insert(&alert("a")).unwrap();
+        s.acknowledge("a", "desk", "seen").unwrap().unwrap();
+        let pending = s.unshared_acks(10).unwrap();
+        assert_eq!(
+            pending
+                .iter()
+                .map(|(id, a)| (id.as_str(), a.by.as_str()))
+                .collect::<Vec<_>>(),
+            [("old", "guard"), ("a", "desk")]
+        );
+        s.acks_shared(&["old".into()]).unwrap();
+        assert_eq!(s.unshared_acks(10).unwrap().len(), 1);
+        s.acks_shared(&["a".into()]).unwrap();
+        drop(s);
+        let s = AlertStore::open(&path).unwrap();
+        assert!(s.unshared_acks(10).unwrap().is_empty());
+        assert_eq!(s.ack("a").unwrap().unwrap().comment, "seen");
+    }
 
     #[test]
     fn store_round_trips_survives_reopen_and_ignores_duplicates() {

@@ -11,9 +11,14 @@
 //! | GET | `/api/alerts/{id}/clip` | viewer | the MP4 (Range requests); `?end=true`: the clip of a long alert's end |
 //! | GET | `/api/alerts/{id}/snapshot` | viewer | the annotated JPEG (`?clean=true`: without overlays; `?end=true`: at the end) |
 //! | GET | `/api/cameras` | viewer | each camera's latest status |
-//! | GET | `/api/district/alerts` | viewer | the newest alerts of every instance, from the shared store (`camera`, `limit`); 404 without one |
-//! | GET | `/api/events` | viewer | SSE: `alert`, `ack`, `camera`, `resync` |
+//! | GET | `/api/district/alerts` | viewer | every instance's alerts from the shared store, newest first: `camera`, `kind`, `acknowledged`, `before` (cursor), `limit`; 404 without one |
+//! | GET | `/api/district/instances` | viewer | the instances writing to the shared store: address, shard, cameras, online |
+//! | GET | `/api/events` | viewer | SSE: `alert`, `ack`, `camera`, `resync`; with a shared store also `district_alert`, `district_ack`, `district_resync` |
 //! | GET | `/metrics` | viewer | Prometheus text |
+//!
+//! With a shared store, `/api/alerts/{id}` and what lies under it answer for other instances'
+//! alerts too, by forwarding the request to the instance that holds the alert
+//! ([`crate::district`]).
 //!
 //! Evidence is found by alert id only: the id selects a record in the store, the record names
 //! the file, and the file must resolve inside `<out>/evidence` — nothing in the request becomes a
@@ -22,8 +27,9 @@
 use crate::auth::{COOKIE, Caller};
 use crate::{AppState, LiveEvent};
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -68,6 +74,7 @@ pub fn routes(state: Arc<AppState>) -> Router {
         .route("/api/alerts/{id}/snapshot", get(snapshot))
         .route("/api/cameras", get(cameras))
         .route("/api/district/alerts", get(district_alerts))
+        .route("/api/district/instances", get(district_instances))
         .route("/api/events", get(events))
         .route("/metrics", get(metrics))
         .with_state(state)
@@ -87,6 +94,12 @@ fn page(body: &'static str, content_type: &'static str) -> Response {
 /// A JSON error response.
 pub struct ApiError(StatusCode, String);
 
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self(status, message.into())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
@@ -99,7 +112,7 @@ impl From<(StatusCode, &'static str)> for ApiError {
     }
 }
 
-fn not_found() -> ApiError {
+pub(crate) fn not_found() -> ApiError {
     ApiError(StatusCode::NOT_FOUND, "no such alert".into())
 }
 
@@ -186,6 +199,16 @@ struct ListParams {
     limit: Option<usize>,
 }
 
+/// The `kind` parameter: none when empty, 400 when unknown.
+fn kind_param(kind: Option<String>) -> Result<Option<AlertKind>, ApiError> {
+    match kind.as_deref().filter(|k| !k.is_empty()) {
+        Some(k) => AlertKind::parse(k)
+            .map(Some)
+            .ok_or_else(|| ApiError(StatusCode::BAD_REQUEST, format!("unknown kind \"{k}\""))),
+        None => Ok(None),
+    }
+}
+
 /// RFC 3339 in, the store's form out (`2026-11-28T12:00:00.000Z`, UTC), so strings compare.
 fn wall_time(field: &str, value: &str) -> Result<String, ApiError> {
     chrono::DateTime::parse_from_rfc3339(value)
@@ -207,13 +230,7 @@ async fn list_alerts(
     State(state): State<Arc<AppState>>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let kind =
-        match p.kind.as_deref().filter(|k| !k.is_empty()) {
-            Some(k) => Some(AlertKind::parse(k).ok_or_else(|| {
-                ApiError(StatusCode::BAD_REQUEST, format!("unknown kind \"{k}\""))
-            })?),
-            None => None,
-        };
+    let kind = kind_param(p.kind)?;
     let limit = p.limit.unwrap_or(50).clamp(1, 500);
     let q = AlertQuery {
         camera: p.camera.filter(|c| !c.is_empty()).map(CameraId::new),
@@ -233,62 +250,64 @@ async fn list_alerts(
     ))
 }
 
-#[derive(Deserialize)]
-struct DistrictParams {
-    camera: Option<String>,
-    limit: Option<usize>,
-}
-
 /// The alerts of every instance writing to the shared store, newest first.
 async fn district_alerts(
     _: Caller,
     State(state): State<Arc<AppState>>,
-    Query(p): Query<DistrictParams>,
+    Query(p): Query<ListParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if state.shared.is_none() {
-        return Err(ApiError(
-            StatusCode::NOT_FOUND,
-            "no shared store configured (outputs.postgres)".into(),
+    if p.since.is_some() || p.until.is_some() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "since/until are not supported across instances; page with before",
         ));
     }
-    let limit = p.limit.unwrap_or(50);
-    let camera = p.camera.filter(|c| !c.is_empty());
-    let state = state.clone();
-    let alerts = tokio::task::spawn_blocking(move || {
-        let shared = state.shared.as_ref().expect("checked above");
-        let mut reader = shared
-            .lock()
-            .map_err(|_| "shared store lock poisoned".to_string())?;
-        reader.recent(camera.as_deref(), limit)
-    })
-    .await
-    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(|e| {
-        tracing::warn!(error = %e, "shared store query failed");
-        ApiError(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "shared store unavailable".into(),
-        )
-    })?;
-    Ok(Json(serde_json::json!({ "alerts": alerts })))
+    let limit = p.limit.unwrap_or(50).clamp(1, 500);
+    let q = vigil_deliver::shared::DistrictQuery {
+        camera: p.camera.filter(|c| !c.is_empty()),
+        kind: kind_param(p.kind)?.map(|k| k.as_str().to_string()),
+        acknowledged: p.acknowledged,
+        before: p.before,
+        limit,
+    };
+    let alerts = crate::district::with_reader(&state, move |r| r.recent(&q)).await?;
+    let next = (alerts.len() == limit)
+        .then(|| alerts.last().map(|a| a.view.seq))
+        .flatten();
+    Ok(Json(
+        serde_json::json!({ "alerts": alerts, "next_before": next }),
+    ))
+}
+
+/// The instances writing to the shared store.
+async fn district_instances(
+    _: Caller,
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let instances = crate::district::with_reader(&state, |r| r.instances()).await?;
+    Ok(Json(serde_json::json!({ "instances": instances })))
 }
 
 async fn one_alert(
     _: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = id.clone();
     let found = with_store(&state, move |s| {
-        let Some(view) = s.view(&id)? else {
+        let Some(view) = s.view(&key)? else {
             return Ok(None);
         };
-        Ok(Some((view, s.records_of(&id)?)))
+        Ok(Some((view, s.records_of(&key)?)))
     })
     .await?;
-    let (view, records) = found.ok_or_else(not_found)?;
-    Ok(Json(
-        serde_json::json!({ "alert": view, "records": records }),
-    ))
+    match found {
+        Some((view, records)) => {
+            Ok(Json(serde_json::json!({ "alert": view, "records": records })).into_response())
+        }
+        None => crate::district::forward(&state, &id, "", Method::GET, &headers, None).await,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -301,10 +320,21 @@ async fn acknowledge(
     caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-    body: Option<Json<AckRequest>>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     caller.require(Role::Operator)?;
-    let comment = body.map(|Json(b)| b.comment).unwrap_or_default();
+    let request: AckRequest = if body.is_empty() {
+        AckRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"comment\": \"…\"}}: {e}"),
+            )
+        })?
+    };
+    let comment = request.comment;
     if comment.chars().count() > 2000 {
         return Err(ApiError(
             StatusCode::BAD_REQUEST,
@@ -313,15 +343,16 @@ async fn acknowledge(
     }
     let who = caller.name.clone();
     let key = id.clone();
-    let ack = with_store(&state, move |s| s.acknowledge(&key, &who, &comment))
-        .await?
-        .ok_or_else(not_found)?;
+    let Some(ack) = with_store(&state, move |s| s.acknowledge(&key, &who, &comment)).await? else {
+        return crate::district::forward(&state, &id, "/ack", Method::POST, &headers, Some(body))
+            .await;
+    };
     tracing::info!(alert = %id, by = %ack.by, "alert acknowledged");
     state.events.publish(LiveEvent::Ack {
         id: id.clone(),
         ack: ack.clone(),
     });
-    Ok(Json(serde_json::json!({ "id": id, "ack": ack })))
+    Ok(Json(serde_json::json!({ "id": id, "ack": ack })).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -334,22 +365,22 @@ struct EvidenceParams {
     end: bool,
 }
 
-/// Alert `id`'s evidence, or that of its end.
+/// Alert `id`'s evidence, or that of its end; `None` when this instance does not hold it.
 async fn evidence_of(
     state: &Arc<AppState>,
     id: String,
     end: bool,
-) -> Result<vigil_core::Evidence, ApiError> {
-    let view = with_store(state, move |s| s.view(&id))
-        .await?
-        .ok_or_else(not_found)?;
+) -> Result<Option<vigil_core::Evidence>, ApiError> {
+    let Some(view) = with_store(state, move |s| s.view(&id)).await? else {
+        return Ok(None);
+    };
     if end {
-        view.end_evidence.ok_or(ApiError(
+        view.end_evidence.map(Some).ok_or(ApiError(
             StatusCode::NOT_FOUND,
             "this alert has no end clip".into(),
         ))
     } else {
-        Ok(view.alert.evidence)
+        Ok(Some(view.alert.evidence))
     }
 }
 
@@ -360,7 +391,10 @@ async fn clip(
     Query(p): Query<EvidenceParams>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let clip = evidence_of(&state, id, p.end).await?.clip.ok_or(ApiError(
+    let Some(evidence) = evidence_of(&state, id.clone(), p.end).await? else {
+        return elsewhere(&state, &id, "/clip", request).await;
+    };
+    let clip = evidence.clip.ok_or(ApiError(
         StatusCode::NOT_FOUND,
         "this alert has no clip (yet)".into(),
     ))?;
@@ -374,15 +408,30 @@ async fn snapshot(
     Query(p): Query<EvidenceParams>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let snap = evidence_of(&state, id, p.end)
-        .await?
-        .snapshot
-        .ok_or(ApiError(
-            StatusCode::NOT_FOUND,
-            "this alert has no snapshot (yet)".into(),
-        ))?;
+    let Some(evidence) = evidence_of(&state, id.clone(), p.end).await? else {
+        return elsewhere(&state, &id, "/snapshot", request).await;
+    };
+    let snap = evidence.snapshot.ok_or(ApiError(
+        StatusCode::NOT_FOUND,
+        "this alert has no snapshot (yet)".into(),
+    ))?;
     let path = if p.clean { snap.clean_path } else { snap.path };
     serve_evidence(&state, &path, "image/jpeg", request).await
+}
+
+/// Another instance's evidence of alert `id` (`what`: `/clip` or `/snapshot`), with the request's
+/// query and conditional/range headers.
+async fn elsewhere(
+    state: &Arc<AppState>,
+    id: &str,
+    what: &str,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let tail = match request.uri().query() {
+        Some(q) => format!("{what}?{q}"),
+        None => what.to_string(),
+    };
+    crate::district::forward(state, id, &tail, Method::GET, request.headers(), None).await
 }
 
 /// Serves the evidence file a record names, if it lies inside `<out>/evidence` (HTTP Range and

@@ -7,7 +7,7 @@
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
@@ -65,16 +65,15 @@ impl Caller {
 }
 
 /// The token a request presents: `Authorization: Bearer …`, else the session cookie.
-pub fn presented(parts: &Parts) -> Option<String> {
-    if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
+pub fn presented(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(header::AUTHORIZATION) {
         let v = v.to_str().ok()?;
         let (scheme, token) = v.split_once(' ')?;
         return scheme
             .eq_ignore_ascii_case("bearer")
             .then(|| token.trim().to_string());
     }
-    parts
-        .headers
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -100,7 +99,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             )
                 .into_response()
         };
-        let token = presented(parts).ok_or_else(unauthorized)?;
+        let token = presented(&parts.headers).ok_or_else(unauthorized)?;
         state.tokens.check(&token).ok_or_else(unauthorized)
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod district;
 pub mod prom;
 
 use axum::Router;
@@ -34,8 +35,9 @@ pub struct ServeConfig {
     pub out_dir: PathBuf,
     /// The configured cameras, listed even before their first status change.
     pub cameras: Vec<String>,
-    /// The shared store of many instances (`outputs.postgres`), for `/api/district/alerts`.
-    pub shared: Option<vigil_deliver::shared::SharedReader>,
+    /// The shared store of many instances (`outputs.postgres`): the district's alerts, live
+    /// events, and other instances' alerts forwarded to them.
+    pub district: Option<district::DistrictConfig>,
 }
 
 /// Something that happened, as the page and other SSE clients see it.
@@ -48,6 +50,19 @@ pub enum LiveEvent {
     Ack { id: String, ack: Ack },
     /// A camera went online or offline.
     Camera { status: CameraStatusEntry },
+    /// Another instance stored a record (from the shared store).
+    DistrictAlert {
+        instance: String,
+        record: Box<Alert>,
+    },
+    /// An acknowledgement reached the shared store.
+    DistrictAck {
+        id: String,
+        instance: String,
+        ack: Ack,
+    },
+    /// The shared store's events were interrupted: read the district list again.
+    DistrictResync,
 }
 
 impl LiveEvent {
@@ -57,6 +72,9 @@ impl LiveEvent {
             LiveEvent::Alert { .. } => "alert",
             LiveEvent::Ack { .. } => "ack",
             LiveEvent::Camera { .. } => "camera",
+            LiveEvent::DistrictAlert { .. } => "district_alert",
+            LiveEvent::DistrictAck { .. } => "district_ack",
+            LiveEvent::DistrictResync => "district_resync",
         }
     }
 }
@@ -102,7 +120,7 @@ pub struct AppState {
     pub metrics: MetricsFn,
     pub out_dir: PathBuf,
     pub cameras: Vec<String>,
-    pub shared: Option<Mutex<vigil_deliver::shared::SharedReader>>,
+    pub district: Option<district::District>,
 }
 
 /// A running server.
@@ -110,6 +128,8 @@ pub struct Server {
     addr: SocketAddr,
     runtime: tokio::runtime::Runtime,
     shutdown: tokio::sync::oneshot::Sender<()>,
+    /// Stops the shared store's listener.
+    listening: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Server {
@@ -120,6 +140,8 @@ impl Server {
 
     /// Stops accepting, lets open requests finish (SSE streams are cut), and returns.
     pub fn stop(self) {
+        self.listening
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = self.shutdown.send(());
         self.runtime
             .shutdown_timeout(std::time::Duration::from_secs(2));
@@ -137,6 +159,8 @@ pub enum ServeError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Store(#[from] vigil_deliver::DeliverError),
+    #[error("shared store: {0}")]
+    District(String),
 }
 
 /// Starts the server on threads of its own.
@@ -158,8 +182,18 @@ pub fn start(
         metrics,
         out_dir: config.out_dir.clone(),
         cameras: config.cameras.clone(),
-        shared: config.shared.map(Mutex::new),
+        district: config
+            .district
+            .as_ref()
+            .map(district::District::new)
+            .transpose()
+            .map_err(ServeError::District)?,
     });
+    let listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Some(d) = &config.district {
+        district::listen(d, state.events.clone(), listening.clone())
+            .map_err(ServeError::District)?;
+    }
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(config.listen))
         .map_err(|source| ServeError::Listen {
@@ -185,6 +219,7 @@ pub fn start(
         addr,
         runtime,
         shutdown,
+        listening,
     })
 }
 

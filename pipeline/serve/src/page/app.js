@@ -79,6 +79,12 @@ async function start() {
   await loadCameras();
   // The district scope, where the instance reads a shared store.
   $("f-scope").hidden = (await api("/api/district/alerts?limit=1")).status === 404;
+  if (!$("f-scope").hidden) {
+    // Every instance's cameras, to filter the district's alerts by.
+    const res = await api("/api/district/instances");
+    const { instances } = res.ok ? await res.json() : { instances: [] };
+    for (const c of instances.flatMap((i) => i.cameras)) addCameraOption(c);
+  }
   await reload();
   connect();
 }
@@ -88,18 +94,21 @@ async function loadCameras() {
   const { cameras } = await res.json();
   const list = $("cameras");
   list.replaceChildren();
-  const select = $("f-camera");
   for (const c of cameras) {
     const li = document.createElement("li");
     li.dataset.camera = c.camera;
     list.append(li);
     renderCamera(c);
-    if (!select.querySelector(`option[value="${CSS.escape(c.camera)}"]`)) {
-      const opt = document.createElement("option");
-      opt.value = c.camera; opt.textContent = c.camera;
-      select.append(opt);
-    }
+    addCameraOption(c.camera);
   }
+}
+
+function addCameraOption(camera) {
+  const select = $("f-camera");
+  if (select.querySelector(`option[value="${CSS.escape(camera)}"]`)) return;
+  const opt = document.createElement("option");
+  opt.value = camera; opt.textContent = camera;
+  select.append(opt);
 }
 
 function renderCamera(status) {
@@ -125,24 +134,12 @@ async function reload() {
   await loadMore(null);
 }
 
+function district() { return $("f-scope").value === "all"; }
+
 async function loadMore(before) {
-  if ($("f-scope").value === "all") {
-    // Every instance's alerts from the shared store: the newest 200, no paging.
-    const p = new URLSearchParams({ limit: "200" });
-    if ($("f-camera").value) p.set("camera", $("f-camera").value);
-    const res = await api(`/api/district/alerts?${p}`);
-    const body = res.ok ? await res.json() : { alerts: [] };
-    for (const v of body.alerts) {
-      if (!matchesFilters(v)) continue;
-      views.set(v.alert.id, v); $("alerts").append(renderRow(v));
-    }
-    nextBefore = null;
-    $("more").hidden = true;
-    $("empty").hidden = views.size > 0;
-    return;
-  }
-  const res = await api(`/api/alerts?${query(before)}`);
-  const body = await res.json();
+  // Every instance's alerts come from the shared store, filtered and paged the same way.
+  const res = await api(`${district() ? "/api/district/alerts" : "/api/alerts"}?${query(before)}`);
+  const body = res.ok ? await res.json() : { alerts: [], next_before: null };
   for (const v of body.alerts) { views.set(v.alert.id, v); $("alerts").append(renderRow(v)); }
   nextBefore = body.next_before;
   $("more").hidden = nextBefore == null;
@@ -178,16 +175,23 @@ function renderRow(v) {
 async function select(id) {
   selected = id;
   for (const li of $("alerts").children) li.classList.toggle("selected", li.dataset.id === id);
+  // Another instance's alert is fetched through this one, from the instance that holds it.
   const res = await api(`/api/alerts/${encodeURIComponent(id)}`);
+  const instance = views.get(id)?.instance;
   if (!res.ok) {
-    // Another instance's alert (district scope): what the shared store says, evidence elsewhere.
+    // That instance cannot be reached: what the shared store says, and why nothing more.
     const v = views.get(id);
-    if (v?.instance) { v.elsewhere = true; renderDetail(v, true); }
+    if (v?.instance) {
+      const why = await res.json().catch(() => ({}));
+      v.elsewhere = why.error ?? `HTTP ${res.status}`;
+      renderDetail(v, true);
+    }
     return;
   }
   const body = await res.json();
-  views.set(id, body.alert);
-  renderDetail(body.alert, true);
+  const v = { ...body.alert, instance };
+  views.set(id, v);
+  renderDetail(v, true);
 }
 
 function renderDetail(v, fresh = false) {
@@ -224,7 +228,7 @@ function renderDetail(v, fresh = false) {
     video.hidden = true; video.removeAttribute("src"); delete video.dataset.id;
     img.hidden = true; img.removeAttribute("src");
     $("d-end").hidden = true;
-    note.textContent = t("held_by") + v.instance;
+    note.textContent = `${t("held_by")}${v.instance}: ${v.elsewhere}`;
     $("ack-button").disabled = true; $("ack-comment").disabled = true;
     $("d-ack").textContent = "";
     return;
@@ -270,25 +274,34 @@ function connect() {
   source = new EventSource("/api/events");
   source.onopen = () => { live = "live"; renderLive(); };
   source.onerror = () => { live = "offline"; renderLive(); };
-  source.addEventListener("alert", (e) => onRecord(JSON.parse(e.data).record));
-  source.addEventListener("ack", (e) => {
-    const { id, ack } = JSON.parse(e.data);
-    const v = views.get(id);
-    if (!v) return;
-    v.ack = ack;
-    if (matchesFilters(v)) renderRow(v); else $("alerts").querySelector(`li[data-id="${CSS.escape(id)}"]`)?.remove();
-    if (selected === id) renderDetail(v);
+  // This box's events in its own scope; every instance's (this one's among them) from the shared
+  // store in the district scope.
+  source.addEventListener("alert", (e) => { if (!district()) onRecord(JSON.parse(e.data).record); });
+  source.addEventListener("ack", (e) => { if (!district()) onAck(JSON.parse(e.data)); });
+  source.addEventListener("district_alert", (e) => {
+    const { record, instance } = JSON.parse(e.data);
+    if (district()) onRecord(record, instance);
   });
+  source.addEventListener("district_ack", (e) => { if (district()) onAck(JSON.parse(e.data)); });
+  source.addEventListener("district_resync", () => { if (district()) reload(); });
   source.addEventListener("camera", (e) => renderCamera(JSON.parse(e.data).status));
   source.addEventListener("resync", () => reload());
 }
 
-function onRecord(record) {
+function onAck({ id, ack }) {
+  const v = views.get(id);
+  if (!v) return;
+  v.ack = ack;
+  if (matchesFilters(v)) renderRow(v); else $("alerts").querySelector(`li[data-id="${CSS.escape(id)}"]`)?.remove();
+  if (selected === id) renderDetail(v);
+}
+
+function onRecord(record, instance) {
   let v = views.get(record.id);
   if (record.event === "start") {
     if (v) return;
     // A falling object is over once raised: no end record follows.
-    v = { seq: null, alert: { ...record }, ended: record.kind === "falling_object", ack: null };
+    v = { seq: null, alert: { ...record }, ended: record.kind === "falling_object", ack: null, instance };
     delete v.alert.prev_hash;
     if (!matchesFilters(v)) return;
     views.set(record.id, v);
@@ -340,9 +353,7 @@ $("ack-form").addEventListener("submit", async (e) => {
     body: JSON.stringify({ comment: $("ack-comment").value }),
   });
   if (!res.ok) { $("ack-button").disabled = false; return; }
-  const { id, ack } = await res.json();
-  const v = views.get(id);
-  if (v) { v.ack = ack; renderRow(v); if (selected === id) renderDetail(v); }
+  onAck(await res.json());
   $("ack-comment").value = "";
 });
 

@@ -6,21 +6,42 @@
 //! camera, retried with backoff through outages; the table's key (`alert_id`, `event`) — the
 //! records' idempotency key — makes the repeats land once.
 //!
-//! The table (created if missing):
+//! Beside the records, each instance keeps two more things there ([`presence`]): where it can be
+//! reached (`vigil_instances`, refreshed every few seconds — another instance's page fetches an
+//! alert's evidence and sends its acknowledgement there, see `vigil_serve`) and the
+//! acknowledgements its operators made (`vigil_acks`, from its store, at least once). Inserts
+//! notify `vigil_records` / `vigil_acks` with the new row's key, which [`listen`] turns into live
+//! events.
+//!
+//! The tables (created if missing):
 //!
 //! ```sql
 //! vigil_records (seq bigserial primary key, alert_id text, event text, instance text,
 //!                camera text, instance_seq bigint, record text, received_ms bigint,
 //!                unique (alert_id, event))
+//! vigil_acks (alert_id text primary key, instance text, by text, at_ms bigint, comment text,
+//!             received_ms bigint)
+//! vigil_instances (instance text primary key, url text, shard text, cameras text,
+//!                  started_ms bigint, seen_ms bigint, stopped_ms bigint)
 //! ```
 //!
 //! `record` is the stored JSON exactly as hashed into the instance's chain (with its
-//! `prev_hash`); `instance_seq` its position in that instance's store.
+//! `prev_hash`); `instance_seq` its position in that instance's store; `cameras` a JSON list.
+
+pub mod listen;
+pub mod presence;
+mod reader;
+
+pub use reader::{DistrictQuery, InstanceInfo, Owner, SharedAlert, SharedReader};
 
 use crate::outbox::OutboxItem;
 use crate::worker::Transport;
 
+/// Run under an advisory lock: instances starting together would otherwise race on
+/// `CREATE TABLE IF NOT EXISTS` (which is not atomic in PostgreSQL).
 const SCHEMA: &str = "
+BEGIN;
+SELECT pg_advisory_xact_lock(7146329801);
 CREATE TABLE IF NOT EXISTS vigil_records (
     seq bigserial PRIMARY KEY,
     alert_id text NOT NULL,
@@ -33,11 +54,36 @@ CREATE TABLE IF NOT EXISTS vigil_records (
     UNIQUE (alert_id, event)
 );
 CREATE INDEX IF NOT EXISTS vigil_records_camera ON vigil_records (camera, seq);
+CREATE TABLE IF NOT EXISTS vigil_acks (
+    alert_id text PRIMARY KEY,
+    instance text NOT NULL,
+    by text NOT NULL,
+    at_ms bigint NOT NULL,
+    comment text NOT NULL,
+    received_ms bigint NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vigil_instances (
+    instance text PRIMARY KEY,
+    url text,
+    shard text,
+    cameras text NOT NULL,
+    started_ms bigint NOT NULL,
+    seen_ms bigint NOT NULL,
+    stopped_ms bigint
+);
+COMMIT;
 ";
+
+/// The channels inserts notify, with the new row's key as the payload.
+const RECORDS_CHANNEL: &str = "vigil_records";
+const ACKS_CHANNEL: &str = "vigil_acks";
+
+/// An instance is online while it refreshed its row within this long (3 heartbeats).
+pub const ONLINE_WITHIN_MS: i64 = 3 * presence::HEARTBEAT.as_millis() as i64;
 
 /// One connection to the shared database, opened (and the table created) on first use and again
 /// after an error.
-struct Connection {
+pub(crate) struct Connection {
     config: postgres::Config,
     client: Option<postgres::Client>,
     /// What the connection string says, without the password (for logs).
@@ -83,7 +129,7 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// `url`: `postgres://user@host:port/db` (a password in it is allowed, `password` wins);
     /// `role` names the connection in the server's view (`application_name`).
-    fn new(url: &str, password: Option<&str>, role: &str) -> Result<Self, String> {
+    pub(crate) fn new(url: &str, password: Option<&str>, role: &str) -> Result<Self, String> {
         let mut config: postgres::Config = url.parse().map_err(|e| format!("postgres url: {e}"))?;
         if let Some(p) = password {
             config.password(p);
@@ -104,7 +150,7 @@ impl Connection {
         })
     }
 
-    fn client(&mut self) -> Result<&mut postgres::Client, String> {
+    pub(crate) fn client(&mut self) -> Result<&mut postgres::Client, String> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
             let mut client = self
                 .config
@@ -112,23 +158,37 @@ impl Connection {
                 .map_err(|e| format!("cannot connect to {}: {e}", self.target))?;
             client
                 .batch_execute(SCHEMA)
-                .map_err(|e| format!("cannot create vigil_records: {e}"))?;
+                .map_err(|e| format!("cannot create the shared tables: {}", describe(&e)))?;
             tracing::info!(target = %self.target, "shared store connected");
             self.client = Some(client);
         }
         Ok(self.client.as_mut().expect("connected above"))
     }
 
+    /// Drops the connection (the next call reconnects).
+    pub(crate) fn reset(&mut self) {
+        self.client = None;
+    }
+
     /// Runs `f` on the connection; an error drops it (the next call reconnects).
-    fn with<T>(
+    pub(crate) fn with<T>(
         &mut self,
         f: impl FnOnce(&mut postgres::Client) -> Result<T, postgres::Error>,
     ) -> Result<T, String> {
         let result = f(self.client()?);
         result.map_err(|e| {
             self.client = None;
-            e.to_string()
+            describe(&e)
         })
+    }
+}
+
+/// What went wrong, with the server's own message when it sent one (the error's `Display` says
+/// only "db error" then).
+pub(crate) fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
     }
 }
 
@@ -149,76 +209,17 @@ impl SharedStore {
     }
 }
 
-/// An alert as the shared table has it: folded from its records, with the instance that stored
-/// it (which holds its evidence files).
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct SharedAlert {
-    pub instance: String,
-    #[serde(flatten)]
-    pub view: crate::AlertView,
-}
-
-/// Reads the shared table: the alerts of every instance.
-#[derive(Clone, Debug)]
-pub struct SharedReader {
-    connection: Connection,
-}
-
-impl SharedReader {
-    pub fn new(url: &str, password: Option<&str>) -> Result<Self, String> {
-        Ok(Self {
-            connection: Connection::new(url, password, "vigil-reader")?,
-        })
-    }
-
-    /// The newest `limit` alerts (by when their start record arrived), of `camera` if given,
-    /// each folded from all its records.
-    pub fn recent(
-        &mut self,
-        camera: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<SharedAlert>, String> {
-        let limit = limit.clamp(1, 500) as i64;
-        let rows = self.connection.with(|c| {
-            c.query(
-                "SELECT r.alert_id, r.instance, r.record, s.seq FROM vigil_records r \
-                 JOIN (SELECT alert_id, seq FROM vigil_records \
-                       WHERE event = 'start' AND ($1::text IS NULL OR camera = $1) \
-                       ORDER BY seq DESC LIMIT $2) s ON s.alert_id = r.alert_id \
-                 ORDER BY s.seq DESC, r.seq",
-                &[&camera, &limit],
-            )
-        })?;
-        let mut out: Vec<(String, i64, Vec<vigil_core::Alert>)> = Vec::new();
-        for row in rows {
-            let (id, instance, record, seq): (String, String, String, i64) =
-                (row.get(0), row.get(1), row.get(2), row.get(3));
-            let alert: vigil_core::Alert = serde_json::from_str(&record)
-                .map_err(|e| format!("record {id} in the shared store: {e}"))?;
-            match out.last_mut() {
-                Some((_, s, records)) if *s == seq => records.push(alert),
-                _ => out.push((instance, seq, vec![alert])),
-            }
-        }
-        Ok(out
-            .into_iter()
-            .filter_map(|(instance, seq, records)| {
-                crate::AlertView::fold(seq, records, None)
-                    .map(|view| SharedAlert { instance, view })
-            })
-            .collect())
-    }
-}
-
 impl Transport for SharedStore {
     fn send(&mut self, item: &OutboxItem) -> Result<(), String> {
         let instance = &self.instance;
         self.connection
             .with(|c| {
+                // A repeat inserts nothing and so notifies nothing.
                 c.execute(
-                    "INSERT INTO vigil_records \
+                    "WITH ins AS (INSERT INTO vigil_records \
                      (alert_id, event, instance, camera, instance_seq, record, received_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (alert_id, event) DO NOTHING",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (alert_id, event) DO NOTHING \
+                     RETURNING seq) SELECT pg_notify('vigil_records', seq::text) FROM ins",
                     &[
                         &item.alert_id,
                         &item.event,
