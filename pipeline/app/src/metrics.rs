@@ -34,6 +34,8 @@ pub struct PipelineMetrics {
     /// Per camera with waste rules: its static-object detector's counts (updated as it runs)
     /// and the objects it follows now.
     pub waste: Arc<Mutex<BTreeMap<String, (vigil_waste::SceneStats, usize)>>>,
+    /// This instance's rows in the shared store (with `outputs.postgres`).
+    pub presence: Option<Arc<vigil_deliver::shared::presence::PresenceCounters>>,
 }
 
 impl PipelineMetrics {
@@ -125,6 +127,23 @@ impl PipelineMetrics {
                 let n = counter(c).load(std::sync::atomic::Ordering::Relaxed);
                 prom::sample(out, name, &[("sink", sink)], n as f64);
             }
+        }
+        if let Some(p) = &self.presence {
+            prom::counters(
+                out,
+                &[
+                    (
+                        "vigil_shared_acks_total",
+                        "Acknowledgements written to the shared store.",
+                        &p.acks_shared,
+                    ),
+                    (
+                        "vigil_shared_presence_failures_total",
+                        "Failed updates of this instance's rows in the shared store (retried).",
+                        &p.failures,
+                    ),
+                ],
+            );
         }
         self.write_waste(out);
     }

@@ -795,6 +795,12 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             }
         })?;
 
+    let presence_counters = config
+        .outputs
+        .postgres
+        .as_ref()
+        .map(|_| Arc::new(vigil_deliver::shared::presence::PresenceCounters::default()));
+    metrics.presence = presence_counters.clone();
     // The HTTP API and page, once every counter exists.
     let metrics = Arc::new(metrics);
     if let Some(p) = &options.probe {
@@ -829,8 +835,8 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         None => None,
     };
     // This instance's rows in the shared store: where its API is, its acknowledgements.
-    let presence = match &config.outputs.postgres {
-        Some(p) => {
+    let presence = match (&config.outputs.postgres, presence_counters) {
+        (Some(p), Some(counters)) => {
             let announce = vigil_deliver::shared::presence::Announce {
                 instance: config.instance_name().to_string(),
                 url: config
@@ -846,11 +852,11 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             };
             let password = p.password.as_ref().map(|s| s.expose());
             Some(
-                vigil_deliver::shared::presence::spawn(&db, &p.url, password, announce)
+                vigil_deliver::shared::presence::spawn(&db, &p.url, password, announce, counters)
                     .map_err(anyhow::Error::msg)?,
             )
         }
-        None => None,
+        _ => None,
     };
 
     let mut failed = Vec::new();

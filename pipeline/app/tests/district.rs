@@ -367,9 +367,28 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
             .ok()?;
         (n == "1").then_some(())
     });
+    // What box-a counted: the forwarded requests, the one that found box-b gone, the live events,
+    // and its own acknowledgement shared after failed attempts.
+    let counter = |name: &str| -> u64 {
+        get(pa, "/metrics")
+            .text()
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} "))?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} not in /metrics"))
+    };
+    // The alert, its clip whole and by range, its snapshot, the operator's acknowledgement (the
+    // viewer's was refused here, the circular and unknown ones never left).
+    assert_eq!(counter("vigil_district_forwarded_total"), 5);
+    assert_eq!(counter("vigil_district_unreachable_total"), 1);
+    assert!(counter("vigil_district_events_total") >= 2);
+    assert!(counter("vigil_shared_presence_failures_total") >= 1);
+    let shared_once = eventually(Duration::from_secs(5), || {
+        (counter("vigil_shared_acks_total") == 1).then_some(())
+    });
     a.stop();
     assert!(
         arrived.is_some(),
         "box-a's acknowledgement never reached the shared store"
     );
+    assert!(shared_once.is_some(), "vigil_shared_acks_total is not 1");
 }

@@ -1,8 +1,9 @@
 //! The page for security staff in a real headless Chromium, against `vigil run` on a looping
 //! file camera: sign in, an alert arrives live, its clip plays, it is acknowledged; then the
-//! "all boxes" scope lists an alert another instance wrote to the shared store (a real
-//! PostgreSQL), with its evidence said to be held there. Leaves a screenshot at
-//! `$CARGO_TARGET_TMPDIR/page.png`.
+//! "all boxes" scope (a real PostgreSQL as the shared store) lists an alert of an instance that
+//! never said where it is, with the reason its evidence cannot be had, and an alert of a second
+//! live instance, whose clip plays through the first and which is acknowledged from there —
+//! into the second instance's store. Leaves a screenshot at `$CARGO_TARGET_TMPDIR/page.png`.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -63,6 +64,30 @@ api:
         pg.url()
     );
     std::fs::write(&config, looping_lot_config(&repo().join("models"), &extra)).unwrap();
+    // A second live instance on the same shared store: its camera, its API, its store.
+    let other_port = free_port();
+    let other_config = dir.path().join("other.yaml");
+    std::fs::write(
+        &other_config,
+        looping_lot_config(
+            &repo().join("models"),
+            &extra.replace(&format!(":{port}\n"), &format!(":{other_port}\n")),
+        )
+        .replace("name: lot\n", "name: gate\n")
+        .replace("camera: lot\n", "camera: gate\n"),
+    )
+    .unwrap();
+    let other_out = dir.path().join("other");
+    let mut other = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .current_dir(repo())
+        .env("RUST_LOG", "warn")
+        .args(["run", "--instance", "box-b", "-c"])
+        .arg(&other_config)
+        .arg("--out")
+        .arg(&other_out)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let out = dir.path().join("out");
     let mut vigil = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .current_dir(repo())
@@ -89,6 +114,7 @@ api:
         .arg(&screenshot)
         .arg("1")
         .arg(&elsewhere.id)
+        .arg("box-b")
         .stderr(Stdio::inherit())
         .output()
         .unwrap();
@@ -96,6 +122,10 @@ api:
         .args(["-INT", &vigil.id().to_string()])
         .status();
     let _ = vigil.wait();
+    let _ = Command::new("kill")
+        .args(["-INT", &other.id().to_string()])
+        .status();
+    let _ = other.wait();
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(result.status.success(), "page test failed: {stdout}");
     let seen: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
@@ -122,5 +152,30 @@ api:
     assert_eq!(
         (ack.by.as_str(), ack.comment.as_str()),
         ("guard", "已通知车主挪车")
+    );
+    // The other instance's alert played here (through this instance) and was acknowledged in
+    // that instance's store.
+    let played = &district["other"];
+    assert!(
+        played["video"]["readyState"].as_i64().unwrap() >= 4,
+        "{played}"
+    );
+    let other_id = played["id"].as_str().unwrap();
+    let ack = AlertStore::open(&other_out.join("alerts.db"))
+        .unwrap()
+        .ack(other_id)
+        .unwrap()
+        .expect("acknowledged in the other instance's store");
+    assert_eq!(
+        (ack.by.as_str(), ack.comment.as_str()),
+        ("guard", "已派保安")
+    );
+    assert!(
+        AlertStore::open(&out.join("alerts.db"))
+            .unwrap()
+            .get(other_id)
+            .unwrap()
+            .is_none(),
+        "the other instance's alert is not copied here"
     );
 }

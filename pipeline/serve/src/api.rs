@@ -550,6 +550,28 @@ async fn metrics(_: Caller, State(state): State<Arc<AppState>>) -> Result<Respon
         &[],
         state.events.clients() as f64,
     );
+    if let Some(d) = &state.district {
+        crate::prom::counters(
+            &mut out,
+            &[
+                (
+                    "vigil_district_forwarded_total",
+                    "Requests for another instance's alert answered by that instance.",
+                    &d.counters.forwarded,
+                ),
+                (
+                    "vigil_district_unreachable_total",
+                    "Requests for another instance's alert that could not reach it.",
+                    &d.counters.unreachable,
+                ),
+                (
+                    "vigil_district_events_total",
+                    "Live events from the shared store passed to the page's clients.",
+                    &d.counters.events,
+                ),
+            ],
+        );
+    }
     (state.metrics)(&mut out);
     Ok((
         [(

@@ -12,6 +12,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vigil_deliver::shared::{Owner, SharedReader};
@@ -61,6 +62,18 @@ pub struct District {
     pub(crate) reader: Mutex<SharedReader>,
     pub(crate) instance: String,
     agent: ureq::Agent,
+    pub(crate) counters: Arc<DistrictCounters>,
+}
+
+/// What the district side did, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct DistrictCounters {
+    /// Requests forwarded to the instance holding the alert that answered (any status).
+    pub forwarded: AtomicU64,
+    /// Requests for an alert whose holder could not be reached or never said where it is.
+    pub unreachable: AtomicU64,
+    /// Live events from the shared store passed to the page's clients.
+    pub events: AtomicU64,
 }
 
 impl District {
@@ -78,6 +91,7 @@ impl District {
             reader: Mutex::new(SharedReader::new(&config.url, config.password.as_deref())?),
             instance: config.instance.clone(),
             agent,
+            counters: Arc::default(),
         })
     }
 }
@@ -137,6 +151,10 @@ pub(crate) async fn forward(
         return Err(not_found());
     }
     let Some(base) = owner.info.as_ref().and_then(|i| i.url.clone()) else {
+        district
+            .counters
+            .unreachable
+            .fetch_add(1, Ordering::Relaxed);
         return Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
             format!(
@@ -200,10 +218,15 @@ pub(crate) async fn forward(
             }
         }
     });
-    let parts = head_rx
+    let answered = head_rx
         .await
-        .map_err(|_| ApiError::new(StatusCode::BAD_GATEWAY, "forwarding failed"))?
-        .map_err(|e| {
+        .map_err(|_| ApiError::new(StatusCode::BAD_GATEWAY, "forwarding failed"))?;
+    let counter = match answered {
+        Ok(_) => &district.counters.forwarded,
+        Err(_) => &district.counters.unreachable,
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    let parts = answered.map_err(|e| {
             tracing::warn!(instance = %holder, %url, error = %e, "cannot reach the instance holding an alert");
             ApiError::new(
                 StatusCode::BAD_GATEWAY,
@@ -245,7 +268,8 @@ fn encode(s: &str) -> String {
 pub(crate) fn listen(
     config: &DistrictConfig,
     events: crate::Events,
-    stop: Arc<std::sync::atomic::AtomicBool>,
+    counters: Arc<DistrictCounters>,
+    stop: Arc<AtomicBool>,
 ) -> Result<std::thread::JoinHandle<()>, String> {
     use vigil_deliver::shared::listen::{DistrictEvent, spawn};
     spawn(
@@ -253,6 +277,7 @@ pub(crate) fn listen(
         config.password.as_deref(),
         stop,
         move |event| {
+            counters.events.fetch_add(1, Ordering::Relaxed);
             events.publish(match event {
                 DistrictEvent::Record { instance, record } => {
                     LiveEvent::DistrictAlert { instance, record }

@@ -190,8 +190,9 @@ pub fn start(
             .map_err(ServeError::District)?,
     });
     let listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    if let Some(d) = &config.district {
-        district::listen(d, state.events.clone(), listening.clone())
+    if let (Some(d), Some(district)) = (&config.district, &state.district) {
+        let counters = district.counters.clone();
+        district::listen(d, state.events.clone(), counters, listening.clone())
             .map_err(ServeError::District)?;
     }
     let listener = runtime

@@ -6,6 +6,15 @@ use vigil_deliver::outbox::Depth;
 use vigil_deliver::store::AlertCount;
 
 /// `# HELP` and `# TYPE` lines of a metric family.
+/// Unlabelled counters: (name, help, value) each.
+pub fn counters(out: &mut String, counters: &[(&str, &str, &std::sync::atomic::AtomicU64)]) {
+    for (name, help, n) in counters {
+        family(out, name, help, "counter");
+        let n = n.load(std::sync::atomic::Ordering::Relaxed);
+        sample(out, name, &[], n as f64);
+    }
+}
+
 pub fn family(out: &mut String, name: &str, help: &str, kind: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");

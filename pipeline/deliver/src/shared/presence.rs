@@ -39,7 +39,6 @@ pub struct PresenceCounters {
 pub struct Presence {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
-    pub counters: Arc<PresenceCounters>,
 }
 
 impl Presence {
@@ -57,11 +56,11 @@ pub fn spawn(
     url: &str,
     password: Option<&str>,
     announce: Announce,
+    counters: Arc<PresenceCounters>,
 ) -> Result<Presence, String> {
     let store = AlertStore::open(db).map_err(|e| e.to_string())?;
     let connection = Connection::new(url, password, &format!("vigil-{}", announce.instance))?;
     let stop = Arc::new(AtomicBool::new(false));
-    let counters = Arc::new(PresenceCounters::default());
     let mut keeper = Keeper {
         connection,
         store,
@@ -79,7 +78,6 @@ pub fn spawn(
     Ok(Presence {
         stop,
         thread: Some(thread),
-        counters,
     })
 }
 

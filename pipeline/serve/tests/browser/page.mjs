@@ -2,13 +2,15 @@
 // live, play its clip to HAVE_ENOUGH_DATA, acknowledge it, see the state change, switch language,
 // save a screenshot. Prints one JSON line with what it saw (alert id, arrival latencies).
 //
-//   node page.mjs BASE_URL TOKEN SCREENSHOT.png [ALERTS_TO_MEASURE] [DISTRICT_ALERT_ID]
+//   node page.mjs BASE_URL TOKEN SCREENSHOT.png [ALERTS_TO_MEASURE] [UNREACHABLE_ALERT_ID] [OTHER_INSTANCE]
 //
-// With DISTRICT_ALERT_ID (an alert another instance wrote to the shared store), also switch to
-// "all boxes" and open that alert: listed with its instance, evidence said to be held there.
+// With UNREACHABLE_ALERT_ID (an alert of an instance that never said where it is, in the shared
+// store), also switch to "all boxes" and open it: listed with its instance, and why its evidence
+// cannot be had. With OTHER_INSTANCE (a live instance on the same shared store), open one of its
+// alerts there: its clip plays through this instance, and it is acknowledged from here.
 import { chromium } from "playwright-core";
 
-const [base, token, screenshot, measureArg, districtId] = process.argv.slice(2);
+const [base, token, screenshot, measureArg, districtId, otherInstance] = process.argv.slice(2);
 const measure = Number(measureArg ?? "1");
 const step = (msg) => process.stderr.write(`page: ${msg}\n`);
 
@@ -95,6 +97,30 @@ try {
     const ackDisabled = await page.isDisabled("#ack-button");
     district = { rowText, note, ackDisabled };
     step(`district alert ${districtId} shown: ${note}`);
+    if (otherInstance) {
+      // One of the other instance's alerts with a clip, listed live or on load.
+      const other = await page.waitForFunction((inst) => {
+        for (const li of document.querySelectorAll("#alerts li")) {
+          if (li.textContent.includes(` · ${inst}`)) return li.dataset.id;
+        }
+        return null;
+      }, otherInstance, { timeout: 60_000 });
+      const otherId = await other.jsonValue();
+      await page.click(`#alerts li[data-id="${otherId}"]`);
+      await page.waitForFunction(() => {
+        const v = document.getElementById("d-video");
+        return !v.hidden && v.readyState >= 4;
+      }, null, { timeout: 60_000 });
+      const otherVideo = await page.evaluate(() => {
+        const v = document.getElementById("d-video");
+        return { readyState: v.readyState, duration: v.duration, src: v.getAttribute("src") };
+      });
+      await page.fill("#ack-comment", "已派保安");
+      await page.click("#ack-button");
+      await page.waitForSelector(`#alerts li[data-id="${otherId}"].acked`, { timeout: 10_000 });
+      district.other = { id: otherId, video: otherVideo };
+      step(`${otherInstance}'s alert ${otherId} played here and acknowledged: ${JSON.stringify(otherVideo)}`);
+    }
     await page.selectOption("#f-scope", "");
   }
 
