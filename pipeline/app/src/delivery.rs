@@ -21,7 +21,7 @@ fn webhook_sink(name: &str) -> String {
 const MQTT_SINK: &str = "mqtt";
 
 /// The outbox name of the shared PostgreSQL store.
-const SHARED_SINK: &str = "postgres";
+const SHARED_SINK: &str = vigil_deliver::shared::SINK;
 
 /// Every receiver the config names, with its filter.
 pub fn routes(config: &Config) -> Vec<Route> {

@@ -139,6 +139,16 @@ enum Command {
     Verify {
         /// Output folder (holding alerts.db and evidence/).
         dir: PathBuf,
+        /// Also compare the shared store's copy of this instance's records with its own:
+        /// `postgres://user@host:port/db` (password from --password-env).
+        #[arg(long)]
+        shared: Option<String>,
+        /// The instance's name in the shared store (`--instance` of its `vigil run`).
+        #[arg(long, default_value = "vigil")]
+        instance: String,
+        /// The environment variable holding the shared store's password.
+        #[arg(long)]
+        password_env: Option<String>,
     },
     /// Render the synthetic falling-object benchmark: H.264 sequences of a facade seen from
     /// below with throws and distractors, each with its ground truth and a config to replay it.
@@ -389,9 +399,34 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
-        Command::Verify { dir } => {
-            let report = vigil_deliver::verify::verify(&dir)
+        Command::Verify {
+            dir,
+            shared,
+            instance,
+            password_env,
+        } => {
+            let mut report = vigil_deliver::verify::verify(&dir)
                 .with_context(|| format!("cannot verify {}", dir.display()))?;
+            if let Some(url) = shared {
+                let password = match &password_env {
+                    Some(var) => Some(
+                        std::env::var(var)
+                            .with_context(|| format!("--password-env {var}: not set"))?,
+                    ),
+                    None => None,
+                };
+                let rows = vigil_deliver::shared::SharedReader::new(&url, password.as_deref())
+                    .and_then(|mut r| r.records_of_instance(&instance))
+                    .map_err(anyhow::Error::msg)
+                    .context("cannot read the shared store")?;
+                let check = vigil_deliver::verify::against_shared(&dir, &rows)
+                    .with_context(|| format!("cannot verify {}", dir.display()))?;
+                println!(
+                    "shared store: {} record(s) of instance {instance} compared, {} still pending here",
+                    check.compared, check.pending
+                );
+                report.findings.extend(check.findings);
+            }
             for f in &report.findings {
                 println!("{f}");
             }

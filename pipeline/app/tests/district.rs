@@ -391,4 +391,48 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
         "box-a's acknowledgement never reached the shared store"
     );
     assert!(shared_once.is_some(), "vigil_shared_acks_total is not 1");
+
+    // The shared store's copy of each instance's records is what their chains hold; a copy
+    // edited or deleted there is found.
+    let verify = |instance: &str| {
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(["verify", "--shared", &pg.url(), "--instance", instance])
+            .arg(tmp.path().join(instance))
+            .output()
+            .unwrap()
+    };
+    for instance in ["box-a", "box-b"] {
+        let out = verify(instance);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{instance}: {text}");
+        assert!(
+            text.contains(&format!("of instance {instance} compared, 0 still pending")),
+            "{text}"
+        );
+    }
+    let starts: usize = pg
+        .psql("select count(*) from vigil_records where instance = 'box-a' and event = 'start'")
+        .unwrap()
+        .parse()
+        .unwrap();
+    pg.psql("update vigil_records set record = replace(record, '\"lot-a\"', '\"lot-x\"') where instance = 'box-a' and event = 'start'")
+        .unwrap();
+    let out = verify("box-a");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success(), "{text}");
+    assert_eq!(
+        text.matches("start record in the shared store differs from this instance's")
+            .count(),
+        starts,
+        "{text}"
+    );
+    pg.psql("delete from vigil_records where instance = 'box-a' and event = 'start'")
+        .unwrap();
+    let text = String::from_utf8_lossy(&verify("box-a").stdout).into_owned();
+    assert_eq!(
+        text.matches("start record delivered to the shared store is missing there")
+            .count(),
+        starts,
+        "{text}"
+    );
 }

@@ -150,6 +150,87 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
     Ok(report)
 }
 
+/// How the shared store's copy of one instance's records compares with its store.
+#[derive(Debug, Default)]
+pub struct SharedCheck {
+    /// Shared records compared with the instance's own.
+    pub compared: usize,
+    /// Records still waiting in the instance's outbox for the shared store.
+    pub pending: usize,
+    pub findings: Vec<Finding>,
+}
+
+/// Compares `shared` — what the shared store holds under this instance's name — with the
+/// store in `dir` (whose chain [`verify`] checks): every shared record must be byte for byte one
+/// of the instance's own, and every record the instance's outbox delivered there must still be
+/// there. Records still pending are counted, not reported.
+pub fn against_shared(
+    dir: &Path,
+    shared: &[crate::shared::SharedRecord],
+) -> Result<SharedCheck, DeliverError> {
+    let db = dir.join("alerts.db");
+    let p = db.display().to_string();
+    let err = store_err(&p);
+    let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(err)?;
+    let own: std::collections::HashMap<(String, String), String> = conn
+        .prepare("SELECT id, event, json FROM alerts")
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?
+                .collect()
+        })
+        .map_err(err)?;
+    let keys = |table: &str| -> Result<BTreeSet<(String, String)>, DeliverError> {
+        conn.prepare(&format!(
+            "SELECT a.id, a.event FROM {table} t JOIN alerts a ON a.seq = t.alert_seq
+             WHERE t.sink = ?1"
+        ))
+        .and_then(|mut s| {
+            s.query_map([crate::shared::SINK], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .map_err(err)
+    };
+    let delivered = keys("deliveries")?;
+    let pending = keys("outbox")?;
+    let mut check = SharedCheck {
+        compared: shared.len(),
+        pending: pending.len(),
+        ..Default::default()
+    };
+    let mut seen = BTreeSet::new();
+    for s in shared {
+        let key = (s.alert_id.clone(), s.event.clone());
+        match own.get(&key) {
+            None => report_finding(
+                &mut check.findings,
+                Some(&s.alert_id),
+                format!(
+                    "{} record in the shared store that this instance never stored",
+                    s.event
+                ),
+            ),
+            Some(json) if *json != s.record => report_finding(
+                &mut check.findings,
+                Some(&s.alert_id),
+                format!(
+                    "{} record in the shared store differs from this instance's",
+                    s.event
+                ),
+            ),
+            Some(_) => {}
+        }
+        seen.insert(key);
+    }
+    for (id, event) in delivered.difference(&seen) {
+        report_finding(
+            &mut check.findings,
+            Some(id),
+            format!("{event} record delivered to the shared store is missing there"),
+        );
+    }
+    Ok(check)
+}
+
 fn report_finding(findings: &mut Vec<Finding>, id: Option<&str>, message: String) {
     findings.push(Finding {
         alert_id: id.map(str::to_string),
@@ -228,6 +309,59 @@ mod tests {
             .unwrap()
             .execute_batch(statement)
             .unwrap();
+    }
+
+    #[test]
+    fn the_shared_copy_is_compared_record_by_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("alerts.db");
+        let mut store = AlertStore::open(&db)
+            .unwrap()
+            .with_routes(vec![crate::Route {
+                sink: crate::shared::SINK.into(),
+                filter: vigil_core::AlertFilter::default(),
+            }]);
+        let stored: Vec<Alert> = ["a", "b", "c"]
+            .iter()
+            .map(|id| store.insert(&alert(id)).unwrap())
+            .collect();
+        // a and b reached the shared store; c still waits in the outbox.
+        let mut outbox = crate::Outbox::open(&db, crate::shared::SINK).unwrap();
+        // (one camera: each is due once the one before it is delivered)
+        while let Some(item) = outbox.due(i64::MAX, 1).unwrap().pop() {
+            if item.alert_id == "c" {
+                break;
+            }
+            outbox.delivered(&item).unwrap();
+        }
+        let json = |a: &Alert| serde_json::to_string(a).unwrap();
+        let row = |id: &str, record: String| crate::shared::SharedRecord {
+            alert_id: id.into(),
+            event: "start".into(),
+            record,
+        };
+        let intact = [row("a", json(&stored[0])), row("b", json(&stored[1]))];
+        let check = against_shared(dir.path(), &intact).unwrap();
+        assert!(check.findings.is_empty(), "{:?}", check.findings);
+        assert_eq!((check.compared, check.pending), (2, 1));
+        // b edited there, a deleted there, and a record this instance never stored.
+        let edited = json(&stored[1]).replace("\"cam\"", "\"gate\"");
+        assert_ne!(edited, json(&stored[1]));
+        let tampered = [row("b", edited), row("z", json(&alert("z")))];
+        let found: Vec<String> = against_shared(dir.path(), &tampered)
+            .unwrap()
+            .findings
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "alert b: start record in the shared store differs from this instance's",
+                "alert z: start record in the shared store that this instance never stored",
+                "alert a: start record delivered to the shared store is missing there",
+            ]
+        );
     }
 
     #[test]

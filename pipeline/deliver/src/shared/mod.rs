@@ -32,7 +32,10 @@ pub mod listen;
 pub mod presence;
 mod reader;
 
-pub use reader::{DistrictQuery, InstanceInfo, Owner, SharedAlert, SharedReader};
+pub use reader::{DistrictQuery, InstanceInfo, Owner, SharedAlert, SharedReader, SharedRecord};
+
+/// The shared store's outbox name (the `sink` of its rows in an instance's store).
+pub const SINK: &str = "postgres";
 
 use crate::outbox::OutboxItem;
 use crate::worker::Transport;

@@ -50,6 +50,15 @@ pub struct Owner {
     pub info: Option<InstanceInfo>,
 }
 
+/// One record of one instance as the shared table holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedRecord {
+    pub alert_id: String,
+    pub event: String,
+    /// The JSON as the instance stored (and hashed) it.
+    pub record: String,
+}
+
 /// Reads the shared tables.
 #[derive(Clone, Debug)]
 pub struct SharedReader {
@@ -106,6 +115,25 @@ impl SharedReader {
             .into_iter()
             .filter_map(|(instance, seq, ack, records)| {
                 AlertView::fold(seq, records, ack).map(|view| SharedAlert { instance, view })
+            })
+            .collect())
+    }
+
+    /// Every record the shared table holds under `instance`'s name.
+    pub fn records_of_instance(&mut self, instance: &str) -> Result<Vec<SharedRecord>, String> {
+        let rows = self.connection.with(|c| {
+            c.query(
+                "SELECT alert_id, event, record FROM vigil_records WHERE instance = $1 \
+                 ORDER BY instance_seq",
+                &[&instance],
+            )
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SharedRecord {
+                alert_id: r.get(0),
+                event: r.get(1),
+                record: r.get(2),
             })
             .collect())
     }
