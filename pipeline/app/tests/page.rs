@@ -144,11 +144,14 @@ api:
 
     // The acknowledgement the page made is in the store, under the token's name.
     let id = seen["id"].as_str().unwrap();
-    let ack = AlertStore::open(&out.join("alerts.db"))
-        .unwrap()
-        .ack(id)
-        .unwrap()
-        .expect("acknowledged");
+    let ack_in = |out: &std::path::Path, id: &str| {
+        AlertStore::open(&out.join("alerts.db"))
+            .unwrap()
+            .ack(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{id} acknowledged in {}", out.display()))
+    };
+    let ack = ack_in(&out, id);
     assert_eq!(
         (ack.by.as_str(), ack.comment.as_str()),
         ("guard", "已通知车主挪车")
@@ -161,11 +164,7 @@ api:
         "{played}"
     );
     let other_id = played["id"].as_str().unwrap();
-    let ack = AlertStore::open(&other_out.join("alerts.db"))
-        .unwrap()
-        .ack(other_id)
-        .unwrap()
-        .expect("acknowledged in the other instance's store");
+    let ack = ack_in(&other_out, other_id);
     assert_eq!(
         (ack.by.as_str(), ack.comment.as_str()),
         ("guard", "已派保安")

@@ -242,12 +242,19 @@ async fn list_alerts(
         limit,
     };
     let alerts = with_store(&state, move |s| s.list(&q)).await?;
+    Ok(page_of(alerts, limit, |a| a.seq))
+}
+
+/// One page of a newest-first list, with the cursor of the next when the page is full.
+fn page_of<T: serde::Serialize>(
+    alerts: Vec<T>,
+    limit: usize,
+    seq: impl Fn(&T) -> i64,
+) -> Json<serde_json::Value> {
     let next = (alerts.len() == limit)
-        .then(|| alerts.last().map(|a| a.seq))
+        .then(|| alerts.last().map(seq))
         .flatten();
-    Ok(Json(
-        serde_json::json!({ "alerts": alerts, "next_before": next }),
-    ))
+    Json(serde_json::json!({ "alerts": alerts, "next_before": next }))
 }
 
 /// The alerts of every instance writing to the shared store, newest first.
@@ -271,12 +278,7 @@ async fn district_alerts(
         limit,
     };
     let alerts = crate::district::with_reader(&state, move |r| r.recent(&q)).await?;
-    let next = (alerts.len() == limit)
-        .then(|| alerts.last().map(|a| a.view.seq))
-        .flatten();
-    Ok(Json(
-        serde_json::json!({ "alerts": alerts, "next_before": next }),
-    ))
+    Ok(page_of(alerts, limit, |a| a.view.seq))
 }
 
 /// The instances writing to the shared store.
