@@ -23,6 +23,15 @@ const MQTT_SINK: &str = "mqtt";
 /// The outbox name of the shared PostgreSQL store.
 const SHARED_SINK: &str = vigil_deliver::shared::SINK;
 
+/// Where the shared store is, as the config says.
+pub fn shared_database(p: &vigil_config::SharedStoreConfig) -> vigil_deliver::shared::Database {
+    vigil_deliver::shared::Database {
+        url: p.url.clone(),
+        password: p.password.as_ref().map(|s| s.expose().to_string()),
+        ca_file: p.ca_file.clone(),
+    }
+}
+
 /// Every receiver the config names, with its filter.
 pub fn routes(config: &Config) -> Vec<Route> {
     let mut routes: Vec<Route> = config
@@ -127,8 +136,7 @@ impl Delivery {
             )?;
         }
         if let Some(p) = &config.outputs.postgres {
-            let password = p.password.as_ref().map(|s| s.expose());
-            let shared = SharedStore::new(&p.url, password, config.instance_name())
+            let shared = SharedStore::new(&shared_database(p), config.instance_name())
                 .map_err(anyhow::Error::msg)?;
             add(SHARED_SINK.into(), Box::new(shared))?;
         }

@@ -149,6 +149,9 @@ enum Command {
         /// The environment variable holding the shared store's password.
         #[arg(long)]
         password_env: Option<String>,
+        /// The CA certificate(s) of the shared store's server: TLS, verified.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
     },
     /// Render the synthetic falling-object benchmark: H.264 sequences of a facade seen from
     /// below with throws and distractors, each with its ground truth and a config to replay it.
@@ -404,6 +407,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             shared,
             instance,
             password_env,
+            ca_file,
         } => {
             let mut report = vigil_deliver::verify::verify(&dir)
                 .with_context(|| format!("cannot verify {}", dir.display()))?;
@@ -415,7 +419,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     ),
                     None => None,
                 };
-                let rows = vigil_deliver::shared::SharedReader::new(&url, password.as_deref())
+                let db = vigil_deliver::shared::Database {
+                    url,
+                    password,
+                    ca_file,
+                };
+                let rows = vigil_deliver::shared::SharedReader::new(&db)
                     .and_then(|mut r| r.records_of_instance(&instance))
                     .map_err(anyhow::Error::msg)
                     .context("cannot read the shared store")?;

@@ -817,8 +817,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 cameras: config.cameras.iter().map(|c| c.id.to_string()).collect(),
                 district: config.outputs.postgres.as_ref().map(|p| {
                     vigil_serve::district::DistrictConfig {
-                        url: p.url.clone(),
-                        password: p.password.as_ref().map(|s| s.expose().to_string()),
+                        database: crate::delivery::shared_database(p),
                         instance: config.instance_name().to_string(),
                     }
                 }),
@@ -850,9 +849,9 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     .map(|s| s.to_string()),
                 cameras: config.cameras.iter().map(|c| c.id.to_string()).collect(),
             };
-            let password = p.password.as_ref().map(|s| s.expose());
+            let shared = crate::delivery::shared_database(p);
             Some(
-                vigil_deliver::shared::presence::spawn(&db, &p.url, password, announce, counters)
+                vigil_deliver::shared::presence::spawn(&db, &shared, announce, counters)
                     .map_err(anyhow::Error::msg)?,
             )
         }

@@ -32,8 +32,15 @@ fn page_shows_a_live_alert_plays_its_clip_and_acknowledges_it() {
     // Another instance's alert in the shared store, written as that instance writes it.
     let pg = Postgres::start().expect("PostgreSQL (scripts/setup installs it)");
     let elsewhere = vigil_testkit::alert("01a2240a-0000-7000-8000-000000000001", "gate-far");
-    let mut shared =
-        vigil_deliver::shared::SharedStore::new(&pg.url(), None, "vigil-elsewhere").unwrap();
+    let mut shared = vigil_deliver::shared::SharedStore::new(
+        &vigil_deliver::shared::Database {
+            url: pg.url(),
+            password: None,
+            ca_file: None,
+        },
+        "vigil-elsewhere",
+    )
+    .unwrap();
     shared
         .send(&vigil_deliver::OutboxItem {
             seq: 1,

@@ -296,6 +296,8 @@ pub struct SharedStoreConfig {
     /// `postgres://user@host:port/database` (no password: that comes from `password_env`).
     pub url: String,
     pub password: Option<Secret>,
+    /// The CA certificate(s) that signed the server's: TLS required and verified.
+    pub ca_file: Option<std::path::PathBuf>,
     pub filter: AlertFilter,
 }
 
@@ -303,6 +305,7 @@ pub(crate) fn shared_store(
     v: &mut Validator<'_>,
     raw: &RawPostgres,
     cameras: &[&str],
+    base: &std::path::Path,
 ) -> SharedStoreConfig {
     let url = raw.url.value.trim();
     let rest = url
@@ -331,9 +334,29 @@ pub(crate) fn shared_store(
         &raw.url,
         "keep the password out of the url: give it as password_env",
     );
+    v.check(
+        !url.contains("sslmode="),
+        &raw.url,
+        "TLS is set with ca_file (required and verified), not sslmode in the url",
+    );
+    let ca_file = raw.ca_file.as_ref().and_then(|f| {
+        let path = base.join(&f.value);
+        let pem = std::fs::read_to_string(&path).unwrap_or_default();
+        let ok = pem.contains("-----BEGIN CERTIFICATE-----");
+        v.check(
+            ok,
+            f,
+            &format!(
+                "ca_file {}: not a readable PEM file of CA certificates",
+                path.display()
+            ),
+        );
+        ok.then_some(path)
+    });
     SharedStoreConfig {
         url: url.to_string(),
         password: raw.password_env.as_ref().and_then(|p| env_secret(v, p)),
+        ca_file,
         filter: filter(v, &raw.filter, cameras),
     }
 }

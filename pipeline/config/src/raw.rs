@@ -322,6 +322,9 @@ pub(crate) struct RawPostgres {
     pub url: Spanned<String>,
     #[serde(default)]
     pub password_env: Option<Spanned<String>>,
+    /// PEM CA certificate(s) of the server's certificate, relative to the config's folder.
+    #[serde(default)]
+    pub ca_file: Option<Spanned<String>>,
     #[serde(default)]
     pub filter: RawFilter,
 }

@@ -592,7 +592,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         .outputs
         .postgres
         .as_ref()
-        .map(|p| crate::outputs::shared_store(&mut v, p, &camera_names));
+        .map(|p| crate::outputs::shared_store(&mut v, p, &camera_names, base));
     let api = raw
         .api
         .as_ref()

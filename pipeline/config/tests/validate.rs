@@ -391,6 +391,10 @@ fn the_shared_store_and_camera_passwords_from_the_environment() {
             "postgres://vigil:secret@db/vigil",
             "keep the password out of the url: give it as password_env",
         ),
+        (
+            "postgres://vigil@db/vigil?sslmode=require",
+            "TLS is set with ca_file (required and verified), not sslmode in the url",
+        ),
     ] {
         let errors = check(&format!("{ok}outputs:\n  postgres:\n    url: {url}\n")).unwrap_err();
         assert!(
@@ -398,4 +402,32 @@ fn the_shared_store_and_camera_passwords_from_the_environment() {
             "{url}: {errors:?}"
         );
     }
+    // TLS: the CA file must hold certificates; it is then kept for the connection.
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca = ca_dir.path().join("ca.pem");
+    std::fs::write(
+        &ca,
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let tls = |file: &std::path::Path| {
+        check(&format!(
+            "{ok}outputs:\n  postgres:\n    url: postgres://vigil@db.local/vigil\n    ca_file: {}\n",
+            file.display()
+        ))
+    };
+    let config = tls(&ca).unwrap();
+    assert_eq!(
+        config.outputs.postgres.unwrap().ca_file.as_deref(),
+        Some(ca.as_path())
+    );
+    let missing = ca_dir.path().join("missing.pem");
+    let errors = tls(&missing).unwrap_err();
+    assert_eq!(
+        errors,
+        [format!(
+            "22:14: ca_file {}: not a readable PEM file of CA certificates",
+            missing.display()
+        )]
+    );
 }

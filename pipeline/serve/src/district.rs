@@ -50,9 +50,7 @@ const MAX_BODY: u64 = 1 << 30;
 /// Where this server finds the district.
 #[derive(Clone, Debug)]
 pub struct DistrictConfig {
-    /// `postgres://user@host:port/db`.
-    pub url: String,
-    pub password: Option<String>,
+    pub database: vigil_deliver::shared::Database,
     /// This instance's name in the shared store.
     pub instance: String,
 }
@@ -88,7 +86,7 @@ impl District {
             .build()
             .into();
         Ok(Self {
-            reader: Mutex::new(SharedReader::new(&config.url, config.password.as_deref())?),
+            reader: Mutex::new(SharedReader::new(&config.database)?),
             instance: config.instance.clone(),
             agent,
             counters: Arc::default(),
@@ -272,23 +270,18 @@ pub(crate) fn listen(
     stop: Arc<AtomicBool>,
 ) -> Result<std::thread::JoinHandle<()>, String> {
     use vigil_deliver::shared::listen::{DistrictEvent, spawn};
-    spawn(
-        &config.url,
-        config.password.as_deref(),
-        stop,
-        move |event| {
-            counters.events.fetch_add(1, Ordering::Relaxed);
-            events.publish(match event {
-                DistrictEvent::Record { instance, record } => {
-                    LiveEvent::DistrictAlert { instance, record }
-                }
-                DistrictEvent::Ack { id, instance, ack } => {
-                    LiveEvent::DistrictAck { id, instance, ack }
-                }
-                DistrictEvent::Resync => LiveEvent::DistrictResync,
-            })
-        },
-    )
+    spawn(&config.database, stop, move |event| {
+        counters.events.fetch_add(1, Ordering::Relaxed);
+        events.publish(match event {
+            DistrictEvent::Record { instance, record } => {
+                LiveEvent::DistrictAlert { instance, record }
+            }
+            DistrictEvent::Ack { id, instance, ack } => {
+                LiveEvent::DistrictAck { id, instance, ack }
+            }
+            DistrictEvent::Resync => LiveEvent::DistrictResync,
+        })
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! A real PostgreSQL server (Debian's `postgresql-15`) for tests: a fresh cluster in a temporary
 //! folder, listening on 127.0.0.1 at a free port, user `vigil` trusted, database `vigil`, stopped
 //! and removed on drop. PostgreSQL refuses to run as root: started as root, the cluster is owned
-//! by and run as the `postgres` user (`runuser`).
+//! by and run as the `postgres` user (`runuser`). [`Postgres::start_tls`] makes one that accepts
+//! TLS connections only, with a certificate for 127.0.0.1 signed by a CA made for it
+//! ([`Postgres::ca_file`]).
 
 use crate::{free_port, wait_for_port};
 use std::path::{Path, PathBuf};
@@ -13,6 +15,99 @@ pub struct Postgres {
     child: Option<Child>,
     dir: tempfile::TempDir,
     bin: PathBuf,
+    /// The CA that signed the server's certificate, when it speaks TLS.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Runs `openssl args…` in `dir`.
+fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
+    run(
+        Command::new("openssl").current_dir(dir).args(args),
+        "openssl",
+    )
+    .map(|_| ())
+}
+
+/// A new CA (P-256), its certificate at `dir/<name>.pem` and key at `dir/<name>.key`.
+pub fn make_ca(dir: &Path, name: &str) -> Result<PathBuf, String> {
+    let (pem, key) = (format!("{name}.pem"), format!("{name}.key"));
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-nodes",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-keyout",
+            &key,
+            "-out",
+            &pem,
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+        ],
+    )?;
+    Ok(dir.join(pem))
+}
+
+/// A CA and a server certificate for 127.0.0.1 / localhost signed by it, in `dir`.
+fn make_certificates(dir: &Path) -> Result<(), String> {
+    make_ca(dir, "ca")?;
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .map_err(|e| e.to_string())?;
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-nodes",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    )?;
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+    )?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// The newest installed PostgreSQL's programs.
@@ -60,9 +155,23 @@ fn run(c: &mut Command, what: &str) -> Result<String, String> {
 impl Postgres {
     /// Starts a fresh server; `Err` says why it cannot (no server installed, …).
     pub fn start() -> Result<Self, String> {
+        Self::start_with(false)
+    }
+
+    /// Starts a fresh server that takes TLS connections only.
+    pub fn start_tls() -> Result<Self, String> {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Result<Self, String> {
         let bin = bin_dir()?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let data = dir.path().join("data");
+        let certs = dir.path().join("tls");
+        if tls {
+            std::fs::create_dir(&certs).map_err(|e| e.to_string())?;
+            make_certificates(&certs)?;
+        }
         if is_root() {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -86,11 +195,20 @@ impl Postgres {
             as_owner(&bin.join("initdb")).args(initdb).arg(&data),
             "initdb",
         )?;
+        if tls {
+            // TCP only with TLS: a plain connection is refused.
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            )
+            .map_err(|e| format!("pg_hba.conf: {e}"))?;
+        }
         let mut pg = Self {
             port: free_port(),
             child: None,
             dir,
             bin,
+            ca_file: tls.then(|| certs.join("ca.pem")),
         };
         pg.launch()?;
         run(pg.client("createdb").arg("vigil"), "createdb")?;
@@ -99,7 +217,19 @@ impl Postgres {
 
     fn launch(&mut self) -> Result<(), String> {
         let data = self.dir.path().join("data");
-        let child = as_owner(&self.bin.join("postgres"))
+        let certs = self.dir.path().join("tls");
+        let mut postgres = as_owner(&self.bin.join("postgres"));
+        if self.ca_file.is_some() {
+            postgres.args(["-c", "ssl=on", "-c"]).arg(format!(
+                "ssl_cert_file={}",
+                certs.join("server.pem").display()
+            ));
+            postgres.arg("-c").arg(format!(
+                "ssl_key_file={}",
+                certs.join("server.key").display()
+            ));
+        }
+        let child = postgres
             .arg("-D")
             .arg(&data)
             .args(["-p", &self.port.to_string(), "-k"])
@@ -139,6 +269,9 @@ impl Postgres {
     /// A client program of the server's installation, pointed at it as user `vigil`.
     fn client(&self, program: &str) -> Command {
         let mut c = Command::new(self.bin.join(program));
+        if self.ca_file.is_some() {
+            c.env("PGSSLMODE", "require");
+        }
         c.args([
             "-h",
             "127.0.0.1",

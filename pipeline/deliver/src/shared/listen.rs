@@ -36,12 +36,11 @@ const WAIT: Duration = Duration::from_millis(500);
 /// Starts listening; `on` is called on the listener's thread for every event. The thread ends
 /// soon after `stop` is set.
 pub fn spawn(
-    url: &str,
-    password: Option<&str>,
+    db: &super::Database,
     stop: Arc<AtomicBool>,
     mut on: impl FnMut(DistrictEvent) + Send + 'static,
 ) -> Result<std::thread::JoinHandle<()>, String> {
-    let mut connection = Connection::new(url, password, "vigil-listener")?;
+    let mut connection = Connection::new(db, "vigil-listener")?;
     std::thread::Builder::new()
         .name("shared-listen".into())
         .spawn(move || {

@@ -84,10 +84,58 @@ const ACKS_CHANNEL: &str = "vigil_acks";
 /// An instance is online while it refreshed its row within this long (3 heartbeats).
 pub const ONLINE_WITHIN_MS: i64 = 3 * presence::HEARTBEAT.as_millis() as i64;
 
+/// Where the shared store is and how to reach it.
+#[derive(Clone)]
+pub struct Database {
+    /// `postgres://user@host:port/db` (a password in it is allowed, `password` wins).
+    pub url: String,
+    pub password: Option<String>,
+    /// The CA certificate(s), PEM, that signed the server's certificate: TLS is then required and
+    /// the server's certificate checked against them and the URL's host. Without: plain TCP.
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("url", &self.url)
+            .field("ca_file", &self.ca_file)
+            .finish_non_exhaustive()
+    }
+}
+
+/// TLS to the server, trusting the CA certificates in `ca_file` only.
+fn tls(ca_file: &std::path::Path) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let shown = ca_file.display();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in
+        CertificateDer::pem_file_iter(ca_file).map_err(|e| format!("ca_file {shown}: {e}"))?
+    {
+        let cert = cert.map_err(|e| format!("ca_file {shown}: {e}"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("ca_file {shown}: {e}"))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("ca_file {shown}: no certificate in it"));
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
 /// One connection to the shared database, opened (and the table created) on first use and again
 /// after an error.
 pub(crate) struct Connection {
     config: postgres::Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     client: Option<postgres::Client>,
     /// What the connection string says, without the password (for logs).
     target: String,
@@ -98,6 +146,7 @@ impl Clone for Connection {
     fn clone(&self) -> Self {
         Self {
             config: self.config.clone(),
+            tls: self.tls.clone(),
             client: None,
             target: self.target.clone(),
         }
@@ -130,12 +179,16 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
-    /// `url`: `postgres://user@host:port/db` (a password in it is allowed, `password` wins);
     /// `role` names the connection in the server's view (`application_name`).
-    pub(crate) fn new(url: &str, password: Option<&str>, role: &str) -> Result<Self, String> {
-        let mut config: postgres::Config = url.parse().map_err(|e| format!("postgres url: {e}"))?;
-        if let Some(p) = password {
+    pub(crate) fn new(db: &Database, role: &str) -> Result<Self, String> {
+        let mut config: postgres::Config =
+            db.url.parse().map_err(|e| format!("postgres url: {e}"))?;
+        if let Some(p) = &db.password {
             config.password(p);
+        }
+        let tls = db.ca_file.as_deref().map(tls).transpose()?;
+        if tls.is_some() {
+            config.ssl_mode(postgres::config::SslMode::Require);
         }
         config.connect_timeout(std::time::Duration::from_secs(5));
         config.application_name(role);
@@ -148,6 +201,7 @@ impl Connection {
         );
         Ok(Self {
             config,
+            tls,
             client: None,
             target,
         })
@@ -155,10 +209,12 @@ impl Connection {
 
     pub(crate) fn client(&mut self) -> Result<&mut postgres::Client, String> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
-            let mut client = self
-                .config
-                .connect(postgres::NoTls)
-                .map_err(|e| format!("cannot connect to {}: {e}", self.target))?;
+            let connected = match &self.tls {
+                Some(tls) => self.config.connect(tls.clone()),
+                None => self.config.connect(postgres::NoTls),
+            };
+            let mut client = connected
+                .map_err(|e| format!("cannot connect to {}: {}", self.target, describe(&e)))?;
             client
                 .batch_execute(SCHEMA)
                 .map_err(|e| format!("cannot create the shared tables: {}", describe(&e)))?;
@@ -187,11 +243,20 @@ impl Connection {
 }
 
 /// What went wrong, with the server's own message when it sent one (the error's `Display` says
-/// only "db error" then).
+/// only "db error" then), else with the errors beneath it.
 pub(crate) fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
+        None => {
+            // "error performing TLS handshake" says little; what the handshake found is below it.
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            text
+        }
     }
 }
 
@@ -203,10 +268,9 @@ pub struct SharedStore {
 }
 
 impl SharedStore {
-    /// `url`: `postgres://user@host:port/db` (a password in it is allowed, `password` wins).
-    pub fn new(url: &str, password: Option<&str>, instance: &str) -> Result<Self, String> {
+    pub fn new(db: &Database, instance: &str) -> Result<Self, String> {
         Ok(Self {
-            connection: Connection::new(url, password, &format!("vigil-{instance}"))?,
+            connection: Connection::new(db, &format!("vigil-{instance}"))?,
             instance: instance.to_string(),
         })
     }

@@ -50,16 +50,16 @@ impl Presence {
     }
 }
 
-/// Starts keeping `announce`'s row and the store `db`'s acknowledgements in the shared store.
+/// Starts keeping `announce`'s row and the acknowledgements of the store at `store` in the
+/// shared store.
 pub fn spawn(
-    db: &Path,
-    url: &str,
-    password: Option<&str>,
+    store: &Path,
+    shared: &super::Database,
     announce: Announce,
     counters: Arc<PresenceCounters>,
 ) -> Result<Presence, String> {
-    let store = AlertStore::open(db).map_err(|e| e.to_string())?;
-    let connection = Connection::new(url, password, &format!("vigil-{}", announce.instance))?;
+    let store = AlertStore::open(store).map_err(|e| e.to_string())?;
+    let connection = Connection::new(shared, &format!("vigil-{}", announce.instance))?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut keeper = Keeper {
         connection,

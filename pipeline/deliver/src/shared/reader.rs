@@ -66,9 +66,9 @@ pub struct SharedReader {
 }
 
 impl SharedReader {
-    pub fn new(url: &str, password: Option<&str>) -> Result<Self, String> {
+    pub fn new(db: &super::Database) -> Result<Self, String> {
         Ok(Self {
-            connection: Connection::new(url, password, "vigil-reader")?,
+            connection: Connection::new(db, "vigil-reader")?,
         })
     }
 
