@@ -147,6 +147,14 @@ api:
         "{district}"
     );
     assert!(district["ackDisabled"].as_bool().unwrap(), "{district}");
+    // Both live instances listed, online, by name (this one is "vigil": it runs unnamed).
+    let instances: Vec<(&str, bool)> = district["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap(), i["online"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(instances, [("box-b", true), ("vigil", true)], "{district}");
     eprintln!("screenshot: {}", screenshot.display());
 
     // The acknowledgement the page made is in the store, under the token's name.

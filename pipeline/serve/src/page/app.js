@@ -13,7 +13,7 @@ const TEXT = {
     raised: "告警时间", state: "状态", open: "进行中", ended: "已结束", objects: "目标",
     no_clip: "录像生成中…", clip_error: "录像不可用：", acked_by: "已由 {by} 于 {at} 确认",
     viewer_only: "只读令牌，不能确认", lang: "English",
-    this_box: "本机告警", all_boxes: "全部实例", held_by: "证据保存在实例 ", instance: "实例",
+    this_box: "本机告警", all_boxes: "全部实例", held_by: "证据保存在实例 ", instance: "实例", last_seen: "最后在线",
     kinds: { dwell: "区域滞留", enter: "进入区域", count: "数量超限", line_cross: "越线", falling_object: "高空抛物", waste_left: "垃圾遗留", bin_overflow: "垃圾桶满溢", unsorted_waste: "垃圾未分类" }, severity: "级别", end_clip: "结束时录像",
     origin: "抛出位置", origin_value: "{floor} 层（{lo}–{hi} 层），第 {column} 列窗户",
     severities: { low: "低", medium: "中", high: "高", critical: "紧急" },
@@ -27,7 +27,7 @@ const TEXT = {
     raised: "Raised", state: "State", open: "Ongoing", ended: "Ended", objects: "Objects",
     no_clip: "Clip being recorded…", clip_error: "Clip unavailable: ", acked_by: "Acknowledged by {by} at {at}",
     viewer_only: "Read-only token: cannot acknowledge", lang: "中文",
-    this_box: "This box", all_boxes: "All boxes", held_by: "Evidence held by instance ", instance: "Instance",
+    this_box: "This box", all_boxes: "All boxes", held_by: "Evidence held by instance ", instance: "Instance", last_seen: "last seen",
     kinds: { dwell: "Dwell in zone", enter: "Entered zone", count: "Too many in zone", line_cross: "Line crossed", falling_object: "Object thrown from height", waste_left: "Waste left by bins", bin_overflow: "Bin overflowing", unsorted_waste: "Waste not sorted" }, severity: "Severity", end_clip: "Clip of the end",
     origin: "Thrown from", origin_value: "floor {floor} (floors {lo}–{hi}), window column {column}",
     severities: { low: "low", medium: "medium", high: "high", critical: "critical" },
@@ -131,7 +131,26 @@ function query(before) {
 async function reload() {
   views.clear();
   $("alerts").replaceChildren();
+  // The district scope shows the instances (online or not) where this box's cameras were.
+  $("cameras").hidden = district();
+  $("instances").hidden = !district();
+  if (district()) await loadInstances();
   await loadMore(null);
+}
+
+async function loadInstances() {
+  const res = await api("/api/district/instances");
+  const { instances } = res.ok ? await res.json() : { instances: [] };
+  const list = $("instances");
+  list.replaceChildren();
+  for (const i of instances) {
+    const li = document.createElement("li");
+    li.dataset.instance = i.instance;
+    li.className = i.online ? "online" : "offline";
+    li.textContent = `${i.instance} (${i.cameras.length})`;
+    li.title = `${i.cameras.join(", ")}${i.online ? "" : ` — ${t("last_seen")} ${when(i.seen_ms)}`}`;
+    list.append(li);
+  }
 }
 
 function district() { return $("f-scope").value === "all"; }
@@ -365,5 +384,7 @@ for (const kind of Object.keys(TEXT.zh.kinds)) {
   opt.value = kind;
   $("f-kind").append(opt);
 }
+// Instances' liveness is read, not pushed: every 10 s while the district is shown.
+setInterval(() => { if (me && district()) loadInstances().catch(() => {}); }, 10_000);
 applyLanguage();
 start();

@@ -85,6 +85,10 @@ try {
   if (districtId) {
     await page.waitForSelector("#f-scope:not([hidden])", { timeout: 10_000 });
     await page.selectOption("#f-scope", "all");
+    // The header lists the instances instead of this box's cameras.
+    await page.waitForSelector("#instances:not([hidden]) li", { timeout: 10_000 });
+    const instances = await page.$$eval("#instances li", (lis) =>
+      lis.map((li) => ({ name: li.dataset.instance, online: li.classList.contains("online"), text: li.textContent })));
     const row = `#alerts li[data-id="${districtId}"]`;
     await page.waitForSelector(row, { timeout: 10_000 });
     const rowText = await page.textContent(row);
@@ -95,7 +99,7 @@ try {
       null, { timeout: 10_000 });
     const note = await page.textContent("#d-video-note");
     const ackDisabled = await page.isDisabled("#ack-button");
-    district = { rowText, note, ackDisabled };
+    district = { rowText, note, ackDisabled, instances };
     step(`district alert ${districtId} shown: ${note}`);
     if (otherInstance) {
       // One of the other instance's alerts with a clip, listed live or on load.
