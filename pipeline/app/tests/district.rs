@@ -354,7 +354,31 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
     assert!(b_info["stopped_ms"].is_i64(), "{b_info}");
     let gone = get(pa, &format!("/api/alerts/{id}/clip"));
     assert_eq!(gone.status, 502);
-    assert!(gone.text().contains("box-b"), "{}", gone.text());
+    assert!(
+        gone.text()
+            .contains("instance box-b, which is offline (since "),
+        "{}",
+        gone.text()
+    );
+    // One that says it is up but does not answer: tried, and a 502 saying so.
+    let silent = free_port();
+    let now = "(extract(epoch from now()) * 1000)::bigint";
+    pg.psql(&format!(
+        "insert into vigil_instances values ('ghost', 'http://127.0.0.1:{silent}', null, '[]', {now}, {now}, null);
+         insert into vigil_records (alert_id, event, instance, camera, instance_seq, record, received_ms)
+           select 'ghost-1', event, 'ghost', camera, instance_seq, replace(record, alert_id, 'ghost-1'), received_ms
+           from vigil_records where alert_id = '{id}' and event = 'start'"
+    ))
+    .unwrap();
+    let silent = get(pa, "/api/alerts/ghost-1");
+    assert_eq!(silent.status, 502);
+    assert!(
+        silent
+            .text()
+            .contains("instance ghost, which holds this alert, cannot be reached"),
+        "{}",
+        silent.text()
+    );
 
     // The database down while box-a's operator acknowledges one of box-a's alerts: the
     // acknowledgement is stored at once and reaches the shared store when it is back.
@@ -399,7 +423,7 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
     // The alert, its clip whole and by range, its snapshot, the operator's acknowledgement (the
     // viewer's was refused here, the circular and unknown ones never left).
     assert_eq!(counter("vigil_district_forwarded_total"), 5 + 15);
-    assert_eq!(counter("vigil_district_unreachable_total"), 1);
+    assert_eq!(counter("vigil_district_unreachable_total"), 2);
     assert!(counter("vigil_district_events_total") >= 2);
     assert!(counter("vigil_shared_presence_failures_total") >= 1);
     let shared_once = eventually(Duration::from_secs(5), || {

@@ -148,19 +148,32 @@ pub(crate) async fn forward(
         // Ours by name but not in our store (the store was replaced): nothing to ask.
         return Err(not_found());
     }
-    let Some(base) = owner.info.as_ref().and_then(|i| i.url.clone()) else {
+    let unreachable = |why: String| {
         district
             .counters
             .unreachable
             .fetch_add(1, Ordering::Relaxed);
-        return Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            format!(
-                "alert held by instance {}, which has not said where its API is",
-                owner.instance
-            ),
-        ));
+        ApiError::new(StatusCode::BAD_GATEWAY, why)
     };
+    let Some(info) = owner.info.as_ref().filter(|i| i.url.is_some()) else {
+        return Err(unreachable(format!(
+            "alert held by instance {}, which has not said where its API is",
+            owner.instance
+        )));
+    };
+    // Not tried when it is known to be gone: the answer is at once, and the caller's token is
+    // only ever sent to an instance that is up and says it is.
+    if !info.online {
+        let since = info.stopped_ms.unwrap_or(info.seen_ms);
+        let at = chrono::DateTime::from_timestamp_millis(since)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_default();
+        return Err(unreachable(format!(
+            "alert held by instance {}, which is offline (since {at})",
+            owner.instance
+        )));
+    }
+    let base = info.url.clone().expect("filtered above");
     let url = format!(
         "{}/api/alerts/{}{tail}",
         base.trim_end_matches('/'),

@@ -97,8 +97,14 @@ impl SharedReader {
         for row in rows {
             let (id, instance, record, seq): (String, String, String, i64) =
                 (row.get(0), row.get(1), row.get(2), row.get(3));
-            let alert: vigil_core::Alert = serde_json::from_str(&record)
-                .map_err(|e| format!("record {id} in the shared store: {e}"))?;
+            // One unreadable row is skipped, not the whole list lost.
+            let alert: vigil_core::Alert = match serde_json::from_str(&record) {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(alert = %id, error = %e, "unreadable record in the shared store");
+                    continue;
+                }
+            };
             match out.last_mut() {
                 Some((_, s, _, records)) if *s == seq => records.push(alert),
                 _ => {
