@@ -28,29 +28,28 @@ fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
     .map(|_| ())
 }
 
+/// `openssl req` options for a new, unencrypted P-256 key.
+const NEW_P256_KEY: [&str; 5] = [
+    "-nodes",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+];
+
 /// A new CA (P-256), its certificate at `dir/<name>.pem` and key at `dir/<name>.key`.
 pub fn make_ca(dir: &Path, name: &str) -> Result<PathBuf, String> {
-    let (pem, key) = (format!("{name}.pem"), format!("{name}.key"));
+    let (pem, key, subject) = (
+        format!("{name}.pem"),
+        format!("{name}.key"),
+        format!("/CN={name}"),
+    );
+    let rest = [
+        "-keyout", &key, "-out", &pem, "-days", "2", "-subj", &subject,
+    ];
     openssl(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-nodes",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-keyout",
-            &key,
-            "-out",
-            &pem,
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={name}"),
-        ],
+        &[&["req", "-x509", "-new"][..], &NEW_P256_KEY, &rest].concat(),
     )?;
     Ok(dir.join(pem))
 }
@@ -64,23 +63,17 @@ fn make_certificates(dir: &Path) -> Result<(), String> {
          keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
     )
     .map_err(|e| e.to_string())?;
+    let request = [
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ];
     openssl(
         dir,
-        &[
-            "req",
-            "-new",
-            "-nodes",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ],
+        &[&["req", "-new"][..], &NEW_P256_KEY, &request].concat(),
     )?;
     openssl(
         dir,
