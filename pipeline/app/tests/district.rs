@@ -323,6 +323,12 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
             .all(|v| v["alert"]["camera"] == "lot-b" && v["instance"] == "box-b")
     );
     assert_eq!(get(pa, "/api/district/alerts?kind=nonsense").status, 400);
+    // By wall time: every alert raised before 2100, none since.
+    let count = |q: &str| district(pa, q)["alerts"].as_array().unwrap().len();
+    assert_eq!(count("&until=2100-01-01T00:00:00Z"), count(""));
+    assert_eq!(count("&since=2100-01-01T00:00:00Z"), 0);
+    assert_eq!(count("&since=2000-01-01T00:00:00%2B08:00"), count(""));
+    assert_eq!(get(pa, "/api/district/alerts?since=yesterday").status, 400);
 
     // Who is out there.
     let instances = get(pa, "/api/district/instances").json();

@@ -11,7 +11,7 @@
 //! | GET | `/api/alerts/{id}/clip` | viewer | the MP4 (Range requests); `?end=true`: the clip of a long alert's end |
 //! | GET | `/api/alerts/{id}/snapshot` | viewer | the annotated JPEG (`?clean=true`: without overlays; `?end=true`: at the end) |
 //! | GET | `/api/cameras` | viewer | each camera's latest status |
-//! | GET | `/api/district/alerts` | viewer | every instance's alerts from the shared store, newest first: `camera`, `kind`, `acknowledged`, `before` (cursor), `limit`; 404 without one |
+//! | GET | `/api/district/alerts` | viewer | every instance's alerts from the shared store, newest first: the filters, cursor and limit of `/api/alerts`; 404 without one |
 //! | GET | `/api/district/instances` | viewer | the instances writing to the shared store: address, shard, cameras, online |
 //! | GET | `/api/events` | viewer | SSE: `alert`, `ack`, `camera`, `resync`; with a shared store also `district_alert`, `district_ack`, `district_resync` |
 //! | GET | `/metrics` | viewer | Prometheus text |
@@ -263,16 +263,12 @@ async fn district_alerts(
     State(state): State<Arc<AppState>>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if p.since.is_some() || p.until.is_some() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "since/until are not supported across instances; page with before",
-        ));
-    }
     let limit = p.limit.unwrap_or(50).clamp(1, 500);
     let q = vigil_deliver::shared::DistrictQuery {
         camera: p.camera.filter(|c| !c.is_empty()),
         kind: kind_param(p.kind)?.map(|k| k.as_str().to_string()),
+        since: p.since.map(|s| wall_time("since", &s)).transpose()?,
+        until: p.until.map(|s| wall_time("until", &s)).transpose()?,
         acknowledged: p.acknowledged,
         before: p.before,
         limit,

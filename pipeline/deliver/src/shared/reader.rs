@@ -17,8 +17,12 @@ pub struct SharedAlert {
 #[derive(Clone, Debug, Default)]
 pub struct DistrictQuery {
     pub camera: Option<String>,
-    /// An alert kind as records spell it (`vehicle_dwell`).
+    /// An alert kind as records spell it (`dwell`).
     pub kind: Option<String>,
+    /// Raised at or after / before this wall time, as records write it
+    /// (`2026-11-28T12:00:00.000Z`, UTC: such strings sort by time).
+    pub since: Option<String>,
+    pub until: Option<String>,
     pub acknowledged: Option<bool>,
     /// Only alerts whose start record is older than this position.
     pub before: Option<i64>,
@@ -86,10 +90,20 @@ impl SharedReader {
                          AND ($3::bool IS NULL OR EXISTS \
                               (SELECT 1 FROM vigil_acks a WHERE a.alert_id = x.alert_id) = $3) \
                          AND ($4::bigint IS NULL OR seq < $4) \
+                         AND ($6::text IS NULL OR x.record::jsonb ->> 'wall_time' >= $6) \
+                         AND ($7::text IS NULL OR x.record::jsonb ->> 'wall_time' < $7) \
                        ORDER BY seq DESC LIMIT $5) s ON s.alert_id = r.alert_id \
                  LEFT JOIN vigil_acks k ON k.alert_id = r.alert_id \
                  ORDER BY s.seq DESC, r.seq",
-                &[&q.camera, &q.kind, &q.acknowledged, &q.before, &limit],
+                &[
+                    &q.camera,
+                    &q.kind,
+                    &q.acknowledged,
+                    &q.before,
+                    &limit,
+                    &q.since,
+                    &q.until,
+                ],
             )
         })?;
         type Folding = (String, i64, Option<Ack>, Vec<vigil_core::Alert>);
