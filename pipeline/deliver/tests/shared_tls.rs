@@ -2,8 +2,9 @@
 //! CA that signed the server's certificate, records go in and come back; without TLS the server
 //! refuses; with another CA, vigil refuses the server.
 
+use vigil_deliver::AlertQuery;
 use vigil_deliver::OutboxItem;
-use vigil_deliver::shared::{Database, DistrictQuery, SharedReader, SharedStore};
+use vigil_deliver::shared::{Database, SharedReader, SharedStore};
 use vigil_deliver::worker::Transport;
 use vigil_testkit::Postgres;
 use vigil_testkit::postgres::make_ca;
@@ -46,7 +47,7 @@ fn the_shared_store_speaks_tls_to_a_server_it_can_verify_and_to_no_other() {
         .unwrap();
     let listed = SharedReader::new(&trusted)
         .unwrap()
-        .recent(&DistrictQuery {
+        .recent(&AlertQuery {
             limit: 10,
             ..Default::default()
         })

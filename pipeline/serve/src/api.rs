@@ -225,22 +225,28 @@ fn wall_time(field: &str, value: &str) -> Result<String, ApiError> {
         })
 }
 
+impl ListParams {
+    /// The query these parameters ask for (the local and the district list take the same).
+    fn query(self) -> Result<AlertQuery, ApiError> {
+        Ok(AlertQuery {
+            camera: self.camera.filter(|c| !c.is_empty()).map(CameraId::new),
+            kind: kind_param(self.kind)?,
+            since: self.since.map(|s| wall_time("since", &s)).transpose()?,
+            until: self.until.map(|s| wall_time("until", &s)).transpose()?,
+            acknowledged: self.acknowledged,
+            before: self.before,
+            limit: self.limit.unwrap_or(50).clamp(1, 500),
+        })
+    }
+}
+
 async fn list_alerts(
     _: Caller,
     State(state): State<Arc<AppState>>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let kind = kind_param(p.kind)?;
-    let limit = p.limit.unwrap_or(50).clamp(1, 500);
-    let q = AlertQuery {
-        camera: p.camera.filter(|c| !c.is_empty()).map(CameraId::new),
-        kind,
-        since: p.since.map(|s| wall_time("since", &s)).transpose()?,
-        until: p.until.map(|s| wall_time("until", &s)).transpose()?,
-        acknowledged: p.acknowledged,
-        before: p.before,
-        limit,
-    };
+    let q = p.query()?;
+    let limit = q.limit;
     let alerts = with_store(&state, move |s| s.list(&q)).await?;
     Ok(page_of(alerts, limit, |a| a.seq))
 }
@@ -263,16 +269,8 @@ async fn district_alerts(
     State(state): State<Arc<AppState>>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let limit = p.limit.unwrap_or(50).clamp(1, 500);
-    let q = vigil_deliver::shared::DistrictQuery {
-        camera: p.camera.filter(|c| !c.is_empty()),
-        kind: kind_param(p.kind)?.map(|k| k.as_str().to_string()),
-        since: p.since.map(|s| wall_time("since", &s)).transpose()?,
-        until: p.until.map(|s| wall_time("until", &s)).transpose()?,
-        acknowledged: p.acknowledged,
-        before: p.before,
-        limit,
-    };
+    let q = p.query()?;
+    let limit = q.limit;
     let alerts = crate::district::with_reader(&state, move |r| r.recent(&q)).await?;
     Ok(page_of(alerts, limit, |a| a.view.seq))
 }

@@ -129,7 +129,7 @@ pub struct Server {
     runtime: tokio::runtime::Runtime,
     shutdown: tokio::sync::oneshot::Sender<()>,
     /// Stops the shared store's listener.
-    listening: Arc<std::sync::atomic::AtomicBool>,
+    stop_listening: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Server {
@@ -140,7 +140,7 @@ impl Server {
 
     /// Stops accepting, lets open requests finish (SSE streams are cut), and returns.
     pub fn stop(self) {
-        self.listening
+        self.stop_listening
             .store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = self.shutdown.send(());
         self.runtime
@@ -189,10 +189,10 @@ pub fn start(
             .transpose()
             .map_err(ServeError::District)?,
     });
-    let listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop_listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let (Some(d), Some(district)) = (&config.district, &state.district) {
         let counters = district.counters.clone();
-        district::listen(d, state.events.clone(), counters, listening.clone())
+        district::listen(d, state.events.clone(), counters, stop_listening.clone())
             .map_err(ServeError::District)?;
     }
     let listener = runtime
@@ -220,7 +220,7 @@ pub fn start(
         addr,
         runtime,
         shutdown,
-        listening,
+        stop_listening,
     })
 }
 

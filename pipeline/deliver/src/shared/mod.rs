@@ -28,11 +28,19 @@
 //! `record` is the stored JSON exactly as hashed into the instance's chain (with its
 //! `prev_hash`); `instance_seq` its position in that instance's store; `cameras` a JSON list.
 
+/// The database's clock in milliseconds since the epoch, as SQL. Times compared across instances
+/// (when one was last seen) are all taken by it, so the boxes' own clocks may drift.
+macro_rules! db_now_ms {
+    () => {
+        "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+    };
+}
+
 pub mod listen;
 pub mod presence;
 mod reader;
 
-pub use reader::{DistrictQuery, InstanceInfo, Owner, SharedAlert, SharedReader, SharedRecord};
+pub use reader::{InstanceInfo, Owner, SharedAlert, SharedReader, SharedRecord};
 
 /// The shared store's outbox name (the `sink` of its rows in an instance's store).
 pub const SINK: &str = "postgres";
@@ -77,7 +85,8 @@ CREATE TABLE IF NOT EXISTS vigil_instances (
 COMMIT;
 ";
 
-/// The channels inserts notify, with the new row's key as the payload.
+/// The channels inserts notify (`pg_notify`, the name a parameter), with the new row's key as
+/// the payload.
 const RECORDS_CHANNEL: &str = "vigil_records";
 const ACKS_CHANNEL: &str = "vigil_acks";
 
@@ -108,18 +117,13 @@ impl std::fmt::Debug for Database {
 fn tls(ca_file: &std::path::Path) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
-    let shown = ca_file.display();
+    let bad = |e: &dyn std::fmt::Display| format!("ca_file {}: {e}", ca_file.display());
     let mut roots = rustls::RootCertStore::empty();
-    for cert in
-        CertificateDer::pem_file_iter(ca_file).map_err(|e| format!("ca_file {shown}: {e}"))?
-    {
-        let cert = cert.map_err(|e| format!("ca_file {shown}: {e}"))?;
-        roots
-            .add(cert)
-            .map_err(|e| format!("ca_file {shown}: {e}"))?;
+    for cert in CertificateDer::pem_file_iter(ca_file).map_err(|e| bad(&e))? {
+        roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
     }
     if roots.is_empty() {
-        return Err(format!("ca_file {shown}: no certificate in it"));
+        return Err(bad(&"no certificate in it"));
     }
     let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),
@@ -286,7 +290,7 @@ impl Transport for SharedStore {
                     "WITH ins AS (INSERT INTO vigil_records \
                      (alert_id, event, instance, camera, instance_seq, record, received_ms) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (alert_id, event) DO NOTHING \
-                     RETURNING seq) SELECT pg_notify('vigil_records', seq::text) FROM ins",
+                     RETURNING seq) SELECT pg_notify($8, seq::text) FROM ins",
                     &[
                         &item.alert_id,
                         &item.event,
@@ -295,6 +299,7 @@ impl Transport for SharedStore {
                         &item.alert_seq,
                         &item.json,
                         &crate::now_ms(),
+                        &RECORDS_CHANNEL,
                     ],
                 )
             })

@@ -135,13 +135,18 @@ impl Keeper {
         let (cameras, started) = (&self.cameras, self.started_ms);
         self.connection
             .with(|c| {
+                // Seen by the database's clock, which every reader compares with.
                 c.execute(
-                    "INSERT INTO vigil_instances \
-                     (instance, url, shard, cameras, started_ms, seen_ms, stopped_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $6, NULL) \
-                     ON CONFLICT (instance) DO UPDATE SET url = $2, shard = $3, cameras = $4, \
-                     started_ms = $5, seen_ms = $6, stopped_ms = NULL",
-                    &[&a.instance, &a.url, &a.shard, cameras, &started, &now_ms()],
+                    concat!(
+                        "INSERT INTO vigil_instances \
+                         (instance, url, shard, cameras, started_ms, seen_ms, stopped_ms) \
+                         VALUES ($1, $2, $3, $4, $5, ",
+                        db_now_ms!(),
+                        ", NULL) ON CONFLICT (instance) DO UPDATE SET url = $2, shard = $3, \
+                         cameras = $4, started_ms = $5, seen_ms = EXCLUDED.seen_ms, \
+                         stopped_ms = NULL"
+                    ),
+                    &[&a.instance, &a.url, &a.shard, cameras, &started],
                 )
             })
             .map(|_| ())
@@ -152,8 +157,12 @@ impl Keeper {
         self.connection
             .with(|c| {
                 c.execute(
-                    "UPDATE vigil_instances SET stopped_ms = $2 WHERE instance = $1",
-                    &[name, &now_ms()],
+                    concat!(
+                        "UPDATE vigil_instances SET stopped_ms = ",
+                        db_now_ms!(),
+                        " WHERE instance = $1"
+                    ),
+                    &[name],
                 )
             })
             .map(|_| ())
@@ -174,8 +183,16 @@ impl Keeper {
                     "WITH ins AS (INSERT INTO vigil_acks \
                      (alert_id, instance, by, at_ms, comment, received_ms) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (alert_id) DO NOTHING \
-                     RETURNING alert_id) SELECT pg_notify('vigil_acks', alert_id) FROM ins",
-                    &[id, instance, &ack.by, &ack.at_ms, &ack.comment, &now_ms()],
+                     RETURNING alert_id) SELECT pg_notify($7, alert_id) FROM ins",
+                    &[
+                        id,
+                        instance,
+                        &ack.by,
+                        &ack.at_ms,
+                        &ack.comment,
+                        &now_ms(),
+                        &super::ACKS_CHANNEL,
+                    ],
                 )?;
             }
             tx.commit()

@@ -1,7 +1,7 @@
 //! Reading the shared store: the district's alerts, who holds one, and which instances there are.
 
 use super::{Connection, ONLINE_WITHIN_MS};
-use crate::{Ack, AlertView};
+use crate::{Ack, AlertQuery, AlertView};
 
 /// An alert as the shared table has it: folded from its records and its acknowledgement, with
 /// the instance that stored it (which holds its evidence files).
@@ -10,24 +10,6 @@ pub struct SharedAlert {
     pub instance: String,
     #[serde(flatten)]
     pub view: AlertView,
-}
-
-/// Which of the district's alerts to list, newest first. `seq` is the shared table's position of
-/// an alert's start record (the cursor, like the local list's).
-#[derive(Clone, Debug, Default)]
-pub struct DistrictQuery {
-    pub camera: Option<String>,
-    /// An alert kind as records spell it (`dwell`).
-    pub kind: Option<String>,
-    /// Raised at or after / before this wall time, as records write it
-    /// (`2026-11-28T12:00:00.000Z`, UTC: such strings sort by time).
-    pub since: Option<String>,
-    pub until: Option<String>,
-    pub acknowledged: Option<bool>,
-    /// Only alerts whose start record is older than this position.
-    pub before: Option<i64>,
-    /// 1–500.
-    pub limit: usize,
 }
 
 /// An instance as it last described itself.
@@ -76,10 +58,12 @@ impl SharedReader {
         })
     }
 
-    /// The newest alerts `q` selects, each folded from all its records, with its
-    /// acknowledgement.
-    pub fn recent(&mut self, q: &DistrictQuery) -> Result<Vec<SharedAlert>, String> {
+    /// The newest alerts `q` selects (its `before` a position in the shared table), each folded
+    /// from all its records, with its acknowledgement.
+    pub fn recent(&mut self, q: &AlertQuery) -> Result<Vec<SharedAlert>, String> {
         let limit = q.limit.clamp(1, 500) as i64;
+        let camera = q.camera.as_ref().map(|c| c.as_str());
+        let kind = q.kind.map(|k| k.as_str());
         let rows = self.connection.with(|c| {
             c.query(
                 "SELECT r.alert_id, r.instance, r.record, s.seq, k.by, k.at_ms, k.comment \
@@ -96,8 +80,8 @@ impl SharedReader {
                  LEFT JOIN vigil_acks k ON k.alert_id = r.alert_id \
                  ORDER BY s.seq DESC, r.seq",
                 &[
-                    &q.camera,
-                    &q.kind,
+                    &camera,
+                    &kind,
                     &q.acknowledged,
                     &q.before,
                     &limit,
@@ -158,57 +142,64 @@ impl SharedReader {
             .collect())
     }
 
-    /// Who holds alert `id`, if the shared store has it.
+    /// Who holds alert `id`, if the shared store has it — with what that instance last said of
+    /// itself, in the same query (it is asked for every forwarded request).
     pub fn owner(&mut self, id: &str) -> Result<Option<Owner>, String> {
         let row = self.connection.with(|c| {
             c.query_opt(
-                "SELECT instance FROM vigil_records WHERE alert_id = $1 LIMIT 1",
-                &[&id],
+                &format!(
+                    "SELECT r.instance, {INSTANCE_COLUMNS} FROM vigil_records r \
+                     LEFT JOIN vigil_instances i ON i.instance = r.instance \
+                     WHERE r.alert_id = $2 LIMIT 1"
+                ),
+                &[&ONLINE_WITHIN_MS, &id],
             )
         })?;
         let Some(row) = row else { return Ok(None) };
-        let instance: String = row.get(0);
-        let info = self.instance(&instance)?;
-        Ok(Some(Owner { instance, info }))
-    }
-
-    /// What instance `name` last said of itself.
-    pub fn instance(&mut self, name: &str) -> Result<Option<InstanceInfo>, String> {
-        Ok(self.instances_where(Some(name))?.pop())
+        Ok(Some(Owner {
+            instance: row.get(0),
+            info: instance_at(&row, 1)?,
+        }))
     }
 
     /// Every instance that ever said where it is, by name.
     pub fn instances(&mut self) -> Result<Vec<InstanceInfo>, String> {
-        self.instances_where(None)
-    }
-
-    fn instances_where(&mut self, name: Option<&str>) -> Result<Vec<InstanceInfo>, String> {
         let rows = self.connection.with(|c| {
             c.query(
-                "SELECT instance, url, shard, cameras, started_ms, seen_ms, stopped_ms \
-                 FROM vigil_instances WHERE $1::text IS NULL OR instance = $1 ORDER BY instance",
-                &[&name],
+                &format!("SELECT {INSTANCE_COLUMNS} FROM vigil_instances i ORDER BY i.instance"),
+                &[&ONLINE_WITHIN_MS],
             )
         })?;
-        let now = crate::now_ms();
-        rows.into_iter()
-            .map(|row| {
-                let instance: String = row.get(0);
-                let cameras: Vec<String> = serde_json::from_str(row.get(3))
-                    .map_err(|e| format!("cameras of instance {instance}: {e}"))?;
-                let seen_ms: i64 = row.get(5);
-                let stopped_ms: Option<i64> = row.get(6);
-                Ok(InstanceInfo {
-                    url: row.get(1),
-                    shard: row.get(2),
-                    cameras,
-                    started_ms: row.get(4),
-                    seen_ms,
-                    online: stopped_ms.is_none() && now - seen_ms < ONLINE_WITHIN_MS,
-                    stopped_ms,
-                    instance,
-                })
-            })
+        rows.iter()
+            .filter_map(|row| instance_at(row, 0).transpose())
             .collect()
     }
+}
+
+/// An instance row's columns (table alias `i`); `$1` is how recently it must have been seen to be
+/// online, by the database's clock — the one clock every instance's `seen_ms` is written by.
+const INSTANCE_COLUMNS: &str = concat!(
+    "i.instance, i.url, i.shard, i.cameras, i.started_ms, i.seen_ms, i.stopped_ms, \
+     (i.stopped_ms IS NULL AND i.seen_ms > ",
+    db_now_ms!(),
+    " - $1::bigint)"
+);
+
+/// The instance whose [`INSTANCE_COLUMNS`] start at column `at` (`None`: no such row joined).
+fn instance_at(row: &postgres::Row, at: usize) -> Result<Option<InstanceInfo>, String> {
+    let Some(instance) = row.get::<_, Option<String>>(at) else {
+        return Ok(None);
+    };
+    let cameras: Vec<String> = serde_json::from_str(row.get(at + 3))
+        .map_err(|e| format!("cameras of instance {instance}: {e}"))?;
+    Ok(Some(InstanceInfo {
+        url: row.get(at + 1),
+        shard: row.get(at + 2),
+        cameras,
+        started_ms: row.get(at + 4),
+        seen_ms: row.get(at + 5),
+        stopped_ms: row.get(at + 6),
+        online: row.get(at + 7),
+        instance,
+    }))
 }
