@@ -110,11 +110,7 @@ impl Delivery {
                         &m.topic_prefix,
                         &i.id,
                         i.shard.map(|s| s.to_string()),
-                        &config
-                            .cameras
-                            .iter()
-                            .map(|c| c.id.to_string())
-                            .collect::<Vec<_>>(),
+                        &config.camera_names(),
                     ),
                 ),
                 None => (m.client_id.clone(), Liveness::single(&m.topic_prefix)),

@@ -296,34 +296,18 @@ fn load(common: &Common) -> Result<Config, ExitCode> {
     Ok(config)
 }
 
-/// GET `url` (plain `http://host:port/path`) within `timeout_secs`; Ok when it answers 200.
+/// GET `url` within `timeout_secs`; Ok when it answers 200.
 fn health(url: &str, timeout_secs: f64) -> Result<()> {
-    use std::io::{Read, Write};
-    let rest = url
-        .strip_prefix("http://")
-        .context("only http:// URLs (the API listens on plain HTTP)")?;
-    let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
-    let timeout = std::time::Duration::from_secs_f64(timeout_secs.clamp(0.1, 60.0));
-    let addr = std::net::ToSocketAddrs::to_socket_addrs(host)
-        .with_context(|| format!("cannot resolve {host}"))?
-        .next()
-        .with_context(|| format!("no address for {host}"))?;
-    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
-    write!(
-        stream,
-        "GET /{path} HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut head = [0u8; 64];
-    let n = stream.read(&mut head)?;
-    let line = String::from_utf8_lossy(&head[..n]);
-    let status = line.split_whitespace().nth(1).unwrap_or("");
-    anyhow::ensure!(
-        status == "200",
-        "answered {:?}",
-        line.lines().next().unwrap_or("")
-    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs_f64(
+            timeout_secs.clamp(0.1, 60.0),
+        )))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let status = agent.get(url).call()?.status();
+    anyhow::ensure!(status == 200, "answered {status}");
     Ok(())
 }
 

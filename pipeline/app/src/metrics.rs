@@ -10,6 +10,9 @@ use vigil_core::metrics::{Histogram, LatencySamples};
 use vigil_deliver::worker::DeliveryCounters;
 use vigil_serve::prom;
 
+/// Per camera with waste rules: its static-object detector's counts and the objects it follows.
+pub type WasteCounts = Arc<Mutex<BTreeMap<String, (vigil_waste::SceneStats, usize)>>>;
+
 /// Shared handles to every counter the pipeline keeps.
 #[derive(Default)]
 pub struct PipelineMetrics {
@@ -33,7 +36,7 @@ pub struct PipelineMetrics {
     pub delivery: Vec<(String, Arc<DeliveryCounters>)>,
     /// Per camera with waste rules: its static-object detector's counts (updated as it runs)
     /// and the objects it follows now.
-    pub waste: Arc<Mutex<BTreeMap<String, (vigil_waste::SceneStats, usize)>>>,
+    pub waste: WasteCounts,
     /// This instance's rows in the shared store (with `outputs.postgres`).
     pub presence: Option<Arc<vigil_deliver::shared::presence::PresenceCounters>>,
 }
@@ -192,33 +195,26 @@ impl PipelineMetrics {
                 }
             }
         }
-        prom::family(
-            out,
-            "vigil_waste_relearns_total",
-            "Whole-scene relearns of a bin camera's backgrounds (lights, infrared switch, camera moved).",
-            "counter",
-        );
-        for (camera, (stats, _)) in waste.iter() {
-            prom::sample(
-                out,
+        type Single = fn(&(vigil_waste::SceneStats, usize)) -> f64;
+        let singles: [(&str, &str, &str, Single); 2] = [
+            (
                 "vigil_waste_relearns_total",
-                &[("camera", camera)],
-                stats.relearns as f64,
-            );
-        }
-        prom::family(
-            out,
-            "vigil_waste_objects_present",
-            "Static objects a bin camera follows now.",
-            "gauge",
-        );
-        for (camera, (_, present)) in waste.iter() {
-            prom::sample(
-                out,
+                "Whole-scene relearns of a bin camera's backgrounds (lights, infrared switch, camera moved).",
+                "counter",
+                |(s, _)| s.relearns as f64,
+            ),
+            (
                 "vigil_waste_objects_present",
-                &[("camera", camera)],
-                *present as f64,
-            );
+                "Static objects a bin camera follows now.",
+                "gauge",
+                |(_, present)| *present as f64,
+            ),
+        ];
+        for (name, help, kind, value) in singles {
+            prom::family(out, name, help, kind);
+            for (camera, counts) in waste.iter() {
+                prom::sample(out, name, &[("camera", camera)], value(counts));
+            }
         }
     }
 }

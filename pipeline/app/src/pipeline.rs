@@ -743,11 +743,8 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     if let (Some(waste), Some(image)) = (state.waste.as_mut(), df.image.as_ref()) {
                         alerts.extend(waste.step(&df.meta, image, &tracks));
                         // For /metrics, every few frames.
-                        if df.dispatch_seq % 10 == 0
-                            && let Ok(mut out) = waste_out.lock()
-                        {
-                            let now = (waste.stats().clone(), waste.objects().len());
-                            out.insert(df.meta.camera.to_string(), now);
+                        if df.dispatch_seq % 10 == 0 {
+                            publish_waste(&waste_out, &df.meta.camera, waste);
                         }
                     }
                     let ruled = vigil_core::cpu::thread_time();
@@ -786,11 +783,9 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     tc.sent();
                 }
             }
-            if let Ok(mut out) = waste_out.lock() {
-                for (id, state) in &cameras {
-                    if let Some(w) = &state.waste {
-                        out.insert(id.to_string(), (w.stats().clone(), w.objects().len()));
-                    }
+            for (id, state) in &cameras {
+                if let Some(w) = &state.waste {
+                    publish_waste(&waste_out, id, w);
                 }
             }
         })?;
@@ -814,7 +809,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                 tokens: api.tokens.clone(),
                 db: db.clone(),
                 out_dir: options.out_dir.clone(),
-                cameras: config.cameras.iter().map(|c| c.id.to_string()).collect(),
+                cameras: config.camera_names(),
                 district: config.outputs.postgres.as_ref().map(|p| {
                     vigil_serve::district::DistrictConfig {
                         database: crate::delivery::shared_database(p),
@@ -847,7 +842,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
                     .as_ref()
                     .and_then(|i| i.shard)
                     .map(|s| s.to_string()),
-                cameras: config.cameras.iter().map(|c| c.id.to_string()).collect(),
+                cameras: config.camera_names(),
             };
             let shared = crate::delivery::shared_database(p);
             Some(
@@ -1490,16 +1485,26 @@ fn describe_source(s: &CameraSource) -> String {
     }
 }
 
+/// Hands a camera's static-object counts and the objects it follows to `/metrics` and the summary.
+fn publish_waste(
+    out: &crate::metrics::WasteCounts,
+    camera: &CameraId,
+    waste: &vigil_waste::WasteEngine,
+) {
+    if let Ok(mut out) = out.lock() {
+        out.insert(
+            camera.to_string(),
+            (waste.stats().clone(), waste.objects().len()),
+        );
+    }
+}
+
 /// Where the other instances reach an API listening on `addr`: the address itself, or this
 /// host's name when it listens on every interface (a pod's name, in a StatefulSet).
 fn advertised(addr: std::net::SocketAddr) -> String {
     if !addr.ip().is_unspecified() {
         return format!("http://{addr}");
     }
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into());
+    let host = vigil_config::shard::host_name().unwrap_or_else(|| "localhost".into());
     format!("http://{host}:{}", addr.port())
 }

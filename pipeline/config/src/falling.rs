@@ -54,11 +54,8 @@ pub(crate) fn rule(
         },
         None => None,
     };
-    let severity = match &r.severity {
-        Some(s) => crate::outputs::severity(v, s),
-        // Something falling from a building can kill: it is urgent unless the rule says not.
-        None => Some(Severity::Critical),
-    };
+    // Something falling from a building can kill: it is urgent unless the rule says not.
+    let severity = crate::rules::rule_severity(v, r, Severity::Critical);
     let schedule = crate::rules::optional_schedule(v, &r.schedule, &mut ok);
     let tuning = tuning(v, r.falling.as_ref());
     let (Some(facade), Some(severity), Some((process_width, foreground, tracker, classify)), true) =

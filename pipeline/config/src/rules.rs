@@ -154,11 +154,48 @@ pub(crate) fn fraction(
     }
 }
 
-/// What `fraction` says of a bad `min_area` / `max_area`.
-pub(crate) const AREA_ERROR: [&str; 2] = [
-    "min_area must be a fraction of the frame in [0, 1]",
-    "max_area must be a fraction of the frame in [0, 1]",
-];
+/// The rule's `min_area` and `max_area` (fractions of the frame; `max_default` when left out),
+/// the maximum not below the minimum.
+pub(crate) fn area_range(
+    v: &mut Validator<'_>,
+    r: &RawRule,
+    max_default: f64,
+    ok: &mut bool,
+) -> (f64, f64) {
+    let min_area = fraction(
+        v,
+        &r.min_area,
+        "min_area must be a fraction of the frame in [0, 1]",
+        0.0,
+        ok,
+    );
+    let max_area = fraction(
+        v,
+        &r.max_area,
+        "max_area must be a fraction of the frame in [0, 1]",
+        max_default,
+        ok,
+    );
+    if min_area > max_area
+        && let Some(f) = &r.max_area
+    {
+        v.error(f, "max_area must not be below min_area");
+        *ok = false;
+    }
+    (min_area, max_area)
+}
+
+/// The rule's `severity`, `default` when left out; `None` after an error.
+pub(crate) fn rule_severity(
+    v: &mut Validator<'_>,
+    r: &RawRule,
+    default: Severity,
+) -> Option<Severity> {
+    match &r.severity {
+        Some(s) => crate::outputs::severity(v, s),
+        None => Some(default),
+    }
+}
 
 /// Two different points inside [0,1]² (a line), or an error at `l`.
 pub(crate) fn two_points(
@@ -552,19 +589,9 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
     let max_gap = seconds(v, &r.max_gap_secs, "max_gap_secs", 0.0);
     let update_after = seconds(v, &r.update_after_secs, "update_after_secs", 1.0);
     let cooldown = seconds(v, &r.cooldown_secs, "cooldown_secs", 0.0);
-    let min_area = fraction(v, &r.min_area, AREA_ERROR[0], 0.0, &mut ok);
-    let max_area = fraction(v, &r.max_area, AREA_ERROR[1], 1.0, &mut ok);
-    if min_area > max_area
-        && let Some(f) = &r.max_area
-    {
-        v.error(f, "max_area must not be below min_area");
-        ok = false;
-    }
+    let (min_area, max_area) = area_range(v, r, 1.0, &mut ok);
     let schedule = optional_schedule(v, &r.schedule, &mut ok);
-    let severity = match &r.severity {
-        Some(s) => crate::outputs::severity(v, s),
-        None => Some(Severity::Medium),
-    };
+    let severity = rule_severity(v, r, Severity::Medium);
     let (
         Ok(repeat_after),
         Ok(max_gap),

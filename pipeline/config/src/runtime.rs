@@ -41,6 +41,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// The cameras' names, in config order.
+    pub fn camera_names(&self) -> Vec<String> {
+        self.cameras.iter().map(|c| c.id.to_string()).collect()
+    }
+
     /// This instance's name in the shared store (a single box: `vigil`).
     pub fn instance_name(&self) -> &str {
         self.instance.as_ref().map_or("vigil", |i| i.id.as_str())

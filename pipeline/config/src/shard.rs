@@ -64,6 +64,15 @@ fn hash(bytes: &[u8], salt: u32) -> u64 {
     h ^ (h >> 31)
 }
 
+/// This machine's host name (a pod's name, in a StatefulSet): `HOSTNAME`, else the kernel's.
+pub fn host_name() -> Option<String> {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
 /// The shard (of `count`) that owns `camera`: the one with the highest weight.
 pub fn owner(camera: &str, count: u32) -> u32 {
     (0..count.max(1))
@@ -81,7 +90,7 @@ impl Shard {
                 let index = match std::env::var("VIGIL_SHARD_INDEX") {
                     Ok(i) => i,
                     Err(_) => {
-                        let host = std::env::var("HOSTNAME").unwrap_or_default();
+                        let host = host_name().unwrap_or_default();
                         host.rsplit_once('-').map(|(_, o)| o.to_string()).ok_or_else(|| {
                             format!(
                                 "--shard auto: VIGIL_SHARD_INDEX is not set and the host name \"{host}\" does not end in -<ordinal>"

@@ -4,8 +4,8 @@
 
 use crate::raw::RawRule;
 use crate::rules::{
-    AREA_ERROR, DETECTOR_FIELDS, RuleContext, fraction, name_and_camera, optional_schedule,
-    refuse_fields, seconds, two_points, zone_of,
+    DETECTOR_FIELDS, RuleContext, area_range, fraction, name_and_camera, optional_schedule,
+    refuse_fields, rule_severity, seconds, two_points, zone_of,
 };
 use crate::runtime::Validator;
 use vigil_core::{RuleId, Severity, ZoneId};
@@ -69,14 +69,7 @@ pub(crate) fn rule(
     };
     let static_secs =
         seconds(v, &r.static_secs, "static_secs", 1.0).map(|s| s.map_or(60.0, |d| d.as_secs_f64()));
-    let min_area = fraction(v, &r.min_area, AREA_ERROR[0], 0.0, &mut ok);
-    let max_area = fraction(v, &r.max_area, AREA_ERROR[1], 0.25, &mut ok);
-    if min_area > max_area
-        && let Some(f) = &r.max_area
-    {
-        v.error(f, "max_area must not be below min_area");
-        ok = false;
-    }
+    let (min_area, max_area) = area_range(v, r, 0.25, &mut ok);
     let min_above = fraction(
         v,
         &r.min_above,
@@ -102,10 +95,7 @@ pub(crate) fn rule(
         None => None,
     };
     let schedule = optional_schedule(v, &r.schedule, &mut ok);
-    let severity = match &r.severity {
-        Some(s) => crate::outputs::severity(v, s),
-        None => Some(Severity::Medium),
-    };
+    let severity = rule_severity(v, r, Severity::Medium);
     let (Some(overflow), Some(polygon), Ok(static_secs), Some(severity), true) =
         (check, polygon, static_secs, severity, ok)
     else {

@@ -37,6 +37,18 @@ fn argmax(scores: &[f32]) -> (usize, f32) {
     best
 }
 
+/// An output tensor must hold exactly the values its shape says (a model may lie).
+fn holds(family: &str, shape: &[i64], data: &[f32], want: usize) -> Result<(), String> {
+    if data.len() == want {
+        Ok(())
+    } else {
+        Err(format!(
+            "{family} output {shape:?} holds {} values, not {want}",
+            data.len()
+        ))
+    }
+}
+
 /// YOLOX: one output `[1, N, 5 + C]`, rows `[tx, ty, tw, th, obj, cls…]` (obj and cls already
 /// sigmoid-ed) over grids of strides 8, 16, 32, row-major. `cx = (tx + gx)·s`, `w = exp(tw)·s`,
 /// score = obj · best cls.
@@ -53,13 +65,7 @@ pub fn yolox(
     if shape.as_slice() != want {
         return Err(format!("expected YOLOX output {want:?}, got {shape:?}"));
     }
-    if data.len() != cells * (5 + classes) {
-        return Err(format!(
-            "YOLOX output {shape:?} holds {} values, not {}",
-            data.len(),
-            cells * (5 + classes)
-        ));
-    }
+    holds("YOLOX", shape, data, cells * (5 + classes))?;
     let row_len = 5 + classes;
     let mut out = Vec::new();
     let mut row_index = 0;
@@ -185,13 +191,7 @@ pub fn yolov8(
             ));
         }
     };
-    if data.len() != n * rows {
-        return Err(format!(
-            "YOLOv8 output {shape:?} holds {} values, not {}",
-            data.len(),
-            n * rows
-        ));
-    }
+    holds("YOLOv8", shape, data, n * rows)?;
     let at = |row: usize, j: usize| match channels_first {
         true => data[row * n + j],
         false => data[j * rows + row],

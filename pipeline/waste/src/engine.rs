@@ -161,14 +161,11 @@ impl WasteEngine {
                     min_above,
                     max_fill,
                 } => {
-                    let (whole, whole_box) =
-                        self.scene.fill(z, rule.static_secs, source, |_, _| true);
-                    let (top, top_box) = match fill_line {
-                        Some(line) => self
-                            .scene
-                            .fill(z, rule.static_secs, source, |x, y| above(*line, x, y)),
-                        None => (0.0, None),
-                    };
+                    let [whole, upper] = self.scene.fill(z, rule.static_secs, source, |x, y| {
+                        fill_line.is_some_and(|line| above(line, x, y))
+                    });
+                    let (whole, whole_box, top, top_box) =
+                        (whole.fraction, whole.bbox, upper.fraction, upper.bbox);
                     let full = (fill_line.is_some() && top >= *min_above) || whole >= *max_fill;
                     if full {
                         let bbox = top_box.or(whole_box).unwrap_or_default();

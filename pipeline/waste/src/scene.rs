@@ -72,6 +72,14 @@ impl Default for SceneConfig {
 /// Grid cells are at most this many across.
 const GRID_WIDTH: u32 = 240;
 
+/// How full part of a zone is ([`Scene::fill`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Fill {
+    pub fraction: f64,
+    /// The full cells' box, in source pixels.
+    pub bbox: Option<BBoxPx>,
+}
+
 /// What the detector counts (for `summary.json` and `/metrics`).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct SceneStats {
@@ -303,46 +311,49 @@ impl Scene {
         &self.stats
     }
 
-    /// The fraction of zone `zone`'s cells (those for which `keep(x, y)` holds, normalised
-    /// cell centres) that have been static for `secs` or belong to an object, and the box of
-    /// those cells in source pixels.
+    /// How full zone `zone` is: the fraction of its cells that have been static for `secs` or
+    /// belong to an object, and the box of those cells in source pixels — over the whole zone
+    /// and over its part where `upper(x, y)` holds (normalised cell centres), in one pass.
     pub fn fill(
         &self,
         zone: usize,
         secs: f64,
         source: Size,
-        keep: impl Fn(f64, f64) -> bool,
-    ) -> (f64, Option<BBoxPx>) {
-        let Some(grid) = self.grid else {
-            return (0.0, None);
+        upper: impl Fn(f64, f64) -> bool,
+    ) -> [Fill; 2] {
+        let (Some(grid), Some(cells)) = (self.grid, self.zone_cells.get(zone)) else {
+            return [Fill::default(); 2];
         };
-        let Some(cells) = self.zone_cells.get(zone) else {
-            return (0.0, None);
-        };
-        let (mut total, mut full) = (0usize, 0usize);
-        let mut bounds: Option<(u32, u32, u32, u32)> = None;
+        // Per part: cells, full cells, and the full cells' bounds.
+        let mut parts = [(0usize, 0usize, None::<(u32, u32, u32, u32)>); 2];
         for &i in cells {
-            let (x, y) = grid.centre(i as usize);
-            if !keep(x, y) {
-                continue;
-            }
-            total += 1;
             let i = i as usize;
-            if self.owner[i] != 0 || f64::from(self.static_t[i]) >= secs {
-                full += 1;
-                let (cx, cy) = (i as u32 % grid.w, i as u32 / grid.w);
-                bounds = Some(match bounds {
-                    None => (cx, cy, cx, cy),
-                    Some((a, b, c, d)) => (a.min(cx), b.min(cy), c.max(cx), d.max(cy)),
-                });
+            let (x, y) = grid.centre(i);
+            let is_full = self.owner[i] != 0 || f64::from(self.static_t[i]) >= secs;
+            let (cx, cy) = (i as u32 % grid.w, i as u32 / grid.w);
+            for part in if upper(x, y) {
+                &mut parts[..]
+            } else {
+                &mut parts[..1]
+            } {
+                part.0 += 1;
+                if is_full {
+                    part.1 += 1;
+                    part.2 = Some(match part.2 {
+                        None => (cx, cy, cx, cy),
+                        Some((a, b, c, d)) => (a.min(cx), b.min(cy), c.max(cx), d.max(cy)),
+                    });
+                }
             }
         }
-        let fraction = if total == 0 {
-            0.0
-        } else {
-            full as f64 / total as f64
-        };
-        (fraction, bounds.map(|b| grid.px_box(b, source)))
+        parts.map(|(total, full, bounds)| Fill {
+            fraction: if total == 0 {
+                0.0
+            } else {
+                full as f64 / total as f64
+            },
+            bbox: bounds.map(|b| grid.px_box(b, source)),
+        })
     }
 
     /// Processes one frame at stream time `pts` (seconds) with the tracks of the same frame;
