@@ -157,8 +157,20 @@ impl Delivery {
         self.workers.iter().map(|w| w.nudger()).collect()
     }
 
+    /// Waits up to `within` for every outbox to empty; warns of what is still pending (it stays
+    /// in the outbox for the next run).
+    pub fn drain(&self, within: Duration) {
+        let left = self.drained(within);
+        if left > 0 {
+            tracing::warn!(
+                pending = left,
+                "receivers did not take every record; they stay in the outbox for the next run"
+            );
+        }
+    }
+
     /// Waits up to `within` for every outbox to empty; returns what is still pending.
-    pub fn drain(&self, within: Duration) -> u64 {
+    fn drained(&self, within: Duration) -> u64 {
         let deadline = Instant::now() + within;
         loop {
             for w in &self.workers {

@@ -24,6 +24,17 @@ impl CameraProgress {
     }
 }
 
+/// A progress record per camera of `config`.
+pub fn per_camera(
+    config: &vigil_config::Config,
+) -> std::collections::HashMap<vigil_core::CameraId, Arc<CameraProgress>> {
+    config
+        .cameras
+        .iter()
+        .map(|c| (c.id.clone(), Arc::default()))
+        .collect()
+}
+
 /// The progress line for `cameras` after `elapsed`.
 pub fn line(cameras: &[Arc<CameraProgress>], elapsed: Duration) -> String {
     let frames: u64 = cameras

@@ -258,8 +258,9 @@ pub fn evaluate(dir: &Path, out: &Path, assets: Option<PathBuf>) -> Result<Falls
         let truth: Truth = serde_json::from_str(&std::fs::read_to_string(
             dir.join(format!("{name}.truth.json")),
         )?)?;
-        let config = vigil_config::load(&dir.join(format!("{name}.yaml")), assets.as_deref())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let path = dir.join(format!("{name}.yaml"));
+        let config = vigil_config::load(&path, assets.as_deref())
+            .map_err(|errors| crate::cmd::InvalidConfig::new(&path, errors))?;
         let run_dir = out.join(name);
         // A fresh store per run: an earlier evaluation's alerts must not count.
         let _ = std::fs::remove_dir_all(&run_dir);

@@ -131,9 +131,10 @@ fn live_rtsp_bench_serves_cameras_from_a_child_process_and_measures_it() {
     assert!(server > 0.0 && server < 0.5, "{r:#}");
 }
 
-/// The overload fault case (RELIABILITY.md): six live cameras offering 150 frames/s to a
-/// detector that manages about half of that. The oldest frames go (counted as replaced by newer
-/// ones), nothing is lost before decoding, latency stays bounded and memory flat.
+/// The overload fault case (RELIABILITY.md): six live cameras offering 150 frames/s to one
+/// detect worker, which manages about half of that. The oldest frames go (counted as replaced by
+/// newer ones), nothing is lost before decoding, latency stays bounded and memory flat. (With a
+/// worker per core, a fast 2-core machine detects ~141 of the 150 frames/s: no overload to test.)
 #[test]
 fn overload_drops_the_oldest_frames_counted_while_memory_stays_flat() {
     let r = bench(&[
@@ -148,6 +149,8 @@ fn overload_drops_the_oldest_frames_counted_while_memory_stays_flat() {
         "10",
         "--warmup",
         "12",
+        "--workers",
+        "1",
         "--no-limits",
     ]);
     assert!(f(&r, "decoded_fps") > 120.0, "{r:#}");

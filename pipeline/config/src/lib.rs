@@ -13,6 +13,7 @@ pub mod error;
 mod falling;
 pub mod manifest;
 mod outputs;
+pub mod placement;
 mod raw;
 mod rules;
 mod runtime;

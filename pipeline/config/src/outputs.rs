@@ -73,6 +73,18 @@ impl Role {
     }
 }
 
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "viewer" => Ok(Role::Viewer),
+            "operator" => Ok(Role::Operator),
+            other => Err(format!("role \"{other}\" is neither viewer nor operator")),
+        }
+    }
+}
+
 /// A bearer token, kept as its sha256.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiToken {
@@ -371,17 +383,10 @@ pub(crate) fn validate_api(v: &mut Validator<'_>, raw: &RawApi) -> ApiConfig {
     };
     let mut tokens: Vec<ApiToken> = Vec::new();
     for t in &raw.tokens {
-        let role = match t.role.value.as_str() {
-            "viewer" => Role::Viewer,
-            "operator" => Role::Operator,
-            other => {
-                v.error(
-                    &t.role,
-                    format!("role \"{other}\" is neither viewer nor operator"),
-                );
-                Role::Viewer
-            }
-        };
+        let role = t.role.value.parse().unwrap_or_else(|e: String| {
+            v.error(&t.role, e);
+            Role::Viewer
+        });
         let sha256: Option<[u8; 32]> =
             vigil_core::hex::decode(t.sha256.value.trim()).and_then(|bytes| bytes.try_into().ok());
         let Some(sha256) = sha256 else {

@@ -39,7 +39,7 @@ impl Instance {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
         if !ok {
             return Err(format!(
-                "instance name \"{id}\" must be 1–64 letters, digits, '_', '.' or '-'"
+                "\"{id}\" must be 1–64 letters, digits, '_', '.' or '-'"
             ));
         }
         Ok(Self {
@@ -93,31 +93,31 @@ impl Shard {
                         let host = host_name().unwrap_or_default();
                         host.rsplit_once('-').map(|(_, o)| o.to_string()).ok_or_else(|| {
                             format!(
-                                "--shard auto: VIGIL_SHARD_INDEX is not set and the host name \"{host}\" does not end in -<ordinal>"
+                                "auto: VIGIL_SHARD_INDEX is not set and the host name \"{host}\" does not end in -<ordinal>"
                             )
                         })?
                     }
                 };
                 let count = std::env::var("VIGIL_SHARD_COUNT")
-                    .map_err(|_| "--shard auto: VIGIL_SHARD_COUNT is not set".to_string())?;
+                    .map_err(|_| "auto: VIGIL_SHARD_COUNT is not set".to_string())?;
                 (index, count)
             }
             other => {
-                let (i, n) = other
-                    .split_once('/')
-                    .ok_or_else(|| format!("shard \"{other}\": expected INDEX/COUNT, e.g. 0/3"))?;
+                let (i, n) = other.split_once('/').ok_or_else(|| {
+                    format!("\"{other}\": expected INDEX/COUNT, e.g. 0/3, or auto")
+                })?;
                 (i.to_string(), n.to_string())
             }
         };
         let number = |s: &str, what: &str| {
             s.trim()
                 .parse::<u32>()
-                .map_err(|_| format!("shard {what} \"{s}\" is not a whole number"))
+                .map_err(|_| format!("the {what} \"{s}\" is not a whole number"))
         };
         let (index, count) = (number(&index, "index")?, number(&count, "count")?);
         if count == 0 || count > 10_000 || index >= count {
             return Err(format!(
-                "shard {index}/{count}: the count must be 1–10000 and the index below it (0-based)"
+                "{index}/{count}: the count must be 1–10000 and the index below it (0-based)"
             ));
         }
         Ok(Self { index, count })

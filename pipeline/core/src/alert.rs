@@ -1,9 +1,11 @@
 //! The alert record: stored, appended to `alerts.jsonl`, printed and (later) delivered.
 //! README.md documents the JSON schema; a test below pins it.
 
+use crate::frame::FrameMeta;
 use crate::geom::BBoxPx;
 use crate::ids::{CameraId, RuleId, TrackId, ZoneId};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// What kind of situation the alert reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -245,6 +247,79 @@ pub struct Alert {
     pub prev_hash: Option<String>,
 }
 
+/// The rule an alert comes from, as its records name it.
+#[derive(Clone, Copy, Debug)]
+pub struct Raiser<'a> {
+    pub camera: &'a CameraId,
+    pub rule: &'a RuleId,
+    pub kind: AlertKind,
+    pub severity: Severity,
+    /// The rule's zone (none for a line).
+    pub zone: Option<&'a ZoneId>,
+}
+
+/// Every engine's alert records come from these three constructors: ids, times and wall-clock
+/// text are made in one place.
+impl Alert {
+    /// The `start` record of a new alert (a fresh UUIDv7 id), raised on the frame `meta` for a
+    /// condition that began at stream time `started`.
+    pub fn start(
+        by: Raiser<'_>,
+        meta: &FrameMeta,
+        started: Duration,
+        objects: Vec<AlertObject>,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            camera: by.camera.clone(),
+            rule: by.rule.clone(),
+            kind: by.kind,
+            event: AlertEvent::Start,
+            severity: by.severity,
+            zone: by.zone.cloned(),
+            started_pts_secs: started.as_secs_f64(),
+            raised_pts_secs: meta.pts.as_secs_f64(),
+            ended_pts_secs: None,
+            updated_pts_secs: None,
+            wall_time: crate::time::rfc3339(meta.wall_time),
+            objects,
+            trajectory: None,
+            evidence: Evidence::default(),
+            prev_hash: None,
+        }
+    }
+
+    /// The `update` record of this alert: the situation still holds on the frame `meta`, its
+    /// objects where they are now.
+    pub fn update(&self, meta: &FrameMeta, objects: Vec<AlertObject>) -> Self {
+        Self {
+            event: AlertEvent::Update,
+            updated_pts_secs: Some(meta.pts.as_secs_f64()),
+            wall_time: crate::time::rfc3339(meta.wall_time),
+            objects,
+            ..self.clone()
+        }
+    }
+
+    /// The `end` record of this alert: the situation ended at stream time `ended`, seen on the
+    /// frame `meta`; `objects` as last seen, when given (else those of the `start`).
+    pub fn end(
+        &self,
+        meta: &FrameMeta,
+        ended: Duration,
+        objects: Option<Vec<AlertObject>>,
+    ) -> Self {
+        Self {
+            event: AlertEvent::End,
+            ended_pts_secs: Some(ended.as_secs_f64()),
+            updated_pts_secs: None,
+            wall_time: crate::time::rfc3339(meta.wall_time),
+            objects: objects.unwrap_or_else(|| self.objects.clone()),
+            ..self.clone()
+        }
+    }
+}
+
 /// Where and when a falling object was seen.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -314,6 +389,77 @@ impl AlertFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn meta(pts_ms: u64) -> FrameMeta {
+        FrameMeta {
+            camera: CameraId::new("lot"),
+            seq: 0,
+            pts: Duration::from_millis(pts_ms),
+            source_size: crate::Size::new(640, 360),
+            wall_time: std::time::UNIX_EPOCH + Duration::from_millis(1_796_240_100_000 + pts_ms),
+            arrived: std::time::Instant::now(),
+        }
+    }
+
+    fn object(x: f32) -> AlertObject {
+        AlertObject {
+            track_id: TrackId(7),
+            class: "car".into(),
+            score: 0.9,
+            bbox_px: BBoxPx::new(x, 10.0, x + 20.0, 30.0),
+        }
+    }
+
+    #[test]
+    fn start_update_end_share_the_id_and_say_when() {
+        let (camera, rule, zone) = (CameraId::new("lot"), RuleId::new("r"), ZoneId::new("lane"));
+        let by = Raiser {
+            camera: &camera,
+            rule: &rule,
+            kind: AlertKind::Dwell,
+            severity: Severity::High,
+            zone: Some(&zone),
+        };
+        let start = Alert::start(by, &meta(62_000), Duration::from_secs(2), vec![object(1.0)]);
+        let again = Alert::start(by, &meta(62_000), Duration::from_secs(2), vec![object(1.0)]);
+        assert_ne!(start.id, again.id, "every alert gets its own id");
+        assert_eq!(
+            uuid::Uuid::parse_str(&start.id).map(|u| u.get_version_num()),
+            Ok(7)
+        );
+        assert_eq!(
+            (start.event, start.started_pts_secs, start.raised_pts_secs),
+            (AlertEvent::Start, 2.0, 62.0)
+        );
+        assert_eq!(start.wall_time, "2026-12-02T19:36:02.000Z");
+        assert_eq!(
+            (start.severity, start.zone.as_ref()),
+            (Severity::High, Some(&zone))
+        );
+
+        let update = start.update(&meta(362_000), vec![object(5.0)]);
+        assert_eq!(
+            (update.id.as_str(), update.event),
+            (start.id.as_str(), AlertEvent::Update)
+        );
+        assert_eq!(update.updated_pts_secs, Some(362.0));
+        assert_eq!(update.objects, vec![object(5.0)]);
+        assert_eq!(update.raised_pts_secs, 62.0);
+
+        // An end made from the update forgets the update's time; without objects it keeps the
+        // ones it had.
+        let end = update.end(&meta(400_000), Duration::from_millis(399_500), None);
+        assert_eq!(
+            (end.id.as_str(), end.event),
+            (start.id.as_str(), AlertEvent::End)
+        );
+        assert_eq!(
+            (end.ended_pts_secs, end.updated_pts_secs),
+            (Some(399.5), None)
+        );
+        assert_eq!(end.objects, vec![object(5.0)]);
+        assert_eq!(end.wall_time, "2026-12-02T19:41:40.000Z");
+    }
 
     #[test]
     fn alert_json_schema_is_stable() {

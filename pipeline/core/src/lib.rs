@@ -16,9 +16,11 @@ pub mod ids;
 pub mod mem;
 pub mod metrics;
 pub mod queue;
+pub mod throttle;
+pub mod time;
 
 pub use alert::{
-    Alert, AlertEvent, AlertFilter, AlertKind, AlertObject, ClipRef, Evidence, FallOrigin,
+    Alert, AlertEvent, AlertFilter, AlertKind, AlertObject, ClipRef, Evidence, FallOrigin, Raiser,
     Severity, SnapshotRef, Trajectory, TrajectoryPoint,
 };
 pub use frame::{DetectedFrame, Detection, EncodedUnit, Frame, FrameMeta, Image, PixelFormat};

@@ -82,6 +82,7 @@ pub fn spawn_recorder(
     std::thread::Builder::new()
         .name(format!("evidence-{camera}"))
         .spawn(move || {
+            let _span = tracing::info_span!("evidence", %camera).entered();
             Recorder {
                 ring: EncodedRing::new(config.limits),
                 camera,

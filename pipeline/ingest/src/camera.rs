@@ -113,9 +113,10 @@ pub fn spawn_camera(
 ) -> Result<JoinHandle<CameraExit>, IngestError> {
     crate::init()?;
     let name = format!("cam-{}", spec.id);
-    Ok(std::thread::Builder::new()
-        .name(name)
-        .spawn(move || supervise(&spec, &sinks, &stop))?)
+    Ok(std::thread::Builder::new().name(name).spawn(move || {
+        let _span = tracing::info_span!("camera", camera = %spec.id).entered();
+        supervise(&spec, &sinks, &stop)
+    })?)
 }
 
 /// Stream-time bookkeeping shared with the streaming threads.

@@ -19,7 +19,7 @@
 //!   the mapped GStreamer buffer.
 //! - **Failures**: a bus error, an EOS from a live source, or no frame for `stall` (the watchdog:
 //!   a silent RTSP stall raises no bus message) tears the pipeline down to `Null` and builds a new
-//!   one after a backoff (0.5 s doubling to 4 s). Stream time continues across reconnects and
+//!   one after a backoff (0.3 s doubling to 4 s, ±25 % jitter). Stream time continues across reconnects and
 //!   file loops, so downstream PTS is monotonic per camera.
 //!
 //! [`rtsp_server`] is the embedded RTSP server the demo and the tests serve footage with;

@@ -1,8 +1,9 @@
 //! The rule engine: [`RuleEngine`] watches one camera's [`Track`]s and raises [`Alert`]s.
 //!
-//! One rule kind now, [`Rule`]: a track of a listed class or class group whose anchor (the
-//! bottom-centre of its box, where a vehicle meets the ground) stays inside a zone for at least
-//! `dwell` of stream time raises **one** alert for that stay. A stay survives short gaps — a
+//! A [`Rule`] is one of five kinds ([`RuleKind`]: `dwell`, `enter`, `count`, `line_cross`,
+//! `unsorted_waste`). The first and commonest, `dwell`: a track of a listed class or class group
+//! whose anchor (the bottom-centre of its box, where a vehicle meets the ground) stays inside a
+//! zone for at least `dwell` of stream time raises **one** alert for that stay. A stay survives short gaps — a
 //! frame or two without a detection, a box that wobbles out of the zone — up to `max_gap`, and
 //! survives the tracker losing and re-finding the object under a new id at the same place, so a
 //! parked car is one alert, not one per flicker. When the stay ends (the object gone or outside
@@ -11,11 +12,10 @@
 
 pub mod schedule;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 use vigil_core::{
-    Alert, AlertEvent, AlertKind, AlertObject, BBoxPx, CameraId, FrameMeta, PointNorm, PolygonNorm,
+    Alert, AlertKind, AlertObject, BBoxPx, CameraId, FrameMeta, PointNorm, PolygonNorm, Raiser,
     RuleId, Size, Track, TrackId, ZoneId,
 };
 
@@ -606,15 +606,7 @@ struct RuleState {
 
 /// The `update` record of `alert`, showing `objects` where they are now.
 fn update_record(alert: &Alert, meta: &FrameMeta, objects: &[&Track]) -> Alert {
-    let mut update = alert.clone();
-    update.event = AlertEvent::Update;
-    update.updated_pts_secs = Some(meta.pts.as_secs_f64());
-    update.wall_time = rfc3339(meta.wall_time);
-    update.objects = objects
-        .iter()
-        .map(|t| object(t, meta.source_size))
-        .collect();
-    update
+    alert.update(meta, objects_at(objects, meta.source_size))
 }
 
 fn object(t: &Track, size: Size) -> AlertObject {
@@ -626,51 +618,29 @@ fn object(t: &Track, size: Size) -> AlertObject {
     }
 }
 
+fn objects_at(tracks: &[&Track], size: Size) -> Vec<AlertObject> {
+    tracks.iter().map(|t| object(t, size)).collect()
+}
+
 /// The `end` record of `alert`, its object last seen at `last_bbox` at `last_inside`.
-fn end_record(
-    mut end: Alert,
-    last_bbox: &BBoxPx,
-    last_inside: Duration,
-    meta: &FrameMeta,
-) -> Alert {
-    end.event = AlertEvent::End;
-    end.ended_pts_secs = Some(last_inside.as_secs_f64());
-    end.updated_pts_secs = None;
-    end.wall_time = rfc3339(meta.wall_time);
-    if let Some(o) = end.objects.first_mut() {
+fn end_record(alert: Alert, last_bbox: &BBoxPx, last_inside: Duration, meta: &FrameMeta) -> Alert {
+    let mut objects = alert.objects.clone();
+    if let Some(o) = objects.first_mut() {
         o.bbox_px = last_bbox.clamp_to(meta.source_size);
     }
-    end
+    alert.end(meta, last_inside, Some(objects))
 }
 
 fn new_alert(rule: &Rule, meta: &FrameMeta, started: Duration, objects: Vec<&Track>) -> Alert {
-    Alert {
-        id: uuid::Uuid::now_v7().to_string(),
-        camera: rule.camera.clone(),
-        rule: rule.id.clone(),
+    let by = Raiser {
+        camera: &rule.camera,
+        rule: &rule.id,
         kind: rule.kind.alert_kind(),
-        event: AlertEvent::Start,
         severity: rule.severity,
         // A line is not a zone.
-        zone: (!matches!(rule.kind, RuleKind::LineCross { .. })).then(|| rule.zone.clone()),
-        started_pts_secs: started.as_secs_f64(),
-        raised_pts_secs: meta.pts.as_secs_f64(),
-        ended_pts_secs: None,
-        updated_pts_secs: None,
-        wall_time: rfc3339(meta.wall_time),
-        objects: objects
-            .iter()
-            .map(|t| object(t, meta.source_size))
-            .collect(),
-        evidence: Default::default(),
-        trajectory: None,
-        prev_hash: None,
-    }
-}
-
-/// RFC 3339 with milliseconds, UTC.
-pub fn rfc3339(t: SystemTime) -> String {
-    DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::Millis, true)
+        zone: (!matches!(rule.kind, RuleKind::LineCross { .. })).then_some(&rule.zone),
+    };
+    Alert::start(by, meta, started, objects_at(&objects, meta.source_size))
 }
 
 /// Frame metadata for tests and declarative cases: camera `camera`, source `size`, time `pts`.

@@ -1,6 +1,6 @@
 use super::*;
 use std::sync::Arc;
-use vigil_core::PointNorm;
+use vigil_core::{AlertEvent, PointNorm};
 
 const SIZE: Size = Size::new(400, 200);
 

@@ -5,10 +5,9 @@
 use crate::scene::{Gone, Scene, SceneConfig, SceneStats, StaticObject};
 use std::collections::HashMap;
 use vigil_core::{
-    Alert, AlertEvent, AlertKind, AlertObject, BBoxPx, CameraId, FrameMeta, Image, PointNorm,
-    PolygonNorm, RuleId, Severity, Track, TrackId, ZoneId,
+    Alert, AlertKind, AlertObject, BBoxPx, CameraId, FrameMeta, Image, PointNorm, PolygonNorm,
+    Raiser, RuleId, Severity, Track, TrackId, ZoneId,
 };
-use vigil_rules::rfc3339;
 use vigil_rules::schedule::Schedule;
 
 /// What a waste rule watches for.
@@ -212,32 +211,21 @@ fn object(o: &StaticObject, source: vigil_core::Size) -> AlertObject {
 }
 
 fn start(rule: &WasteRule, meta: &FrameMeta, started: f64, object: AlertObject) -> Alert {
-    Alert {
-        id: uuid::Uuid::now_v7().to_string(),
-        camera: rule.camera.clone(),
-        rule: rule.id.clone(),
+    let by = Raiser {
+        camera: &rule.camera,
+        rule: &rule.id,
         kind: rule.check.alert_kind(),
-        event: AlertEvent::Start,
         severity: rule.severity,
-        zone: Some(rule.zone.clone()),
-        started_pts_secs: started.max(0.0),
-        raised_pts_secs: meta.pts.as_secs_f64(),
-        ended_pts_secs: None,
-        updated_pts_secs: None,
-        wall_time: rfc3339(meta.wall_time),
-        objects: vec![object],
-        trajectory: None,
-        evidence: Default::default(),
-        prev_hash: None,
-    }
+        zone: Some(&rule.zone),
+    };
+    Alert::start(by, meta, secs(started.max(0.0)), vec![object])
 }
 
-fn end(mut alert: Alert, last: f64, object: Option<AlertObject>, meta: &FrameMeta) -> Alert {
-    alert.event = AlertEvent::End;
-    alert.ended_pts_secs = Some(last);
-    alert.wall_time = rfc3339(meta.wall_time);
-    if let Some(o) = object {
-        alert.objects = vec![o];
-    }
-    alert
+fn end(alert: Alert, last: f64, object: Option<AlertObject>, meta: &FrameMeta) -> Alert {
+    alert.end(meta, secs(last.max(0.0)), object.map(|o| vec![o]))
+}
+
+/// Stream seconds (as the scene keeps them) as the alert records take them.
+fn secs(s: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(s).unwrap_or_default()
 }

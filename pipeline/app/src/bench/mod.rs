@@ -170,10 +170,11 @@ pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
     if args.assets.is_none() {
         args.assets = std::env::var_os("VIGIL_ASSETS").map(PathBuf::from);
     }
-    let mut config = vigil_config::load(&args.config, args.assets.as_deref()).map_err(listed)?;
+    let mut config = vigil_config::load(&args.config, args.assets.as_deref())
+        .map_err(|errors| crate::cmd::InvalidConfig::new(&args.config, errors))?;
     if let Some(m) = &args.manifest {
-        config.detector.manifest =
-            ModelManifest::load(m, args.assets.as_deref()).map_err(listed)?;
+        config.detector.manifest = ModelManifest::load(m, args.assets.as_deref())
+            .map_err(|errors| crate::cmd::InvalidConfig::new(m, errors))?;
     }
     if args.workers.is_some() {
         config.detector.workers = args.workers;
@@ -262,11 +263,6 @@ pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
 }
 
 /// Every error of a config or manifest, one per line (`file:line:col: message`).
-fn listed(errors: vigil_config::ConfigErrors) -> anyhow::Error {
-    let lines: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
-    anyhow::anyhow!("{}", lines.join("\n"))
-}
-
 /// Repeats the config's cameras (and their rules) to `n`, looping every file; returns the
 /// distinct clips in camera order.
 fn replicate(

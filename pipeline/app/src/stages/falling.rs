@@ -3,36 +3,100 @@
 //! trajectory and origin; with `--explain`, every verdict (and why a track was rejected) goes to
 //! `explain.jsonl`.
 
-use crate::pipeline::RaisedAlert;
+use super::RaisedAlert;
+use crate::progress::CameraProgress;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
 use vigil_config::FallRule;
 use vigil_core::{
-    Alert, AlertEvent, AlertKind, AlertObject, BBoxPx, DropReason, FallOrigin, Frame, FrameMeta,
-    QueueReceiver, QueueSender, StageCounters, TrackId, Trajectory, TrajectoryPoint,
+    Alert, AlertKind, AlertObject, BBoxPx, CameraId, DropReason, FallOrigin, Frame, FrameMeta,
+    QueueReceiver, QueueSender, Raiser, StageCounters, TrackId, Trajectory, TrajectoryPoint,
 };
 use vigil_falling::{Fall, FallDetector, FallStats, GrayFrame, Verdict};
 
-/// What the stage shares with the rest of the pipeline.
-pub struct FallStage {
+/// `explain.jsonl`, shared by the facade cameras.
+type Explain = Arc<Mutex<std::io::BufWriter<std::fs::File>>>;
+
+/// Every facade camera's stage.
+pub struct Facades<'a> {
+    /// Each facade camera's rule and frame queue.
+    pub cameras: Vec<(FallRule, QueueReceiver<Frame>)>,
+    pub alerts: QueueSender<RaisedAlert>,
+    pub progress: &'a HashMap<CameraId, Arc<CameraProgress>>,
+    /// Where every verdict is explained (`--explain`).
+    pub explain: Option<PathBuf>,
+}
+
+/// The running stages, and per camera their counters and detector statistics.
+pub struct Running {
+    pub threads: Vec<JoinHandle<()>>,
+    pub counters: BTreeMap<String, Arc<StageCounters>>,
+    pub stats: BTreeMap<String, Arc<Mutex<FallStats>>>,
+}
+
+impl Facades<'_> {
+    /// Starts a `fall-<camera>` thread per facade camera (creating `explain.jsonl` if asked).
+    pub fn spawn(self) -> std::io::Result<Running> {
+        let explain: Option<Explain> = match &self.explain {
+            Some(path) => Some(Arc::new(Mutex::new(std::io::BufWriter::new(
+                std::fs::File::create(path)?,
+            )))),
+            None => None,
+        };
+        let mut running = Running {
+            threads: Vec::new(),
+            counters: BTreeMap::new(),
+            stats: BTreeMap::new(),
+        };
+        for (rule, frames) in self.cameras {
+            let (counters, stats) = (Arc::<StageCounters>::default(), Arc::<Mutex<_>>::default());
+            let camera = rule.camera.to_string();
+            running.counters.insert(camera.clone(), counters.clone());
+            running.stats.insert(camera, stats.clone());
+            let stage = Settings {
+                progress: self.progress[&rule.camera].clone(),
+                rule,
+                frames,
+                alerts: self.alerts.clone(),
+                counters,
+                explain: explain.clone(),
+                stats,
+            };
+            running.threads.push(stage.spawn()?);
+        }
+        Ok(running)
+    }
+}
+
+/// What one camera's stage shares with the rest of the pipeline.
+pub struct Settings {
     pub rule: FallRule,
     pub frames: QueueReceiver<Frame>,
     pub alerts: QueueSender<RaisedAlert>,
     pub counters: Arc<StageCounters>,
-    pub progress: Arc<crate::progress::CameraProgress>,
-    /// `explain.jsonl`, shared by the facade cameras.
-    pub explain: Option<Arc<Mutex<std::io::BufWriter<std::fs::File>>>>,
+    pub progress: Arc<CameraProgress>,
+    pub explain: Option<Explain>,
     /// The detector's statistics, updated as it runs.
     pub stats: Arc<Mutex<FallStats>>,
 }
 
-pub fn spawn(stage: FallStage) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name(format!("fall-{}", stage.rule.camera))
-        .spawn(move || run(stage))
+impl Settings {
+    /// Starts the `fall-<camera>` thread; it ends when the camera's frame queue closes.
+    pub fn spawn(self) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name(format!("fall-{}", self.rule.camera))
+            .spawn(move || {
+                let _span = tracing::info_span!("fall", camera = %self.rule.camera).entered();
+                run(self)
+            })
+    }
 }
 
-fn run(stage: FallStage) {
+fn run(stage: Settings) {
     let mut detector = FallDetector::new(stage.rule.detector.clone());
     let mut last: Option<FrameMeta> = None;
     while let Some(Frame { meta, image }) = stage.frames.recv() {
@@ -72,10 +136,15 @@ fn run(stage: FallStage) {
     if let Ok(mut s) = stage.stats.lock() {
         *s = detector.stats();
     }
+    if let Some(e) = &stage.explain
+        && let Ok(mut e) = e.lock()
+    {
+        let _ = e.flush();
+    }
 }
 
 /// Raises the accepted falls and explains every verdict; false when the alert writer is gone.
-fn report(stage: &FallStage, meta: &FrameMeta, verdicts: Vec<Verdict>) -> bool {
+fn report(stage: &Settings, meta: &FrameMeta, verdicts: Vec<Verdict>) -> bool {
     for v in verdicts {
         if let Some(out) = &stage.explain {
             explain(out, &stage.rule, &v);
@@ -128,33 +197,29 @@ pub fn alert(rule: &FallRule, meta: &FrameMeta, v: &Verdict, fall: &Fall) -> Ale
     let o = &fall.origin;
     let limit =
         rule.detector.classify.max_rms_m + rule.detector.classify.rms_per_drop * fall.drop_m;
-    Alert {
-        id: uuid::Uuid::now_v7().to_string(),
-        camera: rule.camera.clone(),
-        rule: rule.id.clone(),
+    let by = Raiser {
+        camera: &rule.camera,
+        rule: &rule.id,
         kind: AlertKind::FallingObject,
-        event: AlertEvent::Start,
         severity: rule.severity,
-        zone: rule.zone.clone(),
-        // From the release (extrapolated) when that lies before the first sighting.
-        started_pts_secs: o.t.clamp(0.0, first),
-        raised_pts_secs: meta.pts.as_secs_f64(),
-        ended_pts_secs: None,
-        updated_pts_secs: None,
-        wall_time: vigil_rules::rfc3339(meta.wall_time),
-        objects: vec![AlertObject {
-            track_id: TrackId(v.track.id),
-            class: "falling_object".into(),
-            // How well the heights fit a parabola: 1 exact, 0.5 at the residual limit.
-            score: (1.0 - 0.5 * (fall.height_fit.rms / limit).min(1.0)) as f32,
-            bbox_px: BBoxPx::new(
-                (last.x_px - half) as f32,
-                (last.y_px - half) as f32,
-                (last.x_px + half) as f32,
-                (last.y_px + half) as f32,
-            )
-            .clamp_to(meta.source_size),
-        }],
+        zone: rule.zone.as_ref(),
+    };
+    let object = AlertObject {
+        track_id: TrackId(v.track.id),
+        class: "falling_object".into(),
+        // How well the heights fit a parabola: 1 exact, 0.5 at the residual limit.
+        score: (1.0 - 0.5 * (fall.height_fit.rms / limit).min(1.0)) as f32,
+        bbox_px: BBoxPx::new(
+            (last.x_px - half) as f32,
+            (last.y_px - half) as f32,
+            (last.x_px + half) as f32,
+            (last.y_px + half) as f32,
+        )
+        .clamp_to(meta.source_size),
+    };
+    // From the release (extrapolated) when that lies before the first sighting.
+    let started = Duration::try_from_secs_f64(o.t.clamp(0.0, first)).unwrap_or_default();
+    Alert {
         trajectory: Some(Box::new(Trajectory {
             points: points
                 .iter()
@@ -179,8 +244,7 @@ pub fn alert(rule: &FallRule, meta: &FrameMeta, v: &Verdict, fall: &Fall) -> Ale
                 method: o.method.to_string(),
             },
         })),
-        evidence: Default::default(),
-        prev_hash: None,
+        ..Alert::start(by, meta, started, vec![object])
     }
 }
 
@@ -233,7 +297,3 @@ fn explain(out: &Mutex<std::io::BufWriter<std::fs::File>>, rule: &FallRule, v: &
         let _ = writeln!(out, "{json}");
     }
 }
-
-/// Frames a facade camera may queue before the oldest is dropped (live): about a third of a
-/// second at 25 fps, since this stage must see every frame.
-pub const QUEUE_FRAMES: usize = 8;

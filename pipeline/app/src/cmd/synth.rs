@@ -1,0 +1,25 @@
+//! `vigil synth --out SET/` (the falling-object benchmark) and `vigil synth-waste --out DIR/`
+//! (the bin scenes): render synthetic footage with its ground truth and a config to replay it.
+
+use anyhow::Result;
+use std::process::ExitCode;
+
+pub fn exec_falls(options: crate::synth::SynthOptions) -> Result<ExitCode> {
+    let index = crate::synth::generate(&options)?;
+    let out = options.out.display();
+    println!(
+        "{} sequence(s) in {out} (replay one: vigil replay -c {out}/<name>.yaml --out DIR --explain)",
+        index.sequences.len(),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn exec_waste(options: crate::synth_waste::SynthWasteOptions) -> Result<ExitCode> {
+    let names = crate::synth_waste::generate(&options)?;
+    let out = options.out.display();
+    println!(
+        "{} scene(s) in {out} (score them: vigil eval -c {out}/waste.yaml --labels {out}/labels.yaml --out DIR)",
+        names.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

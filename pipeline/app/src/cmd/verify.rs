@@ -1,0 +1,75 @@
+//! `vigil verify DIR`: the alert records' hash chain and every evidence file's sha256; with
+//! `--shared`, the shared store's copy of this instance's records too. Exit 1 on any finding.
+
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vigil_deliver::shared::{Database, SharedReader};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Output folder (holding alerts.db and evidence/).
+    pub dir: PathBuf,
+    /// Also compare the shared store's copy of this instance's records with its own:
+    /// `postgres://user@host:port/db` (password from --password-env).
+    #[arg(long)]
+    pub shared: Option<String>,
+    /// The instance's name in the shared store (`--instance` of its `vigil run`).
+    #[arg(long, default_value = "vigil")]
+    pub instance: String,
+    /// The environment variable holding the shared store's password.
+    #[arg(long)]
+    pub password_env: Option<String>,
+    /// The CA certificate(s) of the shared store's server: TLS, verified.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+}
+
+pub fn exec(args: Args) -> Result<ExitCode> {
+    let dir = &args.dir;
+    let mut report = vigil_deliver::verify::verify(dir)
+        .with_context(|| format!("cannot verify {}", dir.display()))?;
+    if let Some(url) = args.shared {
+        let password = match &args.password_env {
+            Some(var) => {
+                Some(std::env::var(var).with_context(|| format!("--password-env {var}: not set"))?)
+            }
+            None => None,
+        };
+        let db = Database {
+            url,
+            password,
+            ca_file: args.ca_file,
+        };
+        let instance = &args.instance;
+        let rows = SharedReader::new(&db)
+            .and_then(|mut r| r.records_of_instance(instance))
+            .map_err(anyhow::Error::msg)
+            .context("cannot read the shared store")?;
+        let check = vigil_deliver::verify::against_shared(dir, &rows)
+            .with_context(|| format!("cannot verify {}", dir.display()))?;
+        println!(
+            "shared store: {} record(s) of instance {instance} compared, {} still pending here",
+            check.compared, check.pending
+        );
+        report.findings.extend(check.findings);
+    }
+    for f in &report.findings {
+        println!("{f}");
+    }
+    println!(
+        "{}: {} record(s), {} evidence file(s): {}",
+        dir.display(),
+        report.records,
+        report.files,
+        if report.intact() {
+            "intact".to_string()
+        } else {
+            format!("{} finding(s)", report.findings.len())
+        }
+    );
+    Ok(match report.intact() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    })
+}

@@ -1,0 +1,87 @@
+//! A camera's online/offline reports (from its `cam-<id>` thread): logged, kept in the store's
+//! status history, shown on `/metrics` (`vigil_camera_up`) and sent to the page as live events.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use vigil_core::CameraId;
+use vigil_deliver::AlertStore;
+use vigil_ingest::{CameraStatus, StatusSink};
+
+/// Where status reports go; shared by every camera.
+#[derive(Clone)]
+pub struct Settings {
+    /// The status history, on a connection of its own (the camera threads write it).
+    pub store: Arc<Mutex<AlertStore>>,
+    pub events: vigil_serve::Events,
+    /// Per camera: online or not, for `/metrics`.
+    pub up: Arc<Mutex<BTreeMap<String, bool>>>,
+}
+
+impl Settings {
+    /// The status callback of one camera.
+    pub fn sink(&self) -> StatusSink {
+        let this = self.clone();
+        // When this camera went offline, to report how long it was away.
+        let down_since: Mutex<Option<Instant>> = Mutex::new(None);
+        Arc::new(move |camera, status| {
+            let (online, detail) = {
+                let mut since = down_since.lock().unwrap_or_else(|p| p.into_inner());
+                describe(camera, &status, &mut since)
+            };
+            this.record(camera, online, detail);
+        })
+    }
+
+    fn record(&self, camera: &CameraId, online: bool, detail: String) {
+        let recorded = self
+            .store
+            .lock()
+            .map_err(|_| "status store lock poisoned".to_string())
+            .and_then(|mut s| {
+                s.record_camera_status(camera, online, &detail)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(error) = recorded {
+            tracing::warn!(%camera, %error, "cannot record camera status");
+        }
+        if let Ok(mut up) = self.up.lock() {
+            up.insert(camera.to_string(), online);
+        }
+        self.events.publish(vigil_serve::LiveEvent::Camera {
+            status: vigil_deliver::CameraStatusEntry {
+                camera: camera.to_string(),
+                online,
+                at_ms: vigil_deliver::now_ms(),
+                detail,
+            },
+        });
+    }
+}
+
+/// Logs a status and says whether the camera is online, with the detail to record: the reason
+/// it went offline, or how long it was away.
+fn describe(
+    camera: &CameraId,
+    status: &CameraStatus,
+    down_since: &mut Option<Instant>,
+) -> (bool, String) {
+    match status {
+        CameraStatus::Online => match down_since.take() {
+            Some(t) => {
+                let offline_secs = t.elapsed().as_secs_f64();
+                tracing::info!(%camera, offline_secs, "camera online");
+                (true, format!("back after {offline_secs:.1} s offline"))
+            }
+            None => {
+                tracing::info!(%camera, "camera online");
+                (true, String::new())
+            }
+        },
+        CameraStatus::Offline { reason } => {
+            down_since.get_or_insert_with(Instant::now);
+            tracing::warn!(%camera, %reason, "camera offline");
+            (false, reason.clone())
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The cameras: for each configured camera a `cam-<id>` thread (`vigil-ingest`) decoding its
+//! source into a bounded frame queue — a detector camera's frames go to the detect workers, a
+//! facade camera's to its falling-object stage — and its encoded access units to the evidence
+//! recorder.
+
+use super::camera_status;
+use super::detect_pool::Lane;
+use crate::pipeline::{Mode, capacity};
+use crate::progress::CameraProgress;
+use anyhow::{Context, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::thread::JoinHandle;
+use vigil_config::{CameraConfig, CameraSource, ColourOrder, Config, FallRule, ResizeMode};
+use vigil_core::{
+    CameraId, Frame, PixelFormat, QueueReceiver, Size, StageCounters, WhenFull, queue,
+};
+use vigil_ingest::{CameraExit, CameraSinks, CameraSpec, EncodedSink, TargetSize, spawn_camera};
+
+/// What the cameras need from the rest of the pipeline.
+pub struct Settings<'a> {
+    pub config: &'a Config,
+    pub mode: Mode,
+    /// Where GIF footage is converted to H.264 once (`OUT/streams`).
+    pub streams: PathBuf,
+    /// Per camera with evidence: where its encoded access units go.
+    pub encoded: HashMap<CameraId, EncodedSink>,
+    pub status: camera_status::Settings,
+    pub progress: &'a HashMap<CameraId, Arc<CameraProgress>>,
+    pub stop: Arc<AtomicBool>,
+}
+
+/// The running cameras and the far ends of their frame queues.
+pub struct Cameras {
+    pub threads: Vec<(CameraId, JoinHandle<CameraExit>)>,
+    /// Detector cameras' queues, for the detect workers.
+    pub lanes: Vec<Lane>,
+    /// Facade cameras' queues, each with its falling-object rule.
+    pub facades: Vec<(FallRule, QueueReceiver<Frame>)>,
+    /// Per camera: decoded frames, handed on, dropped.
+    pub counters: BTreeMap<String, Arc<StageCounters>>,
+}
+
+impl Settings<'_> {
+    pub fn spawn(mut self) -> Result<Cameras> {
+        let mut started = Cameras {
+            threads: Vec::new(),
+            lanes: Vec::new(),
+            facades: Vec::new(),
+            counters: BTreeMap::new(),
+        };
+        // Live: the newest frames win (oldest dropped, counted); replay: nothing is lost.
+        let policy = match self.mode {
+            Mode::Live => WhenFull::DropOldest,
+            Mode::Replay => WhenFull::Block,
+        };
+        let config = self.config;
+        for cam in &config.cameras {
+            let counters = Arc::new(StageCounters::default());
+            let facade = config.fall_rule(&cam.id);
+            let depth = match (facade.is_some(), self.mode) {
+                (true, _) => capacity::FALL_FRAMES,
+                (false, Mode::Live) => capacity::DETECT_FRAMES_LIVE,
+                (false, Mode::Replay) => capacity::DETECT_FRAMES_REPLAY,
+            };
+            let (tx, rx) = queue::bounded::<Frame>(depth, policy, counters.clone());
+            let sinks = CameraSinks {
+                frames: tx,
+                encoded: self.encoded.remove(&cam.id),
+                status: self.status.sink(),
+                counters: counters.clone(),
+                duration_ms: self.progress[&cam.id].duration_ms.clone(),
+            };
+            let mut spec = camera_spec(config, cam, self.mode);
+            playable(&mut spec.source, &cam.id, &self.streams)?;
+            tracing::info!(camera = %cam.id, source = %describe_source(&cam.source), "starting camera");
+            let thread = spawn_camera(spec, sinks, self.stop.clone())?;
+            started.threads.push((cam.id.clone(), thread));
+            started.counters.insert(cam.id.to_string(), counters);
+            match facade {
+                Some(rule) => started.facades.push((rule.clone(), rx)),
+                None => {
+                    let keep_image = config.waste.iter().any(|w| w.camera == cam.id);
+                    started
+                        .lanes
+                        .push(Lane::new(cam.id.clone(), rx, keep_image));
+                }
+            }
+        }
+        Ok(started)
+    }
+}
+
+/// Waits for every camera to end; the cameras that failed, with why.
+pub fn join(threads: Vec<(CameraId, JoinHandle<CameraExit>)>) -> Vec<String> {
+    let mut failed = Vec::new();
+    for (id, t) in threads {
+        match t.join() {
+            Ok(CameraExit::Failed(reason)) => {
+                tracing::error!(camera = %id, %reason, "camera failed");
+                failed.push(format!("{id}: {reason}"));
+            }
+            Ok(exit) => tracing::info!(camera = %id, ?exit, "camera finished"),
+            Err(_) => failed.push(format!("{id}: camera thread panicked")),
+        }
+    }
+    failed
+}
+
+/// What GStreamer delivers for `cam`: the model's colour order and input size for a detector
+/// camera; every frame's luma at the rule's processing width for a facade camera.
+fn camera_spec(config: &Config, cam: &CameraConfig, mode: Mode) -> CameraSpec {
+    let m = &config.detector.manifest;
+    let input = Size::new(m.input_width, m.input_height);
+    let spec = CameraSpec {
+        id: cam.id.clone(),
+        source: cam.source.clone(),
+        detect_fps: cam.detect_fps.or(config.detector.detect_fps),
+        format: match m.colour {
+            ColourOrder::Rgb => PixelFormat::Rgb8,
+            ColourOrder::Bgr => PixelFormat::Bgr8,
+        },
+        // Scale in GStreamer (one pass with conversion) to what the model takes.
+        target: match m.resize {
+            ResizeMode::LetterboxTopLeft => TargetSize::FitWithin(input),
+            ResizeMode::Stretch => TargetSize::Exact(input),
+        },
+        realtime: mode == Mode::Live && matches!(cam.source, CameraSource::File { .. }),
+        // Replay blocks on a slow detector by design: that is not a stall.
+        stall: (mode == Mode::Live).then_some(cam.stall),
+        decode_threads: if mode == Mode::Replay { 2 } else { 1 },
+    };
+    match config.fall_rule(&cam.id) {
+        // A facade camera: every decoded frame, luma only (the decoder's Y plane, no colour
+        // conversion), at the rule's processing width.
+        Some(rule) => CameraSpec {
+            detect_fps: None,
+            format: PixelFormat::Gray8,
+            target: match rule.process_width {
+                Some(w) => TargetSize::FitWithin(Size::new(w, 8192)),
+                None => TargetSize::Source,
+            },
+            ..spec
+        },
+        None => spec,
+    }
+}
+
+/// Points a file camera whose format GStreamer cannot play reliably (GIF) at a converted copy
+/// under `streams/`, made once.
+fn playable(source: &mut CameraSource, camera: &CameraId, streams: &Path) -> Result<()> {
+    let CameraSource::File { path, .. } = source else {
+        return Ok(());
+    };
+    if !vigil_ingest::transcode::needs_transcode(path) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(streams)?;
+    let converted = streams.join(format!("{camera}.mp4"));
+    let fresh = |c: &Path| -> Option<bool> {
+        Some(c.metadata().ok()?.modified().ok()? >= path.metadata().ok()?.modified().ok()?)
+    };
+    if fresh(&converted) != Some(true) {
+        let frames = vigil_ingest::transcode::gif_to_mp4(path, &converted)
+            .with_context(|| format!("camera {camera}: cannot convert {}", path.display()))?;
+        tracing::info!(%camera, frames, to = %converted.display(), "converted GIF to H.264 MP4");
+    }
+    *path = converted;
+    Ok(())
+}
+
+fn describe_source(s: &CameraSource) -> String {
+    match s {
+        // `RtspUrl`'s Display redacts credentials.
+        CameraSource::Rtsp { url, .. } => url.to_string(),
+        CameraSource::File { path, looping } => {
+            format!(
+                "{}{}",
+                path.display(),
+                if *looping { " (loop)" } else { "" }
+            )
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The evidence recorders: per camera an `evidence-<id>` thread (`vigil-evidence`) keeping a
+//! ring of the camera's encoded access units, fed by its encoded branch, that cuts a clip (and
+//! snapshots) when the alert writer asks and reports it done.
+
+use crate::pipeline::capacity;
+use crossbeam_channel::{Receiver, Sender};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use vigil_config::Config;
+use vigil_core::{CameraId, EncodedUnit, StageCounters, WhenFull, queue};
+use vigil_evidence::{ClipDone, ClipRequest, RecorderConfig, RingLimits, spawn_recorder};
+use vigil_ingest::EncodedSink;
+
+/// The running recorders and the ends of their queues the rest of the pipeline holds.
+pub struct Recorders {
+    pub threads: Vec<JoinHandle<()>>,
+    /// Per camera: where its encoded branch hands access units (to the camera).
+    pub encoded: HashMap<CameraId, EncodedSink>,
+    /// Per camera: clip requests (to the alert writer).
+    pub requests: HashMap<CameraId, Sender<ClipRequest>>,
+    /// Clips done, from every recorder (to the alert writer); closes when all have ended.
+    pub done: Receiver<ClipDone>,
+    /// Per camera: access units received and dropped.
+    pub counters: BTreeMap<String, Arc<StageCounters>>,
+}
+
+/// Starts a recorder per camera writing under `OUT/evidence`; none when evidence is off.
+pub fn spawn(config: &Config, out_dir: &Path) -> std::io::Result<Recorders> {
+    let evidence = &config.evidence;
+    let (done_tx, done) = crossbeam_channel::bounded::<ClipDone>(capacity::CLIPS_DONE);
+    let mut recorders = Recorders {
+        threads: Vec::new(),
+        encoded: HashMap::new(),
+        requests: HashMap::new(),
+        done,
+        counters: BTreeMap::new(),
+    };
+    if !evidence.enabled {
+        return Ok(recorders);
+    }
+    for cam in &config.cameras {
+        let counters = Arc::new(StageCounters::default());
+        // Evidence never holds up decoding: oldest units go first, counted.
+        let (unit_tx, unit_rx) = queue::bounded::<EncodedUnit>(
+            capacity::ENCODED_UNITS,
+            WhenFull::DropOldest,
+            counters.clone(),
+        );
+        let (req_tx, req_rx) = crossbeam_channel::bounded::<ClipRequest>(capacity::CLIP_REQUESTS);
+        // A left object's alert comes `static_secs` after it appeared: the ring reaches back
+        // that far too, so the clip shows it being left (and by whom), bytes permitting.
+        let reach = config
+            .waste
+            .iter()
+            .filter(|r| r.camera == cam.id && r.check == vigil_waste::WasteCheck::Left)
+            .map(|r| Duration::from_secs_f64(r.static_secs))
+            .max()
+            .unwrap_or_default();
+        let recorder = RecorderConfig {
+            limits: RingLimits {
+                pre_roll: evidence.pre_roll + reach,
+                max_bytes: evidence.max_ring_bytes,
+            },
+            max_clip: evidence
+                .max_clip
+                .max(evidence.pre_roll + reach + evidence.post_roll),
+            dir: out_dir.join("evidence"),
+        };
+        recorders.threads.push(spawn_recorder(
+            cam.id.clone(),
+            recorder,
+            unit_rx,
+            req_rx,
+            done_tx.clone(),
+        )?);
+        recorders.requests.insert(cam.id.clone(), req_tx);
+        let sink: EncodedSink = Arc::new(move |u| {
+            let _ = unit_tx.send(u);
+        });
+        recorders.encoded.insert(cam.id.clone(), sink);
+        recorders.counters.insert(cam.id.to_string(), counters);
+    }
+    Ok(recorders)
+}

@@ -1,0 +1,108 @@
+//! The HTTP API and page (`vigil-serve`, on its own tokio runtime) and, with a shared store,
+//! this instance's presence there: where its API is, and its operators' acknowledgements.
+
+use crate::metrics::PipelineMetrics;
+use anyhow::{Context, Result};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use vigil_config::Config;
+use vigil_deliver::shared::presence::{self, Announce, Presence, PresenceCounters};
+
+/// What the API and the presence keeper need.
+pub struct Settings<'a> {
+    pub config: &'a Config,
+    pub db: PathBuf,
+    pub out_dir: PathBuf,
+    pub events: vigil_serve::Events,
+    /// Every counter, for `/metrics`.
+    pub metrics: Arc<PipelineMetrics>,
+    /// The presence keeper's counters (with `outputs.postgres`).
+    pub presence: Option<Arc<PresenceCounters>>,
+}
+
+/// The running API and presence keeper; [`Serving::stop`] stops both.
+pub struct Serving {
+    server: Option<vigil_serve::Server>,
+    presence: Option<Presence>,
+}
+
+impl Settings<'_> {
+    /// Starts the API when the config has one, then the presence keeper when it has a shared
+    /// store (advertising the API's address unless `--advertise` says otherwise).
+    pub fn spawn(self) -> Result<Serving> {
+        let config = self.config;
+        let server = match &config.api {
+            Some(api) => {
+                let metrics = self.metrics.clone();
+                let serve = vigil_serve::ServeConfig {
+                    listen: api.listen,
+                    tokens: api.tokens.clone(),
+                    db: self.db.clone(),
+                    out_dir: self.out_dir.clone(),
+                    cameras: config.camera_names(),
+                    district: config.outputs.postgres.as_ref().map(|p| {
+                        vigil_serve::district::DistrictConfig {
+                            database: crate::delivery::shared_database(p),
+                            instance: config.instance_name().to_string(),
+                        }
+                    }),
+                };
+                let server = vigil_serve::start(
+                    serve,
+                    self.events.clone(),
+                    Arc::new(move |out: &mut String| metrics.write(out)),
+                )
+                .context("cannot start the HTTP API")?;
+                eprintln!("page and API on http://{}/", server.addr());
+                Some(server)
+            }
+            None => None,
+        };
+        let presence = match (&config.outputs.postgres, self.presence) {
+            (Some(p), Some(counters)) => {
+                let announce = Announce {
+                    instance: config.instance_name().to_string(),
+                    url: config
+                        .advertise
+                        .clone()
+                        .or_else(|| server.as_ref().map(|s| advertised(s.addr()))),
+                    shard: config
+                        .instance
+                        .as_ref()
+                        .and_then(|i| i.shard)
+                        .map(|s| s.to_string()),
+                    cameras: config.camera_names(),
+                };
+                let shared = crate::delivery::shared_database(p);
+                Some(
+                    presence::spawn(&self.db, &shared, announce, counters)
+                        .map_err(anyhow::Error::msg)?,
+                )
+            }
+            _ => None,
+        };
+        Ok(Serving { server, presence })
+    }
+}
+
+impl Serving {
+    pub fn stop(self) {
+        if let Some(p) = self.presence {
+            p.stop();
+        }
+        if let Some(server) = self.server {
+            server.stop();
+        }
+    }
+}
+
+/// Where the other instances reach an API listening on `addr`: the address itself, or this
+/// host's name when it listens on every interface (a pod's name, in a StatefulSet).
+fn advertised(addr: SocketAddr) -> String {
+    if !addr.ip().is_unspecified() {
+        return format!("http://{addr}");
+    }
+    let host = vigil_config::shard::host_name().unwrap_or_else(|| "localhost".into());
+    format!("http://{host}:{}", addr.port())
+}
