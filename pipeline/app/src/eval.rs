@@ -108,7 +108,7 @@ pub fn alerts_of(records: &[Alert]) -> Vec<Scored> {
     for r in records {
         match r.event {
             AlertEvent::Start => out.push(Scored {
-                id: r.id.clone(),
+                id: r.id.to_string(),
                 camera: r.camera.to_string(),
                 rule: r.rule.to_string(),
                 kind: r.kind.as_str().to_string(),
@@ -117,7 +117,7 @@ pub fn alerts_of(records: &[Alert]) -> Vec<Scored> {
                 ended: None,
             }),
             AlertEvent::End => {
-                if let Some(a) = out.iter_mut().find(|a| a.id == r.id) {
+                if let Some(a) = out.iter_mut().find(|a| r.id == a.id.as_str()) {
                     a.ended = r.ended_pts_secs;
                 }
             }

@@ -137,7 +137,13 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
     let store = vigil_deliver::AlertStore::open(&out.path().join("alerts.db")).unwrap();
     assert_eq!(store.all().unwrap(), records);
     assert_eq!(
-        store.get(&a.id).unwrap().unwrap().evidence.clip.as_ref(),
+        store
+            .get(a.id.as_str())
+            .unwrap()
+            .unwrap()
+            .evidence
+            .clip
+            .as_ref(),
         Some(clip)
     );
 

@@ -555,10 +555,11 @@ fn a_sigkilled_run_leaves_no_half_written_evidence_and_no_alert_without_its_evid
     let mut evidence = std::collections::BTreeMap::<String, Vec<vigil_core::Alert>>::new();
     for r in &records {
         match r.event {
-            vigil_core::AlertEvent::Start => *starts.entry(r.id.clone()).or_default() += 1,
-            vigil_core::AlertEvent::Evidence => {
-                evidence.entry(r.id.clone()).or_default().push(r.clone())
-            }
+            vigil_core::AlertEvent::Start => *starts.entry(r.id.to_string()).or_default() += 1,
+            vigil_core::AlertEvent::Evidence => evidence
+                .entry(r.id.to_string())
+                .or_default()
+                .push(r.clone()),
             _ => {}
         }
     }

@@ -101,7 +101,10 @@ fn read_run(out: &Path) -> Run {
         let a: Alert = serde_json::from_str(line).unwrap();
         records.insert(format!("{}:{}", a.id, a.event.as_str()));
         if a.event == AlertEvent::Start {
-            starts.entry(a.camera.to_string()).or_default().push(a.id);
+            starts
+                .entry(a.camera.to_string())
+                .or_default()
+                .push(a.id.to_string());
         }
     }
     Run {
@@ -191,7 +194,7 @@ fn sharded_instances_split_the_cameras_and_a_fourth_takes_only_its_share() {
             .iter()
             .filter_map(|m| serde_json::from_slice::<Alert>(&m.payload).ok())
             .filter(|a| a.event == AlertEvent::Start)
-            .map(|a| a.id)
+            .map(|a| a.id.to_string())
             .collect();
         (got.iter().collect::<BTreeSet<_>>().len() == stored.len()).then_some(got)
     })

@@ -46,7 +46,7 @@ fn page_shows_a_live_alert_plays_its_clip_and_acknowledges_it() {
             seq: 1,
             alert_seq: 1,
             camera: "gate-far".into(),
-            alert_id: elsewhere.id.clone(),
+            alert_id: elsewhere.id.to_string(),
             event: "start".into(),
             json: serde_json::to_string(&elsewhere).unwrap(),
             attempts: 0,
@@ -120,7 +120,7 @@ api:
         .arg(TOKEN)
         .arg(&screenshot)
         .arg("1")
-        .arg(&elsewhere.id)
+        .arg(elsewhere.id.as_str())
         .arg("box-b")
         .stderr(Stdio::inherit())
         .output()

@@ -3,7 +3,7 @@
 
 use crate::frame::FrameMeta;
 use crate::geom::BBoxPx;
-use crate::ids::{CameraId, RuleId, TrackId, ZoneId};
+use crate::ids::{AlertId, CameraId, RuleId, TrackId, ZoneId};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -214,7 +214,7 @@ pub struct Evidence {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     /// Unique and stable for the alert's whole life (a UUIDv7: sortable by creation).
-    pub id: String,
+    pub id: AlertId,
     pub camera: CameraId,
     pub rule: RuleId,
     pub kind: AlertKind,
@@ -270,7 +270,7 @@ impl Alert {
         objects: Vec<AlertObject>,
     ) -> Self {
         Self {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: AlertId::fresh(),
             camera: by.camera.clone(),
             rule: by.rule.clone(),
             kind: by.kind,
@@ -424,7 +424,7 @@ mod tests {
         let again = Alert::start(by, &meta(62_000), Duration::from_secs(2), vec![object(1.0)]);
         assert_ne!(start.id, again.id, "every alert gets its own id");
         assert_eq!(
-            uuid::Uuid::parse_str(&start.id).map(|u| u.get_version_num()),
+            uuid::Uuid::parse_str(start.id.as_str()).map(|u| u.get_version_num()),
             Ok(7)
         );
         assert_eq!(

@@ -41,6 +41,42 @@ name_id!(
     ZoneId
 );
 
+name_id!(
+    /// An alert's id (a UUIDv7, made by [`crate::Alert::start`]), shared by all its records.
+    AlertId
+);
+
+impl AlertId {
+    /// A fresh id: a UUIDv7, so ids sort by creation time.
+    pub fn fresh() -> Self {
+        Self::new(uuid::Uuid::now_v7().to_string())
+    }
+}
+
+impl PartialEq<str> for AlertId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for AlertId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<&str> for AlertId {
+    fn from(s: &str) -> Self {
+        Self::new(s)
+    }
+}
+
+impl From<String> for AlertId {
+    fn from(s: String) -> Self {
+        Self::new(s)
+    }
+}
+
 /// A tracker-assigned id, unique per camera for the life of the process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -25,7 +25,7 @@ pub use alert::{
 };
 pub use frame::{DetectedFrame, Detection, EncodedUnit, Frame, FrameMeta, Image, PixelFormat};
 pub use geom::{BBoxPx, PointNorm, PolygonError, PolygonNorm, Size};
-pub use ids::{CameraId, RuleId, TrackId, ZoneId};
+pub use ids::{AlertId, CameraId, RuleId, TrackId, ZoneId};
 pub use metrics::{DropReason, StageCounters};
 pub use queue::{QueueReceiver, QueueSender, WhenFull};
 

@@ -123,7 +123,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let ids: Vec<String> = text
             .lines()
-            .map(|l| serde_json::from_str::<Alert>(l).unwrap().id)
+            .map(|l| serde_json::from_str::<Alert>(l).unwrap().id.to_string())
             .collect();
         assert_eq!(ids, ["a", "b"]);
     }

@@ -190,7 +190,7 @@ mod tests {
             s.list(&AlertQuery { limit: 10, ..q })
                 .unwrap()
                 .into_iter()
-                .map(|v| v.alert.id)
+                .map(|v| v.alert.id.to_string())
                 .collect()
         };
         assert_eq!(ids(AlertQuery::default()), ["c", "b", "a"]);

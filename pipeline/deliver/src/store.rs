@@ -189,7 +189,7 @@ impl AlertStore {
         let existing: Option<String> = tx
             .query_row(
                 "SELECT json FROM alerts WHERE id = ?1 AND event = ?2",
-                params![alert.id, alert.event.as_str()],
+                params![alert.id.as_str(), alert.event.as_str()],
                 |r| r.get(0),
             )
             .optional()
@@ -214,7 +214,7 @@ impl AlertStore {
                (id, event, camera, rule, kind, started_pts_secs, raised_pts_secs, wall_time, json, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
-                record.id,
+                record.id.as_str(),
                 record.event.as_str(),
                 record.camera.as_str(),
                 record.rule.as_str(),
@@ -251,7 +251,7 @@ impl AlertStore {
         )?;
         // A clip is live unless its alert has the matching expiry record (one pass for the
         // expiries, one for the clips: not a scan of the list per expiry).
-        let expired: std::collections::HashSet<(String, AlertEvent)> = records
+        let expired: std::collections::HashSet<(vigil_core::AlertId, AlertEvent)> = records
             .iter()
             .filter(|a| !a.event.has_evidence())
             .map(|a| (a.id.clone(), a.event))

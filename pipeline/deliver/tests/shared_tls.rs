@@ -15,7 +15,7 @@ fn start(id: &str) -> OutboxItem {
         seq: 1,
         alert_seq: 1,
         camera: "gate".into(),
-        alert_id: alert.id.clone(),
+        alert_id: alert.id.to_string(),
         event: "start".into(),
         json: serde_json::to_string(&alert).unwrap(),
         attempts: 0,

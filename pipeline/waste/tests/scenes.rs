@@ -40,7 +40,7 @@ fn rules(camera: &CameraId) -> Vec<WasteRule> {
 /// An alert as raised, with its end.
 #[derive(Debug)]
 struct Raised {
-    id: String,
+    id: vigil_core::AlertId,
     kind: &'static str,
     class: String,
     started: f64,

@@ -242,7 +242,7 @@ fn clip_for(
     match alert.event {
         AlertEvent::Start => Some((
             WantedClip {
-                key: alert.id.clone(),
+                key: alert.id.to_string(),
                 from: secs(alert.started_pts_secs).saturating_sub(pre_roll),
                 until: secs(alert.raised_pts_secs) + post_roll,
                 snapshot: Some(secs(alert.raised_pts_secs)),

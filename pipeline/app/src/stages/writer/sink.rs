@@ -73,7 +73,7 @@ impl AlertSink {
                 return;
             }
         };
-        let mut waiting: BTreeMap<String, Alert> = BTreeMap::new();
+        let mut waiting: BTreeMap<vigil_core::AlertId, Alert> = BTreeMap::new();
         for r in records {
             match r.event {
                 AlertEvent::Start => {
@@ -143,7 +143,7 @@ impl AlertSink {
             let Some(clip) = a.evidence.clip.as_ref() else {
                 continue;
             };
-            let acknowledged = acked.contains(&a.id);
+            let acknowledged = acked.contains(a.id.as_str());
             if let Some(f) = files.iter_mut().find(|f| f.path == clip.path) {
                 // Shared by several alerts: acknowledged only when all of them are.
                 f.acknowledged &= acknowledged;
