@@ -1,6 +1,6 @@
 use super::*;
 use std::sync::Arc;
-use vigil_core::{AlertEvent, PointNorm};
+use vigil_core::{AlertEvent, AlertKind, PointNorm, PolygonNorm, ZoneId};
 
 const SIZE: Size = Size::new(400, 200);
 
