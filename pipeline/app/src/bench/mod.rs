@@ -168,7 +168,7 @@ pub struct DetectMs {
 /// Runs the benchmark and prints its table; `bench.json` goes to the output folder.
 pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
     if args.assets.is_none() {
-        args.assets = std::env::var_os("VIGIL_ASSETS").map(PathBuf::from);
+        args.assets = crate::cmd::assets_from_env();
     }
     let mut config = vigil_config::load(&args.config, args.assets.as_deref())
         .map_err(|errors| crate::cmd::InvalidConfig::new(&args.config, errors))?;

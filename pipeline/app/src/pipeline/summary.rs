@@ -3,9 +3,10 @@
 use crate::delivery::DeliverySnapshot;
 use crate::metrics::PipelineMetrics;
 use crate::stages::detect_pool::DetectTiming;
+use crate::stages::falling::StatsByCamera;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 use vigil_core::StageCounters;
 use vigil_core::metrics::StageSnapshot;
@@ -43,9 +44,6 @@ pub struct FallSummary {
     pub detector: vigil_falling::FallStats,
 }
 
-/// Per facade camera: the falling-object detector's statistics, updated as it runs.
-pub type FallStats = BTreeMap<String, Arc<Mutex<vigil_falling::FallStats>>>;
-
 impl Summary {
     /// The summary of a run that started at `started`, read from its counters once every
     /// stage has ended.
@@ -53,7 +51,7 @@ impl Summary {
         started: Instant,
         metrics: &PipelineMetrics,
         timing: &DetectTiming,
-        fall_stats: &FallStats,
+        fall_stats: &StatsByCamera,
         failed_cameras: Vec<String>,
         delivery: BTreeMap<String, DeliverySnapshot>,
     ) -> Self {

@@ -31,11 +31,14 @@ pub struct Facades<'a> {
     pub explain: Option<PathBuf>,
 }
 
+/// Per facade camera: its detector's statistics, updated as it runs.
+pub type StatsByCamera = BTreeMap<String, Arc<Mutex<FallStats>>>;
+
 /// The running stages, and per camera their counters and detector statistics.
 pub struct Running {
     pub threads: Vec<JoinHandle<()>>,
     pub counters: BTreeMap<String, Arc<StageCounters>>,
-    pub stats: BTreeMap<String, Arc<Mutex<FallStats>>>,
+    pub stats: StatsByCamera,
 }
 
 impl Facades<'_> {

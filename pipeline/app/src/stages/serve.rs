@@ -32,6 +32,11 @@ impl Settings<'_> {
     /// store (advertising the API's address unless `--advertise` says otherwise).
     pub fn spawn(self) -> Result<Serving> {
         let config = self.config;
+        let shared = config
+            .outputs
+            .postgres
+            .as_ref()
+            .map(crate::delivery::shared_database);
         let server = match &config.api {
             Some(api) => {
                 let metrics = self.metrics.clone();
@@ -41,9 +46,9 @@ impl Settings<'_> {
                     db: self.db.clone(),
                     out_dir: self.out_dir.clone(),
                     cameras: config.camera_names(),
-                    district: config.outputs.postgres.as_ref().map(|p| {
+                    district: shared.clone().map(|database| {
                         vigil_serve::district::DistrictConfig {
-                            database: crate::delivery::shared_database(p),
+                            database,
                             instance: config.instance_name().to_string(),
                         }
                     }),
@@ -59,8 +64,8 @@ impl Settings<'_> {
             }
             None => None,
         };
-        let presence = match (&config.outputs.postgres, self.presence) {
-            (Some(p), Some(counters)) => {
+        let presence = match (shared, self.presence) {
+            (Some(shared), Some(counters)) => {
                 let announce = Announce {
                     instance: config.instance_name().to_string(),
                     url: config
@@ -74,7 +79,6 @@ impl Settings<'_> {
                         .map(|s| s.to_string()),
                     cameras: config.camera_names(),
                 };
-                let shared = crate::delivery::shared_database(p);
                 Some(
                     presence::spawn(&self.db, &shared, announce, counters)
                         .map_err(anyhow::Error::msg)?,
