@@ -7,6 +7,7 @@ mod cmd;
 mod delivery;
 mod describe;
 mod eval;
+mod loading;
 mod metrics;
 mod pipeline;
 mod progress;

@@ -260,7 +260,7 @@ pub fn evaluate(dir: &Path, out: &Path, assets: Option<PathBuf>) -> Result<Falls
         )?)?;
         let path = dir.join(format!("{name}.yaml"));
         let config = vigil_config::load(&path, assets.as_deref())
-            .map_err(|errors| crate::cmd::InvalidConfig::new(&path, errors))?;
+            .map_err(|errors| crate::loading::InvalidConfig::new(&path, errors))?;
         let run_dir = out.join(name);
         // A fresh store per run: an earlier evaluation's alerts must not count.
         let _ = std::fs::remove_dir_all(&run_dir);

@@ -124,7 +124,7 @@ pub fn generate(o: &SynthWasteOptions) -> Result<Vec<String>> {
             let assets = o
                 .assets
                 .clone()
-                .or_else(crate::cmd::assets_from_env)
+                .or_else(crate::loading::assets_from_env)
                 .context("no footage to cut people and cars from: pass --assets (or set VIGIL_ASSETS), or --block-figures")?;
             sprites(&assets)?
         }

@@ -88,13 +88,13 @@ impl BenchArgs {
 /// Runs the benchmark and prints its table; `bench.json` goes to the output folder.
 pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
     if args.assets.is_none() {
-        args.assets = crate::cmd::assets_from_env();
+        args.assets = crate::loading::assets_from_env();
     }
     let mut config = vigil_config::load(&args.config, args.assets.as_deref())
-        .map_err(|errors| crate::cmd::InvalidConfig::new(&args.config, errors))?;
+        .map_err(|errors| crate::loading::InvalidConfig::new(&args.config, errors))?;
     if let Some(m) = &args.manifest {
         config.detector.manifest = ModelManifest::load(m, args.assets.as_deref())
-            .map_err(|errors| crate::cmd::InvalidConfig::new(m, errors))?;
+            .map_err(|errors| crate::loading::InvalidConfig::new(m, errors))?;
     }
     if args.workers.is_some() {
         config.detector.workers = args.workers;

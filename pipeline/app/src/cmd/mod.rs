@@ -18,16 +18,16 @@ pub mod test_rules;
 pub mod token;
 pub mod verify;
 
+pub use crate::loading::{InvalidConfig, assets_from_env};
 use crate::pipeline::Summary;
 use anyhow::{Context, Result};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use vigil_config::Config;
 use vigil_config::placement::Placement;
-use vigil_config::{Config, ConfigErrors};
 
 /// The config flags of every command that reads one.
 #[derive(clap::Args)]
@@ -93,40 +93,6 @@ impl Common {
         Ok(config)
     }
 }
-
-/// `$VIGIL_ASSETS`.
-pub fn assets_from_env() -> Option<PathBuf> {
-    std::env::var_os("VIGIL_ASSETS").map(PathBuf::from)
-}
-
-/// A config (or the flags placing it) that cannot be used, with every error found.
-#[derive(Debug)]
-pub struct InvalidConfig {
-    pub path: PathBuf,
-    pub errors: ConfigErrors,
-}
-
-impl InvalidConfig {
-    pub fn new(path: &Path, errors: ConfigErrors) -> Self {
-        Self {
-            path: path.to_path_buf(),
-            errors,
-        }
-    }
-}
-
-impl fmt::Display for InvalidConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} error(s) in {}",
-            self.errors.0.len(),
-            self.path.display()
-        )
-    }
-}
-
-impl std::error::Error for InvalidConfig {}
 
 /// A command's result as the process's exit code, its error printed: an invalid config with
 /// each of its errors (exit 2), anything else on one line (exit 1).

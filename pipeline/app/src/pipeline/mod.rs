@@ -7,20 +7,22 @@
 //! camera encoded branch ──ENCODED_UNITS, drop-oldest──▶ evidence recorder ◀──clip requests── writer
 //! ```
 //!
-//! Capacities are named in [`capacity`]. Alerts never drop. [`run`] only builds those queues,
+//! Capacities are named in [`capacity`] (`stages/capacity.rs`). Alerts never drop. [`run`] only builds those queues,
 //! starts each stage with its `Settings`, and stops them in order: cameras, then the stages
 //! downstream as each one's input closes.
 
-pub mod capacity;
 mod summary;
 
+pub use crate::stages::Mode;
 pub use summary::Summary;
 
 use crate::delivery::Delivery;
 use crate::metrics::PipelineMetrics;
 use crate::reload::RuleUpdates;
 use crate::stages::detect_pool::{self, DetectTiming};
-use crate::stages::{RaisedAlert, camera_status, cameras, evidence, falling, serve, track, writer};
+use crate::stages::{
+    RaisedAlert, camera_status, cameras, capacity, evidence, falling, serve, track, writer,
+};
 use anyhow::{Context, Result};
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -31,14 +33,6 @@ use std::time::{Duration, Instant};
 use vigil_config::Config;
 use vigil_core::metrics::{Histogram, LATENCY_BUCKETS_SECS};
 use vigil_core::{DetectedFrame, StageCounters, WhenFull, queue};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Cameras at their real rate, for ever; frames drop (oldest first) when detection lags.
-    Live,
-    /// File cameras as fast as the machine allows, nothing dropped; ends with the input.
-    Replay,
-}
 
 pub struct Options {
     pub mode: Mode,

@@ -5,7 +5,7 @@
 
 use super::camera_status;
 use super::detect_pool::Lane;
-use crate::pipeline::{Mode, capacity};
+use super::{Mode, capacity};
 use crate::progress::CameraProgress;
 use anyhow::{Context, Result};
 use std::collections::{BTreeMap, HashMap};

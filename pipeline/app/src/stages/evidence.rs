@@ -2,7 +2,7 @@
 //! ring of the camera's encoded access units, fed by its encoded branch, that cuts a clip (and
 //! snapshots) when the alert writer asks and reports it done.
 
-use crate::pipeline::capacity;
+use super::capacity;
 use crossbeam_channel::{Receiver, Sender};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

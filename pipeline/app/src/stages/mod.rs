@@ -15,6 +15,7 @@
 
 pub mod camera_status;
 pub mod cameras;
+pub mod capacity;
 pub mod detect_pool;
 pub mod evidence;
 pub mod falling;
@@ -24,6 +25,14 @@ pub mod writer;
 
 use std::time::Instant;
 use vigil_core::{Alert, BBoxPx};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Cameras at their real rate, for ever; frames drop (oldest first) when detection lags.
+    Live,
+    /// File cameras as fast as the machine allows, nothing dropped; ends with the input.
+    Replay,
+}
 
 /// An alert on its way to the writer, with what its snapshot must blur.
 pub struct RaisedAlert {
