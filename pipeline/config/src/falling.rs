@@ -1,9 +1,9 @@
 //! `kind: falling_object` rules: a facade calibration and the detector's tuning, validated into
 //! a [`FallRule`] for the camera's falling-object stage.
 
+use crate::check::Validator;
 use crate::raw::{RawFacade, RawFalling, RawRule};
 use crate::rules::{DETECTOR_FIELDS, RuleContext, name_and_camera, refuse_fields, zone_of};
-use crate::runtime::Validator;
 use serde_saphyr::Spanned;
 use vigil_core::{CameraId, RuleId, Severity, ZoneId};
 use vigil_falling::{ClassifyParams, Facade, FallConfig, ForegroundParams, TrackerParams};

@@ -8,7 +8,9 @@
 //! Relative paths are looked up beside the file that names them, then under the assets folder
 //! (`VIGIL_ASSETS`, or `--assets`), which is how tests and the demo reach `../shared`.
 
+mod assets;
 pub mod cases;
+mod check;
 pub mod error;
 mod falling;
 pub mod manifest;

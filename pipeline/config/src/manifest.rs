@@ -1,8 +1,8 @@
 //! Model manifests (`models/*.yaml`): which file, which output decoder, how to prepare the input,
 //! which labels, and which classes form a group (`vehicle: [car, bus, truck, motorcycle]`).
 
+use crate::assets::resolve_asset;
 use crate::error::{ConfigError, ConfigErrors, parse_yaml};
-use crate::runtime::resolve_asset;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;

@@ -2,8 +2,8 @@
 //! Secrets come from environment variables named in the file (or, for tests and demos, the file
 //! itself) and never print: [`Secret`]'s `Debug` is `***`.
 
+use crate::check::Validator;
 use crate::raw::{RawApi, RawFilter, RawMqtt, RawOutputs, RawPostgres};
-use crate::runtime::Validator;
 use serde_saphyr::Spanned;
 use std::net::SocketAddr;
 use std::time::Duration;

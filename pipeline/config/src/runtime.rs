@@ -1,5 +1,7 @@
 //! Phase two: validation into the types the pipeline runs on.
 
+pub use crate::assets::resolve_asset;
+use crate::check::Validator;
 use crate::error::{ConfigError, ConfigErrors, parse_yaml};
 use crate::manifest::ModelManifest;
 pub use crate::outputs::{ApiConfig, ApiToken, MqttConfig, Role, Secret, WebhookConfig};
@@ -277,26 +279,6 @@ pub struct OutputConfig {
     pub mqtt: Option<MqttConfig>,
     /// The shared store (PostgreSQL), beside this instance's own SQLite store.
     pub postgres: Option<crate::outputs::SharedStoreConfig>,
-}
-
-/// Resolves a path named in a file under `base`: absolute paths as they are; else `base/rel`,
-/// `assets/rel`, `assets/subdir/rel`, the first that exists (or `base/rel` when none does, so the
-/// error names where it was expected).
-pub fn resolve_asset(base: &Path, rel: &str, assets: Option<&Path>, subdir: &str) -> PathBuf {
-    let p = Path::new(rel);
-    if p.is_absolute() {
-        return p.to_path_buf();
-    }
-    let mut candidates = vec![base.join(p)];
-    if let Some(a) = assets {
-        candidates.push(a.join(p));
-        candidates.push(a.join(subdir).join(p));
-    }
-    candidates
-        .iter()
-        .find(|c| c.exists())
-        .cloned()
-        .unwrap_or_else(|| base.join(p))
 }
 
 /// Reads and validates the config at `path`.
@@ -639,42 +621,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
     })
 }
 
-pub(crate) struct Validator<'a> {
-    file: &'a Path,
-    pub(crate) errors: Vec<ConfigError>,
-}
-
-impl<'a> Validator<'a> {
-    pub(crate) fn new(file: &'a Path) -> Self {
-        Self {
-            file,
-            errors: Vec::new(),
-        }
-    }
-
-    pub(crate) fn file(&self) -> &'a Path {
-        self.file
-    }
-
-    pub(crate) fn push(&mut self, error: ConfigError) {
-        self.errors.push(error);
-    }
-
-    pub(crate) fn into_errors(self) -> Vec<ConfigError> {
-        self.errors
-    }
-
-    pub(crate) fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
-        self.errors
-            .push(ConfigError::at(self.file, at.referenced, message));
-    }
-
-    pub(crate) fn check<T>(&mut self, ok: bool, at: &Spanned<T>, message: &str) {
-        if !ok {
-            self.error(at, message);
-        }
-    }
-
+impl Validator<'_> {
     fn fps(&mut self, f: &Spanned<f64>) -> f64 {
         self.check(
             f.value.is_finite() && f.value > 0.0 && f.value <= 240.0,

@@ -2,12 +2,13 @@
 //! [`WasteRule`] for the camera's static-object detector; `unsorted_waste` is a rule over
 //! tracks (validated with the detector rules, see `rules::rule`).
 
+use crate::check::Validator;
+use crate::check::{area_range, fraction, seconds, two_points};
 use crate::raw::RawRule;
 use crate::rules::{
-    DETECTOR_FIELDS, RuleContext, area_range, fraction, name_and_camera, optional_schedule,
-    refuse_fields, rule_severity, seconds, two_points, zone_of,
+    DETECTOR_FIELDS, RuleContext, name_and_camera, optional_schedule, refuse_fields, rule_severity,
+    zone_of,
 };
-use crate::runtime::Validator;
 use vigil_core::{RuleId, Severity, ZoneId};
 use vigil_waste::{WasteCheck, WasteRule};
 
