@@ -20,9 +20,10 @@
 //!   - {rule: fire_lane, event: start, at: 30, tolerance: 0.5}
 //! ```
 
+use crate::context::{RuleContext, file_zones};
 use crate::error::{ConfigError, ConfigErrors, parse_yaml};
 use crate::raw::RawRuleFile;
-use crate::rules::{RuleContext, file_zones, in_file};
+use crate::rules::in_file;
 use crate::runtime::{CameraConfig, CameraSource};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

@@ -2,8 +2,8 @@
 //! a [`FallRule`] for the camera's falling-object stage.
 
 use crate::check::Validator;
+use crate::context::{DETECTOR_FIELDS, RuleContext, name_and_camera, refuse_fields, zone_of};
 use crate::raw::{RawFacade, RawFalling, RawRule};
-use crate::rules::{DETECTOR_FIELDS, RuleContext, name_and_camera, refuse_fields, zone_of};
 use serde_saphyr::Spanned;
 use vigil_core::{CameraId, RuleId, Severity, ZoneId};
 use vigil_falling::{ClassifyParams, Facade, FallConfig, ForegroundParams, TrackerParams};
@@ -55,8 +55,8 @@ pub(crate) fn rule(
         None => None,
     };
     // Something falling from a building can kill: it is urgent unless the rule says not.
-    let severity = crate::rules::rule_severity(v, r, Severity::Critical);
-    let schedule = crate::rules::optional_schedule(v, &r.schedule, &mut ok);
+    let severity = crate::context::rule_severity(v, r, Severity::Critical);
+    let schedule = crate::context::optional_schedule(v, &r.schedule, &mut ok);
     let tuning = tuning(v, r.falling.as_ref());
     let (Some(facade), Some(severity), Some((process_width, foreground, tracker, classify)), true) =
         (facade, severity, tuning, ok)

@@ -9,8 +9,10 @@
 //! (`VIGIL_ASSETS`, or `--assets`), which is how tests and the demo reach `../shared`.
 
 mod assets;
+mod camera;
 pub mod cases;
 mod check;
+mod context;
 pub mod error;
 mod falling;
 pub mod manifest;

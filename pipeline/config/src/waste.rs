@@ -4,11 +4,11 @@
 
 use crate::check::Validator;
 use crate::check::{area_range, fraction, seconds, two_points};
-use crate::raw::RawRule;
-use crate::rules::{
+use crate::context::{
     DETECTOR_FIELDS, RuleContext, name_and_camera, optional_schedule, refuse_fields, rule_severity,
     zone_of,
 };
+use crate::raw::RawRule;
 use vigil_core::{RuleId, Severity, ZoneId};
 use vigil_waste::{WasteCheck, WasteRule};
 

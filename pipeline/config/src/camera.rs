@@ -1,0 +1,237 @@
+//! A camera as the config describes it: its source (an RTSP URL whose credentials are never
+//! printed, or a file), zones, sampling and privacy settings, and how a camera block is
+//! validated.
+
+use crate::assets::resolve_asset;
+use crate::check::Validator;
+use crate::raw::{RawCamera, RawTransport};
+use serde_saphyr::Spanned;
+use std::fmt;
+use std::path::Path;
+use std::path::PathBuf;
+use std::time::Duration;
+use vigil_core::{CameraId, PointNorm, PolygonNorm, ZoneId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RtspTransport {
+    Tcp,
+    Udp,
+}
+
+/// An RTSP URL whose credentials are kept apart and never printed: `Display` and `Debug` show
+/// `rtsp://***@host/path` when credentials are set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RtspUrl {
+    /// The URL without user-info.
+    url: String,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+impl RtspUrl {
+    /// Splits user-info out of `url`; explicit `username`/`password` take precedence.
+    pub fn parse(
+        url: &str,
+        username: Option<String>,
+        password: Option<String>,
+    ) -> Result<Self, String> {
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| "RTSP URL must look like rtsp://host[:port]/path".to_string())?;
+        if scheme != "rtsp" && scheme != "rtsps" && scheme != "rtspt" {
+            return Err(format!(
+                "unsupported URL scheme \"{scheme}\": expected rtsp, rtsps or rtspt"
+            ));
+        }
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let (userinfo, host) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, authority),
+        };
+        if host.is_empty() {
+            return Err("RTSP URL has no host".to_string());
+        }
+        let (mut user, mut pass) = (None, None);
+        if let Some(u) = userinfo {
+            let (a, b) = u.split_once(':').map_or((u, None), |(a, b)| (a, Some(b)));
+            user = Some(a.to_string());
+            pass = b.map(str::to_string);
+        }
+        Ok(Self {
+            url: format!("{scheme}://{host}{path}"),
+            username: username.or(user),
+            password: password.or(pass),
+        })
+    }
+
+    /// The URL to hand to the source, without credentials (they go in separate properties).
+    pub fn url_without_credentials(&self) -> &str {
+        &self.url
+    }
+
+    pub fn username(&self) -> Option<&str> {
+        self.username.as_deref()
+    }
+
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+}
+
+impl fmt::Display for RtspUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.username.is_some() || self.password.is_some() {
+            let (scheme, rest) = self.url.split_once("://").unwrap_or(("rtsp", &self.url));
+            write!(f, "{scheme}://***@{rest}")
+        } else {
+            f.write_str(&self.url)
+        }
+    }
+}
+
+impl fmt::Debug for RtspUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RtspUrl({self})")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum CameraSource {
+    Rtsp {
+        url: RtspUrl,
+        transport: RtspTransport,
+        latency_ms: u32,
+    },
+    File {
+        path: PathBuf,
+        looping: bool,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct CameraConfig {
+    pub id: CameraId,
+    pub source: CameraSource,
+    /// Frames per second handed to the detector; `None` means every decoded frame.
+    pub detect_fps: Option<f64>,
+    pub zones: Vec<(ZoneId, PolygonNorm)>,
+    /// Classes or groups blurred in exported snapshots (`[person]` by default for views that
+    /// face windows).
+    pub privacy_blur: Vec<String>,
+    /// Live: no frame for this long on an open session counts as a drop (reconnect).
+    pub stall: Duration,
+}
+
+impl Validator<'_> {
+    pub(crate) fn fps(&mut self, f: &Spanned<f64>) -> f64 {
+        self.check(
+            f.value.is_finite() && f.value > 0.0 && f.value <= 240.0,
+            f,
+            "detect_fps must be in (0, 240]",
+        );
+        f.value
+    }
+
+    pub(crate) fn camera(
+        &mut self,
+        cam: &RawCamera,
+        base: &Path,
+        assets: Option<&Path>,
+    ) -> Option<CameraConfig> {
+        let name = &cam.name.value;
+        let valid_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        self.check(
+            valid_name,
+            &cam.name,
+            "camera names use letters, digits, '_' and '-' (they name topics and folders)",
+        );
+        let source = match (&cam.rtsp, &cam.file) {
+            (Some(url), None) => {
+                let password = match &cam.password_env {
+                    Some(name) => {
+                        crate::outputs::env_secret(self, name).map(|s| s.expose().to_string())
+                    }
+                    None => cam.password.clone(),
+                };
+                match RtspUrl::parse(&url.value, cam.username.clone(), password) {
+                    Ok(u) => Some(CameraSource::Rtsp {
+                        url: u,
+                        transport: match cam.transport {
+                            RawTransport::Tcp => RtspTransport::Tcp,
+                            RawTransport::Udp => RtspTransport::Udp,
+                        },
+                        latency_ms: cam.latency_ms.unwrap_or(200),
+                    }),
+                    Err(e) => {
+                        self.error(url, format!("camera \"{name}\": {e}"));
+                        None
+                    }
+                }
+            }
+            (None, Some(file)) => {
+                let path = resolve_asset(base, &file.value, assets, "footage");
+                if path.is_file() {
+                    Some(CameraSource::File {
+                        path,
+                        looping: cam.looping,
+                    })
+                } else {
+                    self.error(
+                        file,
+                        format!(
+                            "camera \"{name}\": file {} not found (relative paths are looked up beside the config, then under VIGIL_ASSETS)",
+                            path.display()
+                        ),
+                    );
+                    None
+                }
+            }
+            _ => {
+                self.error(
+                    &cam.name,
+                    format!("camera \"{name}\" needs exactly one of `rtsp:` or `file:`"),
+                );
+                None
+            }
+        };
+        let detect_fps = cam.detect_fps.as_ref().map(|f| self.fps(f));
+        let stall = match &cam.stall_secs {
+            Some(s) => {
+                self.check(
+                    s.value.is_finite() && (0.5..=600.0).contains(&s.value),
+                    s,
+                    "stall_secs must be in [0.5, 600]",
+                );
+                Duration::from_secs_f64(s.value.clamp(0.5, 600.0))
+            }
+            None => Duration::from_secs(5),
+        };
+        let mut zones = Vec::new();
+        for (zone, pts) in &cam.zones {
+            let points = pts.value.iter().map(|&[x, y]| PointNorm { x, y }).collect();
+            match PolygonNorm::new(points) {
+                Ok(p) => zones.push((ZoneId::new(zone), p)),
+                Err(e) => self.error(pts, format!("zone \"{zone}\" of camera \"{name}\": {e}")),
+            }
+        }
+        let privacy_blur = match &cam.privacy {
+            Some(p) => match &p.blur {
+                Some(list) => list.iter().map(|c| c.value.clone()).collect(),
+                None if p.faces_windows => vec!["person".to_string()],
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        Some(CameraConfig {
+            id: CameraId::new(name),
+            source: source?,
+            detect_fps,
+            zones,
+            privacy_blur,
+            stall,
+        })
+    }
+}
