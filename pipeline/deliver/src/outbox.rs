@@ -7,6 +7,7 @@
 //! camera is ever due, so a failing record holds back the later ones of its camera but not other
 //! cameras'.
 
+pub use crate::store::Depth;
 use crate::store::{now_ms, open_connection};
 use crate::{DeliverError, store_err};
 use rusqlite::{Connection, params};
@@ -33,13 +34,6 @@ impl OutboxItem {
     pub fn idempotency_key(&self) -> String {
         format!("{}:{}", self.alert_id, self.event)
     }
-}
-
-/// How many records wait and for how long the oldest has.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Depth {
-    pub pending: u64,
-    pub oldest_created_ms: Option<i64>,
 }
 
 /// The outbox of one receiver (`sink`), on its own connection to the store.

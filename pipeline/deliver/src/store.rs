@@ -104,6 +104,13 @@ pub struct CameraStatusEntry {
     pub detail: String,
 }
 
+/// How many records wait and for how long the oldest has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Depth {
+    pub pending: u64,
+    pub oldest_created_ms: Option<i64>,
+}
+
 /// SQLite alert store (WAL). One row per alert event; the full JSON is kept beside the indexed
 /// columns so the record is exactly what was raised.
 pub struct AlertStore {
@@ -524,7 +531,7 @@ impl AlertStore {
     }
 
     /// Every receiver's outbox: records waiting and the oldest one's age.
-    pub fn outbox_depths(&self) -> Result<Vec<(String, crate::outbox::Depth)>, DeliverError> {
+    pub fn outbox_depths(&self) -> Result<Vec<(String, Depth)>, DeliverError> {
         let err = self.err();
         let mut stmt = self
             .conn
@@ -536,7 +543,7 @@ impl AlertStore {
             .query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
-                    crate::outbox::Depth {
+                    Depth {
                         pending: r.get::<_, i64>(1)? as u64,
                         oldest_created_ms: r.get(2)?,
                     },

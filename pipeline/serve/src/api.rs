@@ -25,6 +25,7 @@
 //! path.
 
 use crate::auth::{COOKIE, Caller};
+pub use crate::error::ApiError;
 use crate::{AppState, LiveEvent};
 use axum::body::Body;
 use axum::body::Bytes;
@@ -89,31 +90,6 @@ fn page(body: &'static str, content_type: &'static str) -> Response {
         body,
     )
         .into_response()
-}
-
-/// A JSON error response.
-pub struct ApiError(StatusCode, String);
-
-impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self(status, message.into())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
-    }
-}
-
-impl From<(StatusCode, &'static str)> for ApiError {
-    fn from((s, m): (StatusCode, &'static str)) -> Self {
-        Self(s, m.to_string())
-    }
-}
-
-pub(crate) fn not_found() -> ApiError {
-    ApiError(StatusCode::NOT_FOUND, "no such alert".into())
 }
 
 /// Runs `f` on the store off the async threads.

@@ -6,7 +6,7 @@
 //! alert. A forwarded request carries [`FORWARDED`] and is answered from the local store only,
 //! so requests never go round in circles.
 
-use crate::api::{ApiError, not_found};
+use crate::error::{ApiError, not_found};
 use crate::{AppState, LiveEvent};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod auth;
 pub mod district;
+mod error;
 pub mod prom;
 
 use axum::Router;
