@@ -11,7 +11,7 @@ use crate::raw::{RawRule, RawRuleFile, RawSchedule};
 use serde_saphyr::Spanned;
 use std::collections::HashSet;
 use vigil_core::{PointNorm, PolygonNorm, Severity};
-use vigil_rules::schedule::{Schedule, Window, parse_days, parse_time};
+use vigil_spec::schedule::{Schedule, Window, parse_days, parse_time};
 
 /// What rules are checked against, and what they have defined so far.
 pub(crate) struct RuleContext<'a> {

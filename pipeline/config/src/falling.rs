@@ -6,8 +6,9 @@ use crate::context::{DETECTOR_FIELDS, RuleContext, name_and_camera, refuse_field
 use crate::raw::{RawFacade, RawFalling, RawRule};
 use serde_saphyr::Spanned;
 use vigil_core::{CameraId, RuleId, Severity, ZoneId};
-use vigil_falling::{ClassifyParams, Facade, FallConfig, ForegroundParams, TrackerParams};
-use vigil_rules::schedule::Schedule;
+use vigil_spec::facade::Facade;
+use vigil_spec::falling::{ClassifyParams, FallConfig, ForegroundParams, TrackerParams};
+use vigil_spec::schedule::Schedule;
 
 /// A validated falling-object rule.
 #[derive(Clone, Debug, PartialEq)]

@@ -12,7 +12,7 @@ use serde_saphyr::Spanned;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use vigil_core::{RuleId, Severity, ZoneId};
-use vigil_rules::{Anchor, Direction, Rule, RuleKind};
+use vigil_spec::rule::{Anchor, Direction, Rule, RuleKind};
 
 /// A rule file as read: its path and content, or the error that stopped reading it.
 pub(crate) struct LoadedRuleFile {
@@ -54,7 +54,11 @@ pub(crate) struct RuleSet {
     /// With where each names its camera (file, position), for errors found once all are read.
     pub falling: Vec<(crate::falling::FallRule, PathBuf, serde_saphyr::Location)>,
     /// `waste_left` and `bin_overflow` rules, with where each names its camera.
-    pub waste: Vec<(vigil_waste::WasteRule, PathBuf, serde_saphyr::Location)>,
+    pub waste: Vec<(
+        vigil_spec::waste::WasteRule,
+        PathBuf,
+        serde_saphyr::Location,
+    )>,
 }
 
 /// Validates `raw` rules into `out`.

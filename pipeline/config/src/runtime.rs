@@ -14,8 +14,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use vigil_core::CameraId;
-pub use vigil_rules::Rule;
-pub use vigil_track::TrackerConfig;
+pub use vigil_spec::rule::Rule;
+pub use vigil_spec::tracker::TrackerConfig;
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -27,7 +27,7 @@ pub struct Config {
     /// Falling-object rules, at most one per camera; those cameras have no detector rules.
     pub falling: Vec<crate::falling::FallRule>,
     /// `waste_left` and `bin_overflow` rules (read by each camera's static-object detector).
-    pub waste: Vec<vigil_waste::WasteRule>,
+    pub waste: Vec<vigil_spec::waste::WasteRule>,
     /// The rule files named by the config (resolved), for reloading.
     pub rule_files: Vec<PathBuf>,
     pub outputs: OutputConfig,
@@ -60,7 +60,7 @@ impl Config {
     }
 
     /// The `waste_left` and `bin_overflow` rules of `camera`.
-    pub fn waste_rules(&self, camera: &CameraId) -> Vec<vigil_waste::WasteRule> {
+    pub fn waste_rules(&self, camera: &CameraId) -> Vec<vigil_spec::waste::WasteRule> {
         self.waste
             .iter()
             .filter(|w| &w.camera == camera)

@@ -10,7 +10,7 @@ use crate::context::{
 };
 use crate::raw::RawRule;
 use vigil_core::{RuleId, Severity, ZoneId};
-use vigil_waste::{WasteCheck, WasteRule};
+use vigil_spec::waste::{WasteCheck, WasteRule};
 
 /// The checks a waste rule can make.
 pub(crate) const CHECKS: &str = "waste_left, bin_overflow or unsorted_waste";

@@ -5,62 +5,12 @@
 //! and snow (constant speed), insects at the lens (large, erratic), swaying branches and lights
 //! (no drop).
 
-use crate::G;
 use crate::facade::Facade;
 use crate::fit::{Poly, fit};
 use crate::tracker::FallTrack;
 use serde::Serialize;
 use std::fmt;
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClassifyParams {
-    pub min_frames: usize,
-    /// Seconds between the first and last sighting, at least.
-    pub min_secs: f64,
-    /// Metres the object must drop while tracked (more than a storey: a facade camera sees a
-    /// fall from any floor in view for longer than that).
-    pub min_drop_m: f64,
-    /// When the frames of a track held more candidates than this (median), chance tracks are
-    /// likelier (rain, clutter): twice `min_frames` and 0.6 s are needed.
-    pub crowded: u32,
-    /// Accepted downward acceleration on the facade, m/s².
-    pub accel_min: f64,
-    pub accel_max: f64,
-    /// Height residual allowed: this many metres plus `rms_per_drop` × the drop.
-    pub max_rms_m: f64,
-    pub rms_per_drop: f64,
-    /// Horizontal residual from a straight line, likewise.
-    pub max_lateral_m: f64,
-    pub lateral_per_drop: f64,
-    /// Faster than this (m/s) at any point is not a falling object.
-    pub max_speed: f64,
-    /// Back-extrapolation to the release point is trusted this far (seconds before the first
-    /// sighting); beyond it, the first sighting is the origin.
-    pub max_extrapolation_secs: f64,
-    /// The origin is extrapolated from the track's first this many seconds (at least
-    /// `min_frames` sightings).
-    pub origin_fit_secs: f64,
-}
-
-impl Default for ClassifyParams {
-    fn default() -> Self {
-        Self {
-            min_frames: 8,
-            min_secs: 0.3,
-            min_drop_m: 4.0,
-            crowded: 24,
-            accel_min: 0.4 * G,
-            accel_max: 1.6 * G,
-            max_rms_m: 0.2,
-            rms_per_drop: 0.02,
-            max_lateral_m: 0.3,
-            lateral_per_drop: 0.04,
-            max_speed: 50.0,
-            max_extrapolation_secs: 1.5,
-            origin_fit_secs: 1.0,
-        }
-    }
-}
+pub use vigil_spec::falling::ClassifyParams;
 
 /// Why a track is not a fall.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -301,6 +251,7 @@ fn origin(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::G;
     use crate::tracker::Sighting;
 
     fn facade() -> Facade {

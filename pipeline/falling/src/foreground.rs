@@ -2,6 +2,8 @@
 //! swaying vegetation and sensor noise raise their own thresholds), restricted to the rule's
 //! zone, with a global-change guard; foreground pixels grouped into blobs (8-connected runs).
 
+pub use vigil_spec::falling::ForegroundParams;
+
 /// An 8-bit luma image (a decoded frame's Y plane, or GRAY8), rows `stride` bytes apart.
 #[derive(Clone, Copy, Debug)]
 pub struct GrayFrame<'a> {
@@ -16,44 +18,6 @@ impl<'a> GrayFrame<'a> {
     pub fn row(&self, y: u32) -> &'a [u8] {
         let start = y as usize * self.stride;
         &self.data[start..start + self.width as usize]
-    }
-}
-
-/// How foreground is told from background.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ForegroundParams {
-    /// A pixel is foreground beyond this many standard deviations from its mean…
-    pub k_sigma: f32,
-    /// …and at least this many grey levels from it.
-    pub min_diff: f32,
-    /// Background learning rate per frame (the mean follows slow light changes).
-    pub learn_rate: f32,
-    /// Foreground over more than this fraction of the zone in one frame is a global change
-    /// (shake, IR switch, cloud): no candidates that frame, and the model re-learns fast.
-    pub guard_fraction: f64,
-    /// Blobs smaller than this many pixels are noise.
-    pub min_area: u32,
-    /// Blobs larger than this are not a thrown object (an insect at the lens, a person).
-    pub max_area: u32,
-    /// Frames learnt before candidates are reported.
-    pub warmup_frames: u32,
-    /// A foreground pixel that matches the background this many pixels away is not
-    /// foreground (0: off).
-    pub shift_radius: u32,
-}
-
-impl Default for ForegroundParams {
-    fn default() -> Self {
-        Self {
-            k_sigma: 3.5,
-            min_diff: 12.0,
-            learn_rate: 0.02,
-            guard_fraction: 0.08,
-            min_area: 3,
-            max_area: 4000,
-            warmup_frames: 12,
-            shift_radius: 2,
-        }
     }
 }
 

@@ -8,7 +8,6 @@
 //! calibration. [`synth`] renders the deterministic synthetic benchmark.
 
 pub mod classify;
-pub mod facade;
 pub mod fit;
 pub mod foreground;
 pub mod score;
@@ -16,26 +15,12 @@ pub mod synth;
 pub mod tracker;
 
 pub use classify::{ClassifyParams, Fall, Origin, Reject, classify};
-pub use facade::Facade;
 pub use foreground::{Blob, Foreground, ForegroundParams, GrayFrame};
 pub use tracker::{FallTrack, Sighting, SmallTracker, TrackerParams};
+pub use vigil_spec::facade::{self, Facade};
+pub use vigil_spec::falling::{FallConfig, G};
 
 use std::collections::BTreeMap;
-
-/// Standard gravity, m/s².
-pub const G: f64 = 9.81;
-
-/// Everything one falling-object rule sets.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FallConfig {
-    pub facade: Facade,
-    /// Where falls are looked for (normalised polygon): the facade and the air in front of it
-    /// down to the ground. Empty: the whole frame.
-    pub zone: Vec<(f64, f64)>,
-    pub foreground: ForegroundParams,
-    pub tracker: TrackerParams,
-    pub classify: ClassifyParams,
-}
 
 /// The verdict on one ended track.
 #[derive(Clone, Debug)]

@@ -2,7 +2,8 @@
 //! overlap from one frame to the next, so candidates are gated by distance (in metres on the
 //! facade) to the position predicted under gravity, not by IoU.
 
-use crate::G;
+use vigil_spec::falling::G;
+pub use vigil_spec::falling::TrackerParams;
 
 /// One sighting of a candidate.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,36 +20,6 @@ pub struct Sighting {
     pub area: u32,
     /// Candidates in the frame of this sighting (rain and clutter make chance tracks likelier).
     pub crowd: u32,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrackerParams {
-    /// A track with no sighting for this long has ended (the object landed, left the frame or
-    /// was a one-off).
-    pub max_gap_secs: f64,
-    /// Fastest a newly seen object may move (m/s): the gate for a track's second sighting.
-    pub max_speed: f64,
-    /// Gate around the predicted position: this many metres plus `gate_speed` × the distance
-    /// moved per frame.
-    pub gate_m: f64,
-    pub gate_speed: f64,
-    /// Open tracks at most; candidates beyond are counted and ignored.
-    pub max_tracks: usize,
-    /// A track this long ends (a light that stays on is not a fall).
-    pub max_track_secs: f64,
-}
-
-impl Default for TrackerParams {
-    fn default() -> Self {
-        Self {
-            max_gap_secs: 0.35,
-            max_speed: 35.0,
-            gate_m: 0.4,
-            gate_speed: 0.35,
-            max_tracks: 64,
-            max_track_secs: 12.0,
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -11,9 +11,10 @@
 //! staff see how long a fire lane was blocked. Time is the frames' PTS: no clock is read.
 
 mod rule;
-pub mod schedule;
 
-pub use rule::{Anchor, Crossed, Direction, Rule, RuleKind, crossing};
+pub use rule::{Crossed, crossing};
+pub use vigil_spec::rule::{Anchor, Direction, Rule, RuleKind};
+pub use vigil_spec::schedule;
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -139,7 +140,7 @@ impl Step<'_> {
         let now: Vec<&Track> = self
             .tracks
             .iter()
-            .filter(|t| t.matched && rule.applies_to(t, size))
+            .filter(|t| t.matched && rule::applies_to(rule, t, size))
             .filter(|t| rule.anchor.inside(&rule.polygon, &t.bbox_px, size))
             .filter(|t| {
                 let p = rule.anchor.of(&t.bbox_px);
@@ -320,12 +321,12 @@ impl Step<'_> {
         for t in self
             .tracks
             .iter()
-            .filter(|t| t.matched && rule.applies_to(t, size))
+            .filter(|t| t.matched && rule::applies_to(rule, t, size))
         {
             let now = rule.anchor.of(&t.bbox_px);
             if let Some(&before) = state.last_anchor.get(&t.id)
                 && let Some(crossed) = crossing(a, b, before, now)
-                && direction.accepts(crossed)
+                && rule::accepts(direction, crossed)
                 && self.allowed
             {
                 state.last_end = Some(meta.pts);

@@ -244,7 +244,7 @@ fn anchor_is_the_bottom_centre() {
 
 #[test]
 fn out_of_schedule_nothing_starts_but_an_alert_in_force_runs_to_its_end() {
-    use crate::schedule::{Schedule, Window, parse_days, parse_time};
+    use vigil_spec::schedule::{Schedule, Window, parse_days, parse_time};
     // Frames carry wall time 2027-01-15 08:00:00 UTC + pts: Friday 16:00 in Shanghai.
     let mut r = rule(30_000);
     r.max_gap = Duration::from_secs(2);

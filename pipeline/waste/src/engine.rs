@@ -4,57 +4,8 @@
 
 use crate::scene::{Gone, Scene, SceneConfig, SceneStats, StaticObject};
 use std::collections::HashMap;
-use vigil_core::{
-    Alert, AlertKind, AlertObject, BBoxPx, CameraId, FrameMeta, Image, PointNorm, PolygonNorm,
-    Raiser, RuleId, Severity, Track, TrackId, ZoneId,
-};
-use vigil_rules::schedule::Schedule;
-
-/// What a waste rule watches for.
-#[derive(Clone, Debug, PartialEq)]
-pub enum WasteCheck {
-    /// A new static object in the zone for `static_secs`.
-    Left,
-    /// Static foreground over at least `min_above` of the zone's part above `fill_line`, or
-    /// over `max_fill` of the whole zone, for `static_secs`.
-    Overflow {
-        fill_line: Option<(PointNorm, PointNorm)>,
-        min_above: f64,
-        max_fill: f64,
-    },
-}
-
-impl WasteCheck {
-    pub fn alert_kind(&self) -> AlertKind {
-        match self {
-            WasteCheck::Left => AlertKind::WasteLeft,
-            WasteCheck::Overflow { .. } => AlertKind::BinOverflow,
-        }
-    }
-}
-
-/// A validated `kind: waste` rule (`waste_left` or `bin_overflow`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct WasteRule {
-    pub id: RuleId,
-    pub camera: CameraId,
-    pub zone: ZoneId,
-    pub polygon: PolygonNorm,
-    pub check: WasteCheck,
-    /// How long something must stay before it alerts.
-    pub static_secs: f64,
-    pub severity: Severity,
-    pub schedule: Option<Schedule>,
-    /// Object size as a fraction of the frame (`waste_left`).
-    pub min_area: f64,
-    pub max_area: f64,
-}
-
-impl WasteRule {
-    pub fn outline(&self) -> Vec<(f64, f64)> {
-        self.polygon.points().iter().map(|p| (p.x, p.y)).collect()
-    }
-}
+use vigil_core::{Alert, AlertObject, BBoxPx, FrameMeta, Image, PointNorm, Raiser, Track, TrackId};
+pub use vigil_spec::waste::{WasteCheck, WasteRule};
 
 /// Whether the normalised point is above (smaller y than) the line through `a` and `b` at its x.
 fn above((a, b): (PointNorm, PointNorm), x: f64, y: f64) -> bool {

@@ -1,6 +1,8 @@
 //! `vigil test-rules [PATHS]`: declarative rule cases (rules/tests/*.yaml, or any given):
 //! scripted objects in, expected alerts out. Exit 0 when every case passes.
 
+mod run;
+
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,7 +16,7 @@ pub struct Args {
 pub fn exec(args: Args) -> Result<ExitCode> {
     let (mut passed, mut failed) = (0, 0);
     for case in &cases(args.paths)? {
-        match vigil_config::cases::run_case(case) {
+        match run::run_case(case) {
             Ok(out) if out.passed() => {
                 passed += 1;
                 println!("ok   {} ({} record(s))", case.display(), out.produced.len());
@@ -63,4 +65,31 @@ fn cases(paths: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
         cases.extend(found);
     }
     Ok(cases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every case under `rules/tests/` passes.
+    #[test]
+    fn every_rule_case_passes() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules/tests");
+        let cases = cases(vec![dir]).unwrap();
+        assert!(cases.len() >= 7, "{} cases", cases.len());
+        let mut failures = Vec::new();
+        for case in &cases {
+            match run::run_case(case) {
+                Ok(out) if out.passed() => {}
+                Ok(out) => failures.push(format!(
+                    "{}: {}\n  produced: {:?}",
+                    case.display(),
+                    out.problems.join("; "),
+                    out.produced
+                )),
+                Err(e) => failures.push(format!("{}: {e}", case.display())),
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
 }

@@ -159,9 +159,9 @@ impl Facade {
 }
 
 /// A trapezoid, as a facade looks from below (the top edge narrower): 30 × 60 m, 3 m floors
-/// from floor 1, 10 columns.
-#[cfg(test)]
-pub(crate) fn skewed() -> Facade {
+/// from floor 1, 10 columns. For tests (the `fixtures` feature).
+#[cfg(any(test, feature = "fixtures"))]
+pub fn skewed() -> Facade {
     Facade::new(
         [(0.2, 0.9), (0.8, 0.9), (0.7, 0.1), (0.3, 0.1)],
         30.0,
