@@ -1,20 +1,9 @@
 //! `vigil`: real-time video analytics for residential communities. One module per command
-//! under `cmd/` (`Args` + `exec`); the pipeline they run is wired in `pipeline/` from the stages
-//! in `stages/`. `vigil --help` lists the commands; README's "Using vigil" shows each.
+//! under `cmd/` (`Args` + `exec`); the pipeline they run is `vigil-runtime`'s. The tools (`bench`,
+//! `eval`, `synth`, `synth-waste`, `eval-falls`) come from `vigil-tools` with the default `tools`
+//! feature. `vigil --help` lists the commands; README's "Using vigil" shows each.
 
-mod bench;
 mod cmd;
-mod delivery;
-mod describe;
-mod eval;
-mod loading;
-mod metrics;
-mod pipeline;
-mod progress;
-mod reload;
-mod stages;
-mod synth;
-mod synth_waste;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -40,6 +29,7 @@ enum Command {
     Check(cmd::check::Args),
     /// Replay the config's file cameras and score the alerts against labelled events: prints
     /// precision, recall and timing per rule, writes OUT/eval.json.
+    #[cfg(feature = "tools")]
     Eval(cmd::eval::Args),
     /// Mint an API token: prints the token (shown once, stored nowhere) and the `api.tokens`
     /// entry holding its sha256.
@@ -55,23 +45,27 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Render the synthetic falling-object benchmark: H.264 sequences of a facade seen from
     /// below with throws and distractors, each with its ground truth and a config to replay it.
-    Synth(synth::SynthOptions),
+    #[cfg(feature = "tools")]
+    Synth(vigil_tools::falls::SynthOptions),
     /// Render the synthetic bin scenes (a bag dropped and picked up, a person standing a minute,
     /// a car parking, dusk, the infrared switch, an overflowing bin) to H.264, with a config
     /// that replays them (waste.yaml) and the labels `vigil eval` scores them with.
-    SynthWaste(synth_waste::SynthWasteOptions),
+    #[cfg(feature = "tools")]
+    SynthWaste(vigil_tools::bins::SynthWasteOptions),
     /// Replay a `vigil synth` set through the pipeline and score the falling-object alerts:
     /// recall, false alerts per 10 minutes, origin floor accuracy, latency. Writes
     /// OUT/eval-falls.json.
+    #[cfg(feature = "tools")]
     EvalFalls(cmd::eval_falls::Args),
     /// Measure the pipeline under load: N cameras (files replayed as fast as possible, or served
     /// over RTSP at their real rate), per-stage frames, CPU per frame, latency, memory, and the
     /// limit (decode alone + inference alone). Prints a table, writes OUT/bench.json.
-    Bench(bench::BenchArgs),
+    #[cfg(feature = "tools")]
+    Bench(vigil_tools::bench::BenchArgs),
     /// (Used by `vigil bench --rtsp` and the fault tests.) Serve H.264 byte-stream files over
     /// RTSP on 127.0.0.1: NAME=FILE:NUM/DEN each; prints `port N`, stops when stdin closes.
     #[command(hide = true)]
-    BenchServer(cmd::bench::ServerArgs),
+    BenchServer(cmd::bench_server::Args),
     /// Serve the config's file cameras over RTSP at rtsp://LISTEN:PORT/<camera> until stopped:
     /// the cameras of the compose demo (docker/compose.yaml). Runs no pipeline.
     ServeFootage(cmd::serve_footage::Args),
@@ -97,16 +91,21 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::exec(args),
         Command::Replay(args) => cmd::replay::exec(args),
         Command::Check(args) => cmd::check::exec(args),
+        #[cfg(feature = "tools")]
         Command::Eval(args) => cmd::eval::exec(args),
         Command::Token(args) => cmd::token::exec(args),
         Command::TestRules(args) => cmd::test_rules::exec(args),
         Command::Health(args) => cmd::health::exec(args),
         Command::Verify(args) => cmd::verify::exec(args),
+        #[cfg(feature = "tools")]
         Command::Synth(options) => cmd::synth::exec_falls(options),
+        #[cfg(feature = "tools")]
         Command::SynthWaste(options) => cmd::synth::exec_waste(options),
+        #[cfg(feature = "tools")]
         Command::EvalFalls(args) => cmd::eval_falls::exec(args),
+        #[cfg(feature = "tools")]
         Command::Bench(args) => cmd::bench::exec(args),
-        Command::BenchServer(args) => cmd::bench::exec_server(args),
+        Command::BenchServer(args) => cmd::bench_server::exec(args),
         Command::ServeFootage(args) => cmd::serve_footage::exec(args),
         Command::Demo(args) => cmd::demo::exec(args),
     };

@@ -5,13 +5,11 @@
 //! global-change guard) → blobs → [`SmallTracker`] (gating by the position predicted under
 //! gravity, on the facade plane) → [`classify`] (parabola fit with residual, acceleration and
 //! lateral limits) → a [`Fall`] with its [`Origin`] floor and column from the [`Facade`]
-//! calibration. [`synth`] renders the deterministic synthetic benchmark.
+//! calibration. The synthetic facade renderer and its scorer are tools (`vigil-tools`).
 
 pub mod classify;
 pub mod fit;
 pub mod foreground;
-pub mod score;
-pub mod synth;
 pub mod tracker;
 
 pub use classify::{ClassifyParams, Fall, Origin, Reject, classify};

@@ -2,12 +2,12 @@
 //! run live against those `rtsp://` URLs.
 
 use super::Common;
-use crate::pipeline::{self, Options};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use vigil_config::{CameraSource, Config, RtspTransport, RtspUrl};
 use vigil_ingest::rtsp_server::RtspServer;
+use vigil_runtime::pipeline::{self, Options};
 
 #[derive(clap::Args)]
 pub struct Args {

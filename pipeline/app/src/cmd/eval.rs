@@ -2,12 +2,12 @@
 //! events (precision, recall, timing per rule); OUT/eval.json.
 
 use super::Common;
-use crate::eval::{self, Labels};
-use crate::pipeline::{self, Options};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use vigil_runtime::pipeline::{self, Options};
+use vigil_tools::eval::{self, Labels};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -19,7 +19,7 @@ pub struct Args {
 pub fn exec(args: Args) -> Result<ExitCode> {
     let out = args.out.unwrap_or_else(|| args.dir.join("eval"));
     let assets = args.assets.or_else(super::assets_from_env);
-    let report = crate::synth::evaluate(&args.dir, &out, assets)?;
+    let report = vigil_tools::falls::evaluate(&args.dir, &out, assets)?;
     std::fs::create_dir_all(&out)?;
     std::fs::write(
         out.join("eval-falls.json"),

@@ -4,22 +4,25 @@
 //! as [`InvalidConfig`], which [`exit`] prints — every error as `file:line:col: message` (or
 //! `--flag: message`) — with exit code 2; any other error is one line and exit code 1.
 
+#[cfg(feature = "tools")]
 pub mod bench;
+pub mod bench_server;
 pub mod check;
 pub mod demo;
+#[cfg(feature = "tools")]
 pub mod eval;
+#[cfg(feature = "tools")]
 pub mod eval_falls;
 pub mod health;
 pub mod replay;
 pub mod run;
 pub mod serve_footage;
+#[cfg(feature = "tools")]
 pub mod synth;
 pub mod test_rules;
 pub mod token;
 pub mod verify;
 
-pub use crate::loading::{InvalidConfig, assets_from_env};
-use crate::pipeline::Summary;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,6 +31,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use vigil_config::Config;
 use vigil_config::placement::Placement;
+pub use vigil_runtime::loading::{InvalidConfig, assets_from_env};
+use vigil_runtime::pipeline::Summary;
 
 /// The config flags of every command that reads one.
 #[derive(clap::Args)]

@@ -1,11 +1,11 @@
 //! `vigil replay -c CONFIG --out DIR`: file cameras as fast as possible, nothing dropped.
 
 use super::Common;
-use crate::pipeline::{self, Options};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use vigil_config::CameraSource;
+use vigil_runtime::pipeline::{self, Options};
 
 #[derive(clap::Args)]
 pub struct Args {

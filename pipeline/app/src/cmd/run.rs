@@ -1,10 +1,10 @@
 //! `vigil run -c CONFIG`: live until Ctrl-C / SIGTERM.
 
 use super::Common;
-use crate::pipeline::{self, Options};
 use anyhow::Result;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use vigil_runtime::pipeline::{self, Options};
 
 #[derive(clap::Args)]
 pub struct Args {

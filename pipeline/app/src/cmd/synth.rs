@@ -4,8 +4,8 @@
 use anyhow::Result;
 use std::process::ExitCode;
 
-pub fn exec_falls(options: crate::synth::SynthOptions) -> Result<ExitCode> {
-    let index = crate::synth::generate(&options)?;
+pub fn exec_falls(options: vigil_tools::falls::SynthOptions) -> Result<ExitCode> {
+    let index = vigil_tools::falls::generate(&options)?;
     let out = options.out.display();
     println!(
         "{} sequence(s) in {out} (replay one: vigil replay -c {out}/<name>.yaml --out DIR --explain)",
@@ -14,8 +14,8 @@ pub fn exec_falls(options: crate::synth::SynthOptions) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn exec_waste(options: crate::synth_waste::SynthWasteOptions) -> Result<ExitCode> {
-    let names = crate::synth_waste::generate(&options)?;
+pub fn exec_waste(options: vigil_tools::bins::SynthWasteOptions) -> Result<ExitCode> {
+    let names = vigil_tools::bins::generate(&options)?;
     let out = options.out.display();
     println!(
         "{} scene(s) in {out} (score them: vigil eval -c {out}/waste.yaml --labels {out}/labels.yaml --out DIR)",

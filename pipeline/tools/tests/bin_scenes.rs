@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use vigil_core::{AlertEvent, BBoxPx, CameraId, RuleId, Severity, Size, Track, TrackId, ZoneId};
 use vigil_rules::test_meta;
-use vigil_waste::synth::{BinScene, bin_zone, cases, ground_zone};
+use vigil_tools::scenes::bins::{BinScene, bin_zone, cases, ground_zone};
 use vigil_waste::{SceneConfig, SceneStats, WasteCheck, WasteEngine, WasteRule};
 
 fn rules(camera: &CameraId) -> Vec<WasteRule> {

@@ -1,14 +1,15 @@
-//! The RTSP server a live bench reads from, in a child process (`vigil bench-server`) so its
+//! The RTSP server a live bench reads from, in a child process (`vigil bench-server`, a command
+//! of the binary) so its
 //! CPU is measured apart from the pipeline's. Footage is prepared once as an H.264 byte stream
 //! (remuxed, or encoded to a chosen size) and served without re-encoding, looped, at its rate.
 
 use anyhow::{Context, Result, bail};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use vigil_core::Size;
-use vigil_ingest::rtsp_server::{Mount, RtspServer, encode_h264, prepare_h264};
+use vigil_ingest::rtsp_server::{encode_h264, prepare_h264};
 
 /// `WIDTHxHEIGHT@FPS`, e.g. `1280x720@25`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -150,34 +151,6 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.shutdown();
     }
-}
-
-/// `vigil bench-server [--port P] NAME=FILE:NUM/DEN …`: serves each H.264 byte-stream file at
-/// `rtsp://127.0.0.1:PORT/NAME` (port 0: a free one), prints `port PORT` once it accepts
-/// connections, and runs until its stdin closes (or it is killed: the fault tests do).
-pub fn serve_main(port: u16, mounts: &[String]) -> Result<()> {
-    let mut list = Vec::new();
-    for m in mounts {
-        let (name, rest) = m.split_once('=').context("expected NAME=FILE:NUM/DEN")?;
-        let (file, rate) = rest
-            .rsplit_once(':')
-            .context("expected NAME=FILE:NUM/DEN")?;
-        let (n, d) = rate.split_once('/').context("expected NAME=FILE:NUM/DEN")?;
-        let (file, fps) = (Path::new(file), (n.parse()?, d.parse()?));
-        // `.h265` / `.hevc` files are served as H.265, anything else as H.264.
-        let hevc = file.extension().is_some_and(|e| e == "h265" || e == "hevc");
-        list.push(match hevc {
-            true => Mount::looped_h265(name, file, fps),
-            false => Mount::looped_h264(name, file, fps),
-        });
-    }
-    let server = RtspServer::start(port, &list)?;
-    println!("port {}", server.port());
-    // Until the bench closes our stdin (or dies).
-    let mut sink = Vec::new();
-    let _ = std::io::stdin().read_to_end(&mut sink);
-    server.stop();
-    Ok(())
 }
 
 #[cfg(test)]

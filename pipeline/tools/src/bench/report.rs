@@ -2,11 +2,11 @@
 //! the table printed on stdout.
 
 use super::{BenchArgs, Measured, limits, sub};
-use crate::pipeline::{Mode, Summary};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use vigil_config::Config;
 use vigil_core::metrics::{LatencySummary, StageSnapshot};
+use vigil_runtime::pipeline::{Mode, Summary};
 
 #[derive(Debug, Default, Serialize)]
 pub struct StageReport {

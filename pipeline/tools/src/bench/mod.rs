@@ -15,8 +15,6 @@ pub mod procfs;
 mod report;
 mod stream;
 
-use crate::metrics::{Probe, ProbeTimes};
-use crate::pipeline::{self, Mode, Options};
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -28,9 +26,11 @@ use vigil_config::{CameraSource, Config, ModelManifest, RtspTransport, RtspUrl};
 use vigil_core::CameraId;
 use vigil_core::metrics::LatencySummary;
 use vigil_core::metrics::StageSnapshot;
+use vigil_runtime::metrics::{Probe, ProbeTimes};
+use vigil_runtime::pipeline::{self, Mode, Options};
 
 pub use report::BenchReport;
-pub use stream::{StreamFormat, serve_main};
+pub use stream::StreamFormat;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -88,13 +88,13 @@ impl BenchArgs {
 /// Runs the benchmark and prints its table; `bench.json` goes to the output folder.
 pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
     if args.assets.is_none() {
-        args.assets = crate::loading::assets_from_env();
+        args.assets = vigil_runtime::loading::assets_from_env();
     }
     let mut config = vigil_config::load(&args.config, args.assets.as_deref())
-        .map_err(|errors| crate::loading::InvalidConfig::new(&args.config, errors))?;
+        .map_err(|errors| vigil_runtime::loading::InvalidConfig::new(&args.config, errors))?;
     if let Some(m) = &args.manifest {
         config.detector.manifest = ModelManifest::load(m, args.assets.as_deref())
-            .map_err(|errors| crate::loading::InvalidConfig::new(m, errors))?;
+            .map_err(|errors| vigil_runtime::loading::InvalidConfig::new(m, errors))?;
     }
     if args.workers.is_some() {
         config.detector.workers = args.workers;

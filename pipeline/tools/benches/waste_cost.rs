@@ -1,5 +1,5 @@
 //! Cost per frame of the waste stage (static-object detector + waste rules), decoding and
-//! detection excluded: `cargo bench -p vigil-waste`. The "everything at once" bin scene (a person
+//! detection excluded: `cargo bench -p vigil-tools --bench waste_cost`. The "everything at once" bin scene (a person
 //! standing, a car parking, a bag left, dusk) is rendered first at the size YOLOX-Nano's frames
 //! arrive in (416×234 for 16:9 footage) and at 320×180, then timed on one thread. Prints the
 //! median and 90th percentile milliseconds per frame and the share of one core a camera at
@@ -8,7 +8,7 @@
 use std::time::Instant;
 use vigil_core::{CameraId, Size};
 use vigil_rules::test_meta;
-use vigil_waste::synth::{bin_zone, cases, ground_zone};
+use vigil_tools::scenes::bins::{bin_zone, cases, ground_zone};
 use vigil_waste::{SceneConfig, WasteCheck, WasteEngine, WasteRule};
 
 fn main() {

@@ -1,11 +1,11 @@
 //! Cost per frame of the falling-object stage (foreground + blobs + tracker + classifier),
-//! decode excluded, on rendered 720p and 1080p sequences: `cargo bench -p vigil-falling`.
+//! decode excluded, on rendered 720p and 1080p sequences: `cargo bench -p vigil-tools --bench falling_cost`.
 //! Prints the median and 90th percentile milliseconds per frame and the share of one core that
 //! 25 frames/s would take. Frames are rendered first, then timed on one thread.
 
 use std::time::Instant;
-use vigil_falling::synth::{Scene, SetKind, luma, scene_spec};
 use vigil_falling::{FallDetector, GrayFrame};
+use vigil_tools::scenes::falls::{Scene, SetKind, luma, scene_spec};
 
 fn main() {
     let frames_per_case = std::env::var("FRAMES")

@@ -1,7 +1,7 @@
 //! Scoring detections against the synthetic ground truth: which throws were found, how far the
 //! origin floor was off, how late the alert came, and what was raised that was no throw.
 
-use crate::synth::Truth;
+use crate::scenes::falls::Truth;
 use serde::Serialize;
 
 /// One raised alert as scored: its trajectory and origin.

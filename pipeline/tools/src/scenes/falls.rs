@@ -120,7 +120,7 @@ pub const COLUMN_WIDTH: f64 = 3.6;
 const CAMERA_HEIGHT: f64 = 1.5;
 /// Objects leave from the balcony edge, this far in front of the wall.
 const BALCONY_M: f64 = 0.8;
-const G: f64 = crate::G;
+const G: f64 = vigil_spec::falling::G;
 
 /// The calibration written for the view (what `rules/throwing.yaml` holds).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -138,9 +138,9 @@ pub struct Calibration {
 
 impl Calibration {
     /// The detector configuration this calibration gives, with default tuning.
-    pub fn fall_config(&self) -> Result<crate::FallConfig, String> {
-        Ok(crate::FallConfig {
-            facade: crate::Facade::new(
+    pub fn fall_config(&self) -> Result<vigil_spec::falling::FallConfig, String> {
+        Ok(vigil_spec::falling::FallConfig {
+            facade: vigil_spec::facade::Facade::new(
                 self.corners.map(|[x, y]| (x, y)),
                 self.width_m,
                 self.height_m,
@@ -149,9 +149,9 @@ impl Calibration {
                 self.columns,
             )?,
             zone: self.zone.iter().map(|&[x, y]| (x, y)).collect(),
-            foreground: crate::ForegroundParams::default(),
-            tracker: crate::TrackerParams::default(),
-            classify: crate::ClassifyParams::default(),
+            foreground: vigil_spec::falling::ForegroundParams::default(),
+            tracker: vigil_spec::falling::TrackerParams::default(),
+            classify: vigil_spec::falling::ClassifyParams::default(),
         })
     }
 }

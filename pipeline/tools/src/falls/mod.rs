@@ -1,16 +1,18 @@
 //! `vigil synth` renders the synthetic falling-object benchmark to H.264 files (with sensor
 //! noise and compression, as a camera sends them), each with its ground truth and a config that
 //! replays it; `vigil eval-falls` replays every sequence through the real pipeline and scores
-//! the alerts: recall, false alerts per 10 minutes, origin floor accuracy, latency.
+//! the alerts: recall, false alerts per 10 minutes, origin floor accuracy, latency ([`score`]).
 
+pub mod score;
+
+use crate::scenes::falls::{Scene, SceneSpec, SetKind, Truth, scene_spec};
 use anyhow::{Context, Result, bail};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
+use score::{Detection, SequenceScore, score, summarise};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use vigil_falling::score::{Detection, SequenceScore, score, summarise};
-use vigil_falling::synth::{Scene, SceneSpec, SetKind, Truth, scene_spec};
 
 /// What `vigil synth` writes beside the sequences.
 #[derive(Serialize, Deserialize)]
@@ -240,7 +242,7 @@ pub fn encode(
 /// `vigil eval-falls`: the report.
 #[derive(Serialize)]
 pub struct FallsReport {
-    pub summary: vigil_falling::score::Summary,
+    pub summary: score::Summary,
     pub sequences: Vec<SequenceScore>,
     /// Frames processed per second of wall time over the whole set (decode included).
     pub frames_per_sec: f64,
@@ -260,18 +262,18 @@ pub fn evaluate(dir: &Path, out: &Path, assets: Option<PathBuf>) -> Result<Falls
         )?)?;
         let path = dir.join(format!("{name}.yaml"));
         let config = vigil_config::load(&path, assets.as_deref())
-            .map_err(|errors| crate::loading::InvalidConfig::new(&path, errors))?;
+            .map_err(|errors| vigil_runtime::loading::InvalidConfig::new(&path, errors))?;
         let run_dir = out.join(name);
         // A fresh store per run: an earlier evaluation's alerts must not count.
         let _ = std::fs::remove_dir_all(&run_dir);
-        let options = crate::pipeline::Options {
+        let options = vigil_runtime::pipeline::Options {
             print_alerts: false,
             drain: std::time::Duration::ZERO,
-            ..crate::pipeline::Options::replay(run_dir.clone(), assets.clone())
+            ..vigil_runtime::pipeline::Options::replay(run_dir.clone(), assets.clone())
         };
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let started = std::time::Instant::now();
-        let summary = crate::pipeline::run(&config, &options, stop)?;
+        let summary = vigil_runtime::pipeline::run(&config, &options, stop)?;
         secs += started.elapsed().as_secs_f64();
         frames += summary.ingest.values().map(|c| c.received).sum::<u64>();
         if !summary.failed_cameras.is_empty() {

@@ -1,12 +1,12 @@
-//! `vigil synth-waste` renders the synthetic bin scenes of `vigil_waste::synth` to H.264 files,
+//! `vigil synth-waste` renders the synthetic bin scenes of [`crate::scenes::bins`] to H.264 files,
 //! with one config that replays them all (a camera per scene, the `waste_left` and
 //! `bin_overflow` rules the scenes are scored against) and the labels `vigil eval` scores the
 //! alerts with.
 
+use crate::scenes::bins::{Sprite, Sprites, bin_zone, cases, ground_zone};
 use anyhow::{Context, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use vigil_waste::synth::{Sprite, Sprites, bin_zone, cases, ground_zone};
 
 #[derive(clap::Args)]
 pub struct SynthWasteOptions {
@@ -104,7 +104,7 @@ fn points(p: &vigil_core::PolygonNorm) -> String {
 
 /// Renders the scenes; returns their names.
 pub fn generate(o: &SynthWasteOptions) -> Result<Vec<String>> {
-    let manifest = crate::synth::prepare(&o.out, &o.manifest)?;
+    let manifest = crate::falls::prepare(&o.out, &o.manifest)?;
     let (bin, (a, b)) = bin_zone();
     let mut config = format!(
         "# Synthetic bin scenes (vigil synth-waste, seed {seed}); labels in labels.yaml.\n\
@@ -124,7 +124,7 @@ pub fn generate(o: &SynthWasteOptions) -> Result<Vec<String>> {
             let assets = o
                 .assets
                 .clone()
-                .or_else(crate::loading::assets_from_env)
+                .or_else(vigil_runtime::loading::assets_from_env)
                 .context("no footage to cut people and cars from: pass --assets (or set VIGIL_ASSETS), or --block-figures")?;
             sprites(&assets)?
         }
@@ -137,7 +137,7 @@ pub fn generate(o: &SynthWasteOptions) -> Result<Vec<String>> {
         }
         let started = std::time::Instant::now();
         let path = o.out.join(format!("{name}.mp4"));
-        crate::synth::encode(
+        crate::falls::encode(
             &path,
             (scene.width, scene.height),
             scene.fps as u32,

@@ -1,11 +1,11 @@
 //! The detector on rendered sequences, in memory (no encoding): throws are found with their
 //! floor, distractor-only sequences raise nothing.
 
-use vigil_falling::score::{Detection, score, summarise};
-use vigil_falling::synth::{Scene, SceneSpec, SetKind, luma, scene_spec};
 use vigil_falling::{FallDetector, GrayFrame};
+use vigil_tools::falls::score::{Detection, score, summarise};
+use vigil_tools::scenes::falls::{Scene, SceneSpec, SetKind, luma, scene_spec};
 
-fn run(spec: SceneSpec) -> vigil_falling::score::SequenceScore {
+fn run(spec: SceneSpec) -> vigil_tools::falls::score::SequenceScore {
     let mut scene = Scene::new(spec);
     let mut det = FallDetector::new(scene.calibration().fall_config().unwrap());
     let (w, h) = (scene.spec().width, scene.spec().height);
