@@ -168,7 +168,10 @@ fn replay_of_the_parking_lot_raises_one_dwell_alert_on_the_car() {
         *n >= 35,
         "vehicle track {id} matched in {n} of 41 frames; all: {ids:?}"
     );
-    assert_eq!(a.objects[0].track_id.0, *id);
+    assert_eq!(
+        a.objects[0].object,
+        vigil_core::ObjectRef::Track(vigil_core::TrackId(*id))
+    );
     // The cyclist is sometimes scored "motorcycle" (a vehicle) near the threshold; such a track
     // stays short and never raises an alert (it is outside the lane).
     for (other, m) in ids.iter().filter(|(o, _)| *o != id) {

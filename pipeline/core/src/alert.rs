@@ -5,6 +5,7 @@ use crate::frame::FrameMeta;
 use crate::geom::BBoxPx;
 use crate::ids::{AlertId, CameraId, RuleId, TrackId, ZoneId};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::time::Duration;
 
 /// What kind of situation the alert reports.
@@ -179,14 +180,97 @@ pub struct ClipRef {
     pub sha256: String,
 }
 
+/// Which object an alert is about: each engine numbers its objects its own way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ObjectRef {
+    /// A tracker's track (`dwell`, `enter`, `count`, `line_cross`, `unsorted_waste`): JSON
+    /// `track_id`.
+    Track(TrackId),
+    /// A static object of the waste scene (`waste_left`): JSON `static_id`.
+    Static(u64),
+    /// A falling object's track on the facade (`falling_object`): JSON `fall_id`.
+    Fall(u64),
+    /// Part of a zone rather than one object (`bin_overflow`: the rubbish above the fill line):
+    /// no id in JSON.
+    Region,
+}
+
+impl fmt::Display for ObjectRef {
+    /// `#7` (a track), `static #3`, `fall #12`, `region`: as snapshots and the terminal label them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObjectRef::Track(id) => write!(f, "#{id}"),
+            ObjectRef::Static(id) => write!(f, "static #{id}"),
+            ObjectRef::Fall(id) => write!(f, "fall #{id}"),
+            ObjectRef::Region => f.write_str("region"),
+        }
+    }
+}
+
 /// One object the alert is about.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "WireObject", into = "WireObject")]
 pub struct AlertObject {
-    pub track_id: TrackId,
+    pub object: ObjectRef,
     pub class: String,
     pub score: f32,
     /// `[x1, y1, x2, y2]` in source-frame pixels.
     pub bbox_px: BBoxPx,
+}
+
+/// [`AlertObject`] as JSON: the object's id under the name of its kind, at most one of them.
+/// Records stored before [`ObjectRef`] carried every id as `track_id`; they read as tracks.
+#[derive(Clone, Serialize, Deserialize)]
+struct WireObject {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    track_id: Option<TrackId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    static_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fall_id: Option<u64>,
+    class: String,
+    score: f32,
+    bbox_px: BBoxPx,
+}
+
+impl TryFrom<WireObject> for AlertObject {
+    type Error = String;
+
+    fn try_from(w: WireObject) -> Result<Self, String> {
+        let object = match (w.track_id, w.static_id, w.fall_id) {
+            (Some(t), None, None) => ObjectRef::Track(t),
+            (None, Some(s), None) => ObjectRef::Static(s),
+            (None, None, Some(f)) => ObjectRef::Fall(f),
+            (None, None, None) => ObjectRef::Region,
+            _ => return Err("an alert object has one of track_id, static_id, fall_id".into()),
+        };
+        Ok(Self {
+            object,
+            class: w.class,
+            score: w.score,
+            bbox_px: w.bbox_px,
+        })
+    }
+}
+
+impl From<AlertObject> for WireObject {
+    fn from(o: AlertObject) -> Self {
+        let (mut track_id, mut static_id, mut fall_id) = (None, None, None);
+        match o.object {
+            ObjectRef::Track(t) => track_id = Some(t),
+            ObjectRef::Static(s) => static_id = Some(s),
+            ObjectRef::Fall(f) => fall_id = Some(f),
+            ObjectRef::Region => {}
+        }
+        Self {
+            track_id,
+            static_id,
+            fall_id,
+            class: o.class,
+            score: o.score,
+            bbox_px: o.bbox_px,
+        }
+    }
 }
 
 /// The frame at the alert: annotated (zone, boxes, labels, track ids) and clean.
@@ -401,9 +485,9 @@ mod tests {
         }
     }
 
-    fn object(x: f32) -> AlertObject {
+    fn object_at(x: f32) -> AlertObject {
         AlertObject {
-            track_id: TrackId(7),
+            object: ObjectRef::Track(TrackId(7)),
             class: "car".into(),
             score: 0.9,
             bbox_px: BBoxPx::new(x, 10.0, x + 20.0, 30.0),
@@ -420,8 +504,18 @@ mod tests {
             severity: Severity::High,
             zone: Some(&zone),
         };
-        let start = Alert::start(by, &meta(62_000), Duration::from_secs(2), vec![object(1.0)]);
-        let again = Alert::start(by, &meta(62_000), Duration::from_secs(2), vec![object(1.0)]);
+        let start = Alert::start(
+            by,
+            &meta(62_000),
+            Duration::from_secs(2),
+            vec![object_at(1.0)],
+        );
+        let again = Alert::start(
+            by,
+            &meta(62_000),
+            Duration::from_secs(2),
+            vec![object_at(1.0)],
+        );
         assert_ne!(start.id, again.id, "every alert gets its own id");
         assert_eq!(
             uuid::Uuid::parse_str(start.id.as_str()).map(|u| u.get_version_num()),
@@ -437,13 +531,13 @@ mod tests {
             (Severity::High, Some(&zone))
         );
 
-        let update = start.update(&meta(362_000), vec![object(5.0)]);
+        let update = start.update(&meta(362_000), vec![object_at(5.0)]);
         assert_eq!(
             (update.id.as_str(), update.event),
             (start.id.as_str(), AlertEvent::Update)
         );
         assert_eq!(update.updated_pts_secs, Some(362.0));
-        assert_eq!(update.objects, vec![object(5.0)]);
+        assert_eq!(update.objects, vec![object_at(5.0)]);
         assert_eq!(update.raised_pts_secs, 62.0);
 
         // An end made from the update forgets the update's time; without objects it keeps the
@@ -457,7 +551,7 @@ mod tests {
             (end.ended_pts_secs, end.updated_pts_secs),
             (Some(399.5), None)
         );
-        assert_eq!(end.objects, vec![object(5.0)]);
+        assert_eq!(end.objects, vec![object_at(5.0)]);
         assert_eq!(end.wall_time, "2026-12-02T19:41:40.000Z");
     }
 
@@ -477,7 +571,7 @@ mod tests {
             updated_pts_secs: None,
             wall_time: "2026-11-28T12:00:00.000Z".into(),
             objects: vec![AlertObject {
-                track_id: TrackId(3),
+                object: ObjectRef::Track(TrackId(3)),
                 class: "car".into(),
                 score: 0.5,
                 bbox_px: BBoxPx::new(1.0, 2.0, 3.0, 4.0),
@@ -493,6 +587,31 @@ mod tests {
         );
         let back: Alert = serde_json::from_str(&json).unwrap();
         assert_eq!(back, alert);
+    }
+
+    #[test]
+    fn each_kind_of_object_has_its_own_id_in_json_and_reads_back() {
+        let cases = [
+            (ObjectRef::Track(TrackId(3)), r#""track_id":3,"#),
+            (ObjectRef::Static(4), r#""static_id":4,"#),
+            (ObjectRef::Fall(5), r#""fall_id":5,"#),
+            (ObjectRef::Region, ""),
+        ];
+        for (object, id) in cases {
+            let o = AlertObject {
+                object,
+                ..object_at(1.0)
+            };
+            let json = serde_json::to_string(&o).unwrap();
+            assert_eq!(
+                json,
+                format!(r#"{{{id}"class":"car","score":0.9,"bbox_px":[1.0,10.0,21.0,30.0]}}"#)
+            );
+            assert_eq!(serde_json::from_str::<AlertObject>(&json).unwrap(), o);
+        }
+        let two = r#"{"track_id":1,"fall_id":2,"class":"car","score":0.9,"bbox_px":[1,2,3,4]}"#;
+        let err = serde_json::from_str::<AlertObject>(two).unwrap_err();
+        assert!(err.to_string().contains("one of track_id"), "{err}");
     }
 
     #[test]

@@ -19,8 +19,8 @@ pub use vigil_spec::schedule;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 use vigil_core::{
-    Alert, AlertObject, BBoxPx, CameraId, FrameMeta, PointNorm, Raiser, RuleId, Size, Track,
-    TrackId,
+    Alert, AlertObject, BBoxPx, CameraId, FrameMeta, ObjectRef, PointNorm, Raiser, RuleId, Size,
+    Track, TrackId,
 };
 
 /// Minimum IoU between a new track and the last box of a stay whose track vanished, for the new
@@ -396,7 +396,7 @@ fn update_record(alert: &Alert, meta: &FrameMeta, objects: &[&Track]) -> Alert {
 
 fn object(t: &Track, size: Size) -> AlertObject {
     AlertObject {
-        track_id: t.id,
+        object: ObjectRef::Track(t.id),
         class: t.class.to_string(),
         score: t.score,
         bbox_px: t.bbox_px.clamp_to(size),

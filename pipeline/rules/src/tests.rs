@@ -75,7 +75,7 @@ fn raises_once_after_dwell() {
     assert_eq!(*at, 20, "raised when 2 s of stream time have passed");
     assert_eq!(a.started_pts_secs, 0.0);
     assert!((a.raised_pts_secs - 2.0).abs() < 1e-9);
-    assert_eq!(a.objects[0].track_id, TrackId(1));
+    assert_eq!(a.objects[0].object, ObjectRef::Track(TrackId(1)));
     assert_eq!(a.kind, AlertKind::Dwell);
 }
 
@@ -170,8 +170,8 @@ fn a_stay_that_goes_on_gets_one_update() {
     );
     assert!(alerts.iter().all(|(_, a)| a.id == alerts[0].1.id));
     assert_eq!(
-        alerts[1].1.objects[0].track_id,
-        TrackId(2),
+        alerts[1].1.objects[0].object,
+        ObjectRef::Track(TrackId(2)),
         "where it is now"
     );
     assert_eq!(alerts[1].1.updated_pts_secs, Some(4.0));
@@ -269,7 +269,7 @@ fn out_of_schedule_nothing_starts_but_an_alert_in_force_runs_to_its_end() {
         }
         let meta = test_meta(&cam, SIZE, Duration::from_secs(s));
         for a in e.step(&meta, &tracks) {
-            events.push((s, a.event, a.objects[0].track_id));
+            events.push((s, a.event, a.objects[0].object));
         }
     }
     // The first car's dwell counts from 16:01 (60 s): raised at 90 s; it stays past the
@@ -278,8 +278,8 @@ fn out_of_schedule_nothing_starts_but_an_alert_in_force_runs_to_its_end() {
     assert_eq!(
         events,
         [
-            (90, AlertEvent::Start, TrackId(1)),
-            (302, AlertEvent::End, TrackId(1))
+            (90, AlertEvent::Start, ObjectRef::Track(TrackId(1))),
+            (302, AlertEvent::End, ObjectRef::Track(TrackId(1)))
         ]
     );
 }
@@ -411,8 +411,8 @@ fn line_crossings_count_once_each_and_respect_direction() {
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
     let (at, a) = &alerts[0];
     assert_eq!(
-        (a.kind, a.objects[0].track_id),
-        (AlertKind::LineCross, TrackId(1))
+        (a.kind, a.objects[0].object),
+        (AlertKind::LineCross, ObjectRef::Track(TrackId(1)))
     );
     // The box centre (x + 20) passes 200 between frames 9 (x = 195 → 215) and 10 (x = 180 → 200).
     assert!((9..=11).contains(at), "crossed at frame {at}");

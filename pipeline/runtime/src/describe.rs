@@ -36,7 +36,7 @@ pub fn describe(a: &Alert) -> String {
                 .iter()
                 .map(|o| {
                     let b = o.bbox_px.to_array().map(|v| v.round() as i32);
-                    format!("track {} {} {:.2} at {:?}", o.track_id, o.class, o.score, b)
+                    format!("{} {} {:.2} at {:?}", o.object, o.class, o.score, b)
                 })
                 .collect();
             format!(

@@ -4,7 +4,9 @@
 
 use crate::scene::{Gone, Scene, SceneConfig, SceneStats, StaticObject};
 use std::collections::HashMap;
-use vigil_core::{Alert, AlertObject, BBoxPx, FrameMeta, Image, PointNorm, Raiser, Track, TrackId};
+use vigil_core::{
+    Alert, AlertObject, BBoxPx, FrameMeta, Image, ObjectRef, PointNorm, Raiser, Track,
+};
 pub use vigil_spec::waste::{WasteCheck, WasteRule};
 
 /// Whether the normalised point is above (smaller y than) the line through `a` and `b` at its x.
@@ -128,7 +130,7 @@ impl WasteEngine {
                         spell.bbox = bbox;
                         if spell.alert.is_none() && active {
                             let o = AlertObject {
-                                track_id: TrackId(0),
+                                object: ObjectRef::Region,
                                 class: "overflow".into(),
                                 score: whole.max(top) as f32,
                                 bbox_px: bbox,
@@ -154,7 +156,7 @@ impl WasteEngine {
 
 fn object(o: &StaticObject, source: vigil_core::Size) -> AlertObject {
     AlertObject {
-        track_id: TrackId(o.id),
+        object: ObjectRef::Static(o.id),
         class: o.label.clone().unwrap_or_else(|| "object".into()),
         score: o.matched,
         bbox_px: o.bbox_px.clamp_to(source),

@@ -14,7 +14,7 @@ use std::time::Duration;
 use vigil_config::FallRule;
 use vigil_core::{
     Alert, AlertKind, AlertObject, BBoxPx, CameraId, DropReason, FallOrigin, Frame, FrameMeta,
-    QueueReceiver, QueueSender, Raiser, StageCounters, TrackId, Trajectory, TrajectoryPoint,
+    ObjectRef, QueueReceiver, QueueSender, Raiser, StageCounters, Trajectory, TrajectoryPoint,
 };
 use vigil_falling::{Fall, FallDetector, FallStats, GrayFrame, Verdict};
 
@@ -208,7 +208,7 @@ pub fn alert(rule: &FallRule, meta: &FrameMeta, v: &Verdict, fall: &Fall) -> Ale
         zone: rule.zone.as_ref(),
     };
     let object = AlertObject {
-        track_id: TrackId(v.track.id),
+        object: ObjectRef::Fall(v.track.id),
         class: "falling_object".into(),
         // How well the heights fit a parabola: 1 exact, 0.5 at the residual limit.
         score: (1.0 - 0.5 * (fall.height_fit.rms / limit).min(1.0)) as f32,

@@ -15,6 +15,7 @@ const TEXT = {
     viewer_only: "只读令牌，不能确认", lang: "English",
     this_box: "本机告警", all_boxes: "全部实例", held_by: "证据保存在实例 ", instance: "实例", last_seen: "最后在线",
     kinds: { dwell: "区域滞留", enter: "进入区域", count: "数量超限", line_cross: "越线", falling_object: "高空抛物", waste_left: "垃圾遗留", bin_overflow: "垃圾桶满溢", unsorted_waste: "垃圾未分类" }, severity: "级别", end_clip: "结束时录像",
+    static: "静止物体", fall: "坠落轨迹",
     origin: "抛出位置", origin_value: "{floor} 层（{lo}–{hi} 层），第 {column} 列窗户",
     severities: { low: "低", medium: "中", high: "高", critical: "紧急" },
   },
@@ -29,6 +30,7 @@ const TEXT = {
     viewer_only: "Read-only token: cannot acknowledge", lang: "中文",
     this_box: "This box", all_boxes: "All boxes", held_by: "Evidence held by instance ", instance: "Instance", last_seen: "last seen",
     kinds: { dwell: "Dwell in zone", enter: "Entered zone", count: "Too many in zone", line_cross: "Line crossed", falling_object: "Object thrown from height", waste_left: "Waste left by bins", bin_overflow: "Bin overflowing", unsorted_waste: "Waste not sorted" }, severity: "Severity", end_clip: "Clip of the end",
+    static: "static object", fall: "fall",
     origin: "Thrown from", origin_value: "floor {floor} (floors {lo}–{hi}), window column {column}",
     severities: { low: "low", medium: "medium", high: "high", critical: "critical" },
   },
@@ -46,6 +48,14 @@ const views = new Map(); // alert id -> view
 function t(key) { return TEXT[lang][key] ?? key; }
 function kindName(kind) { return TEXT[lang].kinds[kind] ?? kind; }
 function severityName(s) { return TEXT[lang].severities[s ?? "medium"] ?? s; }
+// An alert object's id: a track (`#7`), a static object, a falling object's track, or none (a
+// part of a zone: bin overflow).
+function objectRef(o) {
+  if (o.track_id !== undefined) return `#${o.track_id}`;
+  if (o.static_id !== undefined) return `${t("static")} #${o.static_id}`;
+  if (o.fall_id !== undefined) return `${t("fall")} #${o.fall_id}`;
+  return "";
+}
 function when(ms) { return new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB"); }
 
 function applyLanguage() {
@@ -222,7 +232,7 @@ function renderDetail(v, fresh = false) {
     [t("severity"), severityName(a.severity)],
     [t("raised"), new Date(a.wall_time).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB")],
     [t("state"), v.ended ? t("ended") : t("open")],
-    [t("objects"), a.objects.map((o) => `#${o.track_id} ${o.class} ${o.score.toFixed(2)}`).join(", ") || "—"],
+    [t("objects"), a.objects.map((o) => [objectRef(o), o.class, o.score.toFixed(2)].filter(Boolean).join(" ")).join(", ") || "—"],
   ];
   const o = a.trajectory?.origin;
   if (o) {

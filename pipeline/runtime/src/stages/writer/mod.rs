@@ -286,7 +286,7 @@ fn overlay(alert: &Alert, zone: Vec<(f64, f64)>) -> Overlay {
             .map(|o| {
                 (
                     o.bbox_px,
-                    format!("#{} {} {:.2}", o.track_id, o.class, o.score),
+                    format!("{} {} {:.2}", o.object, o.class, o.score),
                 )
             })
             .collect(),
