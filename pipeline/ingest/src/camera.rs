@@ -200,8 +200,9 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
         shared.last_buffer_ms.store(0, Ordering::Relaxed);
         let frames_before = sinks.counters.snapshot().received;
         let outcome = match build::build(spec, sinks, &shared) {
-            Ok(pipeline) => {
-                let o = run(spec, sinks, &shared, &pipeline, stop, &mut online);
+            Ok(built) => {
+                let o = run(spec, sinks, &shared, &built, stop, &mut online);
+                let pipeline = built.pipeline;
                 if online && !matches!(o, Outcome::Stopped | Outcome::Eos) {
                     // Report before teardown: tearing down a dead RTSP session can take a while.
                     online = false;
@@ -235,8 +236,9 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
             Outcome::Failed(reason) if is_file && !ever_flowed => {
                 return CameraExit::Failed(reason);
             }
-            // A file session that hangs before its first frame (seen rarely under heavy load)
-            // is retried a few times before the file is given up on.
+            // A file session with no first frame in time is retried a few times before the file
+            // is given up on. (The start-up hang this once covered for has its cause fixed in
+            // `build::start`; the retry stays for what else a slow disk may do.)
             Outcome::NoFirstFrame(reason) if is_file && !ever_flowed => {
                 start_attempts += 1;
                 if start_attempts >= FILE_START_ATTEMPTS {
@@ -298,12 +300,13 @@ fn run(
     spec: &CameraSpec,
     sinks: &CameraSinks,
     shared: &Session,
-    pipeline: &gst::Pipeline,
+    built: &build::Built,
     stop: &AtomicBool,
     online: &mut bool,
 ) -> Outcome {
+    let pipeline = &built.pipeline;
     let bus = pipeline.bus().expect("a pipeline has a bus");
-    if pipeline.set_state(gst::State::Playing).is_err() {
+    if build::start(built).is_err() {
         // The reason is on the bus (e.g. a missing file).
         let reason = bus
             .timed_pop_filtered(

@@ -325,3 +325,104 @@ fn rtsp_camera_reconnects_after_the_server_restarts() {
     );
     eprintln!("frames flowed again {recovery:?} after the server came back");
 }
+
+/// A one-second H.264 MP4 (25 frames of 160×120) in a fresh temporary folder.
+fn one_second_clip() -> PathBuf {
+    use gstreamer::prelude::*;
+    gstreamer::init().unwrap();
+    let dir = std::env::temp_dir().join(format!("vigil-ingest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("one-second.mp4");
+    let pipeline = gstreamer::parse::launch(&format!(
+        "videotestsrc num-buffers=25 pattern=ball ! video/x-raw,width=160,height=120,framerate=25/1 \
+         ! x264enc key-int-max=25 speed-preset=ultrafast ! h264parse ! mp4mux ! filesink location={}",
+        path.display()
+    ))
+    .unwrap();
+    pipeline.set_state(gstreamer::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    let msg = bus
+        .timed_pop_filtered(
+            gstreamer::ClockTime::from_seconds(20),
+            &[gstreamer::MessageType::Eos, gstreamer::MessageType::Error],
+        )
+        .expect("the clip is written");
+    assert!(
+        matches!(msg.view(), gstreamer::MessageView::Eos(_)),
+        "{msg:?}"
+    );
+    pipeline.set_state(gstreamer::State::Null).unwrap();
+    path
+}
+
+/// Issue 20: a session of a file camera could hang before its first frame (the parser streaming
+/// into a tee not yet started), until the first-frame watchdog rebuilt it — about one session in
+/// ten on a loaded 2-core box. A one-second clip looped 150 times with both cores kept busy must
+/// never leave a gap between frames anywhere near the watchdog's.
+#[test]
+fn a_looping_file_starts_every_session_without_a_hang_under_load() {
+    let clip = one_second_clip();
+    let busy = Arc::new(AtomicBool::new(true));
+    let spinners: Vec<_> = (0..2)
+        .map(|_| {
+            let busy = busy.clone();
+            std::thread::Builder::new()
+                .name("load".into())
+                .spawn(move || {
+                    let mut x = 1u64;
+                    while busy.load(Ordering::Relaxed) {
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                        );
+                    }
+                })
+                .unwrap()
+        })
+        .collect();
+    let spec = spec(
+        "looped",
+        CameraSource::File {
+            path: clip.clone(),
+            looping: true,
+        },
+    );
+    let counters = Arc::new(StageCounters::default());
+    let (tx, rx) = queue::bounded::<Frame>(4, WhenFull::Block, counters.clone());
+    let sinks = CameraSinks {
+        frames: tx,
+        encoded: Some(Arc::new(|_| {})),
+        status: Arc::new(|_, _| {}),
+        counters: counters.clone(),
+        duration_ms: Default::default(),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let handle = spawn_camera(spec, sinks, stop.clone()).unwrap();
+    let (sessions, deadline) = (150, Instant::now() + Duration::from_secs(90));
+    let (mut frames, mut last, mut worst) = (0, Instant::now(), Duration::ZERO);
+    while frames < 25 * sessions && Instant::now() < deadline {
+        if rx.inner().recv_timeout(Duration::from_millis(100)).is_ok() {
+            frames += 1;
+            worst = worst.max(last.elapsed());
+            last = Instant::now();
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    busy.store(false, Ordering::Relaxed);
+    drop(rx);
+    let _ = handle.join();
+    for s in spinners {
+        s.join().unwrap();
+    }
+    let _ = std::fs::remove_dir_all(clip.parent().unwrap());
+    assert_eq!(
+        frames,
+        25 * sessions,
+        "frames of {sessions} loops within 90 s"
+    );
+    // A hung session waited the first-frame allowance (twice the 5 s stall time) before its
+    // rebuild; a healthy restart takes a few milliseconds.
+    assert!(
+        worst < Duration::from_secs(2),
+        "longest gap between frames {worst:?}"
+    );
+}

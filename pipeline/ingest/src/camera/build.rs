@@ -4,17 +4,26 @@ use super::decode::build_decode_branch;
 use super::encoded::encoded_branch_factory;
 use super::*;
 
+/// One session's pipeline, and the elements that produce its data (downstream first).
+pub(super) struct Built {
+    pub pipeline: gst::Pipeline,
+    /// A file's `parsebin` and `filesrc`, locked in `Null` until the rest of the pipeline is
+    /// ready for data: see [`start`].
+    pub sources: Vec<gst::Element>,
+}
+
 /// Builds the pipeline for one session.
 pub(super) fn build(
     spec: &CameraSpec,
     sinks: &CameraSinks,
     shared: &Arc<Session>,
-) -> Result<gst::Pipeline, IngestError> {
+) -> Result<Built, IngestError> {
     let pipeline = gst::Pipeline::with_name(&format!("cam-{}", spec.id));
     let tee = make("tee")?;
     pipeline.add(&tee).map_err(build_err)?;
     build_decode_branch(spec, sinks, shared, &pipeline, &tee)?;
 
+    let sources: Vec<gst::Element>;
     match &spec.source {
         CameraSource::File { path, .. } => {
             let src = make("filesrc")?;
@@ -22,6 +31,7 @@ pub(super) fn build(
             let parse = make("parsebin")?;
             pipeline.add_many([&src, &parse]).map_err(build_err)?;
             src.link(&parse).map_err(build_err)?;
+            sources = vec![parse.clone(), src.clone()];
             let tee_weak = tee.downgrade();
             let encoded = encoded_branch_factory(spec, sinks, shared, &pipeline);
             parse.connect_pad_added(move |_, pad| {
@@ -74,6 +84,9 @@ pub(super) fn build(
                 },
             );
             pipeline.add(&src).map_err(build_err)?;
+            // A live source sends nothing before `Playing`, which the pipeline reaches only
+            // once every element is `Paused`: it starts with the rest.
+            sources = Vec::new();
             let pipeline_weak = pipeline.downgrade();
             let tee_weak = tee.downgrade();
             let encoded = encoded_branch_factory(spec, sinks, shared, &pipeline);
@@ -125,7 +138,30 @@ pub(super) fn build(
             });
         }
     }
-    Ok(pipeline)
+    for s in &sources {
+        s.set_locked_state(true);
+    }
+    Ok(Built { pipeline, sources })
+}
+
+/// Starts a built pipeline: everything but the sources first, then the sources.
+///
+/// A file's parser links to the tee only once it knows the stream (a pad added at run time), so
+/// the bin cannot order it after the tee and the branches: started together, the parser could
+/// reach `Paused`, which for a file already streams, and push its first buffer into a tee still
+/// in `Ready`. That push returns
+/// `Flushing`, which the demuxer takes as a quiet stop: no error, no frame, the session hung
+/// until the first-frame watchdog (issue 20; `examples/loop_sessions` reproduced it 7 times in
+/// 90 s on a loaded 2-core box). Held in `Null` until the rest is at least `Paused`, they can
+/// only push into a pipeline that takes data.
+pub(super) fn start(built: &Built) -> Result<(), gst::StateChangeError> {
+    built.pipeline.set_state(gst::State::Playing)?;
+    for s in &built.sources {
+        s.set_locked_state(false);
+        s.sync_state_with_parent()
+            .map_err(|_| gst::StateChangeError)?;
+    }
+    Ok(())
 }
 
 pub(super) fn build_err(e: impl std::fmt::Display) -> IngestError {
