@@ -126,7 +126,7 @@ pub fn spawn_camera(
 /// Stream-time bookkeeping shared with the streaming threads.
 #[derive(Default)]
 struct Clock {
-    /// First buffer PTS of the current session.
+    /// First buffer PTS of the current session, as the tee saw it (`build::base_from_first_buffer`).
     base: Option<gst::ClockTime>,
     /// Stream time at which the current session starts.
     offset: Duration,

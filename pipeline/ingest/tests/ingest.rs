@@ -326,16 +326,16 @@ fn rtsp_camera_reconnects_after_the_server_restarts() {
     eprintln!("frames flowed again {recovery:?} after the server came back");
 }
 
-/// A one-second H.264 MP4 (25 frames of 160×120) in a fresh temporary folder.
-fn one_second_clip() -> PathBuf {
+/// An H.264 MP4 of `frames` frames of 160×120 at `fps` in a fresh temporary folder.
+fn clip(test: &str, frames: u32, fps: u32) -> PathBuf {
     use gstreamer::prelude::*;
     gstreamer::init().unwrap();
-    let dir = std::env::temp_dir().join(format!("vigil-ingest-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("vigil-ingest-{}-{test}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("one-second.mp4");
+    let path = dir.join("clip.mp4");
     let pipeline = gstreamer::parse::launch(&format!(
-        "videotestsrc num-buffers=25 pattern=ball ! video/x-raw,width=160,height=120,framerate=25/1 \
-         ! x264enc key-int-max=25 speed-preset=ultrafast ! h264parse ! mp4mux ! filesink location={}",
+        "videotestsrc num-buffers={frames} pattern=ball ! video/x-raw,width=160,height=120,framerate={fps}/1 \
+         ! x264enc key-int-max={fps} speed-preset=superfast bframes=0 ! h264parse ! mp4mux ! filesink location={}",
         path.display()
     ))
     .unwrap();
@@ -361,7 +361,7 @@ fn one_second_clip() -> PathBuf {
 /// never leave a gap between frames anywhere near the watchdog's.
 #[test]
 fn a_looping_file_starts_every_session_without_a_hang_under_load() {
-    let clip = one_second_clip();
+    let clip = clip("looping", 25, 25);
     let busy = Arc::new(AtomicBool::new(true));
     let spinners: Vec<_> = (0..2)
         .map(|_| {
@@ -425,4 +425,31 @@ fn a_looping_file_starts_every_session_without_a_hang_under_load() {
         worst < Duration::from_secs(2),
         "longest gap between frames {worst:?}"
     );
+}
+
+/// A replay is the same every time: the session's time base is the first buffer through the tee,
+/// not whichever branch (decoded or encoded) happened to be first, so no frame before the base is
+/// dropped by sampling and every frame keeps its time. Ten replays of a 5 fps clip (as the
+/// synthetic bin scenes are), sampled at its own rate.
+#[test]
+fn a_replay_samples_the_same_frames_at_the_same_times_every_run() {
+    let clip = clip("replay", 10, 5);
+    let mut runs = Vec::new();
+    for _ in 0..10 {
+        let mut s = spec(
+            "replayed",
+            CameraSource::File {
+                path: clip.clone(),
+                looping: false,
+            },
+        );
+        s.detect_fps = Some(5.0);
+        let run = run_camera(s, 10, Duration::from_secs(20));
+        let c = run.counters.snapshot();
+        assert_eq!((c.received, c.dropped_sampling), (10, 0), "{c:?}");
+        runs.push(run.frames.iter().map(|f| f.meta.pts).collect::<Vec<_>>());
+    }
+    let _ = std::fs::remove_dir_all(clip.parent().unwrap());
+    assert_eq!(runs[0].first(), Some(&Duration::ZERO));
+    assert!(runs.iter().all(|r| *r == runs[0]), "{runs:?}");
 }

@@ -21,6 +21,7 @@ pub(super) fn build(
     let pipeline = gst::Pipeline::with_name(&format!("cam-{}", spec.id));
     let tee = make("tee")?;
     pipeline.add(&tee).map_err(build_err)?;
+    base_from_first_buffer(&tee, shared);
     build_decode_branch(spec, sinks, shared, &pipeline, &tee)?;
 
     let sources: Vec<gst::Element>;
@@ -162,6 +163,27 @@ pub(super) fn start(built: &Built) -> Result<(), gst::StateChangeError> {
             .map_err(|_| gst::StateChangeError)?;
     }
     Ok(())
+}
+
+/// The session's time base is the PTS of its first buffer *through the tee* (decode order),
+/// before either branch sees it. Taken by whichever branch reached `Clock::relative` first, it
+/// raced: on the synthetic bin scenes the base came out 0, 0.2 or 0.6 s run to run, and decoded
+/// frames before it clipped to session time 0 and were dropped by sampling — up to three frames
+/// of a replay lost or not, and every later sample's time shifted with them.
+fn base_from_first_buffer(tee: &gst::Element, shared: &Arc<Session>) {
+    let Some(pad) = tee.static_pad("sink") else {
+        return;
+    };
+    let shared = shared.clone();
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(pts) = info.buffer().and_then(|b| b.pts()) {
+            let mut clock = shared.clock.lock().expect("clock lock");
+            if clock.base.is_none() {
+                clock.base = Some(pts);
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
 }
 
 pub(super) fn build_err(e: impl std::fmt::Display) -> IngestError {
