@@ -120,9 +120,69 @@ pub struct CameraConfig {
     pub privacy_blur: Vec<String>,
     /// Live: no frame for this long on an open session counts as a drop (reconnect).
     pub stall: Duration,
+    pub decoder: Decoder,
+}
+
+/// Which video decoder a camera's stream goes through: `decoder:` on the camera, else at the top
+/// of the config, else `auto`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Decoder {
+    /// A hardware decoder that works on this machine (VA-API, then NVDEC), else software.
+    #[default]
+    Auto,
+    /// libav on the CPU.
+    Software,
+    /// VA-API (Intel and AMD GPUs): `vah264dec` / `vah265dec`.
+    Vaapi,
+    /// NVIDIA's NVDEC: `nvh264dec` / `nvh265dec`.
+    Nvdec,
+}
+
+impl Decoder {
+    pub const ALL: [Decoder; 4] = [
+        Decoder::Auto,
+        Decoder::Software,
+        Decoder::Vaapi,
+        Decoder::Nvdec,
+    ];
+
+    /// The decoder named `name` (as written in the config), if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == name)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decoder::Auto => "auto",
+            Decoder::Software => "software",
+            Decoder::Vaapi => "vaapi",
+            Decoder::Nvdec => "nvdec",
+        }
+    }
+}
+
+impl fmt::Display for Decoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Validator<'_> {
+    /// A `decoder:` value: one of [`Decoder::ALL`].
+    pub(crate) fn decoder(&mut self, d: &Spanned<String>) -> Decoder {
+        let found = Decoder::parse(&d.value);
+        if found.is_none() {
+            self.error(
+                d,
+                format!(
+                    "decoder \"{}\": expected auto, software, vaapi or nvdec",
+                    d.value
+                ),
+            );
+        }
+        found.unwrap_or_default()
+    }
+
     pub(crate) fn fps(&mut self, f: &Spanned<f64>) -> f64 {
         self.check(
             f.value.is_finite() && f.value > 0.0 && f.value <= 240.0,
@@ -137,6 +197,7 @@ impl Validator<'_> {
         cam: &RawCamera,
         base: &Path,
         assets: Option<&Path>,
+        default_decoder: Decoder,
     ) -> Option<CameraConfig> {
         let name = &cam.name.value;
         let valid_name = !name.is_empty()
@@ -232,6 +293,10 @@ impl Validator<'_> {
             zones,
             privacy_blur,
             stall,
+            decoder: cam
+                .decoder
+                .as_ref()
+                .map_or(default_decoder, |d| self.decoder(d)),
         })
     }
 }

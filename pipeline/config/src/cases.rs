@@ -159,6 +159,7 @@ pub fn load_case(path: &Path) -> Result<Case, ConfigErrors> {
         zones: Vec::new(),
         privacy_blur: Vec::new(),
         stall: Duration::from_secs(5),
+        decoder: crate::camera::Decoder::Auto,
     };
     let cameras = [camera];
     let mut ctx = RuleContext::new(&cameras, None, std::iter::empty());

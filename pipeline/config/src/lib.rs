@@ -29,7 +29,7 @@ pub use falling::FallRule;
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
 pub use outputs::SharedStoreConfig;
 pub use runtime::{
-    ApiConfig, ApiToken, CameraConfig, CameraSource, Config, DetectorConfig, EvidenceConfig,
-    ExecutionProvider, MqttConfig, OutputConfig, Role, RtspTransport, RtspUrl, Rule, Secret,
-    TrackerConfig, WebhookConfig, load, load_str, resolve_asset,
+    ApiConfig, ApiToken, CameraConfig, CameraSource, Config, Decoder, DetectorConfig,
+    EvidenceConfig, ExecutionProvider, MqttConfig, OutputConfig, Role, RtspTransport, RtspUrl,
+    Rule, Secret, TrackerConfig, WebhookConfig, load, load_str, resolve_asset,
 };

@@ -22,6 +22,9 @@ pub(crate) struct RawConfig {
     pub tracker: Option<RawTracker>,
     #[serde(default)]
     pub api: Option<RawApi>,
+    /// The decoder of every camera without its own `decoder:`.
+    #[serde(default)]
+    pub decoder: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +99,9 @@ pub(crate) struct RawCamera {
     /// A live camera connected but sending nothing this long is treated as dropped.
     #[serde(default)]
     pub stall_secs: Option<Spanned<f64>>,
+    /// `auto`, `software`, `vaapi` or `nvdec`.
+    #[serde(default)]
+    pub decoder: Option<Spanned<String>>,
     /// Zone name → polygon `[[x, y], …]` in normalised coordinates.
     #[serde(default)]
     pub zones: RawZones,

@@ -1,7 +1,7 @@
 //! Phase two: validation into the types the pipeline runs on.
 
 pub use crate::assets::resolve_asset;
-pub use crate::camera::{CameraConfig, CameraSource, RtspTransport, RtspUrl};
+pub use crate::camera::{CameraConfig, CameraSource, Decoder, RtspTransport, RtspUrl};
 use crate::check::Validator;
 use crate::context::{RuleContext, file_zones};
 use crate::error::{ConfigError, ConfigErrors, parse_yaml};
@@ -268,6 +268,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
     }
     let mut names = HashSet::new();
     let mut cameras = Vec::new();
+    let default_decoder = raw.decoder.as_ref().map_or(Decoder::Auto, |d| v.decoder(d));
     for cam in &raw.cameras.value {
         if !names.insert(cam.name.value.clone()) {
             v.error(
@@ -275,7 +276,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
                 format!("camera \"{}\" is defined twice", cam.name.value),
             );
         }
-        if let Some(c) = v.camera(cam, base, assets) {
+        if let Some(c) = v.camera(cam, base, assets, default_decoder) {
             cameras.push(c);
         }
     }

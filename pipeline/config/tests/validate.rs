@@ -351,6 +351,28 @@ fn stall_secs_is_set_per_camera_within_bounds() {
 }
 
 #[test]
+fn the_decoder_is_chosen_per_camera_or_for_all_and_checked() {
+    use vigil_config::Decoder;
+    let c = check(GOOD).unwrap();
+    assert!(c.cameras.iter().all(|c| c.decoder == Decoder::Auto));
+    let per_camera = GOOD.replace(
+        "    rtsp: rtsp://admin:hunter2@10.0.0.2:554/stream1\n",
+        "    rtsp: rtsp://admin:hunter2@10.0.0.2:554/stream1\n    decoder: vaapi\n",
+    );
+    let all = format!("decoder: software\n{per_camera}");
+    let c = check(&all).unwrap();
+    assert_eq!(
+        c.cameras.iter().map(|c| c.decoder).collect::<Vec<_>>(),
+        [Decoder::Software, Decoder::Vaapi]
+    );
+    let bad = per_camera.replace("decoder: vaapi", "decoder: gpu");
+    assert_eq!(
+        check(&bad).unwrap_err(),
+        ["8:14: decoder \"gpu\": expected auto, software, vaapi or nvdec"]
+    );
+}
+
+#[test]
 fn the_shared_store_and_camera_passwords_from_the_environment() {
     let base = GOOD.replace(
         "rtsp: rtsp://admin:hunter2@10.0.0.2:554/stream1",

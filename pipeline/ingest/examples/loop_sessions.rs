@@ -53,6 +53,7 @@ fn main() {
         realtime: false,
         stall: Some(Duration::from_secs(5)),
         decode_threads: 1,
+        decoder: vigil_config::Decoder::Auto,
     };
     let counters = Arc::new(StageCounters::default());
     let (tx, rx) = queue::bounded::<Frame>(2, WhenFull::Block, counters.clone());

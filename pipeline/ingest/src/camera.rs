@@ -2,6 +2,7 @@
 
 mod build;
 mod decode;
+mod decoder;
 mod encoded;
 
 use crate::{IngestError, make};
@@ -70,6 +71,8 @@ pub struct CameraSpec {
     pub stall: Option<Duration>,
     /// `avdec_h264` threads (0 = automatic).
     pub decode_threads: u32,
+    /// Which decoder element the stream goes through.
+    pub decoder: vigil_config::Decoder,
 }
 
 /// Camera status changes, for logs, the store and delivery.
@@ -163,6 +166,8 @@ struct Session {
     last_buffer_ms: AtomicU64,
     epoch: Instant,
     source_size: Mutex<Option<Size>>,
+    /// The decoder element of the latest session (logged when it changes).
+    decoder: Mutex<Option<String>>,
 }
 
 enum Outcome {
@@ -187,6 +192,7 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
         last_buffer_ms: AtomicU64::new(0),
         epoch: Instant::now(),
         source_size: Mutex::new(None),
+        decoder: Mutex::new(None),
     });
     let mut backoff = BACKOFF_FIRST;
     let mut online = false;

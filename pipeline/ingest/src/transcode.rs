@@ -166,6 +166,8 @@ pub fn encoded_units(path: &Path) -> Result<Vec<vigil_core::EncodedUnit>, Ingest
         realtime: false,
         stall: None,
         decode_threads: 1,
+        // GIF and the like have no hardware decoder.
+        decoder: vigil_config::Decoder::Software,
     };
     let handle = spawn_camera(spec, sinks, Arc::new(AtomicBool::new(false)))?;
     while rx.recv().is_some() {}

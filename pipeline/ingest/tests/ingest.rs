@@ -27,6 +27,7 @@ fn spec(id: &str, source: CameraSource) -> CameraSpec {
         realtime: false,
         stall: Some(Duration::from_secs(5)),
         decode_threads: 1,
+        decoder: vigil_config::Decoder::Auto,
     }
 }
 
@@ -142,6 +143,7 @@ fn file_camera_samples_at_detect_fps_and_scales() {
         format: PixelFormat::Rgb8,
         target: TargetSize::FitWithin(Size::new(416, 416)),
         decode_threads: 2,
+        decoder: vigil_config::Decoder::Auto,
         ..spec(
             "file_cam",
             CameraSource::File {
@@ -452,4 +454,45 @@ fn a_replay_samples_the_same_frames_at_the_same_times_every_run() {
     let _ = std::fs::remove_dir_all(clip.parent().unwrap());
     assert_eq!(runs[0].first(), Some(&Duration::ZERO));
     assert!(runs.iter().all(|r| *r == runs[0]), "{runs:?}");
+}
+
+/// `decoder: software` decodes; `decoder: vaapi` on a machine without a working VA-API decoder
+/// is an error that names the elements, not a quiet fall back to the CPU (where VA-API works, it
+/// decodes).
+#[test]
+fn a_chosen_decoder_runs_or_is_an_error_naming_its_elements() {
+    let path = assets().join("footage/car-detection.mp4");
+    let file = || CameraSource::File {
+        path: path.clone(),
+        looping: false,
+    };
+    let mut software = spec("software", file());
+    software.decoder = vigil_config::Decoder::Software;
+    let run = run_camera(software, 10, Duration::from_secs(20));
+    assert_eq!(run.frames.len(), 10, "statuses {:?}", run.statuses);
+
+    let va_works = ["vah264dec", "vah265dec"].iter().any(|e| {
+        use gstreamer::prelude::*;
+        gstreamer::ElementFactory::make(e).build().is_ok_and(|el| {
+            let ok = el.set_state(gstreamer::State::Ready).is_ok();
+            let _ = el.set_state(gstreamer::State::Null);
+            ok
+        })
+    });
+    let mut vaapi = spec("vaapi", file());
+    vaapi.decoder = vigil_config::Decoder::Vaapi;
+    let run = run_camera(vaapi, 10, Duration::from_secs(20));
+    match va_works {
+        true => assert_eq!(run.frames.len(), 10, "statuses {:?}", run.statuses),
+        false => {
+            assert!(run.frames.is_empty());
+            match run.exit {
+                Some(CameraExit::Failed(reason)) => assert!(
+                    reason.contains("decoder vaapi: none of vah264dec, vah265dec can start"),
+                    "{reason}"
+                ),
+                other => panic!("expected a failure naming the VA-API elements, got {other:?}"),
+            }
+        }
+    }
 }

@@ -35,17 +35,30 @@ pub(super) fn build_decode_branch(
     queue.link(&decode).map_err(build_err)?;
     gst::Element::link_many([&convert, &filter, appsink.upcast_ref()]).map_err(build_err)?;
 
+    let choice = super::decoder::resolve(spec.decoder, super::decoder::element_works)
+        .map_err(IngestError::Build)?;
+    super::decoder::restrict(&decode, choice);
     let threads = spec.decode_threads;
     let decode_bin = decode
         .clone()
         .downcast::<gst::Bin>()
         .expect("decodebin is a bin");
+    let (camera, told) = (spec.id.clone(), shared.clone());
     decode_bin.connect_deep_element_added(move |_, _, element| {
-        let is_h26x = element
-            .factory()
-            .is_some_and(|f| f.name() == "avdec_h264" || f.name() == "avdec_h265");
-        if is_h26x && threads > 0 {
+        let Some(factory) = element.factory() else {
+            return;
+        };
+        let name = factory.name();
+        if (name == "avdec_h264" || name == "avdec_h265") && threads > 0 {
             element.set_property("max-threads", threads as i32);
+        }
+        let klass = factory.metadata(gst::ELEMENT_METADATA_KLASS).unwrap_or("");
+        if klass.contains("Decoder") && klass.contains("Video") {
+            let mut decoder = told.decoder.lock().expect("decoder lock");
+            if decoder.as_deref() != Some(name.as_str()) {
+                tracing::info!(camera = %camera, decoder = %name, "decoding with");
+                *decoder = Some(name.to_string());
+            }
         }
     });
     let convert_weak = convert.downgrade();

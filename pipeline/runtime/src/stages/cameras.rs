@@ -131,6 +131,7 @@ fn camera_spec(config: &Config, cam: &CameraConfig, mode: Mode) -> CameraSpec {
         // Replay blocks on a slow detector by design: that is not a stall.
         stall: (mode == Mode::Live).then_some(cam.stall),
         decode_threads: if mode == Mode::Replay { 2 } else { 1 },
+        decoder: cam.decoder,
     };
     match config.fall_rule(&cam.id) {
         // A facade camera: every decoded frame, luma only (the decoder's Y plane, no colour
