@@ -440,6 +440,13 @@ fn garbage_and_corrupted_bytes_in_the_stream_never_crash_vigil_and_frames_flow_a
         vigil.wait_decoded(api, after + 26, Duration::from_secs(20), &failure)
     };
     let mut n = wait_for_frames(&mut vigil, 0, "start");
+    // `/metrics` says which element decodes (`decoder: auto` on a machine without a hardware one:
+    // libav).
+    let (_, metrics) = common::api_get(api, "/metrics", TOKEN);
+    assert!(
+        metrics.contains("vigil_camera_decoder{camera=\"cam\",decoder=\"avdec_h264\"} 1"),
+        "{metrics}"
+    );
     // 64 KB of random bytes spliced into the RTSP/TCP stream: the framing is lost.
     relay.set(2);
     std::thread::sleep(Duration::from_secs(1));

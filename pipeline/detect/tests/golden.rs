@@ -86,6 +86,7 @@ fn video_frame(path: PathBuf, index: u64) -> Image {
         status: Arc::new(|_, _| {}),
         counters,
         duration_ms: Default::default(),
+        decoder: Default::default(),
     };
     let spec = CameraSpec {
         id: vigil_core::CameraId::new("golden"),

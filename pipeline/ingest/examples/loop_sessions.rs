@@ -65,6 +65,7 @@ fn main() {
         status: Arc::new(|id, s| eprintln!("{id}: {s:?}")),
         counters: counters.clone(),
         duration_ms: Default::default(),
+        decoder: Default::default(),
     };
     let cam_stop = Arc::new(AtomicBool::new(false));
     let handle = spawn_camera(spec, sinks, cam_stop.clone()).expect("camera");

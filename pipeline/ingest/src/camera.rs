@@ -98,6 +98,8 @@ pub struct CameraSinks {
     pub counters: Arc<StageCounters>,
     /// A file's length in milliseconds once known (0: not known, or a live source).
     pub duration_ms: Arc<std::sync::atomic::AtomicU64>,
+    /// The decoder element of the latest session, once one runs (`/metrics` shows it).
+    pub decoder: Arc<Mutex<Option<String>>>,
 }
 
 /// Why a camera thread ended.
@@ -166,8 +168,6 @@ struct Session {
     last_buffer_ms: AtomicU64,
     epoch: Instant,
     source_size: Mutex<Option<Size>>,
-    /// The decoder element of the latest session (logged when it changes).
-    decoder: Mutex<Option<String>>,
 }
 
 enum Outcome {
@@ -192,7 +192,6 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
         last_buffer_ms: AtomicU64::new(0),
         epoch: Instant::now(),
         source_size: Mutex::new(None),
-        decoder: Mutex::new(None),
     });
     let mut backoff = BACKOFF_FIRST;
     let mut online = false;

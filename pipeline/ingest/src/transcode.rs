@@ -152,6 +152,7 @@ pub fn encoded_units(path: &Path) -> Result<Vec<vigil_core::EncodedUnit>, Ingest
         status: Arc::new(|_, _| {}),
         counters,
         duration_ms: Default::default(),
+        decoder: Default::default(),
     };
     let spec = CameraSpec {
         id: CameraId::new("encoded-units"),

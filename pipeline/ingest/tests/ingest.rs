@@ -52,6 +52,7 @@ fn run_camera(spec: CameraSpec, want: usize, timeout: Duration) -> Run {
         status: Arc::new(move |_, s| st.lock().unwrap().push(s)),
         counters: counters.clone(),
         duration_ms: Default::default(),
+        decoder: Default::default(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let handle = spawn_camera(spec, sinks, stop.clone()).unwrap();
@@ -265,6 +266,7 @@ fn rtsp_camera_reconnects_after_the_server_restarts() {
         status: Arc::new(move |_, s| st.lock().unwrap().push(s)),
         counters: counters.clone(),
         duration_ms: Default::default(),
+        decoder: Default::default(),
     };
     let spec = CameraSpec {
         stall: Some(Duration::from_secs(2)),
@@ -396,6 +398,7 @@ fn a_looping_file_starts_every_session_without_a_hang_under_load() {
         status: Arc::new(|_, _| {}),
         counters: counters.clone(),
         duration_ms: Default::default(),
+        decoder: Default::default(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let handle = spawn_camera(spec, sinks, stop.clone()).unwrap();

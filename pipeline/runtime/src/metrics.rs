@@ -33,6 +33,8 @@ pub struct PipelineMetrics {
     pub alert_latency: Arc<Histogram>,
     /// Per camera: online (true) or offline (false); absent until the first status.
     pub camera_up: Arc<Mutex<BTreeMap<String, bool>>>,
+    /// Per camera: the element decoding its stream, once one runs.
+    pub decoders: BTreeMap<String, Arc<Mutex<Option<String>>>>,
     pub delivery: Vec<(String, Arc<DeliveryCounters>)>,
     /// Per camera with waste rules: its static-object detector's counts (updated as it runs)
     /// and the objects it follows now.
@@ -108,6 +110,24 @@ impl PipelineMetrics {
                     "vigil_camera_up",
                     &[("camera", camera)],
                     f64::from(u8::from(*online)),
+                );
+            }
+        }
+        prom::family(
+            out,
+            "vigil_camera_decoder",
+            "The element decoding a camera's stream (`decoder:` in the config): 1, labelled.",
+            "gauge",
+        );
+        for (camera, decoder) in &self.decoders {
+            if let Ok(d) = decoder.lock()
+                && let Some(name) = d.as_deref()
+            {
+                prom::sample(
+                    out,
+                    "vigil_camera_decoder",
+                    &[("camera", camera), ("decoder", name)],
+                    1.0,
                 );
             }
         }

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Default)]
 pub struct CameraProgress {
     pub duration_ms: Arc<AtomicU64>,
+    /// The element decoding the camera's stream, once one runs.
+    pub decoder: Arc<std::sync::Mutex<Option<String>>>,
     pub position_ms: AtomicU64,
     pub frames: AtomicU64,
 }

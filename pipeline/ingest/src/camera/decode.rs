@@ -43,7 +43,7 @@ pub(super) fn build_decode_branch(
         .clone()
         .downcast::<gst::Bin>()
         .expect("decodebin is a bin");
-    let (camera, told) = (spec.id.clone(), shared.clone());
+    let (camera, told) = (spec.id.clone(), sinks.decoder.clone());
     decode_bin.connect_deep_element_added(move |_, _, element| {
         let Some(factory) = element.factory() else {
             return;
@@ -54,7 +54,7 @@ pub(super) fn build_decode_branch(
         }
         let klass = factory.metadata(gst::ELEMENT_METADATA_KLASS).unwrap_or("");
         if klass.contains("Decoder") && klass.contains("Video") {
-            let mut decoder = told.decoder.lock().expect("decoder lock");
+            let mut decoder = told.lock().expect("decoder lock");
             if decoder.as_deref() != Some(name.as_str()) {
                 tracing::info!(camera = %camera, decoder = %name, "decoding with");
                 *decoder = Some(name.to_string());

@@ -139,7 +139,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         stop,
     }
     .spawn()?;
-    metrics.ingest = cams.counters;
+    (metrics.ingest, metrics.decoders) = (cams.counters, cams.decoders);
 
     let falls = falling::Facades {
         cameras: cams.facades,

@@ -10,8 +10,8 @@ use crate::progress::CameraProgress;
 use anyhow::{Context, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use vigil_config::{CameraConfig, CameraSource, ColourOrder, Config, FallRule, ResizeMode};
 use vigil_core::{
@@ -41,6 +41,8 @@ pub struct Cameras {
     pub facades: Vec<(FallRule, QueueReceiver<Frame>)>,
     /// Per camera: decoded frames, handed on, dropped.
     pub counters: BTreeMap<String, Arc<StageCounters>>,
+    /// Per camera: the element decoding its stream, once one runs.
+    pub decoders: BTreeMap<String, Arc<Mutex<Option<String>>>>,
 }
 
 impl Settings<'_> {
@@ -50,6 +52,7 @@ impl Settings<'_> {
             lanes: Vec::new(),
             facades: Vec::new(),
             counters: BTreeMap::new(),
+            decoders: BTreeMap::new(),
         };
         // Live: the newest frames win (oldest dropped, counted); replay: nothing is lost.
         let policy = match self.mode {
@@ -72,6 +75,7 @@ impl Settings<'_> {
                 status: self.status.sink(),
                 counters: counters.clone(),
                 duration_ms: self.progress[&cam.id].duration_ms.clone(),
+                decoder: self.progress[&cam.id].decoder.clone(),
             };
             let mut spec = camera_spec(config, cam, self.mode);
             playable(&mut spec.source, &cam.id, &self.streams)?;
@@ -79,6 +83,8 @@ impl Settings<'_> {
             let thread = spawn_camera(spec, sinks, self.stop.clone())?;
             started.threads.push((cam.id.clone(), thread));
             started.counters.insert(cam.id.to_string(), counters);
+            let decoder = self.progress[&cam.id].decoder.clone();
+            started.decoders.insert(cam.id.to_string(), decoder);
             match facade {
                 Some(rule) => started.facades.push((rule.clone(), rx)),
                 None => {
