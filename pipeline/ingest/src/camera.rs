@@ -3,6 +3,8 @@
 mod build;
 mod decode;
 mod decoder;
+
+pub use decoder::element_works;
 mod encoded;
 
 use crate::{IngestError, make};

@@ -31,7 +31,7 @@ pub mod transcode;
 
 pub use camera::{
     CameraExit, CameraSinks, CameraSpec, CameraStatus, EncodedSink, StatusSink, TargetSize,
-    spawn_camera,
+    element_works, spawn_camera,
 };
 
 use std::sync::Once;

@@ -474,14 +474,10 @@ fn a_chosen_decoder_runs_or_is_an_error_naming_its_elements() {
     let run = run_camera(software, 10, Duration::from_secs(20));
     assert_eq!(run.frames.len(), 10, "statuses {:?}", run.statuses);
 
-    let va_works = ["vah264dec", "vah265dec"].iter().any(|e| {
-        use gstreamer::prelude::*;
-        gstreamer::ElementFactory::make(e).build().is_ok_and(|el| {
-            let ok = el.set_state(gstreamer::State::Ready).is_ok();
-            let _ = el.set_state(gstreamer::State::Null);
-            ok
-        })
-    });
+    vigil_ingest::init().unwrap();
+    let va_works = ["vah264dec", "vah265dec"]
+        .iter()
+        .any(|e| vigil_ingest::element_works(e));
     let mut vaapi = spec("vaapi", file());
     vaapi.decoder = vigil_config::Decoder::Vaapi;
     let run = run_camera(vaapi, 10, Duration::from_secs(20));

@@ -175,14 +175,16 @@ fn base_from_first_buffer(tee: &gst::Element, shared: &Arc<Session>) {
         return;
     };
     let shared = shared.clone();
+    // One pipeline per session: once the base is set, the probe leaves the buffer path.
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-        if let Some(pts) = info.buffer().and_then(|b| b.pts()) {
-            let mut clock = shared.clock.lock().expect("clock lock");
-            if clock.base.is_none() {
-                clock.base = Some(pts);
-            }
+        let Some(pts) = info.buffer().and_then(|b| b.pts()) else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let mut clock = shared.clock.lock().expect("clock lock");
+        if clock.base.is_none() {
+            clock.base = Some(pts);
         }
-        gst::PadProbeReturn::Ok
+        gst::PadProbeReturn::Remove
     });
 }
 

@@ -75,7 +75,7 @@ impl Choice {
 
 /// Whether the element `name` is installed and reaches `Ready` (where a hardware decoder opens its
 /// device). Asked once per element and process.
-pub(super) fn element_works(name: &str) -> bool {
+pub fn element_works(name: &str) -> bool {
     static CACHE: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(&known) = cache.lock().expect("decoder cache").get(name) {
