@@ -1,6 +1,7 @@
 //! Hot reload against a running `vigil run`: a broken edit of a rule file is rejected with its
-//! error and the rules in force kept; a good edit is in force within seconds, without the camera
-//! reconnecting.
+//! error and the rules in force kept — a number no clock holds (`dwell_secs: 1e30`, which once
+//! panicked the reload thread and left every later edit ignored) among them; a good edit is in
+//! force within seconds, without the camera reconnecting.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -59,11 +60,21 @@ fn rule_edits_apply_while_running_and_broken_ones_are_rejected() {
         has(&stderr, "camera online").then_some(())
     });
 
-    // A broken edit: rejected, located, the old rule kept.
-    std::fs::write(&rule_file, lane_blocked_rule("soon")).unwrap();
-    let rejected = eventually(Duration::from_secs(20), || {
-        has(&stderr, "the rules in force are kept").then_some(())
-    });
+    // Broken edits: rejected, located, the old rule kept.
+    let rejections = || {
+        let lines = stderr.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| l.contains("the rules in force are kept"))
+            .count()
+    };
+    let mut rejected = Vec::new();
+    for (i, edit) in ["soon", "1e30"].into_iter().enumerate() {
+        std::fs::write(&rule_file, lane_blocked_rule(edit)).unwrap();
+        rejected.push(eventually(Duration::from_secs(20), || {
+            (rejections() > i).then_some(())
+        }));
+    }
     // A good edit: a 1 s dwell, in force at the next frame.
     std::fs::write(&rule_file, lane_blocked_rule("1")).unwrap();
     let written = Instant::now();
@@ -85,9 +96,15 @@ fn rule_edits_apply_while_running_and_broken_ones_are_rejected() {
     let _ = child.wait();
     let err = stderr.lock().unwrap().join("\n");
     assert!(up.is_some(), "camera never came up:\n{err}");
-    assert!(rejected.is_some(), "broken edit not rejected:\n{err}");
     assert!(
-        err.contains(&format!("{}:8:17:", rule_file.display())),
+        rejected.iter().all(Option::is_some),
+        "broken edits not rejected ({rejected:?}):\n{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{}:8:17: dwell_secs must be a number of seconds between 0 and 604800",
+            rule_file.display()
+        )),
         "the rejection names file:line:col:\n{err}"
     );
     let took = in_force.unwrap_or_else(|| panic!("good edit never in force:\n{err}"));

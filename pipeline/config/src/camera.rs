@@ -192,6 +192,14 @@ impl Validator<'_> {
         f.value
     }
 
+    /// The jitter buffer of an RTSP camera, in milliseconds (default 200).
+    fn latency(&mut self, field: &Option<Spanned<u32>>) -> u32 {
+        let Some(l) = field else { return 200 };
+        let ok = l.value <= 10_000;
+        self.check(ok, l, "latency_ms must be between 0 and 10000");
+        if ok { l.value } else { 200 }
+    }
+
     pub(crate) fn camera(
         &mut self,
         cam: &RawCamera,
@@ -224,7 +232,7 @@ impl Validator<'_> {
                             RawTransport::Tcp => RtspTransport::Tcp,
                             RawTransport::Udp => RtspTransport::Udp,
                         },
-                        latency_ms: cam.latency_ms.unwrap_or(200),
+                        latency_ms: self.latency(&cam.latency_ms),
                     }),
                     Err(e) => {
                         self.error(url, format!("camera \"{name}\": {e}"));
@@ -261,12 +269,9 @@ impl Validator<'_> {
         let detect_fps = cam.detect_fps.as_ref().map(|f| self.fps(f));
         let stall = match &cam.stall_secs {
             Some(s) => {
-                self.check(
-                    s.value.is_finite() && (0.5..=600.0).contains(&s.value),
-                    s,
-                    "stall_secs must be in [0.5, 600]",
-                );
-                Duration::from_secs_f64(s.value.clamp(0.5, 600.0))
+                let ok = (0.5..=600.0).contains(&s.value);
+                self.check(ok, s, "stall_secs must be in [0.5, 600]");
+                Duration::from_secs_f64(if ok { s.value } else { 5.0 })
             }
             None => Duration::from_secs(5),
         };

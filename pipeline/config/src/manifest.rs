@@ -42,22 +42,70 @@ pub enum ResizeMode {
 }
 
 /// `input = (pixel × scale − mean) / std`, per channel in the model's colour order.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Normalise {
-    #[serde(default = "one")]
     pub scale: f32,
-    #[serde(default)]
     pub mean: [f32; 3],
-    #[serde(default = "ones")]
     pub std: [f32; 3],
 }
 
-fn one() -> f32 {
-    1.0
+/// `normalise:` as written, each value located for its range check.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNormalise {
+    #[serde(default)]
+    scale: Option<Spanned<f32>>,
+    #[serde(default)]
+    mean: Option<Spanned<[f32; 3]>>,
+    #[serde(default)]
+    std: Option<Spanned<[f32; 3]>>,
 }
-fn ones() -> [f32; 3] {
-    [1.0; 3]
+
+/// The largest magnitude `scale`, `mean` and `std` may have: far beyond any real model's
+/// (pixel ranges of 0–255 or 0–65535), small enough that the input stays finite.
+const NORMALISE_LIMIT: f32 = 1e6;
+
+impl RawNormalise {
+    /// The validated values, or an error at each one out of range: `scale` and `std` must be
+    /// positive (a division by `std`), `mean` finite, all within [`NORMALISE_LIMIT`].
+    fn check(&self, path: &Path, errors: &mut Vec<ConfigError>) -> Normalise {
+        let mut n = Normalise::default();
+        let positive = |x: f32| x > 0.0 && x <= NORMALISE_LIMIT;
+        if let Some(s) = &self.scale {
+            if positive(s.value) {
+                n.scale = s.value;
+            } else {
+                errors.push(ConfigError::at(
+                    path,
+                    s.referenced,
+                    "normalise.scale must be in (0, 1000000]",
+                ));
+            }
+        }
+        if let Some(m) = &self.mean {
+            if m.value.iter().all(|x| x.abs() <= NORMALISE_LIMIT) {
+                n.mean = m.value;
+            } else {
+                errors.push(ConfigError::at(
+                    path,
+                    m.referenced,
+                    "normalise.mean values must be in [-1000000, 1000000]",
+                ));
+            }
+        }
+        if let Some(s) = &self.std {
+            if s.value.iter().all(|&x| positive(x)) {
+                n.std = s.value;
+            } else {
+                errors.push(ConfigError::at(
+                    path,
+                    s.referenced,
+                    "normalise.std values must be in (0, 1000000]",
+                ));
+            }
+        }
+        n
+    }
 }
 
 impl Default for Normalise {
@@ -73,14 +121,14 @@ impl Default for Normalise {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInput {
-    width: u32,
-    height: u32,
+    width: Spanned<u32>,
+    height: Spanned<u32>,
     colour: ColourOrder,
     resize: ResizeMode,
     #[serde(default)]
     pad_value: u8,
     #[serde(default)]
-    normalise: Normalise,
+    normalise: RawNormalise,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,6 +148,9 @@ struct RawManifest {
     #[serde(default)]
     groups: BTreeMap<String, Vec<Spanned<String>>>,
 }
+
+/// The model input sides accepted, in pixels (detectors take 160–1920; the bounds leave room).
+const INPUT_SIDES: std::ops::RangeInclusive<u32> = 16..=8192;
 
 /// A validated manifest with its label list loaded.
 #[derive(Clone, Debug)]
@@ -159,14 +210,20 @@ impl ModelManifest {
                 Vec::new()
             }
         };
-        if raw.input.width == 0 || raw.input.height == 0 {
-            errors.push(ConfigError::new(
-                path,
-                0,
-                0,
-                "input width and height must be > 0",
-            ));
+        for (side, name) in [(&raw.input.width, "width"), (&raw.input.height, "height")] {
+            if !(INPUT_SIDES).contains(&side.value) {
+                errors.push(ConfigError::at(
+                    path,
+                    side.referenced,
+                    format!(
+                        "input {name} must be between {} and {} pixels",
+                        INPUT_SIDES.start(),
+                        INPUT_SIDES.end()
+                    ),
+                ));
+            }
         }
+        let normalise = raw.input.normalise.check(path, &mut errors);
         let mut group_of: Vec<Arc<str>> = labels.clone();
         let mut groups = BTreeMap::new();
         for (group, members) in &raw.groups {
@@ -197,12 +254,12 @@ impl ModelManifest {
             file,
             sha256: raw.sha256,
             url: raw.url,
-            input_width: raw.input.width,
-            input_height: raw.input.height,
+            input_width: raw.input.width.value,
+            input_height: raw.input.height.value,
             colour: raw.input.colour,
             resize: raw.input.resize,
             pad_value: raw.input.pad_value,
-            normalise: raw.input.normalise,
+            normalise,
             labels,
             group_of,
             groups,

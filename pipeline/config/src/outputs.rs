@@ -292,7 +292,13 @@ fn mqtt(v: &mut Validator<'_>, m: &RawMqtt, cameras: &[&str]) -> MqttConfig {
     }
     MqttConfig {
         host: m.host.value.clone(),
-        port: m.port.unwrap_or(1883),
+        port: match &m.port {
+            Some(p) => {
+                v.check(p.value != 0, p, "port must be between 1 and 65535");
+                p.value
+            }
+            None => 1883,
+        },
         client_id,
         username: m.username.clone(),
         password: m.password_env.as_ref().and_then(|p| env_secret(v, p)),

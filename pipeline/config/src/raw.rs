@@ -89,7 +89,7 @@ pub(crate) struct RawCamera {
     #[serde(default)]
     pub transport: RawTransport,
     #[serde(default)]
-    pub latency_ms: Option<u32>,
+    pub latency_ms: Option<Spanned<u32>>,
     #[serde(default)]
     pub file: Option<Spanned<String>>,
     #[serde(default, rename = "loop")]
@@ -130,7 +130,7 @@ pub(crate) struct RawDetector {
     #[serde(default)]
     pub detect_fps: Option<Spanned<f64>>,
     #[serde(default)]
-    pub intra_threads: Option<usize>,
+    pub intra_threads: Option<Spanned<usize>>,
     #[serde(default)]
     pub workers: Option<Spanned<usize>>,
     /// `cpu` (default), `cuda`, `cuda:N`.
@@ -201,7 +201,7 @@ pub(crate) struct RawRule {
     #[serde(default)]
     pub repeat_after_secs: Option<Spanned<f64>>,
     #[serde(default)]
-    pub min_score: f32,
+    pub min_score: Option<Spanned<f64>>,
     #[serde(default)]
     pub max_gap_secs: Option<Spanned<f64>>,
     #[serde(default)]
@@ -370,7 +370,7 @@ pub(crate) struct RawWebhook {
 pub(crate) struct RawMqtt {
     pub host: Spanned<String>,
     #[serde(default)]
-    pub port: Option<u16>,
+    pub port: Option<Spanned<u16>>,
     #[serde(default)]
     pub client_id: Option<Spanned<String>>,
     #[serde(default)]

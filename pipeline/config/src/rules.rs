@@ -1,7 +1,7 @@
 //! Validation of rules — written in the config itself or in rule files (`rule_files:`), which
 //! may also define zones per camera — into [`Rule`]s. Errors in a rule file name that file.
 
-use crate::check::{Validator, area_range, seconds, two_points};
+use crate::check::{Validator, area_range, fraction, seconds, two_points};
 use crate::context::{
     RuleContext, WASTE_FIELDS, name_and_camera, optional_schedule, refuse_fields, rule_severity,
     whole_frame, zone_of,
@@ -254,15 +254,20 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
             }
         }
     }
-    let dwell = match &r.dwell_secs {
-        Some(d) if d.value.is_finite() && d.value >= 0.0 => Duration::from_secs_f64(d.value),
-        Some(d) => {
-            v.error(d, "dwell_secs must be a number of seconds ≥ 0");
+    let dwell = match seconds(v, &r.dwell_secs, "dwell_secs", 0.0) {
+        Ok(d) => d.unwrap_or(Duration::ZERO),
+        Err(()) => {
             ok = false;
             Duration::ZERO
         }
-        None => Duration::ZERO,
     };
+    let min_score = fraction(
+        v,
+        &r.min_score,
+        "min_score must be a detector score in [0, 1]",
+        0.0,
+        &mut ok,
+    ) as f32;
     let max_gap = seconds(v, &r.max_gap_secs, "max_gap_secs", 0.0);
     let update_after = seconds(v, &r.update_after_secs, "update_after_secs", 1.0);
     let cooldown = seconds(v, &r.cooldown_secs, "cooldown_secs", 0.0);
@@ -306,7 +311,7 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
     rule.exclude = exclude;
     rule.inertia = inertia;
     rule.repeat_after = repeat_after;
-    rule.min_score = r.min_score;
+    rule.min_score = min_score;
     if let Some(g) = max_gap {
         rule.max_gap = g;
     }

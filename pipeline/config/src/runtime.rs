@@ -248,6 +248,14 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             "workers must be between 1 and 64",
         );
     }
+    let intra_threads = raw.detector.intra_threads.as_ref().map(|s| s.value);
+    if let Some(s) = &raw.detector.intra_threads {
+        v.check(
+            (1..=256).contains(&s.value),
+            s,
+            "intra_threads must be between 1 and 256",
+        );
+    }
     let detect_fps = raw.detector.detect_fps.as_ref().map(|f| v.fps(f));
     let execution_provider = match &raw.detector.execution_provider {
         Some(e) => ExecutionProvider::parse(&e.value).unwrap_or_else(|| {
@@ -392,16 +400,25 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             evidence.max_clip = d;
         }
         if let Some(d) = &e.max_age_days {
-            let ok = d.value.is_finite() && d.value > 0.0;
-            v.check(ok, d, "max_age_days must be > 0");
+            let ok = d.value > 0.0 && d.value <= 36_500.0;
+            v.check(
+                ok,
+                d,
+                "max_age_days must be in (0, 36500] (a hundred years)",
+            );
             if ok {
                 evidence.max_age = Some(Duration::from_secs_f64(d.value * 86_400.0));
             }
         }
         let mut megabytes = |field: &Option<Spanned<f64>>, name: &str| {
             let m = field.as_ref()?;
-            let ok = m.value.is_finite() && m.value >= 0.0;
-            v.check(ok, m, &format!("{name} must be a number of megabytes ≥ 0"));
+            // Up to a petabyte: beyond it the byte count no longer fits the bookkeeping.
+            let ok = (0.0..=1e9).contains(&m.value);
+            v.check(
+                ok,
+                m,
+                &format!("{name} must be a number of megabytes in [0, 1000000000]"),
+            );
             ok.then_some((m.value * 1024.0 * 1024.0) as u64)
         };
         evidence.max_bytes_per_camera = megabytes(&e.max_mb_per_camera, "max_mb_per_camera");
@@ -490,7 +507,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             score_threshold,
             nms_iou,
             detect_fps,
-            intra_threads: raw.detector.intra_threads,
+            intra_threads,
             workers,
             execution_provider,
         },

@@ -1,5 +1,7 @@
 //! Whatever is written in a config or rule file, loading it returns a config or errors — it
-//! never panics. Random text, and valid files with random lines cut out or duplicated.
+//! never panics. Random text, YAML-shaped noise with extreme numbers (`1e30`, `.nan`, `-.inf`),
+//! and valid files with random lines cut out or duplicated. `every_number.rs` puts each extreme
+//! into each real field in turn.
 
 use proptest::prelude::*;
 use std::path::Path;
@@ -36,7 +38,7 @@ proptest! {
     }
 
     #[test]
-    fn yaml_shaped_noise_never_panics(text in "([a-z_]{1,12}: ?(\\[|\\{|-|[0-9.]{1,6}|\"[^\"]{0,8}\"|[a-z]{0,8})\\n {0,6}){0,40}") {
+    fn yaml_shaped_noise_never_panics(text in "([a-z_]{1,12}: ?(\\[|\\{|-|-?[0-9.]{1,6}|-?1e30|-?1e300|\\.nan|-?\\.inf|\"[^\"]{0,8}\"|[a-z]{0,8})\\n {0,6}){0,40}") {
         load(&text);
     }
 

@@ -138,7 +138,7 @@ rules:
         "15:13: camera \"gate_2\" in rule \"r1\" is not defined",
         "22:11: zone \"lane_a\" in rule \"r2\" is not defined for camera \"lot\"",
         "23:24: class \"spaceship\" in rule \"r2\" is neither a label nor a group of model \"yolox-nano\"",
-        "24:17: dwell_secs must be a number of seconds ≥ 0",
+        "24:17: dwell_secs must be a number of seconds between 0 and 604800 (a week)",
     ];
     for e in expect {
         assert!(

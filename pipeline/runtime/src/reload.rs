@@ -4,6 +4,10 @@
 //! (`RuleEngine::replace_rules`: stays and alerts of kept rules carry on; cameras, tracks and
 //! connections are untouched). A broken edit is logged with every error and the rules in force
 //! stay. Settings other than rules and zones take effect at the next start.
+//!
+//! The thread survives anything a file contains: validation range-checks every number, and a
+//! panic in it all the same (a bug) is caught, logged as an error, and treated as a rejected
+//! edit — the watcher goes on, so the next edit is still read.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -76,7 +80,15 @@ pub fn spawn(
                 }
                 stamps = now;
                 let started = Instant::now();
-                match vigil_config::load(&path, assets.as_deref()) {
+                let loaded = std::panic::catch_unwind(|| vigil_config::load(&path, assets.as_deref()));
+                let Ok(loaded) = loaded else {
+                    tracing::error!(
+                        file = %path.display(),
+                        "validating the edit panicked (a bug in vigil: please report it with the file); the rules in force are kept"
+                    );
+                    continue;
+                };
+                match loaded {
                     Ok(new) => {
                         if new.falling != falling {
                             tracing::warn!(
