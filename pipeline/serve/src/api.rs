@@ -31,6 +31,7 @@ use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -48,7 +49,38 @@ const INDEX_HTML: &str = include_str!("page/index.html");
 const APP_JS: &str = include_str!("page/app.js");
 const STYLE_CSS: &str = include_str!("page/style.css");
 
+/// Every route, each API route under its class's limits ([`crate::limits`]).
 pub fn routes(state: Arc<AppState>) -> Router {
+    let limits = state.limits.clone();
+    let json = Router::new()
+        .route(
+            "/api/session",
+            post(start_session).get(whoami).delete(end_session),
+        )
+        .route("/api/alerts", get(list_alerts))
+        .route("/api/alerts/{id}", get(one_alert))
+        .route("/api/alerts/{id}/ack", post(acknowledge))
+        .route("/api/cameras", get(cameras))
+        .route("/api/district/alerts", get(district_alerts))
+        .route("/api/district/instances", get(district_instances))
+        .route("/metrics", get(metrics))
+        .route_layer(from_fn_with_state(limits.clone(), crate::limits::api));
+    let evidence = Router::new()
+        .route("/api/alerts/{id}/clip", get(clip))
+        .route("/api/alerts/{id}/snapshot", get(snapshot))
+        .route_layer(from_fn_with_state(limits.clone(), crate::limits::evidence));
+    let events = Router::new()
+        .route("/api/events", get(events))
+        .route_layer(from_fn_with_state(limits, crate::limits::events));
+    page_routes()
+        .merge(json)
+        .merge(evidence)
+        .merge(events)
+        .with_state(state)
+}
+
+/// The page and the health check: static, unlimited.
+fn page_routes() -> Router<Arc<AppState>> {
     Router::new()
         .route(
             "/",
@@ -64,21 +96,6 @@ pub fn routes(state: Arc<AppState>) -> Router {
         )
         .route("/healthz", get(|| async { "ok" }))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
-        .route(
-            "/api/session",
-            post(start_session).get(whoami).delete(end_session),
-        )
-        .route("/api/alerts", get(list_alerts))
-        .route("/api/alerts/{id}", get(one_alert))
-        .route("/api/alerts/{id}/ack", post(acknowledge))
-        .route("/api/alerts/{id}/clip", get(clip))
-        .route("/api/alerts/{id}/snapshot", get(snapshot))
-        .route("/api/cameras", get(cameras))
-        .route("/api/district/alerts", get(district_alerts))
-        .route("/api/district/instances", get(district_instances))
-        .route("/api/events", get(events))
-        .route("/metrics", get(metrics))
-        .with_state(state)
 }
 
 fn page(body: &'static str, content_type: &'static str) -> Response {
@@ -522,6 +539,7 @@ async fn metrics(_: Caller, State(state): State<Arc<AppState>>) -> Result<Respon
         &[],
         state.events.clients() as f64,
     );
+    crate::prom::http_limits(&mut out, &state.limits);
     if let Some(d) = &state.district {
         crate::prom::counters(
             &mut out,

@@ -1,7 +1,9 @@
 //! The HTTP side of vigil: a JSON API over the alert store, evidence served by alert id (with
 //! HTTP Range, so video seeks), a Server-Sent-Events stream of what happens, Prometheus metrics,
-//! and the page security staff keep open — all from one axum server on a small tokio runtime of
-//! its own (network I/O only; nothing here decodes or infers).
+//! and the page security staff keep open — all from one axum router, served by an accept loop of
+//! its own ([`listen`]: connection cap, request-head deadline, stalled peers cut) on a small tokio
+//! runtime (network I/O only; nothing here decodes or infers). What is served at once is capped
+//! per route class ([`limits`]).
 //!
 //! Main types: [`Server`] (started by [`start`]), [`Events`] (where the pipeline publishes live
 //! events; a bounded broadcast — a client that falls behind gets a `resync` event and reloads,
@@ -12,7 +14,10 @@ pub mod api;
 pub mod auth;
 pub mod district;
 mod error;
+pub mod limits;
+mod listen;
 pub mod prom;
+mod stall;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -122,6 +127,8 @@ pub struct AppState {
     pub out_dir: PathBuf,
     pub cameras: Vec<String>,
     pub district: Option<district::District>,
+    /// What is served at once, per route class ([`limits`]).
+    pub limits: Arc<limits::Limits>,
 }
 
 /// A running server.
@@ -189,6 +196,7 @@ pub fn start(
             .map(district::District::new)
             .transpose()
             .map_err(ServeError::District)?,
+        limits: Arc::default(),
     });
     let stop_listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let (Some(d), Some(district)) = (&config.district, &state.district) {
@@ -207,15 +215,11 @@ pub fn start(
         source,
     })?;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let limits = state.limits.clone();
     let app = router(state);
-    runtime.spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = stopped.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "HTTP server failed");
-        }
-    });
+    runtime.spawn(listen::serve(listener, app, limits, async {
+        let _ = stopped.await;
+    }));
     tracing::info!(%addr, "HTTP API and page listening");
     Ok(Server {
         addr,

@@ -158,6 +158,66 @@ pub fn store_metrics(
     }
 }
 
+/// Open connections, slots in use and requests shed per route class ([`crate::limits`]).
+pub fn http_limits(out: &mut String, limits: &crate::limits::Limits) {
+    use crate::limits::Class;
+    family(
+        out,
+        "vigil_http_connections",
+        "HTTP connections open now.",
+        "gauge",
+    );
+    sample(
+        out,
+        "vigil_http_connections",
+        &[],
+        limits.open_connections() as f64,
+    );
+    family(
+        out,
+        "vigil_http_connections_refused_total",
+        "Connections closed on arrival because the server had as many open as it takes.",
+        "counter",
+    );
+    let refused = limits
+        .connections_refused
+        .load(std::sync::atomic::Ordering::Relaxed);
+    sample(
+        out,
+        "vigil_http_connections_refused_total",
+        &[],
+        refused as f64,
+    );
+    family(
+        out,
+        "vigil_http_in_flight",
+        "Requests being served now, by route class.",
+        "gauge",
+    );
+    for c in Class::ALL {
+        sample(
+            out,
+            "vigil_http_in_flight",
+            &[("class", c.name())],
+            limits.in_use(c) as f64,
+        );
+    }
+    family(
+        out,
+        "vigil_http_refused_total",
+        "Requests answered 503 because their route class was at its limit, by class.",
+        "counter",
+    );
+    for c in Class::ALL {
+        sample(
+            out,
+            "vigil_http_refused_total",
+            &[("class", c.name())],
+            limits.refused(c) as f64,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,49 +1,15 @@
 //! The HTTP API over a real socket: auth and roles, listing and filters, acknowledgement,
 //! evidence with Range and refusal of anything outside the evidence folder, live events, metrics.
 
-use sha2::{Digest, Sha256};
+mod common;
+
+use common::{OPERATOR, VIEWER, alert, tokens, with_clip};
 use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 use std::time::Duration;
-use vigil_config::{ApiToken, Role};
-use vigil_core::{Alert, AlertEvent, CameraId, ClipRef, SnapshotRef};
+use vigil_core::CameraId;
 use vigil_deliver::AlertStore;
 use vigil_serve::{Events, LiveEvent, ServeConfig, Server};
-
-const VIEWER: &str = "viewer-token-0123456789";
-const OPERATOR: &str = "operator-token-9876543210";
-
-fn token(name: &str, role: Role, secret: &str) -> ApiToken {
-    ApiToken {
-        name: name.into(),
-        role,
-        sha256: Sha256::digest(secret.as_bytes()).into(),
-    }
-}
-
-fn alert(id: &str, camera: &str, wall: &str) -> Alert {
-    Alert {
-        wall_time: wall.into(),
-        ..vigil_testkit::alert(id, camera)
-    }
-}
-
-fn with_clip(mut a: Alert, path: &str) -> Alert {
-    a.event = AlertEvent::Evidence;
-    a.evidence.clip = Some(ClipRef {
-        path: path.into(),
-        duration_secs: 1.0,
-        first_pts_secs: 0.0,
-        sha256: "0".repeat(64),
-    });
-    a.evidence.snapshot = Some(SnapshotRef {
-        path: "evidence/snap.jpg".into(),
-        sha256: "0".repeat(64),
-        clean_path: "evidence/../alerts.db".into(),
-        clean_sha256: "0".repeat(64),
-    });
-    a
-}
 
 struct Fixture {
     server: Option<Server>,
@@ -91,10 +57,7 @@ fn fixture() -> Fixture {
     let events = Events::default();
     let config = ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        tokens: vec![
-            token("desk", Role::Viewer, VIEWER),
-            token("guard", Role::Operator, OPERATOR),
-        ],
+        tokens: tokens(),
         db,
         out_dir: out.to_path_buf(),
         cameras: vec!["gate".into(), "lot".into()],
