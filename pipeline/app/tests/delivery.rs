@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use vigil_core::Alert;
-use vigil_deliver::webhook::verify_signature;
+use vigil_deliver::webhook::{REPLAY_WINDOW, unix_now, verify};
 use vigil_deliver::{AlertStore, Outbox};
 use vigil_testkit::{Mosquitto, MqttSubscriber, WebhookReceiver, eventually, overhead_config};
 
@@ -105,7 +105,16 @@ fn every_alert_reaches_webhook_and_mqtt_once_across_outages_and_a_sigkill() {
     let mut hooked: BTreeMap<String, usize> = BTreeMap::new();
     for r in receiver.received() {
         let sig = r.header("x-vigil-signature").expect("signed");
-        assert!(verify_signature(SECRET.as_bytes(), &r.body, sig));
+        let ts = r.header("x-vigil-timestamp").expect("timestamped");
+        let checked = verify(
+            SECRET.as_bytes(),
+            &r.body,
+            ts,
+            sig,
+            unix_now(),
+            REPLAY_WINDOW,
+        );
+        assert_eq!(checked, Ok(()));
         let a: Alert = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(r.header("idempotency-key"), Some(key(&a).as_str()));
         *hooked.entry(key(&a)).or_default() += 1;

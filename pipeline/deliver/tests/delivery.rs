@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use vigil_core::{Alert, AlertEvent, AlertFilter, CameraId};
 use vigil_deliver::mqtt::{Mqtt, MqttSettings};
-use vigil_deliver::webhook::{Webhook, verify_signature};
+use vigil_deliver::webhook::{REPLAY_WINDOW, Rejected, Webhook, unix_now, verify};
 use vigil_deliver::worker::{self, Backoff, Worker};
 use vigil_deliver::{AlertStore, Outbox, Route};
 use vigil_testkit::{Mosquitto, MqttSubscriber, WebhookReceiver, eventually};
@@ -74,9 +74,29 @@ fn webhook_delivers_signed_records_in_order_and_outlasts_receiver_outages_and_re
     assert_eq!(first.header("x-vigil-event"), Some("start"));
     assert_eq!(first.header("content-type"), Some("application/json"));
     let sig = first.header("x-vigil-signature").expect("signed");
-    assert!(
-        verify_signature(SECRET, &first.body, sig),
-        "signature over the body"
+    let ts = first.header("x-vigil-timestamp").expect("timestamped");
+    assert_eq!(
+        verify(SECRET, &first.body, ts, sig, unix_now(), REPLAY_WINDOW),
+        Ok(()),
+        "signature over timestamp and body, signed just now"
+    );
+    // The same delivery replayed later than the window is refused by the documented check,
+    // and so is one whose timestamp was changed to look fresh.
+    let replayed_at = ts.parse::<i64>().unwrap() + REPLAY_WINDOW.as_secs() as i64 + 1;
+    assert!(matches!(
+        verify(SECRET, &first.body, ts, sig, replayed_at, REPLAY_WINDOW),
+        Err(Rejected::OutsideWindow { .. })
+    ));
+    assert_eq!(
+        verify(
+            SECRET,
+            &first.body,
+            &replayed_at.to_string(),
+            sig,
+            replayed_at,
+            REPLAY_WINDOW
+        ),
+        Err(Rejected::BadSignature)
     );
     let body: Alert = serde_json::from_slice(&first.body).unwrap();
     assert_eq!(body.id, "a1");

@@ -24,14 +24,15 @@ fn main() {
                 .unwrap_or_default();
             let signed = match (&secret, r.header("x-vigil-signature")) {
                 (Some(s), Some(sig)) => {
-                    if vigil_deliver::webhook::verify_signature(s.as_bytes(), &r.body, sig) {
-                        "signature ok"
-                    } else {
-                        "SIGNATURE BAD"
+                    use vigil_deliver::webhook::{REPLAY_WINDOW, unix_now, verify};
+                    let ts = r.header("x-vigil-timestamp").unwrap_or("");
+                    match verify(s.as_bytes(), &r.body, ts, sig, unix_now(), REPLAY_WINDOW) {
+                        Ok(()) => "signature ok".to_string(),
+                        Err(e) => format!("REFUSED: {e}"),
                     }
                 }
-                (None, _) => "signature not checked",
-                (Some(_), None) => "UNSIGNED",
+                (None, _) => "signature not checked".to_string(),
+                (Some(_), None) => "UNSIGNED".to_string(),
             };
             println!(
                 "{:.3} {} {signed}",
