@@ -1,8 +1,11 @@
 //! `vigil verify DIR`: is everything in an output folder as vigil wrote it?
 //!
 //! Recomputes the store's hash chain (a record edited, deleted, inserted or moved breaks it at
-//! that point) and every evidence file's sha256 (a file modified or missing), and lists files in
-//! `evidence/` that no record names (added) or that were never finished (`.part`).
+//! that point), checks the indexed columns the list and the page query by (`id`, `event`,
+//! `camera`, `rule`, `kind`, times) against the hashed record (an `UPDATE` of a column alone would
+//! otherwise hide an alert while the chain stays intact), every evidence file's sha256 (a file
+//! modified or missing), and lists files in `evidence/` that no record names (added) or that were
+//! never finished (`.part`).
 
 use crate::{DeliverError, GENESIS, sha256_hex, store_err};
 use rusqlite::{Connection, OpenFlags};
@@ -55,7 +58,10 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
     }
     let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(err)?;
     let mut stmt = conn
-        .prepare("SELECT id, json, hash FROM alerts ORDER BY seq")
+        .prepare(
+            "SELECT id, json, hash, event, camera, rule, kind, started_pts_secs, \
+             raised_pts_secs, wall_time FROM alerts ORDER BY seq",
+        )
         .map_err(err)?;
     let rows = stmt
         .query_map([], |r| {
@@ -63,6 +69,15 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
+                Columns {
+                    event: r.get(3)?,
+                    camera: r.get(4)?,
+                    rule: r.get(5)?,
+                    kind: r.get(6)?,
+                    started_pts_secs: r.get(7)?,
+                    raised_pts_secs: r.get(8)?,
+                    wall_time: r.get(9)?,
+                },
             ))
         })
         .map_err(err)?;
@@ -78,7 +93,7 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
     };
     let mut records = 0;
     for row in rows {
-        let (id, json, hash) = row.map_err(err)?;
+        let (id, json, hash, columns) = row.map_err(err)?;
         records += 1;
         if sha256_hex(json.as_bytes()) != hash {
             found(
@@ -94,6 +109,12 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
                 continue;
             }
         };
+        for column in columns.differing_from(&id, &alert) {
+            found(
+                &id,
+                format!("column {column} differs from the hashed record (edited in the table)"),
+            );
+        }
         if alert.prev_hash.as_deref() != Some(expected_prev.as_str()) {
             found(
                 &id,
@@ -148,6 +169,42 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
         }
     }
     Ok(report)
+}
+
+/// The indexed columns of one row, as the table holds them.
+struct Columns {
+    event: String,
+    camera: String,
+    rule: String,
+    kind: String,
+    started_pts_secs: f64,
+    raised_pts_secs: f64,
+    wall_time: String,
+}
+
+impl Columns {
+    /// The columns (by name) that are not what record `alert`, stored under `id`, says.
+    fn differing_from(&self, id: &str, alert: &Alert) -> Vec<&'static str> {
+        [
+            ("id", id == alert.id.as_str()),
+            ("event", self.event == alert.event.as_str()),
+            ("camera", self.camera == alert.camera.as_str()),
+            ("rule", self.rule == alert.rule.as_str()),
+            ("kind", self.kind == alert.kind.as_str()),
+            (
+                "started_pts_secs",
+                self.started_pts_secs == alert.started_pts_secs,
+            ),
+            (
+                "raised_pts_secs",
+                self.raised_pts_secs == alert.raised_pts_secs,
+            ),
+            ("wall_time", self.wall_time == alert.wall_time),
+        ]
+        .into_iter()
+        .filter_map(|(name, same)| (!same).then_some(name))
+        .collect()
+    }
 }
 
 /// How the shared store's copy of one instance's records compares with its store.
@@ -425,6 +482,23 @@ mod tests {
     }
 
     #[test]
+    fn a_column_edited_without_its_record_is_found() {
+        let dir = folder();
+        // Hides b's start from the list and the page (they query the columns), chain untouched.
+        sql(
+            dir.path(),
+            "UPDATE alerts SET event = 'update', camera = 'elsewhere' WHERE id = 'b' AND event = 'start'",
+        );
+        assert_eq!(
+            messages(dir.path()),
+            [
+                "alert b: column event differs from the hashed record (edited in the table)",
+                "alert b: column camera differs from the hashed record (edited in the table)",
+            ]
+        );
+    }
+
+    #[test]
     fn reordered_records_break_the_chain() {
         let dir = folder();
         // Swap the positions of a's and c's start records.
@@ -472,7 +546,10 @@ mod tests {
         let m = messages(dir.path());
         assert_eq!(
             m,
-            ["alert a: record modified (its hash does not match its content)"]
+            [
+                "alert a: record modified (its hash does not match its content)",
+                "alert a: column rule differs from the hashed record (edited in the table)",
+            ]
         );
     }
 }
