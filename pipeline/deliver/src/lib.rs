@@ -8,8 +8,10 @@
 //!
 //! The store is tamper-evident: each record carries the hash of the one before it
 //! (`prev_hash`), and its own hash is kept beside it; [`verify::verify`] recomputes the chain and
-//! every evidence file's sha256.
+//! every evidence file's sha256, and [`anchor`] signs the chain's head off the box so that a cut
+//! or rewritten chain is found too.
 
+pub mod anchor;
 pub mod mqtt;
 pub mod outbox;
 pub mod query;

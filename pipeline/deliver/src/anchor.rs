@@ -1,0 +1,229 @@
+//! Anchors: the head of the store's hash chain (a record's `seq` and hash), signed with an
+//! ed25519 key kept outside the output folder, and written off the box — appended to a file on
+//! another mount. A hash chain alone proves nothing against someone who can write the store: they
+//! can cut its tail, or edit a record and recompute every hash after it. Neither survives an
+//! anchor they cannot sign: [`check`] finds the chain's record at each anchored `seq` and compares
+//! hashes, and reports a store that ends before the newest anchor.
+//!
+//! An anchor is one JSON line: `{"v":1,"instance","seq","hash","at_ms","sig"}`, `sig` being the
+//! hex ed25519 signature of [`message`]. The key is a PKCS#8 file made by [`generate`] (`vigil
+//! anchor-key`); the public half, 64 hex digits, is what `vigil verify --public-key` takes.
+
+use crate::{DeliverError, store_err};
+use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use rusqlite::{Connection, OpenFlags};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One signed chain head.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchor {
+    /// Format version (1).
+    pub v: u32,
+    pub instance: String,
+    /// The `seq` of the chain's last record when it was signed.
+    pub seq: i64,
+    /// That record's hash.
+    pub hash: String,
+    pub at_ms: i64,
+    /// Hex ed25519 signature of [`message`].
+    pub sig: String,
+}
+
+/// What is signed: every field but the signature, on lines of their own under a domain tag.
+pub fn message(instance: &str, seq: i64, hash: &str, at_ms: i64) -> Vec<u8> {
+    format!("vigil-anchor-v1\n{instance}\n{seq}\n{hash}\n{at_ms}\n").into_bytes()
+}
+
+/// A signing key read from its PKCS#8 file.
+pub struct SigningKey(Ed25519KeyPair);
+
+impl SigningKey {
+    /// Reads the key at `path`.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ed25519KeyPair::from_pkcs8(&bytes)
+            .map(Self)
+            .map_err(|e| format!("{}: not an ed25519 PKCS#8 key ({e})", path.display()))
+    }
+
+    /// The public key, as `vigil verify --public-key` takes it (64 hex digits).
+    pub fn public_hex(&self) -> String {
+        vigil_core::hex::encode(self.0.public_key().as_ref())
+    }
+
+    /// The anchor of the chain head (`seq`, `hash`) at `at_ms`.
+    pub fn sign(&self, instance: &str, seq: i64, hash: &str, at_ms: i64) -> Anchor {
+        let sig = self.0.sign(&message(instance, seq, hash, at_ms));
+        Anchor {
+            v: 1,
+            instance: instance.to_string(),
+            seq,
+            hash: hash.to_string(),
+            at_ms,
+            sig: vigil_core::hex::encode(sig.as_ref()),
+        }
+    }
+}
+
+/// A new key: writes the PKCS#8 key to `key` (mode 0600, never over an existing file) and returns
+/// the public key in hex.
+pub fn generate(key: &Path) -> Result<String, String> {
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|e| e.to_string())?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(key)
+        .map_err(|e| format!("{}: {e}", key.display()))?;
+    file.write_all(pkcs8.as_ref())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("{}: {e}", key.display()))?;
+    SigningKey::load(key).map(|k| k.public_hex())
+}
+
+/// The chain's head in the store at `db`: the last record's `seq` and hash (none when empty).
+pub fn head(db: &Path) -> Result<Option<(i64, String)>, DeliverError> {
+    let p = db.display().to_string();
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(store_err(&p))?;
+    let row = conn.query_row(
+        "SELECT seq, hash FROM alerts ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    );
+    match row {
+        Ok(h) => Ok(Some(h)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(store_err(&p)(e)),
+    }
+}
+
+/// Appends `anchor` as one line to the file at `path` (created if absent) and syncs it.
+pub fn append(path: &Path, anchor: &Anchor) -> Result<(), String> {
+    let line = serde_json::to_string(anchor).map_err(|e| e.to_string())? + "\n";
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    file.write_all(line.as_bytes())
+        .and_then(|()| file.sync_data())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// What [`check`] found.
+#[derive(Debug, Default)]
+pub struct AnchorCheck {
+    /// Anchors of this instance whose signature holds.
+    pub valid: usize,
+    /// The newest of them, if any.
+    pub newest: Option<Anchor>,
+    pub findings: Vec<String>,
+}
+
+/// Checks the store in `dir` against the anchors of `instance` in the file at `anchors`, signed by
+/// `public_key` (64 hex digits): each anchor's signature, then for each valid anchor the store's
+/// record at its `seq` must exist and have its hash. An anchor file without one valid anchor of
+/// the instance is itself a finding (the anchors were removed, or the key is not theirs).
+pub fn check(
+    dir: &Path,
+    anchors: &Path,
+    public_key: &str,
+    instance: &str,
+) -> Result<AnchorCheck, String> {
+    let key = vigil_core::hex::decode(public_key.trim())
+        .filter(|k| k.len() == 32)
+        .ok_or("the public key must be 64 hex digits (vigil anchor-key prints it)")?;
+    let key = UnparsedPublicKey::new(&ED25519, key);
+    let text =
+        std::fs::read_to_string(anchors).map_err(|e| format!("{}: {e}", anchors.display()))?;
+    let db = dir.join("alerts.db");
+    let p = db.display().to_string();
+    let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("{p}: {e}"))?;
+    let last: Option<i64> = conn
+        .query_row("SELECT MAX(seq) FROM alerts", [], |r| r.get(0))
+        .map_err(|e| format!("{p}: {e}"))?;
+    let mut out = AnchorCheck::default();
+    let shown = anchors.display();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let n = i + 1;
+        let anchor: Anchor = match serde_json::from_str(line) {
+            Ok(a) => a,
+            Err(e) => {
+                out.findings
+                    .push(format!("{shown}:{n}: not an anchor ({e})"));
+                continue;
+            }
+        };
+        if anchor.instance != instance {
+            continue;
+        }
+        let signed = vigil_core::hex::decode(&anchor.sig).is_some_and(|sig| {
+            let m = message(&anchor.instance, anchor.seq, &anchor.hash, anchor.at_ms);
+            key.verify(&m, &sig).is_ok()
+        });
+        if !signed {
+            out.findings.push(format!(
+                "{shown}:{n}: anchor of record {} not signed by this key (forged or another key's)",
+                anchor.seq
+            ));
+            continue;
+        }
+        out.valid += 1;
+        let stored: Option<String> = conn
+            .query_row(
+                "SELECT hash FROM alerts WHERE seq = ?1",
+                [anchor.seq],
+                |r| r.get(0),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(format!("{p}: {e}")),
+            })?;
+        let at = vigil_core::time::rfc3339(
+            std::time::UNIX_EPOCH + std::time::Duration::from_millis(anchor.at_ms.max(0) as u64),
+        );
+        match stored {
+            Some(h) if h == anchor.hash => {}
+            Some(_) => out.findings.push(format!(
+                "record {} differs from its anchor of {at}: the chain was rewritten",
+                anchor.seq
+            )),
+            None if last.is_none_or(|l| l < anchor.seq) => out.findings.push(format!(
+                "the store ends at record {} but the anchor of {at} names record {}: its tail was cut",
+                last.unwrap_or(0),
+                anchor.seq
+            )),
+            None => out.findings.push(format!(
+                "record {} named by the anchor of {at} is gone from the store",
+                anchor.seq
+            )),
+        }
+        if out.newest.as_ref().is_none_or(|a| a.seq <= anchor.seq) {
+            out.newest = Some(anchor);
+        }
+    }
+    if out.valid == 0 {
+        out.findings.push(format!(
+            "{shown}: no anchor of instance {instance} signed by this key"
+        ));
+    }
+    Ok(out)
+}
+
+/// Where the anchors of a run go, and how often.
+#[derive(Clone, Debug)]
+pub struct AnchorTarget {
+    pub key: PathBuf,
+    pub file: PathBuf,
+    /// Anchor once this many records were added since the last anchor …
+    pub every_records: i64,
+    /// … or this long after the last one, when anything was added.
+    pub every: std::time::Duration,
+}
