@@ -547,3 +547,101 @@ fn token_mints_a_fresh_secret_and_prints_its_sha256_for_the_config() {
     assert_eq!(vigil_deliver::sha256_hex(token.as_bytes()), hash);
     assert_ne!(mint().0, token, "every token is new");
 }
+
+#[test]
+fn a_replay_anchors_its_chain_off_the_box_and_verify_finds_a_cut_tail() {
+    let out = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let key = elsewhere.path().join("anchor.key");
+    let made = vigil()
+        .args(["anchor-key", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let public = String::from_utf8_lossy(&made.stdout).trim().to_string();
+    assert_eq!(public.len(), 64, "{public}");
+    let anchors = elsewhere.path().join("anchors.jsonl");
+    let config = elsewhere.path().join("lot.yaml");
+    let text = std::fs::read_to_string(repo().join("samples/parking-lot.yaml"))
+        .unwrap()
+        .replace(
+            "../models/",
+            &format!("{}/", repo().join("models").display()),
+        )
+        + &format!(
+            "evidence:\n  anchor:\n    key_file: {}\n    file: {}\n    every_records: 1\n",
+            key.display(),
+            anchors.display()
+        );
+    std::fs::write(&config, text).unwrap();
+    let run = vigil()
+        .args(["replay", "-c"])
+        .arg(&config)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let records = read_alerts(out.path()).len();
+    let lines = std::fs::read_to_string(&anchors).unwrap().lines().count();
+    assert!(lines >= 1, "no anchor written");
+    let verify = || {
+        vigil()
+            .arg("verify")
+            .arg(out.path())
+            .arg("--anchors")
+            .arg(&anchors)
+            .args(["--public-key", &public])
+            .output()
+            .unwrap()
+    };
+    let ok = verify();
+    let report = String::from_utf8_lossy(&ok.stdout).to_string();
+    assert!(ok.status.success(), "{report}");
+    assert!(
+        report.contains(&format!(
+            "the newest names record {records} of instance vigil"
+        )),
+        "the final head ({records} records) is anchored: {report}"
+    );
+
+    // The last record cut from the store (the chain alone cannot tell: pipeline/deliver/tests/
+    // anchors.rs) is named as a cut tail.
+    let db = rusqlite::Connection::open(out.path().join("alerts.db")).unwrap();
+    db.execute(
+        "DELETE FROM alerts WHERE seq = (SELECT MAX(seq) FROM alerts)",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let cut = verify();
+    let report = String::from_utf8_lossy(&cut.stdout).to_string();
+    assert_eq!(cut.status.code(), Some(1), "{report}");
+    assert!(report.contains("its tail was cut"), "{report}");
+
+    // A key inside the output folder is refused: whoever rewrites the folder could re-sign.
+    let inside = out.path().join("anchor.key");
+    std::fs::copy(&key, &inside).unwrap();
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(&key.display().to_string(), &inside.display().to_string());
+    std::fs::write(&config, text).unwrap();
+    let refused = vigil()
+        .args(["replay", "-c"])
+        .arg(&config)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("lies inside the output folder"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

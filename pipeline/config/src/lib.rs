@@ -8,6 +8,7 @@
 //! Relative paths are looked up beside the file that names them, then under the assets folder
 //! (`VIGIL_ASSETS`, or `--assets`), which is how tests and the demo reach `../shared`.
 
+mod anchor;
 mod assets;
 mod camera;
 pub mod cases;
@@ -24,6 +25,7 @@ mod runtime;
 pub mod shard;
 mod waste;
 
+pub use anchor::AnchorConfig;
 pub use error::{ConfigError, ConfigErrors};
 pub use falling::FallRule;
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};

@@ -60,6 +60,22 @@ pub(crate) struct RawEvidence {
     pub max_total_mb: Option<Spanned<f64>>,
     #[serde(default)]
     pub keep_unacknowledged_longest: Option<bool>,
+    /// Sign the chain's head off the box.
+    #[serde(default)]
+    pub anchor: Option<RawAnchor>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAnchor {
+    /// The ed25519 key (`vigil anchor-key`), outside the output folder.
+    pub key_file: Spanned<String>,
+    /// Where anchors are appended: another mount.
+    pub file: Spanned<String>,
+    #[serde(default)]
+    pub every_records: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub every_secs: Option<Spanned<f64>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]

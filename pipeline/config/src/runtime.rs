@@ -1,5 +1,6 @@
 //! Phase two: validation into the types the pipeline runs on.
 
+use crate::anchor::{AnchorConfig, anchor};
 pub use crate::assets::resolve_asset;
 pub use crate::camera::{CameraConfig, CameraSource, Decoder, RtspTransport, RtspUrl};
 use crate::check::Validator;
@@ -89,6 +90,8 @@ pub struct EvidenceConfig {
     pub max_bytes_total: Option<u64>,
     /// Retention: budgets delete acknowledged alerts' clips before unacknowledged ones.
     pub keep_unacknowledged_longest: bool,
+    /// Where and how often the chain's head is signed (`evidence.anchor`).
+    pub anchor: Option<AnchorConfig>,
 }
 
 impl Default for EvidenceConfig {
@@ -103,6 +106,7 @@ impl Default for EvidenceConfig {
             max_bytes_per_camera: None,
             max_bytes_total: None,
             keep_unacknowledged_longest: true,
+            anchor: None,
         }
     }
 }
@@ -426,6 +430,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         if let Some(k) = e.keep_unacknowledged_longest {
             evidence.keep_unacknowledged_longest = k;
         }
+        evidence.anchor = e.anchor.as_ref().and_then(|a| anchor(&mut v, a, base));
         if let Some(m) = &e.max_ring_mb {
             let ok = m.value.is_finite() && (1.0..=4096.0).contains(&m.value);
             v.check(ok, m, "max_ring_mb must be between 1 and 4096");

@@ -96,7 +96,9 @@ fn copy_dir(from: &Path, to: &Path) {
         let e = e.unwrap();
         let path = e.path();
         let name = e.file_name();
-        let keep = path.extension().is_some_and(|x| x == "yaml" || x == "txt");
+        let keep = path
+            .extension()
+            .is_some_and(|x| x == "yaml" || x == "txt" || x == "key");
         if path.is_dir() && name != "__pycache__" && name != "tests" {
             copy_dir(&path, &to.join(&name));
         } else if path.is_file() && keep {

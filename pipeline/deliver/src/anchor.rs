@@ -88,8 +88,8 @@ pub fn generate(key: &Path) -> Result<String, String> {
 /// The chain's head in the store at `db`: the last record's `seq` and hash (none when empty).
 pub fn head(db: &Path) -> Result<Option<(i64, String)>, DeliverError> {
     let p = db.display().to_string();
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(store_err(&p))?;
+    let conn =
+        Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(store_err(&p))?;
     let row = conn.query_row(
         "SELECT seq, hash FROM alerts ORDER BY seq DESC LIMIT 1",
         [],
@@ -150,7 +150,11 @@ pub fn check(
         .map_err(|e| format!("{p}: {e}"))?;
     let mut out = AnchorCheck::default();
     let shown = anchors.display();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let n = i + 1;
         let anchor: Anchor = match serde_json::from_str(line) {
             Ok(a) => a,
@@ -223,7 +227,109 @@ pub struct AnchorTarget {
     pub key: PathBuf,
     pub file: PathBuf,
     /// Anchor once this many records were added since the last anchor …
-    pub every_records: i64,
+    pub every_records: u32,
     /// … or this long after the last one, when anything was added.
     pub every: std::time::Duration,
+}
+
+/// How often the anchoring thread looks at the chain's head.
+const POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The anchoring thread of a run; [`Anchoring::stop`] anchors the final head and joins it.
+pub struct Anchoring {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Anchoring {
+    pub fn stop(mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Whether `inner` lies inside `folder` (both resolved; `inner` may not exist yet).
+fn inside(inner: &Path, folder: &Path) -> bool {
+    let resolve = |p: &Path| {
+        p.canonicalize().ok().or_else(|| {
+            let parent = p.parent()?.canonicalize().ok()?;
+            Some(parent.join(p.file_name()?))
+        })
+    };
+    match (resolve(inner), folder.canonicalize().ok()) {
+        (Some(i), Some(f)) => i.starts_with(f),
+        _ => false,
+    }
+}
+
+/// Starts anchoring the chain of the store in `out` as `instance`: the key and the anchor file
+/// must lie outside `out` (whoever can rewrite the folder must not reach them), and the key must
+/// load. Anchors every [`AnchorTarget::every_records`] records, every [`AnchorTarget::every`]
+/// when anything was added, and once more when stopped.
+pub fn spawn(out: &Path, target: &AnchorTarget, instance: &str) -> Result<Anchoring, String> {
+    for (what, path) in [("key", &target.key), ("anchor file", &target.file)] {
+        if inside(path, out) {
+            return Err(format!(
+                "the anchor {what} {} lies inside the output folder {}: keep it on another mount, or the anchors prove nothing",
+                path.display(),
+                out.display()
+            ));
+        }
+    }
+    let key = SigningKey::load(&target.key)?;
+    let db = out.join("alerts.db");
+    let target = target.clone();
+    let instance = instance.to_string();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    tracing::info!(public_key = %key.public_hex(), file = %target.file.display(), "anchoring the alert chain");
+    let thread = std::thread::Builder::new()
+        .name("anchor".into())
+        .spawn(move || {
+            let mut anchored: Option<(i64, std::time::Instant)> = None;
+            let mut last_error: Option<String> = None;
+            loop {
+                let stopping = flag.load(std::sync::atomic::Ordering::SeqCst);
+                let due = |seq: i64| match anchored {
+                    None => true,
+                    Some((done, at)) => {
+                        seq > done
+                            && (stopping
+                                || seq - done >= i64::from(target.every_records)
+                                || at.elapsed() >= target.every)
+                    }
+                };
+                let result = head(&db).map_err(|e| e.to_string()).and_then(|h| match h {
+                    Some((seq, hash)) if due(seq) => {
+                        let a = key.sign(&instance, seq, &hash, crate::now_ms());
+                        append(&target.file, &a).map(|()| Some(seq))
+                    }
+                    _ => Ok(None),
+                });
+                match result {
+                    Ok(Some(seq)) => {
+                        anchored = Some((seq, std::time::Instant::now()));
+                        last_error = None;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        if last_error.as_deref() != Some(e.as_str()) {
+                            tracing::warn!(error = %e, "cannot anchor the alert chain (retried every second)");
+                        }
+                        last_error = Some(e);
+                    }
+                }
+                if stopping {
+                    return;
+                }
+                std::thread::sleep(POLL);
+            }
+        })
+        .map_err(|e| format!("cannot start the anchor thread: {e}"))?;
+    Ok(Anchoring {
+        stop,
+        thread: Some(thread),
+    })
 }

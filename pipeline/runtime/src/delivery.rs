@@ -77,6 +77,8 @@ pub struct Delivery {
     /// A connection of its own for outbox depths and the delivery log.
     store: AlertStore,
     started_ms: i64,
+    /// Signs the chain's head off the box (`evidence.anchor`).
+    anchoring: Option<vigil_deliver::anchor::Anchoring>,
 }
 
 impl Delivery {
@@ -136,11 +138,28 @@ impl Delivery {
                 .map_err(anyhow::Error::msg)?;
             add(SHARED_SINK.into(), Box::new(shared))?;
         }
+        let anchoring = match &config.evidence.anchor {
+            Some(a) => {
+                let target = vigil_deliver::anchor::AnchorTarget {
+                    key: a.key_file.clone(),
+                    file: a.file.clone(),
+                    every_records: a.every_records,
+                    every: a.every,
+                };
+                let out = db.parent().unwrap_or(Path::new("."));
+                Some(
+                    vigil_deliver::anchor::spawn(out, &target, config.instance_name())
+                        .map_err(anyhow::Error::msg)?,
+                )
+            }
+            None => None,
+        };
         Ok(Self {
             workers,
             stop,
             store: AlertStore::open(db)?,
             started_ms: vigil_deliver::now_ms(),
+            anchoring,
         })
     }
 
@@ -202,6 +221,9 @@ impl Delivery {
     /// Stops the workers (each finishes the record in hand) and reports what they did.
     pub fn stop(mut self) -> std::collections::BTreeMap<String, DeliverySnapshot> {
         self.stop.store(true, Ordering::SeqCst);
+        if let Some(a) = self.anchoring.take() {
+            a.stop();
+        }
         let mut out = std::collections::BTreeMap::new();
         let workers = std::mem::take(&mut self.workers);
         let sinks: Vec<_> = workers

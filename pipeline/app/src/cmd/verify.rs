@@ -1,5 +1,7 @@
-//! `vigil verify DIR`: the alert records' hash chain and every evidence file's sha256; with
-//! `--shared`, the shared store's copy of this instance's records too. Exit 1 on any finding.
+//! `vigil verify DIR`: the alert records' hash chain, their indexed columns and every evidence
+//! file's sha256; with `--anchors` and `--public-key`, the chain against its signed heads (a cut
+//! tail, a rewritten chain); with `--shared`, the shared store's copy of this instance's records
+//! too. Exit 1 on any finding.
 
 use anyhow::{Context, Result};
 use std::path::PathBuf;
@@ -23,12 +25,41 @@ pub struct Args {
     /// The CA certificate(s) of the shared store's server: TLS, verified.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
+    /// The anchor file (`evidence.anchor.file`): the chain must hold every anchored head.
+    #[arg(long, requires = "public_key")]
+    pub anchors: Option<PathBuf>,
+    /// The anchor key's public half, 64 hex digits (`vigil anchor-key` printed it).
+    #[arg(long, requires = "anchors")]
+    pub public_key: Option<String>,
 }
 
 pub fn exec(args: Args) -> Result<ExitCode> {
     let dir = &args.dir;
     let mut report = vigil_deliver::verify::verify(dir)
         .with_context(|| format!("cannot verify {}", dir.display()))?;
+    if let (Some(anchors), Some(key)) = (&args.anchors, &args.public_key) {
+        let check = vigil_deliver::anchor::check(dir, anchors, key, &args.instance)
+            .map_err(anyhow::Error::msg)
+            .context("cannot check the anchors")?;
+        match &check.newest {
+            Some(a) => println!(
+                "anchors: {} valid, the newest names record {} of instance {}",
+                check.valid, a.seq, args.instance
+            ),
+            None => println!("anchors: none valid for instance {}", args.instance),
+        }
+        report
+            .findings
+            .extend(
+                check
+                    .findings
+                    .into_iter()
+                    .map(|message| vigil_deliver::verify::Finding {
+                        alert_id: None,
+                        message,
+                    }),
+            );
+    }
     if let Some(url) = args.shared {
         let password = match &args.password_env {
             Some(var) => {
