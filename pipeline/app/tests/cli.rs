@@ -391,11 +391,45 @@ fn retention_deletes_clips_over_budget_and_records_it() {
             .unwrap()
             .contains("max_total_mb")
     );
-    let verify = vigil().arg("verify").arg(out.path()).output().unwrap();
+    // The record carries the rule, its limit and what exceeded it, which verify checks — also
+    // against the config's own limit.
+    let grounds = records[2].evidence.retention.as_ref().expect("grounds");
+    assert_eq!(grounds.rule, "max_total_mb");
+    // 0.1 MB as whole bytes.
+    assert!((grounds.limit - 0.1).abs() < 1e-5, "{grounds:?}");
+    assert!(grounds.measured > 0.1, "{grounds:?}");
+    let verify = vigil()
+        .arg("verify")
+        .arg(out.path())
+        .arg("-c")
+        .arg(&config)
+        .output()
+        .unwrap();
     assert!(
         verify.status.success(),
         "{}",
         String::from_utf8_lossy(&verify.stdout)
+    );
+    // Against a site whose budget is larger, the deletion is not justified.
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("max_total_mb: 0.1", "max_total_mb: 500"),
+    )
+    .unwrap();
+    let stricter = vigil()
+        .arg("verify")
+        .arg(out.path())
+        .arg("-c")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&stricter.stdout);
+    assert_eq!(stricter.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("but the configuration says 500"),
+        "{report}"
     );
 }
 

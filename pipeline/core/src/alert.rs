@@ -293,6 +293,25 @@ pub struct Evidence {
     pub snapshot: Option<SnapshotRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `expired` records: the retention rule that deleted the clip, and what it measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionGrounds>,
+}
+
+/// Why retention deleted a clip: the rule, the limit in force, what was measured against it, and
+/// when — so `vigil verify` can tell a deletion retention justified from a clip deleted by hand
+/// and covered by a made-up `expired` record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionGrounds {
+    /// `max_age_days`, `max_mb_per_camera` or `max_total_mb`.
+    pub rule: String,
+    /// The limit in force: days, or megabytes.
+    pub limit: f64,
+    /// What exceeded it: the clip's age in days, or the camera's or all clips' megabytes.
+    pub measured: f64,
+    /// When the clip was deleted (RFC 3339, UTC).
+    pub deleted_at: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ pub mod time;
 
 pub use alert::{
     Alert, AlertEvent, AlertFilter, AlertKind, AlertObject, ClipRef, Evidence, FallOrigin,
-    ObjectRef, Raiser, Severity, SnapshotRef, Trajectory, TrajectoryPoint,
+    ObjectRef, Raiser, RetentionGrounds, Severity, SnapshotRef, Trajectory, TrajectoryPoint,
 };
 pub use frame::{DetectedFrame, Detection, EncodedUnit, Frame, FrameMeta, Image, PixelFormat};
 pub use geom::{BBoxPx, PointNorm, PolygonError, PolygonNorm, Size};

@@ -19,6 +19,68 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// The time named by a string in the form [`rfc3339`] writes — `YYYY-MM-DDTHH:MM:SS[.fff]Z`,
+/// UTC — or `None` for anything else (other offsets, out-of-range fields, before 1970).
+pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let b = s.as_bytes();
+    let (main, millis) = match s.strip_suffix('Z')?.split_once('.') {
+        Some((main, frac)) if frac.len() == 3 => (main, frac.parse::<u64>().ok()?),
+        Some(_) => return None,
+        None => (s.strip_suffix('Z')?, 0),
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if main.len() != 19 || separators.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let field = |r: std::ops::Range<usize>| -> Option<u64> {
+        let text = main.get(r)?;
+        text.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| text.parse().ok())?
+    };
+    let (year, month, day) = (field(0..4)?, field(5..7)?, field(8..10)?);
+    let (hour, minute, second) = (field(11..13)?, field(14..16)?, field(17..19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let valid = year >= 1970
+        && (1..=12).contains(&month)
+        && (1..=month_days[month as usize - 1]).contains(&day)
+        && hour < 24
+        && minute < 60
+        && second < 60;
+    if !valid {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+    Some(UNIX_EPOCH + std::time::Duration::from_millis(secs * 1000 + millis))
+}
+
+/// Days from 1970-01-01 to the proleptic Gregorian date (Howard Hinnant's `days_from_civil`;
+/// `year` ≥ 1970).
+fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
@@ -63,6 +125,36 @@ mod tests {
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             proptest::prop_assert_eq!(rfc3339(t), chrono);
         }
+    }
+
+    proptest::proptest! {
+        /// What `rfc3339` writes reads back to the same millisecond.
+        #[test]
+        fn parses_what_it_writes(millis in 0u64..250_000_000_000_000) {
+            let t = UNIX_EPOCH + Duration::from_millis(millis);
+            proptest::prop_assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
+        }
+    }
+
+    #[test]
+    fn parsing_refuses_other_forms() {
+        for bad in [
+            "2026-12-02T19:35:00+08:00",
+            "2026-12-02 19:35:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2026-12-02T24:00:00Z",
+            "2026-12-02T19:35:00.1Z",
+            "+026-12-02T19:35:00Z",
+            "",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_rfc3339("2000-02-29T00:00:00Z"),
+            Some(UNIX_EPOCH + Duration::from_secs(951_782_400))
+        );
     }
 
     #[test]

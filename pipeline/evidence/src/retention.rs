@@ -47,6 +47,48 @@ impl Expiry {
     }
 }
 
+/// What `plan` measured against the rule that dooms `files[i]`, recorded in its `expired`
+/// record: the clip's age in days (`max_age_days`), or its camera's or all clips' megabytes when
+/// the plan was made (the budgets).
+pub fn grounds(
+    files: &[EvidenceFile],
+    i: usize,
+    why: &Expiry,
+    limits: RetentionLimits,
+    now: SystemTime,
+) -> vigil_core::RetentionGrounds {
+    const MB: f64 = 1024.0 * 1024.0;
+    let megabytes = |f: &dyn Fn(&EvidenceFile) -> bool| {
+        files.iter().filter(|x| f(x)).map(|x| x.bytes).sum::<u64>() as f64 / MB
+    };
+    let (rule, limit, measured) = match why {
+        Expiry::Age => (
+            "max_age_days",
+            limits.max_age.unwrap_or_default().as_secs_f64() / 86_400.0,
+            now.duration_since(files[i].created)
+                .unwrap_or_default()
+                .as_secs_f64()
+                / 86_400.0,
+        ),
+        Expiry::CameraBudget => (
+            "max_mb_per_camera",
+            limits.max_bytes_per_camera.unwrap_or_default() as f64 / MB,
+            megabytes(&|x| x.camera == files[i].camera),
+        ),
+        Expiry::TotalBudget => (
+            "max_total_mb",
+            limits.max_bytes_total.unwrap_or_default() as f64 / MB,
+            megabytes(&|_| true),
+        ),
+    };
+    vigil_core::RetentionGrounds {
+        rule: rule.to_string(),
+        limit,
+        measured,
+        deleted_at: vigil_core::time::rfc3339(now),
+    }
+}
+
 /// Files to delete (indices into `files`) with the reason, oldest first.
 pub fn plan(
     files: &[EvidenceFile],

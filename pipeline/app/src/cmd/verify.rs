@@ -31,11 +31,29 @@ pub struct Args {
     /// The anchor key's public half, 64 hex digits (`vigil anchor-key` printed it).
     #[arg(long, requires = "anchors")]
     pub public_key: Option<String>,
+    /// The site's config: each `expired` record's retention limit must be the one it sets.
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+}
+
+/// The retention policy of the config at `path`.
+fn policy(path: &std::path::Path) -> Result<vigil_deliver::verify::expiry::RetentionPolicy> {
+    let config = vigil_config::load(path, super::assets_from_env().as_deref())
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("cannot read the config {}", path.display()))?;
+    let e = &config.evidence;
+    let mb = |b: Option<u64>| b.map(|b| b as f64 / (1024.0 * 1024.0));
+    Ok(vigil_deliver::verify::expiry::RetentionPolicy {
+        max_age_days: e.max_age.map(|d| d.as_secs_f64() / 86_400.0),
+        max_mb_per_camera: mb(e.max_bytes_per_camera),
+        max_total_mb: mb(e.max_bytes_total),
+    })
 }
 
 pub fn exec(args: Args) -> Result<ExitCode> {
     let dir = &args.dir;
-    let mut report = vigil_deliver::verify::verify(dir)
+    let policy = args.config.as_deref().map(policy).transpose()?;
+    let mut report = vigil_deliver::verify::verify_with(dir, policy.as_ref())
         .with_context(|| format!("cannot verify {}", dir.display()))?;
     if let (Some(anchors), Some(key)) = (&args.anchors, &args.public_key) {
         let check = vigil_deliver::anchor::check(dir, anchors, key, &args.instance)

@@ -160,7 +160,8 @@ impl AlertSink {
                 acknowledged,
             });
         }
-        for (i, why) in vigil_evidence::retention::plan(&files, *limits, SystemTime::now()) {
+        let now = SystemTime::now();
+        for (i, why) in vigil_evidence::retention::plan(&files, *limits, now) {
             let f = &files[i];
             match std::fs::remove_file(self.dir.join(&f.path)) {
                 Ok(()) => {}
@@ -186,6 +187,9 @@ impl AlertSink {
                 let mut record = a.clone();
                 record.event = a.event.expiry();
                 record.evidence.error = Some(format!("deleted by retention: {}", why.describe()));
+                record.evidence.retention = Some(vigil_evidence::retention::grounds(
+                    &files, i, &why, *limits, now,
+                ));
                 self.write(&record);
             }
         }

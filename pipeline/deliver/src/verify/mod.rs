@@ -4,8 +4,11 @@
 //! that point), checks the indexed columns the list and the page query by (`id`, `event`,
 //! `camera`, `rule`, `kind`, times) against the hashed record (an `UPDATE` of a column alone would
 //! otherwise hide an alert while the chain stays intact), every evidence file's sha256 (a file
-//! modified or missing), and lists files in `evidence/` that no record names (added) or that were
-//! never finished (`.part`).
+//! modified or missing), that each `expired` record is what retention would have written
+//! ([`expiry`]), and lists files in `evidence/` that no record names (added) or that were never
+//! finished (`.part`).
+
+pub mod expiry;
 
 use crate::{DeliverError, GENESIS, sha256_hex, store_err};
 use rusqlite::{Connection, OpenFlags};
@@ -47,6 +50,15 @@ impl Report {
 
 /// Verifies the output folder `dir` (holding `alerts.db` and `evidence/`).
 pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
+    verify_with(dir, None)
+}
+
+/// [`verify`], with the site's retention policy: each `expired` record's limit must be the one
+/// configured.
+pub fn verify_with(
+    dir: &Path,
+    policy: Option<&expiry::RetentionPolicy>,
+) -> Result<Report, DeliverError> {
     let db = dir.join("alerts.db");
     let p = db.display().to_string();
     let err = store_err(&p);
@@ -92,6 +104,8 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
         report_finding(&mut report.findings, Some(id), message);
     };
     let mut records = 0;
+    // When each alert was first stored: an expiry's age is measured from it.
+    let mut stored_at: std::collections::HashMap<String, String> = Default::default();
     for row in rows {
         let (id, json, hash, columns) = row.map_err(err)?;
         records += 1;
@@ -123,6 +137,14 @@ pub fn verify(dir: &Path) -> Result<Report, DeliverError> {
             );
         }
         expected_prev = hash;
+        let first = stored_at
+            .entry(id.clone())
+            .or_insert_with(|| alert.wall_time.clone());
+        if matches!(alert.event, AlertEvent::Expired | AlertEvent::EndExpired)
+            && let Some(problem) = expiry::check(&alert, first, policy)
+        {
+            found(&id, problem);
+        }
         let mut files: Vec<(&str, &str, &str)> = Vec::new();
         if let Some(clip) = &alert.evidence.clip {
             files.push(("clip", &clip.path, &clip.sha256));
@@ -523,6 +545,12 @@ mod tests {
         std::fs::remove_file(dir.path().join("evidence/cam/b.mp4")).unwrap();
         b.event = AlertEvent::Expired;
         b.evidence.error = Some("deleted by retention".into());
+        b.evidence.retention = Some(vigil_core::RetentionGrounds {
+            rule: "max_mb_per_camera".into(),
+            limit: 1.0,
+            measured: 1.5,
+            deleted_at: vigil_core::time::rfc3339(std::time::SystemTime::now()),
+        });
         store.insert(&b).unwrap();
         assert!(verify(dir.path()).unwrap().intact());
         assert_eq!(
@@ -533,6 +561,42 @@ mod tests {
                 .map(|a| a.id.as_str())
                 .collect::<Vec<_>>(),
             ["a", "c"]
+        );
+    }
+
+    #[test]
+    fn a_clip_deleted_by_hand_under_a_forged_expiry_is_found() {
+        let dir = folder();
+        let mut store = AlertStore::open(&dir.path().join("alerts.db")).unwrap();
+        let mut b = store.get("b").unwrap().unwrap();
+        std::fs::remove_file(dir.path().join("evidence/cam/b.mp4")).unwrap();
+        // "Older than 30 days", the moment it was stored; the chain is extended correctly.
+        b.event = AlertEvent::Expired;
+        b.evidence.retention = Some(vigil_core::RetentionGrounds {
+            rule: "max_age_days".into(),
+            limit: 30.0,
+            measured: 31.0,
+            deleted_at: b.wall_time.clone(),
+        });
+        store.insert(&b).unwrap();
+        let m = messages(dir.path());
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].starts_with("alert b: clip deleted as older than 30 days, but the alert was stored 0.00 days before"),
+            "{m:?}"
+        );
+        // With the site's policy, a limit made up to fit is named too.
+        let policy = expiry::RetentionPolicy {
+            max_age_days: Some(90.0),
+            ..Default::default()
+        };
+        let with_policy = verify_with(dir.path(), Some(&policy)).unwrap();
+        assert!(
+            with_policy.findings[0]
+                .message
+                .contains("but the configuration says 90"),
+            "{:?}",
+            with_policy.findings
         );
     }
 
