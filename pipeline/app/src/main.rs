@@ -34,9 +34,10 @@ enum Command {
     /// Mint an API token: prints the token (shown once, stored nowhere) and the `api.tokens`
     /// entry holding its sha256.
     Token(cmd::token::Args),
-    /// Make the ed25519 key that signs the alert chain's head (`evidence.anchor.key_file`);
-    /// prints its public key, which `vigil verify --public-key` checks the anchors with.
-    AnchorKey(cmd::anchor_key::Args),
+    /// Make an ed25519 key: the one that signs the alert chain's heads
+    /// (`evidence.anchor.key_file`), or an instance's identity in a district
+    /// (`outputs.postgres.identity_key`). Prints its public key.
+    Keygen(cmd::keygen::Args),
     /// Run declarative rule test cases (rules/tests/*.yaml, or any given): scripted objects in,
     /// expected alerts out. Exits 0 when every case passes, 1 otherwise.
     TestRules(cmd::test_rules::Args),
@@ -97,7 +98,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "tools")]
         Command::Eval(args) => cmd::eval::exec(args),
         Command::Token(args) => cmd::token::exec(args),
-        Command::AnchorKey(args) => cmd::anchor_key::exec(args),
+        Command::Keygen(args) => cmd::keygen::exec(args),
         Command::TestRules(args) => cmd::test_rules::exec(args),
         Command::Health(args) => cmd::health::exec(args),
         Command::Verify(args) => cmd::verify::exec(args),

@@ -588,7 +588,7 @@ fn a_replay_anchors_its_chain_off_the_box_and_verify_finds_a_cut_tail() {
     let elsewhere = tempfile::tempdir().unwrap();
     let key = elsewhere.path().join("anchor.key");
     let made = vigil()
-        .args(["anchor-key", "--out"])
+        .args(["keygen", "--out"])
         .arg(&key)
         .output()
         .unwrap();

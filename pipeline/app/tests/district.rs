@@ -1,7 +1,9 @@
 //! One district, two live instances (`vigil run`, each its own camera, API and store) on one real
 //! PostgreSQL: each answers for the other's alerts — the alert, its clip (with HTTP Range) and
-//! snapshot, and its acknowledgement are forwarded to the instance that holds it, with the
-//! caller's token — the district list pages and filters, and the shared store's live events
+//! snapshot, and its acknowledgement are forwarded to the instance that holds it, signed by the
+//! forwarding instance on the caller's behalf (recorded as `guard@box-a`; a request claiming to
+//! be forwarded without that signature is refused) — the district list pages and filters, and the
+//! shared store's live events
 //! reach the other instance's page clients. An instance that stopped is said to be offline and
 //! its evidence unreachable (502, naming it); an acknowledgement made while the database is down
 //! reaches it once it is back.
@@ -25,7 +27,7 @@ fn repo() -> PathBuf {
 
 /// The looping parking-lot camera as `camera`, a 1 s dwell rule on it, clips with 1 s of
 /// post-roll, the shared store and the API on `port` with an operator and a viewer token.
-fn config(dir: &Path, camera: &str, postgres: &str, port: u16) -> PathBuf {
+fn config(dir: &Path, camera: &str, postgres: &str, port: u16, identity: &str) -> PathBuf {
     let extra = format!(
         "rules:
   - {{ name: lane_blocked, kind: dwell, camera: {camera}, zone: lane, classes: [vehicle], min_score: 0.3, dwell_secs: 1.0 }}
@@ -34,7 +36,7 @@ evidence:
 outputs:
   postgres:
     url: {postgres}
-api:
+{identity}api:
   listen: 127.0.0.1:{port}
   tokens:
     - {{ name: guard, role: operator, sha256: {} }}
@@ -71,13 +73,25 @@ impl Drop for Running {
     }
 }
 
-fn start(dir: &Path, instance: &str, camera: &str, postgres: &str, port: u16) -> Running {
+/// The instances of the district: (name, API port) — box-a, box-b, and a registered "ghost" that
+/// never answers.
+type Registry<'a> = [(&'a str, u16); 3];
+
+fn start(
+    dir: &Path,
+    instance: &str,
+    camera: &str,
+    postgres: &str,
+    port: u16,
+    registry: &Registry,
+) -> Running {
+    let identity = common::district_identity(dir, instance, registry);
     let child = Running(
         Command::new(env!("CARGO_BIN_EXE_vigil"))
             .current_dir(repo())
             .env("RUST_LOG", "warn")
             .args(["run", "--instance", instance, "-c"])
-            .arg(config(dir, camera, postgres, port))
+            .arg(config(dir, camera, postgres, port, &identity))
             .arg("--out")
             .arg(dir.join(instance))
             .stdout(Stdio::null())
@@ -137,9 +151,11 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
     let mut pg = Postgres::start().expect("PostgreSQL (scripts/setup installs it)");
     let tmp = tempfile::tempdir().unwrap();
     let (pa, pb) = (free_port(), free_port());
-    let mut a = start(tmp.path(), "box-a", "lot-a", &pg.url(), pa);
+    let silent = free_port();
+    let registry = [("box-a", pa), ("box-b", pb), ("ghost", silent)];
+    let mut a = start(tmp.path(), "box-a", "lot-a", &pg.url(), pa, &registry);
     let live = events(pa);
-    let mut b = start(tmp.path(), "box-b", "lot-b", &pg.url(), pb);
+    let mut b = start(tmp.path(), "box-b", "lot-b", &pg.url(), pb, &registry);
 
     // An alert of box-b's, with its clip, in the district list box-a serves.
     let found = eventually(Duration::from_secs(90), || {
@@ -212,8 +228,9 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
         snapshot.body,
         get(pb, &format!("/api/alerts/{id}/snapshot?clean=true")).body
     );
-    // A forwarded request is answered from the holder's own store only: no circles.
-    let circle = api(
+    // A request that says it was forwarded by box-b but carries no signature of box-b's is
+    // refused, whatever token comes with it.
+    let forged = api(
         pa,
         "GET",
         &format!("/api/alerts/{id}"),
@@ -221,7 +238,7 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
         &[("X-Vigil-Forwarded", "box-b")],
         b"",
     );
-    assert_eq!(circle.status, 404);
+    assert_eq!(forged.status, 401, "{}", forged.text());
     assert_eq!(get(pa, "/api/alerts/no-such-alert").status, 404);
 
     // Acknowledged through box-a: a viewer may not, an operator may; box-b's store records who,
@@ -239,9 +256,10 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
         body,
     );
     assert_eq!(acked.status, 200, "{}", acked.text());
-    assert_eq!(acked.json()["ack"]["by"], "guard");
+    // Who, and through which instance: box-a signed it on guard's behalf.
+    assert_eq!(acked.json()["ack"]["by"], "guard@box-a");
     let held = get(pb, &format!("/api/alerts/{id}")).json();
-    assert_eq!(held["alert"]["ack"]["by"], "guard");
+    assert_eq!(held["alert"]["ack"]["by"], "guard@box-a");
     assert_eq!(held["alert"]["ack"]["comment"], "guard sent");
     let shared_ack = eventually(Duration::from_secs(10), || {
         let row = pg
@@ -252,7 +270,7 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
         (!row.is_empty()).then_some(row)
     })
     .expect("the acknowledgement in the shared store");
-    assert_eq!(shared_ack, "box-b guard guard sent");
+    assert_eq!(shared_ack, "box-b guard@box-a guard sent");
     let acked_list = district(pa, "&acknowledged=true");
     let acked_ids: Vec<&str> = acked_list["alerts"]
         .as_array()
@@ -261,7 +279,7 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
         .map(|v| v["alert"]["id"].as_str().unwrap())
         .collect();
     assert_eq!(acked_ids, [id.as_str()]);
-    assert_eq!(acked_list["alerts"][0]["ack"]["by"], "guard");
+    assert_eq!(acked_list["alerts"][0]["ack"]["by"], "guard@box-a");
     let unacked = district(pa, "&acknowledged=false");
     assert!(
         unacked["alerts"]
@@ -279,7 +297,7 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
             n == "district_alert" && d["record"]["id"] == id.as_str() && d["instance"] == "box-b"
         });
         let ack = seen.iter().any(|(n, d)| {
-            n == "district_ack" && d["id"] == id.as_str() && d["ack"]["by"] == "guard"
+            n == "district_ack" && d["id"] == id.as_str() && d["ack"]["by"] == "guard@box-a"
         });
         (record && ack).then_some(())
     });
@@ -366,8 +384,8 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
         "{}",
         gone.text()
     );
-    // One that says it is up but does not answer: tried, and a 502 saying so.
-    let silent = free_port();
+    // One that says it is up but does not answer: tried (at its registered address), and a 502
+    // saying so.
     let now = "(extract(epoch from now()) * 1000)::bigint";
     pg.psql(&format!(
         "insert into vigil_instances values ('ghost', 'http://127.0.0.1:{silent}', null, '[]', {now}, {now}, null);

@@ -5,6 +5,8 @@
 //! live instance, whose clip plays through the first and which is acknowledged from there —
 //! into the second instance's store. Leaves a screenshot at `$CARGO_TARGET_TMPDIR/page.png`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -60,6 +62,7 @@ fn page_shows_a_live_alert_plays_its_clip_and_acknowledges_it() {
 outputs:
   postgres:
     url: {}
+IDENTITY
 api:
   listen: 127.0.0.1:{port}
   tokens:
@@ -70,15 +73,23 @@ api:
         lane_blocked_rule("1.0"),
         pg.url()
     );
-    std::fs::write(&config, looping_lot_config(&repo().join("models"), &extra)).unwrap();
-    // A second live instance on the same shared store: its camera, its API, its store.
+    // A second live instance on the same shared store: its camera, its API, its store; the two
+    // know each other by their identity keys.
     let other_port = free_port();
+    let registry = [("vigil", port), ("box-b", other_port)];
+    let identity = |me: &str| common::district_identity(dir.path(), me, &registry);
+    let extra_b = extra.replace("IDENTITY\n", &identity("box-b"));
+    let extra = extra.replace("IDENTITY\n", &identity("vigil"));
+    std::fs::write(&config, looping_lot_config(&repo().join("models"), &extra)).unwrap();
     let other_config = dir.path().join("other.yaml");
     std::fs::write(
         &other_config,
         looping_lot_config(
             &repo().join("models"),
-            &extra.replace(&format!(":{port}\n"), &format!(":{other_port}\n")),
+            &extra_b.replace(
+                &format!("listen: 127.0.0.1:{port}\n"),
+                &format!("listen: 127.0.0.1:{other_port}\n"),
+            ),
         )
         .replace("name: lot\n", "name: gate\n")
         .replace("camera: lot\n", "camera: gate\n"),
@@ -182,7 +193,7 @@ api:
     let ack = ack_in(&other_out, other_id);
     assert_eq!(
         (ack.by.as_str(), ack.comment.as_str()),
-        ("guard", "已派保安")
+        ("guard@vigil", "已派保安")
     );
     assert!(
         AlertStore::open(&out.join("alerts.db"))

@@ -16,7 +16,7 @@ pub struct AnchorConfig {
 }
 
 /// The validated `evidence.anchor` (paths relative to the config's folder), or `None` with its
-/// errors reported. The key must exist (`vigil anchor-key` makes one); the anchor file is created
+/// errors reported. The key must exist (`vigil keygen` makes one); the anchor file is created
 /// when first written.
 pub(crate) fn anchor(v: &mut Validator<'_>, raw: &RawAnchor, base: &Path) -> Option<AnchorConfig> {
     let key_file = base.join(&raw.key_file.value);
@@ -24,7 +24,7 @@ pub(crate) fn anchor(v: &mut Validator<'_>, raw: &RawAnchor, base: &Path) -> Opt
     v.check(
         key_ok,
         &raw.key_file,
-        "anchor key_file not found: make one with `vigil anchor-key --out FILE` (outside the output folder)",
+        "anchor key_file not found: make one with `vigil keygen --out FILE` (outside the output folder)",
     );
     let file = base.join(&raw.file.value);
     let folder_ok = file.parent().is_some_and(Path::is_dir);

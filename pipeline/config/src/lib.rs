@@ -14,6 +14,7 @@ mod camera;
 pub mod cases;
 mod check;
 mod context;
+pub mod district;
 pub mod error;
 mod falling;
 pub mod manifest;

@@ -317,6 +317,8 @@ pub struct SharedStoreConfig {
     /// The CA certificate(s) that signed the server's: TLS required and verified.
     pub ca_file: Option<std::path::PathBuf>,
     pub filter: AlertFilter,
+    /// This instance's identity key and the district's registered instances.
+    pub district: crate::district::DistrictIdentity,
 }
 
 pub(crate) fn shared_store(
@@ -376,6 +378,7 @@ pub(crate) fn shared_store(
         password: raw.password_env.as_ref().and_then(|p| env_secret(v, p)),
         ca_file,
         filter: filter(v, &raw.filter, cameras),
+        district: crate::district::identity(v, raw, base),
     }
 }
 

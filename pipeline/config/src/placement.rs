@@ -68,7 +68,7 @@ impl Placement {
 }
 
 /// `http://host[:port][/]` without trailing slashes.
-fn advertised_url(url: &str) -> Result<String, String> {
+pub(crate) fn advertised_url(url: &str) -> Result<String, String> {
     let ok = url
         .strip_prefix("http://")
         .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));

@@ -68,7 +68,7 @@ pub(crate) struct RawEvidence {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawAnchor {
-    /// The ed25519 key (`vigil anchor-key`), outside the output folder.
+    /// The ed25519 key (`vigil keygen`), outside the output folder.
     pub key_file: Spanned<String>,
     /// Where anchors are appended: another mount.
     pub file: Spanned<String>,
@@ -349,6 +349,23 @@ pub(crate) struct RawPostgres {
     pub ca_file: Option<Spanned<String>>,
     #[serde(default)]
     pub filter: RawFilter,
+    /// This instance's ed25519 key (`vigil keygen`): it signs the requests forwarded to others.
+    #[serde(default)]
+    pub identity_key: Option<Spanned<String>>,
+    /// The district's instances, kept by an admin: the only ones requests are forwarded to, or
+    /// taken from.
+    #[serde(default)]
+    pub instances: Vec<RawInstance>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInstance {
+    pub name: Spanned<String>,
+    /// `http://host:port` of its API.
+    pub url: Spanned<String>,
+    /// Its identity key's public half, 64 hex digits.
+    pub public_key: Spanned<String>,
 }
 
 /// Which records a receiver wants; every list left out matches all.

@@ -7,10 +7,10 @@
 //!
 //! An anchor is one JSON line: `{"v":1,"instance","seq","hash","at_ms","sig"}`, `sig` being the
 //! hex ed25519 signature of [`message`]. The key is a PKCS#8 file made by [`generate`] (`vigil
-//! anchor-key`); the public half, 64 hex digits, is what `vigil verify --public-key` takes.
+//! keygen`); the public half, 64 hex digits, is what `vigil verify --public-key` takes.
 
+pub use crate::keys::{SigningKey, generate};
 use crate::{DeliverError, store_err};
-use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -36,53 +36,16 @@ pub fn message(instance: &str, seq: i64, hash: &str, at_ms: i64) -> Vec<u8> {
     format!("vigil-anchor-v1\n{instance}\n{seq}\n{hash}\n{at_ms}\n").into_bytes()
 }
 
-/// A signing key read from its PKCS#8 file.
-pub struct SigningKey(Ed25519KeyPair);
-
-impl SigningKey {
-    /// Reads the key at `path`.
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ed25519KeyPair::from_pkcs8(&bytes)
-            .map(Self)
-            .map_err(|e| format!("{}: not an ed25519 PKCS#8 key ({e})", path.display()))
+/// The anchor of the chain head (`seq`, `hash`) at `at_ms`, signed with `key`.
+pub fn sign(key: &SigningKey, instance: &str, seq: i64, hash: &str, at_ms: i64) -> Anchor {
+    Anchor {
+        v: 1,
+        instance: instance.to_string(),
+        seq,
+        hash: hash.to_string(),
+        at_ms,
+        sig: key.sign_bytes(&message(instance, seq, hash, at_ms)),
     }
-
-    /// The public key, as `vigil verify --public-key` takes it (64 hex digits).
-    pub fn public_hex(&self) -> String {
-        vigil_core::hex::encode(self.0.public_key().as_ref())
-    }
-
-    /// The anchor of the chain head (`seq`, `hash`) at `at_ms`.
-    pub fn sign(&self, instance: &str, seq: i64, hash: &str, at_ms: i64) -> Anchor {
-        let sig = self.0.sign(&message(instance, seq, hash, at_ms));
-        Anchor {
-            v: 1,
-            instance: instance.to_string(),
-            seq,
-            hash: hash.to_string(),
-            at_ms,
-            sig: vigil_core::hex::encode(sig.as_ref()),
-        }
-    }
-}
-
-/// A new key: writes the PKCS#8 key to `key` (mode 0600, never over an existing file) and returns
-/// the public key in hex.
-pub fn generate(key: &Path) -> Result<String, String> {
-    let rng = ring::rand::SystemRandom::new();
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|e| e.to_string())?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(key)
-        .map_err(|e| format!("{}: {e}", key.display()))?;
-    file.write_all(pkcs8.as_ref())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| format!("{}: {e}", key.display()))?;
-    SigningKey::load(key).map(|k| k.public_hex())
 }
 
 /// The chain's head in the store at `db`: the last record's `seq` and hash (none when empty).
@@ -135,10 +98,7 @@ pub fn check(
     public_key: &str,
     instance: &str,
 ) -> Result<AnchorCheck, String> {
-    let key = vigil_core::hex::decode(public_key.trim())
-        .filter(|k| k.len() == 32)
-        .ok_or("the public key must be 64 hex digits (vigil anchor-key prints it)")?;
-    let key = UnparsedPublicKey::new(&ED25519, key);
+    let key = crate::keys::PublicKey::parse(public_key)?;
     let text =
         std::fs::read_to_string(anchors).map_err(|e| format!("{}: {e}", anchors.display()))?;
     let db = dir.join("alerts.db");
@@ -167,10 +127,8 @@ pub fn check(
         if anchor.instance != instance {
             continue;
         }
-        let signed = vigil_core::hex::decode(&anchor.sig).is_some_and(|sig| {
-            let m = message(&anchor.instance, anchor.seq, &anchor.hash, anchor.at_ms);
-            key.verify(&m, &sig).is_ok()
-        });
+        let m = message(&anchor.instance, anchor.seq, &anchor.hash, anchor.at_ms);
+        let signed = key.verifies(&m, &anchor.sig);
         if !signed {
             out.findings.push(format!(
                 "{shown}:{n}: anchor of record {} not signed by this key (forged or another key's)",
@@ -303,7 +261,7 @@ pub fn spawn(out: &Path, target: &AnchorTarget, instance: &str) -> Result<Anchor
                 };
                 let result = head(&db).map_err(|e| e.to_string()).and_then(|h| match h {
                     Some((seq, hash)) if due(seq) => {
-                        let a = key.sign(&instance, seq, &hash, crate::now_ms());
+                        let a = sign(&key, &instance, seq, &hash, crate::now_ms());
                         append(&target.file, &a).map(|()| Some(seq))
                     }
                     _ => Ok(None),

@@ -12,6 +12,7 @@
 //! or rewritten chain is found too.
 
 pub mod anchor;
+pub mod keys;
 pub mod mqtt;
 pub mod outbox;
 pub mod query;

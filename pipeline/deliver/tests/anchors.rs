@@ -52,7 +52,7 @@ fn site() -> Site {
     };
     anchor::append(
         &site.anchors(),
-        &key.sign(INSTANCE, seq, &hash, 1_764_750_000_000),
+        &anchor::sign(&key, INSTANCE, seq, &hash, 1_764_750_000_000),
     )
     .unwrap();
     site
@@ -142,9 +142,13 @@ fn an_anchor_signed_with_another_key_is_refused() {
         .unwrap()
         .unwrap();
     std::fs::remove_file(s.anchors()).unwrap();
-    let forged = SigningKey::load(&forger)
-        .unwrap()
-        .sign(INSTANCE, seq, &hash, 1_764_760_000_000);
+    let forged = anchor::sign(
+        &SigningKey::load(&forger).unwrap(),
+        INSTANCE,
+        seq,
+        &hash,
+        1_764_760_000_000,
+    );
     anchor::append(&s.anchors(), &forged).unwrap();
     let c = s.check();
     assert_eq!(c.valid, 0);

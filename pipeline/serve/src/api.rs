@@ -278,7 +278,7 @@ async fn district_instances(
 }
 
 async fn one_alert(
-    _: Caller,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -295,7 +295,9 @@ async fn one_alert(
         Some((view, records)) => {
             Ok(Json(serde_json::json!({ "alert": view, "records": records })).into_response())
         }
-        None => crate::district::forward(&state, &id, "", Method::GET, &headers, None).await,
+        None => {
+            crate::district::forward(&state, &caller, &id, "", Method::GET, &headers, None).await
+        }
     }
 }
 
@@ -313,6 +315,14 @@ async fn acknowledge(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Operator)?;
+    if headers.contains_key(crate::district::FORWARDED)
+        && !crate::district::identity::body_matches(&headers, &body)
+    {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "the body is not the one the forwarding instance signed".into(),
+        ));
+    }
     let request: AckRequest = if body.is_empty() {
         AckRequest::default()
     } else {
@@ -333,8 +343,16 @@ async fn acknowledge(
     let who = caller.name.clone();
     let key = id.clone();
     let Some(ack) = with_store(&state, move |s| s.acknowledge(&key, &who, &comment)).await? else {
-        return crate::district::forward(&state, &id, "/ack", Method::POST, &headers, Some(body))
-            .await;
+        return crate::district::forward(
+            &state,
+            &caller,
+            &id,
+            "/ack",
+            Method::POST,
+            &headers,
+            Some(body),
+        )
+        .await;
     };
     tracing::info!(alert = %id, by = %ack.by, "alert acknowledged");
     state.events.publish(LiveEvent::Ack {
@@ -374,14 +392,14 @@ async fn evidence_of(
 }
 
 async fn clip(
-    _: Caller,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(p): Query<EvidenceParams>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let Some(evidence) = evidence_of(&state, id.clone(), p.end).await? else {
-        return elsewhere(&state, &id, "/clip", request).await;
+        return elsewhere(&state, &caller, &id, "/clip", request).await;
     };
     let clip = evidence.clip.ok_or(ApiError(
         StatusCode::NOT_FOUND,
@@ -391,14 +409,14 @@ async fn clip(
 }
 
 async fn snapshot(
-    _: Caller,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(p): Query<EvidenceParams>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let Some(evidence) = evidence_of(&state, id.clone(), p.end).await? else {
-        return elsewhere(&state, &id, "/snapshot", request).await;
+        return elsewhere(&state, &caller, &id, "/snapshot", request).await;
     };
     let snap = evidence.snapshot.ok_or(ApiError(
         StatusCode::NOT_FOUND,
@@ -412,6 +430,7 @@ async fn snapshot(
 /// query and conditional/range headers.
 async fn elsewhere(
     state: &Arc<AppState>,
+    caller: &Caller,
     id: &str,
     what: &str,
     request: Request,
@@ -420,7 +439,16 @@ async fn elsewhere(
         Some(q) => format!("{what}?{q}"),
         None => what.to_string(),
     };
-    crate::district::forward(state, id, &tail, Method::GET, request.headers(), None).await
+    crate::district::forward(
+        state,
+        caller,
+        id,
+        &tail,
+        Method::GET,
+        request.headers(),
+        None,
+    )
+    .await
 }
 
 /// Serves the evidence file a record names, if it lies inside `<out>/evidence` (HTTP Range and

@@ -7,112 +7,13 @@
 
 mod common;
 
-use common::{VIEWER, alert, serve, with_clip};
+use common::{CLIP_BYTES, VIEWER, announce, get, holder_store, identity, metric, serve, share};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vigil_deliver::AlertStore;
-use vigil_deliver::outbox::OutboxItem;
-use vigil_deliver::shared::presence::{Announce, PresenceCounters};
-use vigil_deliver::shared::{Database, SharedStore};
-use vigil_deliver::worker::Transport;
+use vigil_deliver::shared::Database;
 use vigil_serve::district::DistrictConfig;
 use vigil_testkit::{Postgres, eventually};
-
-const CLIP_BYTES: usize = 24 << 20;
-
-/// A store in `out` holding alert `id` with a clip of `CLIP_BYTES`.
-fn holder_store(out: &Path, id: &str) -> Vec<vigil_core::Alert> {
-    std::fs::create_dir_all(out.join("evidence")).unwrap();
-    let clip: Vec<u8> = (0..CLIP_BYTES).map(|i| (i % 251) as u8).collect();
-    std::fs::write(out.join("evidence/clip.mp4"), clip).unwrap();
-    let start = alert(id, "gate", "2026-12-03T08:00:00.000Z");
-    let evidence = with_clip(start.clone(), "evidence/clip.mp4");
-    let mut store = AlertStore::open(&out.join("alerts.db")).unwrap();
-    store.insert(&start).unwrap();
-    store.insert(&evidence).unwrap();
-    vec![start, evidence]
-}
-
-/// Writes `records` to the shared store as instance `instance`'s.
-fn share(db: &Database, instance: &str, records: &[vigil_core::Alert]) {
-    let mut shared = SharedStore::new(db, instance).unwrap();
-    for (i, r) in records.iter().enumerate() {
-        let item = OutboxItem {
-            seq: i as i64 + 1,
-            alert_seq: i as i64 + 1,
-            camera: r.camera.to_string(),
-            alert_id: r.id.to_string(),
-            event: r.event.as_str().to_string(),
-            json: serde_json::to_string(r).unwrap(),
-            attempts: 0,
-            created_ms: 0,
-        };
-        shared.send(&item).unwrap();
-    }
-}
-
-/// Keeps `instance`'s presence row: reachable at `url`.
-fn announce(
-    out: &Path,
-    db: &Database,
-    instance: &str,
-    url: String,
-) -> vigil_deliver::shared::presence::Presence {
-    vigil_deliver::shared::presence::spawn(
-        &out.join("alerts.db"),
-        db,
-        Announce {
-            instance: instance.into(),
-            url: Some(url),
-            shard: None,
-            cameras: vec!["gate".into()],
-        },
-        Arc::new(PresenceCounters::default()),
-    )
-    .unwrap()
-}
-
-/// A GET with the viewer's token; (status, headers, body) — the body cut at `max` bytes.
-fn get(addr: SocketAddr, path: &str, max: usize) -> (u16, String, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {VIEWER}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = Vec::new();
-    let mut buf = [0u8; 65536];
-    while out.len() < max {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-        }
-    }
-    let text = String::from_utf8_lossy(&out).to_string();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let head_end = out
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(out.len(), |p| p + 4);
-    let head = String::from_utf8_lossy(&out[..head_end]).to_string();
-    (status, head, out[head_end..].to_vec())
-}
-
-fn metric(addr: SocketAddr, line: &str) -> f64 {
-    let (_, _, body) = get(addr, "/metrics", 1 << 20);
-    let text = String::from_utf8_lossy(&body).to_string();
-    text.lines()
-        .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {line} in:\n{text}"))
-}
 
 #[test]
 fn six_hundred_slow_readers_of_forwarded_clips_leave_the_api_answering() {
@@ -122,11 +23,25 @@ fn six_hundred_slow_readers_of_forwarded_clips_leave_the_api_answering() {
         password: None,
         ca_file: None,
     };
+    let keys = tempfile::tempdir().unwrap();
     let b_dir = tempfile::tempdir().unwrap();
     let records = holder_store(b_dir.path(), "far");
-    let b = serve(b_dir.path(), &["gate"], None);
+    let b = serve(
+        b_dir.path(),
+        &["gate"],
+        Some(DistrictConfig {
+            database: db.clone(),
+            instance: "b".into(),
+            identity: Some(identity(
+                keys.path(),
+                "b",
+                &[("a", "http://a.invalid".into())],
+            )),
+        }),
+    );
     share(&db, "b", &records);
-    let _b_presence = announce(b_dir.path(), &db, "b", format!("http://{}", b.addr()));
+    let b_url = format!("http://{}", b.addr());
+    let _b_presence = announce(b_dir.path(), &db, "b", b_url.clone());
 
     let a_dir = tempfile::tempdir().unwrap();
     let a = serve(
@@ -135,6 +50,7 @@ fn six_hundred_slow_readers_of_forwarded_clips_leave_the_api_answering() {
         Some(DistrictConfig {
             database: db.clone(),
             instance: "a".into(),
+            identity: Some(identity(keys.path(), "a", &[("b", b_url)])),
         }),
     );
     let a_addr = a.addr();
@@ -239,12 +155,18 @@ fn an_answer_the_api_would_not_serve_is_not_passed_on() {
     let hostile = hostile_instance();
     let _c_presence = announce(c_dir.path(), &db, "c", format!("http://{hostile}"));
     let a_dir = tempfile::tempdir().unwrap();
+    // c is registered — at the hostile address: a registered instance that went bad.
     let a = serve(
         a_dir.path(),
         &["lot"],
         Some(DistrictConfig {
             database: db,
             instance: "a".into(),
+            identity: Some(identity(
+                a_dir.path(),
+                "a",
+                &[("c", format!("http://{hostile}"))],
+            )),
         }),
     );
     let answered = eventually(Duration::from_secs(20), || {

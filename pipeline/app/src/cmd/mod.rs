@@ -4,7 +4,6 @@
 //! as [`InvalidConfig`], which [`exit`] prints — every error as `file:line:col: message` (or
 //! `--flag: message`) — with exit code 2; any other error is one line and exit code 1.
 
-pub mod anchor_key;
 #[cfg(feature = "tools")]
 pub mod bench;
 pub mod bench_server;
@@ -15,6 +14,7 @@ pub mod eval;
 #[cfg(feature = "tools")]
 pub mod eval_falls;
 pub mod health;
+pub mod keygen;
 pub mod replay;
 pub mod run;
 pub mod serve_footage;

@@ -28,7 +28,7 @@ pub struct Args {
     /// The anchor file (`evidence.anchor.file`): the chain must hold every anchored head.
     #[arg(long, requires = "public_key")]
     pub anchors: Option<PathBuf>,
-    /// The anchor key's public half, 64 hex digits (`vigil anchor-key` printed it).
+    /// The anchor key's public half, 64 hex digits (`vigil keygen` printed it).
     #[arg(long, requires = "anchors")]
     pub public_key: Option<String>,
     /// The site's config: each `expired` record's retention limit must be the one it sets.

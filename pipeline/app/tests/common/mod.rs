@@ -114,3 +114,31 @@ pub fn api_get(port: u16, path: &str, token: &str) -> (u16, String) {
     let a = api(port, "GET", path, token, &[], b"");
     (a.status, a.text())
 }
+
+/// The `outputs.postgres` lines (indented for it) that give instance `me` its identity key and
+/// register `instances` — (name, API port on 127.0.0.1) — with their public keys. Keys are made
+/// in `dir` as `<name>.key` the first time they are asked for. (The district tests' only.)
+#[allow(dead_code)]
+pub fn district_identity(dir: &std::path::Path, me: &str, instances: &[(&str, u16)]) -> String {
+    let key = |name: &str| {
+        let path = dir.join(format!("{name}.key"));
+        if !path.exists() {
+            vigil_deliver::keys::generate(&path).unwrap();
+        }
+        let public = vigil_deliver::keys::SigningKey::load(&path)
+            .unwrap()
+            .public_hex();
+        (path, public)
+    };
+    let mut out = format!(
+        "    identity_key: {}\n    instances:\n",
+        key(me).0.display()
+    );
+    for (name, port) in instances {
+        out += &format!(
+            "      - {{ name: {name}, url: \"http://127.0.0.1:{port}\", public_key: {} }}\n",
+            key(name).1
+        );
+    }
+    out
+}

@@ -37,6 +37,13 @@ impl Settings<'_> {
             .postgres
             .as_ref()
             .map(crate::delivery::shared_database);
+        let identity = config
+            .outputs
+            .postgres
+            .as_ref()
+            .map(|p| identity(&p.district))
+            .transpose()?
+            .flatten();
         let server = match &config.api {
             Some(api) => {
                 let metrics = self.metrics.clone();
@@ -50,6 +57,7 @@ impl Settings<'_> {
                         vigil_serve::district::DistrictConfig {
                             database,
                             instance: config.instance_name().to_string(),
+                            identity: identity.clone(),
                         }
                     }),
                 };
@@ -109,4 +117,32 @@ fn advertised(addr: SocketAddr) -> String {
     }
     let host = vigil_config::shard::host_name().unwrap_or_else(|| "localhost".into());
     format!("http://{host}:{}", addr.port())
+}
+
+/// This instance's identity key and the registered instances (`outputs.postgres.identity_key`,
+/// `instances`); none without a key.
+fn identity(
+    d: &vigil_config::district::DistrictIdentity,
+) -> Result<Option<Arc<vigil_serve::district::identity::Identity>>> {
+    use vigil_serve::district::identity::{Identity, Peer};
+    let Some(key_file) = &d.key_file else {
+        return Ok(None);
+    };
+    let key = vigil_deliver::keys::SigningKey::load(key_file).map_err(anyhow::Error::msg)?;
+    let peers = d
+        .instances
+        .iter()
+        .map(|i| {
+            Ok(Peer {
+                name: i.name.clone(),
+                url: i.url.clone(),
+                key: vigil_deliver::keys::PublicKey::parse(&i.public_key)
+                    .map_err(anyhow::Error::msg)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(Arc::new(Identity {
+        key: Arc::new(key),
+        peers,
+    })))
 }

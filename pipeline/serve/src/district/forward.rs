@@ -1,5 +1,6 @@
-//! Forwarding a request for another instance's alert to the instance that holds it, and passing
-//! its answer back.
+//! Forwarding a request for another instance's alert to the instance that holds it — at its
+//! registered address, signed by this instance on the caller's behalf ([`identity`]), never with
+//! the caller's token — and passing its answer back.
 //!
 //! The client is async (hyper, one connection per request): a forwarded clip that a slow viewer
 //! reads slowly holds a socket and a [`Class::Forward`] slot, never a thread. Each step has a
@@ -8,8 +9,9 @@
 //! — and an answer is passed back only if it is what the API serves: JSON, an MP4 clip or a JPEG
 //! snapshot, at most [`MAX_BODY`] bytes, with only the headers in [`RESPONSE_HEADERS`].
 
-use super::encode_segment;
+use super::{encode_segment, identity};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiError, not_found};
 use crate::limits::{Class, hold};
 use crate::stall::Stall;
@@ -70,6 +72,7 @@ const PEER_STALL: Duration = Duration::from_secs(30);
 /// [`crate::limits::FORWARDED`] requests are being forwarded already.
 pub(crate) async fn forward(
     state: &Arc<AppState>,
+    caller: &Caller,
     id: &str,
     tail: &str,
     method: Method,
@@ -98,9 +101,21 @@ pub(crate) async fn forward(
         tracing::warn!(instance = %owner.instance, alert = %id, "{why}");
         ApiError::new(StatusCode::BAD_GATEWAY, why)
     };
-    let Some(info) = owner.info.as_ref().filter(|i| i.url.is_some()) else {
+    let Some(identity) = district.identity.as_deref() else {
         return Err(unreachable(format!(
-            "alert held by instance {}, which has not said where its API is",
+            "alert held by instance {}; this instance has no identity_key, so it forwards nothing",
+            owner.instance
+        )));
+    };
+    let Some(peer) = identity.peer(&owner.instance) else {
+        return Err(unreachable(format!(
+            "alert held by instance {}, which is not registered (outputs.postgres.instances): not forwarded",
+            owner.instance
+        )));
+    };
+    let Some(info) = owner.info.as_ref() else {
+        return Err(unreachable(format!(
+            "alert held by instance {}, which has never said it is up",
             owner.instance
         )));
     };
@@ -116,7 +131,8 @@ pub(crate) async fn forward(
             owner.instance
         )));
     }
-    let base = info.url.as_deref().unwrap_or_default();
+    // The registered address; the one in the shared store is not trusted.
+    let base = peer.url.as_str();
     let Some((authority, prefix)) = http_base(base) else {
         return Err(unreachable(format!(
             "instance {} gives its address as \"{base}\", not http://host:port",
@@ -127,24 +143,28 @@ pub(crate) async fn forward(
         Ok(slot) => slot,
         Err(busy) => return Ok(busy.into_response()),
     };
-    let token = crate::auth::presented(headers).unwrap_or_default();
+    let path = format!("{prefix}/api/alerts/{}{tail}", encode_segment(id));
+    let body = body.unwrap_or_default();
     let mut request = axum::http::Request::builder()
-        .method(method)
-        .uri(format!("{prefix}/api/alerts/{}{tail}", encode_segment(id)))
+        .method(method.clone())
+        .uri(&path)
         .header(header::HOST, &authority)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(
             header::USER_AGENT,
             concat!("vigil/", env!("CARGO_PKG_VERSION")),
         )
         .header(FORWARDED, &district.instance);
+    for (name, value) in identity::sign(identity, &district.instance, &method, &path, caller, &body)
+    {
+        request = request.header(name, value);
+    }
     for name in REQUEST_HEADERS {
         if let Some(v) = headers.get(name) {
             request = request.header(name, v);
         }
     }
     let request = request
-        .body(Full::new(body.unwrap_or_default()))
+        .body(Full::new(body))
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     let answer = match send(&authority, request).await {
         Ok(a) => a,

@@ -1,13 +1,15 @@
 //! Many instances, one district: when the config has a shared store, this server also answers for
 //! the alerts other instances hold. Their list and live events come from the shared store; one
 //! alert, its clip and snapshot, and its acknowledgement are forwarded to the instance that holds
-//! it — the address it keeps in the shared store — with the caller's own token, so the holder
-//! checks the role and records who acknowledged, and its store stays the one truth about the
-//! alert. A forwarded request carries [`FORWARDED`] and is answered from the local store only,
-//! so requests never go round in circles. How a request is forwarded, and what an answer must
+//! it — at the address the config registers for it, never one read from the shared store — signed
+//! by this instance on the caller's behalf ([`identity`]; the caller's token never leaves this
+//! instance), so the holder checks the signature and the role, records who acknowledged, and its
+//! store stays the one truth about the alert. A forwarded request carries [`FORWARDED`] and is
+//! answered from the local store only, so requests never go round in circles. How a request is forwarded, and what an answer must
 //! be to be passed back: [`forward`].
 
 mod forward;
+pub mod identity;
 
 use crate::error::ApiError;
 use crate::{AppState, LiveEvent};
@@ -25,12 +27,16 @@ pub struct DistrictConfig {
     pub database: vigil_deliver::shared::Database,
     /// This instance's name in the shared store.
     pub instance: String,
+    /// Its identity key and the registered instances; none: it neither forwards requests nor
+    /// takes forwarded ones.
+    pub identity: Option<Arc<identity::Identity>>,
 }
 
 /// The shared store, and the client that reaches the other instances.
 pub struct District {
     pub(crate) reader: Mutex<SharedReader>,
     pub(crate) instance: String,
+    pub(crate) identity: Option<Arc<identity::Identity>>,
     pub(crate) counters: Arc<DistrictCounters>,
 }
 
@@ -50,6 +56,7 @@ impl District {
         Ok(Self {
             reader: Mutex::new(SharedReader::new(&config.database)?),
             instance: config.instance.clone(),
+            identity: config.identity.clone(),
             counters: Arc::default(),
         })
     }

@@ -2,10 +2,18 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use vigil_config::{ApiToken, Role};
 use vigil_core::{Alert, AlertEvent, ClipRef, SnapshotRef};
+use vigil_deliver::AlertStore;
+use vigil_deliver::outbox::OutboxItem;
+use vigil_deliver::shared::presence::{Announce, PresenceCounters};
+use vigil_deliver::shared::{Database, SharedStore};
+use vigil_deliver::worker::Transport;
 
 pub const VIEWER: &str = "viewer-token-0123456789";
 pub const OPERATOR: &str = "operator-token-9876543210";
@@ -66,4 +74,130 @@ pub fn serve(
     };
     let metrics: vigil_serve::MetricsFn = Arc::new(|_: &mut String| {});
     vigil_serve::start(config, vigil_serve::Events::default(), metrics).unwrap()
+}
+
+/// A key for instance `name` in `dir` (made the first time), and its public half.
+pub fn instance_key(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
+    let path = dir.join(format!("{name}.key"));
+    if !path.exists() {
+        vigil_deliver::keys::generate(&path).unwrap();
+    }
+    let public = vigil_deliver::keys::SigningKey::load(&path)
+        .unwrap()
+        .public_hex();
+    (path, public)
+}
+
+/// Instance `me`'s identity (its key in `dir`) registering `peers`: (name, API url).
+pub fn identity(
+    dir: &Path,
+    me: &str,
+    peers: &[(&str, String)],
+) -> Arc<vigil_serve::district::identity::Identity> {
+    use vigil_serve::district::identity::{Identity, Peer};
+    let key = vigil_deliver::keys::SigningKey::load(&instance_key(dir, me).0).unwrap();
+    Arc::new(Identity {
+        key: Arc::new(key),
+        peers: peers
+            .iter()
+            .map(|(name, url)| Peer {
+                name: name.to_string(),
+                url: url.clone(),
+                key: vigil_deliver::keys::PublicKey::parse(&instance_key(dir, name).1).unwrap(),
+            })
+            .collect(),
+    })
+}
+
+pub const CLIP_BYTES: usize = 24 << 20;
+
+/// A store in `out` holding alert `id` with a clip of `CLIP_BYTES`.
+pub fn holder_store(out: &Path, id: &str) -> Vec<vigil_core::Alert> {
+    std::fs::create_dir_all(out.join("evidence")).unwrap();
+    let clip: Vec<u8> = (0..CLIP_BYTES).map(|i| (i % 251) as u8).collect();
+    std::fs::write(out.join("evidence/clip.mp4"), clip).unwrap();
+    let start = alert(id, "gate", "2026-12-03T08:00:00.000Z");
+    let evidence = with_clip(start.clone(), "evidence/clip.mp4");
+    let mut store = AlertStore::open(&out.join("alerts.db")).unwrap();
+    store.insert(&start).unwrap();
+    store.insert(&evidence).unwrap();
+    vec![start, evidence]
+}
+
+/// Writes `records` to the shared store as instance `instance`'s.
+pub fn share(db: &Database, instance: &str, records: &[vigil_core::Alert]) {
+    let mut shared = SharedStore::new(db, instance).unwrap();
+    for (i, r) in records.iter().enumerate() {
+        let item = OutboxItem {
+            seq: i as i64 + 1,
+            alert_seq: i as i64 + 1,
+            camera: r.camera.to_string(),
+            alert_id: r.id.to_string(),
+            event: r.event.as_str().to_string(),
+            json: serde_json::to_string(r).unwrap(),
+            attempts: 0,
+            created_ms: 0,
+        };
+        shared.send(&item).unwrap();
+    }
+}
+
+/// Keeps `instance`'s presence row: reachable at `url`.
+pub fn announce(
+    out: &Path,
+    db: &Database,
+    instance: &str,
+    url: String,
+) -> vigil_deliver::shared::presence::Presence {
+    vigil_deliver::shared::presence::spawn(
+        &out.join("alerts.db"),
+        db,
+        Announce {
+            instance: instance.into(),
+            url: Some(url),
+            shard: None,
+            cameras: vec!["gate".into()],
+        },
+        Arc::new(PresenceCounters::default()),
+    )
+    .unwrap()
+}
+
+/// A GET with the viewer's token; (status, headers, body) — the body cut at `max` bytes.
+pub fn get(addr: SocketAddr, path: &str, max: usize) -> (u16, String, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {VIEWER}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 65536];
+    while out.len() < max {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let head_end = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(out.len(), |p| p + 4);
+    let head = String::from_utf8_lossy(&out[..head_end]).to_string();
+    (status, head, out[head_end..].to_vec())
+}
+
+pub fn metric(addr: SocketAddr, line: &str) -> f64 {
+    let (_, _, body) = get(addr, "/metrics", 1 << 20);
+    let text = String::from_utf8_lossy(&body).to_string();
+    text.lines()
+        .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {line} in:\n{text}"))
 }

@@ -1,5 +1,6 @@
-//! `vigil anchor-key --out FILE`: make the ed25519 key that signs the alert chain's head
-//! (`evidence.anchor.key_file`); prints the public key `vigil verify --public-key` takes.
+//! `vigil keygen --out FILE`: make an ed25519 key — the one that signs the alert chain's heads
+//! (`evidence.anchor.key_file`) or an instance's identity in a district
+//! (`outputs.postgres.identity_key`); prints its public key.
 
 use anyhow::Result;
 use std::path::PathBuf;
@@ -14,9 +15,9 @@ pub struct Args {
 }
 
 pub fn exec(args: Args) -> Result<ExitCode> {
-    let public = vigil_deliver::anchor::generate(&args.out).map_err(anyhow::Error::msg)?;
+    let public = vigil_deliver::keys::generate(&args.out).map_err(anyhow::Error::msg)?;
     eprintln!(
-        "anchor key written to {}; its public key (for vigil verify --public-key, kept where the auditors are):",
+        "key written to {}; its public key (for vigil verify --public-key, or the district's instances list):",
         args.out.display()
     );
     println!("{public}");
