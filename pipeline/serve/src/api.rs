@@ -315,8 +315,7 @@ async fn acknowledge(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Operator)?;
-    if headers.contains_key(crate::district::FORWARDED)
-        && !crate::district::identity::body_matches(&headers, &body)
+    if headers.contains_key(crate::peers::FORWARDED) && !crate::peers::body_matches(&headers, &body)
     {
         return Err(ApiError(
             StatusCode::UNAUTHORIZED,

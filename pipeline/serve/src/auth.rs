@@ -3,7 +3,7 @@
 //! as an `HttpOnly; SameSite=Strict` cookie set by `POST /api/session` (an `<video>` element or
 //! an `EventSource` cannot send headers); everything else sends `Authorization: Bearer <token>`.
 //! No token: 401. A viewer asking to acknowledge: 403. A request another instance forwards carries
-//! no token but that instance's signature ([`crate::district::identity`]).
+//! no token but that instance's signature ([`crate::peers`]).
 
 use crate::AppState;
 use axum::extract::FromRequestParts;
@@ -103,7 +103,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         // Another instance's request on a caller's behalf: its signature, never a token.
         if let Some(from) = parts
             .headers
-            .get(crate::district::FORWARDED)
+            .get(crate::peers::FORWARDED)
             .and_then(|v| v.to_str().ok())
         {
             let identity = state.district.as_ref().and_then(|d| d.identity.as_deref());
@@ -111,21 +111,16 @@ impl FromRequestParts<Arc<AppState>> for Caller {
                 .uri
                 .path_and_query()
                 .map_or(parts.uri.path(), |p| p.as_str());
-            return crate::district::identity::verify(
-                identity,
-                from,
-                &parts.method,
-                path,
-                &parts.headers,
-            )
-            .map_err(|why| {
-                tracing::warn!(from, why, "refused a forwarded request");
-                (
-                    StatusCode::UNAUTHORIZED,
-                    axum::Json(serde_json::json!({ "error": why })),
-                )
-                    .into_response()
-            });
+            return crate::peers::verify(identity, from, &parts.method, path, &parts.headers)
+                .map(|(name, role)| Caller { name, role })
+                .map_err(|why| {
+                    tracing::warn!(from, why, "refused a forwarded request");
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        axum::Json(serde_json::json!({ "error": why })),
+                    )
+                        .into_response()
+                });
         }
         let token = presented(&parts.headers).ok_or_else(unauthorized)?;
         state.tokens.check(&token).ok_or_else(unauthorized)

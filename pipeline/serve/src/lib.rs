@@ -16,6 +16,7 @@ pub mod district;
 mod error;
 pub mod limits;
 mod listen;
+pub mod peers;
 pub mod prom;
 mod stall;
 

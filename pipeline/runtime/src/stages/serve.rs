@@ -123,8 +123,8 @@ fn advertised(addr: SocketAddr) -> String {
 /// `instances`); none without a key.
 fn identity(
     d: &vigil_config::district::DistrictIdentity,
-) -> Result<Option<Arc<vigil_serve::district::identity::Identity>>> {
-    use vigil_serve::district::identity::{Identity, Peer};
+) -> Result<Option<Arc<vigil_serve::peers::Identity>>> {
+    use vigil_serve::peers::{Identity, Peer};
     let Some(key_file) = &d.key_file else {
         return Ok(None);
     };

@@ -1,5 +1,5 @@
 //! Forwarding a request for another instance's alert to the instance that holds it — at its
-//! registered address, signed by this instance on the caller's behalf ([`identity`]), never with
+//! registered address, signed by this instance on the caller's behalf ([`crate::peers`]), never with
 //! the caller's token — and passing its answer back.
 //!
 //! The client is async (hyper, one connection per request): a forwarded clip that a slow viewer
@@ -9,11 +9,12 @@
 //! — and an answer is passed back only if it is what the API serves: JSON, an MP4 clip or a JPEG
 //! snapshot, at most [`MAX_BODY`] bytes, with only the headers in [`RESPONSE_HEADERS`].
 
-use super::{encode_segment, identity};
+use super::encode_segment;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, not_found};
 use crate::limits::{Class, hold};
+use crate::peers::{self, FORWARDED};
 use crate::stall::Stall;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
@@ -24,9 +25,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use vigil_deliver::shared::Owner;
-
-/// Marks a request one instance sends another on a caller's behalf; names the sender.
-pub const FORWARDED: &str = "x-vigil-forwarded";
 
 /// Names the instance that answered a forwarded request.
 pub const ANSWERED_BY: &str = "x-vigil-instance";
@@ -154,8 +152,16 @@ pub(crate) async fn forward(
             concat!("vigil/", env!("CARGO_PKG_VERSION")),
         )
         .header(FORWARDED, &district.instance);
-    for (name, value) in identity::sign(identity, &district.instance, &method, &path, caller, &body)
-    {
+    let on_behalf = (caller.name.as_str(), caller.role);
+    let signed = peers::sign(
+        identity,
+        &district.instance,
+        &method,
+        &path,
+        on_behalf,
+        &body,
+    );
+    for (name, value) in signed {
         request = request.header(name, value);
     }
     for name in REQUEST_HEADERS {

@@ -2,14 +2,13 @@
 //! the alerts other instances hold. Their list and live events come from the shared store; one
 //! alert, its clip and snapshot, and its acknowledgement are forwarded to the instance that holds
 //! it — at the address the config registers for it, never one read from the shared store — signed
-//! by this instance on the caller's behalf ([`identity`]; the caller's token never leaves this
+//! by this instance on the caller's behalf ([`crate::peers`]; the caller's token never leaves this
 //! instance), so the holder checks the signature and the role, records who acknowledged, and its
 //! store stays the one truth about the alert. A forwarded request carries [`FORWARDED`] and is
 //! answered from the local store only, so requests never go round in circles. How a request is forwarded, and what an answer must
 //! be to be passed back: [`forward`].
 
 mod forward;
-pub mod identity;
 
 use crate::error::ApiError;
 use crate::{AppState, LiveEvent};
@@ -18,8 +17,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use vigil_deliver::shared::SharedReader;
 
+pub use crate::peers::FORWARDED;
+pub use forward::ANSWERED_BY;
 pub(crate) use forward::forward;
-pub use forward::{ANSWERED_BY, FORWARDED};
 
 /// Where this server finds the district.
 #[derive(Clone, Debug)]
@@ -29,14 +29,14 @@ pub struct DistrictConfig {
     pub instance: String,
     /// Its identity key and the registered instances; none: it neither forwards requests nor
     /// takes forwarded ones.
-    pub identity: Option<Arc<identity::Identity>>,
+    pub identity: Option<Arc<crate::peers::Identity>>,
 }
 
 /// The shared store, and the client that reaches the other instances.
 pub struct District {
     pub(crate) reader: Mutex<SharedReader>,
     pub(crate) instance: String,
-    pub(crate) identity: Option<Arc<identity::Identity>>,
+    pub(crate) identity: Option<Arc<crate::peers::Identity>>,
     pub(crate) counters: Arc<DistrictCounters>,
 }
 

@@ -93,8 +93,8 @@ pub fn identity(
     dir: &Path,
     me: &str,
     peers: &[(&str, String)],
-) -> Arc<vigil_serve::district::identity::Identity> {
-    use vigil_serve::district::identity::{Identity, Peer};
+) -> Arc<vigil_serve::peers::Identity> {
+    use vigil_serve::peers::{Identity, Peer};
     let key = vigil_deliver::keys::SigningKey::load(&instance_key(dir, me).0).unwrap();
     Arc::new(Identity {
         key: Arc::new(key),

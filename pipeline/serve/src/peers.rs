@@ -5,11 +5,13 @@
 //! holder checks that signature against the registered key. So the holder trusts the instances
 //! the admin registered, never an address or a name read from the shared store.
 
-use crate::auth::Caller;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use std::sync::Arc;
 use vigil_config::Role;
 use vigil_deliver::keys::{PublicKey, SigningKey};
+
+/// Marks a request one instance sends another on a caller's behalf; names the sender.
+pub const FORWARDED: &str = "x-vigil-forwarded";
 
 /// Whom the forwarding instance acts for (the caller's name there).
 pub const ON_BEHALF: &str = "x-vigil-on-behalf";
@@ -72,29 +74,30 @@ fn message(
         .into_bytes()
 }
 
-/// The headers that say `from` sends `method path` (with `body`) on `caller`'s behalf.
+/// The headers that say `from` sends `method path` (with `body`) on behalf of its caller `name`
+/// (of `role`).
 pub fn sign(
     identity: &Identity,
     from: &str,
     method: &Method,
     path: &str,
-    caller: &Caller,
+    (name, role): (&str, Role),
     body: &[u8],
 ) -> Vec<(&'static str, String)> {
     let sent = vigil_deliver::now_ms().to_string();
     let body_sha = vigil_deliver::sha256_hex(body);
-    let role = caller.role.as_str();
+    let role = role.as_str();
     let sig = identity.key.sign_bytes(&message(
         from,
         method.as_str(),
         path,
-        &caller.name,
+        name,
         role,
         &sent,
         &body_sha,
     ));
     vec![
-        (ON_BEHALF, caller.name.clone()),
+        (ON_BEHALF, name.to_string()),
         (ROLE, role.to_string()),
         (SENT, sent),
         (BODY, body_sha),
@@ -102,15 +105,15 @@ pub fn sign(
     ]
 }
 
-/// The caller of a request forwarded by instance `from`: `name@from` with the role it had there,
-/// if the signature is a registered instance's and fresh; else why not.
+/// The caller of a request forwarded by instance `from` — `name@from`, with the role it had there
+/// — if the signature is a registered instance's and fresh; else why not.
 pub fn verify(
     identity: Option<&Identity>,
     from: &str,
     method: &Method,
     path: &str,
     headers: &HeaderMap,
-) -> Result<Caller, &'static str> {
+) -> Result<(String, Role), &'static str> {
     let identity = identity.ok_or("this instance takes no forwarded requests (no identity_key)")?;
     let peer = identity
         .peer(from)
@@ -138,10 +141,7 @@ pub fn verify(
         return Err("a forwarded request signed too long ago (or clocks apart)");
     }
     let role: Role = role.parse().map_err(|_| "unknown role")?;
-    Ok(Caller {
-        name: format!("{on_behalf}@{from}"),
-        role,
-    })
+    Ok((format!("{on_behalf}@{from}"), role))
 }
 
 /// Whether `body` is the one a forwarded request's signature covers.
@@ -183,26 +183,31 @@ mod tests {
     #[test]
     fn a_signed_request_names_its_caller_and_nothing_in_it_can_change() {
         let (_dir, id) = a();
-        let guard = Caller {
-            name: "guard".into(),
-            role: Role::Operator,
-        };
         let path = "/api/alerts/x/ack";
-        let signed = sign(&id, "a", &Method::POST, path, &guard, b"{}");
+        let signed = sign(
+            &id,
+            "a",
+            &Method::POST,
+            path,
+            ("guard", Role::Operator),
+            b"{}",
+        );
         let h = headers(&signed);
         let caller = verify(Some(&id), "a", &Method::POST, path, &h).unwrap();
-        assert_eq!(caller.name, "guard@a");
-        assert_eq!(caller.role, Role::Operator);
+        assert_eq!(caller, ("guard@a".to_string(), Role::Operator));
         assert!(body_matches(&h, b"{}") && !body_matches(&h, b"{\"comment\":\"x\"}"));
         // Another path, method or sender; a raised role: refused.
         assert!(verify(Some(&id), "a", &Method::POST, "/api/alerts/y/ack", &h).is_err());
         assert!(verify(Some(&id), "a", &Method::GET, path, &h).is_err());
         assert!(verify(Some(&id), "b", &Method::POST, path, &h).is_err());
-        let viewer = Caller {
-            name: "desk".into(),
-            role: Role::Viewer,
-        };
-        let mut raised = headers(&sign(&id, "a", &Method::POST, path, &viewer, b""));
+        let mut raised = headers(&sign(
+            &id,
+            "a",
+            &Method::POST,
+            path,
+            ("desk", Role::Viewer),
+            b"",
+        ));
         raised.insert(ROLE, "operator".parse().unwrap());
         assert!(verify(Some(&id), "a", &Method::POST, path, &raised).is_err());
         // Without an identity of its own, an instance takes no forwarded request.
