@@ -98,6 +98,15 @@ pub struct ApiToken {
 pub struct ApiConfig {
     pub listen: SocketAddr,
     pub tokens: Vec<ApiToken>,
+    /// HTTPS with this certificate chain and key (PEM files); plain HTTP without.
+    pub tls: Option<TlsFiles>,
+}
+
+/// A certificate chain and its private key, PEM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert_file: std::path::PathBuf,
+    pub key_file: std::path::PathBuf,
 }
 
 /// The severity named at `s`, or an error there.
@@ -382,7 +391,11 @@ pub(crate) fn shared_store(
     }
 }
 
-pub(crate) fn validate_api(v: &mut Validator<'_>, raw: &RawApi) -> ApiConfig {
+pub(crate) fn validate_api(
+    v: &mut Validator<'_>,
+    raw: &RawApi,
+    base: &std::path::Path,
+) -> ApiConfig {
     let listen = match raw.listen.value.parse::<SocketAddr>() {
         Ok(a) => a,
         Err(_) => {
@@ -417,5 +430,34 @@ pub(crate) fn validate_api(v: &mut Validator<'_>, raw: &RawApi) -> ApiConfig {
             sha256,
         });
     }
-    ApiConfig { listen, tokens }
+    let tls = raw.tls.as_ref().and_then(|t| {
+        let mut pem = |f: &Spanned<String>, marker: &str, what: &str| {
+            let path = base.join(&f.value);
+            let ok = std::fs::read_to_string(&path).is_ok_and(|t| t.contains(marker));
+            v.check(
+                ok,
+                f,
+                &format!("{}: not a readable PEM file of {what}", path.display()),
+            );
+            ok.then_some(path)
+        };
+        let cert_file = pem(&t.cert_file, "-----BEGIN CERTIFICATE-----", "certificates");
+        let key_file = pem(&t.key_file, "PRIVATE KEY-----", "a private key");
+        Some(TlsFiles {
+            cert_file: cert_file?,
+            key_file: key_file?,
+        })
+    });
+    let plaintext_allowed = raw.insecure_plaintext.as_ref().is_some_and(|p| p.value);
+    if raw.tls.is_none() && !listen.ip().is_loopback() && !plaintext_allowed {
+        v.error(
+            &raw.listen,
+            "the API would take tokens and serve footage in the clear on the network: give api.tls (cert_file, key_file), or insecure_plaintext: true when a TLS proxy is in front",
+        );
+    }
+    ApiConfig {
+        listen,
+        tokens,
+        tls,
+    }
 }

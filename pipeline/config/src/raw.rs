@@ -427,6 +427,19 @@ pub(crate) struct RawApi {
     pub listen: Spanned<String>,
     #[serde(default)]
     pub tokens: Vec<RawToken>,
+    /// HTTPS: the certificate chain and key (PEM).
+    #[serde(default)]
+    pub tls: Option<RawTls>,
+    /// Plain HTTP on an address other than loopback, on purpose (a TLS proxy in front).
+    #[serde(default)]
+    pub insecure_plaintext: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTls {
+    pub cert_file: Spanned<String>,
+    pub key_file: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -497,7 +497,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
     let api = raw
         .api
         .as_ref()
-        .map(|a| crate::outputs::validate_api(&mut v, a));
+        .map(|a| crate::outputs::validate_api(&mut v, a, base));
 
     if !v.errors.is_empty() {
         v.errors.sort_by_key(|e| (e.file.clone(), e.line, e.column));

@@ -453,3 +453,47 @@ fn the_shared_store_and_camera_passwords_from_the_environment() {
         )]
     );
 }
+
+#[test]
+fn an_api_on_the_network_needs_tls_or_an_explicit_plaintext() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let config = |api: &str| {
+        format!(
+            "cameras:\n  - name: lot\n    file: footage/person-bicycle-car-detection.gif\ndetector:\n  manifest: {}\napi:\n{api}",
+            repo.join("models/yolox-nano.yaml").display()
+        )
+    };
+    let assets = std::env::var_os("VIGIL_ASSETS").map(PathBuf::from);
+    let load =
+        |text: &str| vigil_config::load_str(&repo.join("site.yaml"), text, assets.as_deref());
+    let open = load(&config("  listen: 0.0.0.0:8080\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        open.contains("site.yaml:7:11: the API would take tokens and serve footage in the clear"),
+        "{open}"
+    );
+    assert!(
+        load(&config(
+            "  listen: 0.0.0.0:8080\n  insecure_plaintext: true\n"
+        ))
+        .is_ok()
+    );
+    assert!(
+        load(&config("  listen: 127.0.0.1:8080\n")).is_ok(),
+        "loopback is not a network"
+    );
+    let missing = load(&config(
+        "  listen: 0.0.0.0:8443\n  tls: {cert_file: nope.pem, key_file: nope.key}\n",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        missing.contains("not a readable PEM file of certificates"),
+        "{missing}"
+    );
+    assert!(
+        missing.contains("not a readable PEM file of a private key"),
+        "{missing}"
+    );
+}

@@ -153,8 +153,9 @@ async fn start_session(
         .check(&req.token)
         .ok_or(ApiError(StatusCode::UNAUTHORIZED, "unknown token".into()))?;
     // The token is checked above to exist, so it is a value we issued: no cookie injection.
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
-        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200",
+        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200{secure}",
         req.token
     );
     let cookie = HeaderValue::from_str(&cookie).map_err(|_| {
@@ -170,11 +171,12 @@ async fn whoami(caller: Caller) -> Json<Caller> {
     Json(caller)
 }
 
-async fn end_session() -> Response {
+async fn end_session(State(state): State<Arc<AppState>>) -> Response {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
     (
         [(
             header::SET_COOKIE,
-            format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+            format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
         )],
         StatusCode::NO_CONTENT,
     )

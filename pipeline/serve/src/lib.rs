@@ -45,6 +45,8 @@ pub struct ServeConfig {
     /// The shared store of many instances (`outputs.postgres`): the district's alerts, live
     /// events, and other instances' alerts forwarded to them.
     pub district: Option<district::DistrictConfig>,
+    /// HTTPS with this certificate and key; plain HTTP without.
+    pub tls: Option<vigil_config::TlsFiles>,
 }
 
 /// Something that happened, as the page and other SSE clients see it.
@@ -130,6 +132,8 @@ pub struct AppState {
     pub district: Option<district::District>,
     /// What is served at once, per route class ([`limits`]).
     pub limits: Arc<limits::Limits>,
+    /// The session cookie is `Secure` (the API speaks HTTPS).
+    pub secure_cookies: bool,
 }
 
 /// A running server.
@@ -170,6 +174,8 @@ pub enum ServeError {
     Store(#[from] vigil_deliver::DeliverError),
     #[error("shared store: {0}")]
     District(String),
+    #[error("api.tls: {0}")]
+    Tls(String),
 }
 
 /// Starts the server on threads of its own.
@@ -198,7 +204,14 @@ pub fn start(
             .transpose()
             .map_err(ServeError::District)?,
         limits: Arc::default(),
+        secure_cookies: config.tls.is_some(),
     });
+    let tls = config
+        .tls
+        .as_ref()
+        .map(listen::acceptor)
+        .transpose()
+        .map_err(ServeError::Tls)?;
     let stop_listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let (Some(d), Some(district)) = (&config.district, &state.district) {
         let counters = district.counters.clone();
@@ -218,7 +231,7 @@ pub fn start(
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let limits = state.limits.clone();
     let app = router(state);
-    runtime.spawn(listen::serve(listener, app, limits, async {
+    runtime.spawn(listen::serve(listener, app, limits, tls, async {
         let _ = stopped.await;
     }));
     tracing::info!(%addr, "HTTP API and page listening");

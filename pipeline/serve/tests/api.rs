@@ -62,6 +62,7 @@ fn fixture() -> Fixture {
         out_dir: out.to_path_buf(),
         cameras: vec!["gate".into(), "lot".into()],
         district: None,
+        tls: None,
     };
     let metrics: vigil_serve::MetricsFn = Arc::new(|out: &mut String| {
         vigil_serve::prom::family(out, "vigil_test_pipeline", "From the pipeline.", "gauge");

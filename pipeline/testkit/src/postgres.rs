@@ -54,8 +54,9 @@ pub fn make_ca(dir: &Path, name: &str) -> Result<PathBuf, String> {
     Ok(dir.join(pem))
 }
 
-/// A CA and a server certificate for 127.0.0.1 / localhost signed by it, in `dir`.
-fn make_certificates(dir: &Path) -> Result<(), String> {
+/// A CA and a server certificate for 127.0.0.1 / localhost signed by it, in `dir`: `ca.pem`,
+/// `server.pem`, `server.key`.
+pub fn make_certificates(dir: &Path) -> Result<(), String> {
     make_ca(dir, "ca")?;
     std::fs::write(
         dir.join("server.ext"),

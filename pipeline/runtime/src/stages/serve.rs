@@ -60,6 +60,7 @@ impl Settings<'_> {
                             identity: identity.clone(),
                         }
                     }),
+                    tls: api.tls.clone(),
                 };
                 let server = vigil_serve::start(
                     serve,

@@ -71,6 +71,7 @@ pub fn serve(
         out_dir: out.to_path_buf(),
         cameras: cameras.iter().map(|c| c.to_string()).collect(),
         district,
+        tls: None,
     };
     let metrics: vigil_serve::MetricsFn = Arc::new(|_: &mut String| {});
     vigil_serve::start(config, vigil_serve::Events::default(), metrics).unwrap()
