@@ -231,6 +231,13 @@ pub(crate) fn validate(
             &w.url,
             "webhook url must be http://host[:port]/path or https://…",
         );
+        let plaintext_allowed = w.insecure_plaintext.as_ref().is_some_and(|p| p.value);
+        if url_ok && !plaintext_allowed && !url.starts_with("https://") && !loopback_url(url) {
+            v.error(
+                &w.url,
+                "alerts would cross the network in the clear: use https://, or insecure_plaintext: true on this webhook",
+            );
+        }
         let secret = match (&w.secret_env, &w.secret) {
             (Some(env), None) => env_secret(v, env),
             (None, Some(s)) => Some(Secret(s.value.clone())),
@@ -389,6 +396,20 @@ pub(crate) fn shared_store(
         filter: filter(v, &raw.filter, cameras),
         district: crate::district::identity(v, raw, base),
     }
+}
+
+/// Whether an `http://` url names this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
+fn loopback_url(url: &str) -> bool {
+    let rest = url.split("://").nth(1).unwrap_or("");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 pub(crate) fn validate_api(

@@ -396,6 +396,9 @@ pub(crate) struct RawWebhook {
     pub timeout_secs: Option<Spanned<f64>>,
     #[serde(default)]
     pub filter: RawFilter,
+    /// An `http://` url beyond loopback, on purpose (alerts and their signature in the clear).
+    #[serde(default)]
+    pub insecure_plaintext: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

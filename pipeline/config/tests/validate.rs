@@ -260,6 +260,7 @@ api:
         "22:60: unknown alert event \"begin\" (events: start, update, end, evidence, expired, end_evidence, end_expired)",
         "22:82: unknown severity \"urgent\" (severities: low, medium, high, critical)",
         "23:13: webhook \"office\" is defined twice",
+        "24:12: alerts would cross the network in the clear: use https://, or insecure_plaintext: true on this webhook",
         "25:21: timeout_secs must be in (0, 120]",
         "28:19: topic_prefix must be a topic without wildcards or outer '/'",
         "30:11: listen must be ip:port, e.g. 127.0.0.1:8080",
@@ -496,4 +497,34 @@ fn an_api_on_the_network_needs_tls_or_an_explicit_plaintext() {
         missing.contains("not a readable PEM file of a private key"),
         "{missing}"
     );
+}
+
+#[test]
+fn a_plaintext_webhook_beyond_this_machine_must_be_meant() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let config = |hook: &str| {
+        format!(
+            "cameras:\n  - name: lot\n    file: footage/person-bicycle-car-detection.gif\ndetector:\n  manifest: {}\noutputs:\n  webhooks:\n    - name: office\n{hook}",
+            repo.join("models/yolox-nano.yaml").display()
+        )
+    };
+    let assets = std::env::var_os("VIGIL_ASSETS").map(PathBuf::from);
+    let load =
+        |text: &str| vigil_config::load_str(&repo.join("site.yaml"), text, assets.as_deref());
+    let open = load(&config("      url: http://10.0.0.9/hook\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        open.contains("site.yaml:9:12: alerts would cross the network in the clear"),
+        "{open}"
+    );
+    for ok in [
+        "      url: http://10.0.0.9/hook\n      insecure_plaintext: true\n",
+        "      url: https://10.0.0.9/hook\n",
+        "      url: http://127.0.0.1:9000/hook\n",
+        "      url: http://localhost/hook\n",
+        "      url: http://[::1]:9000/hook\n",
+    ] {
+        assert!(load(&config(ok)).is_ok(), "{ok}");
+    }
 }
