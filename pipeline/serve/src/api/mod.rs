@@ -27,9 +27,8 @@
 use crate::auth::{COOKIE, Caller};
 pub use crate::error::ApiError;
 use crate::{AppState, LiveEvent};
-use axum::body::Body;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -40,14 +39,17 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
-use tower::ServiceExt;
 use vigil_config::Role;
 use vigil_core::{AlertKind, CameraId};
 use vigil_deliver::{AlertQuery, AlertStore};
 
-const INDEX_HTML: &str = include_str!("page/index.html");
-const APP_JS: &str = include_str!("page/app.js");
-const STYLE_CSS: &str = include_str!("page/style.css");
+mod evidence;
+
+use evidence::{clip, snapshot};
+
+const INDEX_HTML: &str = include_str!("../page/index.html");
+const APP_JS: &str = include_str!("../page/app.js");
+const STYLE_CSS: &str = include_str!("../page/style.css");
 
 /// Every route, each API route under its class's limits ([`crate::limits`]).
 pub fn routes(state: Arc<AppState>) -> Router {
@@ -110,7 +112,7 @@ fn page(body: &'static str, content_type: &'static str) -> Response {
 }
 
 /// Runs `f` on the store off the async threads.
-async fn with_store<T: Send + 'static>(
+pub(crate) async fn with_store<T: Send + 'static>(
     state: &Arc<AppState>,
     f: impl FnOnce(&mut AlertStore) -> Result<T, vigil_deliver::DeliverError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -361,135 +363,6 @@ async fn acknowledge(
         ack: ack.clone(),
     });
     Ok(Json(serde_json::json!({ "id": id, "ack": ack })).into_response())
-}
-
-#[derive(Deserialize, Default)]
-struct EvidenceParams {
-    /// The clean snapshot (no overlays).
-    #[serde(default)]
-    clean: bool,
-    /// The evidence of the alert's end (long alerts have a second clip).
-    #[serde(default)]
-    end: bool,
-}
-
-/// Alert `id`'s evidence, or that of its end; `None` when this instance does not hold it.
-async fn evidence_of(
-    state: &Arc<AppState>,
-    id: String,
-    end: bool,
-) -> Result<Option<vigil_core::Evidence>, ApiError> {
-    let Some(view) = with_store(state, move |s| s.view(&id)).await? else {
-        return Ok(None);
-    };
-    if end {
-        view.end_evidence.map(Some).ok_or(ApiError(
-            StatusCode::NOT_FOUND,
-            "this alert has no end clip".into(),
-        ))
-    } else {
-        Ok(Some(view.alert.evidence))
-    }
-}
-
-async fn clip(
-    caller: Caller,
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    Query(p): Query<EvidenceParams>,
-    request: Request,
-) -> Result<Response, ApiError> {
-    let Some(evidence) = evidence_of(&state, id.clone(), p.end).await? else {
-        return elsewhere(&state, &caller, &id, "/clip", request).await;
-    };
-    let clip = evidence.clip.ok_or(ApiError(
-        StatusCode::NOT_FOUND,
-        "this alert has no clip (yet)".into(),
-    ))?;
-    serve_evidence(&state, &clip.path, "video/mp4", request).await
-}
-
-async fn snapshot(
-    caller: Caller,
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    Query(p): Query<EvidenceParams>,
-    request: Request,
-) -> Result<Response, ApiError> {
-    let Some(evidence) = evidence_of(&state, id.clone(), p.end).await? else {
-        return elsewhere(&state, &caller, &id, "/snapshot", request).await;
-    };
-    let snap = evidence.snapshot.ok_or(ApiError(
-        StatusCode::NOT_FOUND,
-        "this alert has no snapshot (yet)".into(),
-    ))?;
-    let path = if p.clean { snap.clean_path } else { snap.path };
-    serve_evidence(&state, &path, "image/jpeg", request).await
-}
-
-/// Another instance's evidence of alert `id` (`what`: `/clip` or `/snapshot`), with the request's
-/// query and conditional/range headers.
-async fn elsewhere(
-    state: &Arc<AppState>,
-    caller: &Caller,
-    id: &str,
-    what: &str,
-    request: Request,
-) -> Result<Response, ApiError> {
-    let tail = match request.uri().query() {
-        Some(q) => format!("{what}?{q}"),
-        None => what.to_string(),
-    };
-    crate::district::forward(
-        state,
-        caller,
-        id,
-        &tail,
-        Method::GET,
-        request.headers(),
-        None,
-    )
-    .await
-}
-
-/// Serves the evidence file a record names, if it lies inside `<out>/evidence` (HTTP Range and
-/// conditional requests handled by tower-http).
-async fn serve_evidence(
-    state: &Arc<AppState>,
-    recorded: &str,
-    content_type: &'static str,
-    request: Request,
-) -> Result<Response, ApiError> {
-    let root = state.out_dir.join("evidence");
-    let gone = || {
-        ApiError(
-            StatusCode::GONE,
-            "the evidence file is no longer there".into(),
-        )
-    };
-    let root = tokio::fs::canonicalize(&root).await.map_err(|_| gone())?;
-    let file = tokio::fs::canonicalize(state.out_dir.join(recorded))
-        .await
-        .map_err(|_| gone())?;
-    if !file.starts_with(&root) {
-        tracing::warn!(path = %recorded, "refused evidence outside the evidence folder");
-        return Err(ApiError(StatusCode::FORBIDDEN, "refused".into()));
-    }
-    let (parts, _) = request.into_parts();
-    let request = Request::from_parts(parts, Body::empty());
-    let mut response = tower_http::services::ServeFile::new_with_mime(
-        &file,
-        &content_type.parse().expect("static mime type"),
-    )
-    .oneshot(request)
-    .await
-    .map_err(|_: Infallible| gone())?
-    .map(Body::new);
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=3600"),
-    );
-    Ok(response)
 }
 
 async fn cameras(

@@ -1,0 +1,144 @@
+//! Evidence by alert id: the clip (HTTP Range) and snapshots of an alert this instance holds,
+//! served from `<out>/evidence` only, or the holder's answer when another instance holds it.
+
+use super::with_store;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+#[derive(Deserialize, Default)]
+pub(super) struct EvidenceParams {
+    /// The clean snapshot (no overlays).
+    #[serde(default)]
+    clean: bool,
+    /// The evidence of the alert's end (long alerts have a second clip).
+    #[serde(default)]
+    end: bool,
+}
+
+/// Alert `id`'s evidence, or that of its end; `None` when this instance does not hold it.
+async fn evidence_of(
+    state: &Arc<AppState>,
+    id: String,
+    end: bool,
+) -> Result<Option<vigil_core::Evidence>, ApiError> {
+    let Some(view) = with_store(state, move |s| s.view(&id)).await? else {
+        return Ok(None);
+    };
+    if end {
+        view.end_evidence.map(Some).ok_or(ApiError(
+            StatusCode::NOT_FOUND,
+            "this alert has no end clip".into(),
+        ))
+    } else {
+        Ok(Some(view.alert.evidence))
+    }
+}
+
+pub(super) async fn clip(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(p): Query<EvidenceParams>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let Some(evidence) = evidence_of(&state, id.clone(), p.end).await? else {
+        return elsewhere(&state, &caller, &id, "/clip", request).await;
+    };
+    let clip = evidence.clip.ok_or(ApiError(
+        StatusCode::NOT_FOUND,
+        "this alert has no clip (yet)".into(),
+    ))?;
+    serve_evidence(&state, &clip.path, "video/mp4", request).await
+}
+
+pub(super) async fn snapshot(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(p): Query<EvidenceParams>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let Some(evidence) = evidence_of(&state, id.clone(), p.end).await? else {
+        return elsewhere(&state, &caller, &id, "/snapshot", request).await;
+    };
+    let snap = evidence.snapshot.ok_or(ApiError(
+        StatusCode::NOT_FOUND,
+        "this alert has no snapshot (yet)".into(),
+    ))?;
+    let path = if p.clean { snap.clean_path } else { snap.path };
+    serve_evidence(&state, &path, "image/jpeg", request).await
+}
+
+/// Another instance's evidence of alert `id` (`what`: `/clip` or `/snapshot`), with the request's
+/// query and conditional/range headers.
+async fn elsewhere(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    id: &str,
+    what: &str,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let tail = match request.uri().query() {
+        Some(q) => format!("{what}?{q}"),
+        None => what.to_string(),
+    };
+    crate::district::forward(
+        state,
+        caller,
+        id,
+        &tail,
+        Method::GET,
+        request.headers(),
+        None,
+    )
+    .await
+}
+
+/// Serves the evidence file a record names, if it lies inside `<out>/evidence` (HTTP Range and
+/// conditional requests handled by tower-http).
+async fn serve_evidence(
+    state: &Arc<AppState>,
+    recorded: &str,
+    content_type: &'static str,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let root = state.out_dir.join("evidence");
+    let gone = || {
+        ApiError(
+            StatusCode::GONE,
+            "the evidence file is no longer there".into(),
+        )
+    };
+    let root = tokio::fs::canonicalize(&root).await.map_err(|_| gone())?;
+    let file = tokio::fs::canonicalize(state.out_dir.join(recorded))
+        .await
+        .map_err(|_| gone())?;
+    if !file.starts_with(&root) {
+        tracing::warn!(path = %recorded, "refused evidence outside the evidence folder");
+        return Err(ApiError(StatusCode::FORBIDDEN, "refused".into()));
+    }
+    let (parts, _) = request.into_parts();
+    let request = Request::from_parts(parts, Body::empty());
+    let mut response = tower_http::services::ServeFile::new_with_mime(
+        &file,
+        &content_type.parse().expect("static mime type"),
+    )
+    .oneshot(request)
+    .await
+    .map_err(|_: Infallible| gone())?
+    .map(Body::new);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    Ok(response)
+}
