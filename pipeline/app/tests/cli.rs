@@ -18,6 +18,30 @@ fn vigil() -> Command {
     c
 }
 
+/// `samples/parking-lot.yaml` with its model path made absolute and `extra` appended, written to
+/// `path`.
+fn write_parking_lot_config(path: &std::path::Path, extra: &str) {
+    let text = std::fs::read_to_string(repo().join("samples/parking-lot.yaml"))
+        .unwrap()
+        .replace(
+            "../models/",
+            &format!("{}/", repo().join("models").display()),
+        )
+        + extra;
+    std::fs::write(path, text).unwrap();
+}
+
+/// `vigil replay -c config --out out`, to its end.
+fn replay(config: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    vigil()
+        .args(["replay", "-c"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn read_alerts(dir: &std::path::Path) -> Vec<Alert> {
     std::fs::read_to_string(dir.join("alerts.jsonl"))
         .unwrap()
@@ -353,19 +377,9 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
 fn retention_deletes_clips_over_budget_and_records_it() {
     let out = tempfile::tempdir().unwrap();
     let config = out.path().join("lot.yaml");
-    let text = std::fs::read_to_string(repo().join("samples/parking-lot.yaml"))
-        .unwrap()
-        .replace("../models/picodet-s.yaml", &repo().join("models/picodet-s.yaml").display().to_string())
-        // 100 KB in all: the ~180 KB clip goes as soon as it is written.
-        + "\nevidence:\n  max_total_mb: 0.1\n";
-    std::fs::write(&config, text).unwrap();
-    let status = vigil()
-        .args(["replay", "-c"])
-        .arg(&config)
-        .arg("--out")
-        .arg(out.path())
-        .status()
-        .unwrap();
+    // 100 KB in all: the ~180 KB clip goes as soon as it is written.
+    write_parking_lot_config(&config, "\nevidence:\n  max_total_mb: 0.1\n");
+    let status = replay(&config, out.path()).status;
     assert!(status.success());
     let records = read_alerts(out.path());
     let events: Vec<AlertEvent> = records.iter().map(|r| r.event).collect();
@@ -597,25 +611,15 @@ fn a_replay_anchors_its_chain_off_the_box_and_verify_finds_a_cut_tail() {
     assert_eq!(public.len(), 64, "{public}");
     let anchors = elsewhere.path().join("anchors.jsonl");
     let config = elsewhere.path().join("lot.yaml");
-    let text = std::fs::read_to_string(repo().join("samples/parking-lot.yaml"))
-        .unwrap()
-        .replace(
-            "../models/",
-            &format!("{}/", repo().join("models").display()),
-        )
-        + &format!(
+    write_parking_lot_config(
+        &config,
+        &format!(
             "evidence:\n  anchor:\n    key_file: {}\n    file: {}\n    every_records: 1\n",
             key.display(),
             anchors.display()
-        );
-    std::fs::write(&config, text).unwrap();
-    let run = vigil()
-        .args(["replay", "-c"])
-        .arg(&config)
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .unwrap();
+        ),
+    );
+    let run = replay(&config, out.path());
     assert!(
         run.status.success(),
         "{}",
@@ -665,13 +669,7 @@ fn a_replay_anchors_its_chain_off_the_box_and_verify_finds_a_cut_tail() {
         .unwrap()
         .replace(&key.display().to_string(), &inside.display().to_string());
     std::fs::write(&config, text).unwrap();
-    let refused = vigil()
-        .args(["replay", "-c"])
-        .arg(&config)
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .unwrap();
+    let refused = replay(&config, out.path());
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("lies inside the output folder"),

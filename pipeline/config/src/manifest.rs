@@ -69,42 +69,40 @@ impl RawNormalise {
     /// The validated values, or an error at each one out of range: `scale` and `std` must be
     /// positive (a division by `std`), `mean` finite, all within [`NORMALISE_LIMIT`].
     fn check(&self, path: &Path, errors: &mut Vec<ConfigError>) -> Normalise {
-        let mut n = Normalise::default();
         let positive = |x: f32| x > 0.0 && x <= NORMALISE_LIMIT;
-        if let Some(s) = &self.scale {
-            if positive(s.value) {
-                n.scale = s.value;
-            } else {
-                errors.push(ConfigError::at(
-                    path,
-                    s.referenced,
-                    "normalise.scale must be in (0, 1000000]",
-                ));
-            }
+        let mut n = Normalise::default();
+        let scale_message = "normalise.scale must be in (0, 1000000]";
+        if let Some(s) = checked(&self.scale, |&s| positive(s), scale_message, path, errors) {
+            n.scale = s;
         }
-        if let Some(m) = &self.mean {
-            if m.value.iter().all(|x| x.abs() <= NORMALISE_LIMIT) {
-                n.mean = m.value;
-            } else {
-                errors.push(ConfigError::at(
-                    path,
-                    m.referenced,
-                    "normalise.mean values must be in [-1000000, 1000000]",
-                ));
-            }
+        let mean_ok = |m: &[f32; 3]| m.iter().all(|x| x.abs() <= NORMALISE_LIMIT);
+        let mean_message = "normalise.mean values must be in [-1000000, 1000000]";
+        if let Some(m) = checked(&self.mean, mean_ok, mean_message, path, errors) {
+            n.mean = m;
         }
-        if let Some(s) = &self.std {
-            if s.value.iter().all(|&x| positive(x)) {
-                n.std = s.value;
-            } else {
-                errors.push(ConfigError::at(
-                    path,
-                    s.referenced,
-                    "normalise.std values must be in (0, 1000000]",
-                ));
-            }
+        let std_ok = |s: &[f32; 3]| s.iter().all(|&x| positive(x));
+        let std_message = "normalise.std values must be in (0, 1000000]";
+        if let Some(s) = checked(&self.std, std_ok, std_message, path, errors) {
+            n.std = s;
         }
         n
+    }
+}
+
+/// The value at `field` if `ok` says so; else `message` at its place, and `None`.
+fn checked<T: Copy>(
+    field: &Option<Spanned<T>>,
+    ok: impl Fn(&T) -> bool,
+    message: &str,
+    path: &Path,
+    errors: &mut Vec<ConfigError>,
+) -> Option<T> {
+    let f = field.as_ref()?;
+    if ok(&f.value) {
+        Some(f.value)
+    } else {
+        errors.push(ConfigError::at(path, f.referenced, message));
+        None
     }
 }
 

@@ -9,7 +9,7 @@
 //! hex ed25519 signature of [`message`]. The key is a PKCS#8 file made by [`generate`] (`vigil
 //! keygen`); the public half, 64 hex digits, is what `vigil verify --public-key` takes.
 
-pub use crate::keys::{SigningKey, generate};
+use crate::keys::SigningKey;
 use crate::{DeliverError, store_err};
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
@@ -51,8 +51,18 @@ pub fn sign(key: &SigningKey, instance: &str, seq: i64, hash: &str, at_ms: i64) 
 /// The chain's head in the store at `db`: the last record's `seq` and hash (none when empty).
 pub fn head(db: &Path) -> Result<Option<(i64, String)>, DeliverError> {
     let p = db.display().to_string();
-    let conn =
-        Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(store_err(&p))?;
+    let conn = open(db)?;
+    head_of(&conn).map_err(store_err(&p))
+}
+
+/// The store at `db`, read-only.
+fn open(db: &Path) -> Result<Connection, DeliverError> {
+    Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(store_err(&db.display().to_string()))
+}
+
+/// The chain's head on an open connection.
+fn head_of(conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
     let row = conn.query_row(
         "SELECT seq, hash FROM alerts ORDER BY seq DESC LIMIT 1",
         [],
@@ -61,7 +71,7 @@ pub fn head(db: &Path) -> Result<Option<(i64, String)>, DeliverError> {
     match row {
         Ok(h) => Ok(Some(h)),
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-        Err(e) => Err(store_err(&p)(e)),
+        Err(e) => Err(e),
     }
 }
 
@@ -103,8 +113,7 @@ pub fn check(
         std::fs::read_to_string(anchors).map_err(|e| format!("{}: {e}", anchors.display()))?;
     let db = dir.join("alerts.db");
     let p = db.display().to_string();
-    let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| format!("{p}: {e}"))?;
+    let conn = open(&db).map_err(|e| e.to_string())?;
     let last: Option<i64> = conn
         .query_row("SELECT MAX(seq) FROM alerts", [], |r| r.get(0))
         .map_err(|e| format!("{p}: {e}"))?;
@@ -248,6 +257,8 @@ pub fn spawn(out: &Path, target: &AnchorTarget, instance: &str) -> Result<Anchor
         .spawn(move || {
             let mut anchored: Option<(i64, std::time::Instant)> = None;
             let mut last_error: Option<String> = None;
+            // One connection for the run, opened again only after an error.
+            let mut conn: Option<Connection> = None;
             loop {
                 let stopping = flag.load(std::sync::atomic::Ordering::SeqCst);
                 let due = |seq: i64| match anchored {
@@ -259,7 +270,17 @@ pub fn spawn(out: &Path, target: &AnchorTarget, instance: &str) -> Result<Anchor
                                 || at.elapsed() >= target.every)
                     }
                 };
-                let result = head(&db).map_err(|e| e.to_string()).and_then(|h| match h {
+                let head = match conn.take() {
+                    Some(c) => Ok(c),
+                    None => open(&db),
+                }
+                .map_err(|e| e.to_string())
+                .and_then(|c| {
+                    let h = head_of(&c).map_err(|e| format!("{}: {e}", db.display()))?;
+                    conn = Some(c);
+                    Ok(h)
+                });
+                let result = head.and_then(|h| match h {
                     Some((seq, hash)) if due(seq) => {
                         let a = sign(&key, &instance, seq, &hash, crate::now_ms());
                         append(&target.file, &a).map(|()| Some(seq))

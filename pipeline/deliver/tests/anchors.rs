@@ -5,7 +5,8 @@
 use std::path::Path;
 use vigil_core::Alert;
 use vigil_deliver::AlertStore;
-use vigil_deliver::anchor::{self, SigningKey};
+use vigil_deliver::anchor;
+use vigil_deliver::keys::{self, SigningKey};
 
 const INSTANCE: &str = "gate-box";
 
@@ -36,7 +37,7 @@ fn site() -> Site {
     let out = tempfile::tempdir().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
     let key_path = elsewhere.path().join("anchor.key");
-    let public = anchor::generate(&key_path).unwrap();
+    let public = keys::generate(&key_path).unwrap();
     let mut store = AlertStore::open(&out.path().join("alerts.db")).unwrap();
     for id in ["a", "b", "c", "d", "e", "f"] {
         store.insert(&vigil_testkit::alert(id, "gate")).unwrap();
@@ -137,7 +138,7 @@ fn an_anchor_signed_with_another_key_is_refused() {
     rewrite_from_c(&s);
     // The rewriter anchors the new head with a key of their own and removes the real anchors.
     let forger = s.elsewhere.path().join("forger.key");
-    anchor::generate(&forger).unwrap();
+    keys::generate(&forger).unwrap();
     let (seq, hash) = anchor::head(&s.out.path().join("alerts.db"))
         .unwrap()
         .unwrap();
@@ -170,7 +171,7 @@ fn an_anchor_signed_with_another_key_is_refused() {
 #[test]
 fn a_key_is_never_written_over_and_a_bad_public_key_is_an_error() {
     let s = site();
-    let again = anchor::generate(&s.elsewhere.path().join("anchor.key"));
+    let again = keys::generate(&s.elsewhere.path().join("anchor.key"));
     assert!(again.is_err(), "an existing key was overwritten");
     let bad = anchor::check(s.out.path(), &s.anchors(), "abcd", INSTANCE);
     assert!(bad.unwrap_err().contains("64 hex digits"));

@@ -7,13 +7,13 @@
 
 mod common;
 
-use common::{OPERATOR, VIEWER, alert, announce, get, holder_store, identity, serve, share};
+use common::{
+    OPERATOR, VIEWER, alert, announce, database, district, get, holder_store, serve, share,
+};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use vigil_deliver::shared::Database;
-use vigil_serve::district::DistrictConfig;
 use vigil_testkit::{Postgres, eventually};
 
 /// A stand-in instance on 127.0.0.1 that keeps each request head it gets and answers `{}`.
@@ -46,14 +46,6 @@ fn recorder() -> Recorder {
     Recorder { addr, heads }
 }
 
-fn database(pg: &Postgres) -> Database {
-    Database {
-        url: pg.url(),
-        password: None,
-        ca_file: None,
-    }
-}
-
 #[test]
 fn forwarding_follows_the_registry_not_the_shared_store_and_sends_no_token() {
     let pg = Postgres::start().expect("PostgreSQL (scripts/setup installs it)");
@@ -77,15 +69,12 @@ fn forwarding_follows_the_registry_not_the_shared_store_and_sends_no_token() {
     let a = serve(
         a_dir.path(),
         &["lot"],
-        Some(DistrictConfig {
-            database: db,
-            instance: "a".into(),
-            identity: Some(identity(
-                a_dir.path(),
-                "a",
-                &[("c", format!("http://{}", registered.addr))],
-            )),
-        }),
+        district(
+            &db,
+            a_dir.path(),
+            "a",
+            &[("c", format!("http://{}", registered.addr))],
+        ),
     );
     let answered = eventually(Duration::from_secs(20), || {
         let (status, _, body) = get(a.addr(), "/api/alerts/held-by-c", 1 << 16);
@@ -151,15 +140,12 @@ fn a_forwarded_request_without_a_registered_signature_is_refused() {
     let b = serve(
         b_dir.path(),
         &["gate"],
-        Some(DistrictConfig {
-            database: database(&pg),
-            instance: "b".into(),
-            identity: Some(identity(
-                keys.path(),
-                "b",
-                &[("a", "http://a.invalid".into())],
-            )),
-        }),
+        district(
+            &database(&pg),
+            keys.path(),
+            "b",
+            &[("a", "http://a.invalid".into())],
+        ),
     );
     let bearer = format!("Bearer {OPERATOR}");
     // The token alone still works…

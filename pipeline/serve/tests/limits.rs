@@ -7,37 +7,25 @@
 
 mod common;
 
-use common::{CLIP_BYTES, VIEWER, announce, get, holder_store, identity, metric, serve, share};
+use common::{
+    CLIP_BYTES, VIEWER, announce, database, district, get, holder_store, metric, serve, share,
+};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
-use vigil_deliver::shared::Database;
-use vigil_serve::district::DistrictConfig;
 use vigil_testkit::{Postgres, eventually};
 
 #[test]
 fn six_hundred_slow_readers_of_forwarded_clips_leave_the_api_answering() {
     let pg = Postgres::start().expect("PostgreSQL (scripts/setup installs it)");
-    let db = Database {
-        url: pg.url(),
-        password: None,
-        ca_file: None,
-    };
+    let db = database(&pg);
     let keys = tempfile::tempdir().unwrap();
     let b_dir = tempfile::tempdir().unwrap();
     let records = holder_store(b_dir.path(), "far");
     let b = serve(
         b_dir.path(),
         &["gate"],
-        Some(DistrictConfig {
-            database: db.clone(),
-            instance: "b".into(),
-            identity: Some(identity(
-                keys.path(),
-                "b",
-                &[("a", "http://a.invalid".into())],
-            )),
-        }),
+        district(&db, keys.path(), "b", &[("a", "http://a.invalid".into())]),
     );
     share(&db, "b", &records);
     let b_url = format!("http://{}", b.addr());
@@ -47,11 +35,7 @@ fn six_hundred_slow_readers_of_forwarded_clips_leave_the_api_answering() {
     let a = serve(
         a_dir.path(),
         &["lot"],
-        Some(DistrictConfig {
-            database: db.clone(),
-            instance: "a".into(),
-            identity: Some(identity(keys.path(), "a", &[("b", b_url)])),
-        }),
+        district(&db, keys.path(), "a", &[("b", b_url)]),
     );
     let a_addr = a.addr();
     // The forwarding works: the whole clip, from b.
@@ -144,11 +128,7 @@ fn hostile_instance() -> SocketAddr {
 #[test]
 fn an_answer_the_api_would_not_serve_is_not_passed_on() {
     let pg = Postgres::start().expect("PostgreSQL (scripts/setup installs it)");
-    let db = Database {
-        url: pg.url(),
-        password: None,
-        ca_file: None,
-    };
+    let db = database(&pg);
     let c_dir = tempfile::tempdir().unwrap();
     let records = holder_store(c_dir.path(), "bait");
     share(&db, "c", &records);
@@ -159,15 +139,12 @@ fn an_answer_the_api_would_not_serve_is_not_passed_on() {
     let a = serve(
         a_dir.path(),
         &["lot"],
-        Some(DistrictConfig {
-            database: db,
-            instance: "a".into(),
-            identity: Some(identity(
-                a_dir.path(),
-                "a",
-                &[("c", format!("http://{hostile}"))],
-            )),
-        }),
+        district(
+            &db,
+            a_dir.path(),
+            "a",
+            &[("c", format!("http://{hostile}"))],
+        ),
     );
     let answered = eventually(Duration::from_secs(20), || {
         let (status, head, body) = get(a.addr(), "/api/alerts/bait", 1 << 20);

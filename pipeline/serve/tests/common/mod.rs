@@ -89,12 +89,32 @@ pub fn instance_key(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
     (path, public)
 }
 
-/// Instance `me`'s identity (its key in `dir`) registering `peers`: (name, API url).
-pub fn identity(
+/// The district side of instance `me` on the shared store `database`: its identity (its key in
+/// `dir`) registering `peers` — (name, API url).
+pub fn district(
+    database: &Database,
     dir: &Path,
     me: &str,
     peers: &[(&str, String)],
-) -> Arc<vigil_serve::peers::Identity> {
+) -> Option<vigil_serve::district::DistrictConfig> {
+    Some(vigil_serve::district::DistrictConfig {
+        database: database.clone(),
+        instance: me.into(),
+        identity: Some(identity(dir, me, peers)),
+    })
+}
+
+/// The shared store on the PostgreSQL `pg`, plain TCP.
+pub fn database(pg: &vigil_testkit::Postgres) -> Database {
+    Database {
+        url: pg.url(),
+        password: None,
+        ca_file: None,
+    }
+}
+
+/// Instance `me`'s identity (its key in `dir`) registering `peers`: (name, API url).
+fn identity(dir: &Path, me: &str, peers: &[(&str, String)]) -> Arc<vigil_serve::peers::Identity> {
     use vigil_serve::peers::{Identity, Peer};
     let key = vigil_deliver::keys::SigningKey::load(&instance_key(dir, me).0).unwrap();
     Arc::new(Identity {

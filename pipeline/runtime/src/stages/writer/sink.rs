@@ -183,13 +183,12 @@ impl AlertSink {
             let sharing = live
                 .iter()
                 .filter(|a| a.evidence.clip.as_ref().is_some_and(|c| c.path == f.path));
+            let grounds = vigil_evidence::retention::grounds(&files, i, &why, *limits, now);
             for a in sharing {
                 let mut record = a.clone();
                 record.event = a.event.expiry();
                 record.evidence.error = Some(format!("deleted by retention: {}", why.describe()));
-                record.evidence.retention = Some(vigil_evidence::retention::grounds(
-                    &files, i, &why, *limits, now,
-                ));
+                record.evidence.retention = Some(grounds.clone());
                 self.write(&record);
             }
         }
