@@ -38,6 +38,10 @@ enum Command {
     /// (`evidence.anchor.key_file`), or an instance's identity in a district
     /// (`outputs.postgres.identity_key`). Prints its public key.
     Keygen(cmd::keygen::Args),
+    /// Set up the shared store of a district (outputs.postgres) so each instance writes only
+    /// its own rows: `setup` once, then `add-instance NAME` per instance.
+    #[command(subcommand)]
+    District(cmd::district::Args),
     /// Run declarative rule test cases (rules/tests/*.yaml, or any given): scripted objects in,
     /// expected alerts out. Exits 0 when every case passes, 1 otherwise.
     TestRules(cmd::test_rules::Args),
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cmd::eval::exec(args),
         Command::Token(args) => cmd::token::exec(args),
         Command::Keygen(args) => cmd::keygen::exec(args),
+        Command::District(args) => cmd::district::exec(args),
         Command::TestRules(args) => cmd::test_rules::exec(args),
         Command::Health(args) => cmd::health::exec(args),
         Command::Verify(args) => cmd::verify::exec(args),

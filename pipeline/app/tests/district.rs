@@ -6,7 +6,8 @@
 //! shared store's live events
 //! reach the other instance's page clients. An instance that stopped is said to be offline and
 //! its evidence unreachable (502, naming it); an acknowledgement made while the database is down
-//! reaches it once it is back.
+//! reaches it once it is back. The district is set up with `vigil district setup` and
+//! `add-instance`: each instance connects as the database role of its own name.
 
 mod common;
 
@@ -153,9 +154,23 @@ fn instances_answer_for_each_others_alerts_through_the_shared_store() {
     let (pa, pb) = (free_port(), free_port());
     let silent = free_port();
     let registry = [("box-a", pa), ("box-b", pb), ("ghost", silent)];
-    let mut a = start(tmp.path(), "box-a", "lot-a", &pg.url(), pa, &registry);
+    let vigil = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    vigil(&["district", "setup", "--db", &pg.url()]);
+    for name in ["box-a", "box-b"] {
+        let password = vigil(&["district", "add-instance", name, "--db", &pg.url()]);
+        assert_eq!(password.trim().len(), 48, "{password}");
+    }
+    let role = |name: &str| pg.url().replacen("vigil@", &format!("{name}@"), 1);
+    let mut a = start(tmp.path(), "box-a", "lot-a", &role("box-a"), pa, &registry);
     let live = events(pa);
-    let mut b = start(tmp.path(), "box-b", "lot-b", &pg.url(), pb, &registry);
+    let mut b = start(tmp.path(), "box-b", "lot-b", &role("box-b"), pb, &registry);
 
     // An alert of box-b's, with its clip, in the district list box-a serves.
     let found = eventually(Duration::from_secs(90), || {

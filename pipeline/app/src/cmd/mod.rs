@@ -9,6 +9,7 @@ pub mod bench;
 pub mod bench_server;
 pub mod check;
 pub mod demo;
+pub mod district;
 #[cfg(feature = "tools")]
 pub mod eval;
 #[cfg(feature = "tools")]

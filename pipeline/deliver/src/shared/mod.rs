@@ -39,6 +39,7 @@ macro_rules! db_now_ms {
 pub mod listen;
 pub mod presence;
 mod reader;
+pub mod setup;
 
 pub use reader::{InstanceInfo, Owner, SharedAlert, SharedReader, SharedRecord};
 
@@ -48,11 +49,11 @@ pub const SINK: &str = "postgres";
 use crate::outbox::OutboxItem;
 use crate::worker::Transport;
 
-/// Run under an advisory lock: instances starting together would otherwise race on
-/// `CREATE TABLE IF NOT EXISTS` (which is not atomic in PostgreSQL).
-const SCHEMA: &str = "
-BEGIN;
-SELECT pg_advisory_xact_lock(7146329801);
+/// The tables and index, created by the first instance that finds them missing (under an
+/// advisory lock: instances starting together would otherwise race on `CREATE TABLE IF NOT
+/// EXISTS`, which is not atomic in PostgreSQL) — or by `vigil district setup`, which also keeps
+/// the instances apart ([`setup`]).
+const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS vigil_records (
     seq bigserial PRIMARY KEY,
     alert_id text NOT NULL,
@@ -82,8 +83,27 @@ CREATE TABLE IF NOT EXISTS vigil_instances (
     seen_ms bigint NOT NULL,
     stopped_ms bigint
 );
-COMMIT;
 ";
+
+/// Whether every object [`TABLES`] makes is there.
+const TABLES_EXIST: &str = "SELECT to_regclass('vigil_records') IS NOT NULL \
+    AND to_regclass('vigil_records_camera') IS NOT NULL \
+    AND to_regclass('vigil_acks') IS NOT NULL AND to_regclass('vigil_instances') IS NOT NULL";
+
+/// Creates the tables where they are missing.
+fn create_tables(client: &mut postgres::Client) -> Result<(), postgres::Error> {
+    if client.query_one(TABLES_EXIST, &[])?.get::<_, bool>(0) {
+        // Nothing to do — and an instance of a district set up by `vigil district setup` may
+        // not create anything.
+        return Ok(());
+    }
+    client.batch_execute(&format!(
+        "BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {TABLES} COMMIT;"
+    ))
+}
+
+/// The advisory lock schema changes are made under.
+const SCHEMA_LOCK: i64 = 7146329801;
 
 /// The channels inserts notify (`pg_notify`, the name a parameter), with the new row's key as
 /// the payload.
@@ -143,6 +163,9 @@ pub(crate) struct Connection {
     client: Option<postgres::Client>,
     /// What the connection string says, without the password (for logs).
     target: String,
+    /// The instance whose rows this connection writes, if it writes any: checked against the
+    /// database role it connects as ([`setup::check_writer`]).
+    writer: Option<String>,
 }
 
 impl Clone for Connection {
@@ -153,6 +176,7 @@ impl Clone for Connection {
             tls: self.tls.clone(),
             client: None,
             target: self.target.clone(),
+            writer: self.writer.clone(),
         }
     }
 }
@@ -208,7 +232,15 @@ impl Connection {
             tls,
             client: None,
             target,
+            writer: None,
         })
+    }
+
+    /// A connection that writes `instance`'s rows.
+    pub(crate) fn writer(db: &Database, instance: &str) -> Result<Self, String> {
+        let mut connection = Self::new(db, &format!("vigil-{instance}"))?;
+        connection.writer = Some(instance.to_string());
+        Ok(connection)
     }
 
     pub(crate) fn client(&mut self) -> Result<&mut postgres::Client, String> {
@@ -219,9 +251,11 @@ impl Connection {
             };
             let mut client = connected
                 .map_err(|e| format!("cannot connect to {}: {}", self.target, describe(&e)))?;
-            client
-                .batch_execute(SCHEMA)
+            create_tables(&mut client)
                 .map_err(|e| format!("cannot create the shared tables: {}", describe(&e)))?;
+            if let Some(instance) = &self.writer {
+                setup::check_writer(&mut client, instance)?;
+            }
             tracing::info!(target = %self.target, "shared store connected");
             self.client = Some(client);
         }
@@ -274,7 +308,7 @@ pub struct SharedStore {
 impl SharedStore {
     pub fn new(db: &Database, instance: &str) -> Result<Self, String> {
         Ok(Self {
-            connection: Connection::new(db, &format!("vigil-{instance}"))?,
+            connection: Connection::writer(db, instance)?,
             instance: instance.to_string(),
         })
     }

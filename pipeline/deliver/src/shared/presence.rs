@@ -59,7 +59,7 @@ pub fn spawn(
     counters: Arc<PresenceCounters>,
 ) -> Result<Presence, String> {
     let store = AlertStore::open(store).map_err(|e| e.to_string())?;
-    let connection = Connection::new(shared, &format!("vigil-{}", announce.instance))?;
+    let connection = Connection::writer(shared, &announce.instance)?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut keeper = Keeper {
         connection,
