@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegisteredInstance {
     pub name: String,
-    /// `http://host:port` of its API.
+    /// `http[s]://host:port` of its API.
     pub url: String,
     /// Its identity key's public half, 64 hex digits.
     pub public_key: String,
@@ -23,6 +23,8 @@ pub struct RegisteredInstance {
 pub struct DistrictIdentity {
     pub key_file: Option<PathBuf>,
     pub instances: Vec<RegisteredInstance>,
+    /// The CA the `https://` instances' certificates are checked against.
+    pub ca_file: Option<PathBuf>,
 }
 
 pub(crate) fn identity(v: &mut Validator<'_>, raw: &RawPostgres, base: &Path) -> DistrictIdentity {
@@ -58,6 +60,12 @@ pub(crate) fn identity(v: &mut Validator<'_>, raw: &RawPostgres, base: &Path) ->
                 continue;
             }
         };
+        if url.starts_with("https://") && raw.instances_ca_file.is_none() {
+            v.error(
+                &i.url,
+                format!("instance \"{name}\" speaks https: give instances_ca_file, the CA its certificate is checked against"),
+            );
+        }
         let key = i.public_key.value.trim();
         let key_ok = key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit());
         v.check(
@@ -80,8 +88,12 @@ pub(crate) fn identity(v: &mut Validator<'_>, raw: &RawPostgres, base: &Path) ->
             "instances are listed but this instance has no identity_key to sign with",
         );
     }
+    let ca_file = raw.instances_ca_file.as_ref().and_then(|f| {
+        crate::tls::pem_file(v, base, f, crate::tls::PEM_CERTIFICATE, "CA certificates")
+    });
     DistrictIdentity {
         key_file,
         instances,
+        ca_file,
     }
 }

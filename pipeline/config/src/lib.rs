@@ -18,12 +18,14 @@ pub mod district;
 pub mod error;
 mod falling;
 pub mod manifest;
+mod mqtt;
 mod outputs;
 pub mod placement;
 mod raw;
 mod rules;
 mod runtime;
 pub mod shard;
+mod tls;
 mod waste;
 
 pub use anchor::AnchorConfig;
@@ -33,6 +35,6 @@ pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMod
 pub use outputs::{SharedStoreConfig, TlsFiles};
 pub use runtime::{
     ApiConfig, ApiToken, CameraConfig, CameraSource, Config, Decoder, DetectorConfig,
-    EvidenceConfig, ExecutionProvider, MqttConfig, OutputConfig, Role, RtspTransport, RtspUrl,
-    Rule, Secret, TrackerConfig, WebhookConfig, load, load_str, resolve_asset,
+    EvidenceConfig, ExecutionProvider, MqttConfig, MqttTlsFiles, OutputConfig, Role, RtspTransport,
+    RtspUrl, Rule, Secret, TrackerConfig, WebhookConfig, load, load_str, resolve_asset,
 };

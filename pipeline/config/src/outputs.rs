@@ -1,9 +1,10 @@
-//! Validation of where alerts go — webhooks, MQTT — and of the HTTP API's listener and tokens.
+//! Validation of where alerts go — webhooks, the shared store (MQTT: [`crate::mqtt`]) — and of the HTTP API's listener and tokens.
 //! Secrets come from environment variables named in the file (or, for tests and demos, the file
 //! itself) and never print: [`Secret`]'s `Debug` is `***`.
 
 use crate::check::Validator;
-use crate::raw::{RawApi, RawFilter, RawMqtt, RawOutputs, RawPostgres};
+use crate::raw::{RawApi, RawFilter, RawOutputs, RawPostgres};
+use crate::tls::{PEM_CERTIFICATE, PEM_KEY, loopback_host, pem_file};
 use serde_saphyr::Spanned;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -38,20 +39,6 @@ pub struct WebhookConfig {
     /// HMAC-SHA256 key for `X-Vigil-Signature`; unsigned without one.
     pub secret: Option<Secret>,
     pub timeout: Duration,
-    pub filter: AlertFilter,
-}
-
-/// The MQTT broker alerts are published to.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MqttConfig {
-    pub host: String,
-    pub port: u16,
-    pub client_id: String,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    pub topic_prefix: String,
-    /// Between keep-alives (the last will follows 1.5 of them without word).
-    pub keep_alive: std::time::Duration,
     pub filter: AlertFilter,
 }
 
@@ -145,7 +132,7 @@ fn named<T: Copy>(
     found
 }
 
-fn filter(v: &mut Validator<'_>, raw: &RawFilter, cameras: &[&str]) -> AlertFilter {
+pub(crate) fn filter(v: &mut Validator<'_>, raw: &RawFilter, cameras: &[&str]) -> AlertFilter {
     let mut out = AlertFilter {
         min_severity: raw.min_severity.as_ref().and_then(|s| severity(v, s)),
         ..AlertFilter::default()
@@ -200,11 +187,12 @@ pub(crate) fn env_secret(v: &mut Validator<'_>, name: &Spanned<String>) -> Optio
     }
 }
 
-pub(crate) fn validate(
+/// The webhooks of `outputs` (MQTT: [`crate::mqtt`]; the shared store: [`shared_store`]).
+pub(crate) fn webhooks(
     v: &mut Validator<'_>,
     raw: &RawOutputs,
     cameras: &[&str],
-) -> (Vec<WebhookConfig>, Option<MqttConfig>) {
+) -> Vec<WebhookConfig> {
     let mut webhooks: Vec<WebhookConfig> = Vec::new();
     for w in &raw.webhooks {
         let name_ok = !w.name.value.is_empty()
@@ -266,62 +254,7 @@ pub(crate) fn validate(
             filter: filter(v, &w.filter, cameras),
         });
     }
-    let mqtt = raw.mqtt.as_ref().map(|m| mqtt(v, m, cameras));
-    (webhooks, mqtt)
-}
-
-fn mqtt(v: &mut Validator<'_>, m: &RawMqtt, cameras: &[&str]) -> MqttConfig {
-    v.check(!m.host.value.is_empty(), &m.host, "mqtt host is empty");
-    let prefix = m
-        .topic_prefix
-        .as_ref()
-        .map_or("vigil".to_string(), |p| p.value.clone());
-    if let Some(p) = &m.topic_prefix {
-        let ok = !p.value.is_empty()
-            && !p.value.contains(['+', '#'])
-            && !p.value.starts_with('/')
-            && !p.value.ends_with('/');
-        v.check(
-            ok,
-            p,
-            "topic_prefix must be a topic without wildcards or outer '/'",
-        );
-    }
-    let client_id = m
-        .client_id
-        .as_ref()
-        .map_or("vigil".to_string(), |c| c.value.clone());
-    if let Some(c) = &m.client_id {
-        v.check(
-            !c.value.is_empty() && c.value.len() <= 23,
-            c,
-            "client_id must be 1 to 23 characters (MQTT 3.1.1)",
-        );
-    }
-    let keep_alive = m.keep_alive_secs.as_ref().map_or(15, |k| k.value);
-    if let Some(k) = &m.keep_alive_secs {
-        v.check(
-            (1..=600).contains(&k.value),
-            k,
-            "keep_alive_secs must be between 1 and 600",
-        );
-    }
-    MqttConfig {
-        host: m.host.value.clone(),
-        port: match &m.port {
-            Some(p) => {
-                v.check(p.value != 0, p, "port must be between 1 and 65535");
-                p.value
-            }
-            None => 1883,
-        },
-        client_id,
-        username: m.username.clone(),
-        password: m.password_env.as_ref().and_then(|p| env_secret(v, p)),
-        topic_prefix: prefix,
-        keep_alive: std::time::Duration::from_secs(keep_alive),
-        filter: filter(v, &m.filter, cameras),
-    }
+    webhooks
 }
 
 /// The shared PostgreSQL store every instance also writes its records to.
@@ -406,10 +339,7 @@ fn loopback_url(url: &str) -> bool {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
     };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    loopback_host(host)
 }
 
 pub(crate) fn validate_api(
@@ -452,18 +382,8 @@ pub(crate) fn validate_api(
         });
     }
     let tls = raw.tls.as_ref().and_then(|t| {
-        let mut pem = |f: &Spanned<String>, marker: &str, what: &str| {
-            let path = base.join(&f.value);
-            let ok = std::fs::read_to_string(&path).is_ok_and(|t| t.contains(marker));
-            v.check(
-                ok,
-                f,
-                &format!("{}: not a readable PEM file of {what}", path.display()),
-            );
-            ok.then_some(path)
-        };
-        let cert_file = pem(&t.cert_file, "-----BEGIN CERTIFICATE-----", "certificates");
-        let key_file = pem(&t.key_file, "PRIVATE KEY-----", "a private key");
+        let cert_file = pem_file(v, base, &t.cert_file, PEM_CERTIFICATE, "certificates");
+        let key_file = pem_file(v, base, &t.key_file, PEM_KEY, "a private key");
         Some(TlsFiles {
             cert_file: cert_file?,
             key_file: key_file?,

@@ -1,7 +1,7 @@
 //! Where this instance stands among several running the same config: the command line's
 //! `--shard`, `--instance` and `--advertise` (or `VIGIL_INSTANCE` / `VIGIL_ADVERTISE`, read by
 //! the binary). Checked like the files — every error at once — each located at its flag:
-//! `--advertise: "ftp://x": expected http://host:port`.
+//! `--advertise: "ftp://x": expected http[s]://host:port`.
 
 use crate::shard::{Instance, Shard};
 use crate::{Config, ConfigError, ConfigErrors};
@@ -67,14 +67,15 @@ impl Placement {
     }
 }
 
-/// `http://host[:port][/]` without trailing slashes.
+/// `http[s]://host[:port][/]` without trailing slashes.
 pub(crate) fn advertised_url(url: &str) -> Result<String, String> {
     let ok = url
         .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
         .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
     match ok {
         true => Ok(url.trim_end_matches('/').to_string()),
-        false => Err(format!("\"{url}\": expected http://host:port")),
+        false => Err(format!("\"{url}\": expected http[s]://host:port")),
     }
 }
 
@@ -116,7 +117,7 @@ mod tests {
         );
         assert_eq!(
             lines[2],
-            "--advertise: \"ftp://x\": expected http://host:port"
+            "--advertise: \"ftp://x\": expected http[s]://host:port"
         );
         // Nothing applied.
         assert_eq!(c.cameras.len(), 12);

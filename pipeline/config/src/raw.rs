@@ -356,13 +356,16 @@ pub(crate) struct RawPostgres {
     /// taken from.
     #[serde(default)]
     pub instances: Vec<RawInstance>,
+    /// PEM CA certificate(s) that signed the `https://` instances' certificates.
+    #[serde(default)]
+    pub instances_ca_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawInstance {
     pub name: Spanned<String>,
-    /// `http://host:port` of its API.
+    /// `http[s]://host:port` of its API.
     pub url: Spanned<String>,
     /// Its identity key's public half, 64 hex digits.
     pub public_key: Spanned<String>,
@@ -421,6 +424,21 @@ pub(crate) struct RawMqtt {
     pub keep_alive_secs: Option<Spanned<u64>>,
     #[serde(default)]
     pub filter: RawFilter,
+    #[serde(default)]
+    pub tls: Option<RawMqttTls>,
+    /// A broker beyond loopback without TLS, on purpose.
+    #[serde(default)]
+    pub insecure_plaintext: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMqttTls {
+    pub ca_file: Spanned<String>,
+    #[serde(default)]
+    pub cert_file: Option<Spanned<String>>,
+    #[serde(default)]
+    pub key_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

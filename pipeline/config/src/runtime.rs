@@ -7,7 +7,8 @@ use crate::check::Validator;
 use crate::context::{RuleContext, file_zones};
 use crate::error::{ConfigError, ConfigErrors, parse_yaml};
 use crate::manifest::ModelManifest;
-pub use crate::outputs::{ApiConfig, ApiToken, MqttConfig, Role, Secret, WebhookConfig};
+pub use crate::mqtt::{MqttConfig, MqttTlsFiles};
+pub use crate::outputs::{ApiConfig, ApiToken, Role, Secret, WebhookConfig};
 use crate::raw::RawConfig;
 use crate::rules::{LoadedRuleFile, in_file, read_rule_file};
 use serde_saphyr::Spanned;
@@ -488,7 +489,12 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         .iter()
         .map(|c| c.name.value.as_str())
         .collect();
-    let (webhooks, mqtt) = crate::outputs::validate(&mut v, &raw.outputs, &camera_names);
+    let webhooks = crate::outputs::webhooks(&mut v, &raw.outputs, &camera_names);
+    let mqtt = raw
+        .outputs
+        .mqtt
+        .as_ref()
+        .map(|m| crate::mqtt::validate(&mut v, m, &camera_names, base));
     let postgres = raw
         .outputs
         .postgres

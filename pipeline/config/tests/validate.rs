@@ -528,3 +528,83 @@ fn a_plaintext_webhook_beyond_this_machine_must_be_meant() {
         assert!(load(&config(ok)).is_ok(), "{ok}");
     }
 }
+
+#[test]
+fn a_broker_beyond_this_machine_needs_tls_or_an_explicit_plaintext() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(
+        &ca,
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let key = dir.path().join("vigil.key");
+    std::fs::write(
+        &key,
+        "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let config = |mqtt: &str| {
+        format!(
+            "cameras:\n  - name: lot\n    file: footage/person-bicycle-car-detection.gif\ndetector:\n  manifest: {}\noutputs:\n  mqtt:\n{mqtt}",
+            repo.join("models/yolox-nano.yaml").display()
+        )
+    };
+    let assets = std::env::var_os("VIGIL_ASSETS").map(PathBuf::from);
+    let load =
+        |text: &str| vigil_config::load_str(&dir.path().join("site.yaml"), text, assets.as_deref());
+    let open = load(&config("    host: broker.local\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        open.contains(
+            "site.yaml:8:11: alerts and the broker password would cross the network in the clear"
+        ),
+        "{open}"
+    );
+    let half = load(&config("    host: 127.0.0.1\n    username: vigil\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        half.contains("give username and password_env together"),
+        "{half}"
+    );
+    let lone_cert = load(&config(
+        "    host: broker.local\n    tls: {ca_file: ca.pem, cert_file: ca.pem}\n",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        lone_cert.contains("site.yaml:9:39: give cert_file and key_file together"),
+        "{lone_cert}"
+    );
+    let missing = load(&config(
+        "    host: broker.local\n    tls: {ca_file: nope.pem}\n",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        missing.contains("nope.pem: not a readable PEM file of CA certificates"),
+        "{missing}"
+    );
+
+    // TLS (the port then 8883 unless given), with and without a client certificate.
+    let tls = load(&config(
+        "    host: broker.local\n    tls: {ca_file: ca.pem, cert_file: ca.pem, key_file: vigil.key}\n",
+    ))
+    .unwrap();
+    let m = tls.outputs.mqtt.unwrap();
+    assert_eq!(m.port, 8883);
+    let files = m.tls.unwrap();
+    assert_eq!(files.ca_file, ca);
+    assert_eq!(files.client, Some((ca.clone(), key.clone())));
+    for ok in [
+        "    host: broker.local\n    tls: {ca_file: ca.pem}\n",
+        "    host: broker.local\n    insecure_plaintext: true\n",
+        "    host: 127.0.0.1\n",
+        "    host: localhost\n",
+    ] {
+        assert!(load(&config(ok)).is_ok(), "{ok}");
+    }
+}

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod query;
 pub mod shared;
 pub mod store;
+pub mod tls;
 pub mod verify;
 pub mod webhook;
 pub mod worker;

@@ -14,7 +14,7 @@ use crate::outbox::OutboxItem;
 use crate::store::latest_camera_status;
 use crate::worker::Transport;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use rumqttc::{Client, Event, LastWill, MqttOptions, Outgoing, Packet, QoS};
+use rumqttc::{Client, Event, LastWill, MqttOptions, Outgoing, Packet, QoS, TlsConfiguration};
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,16 @@ pub struct MqttSettings {
     /// Where and what vigil says of itself: retained `online` on every connection, and the
     /// last will `offline` the broker publishes if vigil vanishes.
     pub liveness: Liveness,
+    /// TLS to the broker, checked against these CA certificates (PEM), with a client
+    /// certificate when given. Without: plain TCP.
+    pub tls: Option<MqttTls>,
+}
+
+/// TLS settings of a broker connection.
+#[derive(Clone, Debug)]
+pub struct MqttTls {
+    pub ca_file: std::path::PathBuf,
+    pub identity: Option<crate::tls::ClientIdentity>,
 }
 
 /// vigil's own status topic and its two payloads.
@@ -83,6 +93,7 @@ impl std::fmt::Debug for MqttSettings {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("prefix", &self.prefix)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -120,6 +131,13 @@ impl Mqtt {
         ));
         if let (Some(u), Some(p)) = (&settings.username, &settings.password) {
             options.set_credentials(u, p);
+        }
+        if let Some(tls) = &settings.tls {
+            let config = crate::tls::client_config(&tls.ca_file, tls.identity.as_ref())
+                .map_err(std::io::Error::other)?;
+            options.set_transport(rumqttc::Transport::tls_with_config(
+                TlsConfiguration::Rustls(std::sync::Arc::new(config)),
+            ));
         }
         let (client, mut connection) = Client::new(options, 64);
         let (tx, notes) = crossbeam_channel::bounded(256);

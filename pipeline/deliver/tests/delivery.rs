@@ -202,6 +202,7 @@ fn mqtt_settings(port: u16) -> MqttSettings {
         keep_alive: Duration::from_secs(5),
         ack_timeout: Duration::from_secs(5),
         liveness: vigil_deliver::mqtt::Liveness::single("vigil"),
+        tls: None,
     }
 }
 

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use vigil_config::Config;
-use vigil_deliver::mqtt::{Liveness, Mqtt, MqttSettings};
+use vigil_deliver::mqtt::{Liveness, Mqtt, MqttSettings, MqttTls};
 use vigil_deliver::shared::SharedStore;
+use vigil_deliver::tls::ClientIdentity;
 use vigil_deliver::webhook::Webhook;
 use vigil_deliver::worker::{self, Backoff, Transport, Worker};
 use vigil_deliver::{AlertStore, Outbox, Route};
@@ -127,6 +128,13 @@ impl Delivery {
                 keep_alive: m.keep_alive,
                 ack_timeout: Duration::from_secs(10),
                 liveness,
+                tls: m.tls.as_ref().map(|t| MqttTls {
+                    ca_file: t.ca_file.clone(),
+                    identity: t.client.as_ref().map(|(cert, key)| ClientIdentity {
+                        cert_file: cert.clone(),
+                        key_file: key.clone(),
+                    }),
+                }),
             };
             add(
                 MQTT_SINK.into(),

@@ -30,7 +30,7 @@ pub const WINDOW_MS: i64 = 30_000;
 /// An instance the admin registered.
 pub struct Peer {
     pub name: String,
-    /// `http://host:port` of its API.
+    /// `http[s]://host:port` of its API.
     pub url: String,
     pub key: PublicKey,
 }
@@ -39,6 +39,8 @@ pub struct Peer {
 pub struct Identity {
     pub key: Arc<SigningKey>,
     pub peers: Vec<Peer>,
+    /// TLS to `https://` peers, trusting the district's CA only.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl std::fmt::Debug for Identity {
@@ -49,6 +51,7 @@ impl std::fmt::Debug for Identity {
                 "peers",
                 &self.peers.iter().map(|p| &p.name).collect::<Vec<_>>(),
             )
+            .field("tls", &self.tls.is_some())
             .finish()
     }
 }
@@ -168,6 +171,7 @@ mod tests {
                 url: "http://a:1".into(),
                 key: PublicKey::parse(&public).unwrap(),
             }],
+            tls: None,
         };
         (dir, identity)
     }

@@ -3,12 +3,15 @@
 //! database password, rewrote it) is not followed — the registered address is; an alert held by
 //! an unregistered instance is not forwarded at all; and the forwarded request carries no token of
 //! the guard's, only the forwarding instance's signature. A request claiming to be forwarded
-//! without a registered instance's valid signature is refused, whatever token it carries.
+//! without a registered instance's valid signature is refused, whatever token it carries. An
+//! instance registered at `https://` is reached over TLS, its certificate checked against the
+//! district's CA.
 
 mod common;
 
 use common::{
-    OPERATOR, VIEWER, alert, announce, database, district, get, holder_store, serve, share,
+    OPERATOR, VIEWER, alert, announce, database, district, district_with, get, holder_store, serve,
+    serve_with, share,
 };
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -178,5 +181,58 @@ fn a_forwarded_request_without_a_registered_signature_is_refused() {
             "{headers:?}"
         );
     }
+    b.stop();
+}
+
+#[test]
+fn an_https_instance_is_reached_over_tls_checked_against_the_district_ca() {
+    let pg = Postgres::start().expect("PostgreSQL (scripts/setup installs it)");
+    let db = database(&pg);
+    let keys = tempfile::tempdir().unwrap();
+    let certs = tempfile::tempdir().unwrap();
+    vigil_testkit::postgres::make_certificates(certs.path()).unwrap();
+    let other_ca = vigil_testkit::postgres::make_ca(certs.path(), "other").unwrap();
+
+    // b holds the alert and serves HTTPS only.
+    let b_dir = tempfile::tempdir().unwrap();
+    share(&db, "b", &holder_store(b_dir.path(), "held-by-b"));
+    let b = serve_with(
+        b_dir.path(),
+        &["gate"],
+        district(&db, keys.path(), "b", &[("a", "https://a.invalid".into())]),
+        Some(vigil_config::TlsFiles {
+            cert_file: certs.path().join("server.pem"),
+            key_file: certs.path().join("server.key"),
+        }),
+    );
+    let b_url = format!("https://127.0.0.1:{}", b.addr().port());
+    let _b = announce(b_dir.path(), &db, "b", b_url.clone());
+
+    let asked = |ca: Option<&std::path::Path>| {
+        let a_dir = tempfile::tempdir().unwrap();
+        let a = serve(
+            a_dir.path(),
+            &["lot"],
+            district_with(&db, keys.path(), "a", &[("b", b_url.clone())], ca),
+        );
+        let answer = eventually(Duration::from_secs(20), || {
+            let (status, _, body) = get(a.addr(), "/api/alerts/held-by-b", 1 << 16);
+            (status != 404).then(|| (status, String::from_utf8_lossy(&body).into_owned()))
+        });
+        a.stop();
+        answer.expect("an answer other than 404")
+    };
+    let (status, body) = asked(Some(&certs.path().join("ca.pem")));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("held-by-b"), "{body}");
+    let (status, body) = asked(Some(&other_ca));
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body.contains("TLS"),
+        "a certificate of another CA was taken: {body}"
+    );
+    let (status, body) = asked(None);
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("no instances_ca_file"), "{body}");
     b.stop();
 }

@@ -142,8 +142,16 @@ fn identity(
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let tls = d
+        .ca_file
+        .as_deref()
+        .map(|ca| vigil_deliver::tls::client_config(ca, None))
+        .transpose()
+        .map_err(anyhow::Error::msg)?
+        .map(Arc::new);
     Ok(Some(Arc::new(Identity {
         key: Arc::new(key),
         peers,
+        tls,
     })))
 }

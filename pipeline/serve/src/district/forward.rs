@@ -131,9 +131,9 @@ pub(crate) async fn forward(
     }
     // The registered address; the one in the shared store is not trusted.
     let base = peer.url.as_str();
-    let Some((authority, prefix)) = http_base(base) else {
+    let Some(target) = parse_base(base) else {
         return Err(unreachable(format!(
-            "instance {} gives its address as \"{base}\", not http://host:port",
+            "instance {} gives its address as \"{base}\", not http[s]://host:port",
             owner.instance
         )));
     };
@@ -141,12 +141,12 @@ pub(crate) async fn forward(
         Ok(slot) => slot,
         Err(busy) => return Ok(busy.into_response()),
     };
-    let path = format!("{prefix}/api/alerts/{}{tail}", encode_segment(id));
+    let path = format!("{}/api/alerts/{}{tail}", target.prefix, encode_segment(id));
     let body = body.unwrap_or_default();
     let mut request = axum::http::Request::builder()
         .method(method.clone())
         .uri(&path)
-        .header(header::HOST, &authority)
+        .header(header::HOST, &target.authority)
         .header(
             header::USER_AGENT,
             concat!("vigil/", env!("CARGO_PKG_VERSION")),
@@ -172,7 +172,7 @@ pub(crate) async fn forward(
     let request = request
         .body(Full::new(body))
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    let answer = match send(&authority, request).await {
+    let answer = match send(&target, identity.tls.as_ref(), request).await {
         Ok(a) => a,
         Err(e) => {
             return Err(unreachable(format!(
@@ -205,35 +205,82 @@ pub(crate) async fn forward(
     Ok(hold(response, slot))
 }
 
-/// `http://host:port[/prefix]` → (`host:port`, `/prefix` without its trailing slash).
-fn http_base(base: &str) -> Option<(String, String)> {
-    let uri: Uri = base.parse().ok()?;
-    if uri.scheme_str() != Some("http") || uri.query().is_some() {
-        return None;
-    }
-    let authority = uri.authority()?.as_str();
-    if authority.contains('@') {
-        return None;
-    }
-    let port = uri.port_u16().unwrap_or(80);
-    let host = uri.host()?;
-    Some((
-        format!("{host}:{port}"),
-        uri.path().trim_end_matches('/').to_string(),
-    ))
+/// Where a registered instance's API is.
+#[derive(Debug, PartialEq, Eq)]
+struct Base {
+    /// `https://`: spoken over TLS, its certificate checked against the district's CA.
+    tls: bool,
+    /// `host:port`.
+    authority: String,
+    host: String,
+    /// The path prefix, without its trailing slash.
+    prefix: String,
 }
 
-/// Sends `request` to `authority` on a connection of its own, within [`CONNECT`] and [`ANSWER`].
+/// `http[s]://host[:port][/prefix]`, nothing else (no credentials, no query).
+fn parse_base(base: &str) -> Option<Base> {
+    let uri: Uri = base.parse().ok()?;
+    let tls = match uri.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => return None,
+    };
+    if uri.query().is_some() || uri.authority()?.as_str().contains('@') {
+        return None;
+    }
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    Some(Base {
+        tls,
+        authority: format!("{}:{port}", uri.host()?),
+        host: host.to_string(),
+        prefix: uri.path().trim_end_matches('/').to_string(),
+    })
+}
+
+/// Sends `request` to `base` on a connection of its own, within [`CONNECT`] (TLS handshake
+/// included) and [`ANSWER`].
 async fn send(
-    authority: &str,
+    base: &Base,
+    tls: Option<&Arc<rustls::ClientConfig>>,
     request: axum::http::Request<Full<Bytes>>,
 ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
-    let tcp = tokio::time::timeout(CONNECT, tokio::net::TcpStream::connect(authority))
+    let connect = async {
+        let tcp = tokio::net::TcpStream::connect(&base.authority)
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = tcp.set_nodelay(true);
+        if !base.tls {
+            return Ok(Either::Left(tcp));
+        }
+        let config = tls.ok_or("an https:// instance, and no instances_ca_file to check it")?;
+        let connector = tokio_rustls::TlsConnector::from(config.clone());
+        let name = rustls::pki_types::ServerName::try_from(base.host.clone())
+            .map_err(|e| e.to_string())?;
+        let stream = connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS: {e}"))?;
+        Ok::<_, String>(Either::Right(stream))
+    };
+    let stream = tokio::time::timeout(CONNECT, connect)
         .await
-        .map_err(|_| format!("no connection within {} s", CONNECT.as_secs()))?
-        .map_err(|e| e.to_string())?;
-    let _ = tcp.set_nodelay(true);
-    let io = TokioIo::new(Stall::both(tcp, PEER_STALL));
+        .map_err(|_| format!("no connection within {} s", CONNECT.as_secs()))??;
+    match stream {
+        Either::Left(tcp) => exchange(tcp, request).await,
+        Either::Right(tls) => exchange(tls, request).await,
+    }
+}
+
+/// One request and its answer's head over `stream`, within [`ANSWER`].
+async fn exchange<S>(
+    stream: S,
+    request: axum::http::Request<Full<Bytes>>,
+) -> Result<hyper::Response<hyper::body::Incoming>, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(Stall::both(stream, PEER_STALL));
     let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(|e| e.to_string())?;
@@ -246,6 +293,12 @@ async fn send(
         .await
         .map_err(|_| format!("no answer within {} s", ANSWER.as_secs()))?
         .map_err(|e| e.to_string())
+}
+
+/// A plain or a TLS connection.
+enum Either<A, B> {
+    Left(A),
+    Right(B),
 }
 
 /// Whether an answer may be passed back: one of [`CONTENT_TYPES`], or no body at all (`304`,
@@ -275,27 +328,42 @@ fn acceptable(answer: &hyper::Response<hyper::body::Incoming>) -> Result<(), Str
 
 #[cfg(test)]
 mod tests {
-    use super::http_base;
+    use super::{Base, parse_base};
 
     #[test]
-    fn only_plain_http_bases_without_credentials_are_taken() {
+    fn only_http_and_https_bases_without_credentials_are_taken() {
+        let base = |tls, authority: &str, host: &str, prefix: &str| Base {
+            tls,
+            authority: authority.into(),
+            host: host.into(),
+            prefix: prefix.into(),
+        };
         assert_eq!(
-            http_base("http://10.0.0.5:8080"),
-            Some(("10.0.0.5:8080".into(), String::new()))
+            parse_base("http://10.0.0.5:8080"),
+            Some(base(false, "10.0.0.5:8080", "10.0.0.5", ""))
         );
         assert_eq!(
-            http_base("http://vigil-b/prefix/"),
-            Some(("vigil-b:80".into(), "/prefix".into()))
+            parse_base("http://vigil-b/prefix/"),
+            Some(base(false, "vigil-b:80", "vigil-b", "/prefix"))
+        );
+        assert_eq!(
+            parse_base("https://vigil-b.vigil:8080"),
+            Some(base(true, "vigil-b.vigil:8080", "vigil-b.vigil", ""))
+        );
+        assert_eq!(
+            parse_base("https://[::1]"),
+            Some(base(true, "[::1]:443", "::1", ""))
         );
         for bad in [
             "file:///etc/passwd",
             "gopher://x:70",
             "http://user:pw@x:80",
+            "https://user@x",
             "http://x:80/?q=1",
             "not a url",
             "",
         ] {
-            assert_eq!(http_base(bad), None, "{bad}");
+            assert_eq!(parse_base(bad), None, "{bad}");
         }
     }
 }

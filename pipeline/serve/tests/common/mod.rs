@@ -64,6 +64,17 @@ pub fn serve(
     cameras: &[&str],
     district: Option<vigil_serve::district::DistrictConfig>,
 ) -> vigil_serve::Server {
+    serve_with(out, cameras, district, None)
+}
+
+/// [`serve`], over HTTPS with `tls`'s certificate when given.
+#[allow(dead_code)]
+pub fn serve_with(
+    out: &Path,
+    cameras: &[&str],
+    district: Option<vigil_serve::district::DistrictConfig>,
+    tls: Option<vigil_config::TlsFiles>,
+) -> vigil_serve::Server {
     let config = vigil_serve::ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         tokens: tokens(),
@@ -71,7 +82,7 @@ pub fn serve(
         out_dir: out.to_path_buf(),
         cameras: cameras.iter().map(|c| c.to_string()).collect(),
         district,
-        tls: None,
+        tls,
     };
     let metrics: vigil_serve::MetricsFn = Arc::new(|_: &mut String| {});
     vigil_serve::start(config, vigil_serve::Events::default(), metrics).unwrap()
@@ -97,10 +108,22 @@ pub fn district(
     me: &str,
     peers: &[(&str, String)],
 ) -> Option<vigil_serve::district::DistrictConfig> {
+    district_with(database, dir, me, peers, None)
+}
+
+/// [`district`], reaching `https://` peers with TLS trusting the CA in `ca_file`.
+pub fn district_with(
+    database: &Database,
+    dir: &Path,
+    me: &str,
+    peers: &[(&str, String)],
+    ca_file: Option<&Path>,
+) -> Option<vigil_serve::district::DistrictConfig> {
+    let tls = ca_file.map(|ca| Arc::new(vigil_deliver::tls::client_config(ca, None).unwrap()));
     Some(vigil_serve::district::DistrictConfig {
         database: database.clone(),
         instance: me.into(),
-        identity: Some(identity(dir, me, peers)),
+        identity: Some(identity(dir, me, peers, tls)),
     })
 }
 
@@ -114,7 +137,12 @@ pub fn database(pg: &vigil_testkit::Postgres) -> Database {
 }
 
 /// Instance `me`'s identity (its key in `dir`) registering `peers`: (name, API url).
-fn identity(dir: &Path, me: &str, peers: &[(&str, String)]) -> Arc<vigil_serve::peers::Identity> {
+fn identity(
+    dir: &Path,
+    me: &str,
+    peers: &[(&str, String)],
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Arc<vigil_serve::peers::Identity> {
     use vigil_serve::peers::{Identity, Peer};
     let key = vigil_deliver::keys::SigningKey::load(&instance_key(dir, me).0).unwrap();
     Arc::new(Identity {
@@ -127,6 +155,7 @@ fn identity(dir: &Path, me: &str, peers: &[(&str, String)]) -> Arc<vigil_serve::
                 key: vigil_deliver::keys::PublicKey::parse(&instance_key(dir, name).1).unwrap(),
             })
             .collect(),
+        tls,
     })
 }
 
