@@ -48,6 +48,9 @@ enum Command {
     /// Ask a running vigil's HTTP API whether it is up (GET /healthz): exits 0 when it answers
     /// 200, 1 otherwise. For container health checks: the image has no curl.
     Health(cmd::health::Args),
+    /// Who opened, played, downloaded or acknowledged which alert, when and from where: the
+    /// store's access chain, oldest first.
+    Audit(cmd::audit::Args),
     /// Check an output folder: the alert records' hash chain and every evidence file's sha256.
     /// Exits 0 when all is intact, 1 with every finding otherwise.
     Verify(cmd::verify::Args),
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Command::TestRules(args) => cmd::test_rules::exec(args),
         Command::Health(args) => cmd::health::exec(args),
         Command::Verify(args) => cmd::verify::exec(args),
+        Command::Audit(args) => cmd::audit::exec(args),
         #[cfg(feature = "tools")]
         Command::Synth(options) => cmd::synth::exec_falls(options),
         #[cfg(feature = "tools")]

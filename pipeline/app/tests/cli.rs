@@ -677,3 +677,77 @@ fn a_replay_anchors_its_chain_off_the_box_and_verify_finds_a_cut_tail() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+#[test]
+fn audit_lists_who_accessed_which_alert_and_verify_checks_that_chain() {
+    use vigil_deliver::access::{Accessor, Action};
+    let out = tempfile::tempdir().unwrap();
+    std::fs::create_dir(out.path().join("evidence")).unwrap();
+    let (a1, a2) = (
+        "01a2240a-0000-7000-8000-0000000000c1",
+        "01a2240a-0000-7000-8000-0000000000c2",
+    );
+    {
+        let mut store = vigil_deliver::AlertStore::open(&out.path().join("alerts.db")).unwrap();
+        store.insert(&vigil_testkit::alert(a1, "gate")).unwrap();
+        store.insert(&vigil_testkit::alert(a2, "lot")).unwrap();
+        let guard = Accessor {
+            who: "guard".into(),
+            role: "operator".into(),
+            from: "10.0.0.7:51000".into(),
+        };
+        store.record_access(&guard, Action::Clip, a1).unwrap();
+        store.acknowledge_as(a1, &guard, "seen").unwrap();
+        store.record_access(&guard, Action::View, a2).unwrap();
+    }
+    let run = |args: &[&str]| {
+        let o = vigil().args(args).arg(out.path()).output().unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (ok, text) = run(&["audit", "--alert", a1]);
+    assert!(ok, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains(&format!(
+            "clip      {a1}  guard (operator) from 10.0.0.7:51000"
+        )),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains("ack") && lines[1].ends_with("\"seen\""),
+        "{text}"
+    );
+    let (ok, json) = run(&["audit", "--json"]);
+    assert!(ok);
+    let records: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[2]["alert_id"], a2);
+    assert!(records[2]["prev_hash"].as_str().unwrap().len() == 64);
+
+    let (ok, text) = run(&["verify"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("4 access record(s): intact"), "{text}");
+    // An acknowledgement written into the table, with no record of who made it.
+    let c = rusqlite::Connection::open(out.path().join("alerts.db")).unwrap();
+    c.execute(
+        "INSERT INTO acks (alert_id, by, at_ms, comment) VALUES (?1, 'mallory', 9999999999999, '')",
+        [a2],
+    )
+    .unwrap();
+    drop(c);
+    let (ok, text) = run(&["verify"]);
+    assert!(!ok);
+    assert!(
+        text.contains(&format!(
+            "alert {a2}: acknowledgement by mallory is not in the access chain"
+        )),
+        "{text}"
+    );
+}

@@ -11,6 +11,7 @@
 //! every evidence file's sha256, and [`anchor`] signs the chain's head off the box so that a cut
 //! or rewritten chain is found too.
 
+pub mod access;
 pub mod anchor;
 pub mod keys;
 pub mod mqtt;

@@ -3,7 +3,8 @@
 //! Tables: `alerts` (one row per alert event, hash-chained), `outbox` (one row per record and
 //! receiver still to be delivered; written in the same transaction as the record),
 //! `deliveries` (what each receiver acknowledged, and when), `acks` (a person's acknowledgement
-//! of an alert) and `camera_status` (each camera's online/offline history).
+//! of an alert), `camera_status` (each camera's online/offline history) and `access` (who
+//! opened, played or acknowledged which alert: [`crate::access`], a hash chain of its own).
 
 use crate::{DeliverError, GENESIS, sha256_hex, store_err};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -12,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use vigil_core::{Alert, AlertEvent, AlertFilter, CameraId};
 
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Version 1: the alerts table.
 const SCHEMA_V1: &str = "
@@ -151,6 +152,10 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection, DeliverError> {
     }
     if version < 3 {
         tx.execute_batch(SCHEMA_V3).map_err(err)?;
+    }
+    if version < 4 {
+        tx.execute_batch(crate::access::SCHEMA_V4).map_err(err)?;
+        crate::access::start(&tx).map_err(err)?;
     }
     if version < SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -312,98 +317,6 @@ impl AlertStore {
         Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
     }
 
-    /// Records that `by` acknowledged alert `id`. The first acknowledgement stands: a second one
-    /// returns the first unchanged. `None` when no such alert exists.
-    pub fn acknowledge(
-        &mut self,
-        id: &str,
-        by: &str,
-        comment: &str,
-    ) -> Result<Option<Ack>, DeliverError> {
-        let err = store_err(&self.path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
-        let exists: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ?1)",
-                [id],
-                |r| r.get(0),
-            )
-            .map_err(err)?;
-        if !exists {
-            return Ok(None);
-        }
-        tx.execute(
-            "INSERT OR IGNORE INTO acks (alert_id, by, at_ms, comment) VALUES (?1, ?2, ?3, ?4)",
-            params![id, by, now_ms(), comment],
-        )
-        .map_err(err)?;
-        let ack = ack_in(&tx, id).map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(ack)
-    }
-
-    /// The acknowledgement of alert `id`, if any.
-    pub fn ack(&self, id: &str) -> Result<Option<Ack>, DeliverError> {
-        ack_in(&self.conn, id).map_err(self.err())
-    }
-
-    /// Up to `limit` acknowledgements not yet in the shared store, oldest first.
-    pub fn unshared_acks(&self, limit: usize) -> Result<Vec<(String, Ack)>, DeliverError> {
-        let err = self.err();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT alert_id, by, at_ms, comment FROM acks WHERE shared_ms IS NULL
-                 ORDER BY at_ms LIMIT ?1",
-            )
-            .map_err(&err)?;
-        let rows = stmt
-            .query_map([limit as i64], |r| {
-                Ok((
-                    r.get(0)?,
-                    Ack {
-                        by: r.get(1)?,
-                        at_ms: r.get(2)?,
-                        comment: r.get(3)?,
-                    },
-                ))
-            })
-            .map_err(&err)?;
-        rows.collect::<Result<_, _>>().map_err(&err)
-    }
-
-    /// The acknowledgements of `ids` reached the shared store.
-    pub fn acks_shared(&mut self, ids: &[String]) -> Result<(), DeliverError> {
-        let err = store_err(&self.path);
-        let tx = self.conn.transaction().map_err(err)?;
-        for id in ids {
-            tx.execute(
-                "UPDATE acks SET shared_ms = ?2 WHERE alert_id = ?1",
-                params![id, now_ms()],
-            )
-            .map_err(err)?;
-        }
-        tx.commit().map_err(err)
-    }
-
-    /// The ids of every acknowledged alert, in one query.
-    pub fn acknowledged_ids(&self) -> Result<std::collections::HashSet<String>, DeliverError> {
-        let err = self.err();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT alert_id FROM acks")
-            .map_err(&err)?;
-        let ids = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(&err)?
-            .collect::<Result<_, _>>()
-            .map_err(&err)?;
-        Ok(ids)
-    }
-
     /// Forgets delivery log entries and camera status changes older than `cutoff_ms` (each
     /// camera's latest status is kept); the alert records themselves are never pruned here.
     /// Returns the rows deleted.
@@ -442,21 +355,6 @@ impl AlertStore {
             .map_err(self.err())?;
         Ok(())
     }
-}
-
-fn ack_in(conn: &Connection, id: &str) -> rusqlite::Result<Option<Ack>> {
-    conn.query_row(
-        "SELECT by, at_ms, comment FROM acks WHERE alert_id = ?1",
-        [id],
-        |r| {
-            Ok(Ack {
-                by: r.get(0)?,
-                at_ms: r.get(1)?,
-                comment: r.get(2)?,
-            })
-        },
-    )
-    .optional()
 }
 
 /// Each camera's latest status, by camera name.
@@ -559,5 +457,6 @@ impl AlertStore {
     }
 }
 
+mod acks;
 #[cfg(test)]
 mod tests;

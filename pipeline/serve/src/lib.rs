@@ -11,6 +11,7 @@
 //! `viewer` and `operator`).
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod district;
 mod error;
@@ -19,6 +20,7 @@ mod listen;
 pub mod peers;
 pub mod prom;
 mod stall;
+mod store;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -134,6 +136,8 @@ pub struct AppState {
     pub limits: Arc<limits::Limits>,
     /// The session cookie is `Secure` (the API speaks HTTPS).
     pub secure_cookies: bool,
+    /// Accesses recorded lately, so repeats are recorded once ([`audit`]).
+    pub recent_access: audit::Recent,
 }
 
 /// A running server.
@@ -205,6 +209,7 @@ pub fn start(
             .map_err(ServeError::District)?,
         limits: Arc::default(),
         secure_cookies: config.tls.is_some(),
+        recent_access: audit::Recent::default(),
     });
     let tls = config
         .tls

@@ -4,6 +4,7 @@
 //! as [`InvalidConfig`], which [`exit`] prints — every error as `file:line:col: message` (or
 //! `--flag: message`) — with exit code 2; any other error is one line and exit code 1.
 
+pub mod audit;
 #[cfg(feature = "tools")]
 pub mod bench;
 pub mod bench_server;

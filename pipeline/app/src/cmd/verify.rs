@@ -1,7 +1,8 @@
 //! `vigil verify DIR`: the alert records' hash chain, their indexed columns and every evidence
 //! file's sha256; with `--anchors` and `--public-key`, the chain against its signed heads (a cut
 //! tail, a rewritten chain); with `--shared`, the shared store's copy of this instance's records
-//! too. Exit 1 on any finding.
+//! too; and the access chain (who opened, played or acknowledged which alert). Exit 1 on any
+//! finding.
 
 use anyhow::{Context, Result};
 use std::path::PathBuf;
@@ -107,10 +108,11 @@ pub fn exec(args: Args) -> Result<ExitCode> {
         println!("{f}");
     }
     println!(
-        "{}: {} record(s), {} evidence file(s): {}",
+        "{}: {} record(s), {} evidence file(s), {} access record(s): {}",
         dir.display(),
         report.records,
         report.files,
+        report.accesses,
         if report.intact() {
             "intact".to_string()
         } else {

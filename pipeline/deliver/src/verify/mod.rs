@@ -6,8 +6,10 @@
 //! otherwise hide an alert while the chain stays intact), every evidence file's sha256 (a file
 //! modified or missing), that each `expired` record is what retention would have written
 //! ([`expiry`]), and lists files in `evidence/` that no record names (added) or that were never
-//! finished (`.part`).
+//! finished (`.part`). The access chain ([`crate::access`]) is checked the same way, and every
+//! acknowledgement must have its record there.
 
+mod access;
 pub mod expiry;
 mod shared;
 
@@ -41,6 +43,8 @@ impl fmt::Display for Finding {
 #[derive(Debug, Default)]
 pub struct Report {
     pub records: usize,
+    /// Records of the access chain (its start included).
+    pub accesses: usize,
     pub files: usize,
     pub findings: Vec<Finding>,
 }
@@ -174,6 +178,7 @@ pub fn verify_with(
         }
     }
     report.records = records;
+    report.accesses = access::check(&conn, &mut report.findings).map_err(err)?;
     let mut files = Vec::new();
     collect_files(&dir.join("evidence"), &mut files);
     report.files = files.len();

@@ -14,6 +14,11 @@ use vigil_core::{CameraId, EncodedUnit, StageCounters, WhenFull, queue};
 use vigil_evidence::{ClipDone, ClipRequest, RecorderConfig, RingLimits, spawn_recorder};
 use vigil_ingest::EncodedSink;
 
+/// How much further back than `static_secs` a waste camera's ring reaches: the raise delay
+/// measured on the bin scenes runs to `static_secs` + 15 s (`pipeline/app/tests/waste.rs` allows
+/// that much), and a clip request reaches the recorder a moment after the alert.
+const WASTE_REACH_MARGIN: Duration = Duration::from_secs(15);
+
 /// The running recorders and the ends of their queues the rest of the pipeline holds.
 pub struct Recorders {
     pub threads: Vec<JoinHandle<()>>,
@@ -50,13 +55,15 @@ pub fn spawn(config: &Config, out_dir: &Path) -> std::io::Result<Recorders> {
             counters.clone(),
         );
         let (req_tx, req_rx) = crossbeam_channel::bounded::<ClipRequest>(capacity::CLIP_REQUESTS);
-        // A left object's alert comes `static_secs` after it appeared: the ring reaches back
-        // that far too, so the clip shows it being left (and by whom), bytes permitting.
+        // A left object's alert comes `static_secs` after it appeared, and then some (the
+        // short-term model confirms it, the request crosses the stages under load): the ring
+        // reaches back that far and [`WASTE_REACH_MARGIN`] more, so the clip shows it being left
+        // (and by whom), bytes permitting.
         let reach = config
             .waste
             .iter()
             .filter(|r| r.camera == cam.id && r.check == vigil_waste::WasteCheck::Left)
-            .map(|r| Duration::from_secs_f64(r.static_secs))
+            .map(|r| Duration::from_secs_f64(r.static_secs) + WASTE_REACH_MARGIN)
             .max()
             .unwrap_or_default();
         let recorder = RecorderConfig {

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use std::sync::Arc;
 use tower::ServiceExt;
+use vigil_deliver::access::Action;
 
 #[derive(Deserialize, Default)]
 pub(super) struct EvidenceParams {
@@ -57,6 +58,8 @@ pub(super) async fn clip(
         StatusCode::NOT_FOUND,
         "this alert has no clip (yet)".into(),
     ))?;
+    let peer = crate::audit::peer_of(request.extensions());
+    crate::audit::record(&state, &caller, &peer, Action::Clip, &id).await?;
     serve_evidence(&state, &clip.path, "video/mp4", request).await
 }
 
@@ -75,6 +78,8 @@ pub(super) async fn snapshot(
         "this alert has no snapshot (yet)".into(),
     ))?;
     let path = if p.clean { snap.clean_path } else { snap.path };
+    let peer = crate::audit::peer_of(request.extensions());
+    crate::audit::record(&state, &caller, &peer, Action::Snapshot, &id).await?;
     serve_evidence(&state, &path, "image/jpeg", request).await
 }
 

@@ -24,8 +24,10 @@
 //! the file, and the file must resolve inside `<out>/evidence` — nothing in the request becomes a
 //! path.
 
+use crate::audit::Peer;
 use crate::auth::{COOKIE, Caller};
 pub use crate::error::ApiError;
+pub(crate) use crate::store::with_store;
 use crate::{AppState, LiveEvent};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -41,7 +43,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use vigil_config::Role;
 use vigil_core::{AlertKind, CameraId};
-use vigil_deliver::{AlertQuery, AlertStore};
+use vigil_deliver::AlertQuery;
+use vigil_deliver::access::{AccessQuery, Action};
 
 mod evidence;
 
@@ -62,6 +65,7 @@ pub fn routes(state: Arc<AppState>) -> Router {
         .route("/api/alerts", get(list_alerts))
         .route("/api/alerts/{id}", get(one_alert))
         .route("/api/alerts/{id}/ack", post(acknowledge))
+        .route("/api/alerts/{id}/access", get(access_history))
         .route("/api/cameras", get(cameras))
         .route("/api/district/alerts", get(district_alerts))
         .route("/api/district/instances", get(district_instances))
@@ -109,36 +113,6 @@ fn page(body: &'static str, content_type: &'static str) -> Response {
         body,
     )
         .into_response()
-}
-
-/// Runs `f` on the store off the async threads.
-pub(crate) async fn with_store<T: Send + 'static>(
-    state: &Arc<AppState>,
-    f: impl FnOnce(&mut AlertStore) -> Result<T, vigil_deliver::DeliverError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut store = state.store.lock().map_err(|_| {
-            ApiError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "store lock poisoned".into(),
-            )
-        })?;
-        f(&mut store).map_err(|e| {
-            tracing::error!(error = %e, "store query failed");
-            ApiError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "store unavailable".into(),
-            )
-        })
-    })
-    .await
-    .map_err(|_| {
-        ApiError(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "store task failed".into(),
-        )
-    })?
 }
 
 #[derive(Deserialize)]
@@ -283,6 +257,7 @@ async fn district_instances(
 
 async fn one_alert(
     caller: Caller,
+    Peer(peer): Peer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -297,6 +272,7 @@ async fn one_alert(
     .await?;
     match found {
         Some((view, records)) => {
+            crate::audit::record(&state, &caller, &peer, Action::View, &id).await?;
             Ok(Json(serde_json::json!({ "alert": view, "records": records })).into_response())
         }
         None => {
@@ -313,6 +289,7 @@ struct AckRequest {
 
 async fn acknowledge(
     caller: Caller,
+    Peer(peer): Peer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -343,9 +320,10 @@ async fn acknowledge(
             "comment is longer than 2000 characters".into(),
         ));
     }
-    let who = caller.name.clone();
+    let by = crate::audit::accessor(&caller, &peer);
     let key = id.clone();
-    let Some(ack) = with_store(&state, move |s| s.acknowledge(&key, &who, &comment)).await? else {
+    let Some(ack) = with_store(&state, move |s| s.acknowledge_as(&key, &by, &comment)).await?
+    else {
         return crate::district::forward(
             &state,
             &caller,
@@ -363,6 +341,39 @@ async fn acknowledge(
         ack: ack.clone(),
     });
     Ok(Json(serde_json::json!({ "id": id, "ack": ack })).into_response())
+}
+
+/// Who opened, played or acknowledged alert `id`, oldest first (operators; forwarded to the
+/// instance that holds it).
+async fn access_history(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Operator)?;
+    let key = id.clone();
+    let found = with_store(&state, move |s| {
+        if s.get(&key)?.is_none() {
+            return Ok(None);
+        }
+        let q = AccessQuery {
+            alert_id: Some(key),
+            who: None,
+            limit: 1000,
+        };
+        Ok(Some(s.accesses(&q)?))
+    })
+    .await?;
+    match found {
+        Some(accesses) => {
+            Ok(Json(serde_json::json!({ "id": id, "access": accesses })).into_response())
+        }
+        None => {
+            crate::district::forward(&state, &caller, &id, "/access", Method::GET, &headers, None)
+                .await
+        }
+    }
 }
 
 async fn cameras(

@@ -1,4 +1,5 @@
-// The security office page: a live alert feed, evidence, acknowledgement, camera status.
+// The security office page: a live alert feed, evidence, acknowledgement, camera status, and for
+// operators each alert's access history.
 // Plain JavaScript served by vigil itself (nothing is fetched from elsewhere). Text is set with
 // textContent only, never innerHTML, so nothing in an alert can become markup.
 "use strict";
@@ -18,6 +19,8 @@ const TEXT = {
     static: "静止物体", fall: "坠落轨迹",
     origin: "抛出位置", origin_value: "{floor} 层（{lo}–{hi} 层），第 {column} 列窗户",
     severities: { low: "低", medium: "中", high: "高", critical: "紧急" },
+    access_history: "访问记录",
+    access_actions: { view: "查看告警", clip: "播放录像", snapshot: "查看截图", ack: "确认告警" },
   },
   en: {
     title: "Community security alerts", token: "Access token", login: "Sign in", logout: "Sign out",
@@ -33,6 +36,8 @@ const TEXT = {
     static: "static object", fall: "fall",
     origin: "Thrown from", origin_value: "floor {floor} (floors {lo}–{hi}), window column {column}",
     severities: { low: "low", medium: "medium", high: "high", critical: "critical" },
+    access_history: "Access history",
+    access_actions: { view: "opened", clip: "played the clip", snapshot: "viewed the snapshot", ack: "acknowledged" },
   },
 };
 
@@ -221,6 +226,27 @@ async function select(id) {
   const v = { ...body.alert, instance };
   views.set(id, v);
   renderDetail(v, true);
+  loadAccess(id);
+}
+
+// Who opened, played or acknowledged the selected alert (operators only; the server records
+// every access before it serves it).
+async function loadAccess(id) {
+  const box = $("d-access");
+  if (!me || me.role !== "operator") { box.hidden = true; return; }
+  const res = await api(`/api/alerts/${encodeURIComponent(id)}/access`);
+  if (!res.ok || selected !== id) { box.hidden = true; return; }
+  const body = await res.json();
+  const items = body.access.map((r) => {
+    const li = document.createElement("li");
+    const action = TEXT[lang].access_actions[r.action] ?? r.action;
+    li.dataset.action = r.action;
+    li.textContent = `${when(r.at_ms)} ${r.who} (${r.role}) ${action}`
+      + (r.from ? ` · ${r.from}` : "") + (r.detail ? ` — ${r.detail}` : "");
+    return li;
+  });
+  $("d-access-list").replaceChildren(...items);
+  box.hidden = false;
 }
 
 function renderDetail(v, fresh = false) {
@@ -384,6 +410,7 @@ $("ack-form").addEventListener("submit", async (e) => {
   if (!res.ok) { $("ack-button").disabled = false; return; }
   onAck(await res.json());
   $("ack-comment").value = "";
+  loadAccess(selected);
 });
 
 for (const id of ["f-scope", "f-camera", "f-kind", "f-acked"]) $(id).addEventListener("change", () => reload());

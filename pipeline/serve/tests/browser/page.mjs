@@ -80,6 +80,18 @@ try {
   const disabled = await page.isDisabled("#ack-button");
   if (!disabled) throw new Error("ack button still enabled after acknowledging");
   step("acknowledged");
+  // The operator sees who accessed the alert: this session opened it, played its clip, showed
+  // its snapshot and acknowledged it — each recorded once.
+  await page.waitForSelector('#d-access:not([hidden]) #d-access-list li[data-action="ack"]', { state: "attached", timeout: 10_000 });
+  const access = await page.$$eval("#d-access-list li", (lis) => lis.map((li) => li.dataset.action));
+  for (const action of ["view", "clip", "snapshot", "ack"]) {
+    if (access.filter((a) => a === action).length !== 1) throw new Error(`access history ${access}: not one ${action}`);
+  }
+  const accessText = await page.textContent("#d-access-list");
+  if (!accessText.includes("确认告警 · 127.0.0.1:") || !accessText.includes("已通知车主挪车")) {
+    throw new Error(`access history text: ${accessText}`);
+  }
+  step(`access history: ${access.join(", ")}`);
 
   let district = null;
   if (districtId) {
