@@ -34,6 +34,9 @@ enum Command {
     /// Mint an API token: prints the token (shown once, stored nowhere) and the `api.tokens`
     /// entry holding its sha256.
     Token(cmd::token::Args),
+    /// Named accounts (`api.users`): add, passwd, disable, enable, revoke (sessions), token,
+    /// revoke-tokens, list.
+    User(cmd::user::Args),
     /// Make an ed25519 key: the one that signs the alert chain's heads
     /// (`evidence.anchor.key_file`), or an instance's identity in a district
     /// (`outputs.postgres.identity_key`). Prints its public key.
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cmd::eval::exec(args),
         Command::Token(args) => cmd::token::exec(args),
         Command::Keygen(args) => cmd::keygen::exec(args),
+        Command::User(args) => cmd::user::exec(args),
         Command::District(args) => cmd::district::exec(args),
         Command::TestRules(args) => cmd::test_rules::exec(args),
         Command::Health(args) => cmd::health::exec(args),

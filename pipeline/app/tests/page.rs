@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -19,6 +20,8 @@ fn repo() -> PathBuf {
 }
 
 const TOKEN: &str = "page-test-operator-token";
+/// The page signs in as the named account `guard` (an admin) with this password.
+const PASSWORD: &str = "page-test-password";
 
 #[test]
 fn page_shows_a_live_alert_plays_its_clip_and_acknowledges_it() {
@@ -65,6 +68,7 @@ outputs:
 IDENTITY
 api:
   listen: 127.0.0.1:{port}
+  users: users.db
   tokens:
     - name: guard
       role: operator
@@ -106,6 +110,16 @@ api:
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
+    // The account the page signs in with, made as an admin makes it.
+    let mut add = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["user", "--db"])
+        .arg(dir.path().join("users.db"))
+        .args(["add", "guard", "--role", "admin"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(add.wait().unwrap().success(), "vigil user add");
     let out = dir.path().join("out");
     let mut vigil = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .current_dir(repo())
@@ -128,7 +142,7 @@ api:
         .arg("node")
         .arg(browser.join("page.mjs"))
         .arg(format!("http://127.0.0.1:{port}"))
-        .arg(TOKEN)
+        .arg(format!("guard:{PASSWORD}"))
         .arg(&screenshot)
         .arg("1")
         .arg(elsewhere.id.as_str())

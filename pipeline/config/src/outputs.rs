@@ -49,6 +49,8 @@ pub enum Role {
     Viewer,
     /// Also acknowledges alerts.
     Operator,
+    /// Also reads who accessed which alert.
+    Admin,
 }
 
 impl Role {
@@ -56,6 +58,7 @@ impl Role {
         match self {
             Role::Viewer => "viewer",
             Role::Operator => "operator",
+            Role::Admin => "admin",
         }
     }
 }
@@ -67,7 +70,10 @@ impl std::str::FromStr for Role {
         match s {
             "viewer" => Ok(Role::Viewer),
             "operator" => Ok(Role::Operator),
-            other => Err(format!("role \"{other}\" is neither viewer nor operator")),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "role \"{other}\" is none of viewer, operator, admin"
+            )),
         }
     }
 }
@@ -87,6 +93,8 @@ pub struct ApiConfig {
     pub tokens: Vec<ApiToken>,
     /// HTTPS with this certificate chain and key (PEM files); plain HTTP without.
     pub tls: Option<TlsFiles>,
+    /// The named accounts' database (`vigil user …`); none: tokens only.
+    pub users: Option<std::path::PathBuf>,
 }
 
 /// A certificate chain and its private key, PEM.
@@ -396,9 +404,25 @@ pub(crate) fn validate_api(
             "the API would take tokens and serve footage in the clear on the network: give api.tls (cert_file, key_file), or insecure_plaintext: true when a TLS proxy is in front",
         );
     }
+    let users = raw.users.as_ref().and_then(|u| {
+        let path = base.join(&u.value);
+        let folder_ok = path
+            .parent()
+            .is_some_and(|p| p.as_os_str().is_empty() || p.is_dir());
+        v.check(
+            folder_ok && !u.value.trim().is_empty(),
+            u,
+            &format!(
+                "users {}: no such folder (the file is made by `vigil user add`)",
+                path.display()
+            ),
+        );
+        folder_ok.then_some(path)
+    });
     ApiConfig {
         listen,
         tokens,
         tls,
+        users,
     }
 }

@@ -454,6 +454,9 @@ pub(crate) struct RawApi {
     /// Plain HTTP on an address other than loopback, on purpose (a TLS proxy in front).
     #[serde(default)]
     pub insecure_plaintext: Option<Spanned<bool>>,
+    /// The named accounts' database (`vigil user …`), relative to the config's folder.
+    #[serde(default)]
+    pub users: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -247,7 +247,7 @@ api:
   listen: localhost
   tokens:
     - name: guard
-      role: admin
+      role: superuser
       sha256: abc
 "
     );
@@ -264,7 +264,7 @@ api:
         "25:21: timeout_secs must be in (0, 120]",
         "28:19: topic_prefix must be a topic without wildcards or outer '/'",
         "30:11: listen must be ip:port, e.g. 127.0.0.1:8080",
-        "33:13: role \"admin\" is neither viewer nor operator",
+        "33:13: role \"superuser\" is none of viewer, operator, admin",
         "34:15: sha256 must be 64 hex digits: the sha256 of the token (e.g. `printf %s TOKEN | sha256sum`)",
     ];
     assert_eq!(errors, expected, "got:\n{}", errors.join("\n"));
@@ -607,4 +607,28 @@ fn a_broker_beyond_this_machine_needs_tls_or_an_explicit_plaintext() {
     ] {
         assert!(load(&config(ok)).is_ok(), "{ok}");
     }
+}
+
+#[test]
+fn the_accounts_database_must_be_in_a_folder_that_exists() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    let config = |users: &str| {
+        format!(
+            "cameras:\n  - name: lot\n    file: footage/person-bicycle-car-detection.gif\ndetector:\n  manifest: {}\napi:\n  listen: 127.0.0.1:8080\n  users: {users}\n",
+            repo.join("models/yolox-nano.yaml").display()
+        )
+    };
+    let assets = std::env::var_os("VIGIL_ASSETS").map(PathBuf::from);
+    let load =
+        |text: &str| vigil_config::load_str(&dir.path().join("site.yaml"), text, assets.as_deref());
+    let c = load(&config("users.db")).unwrap();
+    assert_eq!(c.api.unwrap().users, Some(dir.path().join("users.db")));
+    let missing = load(&config("no/such/folder/users.db"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("site.yaml:8:10: users") && missing.contains("no such folder"),
+        "{missing}"
+    );
 }

@@ -74,6 +74,8 @@ pub struct AlertQuery {
     /// Only alerts older than this cursor (a previous page's last `seq`).
     pub before: Option<i64>,
     pub limit: usize,
+    /// Only these cameras: names or `*` patterns (a caller's scope); none: every camera.
+    pub cameras: Option<Vec<String>>,
 }
 
 impl AlertStore {
@@ -91,6 +93,8 @@ impl AlertStore {
                    AND (?4 IS NULL OR a.wall_time < ?4)
                    AND (?5 IS NULL OR (k.alert_id IS NOT NULL) = ?5)
                    AND (?6 IS NULL OR a.seq < ?6)
+                   AND (?8 IS NULL OR EXISTS
+                        (SELECT 1 FROM json_each(?8) p WHERE a.camera GLOB p.value))
                  ORDER BY a.seq DESC LIMIT ?7",
             )
             .map_err(err)?;
@@ -104,6 +108,9 @@ impl AlertStore {
                     q.acknowledged,
                     q.before,
                     q.limit.clamp(1, 500) as i64,
+                    q.cameras
+                        .as_ref()
+                        .map(|c| serde_json::to_string(c).expect("strings serialise")),
                 ],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )

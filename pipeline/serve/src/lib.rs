@@ -19,8 +19,10 @@ pub mod limits;
 mod listen;
 pub mod peers;
 pub mod prom;
+pub mod session;
 mod stall;
 mod store;
+pub mod users;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -49,6 +51,8 @@ pub struct ServeConfig {
     pub district: Option<district::DistrictConfig>,
     /// HTTPS with this certificate and key; plain HTTP without.
     pub tls: Option<vigil_config::TlsFiles>,
+    /// The named accounts' database ([`users`]); none: configured tokens only.
+    pub users: Option<PathBuf>,
 }
 
 /// Something that happened, as the page and other SSE clients see it.
@@ -138,6 +142,12 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Accesses recorded lately, so repeats are recorded once ([`audit`]).
     pub recent_access: audit::Recent,
+    /// The named accounts, when configured ([`users`]).
+    pub users: Option<Mutex<users::Users>>,
+    /// Failed sign-ins per name and address ([`session`]).
+    pub throttle: session::Throttle,
+    /// Password verifications running at once ([`session::CHECKS`]).
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 /// A running server.
@@ -180,6 +190,8 @@ pub enum ServeError {
     District(String),
     #[error("api.tls: {0}")]
     Tls(String),
+    #[error("api.users: {0}")]
+    Users(users::UserError),
 }
 
 /// Starts the server on threads of its own.
@@ -210,6 +222,15 @@ pub fn start(
         limits: Arc::default(),
         secure_cookies: config.tls.is_some(),
         recent_access: audit::Recent::default(),
+        users: config
+            .users
+            .as_deref()
+            .map(users::Users::open)
+            .transpose()
+            .map_err(ServeError::Users)?
+            .map(Mutex::new),
+        throttle: session::Throttle::default(),
+        password_checks: Arc::new(tokio::sync::Semaphore::new(session::CHECKS)),
     });
     let tls = config
         .tls

@@ -63,6 +63,7 @@ fn fixture() -> Fixture {
         cameras: vec!["gate".into(), "lot".into()],
         district: None,
         tls: None,
+        users: None,
     };
     let metrics: vigil_serve::MetricsFn = Arc::new(|out: &mut String| {
         vigil_serve::prom::family(out, "vigil_test_pipeline", "From the pipeline.", "gauge");

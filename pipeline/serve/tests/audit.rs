@@ -1,12 +1,12 @@
 //! The access audit through the real API: opening an alert, playing its clip (in several ranges,
 //! as a `<video>` does), showing its snapshot and acknowledging it each leave one record in the
 //! store's access chain — who, with which role, from which address — before anything is served;
-//! operators read an alert's history at `/api/alerts/{id}/access`, viewers may not; `vigil
+//! admins read an alert's history at `/api/alerts/{id}/access`, operators and viewers may not; `vigil
 //! verify`'s check finds the chain intact.
 
 mod common;
 
-use common::{OPERATOR, VIEWER, holder_store, serve};
+use common::{ADMIN, OPERATOR, VIEWER, holder_store, serve};
 
 const ID: &str = "01a2240a-0000-7000-8000-00000000aa01";
 
@@ -37,7 +37,7 @@ fn get(base: &str, path: &str, token: &str, range: Option<&str>) -> (u16, Vec<u8
 }
 
 #[test]
-fn every_access_to_an_alert_is_in_the_chain_once_and_operators_can_read_it() {
+fn every_access_to_an_alert_is_in_the_chain_once_and_admins_can_read_it() {
     let out = tempfile::tempdir().unwrap();
     holder_store(out.path(), ID);
     std::fs::write(out.path().join("evidence/snap.jpg"), b"\xff\xd8jpeg").unwrap();
@@ -75,7 +75,12 @@ fn every_access_to_an_alert_is_in_the_chain_once_and_operators_can_read_it() {
 
     let history = format!("/api/alerts/{ID}/access");
     assert_eq!(get(&base, &history, VIEWER, None).0, 403, "viewers may not");
-    let (status, body) = get(&base, &history, OPERATOR, None);
+    assert_eq!(
+        get(&base, &history, OPERATOR, None).0,
+        403,
+        "operators may not"
+    );
+    let (status, body) = get(&base, &history, ADMIN, None);
     assert_eq!(status, 200);
     let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let records = answer["access"].as_array().unwrap();

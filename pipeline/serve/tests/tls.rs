@@ -34,6 +34,7 @@ fn https_server(dir: &Path) -> vigil_serve::Server {
             cert_file: dir.join("server.pem"),
             key_file: dir.join("server.key"),
         }),
+        users: None,
     };
     let metrics: vigil_serve::MetricsFn = Arc::new(|_: &mut String| {});
     vigil_serve::start(config, vigil_serve::Events::default(), metrics).unwrap()

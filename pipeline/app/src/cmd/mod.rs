@@ -24,6 +24,7 @@ pub mod serve_footage;
 pub mod synth;
 pub mod test_rules;
 pub mod token;
+pub mod user;
 pub mod verify;
 
 use anyhow::{Context, Result};

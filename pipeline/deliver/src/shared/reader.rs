@@ -33,6 +33,8 @@ pub struct InstanceInfo {
 #[derive(Clone, Debug)]
 pub struct Owner {
     pub instance: String,
+    /// The alert's camera.
+    pub camera: String,
     pub info: Option<InstanceInfo>,
 }
 
@@ -64,6 +66,17 @@ impl SharedReader {
         let limit = q.limit.clamp(1, 500) as i64;
         let camera = q.camera.as_ref().map(|c| c.as_str());
         let kind = q.kind.map(|k| k.as_str());
+        // `*` patterns as LIKE patterns (`_` is LIKE's one-character wildcard: escaped).
+        let patterns: Option<Vec<String>> = q.cameras.as_ref().map(|c| {
+            c.iter()
+                .map(|p| {
+                    p.replace('\\', "\\\\")
+                        .replace('_', "\\_")
+                        .replace('%', "\\%")
+                        .replace('*', "%")
+                })
+                .collect()
+        });
         let rows = self.connection.with(|c| {
             c.query(
                 "SELECT r.alert_id, r.instance, r.record, s.seq, k.by, k.at_ms, k.comment \
@@ -76,6 +89,7 @@ impl SharedReader {
                          AND ($4::bigint IS NULL OR seq < $4) \
                          AND ($6::text IS NULL OR x.record::jsonb ->> 'wall_time' >= $6) \
                          AND ($7::text IS NULL OR x.record::jsonb ->> 'wall_time' < $7) \
+                         AND ($8::text[] IS NULL OR camera LIKE ANY($8)) \
                        ORDER BY seq DESC LIMIT $5) s ON s.alert_id = r.alert_id \
                  LEFT JOIN vigil_acks k ON k.alert_id = r.alert_id \
                  ORDER BY s.seq DESC, r.seq",
@@ -87,6 +101,7 @@ impl SharedReader {
                     &limit,
                     &q.since,
                     &q.until,
+                    &patterns,
                 ],
             )
         })?;
@@ -148,7 +163,7 @@ impl SharedReader {
         let row = self.connection.with(|c| {
             c.query_opt(
                 &format!(
-                    "SELECT r.instance, {INSTANCE_COLUMNS} FROM vigil_records r \
+                    "SELECT r.instance, r.camera, {INSTANCE_COLUMNS} FROM vigil_records r \
                      LEFT JOIN vigil_instances i ON i.instance = r.instance \
                      WHERE r.alert_id = $2 LIMIT 1"
                 ),
@@ -158,7 +173,8 @@ impl SharedReader {
         let Some(row) = row else { return Ok(None) };
         Ok(Some(Owner {
             instance: row.get(0),
-            info: instance_at(&row, 1)?,
+            camera: row.get(1),
+            info: instance_at(&row, 2)?,
         }))
     }
 

@@ -61,6 +61,7 @@ impl Settings<'_> {
                         }
                     }),
                     tls: api.tls.clone(),
+                    users: api.users.clone(),
                 };
                 let server = vigil_serve::start(
                     serve,

@@ -28,12 +28,16 @@ pub(super) struct EvidenceParams {
 /// Alert `id`'s evidence, or that of its end; `None` when this instance does not hold it.
 async fn evidence_of(
     state: &Arc<AppState>,
+    caller: &Caller,
     id: String,
     end: bool,
 ) -> Result<Option<vigil_core::Evidence>, ApiError> {
     let Some(view) = with_store(state, move |s| s.view(&id)).await? else {
         return Ok(None);
     };
+    if !caller.sees(view.alert.camera.as_str()) {
+        return Err(ApiError(StatusCode::NOT_FOUND, "no such alert".into()));
+    }
     if end {
         view.end_evidence.map(Some).ok_or(ApiError(
             StatusCode::NOT_FOUND,
@@ -51,7 +55,7 @@ pub(super) async fn clip(
     Query(p): Query<EvidenceParams>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let Some(evidence) = evidence_of(&state, id.clone(), p.end).await? else {
+    let Some(evidence) = evidence_of(&state, &caller, id.clone(), p.end).await? else {
         return elsewhere(&state, &caller, &id, "/clip", request).await;
     };
     let clip = evidence.clip.ok_or(ApiError(
@@ -70,7 +74,7 @@ pub(super) async fn snapshot(
     Query(p): Query<EvidenceParams>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let Some(evidence) = evidence_of(&state, id.clone(), p.end).await? else {
+    let Some(evidence) = evidence_of(&state, &caller, id.clone(), p.end).await? else {
         return elsewhere(&state, &caller, &id, "/snapshot", request).await;
     };
     let snap = evidence.snapshot.ok_or(ApiError(

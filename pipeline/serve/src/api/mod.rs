@@ -25,13 +25,13 @@
 //! path.
 
 use crate::audit::Peer;
-use crate::auth::{COOKIE, Caller};
+use crate::auth::Caller;
 pub use crate::error::ApiError;
 pub(crate) use crate::store::with_store;
 use crate::{AppState, LiveEvent};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -60,7 +60,9 @@ pub fn routes(state: Arc<AppState>) -> Router {
     let json = Router::new()
         .route(
             "/api/session",
-            post(start_session).get(whoami).delete(end_session),
+            post(crate::session::start)
+                .get(crate::session::whoami)
+                .delete(crate::session::end),
         )
         .route("/api/alerts", get(list_alerts))
         .route("/api/alerts/{id}", get(one_alert))
@@ -115,50 +117,6 @@ fn page(body: &'static str, content_type: &'static str) -> Response {
         .into_response()
 }
 
-#[derive(Deserialize)]
-struct SessionRequest {
-    token: String,
-}
-
-async fn start_session(
-    State(state): State<Arc<AppState>>,
-    Json(req): Json<SessionRequest>,
-) -> Result<Response, ApiError> {
-    let caller = state
-        .tokens
-        .check(&req.token)
-        .ok_or(ApiError(StatusCode::UNAUTHORIZED, "unknown token".into()))?;
-    // The token is checked above to exist, so it is a value we issued: no cookie injection.
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200{secure}",
-        req.token
-    );
-    let cookie = HeaderValue::from_str(&cookie).map_err(|_| {
-        ApiError(
-            StatusCode::BAD_REQUEST,
-            "token has characters a cookie cannot carry".into(),
-        )
-    })?;
-    Ok(([(header::SET_COOKIE, cookie)], Json(caller)).into_response())
-}
-
-async fn whoami(caller: Caller) -> Json<Caller> {
-    Json(caller)
-}
-
-async fn end_session(State(state): State<Arc<AppState>>) -> Response {
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    (
-        [(
-            header::SET_COOKIE,
-            format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
-        )],
-        StatusCode::NO_CONTENT,
-    )
-        .into_response()
-}
-
 #[derive(Deserialize, Default)]
 struct ListParams {
     camera: Option<String>,
@@ -198,8 +156,10 @@ fn wall_time(field: &str, value: &str) -> Result<String, ApiError> {
 
 impl ListParams {
     /// The query these parameters ask for (the local and the district list take the same).
-    fn query(self) -> Result<AlertQuery, ApiError> {
+    /// The query, kept to the cameras `caller` may see.
+    fn query(self, caller: &Caller) -> Result<AlertQuery, ApiError> {
         Ok(AlertQuery {
+            cameras: caller.scope(),
             camera: self.camera.filter(|c| !c.is_empty()).map(CameraId::new),
             kind: kind_param(self.kind)?,
             since: self.since.map(|s| wall_time("since", &s)).transpose()?,
@@ -212,11 +172,11 @@ impl ListParams {
 }
 
 async fn list_alerts(
-    _: Caller,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let q = p.query()?;
+    let q = p.query(&caller)?;
     let limit = q.limit;
     let alerts = with_store(&state, move |s| s.list(&q)).await?;
     Ok(page_of(alerts, limit, |a| a.seq))
@@ -236,11 +196,11 @@ fn page_of<T: serde::Serialize>(
 
 /// The alerts of every instance writing to the shared store, newest first.
 async fn district_alerts(
-    _: Caller,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let q = p.query()?;
+    let q = p.query(&caller)?;
     let limit = q.limit;
     let alerts = crate::district::with_reader(&state, move |r| r.recent(&q)).await?;
     Ok(page_of(alerts, limit, |a| a.view.seq))
@@ -271,6 +231,7 @@ async fn one_alert(
     })
     .await?;
     match found {
+        Some((view, _)) if !caller.sees(view.alert.camera.as_str()) => Err(not_yours()),
         Some((view, records)) => {
             crate::audit::record(&state, &caller, &peer, Action::View, &id).await?;
             Ok(Json(serde_json::json!({ "alert": view, "records": records })).into_response())
@@ -322,8 +283,14 @@ async fn acknowledge(
     }
     let by = crate::audit::accessor(&caller, &peer);
     let key = id.clone();
-    let Some(ack) = with_store(&state, move |s| s.acknowledge_as(&key, &by, &comment)).await?
-    else {
+    let scope = caller.clone();
+    let acked = with_store(&state, move |s| match s.get(&key)? {
+        Some(a) if !scope.sees(a.camera.as_str()) => Ok(Err(not_yours())),
+        Some(_) => Ok(Ok(s.acknowledge_as(&key, &by, &comment)?)),
+        None => Ok(Ok(None)),
+    })
+    .await??;
+    let Some(ack) = acked else {
         return crate::district::forward(
             &state,
             &caller,
@@ -343,15 +310,15 @@ async fn acknowledge(
     Ok(Json(serde_json::json!({ "id": id, "ack": ack })).into_response())
 }
 
-/// Who opened, played or acknowledged alert `id`, oldest first (operators; forwarded to the
-/// instance that holds it).
+/// Who opened, played or acknowledged alert `id`, oldest first (admins, who see every camera;
+/// forwarded to the instance that holds it).
 async fn access_history(
     caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    caller.require(Role::Operator)?;
+    caller.require(Role::Admin)?;
     let key = id.clone();
     let found = with_store(&state, move |s| {
         if s.get(&key)?.is_none() {
@@ -377,13 +344,14 @@ async fn access_history(
 }
 
 async fn cameras(
-    _: Caller,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let statuses = with_store(&state, |s| s.camera_status()).await?;
     let list: Vec<serde_json::Value> = state
         .cameras
         .iter()
+        .filter(|c| caller.sees(c))
         .map(|c| {
             match statuses.iter().find(|s| &s.camera == c) {
                 Some(s) => serde_json::to_value(s).unwrap_or_default(),
@@ -395,13 +363,14 @@ async fn cameras(
 }
 
 async fn events(
-    _: Caller,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
 ) -> Sse<impl futures_core::Stream<Item = Result<Event, Infallible>>> {
     let mut rx = state.events.subscribe();
     let stream = async_stream(move |tx| async move {
         loop {
             let event = match rx.recv().await {
+                Ok(ev) if !visible(&caller, &ev) => continue,
                 Ok(ev) => Event::default()
                     .event(ev.name())
                     .json_data(&ev)
@@ -422,6 +391,24 @@ async fn events(
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
+/// Whether `caller` may see live event `ev`: alerts and camera states of its cameras; a
+/// caller kept to some cameras gets no acknowledgements (they do not name the camera).
+fn visible(caller: &Caller, ev: &LiveEvent) -> bool {
+    match ev {
+        LiveEvent::Alert { record } | LiveEvent::DistrictAlert { record, .. } => {
+            caller.sees(record.camera.as_str())
+        }
+        LiveEvent::Camera { status } => caller.sees(&status.camera),
+        LiveEvent::Ack { .. } | LiveEvent::DistrictAck { .. } => caller.scope().is_none(),
+        LiveEvent::DistrictResync => true,
+    }
+}
+
+/// The answer for an alert the caller may not see: as if it did not exist.
+fn not_yours() -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, "no such alert".into())
+}
+
 /// A stream fed by an async task through a small bounded channel (back-pressure: the task waits
 /// for the client; the broadcast behind it drops for it and says `resync`).
 fn async_stream<T: Send + 'static, F>(
@@ -435,7 +422,14 @@ where
     tokio_stream::wrappers::ReceiverStream::new(rx)
 }
 
-async fn metrics(_: Caller, State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+async fn metrics(caller: Caller, State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    if caller.scope().is_some() {
+        // Counted per camera, every camera.
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            "metrics name every camera: not for an account kept to some".into(),
+        ));
+    }
     let (counts, depths) =
         with_store(&state, |s| Ok((s.alert_counts()?, s.outbox_depths()?))).await?;
     let mut out = String::new();

@@ -87,6 +87,9 @@ pub(crate) async fn forward(
     let owner: Owner = super::with_reader(state, move |r| r.owner(&key))
         .await?
         .ok_or_else(not_found)?;
+    if !caller.sees(&owner.camera) {
+        return Err(not_found());
+    }
     if owner.instance == district.instance {
         // Ours by name but not in our store (the store was replaced): nothing to ask.
         return Err(not_found());

@@ -1,12 +1,13 @@
-// The security office page: a live alert feed, evidence, acknowledgement, camera status, and for
-// operators each alert's access history.
+// The security office page: sign-in (a named account or a token), a live alert feed, evidence,
+// acknowledgement, camera status, and for admins each alert's access history.
 // Plain JavaScript served by vigil itself (nothing is fetched from elsewhere). Text is set with
 // textContent only, never innerHTML, so nothing in an alert can become markup.
 "use strict";
 
 const TEXT = {
   zh: {
-    title: "社区安防告警", token: "访问令牌", login: "登录", logout: "退出",
+    title: "社区安防告警", token: "或访问令牌", user: "用户名", password: "密码",
+    bad_login: "用户名或密码错误", locked: "失败次数过多，请稍后再试", login: "登录", logout: "退出",
     all_cameras: "全部摄像头", all_kinds: "全部类型", all_states: "全部状态",
     unacked: "未确认", acked: "已确认", connecting: "连接中…", live: "实时", offline: "已断开",
     no_alerts: "暂无告警", more: "加载更多", comment: "处理说明", ack: "确认告警",
@@ -23,7 +24,8 @@ const TEXT = {
     access_actions: { view: "查看告警", clip: "播放录像", snapshot: "查看截图", ack: "确认告警" },
   },
   en: {
-    title: "Community security alerts", token: "Access token", login: "Sign in", logout: "Sign out",
+    title: "Community security alerts", token: "Or an access token", user: "Name", password: "Password",
+    bad_login: "Wrong name or password", locked: "Too many failed sign-ins: try again later", login: "Sign in", logout: "Sign out",
     all_cameras: "All cameras", all_kinds: "All kinds", all_states: "All states",
     unacked: "Unacknowledged", acked: "Acknowledged", connecting: "Connecting…", live: "Live", offline: "Disconnected",
     no_alerts: "No alerts", more: "Load more", comment: "Comment", ack: "Acknowledge",
@@ -82,7 +84,7 @@ async function api(path, options = {}) {
 function showLogin() {
   if (source) { source.close(); source = null; }
   $("main").hidden = true; $("logout").hidden = true; $("login").hidden = false; $("who").textContent = "";
-  $("token").focus();
+  $("user").focus();
 }
 
 async function start() {
@@ -229,11 +231,11 @@ async function select(id) {
   loadAccess(id);
 }
 
-// Who opened, played or acknowledged the selected alert (operators only; the server records
-// every access before it serves it).
+// Who opened, played or acknowledged the selected alert (admins only; the server records every
+// access before it serves it).
 async function loadAccess(id) {
   const box = $("d-access");
-  if (!me || me.role !== "operator") { box.hidden = true; return; }
+  if (!me || me.role !== "admin") { box.hidden = true; return; }
   const res = await api(`/api/alerts/${encodeURIComponent(id)}/access`);
   if (!res.ok || selected !== id) { box.hidden = true; return; }
   const body = await res.json();
@@ -308,7 +310,7 @@ function renderDetail(v, fresh = false) {
   if (endClip && (fresh || endVideo.dataset.id !== a.id)) {
     endVideo.dataset.id = a.id; endVideo.src = `${base}/clip?end=true`;
   }
-  const canAck = me && me.role === "operator";
+  const canAck = me && (me.role === "operator" || me.role === "admin");
   $("ack-button").disabled = v.ack != null || !canAck;
   $("ack-comment").disabled = v.ack != null || !canAck;
   if (v.ack) {
@@ -378,13 +380,19 @@ function onRecord(record, instance) {
 
 $("login-form").addEventListener("submit", async (e) => {
   e.preventDefault();
+  // A named account (name and password), else a token.
+  const user = $("user").value.trim();
+  const body = user ? { user, password: $("password").value } : { token: $("token").value };
   const res = await fetch("/api/session", {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token: $("token").value }),
+    body: JSON.stringify(body),
   });
-  if (!res.ok) { $("login-error").textContent = t("bad_token"); return; }
-  $("token").value = ""; $("login-error").textContent = "";
+  if (!res.ok) {
+    $("login-error").textContent = res.status === 429 ? t("locked") : t(user ? "bad_login" : "bad_token");
+    return;
+  }
+  $("token").value = ""; $("password").value = ""; $("login-error").textContent = "";
   await start();
 });
 

@@ -1,8 +1,9 @@
-// Drives vigil's page in Debian's headless Chromium: sign in with a token, see an alert arrive
+// Drives vigil's page in Debian's headless Chromium: sign in (a token, or NAME:PASSWORD of a named
+// account), see an alert arrive
 // live, play its clip to HAVE_ENOUGH_DATA, acknowledge it, see the state change, switch language,
 // save a screenshot. Prints one JSON line with what it saw (alert id, arrival latencies).
 //
-//   node page.mjs BASE_URL TOKEN SCREENSHOT.png [ALERTS_TO_MEASURE] [UNREACHABLE_ALERT_ID] [OTHER_INSTANCE]
+//   node page.mjs BASE_URL TOKEN|NAME:PASSWORD SCREENSHOT.png [ALERTS_TO_MEASURE] [UNREACHABLE_ALERT_ID] [OTHER_INSTANCE]
 //
 // With UNREACHABLE_ALERT_ID (an alert of an instance that never said where it is, in the shared
 // store), also switch to "all boxes" and open it: listed with its instance, and why its evidence
@@ -32,7 +33,13 @@ try {
   await page.waitForSelector("#login:not([hidden])");
   const lang = await page.evaluate(() => document.documentElement.lang);
   if (lang !== "zh-CN") throw new Error(`default language ${lang}, expected zh-CN`);
-  await page.fill("#token", token);
+  if (token.includes(":")) {
+    const [user, password] = [token.slice(0, token.indexOf(":")), token.slice(token.indexOf(":") + 1)];
+    await page.fill("#user", user);
+    await page.fill("#password", password);
+  } else {
+    await page.fill("#token", token);
+  }
   await page.click("#login-form button[type=submit]");
   await page.waitForSelector("#main:not([hidden])");
   await page.waitForSelector("#live.up", { timeout: 10_000 });

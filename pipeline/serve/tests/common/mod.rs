@@ -17,6 +17,7 @@ use vigil_deliver::worker::Transport;
 
 pub const VIEWER: &str = "viewer-token-0123456789";
 pub const OPERATOR: &str = "operator-token-9876543210";
+pub const ADMIN: &str = "admin-token-5555555555";
 
 pub fn token(name: &str, role: Role, secret: &str) -> ApiToken {
     ApiToken {
@@ -26,11 +27,12 @@ pub fn token(name: &str, role: Role, secret: &str) -> ApiToken {
     }
 }
 
-/// The viewer `desk` and the operator `guard`.
+/// The viewer `desk`, the operator `guard` and the admin `chief`.
 pub fn tokens() -> Vec<ApiToken> {
     vec![
         token("desk", Role::Viewer, VIEWER),
         token("guard", Role::Operator, OPERATOR),
+        token("chief", Role::Admin, ADMIN),
     ]
 }
 
@@ -83,6 +85,7 @@ pub fn serve_with(
         cameras: cameras.iter().map(|c| c.to_string()).collect(),
         district,
         tls,
+        users: None,
     };
     let metrics: vigil_serve::MetricsFn = Arc::new(|_: &mut String| {});
     vigil_serve::start(config, vigil_serve::Events::default(), metrics).unwrap()
