@@ -5,8 +5,11 @@
 //! anchor they cannot sign: [`check`] finds the chain's record at each anchored `seq` and compares
 //! hashes, and reports a store that ends before the newest anchor.
 //!
-//! An anchor is one JSON line: `{"v":1,"instance","seq","hash","at_ms","sig"}`, `sig` being the
-//! hex ed25519 signature of [`message`]. The key is a PKCS#8 file made by [`generate`] (`vigil
+//! The access chain ([`crate::access`]) is anchored the same way, so a cut tail of who-saw-what
+//! is found too.
+//!
+//! An anchor is one JSON line: `{"v":1,"instance","seq","hash","at_ms","sig"}` (and `"chain":
+//! "access"` for the access chain), `sig` being the hex ed25519 signature of [`message`]. The key is a PKCS#8 file made by [`generate`] (`vigil
 //! keygen`); the public half, 64 hex digits, is what `vigil verify --public-key` takes.
 
 use crate::keys::SigningKey;
@@ -16,11 +19,53 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Which hash chain of the store an anchor signs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Chain {
+    /// The alert records (`alerts`).
+    #[default]
+    Alerts,
+    /// Who accessed which alert (`access`).
+    Access,
+}
+
+impl Chain {
+    fn is_alerts(&self) -> bool {
+        *self == Chain::Alerts
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Chain::Alerts => "alerts",
+            Chain::Access => "access",
+        }
+    }
+
+    /// How findings name the whole chain.
+    fn whole(self) -> &'static str {
+        match self {
+            Chain::Alerts => "the store",
+            Chain::Access => "the access chain",
+        }
+    }
+
+    /// How findings name its records.
+    fn records(self) -> &'static str {
+        match self {
+            Chain::Alerts => "record",
+            Chain::Access => "access record",
+        }
+    }
+}
+
 /// One signed chain head.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Anchor {
     /// Format version (1).
     pub v: u32,
+    #[serde(default, skip_serializing_if = "Chain::is_alerts")]
+    pub chain: Chain,
     pub instance: String,
     /// The `seq` of the chain's last record when it was signed.
     pub seq: i64,
@@ -31,20 +76,38 @@ pub struct Anchor {
     pub sig: String,
 }
 
-/// What is signed: every field but the signature, on lines of their own under a domain tag.
-pub fn message(instance: &str, seq: i64, hash: &str, at_ms: i64) -> Vec<u8> {
-    format!("vigil-anchor-v1\n{instance}\n{seq}\n{hash}\n{at_ms}\n").into_bytes()
+/// What is signed: every field but the signature, on lines of their own under a domain tag (one
+/// per chain, so an anchor of one chain never passes for the other's).
+pub fn message(chain: Chain, instance: &str, seq: i64, hash: &str, at_ms: i64) -> Vec<u8> {
+    let tag = match chain {
+        Chain::Alerts => "vigil-anchor-v1",
+        Chain::Access => "vigil-anchor-access-v1",
+    };
+    format!("{tag}\n{instance}\n{seq}\n{hash}\n{at_ms}\n").into_bytes()
 }
 
-/// The anchor of the chain head (`seq`, `hash`) at `at_ms`, signed with `key`.
+/// The anchor of the alert chain's head (`seq`, `hash`) at `at_ms`, signed with `key`.
 pub fn sign(key: &SigningKey, instance: &str, seq: i64, hash: &str, at_ms: i64) -> Anchor {
+    sign_chain(key, Chain::Alerts, instance, seq, hash, at_ms)
+}
+
+/// The anchor of `chain`'s head (`seq`, `hash`) at `at_ms`, signed with `key`.
+pub fn sign_chain(
+    key: &SigningKey,
+    chain: Chain,
+    instance: &str,
+    seq: i64,
+    hash: &str,
+    at_ms: i64,
+) -> Anchor {
     Anchor {
         v: 1,
+        chain,
         instance: instance.to_string(),
         seq,
         hash: hash.to_string(),
         at_ms,
-        sig: key.sign_bytes(&message(instance, seq, hash, at_ms)),
+        sig: key.sign_bytes(&message(chain, instance, seq, hash, at_ms)),
     }
 }
 
@@ -52,7 +115,7 @@ pub fn sign(key: &SigningKey, instance: &str, seq: i64, hash: &str, at_ms: i64) 
 pub fn head(db: &Path) -> Result<Option<(i64, String)>, DeliverError> {
     let p = db.display().to_string();
     let conn = open(db)?;
-    head_of(&conn).map_err(store_err(&p))
+    head_of(&conn, Chain::Alerts).map_err(store_err(&p))
 }
 
 /// The store at `db`, read-only.
@@ -61,10 +124,16 @@ fn open(db: &Path) -> Result<Connection, DeliverError> {
         .map_err(store_err(&db.display().to_string()))
 }
 
-/// The chain's head on an open connection.
-fn head_of(conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
+/// `chain`'s head on an open connection (none when empty, or when the store predates it).
+fn head_of(conn: &Connection, chain: Chain) -> rusqlite::Result<Option<(i64, String)>> {
+    if !has_table(conn, chain)? {
+        return Ok(None);
+    }
     let row = conn.query_row(
-        "SELECT seq, hash FROM alerts ORDER BY seq DESC LIMIT 1",
+        &format!(
+            "SELECT seq, hash FROM {} ORDER BY seq DESC LIMIT 1",
+            chain.table()
+        ),
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     );
@@ -73,6 +142,14 @@ fn head_of(conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+fn has_table(conn: &Connection, chain: Chain) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+        [chain.table()],
+        |r| r.get(0),
+    )
 }
 
 /// Appends `anchor` as one line to the file at `path` (created if absent) and syncs it.
@@ -91,8 +168,10 @@ pub fn append(path: &Path, anchor: &Anchor) -> Result<(), String> {
 /// What [`check`] found.
 #[derive(Debug, Default)]
 pub struct AnchorCheck {
-    /// Anchors of this instance whose signature holds.
+    /// Anchors of this instance's alert chain whose signature holds.
     pub valid: usize,
+    /// … and of its access chain.
+    pub access_valid: usize,
     /// The newest of them, if any.
     pub newest: Option<Anchor>,
     pub findings: Vec<String>,
@@ -114,9 +193,18 @@ pub fn check(
     let db = dir.join("alerts.db");
     let p = db.display().to_string();
     let conn = open(&db).map_err(|e| e.to_string())?;
-    let last: Option<i64> = conn
-        .query_row("SELECT MAX(seq) FROM alerts", [], |r| r.get(0))
-        .map_err(|e| format!("{p}: {e}"))?;
+    let mut last: [Option<i64>; 2] = [None, None];
+    for (i, chain) in [Chain::Alerts, Chain::Access].into_iter().enumerate() {
+        if has_table(&conn, chain).map_err(|e| format!("{p}: {e}"))? {
+            last[i] = conn
+                .query_row(
+                    &format!("SELECT MAX(seq) FROM {}", chain.table()),
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| format!("{p}: {e}"))?;
+        }
+    }
     let mut out = AnchorCheck::default();
     let shown = anchors.display();
     for (i, line) in text
@@ -136,19 +224,34 @@ pub fn check(
         if anchor.instance != instance {
             continue;
         }
-        let m = message(&anchor.instance, anchor.seq, &anchor.hash, anchor.at_ms);
+        let chain = anchor.chain;
+        let records = chain.records();
+        let m = message(
+            chain,
+            &anchor.instance,
+            anchor.seq,
+            &anchor.hash,
+            anchor.at_ms,
+        );
         let signed = key.verifies(&m, &anchor.sig);
         if !signed {
             out.findings.push(format!(
-                "{shown}:{n}: anchor of record {} not signed by this key (forged or another key's)",
+                "{shown}:{n}: anchor of {records} {} not signed by this key (forged or another key's)",
                 anchor.seq
             ));
             continue;
         }
-        out.valid += 1;
-        let stored: Option<String> = conn
-            .query_row(
-                "SELECT hash FROM alerts WHERE seq = ?1",
+        let last = last[chain as usize];
+        if chain == Chain::Access {
+            out.access_valid += 1;
+        } else {
+            out.valid += 1;
+        }
+        let stored: Option<String> = if last.is_none() {
+            None
+        } else {
+            conn.query_row(
+                &format!("SELECT hash FROM {} WHERE seq = ?1", chain.table()),
                 [anchor.seq],
                 |r| r.get(0),
             )
@@ -156,27 +259,29 @@ pub fn check(
             .or_else(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => Ok(None),
                 e => Err(format!("{p}: {e}")),
-            })?;
+            })?
+        };
         let at = vigil_core::time::rfc3339(
             std::time::UNIX_EPOCH + std::time::Duration::from_millis(anchor.at_ms.max(0) as u64),
         );
         match stored {
             Some(h) if h == anchor.hash => {}
             Some(_) => out.findings.push(format!(
-                "record {} differs from its anchor of {at}: the chain was rewritten",
+                "{records} {} differs from its anchor of {at}: the chain was rewritten",
                 anchor.seq
             )),
             None if last.is_none_or(|l| l < anchor.seq) => out.findings.push(format!(
-                "the store ends at record {} but the anchor of {at} names record {}: its tail was cut",
+                "{} ends at {records} {} but the anchor of {at} names {records} {}: its tail was cut",
+                chain.whole(),
                 last.unwrap_or(0),
                 anchor.seq
             )),
             None => out.findings.push(format!(
-                "record {} named by the anchor of {at} is gone from the store",
+                "{records} {} named by the anchor of {at} is gone from the store",
                 anchor.seq
             )),
         }
-        if out.newest.as_ref().is_none_or(|a| a.seq <= anchor.seq) {
+        if chain == Chain::Alerts && out.newest.as_ref().is_none_or(|a| a.seq <= anchor.seq) {
             out.newest = Some(anchor);
         }
     }
@@ -255,13 +360,14 @@ pub fn spawn(out: &Path, target: &AnchorTarget, instance: &str) -> Result<Anchor
     let thread = std::thread::Builder::new()
         .name("anchor".into())
         .spawn(move || {
-            let mut anchored: Option<(i64, std::time::Instant)> = None;
+            // Per chain (alerts, access): the last anchored seq and when.
+            let mut anchored: [Option<(i64, std::time::Instant)>; 2] = [None, None];
             let mut last_error: Option<String> = None;
             // One connection for the run, opened again only after an error.
             let mut conn: Option<Connection> = None;
             loop {
                 let stopping = flag.load(std::sync::atomic::Ordering::SeqCst);
-                let due = |seq: i64| match anchored {
+                let due = |chain: Chain, seq: i64| match anchored[chain as usize] {
                     None => true,
                     Some((done, at)) => {
                         seq > done
@@ -270,32 +376,42 @@ pub fn spawn(out: &Path, target: &AnchorTarget, instance: &str) -> Result<Anchor
                                 || at.elapsed() >= target.every)
                     }
                 };
-                let head = match conn.take() {
+                let heads = match conn.take() {
                     Some(c) => Ok(c),
                     None => open(&db),
                 }
                 .map_err(|e| e.to_string())
                 .and_then(|c| {
-                    let h = head_of(&c).map_err(|e| format!("{}: {e}", db.display()))?;
+                    let both = [Chain::Alerts, Chain::Access]
+                        .map(|chain| head_of(&c, chain).map(|h| h.map(|h| (chain, h))));
+                    let [alerts, access] = both;
+                    let heads = alerts
+                        .and_then(|a| access.map(|b| [a, b]))
+                        .map_err(|e| format!("{}: {e}", db.display()))?;
                     conn = Some(c);
-                    Ok(h)
+                    Ok(heads)
                 });
-                let result = head.and_then(|h| match h {
-                    Some((seq, hash)) if due(seq) => {
-                        let a = sign(&key, &instance, seq, &hash, crate::now_ms());
-                        append(&target.file, &a).map(|()| Some(seq))
+                let result = heads.and_then(|heads| {
+                    let mut signed = Vec::new();
+                    for (chain, (seq, hash)) in heads.into_iter().flatten() {
+                        if due(chain, seq) {
+                            let a = sign_chain(&key, chain, &instance, seq, &hash, crate::now_ms());
+                            append(&target.file, &a)?;
+                            signed.push((chain, seq));
+                        }
                     }
-                    _ => Ok(None),
+                    Ok(signed)
                 });
                 match result {
-                    Ok(Some(seq)) => {
-                        anchored = Some((seq, std::time::Instant::now()));
+                    Ok(signed) => {
+                        for (chain, seq) in signed {
+                            anchored[chain as usize] = Some((seq, std::time::Instant::now()));
+                        }
                         last_error = None;
                     }
-                    Ok(None) => {}
                     Err(e) => {
                         if last_error.as_deref() != Some(e.as_str()) {
-                            tracing::warn!(error = %e, "cannot anchor the alert chain (retried every second)");
+                            tracing::warn!(error = %e, "cannot anchor the store's chains (retried every second)");
                         }
                         last_error = Some(e);
                     }

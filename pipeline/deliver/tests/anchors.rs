@@ -176,3 +176,64 @@ fn a_key_is_never_written_over_and_a_bad_public_key_is_an_error() {
     let bad = anchor::check(s.out.path(), &s.anchors(), "abcd", INSTANCE);
     assert!(bad.unwrap_err().contains("64 hex digits"));
 }
+
+#[test]
+fn the_access_chain_is_anchored_too_and_a_cut_tail_of_it_is_found() {
+    use vigil_deliver::access::{Accessor, Action};
+    let s = site();
+    let db = s.out.path().join("alerts.db");
+    {
+        let mut store = AlertStore::open(&db).unwrap();
+        let guard = Accessor {
+            who: "guard".into(),
+            role: "operator".into(),
+            from: "10.0.0.7:5000".into(),
+        };
+        for id in ["a", "b", "c"] {
+            store.record_access(&guard, Action::Clip, id).unwrap();
+        }
+    }
+    // A run anchors both chains (and once more as it stops).
+    let target = anchor::AnchorTarget {
+        key: s.elsewhere.path().join("anchor.key"),
+        file: s.anchors(),
+        every_records: 100,
+        every: std::time::Duration::from_secs(3600),
+    };
+    anchor::spawn(s.out.path(), &target, INSTANCE)
+        .unwrap()
+        .stop();
+    let text = std::fs::read_to_string(s.anchors()).unwrap();
+    assert!(text.contains("\"chain\":\"access\""), "{text}");
+    let c = s.check();
+    assert!(c.findings.is_empty(), "{:?}", c.findings);
+    assert_eq!(c.access_valid, 1);
+
+    // Whoever can write the store hides the last view: the chain alone cannot tell.
+    s.sql("DELETE FROM access WHERE seq = (SELECT MAX(seq) FROM access)");
+    assert!(
+        chain_intact(s.out.path()),
+        "the access chain alone cannot tell"
+    );
+    let c = s.check();
+    assert_eq!(c.findings.len(), 1, "{:?}", c.findings);
+    assert!(
+        c.findings[0].starts_with("the access chain ends at access record 3 but the anchor of ")
+            && c.findings[0].ends_with("names access record 4: its tail was cut"),
+        "{:?}",
+        c.findings
+    );
+    // An alert-chain anchor's signature does not pass for an access-chain one.
+    let key = SigningKey::load(&s.elsewhere.path().join("anchor.key")).unwrap();
+    let mut swapped = anchor::sign(&key, INSTANCE, 4, "x", 1);
+    swapped.chain = anchor::Chain::Access;
+    anchor::append(&s.anchors(), &swapped).unwrap();
+    let c = s.check();
+    assert!(
+        c.findings
+            .iter()
+            .any(|f| f.contains("anchor of access record 4 not signed by this key")),
+        "{:?}",
+        c.findings
+    );
+}

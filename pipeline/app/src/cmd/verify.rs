@@ -62,8 +62,8 @@ pub fn exec(args: Args) -> Result<ExitCode> {
             .context("cannot check the anchors")?;
         match &check.newest {
             Some(a) => println!(
-                "anchors: {} valid, the newest names record {} of instance {}",
-                check.valid, a.seq, args.instance
+                "anchors: {} valid, the newest names record {} of instance {}; {} of its access chain",
+                check.valid, a.seq, args.instance, check.access_valid
             ),
             None => println!("anchors: none valid for instance {}", args.instance),
         }
