@@ -58,20 +58,37 @@ pub fn make_ca(dir: &Path, name: &str) -> Result<PathBuf, String> {
 /// `server.pem`, `server.key`.
 pub fn make_certificates(dir: &Path) -> Result<(), String> {
     make_ca(dir, "ca")?;
-    std::fs::write(
-        dir.join("server.ext"),
+    leaf(
+        dir,
+        "server",
         "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
          keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
     )
-    .map_err(|e| e.to_string())?;
-    let request = [
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ];
+    .map(|_| ())
+}
+
+/// A client certificate with common name `name`, signed by the CA `make_certificates` made in
+/// `dir`: (`<name>.pem`, `<name>.key`).
+pub fn make_client_certificate(dir: &Path, name: &str) -> Result<(PathBuf, PathBuf), String> {
+    leaf(
+        dir,
+        name,
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n",
+    )
+}
+
+/// A key and certificate for `name` (`/CN=<name>`, the extensions `ext`) signed by `ca.pem` /
+/// `ca.key` in `dir`; the key readable by its owner only.
+fn leaf(dir: &Path, name: &str, ext: &str) -> Result<(PathBuf, PathBuf), String> {
+    let (pem, key, csr, extfile) = (
+        format!("{name}.pem"),
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.ext"),
+    );
+    std::fs::write(dir.join(&extfile), ext).map_err(|e| e.to_string())?;
+    let subject = format!("/CN={name}");
+    let request = ["-keyout", &key, "-out", &csr, "-subj", &subject];
     openssl(
         dir,
         &[&["req", "-new"][..], &NEW_P256_KEY, &request].concat(),
@@ -82,26 +99,24 @@ pub fn make_certificates(dir: &Path) -> Result<(), String> {
             "x509",
             "-req",
             "-in",
-            "server.csr",
+            &csr,
             "-CA",
             "ca.pem",
             "-CAkey",
             "ca.key",
             "-CAcreateserial",
             "-out",
-            "server.pem",
+            &pem,
             "-days",
             "2",
             "-extfile",
-            "server.ext",
+            &extfile,
         ],
     )?;
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(
-        dir.join("server.key"),
-        std::fs::Permissions::from_mode(0o600),
-    )
-    .map_err(|e| e.to_string())
+    std::fs::set_permissions(dir.join(&key), std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| e.to_string())?;
+    Ok((dir.join(pem), dir.join(key)))
 }
 
 /// The newest installed PostgreSQL's programs.
