@@ -22,6 +22,7 @@ mod mqtt;
 mod outputs;
 pub mod placement;
 mod raw;
+pub mod robots;
 mod rules;
 mod runtime;
 pub mod shard;

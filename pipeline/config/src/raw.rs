@@ -335,6 +335,33 @@ pub(crate) struct RawOutputs {
     /// The shared store: every record also written to one PostgreSQL table.
     #[serde(default)]
     pub postgres: Option<RawPostgres>,
+    /// WeCom, DingTalk and Feishu group robots.
+    #[serde(default)]
+    pub robots: Vec<RawRobot>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRobot {
+    pub name: Spanned<String>,
+    /// `wecom`, `dingtalk` or `feishu`.
+    pub kind: Spanned<String>,
+    /// The robot's webhook URL (it holds the robot's key: prefer `url_env`).
+    #[serde(default)]
+    pub url: Option<Spanned<String>>,
+    #[serde(default)]
+    pub url_env: Option<Spanned<String>>,
+    /// The signing secret (DingTalk "加签", Feishu "签名校验").
+    #[serde(default)]
+    pub secret_env: Option<Spanned<String>>,
+    /// The page's address, for a link to the alert.
+    #[serde(default)]
+    pub link_base: Option<Spanned<String>>,
+    #[serde(default)]
+    pub filter: Option<RawFilter>,
+    /// An `http://` url beyond loopback, on purpose.
+    #[serde(default)]
+    pub insecure_plaintext: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

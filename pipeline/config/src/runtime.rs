@@ -175,6 +175,8 @@ pub struct OutputConfig {
     pub mqtt: Option<MqttConfig>,
     /// The shared store (PostgreSQL), beside this instance's own SQLite store.
     pub postgres: Option<crate::outputs::SharedStoreConfig>,
+    /// WeCom, DingTalk and Feishu group robots.
+    pub robots: Vec<crate::robots::RobotConfig>,
 }
 
 /// Reads and validates the config at `path`.
@@ -500,6 +502,8 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         .postgres
         .as_ref()
         .map(|p| crate::outputs::shared_store(&mut v, p, &camera_names, base));
+    let robots =
+        crate::robots::validate(&mut v, &raw.outputs.robots, &camera_names, evidence.enabled);
     let api = raw
         .api
         .as_ref()
@@ -532,6 +536,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             webhooks,
             mqtt,
             postgres,
+            robots,
         },
         evidence,
         tracker,

@@ -632,3 +632,57 @@ fn the_accounts_database_must_be_in_a_folder_that_exists() {
         "{missing}"
     );
 }
+
+#[test]
+fn robots_are_checked_and_push_the_evidence_record_by_default() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let config = |robots: &str| {
+        format!(
+            "cameras:\n  - name: lot\n    file: footage/person-bicycle-car-detection.gif\ndetector:\n  manifest: {}\noutputs:\n  robots:\n{robots}",
+            repo.join("models/yolox-nano.yaml").display()
+        )
+    };
+    let assets = std::env::var_os("VIGIL_ASSETS").map(PathBuf::from);
+    let load =
+        |text: &str| vigil_config::load_str(&repo.join("site.yaml"), text, assets.as_deref());
+    let good = load(&config(
+        "    - name: office\n      kind: wecom\n      url: https://robots.example/send?key=k\n      link_base: https://vigil.example/\n",
+    ))
+    .unwrap();
+    let r = &good.outputs.robots[0];
+    assert_eq!(r.kind, vigil_config::robots::RobotKind::WeCom);
+    assert_eq!(r.link_base.as_deref(), Some("https://vigil.example"));
+    assert_eq!(r.filter.events, [vigil_core::AlertEvent::Evidence]);
+    assert!(
+        !format!("{r:?}").contains("key=k"),
+        "the url holds a key: {r:?}"
+    );
+    for (robot, message) in [
+        (
+            "    - name: a\n      kind: qq\n      url: https://x/\n",
+            "9:13: robot kind \"qq\" is none of wecom, dingtalk, feishu",
+        ),
+        (
+            "    - name: a\n      kind: feishu\n",
+            "8:13: give the robot's webhook URL as url_env (or url), once",
+        ),
+        (
+            "    - name: a\n      kind: dingtalk\n      url: http://10.0.0.9/send\n",
+            "10:12: the robot's key and the alert would cross the network in the clear",
+        ),
+        (
+            "    - name: a\n      kind: wecom\n      url: https://x/\n      secret_env: HOME\n",
+            "11:19: a WeCom robot signs nothing: its key is in the url",
+        ),
+        (
+            "    - name: a\n      kind: wecom\n      url: https://x/\n      link_base: vigil.example\n",
+            "11:18: link_base is the page's address",
+        ),
+    ] {
+        let errors = load(&config(robot)).unwrap_err().to_string();
+        assert!(
+            errors.contains(&format!("site.yaml:{message}")),
+            "{robot}: {errors}"
+        );
+    }
+}

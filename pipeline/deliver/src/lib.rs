@@ -17,6 +17,7 @@ pub mod keys;
 pub mod mqtt;
 pub mod outbox;
 pub mod query;
+pub mod robots;
 pub mod shared;
 pub mod store;
 pub mod tls;

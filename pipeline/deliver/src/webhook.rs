@@ -90,6 +90,18 @@ pub fn unix_now() -> i64 {
     crate::now_ms() / 1000
 }
 
+/// The HTTP client of a receiver: the whole exchange within `timeout`, statuses answered (not
+/// errors), no redirects followed.
+pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
 /// One webhook endpoint.
 pub struct Webhook {
     agent: ureq::Agent,
@@ -99,15 +111,8 @@ pub struct Webhook {
 
 impl Webhook {
     pub fn new(url: &str, secret: Option<Vec<u8>>, timeout: Duration) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
         Self {
-            agent,
+            agent: agent(timeout),
             url: url.to_string(),
             secret,
         }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use vigil_config::Config;
+use vigil_config::robots::RobotKind;
 use vigil_deliver::mqtt::{Liveness, Mqtt, MqttSettings, MqttTls};
+use vigil_deliver::robots::{Kind, Robot, RobotSettings};
 use vigil_deliver::shared::SharedStore;
 use vigil_deliver::tls::ClientIdentity;
 use vigil_deliver::webhook::Webhook;
@@ -56,7 +58,16 @@ pub fn routes(config: &Config) -> Vec<Route> {
             filter: p.filter.clone(),
         });
     }
+    routes.extend(config.outputs.robots.iter().map(|r| Route {
+        sink: robot_sink(&r.name),
+        filter: r.filter.clone(),
+    }));
     routes
+}
+
+/// The outbox name of robot `name`.
+pub fn robot_sink(name: &str) -> String {
+    format!("robot:{name}")
 }
 
 /// What one receiver's worker did this run, and what is left for it.
@@ -102,6 +113,22 @@ impl Delivery {
                 webhook_sink(&w.name),
                 Box::new(Webhook::new(&w.url, secret, w.timeout)),
             )?;
+        }
+        let out_dir = db.parent().unwrap_or(Path::new(".")).to_path_buf();
+        for r in &config.outputs.robots {
+            let settings = RobotSettings {
+                kind: match r.kind {
+                    RobotKind::WeCom => Kind::WeCom,
+                    RobotKind::DingTalk => Kind::DingTalk,
+                    RobotKind::Feishu => Kind::Feishu,
+                },
+                url: r.url.expose().to_string(),
+                secret: r.secret.as_ref().map(|s| s.expose().as_bytes().to_vec()),
+                link_base: r.link_base.clone(),
+                out_dir: out_dir.clone(),
+                timeout: Duration::from_secs(10),
+            };
+            add(robot_sink(&r.name), Box::new(Robot::new(settings)))?;
         }
         if let Some(m) = &config.outputs.mqtt {
             let (client_id, liveness) = match &config.instance {

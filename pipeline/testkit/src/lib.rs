@@ -6,6 +6,7 @@
 
 pub mod onnx;
 pub mod postgres;
+pub mod robots;
 
 pub use postgres::Postgres;
 
