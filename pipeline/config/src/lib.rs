@@ -33,7 +33,7 @@ pub use anchor::AnchorConfig;
 pub use error::{ConfigError, ConfigErrors};
 pub use falling::FallRule;
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
-pub use outputs::{SharedStoreConfig, TlsFiles};
+pub use outputs::{Alarm, SharedStoreConfig, TlsFiles};
 pub use runtime::{
     ApiConfig, ApiToken, CameraConfig, CameraSource, Config, Decoder, DetectorConfig,
     EvidenceConfig, ExecutionProvider, MqttConfig, MqttTlsFiles, OutputConfig, Role, RtspTransport,

@@ -95,6 +95,23 @@ pub struct ApiConfig {
     pub tls: Option<TlsFiles>,
     /// The named accounts' database (`vigil user …`); none: tokens only.
     pub users: Option<std::path::PathBuf>,
+    /// What the page does when a new alert arrives.
+    pub alarm: Alarm,
+}
+
+/// The page's alarm: a new alert at or above `min_severity` sounds, flashes and raises a
+/// browser notification until someone acknowledges it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Alarm {
+    pub min_severity: Severity,
+}
+
+impl Default for Alarm {
+    fn default() -> Self {
+        Self {
+            min_severity: Severity::High,
+        }
+    }
 }
 
 /// A certificate chain and its private key, PEM.
@@ -419,10 +436,16 @@ pub(crate) fn validate_api(
         );
         folder_ok.then_some(path)
     });
+    let alarm = raw
+        .alarm
+        .as_ref()
+        .and_then(|a| severity(v, &a.min_severity))
+        .map_or_else(Alarm::default, |min_severity| Alarm { min_severity });
     ApiConfig {
         listen,
         tokens,
         tls,
         users,
+        alarm,
     }
 }

@@ -484,6 +484,16 @@ pub(crate) struct RawApi {
     /// The named accounts' database (`vigil user …`), relative to the config's folder.
     #[serde(default)]
     pub users: Option<Spanned<String>>,
+    /// The page's alarm for new alerts.
+    #[serde(default)]
+    pub alarm: Option<RawAlarm>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAlarm {
+    /// The least severity that sounds (`low`, `medium`, `high`, `critical`).
+    pub min_severity: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

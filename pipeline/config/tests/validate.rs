@@ -686,3 +686,23 @@ fn robots_are_checked_and_push_the_evidence_record_by_default() {
         );
     }
 }
+
+#[test]
+fn the_alarm_severity_is_read_and_checked_at_its_line() {
+    let api = |alarm: &str| format!("{GOOD}api:\n  listen: 127.0.0.1:8080\n{alarm}");
+    let default = check(&api("")).unwrap();
+    assert_eq!(
+        default.api.unwrap().alarm.min_severity,
+        vigil_core::Severity::High
+    );
+    let critical = check(&api("  alarm:\n    min_severity: critical\n")).unwrap();
+    assert_eq!(
+        critical.api.unwrap().alarm.min_severity,
+        vigil_core::Severity::Critical
+    );
+    let errors = check(&api("  alarm:\n    min_severity: loud\n")).unwrap_err();
+    assert_eq!(
+        errors,
+        ["20:19: unknown severity \"loud\" (severities: low, medium, high, critical)"]
+    );
+}

@@ -10,6 +10,7 @@
 //! nothing upstream ever waits on it), and [`auth::Tokens`] (bearer tokens kept as sha256, roles
 //! `viewer` and `operator`).
 
+pub mod alarm;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -53,6 +54,8 @@ pub struct ServeConfig {
     pub tls: Option<vigil_config::TlsFiles>,
     /// The named accounts' database ([`users`]); none: configured tokens only.
     pub users: Option<PathBuf>,
+    /// When the page sounds its alarm ([`alarm`]).
+    pub alarm: vigil_config::Alarm,
 }
 
 /// Something that happened, as the page and other SSE clients see it.
@@ -148,6 +151,8 @@ pub struct AppState {
     pub throttle: session::Throttle,
     /// Password verifications running at once ([`session::CHECKS`]).
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// When the page sounds its alarm.
+    pub alarm: vigil_config::Alarm,
 }
 
 /// A running server.
@@ -231,6 +236,7 @@ pub fn start(
             .map(Mutex::new),
         throttle: session::Throttle::default(),
         password_checks: Arc::new(tokio::sync::Semaphore::new(session::CHECKS)),
+        alarm: config.alarm,
     });
     let tls = config
         .tls

@@ -198,9 +198,20 @@ async fn sign_in(
     Ok(([(header::SET_COOKIE, cookie)], Json(Caller::from(found))).into_response())
 }
 
+/// Who is signed in, and what the page is to do for them.
+#[derive(serde::Serialize)]
+pub(crate) struct Me {
+    #[serde(flatten)]
+    caller: Caller,
+    alarm: vigil_config::Alarm,
+}
+
 /// `GET /api/session`: who is signed in.
-pub(crate) async fn whoami(caller: Caller) -> Json<Caller> {
-    Json(caller)
+pub(crate) async fn whoami(State(state): State<Arc<AppState>>, caller: Caller) -> Json<Me> {
+    Json(Me {
+        caller,
+        alarm: state.alarm,
+    })
 }
 
 /// `DELETE /api/session`: ends the session server-side and clears both cookies.

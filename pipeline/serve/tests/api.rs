@@ -64,6 +64,7 @@ fn fixture() -> Fixture {
         district: None,
         tls: None,
         users: None,
+        alarm: Default::default(),
     };
     let metrics: vigil_serve::MetricsFn = Arc::new(|out: &mut String| {
         vigil_serve::prom::family(out, "vigil_test_pipeline", "From the pipeline.", "gauge");

@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::{OPERATOR, tokens};
+use common::OPERATOR;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 
 fn curl(args: &[&str]) -> (bool, String) {
     let out = Command::new("curl")
@@ -24,20 +23,13 @@ fn https_server(dir: &Path) -> vigil_serve::Server {
     vigil_testkit::postgres::make_certificates(dir).unwrap();
     std::fs::create_dir_all(dir.join("out/evidence")).unwrap();
     let config = vigil_serve::ServeConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        tokens: tokens(),
-        db: dir.join("out/alerts.db"),
-        out_dir: dir.join("out"),
-        cameras: vec!["gate".into()],
-        district: None,
         tls: Some(vigil_config::TlsFiles {
             cert_file: dir.join("server.pem"),
             key_file: dir.join("server.key"),
         }),
-        users: None,
+        ..common::config(&dir.join("out"), &["gate"])
     };
-    let metrics: vigil_serve::MetricsFn = Arc::new(|_: &mut String| {});
-    vigil_serve::start(config, vigil_serve::Events::default(), metrics).unwrap()
+    common::start(config, vigil_serve::Events::default())
 }
 
 #[test]

@@ -7,7 +7,6 @@
 mod common;
 
 use common::{alert, with_clip};
-use std::sync::Arc;
 use vigil_config::Role;
 use vigil_deliver::AlertStore;
 use vigil_serve::users::Users;
@@ -48,17 +47,10 @@ fn site() -> Site {
         .unwrap();
     users.add("nvr", Role::Viewer, &[], None).unwrap();
     let config = vigil_serve::ServeConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        tokens: common::tokens(),
-        db: out.path().join("alerts.db"),
-        out_dir: out.path().to_path_buf(),
-        cameras: vec!["gate".into(), "b3-east".into()],
-        district: None,
-        tls: None,
         users: Some(db.clone()),
+        ..common::config(out.path(), &["gate", "b3-east"])
     };
-    let metrics: vigil_serve::MetricsFn = Arc::new(|_: &mut String| {});
-    let server = vigil_serve::start(config, vigil_serve::Events::default(), metrics).unwrap();
+    let server = common::start(config, vigil_serve::Events::default());
     let base = format!("http://{}", server.addr());
     Site {
         _out: out,

@@ -62,6 +62,7 @@ impl Settings<'_> {
                     }),
                     tls: api.tls.clone(),
                     users: api.users.clone(),
+                    alarm: api.alarm,
                 };
                 let server = vigil_serve::start(
                     serve,

@@ -2,9 +2,9 @@
 //!
 //! | method | path | role | what |
 //! |---|---|---|---|
-//! | GET | `/`, `/app.js`, `/style.css` | – | the page |
+//! | GET | `/`, `/app.js`, `/style.css`, `/alarm.wav` | – | the page and its alarm sound |
 //! | GET | `/healthz` | – | `ok` |
-//! | POST / GET / DELETE | `/api/session` | – / viewer / – | start (token in the body → cookie), who am I, end |
+//! | POST / GET / DELETE | `/api/session` | – / viewer / – | start (token in the body → cookie), who am I (and the alarm's `min_severity`), end |
 //! | GET | `/api/alerts` | viewer | list: `camera`, `kind`, `since`, `until` (RFC 3339), `acknowledged`, `before` (cursor), `limit` |
 //! | GET | `/api/alerts/{id}` | viewer | one alert with its lifecycle records |
 //! | POST | `/api/alerts/{id}/ack` | operator | acknowledge, `{"comment": "…"}` |
@@ -102,6 +102,7 @@ fn page_routes() -> Router<Arc<AppState>> {
             "/style.css",
             get(|| async { page(STYLE_CSS, "text/css; charset=utf-8") }),
         )
+        .route("/alarm.wav", get(crate::alarm::sound))
         .route("/healthz", get(|| async { "ok" }))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }

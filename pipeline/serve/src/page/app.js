@@ -1,5 +1,7 @@
 // The security office page: sign-in (a named account or a token), a live alert feed, evidence,
-// acknowledgement, camera status, and for admins each alert's access history.
+// acknowledgement, camera status, an alarm for new alerts at or above the configured severity
+// (a sound, a flashing header, a browser notification, until acknowledged; each account may mute
+// the sound for a while), and for admins each alert's access history.
 // Plain JavaScript served by vigil itself (nothing is fetched from elsewhere). Text is set with
 // textContent only, never innerHTML, so nothing in an alert can become markup.
 "use strict";
@@ -22,6 +24,9 @@ const TEXT = {
     severities: { low: "低", medium: "中", high: "高", critical: "紧急" },
     access_history: "访问记录",
     access_actions: { view: "查看告警", clip: "播放录像", snapshot: "查看截图", ack: "确认告警" },
+    alarm_count: "{n} 条告警待处理", enable_sound: "点击开启告警声音", mute: "静音…",
+    mute_5: "静音 5 分钟", mute_15: "静音 15 分钟", mute_60: "静音 1 小时", unmute: "取消静音",
+    muted_until: "已静音至 {at}",
   },
   en: {
     title: "Community security alerts", token: "Or an access token", user: "Name", password: "Password",
@@ -40,6 +45,9 @@ const TEXT = {
     severities: { low: "low", medium: "medium", high: "high", critical: "critical" },
     access_history: "Access history",
     access_actions: { view: "opened", clip: "played the clip", snapshot: "viewed the snapshot", ack: "acknowledged" },
+    alarm_count: "{n} alert(s) waiting", enable_sound: "Click to turn the alarm sound on", mute: "Mute…",
+    mute_5: "Mute 5 minutes", mute_15: "Mute 15 minutes", mute_60: "Mute 1 hour", unmute: "Unmute",
+    muted_until: "muted until {at}",
   },
 };
 
@@ -71,6 +79,7 @@ function applyLanguage() {
   $("lang").textContent = t("lang");
   for (const opt of $("f-kind").querySelectorAll("option[value]:not([value=''])")) opt.textContent = kindName(opt.value);
   renderLive();
+  if (ringing.size > 0) renderAlarm();
   for (const v of views.values()) renderRow(v);
   if (selected && views.has(selected)) renderDetail(views.get(selected));
 }
@@ -83,6 +92,7 @@ async function api(path, options = {}) {
 
 function showLogin() {
   if (source) { source.close(); source = null; }
+  for (const id of [...ringing.keys()]) silence(id);
   $("main").hidden = true; $("logout").hidden = true; $("login").hidden = false; $("who").textContent = "";
   $("user").focus();
 }
@@ -195,6 +205,7 @@ function renderRow(v) {
   li.classList.toggle("ended", v.ended);
   for (const s of Object.keys(TEXT.zh.severities)) li.classList.toggle(`sev-${s}`, (v.alert.severity ?? "medium") === s);
   li.classList.toggle("selected", selected === v.alert.id);
+  li.classList.toggle("ringing", ringing.has(v.alert.id));
   const what = document.createElement("span"); what.className = "what";
   what.textContent = `${v.alert.camera} · ${kindName(v.alert.kind)}`;
   const badge = document.createElement("span"); badge.className = "badge";
@@ -345,7 +356,72 @@ function connect() {
   source.addEventListener("resync", () => reload());
 }
 
+// The alarm. An alert arriving live at or above the configured severity rings until someone (here
+// or on another console) acknowledges it: the sound loops, the header flashes, the row is
+// outlined, and the browser shows a notification that stays until then. A mute silences the
+// sound only, for this account on this browser, and runs out by itself.
+const SEVERITY_RANK = { low: 0, medium: 1, high: 2, critical: 3 };
+const ringing = new Map(); // alert id -> its Notification, or null
+const title = document.title;
+
+function alarming(record) {
+  return me?.alarm != null && SEVERITY_RANK[record.severity ?? "medium"] >= SEVERITY_RANK[me.alarm.min_severity];
+}
+function muteKey() { return `vigil.mute.${me?.name ?? ""}`; }
+function mutedUntil() {
+  const until = Number(localStorage.getItem(muteKey()));
+  return until > Date.now() ? until : 0;
+}
+
+// Asked on a click (browsers only ask then): sign-in, or the button shown when sound was refused.
+function askToNotify() {
+  if ("Notification" in window && Notification.permission === "default") Notification.requestPermission().catch(() => {});
+}
+
+function ring(record) {
+  if (ringing.has(record.id)) return;
+  let note = null;
+  if ("Notification" in window && Notification.permission === "granted") {
+    note = new Notification(`【${severityName(record.severity)}】${kindName(record.kind)}`, {
+      body: `${record.camera}${record.zone ? " · " + record.zone : ""} · ${when(Date.parse(record.wall_time))}`,
+      tag: record.id, requireInteraction: true,
+    });
+    note.onclick = () => { window.focus(); select(record.id); };
+  }
+  ringing.set(record.id, note);
+  renderAlarm();
+}
+
+function silence(id) {
+  if (!ringing.has(id)) return;
+  ringing.get(id)?.close();
+  ringing.delete(id);
+  renderAlarm();
+}
+
+function renderAlarm() {
+  const on = ringing.size > 0, until = mutedUntil();
+  document.body.classList.toggle("alarm", on);
+  document.title = on ? `(${ringing.size}) ${title}` : title;
+  $("alarm-bar").hidden = !on;
+  $("alarm-count").textContent = t("alarm_count").replace("{n}", ringing.size);
+  $("alarm-muted").textContent = until ? t("muted_until").replace("{at}", new Date(until).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB")) : "";
+  $("alarm-unmute").hidden = !until;
+  $("alarm-mute").hidden = !!until;
+  for (const li of $("alerts").children) li.classList.toggle("ringing", ringing.has(li.dataset.id));
+  const audio = $("alarm");
+  if (on && !until) {
+    // A browser may refuse sound until the page is clicked: then a button asks for that click.
+    if (audio.paused) audio.play().then(() => { $("alarm-enable").hidden = true; }, () => { $("alarm-enable").hidden = false; });
+  } else if (!audio.paused || audio.currentTime > 0) {
+    audio.pause();
+    audio.currentTime = 0;
+  }
+  if (!on) $("alarm-enable").hidden = true;
+}
+
 function onAck({ id, ack }) {
+  silence(id);
   const v = views.get(id);
   if (!v) return;
   v.ack = ack;
@@ -356,6 +432,7 @@ function onAck({ id, ack }) {
 function onRecord(record, instance) {
   let v = views.get(record.id);
   if (record.event === "start") {
+    if (alarming(record) && !v?.ack) ring(record);
     if (v) return;
     // A falling object is over once raised: no end record follows.
     v = { seq: null, alert: { ...record }, ended: record.kind === "falling_object", ack: null, instance };
@@ -393,6 +470,7 @@ $("login-form").addEventListener("submit", async (e) => {
     return;
   }
   $("token").value = ""; $("password").value = ""; $("login-error").textContent = "";
+  askToNotify();
   await start();
 });
 
@@ -420,6 +498,17 @@ $("ack-form").addEventListener("submit", async (e) => {
   $("ack-comment").value = "";
   loadAccess(selected);
 });
+
+$("alarm-mute").addEventListener("change", () => {
+  const minutes = Number($("alarm-mute").value);
+  $("alarm-mute").value = "";
+  if (minutes > 0) localStorage.setItem(muteKey(), String(Date.now() + minutes * 60_000));
+  renderAlarm();
+});
+$("alarm-unmute").addEventListener("click", () => { localStorage.removeItem(muteKey()); renderAlarm(); });
+$("alarm-enable").addEventListener("click", () => { askToNotify(); renderAlarm(); });
+// A mute runs out while the alarm waits: the sound comes back on its own.
+setInterval(() => { if (ringing.size > 0) renderAlarm(); }, 1000);
 
 for (const id of ["f-scope", "f-camera", "f-kind", "f-acked"]) $(id).addEventListener("change", () => reload());
 $("more").addEventListener("click", () => loadMore(nextBefore));

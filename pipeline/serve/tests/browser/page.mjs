@@ -9,24 +9,15 @@
 // store), also switch to "all boxes" and open it: listed with its instance, and why its evidence
 // cannot be had. With OTHER_INSTANCE (a live instance on the same shared store), open one of its
 // alerts there: its clip plays through this instance, and it is acknowledged from here.
-import { chromium } from "playwright-core";
+import { drive } from "./chromium.mjs";
 
 const [base, token, screenshot, measureArg, districtId, otherInstance] = process.argv.slice(2);
 const measure = Number(measureArg ?? "1");
-const step = (msg) => process.stderr.write(`page: ${msg}\n`);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required"],
-});
-let failed = false;
-try {
+await drive("page", ["--autoplay-policy=no-user-gesture-required"], async (browser, step, fail) => {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
-  page.on("pageerror", (e) => { step(`page error: ${e}`); failed = true; });
+  page.on("pageerror", (e) => { fail(`page error: ${e}`); });
   page.on("console", (m) => { if (m.type() === "error") step(`console: ${m.text()}`); });
 
   await page.goto(base);
@@ -154,10 +145,4 @@ try {
 
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log(JSON.stringify({ id, video, latencies_ms: latencies, district }));
-} catch (e) {
-  step(`FAILED: ${e.stack ?? e}`);
-  failed = true;
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

@@ -78,17 +78,32 @@ pub fn serve_with(
     tls: Option<vigil_config::TlsFiles>,
 ) -> vigil_serve::Server {
     let config = vigil_serve::ServeConfig {
+        district,
+        tls,
+        ..config(out, cameras)
+    };
+    start(config, vigil_serve::Events::default())
+}
+
+/// What [`serve`] serves: the store in `out`, the three tokens, `cameras`, on a free port.
+pub fn config(out: &Path, cameras: &[&str]) -> vigil_serve::ServeConfig {
+    vigil_serve::ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         tokens: tokens(),
         db: out.join("alerts.db"),
         out_dir: out.to_path_buf(),
         cameras: cameras.iter().map(|c| c.to_string()).collect(),
-        district,
-        tls,
+        district: None,
+        tls: None,
         users: None,
-    };
+        alarm: Default::default(),
+    }
+}
+
+/// Starts `config`, its live events published on `events`.
+pub fn start(config: vigil_serve::ServeConfig, events: vigil_serve::Events) -> vigil_serve::Server {
     let metrics: vigil_serve::MetricsFn = Arc::new(|_: &mut String| {});
-    vigil_serve::start(config, vigil_serve::Events::default(), metrics).unwrap()
+    vigil_serve::start(config, events, metrics).unwrap()
 }
 
 /// A key for instance `name` in `dir` (made the first time), and its public half.
