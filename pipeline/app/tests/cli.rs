@@ -3,20 +3,12 @@
 
 mod common;
 
+use common::{replay, repo, vigil};
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vigil_core::{Alert, AlertEvent, AlertKind, BBoxPx};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn vigil() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
-    c.current_dir(repo()).env("RUST_LOG", "warn");
-    c
-}
 
 /// `samples/parking-lot.yaml` with its model path made absolute and `extra` appended, written to
 /// `path`.
@@ -29,17 +21,6 @@ fn write_parking_lot_config(path: &std::path::Path, extra: &str) {
         )
         + extra;
     std::fs::write(path, text).unwrap();
-}
-
-/// `vigil replay -c config --out out`, to its end.
-fn replay(config: &std::path::Path, out: &std::path::Path) -> std::process::Output {
-    vigil()
-        .args(["replay", "-c"])
-        .arg(config)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap()
 }
 
 fn read_alerts(dir: &std::path::Path) -> Vec<Alert> {

@@ -167,6 +167,7 @@ pub fn load_case(path: &Path) -> Result<Case, ConfigErrors> {
     let mut set = crate::rules::RuleSet::default();
     let rule_file = RawRuleFile {
         zones: raw.zones,
+        zone_names: Default::default(),
         rules: raw.rules,
     };
     in_file(path, &mut errors, |v| {

@@ -27,6 +27,12 @@ pub(crate) struct RuleContext<'a> {
 }
 
 impl<'a> RuleContext<'a> {
+    /// Whether zone `zone` of `camera` is written anywhere (in the config or a rule file).
+    pub fn zone_written(&self, camera: &str, zone: &str) -> bool {
+        self.written
+            .contains(&(camera.to_string(), zone.to_string()))
+    }
+
     pub fn new(
         cameras: &'a [CameraConfig],
         manifest: Option<&'a ModelManifest>,

@@ -19,6 +19,7 @@ pub mod error;
 mod falling;
 pub mod manifest;
 mod mqtt;
+pub mod names;
 mod outputs;
 pub mod placement;
 mod raw;
@@ -33,6 +34,7 @@ pub use anchor::AnchorConfig;
 pub use error::{ConfigError, ConfigErrors};
 pub use falling::FallRule;
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
+pub use names::Names;
 pub use outputs::{Alarm, SharedStoreConfig, TlsFiles};
 pub use runtime::{
     ApiConfig, ApiToken, CameraConfig, CameraSource, Config, Decoder, DetectorConfig,

@@ -63,6 +63,9 @@ pub(crate) struct RawEvidence {
     /// Sign the chain's head off the box.
     #[serde(default)]
     pub anchor: Option<RawAnchor>,
+    /// The font snapshot captions are drawn in (found on the system without it).
+    #[serde(default)]
+    pub font_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +96,12 @@ pub(crate) type RawZones = BTreeMap<String, Spanned<Vec<[f64; 2]>>>;
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCamera {
     pub name: Spanned<String>,
+    /// What people call it (`3号楼东门`): any Unicode, shown on the page, in pushes, on snapshots.
+    #[serde(default)]
+    pub display_name: Option<Spanned<String>>,
+    /// Zone name → what people call the zone (`消防通道`).
+    #[serde(default)]
+    pub zone_names: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub rtsp: Option<Spanned<String>>,
     #[serde(default)]
@@ -182,6 +191,9 @@ impl RawRuleKind {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRule {
     pub name: Spanned<String>,
+    /// What people call the rule (`消防通道占用`): any Unicode.
+    #[serde(default)]
+    pub display_name: Option<Spanned<String>>,
     pub kind: Spanned<RawRuleKind>,
     pub camera: Spanned<String>,
     /// `dwell`, `enter`, `count`.
@@ -317,6 +329,9 @@ pub(crate) struct RawWindow {
 pub(crate) struct RawRuleFile {
     #[serde(default)]
     pub zones: BTreeMap<String, RawZones>,
+    /// Camera → zone → what people call the zone.
+    #[serde(default)]
+    pub zone_names: BTreeMap<String, BTreeMap<String, Spanned<String>>>,
     #[serde(default)]
     pub rules: Vec<RawRule>,
 }

@@ -37,6 +37,8 @@ pub struct Config {
     pub tracker: TrackerConfig,
     /// The HTTP API and page; off when the file has no `api` section.
     pub api: Option<ApiConfig>,
+    /// What people call the cameras, zones and rules.
+    pub names: crate::names::Names,
     /// Set by the command line (`--instance`, `--shard`), not the file: this instance among
     /// several running the same config.
     pub instance: Option<crate::shard::Instance>,
@@ -93,6 +95,8 @@ pub struct EvidenceConfig {
     pub keep_unacknowledged_longest: bool,
     /// Where and how often the chain's head is signed (`evidence.anchor`).
     pub anchor: Option<AnchorConfig>,
+    /// The font for snapshot captions (`evidence.font_file`); none: looked for on the system.
+    pub font_file: Option<PathBuf>,
 }
 
 impl Default for EvidenceConfig {
@@ -108,6 +112,7 @@ impl Default for EvidenceConfig {
             max_bytes_total: None,
             keep_unacknowledged_longest: true,
             anchor: None,
+            font_file: None,
         }
     }
 }
@@ -337,6 +342,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             crate::rules::rules(fv, &mut ctx, &f.raw.rules, &mut set)
         });
     }
+    let names = crate::names::collect(&mut v, &ctx, &raw.cameras.value, &raw.rules, &files);
     // A facade camera's every frame goes to the falling-object stage: one calibration per
     // camera, and no detector rules beside it.
     for (i, (f, file, at)) in set.falling.iter().enumerate() {
@@ -434,6 +440,15 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
             evidence.keep_unacknowledged_longest = k;
         }
         evidence.anchor = e.anchor.as_ref().and_then(|a| anchor(&mut v, a, base));
+        evidence.font_file = e.font_file.as_ref().and_then(|f| {
+            let path = base.join(&f.value);
+            v.check(
+                path.is_file(),
+                f,
+                &format!("font_file {}: no such file", path.display()),
+            );
+            path.is_file().then_some(path)
+        });
         if let Some(m) = &e.max_ring_mb {
             let ok = m.value.is_finite() && (1.0..=4096.0).contains(&m.value);
             v.check(ok, m, "max_ring_mb must be between 1 and 4096");
@@ -541,6 +556,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
         evidence,
         tracker,
         api,
+        names,
         instance: None,
         advertise: None,
     })

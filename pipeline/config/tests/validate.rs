@@ -295,6 +295,18 @@ fn rule_files_bring_their_zones_and_rules() {
     assert_eq!(fire.camera.as_str(), "overhead");
     assert_eq!(fire.zone.as_str(), "fire_lane");
     assert_eq!(fire.severity, vigil_core::Severity::Critical);
+    // Display names from the config (cameras) and the rule file (its zone and rule).
+    let names = c
+        .names
+        .of(&alert_at("overhead", "fire_lane_blocked", "fire_lane"));
+    assert_eq!(
+        (
+            names.camera.as_deref(),
+            names.zone.as_deref(),
+            names.rule.as_deref()
+        ),
+        (Some("北区消防通道"), Some("消防通道"), Some("消防通道占用"))
+    );
     assert_eq!(fire.update_after, Some(std::time::Duration::from_secs(300)));
     assert_eq!(fire.cooldown, std::time::Duration::from_secs(60));
     assert_eq!(fire.max_gap, std::time::Duration::from_secs(3));
@@ -705,4 +717,63 @@ fn the_alarm_severity_is_read_and_checked_at_its_line() {
         errors,
         ["20:19: unknown severity \"loud\" (severities: low, medium, high, critical)"]
     );
+}
+
+#[test]
+fn display_names_take_any_script_and_are_checked_where_written() {
+    let named = GOOD
+        .replace(
+            "  - name: lot\n",
+            "  - name: lot\n    display_name: \" 3号楼东门 \"\n    zone_names: {lane: 消防通道}\n",
+        )
+        .replace(
+            "  - name: lane_blocked\n",
+            "  - name: lane_blocked\n    display_name: 消防通道占用\n",
+        );
+    let c = check(&named).unwrap();
+    let names = c.names.of(&alert_at("lot", "lane_blocked", "lane"));
+    assert_eq!(
+        (
+            names.camera.as_deref(),
+            names.zone.as_deref(),
+            names.rule.as_deref()
+        ),
+        (Some("3号楼东门"), Some("消防通道"), Some("消防通道占用")),
+        "trimmed"
+    );
+    assert!(c.names.beyond_ascii());
+    // The other camera has none: its id is shown.
+    assert_eq!(c.names.camera("gate"), None);
+
+    let wrong = GOOD
+        .replace(
+            "  - name: lot\n",
+            &format!(
+                "  - name: lot\n    display_name: \"{}\"\n    zone_names: {{lawn: 草坪, lane: \"\"}}\n",
+                "长".repeat(41)
+            ),
+        )
+        .replace(
+            "  - name: lane_blocked\n",
+            "  - name: lane_blocked\n    display_name: \"a\\tb\"\n",
+        );
+    assert_eq!(
+        check(&wrong).unwrap_err(),
+        [
+            "3:19: display_name must be 1 to 40 characters without control characters (any script: 3号楼东门)",
+            "4:24: zone_names names zone \"lawn\" of camera \"lot\", which is not defined",
+            "4:34: display_name must be 1 to 40 characters without control characters (any script: 3号楼东门)",
+            "14:19: display_name must be 1 to 40 characters without control characters (any script: 3号楼东门)",
+        ]
+    );
+}
+
+/// A `start` record of `rule` on `camera` in `zone`.
+fn alert_at(camera: &str, rule: &str, zone: &str) -> vigil_core::Alert {
+    serde_json::from_value(serde_json::json!({
+        "id": "a", "camera": camera, "rule": rule, "kind": "dwell", "event": "start",
+        "zone": zone, "started_pts_secs": 0.0, "raised_pts_secs": 1.0,
+        "wall_time": "2026-12-03T08:00:00.000Z", "objects": [], "evidence": {}
+    }))
+    .unwrap()
 }

@@ -327,6 +327,9 @@ pub struct Alert {
     pub severity: Severity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<ZoneId>,
+    /// What people call the camera, zone and rule (the config's `display_name`s), where set.
+    #[serde(default, skip_serializing_if = "DisplayNames::is_empty")]
+    pub names: DisplayNames,
     /// Stream time at which the condition began (e.g. the object entered the zone).
     pub started_pts_secs: f64,
     /// Stream time at which the alert was raised (e.g. entered + dwell_secs).
@@ -348,6 +351,45 @@ pub struct Alert {
     /// deleted, inserted, reordered or edited). Set by the store; absent before storing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev_hash: Option<String>,
+}
+
+/// What people call an alert's camera, zone and rule (`3号楼东门`, `消防通道`, `消防通道占用`):
+/// any Unicode, from the config's `display_name`s; each absent where none is set, and the id is
+/// shown instead.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisplayNames {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+impl DisplayNames {
+    pub fn is_empty(&self) -> bool {
+        self.camera.is_none() && self.zone.is_none() && self.rule.is_none()
+    }
+}
+
+impl Alert {
+    /// The camera as people call it: its display name, else its id.
+    pub fn camera_name(&self) -> &str {
+        self.names.camera.as_deref().unwrap_or(self.camera.as_str())
+    }
+
+    /// The zone as people call it, if the alert has one.
+    pub fn zone_name(&self) -> Option<&str> {
+        self.names
+            .zone
+            .as_deref()
+            .or(self.zone.as_ref().map(|z| z.as_str()))
+    }
+
+    /// The rule as people call it.
+    pub fn rule_name(&self) -> &str {
+        self.names.rule.as_deref().unwrap_or(self.rule.as_str())
+    }
 }
 
 /// The rule an alert comes from, as its records name it.
@@ -380,6 +422,7 @@ impl Alert {
             event: AlertEvent::Start,
             severity: by.severity,
             zone: by.zone.cloned(),
+            names: DisplayNames::default(),
             started_pts_secs: started.as_secs_f64(),
             raised_pts_secs: meta.pts.as_secs_f64(),
             ended_pts_secs: None,

@@ -20,8 +20,9 @@ pub mod throttle;
 pub mod time;
 
 pub use alert::{
-    Alert, AlertEvent, AlertFilter, AlertKind, AlertObject, ClipRef, Evidence, FallOrigin,
-    ObjectRef, Raiser, RetentionGrounds, Severity, SnapshotRef, Trajectory, TrajectoryPoint,
+    Alert, AlertEvent, AlertFilter, AlertKind, AlertObject, ClipRef, DisplayNames, Evidence,
+    FallOrigin, ObjectRef, Raiser, RetentionGrounds, Severity, SnapshotRef, Trajectory,
+    TrajectoryPoint,
 };
 pub use frame::{DetectedFrame, Detection, EncodedUnit, Frame, FrameMeta, Image, PixelFormat};
 pub use geom::{BBoxPx, PointNorm, PolygonError, PolygonNorm, Size};

@@ -95,6 +95,16 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
+/// A wall time (RFC 3339, UTC) in Beijing time (UTC+8, no daylight saving), `2026-12-03
+/// 16:00:05`: how the sites' staff read times. Text that is not RFC 3339 is returned as it is.
+pub fn beijing(wall: &str) -> String {
+    let Some(t) = parse_rfc3339(wall) else {
+        return wall.to_string();
+    };
+    let shown = rfc3339(t + std::time::Duration::from_secs(8 * 3600));
+    shown.get(..19).unwrap_or(&shown).replace('T', " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +171,12 @@ mod tests {
     fn sub_millisecond_time_is_truncated() {
         let t = UNIX_EPOCH + Duration::from_nanos(1_999_999);
         assert_eq!(rfc3339(t), "1970-01-01T00:00:00.001Z");
+    }
+
+    #[test]
+    fn times_are_shown_in_beijing_time() {
+        assert_eq!(beijing("2026-12-03T08:00:05.000Z"), "2026-12-03 16:00:05");
+        assert_eq!(beijing("2026-12-31T20:30:00Z"), "2027-01-01 04:30:00");
+        assert_eq!(beijing("yesterday"), "yesterday");
     }
 }

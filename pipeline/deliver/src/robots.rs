@@ -256,13 +256,13 @@ fn severity_zh(s: Severity) -> &'static str {
     }
 }
 
-/// A wall time (RFC 3339, UTC) in Beijing time, `2026-12-03 16:00:05`.
-fn beijing(wall: &str) -> String {
-    let Some(t) = vigil_core::time::parse_rfc3339(wall) else {
-        return wall.to_string();
-    };
-    let shown = vigil_core::time::rfc3339(t + Duration::from_secs(8 * 3600));
-    shown.get(..19).unwrap_or(&shown).replace('T', " ")
+/// A display name with the id the config uses beside it (`3号楼东门（gate_2）`), or the id alone.
+fn named(name: &str, id: &str) -> String {
+    if name == id {
+        id.to_string()
+    } else {
+        format!("{name}（{id}）")
+    }
 }
 
 /// The message's title and its lines (label, value).
@@ -277,16 +277,21 @@ fn text(alert: &Alert) -> (String, Vec<(&'static str, String)>) {
         kind_zh(alert.kind)
     );
     let mut lines = vec![
-        ("摄像头", alert.camera.to_string()),
+        ("摄像头", named(alert.camera_name(), alert.camera.as_str())),
         (
             "区域",
-            alert
-                .zone
-                .as_ref()
-                .map_or("—".to_string(), |z| z.to_string()),
+            alert.zone.as_ref().map_or("—".to_string(), |z| {
+                named(alert.zone_name().unwrap_or(z.as_str()), z.as_str())
+            }),
         ),
-        ("规则", alert.rule.to_string()),
-        ("时间", format!("{}（北京时间）", beijing(&alert.wall_time))),
+        ("规则", named(alert.rule_name(), alert.rule.as_str())),
+        (
+            "时间",
+            format!(
+                "{}（北京时间）",
+                vigil_core::time::beijing(&alert.wall_time)
+            ),
+        ),
         ("级别", severity_zh(alert.severity).to_string()),
     ];
     if let Some(o) = alert.trajectory.as_ref().map(|t| &t.origin) {
@@ -325,8 +330,18 @@ mod tests {
     }
 
     #[test]
-    fn times_are_shown_in_beijing_time() {
-        assert_eq!(beijing("2026-12-03T08:00:05.000Z"), "2026-12-03 16:00:05");
-        assert_eq!(beijing("2026-12-31T20:30:00Z"), "2027-01-01 04:30:00");
+    fn messages_name_things_as_people_call_them_with_the_id_beside() {
+        let mut alert = vigil_testkit::alert("a", "gate_2");
+        alert.zone = Some(vigil_core::ZoneId::new("fire_lane"));
+        alert.names = vigil_core::DisplayNames {
+            camera: Some("3号楼东门".into()),
+            zone: Some("消防通道".into()),
+            rule: None,
+        };
+        let (_, lines) = text(&alert);
+        let line = |label: &str| lines.iter().find(|(l, _)| *l == label).unwrap().1.clone();
+        assert_eq!(line("摄像头"), "3号楼东门（gate_2）");
+        assert_eq!(line("区域"), "消防通道（fire_lane）");
+        assert_eq!(line("规则"), "no_parking", "no display name: the id alone");
     }
 }

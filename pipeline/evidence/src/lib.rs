@@ -7,10 +7,12 @@
 //!   clip's duration, first PTS and sha256 ([`ClipInfo`]).
 //! - [`spawn_recorder`]: one thread per camera that keeps the ring and turns [`ClipRequest`]s into
 //!   clips (overlapping alerts share one), reporting [`ClipDone`].
-//! - [`snapshot`]: the frame at the alert, decoded from its clip, saved clean and annotated.
+//! - [`snapshot`]: the frame at the alert, decoded from its clip, saved clean and annotated,
+//!   with a caption in any script ([`caption`]).
 //! - [`retention::plan`]: which files to delete to keep each camera and the total within budget,
 //!   oldest first.
 
+pub mod caption;
 mod clip;
 mod font;
 mod recorder;

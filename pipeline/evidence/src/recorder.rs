@@ -60,6 +60,8 @@ pub struct RecorderConfig {
     pub max_clip: Duration,
     /// Clips go to `dir/<camera>/<first request's key>.mp4`.
     pub dir: PathBuf,
+    /// Snapshot captions are drawn in this font (the bitmap font without one).
+    pub font: Option<crate::caption::CaptionFont>,
 }
 
 struct Recording {
@@ -207,7 +209,7 @@ impl Recorder {
                 .iter()
                 .map(|(id, snap)| {
                     let saved = match &result {
-                        Ok(clip) => save_snapshots(clip, &dir, id, snap),
+                        Ok(clip) => save_snapshots(clip, &dir, id, snap, self.config.font.as_ref()),
                         Err(e) => Err(format!("no clip to take a snapshot from: {e}")),
                     };
                     if let Err(e) = &saved {
@@ -235,6 +237,7 @@ fn save_snapshots(
     dir: &std::path::Path,
     id: &str,
     snap: &SnapshotRequest,
+    font: Option<&crate::caption::CaptionFont>,
 ) -> Result<SnapshotInfo, String> {
     let mut frame =
         frame_at(&clip.path, snap.at.saturating_sub(clip.first_pts)).map_err(|e| e.to_string())?;
@@ -242,6 +245,7 @@ fn save_snapshots(
     let clean_path = dir.join(format!("{id}-clean.jpg"));
     let clean_sha256 = frame.save_jpeg(&clean_path).map_err(|e| e.to_string())?;
     frame.draw(&snap.overlay);
+    frame.caption(&snap.overlay.caption, font);
     let path = dir.join(format!("{id}.jpg"));
     let sha256 = frame.save_jpeg(&path).map_err(|e| e.to_string())?;
     Ok(SnapshotInfo {

@@ -20,6 +20,8 @@ pub struct Overlay {
     pub boxes: Vec<(BBoxPx, String)>,
     /// A falling object's path and origin: the trajectory composite.
     pub trajectory: Option<TrajectoryOverlay>,
+    /// Lines drawn top-left: camera, zone, rule (as people call them) and the time.
+    pub caption: Vec<String>,
 }
 
 /// A falling object drawn over one frame, as vendors' evidence shows it.
@@ -135,7 +137,15 @@ impl Rgb {
         }
     }
 
-    fn text(&mut self, x: i64, y: i64, text: &str, fg: [u8; 3], bg: [u8; 3], scale: i64) {
+    pub(crate) fn text(
+        &mut self,
+        x: i64,
+        y: i64,
+        text: &str,
+        fg: [u8; 3],
+        bg: [u8; 3],
+        scale: i64,
+    ) {
         let w = text.chars().count() as i64 * 6 * scale + scale;
         for dy in 0..9 * scale {
             for dx in 0..w {
@@ -336,7 +346,7 @@ mod tests {
         img.draw(&Overlay {
             zone: vec![],
             boxes: vec![(BBoxPx::new(10.0, 20.0, 60.0, 39.0), "#7 car".into())],
-            trajectory: None,
+            ..Overlay::default()
         });
         let white = img
             .pixels

@@ -202,6 +202,7 @@ fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
         },
         max_clip: Duration::from_secs(60),
         dir: dir.path().to_path_buf(),
+        font: None,
     };
     let recorder = spawn_recorder(CameraId::new("cam"), config, unit_rx, req_rx, done_tx).unwrap();
     let secs = |u: &EncodedUnit| u.pts.unwrap().as_secs_f64();

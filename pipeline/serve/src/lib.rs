@@ -56,6 +56,8 @@ pub struct ServeConfig {
     pub users: Option<PathBuf>,
     /// When the page sounds its alarm ([`alarm`]).
     pub alarm: vigil_config::Alarm,
+    /// What people call the cameras (listed with them).
+    pub names: vigil_config::Names,
 }
 
 /// Something that happened, as the page and other SSE clients see it.
@@ -153,6 +155,8 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// When the page sounds its alarm.
     pub alarm: vigil_config::Alarm,
+    /// What people call the cameras.
+    pub names: vigil_config::Names,
 }
 
 /// A running server.
@@ -237,6 +241,7 @@ pub fn start(
         throttle: session::Throttle::default(),
         password_checks: Arc::new(tokio::sync::Semaphore::new(session::CHECKS)),
         alarm: config.alarm,
+        names: config.names.clone(),
     });
     let tls = config
         .tls

@@ -1,7 +1,8 @@
 //! The page's alarm in a real headless Chromium against a real server: an alert below
 //! `api.alarm.min_severity` stays quiet; one at it sounds the built-in alarm (the audio element
 //! plays it), flashes and raises a notification; a mute silences the sound until it runs out;
-//! acknowledging the alert stops it all and closes the notification.
+//! acknowledging the alert stops it all and closes the notification. The notification names the
+//! camera and zone as people call them (their display names).
 
 mod common;
 
@@ -51,6 +52,13 @@ fn a_new_alert_at_the_alarm_severity_sounds_notifies_and_stops_when_acknowledged
     ] {
         let mut alert = common::alert(id, "gate", "2026-12-03T21:00:00.000Z");
         alert.severity = severity;
+        // Named as the writer names it, from the config's display names.
+        alert.zone = Some(vigil_core::ZoneId::new("fire_lane"));
+        alert.names = vigil_core::DisplayNames {
+            camera: Some("3号楼东门".into()),
+            zone: Some("消防通道".into()),
+            rule: None,
+        };
         store.insert(&alert).unwrap();
         events.publish(LiveEvent::Alert {
             record: Box::new(alert),
@@ -81,7 +89,10 @@ fn a_new_alert_at_the_alarm_severity_sounds_notifies_and_stops_when_acknowledged
     assert_eq!(notes[0]["tag"], "loud-critical");
     assert_eq!(notes[0]["title"], "【紧急】区域滞留");
     assert!(
-        notes[0]["body"].as_str().unwrap().starts_with("gate · "),
+        notes[0]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("3号楼东门 · 消防通道 · "),
         "{ringing}"
     );
     // Muted: no sound, still flashing, the mute kept for this account.

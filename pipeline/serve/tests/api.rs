@@ -65,6 +65,7 @@ fn fixture() -> Fixture {
         tls: None,
         users: None,
         alarm: Default::default(),
+        names: Default::default(),
     };
     let metrics: vigil_serve::MetricsFn = Arc::new(|out: &mut String| {
         vigil_serve::prom::family(out, "vigil_test_pipeline", "From the pipeline.", "gauge");

@@ -34,6 +34,7 @@ pub fn alert(id: &str, camera: &str) -> vigil_core::Alert {
         event: AlertEvent::Start,
         severity: Default::default(),
         zone: None,
+        names: Default::default(),
         started_pts_secs: 1.0,
         raised_pts_secs: 2.0,
         ended_pts_secs: None,

@@ -142,3 +142,29 @@ pub fn district_identity(dir: &std::path::Path, me: &str, instances: &[(&str, u1
     }
     out
 }
+
+/// The repository's root.
+#[allow(dead_code)]
+pub fn repo() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `vigil`, run from the repository's root with warnings only.
+#[allow(dead_code)]
+pub fn vigil() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"));
+    c.current_dir(repo()).env("RUST_LOG", "warn");
+    c
+}
+
+/// `vigil replay -c config --out out`, to its end.
+#[allow(dead_code)]
+pub fn replay(config: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    vigil()
+        .args(["replay", "-c"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}

@@ -91,6 +91,7 @@ fn alert_json_schema_is_stable() {
         event: AlertEvent::Start,
         severity: Severity::High,
         zone: Some(ZoneId::new("lane")),
+        names: Default::default(),
         started_pts_secs: 0.4,
         raised_pts_secs: 1.4,
         ended_pts_secs: None,

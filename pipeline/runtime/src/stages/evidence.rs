@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use vigil_config::Config;
 use vigil_core::{CameraId, EncodedUnit, StageCounters, WhenFull, queue};
+use vigil_evidence::caption::CaptionFont;
 use vigil_evidence::{ClipDone, ClipRequest, RecorderConfig, RingLimits, spawn_recorder};
 use vigil_ingest::EncodedSink;
 
@@ -32,8 +33,32 @@ pub struct Recorders {
     pub counters: BTreeMap<String, Arc<StageCounters>>,
 }
 
+/// The font snapshot captions are drawn in: `evidence.font_file`, else one found on the system.
+/// Display names beyond ASCII need one that has each of their characters; ASCII names are drawn
+/// in the bitmap font when no font is found.
+pub fn caption_font(config: &Config) -> anyhow::Result<Option<CaptionFont>> {
+    let font = CaptionFont::find(config.evidence.font_file.as_deref())
+        .map_err(|e| anyhow::anyhow!("evidence.font_file: {e}"))?;
+    if !config.names.beyond_ascii() {
+        return Ok(font);
+    }
+    let Some(font) = font else {
+        anyhow::bail!(
+            "display names beyond ASCII are drawn on snapshots with a CJK font, and none was found (looked for {}): install fonts-wqy-microhei, or set evidence.font_file",
+            vigil_evidence::caption::SEARCH.join(", ")
+        );
+    };
+    if let Some(c) = config.names.all().find_map(|n| font.missing(n)) {
+        anyhow::bail!(
+            "font {} has no glyph for '{c}' of a display name: set evidence.font_file to a font that has it",
+            font.path.display()
+        );
+    }
+    Ok(Some(font))
+}
+
 /// Starts a recorder per camera writing under `OUT/evidence`; none when evidence is off.
-pub fn spawn(config: &Config, out_dir: &Path) -> std::io::Result<Recorders> {
+pub fn spawn(config: &Config, out_dir: &Path) -> anyhow::Result<Recorders> {
     let evidence = &config.evidence;
     let (done_tx, done) = crossbeam_channel::bounded::<ClipDone>(capacity::CLIPS_DONE);
     let mut recorders = Recorders {
@@ -45,6 +70,10 @@ pub fn spawn(config: &Config, out_dir: &Path) -> std::io::Result<Recorders> {
     };
     if !evidence.enabled {
         return Ok(recorders);
+    }
+    let font = caption_font(config)?;
+    if let Some(f) = &font {
+        tracing::info!(font = %f.path.display(), "snapshot captions");
     }
     for cam in &config.cameras {
         let counters = Arc::new(StageCounters::default());
@@ -75,6 +104,7 @@ pub fn spawn(config: &Config, out_dir: &Path) -> std::io::Result<Recorders> {
                 .max_clip
                 .max(evidence.pre_roll + reach + evidence.post_roll),
             dir: out_dir.join("evidence"),
+            font: font.clone(),
         };
         recorders.threads.push(spawn_recorder(
             cam.id.clone(),

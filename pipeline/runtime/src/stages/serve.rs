@@ -63,6 +63,7 @@ impl Settings<'_> {
                     tls: api.tls.clone(),
                     users: api.users.clone(),
                     alarm: api.alarm,
+                    names: config.names.clone(),
                 };
                 let server = vigil_serve::start(
                     serve,

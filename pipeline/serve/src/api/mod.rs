@@ -10,7 +10,7 @@
 //! | POST | `/api/alerts/{id}/ack` | operator | acknowledge, `{"comment": "…"}` |
 //! | GET | `/api/alerts/{id}/clip` | viewer | the MP4 (Range requests); `?end=true`: the clip of a long alert's end |
 //! | GET | `/api/alerts/{id}/snapshot` | viewer | the annotated JPEG (`?clean=true`: without overlays; `?end=true`: at the end) |
-//! | GET | `/api/cameras` | viewer | each camera's latest status |
+//! | GET | `/api/cameras` | viewer | each camera's latest status (and `display_name`, where set) |
 //! | GET | `/api/district/alerts` | viewer | every instance's alerts from the shared store, newest first: the filters, cursor and limit of `/api/alerts`; 404 without one |
 //! | GET | `/api/district/instances` | viewer | the instances writing to the shared store: address, shard, cameras, online |
 //! | GET | `/api/events` | viewer | SSE: `alert`, `ack`, `camera`, `resync`; with a shared store also `district_alert`, `district_ack`, `district_resync` |
@@ -354,10 +354,14 @@ async fn cameras(
         .iter()
         .filter(|c| caller.sees(c))
         .map(|c| {
-            match statuses.iter().find(|s| &s.camera == c) {
+            let mut entry = match statuses.iter().find(|s| &s.camera == c) {
                 Some(s) => serde_json::to_value(s).unwrap_or_default(),
                 None => serde_json::json!({ "camera": c, "online": null, "at_ms": null, "detail": "no status yet" }),
+            };
+            if let (Some(name), Some(o)) = (state.names.camera(c), entry.as_object_mut()) {
+                o.insert("display_name".into(), name.into());
             }
+            entry
         })
         .collect();
     Ok(Json(serde_json::json!({ "cameras": list })))

@@ -59,6 +59,7 @@ let nextBefore = null;
 let source = null;
 let live = "connecting"; // connecting | live | offline
 const views = new Map(); // alert id -> view
+const cameraNames = new Map(); // camera id -> what people call it (its display_name)
 
 function t(key) { return TEXT[lang][key] ?? key; }
 function kindName(kind) { return TEXT[lang].kinds[kind] ?? kind; }
@@ -71,6 +72,17 @@ function objectRef(o) {
   if (o.fall_id !== undefined) return `${t("fall")} #${o.fall_id}`;
   return "";
 }
+// What people call an alert's camera, zone and rule (the config's display names), else the ids.
+function cameraName(id) { return cameraNames.get(id) ?? id; }
+function names(a) {
+  return {
+    camera: a.names?.camera ?? cameraName(a.camera),
+    zone: a.zone ? (a.names?.zone ?? a.zone) : null,
+    rule: a.names?.rule ?? a.rule,
+  };
+}
+// A name with its id beside it, where they differ: 3号楼东门（gate_2）.
+function named(name, id) { return name === id ? id : `${name}（${id}）`; }
 function when(ms) { return new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB"); }
 
 function applyLanguage() {
@@ -122,6 +134,7 @@ async function loadCameras() {
   const list = $("cameras");
   list.replaceChildren();
   for (const c of cameras) {
+    if (c.display_name) cameraNames.set(c.camera, c.display_name);
     const li = document.createElement("li");
     li.dataset.camera = c.camera;
     list.append(li);
@@ -134,7 +147,7 @@ function addCameraOption(camera) {
   const select = $("f-camera");
   if (select.querySelector(`option[value="${CSS.escape(camera)}"]`)) return;
   const opt = document.createElement("option");
-  opt.value = camera; opt.textContent = camera;
+  opt.value = camera; opt.textContent = cameraName(camera);
   select.append(opt);
 }
 
@@ -142,8 +155,8 @@ function renderCamera(status) {
   let li = $("cameras").querySelector(`li[data-camera="${CSS.escape(status.camera)}"]`);
   if (!li) { li = document.createElement("li"); li.dataset.camera = status.camera; $("cameras").append(li); }
   li.className = status.online === true ? "online" : status.online === false ? "offline" : "";
-  li.textContent = status.camera;
-  li.title = status.online === false ? status.detail : "";
+  li.textContent = cameraName(status.camera);
+  li.title = [status.camera, status.online === false ? status.detail : ""].filter(Boolean).join(" — ");
 }
 
 function query(before) {
@@ -207,13 +220,14 @@ function renderRow(v) {
   li.classList.toggle("selected", selected === v.alert.id);
   li.classList.toggle("ringing", ringing.has(v.alert.id));
   const what = document.createElement("span"); what.className = "what";
-  what.textContent = `${v.alert.camera} · ${kindName(v.alert.kind)}`;
+  const n = names(v.alert);
+  what.textContent = `${n.camera} · ${kindName(v.alert.kind)}`;
   const badge = document.createElement("span"); badge.className = "badge";
   badge.textContent = v.ack ? t("acked") : t("unacked");
   const whenEl = document.createElement("span"); whenEl.className = "when";
   whenEl.textContent = new Date(v.alert.wall_time).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
   const rule = document.createElement("span"); rule.className = "when";
-  rule.textContent = `${v.alert.rule}${v.alert.zone ? " / " + v.alert.zone : ""} · ${severityName(v.alert.severity)} · ${v.ended ? t("ended") : t("open")}`
+  rule.textContent = `${n.rule}${n.zone ? " / " + n.zone : ""} · ${severityName(v.alert.severity)} · ${v.ended ? t("ended") : t("open")}`
     + (v.instance ? ` · ${v.instance}` : "");
   li.replaceChildren(whenEl, what, badge, document.createElement("span"), rule);
   return li;
@@ -265,9 +279,11 @@ async function loadAccess(id) {
 function renderDetail(v, fresh = false) {
   const a = v.alert;
   $("detail").hidden = false;
-  $("d-title").textContent = `${kindName(a.kind)} — ${a.camera}`;
+  const n = names(a);
+  $("d-title").textContent = `${kindName(a.kind)} — ${n.camera}`;
   const rows = [
-    [t("camera"), a.camera], [t("rule"), a.rule], [t("zone"), a.zone ?? "—"],
+    [t("camera"), named(n.camera, a.camera)], [t("rule"), named(n.rule, a.rule)],
+    [t("zone"), a.zone ? named(n.zone, a.zone) : "—"],
     [t("severity"), severityName(a.severity)],
     [t("raised"), new Date(a.wall_time).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB")],
     [t("state"), v.ended ? t("ended") : t("open")],
@@ -382,8 +398,9 @@ function ring(record) {
   if (ringing.has(record.id)) return;
   let note = null;
   if ("Notification" in window && Notification.permission === "granted") {
+    const n = names(record);
     note = new Notification(`【${severityName(record.severity)}】${kindName(record.kind)}`, {
-      body: `${record.camera}${record.zone ? " · " + record.zone : ""} · ${when(Date.parse(record.wall_time))}`,
+      body: `${n.camera}${n.zone ? " · " + n.zone : ""} · ${when(Date.parse(record.wall_time))}`,
       tag: record.id, requireInteraction: true,
     });
     note.onclick = () => { window.focus(); select(record.id); };

@@ -97,6 +97,7 @@ pub fn config(out: &Path, cameras: &[&str]) -> vigil_serve::ServeConfig {
         tls: None,
         users: None,
         alarm: Default::default(),
+        names: Default::default(),
     }
 }
 

@@ -61,6 +61,7 @@ impl Settings<'_> {
         }
         let writer = Writer {
             sink,
+            names: self.config.names.clone(),
             clip_requests: self.clip_requests,
             waiting: HashMap::new(),
             pre_roll: evidence.pre_roll,
@@ -88,6 +89,8 @@ impl Settings<'_> {
 
 struct Writer {
     sink: AlertSink,
+    /// What people call the cameras, zones and rules.
+    names: vigil_config::Names,
     clip_requests: HashMap<CameraId, Sender<ClipRequest>>,
     /// Alerts waiting for a clip, by request key, with the record the clip completes.
     waiting: HashMap<String, (Alert, AlertEvent)>,
@@ -138,14 +141,16 @@ impl Writer {
         }
     }
 
-    /// Stores a raised record and asks for its clip.
+    /// Stores a raised record (with the display names of its camera, zone and rule) and asks
+    /// for its clip.
     fn alert(&mut self, raised: RaisedAlert) {
         let RaisedAlert {
-            alert,
+            mut alert,
             blur,
             zone,
             arrived,
         } = raised;
+        alert.names = self.names.of(&alert);
         self.counters.received();
         let cpu = vigil_core::cpu::thread_time();
         if !self.sink.write(&alert) {
@@ -290,5 +295,23 @@ fn overlay(alert: &Alert, zone: Vec<(f64, f64)>) -> Overlay {
                 )
             })
             .collect(),
+        caption: caption(alert),
     }
+}
+
+/// The snapshot's caption: where (camera · zone) and what and when (rule · Beijing time), as
+/// people call them.
+fn caption(alert: &Alert) -> Vec<String> {
+    let place = match alert.zone_name() {
+        Some(zone) => format!("{} · {zone}", alert.camera_name()),
+        None => alert.camera_name().to_string(),
+    };
+    vec![
+        place,
+        format!(
+            "{} · {}",
+            alert.rule_name(),
+            vigil_core::time::beijing(&alert.wall_time)
+        ),
+    ]
 }
