@@ -54,6 +54,10 @@ enum Command {
     /// Who opened, played, downloaded or acknowledged which alert, when and from where: the
     /// store's access chain, oldest first.
     Audit(cmd::audit::Args),
+    /// The guards' handling as labels `vigil eval` reads: `export DIR` — alerts handled as real
+    /// are events, those closed as false alarms are false_alarms (with the reason).
+    #[command(subcommand)]
+    Labels(cmd::labels::Args),
     /// Check an output folder: the alert records' hash chain and every evidence file's sha256.
     /// Exits 0 when all is intact, 1 with every finding otherwise.
     Verify(cmd::verify::Args),
@@ -115,6 +119,7 @@ fn main() -> ExitCode {
         Command::Health(args) => cmd::health::exec(args),
         Command::Verify(args) => cmd::verify::exec(args),
         Command::Audit(args) => cmd::audit::exec(args),
+        Command::Labels(args) => cmd::labels::exec(args),
         #[cfg(feature = "tools")]
         Command::Synth(options) => cmd::synth::exec_falls(options),
         #[cfg(feature = "tools")]

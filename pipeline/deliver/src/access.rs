@@ -37,6 +37,16 @@ pub enum Action {
     Snapshot,
     /// Acknowledged (the comment in `detail`).
     Ack,
+    /// Handling steps ([`crate::handling`]): taken, assigned (to `detail`), commented, done,
+    /// closed as a false alarm (the reason in `detail`), reopened.
+    Take,
+    Assign,
+    Comment,
+    Done,
+    FalseAlarm,
+    Reopen,
+    /// A report downloaded (no alert; the request in `detail`).
+    Export,
 }
 
 impl Action {
@@ -47,6 +57,13 @@ impl Action {
             Action::Clip => "clip",
             Action::Snapshot => "snapshot",
             Action::Ack => "ack",
+            Action::Take => "take",
+            Action::Assign => "assign",
+            Action::Comment => "comment",
+            Action::Done => "done",
+            Action::FalseAlarm => "false_alarm",
+            Action::Reopen => "reopen",
+            Action::Export => "export",
         }
     }
 }

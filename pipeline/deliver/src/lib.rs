@@ -13,10 +13,12 @@
 
 pub mod access;
 pub mod anchor;
+pub mod handling;
 pub mod keys;
 pub mod mqtt;
 pub mod outbox;
 pub mod query;
+pub mod report;
 pub mod robots;
 pub mod shared;
 pub mod store;

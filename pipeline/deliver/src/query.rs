@@ -20,6 +20,9 @@ pub struct AlertView {
     /// The clip and snapshots of a long alert's end (`end_evidence`), once written.
     pub end_evidence: Option<vigil_core::Evidence>,
     pub ack: Option<Ack>,
+    /// Where its handling stands; none: nobody has taken a step (待处理).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handling: Option<crate::handling::Handling>,
 }
 
 impl AlertView {
@@ -57,6 +60,7 @@ impl AlertView {
             ended,
             end_evidence,
             ack,
+            handling: None,
         })
     }
 }
@@ -119,7 +123,8 @@ impl AlertStore {
             .map_err(err)?;
         let mut out = Vec::with_capacity(ids.len());
         for (seq, id) in ids {
-            if let Some(v) = AlertView::fold(seq, self.records_of(&id)?, self.ack(&id)?) {
+            if let Some(mut v) = AlertView::fold(seq, self.records_of(&id)?, self.ack(&id)?) {
+                v.handling = self.handling(&id)?;
                 out.push(v);
             }
         }
@@ -140,7 +145,9 @@ impl AlertStore {
         let Some(seq) = seq else {
             return Ok(None);
         };
-        Ok(AlertView::fold(seq, self.records_of(id)?, self.ack(id)?))
+        let handling = self.handling(id)?;
+        Ok(AlertView::fold(seq, self.records_of(id)?, self.ack(id)?)
+            .map(|v| AlertView { handling, ..v }))
     }
 }
 

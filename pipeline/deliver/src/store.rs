@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use vigil_core::{Alert, AlertEvent, AlertFilter, CameraId};
 
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Version 1: the alerts table.
 const SCHEMA_V1: &str = "
@@ -156,6 +156,9 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection, DeliverError> {
     if version < 4 {
         tx.execute_batch(crate::access::SCHEMA_V4).map_err(err)?;
         crate::access::start(&tx).map_err(err)?;
+    }
+    if version < 5 {
+        tx.execute_batch(crate::handling::SCHEMA_V5).map_err(err)?;
     }
     if version < SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -457,6 +460,6 @@ impl AlertStore {
     }
 }
 
-mod acks;
+pub(crate) mod acks;
 #[cfg(test)]
 mod tests;

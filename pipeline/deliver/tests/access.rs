@@ -164,7 +164,7 @@ fn a_store_from_before_the_access_chain_gets_one_that_begins_then() {
     }
     sql(
         out.path(),
-        "DROP TABLE access; PRAGMA user_version = 3; \
+        "DROP TABLE access; DROP TABLE handling; PRAGMA user_version = 3; \
          INSERT INTO acks (alert_id, by, at_ms, comment) \
          VALUES ('01a2240a-0000-7000-8000-0000000000a1', 'guard', 1, 'before');",
     );

@@ -68,6 +68,12 @@ pub enum LiveEvent {
     Alert { record: Box<Alert> },
     /// Someone acknowledged an alert.
     Ack { id: String, ack: Ack },
+    /// A step in an alert's handling (`camera`: whose alert, for scoped callers).
+    Handling {
+        id: String,
+        camera: String,
+        handling: vigil_deliver::handling::Handling,
+    },
     /// A camera went online or offline.
     Camera { status: CameraStatusEntry },
     /// Another instance stored a record (from the shared store).
@@ -91,6 +97,7 @@ impl LiveEvent {
         match self {
             LiveEvent::Alert { .. } => "alert",
             LiveEvent::Ack { .. } => "ack",
+            LiveEvent::Handling { .. } => "handling",
             LiveEvent::Camera { .. } => "camera",
             LiveEvent::DistrictAlert { .. } => "district_alert",
             LiveEvent::DistrictAck { .. } => "district_ack",

@@ -7,7 +7,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use vigil_core::Severity;
 use vigil_deliver::AlertStore;
@@ -15,12 +14,7 @@ use vigil_serve::{Events, LiveEvent};
 
 #[test]
 fn a_new_alert_at_the_alarm_severity_sounds_notifies_and_stops_when_acknowledged() {
-    let browser = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    assert!(
-        browser.join("node_modules/playwright-core").is_dir()
-            && PathBuf::from("/usr/bin/chromium").exists(),
-        "playwright-core or chromium missing: run scripts/setup"
-    );
+    let browser = common::browser();
     let dir = tempfile::tempdir().unwrap();
     let events = Events::default();
     let config = vigil_serve::ServeConfig {

@@ -26,6 +26,10 @@ pub struct Labels {
     #[serde(default = "default_tolerance")]
     pub tolerance_secs: f64,
     pub events: Vec<Label>,
+    /// Alerts the guards closed as false alarms (`vigil labels export`): no event there; an
+    /// alert raised over one again is counted apart, as a false alarm the rules still make.
+    #[serde(default)]
+    pub false_alarms: Vec<Label>,
 }
 
 fn default_tolerance() -> f64 {
@@ -42,6 +46,9 @@ pub struct Label {
     pub kind: Option<String>,
     pub start: f64,
     pub end: f64,
+    /// Why a guard closed it as a false alarm (`false_alarms` entries).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 impl Labels {
@@ -100,6 +107,9 @@ pub struct Report {
     pub matches: Vec<(Label, Scored)>,
     pub false_positives: Vec<Scored>,
     pub missed: Vec<Label>,
+    /// How many false alarms the labels mark, and the alerts raised over them again.
+    pub false_alarms_marked: usize,
+    pub false_alarms_raised: Vec<(Label, Scored)>,
 }
 
 /// Folds stored records into one scored alert per id.
@@ -216,12 +226,25 @@ pub fn score(labels: &Labels, alerts: &[Scored], footage_end: f64) -> Report {
             s.raise_delay_secs = mean(delay);
         }
     }
+    // A marked false alarm is raised again by an unmatched alert that fits it as a label would.
+    let false_alarms_raised = labels
+        .false_alarms
+        .iter()
+        .filter_map(|f| {
+            false_positives
+                .iter()
+                .find(|a| fits(f, a) && overlap(f, a) >= 0.0)
+                .map(|a| (f.clone(), a.clone()))
+        })
+        .collect();
     Report {
         tolerance_secs: tol,
         rules,
         matches,
         false_positives,
         missed,
+        false_alarms_marked: labels.false_alarms.len(),
+        false_alarms_raised,
     }
 }
 
@@ -244,6 +267,13 @@ pub fn table(report: &Report) -> String {
             secs(s.raise_delay_secs)
         ));
     }
+    if report.false_alarms_marked > 0 {
+        out.push_str(&format!(
+            "false alarms marked by guards: {}, raised again: {}\n",
+            report.false_alarms_marked,
+            report.false_alarms_raised.len()
+        ));
+    }
     out
 }
 
@@ -258,6 +288,7 @@ mod tests {
             kind: None,
             start,
             end,
+            reason: String::new(),
         }
     }
 
@@ -278,6 +309,13 @@ mod tests {
         let labels = Labels {
             tolerance_secs: 1.0,
             events: vec![label(5.0, 8.0), label(15.0, 19.0), label(25.0, 27.0)],
+            // d's place was closed as a false alarm before: raised again; 50 s is quiet now.
+            false_alarms: [(39.0, 40.5), (50.0, 52.0)]
+                .map(|(start, end)| Label {
+                    reason: "树影".into(),
+                    ..label(start, end)
+                })
+                .to_vec(),
         };
         let alerts = vec![
             alert("a", 5.5, Some(8.2)),   // matches the first
@@ -293,5 +331,13 @@ mod tests {
         assert!((s.start_error_secs.unwrap() - 0.35).abs() < 1e-9);
         assert_eq!(r.missed[0].start, 25.0);
         assert!(table(&r).contains("c/r"));
+        assert_eq!(r.false_alarms_marked, 2);
+        let again: Vec<&str> = r
+            .false_alarms_raised
+            .iter()
+            .map(|(_, a)| a.id.as_str())
+            .collect();
+        assert_eq!(again, ["d"]);
+        assert!(table(&r).contains("false alarms marked by guards: 2, raised again: 1"));
     }
 }

@@ -17,6 +17,7 @@ pub mod eval;
 pub mod eval_falls;
 pub mod health;
 pub mod keygen;
+pub mod labels;
 pub mod replay;
 pub mod run;
 pub mod serve_footage;

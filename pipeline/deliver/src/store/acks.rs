@@ -1,8 +1,9 @@
-//! The store's acknowledgements — each with its record in the access chain — and the access
-//! chain's appends and lists ([`crate::access`]).
+//! The store's acknowledgements and handling steps — each with its record in the access chain —
+//! and the access chain's appends and lists ([`crate::access`], [`crate::handling`]).
 
 use super::{Ack, AlertStore, now_ms};
 use crate::access::{Access, AccessQuery, Accessor, Action};
+use crate::handling::{Handling, State, Step};
 use crate::{DeliverError, store_err};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -36,14 +37,7 @@ impl AlertStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
-        let exists: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ?1)",
-                [id],
-                |r| r.get(0),
-            )
-            .map_err(err)?;
-        if !exists {
+        if !alert_exists(&tx, id).map_err(err)? {
             return Ok(None);
         }
         let added = tx
@@ -60,6 +54,66 @@ impl AlertStore {
         Ok(ack)
     }
 
+    /// Takes `step` in alert `id`'s handling as `by`: the step's record in the access chain, the
+    /// `handling` row, and — when nobody had acknowledged the alert — an acknowledgement with
+    /// its record, in one transaction. `None` when no such alert exists; the inner error says
+    /// why the step does not fit where the handling stands (nothing is written then).
+    #[allow(clippy::type_complexity)]
+    pub fn handle_as(
+        &mut self,
+        id: &str,
+        by: &Accessor,
+        step: &Step,
+    ) -> Result<Option<Result<(Handling, Option<Ack>), String>>, DeliverError> {
+        let err = store_err(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        if !alert_exists(&tx, id).map_err(err)? {
+            return Ok(None);
+        }
+        let now = handling_in(&tx, id).map_err(err)?.unwrap_or_default();
+        let next = match now.apply(step, &by.who, now_ms()) {
+            Ok(next) => next,
+            Err(why) => return Ok(Some(Err(why))),
+        };
+        let mut acked = None;
+        if !matches!(step, Step::Comment { .. }) {
+            let added = tx
+                .execute(
+                    "INSERT OR IGNORE INTO acks (alert_id, by, at_ms, comment) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, by.who, now_ms(), step.detail()],
+                )
+                .map_err(err)?;
+            if added == 1 {
+                crate::access::append(&tx, by, Action::Ack, id, step.detail()).map_err(err)?;
+                acked = ack_in(&tx, id).map_err(err)?;
+            }
+        }
+        crate::access::append(&tx, by, step.action(), id, step.detail()).map_err(err)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO handling (alert_id, state, assignee, false_alarm, updated_ms, done_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                id,
+                next.state.as_str(),
+                next.assignee,
+                next.false_alarm,
+                next.updated_ms,
+                next.done_ms
+            ],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(Some(Ok((next, acked))))
+    }
+
+    /// Where alert `id`'s handling stands; `None`: nobody has taken a step (pending).
+    pub fn handling(&self, id: &str) -> Result<Option<Handling>, DeliverError> {
+        handling_in(&self.conn, id).map_err(self.err())
+    }
+
     /// Appends `by`'s `action` on alert `id` to the access chain.
     pub fn record_access(
         &mut self,
@@ -73,6 +127,17 @@ impl AlertStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
         crate::access::append(&tx, by, action, id, "").map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Appends `by`'s export (a report: `what` is the request) to the access chain.
+    pub fn record_export(&mut self, by: &Accessor, what: &str) -> Result<(), DeliverError> {
+        let err = store_err(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        crate::access::append(&tx, by, Action::Export, "", what).map_err(err)?;
         tx.commit().map_err(err)
     }
 
@@ -139,6 +204,31 @@ impl AlertStore {
             .map_err(&err)?;
         Ok(ids)
     }
+}
+
+fn alert_exists(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )
+}
+
+pub(crate) fn handling_in(conn: &Connection, id: &str) -> rusqlite::Result<Option<Handling>> {
+    conn.query_row(
+        "SELECT state, assignee, false_alarm, updated_ms, done_ms FROM handling WHERE alert_id = ?1",
+        [id],
+        |r| {
+            Ok(Handling {
+                state: State::parse(&r.get::<_, String>(0)?).unwrap_or_default(),
+                assignee: r.get(1)?,
+                false_alarm: r.get(2)?,
+                updated_ms: r.get(3)?,
+                done_ms: r.get(4)?,
+            })
+        },
+    )
+    .optional()
 }
 
 fn ack_in(conn: &Connection, id: &str) -> rusqlite::Result<Option<Ack>> {

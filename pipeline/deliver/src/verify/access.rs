@@ -1,7 +1,8 @@
 //! The access chain's part of `vigil verify` ([`crate::access`]): each record's hash, its indexed
 //! columns against the hashed record, the chain's links and its start record; and every
 //! acknowledgement in the `acks` table made since the chain began must have its record in the
-//! chain — one written into the table directly has none.
+//! chain — one written into the table directly has none; and each alert's handling must be what
+//! the chain's steps make of it ([`super::handling`]).
 
 use super::{Finding, report_finding};
 use crate::GENESIS;
@@ -36,6 +37,7 @@ pub(super) fn check(
     let mut count = 0;
     let mut started_ms: Option<i64> = None;
     let mut acks: HashSet<(String, String, String)> = HashSet::new();
+    let mut steps = super::handling::Steps::new();
     for row in rows {
         let (seq, [alert_id, who, action], at_ms, json, hash) = row?;
         count += 1;
@@ -73,6 +75,13 @@ pub(super) fn check(
                 found("the access chain does not begin with its start record".into());
             }
         }
+        if let Some(step) = crate::handling::Step::from_record(access.action, &access.detail) {
+            steps.entry(access.alert_id.clone()).or_default().push((
+                step,
+                access.who.clone(),
+                access.at_ms,
+            ));
+        }
         if access.action == Action::Ack {
             acks.insert((access.alert_id, access.who, access.detail));
         }
@@ -103,6 +112,9 @@ pub(super) fn check(
                 ),
             );
         }
+    }
+    if version >= 5 {
+        super::handling::check(conn, &steps, findings)?;
     }
     Ok(count)
 }

@@ -11,6 +11,7 @@
 
 mod access;
 pub mod expiry;
+mod handling;
 mod shared;
 
 pub use shared::{SharedCheck, against_shared};

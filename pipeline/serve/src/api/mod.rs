@@ -6,8 +6,10 @@
 //! | GET | `/healthz` | – | `ok` |
 //! | POST / GET / DELETE | `/api/session` | – / viewer / – | start (token in the body → cookie), who am I (and the alarm's `min_severity`), end |
 //! | GET | `/api/alerts` | viewer | list: `camera`, `kind`, `since`, `until` (RFC 3339), `acknowledged`, `before` (cursor), `limit` |
-//! | GET | `/api/alerts/{id}` | viewer | one alert with its lifecycle records |
+//! | GET | `/api/alerts/{id}` | viewer | one alert with its lifecycle records and handling steps |
 //! | POST | `/api/alerts/{id}/ack` | operator | acknowledge, `{"comment": "…"}` |
+//! | POST | `/api/alerts/{id}/handling` | operator | one handling step (`take`, `assign`, `comment`, `done`, `false_alarm`, `reopen`: [`handling`]) |
+//! | GET | `/api/report` | viewer | the handling report, CSV or XLSX: `since`, `until` (days), `period`, `format` |
 //! | GET | `/api/alerts/{id}/clip` | viewer | the MP4 (Range requests); `?end=true`: the clip of a long alert's end |
 //! | GET | `/api/alerts/{id}/snapshot` | viewer | the annotated JPEG (`?clean=true`: without overlays; `?end=true`: at the end) |
 //! | GET | `/api/cameras` | viewer | each camera's latest status (and `display_name`, where set) |
@@ -47,6 +49,7 @@ use vigil_deliver::AlertQuery;
 use vigil_deliver::access::{AccessQuery, Action};
 
 mod evidence;
+mod handling;
 
 use evidence::{clip, snapshot};
 
@@ -68,6 +71,8 @@ pub fn routes(state: Arc<AppState>) -> Router {
         .route("/api/alerts/{id}", get(one_alert))
         .route("/api/alerts/{id}/ack", post(acknowledge))
         .route("/api/alerts/{id}/access", get(access_history))
+        .route("/api/alerts/{id}/handling", post(handling::handle))
+        .route("/api/report", get(handling::report))
         .route("/api/cameras", get(cameras))
         .route("/api/district/alerts", get(district_alerts))
         .route("/api/district/instances", get(district_instances))
@@ -228,14 +233,18 @@ async fn one_alert(
         let Some(view) = s.view(&key)? else {
             return Ok(None);
         };
-        Ok(Some((view, s.records_of(&key)?)))
+        let steps = handling::steps_of(s, &key)?;
+        Ok(Some((view, s.records_of(&key)?, steps)))
     })
     .await?;
     match found {
-        Some((view, _)) if !caller.sees(view.alert.camera.as_str()) => Err(not_yours()),
-        Some((view, records)) => {
+        Some((view, ..)) if !caller.sees(view.alert.camera.as_str()) => Err(not_yours()),
+        Some((view, records, steps)) => {
             crate::audit::record(&state, &caller, &peer, Action::View, &id).await?;
-            Ok(Json(serde_json::json!({ "alert": view, "records": records })).into_response())
+            Ok(
+                Json(serde_json::json!({ "alert": view, "records": records, "steps": steps }))
+                    .into_response(),
+            )
         }
         None => {
             crate::district::forward(&state, &caller, &id, "", Method::GET, &headers, None).await
@@ -404,6 +413,7 @@ fn visible(caller: &Caller, ev: &LiveEvent) -> bool {
             caller.sees(record.camera.as_str())
         }
         LiveEvent::Camera { status } => caller.sees(&status.camera),
+        LiveEvent::Handling { camera, .. } => caller.sees(camera),
         LiveEvent::Ack { .. } | LiveEvent::DistrictAck { .. } => caller.scope().is_none(),
         LiveEvent::DistrictResync => true,
     }

@@ -27,6 +27,11 @@ const TEXT = {
     alarm_count: "{n} 条告警待处理", enable_sound: "点击开启告警声音", mute: "静音…",
     mute_5: "静音 5 分钟", mute_15: "静音 15 分钟", mute_60: "静音 1 小时", unmute: "取消静音",
     muted_until: "已静音至 {at}",
+    report: "报表", daily: "按日", monthly: "按月", take: "接手处理", assignee: "负责人", assign: "指派",
+    add_comment: "备注", done: "办结", reason: "误报原因", false_alarm: "标为误报", reopen: "重新打开",
+    states: { pending: "待处理", in_progress: "处理中", done: "已办结" }, false_alarm_state: "误报",
+    handled_by: "负责人 {who}",
+    step_names: { take: "接手处理", assign: "指派给", comment: "备注", done: "办结", false_alarm: "标为误报", reopen: "重新打开" },
   },
   en: {
     title: "Community security alerts", token: "Or an access token", user: "Name", password: "Password",
@@ -48,6 +53,11 @@ const TEXT = {
     alarm_count: "{n} alert(s) waiting", enable_sound: "Click to turn the alarm sound on", mute: "Mute…",
     mute_5: "Mute 5 minutes", mute_15: "Mute 15 minutes", mute_60: "Mute 1 hour", unmute: "Unmute",
     muted_until: "muted until {at}",
+    report: "Report", daily: "Daily", monthly: "Monthly", take: "Take it", assignee: "Assignee", assign: "Assign",
+    add_comment: "Comment", done: "Done", reason: "Why a false alarm", false_alarm: "False alarm", reopen: "Reopen",
+    states: { pending: "Pending", in_progress: "In progress", done: "Done" }, false_alarm_state: "False alarm",
+    handled_by: "assigned to {who}",
+    step_names: { take: "took it", assign: "assigned it to", comment: "commented", done: "closed it", false_alarm: "marked a false alarm", reopen: "reopened it" },
   },
 };
 
@@ -83,11 +93,19 @@ function names(a) {
 }
 // A name with its id beside it, where they differ: 3号楼东门（gate_2）.
 function named(name, id) { return name === id ? id : `${name}（${id}）`; }
+// Where an alert's handling stands, as the badge says it: 待处理 / 处理中 / 已办结 / 误报; an
+// alert acknowledged with no step taken says 已确认.
+function stateName(v) {
+  if (v.handling?.false_alarm != null) return t("false_alarm_state");
+  if (v.handling) return TEXT[lang].states[v.handling.state];
+  return v.ack ? t("acked") : TEXT[lang].states.pending;
+}
 function when(ms) { return new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB"); }
 
 function applyLanguage() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   $("lang").textContent = t("lang");
   for (const opt of $("f-kind").querySelectorAll("option[value]:not([value=''])")) opt.textContent = kindName(opt.value);
   renderLive();
@@ -223,7 +241,9 @@ function renderRow(v) {
   const n = names(v.alert);
   what.textContent = `${n.camera} · ${kindName(v.alert.kind)}`;
   const badge = document.createElement("span"); badge.className = "badge";
-  badge.textContent = v.ack ? t("acked") : t("unacked");
+  badge.textContent = stateName(v);
+  badge.classList.toggle("false-alarm", v.handling?.false_alarm != null);
+  for (const st of Object.keys(TEXT.zh.states)) badge.classList.toggle(`state-${st}`, v.handling?.state === st);
   const whenEl = document.createElement("span"); whenEl.className = "when";
   whenEl.textContent = new Date(v.alert.wall_time).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
   const rule = document.createElement("span"); rule.className = "when";
@@ -250,7 +270,7 @@ async function select(id) {
     return;
   }
   const body = await res.json();
-  const v = { ...body.alert, instance };
+  const v = { ...body.alert, instance, steps: body.steps ?? [] };
   views.set(id, v);
   renderDetail(v, true);
   loadAccess(id);
@@ -338,14 +358,50 @@ function renderDetail(v, fresh = false) {
     endVideo.dataset.id = a.id; endVideo.src = `${base}/clip?end=true`;
   }
   const canAck = me && (me.role === "operator" || me.role === "admin");
+  renderHandling(v, canAck);
   $("ack-button").disabled = v.ack != null || !canAck;
-  $("ack-comment").disabled = v.ack != null || !canAck;
+  // The text box serves the handling steps too (a comment, what was done) after the ack.
+  $("ack-comment").disabled = !canAck;
   if (v.ack) {
     $("d-ack").textContent = t("acked_by").replace("{by}", v.ack.by).replace("{at}", when(v.ack.at_ms))
       + (v.ack.comment ? ` — ${v.ack.comment}` : "");
   } else {
     $("d-ack").textContent = canAck ? "" : t("viewer_only");
   }
+}
+
+function renderHandling(v, canAct) {
+  const h = v.handling, state = h?.state ?? "pending";
+  $("handling").hidden = v.elsewhere != null || v.instance != null;
+  $("h-state").textContent = `${t("state")}: ${stateName(v)}`
+    + (h?.assignee ? ` · ${t("handled_by").replace("{who}", h.assignee)}` : "")
+    + (h?.false_alarm ? ` — ${h.false_alarm}` : "");
+  $("h-state").dataset.state = state;
+  const open = state !== "done";
+  for (const [id, on] of [["h-take", open], ["h-assign", open], ["h-to", open], ["h-comment", true],
+    ["h-done", open], ["h-false", open], ["h-reason", open], ["h-reopen", !open]]) {
+    $(id).disabled = !canAct || !on;
+  }
+  $("h-steps").replaceChildren(...(v.steps ?? []).map((s) => {
+    const li = document.createElement("li");
+    li.dataset.step = s.step;
+    li.textContent = `${when(s.at_ms)} ${s.who} ${TEXT[lang].step_names[s.step] ?? s.step}${s.text ? " " + s.text : ""}`;
+    return li;
+  }));
+}
+
+// One handling step on the selected alert; the text comes from the comment box (a comment,
+// what was done), the assignee or the false alarm's reason from theirs.
+async function step(body) {
+  if (!selected) return;
+  $("h-error").textContent = "";
+  const res = await api(`/api/alerts/${encodeURIComponent(selected)}/handling`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  const answer = await res.json().catch(() => ({}));
+  if (!res.ok) { $("h-error").textContent = answer.error ?? `HTTP ${res.status}`; return; }
+  $("ack-comment").value = ""; $("h-reason").value = "";
+  await select(selected);
 }
 
 function renderLive() {
@@ -362,6 +418,7 @@ function connect() {
   // store in the district scope.
   source.addEventListener("alert", (e) => { if (!district()) onRecord(JSON.parse(e.data).record); });
   source.addEventListener("ack", (e) => { if (!district()) onAck(JSON.parse(e.data)); });
+  source.addEventListener("handling", (e) => { if (!district()) onHandling(JSON.parse(e.data)); });
   source.addEventListener("district_alert", (e) => {
     const { record, instance } = JSON.parse(e.data);
     if (district()) onRecord(record, instance);
@@ -435,6 +492,13 @@ function renderAlarm() {
     audio.currentTime = 0;
   }
   if (!on) $("alarm-enable").hidden = true;
+}
+
+function onHandling({ id, handling }) {
+  const v = views.get(id);
+  if (!v) return;
+  v.handling = handling;
+  renderRow(v);
 }
 
 function onAck({ id, ack }) {
@@ -515,6 +579,26 @@ $("ack-form").addEventListener("submit", async (e) => {
   $("ack-comment").value = "";
   loadAccess(selected);
 });
+
+$("h-take").addEventListener("click", () => step({ step: "take" }));
+$("h-assign").addEventListener("click", () => step({ step: "assign", to: $("h-to").value }));
+$("h-comment").addEventListener("click", () => step({ step: "comment", text: $("ack-comment").value }));
+$("h-done").addEventListener("click", () => step({ step: "done", text: $("ack-comment").value }));
+$("h-false").addEventListener("click", () => step({ step: "false_alarm", reason: $("h-reason").value }));
+$("h-reopen").addEventListener("click", () => step({ step: "reopen" }));
+// The report: a download of the chosen days (Beijing time) as CSV or Excel.
+$("report-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const p = new URLSearchParams({ since: $("r-since").value, until: $("r-until").value, period: $("r-period").value, format: e.submitter?.value ?? "csv" });
+  const a = document.createElement("a");
+  a.href = `/api/report?${p}`;
+  a.download = "";
+  a.click();
+});
+{
+  const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+  $("r-since").value = today; $("r-until").value = today;
+}
 
 $("alarm-mute").addEventListener("change", () => {
   const minutes = Number($("alarm-mute").value);

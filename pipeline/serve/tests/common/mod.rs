@@ -270,3 +270,15 @@ pub fn metric(addr: SocketAddr, line: &str) -> f64 {
         .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
         .unwrap_or_else(|| panic!("no {line} in:\n{text}"))
 }
+
+/// The page drivers' folder (`tests/browser`), with playwright-core and Chromium installed.
+#[allow(dead_code)]
+pub fn browser() -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir()
+            && Path::new("/usr/bin/chromium").exists(),
+        "playwright-core or chromium missing: run scripts/setup"
+    );
+    dir
+}
