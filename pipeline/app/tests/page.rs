@@ -84,7 +84,24 @@ api:
     let identity = |me: &str| common::district_identity(dir.path(), me, &registry);
     let extra_b = extra.replace("IDENTITY\n", &identity("box-b"));
     let extra = extra.replace("IDENTITY\n", &identity("vigil"));
-    std::fs::write(&config, looping_lot_config(&repo().join("models"), &extra)).unwrap();
+    // Named as a site names them: the page shows 3号楼东门 and 消防通道, the snapshots' captions too.
+    let named = |text: String, camera: &str, name: &str| {
+        text.replace(
+            &format!("  - name: {camera}\n"),
+            &format!(
+                "  - name: {camera}\n    display_name: {name}\n    zone_names: {{lane: 消防通道}}\n"
+            ),
+        )
+    };
+    std::fs::write(
+        &config,
+        named(
+            looping_lot_config(&repo().join("models"), &extra),
+            "lot",
+            "3号楼东门",
+        ),
+    )
+    .unwrap();
     let other_config = dir.path().join("other.yaml");
     std::fs::write(
         &other_config,
@@ -97,6 +114,15 @@ api:
         )
         .replace("name: lot\n", "name: gate\n")
         .replace("camera: lot\n", "camera: gate\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        &other_config,
+        named(
+            std::fs::read_to_string(&other_config).unwrap(),
+            "gate",
+            "北门岗亭",
+        ),
     )
     .unwrap();
     let other_out = dir.path().join("other");

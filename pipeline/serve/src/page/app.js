@@ -30,7 +30,7 @@ const TEXT = {
     report: "报表", daily: "按日", monthly: "按月", take: "接手处理", assignee: "负责人", assign: "指派",
     add_comment: "备注", done: "办结", reason: "误报原因", false_alarm: "标为误报", reopen: "重新打开",
     states: { pending: "待处理", in_progress: "处理中", done: "已办结" }, false_alarm_state: "误报",
-    handled_by: "负责人 {who}",
+    handled_by: "负责人 {who}", handling_state: "处理状态",
     step_names: { take: "接手处理", assign: "指派给", comment: "备注", done: "办结", false_alarm: "标为误报", reopen: "重新打开" },
   },
   en: {
@@ -56,7 +56,7 @@ const TEXT = {
     report: "Report", daily: "Daily", monthly: "Monthly", take: "Take it", assignee: "Assignee", assign: "Assign",
     add_comment: "Comment", done: "Done", reason: "Why a false alarm", false_alarm: "False alarm", reopen: "Reopen",
     states: { pending: "Pending", in_progress: "In progress", done: "Done" }, false_alarm_state: "False alarm",
-    handled_by: "assigned to {who}",
+    handled_by: "assigned to {who}", handling_state: "Handling",
     step_names: { take: "took it", assign: "assigned it to", comment: "commented", done: "closed it", false_alarm: "marked a false alarm", reopen: "reopened it" },
   },
 };
@@ -373,7 +373,7 @@ function renderDetail(v, fresh = false) {
 function renderHandling(v, canAct) {
   const h = v.handling, state = h?.state ?? "pending";
   $("handling").hidden = v.elsewhere != null || v.instance != null;
-  $("h-state").textContent = `${t("state")}: ${stateName(v)}`
+  $("h-state").textContent = `${t("handling_state")}: ${stateName(v)}`
     + (h?.assignee ? ` · ${t("handled_by").replace("{who}", h.assignee)}` : "")
     + (h?.false_alarm ? ` — ${h.false_alarm}` : "");
   $("h-state").dataset.state = state;

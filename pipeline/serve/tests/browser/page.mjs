@@ -143,6 +143,14 @@ await drive("page", ["--autoplay-policy=no-user-gesture-required"], async (brows
   if (english !== "Acknowledge") throw new Error(`English label: ${english}`);
   await page.click("#lang");
 
+  // The console as a guard leaves it: this box's alert open, its camera named as the site names it.
+  await page.click(`#alerts li[data-id="${id}"]`);
+  await page.waitForFunction(() => {
+    const v = document.getElementById("d-video");
+    return !v.hidden && v.readyState >= 2 && !document.getElementById("handling").hidden;
+  }, null, { timeout: 30_000 });
+  const named = await page.textContent(`#alerts li[data-id="${id}"] .what`);
+  if (!named.startsWith("3号楼东门")) throw new Error(`the alert row names its camera ${named}`);
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log(JSON.stringify({ id, video, latencies_ms: latencies, district }));
 });
