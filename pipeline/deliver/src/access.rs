@@ -93,13 +93,25 @@ pub struct Access {
     pub prev_hash: String,
 }
 
-/// Appends one record to the chain inside `tx`.
+/// Appends one record to the chain inside `tx`, made now.
 pub(crate) fn append(
     tx: &Transaction<'_>,
     by: &Accessor,
     action: Action,
     alert_id: &str,
     detail: &str,
+) -> Result<Access, rusqlite::Error> {
+    append_at(tx, by, action, alert_id, detail, crate::now_ms())
+}
+
+/// Appends one record made at `at_ms` (a handling step: the time its handling row says).
+pub(crate) fn append_at(
+    tx: &Transaction<'_>,
+    by: &Accessor,
+    action: Action,
+    alert_id: &str,
+    detail: &str,
+    at_ms: i64,
 ) -> Result<Access, rusqlite::Error> {
     let prev: Option<String> = tx
         .query_row(
@@ -109,7 +121,7 @@ pub(crate) fn append(
         )
         .optional()?;
     let access = Access {
-        at_ms: crate::now_ms(),
+        at_ms,
         who: by.who.clone(),
         role: by.role.clone(),
         from: by.from.clone(),

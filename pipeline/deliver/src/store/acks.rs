@@ -74,7 +74,9 @@ impl AlertStore {
             return Ok(None);
         }
         let now = handling_in(&tx, id).map_err(err)?.unwrap_or_default();
-        let next = match now.apply(step, &by.who, now_ms()) {
+        // One time for the step's record and the row, so `vigil verify` replays it exactly.
+        let at_ms = now_ms();
+        let next = match now.apply(step, &by.who, at_ms) {
             Ok(next) => next,
             Err(why) => return Ok(Some(Err(why))),
         };
@@ -83,7 +85,7 @@ impl AlertStore {
             let added = tx
                 .execute(
                     "INSERT OR IGNORE INTO acks (alert_id, by, at_ms, comment) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, by.who, now_ms(), step.detail()],
+                    params![id, by.who, at_ms, step.detail()],
                 )
                 .map_err(err)?;
             if added == 1 {
@@ -91,7 +93,7 @@ impl AlertStore {
                 acked = ack_in(&tx, id).map_err(err)?;
             }
         }
-        crate::access::append(&tx, by, step.action(), id, step.detail()).map_err(err)?;
+        crate::access::append_at(&tx, by, step.action(), id, step.detail(), at_ms).map_err(err)?;
         tx.execute(
             "INSERT OR REPLACE INTO handling (alert_id, state, assignee, false_alarm, updated_ms, done_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
