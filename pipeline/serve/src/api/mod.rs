@@ -15,7 +15,7 @@
 //! | GET | `/api/cameras` | viewer | each camera's latest status (and `display_name`, where set) |
 //! | GET | `/api/district/alerts` | viewer | every instance's alerts from the shared store, newest first: the filters, cursor and limit of `/api/alerts`; 404 without one |
 //! | GET | `/api/district/instances` | viewer | the instances writing to the shared store: address, shard, cameras, online |
-//! | GET | `/api/events` | viewer | SSE: `alert`, `ack`, `camera`, `resync`; with a shared store also `district_alert`, `district_ack`, `district_resync` |
+//! | GET | `/api/events` | viewer | SSE: `alert`, `ack`, `handling`, `camera`, `resync`; with a shared store also `district_alert`, `district_ack`, `district_resync` |
 //! | GET | `/metrics` | viewer | Prometheus text |
 //!
 //! With a shared store, `/api/alerts/{id}` and what lies under it answer for other instances'
