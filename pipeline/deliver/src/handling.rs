@@ -18,6 +18,9 @@ pub(crate) const SCHEMA_V5: &str = "
         done_ms INTEGER
     );";
 
+/// What a list may be filtered by (`AlertQuery::handling`): the states, and false alarms.
+pub const FILTERS: [&str; 4] = ["pending", "in_progress", "done", "false_alarm"];
+
 /// The longest comment, reason or assignee name, in characters.
 pub const MAX_TEXT: usize = 2000;
 

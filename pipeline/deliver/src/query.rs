@@ -80,6 +80,9 @@ pub struct AlertQuery {
     pub limit: usize,
     /// Only these cameras: names or `*` patterns (a caller's scope); none: every camera.
     pub cameras: Option<Vec<String>>,
+    /// Only alerts whose handling is `pending`, `in_progress`, `done` or `false_alarm` (done as
+    /// a false alarm); this box's store only ([`crate::handling::FILTERS`]).
+    pub handling: Option<String>,
 }
 
 impl AlertStore {
@@ -90,6 +93,7 @@ impl AlertStore {
             .conn
             .prepare_cached(
                 "SELECT a.seq, a.id FROM alerts a LEFT JOIN acks k ON k.alert_id = a.id
+                 LEFT JOIN handling h ON h.alert_id = a.id
                  WHERE a.event = 'start'
                    AND (?1 IS NULL OR a.camera = ?1)
                    AND (?2 IS NULL OR a.kind = ?2)
@@ -99,6 +103,9 @@ impl AlertStore {
                    AND (?6 IS NULL OR a.seq < ?6)
                    AND (?8 IS NULL OR EXISTS
                         (SELECT 1 FROM json_each(?8) p WHERE a.camera GLOB p.value))
+                   AND (?9 IS NULL
+                        OR (?9 = 'false_alarm' AND h.false_alarm IS NOT NULL)
+                        OR (?9 <> 'false_alarm' AND COALESCE(h.state, 'pending') = ?9))
                  ORDER BY a.seq DESC LIMIT ?7",
             )
             .map_err(err)?;
@@ -115,6 +122,7 @@ impl AlertStore {
                     q.cameras
                         .as_ref()
                         .map(|c| serde_json::to_string(c).expect("strings serialise")),
+                    q.handling,
                 ],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )

@@ -168,3 +168,33 @@ fn many_quick_steps_replay_exactly() {
     let report = verify(out.path()).unwrap();
     assert!(report.intact(), "{:?}", report.findings);
 }
+
+#[test]
+fn lists_filter_by_handling() {
+    let out = site();
+    let mut s = AlertStore::open(&out.path().join("alerts.db")).unwrap();
+    s.insert(&vigil_testkit::alert("c3", "gate")).unwrap();
+    s.handle_as("c3", &who("guard"), &Step::Take)
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    s.insert(&vigil_testkit::alert("c4", "gate")).unwrap();
+    let ids = |filter: &str| -> Vec<String> {
+        let mut ids: Vec<String> = s
+            .list(&vigil_deliver::AlertQuery {
+                handling: Some(filter.into()),
+                limit: 100,
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|v| v.alert.id.to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids("pending"), ["c4"]);
+    assert_eq!(ids("in_progress"), ["c3"]);
+    assert_eq!(ids("done"), [A1, A2]);
+    assert_eq!(ids("false_alarm"), [A2]);
+}

@@ -226,6 +226,34 @@ fn alerts_list_with_filters_and_paging_and_show_their_lifecycle() {
     assert_eq!(ids(&format!("?limit=1&before={cursor}")), ["a"]);
     assert_eq!(f.get("/api/alerts?since=yesterday", Some(VIEWER)).0, 400);
     assert_eq!(f.get("/api/alerts?kind=fire", Some(VIEWER)).0, 400);
+    // Handling: the ack alone leaves it pending; a step moves it.
+    assert_eq!(ids("?handling=pending"), ["b", "a"]);
+    let (s, body) = f.post(
+        "/api/alerts/b/handling",
+        Some(OPERATOR),
+        r#"{"step": "take"}"#,
+    );
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(ids("?handling=in_progress"), ["b"]);
+    assert_eq!(ids("?handling=pending"), ["a"]);
+    let (s, body) = f.get("/api/alerts?handling=closed", Some(VIEWER));
+    assert_eq!(s, 400);
+    assert!(
+        body.contains("none of pending, in_progress, done, false_alarm"),
+        "{body}"
+    );
+    let (s, body) = f.post(
+        "/api/alerts/b/handling",
+        Some(VIEWER),
+        r#"{"step": "take"}"#,
+    );
+    assert_eq!(s, 403, "a viewer cannot: {body}");
+    let (s, _) = f.post(
+        "/api/alerts/b/handling",
+        Some(OPERATOR),
+        r#"{"step": "fly"}"#,
+    );
+    assert_eq!(s, 400);
 
     let (s, body) = f.get("/api/alerts/a", Some(VIEWER));
     assert_eq!(s, 200);

@@ -76,6 +76,10 @@ fn an_operator_handles_alerts_and_downloads_the_report() {
         (Some(true), Some(true))
     );
     assert_eq!(seen["lotBadge"], "误报");
+    assert_eq!(seen["filtered"]["false_alarm"], serde_json::json!([LOT]));
+    let mut done: Vec<String> = serde_json::from_value(seen["filtered"]["done"].clone()).unwrap();
+    done.sort();
+    assert_eq!(done, [GATE, LOT]);
     assert_eq!(seen["refused"]["status"], 409);
     assert_eq!(
         seen["refused"]["body"]["error"],

@@ -5,7 +5,7 @@
 //! | GET | `/`, `/app.js`, `/style.css`, `/alarm.wav` | – | the page and its alarm sound |
 //! | GET | `/healthz` | – | `ok` |
 //! | POST / GET / DELETE | `/api/session` | – / viewer / – | start (token in the body → cookie), who am I (and the alarm's `min_severity`), end |
-//! | GET | `/api/alerts` | viewer | list: `camera`, `kind`, `since`, `until` (RFC 3339), `acknowledged`, `before` (cursor), `limit` |
+//! | GET | `/api/alerts` | viewer | list: `camera`, `kind`, `since`, `until` (RFC 3339), `acknowledged`, `handling`, `before` (cursor), `limit` |
 //! | GET | `/api/alerts/{id}` | viewer | one alert with its lifecycle records and handling steps |
 //! | POST | `/api/alerts/{id}/ack` | operator | acknowledge, `{"comment": "…"}` |
 //! | POST | `/api/alerts/{id}/handling` | operator | one handling step (`take`, `assign`, `comment`, `done`, `false_alarm`, `reopen`: [`handling`]) |
@@ -132,6 +132,7 @@ struct ListParams {
     acknowledged: Option<bool>,
     before: Option<i64>,
     limit: Option<usize>,
+    handling: Option<String>,
 }
 
 /// The `kind` parameter: none when empty, 400 when unknown.
@@ -173,6 +174,18 @@ impl ListParams {
             acknowledged: self.acknowledged,
             before: self.before,
             limit: self.limit.unwrap_or(50).clamp(1, 500),
+            handling: match self.handling.filter(|h| !h.is_empty()) {
+                Some(h) if vigil_deliver::handling::FILTERS.contains(&h.as_str()) => Some(h),
+                Some(h) => {
+                    return Err(ApiError(
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "handling \"{h}\" is none of pending, in_progress, done, false_alarm"
+                        ),
+                    ));
+                }
+                None => None,
+            },
         })
     }
 }
@@ -207,6 +220,12 @@ async fn district_alerts(
     Query(p): Query<ListParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let q = p.query(&caller)?;
+    if q.handling.is_some() {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "handling is kept by each box: filter one box's alerts by it".into(),
+        ));
+    }
     let limit = q.limit;
     let alerts = crate::district::with_reader(&state, move |r| r.recent(&q)).await?;
     Ok(page_of(alerts, limit, |a| a.view.seq))

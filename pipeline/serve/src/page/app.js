@@ -30,7 +30,8 @@ const TEXT = {
     report: "报表", daily: "按日", monthly: "按月", take: "接手处理", assignee: "负责人", assign: "指派",
     add_comment: "备注", done: "办结", reason: "误报原因", false_alarm: "标为误报", reopen: "重新打开",
     states: { pending: "待处理", in_progress: "处理中", done: "已办结" }, false_alarm_state: "误报",
-    handled_by: "负责人 {who}", handling_state: "处理状态",
+    handled_by: "负责人 {who}", handling_state: "处理状态", all_handling: "全部处理状态",
+    h_pending: "待处理", h_in_progress: "处理中", h_done: "已办结",
     step_names: { take: "接手处理", assign: "指派给", comment: "备注", done: "办结", false_alarm: "标为误报", reopen: "重新打开" },
   },
   en: {
@@ -56,7 +57,8 @@ const TEXT = {
     report: "Report", daily: "Daily", monthly: "Monthly", take: "Take it", assignee: "Assignee", assign: "Assign",
     add_comment: "Comment", done: "Done", reason: "Why a false alarm", false_alarm: "False alarm", reopen: "Reopen",
     states: { pending: "Pending", in_progress: "In progress", done: "Done" }, false_alarm_state: "False alarm",
-    handled_by: "assigned to {who}", handling_state: "Handling",
+    handled_by: "assigned to {who}", handling_state: "Handling", all_handling: "Any handling",
+    h_pending: "Pending", h_in_progress: "In progress", h_done: "Done",
     step_names: { take: "took it", assign: "assigned it to", comment: "commented", done: "closed it", false_alarm: "marked a false alarm", reopen: "reopened it" },
   },
 };
@@ -182,6 +184,8 @@ function query(before) {
   if ($("f-camera").value) p.set("camera", $("f-camera").value);
   if ($("f-kind").value) p.set("kind", $("f-kind").value);
   if ($("f-acked").value) p.set("acknowledged", $("f-acked").value);
+  // Handling is kept by each box: the district scope does not filter by it.
+  if ($("f-handling").value && !district()) p.set("handling", $("f-handling").value);
   if (before) p.set("before", before);
   return p;
 }
@@ -191,6 +195,7 @@ async function reload() {
   $("alerts").replaceChildren();
   // The district scope shows the instances (online or not) where this box's cameras were.
   $("cameras").hidden = district();
+  $("f-handling").hidden = district();
   $("instances").hidden = !district();
   if (district()) await loadInstances();
   await loadMore(null);
@@ -611,7 +616,7 @@ $("alarm-enable").addEventListener("click", () => { askToNotify(); renderAlarm()
 // A mute runs out while the alarm waits: the sound comes back on its own.
 setInterval(() => { if (ringing.size > 0) renderAlarm(); }, 1000);
 
-for (const id of ["f-scope", "f-camera", "f-kind", "f-acked"]) $(id).addEventListener("change", () => reload());
+for (const id of ["f-scope", "f-camera", "f-kind", "f-acked", "f-handling"]) $(id).addEventListener("change", () => reload());
 $("more").addEventListener("click", () => loadMore(nextBefore));
 
 for (const kind of Object.keys(TEXT.zh.kinds)) {

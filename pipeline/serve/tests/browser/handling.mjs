@@ -59,6 +59,16 @@ await drive("handling", [], async (browser, step, fail) => {
     return { status: res.status, body: await res.json() };
   }, lot);
 
+  // The list filtered by handling: the false alarm alone, then what is done (both).
+  const listed = async (value) => {
+    await page.selectOption("#f-handling", value);
+    await page.waitForFunction((n) => document.querySelectorAll("#alerts li").length === n,
+      value === "false_alarm" ? 1 : 2, { timeout: 10_000 });
+    return page.$$eval("#alerts li", (lis) => lis.map((li) => li.dataset.id));
+  };
+  const filtered = { false_alarm: await listed("false_alarm"), done: await listed("done") };
+  await page.selectOption("#f-handling", "");
+
   const download = async (button) => {
     const [d] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
     return d;
@@ -68,6 +78,6 @@ await drive("handling", [], async (browser, step, fail) => {
   const xlsx = await download("#r-xlsx");
   await xlsx.saveAs(xlsxPath);
   console.log(JSON.stringify({
-    before, taken, gateDone, lotBadge, refused, csv, csvName: csvFile.suggestedFilename(), xlsxName: xlsx.suggestedFilename(),
+    before, taken, gateDone, lotBadge, refused, filtered, csv, csvName: csvFile.suggestedFilename(), xlsxName: xlsx.suggestedFilename(),
   }));
 });
