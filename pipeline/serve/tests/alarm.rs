@@ -1,8 +1,10 @@
 //! The page's alarm in a real headless Chromium against a real server: an alert below
 //! `api.alarm.min_severity` stays quiet; one at it sounds the built-in alarm (the audio element
 //! plays it), flashes and raises a notification; a mute silences the sound until it runs out;
-//! acknowledging the alert stops it all and closes the notification. The notification names the
-//! camera and zone as people call them (their display names).
+//! acknowledging the alert stops it all and closes the notification. An alert at the severity
+//! already waiting when the page opens rings from sign-in, and the sound stops only once it is
+//! acknowledged too. The notification names the camera and zone as people call them (their
+//! display names).
 
 mod common;
 
@@ -24,6 +26,16 @@ fn a_new_alert_at_the_alarm_severity_sounds_notifies_and_stops_when_acknowledged
         ..common::config(dir.path(), &["gate"])
     };
     let db = config.db.clone();
+    // Waiting since five minutes ago, unacknowledged, when the page opens.
+    let mut waiting = common::alert(
+        "waiting-high",
+        "gate",
+        &vigil_core::time::rfc3339(
+            std::time::SystemTime::now() - std::time::Duration::from_secs(300),
+        ),
+    );
+    waiting.severity = Severity::High;
+    AlertStore::open(&db).unwrap().insert(&waiting).unwrap();
     let server = common::start(config, events.clone());
     let mut node = Command::new("timeout")
         .arg("120")
@@ -31,6 +43,7 @@ fn a_new_alert_at_the_alarm_severity_sounds_notifies_and_stops_when_acknowledged
         .arg(browser.join("alarm.mjs"))
         .arg(format!("http://{}", server.addr()))
         .arg(common::OPERATOR)
+        .arg("waiting-high")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -72,14 +85,18 @@ fn a_new_alert_at_the_alarm_severity_sounds_notifies_and_stops_when_acknowledged
     assert_eq!(ringing["flashing"], true, "{ringing}");
     assert_eq!(ringing["loudOutlined"], true, "{ringing}");
     assert_eq!(ringing["quietOutlined"], false, "{ringing}");
-    assert_eq!(ringing["bar"], "1 条告警待处理", "{ringing}");
+    assert_eq!(ringing["bar"], "2 条告警待处理", "{ringing}");
     assert!(
-        ringing["title"].as_str().unwrap().starts_with("(1) "),
+        ringing["title"].as_str().unwrap().starts_with("(2) "),
         "{ringing}"
     );
     // One notification, for the critical alert only, in Chinese.
+    // One notification each for the waiting and the critical alert, none for the medium one.
     let notes = ringing["notes"].as_array().unwrap();
-    assert_eq!(notes.len(), 1, "{ringing}");
+    assert_eq!(notes.len(), 2, "{ringing}");
+    assert_eq!(notes[0]["tag"], "waiting-high", "rung at sign-in");
+    assert_eq!(notes[0]["title"], "【高】区域滞留");
+    let notes = &notes[1..];
     assert_eq!(notes[0]["tag"], "loud-critical");
     assert_eq!(notes[0]["title"], "【紧急】区域滞留");
     assert!(
@@ -106,6 +123,10 @@ fn a_new_alert_at_the_alarm_severity_sounds_notifies_and_stops_when_acknowledged
         "the sound came back before the mute ran out"
     );
     // Acknowledged: silent, calm, and the notification closed.
+    // The critical one acknowledged: the waiting one still sounds.
+    let after_loud = &seen["afterLoud"];
+    assert_eq!(after_loud["paused"], false, "{after_loud}");
+    assert_eq!(after_loud["bar"], "1 条告警待处理", "{after_loud}");
     let after = &seen["after"];
     assert_eq!(
         (
@@ -116,7 +137,14 @@ fn a_new_alert_at_the_alarm_severity_sounds_notifies_and_stops_when_acknowledged
         (Some(true), Some(false), Some(false)),
         "{after}"
     );
-    assert_eq!(after["notes"][0]["closed"], true, "{after}");
+    assert!(
+        after["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["closed"] == true),
+        "{after}"
+    );
     assert_eq!(after["title"], "vigil");
     let ack = AlertStore::open(&db)
         .unwrap()

@@ -223,6 +223,13 @@ async function loadMore(before) {
   const res = await api(`${district() ? "/api/district/alerts" : "/api/alerts"}?${query(before)}`);
   const body = res.ok ? await res.json() : { alerts: [], next_before: null };
   for (const v of body.alerts) { views.set(v.alert.id, v); $("alerts").append(renderRow(v)); }
+  // A page opened (or reopened) while alerts wait rings for those of the last hour nobody has
+  // acknowledged: a reload at night must not silence them.
+  if (!before && !district()) {
+    for (const v of body.alerts) {
+      if (!v.ack && alarming(v.alert) && Date.now() - Date.parse(v.alert.wall_time) < WAITING_RINGS_MS) ring(v.alert);
+    }
+  }
   nextBefore = body.next_before;
   $("more").hidden = nextBefore == null;
   $("empty").hidden = views.size > 0;
@@ -434,11 +441,13 @@ function connect() {
   source.addEventListener("resync", () => reload());
 }
 
-// The alarm. An alert arriving live at or above the configured severity rings until someone (here
-// or on another console) acknowledges it: the sound loops, the header flashes, the row is
+// The alarm. An alert arriving live at or above the configured severity — or one of the last hour
+// still waiting when the page opens — rings until someone (here or on another console)
+// acknowledges it: the sound loops, the header flashes, the row is
 // outlined, and the browser shows a notification that stays until then. A mute silences the
 // sound only, for this account on this browser, and runs out by itself.
 const SEVERITY_RANK = { low: 0, medium: 1, high: 2, critical: 3 };
+const WAITING_RINGS_MS = 3600_000;
 const ringing = new Map(); // alert id -> its Notification, or null
 const title = document.title;
 

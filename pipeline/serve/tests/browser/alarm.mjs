@@ -1,15 +1,17 @@
 // The page's alarm in Debian's headless Chromium, with the browser's own autoplay policy (sound
 // only after the page was clicked: the sign-in is that click) and notifications allowed:
 //
-//   node alarm.mjs BASE_URL TOKEN
+//   node alarm.mjs BASE_URL TOKEN WAITING_ALERT
 //
+// WAITING_ALERT is at the alarm's severity, unacknowledged, in the store before the page opens: it
+// rings from sign-in, and the sound stops only once it is acknowledged too.
 // Signs in, prints "ready" and waits for two alerts the test then raises: one below the alarm's
 // severity (it must stay quiet) and one at or above it. Then: the sound plays, the header flashes,
 // a notification is up; a mute stops the sound, and when the mute runs out the sound is back;
 // acknowledging the alert stops it all. Prints one JSON line with what it saw.
 import { drive } from "./chromium.mjs";
 
-const [base, token] = process.argv.slice(2);
+const [base, token, waiting] = process.argv.slice(2);
 
 await drive("alarm", [], async (browser, step, fail) => {
   const context = await browser.newContext({ permissions: ["notifications"] });
@@ -78,6 +80,16 @@ await drive("alarm", [], async (browser, step, fail) => {
   await page.waitForSelector("#ack-button:not([disabled])");
   await page.fill("#ack-comment", "已到场处理");
   await page.click("#ack-button");
+  // The waiting alert still rings.
+  await page.waitForFunction(() => document.getElementById("alarm-count").textContent.startsWith("1 "), null, { timeout: 10_000 });
+  const afterLoud = await page.evaluate(() => ({
+    paused: document.getElementById("alarm").paused,
+    bar: document.getElementById("alarm-count").textContent,
+  }));
+  step(`loud acknowledged, waiting still rings: ${JSON.stringify(afterLoud)}`);
+  await page.click(`#alerts li[data-id="${waiting}"]`);
+  await page.waitForSelector("#ack-button:not([disabled])");
+  await page.click("#ack-button");
   await page.waitForFunction(() => document.getElementById("alarm").paused, null, { timeout: 10_000 });
   const after = await page.evaluate(() => ({
     paused: document.getElementById("alarm").paused,
@@ -87,5 +99,5 @@ await drive("alarm", [], async (browser, step, fail) => {
     title: document.title,
   }));
   step(`acknowledged: ${JSON.stringify(after)}`);
-  console.log(JSON.stringify({ permission, quiet, loud, ringing, muted, stillMuted, after }));
+  console.log(JSON.stringify({ permission, quiet, loud, ringing, muted, stillMuted, afterLoud, after }));
 });
