@@ -5,6 +5,7 @@
 //! when it was raised and its clip, which can be replayed as footage for it.
 
 use anyhow::{Context, Result};
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,19 @@ pub fn exec(args: Args) -> Result<ExitCode> {
     anyhow::ensure!(db.is_file(), "{}: no alert store there", db.display());
     let store = AlertStore::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
     let records = store.all()?;
+    // Each alert's latest end and clip, from one pass over the records.
+    let mut later: HashMap<&str, (f64, Option<&str>)> = HashMap::new();
+    for r in &records {
+        let (end, clip) = later
+            .entry(r.id.as_str())
+            .or_insert((r.raised_pts_secs, None));
+        if let Some(e) = r.ended_pts_secs {
+            *end = end.max(e);
+        }
+        if let Some(c) = &r.evidence.clip {
+            *clip = Some(c.path.as_str());
+        }
+    }
     let (mut events, mut false_alarms) = (String::new(), String::new());
     let (mut real, mut false_count) = (0, 0);
     for start in records.iter().filter(|r| r.event == AlertEvent::Start) {
@@ -42,15 +56,8 @@ pub fn exec(args: Args) -> Result<ExitCode> {
         if h.state != State::Done {
             continue;
         }
-        let of_alert = records.iter().filter(|r| r.id == start.id);
-        let end = of_alert
-            .clone()
-            .filter_map(|r| r.ended_pts_secs)
-            .fold(start.raised_pts_secs, f64::max);
-        let clip = of_alert
-            .filter_map(|r| r.evidence.clip.as_ref())
-            .next_back()
-            .map_or("none".to_string(), |c| c.path.clone());
+        let (end, clip) = later[start.id.as_str()];
+        let clip = clip.unwrap_or("none");
         let q = |s: &str| serde_json::to_string(s).expect("strings serialise");
         let entry = format!(
             "  # alert {}, raised {}, clip {clip}\n  - {{camera: {}, rule: {}, start: {:.2}, end: {end:.2}",

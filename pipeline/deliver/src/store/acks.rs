@@ -5,7 +5,7 @@ use super::{Ack, AlertStore, now_ms};
 use crate::access::{Access, AccessQuery, Accessor, Action};
 use crate::handling::{Handling, State, Step};
 use crate::{DeliverError, store_err};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 impl AlertStore {
     /// Records that `by` acknowledged alert `id` (through no request: [`Self::acknowledge_as`]).
@@ -33,22 +33,11 @@ impl AlertStore {
         comment: &str,
     ) -> Result<Option<Ack>, DeliverError> {
         let err = store_err(&self.path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
+        let tx = immediate(&mut self.conn).map_err(err)?;
         if !alert_exists(&tx, id).map_err(err)? {
             return Ok(None);
         }
-        let added = tx
-            .execute(
-                "INSERT OR IGNORE INTO acks (alert_id, by, at_ms, comment) VALUES (?1, ?2, ?3, ?4)",
-                params![id, by.who, now_ms(), comment],
-            )
-            .map_err(err)?;
-        if added == 1 {
-            crate::access::append(&tx, by, Action::Ack, id, comment).map_err(err)?;
-        }
+        ack_once(&tx, id, by, comment, now_ms()).map_err(err)?;
         let ack = ack_in(&tx, id).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(ack)
@@ -66,10 +55,7 @@ impl AlertStore {
         step: &Step,
     ) -> Result<Option<Result<(Handling, Option<Ack>), String>>, DeliverError> {
         let err = store_err(&self.path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
+        let tx = immediate(&mut self.conn).map_err(err)?;
         if !alert_exists(&tx, id).map_err(err)? {
             return Ok(None);
         }
@@ -81,17 +67,10 @@ impl AlertStore {
             Err(why) => return Ok(Some(Err(why))),
         };
         let mut acked = None;
-        if !matches!(step, Step::Comment { .. }) {
-            let added = tx
-                .execute(
-                    "INSERT OR IGNORE INTO acks (alert_id, by, at_ms, comment) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, by.who, at_ms, step.detail()],
-                )
-                .map_err(err)?;
-            if added == 1 {
-                crate::access::append(&tx, by, Action::Ack, id, step.detail()).map_err(err)?;
-                acked = ack_in(&tx, id).map_err(err)?;
-            }
+        if !matches!(step, Step::Comment { .. })
+            && ack_once(&tx, id, by, step.detail(), at_ms).map_err(err)?
+        {
+            acked = ack_in(&tx, id).map_err(err)?;
         }
         crate::access::append_at(&tx, by, step.action(), id, step.detail(), at_ms).map_err(err)?;
         tx.execute(
@@ -123,23 +102,25 @@ impl AlertStore {
         action: Action,
         id: &str,
     ) -> Result<(), DeliverError> {
-        let err = store_err(&self.path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
-        crate::access::append(&tx, by, action, id, "").map_err(err)?;
-        tx.commit().map_err(err)
+        self.append_access(by, action, id, "")
     }
 
     /// Appends `by`'s export (a report: `what` is the request) to the access chain.
     pub fn record_export(&mut self, by: &Accessor, what: &str) -> Result<(), DeliverError> {
+        self.append_access(by, Action::Export, "", what)
+    }
+
+    /// One access record, in a transaction of its own.
+    fn append_access(
+        &mut self,
+        by: &Accessor,
+        action: Action,
+        id: &str,
+        detail: &str,
+    ) -> Result<(), DeliverError> {
         let err = store_err(&self.path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
-        crate::access::append(&tx, by, Action::Export, "", what).map_err(err)?;
+        let tx = immediate(&mut self.conn).map_err(err)?;
+        crate::access::append(&tx, by, action, id, detail).map_err(err)?;
         tx.commit().map_err(err)
     }
 
@@ -206,6 +187,30 @@ impl AlertStore {
             .map_err(&err)?;
         Ok(ids)
     }
+}
+
+/// A write transaction that holds the store's lock from its start (no upgrade deadlock).
+fn immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
+/// `by` acknowledges alert `id` unless someone already has: the row and its access record.
+/// Whether this was the first acknowledgement.
+fn ack_once(
+    tx: &Transaction<'_>,
+    id: &str,
+    by: &Accessor,
+    comment: &str,
+    at_ms: i64,
+) -> rusqlite::Result<bool> {
+    let added = tx.execute(
+        "INSERT OR IGNORE INTO acks (alert_id, by, at_ms, comment) VALUES (?1, ?2, ?3, ?4)",
+        params![id, by.who, at_ms, comment],
+    )?;
+    if added == 1 {
+        crate::access::append_at(tx, by, Action::Ack, id, comment, at_ms)?;
+    }
+    Ok(added == 1)
 }
 
 fn alert_exists(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
