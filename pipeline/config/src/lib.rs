@@ -15,6 +15,7 @@ pub mod cases;
 mod check;
 mod context;
 pub mod district;
+pub mod edit;
 pub mod error;
 mod falling;
 pub mod manifest;
@@ -35,7 +36,7 @@ pub use error::{ConfigError, ConfigErrors};
 pub use falling::FallRule;
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
 pub use names::Names;
-pub use outputs::{Alarm, SharedStoreConfig, TlsFiles};
+pub use outputs::{Alarm, Live, SharedStoreConfig, TlsFiles};
 pub use runtime::{
     ApiConfig, ApiToken, CameraConfig, CameraSource, Config, Decoder, DetectorConfig,
     EvidenceConfig, ExecutionProvider, MqttConfig, MqttTlsFiles, OutputConfig, Role, RtspTransport,

@@ -97,6 +97,27 @@ pub struct ApiConfig {
     pub users: Option<std::path::PathBuf>,
     /// What the page does when a new alert arrives.
     pub alarm: Alarm,
+    /// The page's live view.
+    pub live: Live,
+}
+
+/// The live view: each watched camera's latest detect frame as JPEG, at most `fps` a second,
+/// to at most `max_viewers` viewers at once.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Live {
+    pub fps: f64,
+    pub max_viewers: u32,
+    pub quality: u8,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self {
+            fps: 5.0,
+            max_viewers: 16,
+            quality: 70,
+        }
+    }
 }
 
 /// The page's alarm: a new alert at or above `min_severity` sounds, flashes and raises a
@@ -441,11 +462,48 @@ pub(crate) fn validate_api(
         .as_ref()
         .and_then(|a| severity(v, &a.min_severity))
         .map_or_else(Alarm::default, |min_severity| Alarm { min_severity });
+    let live = raw.live.as_ref().map_or_else(Live::default, |l| live(v, l));
     ApiConfig {
         listen,
         tokens,
         tls,
         users,
         alarm,
+        live,
     }
+}
+
+/// `api.live`, every number range-checked (the default where one is out of range).
+fn live(v: &mut Validator<'_>, raw: &crate::raw::RawLive) -> Live {
+    let mut live = Live::default();
+    if let Some(f) = &raw.fps {
+        let ok = f.value.is_finite() && (0.2..=15.0).contains(&f.value);
+        v.check(
+            ok,
+            f,
+            "live.fps must be between 0.2 and 15 pictures a second",
+        );
+        if ok {
+            live.fps = f.value;
+        }
+    }
+    if let Some(m) = &raw.max_viewers {
+        let ok = (1..=256).contains(&m.value);
+        v.check(ok, m, "live.max_viewers must be between 1 and 256");
+        if ok {
+            live.max_viewers = m.value;
+        }
+    }
+    if let Some(q) = &raw.quality {
+        let ok = (30..=95).contains(&q.value);
+        v.check(
+            ok,
+            q,
+            "live.quality must be a JPEG quality between 30 and 95",
+        );
+        if ok {
+            live.quality = q.value as u8;
+        }
+    }
+    live
 }

@@ -502,6 +502,23 @@ pub(crate) struct RawApi {
     /// The page's alarm for new alerts.
     #[serde(default)]
     pub alarm: Option<RawAlarm>,
+    /// The page's live view.
+    #[serde(default)]
+    pub live: Option<RawLive>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLive {
+    /// Pictures a second per watched camera.
+    #[serde(default)]
+    pub fps: Option<Spanned<f64>>,
+    /// Viewers watching at once on this box.
+    #[serde(default)]
+    pub max_viewers: Option<Spanned<u32>>,
+    /// JPEG quality, 30–95.
+    #[serde(default)]
+    pub quality: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]

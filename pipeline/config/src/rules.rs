@@ -26,9 +26,14 @@ pub(crate) fn read_rule_file(
     v: &mut Validator<'_>,
     named: &Spanned<String>,
     base: &Path,
+    edit: Option<(&Path, &str)>,
 ) -> Option<LoadedRuleFile> {
     let path = base.join(&named.value);
-    let text = match std::fs::read_to_string(&path) {
+    let read = match edit {
+        Some((edited, text)) if edited == path => Ok(text.to_string()),
+        _ => std::fs::read_to_string(&path),
+    };
+    let text = match read {
         Ok(t) => t,
         Err(e) => {
             v.error(

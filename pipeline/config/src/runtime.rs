@@ -199,6 +199,17 @@ pub fn load(path: &Path, assets: Option<&Path>) -> Result<Config, ConfigErrors> 
 
 /// Validates config `text` as if read from `path` (relative paths resolve beside it).
 pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config, ConfigErrors> {
+    load_edited(path, text, assets, None)
+}
+
+/// Validates config `text` read from `path`, with rule file `edit.0` read as `edit.1` instead
+/// of from disk (a change not yet written: [`crate::edit`]).
+pub(crate) fn load_edited(
+    path: &Path,
+    text: &str,
+    assets: Option<&Path>,
+    edit: Option<(&Path, &str)>,
+) -> Result<Config, ConfigErrors> {
     let raw: RawConfig = parse_yaml(path, text).map_err(|e| ConfigErrors(vec![e]))?;
     let mut v = Validator::new(path);
     let base = path.parent().unwrap_or(Path::new("."));
@@ -328,7 +339,7 @@ pub fn load_str(path: &Path, text: &str, assets: Option<&Path>) -> Result<Config
     let files: Vec<LoadedRuleFile> = raw
         .rule_files
         .iter()
-        .filter_map(|f| read_rule_file(&mut v, f, base))
+        .filter_map(|f| read_rule_file(&mut v, f, base, edit))
         .collect();
     for f in &files {
         in_file(&f.path, &mut v.errors, |fv| {

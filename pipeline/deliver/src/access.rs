@@ -47,6 +47,11 @@ pub enum Action {
     Reopen,
     /// A report downloaded (no alert; the request in `detail`).
     Export,
+    /// A camera's live view watched (no alert; the camera in `detail`).
+    Live,
+    /// A rule file changed or restored from the page's zone editor (no alert; the file and
+    /// what changed in `detail`).
+    EditZones,
 }
 
 impl Action {
@@ -64,6 +69,8 @@ impl Action {
             Action::FalseAlarm => "false_alarm",
             Action::Reopen => "reopen",
             Action::Export => "export",
+            Action::Live => "live",
+            Action::EditZones => "edit_zones",
         }
     }
 }

@@ -82,6 +82,18 @@ impl Recent {
     }
 }
 
+/// Records `caller`'s `action` on no alert (a live view: `detail` names the camera) before it
+/// is served; repeats within [`COALESCE`] are one access.
+pub async fn record_event(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    peer: &str,
+    action: Action,
+    detail: &str,
+) -> Result<(), ApiError> {
+    coalesced(state, caller, peer, action, Target::Event(detail)).await
+}
+
 /// Records `caller`'s `action` on alert `id` (held by this instance) before it is served.
 pub async fn record(
     state: &Arc<AppState>,
@@ -90,13 +102,35 @@ pub async fn record(
     action: Action,
     id: &str,
 ) -> Result<(), ApiError> {
-    let key = (caller.name.clone(), action, id.to_string());
+    coalesced(state, caller, peer, action, Target::Alert(id)).await
+}
+
+/// What an access is of.
+enum Target<'a> {
+    Alert(&'a str),
+    Event(&'a str),
+}
+
+async fn coalesced(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    peer: &str,
+    action: Action,
+    target: Target<'_>,
+) -> Result<(), ApiError> {
+    let (Target::Alert(t) | Target::Event(t)) = target;
+    let key = (caller.name.clone(), action, t.to_string());
     if state.recent_access.seen(&key) {
         return Ok(());
     }
     let by = accessor(caller, peer);
-    let alert = id.to_string();
-    let written = with_store(state, move |s| s.record_access(&by, action, &alert)).await;
+    let what = t.to_string();
+    let alert = matches!(target, Target::Alert(_));
+    let written = with_store(state, move |s| match alert {
+        true => s.record_access(&by, action, &what),
+        false => s.record_event(&by, action, &what),
+    })
+    .await;
     if written.is_err() {
         state.recent_access.forget(&key);
     }

@@ -18,6 +18,7 @@ pub mod district;
 mod error;
 pub mod limits;
 mod listen;
+pub mod live;
 pub mod peers;
 pub mod prom;
 pub mod session;
@@ -58,6 +59,10 @@ pub struct ServeConfig {
     pub alarm: vigil_config::Alarm,
     /// What people call the cameras (listed with them).
     pub names: vigil_config::Names,
+    /// The cameras' live pictures (none: the API runs without the pipeline).
+    pub live: Option<Arc<live::LiveHub>>,
+    /// The config and its rule files, for the zone editor (none: nothing to edit).
+    pub rules: Option<api::zones::RuleSource>,
 }
 
 /// Something that happened, as the page and other SSE clients see it.
@@ -164,6 +169,12 @@ pub struct AppState {
     pub alarm: vigil_config::Alarm,
     /// What people call the cameras.
     pub names: vigil_config::Names,
+    /// The cameras' live pictures.
+    pub live: Option<Arc<live::LiveHub>>,
+    /// The rules the zone editor changes.
+    pub rules: Option<api::zones::RuleSource>,
+    /// Zone edits are made one at a time.
+    pub zone_edits: tokio::sync::Mutex<()>,
 }
 
 /// A running server.
@@ -249,6 +260,9 @@ pub fn start(
         password_checks: Arc::new(tokio::sync::Semaphore::new(session::CHECKS)),
         alarm: config.alarm,
         names: config.names.clone(),
+        live: config.live.clone(),
+        rules: config.rules.clone(),
+        zone_edits: tokio::sync::Mutex::new(()),
     });
     let tls = config
         .tls

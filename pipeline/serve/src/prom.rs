@@ -240,3 +240,48 @@ mod tests {
         ));
     }
 }
+
+/// The live view: viewers, watched cameras, pictures encoded and sent, viewers refused.
+pub fn live(out: &mut String, live: &crate::live::LiveHub) {
+    for (name, help, value) in [
+        (
+            "vigil_live_viewers",
+            "Live-view viewers watching now.",
+            live.viewers(),
+        ),
+        (
+            "vigil_live_cameras_watched",
+            "Cameras whose live pictures are being made now.",
+            live.watched(),
+        ),
+    ] {
+        family(out, name, help, "gauge");
+        sample(out, name, &[], value as f64);
+    }
+    let c = &live.counters;
+    counters(
+        out,
+        &[
+            (
+                "vigil_live_pictures_total",
+                "Live pictures encoded (JPEG).",
+                &c.pictures,
+            ),
+            (
+                "vigil_live_picture_bytes_total",
+                "Bytes of live pictures encoded.",
+                &c.bytes,
+            ),
+            (
+                "vigil_live_replaced_total",
+                "Frames for the live view replaced by a newer one before they were encoded.",
+                &c.replaced,
+            ),
+            (
+                "vigil_live_refused_total",
+                "Viewers refused: api.live.max_viewers already watching.",
+                &c.refused,
+            ),
+        ],
+    );
+}

@@ -66,6 +66,8 @@ fn fixture() -> Fixture {
         users: None,
         alarm: Default::default(),
         names: Default::default(),
+        live: None,
+        rules: None,
     };
     let metrics: vigil_serve::MetricsFn = Arc::new(|out: &mut String| {
         vigil_serve::prom::family(out, "vigil_test_pipeline", "From the pipeline.", "gauge");

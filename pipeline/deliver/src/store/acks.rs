@@ -105,9 +105,15 @@ impl AlertStore {
         self.append_access(by, action, id, "")
     }
 
-    /// Appends `by`'s export (a report: `what` is the request) to the access chain.
-    pub fn record_export(&mut self, by: &Accessor, what: &str) -> Result<(), DeliverError> {
-        self.append_access(by, Action::Export, "", what)
+    /// Appends `by`'s `action` on no alert (a report exported, a live view, a zone edit:
+    /// `detail` says what) to the access chain.
+    pub fn record_event(
+        &mut self,
+        by: &Accessor,
+        action: Action,
+        detail: &str,
+    ) -> Result<(), DeliverError> {
+        self.append_access(by, action, "", detail)
     }
 
     /// One access record, in a transaction of its own.

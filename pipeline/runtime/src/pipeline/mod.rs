@@ -108,6 +108,17 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     let delivery = Delivery::start(config, &db)?;
     metrics.delivery = delivery.counters();
     let events = vigil_serve::Events::default();
+    // The live view's pictures, when there is a page to show them.
+    let live = config.api.as_ref().map(|api| {
+        Arc::new(vigil_serve::live::LiveHub::new(
+            api.live,
+            &config.camera_names(),
+        ))
+    });
+    let live_encoder = live
+        .clone()
+        .map(|hub| crate::stages::live::Settings { hub }.spawn())
+        .transpose()?;
     let writer = writer::Settings {
         config,
         out_dir: out.clone(),
@@ -146,6 +157,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         alerts: alert_tx.clone(),
         progress: &progress,
         explain: options.explain.then(|| out.join("explain.jsonl")),
+        live: live.clone(),
     }
     .spawn()?;
     metrics.falling = falls.counters;
@@ -167,6 +179,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         timing: timing.clone(),
         infer,
         probe: options.probe.clone(),
+        live: live.clone(),
     }
     .spawn()?;
 
@@ -214,6 +227,8 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         events,
         metrics: metrics.clone(),
         presence,
+        live: live.clone(),
+        assets: options.assets.clone(),
     }
     .spawn()?;
 
@@ -227,6 +242,10 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     delivery.drain(options.drain);
     let delivery = delivery.stop();
     serving.stop();
+    if let Some(hub) = &live {
+        hub.close();
+    }
+    join_all(live_encoder);
 
     let timing = *timing.lock().expect("timing lock");
     let summary = Summary::gather(started, &metrics, &timing, &falls.stats, failed, delivery);

@@ -19,6 +19,7 @@ use vigil_core::{
     CameraId, DetectedFrame, DropReason, Frame, QueueReceiver, QueueSender, StageCounters,
 };
 use vigil_detect::{Detector, DetectorOptions};
+use vigil_serve::live::LiveHub;
 
 /// At most one "detection failed" warning per worker in this long (the rest are counted).
 const WARN_EVERY: Duration = Duration::from_secs(10);
@@ -168,6 +169,8 @@ pub struct Settings {
     /// Inference time per frame.
     pub infer: Arc<Histogram>,
     pub probe: Option<Arc<Probe>>,
+    /// Where watched cameras' frames go for the live view.
+    pub live: Option<Arc<LiveHub>>,
 }
 
 /// The pieces one worker thread holds.
@@ -179,6 +182,7 @@ struct Worker {
     timing: Arc<Mutex<DetectTiming>>,
     infer: Arc<Histogram>,
     probe: Option<Arc<Probe>>,
+    live: Option<Arc<LiveHub>>,
 }
 
 impl Settings {
@@ -199,6 +203,7 @@ impl Settings {
                 timing: self.timing.clone(),
                 infer: self.infer.clone(),
                 probe: self.probe.clone(),
+                live: self.live.clone(),
             };
             threads.push(
                 std::thread::Builder::new()
@@ -242,6 +247,11 @@ impl Worker {
             };
             // Waste rules read the pixels: an owned copy, so the decoder's buffer is released.
             let image = keep_image.then(|| frame.image.to_owned_packed());
+            if let Some(live) = &self.live {
+                live.offer(meta.camera.as_str(), || {
+                    super::live::picture(&meta, &frame.image, &detections)
+                });
+            }
             self.counters.add_cpu(vigil_core::cpu::thread_time() - cpu);
             drop(frame); // release the decoded buffer before waiting on the next stage
             if error.is_none() {

@@ -17,6 +17,7 @@ use vigil_core::{
     ObjectRef, QueueReceiver, QueueSender, Raiser, StageCounters, Trajectory, TrajectoryPoint,
 };
 use vigil_falling::{Fall, FallDetector, FallStats, GrayFrame, Verdict};
+use vigil_serve::live::LiveHub;
 
 /// `explain.jsonl`, shared by the facade cameras.
 type Explain = Arc<Mutex<std::io::BufWriter<std::fs::File>>>;
@@ -29,6 +30,8 @@ pub struct Facades<'a> {
     pub progress: &'a HashMap<CameraId, Arc<CameraProgress>>,
     /// Where every verdict is explained (`--explain`).
     pub explain: Option<PathBuf>,
+    /// Where watched cameras' frames go for the live view.
+    pub live: Option<Arc<LiveHub>>,
 }
 
 /// Per facade camera: its detector's statistics, updated as it runs.
@@ -68,6 +71,7 @@ impl Facades<'_> {
                 counters,
                 explain: explain.clone(),
                 stats,
+                live: self.live.clone(),
             };
             running.threads.push(stage.spawn()?);
         }
@@ -85,6 +89,7 @@ pub struct Settings {
     pub explain: Option<Explain>,
     /// The detector's statistics, updated as it runs.
     pub stats: Arc<Mutex<FallStats>>,
+    pub live: Option<Arc<LiveHub>>,
 }
 
 impl Settings {
@@ -117,6 +122,11 @@ fn run(stage: Settings) {
         let source = meta.source_size;
         let verdicts =
             detector.process(meta.pts.as_secs_f64(), &gray, (source.width, source.height));
+        if let Some(live) = &stage.live {
+            live.offer(meta.camera.as_str(), || {
+                super::live::picture(&meta, &image, &[])
+            });
+        }
         // Release the decoded buffer before waiting on the alert writer.
         drop(image);
         stage.progress.frame_done(meta.pts);

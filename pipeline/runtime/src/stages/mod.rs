@@ -11,7 +11,9 @@
 //! - [`evidence`]: per camera, the recorder of encoded access units that cuts clips;
 //! - [`writer`]: stores every alert record, asks for its clip and records the clip when done,
 //!   enforces retention; its [`writer::sink`] is the store, `alerts.jsonl` and the terminal;
-//! - [`serve`]: the HTTP API and page, and this instance's presence in the shared store.
+//! - [`serve`]: the HTTP API and page, and this instance's presence in the shared store;
+//! - [`live`]: the page's live pictures, encoded from frames the detect workers and the
+//!   falling-object stages offer while someone watches.
 
 pub mod camera_status;
 pub mod cameras;
@@ -19,6 +21,7 @@ pub mod capacity;
 pub mod detect_pool;
 pub mod evidence;
 pub mod falling;
+pub mod live;
 pub mod serve;
 pub mod track;
 pub mod writer;

@@ -19,6 +19,10 @@ pub struct Settings<'a> {
     pub metrics: Arc<PipelineMetrics>,
     /// The presence keeper's counters (with `outputs.postgres`).
     pub presence: Option<Arc<PresenceCounters>>,
+    /// The cameras' live pictures.
+    pub live: Option<Arc<vigil_serve::live::LiveHub>>,
+    /// The assets folder the config was loaded with (the zone editor validates with it).
+    pub assets: Option<PathBuf>,
 }
 
 /// The running API and presence keeper; [`Serving::stop`] stops both.
@@ -64,6 +68,11 @@ impl Settings<'_> {
                     users: api.users.clone(),
                     alarm: api.alarm,
                     names: config.names.clone(),
+                    live: self.live.clone(),
+                    rules: Some(vigil_serve::api::zones::RuleSource {
+                        config: config.path.clone(),
+                        assets: self.assets.clone(),
+                    }),
                 };
                 let server = vigil_serve::start(
                     serve,

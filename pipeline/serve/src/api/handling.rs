@@ -24,7 +24,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 use vigil_config::Role;
 use vigil_deliver::AlertStore;
-use vigil_deliver::access::AccessQuery;
+use vigil_deliver::access::{AccessQuery, Action};
 use vigil_deliver::handling::Step;
 use vigil_deliver::report::{HEADERS, Period};
 
@@ -160,7 +160,7 @@ pub(super) async fn report(
     let scope = caller.clone();
     let rows = with_store(&state, move |s| {
         // An export is recorded before it is served, like every access.
-        s.record_export(&by, &what)?;
+        s.record_event(&by, Action::Export, &what)?;
         s.report(&since, &until, period, |c| scope.sees(c))
     })
     .await?;

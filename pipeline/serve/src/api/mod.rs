@@ -13,6 +13,9 @@
 //! | GET | `/api/alerts/{id}/clip` | viewer | the MP4 (Range requests); `?end=true`: the clip of a long alert's end |
 //! | GET | `/api/alerts/{id}/snapshot` | viewer | the annotated JPEG (`?clean=true`: without overlays; `?end=true`: at the end) |
 //! | GET | `/api/cameras` | viewer | each camera's latest status (and `display_name`, where set) |
+//! | GET | `/api/cameras/{id}/live` | viewer | the camera's next live picture (JPEG, its boxes in headers): `after` (the last picture's `x-vigil-seq`), `viewer` ([`live`]) |
+//! | GET, PUT | `/api/cameras/{id}/zones` | viewer, operator | the camera's zones, lines, fill lines and facade corners; a change to one ([`zones`]) |
+//! | POST | `/api/cameras/{id}/zones/undo` | operator | a rule file's previous version back ([`zones`]) |
 //! | GET | `/api/district/alerts` | viewer | every instance's alerts from the shared store, newest first: the filters, cursor and limit of `/api/alerts`; 404 without one |
 //! | GET | `/api/district/instances` | viewer | the instances writing to the shared store: address, shard, cameras, online |
 //! | GET | `/api/events` | viewer | SSE: `alert`, `ack`, `handling`, `camera`, `resync`; with a shared store also `district_alert`, `district_ack`, `district_resync` |
@@ -50,6 +53,8 @@ use vigil_deliver::access::{AccessQuery, Action};
 
 mod evidence;
 mod handling;
+mod live;
+pub mod zones;
 
 use evidence::{clip, snapshot};
 
@@ -74,6 +79,11 @@ pub fn routes(state: Arc<AppState>) -> Router {
         .route("/api/alerts/{id}/handling", post(handling::handle))
         .route("/api/report", get(handling::report))
         .route("/api/cameras", get(cameras))
+        .route(
+            "/api/cameras/{id}/zones",
+            get(zones::list).put(zones::change),
+        )
+        .route("/api/cameras/{id}/zones/undo", post(zones::undo))
         .route("/api/district/alerts", get(district_alerts))
         .route("/api/district/instances", get(district_instances))
         .route("/metrics", get(metrics))
@@ -81,6 +91,7 @@ pub fn routes(state: Arc<AppState>) -> Router {
     let evidence = Router::new()
         .route("/api/alerts/{id}/clip", get(clip))
         .route("/api/alerts/{id}/snapshot", get(snapshot))
+        .route("/api/cameras/{id}/live", get(live::picture))
         .route_layer(from_fn_with_state(limits.clone(), crate::limits::evidence));
     let events = Router::new()
         .route("/api/events", get(events))
@@ -502,6 +513,9 @@ async fn metrics(caller: Caller, State(state): State<Arc<AppState>>) -> Result<R
                 ),
             ],
         );
+    }
+    if let Some(live) = &state.live {
+        crate::prom::live(&mut out, live);
     }
     (state.metrics)(&mut out);
     Ok((

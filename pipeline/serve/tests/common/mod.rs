@@ -98,6 +98,8 @@ pub fn config(out: &Path, cameras: &[&str]) -> vigil_serve::ServeConfig {
         users: None,
         alarm: Default::default(),
         names: Default::default(),
+        live: None,
+        rules: None,
     }
 }
 
