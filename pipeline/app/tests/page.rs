@@ -10,10 +10,9 @@ mod common;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 use vigil_deliver::AlertStore;
 use vigil_deliver::worker::Transport;
-use vigil_testkit::{Postgres, free_port, lane_blocked_rule, looping_lot_config, wait_for_port};
+use vigil_testkit::{Postgres, free_port, lane_blocked_rule, looping_lot_config};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -126,7 +125,7 @@ api:
     )
     .unwrap();
     let other_out = dir.path().join("other");
-    let mut other = Command::new(env!("CARGO_BIN_EXE_vigil"))
+    let other = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .current_dir(repo())
         .env("RUST_LOG", "warn")
         .args(["run", "--instance", "box-b", "-c"])
@@ -147,20 +146,7 @@ api:
     writeln!(add.stdin.take().unwrap(), "{PASSWORD}").unwrap();
     assert!(add.wait().unwrap().success(), "vigil user add");
     let out = dir.path().join("out");
-    let mut vigil = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .current_dir(repo())
-        .env("RUST_LOG", "warn")
-        .args(["run", "-c"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(
-        wait_for_port(port, Duration::from_secs(60)),
-        "API did not come up"
-    );
+    let vigil = common::run_serving(&config, &out, port);
 
     let screenshot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("page.png");
     let result = Command::new("timeout")
@@ -176,14 +162,8 @@ api:
         .stderr(Stdio::inherit())
         .output()
         .unwrap();
-    let _ = Command::new("kill")
-        .args(["-INT", &vigil.id().to_string()])
-        .status();
-    let _ = vigil.wait();
-    let _ = Command::new("kill")
-        .args(["-INT", &other.id().to_string()])
-        .status();
-    let _ = other.wait();
+    common::interrupt(vigil);
+    common::interrupt(other);
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(result.status.success(), "page test failed: {stdout}");
     let seen: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();

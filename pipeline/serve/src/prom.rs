@@ -218,29 +218,6 @@ pub fn http_limits(out: &mut String, limits: &crate::limits::Limits) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn samples_escape_labels_and_histograms_end_with_inf() {
-        let mut out = String::new();
-        sample(&mut out, "m", &[("camera", "a\"b")], 2.0);
-        assert_eq!(out, "m{camera=\"a\\\"b\"} 2\n");
-        let mut out = String::new();
-        let h = HistogramSnapshot {
-            bounds_secs: vec![0.01],
-            cumulative: vec![3],
-            count: 4,
-            sum_secs: 0.5,
-        };
-        histogram(&mut out, "lat", "help", &h);
-        assert!(out.contains(
-            "lat_bucket{le=\"0.01\"} 3\nlat_bucket{le=\"+Inf\"} 4\nlat_sum 0.5\nlat_count 4\n"
-        ));
-    }
-}
-
 /// The live view: viewers, watched cameras, pictures encoded and sent, viewers refused.
 pub fn live(out: &mut String, live: &crate::live::LiveHub) {
     for (name, help, value) in [
@@ -284,4 +261,27 @@ pub fn live(out: &mut String, live: &crate::live::LiveHub) {
             ),
         ],
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_escape_labels_and_histograms_end_with_inf() {
+        let mut out = String::new();
+        sample(&mut out, "m", &[("camera", "a\"b")], 2.0);
+        assert_eq!(out, "m{camera=\"a\\\"b\"} 2\n");
+        let mut out = String::new();
+        let h = HistogramSnapshot {
+            bounds_secs: vec![0.01],
+            cumulative: vec![3],
+            count: 4,
+            sum_secs: 0.5,
+        };
+        histogram(&mut out, "lat", "help", &h);
+        assert!(out.contains(
+            "lat_bucket{le=\"0.01\"} 3\nlat_bucket{le=\"+Inf\"} 4\nlat_sum 0.5\nlat_count 4\n"
+        ));
+    }
 }

@@ -168,3 +168,34 @@ pub fn replay(config: &std::path::Path, out: &std::path::Path) -> std::process::
         .output()
         .unwrap()
 }
+
+/// `vigil run -c config --out out` (its stdout dropped), once its API answers on `port`.
+#[allow(dead_code)]
+pub fn run_serving(
+    config: &std::path::Path,
+    out: &std::path::Path,
+    port: u16,
+) -> std::process::Child {
+    let child = vigil()
+        .args(["run", "-c"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        vigil_testkit::wait_for_port(port, std::time::Duration::from_secs(60)),
+        "API did not come up"
+    );
+    child
+}
+
+/// Stops a `vigil run` as Ctrl-C does, and waits for it.
+#[allow(dead_code)]
+pub fn interrupt(mut child: std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}

@@ -140,7 +140,7 @@ mod tests {
             label: "电动车".into(),
             score: 0.5,
         };
-        let text = ascii_json(&[b.clone()]);
+        let text = ascii_json(std::slice::from_ref(&b));
         assert!(text.is_ascii());
         let back: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
         assert_eq!(back[0]["label"], "电动车");

@@ -2,7 +2,7 @@
 //!
 //! | method | path | role | what |
 //! |---|---|---|---|
-//! | GET | `/`, `/app.js`, `/style.css`, `/alarm.wav` | – | the page and its alarm sound |
+//! | GET | `/`, `/app.js`, `/live.js`, `/style.css`, `/alarm.wav` | – | the page (`live.js`: the live view and the zone editor) and its alarm sound |
 //! | GET | `/healthz` | – | `ok` |
 //! | POST / GET / DELETE | `/api/session` | – / viewer / – | start (token in the body → cookie), who am I (and the alarm's `min_severity`), end |
 //! | GET | `/api/alerts` | viewer | list: `camera`, `kind`, `since`, `until` (RFC 3339), `acknowledged`, `handling`, `before` (cursor), `limit` |
@@ -60,6 +60,7 @@ use evidence::{clip, snapshot};
 
 const INDEX_HTML: &str = include_str!("../page/index.html");
 const APP_JS: &str = include_str!("../page/app.js");
+const LIVE_JS: &str = include_str!("../page/live.js");
 const STYLE_CSS: &str = include_str!("../page/style.css");
 
 /// Every route, each API route under its class's limits ([`crate::limits`]).
@@ -113,6 +114,10 @@ fn page_routes() -> Router<Arc<AppState>> {
         .route(
             "/app.js",
             get(|| async { page(APP_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/live.js",
+            get(|| async { page(LIVE_JS, "text/javascript; charset=utf-8") }),
         )
         .route(
             "/style.css",

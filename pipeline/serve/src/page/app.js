@@ -73,7 +73,7 @@ let live = "connecting"; // connecting | live | offline
 const views = new Map(); // alert id -> view
 const cameraNames = new Map(); // camera id -> what people call it (its display_name)
 
-function t(key) { return TEXT[lang][key] ?? key; }
+function t(key) { return TEXT[lang][key] ?? LIVE_TEXT[lang][key] ?? key; }
 function kindName(kind) { return TEXT[lang].kinds[kind] ?? kind; }
 function severityName(s) { return TEXT[lang].severities[s ?? "medium"] ?? s; }
 // An alert object's id: a track (`#7`), a static object, a falling object's track, or none (a
@@ -124,6 +124,8 @@ async function api(path, options = {}) {
 
 function showLogin() {
   if (source) { source.close(); source = null; }
+  stopAllLive();
+  $("tabs").hidden = true;
   for (const id of [...ringing.keys()]) silence(id);
   $("main").hidden = true; $("logout").hidden = true; $("login").hidden = false; $("who").textContent = "";
   $("user").focus();
@@ -135,6 +137,7 @@ async function start() {
   me = await res.json();
   $("login").hidden = true; $("main").hidden = false; $("logout").hidden = false;
   $("who").textContent = me.name;
+  $("tabs").hidden = false;
   await loadCameras();
   // The district scope, where the instance reads a shared store.
   $("f-scope").hidden = (await api("/api/district/alerts?limit=1")).status === 404;
@@ -340,6 +343,7 @@ function renderDetail(v, fresh = false) {
   }
   const video = $("d-video"), note = $("d-video-note"), img = $("d-snapshot");
   const base = `/api/alerts/${encodeURIComponent(a.id)}`;
+  if (fresh) showAlertLive(a.camera, v.instance);
   if (v.elsewhere) {
     video.hidden = true; video.removeAttribute("src"); delete video.dataset.id;
     img.hidden = true; img.removeAttribute("src");
@@ -636,4 +640,5 @@ for (const kind of Object.keys(TEXT.zh.kinds)) {
 // Instances' liveness is read, not pushed: every 10 s while the district is shown.
 setInterval(() => { if (me && district()) loadInstances().catch(() => {}); }, 10_000);
 applyLanguage();
+setupLive();
 start();
