@@ -208,12 +208,8 @@ impl Validator<'_> {
         default_decoder: Decoder,
     ) -> Option<CameraConfig> {
         let name = &cam.name.value;
-        let valid_name = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         self.check(
-            valid_name,
+            crate::check::is_id(name),
             &cam.name,
             "camera names use letters, digits, '_' and '-' (they name topics and folders)",
         );

@@ -47,6 +47,15 @@ impl<'a> Validator<'a> {
     }
 }
 
+/// A name that can be an id: letters, digits, `_` and `-`, not empty (cameras, webhooks,
+/// robots and zones are named so: they name topics, folders and YAML keys).
+pub(crate) fn is_id(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// Seconds at `field` in `range`, or an error there.
 pub(crate) fn seconds(
     v: &mut Validator<'_>,

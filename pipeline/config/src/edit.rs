@@ -6,7 +6,8 @@
 //! other byte of the file as it was: comments, layout, key order. A new zone is inserted under
 //! its camera in the file's `zones:` (made when missing). The result is validated as a whole
 //! config, exactly as `vigil check` would, with the changed file read from the new text
-//! ([`apply`]); writing it, keeping the previous version and undoing are the caller's.
+//! ([`apply`]); writing it, keeping the previous version and undoing are the caller's. Each
+//! file is read once per request ([`Files::read`]).
 
 use crate::error::{ConfigErrors, parse_yaml};
 use crate::raw::{RawConfig, RawRule, RawRuleFile};
@@ -52,12 +53,11 @@ pub struct Edit {
     pub points: Vec<[f64; 2]>,
 }
 
-/// A change validated: the file's path, its text before and after, and the lines (1-based,
-/// inclusive) the new value takes in it.
+/// A change validated: the file's path, its new text, and the lines (1-based, inclusive) the new
+/// value takes in it.
 #[derive(Debug)]
 pub struct Edited {
     pub path: PathBuf,
-    pub before: String,
     pub after: String,
     pub lines: (u64, u64),
 }
@@ -77,27 +77,61 @@ pub enum EditError {
     },
 }
 
-/// A file whose shapes can be edited: the config itself and each rule file it names.
-struct Source {
-    name: String,
-    path: PathBuf,
+/// A file whose shapes can be edited, as read: the config itself or a rule file it names.
+#[derive(Debug)]
+pub struct File {
+    /// The file as the config names it (`rules/fire-lane.yaml`), or the config's own name.
+    pub name: String,
+    pub path: PathBuf,
+    pub text: String,
 }
 
-fn sources(config: &Path) -> Result<(Vec<Source>, String), EditError> {
-    let text = read(config)?;
-    let raw: RawConfig = parse_yaml(config, &text).map_err(|e| EditError::Read(e.to_string()))?;
-    let base = config.parent().unwrap_or(Path::new("."));
-    let own = Source {
-        name: config
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        path: config.to_path_buf(),
-    };
-    let files = raw.rule_files.iter().map(|f| Source {
-        name: f.value.clone(),
-        path: base.join(&f.value),
-    });
-    Ok((std::iter::once(own).chain(files).collect(), text))
+/// The config and each rule file it names, each read once; the config first.
+#[derive(Debug)]
+pub struct Files(Vec<File>);
+
+impl Files {
+    /// Reads the config at `config` and every rule file it names.
+    pub fn read(config: &Path) -> Result<Self, EditError> {
+        let text = read(config)?;
+        let raw: RawConfig =
+            parse_yaml(config, &text).map_err(|e| EditError::Read(e.to_string()))?;
+        let base = config.parent().unwrap_or(Path::new("."));
+        let own = File {
+            name: config
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            path: config.to_path_buf(),
+            text,
+        };
+        let mut files = vec![own];
+        for f in &raw.rule_files {
+            let path = base.join(&f.value);
+            files.push(File {
+                name: f.value.clone(),
+                text: read(&path)?,
+                path,
+            });
+        }
+        Ok(Self(files))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &File> {
+        self.0.iter()
+    }
+
+    /// The file named `name`, and whether it is the config.
+    pub fn find(&self, name: &str) -> Result<(&File, bool), EditError> {
+        self.0
+            .iter()
+            .position(|f| f.name == name)
+            .map(|i| (&self.0[i], i == 0))
+            .ok_or_else(|| EditError::Unknown(format!("no file \"{name}\" in the config")))
+    }
+
+    fn config(&self) -> &File {
+        &self.0[0]
+    }
 }
 
 fn read(path: &Path) -> Result<String, EditError> {
@@ -105,19 +139,11 @@ fn read(path: &Path) -> Result<String, EditError> {
         .map_err(|e| EditError::Read(format!("cannot read {}: {e}", path.display())))
 }
 
-/// Every shape of `camera` in the config at `config` and its rule files, file by file.
-pub fn shapes(config: &Path, camera: &str) -> Result<Vec<Shape>, EditError> {
-    let (sources, _) = sources(config)?;
+/// Every shape of `camera` in `files`, file by file.
+pub fn shapes(files: &Files, camera: &str) -> Result<Vec<Shape>, EditError> {
     let mut out = Vec::new();
-    for (i, source) in sources.iter().enumerate() {
-        let text = read(&source.path)?;
-        out.extend(shapes_in(
-            &source.name,
-            &source.path,
-            &text,
-            camera,
-            i == 0,
-        )?);
+    for (i, f) in files.iter().enumerate() {
+        out.extend(shapes_in(&f.name, &f.path, &f.text, camera, i == 0)?);
     }
     Ok(out)
 }
@@ -182,28 +208,23 @@ fn rule_shapes(r: &RawRule) -> impl Iterator<Item = (ShapeKind, Vec<[f64; 2]>, L
     line.into_iter().chain(fill).chain(corners)
 }
 
-/// The config at `config` with `edit` made to camera `camera`'s shapes, validated as `vigil
-/// check` validates (assets from `assets`). Nothing is written.
+/// `files` with `edit` made to camera `camera`'s shapes, validated as `vigil check` validates
+/// (assets from `assets`). Nothing is written.
 pub fn apply(
-    config: &Path,
+    files: &Files,
     assets: Option<&Path>,
     camera: &str,
     edit: &Edit,
 ) -> Result<Edited, EditError> {
-    if !valid_name(&edit.name) {
+    if !(crate::check::is_id(&edit.name) && edit.name.len() <= 64) {
         return Err(EditError::Unknown(format!(
             "\"{}\": a zone's name is 1–64 letters, digits, _ or - (what people call it goes in zone_names)",
             edit.name
         )));
     }
-    let (sources, config_text) = sources(config)?;
-    let index = sources
-        .iter()
-        .position(|s| s.name == edit.file)
-        .ok_or_else(|| EditError::Unknown(format!("no file \"{}\" in the config", edit.file)))?;
-    let source = &sources[index];
-    let before = read(&source.path)?;
-    let found = shapes_in(&source.name, &source.path, &before, camera, index == 0)?
+    let (file, is_config) = files.find(&edit.file)?;
+    let before = &file.text;
+    let found = shapes_in(&file.name, &file.path, before, camera, is_config)?
         .into_iter()
         .find(|s| s.kind == edit.kind && s.name == edit.name);
     let value = flow(&edit.points);
@@ -212,9 +233,9 @@ pub fn apply(
             let at = shape.at.ok_or_else(|| {
                 EditError::Unknown(format!("cannot place {} in the file", edit.name))
             })?;
-            (replace_value(&before, at, &value), at)
+            (replace_value(before, at, &value), at)
         }
-        (None, ShapeKind::Zone) if index > 0 => insert_zone(&before, camera, &edit.name, &value),
+        (None, ShapeKind::Zone) if !is_config => insert_zone(before, camera, &edit.name, &value),
         (None, _) => {
             return Err(EditError::Unknown(format!(
                 "{} has no {:?} \"{}\" for camera \"{camera}\" (only zones of rule files can be added)",
@@ -224,62 +245,35 @@ pub fn apply(
     };
     let first = line_of(&after, start);
     let lines = (first, first + value.matches('\n').count() as u64);
-    let validated = if index == 0 {
-        crate::runtime::load_edited(config, &after, assets, None)
-    } else {
-        crate::runtime::load_edited(config, &config_text, assets, Some((&source.path, &after)))
-    };
-    match validated {
-        Ok(_) => Ok(Edited {
-            path: source.path.clone(),
-            before,
+    match validate_with(files, assets, &file.path, &after) {
+        Ok(()) => Ok(Edited {
+            path: file.path.clone(),
             after,
             lines,
         }),
         Err(errors) => Err(EditError::Invalid {
             errors,
-            path: source.path.clone(),
+            path: file.path.clone(),
             lines,
         }),
     }
 }
 
-/// Validates the config with `path` read as `text` (an undo, before it is written).
+/// Validates the config of `files` with the file at `path` read as `text` (a change or an
+/// undo, before it is written).
 pub fn validate_with(
-    config: &Path,
+    files: &Files,
     assets: Option<&Path>,
     path: &Path,
     text: &str,
 ) -> Result<(), ConfigErrors> {
-    if path == config {
-        return crate::runtime::load_edited(config, text, assets, None).map(|_| ());
-    }
-    let config_text = std::fs::read_to_string(config).map_err(|e| {
-        ConfigErrors(vec![crate::ConfigError::new(
-            config,
-            0,
-            0,
-            format!("cannot read config: {e}"),
-        )])
-    })?;
-    crate::runtime::load_edited(config, &config_text, assets, Some((path, text))).map(|_| ())
-}
-
-/// The editable files: the config (by its file name) and each rule file (as the config names
-/// it), with their paths.
-pub fn files(config: &Path) -> Result<Vec<(String, PathBuf)>, EditError> {
-    Ok(sources(config)?
-        .0
-        .into_iter()
-        .map(|s| (s.name, s.path))
-        .collect())
-}
-
-fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    let config = files.config();
+    let loaded = if path == config.path {
+        crate::runtime::load_edited(path, text, assets, None)
+    } else {
+        crate::runtime::load_edited(&config.path, &config.text, assets, Some((path, text)))
+    };
+    loaded.map(|_| ())
 }
 
 /// `[[x, y], …]` with at most four decimals.

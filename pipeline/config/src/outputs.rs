@@ -241,13 +241,8 @@ pub(crate) fn webhooks(
 ) -> Vec<WebhookConfig> {
     let mut webhooks: Vec<WebhookConfig> = Vec::new();
     for w in &raw.webhooks {
-        let name_ok = !w.name.value.is_empty()
-            && w.name
-                .value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         v.check(
-            name_ok,
+            crate::check::is_id(&w.name.value),
             &w.name,
             "webhook names use letters, digits, '_' and '-'",
         );

@@ -51,13 +51,8 @@ pub(crate) fn validate(
     let mut robots: Vec<RobotConfig> = Vec::new();
     for r in raw {
         let name = &r.name.value;
-        let name_ok = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         v.check(
-            name_ok,
+            crate::check::is_id(name) && name.len() <= 64,
             &r.name,
             "robot names use letters, digits, '_' and '-'",
         );

@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use vigil_deliver::access::{Accessor, Action};
+use vigil_deliver::{AlertStore, DeliverError};
 
 /// Repeats within this long are one access.
 pub const COALESCE: Duration = Duration::from_secs(60);
@@ -91,7 +92,15 @@ pub async fn record_event(
     action: Action,
     detail: &str,
 ) -> Result<(), ApiError> {
-    coalesced(state, caller, peer, action, Target::Event(detail)).await
+    coalesced(
+        state,
+        caller,
+        peer,
+        action,
+        detail,
+        AlertStore::record_event,
+    )
+    .await
 }
 
 /// Records `caller`'s `action` on alert `id` (held by this instance) before it is served.
@@ -102,35 +111,29 @@ pub async fn record(
     action: Action,
     id: &str,
 ) -> Result<(), ApiError> {
-    coalesced(state, caller, peer, action, Target::Alert(id)).await
+    coalesced(state, caller, peer, action, id, AlertStore::record_access).await
 }
 
-/// What an access is of.
-enum Target<'a> {
-    Alert(&'a str),
-    Event(&'a str),
-}
+/// How an access is appended: [`AlertStore::record_access`] (of an alert) or
+/// [`AlertStore::record_event`] (of no alert).
+type Append = fn(&mut AlertStore, &Accessor, Action, &str) -> Result<(), DeliverError>;
 
+/// Appends the access of `target` with `append`, unless it was recorded within [`COALESCE`].
 async fn coalesced(
     state: &Arc<AppState>,
     caller: &Caller,
     peer: &str,
     action: Action,
-    target: Target<'_>,
+    target: &str,
+    append: Append,
 ) -> Result<(), ApiError> {
-    let (Target::Alert(t) | Target::Event(t)) = target;
-    let key = (caller.name.clone(), action, t.to_string());
+    let key = (caller.name.clone(), action, target.to_string());
     if state.recent_access.seen(&key) {
         return Ok(());
     }
     let by = accessor(caller, peer);
-    let what = t.to_string();
-    let alert = matches!(target, Target::Alert(_));
-    let written = with_store(state, move |s| match alert {
-        true => s.record_access(&by, action, &what),
-        false => s.record_event(&by, action, &what),
-    })
-    .await;
+    let what = target.to_string();
+    let written = with_store(state, move |s| append(s, &by, action, &what)).await;
     if written.is_err() {
         state.recent_access.forget(&key);
     }

@@ -49,7 +49,8 @@ pub struct RawPicture {
 pub struct LivePicture {
     /// Counts the camera's pictures from 1.
     pub seq: u64,
-    pub jpeg: Vec<u8>,
+    /// Shared by every response that sends it (cloning it copies no bytes).
+    pub jpeg: axum::body::Bytes,
     pub boxes: Vec<LiveBox>,
     /// When the frame arrived, milliseconds since the Unix epoch.
     pub wall_ms: i64,
@@ -74,7 +75,6 @@ struct CameraState {
     watched_until: Option<Instant>,
     next_due: Option<Instant>,
     raw: Option<RawPicture>,
-    seq: u64,
 }
 
 /// What the live view did, for `/metrics`.
@@ -171,16 +171,13 @@ impl LiveHub {
         None
     }
 
-    /// Makes `jpeg` the camera's current picture; its viewers wake.
+    /// Makes `jpeg` the camera's current picture, numbered after the one it replaces; its
+    /// viewers wake. One encoder publishes.
     pub fn publish(&self, camera: &str, jpeg: Vec<u8>, raw: RawPicture) {
         let Some(cam) = self.cameras.get(camera) else {
             return;
         };
-        let seq = {
-            let mut state = lock(&cam.state);
-            state.seq += 1;
-            state.seq
-        };
+        let seq = cam.latest.borrow().as_ref().map_or(0, |p| p.seq) + 1;
         self.counters.pictures.fetch_add(1, Ordering::Relaxed);
         self.counters
             .bytes
@@ -191,7 +188,7 @@ impl LiveHub {
             .map_or(0, |d| d.as_millis() as i64);
         cam.latest.send_replace(Some(Arc::new(LivePicture {
             seq,
-            jpeg,
+            jpeg: jpeg.into(),
             boxes: raw.boxes,
             wall_ms,
             source: raw.source,

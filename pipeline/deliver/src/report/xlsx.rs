@@ -37,14 +37,7 @@ pub fn workbook(sheet: &str, rows: &[Vec<String>]) -> Vec<u8> {
              </Types>"
                 .to_string(),
         ),
-        (
-            "_rels/.rels",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-             <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
-             <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/>\
-             </Relationships>"
-                .to_string(),
-        ),
+        ("_rels/.rels", relationship("officeDocument", "xl/workbook.xml")),
         (
             "xl/workbook.xml",
             format!(
@@ -57,11 +50,7 @@ pub fn workbook(sheet: &str, rows: &[Vec<String>]) -> Vec<u8> {
         ),
         (
             "xl/_rels/workbook.xml.rels",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-             <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
-             <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/>\
-             </Relationships>"
-                .to_string(),
+            relationship("worksheet", "worksheets/sheet1.xml"),
         ),
         ("xl/worksheets/sheet1.xml", xml),
     ];
@@ -152,6 +141,17 @@ fn crc32(data: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// A relationships part with its one relationship: of `kind` (an officeDocument relationship
+/// type) to `target`.
+fn relationship(kind: &str, target: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
+         <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
+         <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}\" Target=\"{target}\"/>\
+         </Relationships>"
+    )
 }
 
 #[cfg(test)]

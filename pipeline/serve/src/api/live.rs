@@ -89,7 +89,7 @@ pub(super) async fn picture(
             (header::CONTENT_TYPE, "image/jpeg"),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        picture.jpeg.clone(),
+        axum::body::Body::from(picture.jpeg.clone()),
     )
         .into_response();
     let h = response.headers_mut();

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::Arc;
 use vigil_config::Role;
-use vigil_config::edit::{self, Edit, EditError};
+use vigil_config::edit::{self, Edit, EditError, Files};
 use vigil_deliver::access::Action;
 
 /// Previous versions kept per file.
@@ -70,21 +70,29 @@ fn history(state: &AppState, path: &std::path::Path) -> (PathBuf, Vec<PathBuf>) 
 }
 
 /// What the page draws: the camera's shapes and the files they may be written to.
-fn listing(state: &AppState, src: &RuleSource, camera: &str) -> Result<Value, ApiError> {
-    let shapes = edit::shapes(&src.config, camera).map_err(unreadable)?;
-    let files = edit::files(&src.config).map_err(unreadable)?;
+fn listing(state: &AppState, files: &Files, camera: &str) -> Result<Value, ApiError> {
+    let shapes = edit::shapes(files, camera).map_err(unreadable)?;
     let files: Vec<Value> = files
         .iter()
-        .map(|(name, path)| {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
+        .map(|f| {
             json!({
-                "file": name,
-                "version": sha256_hex(&text),
-                "undo": !history(state, path).1.is_empty(),
+                "file": f.name,
+                "version": sha256_hex(&f.text),
+                "undo": !history(state, &f.path).1.is_empty(),
             })
         })
         .collect();
     Ok(json!({ "camera": camera, "shapes": shapes, "files": files }))
+}
+
+/// [`listing`] of the files as they are now.
+fn listing_now(
+    state: &AppState,
+    config: &std::path::Path,
+    camera: &str,
+) -> Result<Value, ApiError> {
+    let files = Files::read(config).map_err(unreadable)?;
+    listing(state, &files, camera)
 }
 
 fn unreadable(e: EditError) -> ApiError {
@@ -110,7 +118,7 @@ pub(super) async fn list(
     seen(&caller, &camera)?;
     let src = source(&state)?;
     let st = state.clone();
-    blocking(move || listing(&st, &src, &camera))
+    blocking(move || listing_now(&st, &src.config, &camera))
         .await
         .map(Json)
 }
@@ -134,33 +142,36 @@ pub(super) async fn change(
     seen(&caller, &camera)?;
     let src = source(&state)?;
     let _one_at_a_time = state.zone_edits.lock().await;
-    let (st, cam) = (state.clone(), camera.clone());
-    let edit = change.edit.clone();
-    let edited = blocking(move || {
-        let edited = edit::apply(&src.config, src.assets.as_deref(), &cam, &edit);
-        edited.map_err(|e| invalid(&st, e))
+    let (st, cam, config) = (state.clone(), camera.clone(), src.config.clone());
+    let Change { edit, version } = change;
+    let e = edit.clone();
+    let (edited, before) = blocking(move || {
+        let files = Files::read(&src.config).map_err(unreadable)?;
+        let (file, _) = files.find(&e.file).map_err(unreadable)?;
+        if sha256_hex(&file.text) != version {
+            return Err(ApiError(
+                StatusCode::CONFLICT,
+                format!(
+                    "{} changed since the drawing began: reload the zones and draw again",
+                    e.file
+                ),
+            )
+            .into());
+        }
+        let edited = edit::apply(&files, src.assets.as_deref(), &cam, &e);
+        let edited = edited.map_err(|err| invalid(&st, err))?;
+        Ok::<_, ZoneError>((edited, file.text.clone()))
     })
     .await?;
-    if sha256_hex(&edited.before) != change.version {
-        return Err(ApiError(
-            StatusCode::CONFLICT,
-            format!(
-                "{} changed since the drawing began: reload the zones and draw again",
-                change.edit.file
-            ),
-        )
-        .into());
-    }
-    let e = &change.edit;
-    let what = format!("{}: {:?} {} of {camera}", e.file, e.kind, e.name);
+    let what = format!("{}: {:?} {} of {camera}", edit.file, edit.kind, edit.name);
     record_event(&state, &caller, &peer, Action::EditZones, &what).await?;
     let st = state.clone();
     blocking(move || {
         let (dir, kept) = history(&st, &edited.path);
-        keep(&dir, &kept, &edited.before)?;
+        keep(&dir, &kept, &before)?;
         write_atomically(&edited.path, &edited.after)?;
         tracing::info!(file = %edited.path.display(), change = %what, "zones edited from the page");
-        listing(&st, &st.rules.clone().expect("checked"), &camera)
+        listing_now(&st, &config, &camera)
     })
     .await
     .map(Json)
@@ -183,15 +194,11 @@ pub(super) async fn undo(
     seen(&caller, &camera)?;
     let src = source(&state)?;
     let _one_at_a_time = state.zone_edits.lock().await;
-    let st = state.clone();
+    let (st, config) = (state.clone(), src.config.clone());
     let file = undo.file.clone();
     let (path, previous) = blocking(move || {
-        let path = edit::files(&src.config)
-            .map_err(unreadable)?
-            .into_iter()
-            .find(|(name, _)| *name == file)
-            .map(|(_, p)| p)
-            .ok_or_else(|| ApiError(StatusCode::BAD_REQUEST, format!("no file \"{file}\"")))?;
+        let files = Files::read(&src.config).map_err(unreadable)?;
+        let path = files.find(&file).map_err(unreadable)?.0.path.clone();
         let (_, kept) = history(&st, &path);
         let previous = kept.last().cloned().ok_or_else(|| {
             ApiError(
@@ -200,19 +207,17 @@ pub(super) async fn undo(
             )
         })?;
         let text = std::fs::read_to_string(&previous).map_err(internal)?;
-        edit::validate_with(&src.config, src.assets.as_deref(), &path, &text).map_err(
-            |errors| {
-                let lines = (0, 0);
-                invalid(
-                    &st,
-                    EditError::Invalid {
-                        errors,
-                        path: path.clone(),
-                        lines,
-                    },
-                )
-            },
-        )?;
+        edit::validate_with(&files, src.assets.as_deref(), &path, &text).map_err(|errors| {
+            let (path, lines) = (path.clone(), (0, 0));
+            invalid(
+                &st,
+                EditError::Invalid {
+                    errors,
+                    path,
+                    lines,
+                },
+            )
+        })?;
         Ok::<_, ZoneError>((path, (previous, text)))
     })
     .await?;
@@ -223,7 +228,7 @@ pub(super) async fn undo(
         write_atomically(&path, &previous.1)?;
         std::fs::remove_file(&previous.0).map_err(internal)?;
         tracing::info!(file = %path.display(), "zone edit undone from the page");
-        listing(&st, &st.rules.clone().expect("checked"), &camera)
+        listing_now(&st, &config, &camera)
     })
     .await
     .map(Json)

@@ -227,7 +227,8 @@ function closeCamera() {
 // The selected alert's camera, live beside its clip (this box's alerts only).
 function showAlertLive(camera, elsewhere) {
   const fig = $("d-live-fig");
-  if (elsewhere || !cameraNames.has(camera) && !$("cameras").querySelector(`li[data-camera="${CSS.escape(camera)}"]`)) {
+  // Another box's camera (the district scope) is not live here.
+  if (elsewhere || !$("cameras").querySelector(`li[data-camera="${CSS.escape(camera)}"]`)) {
     alertPlayer?.close(); alertPlayer = null; fig.hidden = true; return;
   }
   fig.hidden = false;
@@ -323,7 +324,7 @@ function drawEditing() {
     const h = svgEl("ellipse", { class: "handle", cx: x, cy: y, rx: 0.012, ry: 0.02, "data-i": i });
     h.addEventListener("pointerdown", (e) => {
       e.stopPropagation();
-      editor.drag = { i, moved: false };
+      editor.drag = { i };
       bigPlayer.svg.setPointerCapture(e.pointerId);
     });
     return h;
@@ -340,7 +341,6 @@ function pointAt(e) {
 function onSvgPointerMove(e) {
   if (!editor.active || !editor.drag) return;
   editor.points[editor.drag.i] = pointAt(e);
-  editor.drag.moved = true;
   drawEditing();
 }
 
