@@ -105,11 +105,12 @@ class LivePlayer {
     }
   }
 
+  // The picture, its number and its boxes change together, before the picture has loaded: a
+  // player stopped meanwhile (the editor freezing it) still says which picture it shows.
   async show(blob, headers) {
     const url = URL.createObjectURL(blob);
-    await new Promise((resolve) => { this.img.onload = this.img.onerror = resolve; this.img.src = url; });
-    if (this.url) URL.revokeObjectURL(this.url);
-    this.url = url;
+    const loaded = new Promise((resolve) => { this.img.onload = this.img.onerror = resolve; });
+    this.img.src = url;
     this.seq = Number(headers.get("x-vigil-seq")) || this.seq;
     const [w, h] = (headers.get("x-vigil-size") ?? "").split("x").map(Number);
     if (w && h) this.box.style.aspectRatio = `${w} / ${h}`;
@@ -119,6 +120,9 @@ class LivePlayer {
     this.box.dataset.seq = String(this.seq);
     this.box.dataset.time = headers.get("x-vigil-time") ?? "";
     this.note.hidden = true;
+    await loaded;
+    if (this.url) URL.revokeObjectURL(this.url);
+    this.url = url;
   }
 
   drawBoxes(boxes) {

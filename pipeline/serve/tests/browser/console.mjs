@@ -58,7 +58,8 @@ await drive("console", [], async (browser, step, fail) => {
   // The editor, on the frozen picture.
   await page.click("#z-edit");
   await page.waitForSelector("#z-tools:not([hidden])");
-  const frozenSeq = last.seq;
+  // The picture shown when the editor opened (a newer one may have come after the last look).
+  const frozenSeq = Number(await page.getAttribute("#cv-live", "data-seq"));
   await page.selectOption("#z-shape", { value: `zone:fire_lane:${ruleFile.split("/").pop()}` });
   const svg = await page.$("#cv-live svg");
   const box = await svg.boundingBox();
