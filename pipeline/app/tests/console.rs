@@ -1,6 +1,7 @@
 //! The console's live view and zone editor in a real headless Chromium, against `vigil run` on
 //! a looping file camera (`pipeline/serve/tests/browser/console.mjs` drives the page): the
-//! live grid shows a picture within 2 s, the big view's boxes update; a self-crossing zone is
+//! live grid shows a picture within 2 s and a camera whose server is down as offline, the big
+//! view's boxes update; a self-crossing zone is
 //! refused at the drawing and leaves the rule file untouched; the lane drawn with the mouse is
 //! written into the rule file (only that value changes: comments and layout stay), is put in
 //! force by the hot reload and raises an alert on the footage that follows; undo puts the file
@@ -56,10 +57,16 @@ api:
       sha256: {hash}
 "
     );
+    // A second camera whose RTSP server is down: its tile says so.
+    let dead = free_port();
     let config = dir.path().join("site.yaml");
     std::fs::write(
         &config,
-        looping_lot_config(&common::repo().join("models"), &extra),
+        looping_lot_config(&common::repo().join("models"), &extra).replacen(
+            "detector:",
+            &format!("  - name: gate\n    rtsp: rtsp://127.0.0.1:{dead}/gate\ndetector:"),
+            1,
+        ),
     )
     .unwrap();
     let out = dir.path().join("out");
@@ -82,6 +89,12 @@ api:
     // Live: the first picture within 2 s, boxes that change, the zone drawn over it.
     assert!(seen["gridFirstMs"].as_u64().unwrap() < 2000, "{seen}");
     assert!(seen["live"]["changes"].as_u64().unwrap() >= 3, "{seen}");
+    // The camera that cannot connect: offline in the grid, with why.
+    let gate = seen["gate"].as_str().unwrap();
+    assert!(
+        gate.starts_with("gate — ") && gate.contains("Failed to connect") && !gate.contains(".c("),
+        "{seen}"
+    );
     // The camera's own zone (in the config) and the rule file's.
     assert_eq!(
         seen["live"]["zones"],
@@ -131,7 +144,7 @@ api:
     assert_eq!(std::fs::read_to_string(&rule_file).unwrap(), RULES);
     assert_eq!(seen["liveAgain"], true);
 
-    // The access chain: the live view once (coalesced), both edits and the undo; it verifies.
+    // The access chain: each camera's live view once (coalesced; the grid asked for both), both edits and the undo; it verifies.
     let audit = common::run_ok(common::vigil().args(["audit", "--json"]).arg(&out));
     let records: Vec<serde_json::Value> = audit
         .lines()
@@ -145,7 +158,10 @@ api:
             .map(|r| format!("{} {}", r["who"], r["detail"]))
             .collect()
     };
-    assert_eq!(of("live"), ["\"guard\" \"lot\""], "{audit}");
+    // The grid asks for both at once: either may be recorded first.
+    let mut live = of("live");
+    live.sort();
+    assert_eq!(live, ["\"guard\" \"gate\"", "\"guard\" \"lot\""], "{audit}");
     let edits = of("edit_zones");
     assert_eq!(edits.len(), 2, "{audit}");
     assert!(

@@ -198,6 +198,9 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
     let mut backoff = BACKOFF_FIRST;
     let mut online = false;
     let mut ever_flowed = false;
+    // A camera that has not delivered a frame yet is reported offline once, at its first
+    // failure: one unreachable from start-up would otherwise have no status at all.
+    let mut reported_down = false;
     let mut start_attempts = 0;
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -257,6 +260,15 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
         };
         if flowed {
             backoff = BACKOFF_FIRST;
+        }
+        if !ever_flowed && !reported_down {
+            reported_down = true;
+            (sinks.status)(
+                &spec.id,
+                CameraStatus::Offline {
+                    reason: reason.clone(),
+                },
+            );
         }
         // ±25 % jitter: cameras that dropped together (a switch rebooting) do not all knock at
         // once.
@@ -376,11 +388,22 @@ fn error_text(msg: &gst::Message) -> String {
     match msg.view() {
         gst::MessageView::Error(e) => {
             let src = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
-            match e.debug() {
-                Some(d) => format!("{src}: {} ({d})", e.error()),
-                None => format!("{src}: {}", e.error()),
+            match e.debug().as_deref().map(debug_detail) {
+                Some(d) if !d.is_empty() => format!("{src}: {} ({d})", e.error()),
+                _ => format!("{src}: {}", e.error()),
             }
         }
         _ => "unexpected message".to_string(),
+    }
+}
+
+/// The human part of an error's debug text: GStreamer puts the C file, line, function and
+/// element path first ("../gst/rtsp/gstrtspsrc.c(8336): gst_rtspsrc_retrieve_sdp ():
+/// /GstPipeline:cam-gate/GstRTSPSrc:rtspsrc0:\nFailed to connect. (Generic error)"); a guard
+/// reading a camera's state needs only what follows.
+fn debug_detail(debug: &str) -> &str {
+    match debug.split_once('\n') {
+        Some((location, rest)) if location.contains(".c(") => rest.trim(),
+        _ => debug.trim(),
     }
 }

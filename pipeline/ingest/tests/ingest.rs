@@ -245,6 +245,30 @@ fn missing_file_fails_with_the_reason() {
 }
 
 #[test]
+fn rtsp_camera_unreachable_from_the_start_is_reported_offline_once() {
+    // A port nobody listens on: the one a listener had until it was dropped.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = RtspUrl::parse(&format!("rtsp://127.0.0.1:{port}/gate"), None, None).unwrap();
+    let source = CameraSource::Rtsp {
+        url,
+        transport: RtspTransport::Tcp,
+        latency_ms: 100,
+    };
+    // Several connection attempts (250 ms, 500 ms, 1 s apart) fit in 4 s.
+    let run = run_camera(spec("gate", source), 1, Duration::from_secs(4));
+    assert!(run.frames.is_empty());
+    assert_eq!(run.exit, Some(CameraExit::Stopped));
+    match run.statuses.as_slice() {
+        [CameraStatus::Offline { reason }] => assert!(reason.contains("connect"), "{reason}"),
+        other => panic!("expected one offline report, got {other:?}"),
+    }
+}
+
+#[test]
 fn rtsp_camera_reconnects_after_the_server_restarts() {
     let server =
         RtspServer::start(0, &[Mount::test_pattern("cam", 160, 120, 25, 100_000)]).unwrap();

@@ -180,6 +180,7 @@ function renderCamera(status) {
   li.className = status.online === true ? "online" : status.online === false ? "offline" : "";
   li.textContent = cameraName(status.camera);
   li.title = [status.camera, status.online === false ? status.detail : ""].filter(Boolean).join(" — ");
+  renderTileState(status);
 }
 
 function query(before) {

@@ -186,11 +186,10 @@ async function openGrid() {
   tiles = [];
   const items = cameras.map((c) => {
     const fig = document.createElement("figure");
-    fig.className = `tile ${c.online === false ? "offline" : c.online ? "online" : ""}`;
+    fig.dataset.camera = c.camera;
     const box = document.createElement("div");
-    const cap = document.createElement("figcaption");
-    cap.textContent = cameraName(c.camera) + (c.online === false ? ` — ${c.detail ?? t("offline")}` : "");
-    fig.append(box, cap);
+    fig.append(box, document.createElement("figcaption"));
+    renderTileState(c, fig);
     fig.addEventListener("click", () => openCamera(c.camera));
     const p = new LivePlayer(box, c.camera, 1000);
     tiles.push(p);
@@ -199,6 +198,17 @@ async function openGrid() {
   });
   $("grid").replaceChildren(...items);
   for (const p of tiles) p.start();
+}
+
+// A tile's state: from the listing when the grid opens, then from each status event.
+function renderTileState(status, fig) {
+  fig ??= $("grid").querySelector(`figure[data-camera="${CSS.escape(status.camera)}"]`);
+  if (!fig) return;
+  const state = status.online === false ? "offline" : status.online ? "online" : "";
+  fig.className = `tile ${state}`;
+  fig.dataset.state = state || "unknown";
+  fig.querySelector("figcaption").textContent =
+    cameraName(status.camera) + (status.online === false ? ` — ${status.detail ?? t("offline")}` : "");
 }
 
 function closeWall() {

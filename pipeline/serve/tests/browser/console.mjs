@@ -2,7 +2,7 @@
 //
 //   node console.mjs BASE_URL TOKEN RULE_FILE
 //
-// Opens the live grid (a picture within 2 s) and the camera's big view (its boxes change from
+// Opens the live grid (a picture within 2 s, the camera whose server is down shown offline) and the camera's big view (its boxes change from
 // picture to picture); opens the zone editor on the frozen picture; draws a zone that crosses
 // itself (refused: the error beside the drawing, RULE_FILE untouched); draws the lane with the
 // mouse and saves it (RULE_FILE changed there only); waits for an alert of the rule on the
@@ -31,9 +31,13 @@ await drive("console", [], async (browser, step, fail) => {
   }, null, { timeout: 10_000 });
   seen.gridFirstMs = Date.now() - opened;
   step(`grid picture after ${seen.gridFirstMs} ms`);
+  // The camera whose server is down turns offline in the grid (a status event), with why.
+  await page.waitForSelector('#grid figure[data-camera="gate"][data-state="offline"]', { timeout: 30_000 });
+  seen.gate = await page.textContent('#grid figure[data-camera="gate"] figcaption');
+  step(`gate: ${seen.gate}`);
 
   // One camera, big: pictures keep coming, and their boxes change.
-  await page.click("#grid figure");
+  await page.click('#grid figure[data-camera="lot"]');
   await page.waitForFunction(() => Number(document.getElementById("cv-live").dataset.seq) > 0, null, { timeout: 10_000 });
   const boxesNow = () => page.evaluate(() => ({
     seq: Number(document.getElementById("cv-live").dataset.seq),
