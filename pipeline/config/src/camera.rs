@@ -121,6 +121,9 @@ pub struct CameraConfig {
     /// Live: no frame for this long on an open session counts as a drop (reconnect).
     pub stall: Duration,
     pub decoder: Decoder,
+    /// Footage vigil itself serves in a loop over RTSP (`vigil demo`): one pass's length, so
+    /// frames carry their pass. Never read from a config file.
+    pub served_loop: Option<Duration>,
 }
 
 /// Which video decoder a camera's stream goes through: `decoder:` on the camera, else at the top
@@ -298,6 +301,7 @@ impl Validator<'_> {
                 .decoder
                 .as_ref()
                 .map_or(default_decoder, |d| self.decoder(d)),
+            served_loop: None,
         })
     }
 }

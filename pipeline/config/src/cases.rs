@@ -160,6 +160,7 @@ pub fn load_case(path: &Path) -> Result<Case, ConfigErrors> {
         privacy_blur: Vec::new(),
         stall: Duration::from_secs(5),
         decoder: crate::camera::Decoder::Auto,
+        served_loop: None,
     };
     let cameras = [camera];
     let mut ctx = RuleContext::new(&cameras, None, std::iter::empty());

@@ -102,6 +102,11 @@ pub struct FrameMeta {
     pub seq: u64,
     /// Stream time: monotonic per camera, continues across file loops and reconnects.
     pub pts: Duration,
+    /// Which pass through a looping source this frame is from: 0 on the first, one more at each
+    /// loop (a looping file starting over, or footage `vigil demo` serves in a loop). Always 0
+    /// for a live camera. The scene jumps back at a new pass, so objects reappear where they
+    /// were at the start: rules carry their stays across it instead of starting new ones.
+    pub pass: u32,
     /// Size of the decoded source frame; `bbox_px` values are in this space.
     pub source_size: Size,
     /// Wall-clock time the frame arrived (for display and `wall_time`).

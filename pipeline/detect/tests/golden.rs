@@ -101,6 +101,7 @@ fn video_frame(path: PathBuf, index: u64) -> Image {
         stall: Some(std::time::Duration::from_secs(10)),
         decode_threads: 1,
         decoder: vigil_config::Decoder::Auto,
+        loop_period: None,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let handle = spawn_camera(spec, sinks, stop.clone()).unwrap();

@@ -54,6 +54,7 @@ fn main() {
         stall: Some(Duration::from_secs(5)),
         decode_threads: 1,
         decoder: vigil_config::Decoder::Auto,
+        loop_period: None,
     };
     let counters = Arc::new(StageCounters::default());
     let (tx, rx) = queue::bounded::<Frame>(2, WhenFull::Block, counters.clone());

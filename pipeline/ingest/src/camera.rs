@@ -75,6 +75,9 @@ pub struct CameraSpec {
     pub decode_threads: u32,
     /// Which decoder element the stream goes through.
     pub decoder: vigil_config::Decoder,
+    /// A live source that is footage served in a loop: one pass's length (`FrameMeta::pass`
+    /// counts passes of session time). A looping file counts its passes itself.
+    pub loop_period: Option<Duration>,
 }
 
 /// Camera status changes, for logs, the store and delivery.
@@ -145,6 +148,8 @@ struct Clock {
     last_decoded: Option<gst::ClockTime>,
     /// Stream time of the last encoded unit handed to evidence in this session.
     last_unit: Option<Duration>,
+    /// Passes through a looping file completed ([`FrameMeta::pass`]).
+    pass: u32,
 }
 
 impl Clock {
@@ -238,7 +243,10 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
         ever_flowed |= flowed;
         let reason = match outcome {
             Outcome::Stopped => return CameraExit::Stopped,
-            Outcome::Eos if is_file && looping && flowed => continue,
+            Outcome::Eos if is_file && looping && flowed => {
+                shared.clock.lock().expect("clock lock").pass += 1;
+                continue;
+            }
             Outcome::Eos if is_file => return CameraExit::EndOfInput,
             Outcome::Eos => "stream ended (server closed the session)".to_string(),
             // A file that never played is a bad file; a looping file whose new session stalls

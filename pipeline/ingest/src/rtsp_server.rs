@@ -11,7 +11,10 @@ use gstreamer::prelude::*;
 use gstreamer_rtsp_server as rtsp;
 use gstreamer_rtsp_server::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// One mount point: `rtsp://127.0.0.1:PORT/<path>` serving a GStreamer launch line whose payloader
 /// is named `pay0`.
@@ -237,8 +240,46 @@ fn quoted(p: &Path) -> String {
     p.to_string_lossy().replace('"', "\\\"")
 }
 
+/// How long one pass of a [`Mount::looped_h264`] stream lasts at `fps`: its access units
+/// counted. `vigil demo` tells the camera, so frames carry their pass (`FrameMeta::pass`).
+pub fn loop_period(stream: &Path, fps: (i32, i32)) -> Result<Duration, IngestError> {
+    crate::init()?;
+    let line = format!(
+        "filesrc location=\"{}\" ! h264parse ! video/x-h264,alignment=au ! fakesink name=count",
+        quoted(stream)
+    );
+    let pipeline = launch(&line)?;
+    let frames = Arc::new(AtomicU64::new(0));
+    let counted = frames.clone();
+    let pad = pipeline
+        .downcast_ref::<gst::Bin>()
+        .and_then(|b| b.by_name("count"))
+        .and_then(|sink| sink.static_pad("sink"))
+        .ok_or_else(|| IngestError::Build(format!("no counting sink in {line}")))?;
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        counted.fetch_add(1, Ordering::Relaxed);
+        gst::PadProbeReturn::Ok
+    });
+    run_pipeline_to_eos(&pipeline, &line)?;
+    let (n, d) = fps;
+    if n <= 0 || d <= 0 {
+        return Err(IngestError::Build(format!("frame rate {n}/{d}")));
+    }
+    let frames = frames.load(Ordering::Relaxed);
+    Ok(Duration::from_secs_f64(
+        frames as f64 * f64::from(d) / f64::from(n),
+    ))
+}
+
+fn launch(line: &str) -> Result<gst::Element, IngestError> {
+    gst::parse::launch(line).map_err(|e| IngestError::Build(e.to_string()))
+}
+
 fn run_to_eos(line: &str) -> Result<(), IngestError> {
-    let pipeline = gst::parse::launch(line).map_err(|e| IngestError::Build(e.to_string()))?;
+    run_pipeline_to_eos(&launch(line)?, line)
+}
+
+fn run_pipeline_to_eos(pipeline: &gst::Element, line: &str) -> Result<(), IngestError> {
     let bus = pipeline.bus().expect("bus");
     pipeline
         .set_state(gst::State::Playing)

@@ -169,6 +169,7 @@ pub fn encoded_units(path: &Path) -> Result<Vec<vigil_core::EncodedUnit>, Ingest
         decode_threads: 1,
         // GIF and the like have no hardware decoder.
         decoder: vigil_config::Decoder::Software,
+        loop_period: None,
     };
     let handle = spawn_camera(spec, sinks, Arc::new(AtomicBool::new(false)))?;
     while rx.recv().is_some() {}

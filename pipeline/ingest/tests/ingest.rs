@@ -28,6 +28,7 @@ fn spec(id: &str, source: CameraSource) -> CameraSpec {
         stall: Some(Duration::from_secs(5)),
         decode_threads: 1,
         decoder: vigil_config::Decoder::Auto,
+        loop_period: None,
     }
 }
 

@@ -3,11 +3,13 @@
 //! A [`Rule`] is one of five kinds ([`RuleKind`]: `dwell`, `enter`, `count`, `line_cross`,
 //! `unsorted_waste`). The first and commonest, `dwell`: a track of a listed class or class group
 //! whose anchor (the bottom-centre of its box, where a vehicle meets the ground) stays inside a
-//! zone for at least `dwell` of stream time raises **one** alert for that stay. A stay survives short gaps — a
-//! frame or two without a detection, a box that wobbles out of the zone — up to `max_gap`, and
-//! survives the tracker losing and re-finding the object under a new id at the same place, so a
-//! parked car is one alert, not one per flicker. When the stay ends (the object gone or outside
-//! for `max_gap`) the alert's `end` record follows under the same id, with `ended_pts_secs`, so
+//! zone for at least `dwell` of stream time raises **one** alert for that stay. A stay survives
+//! short gaps — a frame or two without a detection, a box that wobbles out of the zone — up to
+//! `max_gap`, and survives the tracker losing and re-finding the object under a new id at the
+//! same place, so a parked car is one alert, not one per flicker. A stay open when looping
+//! footage starts over ([`FrameMeta::pass`]) is continued by the first such object inside after
+//! the jump. When the stay ends (the object gone or outside for `max_gap`) the alert's `end`
+//! record follows under the same id, with `ended_pts_secs`, so
 //! staff see how long a fire lane was blocked. Time is the frames' PTS: no clock is read.
 
 mod rule;
@@ -47,12 +49,21 @@ pub struct RuleEngine {
     rules: Vec<Rule>,
     /// Per rule, what it remembers.
     state: Vec<RuleState>,
+    /// The looping source's pass of the last frame ([`FrameMeta::pass`]).
+    pass: u32,
+    /// When the latest pass began (stream time): stays open then continue across it.
+    looped_at: Option<Duration>,
 }
 
 impl RuleEngine {
     pub fn new(rules: Vec<Rule>) -> Self {
         let state = rules.iter().map(|_| RuleState::default()).collect();
-        Self { rules, state }
+        Self {
+            rules,
+            state,
+            pass: 0,
+            looped_at: None,
+        }
     }
 
     /// The rules in force.
@@ -93,6 +104,10 @@ impl RuleEngine {
     /// raised, `update`, `end` for alerts whose situation is over).
     pub fn step(&mut self, meta: &FrameMeta, tracks: &[Track]) -> Vec<Alert> {
         let mut alerts = Vec::new();
+        if meta.pass != self.pass {
+            self.pass = meta.pass;
+            self.looped_at = Some(meta.pts);
+        }
         for (rule, state) in self.rules.iter().zip(&mut self.state) {
             let cooled = state.last_end.is_none_or(|e| meta.pts >= e + rule.cooldown);
             let active = rule
@@ -105,6 +120,7 @@ impl RuleEngine {
                 tracks,
                 allowed: active && cooled,
                 active,
+                looped_at: self.looped_at,
             };
             match &rule.kind {
                 RuleKind::Dwell => ctx.stays(state, rule.dwell, &mut alerts),
@@ -131,6 +147,8 @@ struct Step<'a> {
     allowed: bool,
     /// In schedule: new stays may start.
     active: bool,
+    /// When the looping source last started over.
+    looped_at: Option<Duration>,
 }
 
 impl Step<'_> {
@@ -181,17 +199,33 @@ impl Step<'_> {
                 Some(&i) => i,
                 None => {
                     // A stay whose track is not in view now, at the same place: the tracker
-                    // lost the object and found it again under a new id.
+                    // lost the object and found it again under a new id. Or a stay open when
+                    // the looping footage started over: its object is back where the footage
+                    // begins, wherever that is (and its old track may still be coasting).
                     let present: Vec<TrackId> = self.tracks.iter().map(|t| t.id).collect();
+                    let seen: Vec<TrackId> = self
+                        .tracks
+                        .iter()
+                        .filter(|t| t.matched)
+                        .map(|t| t.id)
+                        .collect();
+                    let across_loop = |s: &Stay| {
+                        self.looped_at.is_some_and(|at| {
+                            s.last_inside < at && pts.saturating_sub(at) <= rule.max_gap
+                        })
+                    };
                     let orphan = stays
                         .iter()
                         .enumerate()
-                        .filter(|(_, s)| !present.contains(&s.track))
-                        .map(|(i, s)| (i, s.last_bbox.iou(&t.bbox_px)))
-                        .filter(|&(_, iou)| iou >= REBIND_IOU)
+                        .filter(|(_, s)| match across_loop(s) {
+                            true => !seen.contains(&s.track),
+                            false => !present.contains(&s.track),
+                        })
+                        .map(|(i, s)| (i, s.last_bbox.iou(&t.bbox_px), across_loop(s)))
+                        .filter(|&(_, iou, across)| across || iou >= REBIND_IOU)
                         .max_by(|a, b| a.1.total_cmp(&b.1));
                     match orphan {
-                        Some((i, _)) => {
+                        Some((i, ..)) => {
                             by_track.remove(&stays[i].track);
                             stays[i].track = t.id;
                             i
@@ -434,6 +468,7 @@ pub fn test_meta(camera: &CameraId, size: Size, pts: Duration) -> FrameMeta {
         camera: camera.clone(),
         seq: 0,
         pts,
+        pass: 0,
         source_size: size,
         wall_time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) + pts,
         arrived: std::time::Instant::now(),

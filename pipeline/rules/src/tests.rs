@@ -124,6 +124,55 @@ fn lost_and_refound_id_at_the_same_place_is_one_stay() {
     assert_eq!(alerts.len(), 1, "{alerts:?}");
 }
 
+/// Three passes of 3 s of looping footage where a car drives across the zone (x 10 → 150, far
+/// from where it started by the end); at each loop it is back at x 10 under a new id, its old
+/// track coasting at the far end for two frames. With `passes`, the frames say so.
+fn looped_drive(passes: bool) -> Vec<(usize, Alert)> {
+    let mut e = RuleEngine::new(vec![rule(1000)]);
+    let cam = CameraId::new("cam");
+    let mut alerts = Vec::new();
+    for i in 0..90_u64 {
+        let (pass, n) = (i / 30, i % 30);
+        let mut tracks = vec![track(
+            1 + pass,
+            10.0 + 140.0 * n as f32 / 29.0,
+            "car",
+            "vehicle",
+        )];
+        if pass > 0 && n < 2 {
+            tracks.push(Track {
+                matched: false,
+                ..track(pass, 150.0, "car", "vehicle")
+            });
+        }
+        let meta = FrameMeta {
+            pass: if passes { pass as u32 } else { 0 },
+            ..test_meta(&cam, SIZE, Duration::from_millis(100 * i))
+        };
+        alerts.extend(e.step(&meta, &tracks).into_iter().map(|a| (i as usize, a)));
+    }
+    alerts
+}
+
+#[test]
+fn a_stay_open_when_looping_footage_starts_over_goes_on() {
+    let alerts = looped_drive(true);
+    assert_eq!(events(&alerts), [(10, AlertEvent::Start)], "{alerts:?}");
+    // The same scene without the pass marked: the jump back is a new car each time.
+    let unmarked = looped_drive(false);
+    assert_eq!(
+        events(&unmarked),
+        [
+            (10, AlertEvent::Start),
+            (40, AlertEvent::Start),
+            (40, AlertEvent::End),
+            (70, AlertEvent::Start),
+            (70, AlertEvent::End)
+        ],
+        "{unmarked:?}"
+    );
+}
+
 #[test]
 fn a_new_stay_after_leaving_raises_again() {
     let mut e = RuleEngine::new(vec![rule(1000)]);

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use vigil_config::{CameraSource, Config};
-use vigil_ingest::rtsp_server::{Mount, RtspServer, prepare_h264};
+use vigil_ingest::rtsp_server::{Mount, RtspServer, loop_period, prepare_h264};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -42,6 +42,14 @@ pub fn exec(args: Args) -> Result<ExitCode> {
 /// A mount per file camera of `config`, named after the camera: its footage prepared once as
 /// an H.264 stream under `cache`.
 pub fn footage_mounts(config: &Config, cache: &Path) -> Result<Vec<Mount>> {
+    Ok(looped_footage(config, cache)?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect())
+}
+
+/// [`footage_mounts`], each with how long one pass of its loop lasts.
+pub fn looped_footage(config: &Config, cache: &Path) -> Result<Vec<(Mount, Duration)>> {
     std::fs::create_dir_all(cache).with_context(|| format!("cannot create {}", cache.display()))?;
     let mut mounts = Vec::new();
     for cam in &config.cameras {
@@ -49,7 +57,9 @@ pub fn footage_mounts(config: &Config, cache: &Path) -> Result<Vec<Mount>> {
             let stream = cache.join(format!("{}.h264", cam.id));
             let fps = prepare_h264(path, &stream, 25)
                 .with_context(|| format!("cannot prepare {} for streaming", path.display()))?;
-            mounts.push(Mount::looped_h264(cam.id.as_str(), &stream, fps));
+            let period = loop_period(&stream, fps)
+                .with_context(|| format!("cannot read {}", stream.display()))?;
+            mounts.push((Mount::looped_h264(cam.id.as_str(), &stream, fps), period));
         }
     }
     if mounts.is_empty() {

@@ -5,6 +5,7 @@ fn meta(pts_ms: u64) -> FrameMeta {
         camera: CameraId::new("lot"),
         seq: 0,
         pts: Duration::from_millis(pts_ms),
+        pass: 0,
         source_size: crate::Size::new(640, 360),
         wall_time: std::time::UNIX_EPOCH + Duration::from_millis(1_796_240_100_000 + pts_ms),
         arrived: std::time::Instant::now(),

@@ -177,11 +177,12 @@ pub(super) fn build_decode_branch(
     let app_shared = shared.clone();
     let frames = sinks.frames.clone();
     let camera = spec.id.clone();
+    let period = spec.loop_period;
     appsink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
                 let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                let Some(frame) = to_frame(&camera, &sample, &app_shared, format) else {
+                let Some(frame) = to_frame(&camera, &sample, &app_shared, format, period) else {
                     tracing::trace!(camera = %camera, "sample without buffer, caps or PTS");
                     return Ok(gst::FlowSuccess::Ok);
                 };
@@ -210,6 +211,7 @@ fn to_frame(
     sample: &gst::Sample,
     shared: &Session,
     format: PixelFormat,
+    period: Option<Duration>,
 ) -> Option<Frame> {
     let caps = sample.caps()?;
     let info = gst_video::VideoInfo::from_caps(caps).ok()?;
@@ -223,21 +225,27 @@ fn to_frame(
         .lock()
         .expect("size lock")
         .unwrap_or(size);
-    let pts = {
+    let (pts, pass) = {
         let mut clock = shared.clock.lock().expect("clock lock");
-        let t = clock.offset + clock.relative(pts);
+        let relative = clock.relative(pts);
+        let t = clock.offset + relative;
         // Monotonic per camera even if a source's timestamps jump back.
         let t = clock
             .last
             .map_or(t, |l| t.max(l + Duration::from_micros(1)));
         clock.last = Some(t);
-        t
+        let served_passes = period.map_or(0, |p| {
+            // Half a millisecond early: a pass's first frame may be stamped a hair before.
+            ((relative + Duration::from_micros(500)).as_nanos() / p.as_nanos().max(1)) as u32
+        });
+        (t, clock.pass + served_passes)
     };
     Some(Frame {
         meta: FrameMeta {
             camera: camera.clone(),
             seq: shared.seq.fetch_add(1, Ordering::Relaxed),
             pts,
+            pass,
             source_size,
             wall_time: SystemTime::now(),
             arrived: Instant::now(),

@@ -138,6 +138,7 @@ fn camera_spec(config: &Config, cam: &CameraConfig, mode: Mode) -> CameraSpec {
         stall: (mode == Mode::Live).then_some(cam.stall),
         decode_threads: if mode == Mode::Replay { 2 } else { 1 },
         decoder: cam.decoder,
+        loop_period: cam.served_loop,
     };
     match config.fall_rule(&cam.id) {
         // A facade camera: every decoded frame, luma only (the decoder's Y plane, no colour

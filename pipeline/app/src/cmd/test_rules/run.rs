@@ -49,6 +49,7 @@ pub fn run(case: Case) -> CaseOutcome {
             camera: case.camera.clone(),
             seq: n,
             pts,
+            pass: 0,
             source_size: case.size,
             wall_time: case.start + pts,
             arrived: std::time::Instant::now(),
