@@ -150,6 +150,50 @@ struct Clock {
     last_unit: Option<Duration>,
     /// Passes through a looping file completed ([`FrameMeta::pass`]).
     pass: u32,
+    /// A looping file's passes as the decoded frames meet them.
+    decoded_seams: Seams,
+    /// The same for the encoded units (they meet each pass before its frames are decoded).
+    encoded_seams: Seams,
+}
+
+/// A looping file's passes in one branch of a session. Each pass is a new segment whose base
+/// (GStreamer's running time at its start) is the previous pass's *last timestamp*, so its first
+/// frame would share the last frame's time: each seam is moved on by that last frame's duration.
+#[derive(Default)]
+struct Seams {
+    base: Option<gst::ClockTime>,
+    /// Passes begun after the first in this session.
+    passes: u32,
+    shift: gst::ClockTime,
+    last_duration: Option<gst::ClockTime>,
+}
+
+impl Seams {
+    /// The running time of a buffer at `ts` (lasting `duration`) in `segment`, seams moved on
+    /// when the source is a `looping` file (other sources keep GStreamer's running time).
+    fn running(
+        &mut self,
+        looping: bool,
+        segment: Option<&gst::Segment>,
+        ts: gst::ClockTime,
+        duration: Option<gst::ClockTime>,
+    ) -> gst::ClockTime {
+        if !looping {
+            return running_time(segment, ts);
+        }
+        let base = segment
+            .and_then(|s| s.downcast_ref::<gst::ClockTime>())
+            .and_then(|s| s.base());
+        if base.is_some() {
+            if self.base.is_some_and(|b| Some(b) != base) {
+                self.passes += 1;
+                self.shift += self.last_duration.unwrap_or(gst::ClockTime::ZERO);
+            }
+            self.base = base;
+        }
+        self.last_duration = duration.or(self.last_duration);
+        running_time(segment, ts) + self.shift
+    }
 }
 
 impl Clock {
@@ -158,14 +202,31 @@ impl Clock {
         self.next_sample = None;
         self.last_decoded = None;
         self.last_unit = None;
+        self.decoded_seams = Seams::default();
+        self.encoded_seams = Seams::default();
         self.offset = self.last.map_or(Duration::ZERO, |l| l + CONTINUE_GAP);
     }
 
-    /// Session-relative time of `pts`.
-    fn relative(&mut self, pts: gst::ClockTime) -> Duration {
-        let base = *self.base.get_or_insert(pts);
-        Duration::from_nanos(pts.saturating_sub(base).nseconds())
+    /// Session-relative time of `running` (a running time: see [`running_time`]).
+    fn relative(&mut self, running: gst::ClockTime) -> Duration {
+        let base = *self.base.get_or_insert(running);
+        Duration::from_nanos(running.saturating_sub(base).nseconds())
     }
+}
+
+/// `ts` as running time in `segment`: continuous across a looping file's segment seeks, where
+/// timestamps start over at each pass; `ts` itself without a time segment, or outside it.
+fn running_time(segment: Option<&gst::Segment>, ts: gst::ClockTime) -> gst::ClockTime {
+    segment
+        .and_then(|s| s.downcast_ref::<gst::ClockTime>())
+        .and_then(|s| s.to_running_time(ts))
+        .unwrap_or(ts)
+}
+
+/// [`running_time`] in the segment last seen on `pad`.
+fn pad_running_time(pad: &gst::Pad, ts: gst::ClockTime) -> gst::ClockTime {
+    let segment = pad.sticky_event::<gst::event::Segment>(0);
+    running_time(segment.as_ref().map(|e| e.segment()), ts)
 }
 
 struct Session {
@@ -333,7 +394,16 @@ fn run(
 ) -> Outcome {
     let pipeline = &built.pipeline;
     let bus = pipeline.bus().expect("a pipeline has a bus");
-    if build::start(built).is_err() {
+    let looping = matches!(spec.source, CameraSource::File { looping: true, .. });
+    let started = match looping {
+        true => build::start_looping(built).map(|seekable| {
+            if !seekable {
+                tracing::warn!(camera = %spec.id, "file cannot seek; each loop is a new session");
+            }
+        }),
+        false => build::start(built),
+    };
+    if started.is_err() {
         // The reason is on the bus (e.g. a missing file).
         let reason = bus
             .timed_pop_filtered(
@@ -353,6 +423,10 @@ fn run(
             use gst::MessageView;
             match msg.view() {
                 MessageView::Eos(_) => return Outcome::Eos,
+                // A looping file's pass is over: the next one, in the same session.
+                MessageView::SegmentDone(_) if !build::loop_again(built) => {
+                    return Outcome::Eos;
+                }
                 MessageView::Error(_) => return Outcome::Failed(error_text(&msg)),
                 MessageView::Warning(w) => {
                     tracing::debug!(camera = %spec.id, warning = %w.error(), "pipeline warning");

@@ -165,6 +165,54 @@ pub(super) fn start(built: &Built) -> Result<(), gst::StateChangeError> {
     Ok(())
 }
 
+/// Starts a looping file so that it loops without a new session: prerolled in `Paused` (sources
+/// last, as in [`start`]), a flushing *segment* seek to its start, then `Playing`. Its end then
+/// posts `SEGMENT_DONE` instead of EOS, and [`loop_again`] sends it back to the start without a
+/// flush: decoding, the running time and every element carry on. Returns false when the file
+/// cannot seek (it then plays once to EOS and the session is rebuilt, as before).
+pub(super) fn start_looping(built: &Built) -> Result<bool, gst::StateChangeError> {
+    const PREROLL: gst::ClockTime = gst::ClockTime::from_seconds(10);
+    let pipeline = &built.pipeline;
+    pipeline.set_state(gst::State::Paused)?;
+    for s in &built.sources {
+        s.set_locked_state(false);
+        s.sync_state_with_parent()
+            .map_err(|_| gst::StateChangeError)?;
+    }
+    pipeline.state(PREROLL).0?;
+    let seeked = pipeline
+        .seek(
+            1.0,
+            gst::SeekFlags::FLUSH | gst::SeekFlags::SEGMENT,
+            gst::SeekType::Set,
+            gst::ClockTime::ZERO,
+            gst::SeekType::None,
+            gst::ClockTime::NONE,
+        )
+        .is_ok();
+    if seeked {
+        pipeline.state(PREROLL).0?;
+    }
+    pipeline.set_state(gst::State::Playing)?;
+    Ok(seeked)
+}
+
+/// At a looping file's `SEGMENT_DONE`: back to its start, without a flush (the next pass follows
+/// the last frame in the same running time). False when the seek is refused.
+pub(super) fn loop_again(built: &Built) -> bool {
+    built
+        .pipeline
+        .seek(
+            1.0,
+            gst::SeekFlags::SEGMENT,
+            gst::SeekType::Set,
+            gst::ClockTime::ZERO,
+            gst::SeekType::None,
+            gst::ClockTime::NONE,
+        )
+        .is_ok()
+}
+
 /// The session's time base is the PTS of its first buffer *through the tee* (decode order),
 /// before either branch sees it. Taken by whichever branch reached `Clock::relative` first, it
 /// raced: on the synthetic bin scenes the base came out 0, 0.2 or 0.6 s run to run, and decoded
@@ -176,10 +224,11 @@ fn base_from_first_buffer(tee: &gst::Element, shared: &Arc<Session>) {
     };
     let shared = shared.clone();
     // One pipeline per session: once the base is set, the probe leaves the buffer path.
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
         let Some(pts) = info.buffer().and_then(|b| b.pts()) else {
             return gst::PadProbeReturn::Ok;
         };
+        let pts = pad_running_time(pad, pts);
         let mut clock = shared.clock.lock().expect("clock lock");
         if clock.base.is_none() {
             clock.base = Some(pts);

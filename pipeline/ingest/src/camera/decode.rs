@@ -83,9 +83,27 @@ pub(super) fn build_decode_branch(
     let entered = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let convert_entered = entered.clone();
     convert_sink.add_probe(
-        gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
-        move |_, info| {
+        gst::PadProbeType::BUFFER
+            | gst::PadProbeType::EVENT_DOWNSTREAM
+            | gst::PadProbeType::EVENT_FLUSH,
+        move |pad, info| {
             let ret = match &mut info.data {
+                // A looping file's first seek flushes what had prerolled: its frames come again
+                // from the start, sampled afresh. Each pass after it is a new segment whose
+                // timestamps start over: the repeated-timestamp repair below starts over too.
+                Some(gst::PadProbeData::Event(ev))
+                    if matches!(
+                        ev.type_(),
+                        gst::EventType::FlushStop | gst::EventType::Segment
+                    ) =>
+                {
+                    let mut clock = probe_shared.clock.lock().expect("clock lock");
+                    if ev.type_() == gst::EventType::FlushStop {
+                        clock.next_sample = None;
+                    }
+                    clock.last_decoded = None;
+                    gst::PadProbeReturn::Ok
+                }
                 Some(gst::PadProbeData::Event(ev)) => {
                     if let gst::EventView::Caps(c) = ev.view()
                         && let Ok(vi) = gst_video::VideoInfo::from_caps(c.caps())
@@ -133,7 +151,7 @@ pub(super) fn build_decode_branch(
                     let Some(pts) = buf.pts() else {
                         return gst::PadProbeReturn::Ok;
                     };
-                    let t = clock.relative(pts);
+                    let t = clock.relative(pad_running_time(pad, pts));
                     let interval = Duration::from_secs_f64(1.0 / fps);
                     let next = *clock.next_sample.get_or_insert(t);
                     // 1 ms tolerance for timestamp rounding.
@@ -177,12 +195,15 @@ pub(super) fn build_decode_branch(
     let app_shared = shared.clone();
     let frames = sinks.frames.clone();
     let camera = spec.id.clone();
-    let period = spec.loop_period;
+    let passes = Passes {
+        served: spec.loop_period,
+        segments: matches!(spec.source, CameraSource::File { looping: true, .. }),
+    };
     appsink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
                 let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                let Some(frame) = to_frame(&camera, &sample, &app_shared, format, period) else {
+                let Some(frame) = to_frame(&camera, &sample, &app_shared, format, passes) else {
                     tracing::trace!(camera = %camera, "sample without buffer, caps or PTS");
                     return Ok(gst::FlowSuccess::Ok);
                 };
@@ -195,6 +216,15 @@ pub(super) fn build_decode_branch(
             .build(),
     );
     Ok(())
+}
+
+/// How a camera's frames learn their pass (`FrameMeta::pass`) besides a rebuilt session.
+#[derive(Clone, Copy)]
+struct Passes {
+    /// Footage served in a loop of this length: passes of session time.
+    served: Option<Duration>,
+    /// A looping file: each new segment (its next pass, by segment seek).
+    segments: bool,
 }
 
 /// Mapped GStreamer buffer as frame pixels (no copy).
@@ -211,12 +241,12 @@ fn to_frame(
     sample: &gst::Sample,
     shared: &Session,
     format: PixelFormat,
-    period: Option<Duration>,
+    passes: Passes,
 ) -> Option<Frame> {
     let caps = sample.caps()?;
     let info = gst_video::VideoInfo::from_caps(caps).ok()?;
     let buffer = sample.buffer_owned()?;
-    let pts = buffer.pts()?;
+    let (pts, duration) = (buffer.pts()?, buffer.duration());
     let stride = usize::try_from(*info.stride().first()?).ok()?;
     let mapped = buffer.into_mapped_buffer_readable().ok()?;
     let size = Size::new(info.width(), info.height());
@@ -227,18 +257,22 @@ fn to_frame(
         .unwrap_or(size);
     let (pts, pass) = {
         let mut clock = shared.clock.lock().expect("clock lock");
-        let relative = clock.relative(pts);
+        let running = clock
+            .decoded_seams
+            .running(passes.segments, sample.segment(), pts, duration);
+        let relative = clock.relative(running);
         let t = clock.offset + relative;
         // Monotonic per camera even if a source's timestamps jump back.
         let t = clock
             .last
             .map_or(t, |l| t.max(l + Duration::from_micros(1)));
         clock.last = Some(t);
-        let served_passes = period.map_or(0, |p| {
+        let served_passes = passes.served.map_or(0, |p| {
             // Half a millisecond early: a pass's first frame may be stamped a hair before.
             ((relative + Duration::from_micros(500)).as_nanos() / p.as_nanos().max(1)) as u32
         });
-        (t, clock.pass + served_passes)
+        // A looping file's passes: sessions rebuilt, and segments within this one.
+        (t, clock.pass + clock.decoded_seams.passes + served_passes)
     };
     Some(Frame {
         meta: FrameMeta {

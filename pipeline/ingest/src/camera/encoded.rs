@@ -16,6 +16,7 @@ pub(super) fn encoded_branch_factory(
     let shared = shared.clone();
     let pipeline_weak = pipeline.downgrade();
     let camera = spec.id.clone();
+    let looping = matches!(spec.source, CameraSource::File { looping: true, .. });
     move |tee, caps| {
         let Some(sink_fn) = sink_fn.clone() else {
             return;
@@ -73,11 +74,17 @@ pub(super) fn encoded_branch_factory(
                         // The same stream time as decoded frames, so alerts and clips line up.
                         // A unit without a PTS (an RTP stream whose timestamps do not advance)
                         // continues one frame interval after the previous unit.
+                        let segment = sample.segment();
                         let (pts, dts) = {
                             let mut clock = shared.clock.lock().expect("clock lock");
                             let offset = clock.offset;
+                            let duration = buffer.duration();
                             let pts = match buffer.pts() {
-                                Some(t) => offset + clock.relative(t),
+                                Some(t) => {
+                                    let running =
+                                        clock.encoded_seams.running(looping, segment, t, duration);
+                                    offset + clock.relative(running)
+                                }
                                 None => match clock.last_unit {
                                     Some(prev) => prev + frame_interval(caps),
                                     None => offset,
@@ -85,7 +92,10 @@ pub(super) fn encoded_branch_factory(
                             };
                             let dts = buffer
                                 .dts()
-                                .map(|t| offset + clock.relative(t))
+                                .map(|t| {
+                                    let shift = clock.encoded_seams.shift;
+                                    offset + clock.relative(running_time(segment, t) + shift)
+                                })
                                 .filter(|d| *d <= pts);
                             clock.last_unit = Some(pts);
                             (Some(pts), dts)
