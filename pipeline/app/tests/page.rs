@@ -73,7 +73,9 @@ api:
       role: operator
       sha256: {hash}
 ",
-        lane_blocked_rule("1.0"),
+        // A car stays in the lane for the whole looping clip: one stay, raised again every
+        // 5 s while it lasts, so alerts keep arriving while the page watches.
+        lane_blocked_rule("1.0") + "    repeat_after_secs: 5\n",
         pg.url()
     );
     // A second live instance on the same shared store: its camera, its API, its store; the two
