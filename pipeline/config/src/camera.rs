@@ -124,7 +124,15 @@ pub struct CameraConfig {
     /// Footage vigil itself serves in a loop over RTSP (`vigil demo`): one pass's length, so
     /// frames carry their pass. Never read from a config file.
     pub served_loop: Option<Duration>,
+    /// (model label, the label it stands for here): `class_map`.
+    pub class_map: Vec<(String, String)>,
+    /// The smallest box renamed, as a fraction of the frame.
+    pub class_map_min_area: f64,
 }
+
+/// `class_map_min_area` when not set: 0.5 % of the frame (a car seen from above at 768×432 is
+/// about 1.5 %).
+pub const CLASS_MAP_MIN_AREA: f64 = 0.005;
 
 /// Which video decoder a camera's stream goes through: `decoder:` on the camera, else at the top
 /// of the config, else `auto`.
@@ -290,6 +298,18 @@ impl Validator<'_> {
             },
             None => Vec::new(),
         };
+        let class_map_min_area = match &cam.class_map_min_area {
+            Some(a) => {
+                let ok = (0.0..=1.0).contains(&a.value);
+                self.check(
+                    ok,
+                    a,
+                    "class_map_min_area must be in [0, 1] (a fraction of the frame)",
+                );
+                if ok { a.value } else { CLASS_MAP_MIN_AREA }
+            }
+            None => CLASS_MAP_MIN_AREA,
+        };
         Some(CameraConfig {
             id: CameraId::new(name),
             source: source?,
@@ -302,6 +322,12 @@ impl Validator<'_> {
                 .as_ref()
                 .map_or(default_decoder, |d| self.decoder(d)),
             served_loop: None,
+            class_map: cam
+                .class_map
+                .iter()
+                .map(|(from, to)| (from.clone(), to.value.clone()))
+                .collect(),
+            class_map_min_area,
         })
     }
 }

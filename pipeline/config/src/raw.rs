@@ -102,6 +102,14 @@ pub(crate) struct RawCamera {
     /// Zone name → what people call the zone (`消防通道`).
     #[serde(default)]
     pub zone_names: BTreeMap<String, Spanned<String>>,
+    /// Model label → the label it stands for on this camera (`cell phone: car` for a view
+    /// from straight above, where COCO models call cars phones).
+    #[serde(default)]
+    pub class_map: BTreeMap<String, Spanned<String>>,
+    /// The smallest box `class_map` renames, as a fraction of the frame (smaller ones keep
+    /// their class).
+    #[serde(default)]
+    pub class_map_min_area: Option<Spanned<f64>>,
     #[serde(default)]
     pub rtsp: Option<Spanned<String>>,
     #[serde(default)]

@@ -314,6 +314,28 @@ pub(crate) fn load_edited(
 
     if let Some(m) = &manifest {
         for cam in &raw.cameras.value {
+            for (from, to) in &cam.class_map {
+                for label in [from, &to.value] {
+                    if !m.labels.iter().any(|l| **l == **label) {
+                        v.error(
+                            to,
+                            format!(
+                                "class_map of camera \"{}\": \"{label}\" is not a label of model \"{}\"",
+                                cam.name.value, m.name
+                            ),
+                        );
+                    }
+                }
+                if from == &to.value {
+                    v.error(
+                        to,
+                        format!(
+                            "class_map of camera \"{}\" maps \"{from}\" to itself",
+                            cam.name.value
+                        ),
+                    );
+                }
+            }
             let blur = cam.privacy.as_ref().and_then(|p| p.blur.as_ref());
             for c in blur.into_iter().flatten() {
                 if !m.knows_class_or_group(&c.value) {

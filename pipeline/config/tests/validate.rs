@@ -82,6 +82,39 @@ fn views_facing_windows_blur_people_by_default() {
 }
 
 #[test]
+fn class_maps_name_the_model_s_labels_on_both_sides() {
+    let text = GOOD.replace(
+        "    zones:\n",
+        "    class_map: {cell phone: car, bus: car}\n    class_map_min_area: 0.01\n    zones:\n",
+    );
+    let c = check(&text).unwrap();
+    let lot = c.cameras.iter().find(|c| c.id.as_str() == "lot").unwrap();
+    assert_eq!(
+        lot.class_map,
+        [
+            ("bus".to_string(), "car".to_string()),
+            ("cell phone".to_string(), "car".to_string())
+        ]
+    );
+    assert_eq!(lot.class_map_min_area, 0.01);
+    for (map, wrong) in [
+        ("{cell phone: hovercraft}", "\"hovercraft\" is not a label"),
+        ("{vehicle: car}", "\"vehicle\" is not a label"),
+        ("{car: car}", "maps \"car\" to itself"),
+    ] {
+        let bad = GOOD.replace(
+            "    zones:\n",
+            &format!("    class_map: {map}\n    zones:\n"),
+        );
+        let errors = check(&bad).unwrap_err();
+        assert!(
+            errors.len() == 1 && errors[0].contains(wrong) && errors[0].contains("camera \"lot\""),
+            "{errors:?}"
+        );
+    }
+}
+
+#[test]
 fn tracker_settings_are_read_and_checked() {
     let c = check(&format!(
         "{GOOD}tracker:\n  high_score: 0.5\n  max_lost_secs: 3\n"

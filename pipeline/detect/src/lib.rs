@@ -17,6 +17,7 @@
 pub mod decode;
 pub mod nms;
 pub mod preprocess;
+pub mod remap;
 pub mod runtime;
 
 use ort::session::Session;
