@@ -17,6 +17,7 @@ use vigil_config::{CameraConfig, CameraSource, ColourOrder, Config, FallRule, Re
 use vigil_core::{
     CameraId, Frame, PixelFormat, QueueReceiver, Size, StageCounters, WhenFull, queue,
 };
+use vigil_detect::remap::ClassRemap;
 use vigil_ingest::{CameraExit, CameraSinks, CameraSpec, EncodedSink, TargetSize, spawn_camera};
 
 /// What the cameras need from the rest of the pipeline.
@@ -89,9 +90,17 @@ impl Settings<'_> {
                 Some(rule) => started.facades.push((rule.clone(), rx)),
                 None => {
                     let keep_image = config.waste.iter().any(|w| w.camera == cam.id);
+                    let m = &config.detector.manifest;
+                    let remap = ClassRemap::new(
+                        &m.labels,
+                        &m.group_of,
+                        &cam.class_map,
+                        cam.class_map_min_area,
+                        config.detector.nms_iou,
+                    );
                     started
                         .lanes
-                        .push(Lane::new(cam.id.clone(), rx, keep_image));
+                        .push(Lane::new(cam.id.clone(), rx, keep_image, remap));
                 }
             }
         }

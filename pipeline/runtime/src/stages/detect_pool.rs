@@ -18,6 +18,7 @@ use vigil_core::throttle::Throttle;
 use vigil_core::{
     CameraId, DetectedFrame, DropReason, Frame, QueueReceiver, QueueSender, StageCounters,
 };
+use vigil_detect::remap::ClassRemap;
 use vigil_detect::{Detector, DetectorOptions};
 use vigil_serve::live::LiveHub;
 
@@ -86,16 +87,25 @@ pub struct Lane {
     closed: AtomicBool,
     /// The camera has waste rules: its frames' pixels go on to the track thread.
     keep_image: bool,
+    /// The camera's `class_map`, applied to each frame's detections (tracking, rules, the
+    /// live view and snapshots all see the renamed classes).
+    remap: Option<ClassRemap>,
 }
 
 impl Lane {
-    pub fn new(camera: CameraId, rx: QueueReceiver<Frame>, keep_image: bool) -> Self {
+    pub fn new(
+        camera: CameraId,
+        rx: QueueReceiver<Frame>,
+        keep_image: bool,
+        remap: Option<ClassRemap>,
+    ) -> Self {
         Self {
             camera,
             rx,
             dispatch: Mutex::new(0),
             closed: AtomicBool::new(false),
             keep_image,
+            remap,
         }
     }
 }
@@ -113,7 +123,7 @@ struct Lanes {
 impl Lanes {
     /// The next frame to detect, its dispatch number in its camera and whether its pixels are
     /// kept; `None` once every camera's queue has closed.
-    fn next_frame(&self) -> Option<(Frame, u64, bool)> {
+    fn next_frame(&self) -> Option<(Frame, u64, &Lane)> {
         let n = self.lanes.len();
         loop {
             let first = self.turn.load(Ordering::Relaxed);
@@ -131,7 +141,7 @@ impl Lanes {
                         self.turn.store((index + 1) % n, Ordering::Relaxed);
                         let seq = *dispatch;
                         *dispatch += 1;
-                        return Some((frame, seq, lane.keep_image));
+                        return Some((frame, seq, lane));
                     }
                     Err(TryRecvError::Empty) => {}
                     Err(TryRecvError::Disconnected) => {
@@ -222,12 +232,12 @@ impl Worker {
     fn run(mut self) {
         // A detector that fails fails for every frame: one warning per interval.
         let mut failures = Throttle::new(WARN_EVERY);
-        while let Some((frame, dispatch_seq, keep_image)) = self.lanes.next_frame() {
+        while let Some((frame, dispatch_seq, lane)) = self.lanes.next_frame() {
             let taken = Instant::now();
             let cpu = vigil_core::cpu::thread_time();
             self.counters.received();
             let meta = frame.meta.clone();
-            let (detections, error, infer_time) = match self
+            let (mut detections, error, infer_time) = match self
                 .detector
                 .detect(&frame.image, frame.meta.source_size)
             {
@@ -245,8 +255,11 @@ impl Worker {
                     (Vec::new(), Some(e.to_string()), Duration::ZERO)
                 }
             };
+            if let Some(remap) = &lane.remap {
+                remap.apply(&mut detections, meta.source_size);
+            }
             // Waste rules read the pixels: an owned copy, so the decoder's buffer is released.
-            let image = keep_image.then(|| frame.image.to_owned_packed());
+            let image = lane.keep_image.then(|| frame.image.to_owned_packed());
             if let Some(live) = &self.live {
                 live.offer(meta.camera.as_str(), || {
                     super::live::picture(&meta, &frame.image, &detections)

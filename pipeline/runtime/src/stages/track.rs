@@ -17,7 +17,6 @@ use vigil_core::metrics::Histogram;
 use vigil_core::{
     Alert, CameraId, DetectedFrame, DropReason, QueueReceiver, QueueSender, StageCounters, Track,
 };
-use vigil_detect::remap::ClassRemap;
 use vigil_rules::RuleEngine;
 use vigil_track::{Tracker, TrackerConfig};
 use vigil_waste::WasteEngine;
@@ -62,8 +61,6 @@ pub struct CameraState {
     generation: u64,
     /// Classes or groups pixelated in this camera's snapshots.
     blur: Vec<String>,
-    /// The camera's `class_map`, applied to its detections before tracking.
-    remap: Option<ClassRemap>,
     progress: Arc<CameraProgress>,
     /// The dispatch number of the next frame to step, and frames that came early.
     next: u64,
@@ -93,13 +90,6 @@ pub fn cameras(
                     .then(|| WasteEngine::new(vigil_waste::SceneConfig::default(), waste)),
                 generation: 0,
                 blur: c.privacy_blur.clone(),
-                remap: ClassRemap::new(
-                    &config.detector.manifest.labels,
-                    &config.detector.manifest.group_of,
-                    &c.class_map,
-                    c.class_map_min_area,
-                    config.detector.nms_iou,
-                ),
                 progress: progress[&c.id].clone(),
                 next: 0,
                 pending: BTreeMap::new(),
@@ -134,11 +124,8 @@ impl Settings {
                 }
             }
             state.pending.insert(df.dispatch_seq, df);
-            while let Some(mut df) = state.pending.remove(&state.next) {
+            while let Some(df) = state.pending.remove(&state.next) {
                 state.next += 1;
-                if let Some(remap) = &state.remap {
-                    remap.apply(&mut df.detections, df.meta.source_size);
-                }
                 self.observe.counters.received();
                 if df.error.is_some() {
                     self.observe.counters.dropped(DropReason::Error);
