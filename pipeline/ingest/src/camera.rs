@@ -179,7 +179,7 @@ impl Seams {
         duration: Option<gst::ClockTime>,
     ) -> gst::ClockTime {
         if !looping {
-            return running_time(segment, ts);
+            return ts;
         }
         let base = segment
             .and_then(|s| s.downcast_ref::<gst::ClockTime>())
@@ -192,7 +192,7 @@ impl Seams {
             self.base = base;
         }
         self.last_duration = duration.or(self.last_duration);
-        running_time(segment, ts) + self.shift
+        running_time(true, segment, ts) + self.shift
     }
 }
 
@@ -214,9 +214,18 @@ impl Clock {
     }
 }
 
-/// `ts` as running time in `segment`: continuous across a looping file's segment seeks, where
-/// timestamps start over at each pass; `ts` itself without a time segment, or outside it.
-fn running_time(segment: Option<&gst::Segment>, ts: gst::ClockTime) -> gst::ClockTime {
+/// For a `looping` file, `ts` as running time in `segment`: continuous across its segment seeks,
+/// where timestamps start over at each pass (`ts` itself without a time segment, or outside it).
+/// Other sources keep their timestamps: a live source's first buffers can fall before its
+/// segment, and mixing running times with raw ones would bend its time.
+fn running_time(
+    looping: bool,
+    segment: Option<&gst::Segment>,
+    ts: gst::ClockTime,
+) -> gst::ClockTime {
+    if !looping {
+        return ts;
+    }
     segment
         .and_then(|s| s.downcast_ref::<gst::ClockTime>())
         .and_then(|s| s.to_running_time(ts))
@@ -224,9 +233,12 @@ fn running_time(segment: Option<&gst::Segment>, ts: gst::ClockTime) -> gst::Cloc
 }
 
 /// [`running_time`] in the segment last seen on `pad`.
-fn pad_running_time(pad: &gst::Pad, ts: gst::ClockTime) -> gst::ClockTime {
+fn pad_running_time(looping: bool, pad: &gst::Pad, ts: gst::ClockTime) -> gst::ClockTime {
+    if !looping {
+        return ts;
+    }
     let segment = pad.sticky_event::<gst::event::Segment>(0);
-    running_time(segment.as_ref().map(|e| e.segment()), ts)
+    running_time(true, segment.as_ref().map(|e| e.segment()), ts)
 }
 
 struct Session {
@@ -236,6 +248,8 @@ struct Session {
     last_buffer_ms: AtomicU64,
     epoch: Instant,
     source_size: Mutex<Option<Size>>,
+    /// A looping file: its times are running times (see [`running_time`]).
+    looping: bool,
 }
 
 enum Outcome {
@@ -260,6 +274,7 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
         last_buffer_ms: AtomicU64::new(0),
         epoch: Instant::now(),
         source_size: Mutex::new(None),
+        looping,
     });
     let mut backoff = BACKOFF_FIRST;
     let mut online = false;
@@ -394,7 +409,7 @@ fn run(
 ) -> Outcome {
     let pipeline = &built.pipeline;
     let bus = pipeline.bus().expect("a pipeline has a bus");
-    let looping = matches!(spec.source, CameraSource::File { looping: true, .. });
+    let looping = shared.looping;
     let started = match looping {
         true => build::start_looping(built).map(|seekable| {
             if !seekable {

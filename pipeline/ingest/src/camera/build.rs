@@ -228,7 +228,7 @@ fn base_from_first_buffer(tee: &gst::Element, shared: &Arc<Session>) {
         let Some(pts) = info.buffer().and_then(|b| b.pts()) else {
             return gst::PadProbeReturn::Ok;
         };
-        let pts = pad_running_time(pad, pts);
+        let pts = pad_running_time(shared.looping, pad, pts);
         let mut clock = shared.clock.lock().expect("clock lock");
         if clock.base.is_none() {
             clock.base = Some(pts);

@@ -151,7 +151,7 @@ pub(super) fn build_decode_branch(
                     let Some(pts) = buf.pts() else {
                         return gst::PadProbeReturn::Ok;
                     };
-                    let t = clock.relative(pad_running_time(pad, pts));
+                    let t = clock.relative(pad_running_time(probe_shared.looping, pad, pts));
                     let interval = Duration::from_secs_f64(1.0 / fps);
                     let next = *clock.next_sample.get_or_insert(t);
                     // 1 ms tolerance for timestamp rounding.

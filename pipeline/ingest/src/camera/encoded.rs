@@ -94,7 +94,8 @@ pub(super) fn encoded_branch_factory(
                                 .dts()
                                 .map(|t| {
                                     let shift = clock.encoded_seams.shift;
-                                    offset + clock.relative(running_time(segment, t) + shift)
+                                    offset
+                                        + clock.relative(running_time(looping, segment, t) + shift)
                                 })
                                 .filter(|d| *d <= pts);
                             clock.last_unit = Some(pts);
