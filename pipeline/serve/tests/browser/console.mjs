@@ -38,7 +38,9 @@ await drive("console", [], async (browser, step, fail) => {
 
   // One camera, big: pictures keep coming, and their boxes change.
   await page.click('#grid figure[data-camera="lot"]');
-  await page.waitForFunction(() => Number(document.getElementById("cv-live").dataset.seq) > 0, null, { timeout: 10_000 });
+  // A picture, and the camera's zones over it (they load beside the first picture).
+  await page.waitForFunction(() => Number(document.getElementById("cv-live").dataset.seq) > 0
+    && document.querySelectorAll("#cv-live .shape").length > 0, null, { timeout: 10_000 });
   const boxesNow = () => page.evaluate(() => ({
     seq: Number(document.getElementById("cv-live").dataset.seq),
     boxes: [...document.querySelectorAll("#cv-live rect.box")].map((r) =>
