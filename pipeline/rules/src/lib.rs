@@ -193,6 +193,14 @@ impl Step<'_> {
             .enumerate()
             .map(|(i, s)| (s.track, i))
             .collect();
+        // Tracks in view (coasting included), and those seen in this frame: for rebinding.
+        let present: Vec<TrackId> = self.tracks.iter().map(|t| t.id).collect();
+        let seen: Vec<TrackId> = self
+            .tracks
+            .iter()
+            .filter(|t| t.matched)
+            .map(|t| t.id)
+            .collect();
         for t in self.inside(state) {
             let stays = &mut state.stays;
             let idx = match by_track.get(&t.id) {
@@ -202,13 +210,6 @@ impl Step<'_> {
                     // lost the object and found it again under a new id. Or a stay open when
                     // the looping footage started over: its object is back where the footage
                     // begins, wherever that is (and its old track may still be coasting).
-                    let present: Vec<TrackId> = self.tracks.iter().map(|t| t.id).collect();
-                    let seen: Vec<TrackId> = self
-                        .tracks
-                        .iter()
-                        .filter(|t| t.matched)
-                        .map(|t| t.id)
-                        .collect();
                     let across_loop = |s: &Stay| {
                         self.looped_at.is_some_and(|at| {
                             s.last_inside < at && pts.saturating_sub(at) <= rule.max_gap

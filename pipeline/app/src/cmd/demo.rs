@@ -40,15 +40,13 @@ pub fn exec(args: Args) -> Result<ExitCode> {
 /// stream under `cache`) and points those cameras at it. Each camera is told how long a pass of
 /// its loop lasts, so a car standing in a zone when the footage starts over is not a new stay.
 fn serve_file_cameras(config: &mut Config, port: u16, cache: &Path) -> Result<RtspServer> {
-    let served = super::serve_footage::looped_footage(config, cache)?;
-    let mounts: Vec<_> = served.iter().map(|(m, _)| m.clone()).collect();
+    let footage = super::serve_footage::prepare_footage(config, cache)?;
+    let mounts: Vec<_> = footage.iter().map(|f| f.mount.clone()).collect();
     let server = RtspServer::start(port, &mounts)?;
     for cam in &mut config.cameras {
         if matches!(cam.source, CameraSource::File { .. }) {
-            cam.served_loop = served
-                .iter()
-                .find(|(m, _)| m.path == cam.id.as_str())
-                .map(|(_, period)| *period);
+            let served = footage.iter().find(|f| f.mount.path == cam.id.as_str());
+            cam.served_loop = served.map(|f| f.loop_period()).transpose()?;
             let url = server.url(cam.id.as_str());
             eprintln!("camera {} served at {url}", cam.id);
             cam.source = CameraSource::Rtsp {

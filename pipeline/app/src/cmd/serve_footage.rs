@@ -26,7 +26,10 @@ pub struct Args {
 
 pub fn exec(args: Args) -> Result<ExitCode> {
     let config = args.common.load()?;
-    let mounts = footage_mounts(&config, &args.cache)?;
+    let mounts: Vec<Mount> = prepare_footage(&config, &args.cache)?
+        .into_iter()
+        .map(|f| f.mount)
+        .collect();
     let server = RtspServer::start_on(&args.listen, args.port, &mounts)?;
     for m in &mounts {
         println!("rtsp://{}:{}/{}", args.listen, server.port(), m.path);
@@ -39,31 +42,37 @@ pub fn exec(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A mount per file camera of `config`, named after the camera: its footage prepared once as
-/// an H.264 stream under `cache`.
-pub fn footage_mounts(config: &Config, cache: &Path) -> Result<Vec<Mount>> {
-    Ok(looped_footage(config, cache)?
-        .into_iter()
-        .map(|(m, _)| m)
-        .collect())
+/// A file camera's footage, prepared once as an H.264 stream to serve in a loop.
+pub struct Footage {
+    /// Named after the camera.
+    pub mount: Mount,
+    stream: PathBuf,
+    fps: (i32, i32),
 }
 
-/// [`footage_mounts`], each with how long one pass of its loop lasts.
-pub fn looped_footage(config: &Config, cache: &Path) -> Result<Vec<(Mount, Duration)>> {
+impl Footage {
+    /// How long one pass of the loop lasts (its access units counted).
+    pub fn loop_period(&self) -> Result<Duration> {
+        loop_period(&self.stream, self.fps)
+            .with_context(|| format!("cannot read {}", self.stream.display()))
+    }
+}
+
+/// The footage of every file camera of `config`, each prepared once under `cache`.
+pub fn prepare_footage(config: &Config, cache: &Path) -> Result<Vec<Footage>> {
     std::fs::create_dir_all(cache).with_context(|| format!("cannot create {}", cache.display()))?;
-    let mut mounts = Vec::new();
+    let mut footage = Vec::new();
     for cam in &config.cameras {
         if let CameraSource::File { path, .. } = &cam.source {
             let stream = cache.join(format!("{}.h264", cam.id));
             let fps = prepare_h264(path, &stream, 25)
                 .with_context(|| format!("cannot prepare {} for streaming", path.display()))?;
-            let period = loop_period(&stream, fps)
-                .with_context(|| format!("cannot read {}", stream.display()))?;
-            mounts.push((Mount::looped_h264(cam.id.as_str(), &stream, fps), period));
+            let mount = Mount::looped_h264(cam.id.as_str(), &stream, fps);
+            footage.push(Footage { mount, stream, fps });
         }
     }
-    if mounts.is_empty() {
+    if footage.is_empty() {
         bail!("this config has no file cameras to serve over RTSP");
     }
-    Ok(mounts)
+    Ok(footage)
 }

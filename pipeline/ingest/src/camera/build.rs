@@ -157,6 +157,11 @@ pub(super) fn build(
 /// only push into a pipeline that takes data.
 pub(super) fn start(built: &Built) -> Result<(), gst::StateChangeError> {
     built.pipeline.set_state(gst::State::Playing)?;
+    start_sources(built)
+}
+
+/// The sources, held in `Null` by [`build`], join the pipeline's state.
+fn start_sources(built: &Built) -> Result<(), gst::StateChangeError> {
     for s in &built.sources {
         s.set_locked_state(false);
         s.sync_state_with_parent()
@@ -174,11 +179,7 @@ pub(super) fn start_looping(built: &Built) -> Result<bool, gst::StateChangeError
     const PREROLL: gst::ClockTime = gst::ClockTime::from_seconds(10);
     let pipeline = &built.pipeline;
     pipeline.set_state(gst::State::Paused)?;
-    for s in &built.sources {
-        s.set_locked_state(false);
-        s.sync_state_with_parent()
-            .map_err(|_| gst::StateChangeError)?;
-    }
+    start_sources(built)?;
     pipeline.state(PREROLL).0?;
     let seeked = pipeline
         .seek(

@@ -195,15 +195,12 @@ pub(super) fn build_decode_branch(
     let app_shared = shared.clone();
     let frames = sinks.frames.clone();
     let camera = spec.id.clone();
-    let passes = Passes {
-        served: spec.loop_period,
-        segments: matches!(spec.source, CameraSource::File { looping: true, .. }),
-    };
+    let period = spec.loop_period;
     appsink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
                 let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                let Some(frame) = to_frame(&camera, &sample, &app_shared, format, passes) else {
+                let Some(frame) = to_frame(&camera, &sample, &app_shared, format, period) else {
                     tracing::trace!(camera = %camera, "sample without buffer, caps or PTS");
                     return Ok(gst::FlowSuccess::Ok);
                 };
@@ -216,15 +213,6 @@ pub(super) fn build_decode_branch(
             .build(),
     );
     Ok(())
-}
-
-/// How a camera's frames learn their pass (`FrameMeta::pass`) besides a rebuilt session.
-#[derive(Clone, Copy)]
-struct Passes {
-    /// Footage served in a loop of this length: passes of session time.
-    served: Option<Duration>,
-    /// A looping file: each new segment (its next pass, by segment seek).
-    segments: bool,
 }
 
 /// Mapped GStreamer buffer as frame pixels (no copy).
@@ -241,7 +229,7 @@ fn to_frame(
     sample: &gst::Sample,
     shared: &Session,
     format: PixelFormat,
-    passes: Passes,
+    period: Option<Duration>,
 ) -> Option<Frame> {
     let caps = sample.caps()?;
     let info = gst_video::VideoInfo::from_caps(caps).ok()?;
@@ -259,7 +247,7 @@ fn to_frame(
         let mut clock = shared.clock.lock().expect("clock lock");
         let running = clock
             .decoded_seams
-            .running(passes.segments, sample.segment(), pts, duration);
+            .running(shared.looping, sample.segment(), pts, duration);
         let relative = clock.relative(running);
         let t = clock.offset + relative;
         // Monotonic per camera even if a source's timestamps jump back.
@@ -267,7 +255,7 @@ fn to_frame(
             .last
             .map_or(t, |l| t.max(l + Duration::from_micros(1)));
         clock.last = Some(t);
-        let served_passes = passes.served.map_or(0, |p| {
+        let served_passes = period.map_or(0, |p| {
             // Half a millisecond early: a pass's first frame may be stamped a hair before.
             ((relative + Duration::from_micros(500)).as_nanos() / p.as_nanos().max(1)) as u32
         });

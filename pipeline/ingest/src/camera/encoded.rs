@@ -16,7 +16,6 @@ pub(super) fn encoded_branch_factory(
     let shared = shared.clone();
     let pipeline_weak = pipeline.downgrade();
     let camera = spec.id.clone();
-    let looping = matches!(spec.source, CameraSource::File { looping: true, .. });
     move |tee, caps| {
         let Some(sink_fn) = sink_fn.clone() else {
             return;
@@ -81,8 +80,12 @@ pub(super) fn encoded_branch_factory(
                             let duration = buffer.duration();
                             let pts = match buffer.pts() {
                                 Some(t) => {
-                                    let running =
-                                        clock.encoded_seams.running(looping, segment, t, duration);
+                                    let running = clock.encoded_seams.running(
+                                        shared.looping,
+                                        segment,
+                                        t,
+                                        duration,
+                                    );
                                     offset + clock.relative(running)
                                 }
                                 None => match clock.last_unit {
@@ -95,7 +98,9 @@ pub(super) fn encoded_branch_factory(
                                 .map(|t| {
                                     let shift = clock.encoded_seams.shift;
                                     offset
-                                        + clock.relative(running_time(looping, segment, t) + shift)
+                                        + clock.relative(
+                                            running_time(shared.looping, segment, t) + shift,
+                                        )
                                 })
                                 .filter(|d| *d <= pts);
                             clock.last_unit = Some(pts);
