@@ -128,6 +128,8 @@ pub struct CameraConfig {
     pub class_map: Vec<(String, String)>,
     /// The smallest box renamed, as a fraction of the frame.
     pub class_map_min_area: f64,
+    /// `motion_gate:` on the camera; `None` follows `detector.motion_gate.enabled`.
+    pub motion_gate: Option<bool>,
 }
 
 /// `class_map_min_area` when not set: 0.5 % of the frame (a car seen from above at 768×432 is
@@ -328,6 +330,7 @@ impl Validator<'_> {
                 .map(|(from, to)| (from.clone(), to.value.clone()))
                 .collect(),
             class_map_min_area,
+            motion_gate: cam.motion_gate,
         })
     }
 }

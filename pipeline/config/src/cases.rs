@@ -163,6 +163,7 @@ pub fn load_case(path: &Path) -> Result<Case, ConfigErrors> {
         served_loop: None,
         class_map: Vec::new(),
         class_map_min_area: crate::camera::CLASS_MAP_MIN_AREA,
+        motion_gate: None,
     };
     let cameras = [camera];
     let mut ctx = RuleContext::new(&cameras, None, std::iter::empty());
@@ -248,8 +249,17 @@ pub fn load_case(path: &Path) -> Result<Case, ConfigErrors> {
 impl CaseObject {
     /// The track this object shows at `t`, if it is detected then.
     pub fn track_at(&self, t: f64) -> Option<Track> {
+        if self.missing.iter().any(|&[a, b]| (a..b).contains(&t)) {
+            return None;
+        }
+        self.in_scene(t)
+    }
+
+    /// The track this object would show at `t` if the detector never missed it: whether it is
+    /// in the scene then, and where (what a camera's motion mask sees).
+    pub fn in_scene(&self, t: f64) -> Option<Track> {
         let o = self;
-        if t < o.from || t > o.to || o.missing.iter().any(|&[a, b]| (a..b).contains(&t)) {
+        if t < o.from || t > o.to {
             return None;
         }
         let f = if o.to > o.from {

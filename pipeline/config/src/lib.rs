@@ -19,6 +19,7 @@ pub mod edit;
 pub mod error;
 mod falling;
 pub mod manifest;
+mod motion;
 mod mqtt;
 pub mod names;
 mod outputs;

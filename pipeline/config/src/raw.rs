@@ -135,6 +135,9 @@ pub(crate) struct RawCamera {
     /// `auto`, `software`, `vaapi` or `nvdec`.
     #[serde(default)]
     pub decoder: Option<Spanned<String>>,
+    /// Turns motion-gated detection off (or on) for this camera.
+    #[serde(default)]
+    pub motion_gate: Option<bool>,
     /// Zone name → polygon `[[x, y], …]` in normalised coordinates.
     #[serde(default)]
     pub zones: RawZones,
@@ -169,6 +172,24 @@ pub(crate) struct RawDetector {
     /// `cpu` (default), `cuda`, `cuda:N`.
     #[serde(default)]
     pub execution_provider: Option<Spanned<String>>,
+    #[serde(default)]
+    pub motion_gate: Option<RawMotionGate>,
+}
+
+/// `detector.motion_gate`: when the detector may skip a frame in which nothing moved.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMotionGate {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub stationary_check_secs: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub threshold: Option<Spanned<f32>>,
+    #[serde(default)]
+    pub margin: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub settle_frames: Option<Spanned<u32>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

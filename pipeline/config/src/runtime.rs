@@ -63,6 +63,22 @@ impl Config {
         self.falling.iter().find(|f| &f.camera == camera)
     }
 
+    /// How `camera`'s frames are gated by motion; `None` when every sampled frame is detected
+    /// (the gate is off for it, or it is a facade camera, whose frames no detector sees).
+    pub fn motion_gate(&self, camera: &CameraConfig) -> Option<&vigil_spec::motion::MotionGate> {
+        let gate = &self.detector.motion_gate;
+        let on = camera.motion_gate.unwrap_or(gate.enabled) && self.fall_rule(&camera.id).is_none();
+        on.then_some(gate)
+    }
+
+    /// Turns motion-gated detection on or off for every camera (a command-line override).
+    pub fn set_motion_gate(&mut self, on: bool) {
+        self.detector.motion_gate.enabled = on;
+        for cam in &mut self.cameras {
+            cam.motion_gate = None;
+        }
+    }
+
     /// The `waste_left` and `bin_overflow` rules of `camera`.
     pub fn waste_rules(&self, camera: &CameraId) -> Vec<vigil_spec::waste::WasteRule> {
         self.waste
@@ -130,6 +146,8 @@ pub struct DetectorConfig {
     pub workers: Option<usize>,
     /// Where inference runs.
     pub execution_provider: ExecutionProvider,
+    /// When the detector may skip a frame in which nothing moved.
+    pub motion_gate: vigil_spec::motion::MotionGate,
 }
 
 /// Where ONNX Runtime runs the model. Asking for a GPU that is not there is an error, never a
@@ -293,6 +311,8 @@ pub(crate) fn load_edited(
         }),
         None => ExecutionProvider::Cpu,
     };
+
+    let motion_gate = crate::motion::validate(&mut v, raw.detector.motion_gate.as_ref());
 
     if raw.cameras.value.is_empty() {
         v.error(&raw.cameras, "at least one camera is needed");
@@ -573,6 +593,7 @@ pub(crate) fn load_edited(
             intra_threads,
             workers,
             execution_provider,
+            motion_gate,
         },
         rules,
         falling,

@@ -135,6 +135,18 @@ pub struct Detection {
     pub score: f32,
 }
 
+/// What a camera's motion gate made of a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gating {
+    /// The camera has no gate: every sampled frame is detected.
+    Off,
+    /// The detector looked; `motion`: the gate saw motion near the camera's zones.
+    Looked { motion: bool },
+    /// Nothing moved near the zones: the detector skipped the frame (its `detections` are
+    /// empty; tracking gives it what the detector found last).
+    Skipped,
+}
+
 /// A frame's detections, in the order detect workers dispatched frames of that camera.
 #[derive(Clone, Debug)]
 pub struct DetectedFrame {
@@ -142,6 +154,8 @@ pub struct DetectedFrame {
     /// Per camera, the order in which detect workers took frames; tracking restores this order.
     pub dispatch_seq: u64,
     pub detections: Vec<Detection>,
+    /// What the camera's motion gate made of this frame.
+    pub gating: Gating,
     /// Set when inference failed on this frame; tracking then skips it (counted).
     pub error: Option<String>,
     pub infer_time: Duration,

@@ -24,7 +24,9 @@ pub use alert::{
     FallOrigin, ObjectRef, Raiser, RetentionGrounds, Severity, SnapshotRef, Trajectory,
     TrajectoryPoint,
 };
-pub use frame::{DetectedFrame, Detection, EncodedUnit, Frame, FrameMeta, Image, PixelFormat};
+pub use frame::{
+    DetectedFrame, Detection, EncodedUnit, Frame, FrameMeta, Gating, Image, PixelFormat,
+};
 pub use geom::{BBoxPx, PointNorm, PolygonError, PolygonNorm, Size};
 pub use ids::{AlertId, CameraId, RuleId, TrackId, ZoneId};
 pub use metrics::{DropReason, StageCounters};

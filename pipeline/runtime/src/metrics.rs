@@ -6,12 +6,24 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vigil_core::StageCounters;
-use vigil_core::metrics::{Histogram, LatencySamples};
+use vigil_core::metrics::{Histogram, LatencySamples, StageSnapshot};
 use vigil_deliver::worker::DeliveryCounters;
 use vigil_serve::prom;
 
 /// Per camera with waste rules: its static-object detector's counts and the objects it follows.
 pub type WasteCounts = Arc<Mutex<BTreeMap<String, (vigil_waste::SceneStats, usize)>>>;
+
+/// A motion gate's counts as a stage: frames in, frames handed to the detector, and the ones it
+/// kept from the detector as `sampling` drops (intended, like `detect_fps`, not a loss).
+pub fn gate_snapshot(g: &vigil_motion::Shared) -> StageSnapshot {
+    let (looked, skipped) = (g.looked(), g.skipped());
+    StageSnapshot {
+        received: looked + skipped,
+        sent: looked,
+        dropped_sampling: skipped,
+        ..StageSnapshot::default()
+    }
+}
 
 /// Shared handles to every counter the pipeline keeps.
 #[derive(Default)]
@@ -22,6 +34,8 @@ pub struct PipelineMetrics {
     pub evidence: BTreeMap<String, Arc<StageCounters>>,
     /// Per facade camera: frames through the falling-object stage.
     pub falling: BTreeMap<String, Arc<StageCounters>>,
+    /// Per camera with motion-gated detection: frames through its gate.
+    pub gates: BTreeMap<String, Arc<vigil_motion::Shared>>,
     pub detect: Option<Arc<StageCounters>>,
     pub track: Option<Arc<StageCounters>>,
     pub alerts: Option<Arc<StageCounters>>,
@@ -66,6 +80,13 @@ impl PipelineMetrics {
                 out,
                 &[("stage", "evidence"), ("camera", camera)],
                 &c.snapshot(),
+            );
+        }
+        for (camera, g) in &self.gates {
+            prom::stage(
+                out,
+                &[("stage", "gate"), ("camera", camera)],
+                &gate_snapshot(g),
             );
         }
         for (stage, c) in [
@@ -333,6 +354,9 @@ impl Probe {
             for (camera, c) in map {
                 out.insert(format!("{stage}/{camera}"), c.snapshot());
             }
+        }
+        for (camera, g) in &m.gates {
+            out.insert(format!("gate/{camera}"), gate_snapshot(g));
         }
         for (stage, c) in [
             ("detect", &m.detect),

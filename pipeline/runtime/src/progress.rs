@@ -15,6 +15,8 @@ pub struct CameraProgress {
     pub decoder: Arc<std::sync::Mutex<Option<String>>>,
     pub position_ms: AtomicU64,
     pub frames: AtomicU64,
+    /// The camera's motion gate and the track thread's carry meet here (and its counts).
+    pub gate: Arc<vigil_motion::Shared>,
 }
 
 impl CameraProgress {

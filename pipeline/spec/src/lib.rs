@@ -6,7 +6,8 @@
 //! - [`schedule`]: when a rule is in force;
 //! - [`tracker`]: the tracker's thresholds;
 //! - [`facade`] and [`falling`]: a facade camera's calibration and falling-object parameters;
-//! - [`waste`]: the `waste_left` and `bin_overflow` rules.
+//! - [`waste`]: the `waste_left` and `bin_overflow` rules;
+//! - [`motion`]: when the detector may skip a frame in which nothing moved.
 //!
 //! Data, and the small pure functions that read it (a schedule's hours, a facade's homography);
 //! no engine state. Config builds on this crate alone, so a change inside an engine rebuilds
@@ -14,6 +15,7 @@
 
 pub mod facade;
 pub mod falling;
+pub mod motion;
 pub mod rule;
 pub mod schedule;
 pub mod tracker;

@@ -65,6 +65,10 @@ pub struct Common {
     /// evidence and sends its acknowledgements there.
     #[arg(long)]
     pub advertise: Option<String>,
+    /// Motion-gated detection for every camera, over what the config says
+    /// (`detector.motion_gate.enabled` and each camera's `motion_gate`).
+    #[arg(long, value_name = "on|off", value_parser = vigil_runtime::loading::on_off)]
+    pub motion_gate: Option<bool>,
 }
 
 impl Common {
@@ -89,6 +93,9 @@ impl Common {
                 .clone()
                 .or_else(|| std::env::var("VIGIL_ADVERTISE").ok()),
         };
+        if let Some(gate) = self.motion_gate {
+            config.set_motion_gate(gate);
+        }
         if let Some(s) = placement.apply(&mut config).map_err(invalid)? {
             let mine: Vec<&str> = config.cameras.iter().map(|c| c.id.as_str()).collect();
             tracing::info!(shard = %s.shard, cameras = ?mine, of = s.of, "this instance's shard");
@@ -165,6 +172,14 @@ pub fn report(s: &Summary, out: &Path) {
         eprintln!(
             "camera {camera}: decoded {} frames, {} handed on, {} skipped by detect_fps, {} dropped (queue full)",
             c.received, c.sent, c.dropped_sampling, c.dropped_queue_full
+        );
+    }
+    for (camera, g) in &s.gate {
+        eprintln!(
+            "camera {camera}: motion gate skipped {} of {} frames ({:.1} %): nothing moved near its zones",
+            g.dropped_sampling,
+            g.received,
+            100.0 * g.dropped_sampling as f64 / g.received.max(1) as f64
         );
     }
     eprintln!(

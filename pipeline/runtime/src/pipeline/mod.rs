@@ -135,6 +135,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     .spawn()?;
 
     let progress = crate::progress::per_camera(config);
+    let updates = Arc::new(RuleUpdates::default());
     let status = camera_status::Settings {
         store: Arc::new(Mutex::new(vigil_deliver::AlertStore::open(&db)?)),
         events: events.clone(),
@@ -147,10 +148,17 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         encoded: recorders.encoded,
         status,
         progress: &progress,
+        updates: updates.clone(),
         stop,
     }
     .spawn()?;
     (metrics.ingest, metrics.decoders) = (cams.counters, cams.decoders);
+    metrics.gates = config
+        .cameras
+        .iter()
+        .filter(|c| config.motion_gate(c).is_some())
+        .map(|c| (c.id.to_string(), progress[&c.id].gate.clone()))
+        .collect();
 
     let falls = falling::Facades {
         cameras: cams.facades,
@@ -183,7 +191,6 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     }
     .spawn()?;
 
-    let updates = Arc::new(RuleUpdates::default());
     let watcher = Helper::start(options.reload_rules, |stop| {
         crate::reload::spawn(config, options.assets.clone(), updates.clone(), stop)
     })?;

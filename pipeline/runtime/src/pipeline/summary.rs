@@ -22,6 +22,10 @@ pub struct Summary {
     pub alerts: StageSnapshot,
     /// Per camera: encoded access units handed to the evidence recorder, and drops.
     pub evidence: BTreeMap<String, StageSnapshot>,
+    /// Per camera with motion-gated detection: frames in (`received`), handed to the detector
+    /// (`sent`), kept from it because nothing moved (`dropped_sampling`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub gate: BTreeMap<String, StageSnapshot>,
     /// From the first frame taken by detection to the last one done.
     pub processing_secs: f64,
     /// Frames through detection per second of `processing_secs`.
@@ -69,6 +73,11 @@ impl Summary {
             track: stage(&metrics.track).unwrap_or_default(),
             alerts: stage(&metrics.alerts).unwrap_or_default(),
             evidence: snapshots(&metrics.evidence),
+            gate: metrics
+                .gates
+                .iter()
+                .map(|(k, g)| (k.clone(), crate::metrics::gate_snapshot(g)))
+                .collect(),
             processing_secs: processing,
             detected_fps: if processing > 0.0 {
                 detect.received as f64 / processing

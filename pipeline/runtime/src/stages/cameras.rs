@@ -1,12 +1,15 @@
 //! The cameras: for each configured camera a `cam-<id>` thread (`vigil-ingest`) decoding its
-//! source into a bounded frame queue — a detector camera's frames go to the detect workers, a
+//! source into a bounded frame queue — a detector camera's frames go to the detect workers
+//! (through its motion gate, when it has one), a
 //! facade camera's to its falling-object stage — and its encoded access units to the evidence
 //! recorder.
 
 use super::camera_status;
 use super::detect_pool::Lane;
+use super::gate::LaneGate;
 use super::{Mode, capacity};
 use crate::progress::CameraProgress;
+use crate::reload::RuleUpdates;
 use anyhow::{Context, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -30,6 +33,8 @@ pub struct Settings<'a> {
     pub encoded: HashMap<CameraId, EncodedSink>,
     pub status: camera_status::Settings,
     pub progress: &'a HashMap<CameraId, Arc<CameraProgress>>,
+    /// Edited rules, whose zones the motion gates follow.
+    pub updates: Arc<RuleUpdates>,
     pub stop: Arc<AtomicBool>,
 }
 
@@ -98,9 +103,11 @@ impl Settings<'_> {
                         cam.class_map_min_area,
                         config.detector.nms_iou,
                     );
+                    let shared = self.progress[&cam.id].gate.clone();
+                    let gate = LaneGate::new(config, cam, shared, self.updates.clone());
                     started
                         .lanes
-                        .push(Lane::new(cam.id.clone(), rx, keep_image, remap));
+                        .push(Lane::new(cam.id.clone(), rx, keep_image, remap, gate));
                 }
             }
         }

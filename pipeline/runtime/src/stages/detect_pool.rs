@@ -3,8 +3,11 @@
 //!
 //! Several workers may take frames of one camera at once; each frame is stamped with a
 //! per-camera dispatch number (taken under the lane's lock, so numbers follow queue order) and
-//! the track thread restores that order.
+//! the track thread restores that order. Under the same lock the camera's motion gate (`gate`)
+//! decides whether the detector looks at the frame; a frame it skips goes on without detections,
+//! marked [`Gating::Skipped`], and the track thread gives it what the detector found last.
 
+use super::gate::LaneGate;
 use crate::metrics::Probe;
 use anyhow::{Context, Result};
 use crossbeam_channel::{Select, TryRecvError};
@@ -16,7 +19,8 @@ use vigil_config::Config;
 use vigil_core::metrics::Histogram;
 use vigil_core::throttle::Throttle;
 use vigil_core::{
-    CameraId, DetectedFrame, DropReason, Frame, QueueReceiver, QueueSender, StageCounters,
+    CameraId, DetectedFrame, Detection, DropReason, Frame, Gating, QueueReceiver, QueueSender,
+    StageCounters,
 };
 use vigil_detect::remap::ClassRemap;
 use vigil_detect::{Detector, DetectorOptions};
@@ -82,8 +86,10 @@ pub fn load_detectors(config: &Config) -> Result<Vec<Detector>> {
 pub struct Lane {
     camera: CameraId,
     rx: QueueReceiver<Frame>,
-    /// Dispatch counter; held while taking a frame so numbers follow queue order.
-    dispatch: Mutex<u64>,
+    /// Held while taking a frame, so dispatch numbers and the gate follow queue order.
+    dispatch: Mutex<Dispatch>,
+    /// What the detector found last on this camera, for the live view of skipped frames.
+    last_found: Mutex<Vec<Detection>>,
     closed: AtomicBool,
     /// The camera has waste rules: its frames' pixels go on to the track thread.
     keep_image: bool,
@@ -92,17 +98,27 @@ pub struct Lane {
     remap: Option<ClassRemap>,
 }
 
+/// A lane's dispatch state.
+struct Dispatch {
+    /// The next frame's dispatch number.
+    next: u64,
+    /// The camera's motion gate, when its frames are gated.
+    gate: Option<LaneGate>,
+}
+
 impl Lane {
     pub fn new(
         camera: CameraId,
         rx: QueueReceiver<Frame>,
         keep_image: bool,
         remap: Option<ClassRemap>,
+        gate: Option<LaneGate>,
     ) -> Self {
         Self {
             camera,
             rx,
-            dispatch: Mutex::new(0),
+            dispatch: Mutex::new(Dispatch { next: 0, gate }),
+            last_found: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
             keep_image,
             remap,
@@ -121,9 +137,9 @@ struct Lanes {
 }
 
 impl Lanes {
-    /// The next frame to detect, its dispatch number in its camera and whether its pixels are
-    /// kept; `None` once every camera's queue has closed.
-    fn next_frame(&self) -> Option<(Frame, u64, &Lane)> {
+    /// The next frame, its dispatch number in its camera, its lane, and whether the detector
+    /// looks at it; `None` once every camera's queue has closed.
+    fn next_frame(&self) -> Option<(Frame, u64, &Lane, Gating)> {
         let n = self.lanes.len();
         loop {
             let first = self.turn.load(Ordering::Relaxed);
@@ -139,9 +155,13 @@ impl Lanes {
                 match lane.rx.inner().try_recv() {
                     Ok(frame) => {
                         self.turn.store((index + 1) % n, Ordering::Relaxed);
-                        let seq = *dispatch;
-                        *dispatch += 1;
-                        return Some((frame, seq, lane));
+                        let seq = dispatch.next;
+                        dispatch.next += 1;
+                        let gating = match dispatch.gate.as_mut() {
+                            Some(g) => g.look(&frame),
+                            None => Gating::Off,
+                        };
+                        return Some((frame, seq, lane, gating));
                     }
                     Err(TryRecvError::Empty) => {}
                     Err(TryRecvError::Disconnected) => {
@@ -232,7 +252,13 @@ impl Worker {
     fn run(mut self) {
         // A detector that fails fails for every frame: one warning per interval.
         let mut failures = Throttle::new(WARN_EVERY);
-        while let Some((frame, dispatch_seq, lane)) = self.lanes.next_frame() {
+        while let Some((frame, dispatch_seq, lane, gating)) = self.lanes.next_frame() {
+            if gating == Gating::Skipped {
+                if self.skipped(frame, dispatch_seq, lane).is_err() {
+                    break;
+                }
+                continue;
+            }
             let taken = Instant::now();
             let cpu = vigil_core::cpu::thread_time();
             self.counters.received();
@@ -265,6 +291,9 @@ impl Worker {
                     super::live::picture(&meta, &frame.image, &detections)
                 });
             }
+            if let Ok(mut last) = lane.last_found.lock() {
+                last.clone_from(&detections);
+            }
             self.counters.add_cpu(vigil_core::cpu::thread_time() - cpu);
             drop(frame); // release the decoded buffer before waiting on the next stage
             if error.is_none() {
@@ -280,6 +309,7 @@ impl Worker {
                 meta,
                 dispatch_seq,
                 detections,
+                gating,
                 error,
                 infer_time,
                 image,
@@ -288,5 +318,31 @@ impl Worker {
                 break;
             }
         }
+    }
+
+    /// A frame the gate kept from the detector: on to the track thread without detections
+    /// (it gives the frame what the detector found last); the live view shows those.
+    fn skipped(&self, frame: Frame, dispatch_seq: u64, lane: &Lane) -> Result<(), ()> {
+        if let Some(live) = &self.live {
+            live.offer(frame.meta.camera.as_str(), || {
+                let last = lane
+                    .last_found
+                    .lock()
+                    .map(|l| l.clone())
+                    .unwrap_or_default();
+                super::live::picture(&frame.meta, &frame.image, &last)
+            });
+        }
+        let image = lane.keep_image.then(|| frame.image.to_owned_packed());
+        let skipped = DetectedFrame {
+            meta: frame.meta,
+            dispatch_seq,
+            detections: Vec::new(),
+            gating: Gating::Skipped,
+            error: None,
+            infer_time: Duration::ZERO,
+            image,
+        };
+        self.out.send(skipped).map_err(|_| ())
     }
 }

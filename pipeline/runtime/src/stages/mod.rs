@@ -5,7 +5,8 @@
 //! In the order a frame meets them:
 //! - [`cameras`]: one GStreamer camera per configured camera (`vigil-ingest`), its frame queue,
 //!   and, through [`camera_status`], its online/offline history;
-//! - [`detect_pool`]: the detect workers serving every detector camera's queue in turn;
+//! - [`detect_pool`]: the detect workers serving every detector camera's queue in turn, each
+//!   frame first past its camera's motion [`gate`];
 //! - [`falling`]: a facade camera's full-frame-rate falling-object stage;
 //! - [`track`]: per camera, tracker → rule engine (→ waste engine), frames put back in order;
 //! - [`evidence`]: per camera, the recorder of encoded access units that cuts clips;
@@ -21,6 +22,7 @@ pub mod capacity;
 pub mod detect_pool;
 pub mod evidence;
 pub mod falling;
+pub mod gate;
 pub mod live;
 pub mod serve;
 pub mod track;

@@ -1,4 +1,5 @@
-//! The `track` thread: per camera, detected frames put back in dispatch order → tracker
+//! The `track` thread: per camera, detected frames put back in dispatch order (a frame the
+//! motion gate kept from the detector given what the detector found last) → tracker
 //! (`vigil-track`) → rule engine (`vigil-rules`) → for a camera with waste rules, the waste
 //! engine (`vigil-waste`) → alerts to the writer, each with what its snapshot blurs and draws.
 //! Edited rules (`reload`) are swapped in at each camera's next frame.
@@ -15,8 +16,10 @@ use std::sync::Arc;
 use vigil_config::Config;
 use vigil_core::metrics::Histogram;
 use vigil_core::{
-    Alert, CameraId, DetectedFrame, DropReason, QueueReceiver, QueueSender, StageCounters, Track,
+    Alert, CameraId, DetectedFrame, Detection, DropReason, Gating, QueueReceiver, QueueSender,
+    StageCounters, Track,
 };
+use vigil_motion::Carry;
 use vigil_rules::RuleEngine;
 use vigil_track::{Tracker, TrackerConfig};
 use vigil_waste::WasteEngine;
@@ -61,6 +64,8 @@ pub struct CameraState {
     generation: u64,
     /// Classes or groups pixelated in this camera's snapshots.
     blur: Vec<String>,
+    /// With the motion gate on: what the detector found last, for the frames it skips.
+    carry: Option<Carry<Detection>>,
     progress: Arc<CameraProgress>,
     /// The dispatch number of the next frame to step, and frames that came early.
     next: u64,
@@ -83,6 +88,9 @@ pub fn cameras(
                 .cloned()
                 .collect();
             let waste = config.waste_rules(&c.id);
+            let carry = config
+                .motion_gate(c)
+                .map(|spec| Carry::new(spec, progress[&c.id].gate.clone()));
             let state = CameraState {
                 tracker: Tracker::new(TrackerConfig::clone(&config.tracker)),
                 rules: RuleEngine::new(rules),
@@ -90,6 +98,7 @@ pub fn cameras(
                     .then(|| WasteEngine::new(vigil_waste::SceneConfig::default(), waste)),
                 generation: 0,
                 blur: c.privacy_blur.clone(),
+                carry,
                 progress: progress[&c.id].clone(),
                 next: 0,
                 pending: BTreeMap::new(),
@@ -124,12 +133,21 @@ impl Settings {
                 }
             }
             state.pending.insert(df.dispatch_seq, df);
-            while let Some(df) = state.pending.remove(&state.next) {
+            while let Some(mut df) = state.pending.remove(&state.next) {
                 state.next += 1;
                 self.observe.counters.received();
                 if df.error.is_some() {
                     self.observe.counters.dropped(DropReason::Error);
                     continue;
+                }
+                if let Some(carry) = &mut state.carry {
+                    match df.gating {
+                        Gating::Skipped => df.detections = carry.skipped(),
+                        Gating::Looked { motion } => {
+                            carry.looked(&df.detections, df.meta.pts, motion);
+                        }
+                        Gating::Off => {}
+                    }
                 }
                 for alert in self.observe.step(state, &df) {
                     if self.alerts.send(state.raised(alert, &df)).is_err() {

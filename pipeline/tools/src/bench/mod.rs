@@ -66,6 +66,9 @@ pub struct BenchArgs {
     /// Detection threads (overrides the config).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Motion-gated detection on or off for every camera, over what the config says.
+    #[arg(long, value_name = "on|off", value_parser = vigil_runtime::loading::on_off)]
+    pub motion_gate: Option<bool>,
     /// ONNX Runtime intra-op threads per detection thread (overrides the config).
     #[arg(long)]
     pub intra_threads: Option<usize>,
@@ -98,6 +101,9 @@ pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
     }
     if args.workers.is_some() {
         config.detector.workers = args.workers;
+    }
+    if let Some(on) = args.motion_gate {
+        config.set_motion_gate(on);
     }
     if args.intra_threads.is_some() {
         config.detector.intra_threads = args.intra_threads;

@@ -46,7 +46,9 @@ pub struct BenchReport {
     /// Sampled frames replaced by a newer one of their camera before detection took them
     /// (live: each camera holds only its newest sampled frame).
     pub queue_drops: u64,
-    /// Sampled frames that were not detected ÷ sampled frames.
+    /// Sampled frames the motion gate kept from the detector (nothing moved near the zones).
+    pub gate_skipped: u64,
+    /// Sampled frames neither detected nor skipped by the motion gate ÷ sampled frames.
     pub detect_shortfall: f64,
     /// Process CPU in the window ÷ window (1.0 = one core busy).
     pub cpu_cores_used: f64,
@@ -111,6 +113,8 @@ pub(super) fn report(
     );
     let detected = detect.received;
     let sampled = ingest.received.saturating_sub(ingest.dropped_sampling);
+    let gate_skipped =
+        sub(m.counters_end.sum("gate"), m.counters_start.sum("gate")).dropped_sampling;
     let per = |cpu: f64, frames: u64| {
         if frames > 0 {
             cpu * 1e3 / frames as f64
@@ -180,8 +184,9 @@ pub(super) fn report(
             .map(|fps| (1.0 - ingest.received as f64 / (fps * secs)).max(0.0)),
         sampled,
         queue_drops: ingest.dropped_queue_full,
+        gate_skipped,
         detect_shortfall: if sampled > 0 {
-            sampled.saturating_sub(detected) as f64 / sampled as f64
+            sampled.saturating_sub(detected + gate_skipped) as f64 / sampled as f64
         } else {
             0.0
         },
@@ -220,7 +225,7 @@ pub(super) fn print_table(r: &BenchReport) {
         r.mode, r.cameras, r.model, r.window_secs, r.cores
     );
     println!(
-        "frames/s: {:.1} decoded{}, {:.1} detected · detection shortfall {:.2} % of {} sampled ({} replaced by newer frames)",
+        "frames/s: {:.1} decoded{}, {:.1} detected · detection shortfall {:.2} % of {} sampled ({} replaced by newer frames, {} skipped by the motion gate)",
         r.decoded_fps,
         r.decode_drop_rate.map_or(String::new(), |d| format!(
             " (lost before decoding: {:.2} %)",
@@ -229,7 +234,8 @@ pub(super) fn print_table(r: &BenchReport) {
         r.detected_fps,
         r.detect_shortfall * 100.0,
         r.sampled,
-        r.queue_drops
+        r.queue_drops,
+        r.gate_skipped
     );
     println!(
         "CPU: {:.2} cores · {:.1} ms per detected frame (detect: preprocess {:.2}, inference {:.2}, postprocess {:.2} ms wall)",

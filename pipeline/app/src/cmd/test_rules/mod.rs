@@ -1,6 +1,7 @@
 //! `vigil test-rules [PATHS]`: declarative rule cases (rules/tests/*.yaml, or any given):
 //! scripted objects in, expected alerts out. Exit 0 when every case passes.
 
+mod gated;
 mod run;
 
 use anyhow::{Context, Result};
@@ -19,7 +20,12 @@ pub fn exec(args: Args) -> Result<ExitCode> {
         match run::run_case(case) {
             Ok(out) if out.passed() => {
                 passed += 1;
-                println!("ok   {} ({} record(s))", case.display(), out.produced.len());
+                println!(
+                    "ok   {} ({} record(s); the same with the motion gate, which skipped {:.0} % of frames)",
+                    case.display(),
+                    out.produced.len(),
+                    out.gate_skipped * 100.0
+                );
             }
             Ok(out) => {
                 failed += 1;

@@ -1,0 +1,232 @@
+//! The motion mask: mean luma over cells of the frame the detector would see, against a
+//! background that adapts to slow change, with the global brightness shift of each frame taken
+//! out (auto exposure, a cloud) and the background learnt anew when most of the picture changes
+//! at once (lights switched, day/night switch, camera moved). Only cells in the watched area
+//! (the rules' zones and a margin) count.
+
+use vigil_core::{Image, PixelFormat, Size};
+
+/// Side of a motion cell, in pixels of the frame handed to the detector.
+pub const CELL: u32 = 8;
+/// Per frame, how far a cell's background moves towards what it sees (after the global shift):
+/// an object that stops becomes background in a few seconds at detection rates, and the gate's
+/// carry keeps it detected meanwhile.
+const LEARN_RATE: f32 = 0.05;
+/// A change over more than this share of all cells is a change of the picture as a whole…
+const RELEARN_FRACTION: f32 = 0.5;
+/// …unless, with the global shift taken out, no more than this share is left changed (a uniform
+/// brightness change: auto exposure). Otherwise (lights on over part of the scene, a day/night
+/// switch, the camera moved) the background is learnt anew and the frame counts as motion.
+const RESIDUAL_FRACTION: f32 = 0.02;
+
+/// A rectangle of the frame in normalised coordinates: `[x0, y0, x1, y1]`.
+pub type RectNorm = [f64; 4];
+
+/// Where motion matters: each outline's bounding box grown by `margin` (a fraction of the
+/// frame) on every side; the whole frame when there is no outline.
+pub fn watched_area(outlines: &[Vec<(f64, f64)>], margin: f64) -> Vec<RectNorm> {
+    let mut rects: Vec<RectNorm> = outlines
+        .iter()
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let (mut r0, mut r1) = ([f64::MAX; 2], [f64::MIN; 2]);
+            for &(x, y) in o {
+                r0 = [r0[0].min(x), r0[1].min(y)];
+                r1 = [r1[0].max(x), r1[1].max(y)];
+            }
+            let grow = |v: f64, by: f64| (v + by).clamp(0.0, 1.0);
+            [
+                grow(r0[0], -margin),
+                grow(r0[1], -margin),
+                grow(r1[0], margin),
+                grow(r1[1], margin),
+            ]
+        })
+        .collect();
+    if rects.is_empty() {
+        rects.push([0.0, 0.0, 1.0, 1.0]);
+    }
+    rects
+}
+
+/// What one frame showed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Motion {
+    /// Cells of the watched area that changed.
+    pub moved: usize,
+    /// Share of all cells that changed.
+    pub changed: f32,
+    /// The picture changed as a whole; the background was learnt anew.
+    pub relearned: bool,
+    /// The first frame (or the first at a new size): there is no background yet.
+    pub first: bool,
+}
+
+impl Motion {
+    /// The detector should look at this frame.
+    pub fn any(&self) -> bool {
+        self.moved > 0 || self.relearned || self.first
+    }
+}
+
+/// One camera's motion mask.
+pub struct MotionDetector {
+    threshold: f32,
+    watched: Vec<RectNorm>,
+    grid: Option<Grid>,
+}
+
+/// The cells of one frame size.
+struct Grid {
+    size: Size,
+    cols: usize,
+    /// Background and current mean luma per cell, row-major.
+    background: Vec<f32>,
+    current: Vec<f32>,
+    /// Scratch for the median of the differences.
+    scratch: Vec<f32>,
+    /// Per cell: in the watched area.
+    watched: Vec<bool>,
+}
+
+impl MotionDetector {
+    /// A mask counting a cell as moved past `threshold` luma levels, over `watched`.
+    pub fn new(threshold: f32, watched: Vec<RectNorm>) -> Self {
+        Self {
+            threshold,
+            watched,
+            grid: None,
+        }
+    }
+
+    /// Watches another area from the next frame on (rules edited while running).
+    pub fn set_watched(&mut self, watched: Vec<RectNorm>) {
+        if let Some(g) = &mut self.grid {
+            g.watched = cell_mask(g.size, g.cols, &watched);
+        }
+        self.watched = watched;
+    }
+
+    /// Compares `image` with the background, then updates the background.
+    pub fn step(&mut self, image: &Image) -> Motion {
+        let grid = match &mut self.grid {
+            Some(g) if g.size == image.size => g,
+            _ => {
+                let g = self.grid.insert(Grid::new(image.size, &self.watched));
+                cell_means(image, g.cols, &mut g.current);
+                g.background.clone_from(&g.current);
+                return Motion {
+                    first: true,
+                    ..Motion::default()
+                };
+            }
+        };
+        cell_means(image, grid.cols, &mut grid.current);
+        grid.scratch.clear();
+        grid.scratch.extend(
+            grid.current
+                .iter()
+                .zip(&grid.background)
+                .map(|(c, b)| c - b),
+        );
+        let mid = grid.scratch.len() / 2;
+        let shift = *grid.scratch.select_nth_unstable_by(mid, f32::total_cmp).1;
+        let (mut raw, mut changed, mut moved) = (0usize, 0usize, 0usize);
+        for (i, (c, b)) in grid.current.iter().zip(&grid.background).enumerate() {
+            raw += usize::from((c - b).abs() > self.threshold);
+            if (c - b - shift).abs() > self.threshold {
+                changed += 1;
+                moved += usize::from(grid.watched[i]);
+            }
+        }
+        let cells = grid.current.len() as f32;
+        let changed = changed as f32 / cells;
+        let relearned = raw as f32 / cells > RELEARN_FRACTION && changed > RESIDUAL_FRACTION;
+        if relearned {
+            grid.background.clone_from(&grid.current);
+        } else {
+            for (b, c) in grid.background.iter_mut().zip(&grid.current) {
+                let residual = c - *b - shift;
+                *b += shift + LEARN_RATE * residual;
+            }
+        }
+        Motion {
+            moved,
+            changed,
+            relearned,
+            first: false,
+        }
+    }
+}
+
+impl Grid {
+    fn new(size: Size, watched: &[RectNorm]) -> Self {
+        let cols = size.width.div_ceil(CELL).max(1) as usize;
+        let rows = size.height.div_ceil(CELL).max(1) as usize;
+        Self {
+            size,
+            cols,
+            background: vec![0.0; cols * rows],
+            current: vec![0.0; cols * rows],
+            scratch: Vec::with_capacity(cols * rows),
+            watched: cell_mask(size, cols, watched),
+        }
+    }
+}
+
+/// Per cell of a `cols`-wide grid over `size`: whether it overlaps one of `rects`.
+fn cell_mask(size: Size, cols: usize, rects: &[RectNorm]) -> Vec<bool> {
+    let rows = size.height.div_ceil(CELL).max(1) as usize;
+    let (w, h) = (f64::from(size.width.max(1)), f64::from(size.height.max(1)));
+    let mut mask = vec![false; cols * rows];
+    for (i, cell) in mask.iter_mut().enumerate() {
+        let (c, r) = ((i % cols) as f64, (i / cols) as f64);
+        let cell_rect = [
+            c * f64::from(CELL) / w,
+            r * f64::from(CELL) / h,
+            ((c + 1.0) * f64::from(CELL) / w).min(1.0),
+            ((r + 1.0) * f64::from(CELL) / h).min(1.0),
+        ];
+        *cell = rects.iter().any(|z| {
+            cell_rect[0] <= z[2]
+                && z[0] <= cell_rect[2]
+                && cell_rect[1] <= z[3]
+                && z[1] <= cell_rect[3]
+        });
+    }
+    mask
+}
+
+/// Mean luma per cell of `image` into `out` (row-major, `cols` wide): grey as it is, colour as
+/// (R + 2G + B) / 4 (the same for either channel order).
+fn cell_means(image: &Image, cols: usize, out: &mut [f32]) {
+    out.fill(0.0);
+    let (w, h) = (image.size.width, image.size.height);
+    let channels = image.format.channels();
+    for y in 0..h {
+        let row = image.row(y);
+        let base = (y / CELL) as usize * cols;
+        for (cx, chunk) in row.chunks(CELL as usize * channels).enumerate() {
+            let sum = match image.format {
+                PixelFormat::Gray8 => chunk.iter().map(|&v| u32::from(v)).sum::<u32>() as f32,
+                PixelFormat::Rgb8 | PixelFormat::Bgr8 => {
+                    let s: u32 = chunk
+                        .chunks_exact(3)
+                        .map(|p| u32::from(p[0]) + 2 * u32::from(p[1]) + u32::from(p[2]))
+                        .sum();
+                    s as f32 * 0.25
+                }
+            };
+            out[base + cx] += sum;
+        }
+    }
+    for (i, v) in out.iter_mut().enumerate() {
+        let (c, r) = ((i % cols) as u32, (i / cols) as u32);
+        let cw = (w - (c * CELL).min(w)).clamp(1, CELL);
+        let ch = (h - (r * CELL).min(h)).clamp(1, CELL);
+        *v /= (cw * ch) as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests;

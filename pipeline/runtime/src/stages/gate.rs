@@ -1,0 +1,82 @@
+//! Motion-gated detection at the detect workers (`vigil-motion`): per detector camera with the
+//! gate on, a motion mask over its rules' zones (and the margin around them) decides, as each
+//! frame is taken from its queue, whether the detector looks at it. The track thread stands in
+//! for the detector on a skipped frame with what it found last (`track`), and tells the gate
+//! when to keep looking through the camera's [`Shared`].
+//!
+//! The zones follow edited rules: at a new rule generation the watched area is read again.
+
+use crate::reload::RuleUpdates;
+use std::sync::Arc;
+use vigil_config::{CameraConfig, Config};
+use vigil_core::{CameraId, Frame, Gating};
+use vigil_motion::{Gate, MotionDetector, Shared, watched_area};
+
+/// One camera's gate, run under its lane's dispatch lock (frames in queue order).
+pub struct LaneGate {
+    camera: CameraId,
+    motion: MotionDetector,
+    gate: Gate,
+    margin: f64,
+    /// Outlines that do not change while running: the camera's waste zones.
+    fixed: Vec<Vec<(f64, f64)>>,
+    updates: Arc<RuleUpdates>,
+    /// The rule generation the watched area was read from.
+    generation: u64,
+}
+
+impl LaneGate {
+    /// The gate of `camera`, when its frames are gated.
+    pub fn new(
+        config: &Config,
+        camera: &CameraConfig,
+        shared: Arc<Shared>,
+        updates: Arc<RuleUpdates>,
+    ) -> Option<Self> {
+        let spec = config.motion_gate(camera)?;
+        let fixed: Vec<_> = config
+            .waste_rules(&camera.id)
+            .iter()
+            .map(|w| w.outline())
+            .collect();
+        let mut outlines = fixed.clone();
+        outlines.extend(
+            config
+                .rules
+                .iter()
+                .filter(|r| r.camera == camera.id)
+                .map(|r| r.outline()),
+        );
+        Some(Self {
+            camera: camera.id.clone(),
+            motion: MotionDetector::new(spec.threshold, watched_area(&outlines, spec.margin)),
+            gate: Gate::new(spec, shared),
+            margin: spec.margin,
+            fixed,
+            updates,
+            generation: 0,
+        })
+    }
+
+    /// Whether the detector looks at `frame` (and whether it moved).
+    pub fn look(&mut self, frame: &Frame) -> Gating {
+        if self.updates.generation() != self.generation {
+            let (generation, rules) = self.updates.latest();
+            let mut outlines = self.fixed.clone();
+            outlines.extend(
+                rules
+                    .iter()
+                    .filter(|r| r.camera == self.camera)
+                    .map(|r| r.outline()),
+            );
+            self.motion
+                .set_watched(watched_area(&outlines, self.margin));
+            self.generation = generation;
+        }
+        let motion = self.motion.step(&frame.image).any();
+        match self.gate.look(frame.meta.pts, motion) {
+            true => Gating::Looked { motion },
+            false => Gating::Skipped,
+        }
+    }
+}
