@@ -161,9 +161,12 @@ fn overload_drops_the_oldest_frames_counted_while_memory_stays_flat() {
     assert!(f(&r, "decode_drop_rate") < 0.05, "{r:#}");
     let (sampled, detected, replaced) = (f(&r, "sampled"), f(&r, "detected"), f(&r, "queue_drops"));
     assert!(replaced > 0.1 * sampled, "not overloaded? {r:#}");
-    // Every sampled frame is either detected, replaced by a newer one, or still in flight.
+    // Every sampled frame is either detected, skipped by the motion gate (off in this config),
+    // replaced by a newer one, or still in flight.
+    let skipped = f(&r, "gate_skipped");
+    assert_eq!(skipped, 0.0, "{r:#}");
     assert!(
-        (sampled - detected - replaced).abs() <= 6.0 + 0.02 * sampled,
+        (sampled - detected - skipped - replaced).abs() <= 6.0 + 0.02 * sampled,
         "{r:#}"
     );
     assert!(f(&r["frame_latency"], "p99_ms") < 1000.0, "{r:#}");

@@ -85,7 +85,8 @@ impl Settings<'_> {
             };
             let mut spec = camera_spec(config, cam, self.mode);
             playable(&mut spec.source, &cam.id, &self.streams)?;
-            tracing::info!(camera = %cam.id, source = %describe_source(&cam.source), "starting camera");
+            let gated = config.motion_gate(cam).is_some();
+            tracing::info!(camera = %cam.id, source = %describe_source(&cam.source), motion_gate = gated, "starting camera");
             let thread = spawn_camera(spec, sinks, self.stop.clone())?;
             started.threads.push((cam.id.clone(), thread));
             started.counters.insert(cam.id.to_string(), counters);
