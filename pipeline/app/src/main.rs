@@ -45,6 +45,10 @@ enum Command {
     /// its own rows: `setup` once, then `add-instance NAME` per instance.
     #[command(subcommand)]
     District(cmd::district::Args),
+    /// ONVIF cameras: `discover` (WS-Discovery on the LAN) and `add --onvif HOST` (a camera
+    /// block for the config, with its stream URIs).
+    #[command(subcommand)]
+    Cameras(cmd::cameras::Args),
     /// Run declarative rule test cases (rules/tests/*.yaml, or any given): scripted objects in,
     /// expected alerts out. Exits 0 when every case passes, 1 otherwise.
     TestRules(cmd::test_rules::Args),
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
         Command::User(args) => cmd::user::exec(args),
         Command::District(args) => cmd::district::exec(args),
         Command::TestRules(args) => cmd::test_rules::exec(args),
+        Command::Cameras(args) => cmd::cameras::exec(args),
         Command::Health(args) => cmd::health::exec(args),
         Command::Verify(args) => cmd::verify::exec(args),
         Command::Audit(args) => cmd::audit::exec(args),

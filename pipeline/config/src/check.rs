@@ -49,7 +49,7 @@ impl<'a> Validator<'a> {
 
 /// A name that can be an id: letters, digits, `_` and `-`, not empty (cameras, webhooks,
 /// robots and zones are named so: they name topics, folders and YAML keys).
-pub(crate) fn is_id(name: &str) -> bool {
+pub fn is_id(name: &str) -> bool {
     !name.is_empty()
         && name
             .chars()

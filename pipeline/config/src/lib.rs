@@ -33,6 +33,7 @@ mod tls;
 mod waste;
 
 pub use anchor::AnchorConfig;
+pub use check::is_id;
 pub use error::{ConfigError, ConfigErrors};
 pub use falling::FallRule;
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};

@@ -1,10 +1,12 @@
 //! Real peers for vigil's tests, started on 127.0.0.1 and free ports: a [`Postgres`] server (a
 //! fresh Debian PostgreSQL cluster), a [`Mosquitto`] broker (the Debian `mosquitto` binary), a
 //! [`WebhookReceiver`] (an axum HTTP server that records what it receives and can refuse, stop
-//! and come back on the same port), and an [`MqttSubscriber`].
+//! and come back on the same port), an [`MqttSubscriber`], and an ONVIF camera
+//! ([`onvif::OnvifCamera`]: Profile S over SOAP with WS-Security, and WS-Discovery).
 //! Nothing here is a mock: each speaks the real protocol over real sockets.
 
 pub mod onnx;
+pub mod onvif;
 pub mod postgres;
 pub mod robots;
 

@@ -8,6 +8,7 @@ pub mod audit;
 #[cfg(feature = "tools")]
 pub mod bench;
 pub mod bench_server;
+pub mod cameras;
 pub mod check;
 pub mod demo;
 pub mod district;
