@@ -32,12 +32,7 @@ rules:
 
 #[test]
 fn live_view_updates_and_zones_drawn_on_it_are_written_validated_reloaded_and_undone() {
-    let browser = common::repo().join("pipeline/serve/tests/browser");
-    assert!(
-        browser.join("node_modules/playwright-core").is_dir()
-            && std::path::Path::new("/usr/bin/chromium").exists(),
-        "playwright-core or chromium missing: run scripts/setup"
-    );
+    let browser = common::browser();
     let dir = tempfile::tempdir().unwrap();
     let rule_file = dir.path().join("lane.yaml");
     std::fs::write(&rule_file, RULES).unwrap();

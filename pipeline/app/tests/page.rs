@@ -24,12 +24,7 @@ const PASSWORD: &str = "page-test-password";
 
 #[test]
 fn page_shows_a_live_alert_plays_its_clip_and_acknowledges_it() {
-    let browser = repo().join("pipeline/serve/tests/browser");
-    assert!(
-        browser.join("node_modules/playwright-core").is_dir()
-            && PathBuf::from("/usr/bin/chromium").exists(),
-        "playwright-core or chromium missing: run scripts/setup"
-    );
+    let browser = common::browser();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let hash = vigil_deliver::sha256_hex(TOKEN.as_bytes());

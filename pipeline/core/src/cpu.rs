@@ -13,6 +13,15 @@ pub fn process_time() -> Duration {
     clock(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
+/// Lowers the calling thread's scheduling priority to nice `n` (0–19; threads it starts after
+/// inherit it): work that may wait for the pipeline, not the other way round. `false` when the
+/// system refused.
+pub fn lower_this_thread(n: i32) -> bool {
+    // SAFETY: setpriority takes plain integers; on Linux `who = 0` with PRIO_PROCESS is the
+    // calling thread (nice values are per thread).
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, n.clamp(0, 19)) == 0 }
+}
+
 fn clock(id: libc::clockid_t) -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -32,6 +41,32 @@ fn clock(id: libc::clockid_t) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lowered_thread_is_lowered_and_others_are_not() {
+        let nice = || unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        let before = nice();
+        let spawn = |name: &str, f: fn() -> (i32, i32)| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .unwrap()
+                .join()
+                .unwrap()
+        };
+        let inside = spawn("lowered", || {
+            assert!(lower_this_thread(15));
+            let child = std::thread::Builder::new()
+                .name("child".into())
+                .spawn(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) })
+                .unwrap()
+                .join()
+                .unwrap();
+            (unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }, child)
+        });
+        assert_eq!(inside, (15, 15), "the thread and the threads it starts");
+        assert_eq!(nice(), before, "other threads keep theirs");
+    }
 
     #[test]
     fn thread_time_counts_work_and_not_sleep() {

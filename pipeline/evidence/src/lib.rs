@@ -16,6 +16,7 @@ pub mod caption;
 mod clip;
 mod font;
 mod recorder;
+pub mod rendition;
 pub mod retention;
 mod ring;
 pub mod snapshot;

@@ -41,6 +41,21 @@ pub struct Rgb {
     pub pixels: Vec<u8>,
 }
 
+/// How long a snapshot decode waits for its next frame before it gives up…
+const SAMPLE_WAIT: Duration = Duration::from_secs(20);
+/// …looking at the bus for an error this often meanwhile.
+const POLL_MS: u64 = 200;
+
+/// The first error on `pipeline`'s bus, if any.
+fn bus_error(pipeline: &gst::Pipeline) -> Option<String> {
+    let bus = pipeline.bus()?;
+    let msg = bus.pop_filtered(&[gst::MessageType::Error])?;
+    match msg.view() {
+        gst::MessageView::Error(e) => Some(e.error().to_string()),
+        _ => None,
+    }
+}
+
 /// Decodes `clip` and returns the frame shown at `at` (clip time), or the last one before it.
 pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
     // One snapshot decode at a time in the process: a burst of alerts on many cameras would
@@ -54,8 +69,19 @@ pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
     };
     gst::init().map_err(|e| err(e.to_string()))?;
     let location = clip.to_string_lossy().replace('"', "\\\"");
+    // The clip's codec as recorded: H.264, or H.265 from a camera that records HEVC.
+    let entry = crate::rendition::mp4_video_codec(clip).map_err(|e| err(e.to_string()))?;
+    let decode = match entry.as_deref() {
+        Some("hvc1" | "hev1") => "h265parse ! avdec_h265",
+        Some("avc1" | "avc3") => "h264parse ! avdec_h264",
+        other => {
+            return Err(err(format!(
+                "no video track to decode (sample entry {other:?})"
+            )));
+        }
+    };
     let pipeline = gst::parse::launch(&format!(
-        "filesrc location=\"{location}\" ! qtdemux name=snapdemux ! h264parse ! avdec_h264 ! videoconvert \
+        "filesrc location=\"{location}\" ! qtdemux name=snapdemux ! {decode} ! videoconvert \
          ! video/x-raw,format=RGB ! appsink name=out sync=false"
     ))
     .map_err(|e| err(e.to_string()))?
@@ -81,7 +107,30 @@ pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
         .set_state(gst::State::Playing)
         .map_err(|e| err(e.to_string()))?;
     let mut best: Option<gst::Sample> = None;
-    while let Ok(sample) = sink.pull_sample() {
+    // A frame within the wait, or the stream's end; an error stops the pipeline without an end
+    // reaching the sink, so the wait is bounded and the bus read for why.
+    let mut failure = None;
+    let mut waited = Duration::ZERO;
+    loop {
+        let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_mseconds(POLL_MS)) else {
+            if sink.is_eos() {
+                break;
+            }
+            waited += Duration::from_millis(POLL_MS);
+            if let Some(why) = bus_error(&pipeline) {
+                failure = Some(why);
+                break;
+            }
+            if waited >= SAMPLE_WAIT {
+                failure = Some(format!(
+                    "no frame decoded within {} s",
+                    SAMPLE_WAIT.as_secs()
+                ));
+                break;
+            }
+            continue;
+        };
+        waited = Duration::ZERO;
         let pts = sample
             .buffer()
             .and_then(|b| b.pts())
@@ -92,6 +141,9 @@ pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
         best = Some(sample);
     }
     let _ = pipeline.set_state(gst::State::Null);
+    if let (None, Some(why)) = (&best, failure) {
+        return Err(err(why));
+    }
     let sample = best.ok_or_else(|| err("the clip has no decodable frame".into()))?;
     let info = sample
         .caps()

@@ -21,6 +21,7 @@ mod listen;
 pub mod live;
 pub mod peers;
 pub mod prom;
+pub mod rendition;
 pub mod session;
 mod stall;
 mod store;
@@ -63,6 +64,8 @@ pub struct ServeConfig {
     pub live: Option<Arc<live::LiveHub>>,
     /// The config and its rule files, for the zone editor (none: nothing to edit).
     pub rules: Option<api::zones::RuleSource>,
+    /// Makes H.264 copies of clips browsers cannot play (none: clips are served as recorded).
+    pub transcoder: Option<Arc<dyn rendition::Transcoder>>,
 }
 
 /// Something that happened, as the page and other SSE clients see it.
@@ -175,6 +178,8 @@ pub struct AppState {
     pub rules: Option<api::zones::RuleSource>,
     /// Zone edits are made one at a time.
     pub zone_edits: tokio::sync::Mutex<()>,
+    /// H.264 copies of clips, for browsers without the recorded codec.
+    pub renditions: Option<rendition::Renditions>,
 }
 
 /// A running server.
@@ -263,6 +268,10 @@ pub fn start(
         live: config.live.clone(),
         rules: config.rules.clone(),
         zone_edits: tokio::sync::Mutex::new(()),
+        renditions: config
+            .transcoder
+            .clone()
+            .map(|t| rendition::Renditions::new(t, &config.out_dir)),
     });
     let tls = config
         .tls

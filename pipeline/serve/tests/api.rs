@@ -68,6 +68,7 @@ fn fixture() -> Fixture {
         names: Default::default(),
         live: None,
         rules: None,
+        transcoder: None,
     };
     let metrics: vigil_serve::MetricsFn = Arc::new(|out: &mut String| {
         vigil_serve::prom::family(out, "vigil_test_pipeline", "From the pipeline.", "gauge");

@@ -149,6 +149,19 @@ pub fn repo() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The page drivers' folder (`pipeline/serve/tests/browser`), once playwright-core and Debian's
+/// Chromium are there (`scripts/setup` installs both; a test never skips without them).
+#[allow(dead_code)]
+pub fn browser() -> std::path::PathBuf {
+    let browser = repo().join("pipeline/serve/tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir()
+            && std::path::Path::new("/usr/bin/chromium").exists(),
+        "playwright-core or chromium missing: run scripts/setup"
+    );
+    browser
+}
+
 /// `vigil`, run from the repository's root with warnings only.
 #[allow(dead_code)]
 pub fn vigil() -> std::process::Command {

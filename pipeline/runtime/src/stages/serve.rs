@@ -73,6 +73,7 @@ impl Settings<'_> {
                         config: config.path.clone(),
                         assets: self.assets.clone(),
                     }),
+                    transcoder: Some(Arc::new(Copies)),
                 };
                 let server = vigil_serve::start(
                     serve,
@@ -166,4 +167,35 @@ fn identity(
         peers,
         tls,
     })))
+}
+
+/// H.264 copies of clips for the page (`vigil_serve::rendition`), made by the evidence code on
+/// a thread of its own at nice 15, so detection and recording keep their CPU.
+#[derive(Debug)]
+struct Copies;
+
+/// The most one copy may take (a clip is at most `evidence.max_clip_secs`, a minute by default;
+/// x264 `veryfast` on one thread makes a 720p minute in well under this here).
+const COPY_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+impl vigil_serve::rendition::Transcoder for Copies {
+    fn is_h264(&self, clip: &std::path::Path) -> bool {
+        vigil_evidence::rendition::mp4_video_codec(clip)
+            .ok()
+            .flatten()
+            .is_some_and(|c| vigil_evidence::rendition::is_h264(&c))
+    }
+
+    fn h264_copy(&self, clip: &std::path::Path, copy: &std::path::Path) -> Result<(), String> {
+        let (clip, copy) = (clip.to_path_buf(), copy.to_path_buf());
+        std::thread::Builder::new()
+            .name("clip-copy".into())
+            .spawn(move || {
+                vigil_core::cpu::lower_this_thread(15);
+                vigil_evidence::rendition::h264_copy(&clip, &copy, COPY_LIMIT)
+            })
+            .map_err(|e| e.to_string())?
+            .join()
+            .map_err(|_| "the transcoder panicked".to_string())?
+    }
 }

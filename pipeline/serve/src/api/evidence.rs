@@ -23,6 +23,9 @@ pub(super) struct EvidenceParams {
     /// The evidence of the alert's end (long alerts have a second clip).
     #[serde(default)]
     end: bool,
+    /// `h264`: a copy browsers without the recorded codec (H.265) play ([`crate::rendition`]).
+    #[serde(default)]
+    rendition: Option<String>,
 }
 
 /// Alert `id`'s evidence, or that of its end; `None` when this instance does not hold it.
@@ -64,7 +67,30 @@ pub(super) async fn clip(
     ))?;
     let peer = crate::audit::peer_of(request.extensions());
     crate::audit::record(&state, &caller, &peer, Action::Clip, &id).await?;
-    serve_evidence(&state, &clip.path, "video/mp4", request).await
+    match p.rendition.as_deref() {
+        None => serve_evidence(&state, &clip.path, "video/mp4", request).await,
+        Some("h264") => {
+            let recorded = inside(
+                &state.out_dir.join("evidence"),
+                &state.out_dir.join(&clip.path),
+            )
+            .await?;
+            let renditions = state.renditions.as_ref().ok_or(ApiError(
+                StatusCode::NOT_FOUND,
+                "this server makes no copies of clips".into(),
+            ))?;
+            let playable = renditions.playable(recorded.clone(), &clip.sha256).await?;
+            let root = match playable == recorded {
+                true => state.out_dir.join("evidence"),
+                false => renditions.dir().to_path_buf(),
+            };
+            serve_file(&root, &playable, "video/mp4", request).await
+        }
+        Some(other) => Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("rendition \"{other}\": only h264 is made"),
+        )),
+    }
 }
 
 pub(super) async fn snapshot(
@@ -121,20 +147,39 @@ async fn serve_evidence(
     request: Request,
 ) -> Result<Response, ApiError> {
     let root = state.out_dir.join("evidence");
-    let gone = || {
-        ApiError(
-            StatusCode::GONE,
-            "the evidence file is no longer there".into(),
-        )
-    };
-    let root = tokio::fs::canonicalize(&root).await.map_err(|_| gone())?;
-    let file = tokio::fs::canonicalize(state.out_dir.join(recorded))
-        .await
-        .map_err(|_| gone())?;
-    if !file.starts_with(&root) {
-        tracing::warn!(path = %recorded, "refused evidence outside the evidence folder");
+    serve_file(&root, &state.out_dir.join(recorded), content_type, request).await
+}
+
+fn gone() -> ApiError {
+    ApiError(
+        StatusCode::GONE,
+        "the evidence file is no longer there".into(),
+    )
+}
+
+/// `file`, resolved, when it lies inside `root`.
+async fn inside(
+    root: &std::path::Path,
+    file: &std::path::Path,
+) -> Result<std::path::PathBuf, ApiError> {
+    let root = tokio::fs::canonicalize(root).await.map_err(|_| gone())?;
+    let resolved = tokio::fs::canonicalize(file).await.map_err(|_| gone())?;
+    if !resolved.starts_with(&root) {
+        tracing::warn!(path = %file.display(), "refused evidence outside the evidence folder");
         return Err(ApiError(StatusCode::FORBIDDEN, "refused".into()));
     }
+    Ok(resolved)
+}
+
+/// Serves `file` if it lies inside `root` (HTTP Range and conditional requests handled by
+/// tower-http).
+async fn serve_file(
+    root: &std::path::Path,
+    file: &std::path::Path,
+    content_type: &'static str,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let file = inside(root, file).await?;
     let (parts, _) = request.into_parts();
     let request = Request::from_parts(parts, Body::empty());
     let mut response = tower_http::services::ServeFile::new_with_mime(

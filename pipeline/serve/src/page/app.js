@@ -15,7 +15,7 @@ const TEXT = {
     no_alerts: "暂无告警", more: "加载更多", comment: "处理说明", ack: "确认告警",
     bad_token: "令牌无效", camera: "摄像头", rule: "规则", zone: "区域", kind: "类型",
     raised: "告警时间", state: "状态", open: "进行中", ended: "已结束", objects: "目标",
-    no_clip: "录像生成中…", clip_error: "录像不可用：", acked_by: "已由 {by} 于 {at} 确认",
+    no_clip: "录像生成中…", clip_error: "录像不可用：", transcoding: "浏览器无法播放原始编码（H.265），正在转为 H.264 播放；证据仍是原始录像。", acked_by: "已由 {by} 于 {at} 确认",
     viewer_only: "只读令牌，不能确认", lang: "English",
     this_box: "本机告警", all_boxes: "全部实例", held_by: "证据保存在实例 ", instance: "实例", last_seen: "最后在线",
     kinds: { dwell: "区域滞留", enter: "进入区域", count: "数量超限", line_cross: "越线", falling_object: "高空抛物", waste_left: "垃圾遗留", bin_overflow: "垃圾桶满溢", unsorted_waste: "垃圾未分类" }, severity: "级别", end_clip: "结束时录像",
@@ -42,7 +42,7 @@ const TEXT = {
     no_alerts: "No alerts", more: "Load more", comment: "Comment", ack: "Acknowledge",
     bad_token: "Unknown token", camera: "Camera", rule: "Rule", zone: "Zone", kind: "Kind",
     raised: "Raised", state: "State", open: "Ongoing", ended: "Ended", objects: "Objects",
-    no_clip: "Clip being recorded…", clip_error: "Clip unavailable: ", acked_by: "Acknowledged by {by} at {at}",
+    no_clip: "Clip being recorded…", clip_error: "Clip unavailable: ", transcoding: "This browser cannot play the recorded codec (H.265): playing an H.264 copy; the evidence stays the recording.", acked_by: "Acknowledged by {by} at {at}",
     viewer_only: "Read-only token: cannot acknowledge", lang: "中文",
     this_box: "This box", all_boxes: "All boxes", held_by: "Evidence held by instance ", instance: "Instance", last_seen: "last seen",
     kinds: { dwell: "Dwell in zone", enter: "Entered zone", count: "Too many in zone", line_cross: "Line crossed", falling_object: "Object thrown from height", waste_left: "Waste left by bins", bin_overflow: "Bin overflowing", unsorted_waste: "Waste not sorted" }, severity: "Severity", end_clip: "Clip of the end",
@@ -632,6 +632,20 @@ setInterval(() => { if (ringing.size > 0) renderAlarm(); }, 1000);
 
 for (const id of ["f-scope", "f-camera", "f-kind", "f-acked", "f-handling"]) $(id).addEventListener("change", () => reload());
 $("more").addEventListener("click", () => loadMore(nextBefore));
+
+// A clip this browser cannot decode (H.265 without hardware HEVC, Firefox) is asked for again as
+// the H.264 copy the server makes once (`?rendition=h264`); the recording stays the evidence.
+for (const id of ["d-video", "d-end-video"]) {
+  const v = $(id);
+  v.addEventListener("error", () => {
+    const src = v.getAttribute("src");
+    const code = v.error?.code;
+    if (!src || src.includes("rendition=h264") || (code !== 3 && code !== 4)) return;
+    v.src = src + (src.includes("?") ? "&" : "?") + "rendition=h264";
+    v.load();
+    if (id === "d-video") $("d-video-note").textContent = t("transcoding");
+  });
+}
 
 for (const kind of Object.keys(TEXT.zh.kinds)) {
   const opt = document.createElement("option");

@@ -100,6 +100,7 @@ pub fn config(out: &Path, cameras: &[&str]) -> vigil_serve::ServeConfig {
         names: Default::default(),
         live: None,
         rules: None,
+        transcoder: None,
     }
 }
 
