@@ -78,6 +78,7 @@ fn add_prints_a_camera_block_that_loads_as_config_without_the_password() {
     assert_eq!(
         ops,
         [
+            "GetSystemDateAndTime",
             "GetDeviceInformation",
             "GetCapabilities",
             "GetProfiles",
@@ -85,6 +86,8 @@ fn add_prints_a_camera_block_that_loads_as_config_without_the_password() {
             "GetStreamUri"
         ]
     );
+    // The camera's clock is three hours off: said, and the requests were dated by it.
+    assert!(block.contains("  # its clock is 108"), "{block}");
 
     // The block, pasted under `cameras:`, is a valid config.
     let dir = tempfile::tempdir().unwrap();
@@ -133,7 +136,10 @@ fn a_wrong_or_missing_password_is_a_clear_error() {
     assert!(!stderr.contains("guess"), "{stderr}");
     assert_eq!(
         cam.calls.lock().unwrap().as_slice(),
-        [("GetDeviceInformation".to_string(), false)]
+        [
+            ("GetSystemDateAndTime".to_string(), true),
+            ("GetDeviceInformation".to_string(), false)
+        ]
     );
 
     let out = add(&cam, None, &[]);

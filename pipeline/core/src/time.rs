@@ -19,6 +19,12 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// `t` as RFC 3339 to the second, UTC (`2026-12-03T13:00:05Z`): what SOAP tokens carry.
+pub fn rfc3339_seconds(t: SystemTime) -> String {
+    let full = rfc3339(t);
+    format!("{}Z", full.get(..19).unwrap_or(&full))
+}
+
 /// The time named by a string in the form [`rfc3339`] writes — `YYYY-MM-DDTHH:MM:SS[.fff]Z`,
 /// UTC — or `None` for anything else (other offsets, out-of-range fields, before 1970).
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
@@ -71,7 +77,7 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
 
 /// Days from 1970-01-01 to the proleptic Gregorian date (Howard Hinnant's `days_from_civil`;
 /// `year` ≥ 1970).
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+pub fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y / 400;
     let yoe = y - era * 400;
@@ -82,7 +88,7 @@ fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
 }
 
 /// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z % 146_097;

@@ -15,6 +15,8 @@ pub struct Device {
     pub model: Option<String>,
     pub firmware: Option<String>,
     pub serial: Option<String>,
+    /// Its clock minus ours, in seconds (`None`: it did not say its time).
+    pub clock_offset_secs: Option<i64>,
     /// Its media profiles with video, largest resolution first.
     pub profiles: Vec<Profile>,
 }
@@ -53,6 +55,12 @@ pub fn onboard(client: &Client, url: &str) -> Result<Device, OnvifError> {
     let mut device = Device {
         url: url.to_string(),
         ..Device::default()
+    };
+    // Tokens are dated by the device's clock; one that cannot say its time is trusted to agree.
+    device.clock_offset_secs = match client.sync_clock(url) {
+        Ok(offset) => Some(offset),
+        Err(e @ OnvifError::Unreachable { .. }) => return Err(e),
+        Err(_) => None,
     };
     let info = client.call(
         url,

@@ -41,6 +41,9 @@ pub enum OnvifError {
 pub struct Client {
     agent: ureq::Agent,
     user: Option<(String, String)>,
+    /// The device's clock minus ours, in seconds: tokens are dated in the device's time (it
+    /// refuses a token created far from its own clock).
+    offset_secs: std::sync::atomic::AtomicI64,
 }
 
 impl Client {
@@ -56,14 +59,42 @@ impl Client {
                 .build()
                 .into(),
             user: user.map(|(u, p)| (u.to_string(), p.to_string())),
+            offset_secs: std::sync::atomic::AtomicI64::new(0),
         }
+    }
+
+    /// Dates this client's tokens by the device's clock from now on: its `GetSystemDateAndTime`
+    /// (which devices answer without credentials) against ours. Returns the offset in seconds;
+    /// a device that does not answer leaves the offset at 0.
+    pub fn sync_clock(&self, url: &str) -> Result<i64, OnvifError> {
+        let unsigned = Client {
+            agent: self.agent.clone(),
+            user: None,
+            offset_secs: std::sync::atomic::AtomicI64::new(0),
+        };
+        let text = unsigned.call(
+            url,
+            &format!("{NS_DEVICE}/GetSystemDateAndTime"),
+            &format!(r#"<tds:GetSystemDateAndTime xmlns:tds="{NS_DEVICE}"/>"#),
+        )?;
+        let device = device_utc(&text).ok_or_else(|| OnvifError::Malformed {
+            url: url.to_string(),
+            reason: "GetSystemDateAndTime gives no UTCDateTime".into(),
+        })?;
+        let offset = device - unix_now();
+        self.offset_secs
+            .store(offset, std::sync::atomic::Ordering::Relaxed);
+        Ok(offset)
     }
 
     /// Posts `body` (one operation element, with its namespace declared) to `url`; the
     /// answer's text when the device answered without a fault.
     pub fn call(&self, url: &str, action: &str, body: &str) -> Result<String, OnvifError> {
         let header = match &self.user {
-            Some((user, password)) => security_header(user, password, &nonce(), &now_rfc3339()),
+            Some((user, password)) => {
+                let offset = self.offset_secs.load(std::sync::atomic::Ordering::Relaxed);
+                security_header(user, password, &nonce(), &rfc3339(unix_now() + offset))
+            }
             None => String::new(),
         };
         let envelope = format!(
@@ -151,32 +182,48 @@ fn nonce() -> [u8; 16] {
     n
 }
 
-/// Now as `YYYY-MM-DDTHH:MM:SSZ` (UTC), computed from the Unix time.
-fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
+/// Seconds since 1970 on this machine's clock.
+fn unix_now() -> i64 {
+    SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// (year, month, day) of the day `days` after 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+/// Unix time `secs` (from 1970 on) as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+pub fn rfc3339(secs: i64) -> String {
+    let t = SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
+    vigil_core::time::rfc3339_seconds(t)
+}
+
+/// The Unix time of a `GetSystemDateAndTimeResponse`'s `tt:UTCDateTime`.
+fn device_utc(text: &str) -> Option<i64> {
+    let doc = roxmltree::Document::parse(text).ok()?;
+    let utc = doc
+        .descendants()
+        .find(|n| n.has_tag_name((NS_SCHEMA, "UTCDateTime")))?;
+    let part = |group: &str, name: &str| -> Option<u64> {
+        utc.children()
+            .find(|n| n.has_tag_name((NS_SCHEMA, group)))?
+            .children()
+            .find(|n| n.has_tag_name((NS_SCHEMA, name)))?
+            .text()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    let (y, mo, d) = (
+        part("Date", "Year")?,
+        part("Date", "Month")?,
+        part("Date", "Day")?,
+    );
+    let (h, mi, s) = (
+        part("Time", "Hour")?,
+        part("Time", "Minute")?,
+        part("Time", "Second")?,
+    );
+    let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+    let t = vigil_core::time::parse_rfc3339(&text)?;
+    Some(t.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs() as i64)
 }
 
 /// A SOAP fault in an answer.
@@ -249,10 +296,23 @@ mod tests {
 
     #[test]
     fn dates_are_utc_calendar_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_790), (2026, 12, 3));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(now_rfc3339().len(), 20);
+        assert_eq!(rfc3339(unix_now()).len(), 20);
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(20_790 * 86_400 + 3661), "2026-12-03T01:01:01Z");
+    }
+
+    #[test]
+    fn a_devices_utc_clock_is_read() {
+        let text = format!(
+            r#"<s:Envelope xmlns:s="{NS_SOAP}" xmlns:tt="{NS_SCHEMA}"><s:Body><tds:GetSystemDateAndTimeResponse xmlns:tds="{NS_DEVICE}"><tds:SystemDateAndTime><tt:DateTimeType>NTP</tt:DateTimeType><tt:UTCDateTime><tt:Time><tt:Hour>7</tt:Hour><tt:Minute>50</tt:Minute><tt:Second>45</tt:Second></tt:Time><tt:Date><tt:Year>2010</tt:Year><tt:Month>9</tt:Month><tt:Day>16</tt:Day></tt:Date></tt:UTCDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse></s:Body></s:Envelope>"#
+        );
+        let t = device_utc(&text).unwrap();
+        assert_eq!(rfc3339(t), "2010-09-16T07:50:45Z");
+        assert_eq!(
+            device_utc(&text.replace("<tt:Month>9<", "<tt:Month>13<")),
+            None
+        );
+        assert_eq!(device_utc("<x/>"), None);
     }
 
     #[test]

@@ -315,6 +315,14 @@ fn clips_are_served_by_alert_id_with_range_and_nothing_outside_evidence_is() {
     assert!(!body.contains("root:"));
     let (s, _) = f.get("/api/alerts/a/snapshot?clean=true", Some(VIEWER));
     assert_eq!(s, 403, "evidence/../alerts.db resolves outside evidence/");
+    // Copies for browsers: only H.264 is made, and a server without a transcoder makes none;
+    // a tampered record's clip is refused before anything is made of it.
+    let (s, body) = f.get("/api/alerts/a/clip?rendition=vp9", Some(VIEWER));
+    assert_eq!((s, body.contains("only h264")), (400, true), "{body}");
+    let (s, body) = f.get("/api/alerts/a/clip?rendition=h264", Some(VIEWER));
+    assert_eq!((s, body.contains("no copies")), (404, true), "{body}");
+    let (s, body) = f.get("/api/alerts/b/clip?rendition=h264", Some(VIEWER));
+    assert!(s == 403 || s == 410, "{s} {body}");
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! An ONVIF camera on 127.0.0.1 for onboarding tests: a Profile S device service and media
 //! service over HTTP (SOAP 1.2) that refuse any request whose WS-Security UsernameToken digest
-//! does not check out, and a WS-Discovery responder on UDP. Its answers follow the ONVIF
+//! does not check out or whose creation time is more than [`CLOCK_TOLERANCE_SECS`] from the
+//! camera's clock — which runs [`CLOCK_AHEAD_SECS`] ahead of the machine's, as a camera never set
+//! to NTP does — and a WS-Discovery responder on UDP. Its answers follow the ONVIF
 //! specification's examples (a camera with a main H.265 and a sub H.264 profile, and an
 //! audio-only profile), so the client reads them as it would a real camera's.
 
@@ -12,6 +14,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// The camera's clock is this far ahead of the machine's.
+pub const CLOCK_AHEAD_SECS: i64 = 3 * 3600 + 17;
+/// How far a token's creation time may be from the camera's clock.
+pub const CLOCK_TOLERANCE_SECS: i64 = 60;
 
 const SOAP: &str = "http://www.w3.org/2003/05/soap-envelope";
 const WSSE: &str =
@@ -165,6 +172,11 @@ fn respond(
         .and_then(|b| b.first_element_child())
         .map(|n| n.tag_name().name().to_string())
         .unwrap_or_default();
+    if operation == "GetSystemDateAndTime" {
+        // Answered to anyone: clients date their tokens by it.
+        calls.lock().unwrap().push((operation, true));
+        return ("200 OK", envelope(&date_and_time(camera_now())));
+    }
     let authorised = credentials_check_out(&doc, user, password);
     calls.lock().unwrap().push((operation.clone(), authorised));
     if !authorised {
@@ -251,11 +263,40 @@ fn credentials_check_out(doc: &roxmltree::Document, user: &str, password: &str) 
     let Ok(nonce) = B64.decode(nonce) else {
         return false;
     };
+    let fresh = unix_from_rfc3339(created)
+        .is_some_and(|t| (t - camera_now()).abs() <= CLOCK_TOLERANCE_SECS);
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);
     ctx.update(&nonce);
     ctx.update(created.as_bytes());
     ctx.update(password.as_bytes());
-    typ.ends_with("#PasswordDigest") && name == user && B64.encode(ctx.finish()) == digest
+    typ.ends_with("#PasswordDigest") && name == user && B64.encode(ctx.finish()) == digest && fresh
+}
+
+/// The camera's clock: Unix seconds, [`CLOCK_AHEAD_SECS`] ahead.
+fn camera_now() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    now + CLOCK_AHEAD_SECS
+}
+
+/// An RFC 3339 UTC time (`…Z`, with or without milliseconds) as Unix seconds.
+fn unix_from_rfc3339(s: &str) -> Option<i64> {
+    let t = vigil_core::time::parse_rfc3339(s)?;
+    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64)
+}
+
+/// A `GetSystemDateAndTimeResponse` for Unix time `t` (UTC, set by hand, as the spec's example).
+fn date_and_time(t: i64) -> String {
+    let t = t.max(0) as u64;
+    let (days, rem) = (t / 86_400, t % 86_400);
+    let (y, m, d) = vigil_core::time::civil_from_days(days);
+    format!(
+        "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>Manual</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>CST-8</tt:TZ></tt:TimeZone><tt:UTCDateTime><tt:Time><tt:Hour>{}</tt:Hour><tt:Minute>{}</tt:Minute><tt:Second>{}</tt:Second></tt:Time><tt:Date><tt:Year>{y}</tt:Year><tt:Month>{m}</tt:Month><tt:Day>{d}</tt:Day></tt:Date></tt:UTCDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// The `ProbeMatches` answering a probe for network video transmitters; `None` for anything else.

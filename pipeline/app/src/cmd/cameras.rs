@@ -148,6 +148,12 @@ fn block(d: &Device, name: &str, user: &str, password_env: &str, stream: &str) -
         .chain(d.serial.as_ref().map(|s| format!("serial {s}")))
         .collect();
     writeln!(out, "  # {} — ONVIF at {}", about.join(", "), d.url)?;
+    if let Some(off) = d.clock_offset_secs.filter(|o| o.abs() > 5) {
+        writeln!(
+            out,
+            "  # its clock is {off} s from this machine's (requests were dated by its clock)"
+        )?;
+    }
     writeln!(out, "  # profiles, largest first:")?;
     for p in &d.profiles {
         let size = match (p.width, p.height) {
