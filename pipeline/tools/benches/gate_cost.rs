@@ -1,0 +1,43 @@
+//! Cost per frame of the motion gate's mask (`vigil-motion`): `cargo bench -p vigil-tools
+//! --bench gate_cost`. The "everything at once" bin scene (a person standing, a car parking, a
+//! bag left, dusk) is rendered at the sizes detector frames arrive in (416×234: YOLOX-Nano on 16:9
+//! footage; 320×180), then each frame is stepped through a `MotionDetector` watching one zone,
+//! on one thread. Prints the median and 90th percentile milliseconds per frame, the share of one
+//! core a camera at 5 frames/s takes, and how many frames showed motion in the zone.
+
+use std::time::Instant;
+use vigil_motion::{MotionDetector, watched_area};
+use vigil_tools::scenes::bins::{cases, ground_zone};
+
+fn main() {
+    let frames: usize = std::env::var("FRAMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    println!("size       ms/frame p50   p90    core share at 5 fps   frames with motion");
+    for (w, h) in [(416u32, 234u32), (320, 180)] {
+        let (_, mut scene, _) = cases(1)
+            .into_iter()
+            .find(|(n, ..)| *n == "everything-at-once")
+            .expect("the scene");
+        (scene.width, scene.height) = (w, h);
+        let rendered: Vec<_> = scene.frames().take(frames).collect();
+        let zone: Vec<(f64, f64)> = ground_zone().points().iter().map(|p| (p.x, p.y)).collect();
+        let mut mask = MotionDetector::new(12.0, watched_area(&[zone], 0.05));
+        let (mut times, mut moving) = (Vec::new(), 0);
+        for f in &rendered {
+            let start = Instant::now();
+            let motion = std::hint::black_box(mask.step(&f.image));
+            times.push(start.elapsed().as_secs_f64() * 1e3);
+            moving += usize::from(motion.any());
+        }
+        times.sort_by(f64::total_cmp);
+        let p50 = times[times.len() / 2];
+        let p90 = times[times.len() * 9 / 10];
+        println!(
+            "{w}x{h}    {p50:>6.3} {p90:>6.3}   {:>7.3} %            {moving} of {}",
+            p50 * 5.0 / 1000.0 * 100.0,
+            rendered.len()
+        );
+    }
+}
