@@ -120,7 +120,6 @@ fn a_bin_scene_with_standing_people_parked_cars_and_dusk_gives_the_same_alert() 
             .any(|r| r.2 == "start" && r.1.ends_with("-left")),
         "{records:?}"
     );
-    eprintln!("skipped shares: {skipped:?}");
     assert!(
         skipped.iter().all(|(_, s)| *s > 0.3),
         "skipped shares: {skipped:?}"

@@ -261,58 +261,7 @@ pub(crate) fn load_edited(
         }
     };
 
-    let score_threshold = raw
-        .detector
-        .score_threshold
-        .as_ref()
-        .map_or(0.3, |s| s.value);
-    if let Some(s) = &raw.detector.score_threshold {
-        v.check(
-            s.value.is_finite() && (0.0..=1.0).contains(&s.value),
-            s,
-            "score_threshold must be in [0, 1]",
-        );
-    }
-    let nms_iou = raw.detector.nms_iou.as_ref().map_or(0.45, |s| s.value);
-    if let Some(s) = &raw.detector.nms_iou {
-        v.check(
-            s.value > 0.0 && s.value <= 1.0,
-            s,
-            "nms_iou must be in (0, 1]",
-        );
-    }
-    let workers = raw.detector.workers.as_ref().map(|s| s.value);
-    if let Some(s) = &raw.detector.workers {
-        v.check(
-            s.value >= 1 && s.value <= 64,
-            s,
-            "workers must be between 1 and 64",
-        );
-    }
-    let intra_threads = raw.detector.intra_threads.as_ref().map(|s| s.value);
-    if let Some(s) = &raw.detector.intra_threads {
-        v.check(
-            (1..=256).contains(&s.value),
-            s,
-            "intra_threads must be between 1 and 256",
-        );
-    }
-    let detect_fps = raw.detector.detect_fps.as_ref().map(|f| v.fps(f));
-    let execution_provider = match &raw.detector.execution_provider {
-        Some(e) => ExecutionProvider::parse(&e.value).unwrap_or_else(|| {
-            v.error(
-                e,
-                format!(
-                    "execution_provider \"{}\" is none of cpu, cuda, cuda:N, tensorrt, tensorrt:N",
-                    e.value
-                ),
-            );
-            ExecutionProvider::Cpu
-        }),
-        None => ExecutionProvider::Cpu,
-    };
-
-    let motion_gate = crate::motion::validate(&mut v, raw.detector.motion_gate.as_ref());
+    let tuning = crate::detector::tuning(&mut v, &raw.detector);
 
     if raw.cameras.value.is_empty() {
         v.error(&raw.cameras, "at least one camera is needed");
@@ -587,13 +536,13 @@ pub(crate) fn load_edited(
         cameras,
         detector: DetectorConfig {
             manifest,
-            score_threshold,
-            nms_iou,
-            detect_fps,
-            intra_threads,
-            workers,
-            execution_provider,
-            motion_gate,
+            score_threshold: tuning.score_threshold,
+            nms_iou: tuning.nms_iou,
+            detect_fps: tuning.detect_fps,
+            intra_threads: tuning.intra_threads,
+            workers: tuning.workers,
+            execution_provider: tuning.execution_provider,
+            motion_gate: tuning.motion_gate,
         },
         rules,
         falling,

@@ -291,7 +291,11 @@ impl Worker {
                     super::live::picture(&meta, &frame.image, &detections)
                 });
             }
-            if let Ok(mut last) = lane.last_found.lock() {
+            // Kept only where a skipped frame may be shown with them.
+            if gating != Gating::Off
+                && self.live.is_some()
+                && let Ok(mut last) = lane.last_found.lock()
+            {
                 last.clone_from(&detections);
             }
             self.counters.add_cpu(vigil_core::cpu::thread_time() - cpu);

@@ -39,38 +39,37 @@ impl LaneGate {
             .iter()
             .map(|w| w.outline())
             .collect();
-        let mut outlines = fixed.clone();
-        outlines.extend(
-            config
-                .rules
-                .iter()
-                .filter(|r| r.camera == camera.id)
-                .map(|r| r.outline()),
-        );
-        Some(Self {
+        let mut gate = Self {
             camera: camera.id.clone(),
-            motion: MotionDetector::new(spec.threshold, watched_area(&outlines, spec.margin)),
+            motion: MotionDetector::new(spec.threshold, Vec::new()),
             gate: Gate::new(spec, shared),
             margin: spec.margin,
             fixed,
             updates,
             generation: 0,
-        })
+        };
+        gate.watch(&config.rules);
+        Some(gate)
+    }
+
+    /// Watches the waste zones and the zones of `rules` that are this camera's.
+    fn watch(&mut self, rules: &[vigil_config::Rule]) {
+        let mut outlines = self.fixed.clone();
+        outlines.extend(
+            rules
+                .iter()
+                .filter(|r| r.camera == self.camera)
+                .map(|r| r.outline()),
+        );
+        self.motion
+            .set_watched(watched_area(&outlines, self.margin));
     }
 
     /// Whether the detector looks at `frame` (and whether it moved).
     pub fn look(&mut self, frame: &Frame) -> Gating {
         if self.updates.generation() != self.generation {
             let (generation, rules) = self.updates.latest();
-            let mut outlines = self.fixed.clone();
-            outlines.extend(
-                rules
-                    .iter()
-                    .filter(|r| r.camera == self.camera)
-                    .map(|r| r.outline()),
-            );
-            self.motion
-                .set_watched(watched_area(&outlines, self.margin));
+            self.watch(&rules);
             self.generation = generation;
         }
         let motion = self.motion.step(&frame.image).any();

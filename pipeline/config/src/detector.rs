@@ -1,0 +1,119 @@
+//! The `detector:` section's tuning, range-checked: thresholds, threads, where inference runs,
+//! and the motion gate (`detector.motion_gate`). The model manifest is loaded with the config.
+
+use crate::check::Validator;
+use crate::raw::{RawDetector, RawMotionGate};
+use crate::runtime::ExecutionProvider;
+use std::time::Duration;
+use vigil_spec::motion::MotionGate;
+
+/// The detector's settings other than its manifest.
+pub(crate) struct Tuning {
+    pub score_threshold: f32,
+    pub nms_iou: f32,
+    pub detect_fps: Option<f64>,
+    pub intra_threads: Option<usize>,
+    pub workers: Option<usize>,
+    pub execution_provider: ExecutionProvider,
+    pub motion_gate: MotionGate,
+}
+
+pub(crate) fn tuning(v: &mut Validator<'_>, d: &RawDetector) -> Tuning {
+    let score_threshold = d.score_threshold.as_ref().map_or(0.3, |s| s.value);
+    if let Some(s) = &d.score_threshold {
+        v.check(
+            s.value.is_finite() && (0.0..=1.0).contains(&s.value),
+            s,
+            "score_threshold must be in [0, 1]",
+        );
+    }
+    let nms_iou = d.nms_iou.as_ref().map_or(0.45, |s| s.value);
+    if let Some(s) = &d.nms_iou {
+        v.check(
+            s.value > 0.0 && s.value <= 1.0,
+            s,
+            "nms_iou must be in (0, 1]",
+        );
+    }
+    let workers = d.workers.as_ref().map(|s| s.value);
+    if let Some(s) = &d.workers {
+        v.check(
+            s.value >= 1 && s.value <= 64,
+            s,
+            "workers must be between 1 and 64",
+        );
+    }
+    let intra_threads = d.intra_threads.as_ref().map(|s| s.value);
+    if let Some(s) = &d.intra_threads {
+        v.check(
+            (1..=256).contains(&s.value),
+            s,
+            "intra_threads must be between 1 and 256",
+        );
+    }
+    let detect_fps = d.detect_fps.as_ref().map(|f| v.fps(f));
+    let execution_provider = match &d.execution_provider {
+        Some(e) => ExecutionProvider::parse(&e.value).unwrap_or_else(|| {
+            v.error(
+                e,
+                format!(
+                    "execution_provider \"{}\" is none of cpu, cuda, cuda:N, tensorrt, tensorrt:N",
+                    e.value
+                ),
+            );
+            ExecutionProvider::Cpu
+        }),
+        None => ExecutionProvider::Cpu,
+    };
+
+    Tuning {
+        score_threshold,
+        nms_iou,
+        detect_fps,
+        intra_threads,
+        workers,
+        execution_provider,
+        motion_gate: motion_gate(v, d.motion_gate.as_ref()),
+    }
+}
+
+fn motion_gate(v: &mut Validator<'_>, raw: Option<&RawMotionGate>) -> MotionGate {
+    let mut gate = MotionGate::default();
+    let Some(raw) = raw else { return gate };
+    if let Some(on) = raw.enabled {
+        gate.enabled = on;
+    }
+    if let Some(s) = &raw.stationary_check_secs {
+        let ok = s.value.is_finite() && (1.0..=600.0).contains(&s.value);
+        v.check(ok, s, "stationary_check_secs must be in [1, 600]");
+        if ok {
+            gate.stationary_check = Duration::from_secs_f64(s.value);
+        }
+    }
+    if let Some(t) = &raw.threshold {
+        let ok = t.value.is_finite() && t.value >= 1.0 && t.value <= 255.0;
+        v.check(ok, t, "threshold must be in [1, 255] (luma levels)");
+        if ok {
+            gate.threshold = t.value;
+        }
+    }
+    if let Some(m) = &raw.margin {
+        let ok = m.value.is_finite() && (0.0..=0.5).contains(&m.value);
+        v.check(
+            ok,
+            m,
+            "margin must be in [0, 0.5] (a fraction of the frame)",
+        );
+        if ok {
+            gate.margin = m.value;
+        }
+    }
+    if let Some(n) = &raw.settle_frames {
+        let ok = (1..=100).contains(&n.value);
+        v.check(ok, n, "settle_frames must be between 1 and 100");
+        if ok {
+            gate.settle_frames = n.value;
+        }
+    }
+    gate
+}
