@@ -3,9 +3,47 @@
 
 use crate::check::Validator;
 use crate::raw::{RawDetector, RawMotionGate};
-use crate::runtime::ExecutionProvider;
 use std::time::Duration;
 use vigil_spec::motion::MotionGate;
+
+/// Where ONNX Runtime runs the model. Asking for a GPU that is not there is an error, never a
+/// silent fall back to the CPU.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExecutionProvider {
+    #[default]
+    Cpu,
+    /// NVIDIA CUDA on GPU `device_id` (needs ONNX Runtime's CUDA provider library beside
+    /// `libonnxruntime.so`, from the `onnxruntime-gpu` build, and vigil built with `cuda`).
+    Cuda { device_id: i32 },
+    /// NVIDIA TensorRT on GPU `device_id` (its provider library and TensorRT, and vigil built
+    /// with `tensorrt`).
+    TensorRt { device_id: i32 },
+}
+
+impl ExecutionProvider {
+    /// `cpu`, `cuda`, `cuda:N`, `tensorrt` or `tensorrt:N`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (name, device) = match s.split_once(':') {
+            Some((name, n)) => (name, n.parse::<i32>().ok().filter(|n| *n >= 0)?),
+            None => (s, 0),
+        };
+        match (name, s.contains(':')) {
+            ("cpu", false) => Some(Self::Cpu),
+            ("cuda", _) => Some(Self::Cuda { device_id: device }),
+            ("tensorrt", _) => Some(Self::TensorRt { device_id: device }),
+            _ => None,
+        }
+    }
+
+    /// How the config names it (`cuda:0`).
+    pub fn name(&self) -> String {
+        match self {
+            Self::Cpu => "cpu".into(),
+            Self::Cuda { device_id } => format!("cuda:{device_id}"),
+            Self::TensorRt { device_id } => format!("tensorrt:{device_id}"),
+        }
+    }
+}
 
 /// The detector's settings other than its manifest.
 pub(crate) struct Tuning {

@@ -34,6 +34,7 @@ mod waste;
 
 pub use anchor::AnchorConfig;
 pub use check::is_id;
+pub use detector::ExecutionProvider;
 pub use error::{ConfigError, ConfigErrors};
 pub use falling::FallRule;
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
@@ -41,6 +42,6 @@ pub use names::Names;
 pub use outputs::{Alarm, Live, SharedStoreConfig, TlsFiles};
 pub use runtime::{
     ApiConfig, ApiToken, CameraConfig, CameraSource, Config, Decoder, DetectorConfig,
-    EvidenceConfig, ExecutionProvider, MqttConfig, MqttTlsFiles, OutputConfig, Role, RtspTransport,
-    RtspUrl, Rule, Secret, TrackerConfig, WebhookConfig, load, load_str, resolve_asset,
+    EvidenceConfig, MqttConfig, MqttTlsFiles, OutputConfig, Role, RtspTransport, RtspUrl, Rule,
+    Secret, TrackerConfig, WebhookConfig, load, load_str, resolve_asset,
 };
