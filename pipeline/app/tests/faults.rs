@@ -5,7 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use common::Server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -39,63 +40,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// The RTSP server process, serving `stream` at `/cam`.
-struct Server {
-    child: Child,
-}
-
-impl Server {
-    /// Starts it on `port` and returns once it says it accepts connections (with that instant).
-    fn start(port: u16, stream: &Path) -> (Self, Instant) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-                .args(["bench-server", "--port", &port.to_string()])
-                .arg(format!("cam={}:25/1", stream.display()))
-                .env("RUST_LOG", "warn")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let mut line = String::new();
-            let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
-            if line.starts_with("port ") {
-                return (Self { child }, Instant::now());
-            }
-            // The port may still be held by the killed server's socket for a moment.
-            let _ = child.kill();
-            let _ = child.wait();
-            assert!(
-                Instant::now() < deadline,
-                "RTSP server cannot listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill {sig}");
-    }
-
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// `vigil run` on one RTSP camera, its log lines (ANSI codes removed) as they come.
@@ -232,7 +176,7 @@ fn a_camera_whose_server_is_killed_20_times_comes_back_each_time_within_2_s_medi
     let dir = tempfile::tempdir().unwrap();
     let stream = stream(dir.path());
     let port = free_port();
-    let (mut server, _) = Server::start(port, &stream);
+    let (mut server, _) = Server::start(port, &[("cam", &stream)]);
     let mut vigil = Vigil::start(port, 3.0);
     vigil.wait_for("camera online", Duration::from_secs(60));
     let mut reconnect = Vec::new();
@@ -242,7 +186,7 @@ fn a_camera_whose_server_is_killed_20_times_comes_back_each_time_within_2_s_medi
         vigil.wait_for("camera offline", Duration::from_secs(10));
         // Down for a moment, as a rebooting camera or a flapping link would be.
         std::thread::sleep(Duration::from_millis(300 + 100 * (cycle as u64 % 5)));
-        let (restarted, ready) = Server::start(port, &stream);
+        let (restarted, ready) = Server::start(port, &[("cam", &stream)]);
         server = restarted;
         let online = vigil.wait_for("camera online", Duration::from_secs(20));
         reconnect.push((online - ready).as_secs_f64());
@@ -285,7 +229,7 @@ fn a_server_that_stops_sending_is_a_drop_within_stall_secs_plus_one_and_recovers
     let dir = tempfile::tempdir().unwrap();
     let stream = stream(dir.path());
     let port = free_port();
-    let (server, _) = Server::start(port, &stream);
+    let (server, _) = Server::start(port, &[("cam", &stream)]);
     let stall = 2.0;
     let mut vigil = Vigil::start(port, stall);
     vigil.wait_for("camera online", Duration::from_secs(60));
@@ -427,7 +371,7 @@ fn garbage_and_corrupted_bytes_in_the_stream_never_crash_vigil_and_frames_flow_a
     let dir = tempfile::tempdir().unwrap();
     let stream = stream(dir.path());
     let server_port = free_port();
-    let (_server, _) = Server::start(server_port, &stream);
+    let (_server, _) = Server::start(server_port, &[("cam", &stream)]);
     let relay = Relay::start(server_port);
     let api = free_port();
     let extra = api_section(api);
@@ -626,7 +570,7 @@ fn a_resolution_change_mid_stream_is_followed_without_a_reconnect() {
     bytes.extend(std::fs::read(&large).unwrap());
     std::fs::write(&both, bytes).unwrap();
     let port = free_port();
-    let (_server, _) = Server::start(port, &both);
+    let (_server, _) = Server::start(port, &[("cam", &both)]);
     let api = free_port();
     let extra = api_section(api);
     let mut vigil = Vigil::start_with(port, 2.0, &extra);
@@ -681,12 +625,12 @@ fn a_camera_that_comes_back_with_another_codec_is_decoded_after_the_reconnect() 
     let port = free_port();
     let api = free_port();
     let extra = api_section(api);
-    let (server, _) = Server::start(port, &h264);
+    let (server, _) = Server::start(port, &[("cam", &h264)]);
     let mut vigil = Vigil::start_with(port, 2.0, &extra);
     vigil.wait_for("camera online", Duration::from_secs(60));
     server.kill();
     vigil.wait_for("camera offline", Duration::from_secs(10));
-    let (_hevc, _) = Server::start(port, &h265);
+    let (_hevc, _) = Server::start(port, &[("cam", &h265)]);
     vigil.wait_for("camera online", Duration::from_secs(20));
     let start = decoded(api);
     let failure = "no H.265 frames decoded";

@@ -111,7 +111,11 @@ pub enum CameraSource {
 #[derive(Clone, Debug)]
 pub struct CameraConfig {
     pub id: CameraId,
+    /// The stream decoded for detection (the sub-stream of a camera that has two).
     pub source: CameraSource,
+    /// `record:`: the main stream, whose access units are the evidence (never decoded); `None`
+    /// records `source` itself.
+    pub record: Option<CameraSource>,
     /// Frames per second handed to the detector; `None` means every decoded frame.
     pub detect_fps: Option<f64>,
     pub zones: Vec<(ZoneId, PolygonNorm)>,
@@ -213,6 +217,30 @@ impl Validator<'_> {
         if ok { l.value } else { 200 }
     }
 
+    /// An RTSP stream of `cam` at `url`, with the camera's credentials, transport and latency.
+    fn rtsp_source(
+        &mut self,
+        cam: &RawCamera,
+        url: &Spanned<String>,
+        (username, password): (Option<String>, Option<String>),
+        latency_ms: u32,
+    ) -> Option<CameraSource> {
+        match RtspUrl::parse(&url.value, username, password) {
+            Ok(u) => Some(CameraSource::Rtsp {
+                url: u,
+                transport: match cam.transport {
+                    RawTransport::Tcp => RtspTransport::Tcp,
+                    RawTransport::Udp => RtspTransport::Udp,
+                },
+                latency_ms,
+            }),
+            Err(e) => {
+                self.error(url, format!("camera \"{}\": {e}", cam.name.value));
+                None
+            }
+        }
+    }
+
     pub(crate) fn camera(
         &mut self,
         cam: &RawCamera,
@@ -226,28 +254,16 @@ impl Validator<'_> {
             &cam.name,
             "camera names use letters, digits, '_' and '-' (they name topics and folders)",
         );
+        let password = match (&cam.rtsp, &cam.password_env) {
+            (Some(_), Some(name)) => {
+                crate::outputs::env_secret(self, name).map(|s| s.expose().to_string())
+            }
+            _ => cam.password.clone(),
+        };
+        let latency = self.latency(&cam.latency_ms);
         let source = match (&cam.rtsp, &cam.file) {
             (Some(url), None) => {
-                let password = match &cam.password_env {
-                    Some(name) => {
-                        crate::outputs::env_secret(self, name).map(|s| s.expose().to_string())
-                    }
-                    None => cam.password.clone(),
-                };
-                match RtspUrl::parse(&url.value, cam.username.clone(), password) {
-                    Ok(u) => Some(CameraSource::Rtsp {
-                        url: u,
-                        transport: match cam.transport {
-                            RawTransport::Tcp => RtspTransport::Tcp,
-                            RawTransport::Udp => RtspTransport::Udp,
-                        },
-                        latency_ms: self.latency(&cam.latency_ms),
-                    }),
-                    Err(e) => {
-                        self.error(url, format!("camera \"{name}\": {e}"));
-                        None
-                    }
-                }
+                self.rtsp_source(cam, url, (cam.username.clone(), password.clone()), latency)
             }
             (None, Some(file)) => {
                 let path = resolve_asset(base, &file.value, assets, "footage");
@@ -274,6 +290,30 @@ impl Validator<'_> {
                 );
                 None
             }
+        };
+        let record = match (&cam.record, &cam.rtsp) {
+            (Some(url), Some(_)) => {
+                // The main stream's own user-info wins; else the sub-stream's credentials.
+                let own =
+                    RtspUrl::parse(&url.value, None, None).is_ok_and(|u| u.username().is_some());
+                let (user, pass) = match &source {
+                    _ if own => (None, None),
+                    Some(CameraSource::Rtsp { url, .. }) => (
+                        url.username().map(str::to_string),
+                        url.password().map(str::to_string),
+                    ),
+                    _ => (cam.username.clone(), password),
+                };
+                self.rtsp_source(cam, url, (user, pass), latency)
+            }
+            (Some(url), None) => {
+                self.error(
+                    url,
+                    format!("camera \"{name}\": `record:` is the main stream of an RTSP camera whose `rtsp:` is its sub-stream; a file camera records itself"),
+                );
+                None
+            }
+            (None, _) => None,
         };
         let detect_fps = cam.detect_fps.as_ref().map(|f| self.fps(f));
         let stall = match &cam.stall_secs {
@@ -315,6 +355,7 @@ impl Validator<'_> {
         Some(CameraConfig {
             id: CameraId::new(name),
             source: source?,
+            record,
             detect_fps,
             zones,
             privacy_blur,

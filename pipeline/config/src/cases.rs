@@ -161,6 +161,7 @@ pub fn load_case(path: &Path) -> Result<Case, ConfigErrors> {
         stall: Duration::from_secs(5),
         decoder: crate::camera::Decoder::Auto,
         served_loop: None,
+        record: None,
         class_map: Vec::new(),
         class_map_min_area: crate::camera::CLASS_MAP_MIN_AREA,
         motion_gate: None,

@@ -110,8 +110,13 @@ pub(crate) struct RawCamera {
     /// their class).
     #[serde(default)]
     pub class_map_min_area: Option<Spanned<f64>>,
+    /// The stream decoded for detection: the camera's sub-stream when it has one.
     #[serde(default)]
     pub rtsp: Option<Spanned<String>>,
+    /// The camera's main stream, recorded as evidence and never decoded (same credentials,
+    /// transport and latency as `rtsp:`).
+    #[serde(default)]
+    pub record: Option<Spanned<String>>,
     #[serde(default)]
     pub username: Option<String>,
     #[serde(default)]

@@ -810,3 +810,46 @@ fn alert_at(camera: &str, rule: &str, zone: &str) -> vigil_core::Alert {
     }))
     .unwrap()
 }
+
+#[test]
+fn a_camera_records_its_main_stream_with_the_sub_stream_s_credentials() {
+    use vigil_config::CameraSource;
+    let two = GOOD.replace(
+        "    rtsp: rtsp://admin:hunter2@10.0.0.2:554/stream1\n",
+        "    rtsp: rtsp://admin:hunter2@10.0.0.2:554/stream2\n    record: rtsp://10.0.0.2:554/stream1\n    transport: udp\n",
+    );
+    let c = check(&two).unwrap();
+    let gate = &c.cameras[1];
+    let Some(CameraSource::Rtsp { url, transport, .. }) = &gate.record else {
+        panic!("no record stream: {:?}", gate.record);
+    };
+    assert_eq!(url.url_without_credentials(), "rtsp://10.0.0.2:554/stream1");
+    assert_eq!(
+        (url.username(), url.password()),
+        (Some("admin"), Some("hunter2"))
+    );
+    assert_eq!(*transport, vigil_config::RtspTransport::Udp);
+    assert!(format!("{gate:?}").contains("rtsp://***@10.0.0.2:554/stream1"));
+    assert!(c.cameras[0].record.is_none());
+    let own = two.replace("record: rtsp://10.0.0.2", "record: rtsp://nvr:pw@10.0.0.2");
+    let Some(CameraSource::Rtsp { url, .. }) = &check(&own).unwrap().cameras[1].record else {
+        panic!("no record stream");
+    };
+    assert_eq!((url.username(), url.password()), (Some("nvr"), Some("pw")));
+    // A file camera records itself; a bad URL is located.
+    let on_file = GOOD.replace(
+        "    file: footage/person-bicycle-car-detection.gif\n",
+        "    file: footage/person-bicycle-car-detection.gif\n    record: rtsp://10.0.0.2/main\n",
+    );
+    let errors = check(&on_file).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("4:13: camera \"lot\": `record:`"),
+        "{errors:?}"
+    );
+    let bad = two.replace("record: rtsp://10.0.0.2", "record: http://10.0.0.2");
+    assert_eq!(
+        check(&bad).unwrap_err(),
+        ["8:13: camera \"gate\": unsupported URL scheme \"http\": expected rtsp, rtsps or rtspt"]
+    );
+}

@@ -15,6 +15,14 @@ impl Size {
     pub const fn new(width: u32, height: u32) -> Self {
         Self { width, height }
     }
+
+    /// Horizontal and vertical factors from this size's pixels to `to`'s.
+    pub fn scale_to(self, to: Size) -> (f64, f64) {
+        (
+            f64::from(to.width) / f64::from(self.width.max(1)),
+            f64::from(to.height) / f64::from(self.height.max(1)),
+        )
+    }
 }
 
 impl fmt::Display for Size {
@@ -72,6 +80,18 @@ impl BBoxPx {
     }
 
     /// Clamps the box into a frame of `size`.
+    /// The box in a frame of size `to`, from a frame of size `from` (the same view at another
+    /// resolution: a camera's sub-stream and main stream).
+    pub fn rescaled(&self, from: Size, to: Size) -> BBoxPx {
+        let (sx, sy) = from.scale_to(to);
+        BBoxPx::new(
+            (f64::from(self.x1) * sx) as f32,
+            (f64::from(self.y1) * sy) as f32,
+            (f64::from(self.x2) * sx) as f32,
+            (f64::from(self.y2) * sy) as f32,
+        )
+    }
+
     pub fn clamp_to(&self, size: Size) -> BBoxPx {
         let (w, h) = (size.width as f32, size.height as f32);
         BBoxPx::new(

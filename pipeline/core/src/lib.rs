@@ -16,6 +16,7 @@ pub mod ids;
 pub mod mem;
 pub mod metrics;
 pub mod queue;
+pub mod streams;
 pub mod throttle;
 pub mod time;
 

@@ -87,6 +87,7 @@ fn video_frame(path: PathBuf, index: u64) -> Image {
         counters,
         duration_ms: Default::default(),
         decoder: Default::default(),
+        clock: None,
     };
     let spec = CameraSpec {
         id: vigil_core::CameraId::new("golden"),

@@ -23,7 +23,8 @@ pub mod snapshot;
 
 pub use clip::{ClipInfo, sha256_file, write_mp4};
 pub use recorder::{
-    ClipDone, ClipRequest, RecorderConfig, SnapshotInfo, SnapshotRequest, spawn_recorder,
+    ClipDone, ClipRequest, RecorderConfig, SecondStream, SnapshotInfo, SnapshotRequest,
+    spawn_recorder,
 };
 pub use ring::{EncodedRing, RingLimits};
 

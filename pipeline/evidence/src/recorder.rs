@@ -10,9 +10,11 @@ use crate::snapshot::{Overlay, frame_at};
 use crate::{ClipInfo, EncodedRing, RingLimits, write_mp4};
 use crossbeam_channel::{Receiver, Select, Sender};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use vigil_core::{CameraId, EncodedUnit, QueueReceiver};
+use vigil_core::streams::{StreamClock, StreamHealth};
+use vigil_core::{CameraId, EncodedUnit, QueueReceiver, Size};
 
 /// "Record from `from` to `until` (stream time) for this alert."
 #[derive(Clone, Debug, PartialEq)]
@@ -32,6 +34,9 @@ pub struct SnapshotRequest {
     pub overlay: Overlay,
     /// Boxes pixelated in both snapshots (privacy), in source pixels.
     pub blur: Vec<vigil_core::BBoxPx>,
+    /// The size of the frames whose pixels `overlay` and `blur` are in (the detect stream's);
+    /// drawn on a recording of another size, they are scaled to it. `None`: the recording's.
+    pub space: Option<Size>,
 }
 
 /// A saved snapshot pair.
@@ -52,6 +57,8 @@ pub struct ClipDone {
     pub result: Result<ClipInfo, String>,
     /// Per alert that asked for one.
     pub snapshots: Vec<(String, Result<SnapshotInfo, String>)>,
+    /// What is wrong with a clip that was written anyway (cut short by its stream going down).
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -62,7 +69,20 @@ pub struct RecorderConfig {
     pub dir: PathBuf,
     /// Snapshot captions are drawn in this font (the bitmap font without one).
     pub font: Option<crate::caption::CaptionFont>,
+    /// The camera's evidence is a stream of its own (its main stream).
+    pub second: Option<SecondStream>,
 }
+
+/// A record stream beside the detect stream: its units carry pipeline clock time, which
+/// `clock` maps to and from the stream time requests speak; `health` says whether it is up.
+#[derive(Clone, Debug)]
+pub struct SecondStream {
+    pub clock: Arc<StreamClock>,
+    pub health: Arc<StreamHealth>,
+}
+
+/// How often a recorder whose record stream is down looks at what it has open.
+const DOWN_CHECK: Duration = Duration::from_millis(500);
 
 struct Recording {
     keys: Vec<String>,
@@ -91,6 +111,7 @@ pub fn spawn_recorder(
                 config,
                 open: Vec::new(),
                 done,
+                note: None,
             }
             .run(&units, &requests);
         })
@@ -102,6 +123,8 @@ struct Recorder {
     ring: EncodedRing,
     open: Vec<Recording>,
     done: Sender<ClipDone>,
+    /// Said of the clips [`Recorder::finish`] writes now.
+    note: Option<String>,
 }
 
 impl Recorder {
@@ -111,7 +134,10 @@ impl Recorder {
             let mut sel = Select::new();
             let u = units_open.then(|| sel.recv(units.inner()));
             let r = requests_open.then(|| sel.recv(requests));
-            let op = sel.select();
+            let Ok(op) = sel.select_timeout(DOWN_CHECK) else {
+                self.cut_short();
+                continue;
+            };
             let index = Some(op.index());
             if index == u {
                 match op.recv(units.inner()) {
@@ -152,7 +178,57 @@ impl Recorder {
         }
     }
 
-    fn on_request(&mut self, req: ClipRequest, live: bool) {
+    /// A record stream that went down ends what it has open with what it has, and says so.
+    fn cut_short(&mut self) {
+        let Some(reason) = self.down() else { return };
+        if self.open.is_empty() {
+            return;
+        }
+        tracing::warn!(camera = %self.camera, %reason, "record stream down: open clips end here");
+        self.note = Some(format!(
+            "the record stream went down ({reason}): the clip ends there"
+        ));
+        self.finish(|_| true);
+        self.note = None;
+    }
+
+    /// Why the record stream is down, when the camera has one and it is.
+    fn down(&self) -> Option<String> {
+        self.config.second.as_ref()?.health.down()
+    }
+
+    /// `t` in the ring's time: the record stream's clock time on a camera with two streams.
+    fn ring_time(&self, t: Duration) -> Duration {
+        match &self.config.second {
+            Some(s) => s.clock.to_clock(t).unwrap_or(t),
+            None => t,
+        }
+    }
+
+    fn on_request(&mut self, mut req: ClipRequest, live: bool) {
+        req.from = self.ring_time(req.from);
+        req.until = self.ring_time(req.until);
+        if let Some(snap) = &mut req.snapshot {
+            snap.at = self.ring_time(snap.at);
+        }
+        let newest = self.ring.newest();
+        if let Some(reason) = self.down()
+            && newest.is_none_or(|n| n < req.from)
+        {
+            let error = format!("the record stream is down ({reason}): no clip");
+            let snapshots = match &req.snapshot {
+                Some(_) => vec![(req.key.clone(), Err(error.clone()))],
+                None => Vec::new(),
+            };
+            let _ = self.done.send(ClipDone {
+                camera: self.camera.clone(),
+                keys: vec![req.key],
+                result: Err(error),
+                snapshots,
+                note: None,
+            });
+            return;
+        }
         let max_clip = self.config.max_clip;
         if let Some(rec) = self.open.iter_mut().find(|rec| req.from <= rec.until) {
             // Overlapping alerts share one recording, which still ends by `start + max_clip`.
@@ -218,11 +294,19 @@ impl Recorder {
                     (id.clone(), saved)
                 })
                 .collect();
+            // Requests speak stream time: so does the clip's first PTS.
+            let result = result.map(|mut clip| {
+                if let Some(s) = &self.config.second {
+                    clip.first_pts = s.clock.to_stream(clip.first_pts).unwrap_or(clip.first_pts);
+                }
+                clip
+            });
             let _ = self.done.send(ClipDone {
                 camera: self.camera.clone(),
                 keys: rec.keys,
                 result,
                 snapshots,
+                note: self.note.clone(),
             });
             // Writing a clip and decoding its snapshot allocate and free tens of MB in pieces
             // the allocator would otherwise keep (RSS grew ~10 MB per alert at 720p).
@@ -241,6 +325,7 @@ fn save_snapshots(
 ) -> Result<SnapshotInfo, String> {
     let mut frame =
         frame_at(&clip.path, snap.at.saturating_sub(clip.first_pts)).map_err(|e| e.to_string())?;
+    let snap = &in_frame(snap, Size::new(frame.width, frame.height));
     frame.pixelate(&snap.blur);
     let clean_path = dir.join(format!("{id}-clean.jpg"));
     let clean_sha256 = frame.save_jpeg(&clean_path).map_err(|e| e.to_string())?;
@@ -254,4 +339,18 @@ fn save_snapshots(
         clean_path,
         clean_sha256,
     })
+}
+
+/// `snap` with its pixels in a frame of size `to`: a main-stream recording of a view whose
+/// boxes the detector found on the sub-stream.
+fn in_frame(snap: &SnapshotRequest, to: Size) -> SnapshotRequest {
+    match snap.space {
+        Some(from) if from != to => SnapshotRequest {
+            at: snap.at,
+            overlay: snap.overlay.rescaled(from, to),
+            blur: snap.blur.iter().map(|b| b.rescaled(from, to)).collect(),
+            space: Some(to),
+        },
+        _ => snap.clone(),
+    }
 }

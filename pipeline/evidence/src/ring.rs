@@ -51,6 +51,11 @@ impl EncodedRing {
         self.bytes
     }
 
+    /// The newest unit's time.
+    pub fn newest(&self) -> Option<Duration> {
+        self.units.back().and_then(|u| u.pts)
+    }
+
     /// Stream time covered, from the first unit to the newest.
     pub fn span(&self) -> Duration {
         match (

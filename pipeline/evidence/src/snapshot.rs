@@ -9,7 +9,7 @@ use gstreamer_app as gst_app;
 use gstreamer_video as gst_video;
 use std::path::Path;
 use std::time::Duration;
-use vigil_core::BBoxPx;
+use vigil_core::{BBoxPx, Size};
 
 /// What to draw on the annotated snapshot.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -22,6 +22,28 @@ pub struct Overlay {
     pub trajectory: Option<TrajectoryOverlay>,
     /// Lines drawn top-left: camera, zone, rule (as people call them) and the time.
     pub caption: Vec<String>,
+}
+
+impl Overlay {
+    /// The overlay drawn on a frame of size `to`, its pixels given for one of size `from`.
+    pub fn rescaled(&self, from: Size, to: Size) -> Overlay {
+        let (sx, sy) = from.scale_to(to);
+        let point = |(x, y): (f64, f64)| (x * sx, y * sy);
+        Overlay {
+            zone: self.zone.clone(),
+            boxes: self
+                .boxes
+                .iter()
+                .map(|(b, label)| (b.rescaled(from, to), label.clone()))
+                .collect(),
+            trajectory: self.trajectory.as_ref().map(|t| TrajectoryOverlay {
+                points: t.points.iter().copied().map(point).collect(),
+                origin: point(t.origin),
+                label: t.label.clone(),
+            }),
+            caption: self.caption.clone(),
+        }
+    }
 }
 
 /// A falling object drawn over one frame, as vendors' evidence shows it.

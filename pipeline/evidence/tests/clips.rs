@@ -203,6 +203,7 @@ fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
         max_clip: Duration::from_secs(60),
         dir: dir.path().to_path_buf(),
         font: None,
+        second: None,
     };
     let recorder = spawn_recorder(CameraId::new("cam"), config, unit_rx, req_rx, done_tx).unwrap();
     let secs = |u: &EncodedUnit| u.pts.unwrap().as_secs_f64();
@@ -246,4 +247,165 @@ fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
     drop(unit_tx);
     drop(req_tx);
     recorder.join().unwrap();
+}
+
+/// A camera whose evidence is its main stream: units stamped in pipeline clock time (here 1000 s
+/// after stream time), requests in the detect stream's time. The clip covers the asked span and
+/// reports its first PTS in stream time; the snapshot is the main stream's size with the box
+/// drawn where the sub-stream's box lies in it. Once the stream is down, the open clip ends with
+/// a note, and a clip asked for after it is an error naming the reason.
+#[test]
+fn a_record_stream_s_clock_time_maps_to_stream_time_and_its_outage_is_reported() {
+    use crossbeam_channel::bounded;
+    use std::sync::Arc;
+    use vigil_core::streams::{StreamClock, StreamHealth};
+    use vigil_core::{BBoxPx, CameraId, Size, StageCounters, WhenFull, queue};
+    use vigil_evidence::snapshot::Overlay;
+    use vigil_evidence::{ClipRequest, RecorderConfig, SecondStream, SnapshotRequest};
+
+    let offset = Duration::from_secs(1000);
+    let all: Vec<EncodedUnit> = encoded_units(assets().join("footage/car-detection.mp4"))
+        .into_iter()
+        .map(|mut u| {
+            u.pts = u.pts.map(|t| t + offset);
+            u.dts = u.dts.map(|t| t + offset);
+            u
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (unit_tx, unit_rx) =
+        queue::bounded(4096, WhenFull::Block, Arc::new(StageCounters::default()));
+    let (req_tx, req_rx) = bounded(4);
+    let (done_tx, done_rx) = bounded(4);
+    let clock = Arc::new(StreamClock::default());
+    let health = Arc::new(StreamHealth::default());
+    let config = RecorderConfig {
+        limits: RingLimits {
+            pre_roll: Duration::from_secs(3),
+            max_bytes: usize::MAX,
+        },
+        max_clip: Duration::from_secs(60),
+        dir: dir.path().to_path_buf(),
+        font: None,
+        second: Some(SecondStream {
+            clock: clock.clone(),
+            health: health.clone(),
+        }),
+    };
+    let recorder =
+        vigil_evidence::spawn_recorder(CameraId::new("cam"), config, unit_rx, req_rx, done_tx)
+            .unwrap();
+    let secs = |u: &EncodedUnit| (u.pts.unwrap() - offset).as_secs_f64();
+    let mut units = all.iter().cloned();
+    for u in units.by_ref().take_while(|u| secs(u) < 8.0) {
+        unit_tx.send(u).unwrap();
+    }
+    // The detect stream's latest frame: stream time 8 s, captured at clock 1008 s.
+    clock.observe(Duration::from_secs(8), offset + Duration::from_secs(8));
+    std::thread::sleep(Duration::from_millis(300));
+    // The footage is 768×432; the detector saw it at 384×216.
+    let sub = Size::new(384, 216);
+    let car = BBoxPx::new(100.0, 50.0, 150.0, 100.0);
+    req_tx
+        .send(ClipRequest {
+            key: "a".into(),
+            from: Duration::from_secs(5),
+            until: Duration::from_secs(10),
+            snapshot: Some(SnapshotRequest {
+                at: Duration::from_secs(7),
+                overlay: Overlay {
+                    boxes: vec![(car, "#1 car 0.9".into())],
+                    ..Overlay::default()
+                },
+                blur: Vec::new(),
+                space: Some(sub),
+            }),
+        })
+        .unwrap();
+    for u in units.by_ref().take_while(|u| secs(u) < 12.0) {
+        unit_tx.send(u).unwrap();
+    }
+    let done = done_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert_eq!(done.note, None);
+    let clip = done.result.unwrap();
+    assert!(
+        clip.first_pts <= Duration::from_secs(5) && clip.first_pts > Duration::from_secs(2),
+        "first PTS in stream time: {clip:?}"
+    );
+    let end = clip.first_pts + clip.duration;
+    assert!(
+        end >= Duration::from_secs(10) && end < Duration::from_secs(11),
+        "{clip:?}"
+    );
+    let snap = done.snapshots[0].1.as_ref().unwrap();
+    let drawn = image_of(&snap.path);
+    let clean = image_of(&snap.clean_path);
+    assert_eq!((drawn.0, drawn.1), (768, 432), "the main stream's size");
+    // The box's left edge, scaled ×2: drawn at x = 200 (between y 100 and 200), not at x = 100.
+    let differs = |x: u32, y: u32| {
+        let i = ((y * drawn.0 + x) * 3) as usize;
+        (0..3).any(|c| drawn.2[i + c].abs_diff(clean.2[i + c]) > 60)
+    };
+    assert!(
+        (110..190).all(|y| differs(200, y) || differs(201, y)),
+        "box edge at x = 200"
+    );
+    assert!(
+        (110..190).all(|y| !differs(100, y)),
+        "nothing at the unscaled x = 100"
+    );
+
+    // A recording open when the stream goes down ends there, with a note.
+    req_tx
+        .send(ClipRequest {
+            key: "b".into(),
+            from: Duration::from_secs(11),
+            until: Duration::from_secs(30),
+            snapshot: None,
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    health.set_down("no frames for 5.0 s (stall watchdog)");
+    let done = done_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(done.keys, ["b"]);
+    assert!(done.result.is_ok(), "{done:?}");
+    assert!(
+        done.note.as_deref().unwrap().contains("stall watchdog"),
+        "{done:?}"
+    );
+    // One asked for while it is down, past what the ring holds: no clip, and why.
+    req_tx
+        .send(ClipRequest {
+            key: "c".into(),
+            from: Duration::from_secs(20),
+            until: Duration::from_secs(25),
+            snapshot: None,
+        })
+        .unwrap();
+    let done = done_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(done.keys, ["c"]);
+    let error = done.result.unwrap_err();
+    assert!(
+        error.contains("record stream is down") && error.contains("stall"),
+        "{error}"
+    );
+    drop(unit_tx);
+    drop(req_tx);
+    recorder.join().unwrap();
+}
+
+/// A JPEG's width, height and RGB pixels.
+fn image_of(path: &Path) -> (u32, u32, Vec<u8>) {
+    let s = samples(path, "jpegdec ! videoconvert ! video/x-raw,format=RGB")
+        .pop()
+        .unwrap();
+    let info = gstreamer_video::VideoInfo::from_caps(s.caps().unwrap()).unwrap();
+    let map = s.buffer().unwrap().map_readable().unwrap();
+    let (w, h) = (info.width(), info.height());
+    let stride = info.stride()[0] as usize;
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h as usize {
+        rgb.extend_from_slice(&map[y * stride..y * stride + w as usize * 3]);
+    }
+    (w, h, rgb)
 }

@@ -67,6 +67,7 @@ fn main() {
         counters: counters.clone(),
         duration_ms: Default::default(),
         decoder: Default::default(),
+        clock: None,
     };
     let cam_stop = Arc::new(AtomicBool::new(false));
     let handle = spawn_camera(spec, sinks, cam_stop.clone()).expect("camera");

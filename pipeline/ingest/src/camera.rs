@@ -3,8 +3,10 @@
 mod build;
 mod decode;
 mod decoder;
+mod record;
 
 pub use decoder::element_works;
+pub use record::{RecordSinks, spawn_record};
 mod encoded;
 
 use crate::{IngestError, make};
@@ -17,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 use vigil_config::{CameraSource, RtspTransport};
+use vigil_core::streams::StreamClock;
 use vigil_core::{
     CameraId, DropReason, EncodedUnit, Frame, FrameMeta, Image, PixelFormat, QueueSender, Size,
     StageCounters,
@@ -105,6 +108,9 @@ pub struct CameraSinks {
     pub duration_ms: Arc<std::sync::atomic::AtomicU64>,
     /// The decoder element of the latest session, once one runs (`/metrics` shows it).
     pub decoder: Arc<Mutex<Option<String>>>,
+    /// A camera whose evidence comes from a second stream: each handed-on frame's stream time
+    /// and pipeline clock time go here, so that stream's times map onto this one's.
+    pub clock: Option<Arc<StreamClock>>,
 }
 
 /// Why a camera thread ended.
@@ -129,8 +135,18 @@ pub fn spawn_camera(
     let name = format!("cam-{}", spec.id);
     Ok(std::thread::Builder::new().name(name).spawn(move || {
         let _span = tracing::info_span!("camera", camera = %spec.id).entered();
-        supervise(&spec, &sinks, &stop)
+        supervise(&spec, &sinks, &stop, Role::Detect)
     })?)
+}
+
+/// What a camera's pipeline does with its stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Decoded and sampled for detection; its access units (if anyone wants them) stamped in
+    /// stream time.
+    Detect,
+    /// Never decoded: access units only, stamped in pipeline clock time ([`StreamClock`]).
+    Record,
 }
 
 /// Stream-time bookkeeping shared with the streaming threads.
@@ -250,6 +266,7 @@ struct Session {
     source_size: Mutex<Option<Size>>,
     /// A looping file: its times are running times (see [`running_time`]).
     looping: bool,
+    role: Role,
 }
 
 enum Outcome {
@@ -265,7 +282,7 @@ const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(20);
 /// Start-up attempts for a file before it is declared unplayable.
 const FILE_START_ATTEMPTS: u32 = 3;
 
-fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> CameraExit {
+fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool, role: Role) -> CameraExit {
     let is_file = matches!(spec.source, CameraSource::File { .. });
     let looping = matches!(spec.source, CameraSource::File { looping: true, .. });
     let shared = Arc::new(Session {
@@ -275,6 +292,7 @@ fn supervise(spec: &CameraSpec, sinks: &CameraSinks, stop: &AtomicBool) -> Camer
         epoch: Instant::now(),
         source_size: Mutex::new(None),
         looping,
+        role,
     });
     let mut backoff = BACKOFF_FIRST;
     let mut online = false;

@@ -22,6 +22,11 @@
 //!   one after a backoff (0.3 s doubling to 4 s, ±25 % jitter). Stream time continues across reconnects and
 //!   file loops, so downstream PTS is monotonic per camera.
 //!
+//! - **Two streams**: a camera with a main stream for evidence runs it as a second pipeline
+//!   ([`spawn_record`]: `rtspsrc ! depay ! parse ! appsink`, never decoded) that reconnects on
+//!   its own; its units carry pipeline clock time, mapped onto the detect stream's time through
+//!   the [`vigil_core::streams::StreamClock`] the detect stream keeps up to date.
+//!
 //! [`rtsp_server`] is the embedded RTSP server the demo and the tests serve footage with;
 //! [`transcode`] converts footage GStreamer cannot play reliably (GIF) once, up front.
 
@@ -30,8 +35,8 @@ pub mod rtsp_server;
 pub mod transcode;
 
 pub use camera::{
-    CameraExit, CameraSinks, CameraSpec, CameraStatus, EncodedSink, StatusSink, TargetSize,
-    element_works, spawn_camera,
+    CameraExit, CameraSinks, CameraSpec, CameraStatus, EncodedSink, RecordSinks, StatusSink,
+    TargetSize, element_works, spawn_camera, spawn_record,
 };
 
 use std::sync::Once;

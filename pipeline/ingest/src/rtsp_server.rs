@@ -203,9 +203,9 @@ pub fn prepare_h264(input: &Path, output: &Path, gop: u32) -> Result<(i32, i32),
 
 /// Encodes `input` once as an H.264 byte-stream file at `output` (unless it is already there),
 /// scaled to `size` and declared `fps` frames per second with every source frame kept (no
-/// frames repeated: a slower clip just plays faster, each frame still distinct), a keyframe
-/// every `gop` frames, at about `kbps` — what a camera sends. For benchmarks that need a given
-/// resolution and rate.
+/// frames repeated: a slower clip just plays faster, each frame still distinct; 0 keeps the
+/// clip's own rate), a keyframe every `gop` frames, at about `kbps` — what a camera sends. For
+/// benchmarks that need a given resolution and rate.
 pub fn encode_h264(
     input: &Path,
     output: &Path,
@@ -214,18 +214,47 @@ pub fn encode_h264(
     gop: u32,
     kbps: u32,
 ) -> Result<(), IngestError> {
+    let encoder = format!(
+        "x264enc speed-preset=veryfast bitrate={kbps} key-int-max={gop} bframes=0 ! video/x-h264,stream-format=byte-stream,profile=main"
+    );
+    encode(input, output, size, fps, &encoder)
+}
+
+/// [`encode_h264`] as H.265 (`x265enc`): a camera's main stream, for [`Mount::looped_h265`].
+pub fn encode_h265(
+    input: &Path,
+    output: &Path,
+    size: vigil_core::Size,
+    fps: u32,
+    gop: u32,
+    kbps: u32,
+) -> Result<(), IngestError> {
+    let encoder = format!(
+        "x265enc speed-preset=ultrafast bitrate={kbps} key-int-max={gop} ! video/x-h265,stream-format=byte-stream"
+    );
+    encode(input, output, size, fps, &encoder)
+}
+
+fn encode(
+    input: &Path,
+    output: &Path,
+    size: vigil_core::Size,
+    fps: u32,
+    encoder: &str,
+) -> Result<(), IngestError> {
     crate::init()?;
     if output.is_file() {
         return Ok(());
     }
     let tmp: PathBuf = output.with_extension("part");
+    let rate = match fps {
+        0 => String::new(),
+        n => format!("! capssetter caps=\"video/x-raw,framerate={n}/1\""),
+    };
     run_to_eos(&format!(
         "filesrc location=\"{}\" ! decodebin ! videoconvertscale \
-         ! video/x-raw,format=I420,width={},height={},pixel-aspect-ratio=1/1 \
-         ! capssetter caps=\"video/x-raw,framerate={fps}/1\" \
-         ! x264enc speed-preset=veryfast bitrate={kbps} key-int-max={gop} bframes=0 \
-         ! video/x-h264,stream-format=byte-stream,profile=main \
-         ! filesink location=\"{}\"",
+         ! video/x-raw,format=I420,width={},height={},pixel-aspect-ratio=1/1 {rate} \
+         ! {encoder} ! filesink location=\"{}\"",
         quoted(input),
         size.width,
         size.height,

@@ -153,6 +153,7 @@ pub fn encoded_units(path: &Path) -> Result<Vec<vigil_core::EncodedUnit>, Ingest
         counters,
         duration_ms: Default::default(),
         decoder: Default::default(),
+        clock: None,
     };
     let spec = CameraSpec {
         id: CameraId::new("encoded-units"),

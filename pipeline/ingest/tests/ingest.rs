@@ -54,6 +54,7 @@ fn run_camera(spec: CameraSpec, want: usize, timeout: Duration) -> Run {
         counters: counters.clone(),
         duration_ms: Default::default(),
         decoder: Default::default(),
+        clock: None,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let handle = spawn_camera(spec, sinks, stop.clone()).unwrap();
@@ -313,6 +314,7 @@ fn rtsp_camera_reconnects_after_the_server_restarts() {
         counters: counters.clone(),
         duration_ms: Default::default(),
         decoder: Default::default(),
+        clock: None,
     };
     let spec = CameraSpec {
         stall: Some(Duration::from_secs(2)),
@@ -445,6 +447,7 @@ fn a_looping_file_loops_150_times_without_a_gap_under_load() {
         counters: counters.clone(),
         duration_ms: Default::default(),
         decoder: Default::default(),
+        clock: None,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let handle = spawn_camera(spec, sinks, stop.clone()).unwrap();

@@ -47,6 +47,10 @@ pub struct PipelineMetrics {
     pub alert_latency: Arc<Histogram>,
     /// Per camera: online (true) or offline (false); absent until the first status.
     pub camera_up: Arc<Mutex<BTreeMap<String, bool>>>,
+    /// Per camera with a record stream: that stream online or not.
+    pub record_up: Arc<Mutex<BTreeMap<String, bool>>>,
+    /// Per camera with a record stream: its access units.
+    pub records: BTreeMap<String, Arc<StageCounters>>,
     /// Per camera: the element decoding its stream, once one runs.
     pub decoders: BTreeMap<String, Arc<Mutex<Option<String>>>>,
     pub delivery: Vec<(String, Arc<DeliveryCounters>)>,
@@ -61,26 +65,15 @@ impl PipelineMetrics {
     /// Appends everything in Prometheus text.
     pub fn write(&self, out: &mut String) {
         prom::stage_families(out);
-        for (camera, c) in &self.ingest {
-            prom::stage(
-                out,
-                &[("stage", "ingest"), ("camera", camera)],
-                &c.snapshot(),
-            );
-        }
-        for (camera, c) in &self.falling {
-            prom::stage(
-                out,
-                &[("stage", "falling"), ("camera", camera)],
-                &c.snapshot(),
-            );
-        }
-        for (camera, c) in &self.evidence {
-            prom::stage(
-                out,
-                &[("stage", "evidence"), ("camera", camera)],
-                &c.snapshot(),
-            );
+        for (stage, map) in [
+            ("ingest", &self.ingest),
+            ("record", &self.records),
+            ("falling", &self.falling),
+            ("evidence", &self.evidence),
+        ] {
+            for (camera, c) in map {
+                prom::stage(out, &[("stage", stage), ("camera", camera)], &c.snapshot());
+            }
         }
         for (camera, g) in &self.gates {
             prom::stage(
@@ -132,6 +125,24 @@ impl PipelineMetrics {
                     &[("camera", camera)],
                     f64::from(u8::from(*online)),
                 );
+            }
+        }
+        prom::family(
+            out,
+            "vigil_camera_stream_up",
+            "1 while a stream of a camera delivers, 0 while it is down: `detect` (decoded for detection) and, for a camera with a main stream, `record` (its evidence).",
+            "gauge",
+        );
+        for (stream, map) in [("detect", &self.camera_up), ("record", &self.record_up)] {
+            if let Ok(up) = map.lock() {
+                for (camera, online) in up.iter() {
+                    prom::sample(
+                        out,
+                        "vigil_camera_stream_up",
+                        &[("camera", camera), ("stream", stream)],
+                        f64::from(u8::from(*online)),
+                    );
+                }
             }
         }
         prom::family(
@@ -339,7 +350,7 @@ impl Probe {
         }
     }
 
-    /// Every stage's counters now: `ingest/<camera>`, `evidence/<camera>`,
+    /// Every stage's counters now: `ingest/<camera>`, `evidence/<camera>`, `record/<camera>`,
     /// `falling/<camera>`, `detect`, `track`, `alerts` (empty before [`attach`](Self::attach)).
     pub fn counters(&self) -> BTreeMap<String, vigil_core::metrics::StageSnapshot> {
         let mut out = BTreeMap::new();
@@ -349,6 +360,7 @@ impl Probe {
         for (stage, map) in [
             ("ingest", &m.ingest),
             ("evidence", &m.evidence),
+            ("record", &m.records),
             ("falling", &m.falling),
         ] {
             for (camera, c) in map {

@@ -1,6 +1,9 @@
 //! Helpers shared by the binary's end-to-end tests.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The lines a child prints, as they come, read on a thread of their own.
 #[allow(dead_code)] // not every test binary reads a child's output as it comes
@@ -211,4 +214,68 @@ pub fn interrupt(mut child: std::process::Child) {
         .args(["-INT", &child.id().to_string()])
         .status();
     let _ = child.wait();
+}
+
+/// A `vigil bench-server` child serving byte-stream files (`.h265`: H.265) at
+/// `rtsp://127.0.0.1:PORT/NAME`, looped at 25 frames/s; killed when dropped.
+#[allow(dead_code)]
+pub struct Server {
+    child: Child,
+}
+
+#[allow(dead_code)]
+impl Server {
+    /// Starts it on `port` and returns once it says it accepts connections (with that instant).
+    pub fn start(port: u16, mounts: &[(&str, &Path)]) -> (Self, Instant) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+                .args(["bench-server", "--port", &port.to_string()])
+                .args(
+                    mounts
+                        .iter()
+                        .map(|(name, file)| format!("{name}={}:25/1", file.display())),
+                )
+                .env("RUST_LOG", "warn")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+            if line.starts_with("port ") {
+                return (Self { child }, Instant::now());
+            }
+            // The port may still be held by the killed server's socket for a moment.
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(
+                Instant::now() < deadline,
+                "RTSP server cannot listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

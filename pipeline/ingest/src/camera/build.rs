@@ -22,7 +22,9 @@ pub(super) fn build(
     let tee = make("tee")?;
     pipeline.add(&tee).map_err(build_err)?;
     base_from_first_buffer(&tee, shared);
-    build_decode_branch(spec, sinks, shared, &pipeline, &tee)?;
+    if shared.role == Role::Detect {
+        build_decode_branch(spec, sinks, shared, &pipeline, &tee)?;
+    }
 
     let sources: Vec<gst::Element>;
     match &spec.source {

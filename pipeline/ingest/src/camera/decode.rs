@@ -196,6 +196,7 @@ pub(super) fn build_decode_branch(
     let frames = sinks.frames.clone();
     let camera = spec.id.clone();
     let period = spec.loop_period;
+    let stream_clock = sinks.clock.clone();
     appsink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
@@ -204,6 +205,17 @@ pub(super) fn build_decode_branch(
                     tracing::trace!(camera = %camera, "sample without buffer, caps or PTS");
                     return Ok(gst::FlowSuccess::Ok);
                 };
+                // A live source stamps running time: its clock time adds the base time.
+                if let (Some(c), Some(pts), Some(base)) = (
+                    &stream_clock,
+                    sample.buffer().and_then(|b| b.pts()),
+                    sink.base_time(),
+                ) {
+                    c.observe(
+                        frame.meta.pts,
+                        Duration::from_nanos((base + pts).nseconds()),
+                    );
+                }
                 // The queue counts `sent` and drop-oldest losses.
                 match frames.send(frame) {
                     Ok(()) => Ok(gst::FlowSuccess::Ok),

@@ -13,6 +13,7 @@ pub(super) fn encoded_branch_factory(
     pipeline: &gst::Pipeline,
 ) -> impl Fn(&gst::Element, &gst::Caps) + Send + Sync + 'static {
     let sink_fn = sinks.encoded.clone();
+    let counters = sinks.counters.clone();
     let shared = shared.clone();
     let pipeline_weak = pipeline.downgrade();
     let camera = spec.id.clone();
@@ -48,6 +49,7 @@ pub(super) fn encoded_branch_factory(
             queue.link(&appsink).map_err(build_err)?;
             let camera = camera.clone();
             let shared = shared.clone();
+            let counters = counters.clone();
             let caps_text: Mutex<Option<(gst::Caps, Arc<str>)>> = Mutex::new(None);
             appsink.set_callbacks(
                 gst_app::AppSinkCallbacks::builder()
@@ -74,7 +76,16 @@ pub(super) fn encoded_branch_factory(
                         // A unit without a PTS (an RTP stream whose timestamps do not advance)
                         // continues one frame interval after the previous unit.
                         let segment = sample.segment();
-                        let (pts, dts) = {
+                        if shared.role == Role::Record {
+                            counters.received();
+                            shared.last_buffer_ms.store(
+                                (shared.epoch.elapsed().as_millis() as u64).max(1),
+                                Ordering::Relaxed,
+                            );
+                        }
+                        let (pts, dts) = if shared.role == Role::Record {
+                            clock_stamps(sink, buffer, caps, &shared)
+                        } else {
                             let mut clock = shared.clock.lock().expect("clock lock");
                             let offset = clock.offset;
                             let duration = buffer.duration();
@@ -127,6 +138,30 @@ pub(super) fn encoded_branch_factory(
             tracing::error!(camera = %camera, error = %e, "cannot add encoded branch");
         }
     }
+}
+
+/// A record stream's unit times: the pipeline clock's time at its capture (the element's base
+/// time plus the running time a live source stamps), which [`StreamClock`] maps onto the
+/// detect stream's time. A unit without a PTS continues one frame interval after the previous.
+fn clock_stamps(
+    sink: &gst_app::AppSink,
+    buffer: &gst::BufferRef,
+    caps: &gst::CapsRef,
+    shared: &Session,
+) -> (Option<Duration>, Option<Duration>) {
+    let base = sink.base_time().unwrap_or(gst::ClockTime::ZERO);
+    let at = |t: gst::ClockTime| Duration::from_nanos((base + t).nseconds());
+    let mut clock = shared.clock.lock().expect("clock lock");
+    let pts = match buffer.pts() {
+        Some(t) => at(t),
+        None => match clock.last_unit {
+            Some(prev) => prev + frame_interval(caps),
+            None => return (None, None),
+        },
+    };
+    clock.last_unit = Some(pts);
+    let dts = buffer.dts().map(at).filter(|d| *d <= pts);
+    (Some(pts), dts)
 }
 
 /// Frame interval from the caps' frame rate (25 fps when the caps do not say).

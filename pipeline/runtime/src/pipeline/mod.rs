@@ -140,12 +140,14 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
         store: Arc::new(Mutex::new(vigil_deliver::AlertStore::open(&db)?)),
         events: events.clone(),
         up: metrics.camera_up.clone(),
+        record_up: metrics.record_up.clone(),
     };
     let cams = cameras::Settings {
         config,
         mode: options.mode,
         streams: out.join("streams"),
         encoded: recorders.encoded,
+        second: recorders.second,
         status,
         progress: &progress,
         updates: updates.clone(),
@@ -153,6 +155,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
     }
     .spawn()?;
     (metrics.ingest, metrics.decoders) = (cams.counters, cams.decoders);
+    metrics.records = cams.records;
     metrics.gates = config
         .cameras
         .iter()

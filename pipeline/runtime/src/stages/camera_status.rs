@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use vigil_core::CameraId;
+use vigil_core::streams::StreamHealth;
 use vigil_deliver::AlertStore;
 use vigil_ingest::{CameraStatus, StatusSink};
 
@@ -16,6 +17,8 @@ pub struct Settings {
     pub events: vigil_serve::Events,
     /// Per camera: online or not, for `/metrics`.
     pub up: Arc<Mutex<BTreeMap<String, bool>>>,
+    /// Per camera with a record stream: that stream online or not, for `/metrics`.
+    pub record_up: Arc<Mutex<BTreeMap<String, bool>>>,
 }
 
 impl Settings {
@@ -27,9 +30,31 @@ impl Settings {
         Arc::new(move |camera, status| {
             let (online, detail) = {
                 let mut since = down_since.lock().unwrap_or_else(|p| p.into_inner());
-                describe(camera, &status, &mut since)
+                describe(camera, "camera", &status, &mut since)
             };
             this.record(camera, online, detail);
+        })
+    }
+
+    /// The status callback of a camera's record stream: logged, kept in `health` for its
+    /// recorder (clips asked for while it is down say so) and shown on `/metrics`
+    /// (`vigil_camera_stream_up{stream="record"}`). The status history, MQTT and the page keep
+    /// the detect stream's (the camera's) status.
+    pub fn record_sink(&self, health: Arc<StreamHealth>) -> StatusSink {
+        let this = self.clone();
+        let down_since: Mutex<Option<Instant>> = Mutex::new(None);
+        Arc::new(move |camera, status| {
+            let (online, _) = {
+                let mut since = down_since.lock().unwrap_or_else(|p| p.into_inner());
+                describe(camera, "record stream", &status, &mut since)
+            };
+            match &status {
+                CameraStatus::Online => health.set_up(),
+                CameraStatus::Offline { reason } => health.set_down(reason),
+            }
+            if let Ok(mut up) = this.record_up.lock() {
+                up.insert(camera.to_string(), online);
+            }
         })
     }
 
@@ -63,6 +88,7 @@ impl Settings {
 /// it went offline, or how long it was away.
 fn describe(
     camera: &CameraId,
+    what: &str,
     status: &CameraStatus,
     down_since: &mut Option<Instant>,
 ) -> (bool, String) {
@@ -70,17 +96,17 @@ fn describe(
         CameraStatus::Online => match down_since.take() {
             Some(t) => {
                 let offline_secs = t.elapsed().as_secs_f64();
-                tracing::info!(%camera, offline_secs, "camera online");
+                tracing::info!(%camera, offline_secs, "{what} online");
                 (true, format!("back after {offline_secs:.1} s offline"))
             }
             None => {
-                tracing::info!(%camera, "camera online");
+                tracing::info!(%camera, "{what} online");
                 (true, String::new())
             }
         },
         CameraStatus::Offline { reason } => {
             down_since.get_or_insert_with(Instant::now);
-            tracing::warn!(%camera, %reason, "camera offline");
+            tracing::warn!(%camera, %reason, "{what} offline");
             (false, reason.clone())
         }
     }

@@ -2,7 +2,8 @@
 //! source into a bounded frame queue — a detector camera's frames go to the detect workers
 //! (through its motion gate, when it has one), a
 //! facade camera's to its falling-object stage — and its encoded access units to the evidence
-//! recorder.
+//! recorder. A camera with a `record:` main stream records that one instead, from a second
+//! pipeline (`rec-<id>`) that is never decoded and reconnects on its own.
 
 use super::camera_status;
 use super::detect_pool::Lane;
@@ -21,7 +22,11 @@ use vigil_core::{
     CameraId, Frame, PixelFormat, QueueReceiver, Size, StageCounters, WhenFull, queue,
 };
 use vigil_detect::remap::ClassRemap;
-use vigil_ingest::{CameraExit, CameraSinks, CameraSpec, EncodedSink, TargetSize, spawn_camera};
+use vigil_evidence::SecondStream;
+use vigil_ingest::{
+    CameraExit, CameraSinks, CameraSpec, EncodedSink, RecordSinks, TargetSize, spawn_camera,
+    spawn_record,
+};
 
 /// What the cameras need from the rest of the pipeline.
 pub struct Settings<'a> {
@@ -31,6 +36,8 @@ pub struct Settings<'a> {
     pub streams: PathBuf,
     /// Per camera with evidence: where its encoded access units go.
     pub encoded: HashMap<CameraId, EncodedSink>,
+    /// Per camera with a record stream: its clock mapping and health ([`super::evidence`]).
+    pub second: HashMap<CameraId, SecondStream>,
     pub status: camera_status::Settings,
     pub progress: &'a HashMap<CameraId, Arc<CameraProgress>>,
     /// Edited rules, whose zones the motion gates follow.
@@ -49,6 +56,8 @@ pub struct Cameras {
     pub counters: BTreeMap<String, Arc<StageCounters>>,
     /// Per camera: the element decoding its stream, once one runs.
     pub decoders: BTreeMap<String, Arc<Mutex<Option<String>>>>,
+    /// Per camera with a record stream: its access units (received).
+    pub records: BTreeMap<String, Arc<StageCounters>>,
 }
 
 impl Settings<'_> {
@@ -59,6 +68,7 @@ impl Settings<'_> {
             facades: Vec::new(),
             counters: BTreeMap::new(),
             decoders: BTreeMap::new(),
+            records: BTreeMap::new(),
         };
         // Live: the newest frames win (oldest dropped, counted); replay: nothing is lost.
         let policy = match self.mode {
@@ -75,9 +85,20 @@ impl Settings<'_> {
                 (false, Mode::Replay) => capacity::DETECT_FRAMES_REPLAY,
             };
             let (tx, rx) = queue::bounded::<Frame>(depth, policy, counters.clone());
+            // A camera with a main stream records that one; its detect stream is decoded only.
+            let encoded = self.encoded.remove(&cam.id);
+            let (encoded, record) = match (&cam.record, self.second.remove(&cam.id), encoded) {
+                (Some(source), Some(second), Some(sink)) => (None, Some((source, second, sink))),
+                (Some(_), _, encoded) => {
+                    tracing::info!(camera = %cam.id, "evidence is off: the record stream is not opened");
+                    (encoded, None)
+                }
+                (None, _, encoded) => (encoded, None),
+            };
             let sinks = CameraSinks {
                 frames: tx,
-                encoded: self.encoded.remove(&cam.id),
+                encoded,
+                clock: record.as_ref().map(|(_, second, _)| second.clock.clone()),
                 status: self.status.sink(),
                 counters: counters.clone(),
                 duration_ms: self.progress[&cam.id].duration_ms.clone(),
@@ -89,6 +110,24 @@ impl Settings<'_> {
             tracing::info!(camera = %cam.id, source = %describe_source(&cam.source), motion_gate = gated, "starting camera");
             let thread = spawn_camera(spec, sinks, self.stop.clone())?;
             started.threads.push((cam.id.clone(), thread));
+            if let Some((source, second, encoded)) = record {
+                tracing::info!(camera = %cam.id, record = %describe_source(source), "starting record stream");
+                let counters = Arc::new(StageCounters::default());
+                let sinks = RecordSinks {
+                    encoded,
+                    status: self.status.record_sink(second.health),
+                    counters: counters.clone(),
+                };
+                let thread = spawn_record(
+                    cam.id.clone(),
+                    source.clone(),
+                    cam.stall,
+                    sinks,
+                    self.stop.clone(),
+                )?;
+                started.threads.push((cam.id.clone(), thread));
+                started.records.insert(cam.id.to_string(), counters);
+            }
             started.counters.insert(cam.id.to_string(), counters);
             let decoder = self.progress[&cam.id].decoder.clone();
             started.decoders.insert(cam.id.to_string(), decoder);

@@ -12,7 +12,9 @@ use std::time::Duration;
 use vigil_config::Config;
 use vigil_core::{CameraId, EncodedUnit, StageCounters, WhenFull, queue};
 use vigil_evidence::caption::CaptionFont;
-use vigil_evidence::{ClipDone, ClipRequest, RecorderConfig, RingLimits, spawn_recorder};
+use vigil_evidence::{
+    ClipDone, ClipRequest, RecorderConfig, RingLimits, SecondStream, spawn_recorder,
+};
 use vigil_ingest::EncodedSink;
 
 /// How much further back than `static_secs` a waste camera's ring reaches: the raise delay
@@ -31,6 +33,9 @@ pub struct Recorders {
     pub done: Receiver<ClipDone>,
     /// Per camera: access units received and dropped.
     pub counters: BTreeMap<String, Arc<StageCounters>>,
+    /// Per camera whose evidence is its main stream (`record:`): the clock mapping and health
+    /// its recorder reads (to the cameras, which keep them up to date).
+    pub second: HashMap<CameraId, SecondStream>,
 }
 
 /// The font snapshot captions are drawn in: `evidence.font_file`, else one found on the system.
@@ -67,6 +72,7 @@ pub fn spawn(config: &Config, out_dir: &Path) -> anyhow::Result<Recorders> {
         requests: HashMap::new(),
         done,
         counters: BTreeMap::new(),
+        second: HashMap::new(),
     };
     if !evidence.enabled {
         return Ok(recorders);
@@ -105,7 +111,14 @@ pub fn spawn(config: &Config, out_dir: &Path) -> anyhow::Result<Recorders> {
                 .max(evidence.pre_roll + reach + evidence.post_roll),
             dir: out_dir.join("evidence"),
             font: font.clone(),
+            second: cam.record.as_ref().map(|_| SecondStream {
+                clock: Arc::default(),
+                health: Arc::default(),
+            }),
         };
+        if let Some(second) = &recorder.second {
+            recorders.second.insert(cam.id.clone(), second.clone());
+        }
         recorders.threads.push(spawn_recorder(
             cam.id.clone(),
             recorder,

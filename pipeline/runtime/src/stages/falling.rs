@@ -189,6 +189,7 @@ fn report(stage: &Settings, meta: &FrameMeta, verdicts: Vec<Verdict>) -> bool {
             blur: Vec::new(),
             zone: stage.rule.detector.zone.clone(),
             arrived: Some(meta.arrived),
+            space: Some(meta.source_size),
         };
         if stage.alerts.send(raised).is_err() {
             return false;

@@ -29,7 +29,7 @@ pub mod track;
 pub mod writer;
 
 use std::time::Instant;
-use vigil_core::{Alert, BBoxPx};
+use vigil_core::{Alert, BBoxPx, Size};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -48,6 +48,8 @@ pub struct RaisedAlert {
     /// When the frame that made the rule's condition true arrived from the decoder (the start
     /// of the alert latency, measured to the record's commit).
     pub arrived: Option<Instant>,
+    /// The size of the frames whose pixels the alert's boxes are in (the detect stream's).
+    pub space: Option<Size>,
 }
 
 impl RaisedAlert {
@@ -59,6 +61,7 @@ impl RaisedAlert {
             blur: Vec::new(),
             zone: Vec::new(),
             arrived: None,
+            space: None,
         }
     }
 }

@@ -238,6 +238,7 @@ impl CameraState {
             blur,
             zone,
             arrived: Some(df.meta.arrived),
+            space: Some(df.meta.source_size),
         }
     }
 }

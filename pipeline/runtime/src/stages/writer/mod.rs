@@ -149,6 +149,7 @@ impl Writer {
             blur,
             zone,
             arrived,
+            space,
         } = raised;
         alert.names = self.names.of(&alert);
         self.counters.received();
@@ -173,6 +174,7 @@ impl Writer {
                     at,
                     overlay: overlay(&alert, zone),
                     blur,
+                    space,
                 }),
                 key: request.key,
                 from: request.from,
@@ -208,6 +210,10 @@ impl Writer {
                     });
                 }
                 Err(e) => alert.evidence.error = Some(e.clone()),
+            }
+            // A clip cut short (its record stream went down) is kept, and says so.
+            if let Some(note) = &done.note {
+                alert.evidence.error.get_or_insert_with(|| note.clone());
             }
             match done.snapshots.iter().find(|(a, _)| a == id).map(|(_, r)| r) {
                 Some(Ok(snap)) => {
