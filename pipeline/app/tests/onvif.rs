@@ -51,9 +51,10 @@ fn add_prints_a_camera_block_that_loads_as_config_without_the_password() {
         "{block}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The main stream (the largest profile), without the credentials the camera put in it.
+    // The sub-stream (the smallest profile) decoded, the main stream (the largest) recorded,
+    // without the credentials the camera put in them.
     assert!(
-        block.contains("    rtsp: 'rtsp://127.0.0.1:554/Streaming/Channels/101?transportmode=unicast&profile=Profile_1'"),
+        block.contains("    rtsp: 'rtsp://127.0.0.1:554/Streaming/Channels/102?transportmode=unicast&profile=Profile_2'\n    record: 'rtsp://127.0.0.1:554/Streaming/Channels/101?transportmode=unicast&profile=Profile_1'\n"),
         "{block}"
     );
     assert!(
@@ -114,12 +115,20 @@ fn add_prints_a_camera_block_that_loads_as_config_without_the_password() {
         String::from_utf8_lossy(&check.stderr)
     );
 
-    // --stream sub: the smallest profile.
-    let out = add(&cam, Some("s3cret!"), &["--stream", "sub"]);
-    let sub = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success());
-    assert!(sub.contains("Channels/102?"), "{sub}");
-    assert!(sub.contains("  - name: cam_127_0_0_1\n"), "{sub}");
+    // --stream sub: the smallest profile only; --stream main: the largest only.
+    for (stream, channel) in [("sub", "102"), ("main", "101")] {
+        let out = add(&cam, Some("s3cret!"), &["--stream", stream]);
+        let one = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success());
+        assert!(
+            one.contains(&format!(
+                "    rtsp: 'rtsp://127.0.0.1:554/Streaming/Channels/{channel}?"
+            )),
+            "{one}"
+        );
+        assert!(!one.contains("    record:"), "{one}");
+        assert!(one.contains("  - name: cam_127_0_0_1\n"), "{one}");
+    }
 }
 
 #[test]

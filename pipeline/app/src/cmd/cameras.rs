@@ -44,9 +44,10 @@ pub struct AddArgs {
     /// The camera's name in vigil [default: from the host].
     #[arg(long)]
     pub name: Option<String>,
-    /// Which stream the block uses: `main` (the largest: evidence at full resolution) or `sub`
-    /// (the smallest: cheapest to decode).
-    #[arg(long, default_value = "main", value_parser = ["main", "sub"])]
+    /// Which streams the block uses: `both` (the smallest profile decoded for detection as
+    /// `rtsp:`, the largest recorded as evidence as `record:`; one stream when the camera has
+    /// one profile), `main` (the largest only) or `sub` (the smallest only).
+    #[arg(long, default_value = "both", value_parser = ["both", "main", "sub"])]
     pub stream: String,
     /// How long each request may take.
     #[arg(long, default_value_t = 10.0)]
@@ -132,13 +133,23 @@ fn name_from_host(host: &str) -> String {
 
 /// The camera block: what the camera is and its profiles as comments, then the entry.
 fn block(d: &Device, name: &str, user: &str, password_env: &str, stream: &str) -> Result<String> {
-    let chosen: &Profile = match stream {
-        "sub" => d.profiles.last(),
-        _ => d.profiles.first(),
-    }
-    .context("the camera has no video profile")?;
-    let url = RtspUrl::parse(&chosen.uri, None, None)
-        .map_err(|e| anyhow::anyhow!("profile \"{}\": {e}", chosen.token))?;
+    let (largest, smallest) = match (d.profiles.first(), d.profiles.last()) {
+        (Some(l), Some(s)) => (l, s),
+        _ => anyhow::bail!("the camera has no video profile"),
+    };
+    // (decoded for detection, recorded apart as evidence)
+    let (chosen, record): (&Profile, Option<&Profile>) = match stream {
+        "sub" => (smallest, None),
+        "main" => (largest, None),
+        _ if std::ptr::eq(largest, smallest) => (largest, None),
+        _ => (smallest, Some(largest)),
+    };
+    let url_of = |p: &Profile| {
+        RtspUrl::parse(&p.uri, None, None)
+            .map_err(|e| anyhow::anyhow!("profile \"{}\": {e}", p.token))
+    };
+    let url = url_of(chosen)?;
+    let record = record.map(|p| url_of(p).map(|u| (p, u))).transpose()?;
     let mut out = String::new();
     let about: Vec<String> = [&d.manufacturer, &d.model]
         .into_iter()
@@ -162,10 +173,10 @@ fn block(d: &Device, name: &str, user: &str, password_env: &str, stream: &str) -
         };
         let fps = p.fps.map_or(String::new(), |f| format!(" {f} fps"));
         let enc = p.encoding.as_deref().unwrap_or("?");
-        let mark = if std::ptr::eq(p, chosen) {
-            " (below)"
-        } else {
-            ""
+        let mark = match &record {
+            _ if std::ptr::eq(p, chosen) => " (rtsp: below, decoded for detection)",
+            Some((r, _)) if std::ptr::eq(p, *r) => " (record: below, the evidence)",
+            _ => "",
         };
         let uri = RtspUrl::parse(&p.uri, None, None).map_or(p.uri.clone(), |u| u.to_string());
         writeln!(
@@ -174,15 +185,11 @@ fn block(d: &Device, name: &str, user: &str, password_env: &str, stream: &str) -
             p.token, p.name
         )?;
     }
-    if d.profiles.len() > 1 {
-        writeln!(
-            out,
-            "  # vigil reads one stream per camera; `--stream {}` prints the other end.",
-            if stream == "sub" { "main" } else { "sub" }
-        )?;
-    }
     writeln!(out, "  - name: {name}")?;
     writeln!(out, "    rtsp: {}", quote(url.url_without_credentials()))?;
+    if let Some((_, r)) = &record {
+        writeln!(out, "    record: {}", quote(r.url_without_credentials()))?;
+    }
     writeln!(out, "    username: {}", quote(user))?;
     writeln!(out, "    password_env: {password_env}")?;
     Ok(out)

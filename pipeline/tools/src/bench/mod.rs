@@ -57,6 +57,11 @@ pub struct BenchArgs {
     /// serving it; the server then only repacketises it.
     #[arg(long)]
     pub stream: Option<StreamFormat>,
+    /// With --rtsp: each camera also serves a main stream, the footage encoded once to H.265 at
+    /// WIDTHxHEIGHT@FPS (e.g. 1920x1080@25), which vigil records as the evidence (`record:`)
+    /// without decoding it; the --stream one is then the sub-stream, decoded for detection.
+    #[arg(long, requires = "rtsp")]
+    pub record: Option<StreamFormat>,
     /// Frames per second each camera hands to detection (overrides the config).
     #[arg(long)]
     pub detect_fps: Option<f64>,
@@ -130,13 +135,20 @@ pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
         let cameras: Vec<(String, usize)> = (0..config.cameras.len())
             .map(|i| (config.cameras[i].id.to_string(), i % clips.len()))
             .collect();
-        let s = stream::ServerProcess::start(&clips, &cameras, args.stream, &out.join("streams"))?;
-        for cam in &mut config.cameras {
-            let url = s.url(cam.id.as_str());
-            cam.source = CameraSource::Rtsp {
+        let formats = (args.stream, args.record);
+        let s = stream::ServerProcess::start(&clips, &cameras, formats, &out.join("streams"))?;
+        let rtsp = |url: String| -> Result<CameraSource> {
+            Ok(CameraSource::Rtsp {
                 url: RtspUrl::parse(&url, None, None).map_err(anyhow::Error::msg)?,
                 transport: RtspTransport::Tcp,
                 latency_ms: 200,
+            })
+        };
+        for cam in &mut config.cameras {
+            cam.source = rtsp(s.url(cam.id.as_str()))?;
+            cam.record = match args.record {
+                Some(_) => Some(rtsp(s.url(&stream::main_mount(cam.id.as_str())))?),
+                None => None,
             };
         }
         server = Some(s);

@@ -54,8 +54,9 @@ pub struct BenchReport {
     pub cpu_cores_used: f64,
     /// Process CPU milliseconds per detected frame.
     pub cpu_ms_per_frame: f64,
-    /// Per stage: decode, convert (colour + scale), detect, track, rules, evidence, alerts,
-    /// source (demux, parsing, network), other.
+    /// Per stage: decode, convert (colour + scale), detect, track, rules, evidence, record (a
+    /// main stream's access units, with `--record`), alerts, source (demux, parsing, network),
+    /// other.
     pub stages: BTreeMap<String, StageReport>,
     /// CPU seconds in the window by thread group (as the threads are named).
     pub threads: BTreeMap<&'static str, f64>,
@@ -111,6 +112,7 @@ pub(super) fn report(
         m.counters_end.sum("evidence"),
         m.counters_start.sum("evidence"),
     );
+    let record = sub(m.counters_end.sum("record"), m.counters_start.sum("record"));
     let detected = detect.received;
     let sampled = ingest.received.saturating_sub(ingest.dropped_sampling);
     let gate_skipped =
@@ -149,6 +151,8 @@ pub(super) fn report(
     stage("track", track, m.times.tracker_secs, detected);
     stage("rules", track, m.times.rules_secs, detected);
     stage("evidence", evidence, thread("evidence"), ingest.received);
+    // A main stream's access units (parsed, never decoded); its CPU is in source and evidence.
+    stage("record", record, 0.0, record.received);
     stage("alerts", alerts, thread("alerts"), detected);
     for k in ["source", "delivery", "http", "other"] {
         stage(k, StageSnapshot::default(), thread(k), detected);

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use vigil_core::Size;
-use vigil_ingest::rtsp_server::{encode_h264, prepare_h264};
+use vigil_ingest::rtsp_server::{encode_h264, encode_h265, prepare_h264};
 
 /// `WIDTHxHEIGHT@FPS`, e.g. `1280x720@25`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,6 +40,11 @@ impl FromStr for StreamFormat {
     }
 }
 
+/// The mount serving `camera`'s main stream.
+pub fn main_mount(camera: &str) -> String {
+    format!("{camera}-main")
+}
+
 /// A running `vigil bench-server` child; killed when dropped.
 pub struct ServerProcess {
     child: Child,
@@ -51,11 +56,12 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Prepares each clip under `cache` and starts the server with one mount per camera
     /// (`/<camera>`, each its own server pipeline, as separate cameras would be); `cameras` pairs
-    /// each camera with the index of its clip.
+    /// each camera with the index of its clip. With a `record` format each camera also gets its
+    /// main stream, H.265 at that format, at [`main_mount`].
     pub fn start(
         clips: &[PathBuf],
         cameras: &[(String, usize)],
-        format: Option<StreamFormat>,
+        (format, record): (Option<StreamFormat>, Option<StreamFormat>),
         cache: &Path,
     ) -> Result<Self> {
         std::fs::create_dir_all(cache)?;
@@ -82,6 +88,20 @@ impl ServerProcess {
             };
             streams.push((stream, fps));
         }
+        let mut mains = Vec::new();
+        if let Some(f) = record {
+            let (w, h) = (f.size.width, f.size.height);
+            for clip in clips {
+                let stem = clip.file_stem().unwrap_or_default().to_string_lossy();
+                let stream = cache.join(format!("{stem}-{w}x{h}-{}.h265", f.fps));
+                // ≈ 0.05 bits per pixel per frame: about 2.6 Mbit/s at 1080p25, a camera's
+                // H.265 main stream.
+                let kbps = (f64::from(w * h * f.fps) * 0.05 / 1000.0) as u32;
+                encode_h265(clip, &stream, f.size, f.fps, 2 * f.fps, kbps.max(300))
+                    .with_context(|| format!("cannot encode {}", clip.display()))?;
+                mains.push((stream, (f.fps as i32, 1)));
+            }
+        }
         let fps: f64 = cameras
             .iter()
             .map(|(_, clip)| {
@@ -89,10 +109,16 @@ impl ServerProcess {
                 f64::from(n) / f64::from(d.max(1))
             })
             .sum();
-        let args = cameras.iter().map(|(name, clip)| {
-            let (stream, fps) = &streams[*clip];
+        let mount = |name: &str, (stream, fps): &(PathBuf, (i32, i32))| {
             format!("{name}={}:{}/{}", stream.display(), fps.0, fps.1)
-        });
+        };
+        let args: Vec<String> = cameras
+            .iter()
+            .flat_map(|(name, clip)| {
+                let main = mains.get(*clip).map(|m| mount(&main_mount(name), m));
+                std::iter::once(mount(name, &streams[*clip])).chain(main)
+            })
+            .collect();
         let exe = std::env::current_exe().context("cannot find the vigil executable")?;
         let mut child = Command::new(exe)
             .arg("bench-server")
@@ -125,8 +151,9 @@ impl ServerProcess {
         self.child.id()
     }
 
-    pub fn url(&self, camera: &str) -> String {
-        format!("rtsp://127.0.0.1:{}/{camera}", self.port)
+    /// The URL of mount `name` (a camera's name, or its [`main_mount`]).
+    pub fn url(&self, name: &str) -> String {
+        format!("rtsp://127.0.0.1:{}/{name}", self.port)
     }
 
     pub fn stop(mut self) {
