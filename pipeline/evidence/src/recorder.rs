@@ -134,7 +134,12 @@ impl Recorder {
             let mut sel = Select::new();
             let u = units_open.then(|| sel.recv(units.inner()));
             let r = requests_open.then(|| sel.recv(requests));
-            let Ok(op) = sel.select_timeout(DOWN_CHECK) else {
+            // Only a camera with a record stream has an outage to look for.
+            let op = match self.config.second {
+                Some(_) => sel.select_timeout(DOWN_CHECK),
+                None => Ok(sel.select()),
+            };
+            let Ok(op) = op else {
                 self.cut_short();
                 continue;
             };

@@ -53,13 +53,14 @@ pub struct BenchArgs {
     /// replay the files as fast as possible, nothing dropped).
     #[arg(long)]
     pub rtsp: bool,
-    /// With --rtsp: encode the footage once to WIDTHxHEIGHT@FPS H.264 (e.g. 1280x720@25) before
-    /// serving it; the server then only repacketises it.
+    /// With --rtsp: encode the footage once to WIDTHxHEIGHT@FPS (e.g. 1280x720@25; H.264, or
+    /// H.265 with `:h265`) before serving it; the server then only repacketises it.
     #[arg(long)]
     pub stream: Option<StreamFormat>,
-    /// With --rtsp: each camera also serves a main stream, the footage encoded once to H.265 at
-    /// WIDTHxHEIGHT@FPS (e.g. 1920x1080@25), which vigil records as the evidence (`record:`)
-    /// without decoding it; the --stream one is then the sub-stream, decoded for detection.
+    /// With --rtsp: each camera also serves a main stream, the footage encoded once at
+    /// WIDTHxHEIGHT@FPS[:h265] (e.g. 1920x1080@25:h265), which vigil records as the evidence
+    /// (`record:`) without decoding it; the --stream one is then the sub-stream, decoded for
+    /// detection.
     #[arg(long, requires = "rtsp")]
     pub record: Option<StreamFormat>,
     /// Frames per second each camera hands to detection (overrides the config).
