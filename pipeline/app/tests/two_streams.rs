@@ -124,6 +124,17 @@ fn a_two_stream_camera_records_its_main_stream_and_says_when_it_is_down() {
         )
     };
     assert_eq!((up("detect"), up("record")), (Some(1.0), Some(1.0)));
+    // The page's camera list: the camera, and its main stream beside it.
+    let cameras = || {
+        let (_, body) = common::api_get(api, "/api/cameras", TOKEN);
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["cameras"][0].clone()
+    };
+    let listed = cameras();
+    assert_eq!(
+        (&listed["online"], &listed["record"]["online"]),
+        (&true.into(), &true.into()),
+        "{listed}"
+    );
     let units = metric(api, "vigil_stage_received_total{", &["stage=\"record\""]).unwrap();
     assert!(units > 25.0, "{units} access units from the main stream");
 
@@ -136,6 +147,16 @@ fn a_two_stream_camera_records_its_main_stream_and_says_when_it_is_down() {
         "the record stream was not reported down",
     );
     assert_eq!((up("detect"), up("record")), (Some(1.0), Some(0.0)));
+    let listed = cameras();
+    assert_eq!(
+        (&listed["online"], &listed["record"]["online"]),
+        (&true.into(), &false.into()),
+        "{listed}"
+    );
+    assert!(
+        !listed["record"]["detail"].as_str().unwrap().is_empty(),
+        "{listed}"
+    );
     let decoded = || metric(api, "vigil_stage_received_total{", &["stage=\"ingest\""]).unwrap();
     let before = decoded();
     let said_down = || {

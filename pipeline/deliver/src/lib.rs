@@ -29,7 +29,7 @@ pub mod worker;
 
 pub use outbox::{Outbox, OutboxItem};
 pub use query::{AlertQuery, AlertView};
-pub use store::{Ack, AlertStore, CameraStatusEntry, Route, now_ms};
+pub use store::{Ack, AlertStore, CameraStatusEntry, DETECT, RECORD, Route, now_ms};
 
 use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions};

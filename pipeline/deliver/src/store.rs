@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use vigil_core::{Alert, AlertEvent, AlertFilter, CameraId};
 
 /// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// Version 1: the alerts table.
 const SCHEMA_V1: &str = "
@@ -72,6 +72,11 @@ const SCHEMA_V2: &str = "
 /// Version 3: when each acknowledgement reached the shared store (NULL: not yet).
 const SCHEMA_V3: &str = "ALTER TABLE acks ADD COLUMN shared_ms INTEGER;";
 
+/// Version 6: which stream of a camera a status is about (`detect`, or `record`: its main
+/// stream); earlier rows are the detect stream's.
+const SCHEMA_V6: &str =
+    "ALTER TABLE camera_status ADD COLUMN stream TEXT NOT NULL DEFAULT 'detect';";
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -103,6 +108,8 @@ pub struct CameraStatusEntry {
     pub online: bool,
     pub at_ms: i64,
     pub detail: String,
+    /// `detect` (the camera itself) or `record` (its main stream).
+    pub stream: String,
 }
 
 /// How many records wait and for how long the oldest has.
@@ -159,6 +166,9 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection, DeliverError> {
     }
     if version < 5 {
         tx.execute_batch(crate::handling::SCHEMA_V5).map_err(err)?;
+    }
+    if version < 6 {
+        tx.execute_batch(SCHEMA_V6).map_err(err)?;
     }
     if version < SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -336,44 +346,69 @@ impl AlertStore {
             .conn
             .execute(
                 "DELETE FROM camera_status WHERE at_ms < ?1
-                   AND seq NOT IN (SELECT MAX(seq) FROM camera_status GROUP BY camera)",
+                   AND seq NOT IN (SELECT MAX(seq) FROM camera_status GROUP BY camera, stream)",
                 [cutoff_ms],
             )
             .map_err(&err)?;
         Ok(deliveries + statuses)
     }
 
-    /// Appends a camera status change to the history.
+    /// Appends a camera status change (its detect stream's: the camera's) to the history.
     pub fn record_camera_status(
         &mut self,
         camera: &CameraId,
         online: bool,
         detail: &str,
     ) -> Result<(), DeliverError> {
+        self.record_stream_status(camera, DETECT, online, detail)
+    }
+
+    /// Appends a status change of one of a camera's streams (`detect`, `record`) to the history.
+    pub fn record_stream_status(
+        &mut self,
+        camera: &CameraId,
+        stream: &str,
+        online: bool,
+        detail: &str,
+    ) -> Result<(), DeliverError> {
         self.conn
             .execute(
-                "INSERT INTO camera_status (camera, online, at_ms, detail) VALUES (?1, ?2, ?3, ?4)",
-                params![camera.as_str(), online, now_ms(), detail],
+                "INSERT INTO camera_status (camera, online, at_ms, detail, stream) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![camera.as_str(), online, now_ms(), detail, stream],
             )
             .map_err(self.err())?;
         Ok(())
     }
 }
 
-/// Each camera's latest status, by camera name.
+/// The stream a camera's status is about unless it says otherwise.
+pub const DETECT: &str = "detect";
+/// A camera's main stream, recorded as its evidence (`record:`).
+pub const RECORD: &str = "record";
+
+/// Each camera's latest status (its detect stream's), by camera name.
 pub(crate) fn latest_camera_status(conn: &Connection) -> rusqlite::Result<Vec<CameraStatusEntry>> {
-    let mut stmt = conn.prepare(
-        "SELECT s.camera, s.online, s.at_ms, s.detail FROM camera_status s
-         JOIN (SELECT camera, MAX(seq) AS seq FROM camera_status GROUP BY camera) l
+    latest_stream_status(conn, DETECT)
+}
+
+/// Each camera's latest status of its stream `stream`, by camera name.
+pub(crate) fn latest_stream_status(
+    conn: &Connection,
+    stream: &str,
+) -> rusqlite::Result<Vec<CameraStatusEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.camera, s.online, s.at_ms, s.detail, s.stream FROM camera_status s
+         JOIN (SELECT camera, MAX(seq) AS seq FROM camera_status WHERE stream = ?1 GROUP BY camera) l
            ON l.seq = s.seq
          ORDER BY s.camera",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map([stream], |r| {
         Ok(CameraStatusEntry {
             camera: r.get(0)?,
             online: r.get(1)?,
             at_ms: r.get(2)?,
             detail: r.get(3)?,
+            stream: r.get(4)?,
         })
     })?;
     rows.collect()
@@ -457,6 +492,11 @@ impl AlertStore {
     /// Each camera's latest status.
     pub fn camera_status(&self) -> Result<Vec<CameraStatusEntry>, DeliverError> {
         latest_camera_status(&self.conn).map_err(self.err())
+    }
+
+    /// Each camera's latest status of its stream `stream` (`record`: a main stream).
+    pub fn stream_status(&self, stream: &str) -> Result<Vec<CameraStatusEntry>, DeliverError> {
+        latest_stream_status(&self.conn, stream).map_err(self.err())
     }
 }
 

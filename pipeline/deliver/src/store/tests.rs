@@ -220,3 +220,33 @@ fn camera_status_keeps_history_and_reports_the_latest() {
         .unwrap();
     assert_eq!(history, 3);
 }
+
+#[test]
+fn a_main_stream_s_status_is_kept_apart_from_the_camera_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = AlertStore::open(&dir.path().join("alerts.db")).unwrap();
+    let gate = CameraId::new("gate");
+    s.record_camera_status(&gate, true, "").unwrap();
+    s.record_stream_status(&gate, RECORD, true, "").unwrap();
+    s.record_stream_status(&gate, RECORD, false, "stall watchdog")
+        .unwrap();
+    let camera = s.camera_status().unwrap();
+    assert_eq!(camera.len(), 1);
+    assert_eq!(
+        (camera[0].online, camera[0].stream.as_str()),
+        (true, DETECT)
+    );
+    let record = s.stream_status(RECORD).unwrap();
+    assert_eq!(
+        (
+            record[0].online,
+            record[0].detail.as_str(),
+            record[0].stream.as_str()
+        ),
+        (false, "stall watchdog", RECORD)
+    );
+    // Pruning keeps each stream's latest.
+    s.prune_history(now_ms() + 1000).unwrap();
+    assert_eq!(s.camera_status().unwrap().len(), 1);
+    assert!(!s.stream_status(RECORD).unwrap()[0].online);
+}

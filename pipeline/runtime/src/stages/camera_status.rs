@@ -32,19 +32,19 @@ impl Settings {
                 let mut since = down_since.lock().unwrap_or_else(|p| p.into_inner());
                 describe(camera, "camera", &status, &mut since)
             };
-            this.record(camera, online, detail);
+            this.record(camera, vigil_deliver::DETECT, online, detail);
         })
     }
 
     /// The status callback of a camera's record stream: logged, kept in `health` for its
-    /// recorder (clips asked for while it is down say so) and shown on `/metrics`
-    /// (`vigil_camera_stream_up{stream="record"}`). The status history, MQTT and the page keep
-    /// the detect stream's (the camera's) status.
+    /// recorder (clips asked for while it is down say so), in the status history as stream
+    /// `record`, on `/metrics` (`vigil_camera_stream_up{stream="record"}`) and on the page. MQTT
+    /// keeps the camera's (its detect stream's) status.
     pub fn record_sink(&self, health: Arc<StreamHealth>) -> StatusSink {
         let this = self.clone();
         let down_since: Mutex<Option<Instant>> = Mutex::new(None);
         Arc::new(move |camera, status| {
-            let (online, _) = {
+            let (online, detail) = {
                 let mut since = down_since.lock().unwrap_or_else(|p| p.into_inner());
                 describe(camera, "record stream", &status, &mut since)
             };
@@ -52,25 +52,28 @@ impl Settings {
                 CameraStatus::Online => health.set_up(),
                 CameraStatus::Offline { reason } => health.set_down(reason),
             }
-            if let Ok(mut up) = this.record_up.lock() {
-                up.insert(camera.to_string(), online);
-            }
+            this.record(camera, vigil_deliver::RECORD, online, detail);
         })
     }
 
-    fn record(&self, camera: &CameraId, online: bool, detail: String) {
+    /// A status of one of `camera`'s streams: in the history, on `/metrics` and to the page.
+    fn record(&self, camera: &CameraId, stream: &str, online: bool, detail: String) {
         let recorded = self
             .store
             .lock()
             .map_err(|_| "status store lock poisoned".to_string())
             .and_then(|mut s| {
-                s.record_camera_status(camera, online, &detail)
+                s.record_stream_status(camera, stream, online, &detail)
                     .map_err(|e| e.to_string())
             });
         if let Err(error) = recorded {
             tracing::warn!(%camera, %error, "cannot record camera status");
         }
-        if let Ok(mut up) = self.up.lock() {
+        let up = match stream {
+            vigil_deliver::DETECT => &self.up,
+            _ => &self.record_up,
+        };
+        if let Ok(mut up) = up.lock() {
             up.insert(camera.to_string(), online);
         }
         self.events.publish(vigil_serve::LiveEvent::Camera {
@@ -79,6 +82,7 @@ impl Settings {
                 online,
                 at_ms: vigil_deliver::now_ms(),
                 detail,
+                stream: stream.to_string(),
             },
         });
     }

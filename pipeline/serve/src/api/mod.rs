@@ -393,6 +393,8 @@ async fn cameras(
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let statuses = with_store(&state, |s| s.camera_status()).await?;
+    // A camera with a main stream: that stream's status beside the camera's.
+    let records = with_store(&state, |s| s.stream_status(vigil_deliver::RECORD)).await?;
     let list: Vec<serde_json::Value> = state
         .cameras
         .iter()
@@ -404,6 +406,12 @@ async fn cameras(
             };
             if let (Some(name), Some(o)) = (state.names.camera(c), entry.as_object_mut()) {
                 o.insert("display_name".into(), name.into());
+            }
+            if let (Some(r), Some(o)) = (
+                records.iter().find(|s| &s.camera == c),
+                entry.as_object_mut(),
+            ) {
+                o.insert("record".into(), serde_json::to_value(r).unwrap_or_default());
             }
             entry
         })

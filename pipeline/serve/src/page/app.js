@@ -12,6 +12,7 @@ const TEXT = {
     bad_login: "用户名或密码错误", locked: "失败次数过多，请稍后再试", login: "登录", logout: "退出",
     all_cameras: "全部摄像头", all_kinds: "全部类型", all_states: "全部状态",
     unacked: "未确认", acked: "已确认", connecting: "连接中…", live: "实时", offline: "已断开",
+    record_down: "主码流断开（无录像）",
     no_alerts: "暂无告警", more: "加载更多", comment: "处理说明", ack: "确认告警",
     bad_token: "令牌无效", camera: "摄像头", rule: "规则", zone: "区域", kind: "类型",
     raised: "告警时间", state: "状态", open: "进行中", ended: "已结束", objects: "目标",
@@ -39,6 +40,7 @@ const TEXT = {
     bad_login: "Wrong name or password", locked: "Too many failed sign-ins: try again later", login: "Sign in", logout: "Sign out",
     all_cameras: "All cameras", all_kinds: "All kinds", all_states: "All states",
     unacked: "Unacknowledged", acked: "Acknowledged", connecting: "Connecting…", live: "Live", offline: "Disconnected",
+    record_down: "main stream down (no clips)",
     no_alerts: "No alerts", more: "Load more", comment: "Comment", ack: "Acknowledge",
     bad_token: "Unknown token", camera: "Camera", rule: "Rule", zone: "Zone", kind: "Kind",
     raised: "Raised", state: "State", open: "Ongoing", ended: "Ended", objects: "Objects",
@@ -162,6 +164,7 @@ async function loadCameras() {
     li.dataset.camera = c.camera;
     list.append(li);
     renderCamera(c);
+    if (c.record) renderCamera(c.record);
     addCameraOption(c.camera);
   }
 }
@@ -174,13 +177,28 @@ function addCameraOption(camera) {
   select.append(opt);
 }
 
+// Each camera's latest status (its detect stream's: the camera's), and its main stream's for a
+// camera that records one (`record:`, status events with `stream: "record"`).
+const cameraStates = new Map();
+const recordStates = new Map();
+
 function renderCamera(status) {
+  const isRecord = status.stream === "record";
+  (isRecord ? recordStates : cameraStates).set(status.camera, status);
+  const cam = cameraStates.get(status.camera) ?? { camera: status.camera, online: null };
+  const rec = recordStates.get(status.camera);
   let li = $("cameras").querySelector(`li[data-camera="${CSS.escape(status.camera)}"]`);
   if (!li) { li = document.createElement("li"); li.dataset.camera = status.camera; $("cameras").append(li); }
-  li.className = status.online === true ? "online" : status.online === false ? "offline" : "";
-  li.textContent = cameraName(status.camera);
-  li.title = [status.camera, status.online === false ? status.detail : ""].filter(Boolean).join(" — ");
-  renderTileState(status);
+  const recordDown = rec?.online === false;
+  li.className = cam.online === true ? "online" : cam.online === false ? "offline" : "";
+  li.classList.toggle("record-down", recordDown);
+  li.textContent = cameraName(cam.camera) + (recordDown ? ` · ${t("record_down")}` : "");
+  li.title = [
+    cam.camera,
+    cam.online === false ? cam.detail : "",
+    recordDown ? `${t("record_down")}: ${rec.detail}` : "",
+  ].filter(Boolean).join(" — ");
+  if (!isRecord) renderTileState(status);
 }
 
 function query(before) {
