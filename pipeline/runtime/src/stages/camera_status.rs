@@ -1,5 +1,7 @@
-//! A camera's online/offline reports (from its `cam-<id>` thread): logged, kept in the store's
-//! status history, shown on `/metrics` (`vigil_camera_up`) and sent to the page as live events.
+//! A camera's online/offline reports (from its `cam-<id>` thread, and from its record stream's
+//! `rec-<id>` thread when it has one): logged, kept in the store's status history (by stream),
+//! shown on `/metrics` (`vigil_camera_up`, `vigil_camera_stream_up`) and sent to the page as
+//! live events.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
