@@ -167,7 +167,8 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection, DeliverError> {
     if version < 5 {
         tx.execute_batch(crate::handling::SCHEMA_V5).map_err(err)?;
     }
-    if version < 6 {
+    // A store whose version was set back by hand may have the column already.
+    if version < 6 && !has_column(&tx, "camera_status", "stream").map_err(err)? {
         tx.execute_batch(SCHEMA_V6).map_err(err)?;
     }
     if version < SCHEMA_VERSION {
@@ -379,6 +380,18 @@ impl AlertStore {
             .map_err(self.err())?;
         Ok(())
     }
+}
+
+/// Whether `table` has a column `column`.
+fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
+    for name in names {
+        if name? == column {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The stream a camera's status is about unless it says otherwise.
