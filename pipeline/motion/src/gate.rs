@@ -94,10 +94,11 @@ impl Gate {
     }
 }
 
-/// Something the detector finds: a class at a place.
+/// Something the detector finds: a class at a place, with a score.
 pub trait Placed {
     fn class(&self) -> &str;
     fn place(&self) -> BBoxPx;
+    fn score(&self) -> f32;
 }
 
 impl Placed for Detection {
@@ -106,6 +107,9 @@ impl Placed for Detection {
     }
     fn place(&self) -> BBoxPx {
         self.bbox_px
+    }
+    fn score(&self) -> f32 {
+        self.score
     }
 }
 
@@ -116,12 +120,17 @@ impl Placed for Track {
     fn place(&self) -> BBoxPx {
         self.bbox_px
     }
+    fn score(&self) -> f32 {
+        self.score
+    }
 }
 
 /// Stands in for the detector on skipped frames, in frame order.
 pub struct Carry<T> {
     /// What the last look found.
     last: Option<Vec<T>>,
+    /// What of it counts (scored at least `floor`).
+    counted: Option<Vec<T>>,
     /// Consecutive looks that found the same objects in the same places.
     run: u32,
     settle: u32,
@@ -132,6 +141,10 @@ pub struct Carry<T> {
     missing_since: Option<Duration>,
     /// How long a miss is looked through: `stationary_check`.
     patience: Duration,
+    /// Finds scored below this settle nothing and are missed by nobody: no rule of the camera
+    /// would act on them (the lowest `min_score` of its rules), so their coming and going on
+    /// a still picture — a detector's noise near its threshold — does not keep it looking.
+    floor: f32,
     shared: Arc<Shared>,
 }
 
@@ -139,19 +152,33 @@ impl<T: Placed + Clone> Carry<T> {
     pub fn new(spec: &MotionGate, shared: Arc<Shared>) -> Self {
         Self {
             last: None,
+            counted: None,
             run: 0,
             settle: spec.settle_frames.max(1),
             scene: Vec::new(),
             missing_since: None,
             patience: spec.stationary_check,
+            floor: 0.0,
             shared,
         }
     }
 
+    /// Finds scored below `floor` do not count towards settling or missing (see `floor`).
+    pub fn with_floor(mut self, floor: f32) -> Self {
+        self.floor = floor;
+        self
+    }
+
     /// A frame the detector looked at (stream time `pts`; `motion`: the gate saw motion on
     /// it), and what it found.
-    pub fn looked(&mut self, found: &[T], pts: Duration, motion: bool) {
-        self.run = match &self.last {
+    pub fn looked(&mut self, all: &[T], pts: Duration, motion: bool) {
+        let found: Vec<T> = all
+            .iter()
+            .filter(|f| f.score() >= self.floor)
+            .cloned()
+            .collect();
+        let found = found.as_slice();
+        self.run = match &self.counted {
             Some(last) if same_objects(last, found) => self.run.saturating_add(1),
             _ => 1,
         };
@@ -171,13 +198,20 @@ impl<T: Placed + Clone> Carry<T> {
         self.shared
             .occupied
             .store(!self.scene.is_empty(), Ordering::Relaxed);
-        self.last = Some(found.to_vec());
+        self.counted = Some(found.to_vec());
+        self.last = Some(all.to_vec());
     }
 
     /// What a frame the detector skipped is taken to show: what its last look found.
     pub fn skipped(&self) -> Vec<T> {
         self.last.clone().unwrap_or_default()
     }
+}
+
+/// The floor of a camera's [`Carry`]: the lowest of its rules' `min_score`s (0 without rules),
+/// the score below which no rule of the camera acts on a find.
+pub fn score_floor(min_scores: impl IntoIterator<Item = f32>) -> f32 {
+    min_scores.into_iter().reduce(f32::min).unwrap_or(0.0)
 }
 
 /// The same objects in the same places: one to one, each pair of one class with boxes at least

@@ -15,6 +15,6 @@
 pub mod gate;
 pub mod picture;
 
-pub use gate::{Carry, Gate, Placed, Shared};
+pub use gate::{Carry, Gate, Placed, Shared, score_floor};
 pub use picture::{Motion, MotionDetector, RectNorm, watched_area};
 pub use vigil_spec::motion::MotionGate;

@@ -81,16 +81,17 @@ pub fn cameras(
         .cameras
         .iter()
         .map(|c| {
-            let rules = config
+            let rules: Vec<_> = config
                 .rules
                 .iter()
                 .filter(|r| r.camera == c.id)
                 .cloned()
                 .collect();
             let waste = config.waste_rules(&c.id);
+            let floor = score_floor(&rules, !waste.is_empty());
             let carry = config
                 .motion_gate(c)
-                .map(|spec| Carry::new(spec, progress[&c.id].gate.clone()));
+                .map(|spec| Carry::new(spec, progress[&c.id].gate.clone()).with_floor(floor));
             let state = CameraState {
                 tracker: Tracker::new(TrackerConfig::clone(&config.tracker)),
                 rules: RuleEngine::new(rules),
@@ -205,6 +206,10 @@ impl CameraState {
             .cloned()
             .collect();
         let ends = self.rules.replace_rules(mine, &df.meta);
+        let floor = score_floor(self.rules.rules(), self.waste.is_some());
+        if let Some(carry) = self.carry.take() {
+            self.carry = Some(carry.with_floor(floor));
+        }
         tracing::info!(camera = %df.meta.camera, rules = self.rules.rules().len(), "new rules applied");
         ends
     }
@@ -240,6 +245,16 @@ impl CameraState {
             arrived: Some(df.meta.arrived),
             space: Some(df.meta.source_size),
         }
+    }
+}
+
+/// The score below which no rule of a camera acts on a find ([`vigil_motion::score_floor`]):
+/// the motion gate lets such finds come and go on a still picture without looking again. A camera with waste rules counts every find (they mask people and vehicles out of the
+/// static-object detector).
+fn score_floor(rules: &[vigil_rules::Rule], waste: bool) -> f32 {
+    match waste {
+        true => 0.0,
+        false => vigil_motion::score_floor(rules.iter().map(|r| r.min_score)),
     }
 }
 

@@ -6,7 +6,7 @@
 
 use vigil_config::cases::Case;
 use vigil_core::{BBoxPx, Track};
-use vigil_motion::{Carry, Gate, MotionGate, RectNorm, Shared, watched_area};
+use vigil_motion::{Carry, Gate, MotionGate, RectNorm, Shared, score_floor, watched_area};
 
 /// The frames' tracks as the rules see them with the gate on, frame by frame.
 pub struct GatedScene<'a> {
@@ -26,7 +26,8 @@ impl<'a> GatedScene<'a> {
         Self {
             case,
             gate: Gate::new(spec, shared.clone()),
-            carry: Carry::new(spec, shared.clone()),
+            carry: Carry::new(spec, shared.clone())
+                .with_floor(score_floor(case.rules.iter().map(|r| r.min_score))),
             shared,
             watched: watched_area(&outlines, spec.margin),
             previous: vec![None; case.objects.len()],
