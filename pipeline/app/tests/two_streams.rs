@@ -3,7 +3,8 @@
 //! process on 127.0.0.1. The alert's clip and snapshots are the main stream's, with the boxes
 //! found on the sub-stream drawn where they lie in it; `/metrics` shows both streams. Then the
 //! main stream's server dies: detection carries on, alerts still come, and their evidence
-//! record says the record stream is down.
+//! record says the record stream is down; when it comes back, the record stream reconnects on
+//! its own and clips come from it again.
 
 mod common;
 
@@ -172,6 +173,32 @@ fn a_two_stream_camera_records_its_main_stream_and_says_when_it_is_down() {
         "no alert whose evidence says the record stream is down",
     );
     assert!(decoded() > before, "detection carried on");
+
+    // The main stream's server comes back on its port: the record stream reconnects on its own
+    // and clips come from it again.
+    let (_main_again, _) = Server::start(main_port, &[("main", &main)]);
+    wait(
+        &|log| {
+            log.iter()
+                .filter(|l| l.contains("record stream online"))
+                .count()
+                >= 2
+        },
+        Duration::from_secs(30),
+        "the record stream did not come back",
+    );
+    let back = evidence(&out).len();
+    wait(
+        &|_| {
+            evidence(&out)
+                .into_iter()
+                .skip(back)
+                .any(|e| e["evidence"]["clip"].is_object())
+        },
+        Duration::from_secs(90),
+        "no clip after the record stream came back",
+    );
+    assert_eq!(up("record"), Some(1.0));
     let _ = Command::new("kill")
         .args(["-INT", &vigil.id().to_string()])
         .status();
