@@ -1,7 +1,8 @@
-//! The `detector:` section's tuning, range-checked: thresholds, threads, where inference runs,
-//! and the motion gate (`detector.motion_gate`). The model manifest is loaded with the config.
+//! The `detector:` section, range-checked: thresholds, threads, where inference runs, and the
+//! motion gate (`detector.motion_gate`), with the model manifest the config loaded.
 
 use crate::check::Validator;
+use crate::manifest::ModelManifest;
 use crate::raw::{RawDetector, RawMotionGate};
 use std::time::Duration;
 use vigil_spec::motion::MotionGate;
@@ -45,18 +46,30 @@ impl ExecutionProvider {
     }
 }
 
-/// The detector's settings other than its manifest.
-pub(crate) struct Tuning {
+#[derive(Clone, Debug)]
+pub struct DetectorConfig {
+    pub manifest: ModelManifest,
     pub score_threshold: f32,
     pub nms_iou: f32,
+    /// Default for cameras that set none.
     pub detect_fps: Option<f64>,
+    /// ONNX Runtime intra-op threads per worker (default: cores ÷ workers).
     pub intra_threads: Option<usize>,
+    /// Detection threads, one session each (default: one per core).
     pub workers: Option<usize>,
+    /// Where inference runs.
     pub execution_provider: ExecutionProvider,
+    /// When the detector may skip a frame in which nothing moved.
     pub motion_gate: MotionGate,
 }
 
-pub(crate) fn tuning(v: &mut Validator<'_>, d: &RawDetector) -> Tuning {
+/// The `detector:` section with its loaded `manifest` (`None` when it failed to load: the
+/// section's other values are still checked, and the config has an error already).
+pub(crate) fn detector(
+    v: &mut Validator<'_>,
+    d: &RawDetector,
+    manifest: Option<ModelManifest>,
+) -> Option<DetectorConfig> {
     let score_threshold = d.score_threshold.as_ref().map_or(0.3, |s| s.value);
     if let Some(s) = &d.score_threshold {
         v.check(
@@ -104,15 +117,17 @@ pub(crate) fn tuning(v: &mut Validator<'_>, d: &RawDetector) -> Tuning {
         None => ExecutionProvider::Cpu,
     };
 
-    Tuning {
+    let motion_gate = motion_gate(v, d.motion_gate.as_ref());
+    Some(DetectorConfig {
+        manifest: manifest?,
         score_threshold,
         nms_iou,
         detect_fps,
         intra_threads,
         workers,
         execution_provider,
-        motion_gate: motion_gate(v, d.motion_gate.as_ref()),
-    }
+        motion_gate,
+    })
 }
 
 fn motion_gate(v: &mut Validator<'_>, raw: Option<&RawMotionGate>) -> MotionGate {

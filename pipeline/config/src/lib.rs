@@ -34,14 +34,14 @@ mod waste;
 
 pub use anchor::AnchorConfig;
 pub use check::is_id;
-pub use detector::ExecutionProvider;
+pub use detector::{DetectorConfig, ExecutionProvider};
 pub use error::{ConfigError, ConfigErrors};
 pub use falling::FallRule;
 pub use manifest::{ColourOrder, ModelFamily, ModelManifest, Normalise, ResizeMode};
 pub use names::Names;
 pub use outputs::{Alarm, Live, SharedStoreConfig, TlsFiles};
 pub use runtime::{
-    ApiConfig, ApiToken, CameraConfig, CameraSource, Config, Decoder, DetectorConfig,
-    EvidenceConfig, MqttConfig, MqttTlsFiles, OutputConfig, Role, RtspTransport, RtspUrl, Rule,
-    Secret, TrackerConfig, WebhookConfig, load, load_str, resolve_asset,
+    ApiConfig, ApiToken, CameraConfig, CameraSource, Config, Decoder, EvidenceConfig, MqttConfig,
+    MqttTlsFiles, OutputConfig, Role, RtspTransport, RtspUrl, Rule, Secret, TrackerConfig,
+    WebhookConfig, load, load_str, resolve_asset,
 };

@@ -5,7 +5,7 @@ pub use crate::assets::resolve_asset;
 pub use crate::camera::{CameraConfig, CameraSource, Decoder, RtspTransport, RtspUrl};
 use crate::check::Validator;
 use crate::context::{RuleContext, file_zones};
-use crate::detector::ExecutionProvider;
+use crate::detector::DetectorConfig;
 use crate::error::{ConfigError, ConfigErrors, parse_yaml};
 use crate::manifest::ModelManifest;
 pub use crate::mqtt::{MqttConfig, MqttTlsFiles};
@@ -135,23 +135,6 @@ impl Default for EvidenceConfig {
 }
 
 #[derive(Clone, Debug)]
-pub struct DetectorConfig {
-    pub manifest: ModelManifest,
-    pub score_threshold: f32,
-    pub nms_iou: f32,
-    /// Default for cameras that set none.
-    pub detect_fps: Option<f64>,
-    /// ONNX Runtime intra-op threads per worker (default: cores ÷ workers).
-    pub intra_threads: Option<usize>,
-    /// Detection threads, one session each (default: one per core).
-    pub workers: Option<usize>,
-    /// Where inference runs.
-    pub execution_provider: ExecutionProvider,
-    /// When the detector may skip a frame in which nothing moved.
-    pub motion_gate: vigil_spec::motion::MotionGate,
-}
-
-#[derive(Clone, Debug)]
 pub struct OutputConfig {
     /// Folder for `alerts.jsonl` and `alerts.db`.
     pub dir: Option<PathBuf>,
@@ -223,7 +206,7 @@ pub(crate) fn load_edited(
         }
     };
 
-    let tuning = crate::detector::tuning(&mut v, &raw.detector);
+    let detector = crate::detector::detector(&mut v, &raw.detector, manifest);
 
     if raw.cameras.value.is_empty() {
         v.error(&raw.cameras, "at least one camera is needed");
@@ -243,7 +226,8 @@ pub(crate) fn load_edited(
         }
     }
 
-    if let Some(m) = &manifest {
+    let manifest = detector.as_ref().map(|d| &d.manifest);
+    if let Some(m) = manifest {
         for cam in &raw.cameras.value {
             for (from, to) in &cam.class_map {
                 for label in [from, &to.value] {
@@ -288,7 +272,7 @@ pub(crate) fn load_edited(
             .keys()
             .map(move |z| (c.name.value.clone(), z.clone()))
     });
-    let mut ctx = RuleContext::new(&cameras, manifest.as_ref(), written);
+    let mut ctx = RuleContext::new(&cameras, manifest, written);
     let files: Vec<LoadedRuleFile> = raw
         .rule_files
         .iter()
@@ -492,20 +476,10 @@ pub(crate) fn load_edited(
         v.errors.sort_by_key(|e| (e.file.clone(), e.line, e.column));
         return Err(ConfigErrors(v.errors));
     }
-    let manifest = manifest.expect("no errors means the manifest loaded");
     Ok(Config {
         path: path.to_path_buf(),
         cameras,
-        detector: DetectorConfig {
-            manifest,
-            score_threshold: tuning.score_threshold,
-            nms_iou: tuning.nms_iou,
-            detect_fps: tuning.detect_fps,
-            intra_threads: tuning.intra_threads,
-            workers: tuning.workers,
-            execution_provider: tuning.execution_provider,
-            motion_gate: tuning.motion_gate,
-        },
+        detector: detector.expect("no errors means the manifest loaded"),
         rules,
         falling,
         waste,
