@@ -6,6 +6,7 @@
 mod common;
 
 use common::Server;
+use vigil_ingest::rtsp_server::{Codec, encode};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -22,9 +23,10 @@ fn assets() -> PathBuf {
 /// A 320×180, 25 frames/s H.264 stream (a keyframe a second) made once from sample footage.
 fn stream(dir: &Path) -> PathBuf {
     let file = dir.join("cam.h264");
-    vigil_ingest::rtsp_server::encode_h264(
+    encode(
         &assets().join("footage/car-detection.mp4"),
         &file,
+        Codec::H264,
         vigil_core::Size::new(320, 180),
         25,
         25,
@@ -556,9 +558,10 @@ fn a_resolution_change_mid_stream_is_followed_without_a_reconnect() {
     // a camera does when someone changes its resolution in its web page.
     let small = stream(dir.path());
     let large = dir.path().join("large.h264");
-    vigil_ingest::rtsp_server::encode_h264(
+    encode(
         &assets().join("footage/bottle-detection.mp4"),
         &large,
+        Codec::H264,
         vigil_core::Size::new(480, 270),
         25,
         25,
@@ -594,34 +597,16 @@ fn a_camera_that_comes_back_with_another_codec_is_decoded_after_the_reconnect() 
     let h264 = stream(dir.path());
     // The same camera after a firmware update that switched it to H.265.
     let h265 = dir.path().join("cam.h265");
-    let made = Command::new("gst-launch-1.0")
-        .arg("-q")
-        .arg("filesrc")
-        .arg(format!(
-            "location={}",
-            assets().join("footage/car-detection.mp4").display()
-        ))
-        .args([
-            "!",
-            "decodebin",
-            "!",
-            "videoconvertscale",
-            "!",
-            "video/x-raw,format=I420,width=320,height=180",
-            "!",
-            "x265enc",
-            "speed-preset=ultrafast",
-            "key-int-max=25",
-            "bitrate=300",
-            "!",
-            "video/x-h265,stream-format=byte-stream",
-            "!",
-            "filesink",
-        ])
-        .arg(format!("location={}", h265.display()))
-        .status()
-        .unwrap();
-    assert!(made.success(), "cannot encode the H.265 stream");
+    encode(
+        &assets().join("footage/car-detection.mp4"),
+        &h265,
+        Codec::H265,
+        vigil_core::Size::new(320, 180),
+        0,
+        25,
+        300,
+    )
+    .unwrap();
     let port = free_port();
     let api = free_port();
     let extra = api_section(api);

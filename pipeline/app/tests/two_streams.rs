@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vigil_core::Size;
+use vigil_ingest::rtsp_server::{Codec, encode};
 use vigil_testkit::{free_port, overhead_config};
 
 const TOKEN: &str = "two-streams-viewer-token";
@@ -42,10 +43,17 @@ fn a_two_stream_camera_records_its_main_stream_and_says_when_it_is_down() {
     let footage = assets.join("footage/car-detection.mp4");
     // At the clip's own 12.5 frames/s, where its cars stay in view long enough to dwell.
     let (sub, main) = (dir.path().join("sub.h264"), dir.path().join("main.h265"));
-    vigil_ingest::rtsp_server::encode_h264(&footage, &sub, Size::new(640, 360), 0, 25, 500)
-        .unwrap();
-    vigil_ingest::rtsp_server::encode_h265(&footage, &main, Size::new(1280, 720), 0, 25, 1500)
-        .unwrap();
+    encode(&footage, &sub, Codec::H264, Size::new(640, 360), 0, 25, 500).unwrap();
+    encode(
+        &footage,
+        &main,
+        Codec::H265,
+        Size::new(1280, 720),
+        0,
+        25,
+        1500,
+    )
+    .unwrap();
     let (sub_port, main_port, api) = (free_port(), free_port(), free_port());
     let (_sub_server, _) = Server::start(sub_port, &[("sub", &sub)]);
     let (main_server, _) = Server::start(main_port, &[("main", &main)]);

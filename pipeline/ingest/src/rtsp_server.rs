@@ -201,47 +201,47 @@ pub fn prepare_h264(input: &Path, output: &Path, gop: u32) -> Result<(i32, i32),
     Ok(fps)
 }
 
-/// Encodes `input` once as an H.264 byte-stream file at `output` (unless it is already there),
+/// The codec of a byte-stream file made by [`encode`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    /// `x264enc` veryfast, main profile, no B-frames (for [`Mount::looped_h264`]).
+    H264,
+    /// `x265enc` ultrafast: a camera's main stream (for [`Mount::looped_h265`]).
+    H265,
+}
+
+impl Codec {
+    /// The file extension `vigil bench-server` serves it by.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Codec::H264 => "h264",
+            Codec::H265 => "h265",
+        }
+    }
+}
+
+/// Encodes `input` once as a `codec` byte-stream file at `output` (unless it is already there),
 /// scaled to `size` and declared `fps` frames per second with every source frame kept (no
 /// frames repeated: a slower clip just plays faster, each frame still distinct; 0 keeps the
 /// clip's own rate), a keyframe every `gop` frames, at about `kbps` — what a camera sends. For
-/// benchmarks that need a given resolution and rate.
-pub fn encode_h264(
+/// benchmarks and tests that need a given resolution, rate and codec.
+pub fn encode(
     input: &Path,
     output: &Path,
+    codec: Codec,
     size: vigil_core::Size,
     fps: u32,
     gop: u32,
     kbps: u32,
 ) -> Result<(), IngestError> {
-    let encoder = format!(
-        "x264enc speed-preset=veryfast bitrate={kbps} key-int-max={gop} bframes=0 ! video/x-h264,stream-format=byte-stream,profile=main"
-    );
-    encode(input, output, size, fps, &encoder)
-}
-
-/// [`encode_h264`] as H.265 (`x265enc`): a camera's main stream, for [`Mount::looped_h265`].
-pub fn encode_h265(
-    input: &Path,
-    output: &Path,
-    size: vigil_core::Size,
-    fps: u32,
-    gop: u32,
-    kbps: u32,
-) -> Result<(), IngestError> {
-    let encoder = format!(
-        "x265enc speed-preset=ultrafast bitrate={kbps} key-int-max={gop} ! video/x-h265,stream-format=byte-stream"
-    );
-    encode(input, output, size, fps, &encoder)
-}
-
-fn encode(
-    input: &Path,
-    output: &Path,
-    size: vigil_core::Size,
-    fps: u32,
-    encoder: &str,
-) -> Result<(), IngestError> {
+    let encoder = match codec {
+        Codec::H264 => format!(
+            "x264enc speed-preset=veryfast bitrate={kbps} key-int-max={gop} bframes=0 ! video/x-h264,stream-format=byte-stream,profile=main"
+        ),
+        Codec::H265 => format!(
+            "x265enc speed-preset=ultrafast bitrate={kbps} key-int-max={gop} ! video/x-h265,stream-format=byte-stream"
+        ),
+    };
     crate::init()?;
     if output.is_file() {
         return Ok(());

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use vigil_core::Size;
-use vigil_ingest::rtsp_server::{encode_h264, encode_h265, prepare_h264};
+use vigil_ingest::rtsp_server::{Codec, encode, prepare_h264};
 
 /// `WIDTHxHEIGHT@FPS[:h265]`, e.g. `1280x720@25` (H.264) or `1920x1080@25:h265`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,13 +59,13 @@ impl StreamFormat {
     fn encoded(self, clip: &Path, cache: &Path) -> Result<(PathBuf, (i32, i32))> {
         let stem = clip.file_stem().unwrap_or_default().to_string_lossy();
         let (w, h, fps) = (self.size.width, self.size.height, self.fps);
-        let (ext, bits, encode): (_, _, fn(_, _, _, _, _, _) -> _) = match self.hevc {
-            true => ("h265", 0.05, encode_h265),
-            false => ("h264", 0.07, encode_h264),
+        let (codec, bits) = match self.hevc {
+            true => (Codec::H265, 0.05),
+            false => (Codec::H264, 0.07),
         };
-        let stream = cache.join(format!("{stem}-{w}x{h}-{fps}.{ext}"));
+        let stream = cache.join(format!("{stem}-{w}x{h}-{fps}.{}", codec.extension()));
         let kbps = (f64::from(w * h * fps) * bits / 1000.0) as u32;
-        encode(clip, &stream, self.size, fps, 2 * fps, kbps.max(200))
+        encode(clip, &stream, codec, self.size, fps, 2 * fps, kbps.max(200))
             .with_context(|| format!("cannot encode {}", clip.display()))?;
         Ok((stream, (fps as i32, 1)))
     }
