@@ -3,15 +3,14 @@
 //! Prints the median and 90th percentile milliseconds per frame and the share of one core that
 //! 25 frames/s would take. Frames are rendered first, then timed on one thread.
 
+mod common;
+
 use std::time::Instant;
 use vigil_falling::{FallDetector, GrayFrame};
 use vigil_tools::scenes::falls::{Scene, SetKind, luma, scene_spec};
 
 fn main() {
-    let frames_per_case = std::env::var("FRAMES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(150u32);
+    let frames_per_case = common::frames(150) as u32;
     println!("case                      size       ms/frame p50   p90   core share at 25 fps");
     for (kind, label) in [
         (SetKind::Throws, "throw"),
@@ -43,10 +42,7 @@ fn main() {
                 std::hint::black_box(v);
             }
             // The warm-up frames learn without grouping: leave them out.
-            let mut t: Vec<f64> = times[20..].to_vec();
-            t.sort_by(f64::total_cmp);
-            let p50 = t[t.len() / 2];
-            let p90 = t[t.len() * 9 / 10];
+            let (p50, p90) = common::p50_p90(&mut times[20..]);
             println!(
                 "{label:<25} {w}x{h:<5} {p50:>12.2} {p90:>6.2}   {:>5.1} %",
                 p50 * 25.0 / 10.0

@@ -5,23 +5,17 @@
 //! on one thread. Prints the median and 90th percentile milliseconds per frame, the share of one
 //! core a camera at 5 frames/s takes, and how many frames showed motion in the zone.
 
+mod common;
+
 use std::time::Instant;
 use vigil_motion::{MotionDetector, watched_area};
-use vigil_tools::scenes::bins::{cases, ground_zone};
+use vigil_tools::scenes::bins::ground_zone;
 
 fn main() {
-    let frames: usize = std::env::var("FRAMES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
+    let frames = common::frames(500);
     println!("size       ms/frame p50   p90    core share at 5 fps   frames with motion");
     for (w, h) in [(416u32, 234u32), (320, 180)] {
-        let (_, mut scene, _) = cases(1)
-            .into_iter()
-            .find(|(n, ..)| *n == "everything-at-once")
-            .expect("the scene");
-        (scene.width, scene.height) = (w, h);
-        let rendered: Vec<_> = scene.frames().take(frames).collect();
+        let rendered = common::bin_scene(w, h, frames);
         let zone: Vec<(f64, f64)> = ground_zone().points().iter().map(|p| (p.x, p.y)).collect();
         let mut mask = MotionDetector::new(12.0, watched_area(&[zone], 0.05));
         let (mut times, mut moving) = (Vec::new(), 0);
@@ -31,9 +25,7 @@ fn main() {
             times.push(start.elapsed().as_secs_f64() * 1e3);
             moving += usize::from(motion.any());
         }
-        times.sort_by(f64::total_cmp);
-        let p50 = times[times.len() / 2];
-        let p90 = times[times.len() * 9 / 10];
+        let (p50, p90) = common::p50_p90(&mut times);
         println!(
             "{w}x{h}    {p50:>6.3} {p90:>6.3}   {:>7.3} %            {moving} of {}",
             p50 * 5.0 / 1000.0 * 100.0,

@@ -5,25 +5,19 @@
 //! median and 90th percentile milliseconds per frame and the share of one core a camera at
 //! 5 frames/s takes.
 
+mod common;
+
 use std::time::Instant;
 use vigil_core::{CameraId, Size};
 use vigil_rules::test_meta;
-use vigil_tools::scenes::bins::{bin_zone, cases, ground_zone};
+use vigil_tools::scenes::bins::{bin_zone, ground_zone};
 use vigil_waste::{SceneConfig, WasteCheck, WasteEngine, WasteRule};
 
 fn main() {
-    let frames: usize = std::env::var("FRAMES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
+    let frames = common::frames(500);
     println!("size       ms/frame p50   p90   core share at 5 fps");
     for (w, h) in [(416u32, 234u32), (320, 180)] {
-        let (_, mut scene, _) = cases(1)
-            .into_iter()
-            .find(|(n, ..)| *n == "everything-at-once")
-            .expect("the scene");
-        (scene.width, scene.height) = (w, h);
-        let rendered: Vec<_> = scene.frames().take(frames).collect();
+        let rendered = common::bin_scene(w, h, frames);
         let camera = CameraId::new("bins");
         let (bin, line) = bin_zone();
         let rule = |id: &str, polygon, check| WasteRule {
@@ -58,9 +52,7 @@ fn main() {
             std::hint::black_box(engine.step(&meta, &f.image, &f.tracks));
             times.push(start.elapsed().as_secs_f64() * 1e3);
         }
-        times.sort_by(f64::total_cmp);
-        let p50 = times[times.len() / 2];
-        let p90 = times[times.len() * 9 / 10];
+        let (p50, p90) = common::p50_p90(&mut times);
         println!(
             "{w}x{h}    {p50:>6.3} {p90:>6.3}   {:>5.2} %",
             p50 * 5.0 / 1000.0 * 100.0
