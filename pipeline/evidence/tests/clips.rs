@@ -186,34 +186,18 @@ fn a_clip_must_start_with_a_keyframe() {
 #[test]
 fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
     use std::sync::Arc;
-    use vigil_core::{CameraId, StageCounters, WhenFull, queue};
-    use vigil_evidence::{ClipRequest, RecorderConfig, spawn_recorder};
+    use vigil_evidence::ClipRequest;
 
     let all = encoded_units(assets().join("footage/car-detection.mp4"));
-    let dir = tempfile::tempdir().unwrap();
-    let (unit_tx, unit_rx) =
-        queue::bounded(4096, WhenFull::Block, Arc::new(StageCounters::default()));
-    let (req_tx, req_rx) = crossbeam_channel::bounded(4);
-    let (done_tx, done_rx) = crossbeam_channel::bounded(4);
-    let config = RecorderConfig {
-        limits: RingLimits {
-            pre_roll: Duration::from_secs(3),
-            max_bytes: usize::MAX,
-        },
-        max_clip: Duration::from_secs(60),
-        dir: dir.path().to_path_buf(),
-        font: None,
-        second: None,
-    };
-    let recorder = spawn_recorder(CameraId::new("cam"), config, unit_rx, req_rx, done_tx).unwrap();
+    let rec = recorder(None);
     let secs = |u: &EncodedUnit| u.pts.unwrap().as_secs_f64();
     let changed: Arc<str> = Arc::from(format!("{}, vigil-test=(int)2", all[0].caps).as_str());
     let mut units = all.iter().cloned();
     for u in units.by_ref().take_while(|u| secs(u) < 8.0) {
-        unit_tx.send(u).unwrap();
+        rec.units.send(u).unwrap();
     }
     std::thread::sleep(Duration::from_millis(300)); // the recorder has the pre-roll
-    req_tx
+    rec.requests
         .send(ClipRequest {
             key: "x".into(),
             from: Duration::from_secs(6),
@@ -223,14 +207,14 @@ fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     for u in units.by_ref().take_while(|u| secs(u) < 14.0) {
-        unit_tx.send(u).unwrap();
+        rec.units.send(u).unwrap();
     }
     // The camera comes back in another format.
     for mut u in units {
         u.caps = changed.clone();
-        unit_tx.send(u).unwrap();
+        rec.units.send(u).unwrap();
     }
-    let done = done_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let done = rec.done.recv_timeout(Duration::from_secs(30)).unwrap();
     assert_eq!(done.keys, ["x"]);
     let clip = done.result.unwrap();
     let end = clip.first_pts + clip.duration;
@@ -244,9 +228,7 @@ fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
         clip.units,
         "the clip plays to its end"
     );
-    drop(unit_tx);
-    drop(req_tx);
-    recorder.join().unwrap();
+    rec.stop();
 }
 
 /// A camera whose evidence is its main stream: units stamped in pipeline clock time (here 1000 s
@@ -256,12 +238,11 @@ fn a_stream_format_change_ends_the_open_clip_where_it_happened() {
 /// a note, and a clip asked for after it is an error naming the reason.
 #[test]
 fn a_record_stream_s_clock_time_maps_to_stream_time_and_its_outage_is_reported() {
-    use crossbeam_channel::bounded;
     use std::sync::Arc;
     use vigil_core::streams::{StreamClock, StreamHealth};
-    use vigil_core::{BBoxPx, CameraId, Size, StageCounters, WhenFull, queue};
+    use vigil_core::{BBoxPx, Size};
     use vigil_evidence::snapshot::Overlay;
-    use vigil_evidence::{ClipRequest, RecorderConfig, SecondStream, SnapshotRequest};
+    use vigil_evidence::{ClipRequest, SecondStream, SnapshotRequest};
 
     let offset = Duration::from_secs(1000);
     let all: Vec<EncodedUnit> = encoded_units(assets().join("footage/car-detection.mp4"))
@@ -272,33 +253,16 @@ fn a_record_stream_s_clock_time_maps_to_stream_time_and_its_outage_is_reported()
             u
         })
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let (unit_tx, unit_rx) =
-        queue::bounded(4096, WhenFull::Block, Arc::new(StageCounters::default()));
-    let (req_tx, req_rx) = bounded(4);
-    let (done_tx, done_rx) = bounded(4);
     let clock = Arc::new(StreamClock::default());
     let health = Arc::new(StreamHealth::default());
-    let config = RecorderConfig {
-        limits: RingLimits {
-            pre_roll: Duration::from_secs(3),
-            max_bytes: usize::MAX,
-        },
-        max_clip: Duration::from_secs(60),
-        dir: dir.path().to_path_buf(),
-        font: None,
-        second: Some(SecondStream {
-            clock: clock.clone(),
-            health: health.clone(),
-        }),
-    };
-    let recorder =
-        vigil_evidence::spawn_recorder(CameraId::new("cam"), config, unit_rx, req_rx, done_tx)
-            .unwrap();
+    let rec = recorder(Some(SecondStream {
+        clock: clock.clone(),
+        health: health.clone(),
+    }));
     let secs = |u: &EncodedUnit| (u.pts.unwrap() - offset).as_secs_f64();
     let mut units = all.iter().cloned();
     for u in units.by_ref().take_while(|u| secs(u) < 8.0) {
-        unit_tx.send(u).unwrap();
+        rec.units.send(u).unwrap();
     }
     // The detect stream's latest frame: stream time 8 s, captured at clock 1008 s.
     clock.observe(Duration::from_secs(8), offset + Duration::from_secs(8));
@@ -306,7 +270,7 @@ fn a_record_stream_s_clock_time_maps_to_stream_time_and_its_outage_is_reported()
     // The footage is 768×432; the detector saw it at 384×216.
     let sub = Size::new(384, 216);
     let car = BBoxPx::new(100.0, 50.0, 150.0, 100.0);
-    req_tx
+    rec.requests
         .send(ClipRequest {
             key: "a".into(),
             from: Duration::from_secs(5),
@@ -323,9 +287,9 @@ fn a_record_stream_s_clock_time_maps_to_stream_time_and_its_outage_is_reported()
         })
         .unwrap();
     for u in units.by_ref().take_while(|u| secs(u) < 12.0) {
-        unit_tx.send(u).unwrap();
+        rec.units.send(u).unwrap();
     }
-    let done = done_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let done = rec.done.recv_timeout(Duration::from_secs(30)).unwrap();
     assert_eq!(done.note, None);
     let clip = done.result.unwrap();
     assert!(
@@ -356,7 +320,7 @@ fn a_record_stream_s_clock_time_maps_to_stream_time_and_its_outage_is_reported()
     );
 
     // A recording open when the stream goes down ends there, with a note.
-    req_tx
+    rec.requests
         .send(ClipRequest {
             key: "b".into(),
             from: Duration::from_secs(11),
@@ -366,7 +330,7 @@ fn a_record_stream_s_clock_time_maps_to_stream_time_and_its_outage_is_reported()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     health.set_down("no frames for 5.0 s (stall watchdog)");
-    let done = done_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    let done = rec.done.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(done.keys, ["b"]);
     assert!(done.result.is_ok(), "{done:?}");
     assert!(
@@ -374,7 +338,7 @@ fn a_record_stream_s_clock_time_maps_to_stream_time_and_its_outage_is_reported()
         "{done:?}"
     );
     // One asked for while it is down, past what the ring holds: no clip, and why.
-    req_tx
+    rec.requests
         .send(ClipRequest {
             key: "c".into(),
             from: Duration::from_secs(20),
@@ -382,16 +346,14 @@ fn a_record_stream_s_clock_time_maps_to_stream_time_and_its_outage_is_reported()
             snapshot: None,
         })
         .unwrap();
-    let done = done_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    let done = rec.done.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(done.keys, ["c"]);
     let error = done.result.unwrap_err();
     assert!(
         error.contains("record stream is down") && error.contains("stall"),
         "{error}"
     );
-    drop(unit_tx);
-    drop(req_tx);
-    recorder.join().unwrap();
+    rec.stop();
 }
 
 /// A JPEG's width, height and RGB pixels.
@@ -408,4 +370,53 @@ fn image_of(path: &Path) -> (u32, u32, Vec<u8>) {
         rgb.extend_from_slice(&map[y * stride..y * stride + w as usize * 3]);
     }
     (w, h, rgb)
+}
+
+/// A recorder on its thread (camera `cam`, 3 s of pre-roll, clips up to 60 s, written to a
+/// temporary folder), with the ends of its queues.
+struct Running {
+    units: vigil_core::QueueSender<EncodedUnit>,
+    requests: crossbeam_channel::Sender<vigil_evidence::ClipRequest>,
+    done: crossbeam_channel::Receiver<vigil_evidence::ClipDone>,
+    thread: std::thread::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+fn recorder(second: Option<vigil_evidence::SecondStream>) -> Running {
+    use std::sync::Arc;
+    use vigil_core::{CameraId, StageCounters, WhenFull, queue};
+    let dir = tempfile::tempdir().unwrap();
+    let (units, unit_rx) =
+        queue::bounded(4096, WhenFull::Block, Arc::new(StageCounters::default()));
+    let (requests, req_rx) = crossbeam_channel::bounded(4);
+    let (done_tx, done) = crossbeam_channel::bounded(4);
+    let config = vigil_evidence::RecorderConfig {
+        limits: RingLimits {
+            pre_roll: Duration::from_secs(3),
+            max_bytes: usize::MAX,
+        },
+        max_clip: Duration::from_secs(60),
+        dir: dir.path().to_path_buf(),
+        font: None,
+        second,
+    };
+    let thread =
+        vigil_evidence::spawn_recorder(CameraId::new("cam"), config, unit_rx, req_rx, done_tx)
+            .unwrap();
+    Running {
+        units,
+        requests,
+        done,
+        thread,
+        _dir: dir,
+    }
+}
+
+impl Running {
+    /// Closes its queues and waits for it to write what is open and end.
+    fn stop(self) {
+        drop(self.units);
+        drop(self.requests);
+        self.thread.join().unwrap();
+    }
 }
