@@ -2,22 +2,54 @@
 //! as recorded, the evidence whose sha256 is chained) re-encoded once to H.264 in MP4. The copy
 //! is a convenience for viewing, never evidence.
 
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::Duration;
 
 /// The sample entry of an MP4's first video track: `avc1`/`avc3` (H.264), `hvc1`/`hev1`
-/// (H.265), … — read from the box tree (`moov/trak/mdia/minf/stbl/stsd`), at most the first
-/// 16 MiB of the file; `None` when there is none.
+/// (H.265), … — read from the box tree (`moov/trak/mdia/minf/stbl/stsd`); `None` when there is
+/// none. Only the top-level box headers and `moov` are read: the media data (`mdat`) is
+/// stepped over, wherever it lies.
 pub fn mp4_video_codec(path: &Path) -> std::io::Result<Option<String>> {
-    let mut head = Vec::new();
-    std::fs::File::open(path)?
-        .take(16 << 20)
-        .read_to_end(&mut head)?;
-    Ok(sample_entry(
-        &head,
-        &["moov", "trak", "mdia", "minf", "stbl", "stsd"],
-    ))
+    /// A `moov` bigger than this is not one of vigil's clips.
+    const MOOV_MAX: u64 = 64 << 20;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut at = 0u64;
+    while at + 8 <= len {
+        file.seek(SeekFrom::Start(at))?;
+        let mut header = [0u8; 16];
+        file.read_exact(&mut header[..8])?;
+        let (mut size, mut body) = (
+            u64::from(u32::from_be_bytes([
+                header[0], header[1], header[2], header[3],
+            ])),
+            8,
+        );
+        if size == 1 {
+            file.read_exact(&mut header[8..])?;
+            size = u64::from_be_bytes(header[8..16].try_into().expect("8 bytes"));
+            body = 16;
+        } else if size == 0 {
+            size = len - at;
+        }
+        if size < body || at + size > len {
+            return Ok(None);
+        }
+        if &header[4..8] == b"moov" {
+            if size - body > MOOV_MAX {
+                return Ok(None);
+            }
+            let mut moov = vec![0u8; (size - body) as usize];
+            file.read_exact(&mut moov)?;
+            return Ok(sample_entry(
+                &moov,
+                &["trak", "mdia", "minf", "stbl", "stsd"],
+            ));
+        }
+        at += size;
+    }
+    Ok(None)
 }
 
 /// Walks `path` of boxes down from `data` (a sequence of boxes) to `stsd`; its first entry's
@@ -175,5 +207,26 @@ mod tests {
         }
         assert_eq!(sample_entry(&moov, &path).as_deref(), Some("avc1"));
         assert_eq!(sample_entry(&[0xff; 64], &path), None);
+    }
+
+    #[test]
+    fn the_file_is_read_past_its_media_data_to_its_moov() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("late-moov.mp4");
+        // The media data first (a clip written without faststart), 4 MB of it, then moov.
+        let moov = bx("moov", &trak(b"vide", "hvc1"));
+        let file = [
+            bx("ftyp", b"isom\0\0\0\0"),
+            bx("mdat", &vec![7u8; 4 << 20]),
+            moov,
+        ]
+        .concat();
+        std::fs::write(&path, &file).unwrap();
+        assert_eq!(mp4_video_codec(&path).unwrap().as_deref(), Some("hvc1"));
+        // Cut inside moov, or with no moov at all: none.
+        std::fs::write(&path, &file[..file.len() - 10]).unwrap();
+        assert_eq!(mp4_video_codec(&path).unwrap(), None);
+        std::fs::write(&path, &file[..(4 << 20) + 16]).unwrap();
+        assert_eq!(mp4_video_codec(&path).unwrap(), None);
     }
 }
