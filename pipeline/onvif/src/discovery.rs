@@ -134,9 +134,7 @@ pub fn matches(text: &str, id: &str, from: SocketAddr) -> Vec<Found> {
 
 /// A fresh random message id (UUID v4 form).
 fn message_id() -> String {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 16];
-    let _ = ring::rand::SystemRandom::new().fill(&mut b);
+    let mut b = crate::soap::random_16();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();

@@ -93,7 +93,7 @@ impl Client {
         let header = match &self.user {
             Some((user, password)) => {
                 let offset = self.offset_secs.load(std::sync::atomic::Ordering::Relaxed);
-                security_header(user, password, &nonce(), &rfc3339(unix_now() + offset))
+                security_header(user, password, &random_16(), &rfc3339(unix_now() + offset))
             }
             None => String::new(),
         };
@@ -174,7 +174,8 @@ pub fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn nonce() -> [u8; 16] {
+/// 16 bytes from the system's random source: a token's nonce, a discovery probe's message id.
+pub(crate) fn random_16() -> [u8; 16] {
     let mut n = [0u8; 16];
     // The system's random source does not fail on Linux; a zero nonce would still be a
     // valid (if weaker) token.
