@@ -16,5 +16,5 @@ pub mod gate;
 pub mod picture;
 
 pub use gate::{Carry, Gate, Placed, Shared, score_floor};
-pub use picture::{Motion, MotionDetector, RectNorm, watched_area};
+pub use picture::{Motion, MotionDetector, RectNorm, touches, watched_area};
 pub use vigil_spec::motion::MotionGate;

@@ -174,6 +174,13 @@ impl Grid {
     }
 }
 
+/// Whether `r` overlaps (or touches) one of `rects`.
+pub fn touches(r: &RectNorm, rects: &[RectNorm]) -> bool {
+    rects
+        .iter()
+        .any(|z| r[0] <= z[2] && z[0] <= r[2] && r[1] <= z[3] && z[1] <= r[3])
+}
+
 /// Per cell of a `cols`-wide grid over `size`: whether it overlaps one of `rects`.
 fn cell_mask(size: Size, cols: usize, rects: &[RectNorm]) -> Vec<bool> {
     let rows = size.height.div_ceil(CELL).max(1) as usize;
@@ -187,12 +194,7 @@ fn cell_mask(size: Size, cols: usize, rects: &[RectNorm]) -> Vec<bool> {
             ((c + 1.0) * f64::from(CELL) / w).min(1.0),
             ((r + 1.0) * f64::from(CELL) / h).min(1.0),
         ];
-        *cell = rects.iter().any(|z| {
-            cell_rect[0] <= z[2]
-                && z[0] <= cell_rect[2]
-                && cell_rect[1] <= z[3]
-                && z[1] <= cell_rect[3]
-        });
+        *cell = touches(&cell_rect, rects);
     }
     mask
 }

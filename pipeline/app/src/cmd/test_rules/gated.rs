@@ -75,8 +75,6 @@ impl<'a> GatedScene<'a> {
             f64::from(b.x2) / w,
             f64::from(b.y2) / h,
         ];
-        self.watched
-            .iter()
-            .any(|z| r[0] <= z[2] && z[0] <= r[2] && r[1] <= z[3] && z[1] <= r[3])
+        vigil_motion::touches(&r, &self.watched)
     }
 }
