@@ -24,18 +24,9 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The status callback of one camera.
+    /// The status callback of one camera (its detect stream: the camera's status).
     pub fn sink(&self) -> StatusSink {
-        let this = self.clone();
-        // When this camera went offline, to report how long it was away.
-        let down_since: Mutex<Option<Instant>> = Mutex::new(None);
-        Arc::new(move |camera, status| {
-            let (online, detail) = {
-                let mut since = down_since.lock().unwrap_or_else(|p| p.into_inner());
-                describe(camera, "camera", &status, &mut since)
-            };
-            this.record(camera, vigil_deliver::DETECT, online, detail);
-        })
+        self.stream_sink(vigil_deliver::DETECT, "camera", None)
     }
 
     /// The status callback of a camera's record stream: logged, kept in `health` for its
@@ -43,18 +34,30 @@ impl Settings {
     /// `record`, on `/metrics` (`vigil_camera_stream_up{stream="record"}`) and on the page. MQTT
     /// keeps the camera's (its detect stream's) status.
     pub fn record_sink(&self, health: Arc<StreamHealth>) -> StatusSink {
+        self.stream_sink(vigil_deliver::RECORD, "record stream", Some(health))
+    }
+
+    /// The status callback of one stream of a camera (`what` names it in the log).
+    fn stream_sink(
+        &self,
+        stream: &'static str,
+        what: &'static str,
+        health: Option<Arc<StreamHealth>>,
+    ) -> StatusSink {
         let this = self.clone();
+        // When the stream went offline, to report how long it was away.
         let down_since: Mutex<Option<Instant>> = Mutex::new(None);
         Arc::new(move |camera, status| {
             let (online, detail) = {
                 let mut since = down_since.lock().unwrap_or_else(|p| p.into_inner());
-                describe(camera, "record stream", &status, &mut since)
+                describe(camera, what, &status, &mut since)
             };
-            match &status {
-                CameraStatus::Online => health.set_up(),
-                CameraStatus::Offline { reason } => health.set_down(reason),
+            match (&health, &status) {
+                (Some(h), CameraStatus::Online) => h.set_up(),
+                (Some(h), CameraStatus::Offline { reason }) => h.set_down(reason),
+                (None, _) => {}
             }
-            this.record(camera, vigil_deliver::RECORD, online, detail);
+            this.record(camera, stream, online, detail);
         })
     }
 
