@@ -269,6 +269,18 @@ struct Session {
     role: Role,
 }
 
+impl Session {
+    /// The buffer the stall watchdog and the counters follow (a decoded frame; a record
+    /// stream's access unit) arrived.
+    fn arrived(&self, counters: &StageCounters) {
+        counters.received();
+        self.last_buffer_ms.store(
+            (self.epoch.elapsed().as_millis() as u64).max(1),
+            Ordering::Relaxed,
+        );
+    }
+}
+
 enum Outcome {
     Eos,
     Stopped,

@@ -129,11 +129,7 @@ pub(super) fn build_decode_branch(
                         vigil_core::cpu::thread_time().as_nanos() as u64,
                         Ordering::Relaxed,
                     );
-                    counters.received();
-                    probe_shared.last_buffer_ms.store(
-                        (probe_shared.epoch.elapsed().as_millis() as u64).max(1),
-                        Ordering::Relaxed,
-                    );
+                    probe_shared.arrived(&counters);
                     let mut clock = probe_shared.clock.lock().expect("clock lock");
                     // Some decoders (libav's GIF) stamp every frame 0 but keep the duration:
                     // continue from the previous frame instead of repeating its time.

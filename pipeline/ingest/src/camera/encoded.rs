@@ -77,11 +77,7 @@ pub(super) fn encoded_branch_factory(
                         // continues one frame interval after the previous unit.
                         let segment = sample.segment();
                         if shared.role == Role::Record {
-                            counters.received();
-                            shared.last_buffer_ms.store(
-                                (shared.epoch.elapsed().as_millis() as u64).max(1),
-                                Ordering::Relaxed,
-                            );
+                            shared.arrived(&counters);
                         }
                         let (pts, dts) = if shared.role == Role::Record {
                             clock_stamps(sink, buffer, caps, &shared)
