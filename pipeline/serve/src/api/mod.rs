@@ -392,9 +392,12 @@ async fn cameras(
     caller: Caller,
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let statuses = with_store(&state, |s| s.camera_status()).await?;
-    // A camera with a main stream: that stream's status beside the camera's.
-    let records = with_store(&state, |s| s.stream_status(vigil_deliver::RECORD)).await?;
+    // Each camera's status and, for a camera with a main stream, that stream's beside it: one
+    // trip to the store.
+    let (statuses, records) = with_store(&state, |s| {
+        Ok((s.camera_status()?, s.stream_status(vigil_deliver::RECORD)?))
+    })
+    .await?;
     let list: Vec<serde_json::Value> = state
         .cameras
         .iter()
