@@ -111,7 +111,6 @@ pub fn spawn_recorder(
                 config,
                 open: Vec::new(),
                 done,
-                note: None,
             }
             .run(&units, &requests);
         })
@@ -123,8 +122,6 @@ struct Recorder {
     ring: EncodedRing,
     open: Vec<Recording>,
     done: Sender<ClipDone>,
-    /// Said of the clips [`Recorder::finish`] writes now.
-    note: Option<String>,
 }
 
 impl Recorder {
@@ -190,11 +187,8 @@ impl Recorder {
             return;
         }
         tracing::warn!(camera = %self.camera, %reason, "record stream down: open clips end here");
-        self.note = Some(format!(
-            "the record stream went down ({reason}): the clip ends there"
-        ));
-        self.finish(|_| true);
-        self.note = None;
+        let note = format!("the record stream went down ({reason}): the clip ends there");
+        self.write(|_| true, Some(&note));
     }
 
     /// Why the record stream is down, when the camera has one and it is.
@@ -267,6 +261,11 @@ impl Recorder {
 
     /// Writes and reports the open recordings for which `ready` holds.
     fn finish(&mut self, ready: impl Fn(&Recording) -> bool) {
+        self.write(ready, None);
+    }
+
+    /// [`Recorder::finish`], each clip's [`ClipDone::note`] saying `note`.
+    fn write(&mut self, ready: impl Fn(&Recording) -> bool, note: Option<&str>) {
         let (done, keep): (Vec<Recording>, Vec<Recording>) = std::mem::take(&mut self.open)
             .into_iter()
             .partition(|r| ready(r));
@@ -311,7 +310,7 @@ impl Recorder {
                 keys: rec.keys,
                 result,
                 snapshots,
-                note: self.note.clone(),
+                note: note.map(str::to_string),
             });
             // Writing a clip and decoding its snapshot allocate and free tens of MB in pieces
             // the allocator would otherwise keep (RSS grew ~10 MB per alert at 720p).
