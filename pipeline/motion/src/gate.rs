@@ -177,9 +177,8 @@ impl<T: Placed + Clone> Carry<T> {
             .filter(|f| f.score() >= self.floor)
             .cloned()
             .collect();
-        let found = found.as_slice();
         self.run = match &self.counted {
-            Some(last) if same_objects(last, found) => self.run.saturating_add(1),
+            Some(last) if same_objects(last, &found) => self.run.saturating_add(1),
             _ => 1,
         };
         let all_found = self
@@ -188,7 +187,7 @@ impl<T: Placed + Clone> Carry<T> {
             .all(|s| found.iter().any(|f| same_place(s, f)));
         let since = self.missing_since.get_or_insert(pts);
         if motion || all_found || pts < *since || pts - *since >= self.patience {
-            self.scene = found.to_vec();
+            self.scene.clone_from(&found);
             self.missing_since = None;
         }
         self.shared.hold.store(
@@ -198,7 +197,7 @@ impl<T: Placed + Clone> Carry<T> {
         self.shared
             .occupied
             .store(!self.scene.is_empty(), Ordering::Relaxed);
-        self.counted = Some(found.to_vec());
+        self.counted = Some(found);
         self.last = Some(all.to_vec());
     }
 
