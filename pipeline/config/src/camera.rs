@@ -64,6 +64,16 @@ impl RtspUrl {
         })
     }
 
+    /// This URL with `other`'s credentials when it carries none of its own (a camera's main
+    /// stream signs in as its sub-stream does).
+    pub fn or_credentials_of(mut self, other: &RtspUrl) -> Self {
+        if self.username.is_none() && self.password.is_none() {
+            self.username.clone_from(&other.username);
+            self.password.clone_from(&other.password);
+        }
+        self
+    }
+
     /// The URL to hand to the source, without credentials (they go in separate properties).
     pub fn url_without_credentials(&self) -> &str {
         &self.url
@@ -217,15 +227,14 @@ impl Validator<'_> {
         if ok { l.value } else { 200 }
     }
 
-    /// An RTSP stream of `cam` at `url`, with the camera's credentials, transport and latency.
-    fn rtsp_source(
-        &mut self,
-        cam: &RawCamera,
-        url: &Spanned<String>,
-        (username, password): (Option<String>, Option<String>),
-        latency_ms: u32,
-    ) -> Option<CameraSource> {
-        match RtspUrl::parse(&url.value, username, password) {
+    /// The RTSP stream of `cam` at `url`, with the camera's credentials, transport and latency.
+    fn rtsp_source(&mut self, cam: &RawCamera, url: &Spanned<String>) -> Option<CameraSource> {
+        let password = match &cam.password_env {
+            Some(name) => crate::outputs::env_secret(self, name).map(|s| s.expose().to_string()),
+            None => cam.password.clone(),
+        };
+        let latency_ms = self.latency(&cam.latency_ms);
+        match RtspUrl::parse(&url.value, cam.username.clone(), password) {
             Ok(u) => Some(CameraSource::Rtsp {
                 url: u,
                 transport: match cam.transport {
@@ -254,17 +263,8 @@ impl Validator<'_> {
             &cam.name,
             "camera names use letters, digits, '_' and '-' (they name topics and folders)",
         );
-        let password = match (&cam.rtsp, &cam.password_env) {
-            (Some(_), Some(name)) => {
-                crate::outputs::env_secret(self, name).map(|s| s.expose().to_string())
-            }
-            _ => cam.password.clone(),
-        };
-        let latency = self.latency(&cam.latency_ms);
         let source = match (&cam.rtsp, &cam.file) {
-            (Some(url), None) => {
-                self.rtsp_source(cam, url, (cam.username.clone(), password.clone()), latency)
-            }
+            (Some(url), None) => self.rtsp_source(cam, url),
             (None, Some(file)) => {
                 let path = resolve_asset(base, &file.value, assets, "footage");
                 if path.is_file() {
@@ -292,20 +292,28 @@ impl Validator<'_> {
             }
         };
         let record = match (&cam.record, &cam.rtsp) {
-            (Some(url), Some(_)) => {
-                // The main stream's own user-info wins; else the sub-stream's credentials.
-                let own =
-                    RtspUrl::parse(&url.value, None, None).is_ok_and(|u| u.username().is_some());
-                let (user, pass) = match &source {
-                    _ if own => (None, None),
-                    Some(CameraSource::Rtsp { url, .. }) => (
-                        url.username().map(str::to_string),
-                        url.password().map(str::to_string),
-                    ),
-                    _ => (cam.username.clone(), password),
-                };
-                self.rtsp_source(cam, url, (user, pass), latency)
-            }
+            // The sub-stream's session settings and credentials, unless the main stream's URL
+            // carries its own user-info.
+            (Some(url), Some(_)) => match (RtspUrl::parse(&url.value, None, None), &source) {
+                (Err(e), _) => {
+                    self.error(url, format!("camera \"{name}\": {e}"));
+                    None
+                }
+                (
+                    Ok(main),
+                    Some(CameraSource::Rtsp {
+                        url: sub,
+                        transport,
+                        latency_ms,
+                    }),
+                ) => Some(CameraSource::Rtsp {
+                    url: main.or_credentials_of(sub),
+                    transport: *transport,
+                    latency_ms: *latency_ms,
+                }),
+                // The sub-stream's URL has its error already.
+                (Ok(_), _) => None,
+            },
             (Some(url), None) => {
                 self.error(
                     url,
