@@ -207,9 +207,7 @@ impl CameraState {
             .collect();
         let ends = self.rules.replace_rules(mine, &df.meta);
         let floor = score_floor(self.rules.rules(), self.waste.is_some());
-        if let Some(carry) = self.carry.take() {
-            self.carry = Some(carry.with_floor(floor));
-        }
+        self.carry = self.carry.take().map(|c| c.with_floor(floor));
         tracing::info!(camera = %df.meta.camera, rules = self.rules.rules().len(), "new rules applied");
         ends
     }
