@@ -214,14 +214,16 @@ pub fn share(db: &Database, instance: &str, records: &[vigil_core::Alert]) {
     }
 }
 
-/// Keeps `instance`'s presence row: reachable at `url`.
+/// Keeps `instance`'s presence row: reachable at `url`. Returns once the row is in the shared
+/// store (the presence thread writes it a moment after it starts; a request forwarded before
+/// then is refused as "never said it is up").
 pub fn announce(
     out: &Path,
     db: &Database,
     instance: &str,
     url: String,
 ) -> vigil_deliver::shared::presence::Presence {
-    vigil_deliver::shared::presence::spawn(
+    let presence = vigil_deliver::shared::presence::spawn(
         &out.join("alerts.db"),
         db,
         Announce {
@@ -232,7 +234,22 @@ pub fn announce(
         },
         Arc::new(PresenceCounters::default()),
     )
-    .unwrap()
+    .unwrap();
+    let mut reader = vigil_deliver::shared::SharedReader::new(db).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !reader
+        .instances()
+        .unwrap_or_default()
+        .iter()
+        .any(|i| i.instance == instance)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{instance}'s presence row did not appear"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    presence
 }
 
 /// A GET with the viewer's token; (status, headers, body) — the body cut at `max` bytes.
