@@ -194,6 +194,12 @@ pub fn load_case(path: &Path) -> Result<Case, ConfigErrors> {
             w.id
         )));
     }
+    if let Some((l, ..)) = set.lane.first() {
+        return Err(problem(format!(
+            "rule \"{}\": rule cases script detector objects; lane_obstructed rules read pixels and are tested on rendered footage (vigil synth-lane, vigil eval)",
+            l.id
+        )));
+    }
     let rules = set.rules;
     let mut expect = Vec::new();
     for e in &raw.expect {

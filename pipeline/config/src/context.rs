@@ -130,6 +130,9 @@ pub(crate) const WASTE_FIELDS: &[&str] = &[
     "accepts",
 ];
 
+/// Fields of `kind: lane_obstructed` rules alone.
+pub(crate) const LANE_FIELDS: &[&str] = &["min_fraction"];
+
 /// Where each optional field the rule sets lies, by name.
 fn set_fields(r: &RawRule) -> Vec<(serde_saphyr::Location, &'static str)> {
     fn at<T>(f: &Option<Spanned<T>>) -> Option<serde_saphyr::Location> {
@@ -160,6 +163,7 @@ fn set_fields(r: &RawRule) -> Vec<(serde_saphyr::Location, &'static str)> {
         (at(&r.min_above), "min_above"),
         (at(&r.max_fill), "max_fill"),
         (at(&r.accepts), "accepts"),
+        (at(&r.min_fraction), "min_fraction"),
     ]
     .into_iter()
     .filter_map(|(at, name)| Some((at?, name)))

@@ -19,6 +19,7 @@ pub mod district;
 pub mod edit;
 pub mod error;
 mod falling;
+mod lane;
 pub mod manifest;
 mod mqtt;
 pub mod names;

@@ -206,6 +206,7 @@ pub(crate) enum RawRuleKind {
     LineCross,
     FallingObject,
     Waste,
+    LaneObstructed,
 }
 
 impl RawRuleKind {
@@ -217,6 +218,7 @@ impl RawRuleKind {
             RawRuleKind::LineCross => "line_cross",
             RawRuleKind::FallingObject => "falling_object",
             RawRuleKind::Waste => "waste",
+            RawRuleKind::LaneObstructed => "lane_obstructed",
         }
     }
 }
@@ -302,6 +304,9 @@ pub(crate) struct RawRule {
     /// `unsorted_waste`: the categories (groups or classes) the bin takes.
     #[serde(default)]
     pub accepts: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `lane_obstructed`: the smallest part of the zone an obstruction covers.
+    #[serde(default)]
+    pub min_fraction: Option<Spanned<f64>>,
 }
 
 /// Four image points (normalised) of a known facade rectangle, its size, and its floors and

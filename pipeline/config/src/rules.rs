@@ -3,8 +3,8 @@
 
 use crate::check::{Validator, area_range, fraction, seconds, two_points};
 use crate::context::{
-    RuleContext, WASTE_FIELDS, name_and_camera, optional_schedule, refuse_fields, rule_severity,
-    whole_frame, zone_of,
+    LANE_FIELDS, RuleContext, WASTE_FIELDS, name_and_camera, optional_schedule, refuse_fields,
+    rule_severity, whole_frame, zone_of,
 };
 use crate::error::{ConfigError, parse_yaml};
 use crate::raw::{RawRule, RawRuleFile, RawRuleKind};
@@ -64,6 +64,8 @@ pub(crate) struct RuleSet {
         PathBuf,
         serde_saphyr::Location,
     )>,
+    /// `lane_obstructed` rules, with where each names its camera.
+    pub lane: Vec<(vigil_spec::lane::LaneRule, PathBuf, serde_saphyr::Location)>,
 }
 
 /// Validates `raw` rules into `out`.
@@ -78,7 +80,19 @@ pub(crate) fn rules(
             let what = format!("{} rules (it is for kind: waste)", r.kind.value.name());
             refuse_fields(v, r, WASTE_FIELDS, &what);
         }
-        if crate::waste::is_static(r) {
+        if r.kind.value != RawRuleKind::LaneObstructed {
+            let what = format!(
+                "{} rules (it is for kind: lane_obstructed)",
+                r.kind.value.name()
+            );
+            refuse_fields(v, r, LANE_FIELDS, &what);
+        }
+        if r.kind.value == RawRuleKind::LaneObstructed {
+            if let Some(rule) = crate::lane::rule(v, ctx, r) {
+                out.lane
+                    .push((rule, v.file().to_path_buf(), r.camera.referenced));
+            }
+        } else if crate::waste::is_static(r) {
             if let Some(rule) = crate::waste::rule(v, ctx, r) {
                 out.waste
                     .push((rule, v.file().to_path_buf(), r.camera.referenced));
@@ -157,8 +171,8 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
         "[[x, y], [x, y]], normalised",
     );
     let kind = match r.kind.value {
-        // Validated by `falling::rule`; never reaches here.
-        RawRuleKind::FallingObject => None,
+        // Validated by `falling::rule` and `lane::rule`; never reach here.
+        RawRuleKind::FallingObject | RawRuleKind::LaneObstructed => None,
         // `unsorted_waste` (the other checks are validated by `waste::rule`).
         RawRuleKind::Waste => unsorted(v, ctx, r),
         RawRuleKind::Dwell => Some(RuleKind::Dwell),

@@ -31,6 +31,8 @@ pub struct Config {
     pub falling: Vec<crate::falling::FallRule>,
     /// `waste_left` and `bin_overflow` rules (read by each camera's static-object detector).
     pub waste: Vec<vigil_spec::waste::WasteRule>,
+    /// `lane_obstructed` rules (read by each camera's static-object detector, set up for lanes).
+    pub lane: Vec<vigil_spec::lane::LaneRule>,
     /// The rule files named by the config (resolved), for reloading.
     pub rule_files: Vec<PathBuf>,
     pub outputs: OutputConfig,
@@ -85,6 +87,22 @@ impl Config {
         self.waste
             .iter()
             .filter(|w| &w.camera == camera)
+            .cloned()
+            .collect()
+    }
+
+    /// Whether `camera` has rules that read its frames' pixels (the static-object detector of
+    /// `waste_left`, `bin_overflow` and `lane_obstructed`), so the frames keep their image.
+    pub fn reads_pixels(&self, camera: &CameraId) -> bool {
+        self.waste.iter().any(|w| &w.camera == camera)
+            || self.lane.iter().any(|l| &l.camera == camera)
+    }
+
+    /// The `lane_obstructed` rules of `camera`.
+    pub fn lane_rules(&self, camera: &CameraId) -> Vec<vigil_spec::lane::LaneRule> {
+        self.lane
+            .iter()
+            .filter(|l| &l.camera == camera)
             .cloned()
             .collect()
     }
@@ -306,6 +324,12 @@ pub(crate) fn load_edited(
                     .filter(|(w, ..)| w.camera == f.camera)
                     .map(|(w, ..)| &w.id),
             )
+            .chain(
+                set.lane
+                    .iter()
+                    .filter(|(l, ..)| l.camera == f.camera)
+                    .map(|(l, ..)| &l.id),
+            )
             .next();
         let problem = match (again, detector) {
             (true, _) => {
@@ -329,9 +353,11 @@ pub(crate) fn load_edited(
         rules,
         falling,
         waste,
+        lane,
     } = set;
     let falling = falling.into_iter().map(|(f, ..)| f).collect();
     let waste = waste.into_iter().map(|(w, ..)| w).collect();
+    let lane = lane.into_iter().map(|(l, ..)| l).collect();
 
     let mut evidence = EvidenceConfig::default();
     if let Some(e) = &raw.evidence {
@@ -483,6 +509,7 @@ pub(crate) fn load_edited(
         rules,
         falling,
         waste,
+        lane,
         rule_files: raw.rule_files.iter().map(|f| base.join(&f.value)).collect(),
         outputs: OutputConfig {
             dir: raw.outputs.dir.map(|d| base.join(d)),

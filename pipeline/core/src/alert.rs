@@ -28,10 +28,13 @@ pub enum AlertKind {
     BinOverflow,
     /// An item of a category the bin does not accept went into or lies at it.
     UnsortedWaste,
+    /// Something new and static (a car, an e-bike, goods, debris) covers part of a lane that must
+    /// stay clear; ended when the lane is clear again.
+    LaneObstructed,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 8] = [
+    pub const ALL: [AlertKind; 9] = [
         AlertKind::Dwell,
         AlertKind::Enter,
         AlertKind::Count,
@@ -40,6 +43,7 @@ impl AlertKind {
         AlertKind::WasteLeft,
         AlertKind::BinOverflow,
         AlertKind::UnsortedWaste,
+        AlertKind::LaneObstructed,
     ];
 
     /// The kind named `name` (as written in JSON), if any.
@@ -62,6 +66,7 @@ impl AlertKind {
             AlertKind::WasteLeft => "waste_left",
             AlertKind::BinOverflow => "bin_overflow",
             AlertKind::UnsortedWaste => "unsorted_waste",
+            AlertKind::LaneObstructed => "lane_obstructed",
         }
     }
 }

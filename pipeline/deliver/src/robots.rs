@@ -244,6 +244,7 @@ fn kind_zh(kind: AlertKind) -> &'static str {
         AlertKind::WasteLeft => "垃圾遗留",
         AlertKind::BinOverflow => "垃圾桶满溢",
         AlertKind::UnsortedWaste => "垃圾未分类",
+        AlertKind::LaneObstructed => "通道占用",
     }
 }
 

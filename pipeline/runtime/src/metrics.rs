@@ -10,8 +10,9 @@ use vigil_core::metrics::{Histogram, LatencySamples, StageSnapshot};
 use vigil_deliver::worker::DeliveryCounters;
 use vigil_serve::prom;
 
-/// Per camera with waste rules: its static-object detector's counts and the objects it follows.
-pub type WasteCounts = Arc<Mutex<BTreeMap<String, (vigil_waste::SceneStats, usize)>>>;
+/// Per camera with waste (or lane) rules: its static-object detector's counts and the objects it
+/// follows.
+pub type SceneCounts = Arc<Mutex<BTreeMap<String, (vigil_waste::SceneStats, usize)>>>;
 
 /// A motion gate's counts as a stage: frames in, frames handed to the detector, and the ones it
 /// kept from the detector as `sampling` drops (intended, like `detect_fps`, not a loss).
@@ -56,7 +57,9 @@ pub struct PipelineMetrics {
     pub delivery: Vec<(String, Arc<DeliveryCounters>)>,
     /// Per camera with waste rules: its static-object detector's counts (updated as it runs)
     /// and the objects it follows now.
-    pub waste: WasteCounts,
+    pub waste: SceneCounts,
+    /// The same for each camera with `lane_obstructed` rules.
+    pub lane: SceneCounts,
     /// This instance's rows in the shared store (with `outputs.postgres`).
     pub presence: Option<Arc<vigil_deliver::shared::presence::PresenceCounters>>,
 }
@@ -200,73 +203,78 @@ impl PipelineMetrics {
                 ],
             );
         }
-        self.write_waste(out);
+        write_scene(out, &self.waste, "waste", "bin zones", "bin camera");
+        write_scene(out, &self.lane, "lane", "fire lanes", "lane camera");
     }
+}
 
-    fn write_waste(&self, out: &mut String) {
-        let Ok(waste) = self.waste.lock() else { return };
-        if waste.is_empty() {
-            return;
-        }
-        type Count = fn(&vigil_waste::SceneStats) -> u64;
-        /// Name, help, label, and the label's values with their counts.
-        type Family = (
-            &'static str,
-            &'static str,
-            &'static str,
-            &'static [(&'static str, Count)],
-        );
-        let families: [Family; 2] = [
-            (
-                "vigil_waste_objects_total",
-                "New static objects in bin zones, by what became of them.",
-                "outcome",
-                &[
-                    ("found", |s| s.objects),
-                    ("removed", |s| s.removed),
-                    ("absorbed", |s| s.absorbed),
-                ],
-            ),
-            (
-                "vigil_waste_rejected_total",
-                "Static-region checks that found no waste, by why.",
-                "reason",
-                &[
-                    ("lighting", |s| s.lighting),
-                    ("ghost", |s| s.ghosts),
-                    ("lost_occluder", |s| s.lost_occluders),
-                ],
-            ),
-        ];
-        for (name, help, label, counts) in families {
-            prom::family(out, name, help, "counter");
-            for (camera, (stats, _)) in waste.iter() {
-                for (value, count) in counts {
-                    let labels = [("camera", camera.as_str()), (label, *value)];
-                    prom::sample(out, name, &labels, count(stats) as f64);
-                }
+/// The static-object detectors' counts of one use (`waste`, `lane`) as `vigil_<what>_*`
+/// families; `place` and `camera` say where in their help.
+fn write_scene(out: &mut String, counts: &SceneCounts, what: &str, place: &str, camera: &str) {
+    let Ok(scenes) = counts.lock() else { return };
+    if scenes.is_empty() {
+        return;
+    }
+    type Count = fn(&vigil_waste::SceneStats) -> u64;
+    /// Name, help, label, and the label's values with their counts.
+    type Family = (
+        String,
+        String,
+        &'static str,
+        &'static [(&'static str, Count)],
+    );
+    let families: [Family; 2] = [
+        (
+            format!("vigil_{what}_objects_total"),
+            format!("New static objects in {place}, by what became of them."),
+            "outcome",
+            &[
+                ("found", |s| s.objects),
+                ("removed", |s| s.removed),
+                ("absorbed", |s| s.absorbed),
+            ],
+        ),
+        (
+            format!("vigil_{what}_rejected_total"),
+            format!("Static-region checks in {place} that found no object, by why."),
+            "reason",
+            &[
+                ("lighting", |s| s.lighting),
+                ("ghost", |s| s.ghosts),
+                ("lost_occluder", |s| s.lost_occluders),
+            ],
+        ),
+    ];
+    for (name, help, label, values) in &families {
+        prom::family(out, name, help, "counter");
+        for (cam, (stats, _)) in scenes.iter() {
+            for (value, count) in *values {
+                let labels = [("camera", cam.as_str()), (*label, *value)];
+                prom::sample(out, name, &labels, count(stats) as f64);
             }
         }
-        type Single = fn(&(vigil_waste::SceneStats, usize)) -> f64;
-        let singles: [(&str, &str, &str, Single); 2] = [
-            (
-                "vigil_waste_relearns_total",
-                "Whole-scene relearns of a bin camera's backgrounds (lights, infrared switch, camera moved).",
-                "counter",
-                |(s, _)| s.relearns as f64,
+    }
+    type Single = fn(&(vigil_waste::SceneStats, usize)) -> f64;
+    let singles: [(String, String, &str, Single); 2] = [
+        (
+            format!("vigil_{what}_relearns_total"),
+            format!(
+                "Whole-scene relearns of a {camera}'s backgrounds (lights, infrared switch, camera moved)."
             ),
-            (
-                "vigil_waste_objects_present",
-                "Static objects a bin camera follows now.",
-                "gauge",
-                |(_, present)| *present as f64,
-            ),
-        ];
-        for (name, help, kind, value) in singles {
-            prom::family(out, name, help, kind);
-            for (camera, counts) in waste.iter() {
-                prom::sample(out, name, &[("camera", camera)], value(counts));
-            }
+            "counter",
+            |(s, _)| s.relearns as f64,
+        ),
+        (
+            format!("vigil_{what}_objects_present"),
+            format!("Static objects a {camera} follows now."),
+            "gauge",
+            |(_, present)| *present as f64,
+        ),
+    ];
+    for (name, help, kind, value) in &singles {
+        prom::family(out, name, help, kind);
+        for (cam, c) in scenes.iter() {
+            prom::sample(out, name, &[("camera", cam)], value(c));
         }
     }
 }

@@ -69,6 +69,7 @@ pub fn spawn(
     let mut stamps: Vec<_> = files.iter().map(|f| stamp(f)).collect();
     let mut falling = config.falling.clone();
     let mut waste = config.waste.clone();
+    let mut lane = config.lane.clone();
     std::thread::Builder::new()
         .name("rules-reload".into())
         .spawn(move || {
@@ -101,6 +102,12 @@ pub fn spawn(
                                 "waste_left / bin_overflow rules changed: they take effect at the next start (the background models are built for them)"
                             );
                             waste = new.waste.clone();
+                        }
+                        if new.lane != lane {
+                            tracing::warn!(
+                                "lane_obstructed rules changed: they take effect at the next start (the background models are built for them)"
+                            );
+                            lane = new.lane.clone();
                         }
                         let n = new.rules.len();
                         files = watched(&new);

@@ -2,11 +2,11 @@
 //! bin zone, ended when it is removed) and `bin_overflow` (static rubbish above a bin's fill
 //! line or over much of its zone; one alert per spell, ended when cleared).
 
-use crate::scene::{Gone, Scene, SceneConfig, SceneStats, StaticObject};
 use std::collections::HashMap;
 use vigil_core::{
     Alert, AlertObject, BBoxPx, FrameMeta, Image, ObjectRef, PointNorm, Raiser, Track,
 };
+use vigil_scene::{Gone, Scene, SceneConfig, SceneStats, StaticObject};
 pub use vigil_spec::waste::{WasteCheck, WasteRule};
 
 /// Whether the normalised point is above (smaller y than) the line through `a` and `b` at its x.

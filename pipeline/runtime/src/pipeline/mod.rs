@@ -217,6 +217,7 @@ pub fn run(config: &Config, options: &Options, stop: Arc<AtomicBool>) -> Result<
             counters: track_counters,
             track_log,
             waste: metrics.waste.clone(),
+            lane: metrics.lane.clone(),
             frame_latency: metrics.frame_latency.clone(),
             probe: options.probe.clone(),
         },

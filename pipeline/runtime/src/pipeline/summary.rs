@@ -39,6 +39,9 @@ pub struct Summary {
     /// Per camera with waste rules: what its static-object detector found and rejected.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub waste: BTreeMap<String, vigil_waste::SceneStats>,
+    /// Per camera with `lane_obstructed` rules: the same for its lanes.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub lane: BTreeMap<String, vigil_waste::SceneStats>,
 }
 
 /// A facade camera's falling-object stage at the end of a run.
@@ -103,11 +106,16 @@ impl Summary {
                     (k.clone(), FallSummary { stage, detector })
                 })
                 .collect(),
-            waste: metrics
-                .waste
-                .lock()
-                .map(|w| w.iter().map(|(k, (s, _))| (k.clone(), s.clone())).collect())
-                .unwrap_or_default(),
+            waste: scene_stats(&metrics.waste),
+            lane: scene_stats(&metrics.lane),
         }
     }
+}
+
+/// Each camera's static-object counts, as they stand.
+fn scene_stats(counts: &crate::metrics::SceneCounts) -> BTreeMap<String, vigil_waste::SceneStats> {
+    counts
+        .lock()
+        .map(|w| w.iter().map(|(k, (s, _))| (k.clone(), s.clone())).collect())
+        .unwrap_or_default()
 }

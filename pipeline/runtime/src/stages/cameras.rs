@@ -134,7 +134,7 @@ impl Settings<'_> {
             match facade {
                 Some(rule) => started.facades.push((rule.clone(), rx)),
                 None => {
-                    let keep_image = config.waste.iter().any(|w| w.camera == cam.id);
+                    let keep_image = config.reads_pixels(&cam.id);
                     let m = &config.detector.manifest;
                     let remap = ClassRemap::new(
                         &m.labels,

@@ -17,10 +17,11 @@ use vigil_evidence::{
 };
 use vigil_ingest::EncodedSink;
 
-/// How much further back than `static_secs` a waste camera's ring reaches: the raise delay
-/// measured on the bin scenes runs to `static_secs` + 15 s (`pipeline/app/tests/waste.rs` allows
-/// that much), and a clip request reaches the recorder a moment after the alert.
-const WASTE_REACH_MARGIN: Duration = Duration::from_secs(15);
+/// How much further back than `static_secs` (`dwell_secs` for a lane) a static-object camera's
+/// ring reaches: the raise delay measured on the bin scenes runs to `static_secs` + 15 s
+/// (`pipeline/app/tests/waste.rs` allows that much), and a clip request reaches the recorder a
+/// moment after the alert.
+const STATIC_REACH_MARGIN: Duration = Duration::from_secs(15);
 
 /// The running recorders and the ends of their queues the rest of the pipeline holds.
 pub struct Recorders {
@@ -90,15 +91,19 @@ pub fn spawn(config: &Config, out_dir: &Path) -> anyhow::Result<Recorders> {
             counters.clone(),
         );
         let (req_tx, req_rx) = crossbeam_channel::bounded::<ClipRequest>(capacity::CLIP_REQUESTS);
-        // A left object's alert comes `static_secs` after it appeared, and then some (the
-        // short-term model confirms it, the request crosses the stages under load): the ring
-        // reaches back that far and [`WASTE_REACH_MARGIN`] more, so the clip shows it being left
-        // (and by whom), bytes permitting.
-        let reach = config
+        // A left object's or an obstruction's alert comes `static_secs` (`dwell_secs`) after it
+        // appeared, and then some (the short-term model confirms it, the request crosses the
+        // stages under load): the ring reaches back that far and [`STATIC_REACH_MARGIN`] more,
+        // so the clip shows it being left (and by whom), bytes permitting.
+        let left = config
             .waste
             .iter()
             .filter(|r| r.camera == cam.id && r.check == vigil_waste::WasteCheck::Left)
-            .map(|r| Duration::from_secs_f64(r.static_secs) + WASTE_REACH_MARGIN)
+            .map(|r| r.static_secs);
+        let lane = config.lane_rules(&cam.id).into_iter().map(|r| r.dwell_secs);
+        let reach = left
+            .chain(lane)
+            .map(|s| Duration::from_secs_f64(s) + STATIC_REACH_MARGIN)
             .max()
             .unwrap_or_default();
         let recorder = RecorderConfig {

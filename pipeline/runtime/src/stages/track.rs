@@ -1,11 +1,12 @@
 //! The `track` thread: per camera, detected frames put back in dispatch order (a frame the
 //! motion gate kept from the detector given what the detector found last) → tracker
 //! (`vigil-track`) → rule engine (`vigil-rules`) → for a camera with waste rules, the waste
-//! engine (`vigil-waste`) → alerts to the writer, each with what its snapshot blurs and draws.
+//! engine (`vigil-waste`), and with `lane_obstructed` rules, the lane engine (`vigil-lane`) →
+//! alerts to the writer, each with what its snapshot blurs and draws.
 //! Edited rules (`reload`) are swapped in at each camera's next frame.
 
 use super::RaisedAlert;
-use crate::metrics::{Probe, WasteCounts};
+use crate::metrics::{Probe, SceneCounts};
 use crate::progress::CameraProgress;
 use crate::reload::RuleUpdates;
 use serde::Serialize;
@@ -19,6 +20,7 @@ use vigil_core::{
     Alert, CameraId, DetectedFrame, Detection, DropReason, Gating, QueueReceiver, QueueSender,
     StageCounters, Track,
 };
+use vigil_lane::LaneEngine;
 use vigil_motion::Carry;
 use vigil_rules::RuleEngine;
 use vigil_track::{Tracker, TrackerConfig};
@@ -28,8 +30,8 @@ use vigil_waste::WasteEngine;
 /// camera pixelates for privacy (weaker ones are too unsure to mark).
 const BLUR_MIN_SCORE: f32 = 0.2;
 
-/// Every how many frames of a camera its waste counts go to `/metrics`.
-const WASTE_PUBLISH_EVERY: u64 = 10;
+/// Every how many frames of a camera its static-object counts go to `/metrics`.
+const SCENE_PUBLISH_EVERY: u64 = 10;
 
 /// What the track thread needs from the rest of the pipeline.
 pub struct Settings {
@@ -42,13 +44,15 @@ pub struct Settings {
     pub observe: Observers,
 }
 
-/// What watches each frame go through: counters, latency, `tracks.jsonl`, waste counts.
+/// What watches each frame go through: counters, latency, `tracks.jsonl`, static-object counts.
 pub struct Observers {
     pub counters: Arc<StageCounters>,
     /// `tracks.jsonl` (`--dump-tracks`).
     pub track_log: Option<BufWriter<File>>,
     /// Per camera with waste rules: counts for `/metrics` and the summary.
-    pub waste: WasteCounts,
+    pub waste: SceneCounts,
+    /// Per camera with `lane_obstructed` rules: the same.
+    pub lane: SceneCounts,
     /// Frame arrival from the decoder → its rules evaluated.
     pub frame_latency: Arc<Histogram>,
     pub probe: Option<Arc<Probe>>,
@@ -60,6 +64,9 @@ pub struct CameraState {
     rules: RuleEngine,
     /// The camera's static-object detector and waste rules, when it has any.
     waste: Option<WasteEngine>,
+    /// Its static-object detector set up for lanes and its `lane_obstructed` rules, when it has
+    /// any.
+    lane: Option<LaneEngine>,
     /// The rule generation in force (see `reload`).
     generation: u64,
     /// Classes or groups pixelated in this camera's snapshots.
@@ -88,7 +95,8 @@ pub fn cameras(
                 .cloned()
                 .collect();
             let waste = config.waste_rules(&c.id);
-            let floor = score_floor(&rules, !waste.is_empty());
+            let lane = config.lane_rules(&c.id);
+            let floor = score_floor(&rules, config.reads_pixels(&c.id));
             let carry = config
                 .motion_gate(c)
                 .map(|spec| Carry::new(spec, progress[&c.id].gate.clone()).with_floor(floor));
@@ -97,6 +105,7 @@ pub fn cameras(
                 rules: RuleEngine::new(rules),
                 waste: (!waste.is_empty())
                     .then(|| WasteEngine::new(vigil_waste::SceneConfig::default(), waste)),
+                lane: (!lane.is_empty()).then(|| LaneEngine::new(vigil_lane::scene_config(), lane)),
                 generation: 0,
                 blur: c.privacy_blur.clone(),
                 carry,
@@ -160,7 +169,10 @@ impl Settings {
         }
         for (id, state) in &self.cameras {
             if let Some(w) = &state.waste {
-                publish_waste(&self.observe.waste, id, w);
+                publish(&self.observe.waste, id, w.stats(), w.objects().len());
+            }
+            if let Some(l) = &state.lane {
+                publish(&self.observe.lane, id, l.stats(), l.objects().len());
             }
         }
     }
@@ -177,10 +189,19 @@ impl Observers {
             write_tracks(log, df, &tracks);
         }
         let mut alerts = state.rules.step(&df.meta, &tracks);
+        let publish_now = df.dispatch_seq.is_multiple_of(SCENE_PUBLISH_EVERY);
         if let (Some(waste), Some(image)) = (state.waste.as_mut(), df.image.as_ref()) {
             alerts.extend(waste.step(&df.meta, image, &tracks));
-            if df.dispatch_seq.is_multiple_of(WASTE_PUBLISH_EVERY) {
-                publish_waste(&self.waste, &df.meta.camera, waste);
+            if publish_now {
+                let present = waste.objects().len();
+                publish(&self.waste, &df.meta.camera, waste.stats(), present);
+            }
+        }
+        if let (Some(lane), Some(image)) = (state.lane.as_mut(), df.image.as_ref()) {
+            alerts.extend(lane.step(&df.meta, image, &tracks));
+            if publish_now {
+                let present = lane.objects().len();
+                publish(&self.lane, &df.meta.camera, lane.stats(), present);
             }
         }
         let ruled = vigil_core::cpu::thread_time();
@@ -206,7 +227,10 @@ impl CameraState {
             .cloned()
             .collect();
         let ends = self.rules.replace_rules(mine, &df.meta);
-        let floor = score_floor(self.rules.rules(), self.waste.is_some());
+        let floor = score_floor(
+            self.rules.rules(),
+            self.waste.is_some() || self.lane.is_some(),
+        );
         self.carry = self.carry.take().map(|c| c.with_floor(floor));
         tracing::info!(camera = %df.meta.camera, rules = self.rules.rules().len(), "new rules applied");
         ends
@@ -235,6 +259,12 @@ impl CameraState {
                     .find(|r| r.id == alert.rule)
                     .map(|r| r.outline())
             })
+            .or_else(|| {
+                let lane = self.lane.as_ref()?.rules();
+                lane.iter()
+                    .find(|r| r.id == alert.rule)
+                    .map(|r| r.outline())
+            })
             .unwrap_or_default();
         RaisedAlert {
             alert,
@@ -247,10 +277,11 @@ impl CameraState {
 }
 
 /// The score below which no rule of a camera acts on a find ([`vigil_motion::score_floor`]):
-/// the motion gate lets such finds come and go on a still picture without looking again. A camera with waste rules counts every find (they mask people and vehicles out of the
-/// static-object detector).
-fn score_floor(rules: &[vigil_rules::Rule], waste: bool) -> f32 {
-    match waste {
+/// the motion gate lets such finds come and go on a still picture without looking again. A
+/// camera with static-object rules (waste, lanes) counts every find (they mask people, and for
+/// waste vehicles, out of the static-object detector, and name what it finds).
+fn score_floor(rules: &[vigil_rules::Rule], reads_pixels: bool) -> f32 {
+    match reads_pixels {
         true => 0.0,
         false => vigil_motion::score_floor(rules.iter().map(|r| r.min_score)),
     }
@@ -299,12 +330,10 @@ fn write_tracks(out: &mut impl std::io::Write, df: &DetectedFrame, tracks: &[Tra
     }
 }
 
-/// Hands a camera's static-object counts and the objects it follows to `/metrics` and the summary.
-fn publish_waste(out: &WasteCounts, camera: &CameraId, waste: &WasteEngine) {
+/// Hands a camera's static-object counts and the number of objects it follows to `/metrics` and
+/// the summary.
+fn publish(out: &SceneCounts, camera: &CameraId, stats: &vigil_waste::SceneStats, present: usize) {
     if let Ok(mut out) = out.lock() {
-        out.insert(
-            camera.to_string(),
-            (waste.stats().clone(), waste.objects().len()),
-        );
+        out.insert(camera.to_string(), (stats.clone(), present));
     }
 }

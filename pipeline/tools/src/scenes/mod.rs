@@ -3,3 +3,41 @@
 
 pub mod bins;
 pub mod falls;
+pub mod lanes;
+
+use std::sync::Arc;
+use std::time::Duration;
+use vigil_core::{BBoxPx, Track, TrackId};
+
+/// A well-mixed 64-bit hash of a key (for per-pixel and per-frame noise).
+fn hash(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+/// Uniform in [-1, 1) from a key.
+fn noise(key: u64) -> f64 {
+    (hash(key) >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+}
+
+/// The detector misses an object in about one frame in eight (deterministically).
+fn frame_seen(seed: u64, object: usize, frame: u64) -> bool {
+    !hash(seed ^ ((object as u64) << 40) ^ frame).is_multiple_of(8)
+}
+
+/// A confirmed track as a detector and tracker would report it.
+fn track(id: u64, group: &str, class: &str, bbox: BBoxPx, first: f64) -> Track {
+    Track {
+        id: TrackId(id),
+        group: Arc::from(group),
+        class: Arc::from(class),
+        score: 0.8,
+        bbox_px: bbox,
+        hits: 10,
+        first_seen_pts: Duration::from_secs_f64(first.max(0.0)),
+        matched: true,
+    }
+}

@@ -6,7 +6,7 @@ use super::*;
 
 impl Scene {
     /// Presence of each object against its template; labels from detections over it.
-    pub(super) fn follow_objects(&mut self, pts: f64, tracks: &[Track], events: &mut SceneEvents) {
+    pub(super) fn follow_objects(&mut self, pts: f64, events: &mut SceneEvents) {
         let c = &self.config;
         let mut i = 0;
         while i < self.objects.len() {
@@ -27,7 +27,7 @@ impl Scene {
                     o.last_seen = pts;
                 }
             }
-            o.name_from(tracks, &c.ignore);
+            o.name_from(&self.named);
             let gone = if pts - o.last_seen >= c.gone_secs {
                 Some(Gone::Removed)
             } else if pts - o.since >= c.absorb_secs {
@@ -38,10 +38,14 @@ impl Scene {
             match gone {
                 Some(how) => {
                     let o = self.objects.swap_remove(i);
-                    // What is there now is the ground (removed) or the scene (absorbed).
+                    // What is there now is the ground (removed) or the scene (absorbed) —
+                    // where nothing moves over it: a car driving off still covers part of
+                    // where it stood, and that part keeps the ground known from before.
                     for &cell in &o.cells {
                         let cell = cell as usize;
-                        self.long[cell] = scaled(self.cur[cell], 1.0 / self.gain);
+                        if !self.fg_short[cell] {
+                            self.long[cell] = scaled(self.cur[cell], 1.0 / self.gain);
+                        }
                         self.owner[cell] = 0;
                         self.static_t[cell] = 0.0;
                         self.fg_since[cell] = f64::NAN;
@@ -59,7 +63,7 @@ impl Scene {
 
     /// Regions static for `promote_secs` in a watched zone become objects (or are learned as
     /// lighting or ghosts).
-    pub(super) fn promote(&mut self, pts: f64, source: Size, tracks: &[Track]) {
+    pub(super) fn promote(&mut self, pts: f64, source: Size) {
         let grid = self.grid.expect("initialised");
         let c = &self.config;
         let ready = |s: &Self, i: usize| {
@@ -98,6 +102,17 @@ impl Scene {
             if region.len() < min_cells {
                 continue;
             }
+            // Judge the change whole: while much of what touches it is still becoming static
+            // (the rest of a car whose cells settled a moment later), wait a little — a part
+            // judged alone has its outline inside the object, and looks like light or a ghost.
+            let pending = self.pending(&region, &mut seen);
+            let oldest = region
+                .iter()
+                .map(|&i| f64::from(self.static_t[i as usize]))
+                .fold(0.0, f64::max);
+            if pending * 4 > region.len() && oldest < c.promote_secs + SETTLE_SECS {
+                continue;
+            }
             region.sort_unstable();
             let mut since: Vec<f64> = region
                 .iter()
@@ -119,27 +134,32 @@ impl Scene {
                 }
                 continue;
             }
-            match self.judge(&region) {
-                Judgement::Object => {}
-                other => {
-                    match other {
-                        Judgement::Lighting => self.stats.lighting += 1,
-                        _ => self.stats.ghosts += 1,
-                    }
-                    tracing::debug!(
-                        pts,
-                        cells = region.len(),
-                        ?other,
-                        "static region learned as background"
-                    );
-                    for &i in &region {
-                        let i = i as usize;
-                        self.long[i] = scaled(self.cur[i], 1.0 / self.gain);
-                        self.static_t[i] = 0.0;
-                        self.fg_since[i] = f64::NAN;
-                    }
-                    continue;
+            // A lighting change or a ghost is learned into the background: the region, or for
+            // light without edges the whole change (not only the part that was ready).
+            let learned = match self.judge(&region) {
+                Judgement::Object => None,
+                Judgement::Lighting => Some(("lighting", region.clone())),
+                Judgement::Light(change) => Some(("light without edges", change)),
+                Judgement::Ghost => Some(("ghost", region.clone())),
+            };
+            if let Some((why, cells)) = learned {
+                match why {
+                    "ghost" => self.stats.ghosts += 1,
+                    _ => self.stats.lighting += 1,
                 }
+                tracing::debug!(
+                    pts,
+                    cells = cells.len(),
+                    why,
+                    "static region learned as background"
+                );
+                for &i in &cells {
+                    let i = i as usize;
+                    self.long[i] = scaled(self.cur[i], 1.0 / self.gain);
+                    self.static_t[i] = 0.0;
+                    self.fg_since[i] = f64::NAN;
+                }
+                continue;
             }
             // Next to an object already found (a pile growing): it joins that object.
             let neighbour = region.iter().find_map(|&i| {
@@ -181,7 +201,7 @@ impl Scene {
                         template,
                         template_gain: self.gain,
                     };
-                    o.name_from(tracks, &self.config.ignore);
+                    o.name_from(&self.named);
                     self.objects.push(o);
                     id
                 }
@@ -270,14 +290,129 @@ impl Scene {
         if e_bg > 2.0 * e_cur && e_bg > 0.0 {
             return Judgement::Ghost;
         }
+        // A change without an edge of its own anywhere is light (a lamp's pool, a patch of sun
+        // on plain asphalt, where there is no texture to correlate).
+        if let Some(change) = self.soft(region) {
+            return Judgement::Light(change);
+        }
         Judgement::Object
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A change whose steepest steps (between neighbouring cells, in the ratio of frame to
+/// background) are under this share of how far the ratio is from 1 has no edge of its own.
+const SOFT_EDGE: f64 = 0.3;
+
+/// A region waits at most this long past `promote_secs` for the rest of its change to settle.
+const SETTLE_SECS: f64 = 10.0;
+
+/// The share of a change's neighbour pairs that make its steepest steps.
+const STEEPEST: f64 = 0.02;
+
+impl Scene {
+    /// How many cells touching `region` (through each other) differ from the background and
+    /// are becoming static without being ready yet; marks them in `seen`.
+    fn pending(&self, region: &[u32], seen: &mut [bool]) -> usize {
+        let grid = self.grid.expect("initialised");
+        let (w, h) = (i64::from(grid.w), i64::from(grid.h));
+        let mut found: Vec<u32> = Vec::new();
+        let mut k = 0;
+        let mut frontier: Vec<u32> = region.to_vec();
+        while k < frontier.len() {
+            let i = i64::from(frontier[k]);
+            k += 1;
+            for dy in -1..=1 {
+                for dx in -1..=1 {
+                    let (nx, ny) = (i % w + dx, i / w + dy);
+                    if nx < 0 || ny < 0 || nx >= w || ny >= h {
+                        continue;
+                    }
+                    let n = (ny * w + nx) as usize;
+                    let settling = self.fg_long[n]
+                        && self.owner[n] == 0
+                        && self.watched[n]
+                        && self.static_t[n] > 0.0;
+                    if !seen[n] && settling {
+                        seen[n] = true;
+                        found.push(n as u32);
+                        frontier.push(n as u32);
+                    }
+                }
+            }
+        }
+        found.len()
+    }
+
+    /// Whether the change a static region belongs to (every cell that differs from the
+    /// background and touches it) fades out instead of ending at an edge: its steepest steps
+    /// in the ratio of frame to background between neighbouring cells are small against how
+    /// far that ratio is from 1. An object ends at its outline (a step of about its contrast within a
+    /// cell or two) however plain it and the ground are; a lamp's pool or a patch of sun fades
+    /// over many cells.
+    fn soft(&self, region: &[u32]) -> Option<Vec<u32>> {
+        let grid = self.grid.expect("initialised");
+        let (w, h) = (grid.w as i64, grid.h as i64);
+        // The frame over the background, per cell: light multiplies, so under a lamp this is
+        // smooth however much the ground's markings step.
+        let ratio = |i: usize| {
+            f64::from((luma(self.cur[i]) + 4.0) / (luma(self.long[i]) * self.gain + 4.0))
+        };
+        let mut seen = vec![false; grid.len()];
+        let mut change: Vec<u32> = region.to_vec();
+        for &i in region {
+            seen[i as usize] = true;
+        }
+        let mut k = 0;
+        while k < change.len() {
+            let i = i64::from(change[k]);
+            k += 1;
+            for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
+                let (nx, ny) = (i % w + dx, i / w + dy);
+                if nx < 0 || ny < 0 || nx >= w || ny >= h {
+                    continue;
+                }
+                let n = (ny * w + nx) as usize;
+                if !seen[n] && self.fg_long[n] && self.owner[n] == 0 {
+                    seen[n] = true;
+                    change.push(n as u32);
+                }
+            }
+        }
+        let mut steps = Vec::with_capacity(change.len() * 4);
+        let mut diffs = Vec::with_capacity(change.len());
+        for &i in &change {
+            let i = i64::from(i);
+            let d = ratio(i as usize);
+            diffs.push((d - 1.0).abs());
+            for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
+                let (nx, ny) = (i % w + dx, i / w + dy);
+                if nx < 0 || ny < 0 || nx >= w || ny >= h {
+                    continue;
+                }
+                steps.push((d - ratio((ny * w + nx) as usize)).abs());
+            }
+        }
+        if steps.is_empty() {
+            return None;
+        }
+        let top = ((steps.len() as f64 * STEEPEST).ceil() as usize).clamp(1, steps.len());
+        let cut = steps.len() - top;
+        steps.select_nth_unstable_by(cut, f64::total_cmp);
+        let steep = steps[cut..].iter().sum::<f64>() / top as f64;
+        let mid = (diffs.len() * 9 / 10).min(diffs.len() - 1);
+        diffs.select_nth_unstable_by(mid, f64::total_cmp);
+        let strong = diffs[mid];
+        (steep < SOFT_EDGE * strong).then_some(change)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Judgement {
     Object,
     Lighting,
+    /// Light without edges of its own: every cell of the change (touching cells that differ
+    /// from the background and are no object's).
+    Light(Vec<u32>),
     Ghost,
 }
 

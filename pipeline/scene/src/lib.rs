@@ -1,5 +1,9 @@
-//! The static-object detector: a long-term and a short-term background model per cell of a
-//! coarse grid over the frame (the classic dual-background approach to abandoned objects).
+//! The static-object detector of one camera, read by the waste rules (`vigil-waste`: bags left
+//! by bins, overflowing bins) and the fire-lane rules (`vigil-lane`: anything left standing in a
+//! lane): a long-term and a short-term background model per cell of a coarse grid over the frame
+//! (the classic dual-background approach to abandoned objects). Main types: [`Scene`],
+//! [`SceneConfig`] (what each user sets differently: which detections hide the ground, whether a
+//! long stay becomes background), [`StaticObject`].
 //!
 //! - The **short-term** model follows the scene within seconds (`short_secs`): anything that
 //!   stops moving soon matches it.
@@ -39,7 +43,8 @@ pub struct SceneConfig {
     pub short_secs: f64,
     /// Time constant of the long-term model (cells that match it).
     pub long_secs: f64,
-    /// An object still there after this long becomes background.
+    /// An object still there after this long becomes background (`f64::INFINITY`: never — a
+    /// car left in a fire lane for a day is still an obstruction).
     pub absorb_secs: f64,
     /// Colour difference (0–255, any channel) that counts as different.
     pub threshold: f32,
@@ -51,9 +56,10 @@ pub struct SceneConfig {
     pub hold_secs: f64,
     /// Fraction of the frame changing at once that counts as a lighting or camera change.
     pub global_change: f64,
-    /// Class groups or classes whose boxes are not waste (people, vehicles). A detection of any
-    /// other class over an object names it (COCO's backpack, handbag, suitcase, bottle, cup; a
-    /// custom waste model's own classes).
+    /// Class groups or classes whose boxes hide the ground instead of being objects (for waste:
+    /// people and vehicles; for a fire lane: people only). A detection of any other class over an
+    /// object names it (COCO's backpack, handbag, suitcase, bottle, cup, car; a custom model's
+    /// own classes).
     pub ignore: Vec<String>,
 }
 
@@ -132,27 +138,38 @@ pub struct StaticObject {
 }
 
 impl StaticObject {
-    /// Takes the class of the most confident detection over it that is not an ignored class.
-    fn name_from(&mut self, tracks: &[Track], ignore: &[String]) {
-        for t in tracks {
-            if ignore.iter().any(|g| **g == *t.group || **g == *t.class) {
-                continue;
-            }
+    /// Takes the class of the most confident detection over it among `named` (the detections
+    /// of the last few seconds that are not of an ignored class).
+    fn name_from(&mut self, named: &std::collections::HashMap<u64, Named>) {
+        for n in named.values() {
             let (cx, cy) = self.bbox_px.centre();
-            let b = t.bbox_px;
+            let b = n.bbox;
             let over = b.iou(&self.bbox_px) >= 0.3
                 || (b.x1 <= cx
                     && cx <= b.x2
                     && b.y1 <= cy
                     && cy <= b.y2
                     && b.area() <= 4.0 * self.bbox_px.area());
-            if over && t.score >= self.label_score {
-                self.label = Some(t.class.to_string());
-                self.label_score = t.score;
+            if over && n.score >= self.label_score {
+                self.label = Some(n.class.to_string());
+                self.label_score = n.score;
             }
         }
     }
 }
+
+/// A detection that can name an object: its box, class and score when last seen.
+#[derive(Clone, Debug)]
+struct Named {
+    seen: f64,
+    bbox: BBoxPx,
+    class: std::sync::Arc<str>,
+    score: f32,
+}
+
+/// Detections name objects for this long after they were last seen (the detector misses a
+/// frame now and then, and a region may become an object on such a frame).
+const NAMED_MEMORY_SECS: f64 = 5.0;
 
 /// What one frame changed.
 #[derive(Debug, Default)]
@@ -190,6 +207,8 @@ pub struct Scene {
     stats: SceneStats,
     /// People and vehicles seen lately: track id → (last seen, box in source pixels).
     occluders: std::collections::HashMap<u64, (f64, BBoxPx)>,
+    /// Other detections seen lately, by track id.
+    named: std::collections::HashMap<u64, Named>,
     /// Per-frame scratch, kept to spare an allocation each frame: the light ratios sampled, the
     /// cells a region search has visited.
     ratios: Vec<f32>,
@@ -229,6 +248,7 @@ impl Scene {
             next_id: 1,
             stats: SceneStats::default(),
             occluders: std::collections::HashMap::new(),
+            named: std::collections::HashMap::new(),
             ratios: Vec::new(),
             seen: Vec::new(),
         }
@@ -240,6 +260,20 @@ impl Scene {
 
     pub fn stats(&self) -> &SceneStats {
         &self.stats
+    }
+
+    /// The fraction of zone `zone`'s cells that object `id` covers (0 when either is unknown).
+    pub fn covered(&self, zone: usize, id: u64) -> f64 {
+        match self.zone_cells.get(zone) {
+            Some(cells) if !cells.is_empty() => {
+                let owned = cells
+                    .iter()
+                    .filter(|&&i| self.owner[i as usize] == id)
+                    .count();
+                owned as f64 / cells.len() as f64
+            }
+            _ => 0.0,
+        }
     }
 
     /// How full zone `zone` is: the fraction of its cells that have been static for `secs` or
@@ -419,8 +453,8 @@ impl Scene {
                 }
             }
         }
-        self.follow_objects(pts, tracks, &mut events);
-        self.promote(pts, source, tracks);
+        self.follow_objects(pts, &mut events);
+        self.promote(pts, source);
         events
     }
 
@@ -485,13 +519,15 @@ impl Scene {
         }
     }
 
-    /// Cells under people and vehicles (widened by a sixth of the box each side) are hidden
-    /// until `hold_secs` after.
+    /// Cells under the ignored classes (people; for waste, vehicles — widened by a sixth of
+    /// the box each side) are hidden until `hold_secs` after; other detections are kept a few
+    /// seconds to name objects.
     fn exclude(&mut self, pts: f64, source: Size, tracks: &[Track]) {
         let grid = self.grid.expect("initialised");
         let until = pts + self.config.hold_secs;
         self.occluders
             .retain(|_, (seen, _)| pts - *seen <= OCCLUDER_MEMORY_SECS);
+        self.named.retain(|_, n| pts - n.seen <= NAMED_MEMORY_SECS);
         for t in tracks {
             let ignored = self
                 .config
@@ -499,6 +535,13 @@ impl Scene {
                 .iter()
                 .any(|g| **g == *t.group || **g == *t.class);
             if !ignored {
+                let named = Named {
+                    seen: pts,
+                    bbox: t.bbox_px,
+                    class: t.class.clone(),
+                    score: t.score,
+                };
+                self.named.insert(t.id.0, named);
                 continue;
             }
             let b = t.bbox_px;

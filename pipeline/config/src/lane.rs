@@ -1,0 +1,72 @@
+//! `kind: lane_obstructed` rules, validated into a [`LaneRule`] for the camera's static-object
+//! detector (set up for lanes by `vigil-lane`).
+
+use crate::check::Validator;
+use crate::check::{fraction, seconds};
+use crate::context::{
+    DETECTOR_FIELDS, RuleContext, name_and_camera, optional_schedule, refuse_fields, rule_severity,
+    zone_of,
+};
+use crate::raw::RawRule;
+use vigil_core::{RuleId, Severity, ZoneId};
+use vigil_spec::lane::LaneRule;
+
+/// `dwell_secs` when not set: a minute (a delivery stop is shorter; a parked car is longer).
+const DWELL_SECS: f64 = 60.0;
+
+/// `min_fraction` when not set: a tenth of the zone (an e-bike across a 4 m lane seen from the
+/// side covers about that much; a person's shadow does not stand still).
+const MIN_FRACTION: f64 = 0.1;
+
+pub(crate) fn rule(
+    v: &mut Validator<'_>,
+    ctx: &mut RuleContext<'_>,
+    r: &RawRule,
+) -> Option<LaneRule> {
+    let name = &r.name.value;
+    let cam = name_and_camera(v, ctx, r);
+    // Anything standing counts, named or not: no classes, scores or object sizes.
+    let refused: Vec<&str> = DETECTOR_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| *f != "dwell_secs")
+        .chain(["facade", "falling"])
+        .collect();
+    let mut ok = refuse_fields(v, r, &refused, "lane_obstructed rules");
+    let cam = cam?;
+    let polygon = match &r.zone {
+        Some(z) => zone_of(v, ctx, cam, r, z),
+        None => {
+            v.error(
+                &r.kind,
+                format!("lane_obstructed rule \"{name}\" needs `zone` (the lane it keeps clear)"),
+            );
+            None
+        }
+    };
+    let dwell_secs = seconds(v, &r.dwell_secs, "dwell_secs", 1.0)
+        .map(|s| s.map_or(DWELL_SECS, |d| d.as_secs_f64()));
+    let min_fraction = fraction(
+        v,
+        &r.min_fraction,
+        "min_fraction must be a fraction of the zone in [0, 1]",
+        MIN_FRACTION,
+        &mut ok,
+    );
+    let schedule = optional_schedule(v, &r.schedule, &mut ok);
+    let severity = rule_severity(v, r, Severity::High);
+    let (Some(polygon), Ok(dwell_secs), Some(severity), true) = (polygon, dwell_secs, severity, ok)
+    else {
+        return None;
+    };
+    Some(LaneRule {
+        id: RuleId::new(name),
+        camera: cam.id.clone(),
+        zone: ZoneId::new(&r.zone.as_ref()?.value),
+        polygon,
+        dwell_secs,
+        min_fraction,
+        severity,
+        schedule,
+    })
+}

@@ -1,0 +1,22 @@
+//! Fire lanes (消防通道) kept clear of anything: the `lane_obstructed` rule.
+//!
+//! A fire lane is blocked as often by an e-bike, a delivery tricycle, stacked goods or debris as
+//! by a car, and a detector trained on COCO names few of those. So the rule does not wait for a
+//! class: it reads the camera's static-object detector (`vigil-scene`, the same machinery the
+//! waste rules use), set up for lanes:
+//!
+//! - only people hide the ground (someone standing in the lane is not an obstruction); vehicles
+//!   and everything else become static objects once they stop moving;
+//! - an obstruction never fades into the background however long it stays (a car parked for a
+//!   day is still in the way), and the empty lane is learned only where nothing stands.
+//!
+//! [`LaneEngine`] raises one alert per obstruction — an object that has stood in the lane for the
+//! rule's `dwell_secs` and covers at least `min_fraction` of it — with its outline and, when a
+//! detection over it names it, its class (car, motorcycle, bicycle …); the alert ends when the
+//! object is gone. Moving traffic and people walking through never stand still long enough.
+
+mod engine;
+
+pub use engine::{LaneEngine, scene_config};
+pub use vigil_scene::{SceneConfig, SceneStats, StaticObject};
+pub use vigil_spec::lane::LaneRule;
