@@ -289,7 +289,7 @@ api:
         "20:12: webhook url must be http://host[:port]/path or https://…",
         "21:19: environment variable VIGIL_TEST_SURELY_UNSET_SECRET is not set (it holds the secret)",
         "22:26: filter names camera \"nowhere\", which is not defined",
-        "22:44: unknown alert kind \"fire\" (kinds: dwell, enter, count, line_cross, falling_object, waste_left, bin_overflow, unsorted_waste)",
+        "22:44: unknown alert kind \"fire\" (kinds: dwell, enter, count, line_cross, falling_object, waste_left, bin_overflow, unsorted_waste, lane_obstructed)",
         "22:60: unknown alert event \"begin\" (events: start, update, end, evidence, expired, end_evidence, end_expired)",
         "22:82: unknown severity \"urgent\" (severities: low, medium, high, critical)",
         "23:13: webhook \"office\" is defined twice",

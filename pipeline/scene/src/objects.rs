@@ -27,6 +27,21 @@ impl Scene {
                     o.last_seen = pts;
                 }
             }
+            if o.matched < 0.5 && self.relit(i, pts) {
+                // Still there under other light (a lamp switched on beside it): its look now
+                // is its template.
+                let o = &mut self.objects[i];
+                let k = self.gain / o.template_gain;
+                for (t, &cell) in o.template.iter_mut().zip(&o.cells) {
+                    let cell = cell as usize;
+                    if self.excluded_until[cell] < pts && !self.fg_short[cell] {
+                        *t = scaled(self.cur[cell], 1.0 / k);
+                    }
+                }
+                o.matched = 1.0;
+                o.last_seen = pts;
+            }
+            let o = &mut self.objects[i];
             o.name_from(&self.named);
             let gone = if pts - o.last_seen >= c.gone_secs {
                 Some(Gone::Removed)
@@ -139,7 +154,18 @@ impl Scene {
             let learned = match self.judge(&region) {
                 Judgement::Object => None,
                 Judgement::Lighting => Some(("lighting", region.clone())),
-                Judgement::Light(change) => Some(("light without edges", change)),
+                // Not what differed well before the light came (a thing standing in the
+                // lamp's pool when it switched on).
+                Judgement::Light(change) => Some((
+                    "light without edges",
+                    change
+                        .into_iter()
+                        .filter(|&i| {
+                            let began = self.fg_since[i as usize];
+                            began.is_nan() || began >= since - LIGHT_ONSET_SECS
+                        })
+                        .collect(),
+                )),
                 Judgement::Ghost => Some(("ghost", region.clone())),
             };
             if let Some((why, cells)) = learned {
@@ -303,6 +329,10 @@ impl Scene {
 /// background) are under this share of how far the ratio is from 1 has no edge of its own.
 const SOFT_EDGE: f64 = 0.3;
 
+/// Cells of a change learned as light that began to differ more than this long before the
+/// region that was judged are not the light's.
+const LIGHT_ONSET_SECS: f64 = 5.0;
+
 /// A region waits at most this long past `promote_secs` for the rest of its change to settle.
 const SETTLE_SECS: f64 = 10.0;
 
@@ -310,6 +340,50 @@ const SETTLE_SECS: f64 = 10.0;
 const STEEPEST: f64 = 0.02;
 
 impl Scene {
+    /// Whether object `index`, no longer matching its template, is still there under other
+    /// light: the ground around it changed by a clear factor, the object by about the same one,
+    /// and the object's cells do not show the ground (it was not taken away).
+    fn relit(&self, index: usize, pts: f64) -> bool {
+        let grid = self.grid.expect("initialised");
+        let o = &self.objects[index];
+        let k = self.gain / o.template_gain;
+        let visible = |c: usize| self.excluded_until[c] < pts && !self.fg_short[c];
+        let ratio = |a: [f32; 3], b: [f32; 3]| (luma(a) + 4.0) / (luma(b) + 4.0);
+        let (mut own, mut ground_like) = (Vec::new(), 0usize);
+        for (t, &cell) in o.template.iter().zip(&o.cells) {
+            let cell = cell as usize;
+            if visible(cell) {
+                own.push(ratio(self.cur[cell], scaled(*t, k)));
+                let long = scaled(self.long[cell], self.gain);
+                ground_like += usize::from(!differs(self.cur[cell], long, self.config.threshold));
+            }
+        }
+        let (w, h) = (i64::from(grid.w), i64::from(grid.h));
+        let mut ring = Vec::new();
+        for &cell in &o.cells {
+            let (x, y) = (i64::from(cell) % w, i64::from(cell) / w);
+            for (dx, dy) in [(2, 0), (-2, 0), (0, 2), (0, -2)] {
+                let (nx, ny) = (x + dx, y + dy);
+                if nx < 0 || ny < 0 || nx >= w || ny >= h {
+                    continue;
+                }
+                let n = (ny * w + nx) as usize;
+                if self.owner[n] == 0 && visible(n) {
+                    ring.push(ratio(self.cur[n], scaled(self.long[n], self.gain)));
+                }
+            }
+        }
+        if own.len() * 10 < o.cells.len() * 3 || ring.len() < 4 || ground_like * 2 >= own.len() {
+            return false;
+        }
+        let median = |v: &mut Vec<f32>| {
+            let mid = v.len() / 2;
+            *v.select_nth_unstable_by(mid, f32::total_cmp).1
+        };
+        let (own, ring) = (median(&mut own), median(&mut ring));
+        (ring - 1.0).abs() > 0.1 && (own / ring - 1.0).abs() < 0.15
+    }
+
     /// How many cells touching `region` (through each other) differ from the background and
     /// are becoming static without being ready yet; marks them in `seen`.
     fn pending(&self, region: &[u32], seen: &mut [bool]) -> usize {

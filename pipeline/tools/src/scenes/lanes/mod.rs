@@ -108,6 +108,10 @@ struct Block {
     colour: [f64; 3],
 }
 
+/// Something in the scene at one moment: a key for its track, the (group, class) a detector
+/// would report for it (none for what it does not name), and its boxes.
+type Placed = (usize, Option<(&'static str, &'static str)>, Vec<Block>);
+
 /// Where a walker who comes in from the lane's side is at `t`: there from `arrive` to `leave`,
 /// walking 4 s each way.
 fn from_side(t: f64, arrive: f64, leave: f64, x: f64, side: f64) -> Option<f64> {
@@ -135,7 +139,7 @@ impl LaneScene {
 
     /// Everything in the scene at `t`: boxes to draw, and the tracks (key, group, class, its
     /// blocks) a detector would report.
-    fn objects(&self, t: f64) -> Vec<(usize, Option<(&'static str, &'static str)>, Vec<Block>)> {
+    fn objects(&self, t: f64) -> Vec<Placed> {
         let (near, far) = self.view.stretch();
         let half = self.view.lane_m / 2.0;
         let mut out = Vec::new();
@@ -240,7 +244,7 @@ impl LaneScene {
         let mut objects = self.objects(t);
         // Far ones first.
         objects.sort_by(|a, b| {
-            let z = |o: &(usize, _, Vec<Block>)| o.2.iter().map(|b| b.z).fold(f64::MIN, f64::max);
+            let z = |o: &Placed| o.2.iter().map(|b| b.z).fold(f64::MIN, f64::max);
             z(b).total_cmp(&z(a))
         });
         let mut tracks = Vec::new();
