@@ -135,6 +135,9 @@ pub struct StaticObject {
     template: Vec<[f32; 3]>,
     /// `gain` when the template was taken.
     template_gain: f32,
+    /// Whether the long-term model still holds the ground under it (false once a relearn took
+    /// the object itself into the model).
+    ground_known: bool,
 }
 
 impl StaticObject {
@@ -199,6 +202,8 @@ pub struct Scene {
     fg_long: Vec<bool>,
     fg_short: Vec<bool>,
     gain: f32,
+    /// `threshold` scaled to the frame's brightness (see [`BRIGHT_LUMA`]).
+    threshold: f32,
     last_pts: Option<f64>,
     /// Most of the long-term model has disagreed with the frame since this time.
     off_since: Option<f64>,
@@ -220,6 +225,15 @@ pub struct Scene {
 /// and detections come only every few frames.
 const LOST_SLACK_SECS: f64 = 3.0;
 
+/// A frame whose median luma is this bright or brighter takes `threshold` as set; a darker one a
+/// proportionally smaller one (a blue e-bike on asphalt differs by 60 grey levels by day and by
+/// 20 at dusk).
+const BRIGHT_LUMA: f32 = 100.0;
+
+/// The smallest share of `threshold` a dark frame takes (sensor noise does not shrink with the
+/// light).
+const DARKEST: f32 = 0.35;
+
 /// People and vehicles are remembered this long after they were last seen.
 const OCCLUDER_MEMORY_SECS: f64 = 900.0;
 
@@ -227,6 +241,7 @@ impl Scene {
     /// A detector watching `zones` (objects are only found inside them).
     pub fn new(config: SceneConfig, zones: Vec<PolygonNorm>) -> Self {
         Self {
+            threshold: config.threshold,
             config,
             zones,
             grid: None,
@@ -374,12 +389,22 @@ impl Scene {
             let (_, m, _) = ratios.select_nth_unstable_by(mid, f32::total_cmp);
             self.gain = m.clamp(0.05, 20.0);
         }
+        // How bright the frame is (its median luma): in the dark every contrast shrinks with
+        // the light, and so does the difference that counts.
+        ratios.clear();
+        ratios.extend((0..grid.len()).step_by(3).map(|i| luma(self.cur[i])));
+        if !ratios.is_empty() {
+            let mid = ratios.len() / 2;
+            let (_, m, _) = ratios.select_nth_unstable_by(mid, f32::total_cmp);
+            self.threshold = c.threshold * (*m / BRIGHT_LUMA).clamp(DARKEST, 1.0);
+        }
         self.ratios = ratios;
         let gain = self.gain;
+        let threshold = self.threshold;
         let (mut changed, mut off, mut counted) = (0usize, 0usize, 0usize);
         for i in 0..grid.len() {
-            self.fg_long[i] = differs(self.cur[i], scaled(self.long[i], gain), c.threshold);
-            self.fg_short[i] = differs(self.cur[i], self.short[i], c.threshold);
+            self.fg_long[i] = differs(self.cur[i], scaled(self.long[i], gain), threshold);
+            self.fg_short[i] = differs(self.cur[i], self.short[i], threshold);
             if self.excluded_until[i] < pts {
                 counted += 1;
                 changed += usize::from(self.fg_short[i]);
@@ -573,6 +598,7 @@ impl Scene {
                 *t = self.cur[i as usize];
             }
             o.template_gain = 1.0;
+            o.ground_known = false;
             o.last_seen = pts;
         }
         tracing::debug!(pts, "scene relearned (lighting or camera change)");

@@ -19,7 +19,7 @@ impl Scene {
                     continue;
                 }
                 visible += 1;
-                matched += usize::from(!differs(self.cur[cell], scaled(*t, k), c.threshold));
+                matched += usize::from(!differs(self.cur[cell], scaled(*t, k), self.threshold));
             }
             if visible * 10 >= o.cells.len() * 3 {
                 o.matched = matched as f32 / visible as f32;
@@ -53,12 +53,15 @@ impl Scene {
             match gone {
                 Some(how) => {
                     let o = self.objects.swap_remove(i);
-                    // What is there now is the ground (removed) or the scene (absorbed) —
-                    // where nothing moves over it: a car driving off still covers part of
-                    // where it stood, and that part keeps the ground known from before.
+                    // The long-term model kept the ground under a removed object (it learns no
+                    // owned cell), so it stays; an absorbed object, or one whose ground a
+                    // relearn overwrote, is learned as it looks now — where nothing moves over
+                    // it (a car driving off still covers part of where it stood, even where its
+                    // plain body slides over a cell without changing it).
+                    let learn = how == Gone::Absorbed || !o.ground_known;
                     for &cell in &o.cells {
                         let cell = cell as usize;
-                        if !self.fg_short[cell] {
+                        if learn && !self.fg_short[cell] {
                             self.long[cell] = scaled(self.cur[cell], 1.0 / self.gain);
                         }
                         self.owner[cell] = 0;
@@ -154,18 +157,7 @@ impl Scene {
             let learned = match self.judge(&region) {
                 Judgement::Object => None,
                 Judgement::Lighting => Some(("lighting", region.clone())),
-                // Not what differed well before the light came (a thing standing in the
-                // lamp's pool when it switched on).
-                Judgement::Light(change) => Some((
-                    "light without edges",
-                    change
-                        .into_iter()
-                        .filter(|&i| {
-                            let began = self.fg_since[i as usize];
-                            began.is_nan() || began >= since - LIGHT_ONSET_SECS
-                        })
-                        .collect(),
-                )),
+                Judgement::Light(change) => Some(("light without edges", change)),
                 Judgement::Ghost => Some(("ghost", region.clone())),
             };
             if let Some((why, cells)) = learned {
@@ -226,6 +218,7 @@ impl Scene {
                         cells: region.clone(),
                         template,
                         template_gain: self.gain,
+                        ground_known: true,
                     };
                     o.name_from(&self.named);
                     self.objects.push(o);
@@ -285,7 +278,7 @@ impl Scene {
         }
         // Edges along the region's outline: an object brings its own; a ghost's are in the
         // background only.
-        let (mut e_cur, mut e_bg) = (0f64, 0f64);
+        let (mut e_cur, mut e_bg, mut touches_object) = (0f64, 0f64, false);
         let inside = |x: i64, y: i64| {
             x >= 0
                 && y >= 0
@@ -308,18 +301,29 @@ impl Scene {
                     continue;
                 }
                 let j = (ny * i64::from(grid.w) + nx) as usize;
+                // Where it borders an object found already, the two are one thing (the rest
+                // of a car whose cells settled later): that is no outline.
+                if self.owner[j] != 0 {
+                    touches_object = true;
+                    continue;
+                }
                 let i = i as usize;
                 e_cur += f64::from((luma(self.cur[i]) - luma(self.cur[j])).abs());
                 e_bg += f64::from((luma(self.long[i]) - luma(self.long[j])).abs() * self.gain);
             }
         }
-        if e_bg > 2.0 * e_cur && e_bg > 0.0 {
+        // (Not for the rest of an object already found: a ghost is where something left,
+        // and this one stands.)
+        if !touches_object && e_bg > 2.0 * e_cur && e_bg > 0.0 {
             return Judgement::Ghost;
         }
         // A change without an edge of its own anywhere is light (a lamp's pool, a patch of sun
         // on plain asphalt, where there is no texture to correlate).
         if let Some(change) = self.soft(region) {
             return Judgement::Light(change);
+        }
+        if self.relit_ground(region) {
+            return Judgement::Lighting;
         }
         Judgement::Object
     }
@@ -329,12 +333,16 @@ impl Scene {
 /// background) are under this share of how far the ratio is from 1 has no edge of its own.
 const SOFT_EDGE: f64 = 0.3;
 
-/// Cells of a change learned as light that began to differ more than this long before the
-/// region that was judged are not the light's.
+/// The least variance (grey levels²) of the background over a region's box for a gain and
+/// offset to be fitted to it.
+const TEXTURE_VAR: f64 = 25.0;
+
+/// Cells of a change learned as light that began to differ more than this long before most of
+/// it are not the light's.
 const LIGHT_ONSET_SECS: f64 = 5.0;
 
 /// A region waits at most this long past `promote_secs` for the rest of its change to settle.
-const SETTLE_SECS: f64 = 10.0;
+const SETTLE_SECS: f64 = 4.0;
 
 /// The share of a change's neighbour pairs that make its steepest steps.
 const STEEPEST: f64 = 0.02;
@@ -355,7 +363,7 @@ impl Scene {
             if visible(cell) {
                 own.push(ratio(self.cur[cell], scaled(*t, k)));
                 let long = scaled(self.long[cell], self.gain);
-                ground_like += usize::from(!differs(self.cur[cell], long, self.config.threshold));
+                ground_like += usize::from(!differs(self.cur[cell], long, self.threshold));
             }
         }
         let (w, h) = (i64::from(grid.w), i64::from(grid.h));
@@ -382,6 +390,60 @@ impl Scene {
         };
         let (own, ring) = (median(&mut own), median(&mut ring));
         (ring - 1.0).abs() > 0.1 && (own / ring - 1.0).abs() < 0.15
+    }
+
+    /// Whether the frame around and over `region` is the background under other light and
+    /// haze: per channel, the still frame (short-term model) is an affine function of the
+    /// background (gain and offset: a coloured lamp, dusk, the veil of rain) fitted over the
+    /// region's box and three cells around it, and what the fit leaves over the region is
+    /// small against how much the region differs. Needs a background with texture in the box
+    /// (markings, joints) to fit; an object does not follow the ground's texture.
+    fn relit_ground(&self, region: &[u32]) -> bool {
+        let grid = self.grid.expect("initialised");
+        let (x1, y1, x2, y2) = cell_bounds(region, grid.w);
+        let (x1, y1) = (x1.saturating_sub(3), y1.saturating_sub(3));
+        let (x2, y2) = ((x2 + 3).min(grid.w - 1), (y2 + 3).min(grid.h - 1));
+        let (mut residual, mut deviation) = (0f64, 0f64);
+        for c in 0..3 {
+            // Least squares of short on long over the box (objects' cells left out).
+            let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0f64, 0f64, 0f64, 0f64, 0f64);
+            for y in y1..=y2 {
+                for x in x1..=x2 {
+                    let i = (y * grid.w + x) as usize;
+                    if self.owner[i] != 0 {
+                        continue;
+                    }
+                    let (bx, fy) = (
+                        f64::from(self.long[i][c] * self.gain),
+                        f64::from(self.short[i][c]),
+                    );
+                    n += 1.0;
+                    sx += bx;
+                    sy += fy;
+                    sxx += bx * bx;
+                    sxy += bx * fy;
+                }
+            }
+            let var = sxx / n.max(1.0) - (sx / n.max(1.0)).powi(2);
+            if n < 9.0 || var < TEXTURE_VAR {
+                return false;
+            }
+            let a = (sxy / n - sx / n * sy / n) / var;
+            let b = sy / n - a * sx / n;
+            if !(0.1..=10.0).contains(&a) {
+                return false;
+            }
+            for &i in region {
+                let i = i as usize;
+                let (bx, fy) = (
+                    f64::from(self.long[i][c] * self.gain),
+                    f64::from(self.short[i][c]),
+                );
+                residual += (fy - (a * bx + b)).powi(2);
+                deviation += (fy - bx).powi(2);
+            }
+        }
+        residual < (SOFT_EDGE * SOFT_EDGE) * deviation
     }
 
     /// How many cells touching `region` (through each other) differ from the background and
@@ -426,11 +488,49 @@ impl Scene {
     fn soft(&self, region: &[u32]) -> Option<Vec<u32>> {
         let grid = self.grid.expect("initialised");
         let (w, h) = (grid.w as i64, grid.h as i64);
-        // The frame over the background, per cell: light multiplies, so under a lamp this is
-        // smooth however much the ground's markings step.
-        let ratio = |i: usize| {
-            f64::from((luma(self.cur[i]) + 4.0) / (luma(self.long[i]) * self.gain + 4.0))
+        // The frame over the background, per cell and channel: light multiplies each channel,
+        // so under a lamp (of any colour) this is smooth however much the ground's markings
+        // step.
+        // The short-term model stands for the frame: the region is still, and rain or noise
+        // passing over it would make steps of their own.
+        let ratio = |i: usize| -> [f64; 3] {
+            let (a, b) = (self.short[i], self.long[i]);
+            [0, 1, 2].map(|c| f64::from((a[c] + 4.0) / (b[c] * self.gain + 4.0)))
         };
+        let apart =
+            |a: [f64; 3], b: [f64; 3]| (0..3).map(|c| (a[c] - b[c]).abs()).fold(0.0, f64::max);
+        // The region's own steps (inside it and across its outline) against how far its ratio
+        // is from 1.
+        let mut steps = Vec::with_capacity(region.len() * 4);
+        let mut diffs = Vec::with_capacity(region.len());
+        for &i in region {
+            let i = i64::from(i);
+            let d = ratio(i as usize);
+            diffs.push(apart(d, [1.0; 3]));
+            for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
+                let (nx, ny) = (i % w + dx, i / w + dy);
+                if nx < 0 || ny < 0 || nx >= w || ny >= h {
+                    continue;
+                }
+                let n = (ny * w + nx) as usize;
+                // An object's edge beside it is the object's, not the region's.
+                if self.owner[n] == 0 {
+                    steps.push(apart(d, ratio(n)));
+                }
+            }
+        }
+        if steps.is_empty() {
+            return None;
+        }
+        let top = ((steps.len() as f64 * STEEPEST).ceil() as usize).clamp(1, steps.len());
+        let cut = steps.len() - top;
+        steps.select_nth_unstable_by(cut, f64::total_cmp);
+        let steep = steps[cut..].iter().sum::<f64>() / top as f64;
+        let mid = (diffs.len() * 9 / 10).min(diffs.len() - 1);
+        diffs.select_nth_unstable_by(mid, f64::total_cmp);
+        if steep >= SOFT_EDGE * diffs[mid] {
+            return None;
+        }
         let mut seen = vec![false; grid.len()];
         let mut change: Vec<u32> = region.to_vec();
         for &i in region {
@@ -452,31 +552,29 @@ impl Scene {
                 }
             }
         }
-        let mut steps = Vec::with_capacity(change.len() * 4);
-        let mut diffs = Vec::with_capacity(change.len());
-        for &i in &change {
-            let i = i64::from(i);
-            let d = ratio(i as usize);
-            diffs.push((d - 1.0).abs());
-            for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
-                let (nx, ny) = (i % w + dx, i / w + dy);
-                if nx < 0 || ny < 0 || nx >= w || ny >= h {
-                    continue;
-                }
-                steps.push((d - ratio((ny * w + nx) as usize)).abs());
-            }
-        }
-        if steps.is_empty() {
-            return None;
-        }
-        let top = ((steps.len() as f64 * STEEPEST).ceil() as usize).clamp(1, steps.len());
-        let cut = steps.len() - top;
-        steps.select_nth_unstable_by(cut, f64::total_cmp);
-        let steep = steps[cut..].iter().sum::<f64>() / top as f64;
-        let mid = (diffs.len() * 9 / 10).min(diffs.len() - 1);
-        diffs.select_nth_unstable_by(mid, f64::total_cmp);
-        let strong = diffs[mid];
-        (steep < SOFT_EDGE * strong).then_some(change)
+        // Light: the region, and the rest of its change that began with most of it (not what
+        // differed well before — an e-bike standing in a lamp's pool when it switched on).
+        let mut began: Vec<f64> = change
+            .iter()
+            .map(|&i| self.fg_since[i as usize])
+            .filter(|t| t.is_finite())
+            .collect();
+        let onset = match began.len() {
+            0 => f64::NEG_INFINITY,
+            n => *began.select_nth_unstable_by(n / 2, f64::total_cmp).1,
+        };
+        let in_region = region.len();
+        Some(
+            change
+                .into_iter()
+                .enumerate()
+                .filter(|&(k, i)| {
+                    let t = self.fg_since[i as usize];
+                    k < in_region || t.is_nan() || t >= onset - LIGHT_ONSET_SECS
+                })
+                .map(|(_, i)| i)
+                .collect(),
+        )
     }
 }
 
