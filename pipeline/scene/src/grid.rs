@@ -75,3 +75,13 @@ pub(super) fn differs(a: [f32; 3], b: [f32; 3], threshold: f32) -> bool {
 pub(super) fn scaled(c: [f32; 3], k: f32) -> [f32; 3] {
     [c[0] * k, c[1] * k, c[2] * k]
 }
+
+/// The cells' bounds `(x1, y1, x2, y2)`, inclusive, on a grid `w` cells wide.
+pub(super) fn cell_bounds(cells: &[u32], w: u32) -> (u32, u32, u32, u32) {
+    let mut b = (u32::MAX, u32::MAX, 0, 0);
+    for &i in cells {
+        let (x, y) = (i % w, i / w);
+        b = (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y));
+    }
+    b
+}

@@ -28,9 +28,12 @@
 //!   infrared) relearns both models; objects already found keep going with templates retaken.
 
 mod grid;
+mod judge;
 mod objects;
+mod occluders;
 
 use grid::{Grid, differs, luma, scaled};
+use occluders::Named;
 
 use vigil_core::{BBoxPx, Image, PolygonNorm, Size, Track};
 
@@ -161,19 +164,6 @@ impl StaticObject {
     }
 }
 
-/// A detection that can name an object: its box, class and score when last seen.
-#[derive(Clone, Debug)]
-struct Named {
-    seen: f64,
-    bbox: BBoxPx,
-    class: std::sync::Arc<str>,
-    score: f32,
-}
-
-/// Detections name objects for this long after they were last seen (the detector misses a
-/// frame now and then, and a region may become an object on such a frame).
-const NAMED_MEMORY_SECS: f64 = 5.0;
-
 /// What one frame changed.
 #[derive(Debug, Default)]
 pub struct SceneEvents {
@@ -233,9 +223,6 @@ const BRIGHT_LUMA: f32 = 100.0;
 /// The smallest share of `threshold` a dark frame takes (sensor noise does not shrink with the
 /// light).
 const DARKEST: f32 = 0.35;
-
-/// People and vehicles are remembered this long after they were last seen.
-const OCCLUDER_MEMORY_SECS: f64 = 900.0;
 
 impl Scene {
     /// A detector watching `zones` (objects are only found inside them).
@@ -540,46 +527,6 @@ impl Scene {
                     sum = [sum[0]; 3];
                 }
                 self.cur[cy * grid.w as usize + cx] = sum.map(|s| s as f32 * norm);
-            }
-        }
-    }
-
-    /// Cells under the ignored classes (people; for waste, vehicles — widened by a sixth of
-    /// the box each side) are hidden until `hold_secs` after; other detections are kept a few
-    /// seconds to name objects.
-    fn exclude(&mut self, pts: f64, source: Size, tracks: &[Track]) {
-        let grid = self.grid.expect("initialised");
-        let until = pts + self.config.hold_secs;
-        self.occluders
-            .retain(|_, (seen, _)| pts - *seen <= OCCLUDER_MEMORY_SECS);
-        self.named.retain(|_, n| pts - n.seen <= NAMED_MEMORY_SECS);
-        for t in tracks {
-            let ignored = self
-                .config
-                .ignore
-                .iter()
-                .any(|g| **g == *t.group || **g == *t.class);
-            if !ignored {
-                let named = Named {
-                    seen: pts,
-                    bbox: t.bbox_px,
-                    class: t.class.clone(),
-                    score: t.score,
-                };
-                self.named.insert(t.id.0, named);
-                continue;
-            }
-            let b = t.bbox_px;
-            self.occluders.insert(t.id.0, (pts, b));
-            let (mx, my) = (b.width() / 6.0, b.height() / 6.0);
-            let wide = BBoxPx::new(b.x1 - mx, b.y1 - my, b.x2 + mx, b.y2 + my);
-            let Some((x1, y1, x2, y2)) = grid.cell_range(&wide, source) else {
-                continue;
-            };
-            for y in y1..=y2 {
-                for x in x1..=x2 {
-                    self.excluded_until[(y * grid.w + x) as usize] = until;
-                }
             }
         }
     }
