@@ -25,6 +25,12 @@ pub fn scene_config() -> SceneConfig {
 /// default is half again as large).
 const LANE_MIN_AREA: f64 = 0.0003;
 
+/// An obstruction becomes an object after this share of the rule's `dwell_secs` of static time:
+/// static time starts once the short-term model has taken it in and pauses while anything
+/// passes over it, so an object promoted at the full dwell would alert seconds late (the alert
+/// itself still waits until `dwell_secs` after it arrived).
+const PROMOTE_SHARE: f64 = 0.7;
+
 /// One camera's `lane_obstructed` rules and the scene they read.
 pub struct LaneEngine {
     scene: Scene,
@@ -34,10 +40,11 @@ pub struct LaneEngine {
 }
 
 impl LaneEngine {
-    /// `config.promote_secs` is lowered to the shortest `dwell_secs` of the rules.
+    /// `config.promote_secs` is lowered to [`PROMOTE_SHARE`] of the shortest `dwell_secs` of the
+    /// rules.
     pub fn new(mut config: SceneConfig, rules: Vec<LaneRule>) -> Self {
         if let Some(min) = rules.iter().map(|r| r.dwell_secs).reduce(f64::min) {
-            config.promote_secs = config.promote_secs.min(min);
+            config.promote_secs = config.promote_secs.min(PROMOTE_SHARE * min);
         }
         let zones = rules.iter().map(|r| r.polygon.clone()).collect();
         let open = rules.iter().map(|_| HashMap::new()).collect();

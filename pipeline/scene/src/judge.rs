@@ -115,31 +115,63 @@ const TEXTURE_VAR: f64 = 25.0;
 /// it are not the light's.
 const LIGHT_ONSET_SECS: f64 = 5.0;
 
+/// How far (as a share) an object's change of light since its template may be from its
+/// surroundings' for it to count as the same object relit.
+const RELIT_MATCH: f32 = 0.15;
+
+/// Per channel, the ratio of `a` to `b` (offset so that black does not divide by zero).
+fn ratios(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
+    [0, 1, 2].map(|c| (a[c] + 4.0) / (b[c] + 4.0))
+}
+
+/// The median of each channel.
+fn medians(v: &mut [[f32; 3]]) -> [f32; 3] {
+    let mid = v.len() / 2;
+    [0, 1, 2].map(|c| {
+        let mut col: Vec<f32> = v.iter().map(|r| r[c]).collect();
+        *col.select_nth_unstable_by(mid, f32::total_cmp).1
+    })
+}
+
 /// The share of a change's neighbour pairs that make its steepest steps.
 const STEEPEST: f64 = 0.02;
 
 impl Scene {
     /// Whether object `index`, no longer matching its template, is still there under other
-    /// light: the ground around it changed by a clear factor, the object by about the same one,
-    /// and the object's cells do not show the ground (it was not taken away).
+    /// light: since its template was taken it changed by about the factor the ground around it
+    /// changed (a cloud's shadow drifting over, a lamp), and its cells do not show the ground
+    /// (it was not taken away).
     pub(super) fn relit(&self, index: usize, pts: f64) -> bool {
-        let grid = self.grid.expect("initialised");
         let o = &self.objects[index];
         let k = self.gain / o.template_gain;
-        let visible = |c: usize| self.excluded_until[c] < pts && !self.fg_short[c];
-        let ratio = |a: [f32; 3], b: [f32; 3]| (luma(a) + 4.0) / (luma(b) + 4.0);
+        let visible = |c: usize| self.excluded_until[c] < pts;
         let (mut own, mut ground_like) = (Vec::new(), 0usize);
         for (t, &cell) in o.template.iter().zip(&o.cells) {
             let cell = cell as usize;
             if visible(cell) {
-                own.push(ratio(self.cur[cell], scaled(*t, k)));
+                own.push(ratios(self.cur[cell], scaled(*t, k)));
                 let long = scaled(self.long[cell], self.gain);
                 ground_like += usize::from(!differs(self.cur[cell], long, self.threshold));
             }
         }
+        let Some(ring) = self.ring_light(&o.cells, pts) else {
+            return false;
+        };
+        if own.len() * 10 < o.cells.len() * 3 || ground_like * 2 >= own.len() {
+            return false;
+        }
+        let own = medians(&mut own);
+        (0..3).all(|c| (own[c] / (ring[c] / o.ring_light[c]) - 1.0).abs() < RELIT_MATCH)
+    }
+
+    /// How the ground around `cells` (two cells out, no object's, not hidden, not moving) is
+    /// lit against the background, per channel: the median ratio of frame to background there;
+    /// none with under four such cells.
+    pub(super) fn ring_light(&self, cells: &[u32], pts: f64) -> Option<[f32; 3]> {
+        let grid = self.grid.expect("initialised");
         let (w, h) = (i64::from(grid.w), i64::from(grid.h));
         let mut ring = Vec::new();
-        for &cell in &o.cells {
+        for &cell in cells {
             let (x, y) = (i64::from(cell) % w, i64::from(cell) / w);
             for (dx, dy) in [(2, 0), (-2, 0), (0, 2), (0, -2)] {
                 let (nx, ny) = (x + dx, y + dy);
@@ -147,20 +179,12 @@ impl Scene {
                     continue;
                 }
                 let n = (ny * w + nx) as usize;
-                if self.owner[n] == 0 && visible(n) {
-                    ring.push(ratio(self.cur[n], scaled(self.long[n], self.gain)));
+                if self.owner[n] == 0 && self.excluded_until[n] < pts && !self.fg_short[n] {
+                    ring.push(ratios(self.cur[n], scaled(self.long[n], self.gain)));
                 }
             }
         }
-        if own.len() * 10 < o.cells.len() * 3 || ring.len() < 4 || ground_like * 2 >= own.len() {
-            return false;
-        }
-        let median = |v: &mut Vec<f32>| {
-            let mid = v.len() / 2;
-            *v.select_nth_unstable_by(mid, f32::total_cmp).1
-        };
-        let (own, ring) = (median(&mut own), median(&mut ring));
-        (ring - 1.0).abs() > 0.1 && (own / ring - 1.0).abs() < 0.15
+        (ring.len() >= 4).then(|| medians(&mut ring))
     }
 
     /// Whether the frame around and over `region` is the background under other light and

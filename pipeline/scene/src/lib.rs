@@ -138,6 +138,9 @@ pub struct StaticObject {
     template: Vec<[f32; 3]>,
     /// `gain` when the template was taken.
     template_gain: f32,
+    /// How the ground around it was lit against the background when the template was taken
+    /// ([`Scene::ring_light`]): a relit object changed since as the ground around it did.
+    ring_light: [f32; 3],
     /// Whether the long-term model still holds the ground under it (false once a relearn took
     /// the object itself into the model).
     ground_known: bool,
@@ -545,6 +548,7 @@ impl Scene {
                 *t = self.cur[i as usize];
             }
             o.template_gain = 1.0;
+            o.ring_light = [1.0; 3];
             o.ground_known = false;
             o.last_seen = pts;
         }

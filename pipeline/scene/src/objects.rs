@@ -34,14 +34,19 @@ impl Scene {
                 // is its template.
                 let o = &mut self.objects[i];
                 let k = self.gain / o.template_gain;
+                // (Cells the light just changed still differ from the short-term model: only
+                // the hidden ones keep their look.)
                 for (t, &cell) in o.template.iter_mut().zip(&o.cells) {
                     let cell = cell as usize;
-                    if self.excluded_until[cell] < pts && !self.fg_short[cell] {
+                    if self.excluded_until[cell] < pts {
                         *t = scaled(self.cur[cell], 1.0 / k);
                     }
                 }
                 o.matched = 1.0;
                 o.last_seen = pts;
+                let ring = self.ring_light(&self.objects[i].cells, pts);
+                let o = &mut self.objects[i];
+                o.ring_light = ring.unwrap_or(o.ring_light);
             }
             let o = &mut self.objects[i];
             o.name_from(&self.named);
@@ -218,6 +223,7 @@ impl Scene {
                         label_score: 0.0,
                         matched: 1.0,
                         cells: region.clone(),
+                        ring_light: self.ring_light(&region, pts).unwrap_or([1.0; 3]),
                         template,
                         template_gain: self.gain,
                         ground_known: true,

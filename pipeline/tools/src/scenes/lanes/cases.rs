@@ -12,13 +12,13 @@ pub const DWELL_SECS: f64 = 30.0;
 /// A camera drawn from `rng` that sees at least 8 m of lane (a view so steep and low that a car
 /// fills most of it is left out: the static-object detector takes a change of most of the
 /// frame for the light or a moved camera).
-fn view(rng: &mut Rng) -> View {
+fn view(rng: &mut Rng, tilt: (f64, f64)) -> View {
     loop {
         let v = View {
             width: 320,
             height: 180,
             height_m: rng.range(3.0, 10.0),
-            tilt_deg: rng.range(20.0, 80.0),
+            tilt_deg: rng.range(tilt.0, tilt.1),
             hfov_deg: rng.range(60.0, 100.0),
             offset_m: rng.range(-3.0, 3.0),
             lane_m: rng.range(3.5, 4.5),
@@ -33,8 +33,10 @@ fn view(rng: &mut Rng) -> View {
 /// The named scenes with what the rule must report.
 pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
     let mut rng = Rng::new(seed);
+    // The range of tilts the next scene's camera is drawn from.
+    let tilt = std::cell::Cell::new((20.0, 80.0));
     let mut scene = |events: Vec<Event>| {
-        let view = view(&mut rng);
+        let view = view(&mut rng, tilt.get());
         LaneScene {
             view,
             fps: 5.0,
@@ -175,6 +177,23 @@ pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
         "car-then-boxes",
         s,
         vec![obstruction(15.0, 60.0), obstruction(90.0, 150.0)],
+    ));
+
+    // Seen from above (55–80° down), cloud shadows drift over the boxes' tops.
+    tilt.set((55.0, 80.0));
+    let mut s = scene(vec![]);
+    s.events = vec![
+        Event::Clouds {
+            from: 0.0,
+            to: 160.0,
+            speed: 1.5,
+        },
+        left(Thing::Boxes, 20.0, 135.0, at(&s, 0.35, -0.4)),
+    ];
+    out.push((
+        "boxes-under-clouds-seen-from-above",
+        s,
+        vec![obstruction(20.0, 135.0)],
     ));
     out
 }
