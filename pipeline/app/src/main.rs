@@ -79,6 +79,12 @@ enum Command {
     /// OUT/eval-falls.json.
     #[cfg(feature = "tools")]
     EvalFalls(cmd::eval_falls::Args),
+    /// Run the synthetic fire-lane scenes of a seed (cameras 3–10 m up, 20–80° down; cars,
+    /// e-bikes and boxes left; traffic, people, clouds, dusk, lamps, infrared, rain) through a
+    /// `lane_obstructed` rule and score them: obstructions alerted in time, precision, alerts
+    /// in scenes with nothing left in the lane. Exits non-zero when a scene fails.
+    #[cfg(feature = "tools")]
+    EvalLanes(cmd::eval_lanes::Args),
     /// Measure the pipeline under load: N cameras (files replayed as fast as possible, or served
     /// over RTSP at their real rate), per-stage frames, CPU per frame, latency, memory, and the
     /// limit (decode alone + inference alone). Prints a table, writes OUT/bench.json.
@@ -131,6 +137,8 @@ fn main() -> ExitCode {
         Command::SynthWaste(options) => cmd::synth::exec_waste(options),
         #[cfg(feature = "tools")]
         Command::EvalFalls(args) => cmd::eval_falls::exec(args),
+        #[cfg(feature = "tools")]
+        Command::EvalLanes(args) => cmd::eval_lanes::exec(args),
         #[cfg(feature = "tools")]
         Command::Bench(args) => cmd::bench::exec(args),
         Command::BenchServer(args) => cmd::bench_server::exec(args),

@@ -6,14 +6,17 @@
 //! - [`eval`]: `vigil eval`, a config's replayed alerts scored against labelled events.
 //! - [`scenes`]: the deterministic renderers — a facade seen from below with throws and
 //!   distractors ([`scenes::falls`]), bin points with bags, people, cars and light changes
-//!   ([`scenes::bins`]).
+//!   ([`scenes::bins`]), fire lanes seen from 3–10 m up ([`scenes::lanes`]).
 //! - [`falls`]: `vigil synth` (a rendered falling-object set, encoded as a camera sends it) and
 //!   `vigil eval-falls` (replayed and scored, [`falls::score`]).
 //! - [`bins`]: `vigil synth-waste`, the bin scenes encoded with a config and labels for `vigil
 //!   eval`.
+//! - [`lanes`]: `vigil eval-lanes`, the fire-lane scenes of a seed through `lane_obstructed`,
+//!   scored.
 
 pub mod bench;
 pub mod bins;
 pub mod eval;
 pub mod falls;
+pub mod lanes;
 pub mod scenes;

@@ -16,6 +16,8 @@ pub mod district;
 pub mod eval;
 #[cfg(feature = "tools")]
 pub mod eval_falls;
+#[cfg(feature = "tools")]
+pub mod eval_lanes;
 pub mod health;
 pub mod keygen;
 pub mod labels;

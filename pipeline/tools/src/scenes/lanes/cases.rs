@@ -12,12 +12,12 @@ pub const DWELL_SECS: f64 = 30.0;
 /// A camera drawn from `rng` that sees at least 8 m of lane (a view so steep and low that a car
 /// fills most of it is left out: the static-object detector takes a change of most of the
 /// frame for the light or a moved camera).
-fn view(rng: &mut Rng, tilt: (f64, f64)) -> View {
+fn view(rng: &mut Rng, (height, tilt): ((f64, f64), (f64, f64))) -> View {
     loop {
         let v = View {
             width: 320,
             height: 180,
-            height_m: rng.range(3.0, 10.0),
+            height_m: rng.range(height.0, height.1),
             tilt_deg: rng.range(tilt.0, tilt.1),
             hfov_deg: rng.range(60.0, 100.0),
             offset_m: rng.range(-3.0, 3.0),
@@ -33,10 +33,10 @@ fn view(rng: &mut Rng, tilt: (f64, f64)) -> View {
 /// The named scenes with what the rule must report.
 pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
     let mut rng = Rng::new(seed);
-    // The range of tilts the next scene's camera is drawn from.
-    let tilt = std::cell::Cell::new((20.0, 80.0));
+    // The ranges of heights and tilts the next scene's camera is drawn from.
+    let placement = std::cell::Cell::new(((3.0, 10.0), (20.0, 80.0)));
     let mut scene = |events: Vec<Event>| {
-        let view = view(&mut rng, tilt.get());
+        let view = view(&mut rng, placement.get());
         LaneScene {
             view,
             fps: 5.0,
@@ -180,7 +180,7 @@ pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
     ));
 
     // Seen from above (55–80° down), cloud shadows drift over the boxes' tops.
-    tilt.set((55.0, 80.0));
+    placement.set(((3.0, 10.0), (55.0, 80.0)));
     let mut s = scene(vec![]);
     s.events = vec![
         Event::Clouds {
@@ -194,6 +194,20 @@ pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
         "boxes-under-clouds-seen-from-above",
         s,
         vec![obstruction(20.0, 135.0)],
+    ));
+
+    // From low down (3–5 m) and shallow (20–30°): the e-bike at dusk, the lamp beside it.
+    placement.set(((3.0, 5.0), (20.0, 30.0)));
+    let mut s = scene(vec![]);
+    s.events = vec![
+        Event::Dusk { at: 10.0 },
+        Event::Lamp { at: 50.0, on: true },
+        left(Thing::EBike(blue), 25.0, 140.0, at(&s, 0.4, 0.6)),
+    ];
+    out.push((
+        "ebike-left-at-dusk-seen-from-low",
+        s,
+        vec![obstruction(25.0, 140.0)],
     ));
     out
 }
