@@ -319,6 +319,62 @@ fn rules_carry_a_severity() {
 }
 
 #[test]
+fn a_lane_kept_clear_is_read_with_its_defaults_and_its_mistakes_located() {
+    let lane = GOOD.replace(
+        "    classes: [vehicle, person]\n    dwell_secs: 30\n",
+        "    classes: [vehicle, person]\n    dwell_secs: 30\n  - name: lane_clear\n    kind: lane_obstructed\n    camera: lot\n    zone: lane\n",
+    );
+    let c = check(&lane).unwrap();
+    let rules = c.lane_rules(&vigil_core::CameraId::new("lot"));
+    assert_eq!(rules.len(), 1);
+    assert_eq!(
+        (
+            rules[0].dwell_secs,
+            rules[0].min_fraction,
+            rules[0].severity
+        ),
+        (60.0, 0.01, vigil_core::Severity::High)
+    );
+    assert!(c.reads_pixels(&vigil_core::CameraId::new("lot")));
+    assert!(!c.reads_pixels(&vigil_core::CameraId::new("gate")));
+    // A fraction out of range, a detector field it does not take, no zone.
+    let wrong = lane.replace(
+        "    kind: lane_obstructed\n    camera: lot\n    zone: lane\n",
+        "    kind: lane_obstructed\n    camera: lot\n    min_fraction: 1.5\n    cooldown_secs: 30\n",
+    );
+    let errors = check(&wrong).unwrap_err();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("min_fraction must be a fraction of the zone in [0, 1]")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("cooldown_secs") && e.contains("lane_obstructed rules")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("needs `zone`")),
+        "{errors:?}"
+    );
+    // Other kinds refuse its field.
+    let stray = GOOD.replace(
+        "dwell_secs: 30\n",
+        "dwell_secs: 30\n    min_fraction: 0.2\n",
+    );
+    let errors = check(&stray).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("min_fraction") && e.contains("kind: lane_obstructed")),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn rule_files_bring_their_zones_and_rules() {
     let site = repo().join("samples/site.yaml");
     let c = vigil_config::load(&site, assets().as_deref()).unwrap();

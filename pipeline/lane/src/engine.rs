@@ -2,8 +2,8 @@
 //! is gone.
 
 use std::collections::HashMap;
-use vigil_core::{Alert, AlertKind, AlertObject, FrameMeta, Image, ObjectRef, Raiser, Size, Track};
-use vigil_scene::{Gone, Scene, SceneConfig, SceneStats, StaticObject};
+use vigil_core::{Alert, AlertKind, FrameMeta, Image, Raiser, Track};
+use vigil_scene::{Gone, Scene, SceneConfig, SceneStats, StaticObject, stream_time};
 use vigil_spec::lane::LaneRule;
 
 /// The static-object detector as lanes need it: only people hide the ground (vehicles and
@@ -81,8 +81,8 @@ impl LaneEngine {
                         // pass its own.
                         tracing::info!(camera = %rule.camera, rule = %rule.id, object = o.id, "obstruction there too long: now part of the scene");
                     }
-                    let last = secs(o.last_seen);
-                    alerts.push(alert.end(meta, last, Some(vec![object(o, source)])));
+                    let last = stream_time(o.last_seen);
+                    alerts.push(alert.end(meta, last, Some(vec![o.alert_object(source)])));
                 }
             }
             let active = rule
@@ -106,25 +106,12 @@ impl LaneEngine {
                     severity: rule.severity,
                     zone: Some(&rule.zone),
                 };
-                let alert = Alert::start(by, meta, secs(o.since), vec![object(o, source)]);
+                let alert =
+                    Alert::start(by, meta, stream_time(o.since), vec![o.alert_object(source)]);
                 open.insert(o.id, alert.clone());
                 alerts.push(alert);
             }
         }
         alerts
     }
-}
-
-fn object(o: &StaticObject, source: Size) -> AlertObject {
-    AlertObject {
-        object: ObjectRef::Static(o.id),
-        class: o.label.clone().unwrap_or_else(|| "object".into()),
-        score: o.matched,
-        bbox_px: o.bbox_px.clamp_to(source),
-    }
-}
-
-/// Stream seconds (as the scene keeps them) as the alert records take them.
-fn secs(s: f64) -> std::time::Duration {
-    std::time::Duration::try_from_secs_f64(s.max(0.0)).unwrap_or_default()
 }

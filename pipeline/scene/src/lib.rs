@@ -147,6 +147,17 @@ pub struct StaticObject {
 }
 
 impl StaticObject {
+    /// What an alert record says of it: its id, its name (`object` when no detection named
+    /// it), how well it matched its look, its box within the frame.
+    pub fn alert_object(&self, source: Size) -> vigil_core::AlertObject {
+        vigil_core::AlertObject {
+            object: vigil_core::ObjectRef::Static(self.id),
+            class: self.label.clone().unwrap_or_else(|| "object".into()),
+            score: self.matched,
+            bbox_px: self.bbox_px.clamp_to(source),
+        }
+    }
+
     /// Takes the class of the most confident detection over it among `named` (the detections
     /// of the last few seconds that are not of an ignored class).
     fn name_from(&mut self, named: &std::collections::HashMap<u64, Named>) {
@@ -554,4 +565,10 @@ impl Scene {
         }
         tracing::debug!(pts, "scene relearned (lighting or camera change)");
     }
+}
+
+/// Stream seconds, as the scene keeps them, as alert records take them (before the stream's
+/// start: its start).
+pub fn stream_time(secs: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or_default()
 }

@@ -223,7 +223,9 @@ impl Scene {
                         label_score: 0.0,
                         matched: 1.0,
                         cells: region.clone(),
-                        ring_light: self.ring_light(&region, pts).unwrap_or([1.0; 3]),
+                        // Around something new the ground is as the background knows it
+                        // (measured, it would take in the rest of a thing found in pieces).
+                        ring_light: [1.0; 3],
                         template,
                         template_gain: self.gain,
                         ground_known: true,

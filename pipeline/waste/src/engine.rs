@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use vigil_core::{
     Alert, AlertObject, BBoxPx, FrameMeta, Image, ObjectRef, PointNorm, Raiser, Track,
 };
-use vigil_scene::{Gone, Scene, SceneConfig, SceneStats, StaticObject};
+use vigil_scene::{Gone, Scene, SceneConfig, SceneStats, StaticObject, stream_time};
 pub use vigil_spec::waste::{WasteCheck, WasteRule};
 
 /// Whether the normalised point is above (smaller y than) the line through `a` and `b` at its x.
@@ -87,7 +87,12 @@ impl WasteEngine {
                             if *how == Gone::Absorbed {
                                 tracing::info!(camera = %rule.camera, rule = %rule.id, object = o.id, "object there too long: now part of the scene");
                             }
-                            alerts.push(end(alert, o.last_seen, Some(object(o, source)), meta));
+                            alerts.push(end(
+                                alert,
+                                o.last_seen,
+                                Some(o.alert_object(source)),
+                                meta,
+                            ));
                         }
                     }
                     for o in self.scene.objects() {
@@ -103,7 +108,7 @@ impl WasteEngine {
                         if !(rule.min_area..=rule.max_area).contains(&area) {
                             continue;
                         }
-                        let alert = start(rule, meta, o.since, object(o, source));
+                        let alert = start(rule, meta, o.since, o.alert_object(source));
                         state.open.insert(o.id, alert.clone());
                         alerts.push(alert);
                     }
@@ -154,15 +159,6 @@ impl WasteEngine {
     }
 }
 
-fn object(o: &StaticObject, source: vigil_core::Size) -> AlertObject {
-    AlertObject {
-        object: ObjectRef::Static(o.id),
-        class: o.label.clone().unwrap_or_else(|| "object".into()),
-        score: o.matched,
-        bbox_px: o.bbox_px.clamp_to(source),
-    }
-}
-
 fn start(rule: &WasteRule, meta: &FrameMeta, started: f64, object: AlertObject) -> Alert {
     let by = Raiser {
         camera: &rule.camera,
@@ -171,14 +167,9 @@ fn start(rule: &WasteRule, meta: &FrameMeta, started: f64, object: AlertObject) 
         severity: rule.severity,
         zone: Some(&rule.zone),
     };
-    Alert::start(by, meta, secs(started.max(0.0)), vec![object])
+    Alert::start(by, meta, stream_time(started), vec![object])
 }
 
 fn end(alert: Alert, last: f64, object: Option<AlertObject>, meta: &FrameMeta) -> Alert {
-    alert.end(meta, secs(last.max(0.0)), object.map(|o| vec![o]))
-}
-
-/// Stream seconds (as the scene keeps them) as the alert records take them.
-fn secs(s: f64) -> std::time::Duration {
-    std::time::Duration::try_from_secs_f64(s).unwrap_or_default()
+    alert.end(meta, stream_time(last), object.map(|o| vec![o]))
 }

@@ -7,7 +7,14 @@ pub mod lanes;
 
 use std::sync::Arc;
 use std::time::Duration;
-use vigil_core::{BBoxPx, Track, TrackId};
+use vigil_core::{BBoxPx, Image, Track, TrackId};
+
+/// A rendered frame with the detector's view of it.
+pub struct SynthFrame {
+    pub pts: Duration,
+    pub image: Image,
+    pub tracks: Vec<Track>,
+}
 
 /// A well-mixed 64-bit hash of a key (for per-pixel and per-frame noise).
 fn hash(mut x: u64) -> u64 {

@@ -5,10 +5,11 @@
 //! the waste rules can be scored exactly. Nothing is random: the same spec renders the same
 //! bytes.
 
+pub use super::SynthFrame;
 use super::{frame_seen, hash, noise, track};
 use std::sync::Arc;
 use std::time::Duration;
-use vigil_core::{BBoxPx, Image, PixelFormat, PointNorm, PolygonNorm, Size, Track};
+use vigil_core::{BBoxPx, Image, PixelFormat, PointNorm, PolygonNorm, Size};
 
 mod cases;
 
@@ -108,13 +109,6 @@ pub struct Expected {
     /// When the situation began and ended (seconds; `None`: still there at the end).
     pub start: f64,
     pub end: Option<f64>,
-}
-
-/// A rendered frame with the detector's view of it.
-pub struct SynthFrame {
-    pub pts: Duration,
-    pub image: Image,
-    pub tracks: Vec<Track>,
 }
 
 /// Bins: x range, top (rim) and bottom, colour. Pixels at 320×180.

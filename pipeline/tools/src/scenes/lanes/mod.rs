@@ -6,10 +6,11 @@
 //! give for its people and vehicles (with deterministic misses). The same spec renders the same
 //! bytes.
 
+pub use super::SynthFrame;
 use super::{frame_seen, hash, noise, track};
 use std::sync::Arc;
 use std::time::Duration;
-use vigil_core::{BBoxPx, Image, PixelFormat, Size, Track};
+use vigil_core::{BBoxPx, Image, PixelFormat, Size};
 
 mod cases;
 mod draw;
@@ -89,13 +90,6 @@ pub struct Expected {
     /// When the obstruction began and ended (seconds; `None`: still there at the end).
     pub start: f64,
     pub end: Option<f64>,
-}
-
-/// A rendered frame with the detector's view of it.
-pub struct SynthFrame {
-    pub pts: Duration,
-    pub image: Image,
-    pub tracks: Vec<Track>,
 }
 
 /// A box in the world: centre on the ground `(x, z)`, size across × along × up, lifted `y0`.
