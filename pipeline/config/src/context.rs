@@ -216,6 +216,28 @@ pub(crate) fn name_and_camera<'c>(
     cam
 }
 
+/// The rule's `zone` (see [`zone_of`]), which its kind needs: when it is missing, an error at
+/// the rule's kind saying so, `what` the zone is for ("the lane it keeps clear").
+pub(crate) fn required_zone(
+    v: &mut Validator<'_>,
+    ctx: &RuleContext<'_>,
+    cam: &CameraConfig,
+    r: &RawRule,
+    kind: &str,
+    what: &str,
+) -> Option<PolygonNorm> {
+    match &r.zone {
+        Some(z) => zone_of(v, ctx, cam, r, z),
+        None => {
+            let name = &r.name.value;
+            v.error(
+                &r.kind,
+                format!("{kind} rule \"{name}\" needs `zone` ({what})"),
+            );
+            None
+        }
+    }
+}
 /// The zone a rule names: its polygon, or `None` (reported) when the camera has no such zone.
 pub(crate) fn zone_of(
     v: &mut Validator<'_>,

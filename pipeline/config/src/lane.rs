@@ -4,8 +4,8 @@
 use crate::check::Validator;
 use crate::check::{fraction, seconds};
 use crate::context::{
-    DETECTOR_FIELDS, RuleContext, name_and_camera, optional_schedule, refuse_fields, rule_severity,
-    zone_of,
+    DETECTOR_FIELDS, RuleContext, name_and_camera, optional_schedule, refuse_fields, required_zone,
+    rule_severity,
 };
 use crate::raw::RawRule;
 use vigil_core::{RuleId, Severity, ZoneId};
@@ -35,16 +35,7 @@ pub(crate) fn rule(
         .collect();
     let mut ok = refuse_fields(v, r, &refused, "lane_obstructed rules");
     let cam = cam?;
-    let polygon = match &r.zone {
-        Some(z) => zone_of(v, ctx, cam, r, z),
-        None => {
-            v.error(
-                &r.kind,
-                format!("lane_obstructed rule \"{name}\" needs `zone` (the lane it keeps clear)"),
-            );
-            None
-        }
-    };
+    let polygon = required_zone(v, ctx, cam, r, "lane_obstructed", "the lane it keeps clear");
     let dwell_secs = seconds(v, &r.dwell_secs, "dwell_secs", 1.0)
         .map(|s| s.map_or(DWELL_SECS, |d| d.as_secs_f64()));
     let min_fraction = fraction(

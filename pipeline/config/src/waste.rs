@@ -5,8 +5,8 @@
 use crate::check::Validator;
 use crate::check::{area_range, fraction, seconds, two_points};
 use crate::context::{
-    DETECTOR_FIELDS, RuleContext, name_and_camera, optional_schedule, refuse_fields, rule_severity,
-    zone_of,
+    DETECTOR_FIELDS, RuleContext, name_and_camera, optional_schedule, refuse_fields, required_zone,
+    rule_severity,
 };
 use crate::raw::RawRule;
 use vigil_core::{RuleId, Severity, ZoneId};
@@ -58,16 +58,7 @@ pub(crate) fn rule(
     let what = r.check.as_ref().map_or("waste", |c| c.value.as_str());
     let mut ok = refuse_fields(v, r, &refused, &format!("{what} rules"));
     let cam = cam?;
-    let polygon = match &r.zone {
-        Some(z) => zone_of(v, ctx, cam, r, z),
-        None => {
-            v.error(
-                &r.kind,
-                format!("waste rule \"{name}\" needs `zone` (the bin point it watches)"),
-            );
-            None
-        }
-    };
+    let polygon = required_zone(v, ctx, cam, r, "waste", "the bin point it watches");
     let static_secs =
         seconds(v, &r.static_secs, "static_secs", 1.0).map(|s| s.map_or(60.0, |d| d.as_secs_f64()));
     let (min_area, max_area) = area_range(v, r, 0.25, &mut ok);

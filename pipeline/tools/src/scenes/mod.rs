@@ -7,7 +7,7 @@ pub mod lanes;
 
 use std::sync::Arc;
 use std::time::Duration;
-use vigil_core::{BBoxPx, Image, Track, TrackId};
+use vigil_core::{BBoxPx, Image, PixelFormat, Size, Track, TrackId};
 
 /// A rendered frame with the detector's view of it.
 pub struct SynthFrame {
@@ -46,5 +46,36 @@ fn track(id: u64, group: &str, class: &str, bbox: BBoxPx, first: f64) -> Track {
         hits: 10,
         first_seen_pts: Duration::from_secs_f64(first.max(0.0)),
         matched: true,
+    }
+}
+
+/// Frame `i` of a scene (`seed`) at `t` seconds: the drawn RGB values `px` of a `size` frame
+/// with sensor noise of ±`grain` grey levels, quantised, and the tracks of that frame.
+fn finish(
+    px: &[f64],
+    size: Size,
+    (seed, i, t): (u64, u64, f64),
+    grain: f64,
+    tracks: Vec<Track>,
+) -> SynthFrame {
+    let frame_key = hash(seed.wrapping_add(i.wrapping_mul(0x9e37)));
+    let bytes: Vec<u8> = px
+        .iter()
+        .enumerate()
+        .map(|(j, &p)| {
+            (p + grain * noise(frame_key ^ j as u64))
+                .round()
+                .clamp(0.0, 255.0) as u8
+        })
+        .collect();
+    SynthFrame {
+        pts: Duration::from_secs_f64(t),
+        image: Image {
+            size,
+            stride: size.width as usize * 3,
+            format: PixelFormat::Rgb8,
+            data: Arc::new(bytes),
+        },
+        tracks,
     }
 }

@@ -6,10 +6,8 @@
 //! bytes.
 
 pub use super::SynthFrame;
-use super::{frame_seen, hash, noise, track};
-use std::sync::Arc;
-use std::time::Duration;
-use vigil_core::{BBoxPx, Image, PixelFormat, PointNorm, PolygonNorm, Size};
+use super::{finish, frame_seen, noise, track};
+use vigil_core::{BBoxPx, PointNorm, PolygonNorm, Size};
 
 mod cases;
 
@@ -437,25 +435,7 @@ impl BinScene {
             }
         }
         // Sensor noise.
-        let frame_key = hash(self.seed.wrapping_add(i.wrapping_mul(0x9e37)));
-        let bytes: Vec<u8> = px
-            .iter()
-            .enumerate()
-            .map(|(j, &v)| {
-                (v + 3.0 * noise(frame_key ^ j as u64))
-                    .round()
-                    .clamp(0.0, 255.0) as u8
-            })
-            .collect();
-        SynthFrame {
-            pts: Duration::from_secs_f64(t),
-            image: Image {
-                size: Size::new(self.width, self.height),
-                stride: w * 3,
-                format: PixelFormat::Rgb8,
-                data: Arc::new(bytes),
-            },
-            tracks,
-        }
+        let size = Size::new(self.width, self.height);
+        finish(&px, size, (self.seed, i, t), 3.0, tracks)
     }
 }

@@ -89,12 +89,16 @@ pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
     ];
     out.push(("boxes-left-under-clouds", s, vec![obstruction(15.0, 130.0)]));
 
+    // An e-bike left as the light falls, a lamp beside it switching on half-way.
+    let ebike_at_dusk = |s: &LaneScene| {
+        vec![
+            Event::Dusk { at: 10.0 },
+            Event::Lamp { at: 50.0, on: true },
+            left(Thing::EBike(blue), 25.0, 140.0, at(s, 0.4, 0.6)),
+        ]
+    };
     let mut s = scene(vec![]);
-    s.events = vec![
-        Event::Dusk { at: 10.0 },
-        Event::Lamp { at: 50.0, on: true },
-        left(Thing::EBike(blue), 25.0, 140.0, at(&s, 0.4, 0.6)),
-    ];
+    s.events = ebike_at_dusk(&s);
     out.push(("ebike-left-at-dusk", s, vec![obstruction(25.0, 140.0)]));
 
     out.push((
@@ -199,11 +203,7 @@ pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
     // From low down (3–5 m) and shallow (20–30°): the e-bike at dusk, the lamp beside it.
     placement.set(((3.0, 5.0), (20.0, 30.0)));
     let mut s = scene(vec![]);
-    s.events = vec![
-        Event::Dusk { at: 10.0 },
-        Event::Lamp { at: 50.0, on: true },
-        left(Thing::EBike(blue), 25.0, 140.0, at(&s, 0.4, 0.6)),
-    ];
+    s.events = ebike_at_dusk(&s);
     out.push((
         "ebike-left-at-dusk-seen-from-low",
         s,

@@ -7,10 +7,8 @@
 //! bytes.
 
 pub use super::SynthFrame;
-use super::{frame_seen, hash, noise, track};
-use std::sync::Arc;
-use std::time::Duration;
-use vigil_core::{BBoxPx, Image, PixelFormat, Size};
+use super::{finish, frame_seen, hash, track};
+use vigil_core::{BBoxPx, Size};
 
 mod cases;
 mod draw;
@@ -271,26 +269,8 @@ impl LaneScene {
         }
         let night = draw::daylight(&self.events, t) < 0.6;
         let grain = if night { 6.0 } else { 3.0 };
-        let frame_key = hash(self.seed.wrapping_add(i.wrapping_mul(0x9e37)));
-        let bytes: Vec<u8> = px
-            .iter()
-            .enumerate()
-            .map(|(j, &p)| {
-                (p + grain * noise(frame_key ^ j as u64))
-                    .round()
-                    .clamp(0.0, 255.0) as u8
-            })
-            .collect();
-        SynthFrame {
-            pts: Duration::from_secs_f64(t),
-            image: Image {
-                size: Size::new(v.width, v.height),
-                stride: w * 3,
-                format: PixelFormat::Rgb8,
-                data: Arc::new(bytes),
-            },
-            tracks,
-        }
+        let size = Size::new(v.width, v.height);
+        finish(&px, size, (self.seed, i, t), grain, tracks)
     }
 }
 
