@@ -15,8 +15,14 @@
 //! detection over it names it, its class (car, motorcycle, bicycle …); the alert ends when the
 //! object is gone. Moving traffic and people walking through never stand still long enough.
 
+//!
+//! A `dwell` rule on the same zone sees a parked car too; [`OneAlert`] makes the two rules' alerts
+//! about one object one alert.
+
 mod engine;
+mod merge;
 
 pub use engine::{LaneEngine, scene_config};
+pub use merge::OneAlert;
 pub use vigil_scene::{SceneConfig, SceneStats, StaticObject};
 pub use vigil_spec::lane::LaneRule;

@@ -2,13 +2,27 @@
 //! `lane_obstructed` rule (`dwell_secs` [`DWELL_SECS`]), with the tracks a detector would report
 //! for their people and vehicles, scored against what each scene must raise: every obstruction
 //! alerted within `dwell_secs` + 5 s of its arrival and ended within 5 s of the lane clearing,
-//! nothing else.
+//! nothing else. With [`Watch::LaneAndDwell`], a `dwell` rule on vehicles watches the same zone
+//! too, as a site that had one before lanes were watched for anything would keep it.
 
 use crate::scenes::lanes::{DWELL_SECS, Expected, LaneScene, cases};
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 use vigil_core::{AlertEvent, CameraId, FrameMeta, RuleId, Severity, Track, ZoneId};
-use vigil_lane::{LaneEngine, LaneRule, SceneStats, scene_config};
+use vigil_lane::{LaneEngine, LaneRule, OneAlert, SceneStats, scene_config};
+use vigil_rules::RuleEngine;
+use vigil_spec::rule::Rule;
+
+/// Which rules watch the lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Watch {
+    /// A `lane_obstructed` rule alone.
+    Lane,
+    /// It and a `dwell` rule on `vehicle` over the same zone (the same `dwell_secs`, 3 s
+    /// `max_gap`), their alerts about one object merged as the pipeline merges them
+    /// ([`OneAlert`]) — or, with `merged` false, each rule's alerts as they come.
+    LaneAndDwell { merged: bool },
+}
 
 /// An alert as raised, with its end.
 #[derive(Clone, Debug, Serialize)]
@@ -37,6 +51,7 @@ pub struct SceneResult {
 #[derive(Debug, Serialize)]
 pub struct Score {
     pub seed: u64,
+    pub watch: Watch,
     pub scenes: Vec<SceneResult>,
     pub obstructions: usize,
     /// Obstructions alerted in time (and ended in time).
@@ -62,9 +77,13 @@ impl Score {
     }
 }
 
-/// Runs `scene` through a `lane_obstructed` rule on its lane; `extra` adds tracks to each frame
-/// (by time).
-pub fn run(scene: &LaneScene, extra: impl Fn(f64) -> Vec<Track>) -> (Vec<Raised>, SceneStats) {
+/// Runs `scene` through a `lane_obstructed` rule on its lane (and what else `watch` says);
+/// `extra` adds tracks to each frame (by time).
+pub fn run(
+    scene: &LaneScene,
+    watch: Watch,
+    extra: impl Fn(f64) -> Vec<Track>,
+) -> (Vec<Raised>, SceneStats) {
     let camera = CameraId::new("lane");
     let rule = LaneRule {
         id: RuleId::new("lane-clear"),
@@ -76,6 +95,27 @@ pub fn run(scene: &LaneScene, extra: impl Fn(f64) -> Vec<Track>) -> (Vec<Raised>
         severity: Severity::High,
         schedule: None,
     };
+    let dwell = match watch {
+        Watch::Lane => Vec::new(),
+        Watch::LaneAndDwell { .. } => vec![Rule {
+            max_gap: Duration::from_secs(3),
+            ..Rule::new(
+                RuleId::new("car-parked"),
+                camera.clone(),
+                rule.zone.clone(),
+                rule.polygon.clone(),
+                vec!["vehicle".into()],
+                Duration::from_secs_f64(DWELL_SECS),
+            )
+        }],
+    };
+    let mut merge = match watch {
+        Watch::LaneAndDwell { merged: true } => {
+            Some(OneAlert::new(&dwell, std::slice::from_ref(&rule)))
+        }
+        _ => None,
+    };
+    let mut rules = RuleEngine::new(dwell);
     let mut engine = LaneEngine::new(scene_config(), vec![rule]);
     let size = vigil_core::Size::new(scene.view.width, scene.view.height);
     let mut out: Vec<(vigil_core::AlertId, Raised)> = Vec::new();
@@ -91,7 +131,12 @@ pub fn run(scene: &LaneScene, extra: impl Fn(f64) -> Vec<Track>) -> (Vec<Raised>
         };
         let mut tracks = f.tracks;
         tracks.extend(extra(f.pts.as_secs_f64()));
-        for a in engine.step(&meta, &f.image, &tracks) {
+        let mut alerts = rules.step(&meta, &tracks);
+        alerts.extend(engine.step(&meta, &f.image, &tracks));
+        if let Some(merge) = &mut merge {
+            alerts = merge.pass(&meta, alerts);
+        }
+        for a in alerts {
             match a.event {
                 AlertEvent::Start => out.push((
                     a.id.clone(),
@@ -136,8 +181,9 @@ pub fn in_time(e: &Expected, a: &Raised) -> bool {
     started && raised && ended
 }
 
-/// Every scene of `seed` but those named in `skip`, rendered and run on every core, scored.
-pub fn score(seed: u64, skip: &[&str]) -> Score {
+/// Every scene of `seed` but those named in `skip`, rendered and run on every core through the
+/// rules of `watch`, scored.
+pub fn score(seed: u64, skip: &[&str], watch: Watch) -> Score {
     let cases: Vec<_> = cases(seed)
         .into_iter()
         .filter(|(name, ..)| !skip.contains(name))
@@ -149,7 +195,7 @@ pub fn score(seed: u64, skip: &[&str]) -> Score {
             .map(|(i, (_, scene, _))| {
                 std::thread::Builder::new()
                     .name(format!("lane-scene-{i}"))
-                    .spawn_scoped(s, || run(scene, |_| Vec::new()))
+                    .spawn_scoped(s, || run(scene, watch, |_| Vec::new()))
                     .expect("a scene thread")
             })
             .collect();
@@ -160,6 +206,7 @@ pub fn score(seed: u64, skip: &[&str]) -> Score {
     });
     let mut score = Score {
         seed,
+        watch,
         scenes: Vec::new(),
         obstructions: 0,
         alerted: 0,

@@ -8,7 +8,7 @@
 //! seeds place every camera elsewhere; each is scored once with `vigil eval-lanes --seed N`
 //! (README, "Fire lanes kept clear"), not here.
 
-use vigil_tools::lanes::{run, score};
+use vigil_tools::lanes::{Watch, run, score};
 use vigil_tools::scenes::lanes::{Event, cases};
 
 /// Development scenes that do not pass yet, with why: from a camera 3–5 m up and 20–30° down,
@@ -20,7 +20,7 @@ const NOT_YET: [&str; 1] = ["ebike-left-at-dusk-seen-from-low"];
 
 #[test]
 fn each_development_scene_raises_exactly_what_it_should() {
-    let score = score(1, &NOT_YET);
+    let score = score(1, &NOT_YET, Watch::Lane);
     for s in &score.scenes {
         eprintln!("{}: {:?} {:?}", s.name, s.alerts, s.stats);
     }
@@ -38,11 +38,13 @@ fn a_parked_car_is_named_by_the_detection_over_it() {
             .map(|(_, s, _)| s)
             .expect("the scene")
     };
-    let (alerts, _) = run(&scene("car-parks"), |_| Vec::new());
+    let (alerts, _) = run(&scene("car-parks"), Watch::Lane, |_| Vec::new());
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].class, "car", "{alerts:?}");
     // Boxes no detector names stay "object".
-    let (alerts, _) = run(&scene("boxes-left-under-clouds"), |_| Vec::new());
+    let (alerts, _) = run(&scene("boxes-left-under-clouds"), Watch::Lane, |_| {
+        Vec::new()
+    });
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].class, "object", "{alerts:?}");
 }
@@ -61,8 +63,41 @@ fn a_car_stays_an_obstruction_however_long_it_stands() {
             *to = 1e9;
         }
     }
-    let (alerts, stats) = run(&scene, |_| Vec::new());
+    let (alerts, stats) = run(&scene, Watch::Lane, |_| Vec::new());
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].ended, None, "{alerts:?} {stats:?}");
     assert_eq!(stats.absorbed, 0, "{stats:?}");
+}
+
+#[test]
+fn a_dwell_rule_on_the_same_zone_adds_no_second_alert_for_one_car() {
+    // Every development scene with something a detector names standing in the lane, or vehicles
+    // passing, watched by a `dwell` rule on vehicles too.
+    let with_vehicles = [
+        "car-parks",
+        "ebike-left-at-dusk",
+        "traffic-passes",
+        "car-parks-in-rain-at-night",
+        "car-then-boxes",
+    ];
+    let skip: Vec<&str> = cases(1)
+        .into_iter()
+        .map(|(n, ..)| n)
+        .filter(|n| !with_vehicles.contains(n))
+        .collect();
+    let merged = score(1, &skip, Watch::LaneAndDwell { merged: true });
+    for s in &merged.scenes {
+        eprintln!("merged {}: {:?}", s.name, s.alerts);
+    }
+    let failures = merged.failures();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(merged.alerts, merged.obstructions);
+    // Without merging, the same scenes raise two alerts for a parked car.
+    let separate = score(1, &skip, Watch::LaneAndDwell { merged: false });
+    let car = separate
+        .scenes
+        .iter()
+        .find(|s| s.name == "car-parks")
+        .expect("the scene");
+    assert_eq!(car.alerts.len(), 2, "{:?}", car.alerts);
 }

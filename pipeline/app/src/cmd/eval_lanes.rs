@@ -1,22 +1,40 @@
 //! `vigil eval-lanes --seed N`: the synthetic fire-lane scenes of a seed through a
 //! `lane_obstructed` rule, scored (`vigil_tools::lanes`); OUT/eval-lanes.json with `--out`.
+//! `--with-dwell` adds a `dwell` rule on vehicles over the same zone, its alerts merged with the
+//! lane rule's as `vigil run` merges them, or left separate to see what merging saves.
 
 use anyhow::Result;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use vigil_tools::lanes::Watch;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The seed the scenes' cameras are drawn from (1 is the development seed).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Also a `dwell` rule on `vehicle` over the same zone: `merged` (one alert per object, as
+    /// `vigil run` raises them) or `separate` (each rule's alerts as they come).
+    #[arg(long, value_enum)]
+    pub with_dwell: Option<DwellAlerts>,
     /// Where eval-lanes.json goes (nowhere when left out).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DwellAlerts {
+    Merged,
+    Separate,
+}
+
 pub fn exec(args: Args) -> Result<ExitCode> {
-    let score = vigil_tools::lanes::score(args.seed, &[]);
+    let watch = match args.with_dwell {
+        None => Watch::Lane,
+        Some(DwellAlerts::Merged) => Watch::LaneAndDwell { merged: true },
+        Some(DwellAlerts::Separate) => Watch::LaneAndDwell { merged: false },
+    };
+    let score = vigil_tools::lanes::score(args.seed, &[], watch);
     for s in &score.scenes {
         let [h, tilt, lens, aside] = s.camera;
         let verdict = match s.failures.is_empty() {

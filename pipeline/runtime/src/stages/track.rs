@@ -2,7 +2,8 @@
 //! motion gate kept from the detector given what the detector found last) → tracker
 //! (`vigil-track`) → rule engine (`vigil-rules`) → for a camera with waste rules, the waste
 //! engine (`vigil-waste`), and with `lane_obstructed` rules, the lane engine (`vigil-lane`) →
-//! alerts to the writer, each with what its snapshot blurs and draws.
+//! one alert where a `dwell` rule and a `lane_obstructed` rule on one zone see the same object
+//! (`vigil_lane::OneAlert`) → alerts to the writer, each with what its snapshot blurs and draws.
 //! Edited rules (`reload`) are swapped in at each camera's next frame.
 
 use super::RaisedAlert;
@@ -20,7 +21,7 @@ use vigil_core::{
     Alert, CameraId, DetectedFrame, Detection, DropReason, Gating, QueueReceiver, QueueSender,
     StageCounters, Track,
 };
-use vigil_lane::LaneEngine;
+use vigil_lane::{LaneEngine, OneAlert};
 use vigil_motion::Carry;
 use vigil_rules::RuleEngine;
 use vigil_track::{Tracker, TrackerConfig};
@@ -67,6 +68,8 @@ pub struct CameraState {
     /// Its static-object detector set up for lanes and its `lane_obstructed` rules, when it has
     /// any.
     lane: Option<LaneEngine>,
+    /// Merges the alerts of its `dwell` and `lane_obstructed` rules about one object.
+    merge: OneAlert,
     /// The rule generation in force (see `reload`).
     generation: u64,
     /// Classes or groups pixelated in this camera's snapshots.
@@ -102,6 +105,7 @@ pub fn cameras(
                 .map(|spec| Carry::new(spec, progress[&c.id].gate.clone()).with_floor(floor));
             let state = CameraState {
                 tracker: Tracker::new(TrackerConfig::clone(&config.tracker)),
+                merge: OneAlert::new(&rules, &lane),
                 rules: RuleEngine::new(rules),
                 waste: (!waste.is_empty())
                     .then(|| WasteEngine::new(vigil_waste::SceneConfig::default(), waste)),
@@ -204,6 +208,7 @@ impl Observers {
                 publish(&self.lane, &df.meta.camera, lane.stats(), present);
             }
         }
+        let alerts = state.merge.pass(&df.meta, alerts);
         let ruled = vigil_core::cpu::thread_time();
         self.counters.add_cpu(ruled - cpu);
         let latency = df.meta.arrived.elapsed();
@@ -227,6 +232,9 @@ impl CameraState {
             .cloned()
             .collect();
         let ends = self.rules.replace_rules(mine, &df.meta);
+        let lanes = self.lane.as_ref().map_or(&[][..], |l| l.rules());
+        self.merge.set_rules(self.rules.rules(), lanes);
+        let ends = self.merge.pass(&df.meta, ends);
         let floor = score_floor(
             self.rules.rules(),
             self.waste.is_some() || self.lane.is_some(),
