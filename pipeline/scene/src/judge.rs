@@ -119,6 +119,9 @@ const LIGHT_ONSET_SECS: f64 = 5.0;
 /// surroundings' for it to count as the same object relit.
 const RELIT_MATCH: f32 = 0.15;
 
+/// The sensor noise (grey levels) that widens [`RELIT_MATCH`] for dark channels.
+const RELIT_NOISE: f32 = 4.0;
+
 /// Per channel, the ratio of `a` to `b` (offset so that black does not divide by zero).
 fn ratios(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
     [0, 1, 2].map(|c| (a[c] + 4.0) / (b[c] + 4.0))
@@ -133,6 +136,9 @@ fn medians(v: &mut [[f32; 3]]) -> [f32; 3] {
     })
 }
 
+/// How far (in cells) from an object its unfound rest may lie.
+pub(super) const NEAR_CELLS: i64 = 2;
+
 /// The share of a change's neighbour pairs that make its steepest steps.
 const STEEPEST: f64 = 0.02;
 
@@ -145,11 +151,12 @@ impl Scene {
         let o = &self.objects[index];
         let k = self.gain / o.template_gain;
         let visible = |c: usize| self.excluded_until[c] < pts;
-        let (mut own, mut ground_like) = (Vec::new(), 0usize);
+        let (mut own, mut was, mut ground_like) = (Vec::new(), Vec::new(), 0usize);
         for (t, &cell) in o.template.iter().zip(&o.cells) {
             let cell = cell as usize;
             if visible(cell) {
                 own.push(ratios(self.cur[cell], scaled(*t, k)));
+                was.push(scaled(*t, k));
                 let long = scaled(self.long[cell], self.gain);
                 ground_like += usize::from(!differs(self.cur[cell], long, self.threshold));
             }
@@ -161,7 +168,13 @@ impl Scene {
             return false;
         }
         let own = medians(&mut own);
-        (0..3).all(|c| (own[c] / (ring[c] / o.ring_light[c]) - 1.0).abs() < RELIT_MATCH)
+        let was = medians(&mut was);
+        // A dark channel's ratio is uncertain by the sensor's noise over its level (an e-bike's
+        // dark paint at dusk).
+        (0..3).all(|c| {
+            let tolerance = RELIT_MATCH + RELIT_NOISE / (was[c] + 4.0);
+            (own[c] / (ring[c] / o.ring_light[c]) - 1.0).abs() < tolerance
+        })
     }
 
     /// How the ground around `cells` (two cells out, no object's, not hidden, not moving) is
@@ -261,11 +274,22 @@ impl Scene {
         };
         let apart =
             |a: [f64; 3], b: [f64; 3]| (0..3).map(|c| (a[c] - b[c]).abs()).fold(0.0, f64::max);
+        // Cells that differed well before most of the region began to are not the light's (an
+        // e-bike standing where a lamp's pool came on): their edges are not the change's, and
+        // they are not learned with it. Nor are the edges of cells beside an object: there the
+        // rest of the object may lie (found in pieces, its other parts not yet static, or only
+        // now different from the ground the light changed).
+        let onset = self.onset(region);
+        let old = |i: usize| self.fg_since[i] < onset - LIGHT_ONSET_SECS;
+        let counted = |i: usize| self.owner[i] == 0 && !old(i) && !self.near_object(i as u32);
         // The region's own steps (inside it and across its outline) against how far its ratio
         // is from 1.
         let mut steps = Vec::with_capacity(region.len() * 4);
         let mut diffs = Vec::with_capacity(region.len());
         for &i in region {
+            if !counted(i as usize) {
+                continue;
+            }
             let i = i64::from(i);
             let d = ratio(i as usize);
             diffs.push(apart(d, [1.0; 3]));
@@ -275,8 +299,7 @@ impl Scene {
                     continue;
                 }
                 let n = (ny * w + nx) as usize;
-                // An object's edge beside it is the object's, not the region's.
-                if self.owner[n] == 0 {
+                if counted(n) {
                     steps.push(apart(d, ratio(n)));
                 }
             }
@@ -293,6 +316,28 @@ impl Scene {
         if steep >= SOFT_EDGE * diffs[mid] {
             return None;
         }
+        // Beside an object, a cell is the light's when it is lit as the light's cells around it
+        // are (no edge of its own against them); else it is left for the object.
+        let lit_like_around = |i: u32| {
+            let (x, y) = (i64::from(i) % w, i64::from(i) / w);
+            let mut around: Vec<[f32; 3]> = Vec::new();
+            for dy in -NEAR_CELLS - 1..=NEAR_CELLS + 1 {
+                for dx in -NEAR_CELLS - 1..=NEAR_CELLS + 1 {
+                    let (nx, ny) = (x + dx, y + dy);
+                    if nx >= 0 && ny >= 0 && nx < w && ny < h {
+                        let n = (ny * w + nx) as usize;
+                        if self.fg_long[n] && counted(n) {
+                            around.push(ratio(n).map(|v| v as f32));
+                        }
+                    }
+                }
+            }
+            if around.len() < 4 {
+                return false;
+            }
+            let m = medians(&mut around).map(f64::from);
+            apart(ratio(i as usize), m) < SOFT_EDGE * diffs[mid]
+        };
         let mut seen = vec![false; grid.len()];
         let mut change: Vec<u32> = region.to_vec();
         for &i in region {
@@ -314,29 +359,33 @@ impl Scene {
                 }
             }
         }
-        // Light: the region, and the rest of its change that began with most of it (not what
-        // differed well before — an e-bike standing in a lamp's pool when it switched on).
-        let mut began: Vec<f64> = change
+        // Light: the region, and the rest of its change, but for what differed well before and
+        // what beside an object is not lit like it.
+        Some(
+            change
+                .into_iter()
+                .filter(|&i| !old(i as usize) && (!self.near_object(i) || lit_like_around(i)))
+                .collect(),
+        )
+    }
+
+    /// Whether cell `i` lies within [`NEAR_CELLS`] of an object's cell.
+    fn near_object(&self, i: u32) -> bool {
+        self.touching(&[i], NEAR_CELLS, |_| true).is_some()
+    }
+
+    /// When most of `region` began to differ from the background: the median of its cells'
+    /// starts (none known: never).
+    fn onset(&self, region: &[u32]) -> f64 {
+        let mut began: Vec<f64> = region
             .iter()
             .map(|&i| self.fg_since[i as usize])
             .filter(|t| t.is_finite())
             .collect();
-        let onset = match began.len() {
+        match began.len() {
             0 => f64::NEG_INFINITY,
             n => *began.select_nth_unstable_by(n / 2, f64::total_cmp).1,
-        };
-        let in_region = region.len();
-        Some(
-            change
-                .into_iter()
-                .enumerate()
-                .filter(|&(k, i)| {
-                    let t = self.fg_since[i as usize];
-                    k < in_region || t.is_nan() || t >= onset - LIGHT_ONSET_SECS
-                })
-                .map(|(_, i)| i)
-                .collect(),
-        )
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! (not a lighting change or the ghost of something that left).
 
 use super::grid::cell_bounds;
-use super::judge::Judgement;
+use super::judge::{Judgement, NEAR_CELLS};
 use super::*;
 
 impl Scene {
@@ -186,14 +186,13 @@ impl Scene {
                 }
                 continue;
             }
-            // Next to an object already found (a pile growing): it joins that object.
-            let neighbour = region.iter().find_map(|&i| {
-                let (x, y) = (i64::from(i) % w, i64::from(i) / w);
-                (-1..=1)
-                    .flat_map(|dy| (-1..=1).map(move |dx| (x + dx, y + dy)))
-                    .filter(|&(nx, ny)| nx >= 0 && ny >= 0 && nx < w && ny < h)
-                    .map(|(nx, ny)| self.owner[(ny * w + nx) as usize])
-                    .find(|&o| o != 0)
+            // Next to an object already found (a pile growing), or a cell or two from one that
+            // arrived with it (one thing found in pieces: parts of it look like the ground at
+            // dusk): it joins that object.
+            let neighbour = self.touching(&region, 1, |_| true).or_else(|| {
+                self.touching(&region, NEAR_CELLS, |o| {
+                    (o.since - since).abs() <= PIECES_SECS
+                })
             });
             let template: Vec<[f32; 3]> = region.iter().map(|&i| self.cur[i as usize]).collect();
             let id = match neighbour {
@@ -246,7 +245,31 @@ impl Scene {
 /// A region waits at most this long past `promote_secs` for the rest of its change to settle.
 const SETTLE_SECS: f64 = 4.0;
 
+/// A region [`NEAR_CELLS`] from an object that arrived within this long of it is part of that
+/// object.
+const PIECES_SECS: f64 = 5.0;
+
 impl Scene {
+    /// The first object with a cell within `reach` cells of `region` that `accept`s.
+    pub(super) fn touching(
+        &self,
+        region: &[u32],
+        reach: i64,
+        accept: impl Fn(&StaticObject) -> bool,
+    ) -> Option<u64> {
+        let grid = self.grid.expect("initialised");
+        let (w, h) = (i64::from(grid.w), i64::from(grid.h));
+        region.iter().find_map(|&i| {
+            let (x, y) = (i64::from(i) % w, i64::from(i) / w);
+            (-reach..=reach)
+                .flat_map(|dy| (-reach..=reach).map(move |dx| (x + dx, y + dy)))
+                .filter(|&(nx, ny)| nx >= 0 && ny >= 0 && nx < w && ny < h)
+                .map(|(nx, ny)| self.owner[(ny * w + nx) as usize])
+                .filter(|&o| o != 0)
+                .find(|&id| self.objects.iter().any(|o| o.id == id && accept(o)))
+        })
+    }
+
     /// How many cells touching `region` (through each other) differ from the background and
     /// are becoming static without being ready yet; marks them in `seen`.
     fn pending(&self, region: &[u32], seen: &mut [bool]) -> usize {

@@ -11,16 +11,9 @@
 use vigil_tools::lanes::{Watch, run, score};
 use vigil_tools::scenes::lanes::{Event, cases};
 
-/// Development scenes that do not pass yet, with why: from a camera 3–5 m up and 20–30° down,
-/// the e-bike at dusk is found in two pieces; its alert comes on time, but the object grows into
-/// the lamp-lit ground beside it (judged an object: its per-channel ratio steps and the local
-/// gain-and-offset fit both miss it) and never ends. Both held-out seeds scored so far failed
-/// on an e-bike at dusk.
-const NOT_YET: [&str; 1] = ["ebike-left-at-dusk-seen-from-low"];
-
 #[test]
 fn each_development_scene_raises_exactly_what_it_should() {
-    let score = score(1, &NOT_YET, Watch::Lane);
+    let score = score(1, &[], Watch::Lane);
     for s in &score.scenes {
         eprintln!("{}: {:?} {:?}", s.name, s.alerts, s.stats);
     }
