@@ -167,7 +167,9 @@ pub struct ModelManifest {
     pub normalise: Normalise,
     /// Class labels by class id.
     pub labels: Vec<Arc<str>>,
-    /// Group name of each class id (the class's own label when it is in no group).
+    /// Group name of each class id (the class's own label when it is in no group): for a class
+    /// in several groups, the first the file lists it in (what non-maximum suppression groups
+    /// it with and what alerts say).
     pub group_of: Vec<Arc<str>>,
     /// Group name → its class labels.
     pub groups: BTreeMap<String, Vec<String>>,
@@ -223,12 +225,25 @@ impl ModelManifest {
         }
         let normalise = raw.input.normalise.check(path, &mut errors);
         let mut group_of: Vec<Arc<str>> = labels.clone();
+        let mut grouped = vec![false; labels.len()];
         let mut groups = BTreeMap::new();
-        for (group, members) in &raw.groups {
+        // In the file's order: a class may be in several groups (`motorcycle` in `vehicle` and
+        // `e-bike`), and its own group is the first.
+        let mut listed: Vec<_> = raw.groups.iter().collect();
+        listed.sort_by_key(|(_, members)| {
+            members
+                .first()
+                .map(|m| (m.referenced.line(), m.referenced.column()))
+        });
+        for (group, members) in listed {
             let mut names = Vec::new();
             for m in members {
                 match labels.iter().position(|l| **l == *m.value) {
-                    Some(id) => group_of[id] = Arc::from(group.as_str()),
+                    Some(id) if !grouped[id] => {
+                        group_of[id] = Arc::from(group.as_str());
+                        grouped[id] = true;
+                    }
+                    Some(_) => {}
                     None if !labels.is_empty() => errors.push(ConfigError::at(
                         path,
                         m.referenced,
@@ -269,5 +284,19 @@ impl ModelManifest {
     /// Whether `name` is a class label or a group name of this model.
     pub fn knows_class_or_group(&self, name: &str) -> bool {
         self.groups.contains_key(name) || self.labels.iter().any(|l| &**l == name)
+    }
+
+    /// `names` (classes or groups, as a rule lists them) with the classes of each group added:
+    /// a rule on `e-bike` then takes a `motorcycle` whose own group is `vehicle`.
+    pub fn with_group_classes(&self, names: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = names.to_vec();
+        for n in names {
+            for c in self.groups.get(n).into_iter().flatten() {
+                if !out.contains(c) {
+                    out.push(c.clone());
+                }
+            }
+        }
+        out
     }
 }

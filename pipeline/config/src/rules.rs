@@ -317,12 +317,17 @@ fn rule(v: &mut Validator<'_>, ctx: &mut RuleContext<'_>, r: &RawRule) -> Option
     else {
         return None;
     };
+    let classes: Vec<String> = classes.iter().map(|c| c.value.clone()).collect();
+    let classes = match ctx.manifest {
+        Some(m) => m.with_group_classes(&classes),
+        None => classes,
+    };
     let mut rule = Rule::new(
         RuleId::new(name),
         cam.id.clone(),
         zone_id,
         polygon,
-        classes.iter().map(|c| c.value.clone()).collect(),
+        classes,
         dwell,
     );
     rule.kind = kind;

@@ -319,6 +319,55 @@ fn rules_carry_a_severity() {
 }
 
 #[test]
+fn a_class_in_two_groups_keeps_the_first_and_rules_on_either_take_it() {
+    // The shipped manifest lists `motorcycle` in `vehicle`, then in `e-bike` with `bicycle`.
+    let ebike = GOOD.replace("classes: [vehicle, person]", "classes: [e-bike]");
+    let c = check(&ebike).unwrap();
+    let m = &c.detector.manifest;
+    let own = |class: &str| {
+        let id = m.labels.iter().position(|l| &**l == class).unwrap();
+        m.group_of[id].to_string()
+    };
+    assert_eq!(own("motorcycle"), "vehicle");
+    assert_eq!(own("bicycle"), "e-bike");
+    assert_eq!(c.rules[0].classes, ["e-bike", "motorcycle", "bicycle"]);
+    // A `vehicle` rule still takes motorcycles, and not bicycles.
+    let c = check(GOOD).unwrap();
+    assert!(c.rules[0].classes.iter().any(|x| x == "motorcycle"));
+    assert!(!c.rules[0].classes.iter().any(|x| x == "bicycle"));
+    // With `e-bike` listed first, a motorcycle's own group is `e-bike`.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(repo().join("models/yolox-nano.yaml")).unwrap();
+    let (vehicle, ebike) = (
+        "  vehicle: [car, bus, truck, motorcycle]\n",
+        "  e-bike: [motorcycle, bicycle]\n",
+    );
+    let reordered = manifest
+        .replace(vehicle, "")
+        .replace(ebike, &format!("{ebike}{vehicle}"));
+    assert_ne!(
+        reordered, manifest,
+        "the manifest lists vehicle, then e-bike"
+    );
+    std::fs::write(dir.path().join("yolox-nano.yaml"), reordered).unwrap();
+    let models = repo().join("models");
+    for entry in std::fs::read_dir(&models).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "yolox-nano.yaml" && entry.path().is_file() {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+    }
+    let c = check(&GOOD.replace(
+        "MODELS/yolox-nano.yaml",
+        &dir.path().join("yolox-nano.yaml").display().to_string(),
+    ))
+    .unwrap();
+    let m = &c.detector.manifest;
+    let id = m.labels.iter().position(|l| &**l == "motorcycle").unwrap();
+    assert_eq!(&*m.group_of[id], "e-bike");
+}
+
+#[test]
 fn a_lane_kept_clear_is_read_with_its_defaults_and_its_mistakes_located() {
     let lane = GOOD.replace(
         "    classes: [vehicle, person]\n    dwell_secs: 30\n",
