@@ -78,26 +78,37 @@ fn lane_start(rule: &LaneRule, bbox: [f32; 4], at: f64) -> Alert {
     )
 }
 
+/// A dwell rule and a lane rule on one zone, and their merger.
+fn partners() -> (Rule, LaneRule, OneAlert) {
+    let (d, l) = (dwell("parked", "lane"), lane("blocked", "lane"));
+    let merge = OneAlert::new(std::slice::from_ref(&d), std::slice::from_ref(&l));
+    (d, l, merge)
+}
+
+/// The dwell rule's alert about a parked car (track 4), raised at `at`.
+fn car(d: &Rule, at: f64) -> Alert {
+    let bbox = [100.0, 100.0, 300.0, 200.0];
+    start(d, AlertKind::Dwell, ObjectRef::Track(TrackId(4)), bbox, at)
+}
+
+/// The lane rule's alert about the car's roof (inside the car's box), raised at `at`.
+fn roof(l: &LaneRule, at: f64) -> Alert {
+    lane_start(l, [150.0, 110.0, 260.0, 160.0], at)
+}
+
 fn end(a: &Alert, at: f64) -> Alert {
     a.end(&meta(at), Duration::from_secs_f64(at - 1.0), None)
 }
 
 #[test]
 fn a_car_seen_by_both_rules_is_one_alert_that_ends_when_both_have_ended() {
-    let (d, l) = (dwell("parked", "lane"), lane("blocked", "lane"));
-    let mut merge = OneAlert::new(std::slice::from_ref(&d), std::slice::from_ref(&l));
+    let (d, l, mut merge) = partners();
     assert!(merge.has_partners());
-    let car = start(
-        &d,
-        AlertKind::Dwell,
-        ObjectRef::Track(TrackId(4)),
-        [100.0, 100.0, 300.0, 200.0],
-        40.0,
-    );
+    let car = car(&d, 40.0);
     let out = merge.pass(&meta(40.0), vec![car.clone()]);
     assert_eq!(out, vec![car.clone()]);
     // The static object is the car's roof: inside its box.
-    let roof = lane_start(&l, [150.0, 110.0, 260.0, 160.0], 42.0);
+    let roof = roof(&l, 42.0);
     assert!(merge.pass(&meta(42.0), vec![roof.clone()]).is_empty());
     // The detector loses the car at dusk: the lane is still blocked.
     assert!(merge.pass(&meta(300.0), vec![end(&car, 300.0)]).is_empty());
@@ -117,16 +128,9 @@ fn a_car_seen_by_both_rules_is_one_alert_that_ends_when_both_have_ended() {
 
 #[test]
 fn the_end_is_the_latest_members_end_whichever_order_they_come_in() {
-    let (d, l) = (dwell("parked", "lane"), lane("blocked", "lane"));
-    let mut merge = OneAlert::new(std::slice::from_ref(&d), std::slice::from_ref(&l));
-    let roof = lane_start(&l, [150.0, 110.0, 260.0, 160.0], 40.0);
-    let car = start(
-        &d,
-        AlertKind::Dwell,
-        ObjectRef::Track(TrackId(4)),
-        [100.0, 100.0, 300.0, 200.0],
-        45.0,
-    );
+    let (d, l, mut merge) = partners();
+    let roof = roof(&l, 40.0);
+    let car = car(&d, 45.0);
     assert_eq!(
         merge.pass(&meta(40.0), vec![roof.clone()]),
         vec![roof.clone()]
@@ -158,13 +162,7 @@ fn different_objects_zones_or_kinds_stay_separate_alerts() {
     let l = lane("blocked", "lane");
     let other_zone = lane("gate", "gate");
     let mut merge = OneAlert::new(std::slice::from_ref(&d), &[l.clone(), other_zone.clone()]);
-    let car = start(
-        &d,
-        AlertKind::Dwell,
-        ObjectRef::Track(TrackId(4)),
-        [100.0, 100.0, 300.0, 200.0],
-        40.0,
-    );
+    let car = car(&d, 40.0);
     // Boxes left beside the car: their outline barely touches its box.
     let boxes = lane_start(&l, [290.0, 150.0, 400.0, 260.0], 41.0);
     // The same place seen by a lane rule of another zone.
@@ -188,21 +186,14 @@ fn different_objects_zones_or_kinds_stay_separate_alerts() {
 
 #[test]
 fn a_member_that_has_ended_is_not_joined_again() {
-    let (d, l) = (dwell("parked", "lane"), lane("blocked", "lane"));
-    let mut merge = OneAlert::new(std::slice::from_ref(&d), std::slice::from_ref(&l));
-    let car = start(
-        &d,
-        AlertKind::Dwell,
-        ObjectRef::Track(TrackId(4)),
-        [100.0, 100.0, 300.0, 200.0],
-        40.0,
-    );
+    let (d, l, mut merge) = partners();
+    let car = car(&d, 40.0);
     merge.pass(&meta(40.0), vec![car.clone()]);
     assert_eq!(
         merge.pass(&meta(60.0), vec![end(&car, 60.0)]),
         vec![end(&car, 60.0)]
     );
     // A later car in the same place is a new alert.
-    let roof = lane_start(&l, [150.0, 110.0, 260.0, 160.0], 200.0);
+    let roof = roof(&l, 200.0);
     assert_eq!(merge.pass(&meta(200.0), vec![roof.clone()]), vec![roof]);
 }
