@@ -99,9 +99,11 @@ impl OneAlert {
     pub fn pass(&mut self, meta: &FrameMeta, alerts: Vec<Alert>) -> Vec<Alert> {
         let mut out = Vec::with_capacity(alerts.len());
         for a in alerts {
-            let member = self.open.iter().position(|m| {
-                m.first.id == a.id || m.members.iter().any(|member| member.id == a.id)
-            });
+            // (The first alert is its own first member.)
+            let member = self
+                .open
+                .iter()
+                .position(|m| m.members.iter().any(|member| member.id == a.id));
             match (a.event, member) {
                 (AlertEvent::Start, _) => out.extend(self.start(a)),
                 (AlertEvent::Update, Some(i)) => {

@@ -27,6 +27,48 @@ impl Grid {
         (self.w * self.h) as usize
     }
 
+    /// `cells` and every cell reached from them, cell to neighbouring cell (the 8 around with
+    /// `diagonal`, else the 4 beside), that `seen` has not marked and `take` accepts; marks
+    /// what it adds in `seen`.
+    pub(super) fn grow(
+        self,
+        mut cells: Vec<u32>,
+        diagonal: bool,
+        seen: &mut [bool],
+        take: impl Fn(usize) -> bool,
+    ) -> Vec<u32> {
+        const BESIDE: [(i64, i64); 4] = [(1, 0), (-1, 0), (0, 1), (0, -1)];
+        const AROUND: [(i64, i64); 8] = [
+            (-1, -1),
+            (0, -1),
+            (1, -1),
+            (-1, 0),
+            (1, 0),
+            (-1, 1),
+            (0, 1),
+            (1, 1),
+        ];
+        let steps: &[(i64, i64)] = if diagonal { &AROUND } else { &BESIDE };
+        let (w, h) = (i64::from(self.w), i64::from(self.h));
+        let mut k = 0;
+        while k < cells.len() {
+            let i = i64::from(cells[k]);
+            k += 1;
+            for &(dx, dy) in steps {
+                let (nx, ny) = (i % w + dx, i / w + dy);
+                if nx < 0 || ny < 0 || nx >= w || ny >= h {
+                    continue;
+                }
+                let n = (ny * w + nx) as usize;
+                if !seen[n] && take(n) {
+                    seen[n] = true;
+                    cells.push(n as u32);
+                }
+            }
+        }
+        cells
+    }
+
     /// The cell's centre, normalised.
     pub(super) fn centre(&self, i: usize) -> (f64, f64) {
         let (x, y) = (i as u32 % self.w, i as u32 / self.w);

@@ -339,26 +339,12 @@ impl Scene {
             apart(ratio(i as usize), m) < SOFT_EDGE * diffs[mid]
         };
         let mut seen = vec![false; grid.len()];
-        let mut change: Vec<u32> = region.to_vec();
         for &i in region {
             seen[i as usize] = true;
         }
-        let mut k = 0;
-        while k < change.len() {
-            let i = i64::from(change[k]);
-            k += 1;
-            for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
-                let (nx, ny) = (i % w + dx, i / w + dy);
-                if nx < 0 || ny < 0 || nx >= w || ny >= h {
-                    continue;
-                }
-                let n = (ny * w + nx) as usize;
-                if !seen[n] && self.fg_long[n] && self.owner[n] == 0 {
-                    seen[n] = true;
-                    change.push(n as u32);
-                }
-            }
-        }
+        let change = grid.grow(region.to_vec(), false, &mut seen, |n| {
+            self.fg_long[n] && self.owner[n] == 0
+        });
         // Light: the region, and the rest of its change, but for what differed well before and
         // what beside an object is not lit like it.
         Some(

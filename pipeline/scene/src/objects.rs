@@ -97,33 +97,12 @@ impl Scene {
         let mut seen = std::mem::take(&mut self.seen);
         seen.fill(false);
         let min_cells = ((c.min_area * grid.len() as f64).ceil() as usize).max(2);
-        let (w, h) = (grid.w as i64, grid.h as i64);
         for start in 0..grid.len() {
             if seen[start] || !ready(self, start) {
                 continue;
             }
-            // Flood fill (8-connected).
-            let mut region = vec![start as u32];
             seen[start] = true;
-            let mut k = 0;
-            while k < region.len() {
-                let i = region[k] as i64;
-                k += 1;
-                let (x, y) = (i % w, i / w);
-                for dy in -1..=1 {
-                    for dx in -1..=1 {
-                        let (nx, ny) = (x + dx, y + dy);
-                        if nx < 0 || ny < 0 || nx >= w || ny >= h {
-                            continue;
-                        }
-                        let n = (ny * w + nx) as usize;
-                        if !seen[n] && ready(self, n) {
-                            seen[n] = true;
-                            region.push(n as u32);
-                        }
-                    }
-                }
-            }
+            let mut region = grid.grow(vec![start as u32], true, &mut seen, |n| ready(self, n));
             if region.len() < min_cells {
                 continue;
             }
@@ -274,32 +253,9 @@ impl Scene {
     /// are becoming static without being ready yet; marks them in `seen`.
     fn pending(&self, region: &[u32], seen: &mut [bool]) -> usize {
         let grid = self.grid.expect("initialised");
-        let (w, h) = (i64::from(grid.w), i64::from(grid.h));
-        let mut found: Vec<u32> = Vec::new();
-        let mut k = 0;
-        let mut frontier: Vec<u32> = region.to_vec();
-        while k < frontier.len() {
-            let i = i64::from(frontier[k]);
-            k += 1;
-            for dy in -1..=1 {
-                for dx in -1..=1 {
-                    let (nx, ny) = (i % w + dx, i / w + dy);
-                    if nx < 0 || ny < 0 || nx >= w || ny >= h {
-                        continue;
-                    }
-                    let n = (ny * w + nx) as usize;
-                    let settling = self.fg_long[n]
-                        && self.owner[n] == 0
-                        && self.watched[n]
-                        && self.static_t[n] > 0.0;
-                    if !seen[n] && settling {
-                        seen[n] = true;
-                        found.push(n as u32);
-                        frontier.push(n as u32);
-                    }
-                }
-            }
-        }
-        found.len()
+        let settling = |n: usize| {
+            self.fg_long[n] && self.owner[n] == 0 && self.watched[n] && self.static_t[n] > 0.0
+        };
+        grid.grow(region.to_vec(), true, seen, settling).len() - region.len()
     }
 }

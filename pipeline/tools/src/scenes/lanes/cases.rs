@@ -78,15 +78,19 @@ pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
     s.events = vec![left(Thing::Car(white), 20.0, 120.0, at(&s, 0.5, 0.2))];
     out.push(("car-parks", s, vec![obstruction(20.0, 120.0)]));
 
+    // Boxes left from `from` to `to` while cloud shadows drift over the lane.
+    let boxes_under_clouds = |s: &LaneScene, from: f64, to: f64| {
+        vec![
+            Event::Clouds {
+                from: 0.0,
+                to: 160.0,
+                speed: 1.5,
+            },
+            left(Thing::Boxes, from, to, at(s, 0.35, -0.4)),
+        ]
+    };
     let mut s = scene(vec![]);
-    s.events = vec![
-        Event::Clouds {
-            from: 0.0,
-            to: 160.0,
-            speed: 1.5,
-        },
-        left(Thing::Boxes, 15.0, 130.0, at(&s, 0.35, -0.4)),
-    ];
+    s.events = boxes_under_clouds(&s, 15.0, 130.0);
     out.push(("boxes-left-under-clouds", s, vec![obstruction(15.0, 130.0)]));
 
     // An e-bike left as the light falls, a lamp beside it switching on half-way.
@@ -186,14 +190,7 @@ pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
     // Seen from above (55–80° down), cloud shadows drift over the boxes' tops.
     placement.set(((3.0, 10.0), (55.0, 80.0)));
     let mut s = scene(vec![]);
-    s.events = vec![
-        Event::Clouds {
-            from: 0.0,
-            to: 160.0,
-            speed: 1.5,
-        },
-        left(Thing::Boxes, 20.0, 135.0, at(&s, 0.35, -0.4)),
-    ];
+    s.events = boxes_under_clouds(&s, 20.0, 135.0);
     out.push((
         "boxes-under-clouds-seen-from-above",
         s,
