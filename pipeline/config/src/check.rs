@@ -94,6 +94,37 @@ pub(crate) fn fraction(
     }
 }
 
+/// Four normalised image points of a calibration rectangle (`[0, 1]` inside the frame; a corner
+/// may lie at most one frame outside it), or an error at `c` naming `what`.
+pub(crate) fn corners(
+    v: &mut Validator<'_>,
+    c: &Spanned<[[f64; 2]; 4]>,
+    what: &str,
+) -> Option<[(f64, f64); 4]> {
+    let inside = c
+        .value
+        .iter()
+        .flatten()
+        .all(|c| c.is_finite() && (-1.0..=2.0).contains(c));
+    v.check(
+        inside,
+        c,
+        &format!("{what} corners are normalised image points ([0, 1] inside the frame; a corner may lie at most one frame outside it)"),
+    );
+    inside.then(|| c.value.map(|[x, y]| (x, y)))
+}
+
+/// A length in metres in (0, 1000], or an error at `f` naming it `name`.
+pub(crate) fn metres(v: &mut Validator<'_>, f: &Spanned<f64>, name: &str) -> Option<f64> {
+    let ok = f.value.is_finite() && f.value > 0.0 && f.value <= 1000.0;
+    v.check(
+        ok,
+        f,
+        &format!("{name} must be a length in metres (0, 1000]"),
+    );
+    ok.then_some(f.value)
+}
+
 /// The rule's `min_area` and `max_area` (fractions of the frame; `max_default` when left out),
 /// the maximum not below the minimum.
 pub(crate) fn area_range(

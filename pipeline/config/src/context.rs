@@ -104,6 +104,7 @@ pub(crate) fn rule_severity(
 /// Optional fields of the detector rules (`dwell` … `line_cross`).
 pub(crate) const DETECTOR_FIELDS: &[&str] = &[
     "classes",
+    "min_score",
     "dwell_secs",
     "more_than",
     "line",
@@ -131,7 +132,7 @@ pub(crate) const WASTE_FIELDS: &[&str] = &[
 ];
 
 /// Fields of `kind: lane_obstructed` rules alone.
-pub(crate) const LANE_FIELDS: &[&str] = &["min_fraction"];
+pub(crate) const LANE_FIELDS: &[&str] = &["min_fraction", "min_width_m", "ground"];
 
 /// Where each optional field the rule sets lies, by name.
 fn set_fields(r: &RawRule) -> Vec<(serde_saphyr::Location, &'static str)> {
@@ -164,6 +165,9 @@ fn set_fields(r: &RawRule) -> Vec<(serde_saphyr::Location, &'static str)> {
         (at(&r.max_fill), "max_fill"),
         (at(&r.accepts), "accepts"),
         (at(&r.min_fraction), "min_fraction"),
+        (at(&r.min_width_m), "min_width_m"),
+        (at(&r.ground), "ground"),
+        (at(&r.min_score), "min_score"),
     ]
     .into_iter()
     .filter_map(|(at, name)| Some((at?, name)))

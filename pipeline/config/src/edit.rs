@@ -28,6 +28,9 @@ pub enum ShapeKind {
     /// A `falling_object` rule's `facade.corners`, 4 points: bottom-left, bottom-right,
     /// top-right, top-left.
     Corners,
+    /// A `lane_obstructed` rule's `ground.corners`, 4 points: across the lane kerb to kerb,
+    /// then along it, then back across.
+    Ground,
 }
 
 /// One shape of a camera, where it is written.
@@ -190,7 +193,7 @@ fn shapes_in(
     Ok(out)
 }
 
-/// A rule's line, fill line and facade corners.
+/// A rule's line, fill line, facade corners and lane ground corners.
 fn rule_shapes(r: &RawRule) -> impl Iterator<Item = (ShapeKind, Vec<[f64; 2]>, Location)> + '_ {
     let two = |s: &Spanned<[[f64; 2]; 2]>| (s.value.to_vec(), s.referenced);
     let line = r.line.as_ref().map(|l| {
@@ -205,7 +208,11 @@ fn rule_shapes(r: &RawRule) -> impl Iterator<Item = (ShapeKind, Vec<[f64; 2]>, L
         let c = &f.value.corners;
         (ShapeKind::Corners, c.value.to_vec(), c.referenced)
     });
-    line.into_iter().chain(fill).chain(corners)
+    let ground = r.ground.as_ref().map(|g| {
+        let c = &g.value.corners;
+        (ShapeKind::Ground, c.value.to_vec(), c.referenced)
+    });
+    line.into_iter().chain(fill).chain(corners).chain(ground)
 }
 
 /// `files` with `edit` made to camera `camera`'s shapes, validated as `vigil check` validates
@@ -484,6 +491,27 @@ mod tests {
         let (new, at) = insert_zone("rules: []\n", "cam", "e", "[[1, 1]]");
         assert_eq!(new, "zones:\n  cam:\n    e: [[1, 1]]\nrules: []\n");
         assert!(new[at..].starts_with("[[1, 1]]"));
+    }
+
+    #[test]
+    fn a_lane_s_ground_corners_are_a_shape_to_edit_in_place() {
+        let text = "zones:\n  cam:\n    lane: [[0, 0], [1, 0], [1, 1]]\nrules:\n  - name: open\n    kind: lane_obstructed\n    camera: cam\n    zone: lane\n    min_width_m: 3\n    ground:\n      corners: [[0.2, 0.9], [0.8, 0.9], [0.6, 0.4], [0.4, 0.4]]\n      width_m: 5\n      length_m: 12\n";
+        let shapes = shapes_in("r.yaml", Path::new("r.yaml"), text, "cam", false).unwrap();
+        let ground = shapes
+            .iter()
+            .find(|s| s.kind == ShapeKind::Ground)
+            .expect("the ground corners");
+        assert_eq!(ground.name, "open");
+        assert_eq!(ground.points[2], [0.6, 0.4]);
+        let at = ground.at.expect("placed");
+        let new = replace_value(text, at, "[[0, 1], [1, 1], [0.7, 0.5], [0.3, 0.5]]");
+        assert_eq!(
+            new,
+            text.replace(
+                "[[0.2, 0.9], [0.8, 0.9], [0.6, 0.4], [0.4, 0.4]]",
+                "[[0, 1], [1, 1], [0.7, 0.5], [0.3, 0.5]]"
+            )
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `kind: falling_object` rules: a facade calibration and the detector's tuning, validated into
 //! a [`FallRule`] for the camera's falling-object stage.
 
-use crate::check::Validator;
+use crate::check::{Validator, corners, metres};
 use crate::context::{DETECTOR_FIELDS, RuleContext, name_and_camera, refuse_fields, zone_of};
 use crate::raw::{RawFacade, RawFalling, RawRule};
 use serde_saphyr::Spanned;
@@ -86,46 +86,26 @@ pub(crate) fn rule(
 
 fn facade(v: &mut Validator<'_>, f: &Spanned<RawFacade>) -> Option<Facade> {
     let raw = &f.value;
-    let corners = raw.corners.value;
-    if !corners
-        .iter()
-        .flatten()
-        .all(|c| c.is_finite() && (-1.0..=2.0).contains(c))
-    {
-        v.error(
-            &raw.corners,
-            "facade corners are normalised image points ([0, 1] inside the frame; a corner may lie at most one frame outside it)",
-        );
-        return None;
-    }
-    let mut positive = |s: &Spanned<f64>, what: &str| {
-        let ok = s.value.is_finite() && s.value > 0.0 && s.value <= 1000.0;
-        v.check(
-            ok,
-            s,
-            &format!("{what} must be a length in metres (0, 1000]"),
-        );
-        ok
-    };
+    let corners = corners(v, &raw.corners, "facade")?;
     let lengths = [
-        positive(&raw.width_m, "width_m"),
-        positive(&raw.height_m, "height_m"),
+        metres(v, &raw.width_m, "width_m"),
+        metres(v, &raw.height_m, "height_m"),
         raw.floor_height_m
             .as_ref()
-            .is_none_or(|h| positive(h, "floor_height_m")),
+            .map_or(Some(3.0), |h| metres(v, h, "floor_height_m")),
     ];
     if !(1..=200).contains(&raw.columns.value) {
         v.error(&raw.columns, "columns must be between 1 and 200");
         return None;
     }
-    if lengths.contains(&false) {
+    let [Some(width_m), Some(height_m), Some(floor_height_m)] = lengths else {
         return None;
-    }
+    };
     match Facade::new(
-        corners.map(|[x, y]| (x, y)),
-        raw.width_m.value,
-        raw.height_m.value,
-        raw.floor_height_m.as_ref().map_or(3.0, |h| h.value),
+        corners,
+        width_m,
+        height_m,
+        floor_height_m,
         raw.first_floor.as_ref().map_or(1, |f| f.value),
         raw.columns.value,
     ) {

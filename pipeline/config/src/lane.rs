@@ -1,15 +1,14 @@
 //! `kind: lane_obstructed` rules, validated into a [`LaneRule`] for the camera's static-object
 //! detector (set up for lanes by `vigil-lane`).
 
-use crate::check::Validator;
-use crate::check::{fraction, seconds};
+use crate::check::{Validator, corners, fraction, metres, seconds};
 use crate::context::{
     DETECTOR_FIELDS, RuleContext, name_and_camera, optional_schedule, refuse_fields, required_zone,
     rule_severity,
 };
 use crate::raw::RawRule;
 use vigil_core::{RuleId, Severity, ZoneId};
-use vigil_spec::lane::LaneRule;
+use vigil_spec::lane::{Ground, LaneRule, Passage};
 
 /// `dwell_secs` when not set: a minute (a delivery stop is shorter; a parked car is longer).
 const DWELL_SECS: f64 = 60.0;
@@ -45,6 +44,7 @@ pub(crate) fn rule(
         MIN_FRACTION,
         &mut ok,
     );
+    let passage = passage(v, r, &mut ok);
     let schedule = optional_schedule(v, &r.schedule, &mut ok);
     let severity = rule_severity(v, r, Severity::High);
     let (Some(polygon), Ok(dwell_secs), Some(severity), true) = (polygon, dwell_secs, severity, ok)
@@ -58,7 +58,70 @@ pub(crate) fn rule(
         polygon,
         dwell_secs,
         min_fraction,
+        passage,
         severity,
         schedule,
     })
+}
+
+/// The passage a lane with a width calibration must leave open: `min_width_m` and `ground`
+/// together (then `min_fraction` does not apply), or neither.
+fn passage(v: &mut Validator<'_>, r: &RawRule, ok: &mut bool) -> Option<Passage> {
+    let (min_width, ground) = match (&r.min_width_m, &r.ground) {
+        (None, None) => return None,
+        (Some(m), None) => {
+            v.error(
+                m,
+                "min_width_m needs `ground` (the lane's width calibration: corners, width_m, length_m)",
+            );
+            *ok = false;
+            return None;
+        }
+        (None, Some(g)) => {
+            v.error(
+                g,
+                "ground needs `min_width_m` (the narrowest passage the lane must leave open)",
+            );
+            *ok = false;
+            return None;
+        }
+        (Some(m), Some(g)) => (m, &g.value),
+    };
+    if let Some(f) = &r.min_fraction {
+        v.error(
+            f,
+            "min_fraction does not apply to a lane with `ground` and `min_width_m` (it is judged by the passage left open)",
+        );
+        *ok = false;
+    }
+    let corners = corners(v, &ground.corners, "ground");
+    let width_m = metres(v, &ground.width_m, "width_m");
+    let length_m = metres(v, &ground.length_m, "length_m");
+    let (Some(corners), Some(width_m), Some(length_m)) = (corners, width_m, length_m) else {
+        *ok = false;
+        return None;
+    };
+    let in_lane =
+        min_width.value.is_finite() && min_width.value > 0.0 && min_width.value <= width_m;
+    if !in_lane {
+        v.error(
+            min_width,
+            format!(
+                "min_width_m must be a width in metres (0, {width_m}], within the lane's width_m"
+            ),
+        );
+        *ok = false;
+        return None;
+    }
+    match Ground::new(corners, width_m, length_m) {
+        Ok(ground) => Some(Passage {
+            ground,
+            min_width_m: min_width.value,
+        }),
+        Err(e) => {
+            v.error(&ground.corners, format!("ground: {e}"));
+            *ok = false;
+            None
+        }
+    }
 }

@@ -307,6 +307,20 @@ pub(crate) struct RawRule {
     /// `lane_obstructed`: the smallest part of the zone an obstruction covers.
     #[serde(default)]
     pub min_fraction: Option<Spanned<f64>>,
+    /// `lane_obstructed` with `ground` (its width calibration): the passage it must leave open.
+    #[serde(default)]
+    pub min_width_m: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub ground: Option<Spanned<RawGround>>,
+}
+
+/// A lane's ground: four image points (normalised), the first two across it, then along it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGround {
+    pub corners: Spanned<[[f64; 2]; 4]>,
+    pub width_m: Spanned<f64>,
+    pub length_m: Spanned<f64>,
 }
 
 /// Four image points (normalised) of a known facade rectangle, its size, and its floors and

@@ -418,6 +418,59 @@ fn a_lane_kept_clear_is_read_with_its_defaults_and_its_mistakes_located() {
 }
 
 #[test]
+fn a_lane_with_a_width_calibration_asks_for_a_passage_and_its_mistakes_are_located() {
+    const RULE: &str = "    kind: lane_obstructed\n    camera: lot\n    zone: lane\n";
+    let lane = GOOD.replace(
+        "    classes: [vehicle, person]\n    dwell_secs: 30\n",
+        &format!("    classes: [vehicle, person]\n    dwell_secs: 30\n  - name: lane_open\n{RULE}"),
+    );
+    let with = |fields: &str| lane.replace(RULE, &format!("{RULE}{fields}"));
+    let ground = "    ground:\n      corners: [[0.2, 0.9], [0.8, 0.9], [0.6, 0.4], [0.4, 0.4]]\n      width_m: 5\n      length_m: 12\n";
+    let c = check(&with(&format!("    min_width_m: 3.5\n{ground}"))).unwrap();
+    let rules = c.lane_rules(&vigil_core::CameraId::new("lot"));
+    let passage = rules[0].passage.as_ref().expect("a passage");
+    assert_eq!(passage.min_width_m, 3.5);
+    let (u, v) = passage.ground.to_ground((0.5, 0.9)).expect("on the ground");
+    assert!((u - 2.5).abs() < 1e-9 && v.abs() < 1e-9, "{u}, {v}");
+    // Each mistake alone, with the words its error must carry.
+    let crossed = ground.replace("[0.6, 0.4], [0.4, 0.4]", "[0.4, 0.4], [0.6, 0.4]");
+    for (fields, error) in [
+        (
+            "    min_width_m: 3.5\n".to_string(),
+            "min_width_m needs `ground`",
+        ),
+        (ground.to_string(), "ground needs `min_width_m`"),
+        (
+            format!("    min_width_m: 6\n{ground}"),
+            "min_width_m must be a width in metres (0, 5]",
+        ),
+        (
+            format!("    min_width_m: 3\n    min_fraction: 0.1\n{ground}"),
+            "min_fraction does not apply",
+        ),
+        (
+            format!("    min_width_m: 3\n{crossed}"),
+            "ground: the four corners must go round a rectangle",
+        ),
+        (
+            format!(
+                "    min_width_m: 3\n{}",
+                ground.replace("width_m: 5", "width_m: 0")
+            ),
+            "width_m must be a length in metres",
+        ),
+        (
+            "    min_score: 0.4\n".to_string(),
+            "`min_score` does not apply to lane_obstructed rules",
+        ),
+    ] {
+        let errors = check(&with(&fields)).unwrap_err();
+        assert_eq!(errors.len(), 1, "{fields}: {errors:?}");
+        assert!(errors[0].contains(error), "{fields}: {errors:?}");
+    }
+}
+
+#[test]
 fn rule_files_bring_their_zones_and_rules() {
     let site = repo().join("samples/site.yaml");
     let c = vigil_config::load(&site, assets().as_deref()).unwrap();

@@ -1,10 +1,10 @@
 //! `lane_obstructed` rules over one camera's [`Scene`]: one alert per obstruction, ended when it
 //! is gone.
 
-use std::collections::HashMap;
+use crate::passage::{Footprint, blockages};
 use vigil_core::{Alert, AlertKind, FrameMeta, Image, Raiser, Track};
 use vigil_scene::{Gone, Scene, SceneConfig, SceneStats, StaticObject, stream_time};
-use vigil_spec::lane::LaneRule;
+use vigil_spec::lane::{LaneRule, Passage};
 
 /// The static-object detector as lanes need it: only people hide the ground (vehicles and
 /// anything else left standing are what the rule is for), and nothing left in the lane is ever
@@ -35,8 +35,15 @@ const PROMOTE_SHARE: f64 = 0.7;
 pub struct LaneEngine {
     scene: Scene,
     rules: Vec<LaneRule>,
-    /// Per rule: open alerts by object id.
-    open: Vec<HashMap<u64, Alert>>,
+    /// Per rule: its open alerts.
+    open: Vec<Vec<Open>>,
+}
+
+/// An open alert and the objects it is about (one, or with a passage, the objects that narrow
+/// it together).
+struct Open {
+    members: Vec<u64>,
+    alert: Alert,
 }
 
 impl LaneEngine {
@@ -47,7 +54,7 @@ impl LaneEngine {
             config.promote_secs = config.promote_secs.min(PROMOTE_SHARE * min);
         }
         let zones = rules.iter().map(|r| r.polygon.clone()).collect();
-        let open = rules.iter().map(|_| HashMap::new()).collect();
+        let open = rules.iter().map(|_| Vec::new()).collect();
         Self {
             scene: Scene::new(config, zones),
             rules,
@@ -72,31 +79,80 @@ impl LaneEngine {
         let pts = meta.pts.as_secs_f64();
         let source = meta.source_size;
         let events = self.scene.step(pts, image, source, tracks);
+        for (o, how) in &events.gone {
+            if *how == Gone::Absorbed {
+                // Not with lane settings (`absorb_secs` is infinite), but a caller may pass its
+                // own.
+                tracing::info!(
+                    object = o.id,
+                    "obstruction there too long: now part of the scene"
+                );
+            }
+        }
         let mut alerts = Vec::new();
         for (z, (rule, open)) in self.rules.iter().zip(&mut self.open).enumerate() {
-            for (o, how) in &events.gone {
-                if let Some(alert) = open.remove(&o.id) {
-                    if *how == Gone::Absorbed {
-                        // Not with lane settings (`absorb_secs` is infinite), but a caller may
-                        // pass its own.
-                        tracing::info!(camera = %rule.camera, rule = %rule.id, object = o.id, "obstruction there too long: now part of the scene");
-                    }
-                    let last = stream_time(o.last_seen);
-                    alerts.push(alert.end(meta, last, Some(vec![o.alert_object(source)])));
-                }
-            }
             let active = rule
                 .schedule
                 .as_ref()
                 .is_none_or(|s| s.active(meta.wall_time));
-            if !active {
-                continue;
-            }
-            for o in self.scene.objects() {
-                if open.contains_key(&o.id)
-                    || pts - o.since < rule.dwell_secs
-                    || self.scene.covered(z, o.id) < rule.min_fraction
+            let blocking = match &rule.passage {
+                None => self
+                    .scene
+                    .objects()
+                    .iter()
+                    .filter(|o| self.scene.covered(z, o.id) >= rule.min_fraction)
+                    .map(|o| vec![o.id])
+                    .collect(),
+                Some(p) => narrowing(&self.scene, z, p),
+            };
+            // Alerts whose objects no longer obstruct (gone, or the passage open again) end.
+            open.retain(|o| {
+                if blocking
+                    .iter()
+                    .any(|b| b.iter().any(|id| o.members.contains(id)))
                 {
+                    return true;
+                }
+                let gone: Vec<&StaticObject> = events
+                    .gone
+                    .iter()
+                    .map(|(g, _)| g)
+                    .filter(|g| o.members.contains(&g.id))
+                    .collect();
+                let last = gone
+                    .iter()
+                    .map(|g| g.last_seen)
+                    .reduce(f64::max)
+                    .unwrap_or(pts);
+                let objects = o
+                    .members
+                    .iter()
+                    .filter_map(|id| {
+                        let here = self.scene.objects().iter().find(|s| s.id == *id);
+                        here.or_else(|| gone.iter().copied().find(|g| g.id == *id))
+                    })
+                    .map(|s| s.alert_object(source))
+                    .collect();
+                alerts.push(o.alert.end(meta, stream_time(last), Some(objects)));
+                false
+            });
+            for b in blocking {
+                if let Some(o) = open
+                    .iter_mut()
+                    .find(|o| b.iter().any(|id| o.members.contains(id)))
+                {
+                    // Still obstructed, perhaps by other objects of the group now.
+                    o.members = b;
+                    continue;
+                }
+                let objects: Vec<&StaticObject> = b
+                    .iter()
+                    .filter_map(|id| self.scene.objects().iter().find(|o| o.id == *id))
+                    .collect();
+                let Some(since) = objects.iter().map(|o| o.since).reduce(f64::max) else {
+                    continue;
+                };
+                if !active || pts - since < rule.dwell_secs {
                     continue;
                 }
                 let by = Raiser {
@@ -106,12 +162,28 @@ impl LaneEngine {
                     severity: rule.severity,
                     zone: Some(&rule.zone),
                 };
-                let alert =
-                    Alert::start(by, meta, stream_time(o.since), vec![o.alert_object(source)]);
-                open.insert(o.id, alert.clone());
-                alerts.push(alert);
+                let objects = objects.iter().map(|o| o.alert_object(source)).collect();
+                let alert = Alert::start(by, meta, stream_time(since), objects);
+                alerts.push(alert.clone());
+                open.push(Open { members: b, alert });
             }
         }
         alerts
     }
+}
+
+/// The groups of objects in zone `z` that leave less than the rule's passage open, each as the
+/// ids of the objects at its narrowest cross section.
+fn narrowing(scene: &Scene, z: usize, passage: &Passage) -> Vec<Vec<u64>> {
+    let ground = &passage.ground;
+    let (ids, footprints): (Vec<u64>, Vec<Footprint>) = scene
+        .objects()
+        .iter()
+        .filter(|o| scene.covered(z, o.id) > 0.0)
+        .filter_map(|o| Some((o.id, Footprint::on(ground, &scene.columns(o.id))?)))
+        .unzip();
+    blockages(ground.width_m, passage.min_width_m, &footprints)
+        .into_iter()
+        .map(|b| b.members.iter().map(|&i| ids[i]).collect())
+        .collect()
 }

@@ -14,6 +14,11 @@
 //! rule's `dwell_secs` and covers at least `min_fraction` of it — with its outline and, when a
 //! detection over it names it, its class (car, motorcycle, bicycle …); the alert ends when the
 //! object is gone. Moving traffic and people walking through never stand still long enough.
+//!
+//! With the lane's ground calibration (`min_width_m` and `ground`), the rule asks for a passage
+//! instead of a share of the zone: [`passage`] puts each object's foot on the ground, and one
+//! alert is raised per group of objects that leaves less than `min_width_m` open between the
+//! kerbs, ended when the passage is open again.
 
 //!
 //! A `dwell` rule on the same zone sees a parked car too; [`OneAlert`] makes the two rules' alerts
@@ -21,6 +26,7 @@
 
 mod engine;
 mod merge;
+pub mod passage;
 
 pub use engine::{LaneEngine, scene_config};
 pub use merge::OneAlert;

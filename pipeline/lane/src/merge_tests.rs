@@ -27,6 +27,7 @@ fn lane(id: &str, zone: &str) -> LaneRule {
         polygon: square(),
         dwell_secs: 30.0,
         min_fraction: 0.01,
+        passage: None,
         severity: Severity::High,
         schedule: None,
     }

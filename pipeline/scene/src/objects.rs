@@ -229,6 +229,30 @@ const SETTLE_SECS: f64 = 4.0;
 const PIECES_SECS: f64 = 5.0;
 
 impl Scene {
+    /// Object `id` column by column, as the camera sees it stand: for each column of cells it
+    /// covers, the middle of the bottom edge of its lowest cell and of its highest one
+    /// (normalised image coordinates). What stands up hides the ground behind it, so a column's
+    /// lowest cell is the nearest of the object's foot there, and the highest is its top, which
+    /// on the ground would lie beyond its far end. Empty for an unknown object.
+    pub fn columns(&self, id: u64) -> Vec<[(f64, f64); 2]> {
+        let (Some(grid), Some(o)) = (self.grid, self.objects.iter().find(|o| o.id == id)) else {
+            return Vec::new();
+        };
+        let mut rows: std::collections::BTreeMap<u32, (u32, u32)> =
+            std::collections::BTreeMap::new();
+        for &i in &o.cells {
+            let (x, y) = (i % grid.w, i / grid.w);
+            let r = rows.entry(x).or_insert((y, y));
+            *r = (r.0.max(y), r.1.min(y));
+        }
+        let (w, h) = (f64::from(grid.image.width), f64::from(grid.image.height));
+        let cell = f64::from(grid.cell);
+        let at = |x: u32, y: u32| ((f64::from(x) + 0.5) * cell / w, f64::from(y + 1) * cell / h);
+        rows.into_iter()
+            .map(|(x, (low, high))| [at(x, low), at(x, high)])
+            .collect()
+    }
+
     /// The first object with a cell within `reach` cells of `region` that `accept`s.
     pub(super) fn touching(
         &self,

@@ -23,6 +23,13 @@ impl Homography {
         m.iter().all(|v| v.is_finite()).then_some(Self(m))
     }
 
+    /// The projective scale at `(x, y)`: its sign tells which side of the horizon the point
+    /// lies on.
+    pub fn scale(&self, (x, y): (f64, f64)) -> f64 {
+        let m = &self.0;
+        m[6] * x + m[7] * y + m[8]
+    }
+
     pub fn apply(&self, (x, y): (f64, f64)) -> Option<(f64, f64)> {
         let m = &self.0;
         let w = m[6] * x + m[7] * y + m[8];

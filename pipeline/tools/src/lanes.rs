@@ -5,12 +5,15 @@
 //! nothing else. With [`Watch::LaneAndDwell`], a `dwell` rule on vehicles watches the same zone
 //! too, as a site that had one before lanes were watched for anything would keep it.
 
-use crate::scenes::lanes::{DWELL_SECS, Expected, LaneScene, cases};
+use crate::scenes::lanes::{
+    DWELL_SECS, Expected, LaneScene, PASSAGE_SPARE_M, cases, passage_cases,
+};
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 use vigil_core::{AlertEvent, CameraId, FrameMeta, RuleId, Severity, Track, ZoneId};
 use vigil_lane::{LaneEngine, LaneRule, OneAlert, SceneStats, scene_config};
 use vigil_rules::RuleEngine;
+use vigil_spec::lane::Passage;
 use vigil_spec::rule::Rule;
 
 /// Which rules watch the lane.
@@ -22,6 +25,10 @@ pub enum Watch {
     /// `max_gap`), their alerts about one object merged as the pipeline merges them
     /// ([`OneAlert`]) — or, with `merged` false, each rule's alerts as they come.
     LaneAndDwell { merged: bool },
+    /// A `lane_obstructed` rule with the lane's ground calibration, asking for a passage
+    /// [`PASSAGE_SPARE_M`] narrower than the lane, on the scenes made for it
+    /// ([`passage_cases`]).
+    Passage,
 }
 
 /// An alert as raised, with its end.
@@ -92,11 +99,21 @@ pub fn run(
         polygon: scene.view.lane_zone(),
         dwell_secs: DWELL_SECS,
         min_fraction: 0.003,
+        passage: match watch {
+            Watch::Passage => Some(Passage {
+                ground: scene
+                    .view
+                    .calibration()
+                    .expect("the lane's stretch is seen in front of the camera"),
+                min_width_m: scene.view.lane_m - PASSAGE_SPARE_M,
+            }),
+            _ => None,
+        },
         severity: Severity::High,
         schedule: None,
     };
     let dwell = match watch {
-        Watch::Lane => Vec::new(),
+        Watch::Lane | Watch::Passage => Vec::new(),
         Watch::LaneAndDwell { .. } => vec![Rule {
             max_gap: Duration::from_secs(3),
             ..Rule::new(
@@ -181,10 +198,14 @@ pub fn in_time(e: &Expected, a: &Raised) -> bool {
     started && raised && ended
 }
 
-/// Every scene of `seed` but those named in `skip`, rendered and run on every core through the
-/// rules of `watch`, scored.
+/// Every scene of `seed` (the passage scenes with [`Watch::Passage`]) but those named in `skip`,
+/// rendered and run on every core through the rules of `watch`, scored.
 pub fn score(seed: u64, skip: &[&str], watch: Watch) -> Score {
-    let cases: Vec<_> = cases(seed)
+    let cases = match watch {
+        Watch::Passage => passage_cases(seed),
+        _ => cases(seed),
+    };
+    let cases: Vec<_> = cases
         .into_iter()
         .filter(|(name, ..)| !skip.contains(name))
         .collect();

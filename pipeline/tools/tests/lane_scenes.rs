@@ -4,12 +4,15 @@
 //! clearing; passing traffic, people, cloud shadows, dusk, lamps, infrared and rain raise
 //! nothing.
 //!
+//! With the lane's ground calibration, the rule asks for a passage instead: the passage scenes
+//! check that what stands at the kerb leaves it open and what narrows it does not.
+//!
 //! The development seed (1) is the one the scenes and the engine are built against. Held-out
 //! seeds place every camera elsewhere; each is scored once with `vigil eval-lanes --seed N`
-//! (README, "Fire lanes kept clear"), not here.
+//! (`--passage` for the passage scenes; README, "Fire lanes kept clear"), not here.
 
 use vigil_tools::lanes::{Watch, run, score};
-use vigil_tools::scenes::lanes::{Event, cases};
+use vigil_tools::scenes::lanes::{Event, cases, passage_cases};
 
 #[test]
 fn each_development_scene_raises_exactly_what_it_should() {
@@ -93,4 +96,27 @@ fn a_dwell_rule_on_the_same_zone_adds_no_second_alert_for_one_car() {
         .find(|s| s.name == "car-parks")
         .expect("the scene");
     assert_eq!(car.alerts.len(), 2, "{:?}", car.alerts);
+}
+
+#[test]
+fn a_lane_with_a_width_calibration_alerts_only_when_the_passage_left_is_too_narrow() {
+    // The passage scenes (development seed) through a rule with the lane's ground calibration:
+    // an e-bike or boxes at the kerb raise nothing, a car beside it and an e-bike opposite
+    // standing boxes raise one alert each.
+    let passage = score(1, &[], Watch::Passage);
+    for s in &passage.scenes {
+        eprintln!("passage {}: {:?}", s.name, s.alerts);
+    }
+    let failures = passage.failures();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(passage.alerted, 2);
+    assert_eq!(passage.alerts, 2);
+    // Judged by the share of the lane they cover instead, the things at the kerb are
+    // obstructions: the calibration is what keeps those quiet.
+    for (name, scene, _) in passage_cases(1) {
+        if name.ends_with("-at-the-kerb") {
+            let (alerts, _) = run(&scene, Watch::Lane, |_| Vec::new());
+            assert_eq!(alerts.len(), 1, "{name}: {alerts:?}");
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! `lane_obstructed` rule, scored (`vigil_tools::lanes`); OUT/eval-lanes.json with `--out`.
 //! `--with-dwell` adds a `dwell` rule on vehicles over the same zone, its alerts merged with the
 //! lane rule's as `vigil run` merges them, or left separate to see what merging saves.
+//! `--passage` scores the scenes made for a lane with a width calibration (`min_width_m`).
 
 use anyhow::Result;
 use std::path::PathBuf;
@@ -15,8 +16,12 @@ pub struct Args {
     pub seed: u64,
     /// Also a `dwell` rule on `vehicle` over the same zone: `merged` (one alert per object, as
     /// `vigil run` raises them) or `separate` (each rule's alerts as they come).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, conflicts_with = "passage")]
     pub with_dwell: Option<DwellAlerts>,
+    /// The passage scenes instead, through a rule with the lane's width calibration that asks
+    /// for a passage 1.7 m narrower than the lane (`min_width_m`).
+    #[arg(long)]
+    pub passage: bool,
     /// Where eval-lanes.json goes (nowhere when left out).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -30,6 +35,7 @@ pub enum DwellAlerts {
 
 pub fn exec(args: Args) -> Result<ExitCode> {
     let watch = match args.with_dwell {
+        None if args.passage => Watch::Passage,
         None => Watch::Lane,
         Some(DwellAlerts::Merged) => Watch::LaneAndDwell { merged: true },
         Some(DwellAlerts::Separate) => Watch::LaneAndDwell { merged: false },

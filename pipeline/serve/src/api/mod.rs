@@ -14,7 +14,7 @@
 //! | GET | `/api/alerts/{id}/snapshot` | viewer | the annotated JPEG (`?clean=true`: without overlays; `?end=true`: at the end) |
 //! | GET | `/api/cameras` | viewer | each camera's latest status (and `display_name`, where set) |
 //! | GET | `/api/cameras/{id}/live` | viewer | the camera's next live picture (JPEG, its boxes in headers): `after` (the last picture's `x-vigil-seq`), `viewer` ([`live`]) |
-//! | GET, PUT | `/api/cameras/{id}/zones` | viewer, operator | the camera's zones, lines, fill lines and facade corners; a change to one ([`zones`]) |
+//! | GET, PUT | `/api/cameras/{id}/zones` | viewer, operator | the camera's zones, lines, fill lines, facade corners and lane ground corners; a change to one ([`zones`]) |
 //! | POST | `/api/cameras/{id}/zones/undo` | operator | a rule file's previous version back ([`zones`]) |
 //! | GET | `/api/district/alerts` | viewer | every instance's alerts from the shared store, newest first: the filters, cursor and limit of `/api/alerts`; 404 without one |
 //! | GET | `/api/district/instances` | viewer | the instances writing to the shared store: address, shard, cameras, online |

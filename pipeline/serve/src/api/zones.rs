@@ -1,5 +1,5 @@
-//! The zone editor's routes: a camera's shapes (zones, lines, fill lines, facade corners) as its
-//! rule files have them, a change to one, and undo.
+//! The zone editor's routes: a camera's shapes (zones, lines, fill lines, facade and lane ground
+//! corners) as its rule files have them, a change to one, and undo.
 //!
 //! | method | path | role | what |
 //! |---|---|---|---|

@@ -17,7 +17,9 @@ const LIVE_TEXT = {
     hint_zone: "在画面上依次点击多边形各顶点（至少 3 个），可拖动顶点调整",
     hint_line: "点击两点画线", hint_fill_line: "点击两点画出垃圾桶满溢线",
     hint_corners: "依次点击立面矩形四角：左下、右下、右上、左上",
+    hint_ground: "依次点击路面矩形四角：先横跨车道从一侧路沿到另一侧，再沿车道向前，再横跨回来",
     kind_zone: "区域", kind_line: "越线", kind_fill_line: "满溢线", kind_corners: "立面标定",
+    kind_ground: "路面标定",
     frozen: "画面已冻结，编辑完成后恢复实时",
   },
   en: {
@@ -28,14 +30,17 @@ const LIVE_TEXT = {
     hint_zone: "Click the polygon's corners on the picture (3 or more); drag a corner to move it",
     hint_line: "Click two points for the line", hint_fill_line: "Click two points for the bin's fill line",
     hint_corners: "Click the facade rectangle's corners: bottom-left, bottom-right, top-right, top-left",
+    hint_ground: "Click the ground rectangle's corners: across the lane kerb to kerb, then along it, then back across",
     kind_zone: "zone", kind_line: "line", kind_fill_line: "fill line", kind_corners: "facade corners",
+    kind_ground: "lane ground",
     frozen: "Picture frozen while editing",
   },
 };
 
 const VIEWER = (crypto.randomUUID?.() ?? String(Math.random()).slice(2)).slice(0, 36);
 const SVG = "http://www.w3.org/2000/svg";
-const POINTS_OF = { zone: Infinity, line: 2, fill_line: 2, corners: 4 };
+const POINTS_OF = { zone: Infinity, line: 2, fill_line: 2, corners: 4, ground: 4 };
+const CLOSED = new Set(["zone", "corners", "ground"]);
 const players = new Set();
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
@@ -137,7 +142,7 @@ class LivePlayer {
 
   drawShapes(shapes) {
     this.shapes.replaceChildren(...shapes.map((s) => {
-      const closed = s.kind === "zone" || s.kind === "corners";
+      const closed = CLOSED.has(s.kind);
       const el = svgEl(closed ? "polygon" : "polyline", {
         class: `shape ${s.kind}`, points: pointsAttr(s.points), "data-name": s.name,
       });
@@ -330,7 +335,7 @@ function renderUndo() { $("z-undo").disabled = !fileOf(editor.target?.file)?.und
 
 function drawEditing() {
   const g = bigPlayer.edit;
-  const closed = editor.target.kind === "zone" || editor.target.kind === "corners";
+  const closed = CLOSED.has(editor.target.kind);
   const outline = svgEl(closed && editor.points.length > 2 ? "polygon" : "polyline", {
     class: "drawing", points: pointsAttr(editor.points),
   });

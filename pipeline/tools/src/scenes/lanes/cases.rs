@@ -12,7 +12,7 @@ pub const DWELL_SECS: f64 = 30.0;
 /// A camera drawn from `rng` that sees at least 8 m of lane (a view so steep and low that a car
 /// fills most of it is left out: the static-object detector takes a change of most of the
 /// frame for the light or a moved camera).
-fn view(rng: &mut Rng, (height, tilt): ((f64, f64), (f64, f64))) -> View {
+fn view(rng: &mut Rng, (height, tilt): Placement) -> View {
     loop {
         let v = View {
             width: 320,
@@ -30,37 +30,54 @@ fn view(rng: &mut Rng, (height, tilt): ((f64, f64), (f64, f64))) -> View {
     }
 }
 
-/// The named scenes with what the rule must report.
-pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
-    let mut rng = Rng::new(seed);
-    // The ranges of heights and tilts the next scene's camera is drawn from.
-    let placement = std::cell::Cell::new(((3.0, 10.0), (20.0, 80.0)));
-    let mut scene = |events: Vec<Event>| {
-        let view = view(&mut rng, placement.get());
-        LaneScene {
-            view,
-            fps: 5.0,
-            secs: 160.0,
-            seed,
-            events,
-        }
-    };
-    // Where things are left: along the stretch (0 near, 1 far), across the lane (metres).
-    let at = |s: &LaneScene, along: f64, x: f64| {
-        let (near, far) = s.view.stretch();
-        (x, near + (far - near) * along)
-    };
-    let obstruction = |start: f64, end: f64| Expected {
+/// Where things are left in `s`: along the stretch (0 near, 1 far), across the lane (metres
+/// from its centre line).
+fn at(s: &LaneScene, along: f64, x: f64) -> (f64, f64) {
+    let (near, far) = s.view.stretch();
+    (x, near + (far - near) * along)
+}
+
+fn obstruction(start: f64, end: f64) -> Expected {
+    Expected {
         start,
         end: Some(end),
-    };
-    let left = |thing, from, to, (x, z): (f64, f64)| Event::Left {
+    }
+}
+
+fn left(thing: Thing, from: f64, to: f64, (x, z): (f64, f64)) -> Event {
+    Event::Left {
         thing,
         from,
         to,
         x,
         z,
-    };
+    }
+}
+
+/// The ranges of camera heights (m) and tilts (°) scenes' cameras are drawn from.
+type Placement = ((f64, f64), (f64, f64));
+
+/// A scene-maker for `seed`: each call draws the next camera from the ranges `placement` holds
+/// then.
+fn scenes(
+    seed: u64,
+    placement: &std::cell::Cell<Placement>,
+) -> impl FnMut(Vec<Event>) -> LaneScene + '_ {
+    let mut rng = Rng::new(seed);
+    move |events| LaneScene {
+        view: view(&mut rng, placement.get()),
+        fps: 5.0,
+        secs: 160.0,
+        seed,
+        events,
+    }
+}
+
+/// The named scenes with what the rule must report.
+pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
+    // The ranges of heights and tilts the next scene's camera is drawn from.
+    let placement = std::cell::Cell::new(((3.0, 10.0), (20.0, 80.0)));
+    let mut scene = scenes(seed, &placement);
     let pass = |mover, at, speed, x, towards, stop| Event::Pass {
         mover,
         at,
@@ -206,5 +223,70 @@ pub fn cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
         s,
         vec![obstruction(25.0, 140.0)],
     ));
+    out
+}
+
+/// The passage a rule with a width calibration keeps open in [`passage_cases`]: the lane's
+/// width less this (so 1.8–2.8 m of the 3.5–4.5 m lanes).
+pub const PASSAGE_SPARE_M: f64 = 1.7;
+
+/// Scenes for a lane with a width calibration, each with what a rule asking for a passage
+/// [`PASSAGE_SPARE_M`] narrower than the lane must report: what stands at the kerb leaves it
+/// open and raises nothing, what narrows it — alone, or with something already standing on the
+/// other side — raises one alert. Their cameras are drawn apart from [`cases`]' of the same seed.
+/// Across the lane an e-bike takes 0.5 m, the boxes 1.25 m and a car 1.8 m; the margins to the
+/// passage asked for are written beside each.
+pub fn passage_cases(seed: u64) -> Vec<(&'static str, LaneScene, Vec<Expected>)> {
+    let placement = std::cell::Cell::new(((3.0, 10.0), (20.0, 80.0)));
+    let mut scene = scenes(seed ^ 0x9e37_79b9_7f4a_7c15, &placement);
+    let blue = [40, 70, 150];
+    let white = [215, 215, 220];
+    let half = |s: &LaneScene| s.view.lane_m / 2.0;
+    let mut out = Vec::new();
+
+    // 0.1–0.6 m from the kerb: the lane less 0.6 m is open, 1.1 m more than asked.
+    let mut s = scene(vec![]);
+    s.events = vec![left(
+        Thing::EBike(blue),
+        20.0,
+        130.0,
+        at(&s, 0.45, half(&s) - 0.35),
+    )];
+    out.push(("ebike-at-the-kerb", s, vec![]));
+
+    // Against the other kerb, under drifting cloud shadows: 0.45 m more than asked is open.
+    let mut s = scene(vec![]);
+    s.events = vec![
+        Event::Clouds {
+            from: 0.0,
+            to: 160.0,
+            speed: 1.5,
+        },
+        left(Thing::Boxes, 15.0, 125.0, at(&s, 0.4, -half(&s) + 0.6)),
+    ];
+    out.push(("boxes-at-the-kerb", s, vec![]));
+
+    // The boxes against one kerb, then an e-bike beside them 0.35–0.85 m from the other: 0.4 m
+    // less than asked is open between them while both stand (each alone leaves more).
+    let mut s = scene(vec![]);
+    s.events = vec![
+        left(Thing::Boxes, 10.0, 145.0, at(&s, 0.4, -half(&s) + 0.6)),
+        left(Thing::EBike(blue), 40.0, 110.0, at(&s, 0.4, half(&s) - 0.6)),
+    ];
+    out.push((
+        "boxes-and-ebike-side-by-side",
+        s,
+        vec![obstruction(40.0, 110.0)],
+    ));
+
+    // A car 0.4 m from the kerb: 0.5 m less than asked is open beside it.
+    let mut s = scene(vec![]);
+    s.events = vec![left(
+        Thing::Car(white),
+        20.0,
+        120.0,
+        at(&s, 0.5, half(&s) - 1.3),
+    )];
+    out.push(("car-parks-at-the-side", s, vec![obstruction(20.0, 120.0)]));
     out
 }

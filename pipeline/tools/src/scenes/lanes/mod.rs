@@ -14,7 +14,7 @@ mod cases;
 mod draw;
 mod view;
 
-pub use cases::{DWELL_SECS, cases};
+pub use cases::{DWELL_SECS, PASSAGE_SPARE_M, cases, passage_cases};
 pub use view::View;
 
 /// Something left in the lane.

@@ -90,6 +90,22 @@ impl View {
         (near, (near + 14.0).min(near + (far - near) * 0.85))
     }
 
+    /// The lane's ground calibration as an integrator would measure it: the corners of its
+    /// stretch, kerb to kerb, where the camera sees them (normalised image points).
+    pub fn calibration(&self) -> Option<vigil_spec::lane::Ground> {
+        let (near, far) = self.stretch();
+        let half = self.lane_m / 2.0;
+        let (w, h) = (f64::from(self.width), f64::from(self.height));
+        let corner = |x: f64, z: f64| self.project([x, 0.0, z]).map(|(u, v)| (u / w, v / h));
+        let corners = [
+            corner(-half, near)?,
+            corner(half, near)?,
+            corner(half, far)?,
+            corner(-half, far)?,
+        ];
+        vigil_spec::lane::Ground::new(corners, self.lane_m, far - near).ok()
+    }
+
     /// The lane (its stretch, full width) as a zone: its outline projected and clipped to the
     /// frame.
     pub fn lane_zone(&self) -> PolygonNorm {
