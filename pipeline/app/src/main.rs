@@ -1,7 +1,8 @@
 //! `vigil`: real-time video analytics for residential communities. One module per command
 //! under `cmd/` (`Args` + `exec`); the pipeline they run is `vigil-runtime`'s. The tools (`bench`,
-//! `eval`, `synth`, `synth-waste`, `eval-falls`) come from `vigil-tools` with the default `tools`
-//! feature. `vigil --help` lists the commands; README's "Using vigil" shows each.
+//! `eval`, `synth`, `synth-waste`, `synth-lanes`, `eval-falls`, `eval-lanes`) come from
+//! `vigil-tools` with the default `tools` feature. `vigil --help` lists the commands; README's
+//! "Using vigil" shows each.
 
 mod cmd;
 
@@ -74,6 +75,11 @@ enum Command {
     /// that replays them (waste.yaml) and the labels `vigil eval` scores them with.
     #[cfg(feature = "tools")]
     SynthWaste(vigil_tools::bins::SynthWasteOptions),
+    /// Render the synthetic fire-lane scenes of a seed to H.264, with a config that replays them
+    /// through a `lane_obstructed` rule each (lanes.yaml) and the labels `vigil eval` scores them
+    /// with — the whole pipeline, where `eval-lanes` runs the static-object engine alone.
+    #[cfg(feature = "tools")]
+    SynthLanes(vigil_tools::lane_synth::SynthLanesOptions),
     /// Replay a `vigil synth` set through the pipeline and score the falling-object alerts:
     /// recall, false alerts per 10 minutes, origin floor accuracy, latency. Writes
     /// OUT/eval-falls.json.
@@ -135,6 +141,8 @@ fn main() -> ExitCode {
         Command::Synth(options) => cmd::synth::exec_falls(options),
         #[cfg(feature = "tools")]
         Command::SynthWaste(options) => cmd::synth::exec_waste(options),
+        #[cfg(feature = "tools")]
+        Command::SynthLanes(options) => cmd::synth::exec_lanes(options),
         #[cfg(feature = "tools")]
         Command::EvalFalls(args) => cmd::eval_falls::exec(args),
         #[cfg(feature = "tools")]

@@ -11,21 +11,11 @@
 
 mod common;
 
-use common::run_ok;
+use common::{alerts, assets, repo, run_ok, synth_and_eval};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use vigil_core::{Alert, AlertEvent, AlertKind};
 use vigil_testkit::onnx::{Anchor, yolov8_detector};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn assets() -> PathBuf {
-    std::env::var_os("VIGIL_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared"))
-}
 
 fn vigil() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
@@ -47,44 +37,17 @@ fn replay(config: &Path, out: &Path) -> String {
     )
 }
 
-fn alerts(dir: &Path) -> Vec<Alert> {
-    std::fs::read_to_string(dir.join("alerts.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn a_bag_among_a_standing_person_a_parked_car_and_dusk_is_the_one_alert() {
     let tmp = tempfile::tempdir().unwrap();
-    let set = tmp.path().join("set");
-    run_ok(
-        vigil()
-            .args(["synth-waste", "--only", "everything-at-once", "--out"])
-            .arg(&set),
+    let (text, report, eval, totals) = synth_and_eval(
+        tmp.path(),
+        "synth-waste",
+        "everything-at-once",
+        "waste.yaml",
     );
-    let eval = tmp.path().join("eval");
-    let text = run_ok(
-        vigil()
-            .arg("eval")
-            .arg("-c")
-            .arg(set.join("waste.yaml"))
-            .arg("--labels")
-            .arg(set.join("labels.yaml"))
-            .arg("--out")
-            .arg(&eval),
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(eval.join("eval.json")).unwrap()).unwrap();
+    assert_eq!(totals, [1, 0, 0], "{text}\n{report:#}");
     let rules = report["rules"].as_object().unwrap();
-    let (mut tp, mut fp, mut missed) = (0, 0, 0);
-    for s in rules.values() {
-        tp += s["true_positives"].as_u64().unwrap();
-        fp += s["false_positives"].as_u64().unwrap();
-        missed += s["missed"].as_u64().unwrap();
-    }
-    assert_eq!((tp, fp, missed), (1, 0, 0), "{text}\n{report:#}");
     let bag = &rules["everything-at-once/waste_left"];
     assert!(
         bag["start_error_secs"].as_f64().unwrap().abs() <= 8.0,

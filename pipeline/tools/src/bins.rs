@@ -10,17 +10,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct SynthWasteOptions {
-    /// Output folder.
-    #[arg(long)]
-    pub out: PathBuf,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Detector manifest the config names.
-    #[arg(long, default_value = "models/yolox-nano.yaml")]
-    pub manifest: PathBuf,
-    /// Only the scenes whose name contains this.
-    #[arg(long)]
-    pub only: Option<String>,
+    #[command(flatten)]
+    pub set: crate::falls::SceneSetArgs,
     /// Where the footage the person and the car are cut from lies [default: $VIGIL_ASSETS].
     #[arg(long)]
     pub assets: Option<PathBuf>,
@@ -104,20 +95,9 @@ fn points(p: &vigil_core::PolygonNorm) -> String {
 
 /// Renders the scenes; returns their names.
 pub fn generate(o: &SynthWasteOptions) -> Result<Vec<String>> {
-    let manifest = crate::falls::prepare(&o.out, &o.manifest)?;
+    let (mut config, mut labels) = o.set.begin("bin", "vigil synth-waste")?;
     let (bin, (a, b)) = bin_zone();
-    let mut config = format!(
-        "# Synthetic bin scenes (vigil synth-waste, seed {seed}); labels in labels.yaml.\n\
-         detector:\n  manifest: {manifest}\n  detect_fps: 5\n\
-         evidence:\n  pre_roll_secs: 2\n  post_roll_secs: 2\ncameras:\n",
-        seed = o.seed,
-        manifest = manifest.display()
-    );
     let mut rules = String::from("rules:\n");
-    let mut labels = String::from(
-        "# What each scene must raise (vigil synth-waste). Ends are the scene's length when the\n\
-         # object is still there at the end.\ntolerance_secs: 8\nevents:\n",
-    );
     let sprites = match o.block_figures {
         true => Sprites::default(),
         false => {
@@ -130,13 +110,13 @@ pub fn generate(o: &SynthWasteOptions) -> Result<Vec<String>> {
         }
     };
     let mut names = Vec::new();
-    for (name, mut scene, expected) in cases(o.seed) {
+    for (name, mut scene, expected) in cases(o.set.seed) {
         scene.sprites = sprites.clone();
-        if o.only.as_deref().is_some_and(|f| !name.contains(f)) {
+        if !o.set.wants(name) {
             continue;
         }
         let started = std::time::Instant::now();
-        let path = o.out.join(format!("{name}.mp4"));
+        let path = o.set.out.join(format!("{name}.mp4"));
         crate::falls::encode(
             &path,
             (scene.width, scene.height),
@@ -175,11 +155,7 @@ pub fn generate(o: &SynthWasteOptions) -> Result<Vec<String>> {
         }
         names.push(name.to_string());
     }
-    if names.is_empty() {
-        anyhow::bail!("no scene matches");
-    }
-    config.push_str(&rules);
-    std::fs::write(o.out.join("waste.yaml"), config)?;
-    std::fs::write(o.out.join("labels.yaml"), labels)?;
+    o.set
+        .finish(&names, "waste.yaml", (config, rules, labels))?;
     Ok(names)
 }

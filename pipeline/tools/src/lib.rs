@@ -18,5 +18,6 @@ pub mod bench;
 pub mod bins;
 pub mod eval;
 pub mod falls;
+pub mod lane_synth;
 pub mod lanes;
 pub mod scenes;

@@ -36,6 +36,67 @@ pub fn run_ok(c: &mut std::process::Command) -> String {
     text
 }
 
+/// The alert records an output folder's `alerts.jsonl` holds.
+#[allow(dead_code)] // not every test binary reads alerts
+pub fn alerts(dir: &Path) -> Vec<vigil_core::Alert> {
+    std::fs::read_to_string(dir.join("alerts.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// `vigil <synth> --only <only> --out TMP/set` (a synthetic scene set with its config `config`
+/// and labels), then `vigil eval` of it into TMP/eval. Returns what eval printed, its report,
+/// its folder, and the true positives, false positives and misses over all its rules.
+#[allow(dead_code)] // not every test binary scores rendered scenes
+pub fn synth_and_eval(
+    tmp: &Path,
+    synth: &str,
+    only: &str,
+    config: &str,
+) -> (String, serde_json::Value, std::path::PathBuf, [u64; 3]) {
+    let set = tmp.join("set");
+    run_ok(
+        vigil()
+            .args([synth, "--only", only, "--out"])
+            .arg(&set)
+            .env("VIGIL_ASSETS", assets()),
+    );
+    let eval = tmp.join("eval");
+    let text = run_ok(
+        vigil()
+            .arg("eval")
+            .arg("-c")
+            .arg(set.join(config))
+            .arg("--labels")
+            .arg(set.join("labels.yaml"))
+            .arg("--out")
+            .arg(&eval)
+            .env("VIGIL_ASSETS", assets()),
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(eval.join("eval.json")).unwrap()).unwrap();
+    let mut totals = [0; 3];
+    for s in report["rules"].as_object().unwrap().values() {
+        for (t, field) in totals
+            .iter_mut()
+            .zip(["true_positives", "false_positives", "missed"])
+        {
+            *t += s[field].as_u64().unwrap();
+        }
+    }
+    (text, report, eval, totals)
+}
+
+/// The shared assets: `$VIGIL_ASSETS`, else `../shared` beside the repository.
+#[allow(dead_code)]
+pub fn assets() -> std::path::PathBuf {
+    std::env::var_os("VIGIL_ASSETS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared"))
+}
+
 /// An answer of vigil's API: status, headers (names lower-case) and body.
 #[allow(dead_code)] // not every test binary asks the API
 pub struct Answer {

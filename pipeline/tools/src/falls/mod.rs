@@ -47,6 +47,62 @@ pub struct SynthOptions {
     pub manifest: PathBuf,
 }
 
+/// Where a set of named scenes (`vigil synth-waste`, `vigil synth-lanes`) goes, and which.
+#[derive(clap::Args)]
+pub struct SceneSetArgs {
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Detector manifest the config names.
+    #[arg(long, default_value = "models/yolox-nano.yaml")]
+    pub manifest: PathBuf,
+    /// Only the scenes whose name contains this.
+    #[arg(long)]
+    pub only: Option<String>,
+}
+
+impl SceneSetArgs {
+    pub fn wants(&self, name: &str) -> bool {
+        self.only.as_deref().is_none_or(|f| name.contains(f))
+    }
+
+    /// Creates the output folder; returns the start of the set's config (up to `cameras:`) and
+    /// of its labels (up to `events:`), for `what` (`lane`, `bin`) by `command`.
+    pub fn begin(&self, what: &str, command: &str) -> Result<(String, String)> {
+        let manifest = prepare(&self.out, &self.manifest)?;
+        let config = format!(
+            "# Synthetic {what} scenes ({command}, seed {seed}); labels in labels.yaml.\n\
+             detector:\n  manifest: {manifest}\n  detect_fps: 5\n\
+             evidence:\n  pre_roll_secs: 2\n  post_roll_secs: 2\ncameras:\n",
+            seed = self.seed,
+            manifest = manifest.display()
+        );
+        let labels = format!(
+            "# What each scene must raise ({command}). Ends are the scene's length when what was\n\
+             # left is still there at the end.\ntolerance_secs: 8\nevents:\n"
+        );
+        Ok((config, labels))
+    }
+
+    /// Writes the set's config (`config` then `rules`) as `file` and its labels beside it;
+    /// an error when no scene was wanted.
+    pub fn finish(
+        &self,
+        names: &[String],
+        file: &str,
+        (config, rules, labels): (String, String, String),
+    ) -> Result<()> {
+        if names.is_empty() {
+            bail!("no scene matches");
+        }
+        std::fs::write(self.out.join(file), config + &rules)?;
+        std::fs::write(self.out.join("labels.yaml"), labels)?;
+        Ok(())
+    }
+}
+
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
     s.split_once('x')
         .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
