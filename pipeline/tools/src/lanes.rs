@@ -209,21 +209,8 @@ pub fn score(seed: u64, skip: &[&str], watch: Watch) -> Score {
         .into_iter()
         .filter(|(name, ..)| !skip.contains(name))
         .collect();
-    let results: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = cases
-            .iter()
-            .enumerate()
-            .map(|(i, (_, scene, _))| {
-                std::thread::Builder::new()
-                    .name(format!("lane-scene-{i}"))
-                    .spawn_scoped(s, || run(scene, watch, |_| Vec::new()))
-                    .expect("a scene thread")
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("scene thread"))
-            .collect()
+    let results = crate::on_threads(&cases, "lane-scene", |(_, scene, _)| {
+        run(scene, watch, |_| Vec::new())
     });
     let mut score = Score {
         seed,

@@ -1,5 +1,6 @@
 //! `vigil eval-falls SET/`: replay a `vigil synth` set and score the falling-object alerts;
-//! OUT/eval-falls.json.
+//! OUT/eval-falls.json. `vigil eval-falls --in-memory [--placement …]` renders the set's
+//! sequences straight into the detector instead (`vigil_tools::falls::memory`).
 
 use anyhow::Result;
 use std::path::PathBuf;
@@ -8,23 +9,54 @@ use std::process::ExitCode;
 #[derive(clap::Args)]
 pub struct Args {
     /// The folder `vigil synth` wrote.
-    pub dir: PathBuf,
-    /// Where the replays and the report go [default: DIR/eval].
+    #[arg(required_unless_present = "in_memory")]
+    pub dir: Option<PathBuf>,
+    /// Where the replays and the report go [default: DIR/eval; with --in-memory, nowhere].
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[arg(long)]
     pub assets: Option<PathBuf>,
+    /// Render the set (the options below, as `vigil synth` takes them) frame by frame straight
+    /// into the detector: no files, no encoding or decoding, no compression.
+    #[arg(long, conflicts_with = "dir")]
+    pub in_memory: bool,
+    /// With --in-memory: print each fall and each rejected track.
+    #[arg(long, requires = "in_memory")]
+    pub explain: bool,
+    #[command(flatten)]
+    pub set: vigil_tools::falls::SetShape,
 }
 
 pub fn exec(args: Args) -> Result<ExitCode> {
-    let out = args.out.unwrap_or_else(|| args.dir.join("eval"));
-    let assets = args.assets.or_else(super::assets_from_env);
-    let report = vigil_tools::falls::evaluate(&args.dir, &out, assets)?;
-    std::fs::create_dir_all(&out)?;
-    std::fs::write(
-        out.join("eval-falls.json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
+    let (report, out) = match &args.dir {
+        Some(dir) => {
+            let out = args.out.clone().unwrap_or_else(|| dir.join("eval"));
+            let assets = args.assets.clone().or_else(super::assets_from_env);
+            (vigil_tools::falls::evaluate(dir, &out, assets)?, Some(out))
+        }
+        None => {
+            let started = std::time::Instant::now();
+            let specs = args.set.specs()?;
+            let frames: f64 = specs
+                .iter()
+                .map(|s| s.duration_secs * f64::from(s.fps))
+                .sum();
+            let sequences = vigil_tools::falls::memory::run_all(specs, args.explain);
+            let report = vigil_tools::falls::FallsReport {
+                summary: vigil_tools::falls::score::summarise(&sequences),
+                sequences,
+                frames_per_sec: frames / started.elapsed().as_secs_f64().max(1e-9),
+            };
+            (report, args.out.clone())
+        }
+    };
+    if let Some(out) = &out {
+        std::fs::create_dir_all(out)?;
+        std::fs::write(
+            out.join("eval-falls.json"),
+            serde_json::to_string_pretty(&report)?,
+        )?;
+    }
     let s = &report.summary;
     println!(
         "throws: {}/{} found (recall {:.1} %; objects ≥ 6 px: {}/{} = {:.1} %)",
@@ -43,16 +75,24 @@ pub fn exec(args: Args) -> Result<ExitCode> {
         s.latency_max_secs
     );
     println!(
-        "false alerts: {} in {:.1} min of distractor-only footage ({:.2} per 10 min), {} in throw sequences",
+        "false alerts: {} in {:.1} min of distractor-only footage ({:.2} per 10 min), {} in throw sequences; {} duplicate alert(s) for throws already found",
         s.false_alerts_distractor_seqs,
         s.distractor_minutes,
         s.false_alerts_per_10_min,
-        s.false_alerts_throw_seqs
+        s.false_alerts_throw_seqs,
+        s.duplicates
+    );
+    let through = match args.in_memory {
+        true => "the detector, rendering included",
+        false => "the pipeline (decode included)",
+    };
+    let report_at = out.map_or_else(
+        || "no report written (--out)".to_string(),
+        |o| format!("report in {}", o.join("eval-falls.json").display()),
     );
     println!(
-        "{:.0} frames/s through the pipeline (decode included); report in {}",
-        report.frames_per_sec,
-        out.join("eval-falls.json").display()
+        "{:.0} frames/s through {through}; {report_at}",
+        report.frames_per_sec
     );
     Ok(ExitCode::SUCCESS)
 }

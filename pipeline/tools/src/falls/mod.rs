@@ -3,9 +3,10 @@
 //! replays it; `vigil eval-falls` replays every sequence through the real pipeline and scores
 //! the alerts: recall, false alerts per 10 minutes, origin floor accuracy, latency ([`score`]).
 
+pub mod memory;
 pub mod score;
 
-use crate::scenes::falls::{Scene, SceneSpec, SetKind, Truth, scene_spec};
+use crate::scenes::falls::{Placement, Scene, SceneSpec, SetKind, Truth, placed_spec};
 use anyhow::{Context, Result, bail};
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -26,6 +27,18 @@ pub struct SynthOptions {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub set: SetShape,
+    /// Detector manifest the configs name (the detector is not loaded for facade cameras, but
+    /// a config needs one).
+    #[arg(long, default_value = "models/yolox-nano.yaml")]
+    pub manifest: PathBuf,
+}
+
+/// Which sequences make a set: `vigil synth` renders them to files, `vigil eval-falls
+/// --in-memory` straight into the detector.
+#[derive(clap::Args, Clone, Debug)]
+pub struct SetShape {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Sequences with one throw each.
@@ -41,10 +54,57 @@ pub struct SynthOptions {
     /// Render every sequence at WIDTHxHEIGHT (e.g. 640x360) instead of its own 720p or 1080p.
     #[arg(long, value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
-    /// Detector manifest the configs name (the detector is not loaded for facade cameras, but
-    /// a config needs one).
-    #[arg(long, default_value = "models/yolox-nano.yaml")]
-    pub manifest: PathBuf,
+    /// Where the cameras stand: `far` (28–42 m from a tower, the original benchmark), `close`
+    /// (5–15 m from a low-rise building, wide lenses, throws pushed towards the camera:
+    /// development) or `close-held-out` (the same, from distances, lenses and tilts
+    /// development never sees).
+    #[arg(long, value_enum, default_value = "far")]
+    pub placement: PlacementArg,
+}
+
+impl SetShape {
+    /// The set's sequences, throws first.
+    pub fn specs(&self) -> Result<Vec<SceneSpec>> {
+        let secs_ok = |s: f64| s.is_finite() && (3.0..=3600.0).contains(&s);
+        if !secs_ok(self.throw_secs) || !secs_ok(self.distractor_secs) {
+            bail!("sequence lengths must be between 3 and 3600 seconds");
+        }
+        let placement = Placement::from(self.placement);
+        let spec = |kind, i, secs| placed_spec(placement, kind, self.seed, i, secs);
+        let mut specs: Vec<SceneSpec> = (0..self.throws)
+            .map(|i| spec(SetKind::Throws, i, self.throw_secs))
+            .chain(
+                (0..self.distractors).map(|i| spec(SetKind::Distractors, i, self.distractor_secs)),
+            )
+            .collect();
+        if let Some((w, h)) = self.size {
+            for s in &mut specs {
+                let k = f64::from(h) / f64::from(s.height);
+                for t in &mut s.throws {
+                    t.size_px *= k;
+                }
+                (s.width, s.height) = (w, h);
+            }
+        }
+        Ok(specs)
+    }
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum PlacementArg {
+    Far,
+    Close,
+    CloseHeldOut,
+}
+
+impl From<PlacementArg> for Placement {
+    fn from(p: PlacementArg) -> Self {
+        match p {
+            PlacementArg::Far => Placement::Far,
+            PlacementArg::Close => Placement::Close { held_out: false },
+            PlacementArg::CloseHeldOut => Placement::Close { held_out: true },
+        }
+    }
 }
 
 /// Where a set of named scenes (`vigil synth-waste`, `vigil synth-lanes`) goes, and which.
@@ -111,29 +171,10 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 }
 
 pub fn generate(o: &SynthOptions) -> Result<SetIndex> {
-    let secs_ok = |s: f64| s.is_finite() && (3.0..=3600.0).contains(&s);
-    if !secs_ok(o.throw_secs) || !secs_ok(o.distractor_secs) {
-        bail!("sequence lengths must be between 3 and 3600 seconds");
-    }
+    let specs = o.set.specs()?;
     let manifest = prepare(&o.out, &o.manifest)?;
-    let mut specs: Vec<SceneSpec> = (0..o.throws)
-        .map(|i| scene_spec(SetKind::Throws, o.seed, i, o.throw_secs))
-        .chain(
-            (0..o.distractors)
-                .map(|i| scene_spec(SetKind::Distractors, o.seed, i, o.distractor_secs)),
-        )
-        .collect();
-    if let Some((w, h)) = o.size {
-        for s in &mut specs {
-            let k = f64::from(h) / f64::from(s.height);
-            for t in &mut s.throws {
-                t.size_px *= k;
-            }
-            (s.width, s.height) = (w, h);
-        }
-    }
     let mut index = SetIndex {
-        seed: o.seed,
+        seed: o.set.seed,
         sequences: Vec::new(),
     };
     for spec in specs {
@@ -339,7 +380,7 @@ pub fn evaluate(dir: &Path, out: &Path, assets: Option<PathBuf>) -> Result<Falls
         let s = score(&truth, &detections);
         let found = s.throws.iter().filter(|t| t.found).count();
         eprintln!(
-            "{name}: {found}/{} throw(s) found{}, {} false alert(s)",
+            "{name}: {found}/{} throw(s) found{}, {} false alert(s), {} duplicate(s)",
             s.throws.len(),
             s.throws
                 .iter()
@@ -347,7 +388,8 @@ pub fn evaluate(dir: &Path, out: &Path, assets: Option<PathBuf>) -> Result<Falls
                     .found_floor
                     .map(|f| format!(" (floor {f}, truly {})", t.floor)))
                 .collect::<String>(),
-            s.false_alerts
+            s.false_alerts,
+            s.duplicates
         );
         scores.push(s);
     }

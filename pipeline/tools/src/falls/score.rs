@@ -35,6 +35,8 @@ pub struct SequenceScore {
     pub throws: Vec<ThrowResult>,
     /// Alerts that match no throw.
     pub false_alerts: usize,
+    /// Second and later alerts about a throw already found.
+    pub duplicates: usize,
 }
 
 /// Matches each detection to at most one throw: the detection's points must lie near the
@@ -59,6 +61,7 @@ pub fn score(truth: &Truth, detections: &[Detection]) -> SequenceScore {
             })
             .collect(),
         false_alerts: 0,
+        duplicates: 0,
     };
     for d in detections {
         let mut best: Option<(usize, usize)> = None;
@@ -86,8 +89,8 @@ pub fn score(truth: &Truth, detections: &[Detection]) -> SequenceScore {
                 r.found_column = Some(d.column);
                 r.latency_secs = Some(d.raised_t - truth.throws[k].end_t);
             }
-            // A second alert for a throw already found is a duplicate: counted as false.
-            _ => out.false_alerts += 1,
+            Some(_) => out.duplicates += 1,
+            None => out.false_alerts += 1,
         }
     }
     out
@@ -109,7 +112,9 @@ pub struct Summary {
     pub floor_exact: f64,
     pub latency_p50_secs: f64,
     pub latency_max_secs: f64,
-    /// False alerts in throw sequences and in distractor-only sequences.
+    /// Second and later alerts about one throw, in all.
+    pub duplicates: usize,
+    /// False alerts (matching no throw) in throw sequences and in distractor-only sequences.
     pub false_alerts_throw_seqs: usize,
     pub false_alerts_distractor_seqs: usize,
     pub distractor_minutes: f64,
@@ -130,6 +135,7 @@ pub fn summarise(scores: &[SequenceScore]) -> Summary {
         } else {
             s.false_alerts_throw_seqs += sc.false_alerts;
         }
+        s.duplicates += sc.duplicates;
         for t in &sc.throws {
             s.throws += 1;
             let big = t.size_px >= 6.0;

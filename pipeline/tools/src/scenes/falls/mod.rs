@@ -59,6 +59,14 @@ pub struct ThrowSpec {
     pub push: [f64; 3],
     /// Grey level of the object.
     pub shade: u8,
+    /// How far in front of the wall it leaves, metres (a balcony's edge; [`BALCONY_M`] when not
+    /// set).
+    #[serde(default)]
+    pub out_m: Option<f64>,
+    /// Its real diameter, metres: it then looks larger as it comes nearer the camera
+    /// (`size_px` is its size where it leaves). Without it, `size_px` throughout.
+    #[serde(default)]
+    pub size_m: Option<f64>,
 }
 
 /// Things that move and are not falling objects.
@@ -179,6 +187,9 @@ pub struct ThrowTruth {
     pub landed: bool,
     /// Frame index and centre (source pixels) of each frame it is visible in.
     pub track: Vec<(u32, f64, f64)>,
+    /// Its drawn diameter (pixels) at each point of `track`.
+    #[serde(default)]
+    pub sizes: Vec<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -194,7 +205,7 @@ mod sets;
 mod world;
 
 pub use render::Scene;
-pub use sets::{SetKind, scene_spec};
+pub use sets::{Placement, SetKind, placed_spec, scene_spec};
 
 #[cfg(test)]
 mod tests {
@@ -252,5 +263,66 @@ mod tests {
                 .flatten()
                 .all(|v| (0.0..=1.0).contains(v))
         );
+    }
+    #[test]
+    fn close_cameras_for_development_and_held_out_never_share_a_distance_lens_or_tilt() {
+        // Which quarter of each range a camera's distance, lens and tilt fall in.
+        let quarters = |s: &SceneSpec| {
+            let q = |v: f64, lo: f64, hi: f64| ((v - lo) / (hi - lo) * 4.0).floor() as i32;
+            [
+                q(s.distance_m, 5.0, 15.0),
+                q(s.hfov_deg, 70.0, 110.0),
+                q(s.pitch_deg, 25.0, 60.0),
+            ]
+        };
+        for held_out in [false, true] {
+            for i in 0..40 {
+                let s = placed_spec(Placement::Close { held_out }, SetKind::Throws, 5, i, 6.0);
+                for q in quarters(&s) {
+                    assert_eq!(q % 2 == 1, held_out, "{s:?}");
+                }
+                assert!((4..=14).contains(&s.floors) && (1..=6).contains(&s.columns));
+                let scene = Scene::new(s);
+                let cal = scene.calibration();
+                assert!(cal.height_m > 0.0 && cal.width_m > 0.0, "{cal:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_object_thrown_towards_a_close_camera_looks_larger_as_it_comes() {
+        // A close camera's throw pushed outward at 2 m/s or more: the drawn object's size is its
+        // real size over its depth, which shrinks as it comes.
+        let mut found = false;
+        for i in 0..40 {
+            let mut spec = placed_spec(
+                Placement::Close { held_out: false },
+                SetKind::Throws,
+                9,
+                i,
+                4.0,
+            );
+            if spec.throws[0].push[2] < 2.0 {
+                continue;
+            }
+            spec.distractors.clear();
+            spec.noise = 0.0;
+            let t = &spec.throws[0];
+            let (size_m, out_m) = (t.size_m.expect("a real size"), t.out_m.expect("out"));
+            assert!(size_m > 0.0 && (0.5..=2.0).contains(&out_m), "{t:?}");
+            let mut scene = Scene::new(spec);
+            for _ in 0..scene.frames() {
+                scene.next_frame();
+            }
+            let truth = scene.truth();
+            // Followed, and larger at the end than where it left.
+            let t = &truth.throws[0];
+            assert!(t.track.len() > 5, "{t:?}");
+            let (first, last) = (t.sizes[0], t.sizes[t.sizes.len() - 1]);
+            assert!(last > first * 1.1, "{first} → {last}: {t:?}");
+            found = true;
+            break;
+        }
+        assert!(found, "a throw pushed at 2 m/s or more among 40");
     }
 }

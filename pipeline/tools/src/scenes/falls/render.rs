@@ -61,6 +61,7 @@ impl Scene {
                 end_t: spec.duration_secs,
                 landed: false,
                 track: Vec::new(),
+                sizes: Vec::new(),
             })
             .collect();
         let mut leaves = Vec::new();
@@ -232,7 +233,7 @@ impl Scene {
                 let x = self.building.x0 + (f64::from(spec.column) - 0.5) * COLUMN_WIDTH;
                 let y = f64::from(spec.floor - 1) * FLOOR_HEIGHT + 1.2;
                 Body {
-                    p: [x, y, self.spec.distance_m - BALCONY_M],
+                    p: [x, y, self.spec.distance_m - spec.out_m.unwrap_or(BALCONY_M)],
                     v: [spec.push[0], spec.push[1], -spec.push[2]],
                     drag: spec.drag,
                     landed: false,
@@ -259,7 +260,11 @@ impl Scene {
             ) else {
                 continue;
             };
-            let r = spec.size_px / 2.0;
+            let r = match spec.size_m {
+                // At depth b.2 along the camera's axis.
+                Some(m) => (m * self.camera.f / b.2 / 2.0).max(0.75),
+                None => spec.size_px / 2.0,
+            };
             if b.0 < -r || b.1 < -r || b.0 > self.camera.w + r || b.1 > self.camera.h + r {
                 if !truth.track.is_empty() {
                     truth.end_t = t;
@@ -269,6 +274,7 @@ impl Scene {
             let c = [spec.shade; 3];
             canvas.segment((a.0, a.1), (b.0, b.1), r, c, 1.0);
             truth.track.push((i, b.0, b.1));
+            truth.sizes.push(2.0 * r);
         }
         // A branch swaying in front of the camera.
         for d in &self.spec.distractors {

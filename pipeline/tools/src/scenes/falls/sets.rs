@@ -13,86 +13,56 @@ pub enum SetKind {
     Distractors,
 }
 
-/// Sequence `index` of a set, its parameters drawn from `seed`.
+/// Where the camera stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// On the ground 28–42 m from a tower's facade, a 70° lens tilted 30–60° up; objects leave
+    /// a balcony's edge 0.8 m out, pushed at most 2 m/s away from the wall.
+    Far,
+    /// A phone or CCTV camera close to a low-rise building (4–14 floors): 5–15 m from the wall,
+    /// a 70–110° lens tilted 25–60° up. Half the throws are pushed outward and towards the
+    /// camera at 0.5–4 m/s, the rest dropped from balconies 0.5–2 m out; objects look larger as
+    /// they come nearer. Development cameras come from one half of each range (every other
+    /// quarter of it), held-out cameras from the other: no held-out distance, lens or tilt is
+    /// one development saw.
+    Close { held_out: bool },
+}
+
+/// Sequence `index` of a set seen from [`Placement::Far`], its parameters drawn from `seed`.
 pub fn scene_spec(kind: SetKind, seed: u64, index: u32, duration_secs: f64) -> SceneSpec {
+    placed_spec(Placement::Far, kind, seed, index, duration_secs)
+}
+
+/// Sequence `index` of a set seen from `placement`, its parameters drawn from `seed`.
+pub fn placed_spec(
+    placement: Placement,
+    kind: SetKind,
+    seed: u64,
+    index: u32,
+    duration_secs: f64,
+) -> SceneSpec {
     let mut rng = Rng::new(seed.wrapping_mul(1_000_003).wrapping_add(u64::from(index)));
-    let (width, height) = if rng.chance(0.6) {
-        (1280, 720)
-    } else {
-        (1920, 1080)
+    let mut spec = match placement {
+        Placement::Far => far_view(&mut rng),
+        Placement::Close { held_out } => close_view(&mut rng, held_out),
     };
-    let fps = [15, 25, 25, 30][rng.below(4) as usize];
-    let night = rng.chance(0.3);
-    let pitch_deg = rng.range(30.0, 60.0);
-    let floors = 18 + rng.below(16);
-    let distance_m = rng.range(28.0, 42.0);
-    // A building that fills about two thirds of the frame's width at its lowest visible floor.
-    let hfov_deg = 70.0;
-    let columns = 6 + rng.below(5);
-    let noise = if night {
-        rng.range(3.0, 6.0)
-    } else {
-        rng.range(1.5, 3.5)
-    };
-    let mut spec = SceneSpec {
-        name: format!(
-            "{}-{index:03}",
-            match kind {
-                SetKind::Throws => "throw",
-                SetKind::Distractors => "distractors",
-            }
-        ),
-        seed,
-        width,
-        height,
-        fps,
-        duration_secs,
-        night,
-        pitch_deg,
-        distance_m,
-        hfov_deg,
-        floors,
-        columns,
-        noise,
-        throws: Vec::new(),
-        distractors: Vec::new(),
-    };
-    let camera = Camera::new(&spec);
-    // Floors whose windows are in view.
-    let visible = |floor: i32| {
-        let y = f64::from(floor - 1) * FLOOR_HEIGHT + 1.2;
-        camera
-            .project([0.0, y, distance_m])
-            .is_some_and(|(_, py, _)| py > 0.05 * camera.h && py < 0.7 * camera.h)
-    };
-    let floors_in_view: Vec<i32> = (2..=floors as i32).filter(|&f| visible(f)).collect();
+    spec.name = format!(
+        "{}-{index:03}",
+        match kind {
+            SetKind::Throws => "throw",
+            SetKind::Distractors => "distractors",
+        }
+    );
+    spec.seed = seed;
+    spec.duration_secs = duration_secs;
+    let floors_in_view = floors_in_view(&spec);
     match kind {
         SetKind::Throws => {
-            let floor = floors_in_view[rng.below(floors_in_view.len() as u32) as usize];
-            let heavy = rng.chance(0.6);
-            let thrown = rng.chance(0.5);
-            spec.throws.push(ThrowSpec {
-                t: rng.range(1.5, 2.5),
-                floor,
-                column: 1 + rng.below(columns),
-                // 4–40 px, small ones more often (an egg or a can is under 10 px).
-                size_px: 4.0 + 36.0 * rng.unit().powi(2),
-                drag: if heavy { 0.002 } else { 0.02 },
-                push: if thrown {
-                    [
-                        rng.range(-3.0, 3.0),
-                        rng.range(0.0, 3.0),
-                        rng.range(0.0, 2.0),
-                    ]
-                } else {
-                    [0.0, 0.0, 0.0]
-                },
-                shade: if night {
-                    [200, 230][rng.below(2) as usize]
-                } else {
-                    [25, 40, 240][rng.below(3) as usize]
-                },
-            });
+            let throw = match placement {
+                Placement::Far => far_throw(&mut rng, &spec, &floors_in_view),
+                Placement::Close { .. } => close_throw(&mut rng, &spec, &floors_in_view),
+            };
+            spec.throws.push(throw);
             if rng.chance(0.3) {
                 spec.distractors
                     .push(bird(&mut rng, &floors_in_view, duration_secs));
@@ -141,6 +111,185 @@ pub fn scene_spec(kind: SetKind, seed: u64, index: u32, duration_secs: f64) -> S
         }
     }
     spec
+}
+
+/// A view with no throws or distractors yet (name, seed and length set by the caller): frame
+/// size, rate and night; tilt, distance and lens; floors and window columns; sensor noise.
+fn view(
+    (size, fps, night): ((u32, u32), u32, bool),
+    (pitch_deg, distance_m, hfov_deg): (f64, f64, f64),
+    (floors, columns): (u32, u32),
+    noise: f64,
+) -> SceneSpec {
+    SceneSpec {
+        name: String::new(),
+        seed: 0,
+        width: size.0,
+        height: size.1,
+        fps,
+        duration_secs: 0.0,
+        night,
+        pitch_deg,
+        distance_m,
+        hfov_deg,
+        floors,
+        columns,
+        noise,
+        throws: Vec::new(),
+        distractors: Vec::new(),
+    }
+}
+
+fn sensor_noise(rng: &mut Rng, night: bool) -> f64 {
+    if night {
+        rng.range(3.0, 6.0)
+    } else {
+        rng.range(1.5, 3.5)
+    }
+}
+
+fn far_view(rng: &mut Rng) -> SceneSpec {
+    let size = if rng.chance(0.6) {
+        (1280, 720)
+    } else {
+        (1920, 1080)
+    };
+    let fps = [15, 25, 25, 30][rng.below(4) as usize];
+    let night = rng.chance(0.3);
+    let pitch_deg = rng.range(30.0, 60.0);
+    let floors = 18 + rng.below(16);
+    let distance_m = rng.range(28.0, 42.0);
+    // A building that fills about two thirds of the frame's width at its lowest visible floor.
+    let hfov_deg = 70.0;
+    let columns = 6 + rng.below(5);
+    let noise = sensor_noise(rng, night);
+    view(
+        (size, fps, night),
+        (pitch_deg, distance_m, hfov_deg),
+        (floors, columns),
+        noise,
+    )
+}
+
+fn close_view(rng: &mut Rng, held_out: bool) -> SceneSpec {
+    // Every other quarter of `lo..hi`: the first and third for development, the second and
+    // fourth held out.
+    let band = |rng: &mut Rng, lo: f64, hi: f64| {
+        let quarter = (hi - lo) / 4.0;
+        let k = 2 * rng.below(2) + u32::from(held_out);
+        lo + quarter * (f64::from(k) + rng.unit())
+    };
+    loop {
+        let size = if rng.chance(0.6) {
+            (1280, 720)
+        } else {
+            (1920, 1080)
+        };
+        let fps = [25, 30][rng.below(2) as usize];
+        let night = rng.chance(0.3);
+        let distance_m = band(rng, 5.0, 15.0);
+        let hfov_deg = band(rng, 70.0, 110.0);
+        let pitch_deg = band(rng, 25.0, 60.0);
+        let floors = 4 + rng.below(11);
+        let noise = sensor_noise(rng, night);
+        // As many window columns (up to 6) as the calibration can span in view.
+        let fitting = (1..=6).rev().find_map(|columns| {
+            let spec = view(
+                (size, fps, night),
+                (pitch_deg, distance_m, hfov_deg),
+                (floors, columns),
+                noise,
+            );
+            (super::world::can_calibrate(&spec) && !floors_in_view(&spec).is_empty())
+                .then_some(spec)
+        });
+        if let Some(spec) = fitting {
+            return spec;
+        }
+    }
+}
+
+/// Floors whose windows are in view.
+fn floors_in_view(spec: &SceneSpec) -> Vec<i32> {
+    let camera = Camera::new(spec);
+    let visible = |floor: i32| {
+        let y = f64::from(floor - 1) * FLOOR_HEIGHT + 1.2;
+        camera
+            .project([0.0, y, spec.distance_m])
+            .is_some_and(|(_, py, _)| py > 0.05 * camera.h && py < 0.7 * camera.h)
+    };
+    (2..=spec.floors as i32).filter(|&f| visible(f)).collect()
+}
+
+fn shade(rng: &mut Rng, night: bool) -> u8 {
+    if night {
+        [200, 230][rng.below(2) as usize]
+    } else {
+        [25, 40, 240][rng.below(3) as usize]
+    }
+}
+
+fn far_throw(rng: &mut Rng, spec: &SceneSpec, floors_in_view: &[i32]) -> ThrowSpec {
+    let floor = floors_in_view[rng.below(floors_in_view.len() as u32) as usize];
+    let heavy = rng.chance(0.6);
+    let thrown = rng.chance(0.5);
+    ThrowSpec {
+        t: rng.range(1.5, 2.5),
+        floor,
+        column: 1 + rng.below(spec.columns),
+        // 4–40 px, small ones more often (an egg or a can is under 10 px).
+        size_px: 4.0 + 36.0 * rng.unit().powi(2),
+        drag: if heavy { 0.002 } else { 0.02 },
+        push: if thrown {
+            [
+                rng.range(-3.0, 3.0),
+                rng.range(0.0, 3.0),
+                rng.range(0.0, 2.0),
+            ]
+        } else {
+            [0.0, 0.0, 0.0]
+        },
+        shade: shade(rng, spec.night),
+        out_m: None,
+        size_m: None,
+    }
+}
+
+fn close_throw(rng: &mut Rng, spec: &SceneSpec, floors_in_view: &[i32]) -> ThrowSpec {
+    let floor = floors_in_view[rng.below(floors_in_view.len() as u32) as usize];
+    let column = 1 + rng.below(spec.columns);
+    let heavy = rng.chance(0.6);
+    let (push, out_m) = if rng.chance(0.5) {
+        // Pushed outward, towards the camera, and often a little up.
+        let push = [
+            rng.range(-2.0, 2.0),
+            rng.range(0.0, 2.0),
+            rng.range(0.5, 4.0),
+        ];
+        (push, BALCONY_M)
+    } else {
+        ([0.0; 3], rng.range(0.5, 2.0))
+    };
+    // 3–40 px where it leaves, small ones more often; its real size from its depth there.
+    let size_px = 3.0 + 37.0 * rng.unit().powi(2);
+    let camera = Camera::new(spec);
+    let x =
+        -f64::from(spec.columns) * COLUMN_WIDTH / 2.0 + (f64::from(column) - 0.5) * COLUMN_WIDTH;
+    let y = f64::from(floor - 1) * FLOOR_HEIGHT + 1.2;
+    let depth = camera
+        .project([x, y, spec.distance_m - out_m])
+        .map_or(spec.distance_m, |p| p.2);
+    ThrowSpec {
+        t: rng.range(1.5, 2.5),
+        floor,
+        column,
+        size_px,
+        drag: if heavy { 0.002 } else { 0.02 },
+        push,
+        shade: shade(rng, spec.night),
+        out_m: Some(out_m),
+        size_m: Some(size_px * depth / camera.f),
+    }
 }
 
 fn bird(rng: &mut Rng, floors: &[i32], duration: f64) -> Distractor {

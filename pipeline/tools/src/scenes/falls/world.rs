@@ -184,19 +184,37 @@ pub(super) fn window_pixels(
     out
 }
 
+/// The floor lines (0 the ground, `floors` the roof) seen whole across a facade `(x0, width)` at
+/// `d`, clear of the frame's top and bottom edges.
+fn lines_in_view(camera: &Camera, (x0, width): (f64, f64), floors: u32, d: f64) -> Vec<u32> {
+    let inside = |y: f64| {
+        let l = camera.project([x0, y, d]);
+        let r = camera.project([x0 + width, y, d]);
+        matches!((l, r), (Some(l), Some(r))
+            if l.1 > 0.02 * camera.h && l.1 < 0.98 * camera.h && l.0 > 0.0 && r.0 < camera.w)
+    };
+    (0..=floors)
+        .filter(|&k| inside(f64::from(k) * FLOOR_HEIGHT))
+        .collect()
+}
+
+/// Whether [`calibrate`] finds two floor lines in view across the whole facade of `spec`.
+pub(super) fn can_calibrate(spec: &SceneSpec) -> bool {
+    let width = f64::from(spec.columns) * COLUMN_WIDTH;
+    let lines = lines_in_view(
+        &Camera::new(spec),
+        (-width / 2.0, width),
+        spec.floors,
+        spec.distance_m,
+    );
+    lines.len() >= 2
+}
+
 /// The calibration an integrator would draw: the lowest and highest floor lines fully in view,
 /// across the whole facade, and a zone from the roof down to the bottom of the frame.
 pub(super) fn calibrate(camera: &Camera, b: &Building, d: f64) -> Calibration {
     let norm = |p: (f64, f64, f64)| [p.0 / camera.w, p.1 / camera.h];
-    let inside = |y: f64| {
-        let l = camera.project([b.x0, y, d]);
-        let r = camera.project([b.x0 + b.width(), y, d]);
-        matches!((l, r), (Some(l), Some(r))
-            if l.1 > 0.02 * camera.h && l.1 < 0.98 * camera.h && l.0 > 0.0 && r.0 < camera.w)
-    };
-    let lines: Vec<u32> = (0..=b.floors)
-        .filter(|&k| inside(f64::from(k) * FLOOR_HEIGHT))
-        .collect();
+    let lines = lines_in_view(camera, (b.x0, b.width()), b.floors, d);
     let (lo, hi) = (
         *lines.first().expect("a floor line in view"),
         *lines.last().expect("a floor line in view"),
