@@ -7,11 +7,13 @@
 //! lateral limits) → a [`Fall`] with its [`Origin`] floor and column from the [`Facade`]
 //! calibration. The synthetic facade renderer and its scorer are tools (`vigil-tools`).
 
+pub mod camera;
 pub mod classify;
 pub mod fit;
 pub mod foreground;
 pub mod tracker;
 
+pub use camera::FacadeCamera;
 pub use classify::{ClassifyParams, Fall, Origin, Reject, classify};
 pub use foreground::{Blob, Foreground, ForegroundParams, GrayFrame};
 pub use tracker::{FallTrack, Sighting, SmallTracker, TrackerParams};

@@ -23,6 +23,11 @@ impl Homography {
         m.iter().all(|v| v.is_finite()).then_some(Self(m))
     }
 
+    /// Its nine entries, row by row (the last is 1).
+    pub fn matrix(&self) -> [f64; 9] {
+        self.0
+    }
+
     /// The projective scale at `(x, y)`: its sign tells which side of the horizon the point
     /// lies on.
     pub fn scale(&self, (x, y): (f64, f64)) -> f64 {

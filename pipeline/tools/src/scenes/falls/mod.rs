@@ -325,4 +325,29 @@ mod tests {
         }
         assert!(found, "a throw pushed at 2 m/s or more among 40");
     }
+    #[test]
+    fn the_camera_behind_a_rendered_calibration_is_the_renderer_s() {
+        // Far and close views: the focal length, tilt and place the detector recovers from the
+        // calibration alone are the renderer's camera.
+        for placement in [Placement::Far, Placement::Close { held_out: false }] {
+            for i in 0..8 {
+                let spec = placed_spec(placement, SetKind::Throws, 3, i, 4.0);
+                let scene = Scene::new(spec.clone());
+                let cal = scene.calibration();
+                let facade = cal.fall_config().unwrap().facade;
+                let got =
+                    vigil_falling::FacadeCamera::recover(&facade, (spec.width, spec.height), None)
+                        .expect("recovered");
+                let f = f64::from(spec.width) / 2.0 / (spec.hfov_deg.to_radians() / 2.0).tan();
+                assert!((got.focal_px - f).abs() / f < 1e-3, "{got:?} {spec:?}");
+                assert!((got.tilt_up_deg() - spec.pitch_deg).abs() < 0.05, "{got:?}");
+                // At the camera's height (1.5 m), facing the facade's middle, d m out.
+                let bottom = f64::from(cal.first_floor - 1) * FLOOR_HEIGHT;
+                let want = [cal.width_m / 2.0, CAMERA_HEIGHT - bottom, spec.distance_m];
+                for k in 0..3 {
+                    assert!((got.centre[k] - want[k]).abs() < 0.02, "{got:?} {want:?}");
+                }
+            }
+        }
+    }
 }
