@@ -145,6 +145,19 @@ impl FacadeCamera {
         })
     }
 
+    /// Where the ray through pixel `(x, y)` meets the plane `n` metres out from the wall, if in
+    /// front of the camera.
+    pub fn on_plane_n(&self, (x, y): (f64, f64), n: f64) -> Option<[f64; 3]> {
+        let (cx, cy) = (
+            (x - self.width / 2.0) / self.focal_px,
+            (y - self.height / 2.0) / self.focal_px,
+        );
+        let [right, down, forward] = self.rotation;
+        let d: [f64; 3] = std::array::from_fn(|k| cx * right[k] + cy * down[k] + forward[k]);
+        let s = (n - self.centre[2]) / d[2];
+        (s.is_finite() && s > 0.0).then(|| std::array::from_fn(|k| self.centre[k] + s * d[k]))
+    }
+
     /// How far the camera looks up: the angle of its forward axis above the horizontal
     /// (degrees).
     pub fn tilt_up_deg(&self) -> f64 {

@@ -5,11 +5,14 @@
 //! global-change guard) → blobs → [`SmallTracker`] (gating by the position predicted under
 //! gravity, on the facade plane) → [`classify`] (parabola fit with residual, acceleration and
 //! lateral limits) → a [`Fall`] with its [`Origin`] floor and column from the [`Facade`]
-//! calibration. The synthetic facade renderer and its scorer are tools (`vigil-tools`).
+//! calibration. [`FacadeCamera`] recovers the camera behind the calibration and [`flight`] fits a
+//! track's path under gravity in 3-D through it (not yet used by [`classify()`]). The synthetic
+//! facade renderer and its scorer are tools (`vigil-tools`).
 
 pub mod camera;
 pub mod classify;
 pub mod fit;
+pub mod flight;
 pub mod foreground;
 pub mod tracker;
 

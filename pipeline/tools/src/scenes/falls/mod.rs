@@ -350,4 +350,61 @@ mod tests {
             }
         }
     }
+    #[test]
+    fn a_close_throw_s_true_track_fitted_in_3d_names_its_floor_more_often_than_the_plane() {
+        // The renderer's own pixel track of each close throw (no detector), fitted under gravity
+        // in front of the wall through the camera recovered from the calibration: the apex is
+        // on the floor the object left from more often than the facade plane's reading of the
+        // first sighting.
+        let mut exact = 0;
+        let mut planar_exact = 0;
+        let n = 12;
+        for i in 0..n {
+            let mut spec = placed_spec(
+                Placement::Close { held_out: false },
+                SetKind::Throws,
+                4,
+                i,
+                5.0,
+            );
+            spec.distractors.clear();
+            let mut scene = Scene::new(spec.clone());
+            for _ in 0..scene.frames() {
+                scene.next_frame();
+            }
+            let truth = scene.truth();
+            let t = &truth.throws[0];
+            let fps = f64::from(spec.fps);
+            let points: Vec<(f64, f64, f64)> = t
+                .track
+                .iter()
+                .map(|&(f, x, y)| (f64::from(f) / fps, x, y))
+                .collect();
+            let facade = truth.calibration.fall_config().unwrap().facade;
+            let camera =
+                vigil_falling::FacadeCamera::recover(&facade, (spec.width, spec.height), None)
+                    .unwrap();
+            let flight = vigil_falling::flight::fit(&camera, &points).expect("a fit");
+            let floor = facade.floor_at(flight.apex()[1]);
+            exact += usize::from(floor == t.floor);
+            // The facade plane's reading of the first sighting, for comparison.
+            let (x, y) = (
+                points[0].1 / f64::from(spec.width),
+                points[0].2 / f64::from(spec.height),
+            );
+            let planar = facade.floor_at(facade.to_facade((x, y)).unwrap().1);
+            planar_exact += usize::from(planar == t.floor);
+            eprintln!(
+                "{}: floor {} → 3-D {floor} (rms {:.2} px, out {:.2} m), plane {planar}",
+                spec.name, t.floor, flight.rms_px, flight.p0[2]
+            );
+        }
+        eprintln!("3-D exact {exact}/{n}, plane exact {planar_exact}/{n}");
+        // Measured at its writing: 10 of 12 in 3-D, 7 of 12 on the plane (the two 3-D misses
+        // are a floor low, their distance out fitted 2.3–2.5 m).
+        assert!(
+            exact >= 10 && exact > planar_exact,
+            "3-D exact {exact}/{n}, plane {planar_exact}/{n}"
+        );
+    }
 }
