@@ -45,6 +45,10 @@ pub fn fit(camera: &FacadeCamera, points: &[(f64, f64, f64)]) -> Option<Flight> 
     }
     let t0 = points[0].0;
     let (first, last) = (points[0], points[points.len() - 1]);
+    let span = last.0 - first.0;
+    if span <= 0.0 {
+        return None;
+    }
     let mut best: Option<Flight> = None;
     for out in [0.5, 1.5, 3.0, 6.0] {
         let (Some(a), Some(b)) = (
@@ -53,10 +57,6 @@ pub fn fit(camera: &FacadeCamera, points: &[(f64, f64, f64)]) -> Option<Flight> 
         ) else {
             continue;
         };
-        let span = last.0 - first.0;
-        if span <= 0.0 {
-            return None;
-        }
         // Through both ends under gravity.
         let v0 = [
             (b[0] - a[0]) / span,

@@ -96,11 +96,17 @@ impl LaneEngine {
                 .as_ref()
                 .is_none_or(|s| s.active(meta.wall_time));
             let blocking = match &rule.passage {
+                // An object alerted on obstructs until it is gone; another is counted (its
+                // share of the zone) only once it has stood `dwell_secs`.
                 None => self
                     .scene
                     .objects()
                     .iter()
-                    .filter(|o| self.scene.covered(z, o.id) >= rule.min_fraction)
+                    .filter(|o| {
+                        open.iter().any(|a| a.members.contains(&o.id))
+                            || (pts - o.since >= rule.dwell_secs
+                                && self.scene.covered(z, o.id) >= rule.min_fraction)
+                    })
                     .map(|o| vec![o.id])
                     .collect(),
                 Some(p) => narrowing(&self.scene, z, p),

@@ -50,6 +50,8 @@ pub struct Ground {
     pub width_m: f64,
     pub length_m: f64,
     to_ground: Homography,
+    /// The sign of the projective scale on the rectangle's side of the horizon.
+    side: f64,
 }
 
 impl Ground {
@@ -74,12 +76,20 @@ impl Ground {
             (0.0, length_m),
         ];
         match (convex, Homography::from_points(corners, metres)) {
-            (true, Some(to_ground)) => Ok(Self {
-                corners,
-                width_m,
-                length_m,
-                to_ground,
-            }),
+            (true, Some(to_ground)) => {
+                let n = corners.len() as f64;
+                let centre = (
+                    corners.iter().map(|c| c.0).sum::<f64>() / n,
+                    corners.iter().map(|c| c.1).sum::<f64>() / n,
+                );
+                Ok(Self {
+                    corners,
+                    width_m,
+                    length_m,
+                    side: to_ground.scale(centre).signum(),
+                    to_ground,
+                })
+            }
             _ => Err(
                 "the four corners must go round a rectangle on the ground (no three on one line, the sides not crossing)"
                     .into(),
@@ -90,12 +100,7 @@ impl Ground {
     /// Ground metres `(u, v)` of a normalised image point; `None` on or beyond the horizon
     /// (where the projection's scale turns from the rectangle's sign to the other).
     pub fn to_ground(&self, p: (f64, f64)) -> Option<(f64, f64)> {
-        let n = self.corners.len() as f64;
-        let centre = (
-            self.corners.iter().map(|c| c.0).sum::<f64>() / n,
-            self.corners.iter().map(|c| c.1).sum::<f64>() / n,
-        );
-        let same_side = self.to_ground.scale(p) * self.to_ground.scale(centre) > 0.0;
+        let same_side = self.to_ground.scale(p) * self.side > 0.0;
         same_side.then(|| self.to_ground.apply(p)).flatten()
     }
 }

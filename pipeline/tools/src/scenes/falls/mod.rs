@@ -130,6 +130,23 @@ const CAMERA_HEIGHT: f64 = 1.5;
 const BALCONY_M: f64 = 0.8;
 const G: f64 = vigil_spec::falling::G;
 
+impl SceneSpec {
+    /// The facade's left edge (world x, metres): the building stands centred on the camera.
+    pub(super) fn facade_left(&self) -> f64 {
+        -f64::from(self.columns) * COLUMN_WIDTH / 2.0
+    }
+
+    /// Where an object leaves window `column` (1 = leftmost) of `floor`, `out_m` in front of
+    /// the wall (world metres).
+    pub(super) fn release_point(&self, floor: i32, column: u32, out_m: f64) -> [f64; 3] {
+        [
+            self.facade_left() + (f64::from(column) - 0.5) * COLUMN_WIDTH,
+            f64::from(floor - 1) * FLOOR_HEIGHT + 1.2,
+            self.distance_m - out_m,
+        ]
+    }
+}
+
 /// The calibration written for the view (what `rules/throwing.yaml` holds).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {

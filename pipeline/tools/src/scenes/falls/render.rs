@@ -37,7 +37,7 @@ impl Scene {
         let mut rng = Rng::new(spec.seed);
         let camera = Camera::new(&spec);
         let mut building = Building {
-            x0: -f64::from(spec.columns) * COLUMN_WIDTH / 2.0,
+            x0: spec.facade_left(),
             floors: spec.floors,
             columns: spec.columns,
             night: spec.night,
@@ -230,10 +230,9 @@ impl Scene {
                 continue;
             }
             let body = self.bodies[k].get_or_insert_with(|| {
-                let x = self.building.x0 + (f64::from(spec.column) - 0.5) * COLUMN_WIDTH;
-                let y = f64::from(spec.floor - 1) * FLOOR_HEIGHT + 1.2;
+                let out = spec.out_m.unwrap_or(BALCONY_M);
                 Body {
-                    p: [x, y, self.spec.distance_m - spec.out_m.unwrap_or(BALCONY_M)],
+                    p: self.spec.release_point(spec.floor, spec.column, out),
                     v: [spec.push[0], spec.push[1], -spec.push[2]],
                     drag: spec.drag,
                     landed: false,

@@ -273,11 +273,8 @@ fn close_throw(rng: &mut Rng, spec: &SceneSpec, floors_in_view: &[i32]) -> Throw
     // 3–40 px where it leaves, small ones more often; its real size from its depth there.
     let size_px = 3.0 + 37.0 * rng.unit().powi(2);
     let camera = Camera::new(spec);
-    let x =
-        -f64::from(spec.columns) * COLUMN_WIDTH / 2.0 + (f64::from(column) - 0.5) * COLUMN_WIDTH;
-    let y = f64::from(floor - 1) * FLOOR_HEIGHT + 1.2;
     let depth = camera
-        .project([x, y, spec.distance_m - out_m])
+        .project(spec.release_point(floor, column, out_m))
         .map_or(spec.distance_m, |p| p.2);
     ThrowSpec {
         t: rng.range(1.5, 2.5),

@@ -203,7 +203,7 @@ pub(super) fn can_calibrate(spec: &SceneSpec) -> bool {
     let width = f64::from(spec.columns) * COLUMN_WIDTH;
     let lines = lines_in_view(
         &Camera::new(spec),
-        (-width / 2.0, width),
+        (spec.facade_left(), width),
         spec.floors,
         spec.distance_m,
     );
