@@ -10,6 +10,7 @@
 //! or two a fall is seen, a heavy object's is small; a light one's shows as a larger residual.
 
 use crate::camera::FacadeCamera;
+use vigil_spec::facade::solve;
 use vigil_spec::falling::G;
 
 /// A fitted path.
@@ -120,19 +121,20 @@ fn refine(
                 }
             }
         }
+        let now = cost(&r);
         let mut improved = false;
         for _ in 0..8 {
             let mut m = jtj;
             for (a, row) in m.iter_mut().enumerate() {
                 row[a] *= 1.0 + lambda;
             }
-            let Some(step) = solve6(m, jtr) else {
+            let Some(step) = solve(m, jtr) else {
                 lambda *= 10.0;
                 continue;
             };
             let next: [f64; 6] = std::array::from_fn(|k| theta[k] - step[k]);
             if let Some(rn) = residuals(&next)
-                && cost(&rn) < cost(&r)
+                && cost(&rn) < now
             {
                 let small = step.iter().map(|s| s.abs()).fold(0.0, f64::max) < 1e-6;
                 theta = next;
@@ -153,32 +155,6 @@ fn refine(
         v0: [theta[3], theta[4], theta[5]],
         rms_px,
     })
-}
-
-/// `m x = b` by Gaussian elimination with partial pivoting.
-#[allow(clippy::needless_range_loop)] // matrix indices read best as indices
-fn solve6(mut m: [[f64; 6]; 6], mut b: [f64; 6]) -> Option<[f64; 6]> {
-    for col in 0..6 {
-        let pivot = (col..6).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
-        if m[pivot][col].abs() < 1e-12 {
-            return None;
-        }
-        m.swap(col, pivot);
-        b.swap(col, pivot);
-        for row in col + 1..6 {
-            let f = m[row][col] / m[col][col];
-            for k in col..6 {
-                m[row][k] -= f * m[col][k];
-            }
-            b[row] -= f * b[col];
-        }
-    }
-    let mut x = [0.0; 6];
-    for row in (0..6).rev() {
-        let rest: f64 = (row + 1..6).map(|k| m[row][k] * x[k]).sum();
-        x[row] = (b[row] - rest) / m[row][row];
-    }
-    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 #[cfg(test)]

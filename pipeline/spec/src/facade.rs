@@ -13,12 +13,14 @@ impl Homography {
     /// (nearly) collinear.
     pub fn from_points(from: [(f64, f64); 4], to: [(f64, f64); 4]) -> Option<Self> {
         // h33 = 1; two equations per correspondence.
-        let mut a = [[0.0f64; 9]; 8];
+        let mut a = [[0.0f64; 8]; 8];
+        let mut b = [0.0f64; 8];
         for (i, (&(x, y), &(u, v))) in from.iter().zip(&to).enumerate() {
-            a[2 * i] = [x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y, u];
-            a[2 * i + 1] = [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v];
+            a[2 * i] = [x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y];
+            a[2 * i + 1] = [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y];
+            (b[2 * i], b[2 * i + 1]) = (u, v);
         }
-        let h = solve::<8>(a)?;
+        let h = solve(a, b)?;
         let m = [h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], 1.0];
         m.iter().all(|v| v.is_finite()).then_some(Self(m))
     }
@@ -48,29 +50,31 @@ impl Homography {
     }
 }
 
-/// Gauss-Jordan elimination with partial pivoting on an `N × (N+1)` augmented matrix.
+/// `m x = b` for a small dense system, by Gaussian elimination with partial pivoting; `None`
+/// when `m` is (nearly) singular or the solution is not finite.
 #[allow(clippy::needless_range_loop)] // matrix indices read best as indices
-fn solve<const N: usize>(mut a: [[f64; 9]; N]) -> Option<[f64; N]> {
+pub fn solve<const N: usize>(mut m: [[f64; N]; N], mut b: [f64; N]) -> Option<[f64; N]> {
     for col in 0..N {
-        let pivot = (col..N).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[pivot][col].abs() < 1e-12 {
+        let pivot = (col..N).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+        if m[pivot][col].abs() < 1e-12 {
             return None;
         }
-        a.swap(col, pivot);
-        for row in 0..N {
-            if row != col {
-                let f = a[row][col] / a[col][col];
-                for k in col..=N {
-                    a[row][k] -= f * a[col][k];
-                }
+        m.swap(col, pivot);
+        b.swap(col, pivot);
+        for row in col + 1..N {
+            let f = m[row][col] / m[col][col];
+            for k in col..N {
+                m[row][k] -= f * m[col][k];
             }
+            b[row] -= f * b[col];
         }
     }
-    let mut out = [0.0; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = a[i][N] / a[i][i];
+    let mut x = [0.0; N];
+    for row in (0..N).rev() {
+        let rest: f64 = (row + 1..N).map(|k| m[row][k] * x[k]).sum();
+        x[row] = (b[row] - rest) / m[row][row];
     }
-    Some(out)
+    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 /// A calibrated facade.
