@@ -3,7 +3,8 @@
 
 use crate::check::{Validator, corners, metres};
 use crate::context::{DETECTOR_FIELDS, RuleContext, name_and_camera, refuse_fields, zone_of};
-use crate::raw::{RawFacade, RawFalling, RawRule};
+use crate::raw::RawRule;
+use crate::raw_falling::{RawFacade, RawFalling};
 use serde_saphyr::Spanned;
 use vigil_core::{CameraId, RuleId, Severity, ZoneId};
 use vigil_spec::facade::Facade;
@@ -59,6 +60,10 @@ pub(crate) fn rule(
     let severity = crate::context::rule_severity(v, r, Severity::Critical);
     let schedule = crate::context::optional_schedule(v, &r.schedule, &mut ok);
     let tuning = tuning(v, r.falling.as_ref());
+    let hfov_deg = r
+        .facade
+        .as_ref()
+        .and_then(|f| within(v, &f.value.hfov_deg, 20.0..=170.0, "hfov_deg", &mut ok));
     let (Some(facade), Some(severity), Some((process_width, foreground, tracker, classify)), true) =
         (facade, severity, tuning, ok)
     else {
@@ -74,6 +79,7 @@ pub(crate) fn rule(
         process_width,
         detector: FallConfig {
             facade,
+            hfov_deg,
             zone: polygon
                 .map(|p| p.points().iter().map(|q| (q.x, q.y)).collect())
                 .unwrap_or_default(),

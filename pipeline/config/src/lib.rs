@@ -26,6 +26,7 @@ pub mod names;
 mod outputs;
 pub mod placement;
 mod raw;
+mod raw_falling;
 pub mod robots;
 mod rules;
 mod runtime;

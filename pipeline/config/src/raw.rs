@@ -1,5 +1,6 @@
 //! Phase one: the YAML as written, with locations on every value validation talks about.
 
+use crate::raw_falling::{RawFacade, RawFalling};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
@@ -321,39 +322,6 @@ pub(crate) struct RawGround {
     pub corners: Spanned<[[f64; 2]; 4]>,
     pub width_m: Spanned<f64>,
     pub length_m: Spanned<f64>,
-}
-
-/// Four image points (normalised) of a known facade rectangle, its size, and its floors and
-/// window columns.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawFacade {
-    /// Bottom-left, bottom-right, top-right, top-left.
-    pub corners: Spanned<[[f64; 2]; 4]>,
-    pub width_m: Spanned<f64>,
-    pub height_m: Spanned<f64>,
-    #[serde(default)]
-    pub floor_height_m: Option<Spanned<f64>>,
-    /// The floor whose storey starts at the rectangle's bottom edge (default 1).
-    #[serde(default)]
-    pub first_floor: Option<Spanned<i32>>,
-    pub columns: Spanned<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawFalling {
-    /// Frames are processed at this width (aspect kept); default: as decoded.
-    pub process_width: Option<Spanned<u32>>,
-    pub min_frames: Option<Spanned<u32>>,
-    pub min_drop_m: Option<Spanned<f64>>,
-    /// `[min, max]` downward acceleration accepted, m/s².
-    pub accel_range: Option<Spanned<[f64; 2]>>,
-    pub k_sigma: Option<Spanned<f64>>,
-    pub min_diff: Option<Spanned<f64>>,
-    pub min_area_px: Option<Spanned<u32>>,
-    pub max_area_px: Option<Spanned<u32>>,
-    pub guard_fraction: Option<Spanned<f64>>,
 }
 
 /// When a rule is in force: weekly windows in a time zone.

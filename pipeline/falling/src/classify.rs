@@ -4,9 +4,13 @@
 //! birds (level or rising flight), leaves and paper (little acceleration, lateral swing), rain
 //! and snow (constant speed), insects at the lens (large, erratic), swaying branches and lights
 //! (no drop).
+//!
+//! This is the facade-plane verdict, for a camera the calibration cannot be recovered from (a
+//! wall seen square on with no `hfov_deg`); otherwise [`crate::space`] judges in 3-D.
 
 use crate::facade::Facade;
 use crate::fit::{Poly, fit};
+use crate::flight::Flight;
 use crate::tracker::FallTrack;
 use serde::Serialize;
 use std::fmt;
@@ -16,14 +20,59 @@ pub use vigil_spec::falling::ClassifyParams;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Reject {
-    TooShort { frames: usize },
-    NotFalling { drop_m: f64 },
-    Rising { accel_mps2: f64 },
-    NoAcceleration { accel_mps2: f64 },
-    TooMuchAcceleration { accel_mps2: f64 },
-    Erratic { rms_m: f64, limit_m: f64 },
-    Lateral { rms_m: f64, limit_m: f64 },
-    TooFast { speed_mps: f64 },
+    TooShort {
+        frames: usize,
+    },
+    NotFalling {
+        drop_m: f64,
+    },
+    Rising {
+        accel_mps2: f64,
+    },
+    NoAcceleration {
+        accel_mps2: f64,
+    },
+    TooMuchAcceleration {
+        accel_mps2: f64,
+    },
+    Erratic {
+        rms_m: f64,
+        limit_m: f64,
+    },
+    Lateral {
+        rms_m: f64,
+        limit_m: f64,
+    },
+    TooFast {
+        speed_mps: f64,
+    },
+    /// In 3-D: no path under gravity explains the pixels.
+    Unexplained {
+        rms_px: f64,
+        limit_px: f64,
+    },
+    /// In 3-D: a straight line at constant speed explains them as well as a fall.
+    Straight {
+        line_rms_px: f64,
+        fall_rms_px: f64,
+    },
+    /// In 3-D: the path would start behind the wall, or too far in front of it.
+    OffTheWall {
+        out_m: f64,
+    },
+    /// The blob's length jumps from sighting to sighting (median factor): sightings of
+    /// different things, such as rain streaks at different depths.
+    Inconsistent {
+        jump: f64,
+    },
+    /// In 3-D: the path closes on the wall.
+    TowardsWall {
+        speed_mps: f64,
+    },
+    /// Seen in too few of the frames its track spans.
+    Sparse {
+        coverage: f64,
+    },
 }
 
 impl Reject {
@@ -38,6 +87,12 @@ impl Reject {
             Reject::Erratic { .. } => "erratic",
             Reject::Lateral { .. } => "lateral",
             Reject::TooFast { .. } => "too_fast",
+            Reject::Unexplained { .. } => "unexplained",
+            Reject::Straight { .. } => "straight",
+            Reject::OffTheWall { .. } => "off_the_wall",
+            Reject::Inconsistent { .. } => "inconsistent",
+            Reject::TowardsWall { .. } => "towards_wall",
+            Reject::Sparse { .. } => "sparse",
         }
     }
 }
@@ -77,6 +132,39 @@ impl fmt::Display for Reject {
                     "moves at {speed_mps:.0} m/s: faster than anything falling here"
                 )
             }
+            Reject::Unexplained { rms_px, limit_px } => write!(
+                f,
+                "no path under gravity explains it (residual {rms_px:.1} px > {limit_px:.1} px): erratic, a fluttering leaf, an insect near the lens, or sightings of different things"
+            ),
+            Reject::Straight {
+                line_rms_px,
+                fall_rms_px,
+            } => write!(
+                f,
+                "a straight line at constant speed explains it as well as a fall ({line_rms_px:.1} px against {fall_rms_px:.1} px): rain, snow, a gliding bird or a drifting leaf"
+            ),
+            Reject::OffTheWall { out_m } if *out_m < 0.0 => write!(
+                f,
+                "only a path starting {:.1} m behind the wall explains it: not from this facade",
+                -out_m
+            ),
+            Reject::OffTheWall { out_m } => write!(
+                f,
+                "only a path starting {out_m:.1} m in front of the wall explains it: not thrown from this facade"
+            ),
+            Reject::TowardsWall { speed_mps } => write!(
+                f,
+                "it comes towards the wall at {speed_mps:.1} m/s: nothing thrown from it does (rain, a bird)"
+            ),
+            Reject::Sparse { coverage } => write!(
+                f,
+                "seen in {:.0} % of the frames it spans: sightings of different things, such as rain streaks",
+                100.0 * coverage
+            ),
+            Reject::Inconsistent { jump } => write!(
+                f,
+                "its size jumps by {jump:.1}× from one sighting to the next: sightings of different things, such as rain streaks"
+            ),
         }
     }
 }
@@ -92,6 +180,9 @@ pub struct Origin {
     /// Metres on the facade.
     pub u_m: f64,
     pub h_m: f64,
+    /// Metres in front of the wall, when fitted in 3-D.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_m: Option<f64>,
     /// One standard deviation of the height, metres.
     pub sigma_m: f64,
     /// Floors within two standard deviations.
@@ -103,27 +194,39 @@ pub struct Origin {
     pub method: &'static str,
 }
 
+/// How an accepted fall moved.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Motion {
+    /// On the facade plane: height and sideways position over time since the first sighting.
+    Plane { height: Poly, lateral: Poly },
+    /// In 3-D in front of the wall.
+    Space(Flight),
+}
+
 /// An accepted fall.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fall {
-    /// Downward acceleration on the facade, m/s².
+    /// Downward acceleration (on the facade plane; in 3-D, gravity less drag), m/s².
     pub accel_mps2: f64,
     pub drop_m: f64,
     /// Speed at the last sighting, m/s.
     pub speed_mps: f64,
-    pub height_fit: Poly,
-    pub lateral_fit: Poly,
+    /// How well the track fits: 1 exactly, 0.5 at the residual limit.
+    pub quality: f64,
+    /// Stream time of the first sighting, where the motion's time starts.
+    pub t0: f64,
+    pub motion: Motion,
     pub origin: Origin,
 }
 
-/// The verdict on one track.
-pub fn classify(
-    track: &FallTrack,
-    facade: &Facade,
-    params: &ClassifyParams,
-) -> Result<Fall, Reject> {
+/// Too few sightings, or too short a time, to judge: twice as many and 0.6 s when the track's
+/// frames were crowded with candidates (rain, clutter).
+pub(crate) fn too_short(track: &FallTrack, params: &ClassifyParams) -> Result<(), Reject> {
     let pts = &track.points;
     let n = pts.len();
+    if n == 0 {
+        return Err(Reject::TooShort { frames: 0 });
+    }
     let mut crowd: Vec<u32> = pts.iter().map(|p| p.crowd).collect();
     crowd.sort_unstable();
     let (min_frames, min_secs) = match crowd[n / 2] > params.crowded {
@@ -133,6 +236,18 @@ pub fn classify(
     if n < min_frames || pts[n - 1].t - pts[0].t < min_secs {
         return Err(Reject::TooShort { frames: n });
     }
+    Ok(())
+}
+
+/// The verdict on one track, on the facade plane.
+pub fn classify(
+    track: &FallTrack,
+    facade: &Facade,
+    params: &ClassifyParams,
+) -> Result<Fall, Reject> {
+    too_short(track, params)?;
+    let pts = &track.points;
+    let n = pts.len();
     let t0 = pts[0].t;
     let ts: Vec<f64> = pts.iter().map(|p| p.t - t0).collect();
     let hs: Vec<f64> = pts.iter().map(|p| p.h).collect();
@@ -194,8 +309,12 @@ pub fn classify(
         accel_mps2: accel,
         drop_m,
         speed_mps,
-        height_fit,
-        lateral_fit,
+        quality: 1.0 - 0.5 * (height_fit.rms / limit).min(1.0),
+        t0,
+        motion: Motion::Plane {
+            height: height_fit,
+            lateral: lateral_fit,
+        },
         origin,
     })
 }
@@ -238,6 +357,7 @@ fn origin(
         y,
         u_m: u,
         h_m: h,
+        out_m: None,
         sigma_m,
         floor_range: [
             facade.floor_at(h - 2.0 * sigma_m),
@@ -272,6 +392,9 @@ mod tests {
                         u,
                         h,
                         area: 20,
+                        size_px: 4.5,
+                        length_px: 5.0,
+                        edge: false,
                         crowd: 1,
                     }
                 })

@@ -1,143 +1,340 @@
-//! A track fitted in 3-D: the body's path under gravity in front of the wall, seen through the
+//! A track fitted in 3-D: the body's path in front of the wall, seen through the
 //! [`FacadeCamera`], fitted to the pixels it was seen at. Where the facade-plane fit reads an
 //! object pushed towards a close camera as one falling with far less (or more) than g, this one
 //! finds where it left and how fast it came.
 //!
-//! The path is `p(τ) = p0 + v0 τ + ½ a τ²` in facade metres (`u` along, `h` up, `n` out of the
-//! wall), `a = (0, −g, 0)`, `τ` from the first sighting. Its six unknowns are found by
-//! Levenberg–Marquardt on the pixel residuals, started from the rays of the first and last
-//! sightings met at several distances out from the wall. Drag is left out: over the second
-//! or two a fall is seen, a heavy object's is small; a light one's shows as a larger residual.
+//! Two models, in facade metres (`u` along, `h` up, `n` out of the wall), `τ` from the first
+//! sighting:
+//! - [`Model::Fall`]: under gravity with linear drag `k` (1/s) bounded by the caller,
+//!   `v(τ) = v∞ + (v0 − v∞) e^{−kτ}` with `v∞ = (0, −g/k, 0)`, `p(τ) = p0 + v∞ τ + (v0 − v∞)(1 −
+//!   e^{−kτ})/k`; at `k = 0` the parabola. Real drag is quadratic in speed; over the second or two
+//!   a fall is seen, a linear term bounded to a terminal speed above anything rain or a leaf
+//!   keeps bends the path as much.
+//! - [`Model::Line`]: constant velocity, the alternative a fall must beat (rain, a gliding
+//!   bird, a drifting leaf).
+//!
+//! The unknowns are found by Levenberg–Marquardt on the pixel residuals, started from the rays of
+//! the first and last sightings met at several distances out from the wall.
 
 use crate::camera::FacadeCamera;
-use vigil_spec::facade::solve;
+use vigil_spec::facade;
 use vigil_spec::falling::G;
+
+/// Which motion a path follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    Fall,
+    Line,
+}
 
 /// A fitted path.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Flight {
+    pub model: Model,
     /// Where it was at the first sighting, and its velocity then (facade metres, m/s).
     pub p0: [f64; 3],
     pub v0: [f64; 3],
+    /// Linear drag, 1/s (0 for a line).
+    pub drag: f64,
     /// Root mean square of the pixel residuals.
     pub rms_px: f64,
+    /// One standard deviation of the apex's height, metres, from the fit's covariance.
+    pub apex_sigma_m: f64,
 }
 
 impl Flight {
-    /// Where it is `tau` seconds after the first sighting.
-    pub fn at(&self, tau: f64) -> [f64; 3] {
-        let a = [0.0, -G, 0.0];
-        [0, 1, 2].map(|k| self.p0[k] + self.v0[k] * tau + 0.5 * a[k] * tau * tau)
+    fn gravity(&self) -> f64 {
+        match self.model {
+            Model::Fall => G,
+            Model::Line => 0.0,
+        }
     }
 
-    /// The top of its path (where it was released, or the apex of a toss), at or before the
-    /// first sighting's height.
+    /// Where it is `tau` seconds after the first sighting.
+    pub fn at(&self, tau: f64) -> [f64; 3] {
+        let (g, k) = (self.gravity(), self.drag);
+        let kt = k * tau;
+        if kt.abs() < 1e-6 {
+            let a = [0.0, -g, 0.0];
+            return [0, 1, 2].map(|i| self.p0[i] + self.v0[i] * tau + 0.5 * a[i] * tau * tau);
+        }
+        // (1 − e^{−kτ})/k, and τ − that over k for the pull of gravity.
+        let e = (1.0 - (-kt).exp()) / k;
+        let fall = (tau - e) / k;
+        [
+            self.p0[0] + self.v0[0] * e,
+            self.p0[1] + self.v0[1] * e - g * fall,
+            self.p0[2] + self.v0[2] * e,
+        ]
+    }
+
+    /// Its velocity `tau` seconds after the first sighting.
+    pub fn velocity(&self, tau: f64) -> [f64; 3] {
+        let (g, k) = (self.gravity(), self.drag);
+        let decay = (-k * tau).exp();
+        let pull = if k * tau.abs() < 1e-6 {
+            g * tau
+        } else {
+            g * (1.0 - decay) / k
+        };
+        [
+            self.v0[0] * decay,
+            self.v0[1] * decay - pull,
+            self.v0[2] * decay,
+        ]
+    }
+
+    /// When (seconds from the first sighting, negative before it) its vertical speed was zero:
+    /// the release of a drop, the top of a toss. `None` for a line, or a fall already past its
+    /// terminal speed.
+    pub fn apex_tau(&self) -> Option<f64> {
+        if self.model == Model::Line {
+            return None;
+        }
+        let (k, vy) = (self.drag, self.v0[1]);
+        if k < 1e-9 {
+            return Some(vy / G);
+        }
+        // v_y(τ) = 0 ⇔ e^{−kτ} = (g/k) / (v0y + g/k).
+        let x = 1.0 + k * vy / G;
+        (x > 0.0).then(|| x.ln() / k)
+    }
+
+    /// The top of its path (where it was released, or the apex of a toss); the first sighting
+    /// when it has none.
     pub fn apex(&self) -> [f64; 3] {
-        // Rising at the first sighting: the apex is v0_h / g later; falling: it rose before.
-        self.at(self.v0[1] / G)
+        self.at(self.apex_tau().unwrap_or(0.0))
+    }
+
+    /// How far (pixels) from the sighting `(t, x, y)` the path puts the object then, `t0` being
+    /// the first sighting's time.
+    pub fn miss_px(&self, camera: &FacadeCamera, t0: f64, (t, x, y): (f64, f64, f64)) -> f64 {
+        camera
+            .project(self.at(t - t0))
+            .map_or(f64::INFINITY, |(px, py)| (px - x).hypot(py - y))
+    }
+
+    fn params(&self) -> [f64; 7] {
+        let (p, v) = (self.p0, self.v0);
+        [p[0], p[1], p[2], v[0], v[1], v[2], self.drag]
+    }
+
+    fn with(&self, theta: &[f64; 7]) -> Flight {
+        Flight {
+            p0: [theta[0], theta[1], theta[2]],
+            v0: [theta[3], theta[4], theta[5]],
+            drag: theta[6],
+            ..self.clone()
+        }
     }
 }
 
-/// The path under gravity that best explains `points` (`(t, x_px, y_px)`, at least 4, in time
-/// order) as seen by `camera`; `None` when no fit converges in front of the camera.
-pub fn fit(camera: &FacadeCamera, points: &[(f64, f64, f64)]) -> Option<Flight> {
+/// What is physically likely, held to softly (each metre or m/s beyond costs as much as
+/// [`PRIOR_PX`] pixels of residual): where the data cannot tell (how far out from the wall a
+/// far camera sees a fall, how fast a line comes at the lens), the likely path is taken; where
+/// they can, they win.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Prior {
+    /// Where a fall's apex lies, metres out from the wall: within `out_m`, and likeliest at
+    /// `likely_out_m` (each metre away from it costs [`LIKELY_PX`]).
+    pub out_m: (f64, f64),
+    pub likely_out_m: Option<f64>,
+    /// Fastest a fall comes towards the wall, m/s.
+    pub towards_mps: f64,
+    /// Fastest a line moves, m/s (rain, birds, leaves).
+    pub line_speed_mps: f64,
+}
+
+impl Prior {
+    /// Nothing held to.
+    pub const NONE: Prior = Prior {
+        out_m: (f64::NEG_INFINITY, f64::INFINITY),
+        likely_out_m: None,
+        towards_mps: f64::INFINITY,
+        line_speed_mps: f64::INFINITY,
+    };
+}
+
+/// What a metre (or m/s) beyond the prior costs, in pixels of residual.
+pub const PRIOR_PX: f64 = 20.0;
+
+/// What a metre away from the likeliest distance out costs, in pixels of residual: enough to
+/// settle what a far camera cannot see, too little to bend what a close one can.
+pub const LIKELY_PX: f64 = 1.0;
+
+/// One fit's data.
+struct Problem<'a> {
+    camera: &'a FacadeCamera,
+    points: &'a [(f64, f64, f64)],
+    t0: f64,
+    prior: &'a Prior,
+}
+
+/// The path of `model` that best explains `points` (`(t, x_px, y_px)`, at least 4, in time
+/// order) as seen by `camera`, with drag at most `max_drag` (1/s; falls only), held to `prior`;
+/// `None` when no fit converges in front of the camera.
+pub fn fit(
+    camera: &FacadeCamera,
+    points: &[(f64, f64, f64)],
+    model: Model,
+    max_drag: f64,
+    prior: &Prior,
+) -> Option<Flight> {
     if points.len() < 4 {
         return None;
     }
     let t0 = points[0].0;
+    let problem = Problem {
+        camera,
+        points,
+        t0,
+        prior,
+    };
     let (first, last) = (points[0], points[points.len() - 1]);
     let span = last.0 - first.0;
     if span <= 0.0 {
         return None;
     }
+    let g = match model {
+        Model::Fall => G,
+        Model::Line => 0.0,
+    };
     let mut best: Option<Flight> = None;
-    for out in [0.5, 1.5, 3.0, 6.0] {
+    for out in [0.3, 1.5, 3.0, 6.0] {
         let (Some(a), Some(b)) = (
             camera.on_plane_n((first.1, first.2), out),
             camera.on_plane_n((last.1, last.2), out),
         ) else {
             continue;
         };
-        // Through both ends under gravity.
-        let v0 = [
-            (b[0] - a[0]) / span,
-            (b[1] - a[1]) / span + 0.5 * G * span,
-            (b[2] - a[2]) / span,
-        ];
-        let Some(f) = refine(camera, points, t0, a, v0) else {
+        // Through both ends.
+        let start = Flight {
+            model,
+            p0: a,
+            v0: [
+                (b[0] - a[0]) / span,
+                (b[1] - a[1]) / span + 0.5 * g * span,
+                (b[2] - a[2]) / span,
+            ],
+            drag: 0.0,
+            rms_px: f64::INFINITY,
+            apex_sigma_m: f64::INFINITY,
+        };
+        // Without drag first; then, for a fall, drag set free from there.
+        let Some(f) = refine(&problem, start, 0.0) else {
             continue;
+        };
+        let f = match (model, max_drag > 0.0) {
+            (Model::Fall, true) => refine(&problem, f.clone(), max_drag).unwrap_or(f),
+            _ => f,
         };
         if best.as_ref().is_none_or(|b| f.rms_px < b.rms_px) {
             best = Some(f);
         }
     }
-    best
+    let mut best = best?;
+    best.apex_sigma_m = apex_sigma(&problem, &best, max_drag);
+    Some(best)
 }
 
-/// Levenberg–Marquardt from `(p0, v0)`.
-fn refine(
-    camera: &FacadeCamera,
-    points: &[(f64, f64, f64)],
-    t0: f64,
-    p0: [f64; 3],
-    v0: [f64; 3],
-) -> Option<Flight> {
-    let residuals = |theta: &[f64; 6]| -> Option<Vec<f64>> {
-        let f = Flight {
-            p0: [theta[0], theta[1], theta[2]],
-            v0: [theta[3], theta[4], theta[5]],
-            rms_px: 0.0,
-        };
-        let mut r = Vec::with_capacity(points.len() * 2);
-        for &(t, x, y) in points {
-            let (px, py) = camera.project(f.at(t - t0))?;
-            r.push(px - x);
-            r.push(py - y);
+/// Pixel residuals of `f` against the points, then the prior's; `None` when a position falls
+/// behind the camera.
+fn residuals(p: &Problem<'_>, f: &Flight) -> Option<Vec<f64>> {
+    let mut r = Vec::with_capacity(p.points.len() * 2 + 3);
+    for &(t, x, y) in p.points {
+        let (px, py) = p.camera.project(f.at(t - p.t0))?;
+        r.push(px - x);
+        r.push(py - y);
+    }
+    let beyond = |v: f64, (lo, hi): (f64, f64)| (lo - v).max(0.0) + (v - hi).max(0.0);
+    match f.model {
+        Model::Fall => {
+            let (lo, hi) = p.prior.out_m;
+            let out = f.apex()[2];
+            r.push(PRIOR_PX * beyond(out, (lo, hi)));
+            if let Some(likely) = p.prior.likely_out_m {
+                r.push(LIKELY_PX * (out - likely));
+            }
+            r.push(PRIOR_PX * (-f.v0[2] - p.prior.towards_mps).max(0.0));
         }
-        Some(r)
-    };
-    let cost = |r: &[f64]| r.iter().map(|v| v * v).sum::<f64>();
-    let mut theta = [p0[0], p0[1], p0[2], v0[0], v0[1], v0[2]];
-    let mut r = residuals(&theta)?;
+        Model::Line => {
+            let speed = (f.v0[0] * f.v0[0] + f.v0[1] * f.v0[1] + f.v0[2] * f.v0[2]).sqrt();
+            r.push(PRIOR_PX * (speed - p.prior.line_speed_mps).max(0.0));
+        }
+    }
+    Some(r)
+}
+
+/// Root mean square of the pixel residuals alone.
+fn rms_px(p: &Problem<'_>, r: &[f64]) -> f64 {
+    let n = 2 * p.points.len();
+    (cost(&r[..n.min(r.len())]) / n.max(1) as f64).sqrt()
+}
+
+fn cost(r: &[f64]) -> f64 {
+    r.iter().map(|v| v * v).sum()
+}
+
+/// Numeric Jacobian of the residuals over the first `free` parameters (1 mm, 1 mm/s, 0.001/s
+/// steps).
+fn jacobian(p: &Problem<'_>, f: &Flight, r: &[f64], free: usize) -> Option<Vec<[f64; 7]>> {
+    let theta = f.params();
+    let mut jac = vec![[0.0f64; 7]; r.len()];
+    for k in 0..free {
+        let mut plus = theta;
+        plus[k] += 1e-3;
+        let rp = residuals(p, &f.with(&plus))?;
+        for (row, (a, b)) in jac.iter_mut().zip(rp.iter().zip(r)) {
+            row[k] = (a - b) / 1e-3;
+        }
+    }
+    Some(jac)
+}
+
+/// `JᵀJ` and `Jᵀr` over the first `free` parameters.
+fn normal(jac: &[[f64; 7]], r: &[f64], free: usize) -> ([[f64; 7]; 7], [f64; 7]) {
+    let mut jtj = [[0.0f64; 7]; 7];
+    let mut jtr = [0.0f64; 7];
+    for (row, ri) in jac.iter().zip(r) {
+        for a in 0..free {
+            jtr[a] += row[a] * ri;
+            for b in 0..free {
+                jtj[a][b] += row[a] * row[b];
+            }
+        }
+    }
+    (jtj, jtr)
+}
+
+/// Levenberg–Marquardt from `start`; drag free within `[0, max_drag]` when `max_drag > 0`.
+fn refine(p: &Problem<'_>, start: Flight, max_drag: f64) -> Option<Flight> {
+    let free = if max_drag > 0.0 { 7 } else { 6 };
+    let mut f = start;
+    let mut r = residuals(p, &f)?;
     let mut lambda = 1e-3;
     for _ in 0..50 {
-        // Numeric Jacobian, 1 mm and 1 mm/s steps.
-        let mut jac = vec![[0.0f64; 6]; r.len()];
-        for k in 0..6 {
-            let mut plus = theta;
-            plus[k] += 1e-3;
-            let rp = residuals(&plus)?;
-            for (row, (a, b)) in jac.iter_mut().zip(rp.iter().zip(&r)) {
-                row[k] = (a - b) / 1e-3;
-            }
-        }
-        let mut jtj = [[0.0f64; 6]; 6];
-        let mut jtr = [0.0f64; 6];
-        for (row, ri) in jac.iter().zip(&r) {
-            for a in 0..6 {
-                jtr[a] += row[a] * ri;
-                for b in 0..6 {
-                    jtj[a][b] += row[a] * row[b];
-                }
-            }
-        }
-        let now = cost(&r);
+        let jac = jacobian(p, &f, &r, free)?;
+        let (jtj, jtr) = normal(&jac, &r, free);
         let mut improved = false;
         for _ in 0..8 {
             let mut m = jtj;
-            for (a, row) in m.iter_mut().enumerate() {
+            for (a, row) in m.iter_mut().enumerate().take(free) {
                 row[a] *= 1.0 + lambda;
+                row[a] += 1e-12;
             }
-            let Some(step) = solve(m, jtr) else {
+            let Some(step) = solve(m, jtr, free) else {
                 lambda *= 10.0;
                 continue;
             };
-            let next: [f64; 6] = std::array::from_fn(|k| theta[k] - step[k]);
-            if let Some(rn) = residuals(&next)
-                && cost(&rn) < now
+            let theta = f.params();
+            let mut next: [f64; 7] = std::array::from_fn(|k| theta[k] - step[k]);
+            next[6] = next[6].clamp(0.0, max_drag.max(0.0));
+            let candidate = f.with(&next);
+            if let Some(rn) = residuals(p, &candidate)
+                && cost(&rn) < cost(&r)
             {
                 let small = step.iter().map(|s| s.abs()).fold(0.0, f64::max) < 1e-6;
-                theta = next;
+                f = candidate;
                 r = rn;
                 lambda = (lambda / 10.0).max(1e-9);
                 improved = !small;
@@ -149,83 +346,59 @@ fn refine(
             break;
         }
     }
-    let rms_px = (cost(&r) / r.len() as f64).sqrt();
-    Some(Flight {
-        p0: [theta[0], theta[1], theta[2]],
-        v0: [theta[3], theta[4], theta[5]],
-        rms_px,
-    })
+    f.rms_px = rms_px(p, &r);
+    Some(f)
+}
+
+/// One standard deviation of the apex's height: `σ² gᵀ (JᵀJ)⁻¹ g`, `g` its gradient over the
+/// parameters, `σ²` the residual variance (never less than a third of a pixel's).
+fn apex_sigma(p: &Problem<'_>, f: &Flight, max_drag: f64) -> f64 {
+    let free = if f.model == Model::Fall && max_drag > 0.0 {
+        7
+    } else {
+        6
+    };
+    let Some(r) = residuals(p, f) else {
+        return f64::INFINITY;
+    };
+    let Some(jac) = jacobian(p, f, &r, free) else {
+        return f64::INFINITY;
+    };
+    let (mut jtj, _) = normal(&jac, &r, free);
+    for (a, row) in jtj.iter_mut().enumerate().take(free) {
+        row[a] += 1e-9;
+    }
+    let theta = f.params();
+    let h = f.apex()[1];
+    let mut grad = [0.0f64; 7];
+    for (k, g) in grad.iter_mut().enumerate().take(free) {
+        let mut plus = theta;
+        plus[k] += 1e-4;
+        *g = (f.with(&plus).apex()[1] - h) / 1e-4;
+    }
+    let n = 2 * p.points.len();
+    let dof = n.saturating_sub(free).max(1) as f64;
+    let sigma2 = (cost(&r[..n.min(r.len())]) / dof).max(0.1);
+    let Some(x) = solve(jtj, grad, free) else {
+        return f64::INFINITY;
+    };
+    let var: f64 = (0..free).map(|k| grad[k] * x[k]).sum();
+    (sigma2 * var.max(0.0)).sqrt()
+}
+
+/// `m x = b` over the leading `free × free` block, the rest of `x` zero: the parameters past
+/// `free` (drag, for a model without it) held where they are.
+fn solve(mut m: [[f64; 7]; 7], mut b: [f64; 7], free: usize) -> Option<[f64; 7]> {
+    for k in free..7 {
+        m[k] = [0.0; 7];
+        m[k][k] = 1.0;
+        b[k] = 0.0;
+        for row in m.iter_mut().take(free) {
+            row[k] = 0.0;
+        }
+    }
+    facade::solve(m, b)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// 7 m from the wall, 1.5 m up, looking 40° up with a 95° lens at 1280×720.
-    fn camera() -> FacadeCamera {
-        let (st, ct) = 40f64.to_radians().sin_cos();
-        let forward = [0.0, st, -ct];
-        let right = [1.0, 0.0, 0.0];
-        let down = [0.0, -ct, -st];
-        FacadeCamera {
-            focal_px: 640.0 / (47.5f64.to_radians()).tan(),
-            width: 1280.0,
-            height: 720.0,
-            rotation: [right, down, forward],
-            centre: [0.0, 1.5, 7.0],
-        }
-    }
-
-    fn seen(c: &FacadeCamera, truth: &Flight, fps: f64, secs: f64) -> Vec<(f64, f64, f64)> {
-        (0..(secs * fps) as usize)
-            .filter_map(|i| {
-                let t = i as f64 / fps;
-                let (x, y) = c.project(truth.at(t))?;
-                // A third of a pixel of wobble, as blob centres have.
-                let wobble = 0.33 * ((i * 7919 % 13) as f64 / 6.0 - 1.0);
-                Some((t, x + wobble, y - wobble))
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_throw_towards_a_close_camera_is_fitted_with_where_it_left() {
-        let c = camera();
-        // Off a fourth-floor balcony 0.8 m out, pushed 3 m/s towards the camera and 1 m/s up.
-        let truth = Flight {
-            p0: [1.0, 10.2, 0.8],
-            v0: [0.4, 1.0, 3.0],
-            rms_px: 0.0,
-        };
-        let points = seen(&c, &truth, 30.0, 1.1);
-        let got = fit(&c, &points).expect("a fit");
-        assert!(got.rms_px < 0.5, "{got:?}");
-        for k in 0..3 {
-            assert!((got.p0[k] - truth.p0[k]).abs() < 0.15, "{got:?}");
-            assert!((got.v0[k] - truth.v0[k]).abs() < 0.3, "{got:?}");
-        }
-        // Its apex is about 5 cm above the release: the floor it came from.
-        assert!((got.apex()[1] - truth.apex()[1]).abs() < 0.15, "{got:?}");
-    }
-
-    #[test]
-    fn a_drop_close_to_the_wall_is_fitted_too_and_too_few_points_are_none() {
-        let c = camera();
-        let truth = Flight {
-            p0: [-2.0, 13.0, 1.5],
-            v0: [0.0, 0.0, 0.0],
-            rms_px: 0.0,
-        };
-        let points = seen(&c, &truth, 25.0, 1.2);
-        let got = fit(&c, &points).expect("a fit");
-        assert!(got.rms_px < 0.5, "{got:?}");
-        // From one view, height, distance out and a small vertical speed trade against each
-        // other under the blob centres' wobble: a quarter of a metre, a twelfth of a storey.
-        let apex = got.apex();
-        assert!(
-            (apex[1] - 13.0).abs() < 0.25 && (apex[2] - 1.5).abs() < 0.25,
-            "{got:?}"
-        );
-        assert!(fit(&c, &points[..3]).is_none());
-    }
-}
+mod tests;

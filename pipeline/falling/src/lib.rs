@@ -3,21 +3,26 @@
 //! A dedicated camera looks up at a facade. Every decoded frame (not the detector's sampled
 //! rate) goes through [`Foreground`] (per-pixel running Gaussian on luma, zone-restricted,
 //! global-change guard) → blobs → [`SmallTracker`] (gating by the position predicted under
-//! gravity, on the facade plane) → [`classify`] (parabola fit with residual, acceleration and
-//! lateral limits) → a [`Fall`] with its [`Origin`] floor and column from the [`Facade`]
-//! calibration. [`FacadeCamera`] recovers the camera behind the calibration and [`flight`] fits a
-//! track's path under gravity in 3-D through it (not yet used by [`classify()`]). The synthetic
-//! facade renderer and its scorer are tools (`vigil-tools`).
+//! gravity, on the facade plane) → a verdict on each ended track → a [`Fall`] with its
+//! [`Origin`] floor and column. The verdict is in 3-D ([`space`]) through the [`FacadeCamera`]
+//! recovered from the [`Facade`] calibration (or its known lens): a path under gravity in front of
+//! the wall must explain the track and a straight line must not; where the calibration cannot
+//! give a camera, it is on the facade plane ([`classify()`]). Tracks of one object — a fall
+//! broken where it crossed something of its own brightness, or a fragment or reflection beside
+//! it — are one fall: the later ones are continuations, and once the fall is over its best
+//! estimate is [`Settled`]. The synthetic facade renderer and its scorer are tools
+//! (`vigil-tools`).
 
 pub mod camera;
 pub mod classify;
 pub mod fit;
 pub mod flight;
 pub mod foreground;
+pub mod space;
 pub mod tracker;
 
 pub use camera::FacadeCamera;
-pub use classify::{ClassifyParams, Fall, Origin, Reject, classify};
+pub use classify::{ClassifyParams, Fall, Motion, Origin, Reject, classify};
 pub use foreground::{Blob, Foreground, ForegroundParams, GrayFrame};
 pub use tracker::{FallTrack, Sighting, SmallTracker, TrackerParams};
 pub use vigil_spec::facade::{self, Facade};
@@ -30,9 +35,24 @@ use std::collections::BTreeMap;
 pub struct Verdict {
     pub track: FallTrack,
     pub outcome: Result<Fall, Reject>,
-    /// An accepted fall that continues an earlier one (the same object, its track broken where
-    /// it crossed something of its own brightness): the track id of that fall. Not a new alert.
+    /// An accepted fall that belongs to an earlier one (the same object: its track broken where
+    /// it crossed something of its own brightness, or a fragment or reflection beside it): the
+    /// track id of that fall. Not a new alert.
     pub continues: Option<u64>,
+}
+
+/// A fall once over (no track has joined it for [`CONTINUATION_SECS`]): its best estimate, for
+/// the alert raised on its first track (which needs no change when `tracks` is 1).
+#[derive(Clone, Debug)]
+pub struct Settled {
+    /// The track whose fall was raised.
+    pub track: u64,
+    /// Tracks that made the fall.
+    pub tracks: usize,
+    /// Every sighting of the fall's tracks, in time order.
+    pub points: Vec<Sighting>,
+    /// The estimate with the narrowest origin.
+    pub fall: Fall,
 }
 
 /// What the detector has seen, for metrics and `--explain`.
@@ -46,12 +66,14 @@ pub struct FallStats {
     /// Tracks of fewer than three sightings (noise), not classified one by one.
     pub blips: u64,
     pub falls: u64,
-    /// Accepted tracks that continued an earlier fall (not raised again).
+    /// Accepted tracks that belonged to an earlier fall (not raised again).
     pub continuations: u64,
     /// Rejected tracks by reason.
     pub rejected: BTreeMap<String, u64>,
     /// Candidates not tracked because too many tracks were open.
     pub overflow: u64,
+    /// Tracks judged in 3-D (the rest on the facade plane).
+    pub judged_3d: u64,
 }
 
 /// One camera's falling-object detector.
@@ -60,27 +82,41 @@ pub struct FallDetector {
     foreground: Option<Foreground>,
     tracker: SmallTracker,
     stats: FallStats,
-    /// Falls accepted lately, which a new track may continue.
+    /// The source size the camera was recovered for, and the camera (`None`: the calibration
+    /// gives none; judged on the plane).
+    camera: Option<((u32, u32), Option<FacadeCamera>)>,
+    /// Falls accepted lately, which a new track may belong to.
     recent: Vec<RecentFall>,
     /// Tracks rejected lately for too little drop or too few sightings: the slow start of a
     /// fall (an object hovering at the apex of a throw) can be one of them.
     preludes: Vec<FallTrack>,
+    settled: Vec<Settled>,
+    /// The interval between frames, seconds (followed as they come; gaps of dropped frames
+    /// left out).
+    frame_secs: Option<f64>,
+    last_t: Option<f64>,
+    /// Judge on the facade plane even when a camera can be recovered (the classifier before the
+    /// 3-D one, for comparison).
+    plane_only: bool,
 }
 
 struct RecentFall {
+    /// The track raised.
     track: u64,
-    first_t: f64,
     last_t: f64,
-    /// Height and sideways position over time since `first_t`.
-    height: fit::Poly,
-    lateral: fit::Poly,
+    /// The latest accepted track's fall: where the object is expected.
+    fall: Fall,
+    /// Sightings of the tracks that followed one another (not those beside them).
+    points: Vec<Sighting>,
+    tracks: usize,
+    best: Fall,
 }
 
 /// How long before a fall's first sighting its prelude may have ended.
 const PRELUDE_SECS: f64 = 0.6;
 
 /// How long after its last sighting a fall may be continued by another track.
-const CONTINUATION_SECS: f64 = 1.5;
+pub const CONTINUATION_SECS: f64 = 1.5;
 
 /// Tracks shorter than this are noise and get no verdict of their own.
 const MIN_VERDICT_POINTS: usize = 3;
@@ -93,9 +129,21 @@ impl FallDetector {
             foreground: None,
             tracker,
             stats: FallStats::default(),
+            camera: None,
             recent: Vec::new(),
             preludes: Vec::new(),
+            settled: Vec::new(),
+            plane_only: false,
+            frame_secs: None,
+            last_t: None,
         }
+    }
+
+    /// The same detector judging every track on the facade plane, as before the 3-D verdict:
+    /// for side-by-side scores.
+    pub fn on_the_plane(mut self) -> Self {
+        self.plane_only = true;
+        self
     }
 
     pub fn stats(&self) -> FallStats {
@@ -103,6 +151,11 @@ impl FallDetector {
             overflow: self.tracker.overflow,
             ..self.stats.clone()
         }
+    }
+
+    /// The camera judged through (recovered at the first frame), if any.
+    pub fn camera(&self) -> Option<&FacadeCamera> {
+        self.camera.as_ref().and_then(|(_, c)| c.as_ref())
     }
 
     /// Processes the frame shown at stream time `t` (seconds); `source` is the decoded size
@@ -113,6 +166,12 @@ impl FallDetector {
             // The camera changed resolution: learn it afresh.
             self.foreground = None;
         }
+        if self.camera.as_ref().is_none_or(|(s, _)| *s != source) {
+            let camera = FacadeCamera::recover(&self.config.facade, source, self.config.hfov_deg)
+                .ok()
+                .filter(|_| !self.plane_only);
+            self.camera = Some((source, camera));
+        }
         let foreground = self.foreground.get_or_insert_with(|| {
             Foreground::new(
                 self.config.foreground.clone(),
@@ -122,12 +181,21 @@ impl FallDetector {
             )
         });
         let fg = foreground.process(frame);
+        if let Some(dt) = self.last_t.map(|last| t - last).filter(|dt| *dt > 0.0) {
+            self.frame_secs = match self.frame_secs {
+                None => Some(dt),
+                Some(f) if dt < 3.0 * f => Some(0.9 * f + 0.1 * dt),
+                keep => keep,
+            };
+        }
+        self.last_t = Some(t);
         self.stats.frames += 1;
         self.stats.guarded_frames += u64::from(fg.guarded);
         self.stats.warmup_frames += u64::from(fg.warming_up);
         self.stats.candidates += fg.blobs.len() as u64;
         let (w, h) = (f64::from(size.0), f64::from(size.1));
         let (sw, sh) = (f64::from(source.0), f64::from(source.1));
+        let scale = sw / w;
         let facade = &self.config.facade;
         let sightings = fg
             .blobs
@@ -142,18 +210,113 @@ impl FallDetector {
                     u,
                     h: hm,
                     area: b.area,
+                    size_px: f64::from(b.area).sqrt() * scale,
+                    length_px: f64::from((b.x1 - b.x0).max(b.y1 - b.y0)) * scale,
+                    edge: b.x0 == 0 || b.y0 == 0 || b.x1 >= size.0 || b.y1 >= size.1,
                     crowd: fg.blobs.len() as u32,
                 })
             })
             .collect();
         let ended = self.tracker.step(t, sightings);
-        self.judge(ended)
+        let verdicts = self.judge(ended);
+        self.settle(Some(t));
+        verdicts
     }
 
-    /// Ends every open track (end of input) and returns their verdicts.
+    /// Ends every open track (end of input) and returns their verdicts; every fall is then
+    /// settled.
     pub fn finish(&mut self) -> Vec<Verdict> {
         let ended = self.tracker.flush();
-        self.judge(ended)
+        let verdicts = self.judge(ended);
+        self.settle(None);
+        verdicts
+    }
+
+    /// Falls that are over since the last call.
+    pub fn take_settled(&mut self) -> Vec<Settled> {
+        std::mem::take(&mut self.settled)
+    }
+
+    /// Falls nothing has joined since [`CONTINUATION_SECS`] before `now` (all, without) are
+    /// over.
+    fn settle(&mut self, now: Option<f64>) {
+        let (over, open): (Vec<_>, Vec<_>) = std::mem::take(&mut self.recent)
+            .into_iter()
+            .partition(|r| now.is_none_or(|t| t - r.last_t > CONTINUATION_SECS));
+        self.recent = open;
+        for r in over {
+            let mut points = r.points;
+            points.sort_by(|a, b| a.t.total_cmp(&b.t));
+            self.settled.push(Settled {
+                track: r.track,
+                tracks: r.tracks,
+                points,
+                fall: r.best,
+            });
+        }
+    }
+
+    fn verdict(&mut self, track: &FallTrack) -> Result<Fall, Reject> {
+        let (facade, params) = (&self.config.facade, &self.config.classify);
+        let camera = self.camera.as_ref().and_then(|(_, c)| c.as_ref());
+        self.stats.judged_3d += u64::from(camera.is_some());
+        match camera {
+            Some(camera) => {
+                // Until a second frame, every sighting counts as a frame.
+                let frame_secs = self.frame_secs.unwrap_or(f64::INFINITY);
+                space::judge(track, (camera, frame_secs), facade, params)
+            }
+            None => classify(track, facade, params),
+        }
+    }
+
+    /// Where `fall` puts the object at stream time `t`, on the facade plane.
+    fn facade_at(&self, fall: &Fall, t: f64) -> Option<(f64, f64)> {
+        let dt = t - fall.t0;
+        match &fall.motion {
+            Motion::Plane { height, lateral } => Some((lateral.at(dt), height.at(dt))),
+            Motion::Space(flight) => {
+                let camera = self.camera()?;
+                let (x, y) = camera.project(flight.at(dt))?;
+                self.config
+                    .facade
+                    .to_facade((x / camera.width, y / camera.height))
+            }
+        }
+    }
+
+    /// How far (facade metres) a sighting at `t` lies from where `fall` puts the object then,
+    /// and how far it may, given its speed there and `gap` seconds unseen.
+    fn miss(&self, fall: &Fall, s: &Sighting, gap: f64, per_speed: f64) -> Option<(f64, f64)> {
+        let (u, h) = self.facade_at(fall, s.t)?;
+        let (u2, h2) = self.facade_at(fall, s.t + 0.01)?;
+        let speed = (u2 - u).hypot(h2 - h) / 0.01;
+        Some((
+            (u - s.u).hypot(h - s.h),
+            1.0 + per_speed * speed * gap.max(0.1),
+        ))
+    }
+
+    /// The recent fall `track` (accepted as `fall`) belongs to: one it continues after a gap,
+    /// or one it runs beside (a fragment, a reflection).
+    fn belongs_to(&self, track: &FallTrack) -> Option<usize> {
+        let first = &track.points[0];
+        self.recent.iter().position(|r| {
+            let gap = first.t - r.last_t;
+            if gap >= -0.1 {
+                return self
+                    .miss(&r.fall, first, gap, 0.15)
+                    .is_some_and(|(d, limit)| d <= limit);
+            }
+            // At the same time: the sightings while the fall was seen lie beside its path.
+            let beside: Vec<f64> = track
+                .points
+                .iter()
+                .filter(|s| s.t <= r.last_t)
+                .filter_map(|s| self.miss(&r.fall, s, 0.0, 0.0).map(|(d, _)| d))
+                .collect();
+            !beside.is_empty() && beside.iter().sum::<f64>() / beside.len() as f64 <= 2.5
+        })
     }
 
     fn judge(&mut self, ended: Vec<FallTrack>) -> Vec<Verdict> {
@@ -164,7 +327,7 @@ impl FallDetector {
                 continue;
             }
             let mut track = track;
-            let mut outcome = classify(&track, &self.config.facade, &self.config.classify);
+            let mut outcome = self.verdict(&track);
             match &outcome {
                 Ok(fall) => {
                     if let Some((merged, merged_outcome)) = self.with_prelude(&track, fall) {
@@ -178,29 +341,7 @@ impl FallDetector {
             }
             let mut continues = None;
             if let Ok(fall) = &outcome {
-                let first = &track.points[0];
-                let last_t = track.points.last().map_or(first.t, |p| p.t);
-                self.recent
-                    .retain(|r| first.t - r.last_t <= CONTINUATION_SECS);
-                // Where each recent fall's fit puts the object at this track's first sighting.
-                continues = self
-                    .recent
-                    .iter()
-                    .find(|r| {
-                        let dt = first.t - r.first_t;
-                        let gap = first.t - r.last_t;
-                        let (du, dh) = (r.lateral.at(dt) - first.u, r.height.at(dt) - first.h);
-                        gap >= -0.1
-                            && du.hypot(dh) <= 1.0 + 0.15 * r.height.slope(dt).abs() * gap.max(0.1)
-                    })
-                    .map(|r| r.track);
-                self.recent.push(RecentFall {
-                    track: track.id,
-                    first_t: first.t,
-                    last_t,
-                    height: fall.height_fit.clone(),
-                    lateral: fall.lateral_fit.clone(),
-                });
+                continues = self.join(&track, fall);
             }
             match &outcome {
                 Ok(_) if continues.is_some() => self.stats.continuations += 1,
@@ -214,6 +355,49 @@ impl FallDetector {
             });
         }
         out
+    }
+
+    /// Joins an accepted track to the recent fall it belongs to (returning that fall's track)
+    /// or starts a new one.
+    fn join(&mut self, track: &FallTrack, fall: &Fall) -> Option<u64> {
+        let first_t = track.points[0].t;
+        let last_t = track.points.last().map_or(first_t, |p| p.t);
+        let Some(i) = self.belongs_to(track) else {
+            self.recent.push(RecentFall {
+                track: track.id,
+                last_t,
+                fall: fall.clone(),
+                points: track.points.clone(),
+                tracks: 1,
+                best: fall.clone(),
+            });
+            return None;
+        };
+        let follows = first_t >= self.recent[i].last_t - 0.1;
+        let mut best = fall.clone();
+        if follows {
+            // Fragments in a row: the whole fall judged at once.
+            let mut points = self.recent[i].points.clone();
+            points.extend(track.points.iter().cloned());
+            let whole = FallTrack {
+                id: self.recent[i].track,
+                points: points.clone(),
+            };
+            if let Ok(f) = self.verdict(&whole) {
+                best = f;
+            }
+            self.recent[i].points = points;
+        }
+        let r = &mut self.recent[i];
+        if best.origin.sigma_m < r.best.origin.sigma_m {
+            r.best = best;
+        }
+        if follows {
+            r.fall = fall.clone();
+        }
+        r.last_t = r.last_t.max(last_t);
+        r.tracks += 1;
+        Some(r.track)
     }
 
     /// The fall with the rejected track that its fit passes through just before its first
@@ -230,16 +414,15 @@ impl FallDetector {
                 .last()
                 .is_some_and(|l| first.t - l.t <= PRELUDE_SECS)
         });
-        let (hf, lf) = (&fall.height_fit, &fall.lateral_fit);
         let i = self.preludes.iter().position(|p| {
             let Some(last) = p.points.last() else {
                 return false;
             };
             let gap = first.t - last.t;
-            // The fits are in time since the fall's first sighting: `dt` is negative.
-            let dt = last.t - first.t;
-            let (du, dh) = (lf.at(dt) - last.u, hf.at(dt) - last.h);
-            gap > 0.0 && du.hypot(dh) <= 1.0 + 0.3 * hf.slope(dt).abs() * gap.max(0.1)
+            gap > 0.0
+                && self
+                    .miss(fall, last, gap, 0.3)
+                    .is_some_and(|(d, limit)| d <= limit)
         })?;
         let prelude = self.preludes.remove(i);
         let mut merged = FallTrack {
@@ -247,7 +430,7 @@ impl FallDetector {
             points: prelude.points,
         };
         merged.points.extend(track.points.iter().cloned());
-        let outcome = classify(&merged, &self.config.facade, &self.config.classify);
+        let outcome = self.verdict(&merged);
         outcome.is_ok().then_some((merged, outcome))
     }
 }
@@ -259,6 +442,7 @@ mod tests {
     fn detector() -> FallDetector {
         FallDetector::new(FallConfig {
             facade: facade::skewed(),
+            hfov_deg: None,
             zone: Vec::new(),
             foreground: ForegroundParams::default(),
             tracker: TrackerParams::default(),
@@ -280,6 +464,9 @@ mod tests {
                         u: 10.0,
                         h: h(t),
                         area: 30,
+                        size_px: 5.5,
+                        length_px: 6.0,
+                        edge: false,
                         crowd: 1,
                     }
                 })

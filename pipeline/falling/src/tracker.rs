@@ -18,6 +18,12 @@ pub struct Sighting {
     pub h: f64,
     /// Blob area in processed pixels.
     pub area: u32,
+    /// The blob's size in source pixels: the side of a square of its area, and its longer
+    /// bounding-box side (a streak's length).
+    pub size_px: f64,
+    pub length_px: f64,
+    /// The blob touches the frame's edge: cut off, its centre is not the object's.
+    pub edge: bool,
     /// Candidates in the frame of this sighting (rain and clutter make chance tracks likelier).
     pub crowd: u32,
 }
@@ -151,6 +157,9 @@ mod tests {
             u,
             h,
             area: 12,
+            size_px: 3.5,
+            length_px: 4.0,
+            edge: false,
             crowd: 1,
         }
     }

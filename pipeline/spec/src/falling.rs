@@ -11,6 +11,9 @@ pub const G: f64 = 9.81;
 #[derive(Clone, Debug, PartialEq)]
 pub struct FallConfig {
     pub facade: Facade,
+    /// The lens's horizontal field of view, degrees, when known; otherwise the camera is
+    /// recovered from the calibration alone.
+    pub hfov_deg: Option<f64>,
     /// Where falls are looked for (normalised polygon): the facade and the air in front of it
     /// down to the ground. Empty: the whole frame.
     pub zone: Vec<(f64, f64)>,
@@ -117,6 +120,41 @@ pub struct ClassifyParams {
     /// The origin is extrapolated from the track's first this many seconds (at least
     /// `min_frames` sightings).
     pub origin_fit_secs: f64,
+    /// In 3-D (the camera recovered): pixel residual allowed from the path under gravity, this
+    /// many pixels plus `rms_per_size` × the blob's median size (a tumbling stick's centre
+    /// wanders more than a ball's).
+    pub max_rms_px: f64,
+    pub rms_per_size: f64,
+    /// A straight line at constant speed must fit worse than the fall by this factor and by
+    /// `line_margin_px`, or the track is rain, a gliding bird or a drifting leaf.
+    pub line_ratio: f64,
+    pub line_margin_px: f64,
+    /// Linear drag allowed in the fit, 1/s (0.4: a bag of rubbish loses a third of g at
+    /// 8 m/s; rain and leaves, already at their terminal speed, are not falls).
+    pub max_drag: f64,
+    /// How far behind the wall's plane a path may start (the calibration's own error), and how
+    /// far in front of it (a balcony's edge, an arm's reach, a push), metres.
+    pub behind_wall_m: f64,
+    pub max_out_m: f64,
+    /// Where a release is likeliest, metres out from the wall (a balcony's edge, an arm's
+    /// reach): what the fit takes where the pixels cannot tell (a far camera).
+    pub likely_out_m: f64,
+    /// Fastest a path may come towards the wall, m/s: what leaves a facade moves away from it
+    /// (a track that closes on the wall is rain or a bird seen from below).
+    pub max_towards_wall_mps: f64,
+    /// The fits hold to these bounds softly (a far camera cannot tell how far out a fall is);
+    /// a fit that still lies beyond them by more than `bound_margin` (metres, m/s) is rejected.
+    pub bound_margin: f64,
+    /// The straight-line alternative moves at most this fast, m/s (rain, birds, leaves):
+    /// faster, it would mimic a fall's acceleration by rushing at the lens.
+    pub line_speed_mps: f64,
+    /// A track must have a sighting in at least this fraction of the frames it spans: one
+    /// hopping between rain streaks skips many.
+    pub min_coverage: f64,
+    /// Along a track, the blob's length may change by this factor from one sighting to the
+    /// next (median over the track): a track hopping between rain streaks of different depths
+    /// changes more.
+    pub max_length_jump: f64,
 }
 
 impl Default for ClassifyParams {
@@ -125,7 +163,7 @@ impl Default for ClassifyParams {
             min_frames: 8,
             min_secs: 0.3,
             min_drop_m: 4.0,
-            crowded: 24,
+            crowded: 6,
             accel_min: 0.4 * G,
             accel_max: 1.6 * G,
             max_rms_m: 0.2,
@@ -135,6 +173,19 @@ impl Default for ClassifyParams {
             max_speed: 50.0,
             max_extrapolation_secs: 1.5,
             origin_fit_secs: 1.0,
+            max_rms_px: 1.0,
+            rms_per_size: 0.2,
+            line_ratio: 1.5,
+            line_margin_px: 0.5,
+            max_drag: 0.4,
+            behind_wall_m: 0.5,
+            max_out_m: 3.0,
+            likely_out_m: 1.0,
+            max_towards_wall_mps: 1.5,
+            bound_margin: 0.5,
+            line_speed_mps: 20.0,
+            min_coverage: 0.7,
+            max_length_jump: 1.5,
         }
     }
 }

@@ -23,6 +23,10 @@ pub struct Args {
     /// With --in-memory: print each fall and each rejected track.
     #[arg(long, requires = "in_memory")]
     pub explain: bool,
+    /// With --in-memory: judge every track on the facade plane, as vigil did before the 3-D
+    /// verdict (for side-by-side scores).
+    #[arg(long, requires = "in_memory")]
+    pub plane: bool,
     #[command(flatten)]
     pub set: vigil_tools::falls::SetShape,
 }
@@ -41,7 +45,11 @@ pub fn exec(args: Args) -> Result<ExitCode> {
                 .iter()
                 .map(|s| s.duration_secs * f64::from(s.fps))
                 .sum();
-            let sequences = vigil_tools::falls::memory::run_all(specs, args.explain);
+            let judging = vigil_tools::falls::memory::Judging {
+                explain: args.explain,
+                plane: args.plane,
+            };
+            let sequences = vigil_tools::falls::memory::run_all(specs, judging);
             let report = vigil_tools::falls::FallsReport {
                 summary: vigil_tools::falls::score::summarise(&sequences),
                 sequences,
@@ -59,13 +67,17 @@ pub fn exec(args: Args) -> Result<ExitCode> {
     }
     let s = &report.summary;
     println!(
-        "throws: {}/{} found (recall {:.1} %; objects ≥ 6 px: {}/{} = {:.1} %)",
+        "throws: {}/{} found (recall {:.1} %; objects ≥ 6 px: {}/{} = {:.1} %, smaller: {}/{} = {:.1} %); {} thrown out of view at once, not counted",
         s.found,
         s.throws,
         100.0 * s.recall,
         s.found_6px,
         s.throws_6px,
-        100.0 * s.recall_6px
+        100.0 * s.recall_6px,
+        s.found_small,
+        s.throws_small,
+        100.0 * s.recall_small,
+        s.unseen
     );
     println!(
         "origin floor within ±1: {:.1} % (exact {:.1} %); alert after landing/leaving the frame: p50 {:.2} s, max {:.2} s",

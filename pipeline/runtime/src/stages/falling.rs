@@ -1,7 +1,8 @@
 //! The falling-object stage of one facade camera: every decoded frame (luma) through
 //! [`vigil_falling::FallDetector`]; accepted falls become `falling_object` alerts with their
-//! trajectory and origin; with `--explain`, every verdict (and why a track was rejected) goes to
-//! `explain.jsonl`.
+//! trajectory and origin; a fall seen as several tracks (broken, or a fragment beside it) is one
+//! alert, whose `update` carries the whole trajectory and the best origin once the fall is over;
+//! with `--explain`, every verdict (and why a track was rejected) goes to `explain.jsonl`.
 
 use super::RaisedAlert;
 use crate::progress::CameraProgress;
@@ -16,7 +17,7 @@ use vigil_core::{
     Alert, AlertKind, AlertObject, BBoxPx, CameraId, DropReason, FallOrigin, Frame, FrameMeta,
     ObjectRef, QueueReceiver, QueueSender, Raiser, StageCounters, Trajectory, TrajectoryPoint,
 };
-use vigil_falling::{Fall, FallDetector, FallStats, GrayFrame, Verdict};
+use vigil_falling::{Fall, FallDetector, FallStats, GrayFrame, Settled, Sighting, Verdict};
 use vigil_serve::live::LiveHub;
 
 /// `explain.jsonl`, shared by the facade cameras.
@@ -104,9 +105,16 @@ impl Settings {
     }
 }
 
+/// Alerts raised and not yet settled, by track: a fall settles within seconds, so a handful.
+type Raised = HashMap<u64, Alert>;
+
+/// More raised falls than this waiting to settle: the oldest is forgotten (its update lost).
+const MAX_UNSETTLED: usize = 64;
+
 fn run(stage: Settings) {
     let mut detector = FallDetector::new(stage.rule.detector.clone());
     let mut last: Option<FrameMeta> = None;
+    let mut raised = Raised::new();
     while let Some(Frame { meta, image }) = stage.frames.recv() {
         stage.counters.received();
         if image.format.channels() != 1 {
@@ -130,7 +138,9 @@ fn run(stage: Settings) {
         // Release the decoded buffer before waiting on the alert writer.
         drop(image);
         stage.progress.frame_done(meta.pts);
-        if !report(&stage, &meta, verdicts) {
+        if !report(&stage, &meta, verdicts, &mut raised)
+            || !settle(&stage, &meta, detector.take_settled(), &mut raised)
+        {
             return;
         }
         stage.counters.sent();
@@ -144,7 +154,8 @@ fn run(stage: Settings) {
     // End of input: tracks still open get their verdict at the last frame's time.
     if let Some(meta) = last {
         let verdicts = detector.finish();
-        report(&stage, &meta, verdicts);
+        let _ = report(&stage, &meta, verdicts, &mut raised)
+            && settle(&stage, &meta, detector.take_settled(), &mut raised);
     }
     if let Ok(mut s) = stage.stats.lock() {
         *s = detector.stats();
@@ -157,7 +168,7 @@ fn run(stage: Settings) {
 }
 
 /// Raises the accepted falls and explains every verdict; false when the alert writer is gone.
-fn report(stage: &Settings, meta: &FrameMeta, verdicts: Vec<Verdict>) -> bool {
+fn report(stage: &Settings, meta: &FrameMeta, verdicts: Vec<Verdict>, raised: &mut Raised) -> bool {
     for v in verdicts {
         if let Some(out) = &stage.explain {
             explain(out, &stage.rule, &v);
@@ -184,14 +195,45 @@ fn report(stage: &Settings, meta: &FrameMeta, verdicts: Vec<Verdict>) -> bool {
         }
         let alert = alert(&stage.rule, meta, &v, fall);
         tracing::info!(camera = %alert.camera, floor = fall.origin.floor, column = fall.origin.column, "falling object");
-        let raised = RaisedAlert {
-            alert,
-            blur: Vec::new(),
-            zone: stage.rule.detector.zone.clone(),
-            arrived: Some(meta.arrived),
-            space: Some(meta.source_size),
+        if raised.len() >= MAX_UNSETTLED
+            && let Some(oldest) = raised.keys().min().copied()
+        {
+            raised.remove(&oldest);
+        }
+        raised.insert(v.track.id, alert.clone());
+        if !send(stage, meta, alert) {
+            return false;
+        }
+    }
+    true
+}
+
+fn send(stage: &Settings, meta: &FrameMeta, alert: Alert) -> bool {
+    let raised = RaisedAlert {
+        alert,
+        blur: Vec::new(),
+        zone: stage.rule.detector.zone.clone(),
+        arrived: Some(meta.arrived),
+        space: Some(meta.source_size),
+    };
+    stage.alerts.send(raised).is_ok()
+}
+
+/// Each fall over that more than one track made: its alert's `update`, with every sighting and
+/// the best origin. False when the alert writer is gone.
+fn settle(stage: &Settings, meta: &FrameMeta, settled: Vec<Settled>, raised: &mut Raised) -> bool {
+    for s in settled {
+        let Some(alert) = raised.remove(&s.track) else {
+            continue;
         };
-        if stage.alerts.send(raised).is_err() {
+        if s.tracks < 2 {
+            continue;
+        }
+        tracing::info!(camera = %alert.camera, tracks = s.tracks, floor = s.fall.origin.floor, "falling object settled");
+        let object = object(&s.points, &s.fall, s.track, meta.source_size);
+        let mut update = alert.update(meta, vec![object]);
+        update.trajectory = Some(Box::new(trajectory(&s.points, &s.fall, meta.source_size)));
+        if !send(stage, meta, update) {
             return false;
         }
     }
@@ -203,14 +245,6 @@ fn report(stage: &Settings, meta: &FrameMeta, verdicts: Vec<Verdict>) -> bool {
 pub fn alert(rule: &FallRule, meta: &FrameMeta, v: &Verdict, fall: &Fall) -> Alert {
     let points = &v.track.points;
     let first = points.first().map_or(0.0, |p| p.t);
-    let last = points.last().expect("an accepted track has sightings");
-    // The object's box at its last sighting, from its blob area (a square of that area).
-    let half = (f64::from(last.area).sqrt() / 2.0).max(2.0);
-    let scale_x = f64::from(meta.source_size.width);
-    let scale_y = f64::from(meta.source_size.height);
-    let o = &fall.origin;
-    let limit =
-        rule.detector.classify.max_rms_m + rule.detector.classify.rms_per_drop * fall.drop_m;
     let by = Raiser {
         camera: &rule.camera,
         rule: &rule.id,
@@ -218,47 +252,61 @@ pub fn alert(rule: &FallRule, meta: &FrameMeta, v: &Verdict, fall: &Fall) -> Ale
         severity: rule.severity,
         zone: rule.zone.as_ref(),
     };
-    let object = AlertObject {
-        object: ObjectRef::Fall(v.track.id),
-        class: "falling_object".into(),
-        // How well the heights fit a parabola: 1 exact, 0.5 at the residual limit.
-        score: (1.0 - 0.5 * (fall.height_fit.rms / limit).min(1.0)) as f32,
-        bbox_px: BBoxPx::new(
-            (last.x_px - half) as f32,
-            (last.y_px - half) as f32,
-            (last.x_px + half) as f32,
-            (last.y_px + half) as f32,
-        )
-        .clamp_to(meta.source_size),
-    };
+    let object = object(points, fall, v.track.id, meta.source_size);
     // From the release (extrapolated) when that lies before the first sighting.
-    let started = Duration::try_from_secs_f64(o.t.clamp(0.0, first)).unwrap_or_default();
+    let started = Duration::try_from_secs_f64(fall.origin.t.clamp(0.0, first)).unwrap_or_default();
     Alert {
-        trajectory: Some(Box::new(Trajectory {
-            points: points
-                .iter()
-                .map(|p| TrajectoryPoint {
-                    pts_secs: p.t,
-                    x_px: p.x_px,
-                    y_px: p.y_px,
-                })
-                .collect(),
-            acceleration_mps2: fall.accel_mps2,
-            drop_m: fall.drop_m,
-            speed_mps: fall.speed_mps,
-            origin: FallOrigin {
-                floor: o.floor,
-                column: o.column,
-                x_px: o.x * scale_x,
-                y_px: o.y * scale_y,
-                height_m: o.h_m,
-                uncertainty_m: o.sigma_m,
-                floor_range: o.floor_range,
-                pts_secs: o.t,
-                method: o.method.to_string(),
-            },
-        })),
+        trajectory: Some(Box::new(trajectory(points, fall, meta.source_size))),
         ..Alert::start(by, meta, started, vec![object])
+    }
+}
+
+/// The object of a fall's alert: its box at the last sighting (a square of the blob's area),
+/// scored by how well the track fits.
+fn object(points: &[Sighting], fall: &Fall, track: u64, source: vigil_core::Size) -> AlertObject {
+    let (x, y, area) = points
+        .last()
+        .map_or((0.0, 0.0, 0), |p| (p.x_px, p.y_px, p.area));
+    let half = (f64::from(area).sqrt() / 2.0).max(2.0);
+    AlertObject {
+        object: ObjectRef::Fall(track),
+        class: "falling_object".into(),
+        score: fall.quality as f32,
+        bbox_px: BBoxPx::new(
+            (x - half) as f32,
+            (y - half) as f32,
+            (x + half) as f32,
+            (y + half) as f32,
+        )
+        .clamp_to(source),
+    }
+}
+
+fn trajectory(points: &[Sighting], fall: &Fall, source: vigil_core::Size) -> Trajectory {
+    let o = &fall.origin;
+    Trajectory {
+        points: points
+            .iter()
+            .map(|p| TrajectoryPoint {
+                pts_secs: p.t,
+                x_px: p.x_px,
+                y_px: p.y_px,
+            })
+            .collect(),
+        acceleration_mps2: fall.accel_mps2,
+        drop_m: fall.drop_m,
+        speed_mps: fall.speed_mps,
+        origin: FallOrigin {
+            floor: o.floor,
+            column: o.column,
+            x_px: o.x * f64::from(source.width),
+            y_px: o.y * f64::from(source.height),
+            height_m: o.h_m,
+            uncertainty_m: o.sigma_m,
+            floor_range: o.floor_range,
+            pts_secs: o.t,
+            method: o.method.to_string(),
+        },
     }
 }
 

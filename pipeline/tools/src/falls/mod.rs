@@ -405,16 +405,17 @@ pub fn evaluate(dir: &Path, out: &Path, assets: Option<PathBuf>) -> Result<Falls
 }
 
 fn read_detections(alerts: &Path) -> Result<Vec<Detection>> {
+    use vigil_core::AlertEvent;
     let text = std::fs::read_to_string(alerts).unwrap_or_default();
     let mut out = Vec::new();
+    // Each alert's detection, which its `update` (the fall settled) replaces but for the time
+    // it was raised.
+    let mut by_id = std::collections::HashMap::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let a: vigil_core::Alert = serde_json::from_str(line)
             .with_context(|| format!("bad record in {}", alerts.display()))?;
-        if a.event != vigil_core::AlertEvent::Start {
-            continue;
-        }
         let Some(t) = a.trajectory else { continue };
-        out.push(Detection {
+        let d = Detection {
             raised_t: a.raised_pts_secs,
             floor: t.origin.floor,
             column: t.origin.column,
@@ -423,7 +424,19 @@ fn read_detections(alerts: &Path) -> Result<Vec<Detection>> {
                 .iter()
                 .map(|p| (p.pts_secs, p.x_px, p.y_px))
                 .collect(),
-        });
+        };
+        match a.event {
+            AlertEvent::Start => {
+                by_id.insert(a.id.to_string(), out.len());
+                out.push(d);
+            }
+            AlertEvent::Update => {
+                if let Some(&i) = by_id.get(&a.id.to_string()) {
+                    out[i] = d;
+                }
+            }
+            _ => {}
+        }
     }
     Ok(out)
 }

@@ -19,6 +19,8 @@ pub struct Detection {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ThrowResult {
     pub size_px: f64,
+    /// Frames the object was in view.
+    pub seen_frames: usize,
     pub floor: i32,
     pub column: u32,
     pub found: bool,
@@ -52,6 +54,7 @@ pub fn score(truth: &Truth, detections: &[Detection]) -> SequenceScore {
             .iter()
             .map(|t| ThrowResult {
                 size_px: t.size_px,
+                seen_frames: t.track.len(),
                 floor: t.floor,
                 column: t.column,
                 found: false,
@@ -100,13 +103,20 @@ pub fn score(truth: &Truth, detections: &[Detection]) -> SequenceScore {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Summary {
     pub sequences: usize,
+    /// Throws in view for at least [`MIN_SEEN_FRAMES`] (the rest are not counted: thrown out of
+    /// the picture at once, no camera could see them).
     pub throws: usize,
+    pub unseen: usize,
     pub found: usize,
     /// Throws of at least 6 px, and how many were found.
     pub throws_6px: usize,
     pub found_6px: usize,
     pub recall: f64,
     pub recall_6px: f64,
+    /// Throws under 6 px, found and in all.
+    pub found_small: usize,
+    pub throws_small: usize,
+    pub recall_small: f64,
     /// Found throws whose floor was within ±1, and exactly right.
     pub floor_within_1: f64,
     pub floor_exact: f64,
@@ -120,6 +130,9 @@ pub struct Summary {
     pub distractor_minutes: f64,
     pub false_alerts_per_10_min: f64,
 }
+
+/// A throw in view for fewer frames than this is not counted (no detector could see it).
+pub const MIN_SEEN_FRAMES: usize = 8;
 
 pub fn summarise(scores: &[SequenceScore]) -> Summary {
     let mut s = Summary {
@@ -137,12 +150,18 @@ pub fn summarise(scores: &[SequenceScore]) -> Summary {
         }
         s.duplicates += sc.duplicates;
         for t in &sc.throws {
+            if t.seen_frames < MIN_SEEN_FRAMES && !t.found {
+                s.unseen += 1;
+                continue;
+            }
             s.throws += 1;
             let big = t.size_px >= 6.0;
             s.throws_6px += usize::from(big);
+            s.throws_small += usize::from(!big);
             if t.found {
                 s.found += 1;
                 s.found_6px += usize::from(big);
+                s.found_small += usize::from(!big);
                 let err = (t.found_floor.unwrap_or(i32::MIN / 2) - t.floor).abs();
                 within += usize::from(err <= 1);
                 exact += usize::from(err == 0);
@@ -153,6 +172,7 @@ pub fn summarise(scores: &[SequenceScore]) -> Summary {
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     s.recall = ratio(s.found, s.throws);
     s.recall_6px = ratio(s.found_6px, s.throws_6px);
+    s.recall_small = ratio(s.found_small, s.throws_small);
     s.floor_within_1 = ratio(within, s.found);
     s.floor_exact = ratio(exact, s.found);
     latencies.sort_by(f64::total_cmp);

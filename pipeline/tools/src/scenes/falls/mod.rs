@@ -86,6 +86,9 @@ pub enum Distractor {
     Leaves { count: u32, fall_speed: f64 },
     /// Rain streaks across the whole frame.
     Rain { drops: u32 },
+    /// A downpour in 3-D: drops at every depth between the lens and the wall, at their own
+    /// speeds, blown by `wind` (m/s across the view and towards the camera) with gusts.
+    Downpour { drops: u32, wind: [f64; 2] },
     /// A branch in front of the camera swaying at a frame edge.
     Branch { left: bool, amplitude_deg: f64 },
     /// Window lights switching on and off.
@@ -173,6 +176,7 @@ impl Calibration {
                 self.first_floor,
                 self.columns,
             )?,
+            hfov_deg: None,
             zone: self.zone.iter().map(|&[x, y]| (x, y)).collect(),
             foreground: vigil_spec::falling::ForegroundParams::default(),
             tracker: vigil_spec::falling::TrackerParams::default(),
@@ -217,6 +221,7 @@ pub struct Truth {
 }
 
 mod draw;
+mod rain;
 mod render;
 mod sets;
 mod world;
@@ -401,7 +406,14 @@ mod tests {
             let camera =
                 vigil_falling::FacadeCamera::recover(&facade, (spec.width, spec.height), None)
                     .unwrap();
-            let flight = vigil_falling::flight::fit(&camera, &points).expect("a fit");
+            let flight = vigil_falling::flight::fit(
+                &camera,
+                &points,
+                vigil_falling::flight::Model::Fall,
+                0.0,
+                &vigil_falling::flight::Prior::NONE,
+            )
+            .expect("a fit");
             let floor = facade.floor_at(flight.apex()[1]);
             exact += usize::from(floor == t.floor);
             // The facade plane's reading of the first sighting, for comparison.

@@ -2,6 +2,7 @@
 //! branches, shake and sensor noise on top, with the truth of every throw.
 
 use super::draw::{Canvas, branch, mid, render_static, shift};
+use super::rain::Downpour;
 use super::world::{Body, Building, Camera, calibrate, window_pixels};
 use super::*;
 
@@ -27,6 +28,7 @@ pub struct Scene {
     truth: Vec<ThrowTruth>,
     leaves: Vec<(Body, f64, f64)>,
     drops: Vec<Drop>,
+    downpour: Option<Downpour>,
     flicker: Vec<Flicker>,
     calibration: Calibration,
     frame: u32,
@@ -66,6 +68,7 @@ impl Scene {
             .collect();
         let mut leaves = Vec::new();
         let mut drops = Vec::new();
+        let mut downpour = None;
         let mut flicker = Vec::new();
         for d in &spec.distractors {
             match d {
@@ -94,6 +97,9 @@ impl Scene {
                         });
                     }
                 }
+                Distractor::Downpour { drops, wind } => {
+                    downpour = Some(Downpour::new(&mut rng, &camera, &spec, *drops, *wind));
+                }
                 Distractor::Flicker { windows } => {
                     for _ in 0..*windows {
                         let floor = rng.below(spec.floors);
@@ -119,6 +125,7 @@ impl Scene {
             truth,
             leaves,
             drops,
+            downpour,
             flicker,
             calibration,
             frame: 0,
@@ -306,6 +313,16 @@ impl Scene {
                 0.7,
                 c,
                 0.35,
+            );
+        }
+
+        if let Some(rain) = &mut self.downpour {
+            rain.draw(
+                &mut canvas,
+                &mut self.rng,
+                &self.camera,
+                (t, fps),
+                self.spec.night,
             );
         }
 

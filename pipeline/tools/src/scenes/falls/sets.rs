@@ -73,6 +73,10 @@ pub fn placed_spec(
                     fall_speed: rng.range(0.8, 2.0),
                 });
             }
+            // Close cameras: some throws in a downpour.
+            if matches!(placement, Placement::Close { .. }) && rng.chance(0.2) {
+                spec.distractors.push(downpour(&mut rng));
+            }
         }
         SetKind::Distractors => {
             for _ in 0..3 {
@@ -84,8 +88,11 @@ pub fn placed_spec(
                 count: 4 + rng.below(8),
                 fall_speed: rng.range(0.8, 2.0),
             });
-            extra.push(Distractor::Rain {
-                drops: 100 + rng.below(300),
+            extra.push(match placement {
+                Placement::Far => Distractor::Rain {
+                    drops: 100 + rng.below(300),
+                },
+                Placement::Close { .. } => downpour(&mut rng),
             });
             extra.push(Distractor::Branch {
                 left: rng.chance(0.5),
@@ -286,6 +293,14 @@ fn close_throw(rng: &mut Rng, spec: &SceneSpec, floors_in_view: &[i32]) -> Throw
         shade: shade(rng, spec.night),
         out_m: Some(out_m),
         size_m: Some(size_px * depth / camera.f),
+    }
+}
+
+/// 150–450 streaks a frame, a wind of up to 4 m/s across the view and 1 m/s towards or away.
+fn downpour(rng: &mut Rng) -> Distractor {
+    Distractor::Downpour {
+        drops: 150 + rng.below(301),
+        wind: [rng.range(-4.0, 4.0), rng.range(-1.0, 1.0)],
     }
 }
 

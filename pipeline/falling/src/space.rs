@@ -1,0 +1,212 @@
+//! Is a track a fall, judged in 3-D? With the camera recovered from the calibration, the track's
+//! pixels are fitted by a path under gravity in front of the wall ([`flight`]) and by the
+//! alternative, a straight line at constant speed. A fall is a track the path explains within
+//! the blob's own wobble and the line does not; its origin is the path's apex — its height the
+//! floor, its place along the wall the column — whatever the distance out from the wall or the
+//! speed towards the camera, which the facade plane reads as a fall with far less than g.
+
+use crate::camera::FacadeCamera;
+use crate::classify::{ClassifyParams, Fall, Motion, Origin, Reject, too_short};
+use crate::facade::Facade;
+use crate::flight::{self, Flight, Model, Prior};
+use crate::tracker::FallTrack;
+
+/// The verdict on one track seen by `camera`, whose frames come every `frame_secs`.
+pub fn judge(
+    track: &FallTrack,
+    (camera, frame_secs): (&FacadeCamera, f64),
+    facade: &Facade,
+    params: &ClassifyParams,
+) -> Result<Fall, Reject> {
+    too_short(track, params)?;
+    let pts = &track.points;
+    let n = pts.len();
+    let coverage = coverage(track, frame_secs);
+    if coverage < params.min_coverage {
+        return Err(Reject::Sparse { coverage });
+    }
+    let jump = length_jump(track);
+    if jump > params.max_length_jump {
+        return Err(Reject::Inconsistent { jump });
+    }
+    // A close camera sees a low floor's fall for a storey or less before it leaves the frame;
+    // the physics, not the drop, tells it from a light or a bird: a quarter of `min_drop_m` is
+    // asked, on the plane before anything is fitted (a fall towards the camera shows less drop
+    // there than it makes), then in 3-D.
+    let min_drop = params.min_drop_m / 4.0;
+    let plane_top = pts.iter().map(|p| p.h).fold(f64::MIN, f64::max);
+    let plane_drop = plane_top - pts[n - 1].h;
+    if plane_drop < min_drop {
+        return Err(Reject::NotFalling { drop_m: plane_drop });
+    }
+    // Blobs cut off by the frame's edge are left out of the fit.
+    let mut points: Vec<(f64, f64, f64)> = pts
+        .iter()
+        .filter(|p| !p.edge)
+        .map(|p| (p.t, p.x_px, p.y_px))
+        .collect();
+    let mut sizes: Vec<f64> = pts.iter().map(|p| p.size_px).collect();
+    sizes.sort_by(f64::total_cmp);
+    let limit = params.max_rms_px + params.rms_per_size * sizes[n / 2];
+    let unexplained = |rms_px| Reject::Unexplained {
+        rms_px,
+        limit_px: limit,
+    };
+    let prior = Prior {
+        out_m: (-params.behind_wall_m, params.max_out_m),
+        likely_out_m: Some(params.likely_out_m),
+        towards_mps: params.max_towards_wall_mps,
+        line_speed_mps: params.line_speed_mps,
+    };
+    let mut fall = flight::fit(camera, &points, Model::Fall, params.max_drag, &prior)
+        .ok_or(unexplained(f64::INFINITY))?;
+    if fall.rms_px > limit {
+        // A few sightings off the path (the blob merged with something, or half hidden) are
+        // dropped, at most one in six, and the rest fitted again.
+        let t_first = points[0].0;
+        let mut misses: Vec<f64> = points
+            .iter()
+            .map(|&p| fall.miss_px(camera, t_first, p))
+            .collect();
+        let mut sorted = misses.clone();
+        sorted.sort_by(f64::total_cmp);
+        let cut = sorted[points.len() - 1 - points.len() / 6].max(2.0 * limit);
+        let mut kept = points.iter().zip(misses.drain(..));
+        let trimmed: Vec<(f64, f64, f64)> = kept
+            .by_ref()
+            .filter(|(_, m)| *m <= cut)
+            .map(|(p, _)| *p)
+            .collect();
+        if trimmed.len() < points.len() && trimmed.len() >= params.min_frames {
+            points = trimmed;
+            fall = flight::fit(camera, &points, Model::Fall, params.max_drag, &prior)
+                .ok_or(unexplained(fall.rms_px))?;
+        }
+        if fall.rms_px > limit {
+            return Err(unexplained(fall.rms_px));
+        }
+    }
+    // The path's time starts at the first sighting fitted.
+    let t0 = points[0].0;
+    if let Some(line) = flight::fit(camera, &points, Model::Line, 0.0, &prior)
+        && line.rms_px <= (fall.rms_px * params.line_ratio).max(fall.rms_px + params.line_margin_px)
+    {
+        return Err(Reject::Straight {
+            line_rms_px: line.rms_px,
+            fall_rms_px: fall.rms_px,
+        });
+    }
+    // The release is found from the track's first `origin_fit_secs`, before drag (quadratic in
+    // speed, which the fit's linear term follows only so far) has bent the path.
+    let early: Vec<(f64, f64, f64)> = points
+        .iter()
+        .take_while(|p| p.0 - t0 <= params.origin_fit_secs)
+        .copied()
+        .collect();
+    let start = match early.len() >= params.min_frames && early.len() < points.len() {
+        // Unless the whole track places the release more narrowly (an object first seen
+        // high up, its first second too short a stretch to extrapolate from).
+        true => flight::fit(camera, &early, Model::Fall, params.max_drag, &prior)
+            .filter(|f| f.rms_px <= limit && f.apex_sigma_m <= fall.apex_sigma_m)
+            .unwrap_or_else(|| fall.clone()),
+        false => fall.clone(),
+    };
+    let span = pts[n - 1].t - t0;
+    let (apex_tau, method) = match start.apex_tau() {
+        Some(tau) if tau >= -params.max_extrapolation_secs => (tau.min(span), "apex"),
+        _ => (0.0, "first_sighting"),
+    };
+    let apex = start.at(apex_tau);
+    let margin = params.bound_margin;
+    if !(-params.behind_wall_m - margin..=params.max_out_m + margin).contains(&apex[2]) {
+        return Err(Reject::OffTheWall { out_m: apex[2] });
+    }
+    let towards = -start.velocity(apex_tau.max(0.0))[2];
+    if towards > params.max_towards_wall_mps + margin {
+        return Err(Reject::TowardsWall { speed_mps: towards });
+    }
+    let drop_m = apex[1] - fall.at(span)[1];
+    if drop_m < min_drop {
+        return Err(Reject::NotFalling { drop_m });
+    }
+    let speed = |tau| {
+        let v = fall.velocity(tau);
+        (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
+    };
+    let speed_mps = speed(span);
+    let fastest = speed(0.0).max(speed_mps);
+    if fastest > params.max_speed {
+        return Err(Reject::TooFast { speed_mps: fastest });
+    }
+    // Gravity less drag, half-way through the track.
+    let accel_mps2 = crate::G + fall.drag * fall.velocity(span / 2.0)[1];
+    let origin = origin(&start, apex, t0 + apex_tau, method, camera, facade);
+    Ok(Fall {
+        accel_mps2,
+        drop_m,
+        speed_mps,
+        quality: 1.0 - 0.5 * (fall.rms_px / limit).min(1.0),
+        t0,
+        motion: Motion::Space(fall),
+        origin,
+    })
+}
+
+/// The fraction of the frames a track spans that have a sighting.
+fn coverage(track: &FallTrack, frame_secs: f64) -> f64 {
+    let pts = &track.points;
+    let span = pts[pts.len() - 1].t - pts[0].t;
+    (pts.len() as f64 / (span / frame_secs.max(1e-3) + 1.0)).min(1.0)
+}
+
+/// The median factor by which the blob's length changes from one sighting to the next.
+fn length_jump(track: &FallTrack) -> f64 {
+    let mut jumps: Vec<f64> = track
+        .points
+        .windows(2)
+        .map(|w| {
+            let (a, b) = (w[0].length_px.max(1.0), w[1].length_px.max(1.0));
+            a.max(b) / a.min(b)
+        })
+        .collect();
+    if jumps.is_empty() {
+        return 1.0;
+    }
+    jumps.sort_by(f64::total_cmp);
+    jumps[jumps.len() / 2]
+}
+
+fn origin(
+    fall: &Flight,
+    apex: [f64; 3],
+    t: f64,
+    method: &'static str,
+    camera: &FacadeCamera,
+    facade: &Facade,
+) -> Origin {
+    let [u, h, out] = apex;
+    // The fit's own spread, and never less than a tenth of a floor.
+    let sigma_m = fall.apex_sigma_m.max(0.1 * facade.floor_height_m);
+    let (x, y) = camera.project(apex).map_or((f64::NAN, f64::NAN), |(x, y)| {
+        (x / camera.width, y / camera.height)
+    });
+    Origin {
+        floor: facade.floor_at(h),
+        column: facade.column_at(u),
+        x,
+        y,
+        u_m: u,
+        h_m: h,
+        out_m: Some(out),
+        sigma_m,
+        floor_range: [
+            facade.floor_at(h - 2.0 * sigma_m),
+            facade.floor_at(h + 2.0 * sigma_m),
+        ],
+        t,
+        method,
+    }
+}
+
+#[cfg(test)]
+mod tests;
