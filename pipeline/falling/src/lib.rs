@@ -521,4 +521,29 @@ mod tests {
         let s = det.stats();
         assert_eq!((s.falls, s.continuations), (2, 1));
     }
+
+    #[test]
+    fn a_fragment_beside_a_fall_is_the_same_fall_and_it_settles_with_both() {
+        let mut det = detector();
+        let drop = |t: f64| 45.0 - 0.5 * G * t * t;
+        let first = det.judge(vec![track(1, 0, 40, drop)]);
+        assert!(first[0].outcome.is_ok());
+        assert_eq!(first[0].continues, None);
+        // Half a metre beside it at the same time (motion blur split in two, a reflection).
+        let mut beside = track(2, 5, 35, |t| drop(t) - 0.5);
+        for p in &mut beside.points {
+            p.u += 0.3;
+        }
+        let second = det.judge(vec![beside]);
+        assert!(second[0].outcome.is_ok());
+        assert_eq!(second[0].continues, Some(1));
+        assert!(det.take_settled().is_empty(), "not over yet");
+        // Nothing joins for longer than CONTINUATION_SECS: settled, as one fall of two tracks.
+        det.settle(Some(1.6 + CONTINUATION_SECS + 0.1));
+        let settled = det.take_settled();
+        assert_eq!(settled.len(), 1);
+        assert_eq!((settled[0].track, settled[0].tracks), (1, 2));
+        assert_eq!(settled[0].fall.origin.floor, 15);
+        assert_eq!(det.stats().falls, 1);
+    }
 }
