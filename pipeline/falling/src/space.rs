@@ -104,10 +104,13 @@ pub fn judge(
         .copied()
         .collect();
     let start = match early.len() >= params.min_frames && early.len() < points.len() {
-        // Unless the whole track places the release more narrowly (an object first seen
-        // high up, its first second too short a stretch to extrapolate from).
+        // Unless it places the release within neither 0.7 storey nor twice the whole
+        // track's spread (its first second too short a stretch to extrapolate from).
         true => flight::fit(camera, &early, Model::Fall, params.max_drag, &prior)
-            .filter(|f| f.rms_px <= limit && f.apex_sigma_m <= fall.apex_sigma_m)
+            .filter(|f| {
+                let spread = (2.0 * fall.apex_sigma_m).max(0.7 * facade.floor_height_m);
+                f.rms_px <= limit && f.apex_sigma_m <= spread
+            })
             .unwrap_or_else(|| fall.clone()),
         false => fall.clone(),
     };
