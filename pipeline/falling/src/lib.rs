@@ -91,10 +91,9 @@ pub struct FallDetector {
     /// fall (an object hovering at the apex of a throw) can be one of them.
     preludes: Vec<FallTrack>,
     settled: Vec<Settled>,
-    /// The interval between frames, seconds (followed as they come; gaps of dropped frames
-    /// left out).
-    frame_secs: Option<f64>,
-    last_t: Option<f64>,
+    /// Times of the frames processed lately (as long as a track may last, and its gap), to
+    /// count the frames a track spans.
+    frame_times: std::collections::VecDeque<f64>,
     /// Judge on the facade plane even when a camera can be recovered (the classifier before the
     /// 3-D one, for comparison).
     plane_only: bool,
@@ -134,8 +133,7 @@ impl FallDetector {
             preludes: Vec::new(),
             settled: Vec::new(),
             plane_only: false,
-            frame_secs: None,
-            last_t: None,
+            frame_times: std::collections::VecDeque::new(),
         }
     }
 
@@ -181,14 +179,11 @@ impl FallDetector {
             )
         });
         let fg = foreground.process(frame);
-        if let Some(dt) = self.last_t.map(|last| t - last).filter(|dt| *dt > 0.0) {
-            self.frame_secs = match self.frame_secs {
-                None => Some(dt),
-                Some(f) if dt < 3.0 * f => Some(0.9 * f + 0.1 * dt),
-                keep => keep,
-            };
+        let keep = self.config.tracker.max_track_secs + self.config.tracker.max_gap_secs + 1.0;
+        while self.frame_times.front().is_some_and(|&f| f < t - keep) {
+            self.frame_times.pop_front();
         }
-        self.last_t = Some(t);
+        self.frame_times.push_back(t);
         self.stats.frames += 1;
         self.stats.guarded_frames += u64::from(fg.guarded);
         self.stats.warmup_frames += u64::from(fg.warming_up);
@@ -262,9 +257,17 @@ impl FallDetector {
         self.stats.judged_3d += u64::from(camera.is_some());
         match camera {
             Some(camera) => {
-                // Until a second frame, every sighting counts as a frame.
-                let frame_secs = self.frame_secs.unwrap_or(f64::INFINITY);
-                space::judge(track, (camera, frame_secs), facade, params)
+                let (first, last) = match (track.points.first(), track.points.last()) {
+                    (Some(a), Some(b)) => (a.t, b.t),
+                    _ => (0.0, 0.0),
+                };
+                let frames = self
+                    .frame_times
+                    .iter()
+                    .filter(|&&f| (first..=last).contains(&f))
+                    .count()
+                    .max(track.points.len());
+                space::judge(track, (camera, frames), facade, params)
             }
             None => classify(track, facade, params),
         }

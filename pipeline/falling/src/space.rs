@@ -11,17 +11,18 @@ use crate::facade::Facade;
 use crate::flight::{self, Flight, Model, Prior};
 use crate::tracker::FallTrack;
 
-/// The verdict on one track seen by `camera`, whose frames come every `frame_secs`.
+/// The verdict on one track seen by `camera`, over whose time `frames` frames were processed
+/// (frames dropped before the detector are not the track's to miss).
 pub fn judge(
     track: &FallTrack,
-    (camera, frame_secs): (&FacadeCamera, f64),
+    (camera, frames): (&FacadeCamera, usize),
     facade: &Facade,
     params: &ClassifyParams,
 ) -> Result<Fall, Reject> {
     too_short(track, params)?;
     let pts = &track.points;
     let n = pts.len();
-    let coverage = coverage(track, frame_secs);
+    let coverage = (track.points.len() as f64 / frames.max(1) as f64).min(1.0);
     if coverage < params.min_coverage {
         return Err(Reject::Sparse { coverage });
     }
@@ -153,13 +154,6 @@ pub fn judge(
         motion: Motion::Space(fall),
         origin,
     })
-}
-
-/// The fraction of the frames a track spans that have a sighting.
-fn coverage(track: &FallTrack, frame_secs: f64) -> f64 {
-    let pts = &track.points;
-    let span = pts[pts.len() - 1].t - pts[0].t;
-    (pts.len() as f64 / (span / frame_secs.max(1e-3) + 1.0)).min(1.0)
 }
 
 /// The median factor by which the blob's length changes from one sighting to the next.

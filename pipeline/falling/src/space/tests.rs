@@ -82,7 +82,7 @@ fn a_push_towards_a_close_camera_is_a_fall_from_its_floor_where_the_plane_sees_n
         ]
     });
     let p = ClassifyParams::default();
-    let fall = judge(&tr, (&v.0, 1.0 / 30.0), &v.1, &p).expect("a fall");
+    let fall = judge(&tr, (&v.0, tr.points.len()), &v.1, &p).expect("a fall");
     // Above the fourth storey's top (12 m): the roof, "floor 5".
     assert_eq!(fall.origin.floor, 5, "{:?}", fall.origin);
     assert!(
@@ -108,7 +108,7 @@ fn a_push_towards_a_close_camera_is_a_fall_from_its_floor_where_the_plane_sees_n
 fn rain_a_bird_and_a_jumble_are_rejected_in_3d_with_their_reason() {
     let v = view();
     let p = ClassifyParams::default();
-    let reason = |tr: &FallTrack| judge(tr, (&v.0, 1.0 / 25.0), &v.1, &p).unwrap_err();
+    let reason = |tr: &FallTrack| judge(tr, (&v.0, tr.points.len()), &v.1, &p).unwrap_err();
     // Rain 3 m out at 9 m/s.
     let rain = track(&v, 25.0, 0.8, |t| [3.0 + 0.5 * t, 14.0 - 9.0 * t, 3.0]);
     assert!(
