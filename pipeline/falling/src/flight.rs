@@ -315,6 +315,7 @@ fn refine(p: &Problem<'_>, start: Flight, max_drag: f64) -> Option<Flight> {
     for _ in 0..50 {
         let jac = jacobian(p, &f, &r, free)?;
         let (jtj, jtr) = normal(&jac, &r, free);
+        let now = cost(&r);
         let mut improved = false;
         for _ in 0..8 {
             let mut m = jtj;
@@ -331,7 +332,7 @@ fn refine(p: &Problem<'_>, start: Flight, max_drag: f64) -> Option<Flight> {
             next[6] = next[6].clamp(0.0, max_drag.max(0.0));
             let candidate = f.with(&next);
             if let Some(rn) = residuals(p, &candidate)
-                && cost(&rn) < cost(&r)
+                && cost(&rn) < now
             {
                 let small = step.iter().map(|s| s.abs()).fold(0.0, f64::max) < 1e-6;
                 f = candidate;

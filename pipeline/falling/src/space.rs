@@ -89,8 +89,13 @@ pub fn judge(
     }
     // The path's time starts at the first sighting fitted.
     let t0 = points[0].0;
+    // The line must do worse by a factor and, in quadrature, by a margin: a margin added to
+    // the fall's own residual would ask a long track seen at low resolution (the fall 0.5 px,
+    // the line 1.0 px over 48 sightings: a miss of a pixel, systematic) to miss by more than
+    // the blob's wobble twice over.
     if let Some(line) = flight::fit(camera, &points, Model::Line, 0.0, &prior)
-        && line.rms_px <= (fall.rms_px * params.line_ratio).max(fall.rms_px + params.line_margin_px)
+        && (line.rms_px <= fall.rms_px * params.line_ratio
+            || line.rms_px.powi(2) <= fall.rms_px.powi(2) + params.line_margin_px.powi(2))
     {
         return Err(Reject::Straight {
             line_rms_px: line.rms_px,

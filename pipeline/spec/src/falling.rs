@@ -125,8 +125,9 @@ pub struct ClassifyParams {
     /// wanders more than a ball's).
     pub max_rms_px: f64,
     pub rms_per_size: f64,
-    /// A straight line at constant speed must fit worse than the fall by this factor and by
-    /// `line_margin_px`, or the track is rain, a gliding bird or a drifting leaf.
+    /// A straight line at constant speed must fit worse than the fall by this factor and, in
+    /// quadrature, by `line_margin_px` (`line² > fall² + margin²`), or the track is rain, a
+    /// gliding bird or a drifting leaf.
     pub line_ratio: f64,
     pub line_margin_px: f64,
     /// Linear drag allowed in the fit, 1/s (0.4: a bag of rubbish loses a third of g at
