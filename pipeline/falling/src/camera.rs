@@ -145,6 +145,12 @@ impl FacadeCamera {
         })
     }
 
+    /// How far facade point `p` is in front of the camera, along its axis (metres).
+    pub fn depth(&self, p: [f64; 3]) -> f64 {
+        let rel: [f64; 3] = std::array::from_fn(|k| p[k] - self.centre[k]);
+        dot(self.rotation[2], rel)
+    }
+
     /// Where the ray through pixel `(x, y)` meets the plane `n` metres out from the wall, if in
     /// front of the camera.
     pub fn on_plane_n(&self, (x, y): (f64, f64), n: f64) -> Option<[f64; 3]> {

@@ -18,6 +18,7 @@ pub mod classify;
 pub mod fit;
 pub mod flight;
 pub mod foreground;
+pub mod looming;
 pub mod space;
 pub mod tracker;
 

@@ -9,6 +9,7 @@ use crate::camera::FacadeCamera;
 use crate::classify::{ClassifyParams, Fall, Motion, Origin, Reject, too_short};
 use crate::facade::Facade;
 use crate::flight::{self, Flight, Model, Prior};
+use crate::looming;
 use crate::tracker::FallTrack;
 
 /// The verdict on one track seen by `camera`, over whose time `frames` frames were processed
@@ -93,9 +94,19 @@ pub fn judge(
     // the fall's own residual would ask a long track seen at low resolution (the fall 0.5 px,
     // the line 1.0 px over 48 sightings: a miss of a pixel, systematic) to miss by more than
     // the blob's wobble twice over.
+    // Where the fall explains the pixels better but not by enough, the blob's growth may still
+    // refute the line: to mimic a fall's acceleration it must rush at the lens.
     if let Some(line) = flight::fit(camera, &points, Model::Line, 0.0, &prior)
         && (line.rms_px <= fall.rms_px * params.line_ratio
             || line.rms_px.powi(2) <= fall.rms_px.powi(2) + params.line_margin_px.powi(2))
+        && !(fall.rms_px <= line.rms_px
+            && looming::refutes(
+                (&line, &fall),
+                camera,
+                (&track.points, t0),
+                params.looming_tolerance,
+            )
+            .unwrap_or(false))
     {
         return Err(Reject::Straight {
             line_rms_px: line.rms_px,

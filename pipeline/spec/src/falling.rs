@@ -156,6 +156,10 @@ pub struct ClassifyParams {
     /// next (median over the track): a track hopping between rain streaks of different depths
     /// changes more.
     pub max_length_jump: f64,
+    /// Where the line explains the pixels about as well as the fall, the blob's growth decides:
+    /// the line is set aside when the growth it predicts (by coming nearer) is off what was seen
+    /// by this factor more than the fall's (`vigil_falling::looming`).
+    pub looming_tolerance: f64,
 }
 
 impl Default for ClassifyParams {
@@ -187,6 +191,7 @@ impl Default for ClassifyParams {
             line_speed_mps: 20.0,
             min_coverage: 0.7,
             max_length_jump: 1.5,
+            looming_tolerance: 1.15,
         }
     }
 }

@@ -1,0 +1,71 @@
+//! Does a path's distance from the camera agree with how the blob's size changed? A straight
+//! line can mimic a fall's acceleration in the image only by rushing at the lens, and then the
+//! object would grow as it came; a fall along the wall stays nearly the size it was. Projection
+//! cannot tell a near slow line from a far fast one, but the ratio of its distances at two times
+//! is the same for both — and so is the growth it predicts. The blob's width (area over length,
+//! so that motion blur does not count) over the track's last quarter against its first is what
+//! was seen.
+
+use crate::camera::FacadeCamera;
+use crate::flight::Flight;
+use crate::tracker::Sighting;
+
+/// Sightings in each end quarter at least: fewer and a blob's width is too noisy to compare.
+const QUARTER_MIN: usize = 3;
+
+/// The two ends of a track compared: its first and last quarters (blobs cut by the frame's
+/// edge left out).
+struct Ends<'a> {
+    first: Vec<&'a Sighting>,
+    last: Vec<&'a Sighting>,
+}
+
+fn ends(points: &[Sighting]) -> Option<Ends<'_>> {
+    let whole: Vec<&Sighting> = points.iter().filter(|p| !p.edge).collect();
+    let q = whole.len() / 4;
+    (q >= QUARTER_MIN).then(|| Ends {
+        first: whole[..q].to_vec(),
+        last: whole[whole.len() - q..].to_vec(),
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// How much wider the blob is over the track's last quarter than over its first.
+fn seen(e: &Ends<'_>) -> f64 {
+    let width = |s: &[&Sighting]| {
+        median(
+            s.iter()
+                .map(|p| p.size_px.powi(2) / p.length_px.max(1.0))
+                .collect(),
+        )
+    };
+    width(&e.last) / width(&e.first).max(1e-9)
+}
+
+/// How much nearer `path` (time from `t0`) is over the last quarter than over the first: the
+/// growth it predicts.
+fn predicted(path: &Flight, camera: &FacadeCamera, t0: f64, e: &Ends<'_>) -> Option<f64> {
+    let depth =
+        |s: &[&Sighting]| median(s.iter().map(|p| camera.depth(path.at(p.t - t0))).collect());
+    let (near, far) = (depth(&e.last), depth(&e.first));
+    (near > 0.0 && far > 0.0).then(|| far / near)
+}
+
+/// Whether the blob's growth refutes `line` and not `fall`: the line's predicted growth is off
+/// what was seen by a factor `tolerance` more than the fall's. `None` when the track is too short
+/// to tell.
+pub fn refutes(
+    (line, fall): (&Flight, &Flight),
+    camera: &FacadeCamera,
+    (points, t0): (&[Sighting], f64),
+    tolerance: f64,
+) -> Option<bool> {
+    let e = ends(points)?;
+    let seen = seen(&e).ln();
+    let off = |f: &Flight| predicted(f, camera, t0, &e).map(|g| (g.ln() - seen).abs());
+    Some(off(line)? > off(fall)? + tolerance.ln())
+}
