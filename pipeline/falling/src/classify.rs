@@ -221,15 +221,23 @@ pub struct Fall {
 
 /// Too few sightings, or too short a time, to judge: twice as many and 0.6 s when the track's
 /// frames were crowded with candidates (rain, clutter).
+/// Whether the frames a track was seen in held more than `crowded` candidates (median over the
+/// track): rain, where a track can hop from one streak to another.
+pub(crate) fn crowded(track: &FallTrack, params: &ClassifyParams) -> bool {
+    let mut crowd: Vec<u32> = track.points.iter().map(|p| p.crowd).collect();
+    crowd.sort_unstable();
+    crowd
+        .get(crowd.len() / 2)
+        .is_some_and(|&c| c > params.crowded)
+}
+
 pub(crate) fn too_short(track: &FallTrack, params: &ClassifyParams) -> Result<(), Reject> {
     let pts = &track.points;
     let n = pts.len();
     if n == 0 {
         return Err(Reject::TooShort { frames: 0 });
     }
-    let mut crowd: Vec<u32> = pts.iter().map(|p| p.crowd).collect();
-    crowd.sort_unstable();
-    let (min_frames, min_secs) = match crowd[n / 2] > params.crowded {
+    let (min_frames, min_secs) = match crowded(track, params) {
         true => (2 * params.min_frames, params.min_secs.max(0.6)),
         false => (params.min_frames, params.min_secs),
     };

@@ -6,7 +6,7 @@
 //! speed towards the camera, which the facade plane reads as a fall with far less than g.
 
 use crate::camera::FacadeCamera;
-use crate::classify::{ClassifyParams, Fall, Motion, Origin, Reject, too_short};
+use crate::classify::{ClassifyParams, Fall, Motion, Origin, Reject, crowded, too_short};
 use crate::facade::Facade;
 use crate::flight::{self, Flight, Model, Prior};
 use crate::looming;
@@ -24,7 +24,13 @@ pub fn judge(
     let pts = &track.points;
     let n = pts.len();
     let coverage = (track.points.len() as f64 / frames.max(1) as f64).min(1.0);
-    if coverage < params.min_coverage {
+    // A faint object drops out of some frames; only where the frames are crowded can a track
+    // that skips many be made of different things.
+    let min_coverage = match crowded(track, params) {
+        true => params.min_coverage,
+        false => params.min_coverage_clear,
+    };
+    if coverage < min_coverage {
         return Err(Reject::Sparse { coverage });
     }
     let jump = length_jump(track);

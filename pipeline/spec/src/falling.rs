@@ -149,9 +149,11 @@ pub struct ClassifyParams {
     /// The straight-line alternative moves at most this fast, m/s (rain, birds, leaves):
     /// faster, it would mimic a fall's acceleration by rushing at the lens.
     pub line_speed_mps: f64,
-    /// A track must have a sighting in at least this fraction of the frames it spans: one
-    /// hopping between rain streaks skips many.
+    /// A track must have a sighting in at least this fraction of the frames it spans where its
+    /// frames are crowded (more than `crowded` candidates): one hopping between rain streaks
+    /// skips many. Elsewhere `min_coverage_clear`: a faint object drops out of some frames.
     pub min_coverage: f64,
+    pub min_coverage_clear: f64,
     /// Along a track, the blob's length may change by this factor from one sighting to the
     /// next (median over the track): a track hopping between rain streaks of different depths
     /// changes more.
@@ -190,6 +192,7 @@ impl Default for ClassifyParams {
             bound_margin: 0.5,
             line_speed_mps: 20.0,
             min_coverage: 0.7,
+            min_coverage_clear: 0.5,
             max_length_jump: 1.5,
             looming_tolerance: 1.15,
         }

@@ -45,6 +45,27 @@ pub(super) fn branch(canvas: &mut Canvas<'_>, left: bool, angle: f64, night: boo
     }
 }
 
+/// A clump of leaves in front of the lens (a palm frond, a tree's crown) around `(cx, cy)`,
+/// `r` across, swayed by `sway` (−1…1).
+pub(super) fn foliage(
+    canvas: &mut Canvas<'_>,
+    (cx, cy): (f64, f64),
+    r: f64,
+    sway: f64,
+    night: bool,
+) {
+    let c = if night { [8, 10, 8] } else { [34, 52, 30] };
+    let (cx, cy) = (cx + 0.08 * r * sway, cy + 0.03 * r * sway);
+    canvas.disc(cx, cy, 0.55 * r, c, 1.0);
+    for k in 0..9 {
+        let a = f64::from(k) * 0.7 + 0.15 * sway;
+        let (s, co) = a.sin_cos();
+        let reach = 0.55 + 0.1 * f64::from(k % 3);
+        let tip = (cx + reach * r * co, cy + 0.7 * reach * r * s);
+        canvas.segment((cx, cy), tip, 0.2 * r, c, 1.0);
+    }
+}
+
 /// Draws into a packed RGB buffer with coverage-based anti-aliasing.
 pub(super) struct Canvas<'a> {
     pub(super) w: usize,

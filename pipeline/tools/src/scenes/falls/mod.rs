@@ -67,6 +67,60 @@ pub struct ThrowSpec {
     /// (`size_px` is its size where it leaves). Without it, `size_px` throughout.
     #[serde(default)]
     pub size_m: Option<f64>,
+    /// An elongated body turning as it falls (a stick, a bag): its blob changes shape from
+    /// frame to frame. Without it, a ball.
+    #[serde(default)]
+    pub tumble: Option<Tumble>,
+    /// Grey levels it stands off what lies behind it (negative: darker), instead of `shade`:
+    /// a light object against sky or glass, 5–30 levels.
+    #[serde(default)]
+    pub contrast: Option<f64>,
+}
+
+impl ThrowSpec {
+    /// Its size as a blob at release, pixels: the diameter, or for a tumbling body the side of
+    /// the square of its area (width × length).
+    pub fn apparent_px(&self) -> f64 {
+        self.size_px * self.tumble.map_or(1.0, |t| t.aspect.sqrt())
+    }
+}
+
+/// How an elongated body turns: its length `aspect` × its width (`size_px`, `size_m`), turning
+/// `spin_hz` times a second about `axis` (a unit vector, world axes), from angle `phase`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tumble {
+    pub aspect: f64,
+    pub spin_hz: f64,
+    pub axis: [f64; 3],
+    pub phase: f64,
+}
+
+impl Tumble {
+    /// The body's long axis (a unit vector) `tau` seconds after release.
+    pub(super) fn direction(&self, tau: f64) -> [f64; 3] {
+        let a = self.axis;
+        let cross = |u: [f64; 3], v: [f64; 3]| {
+            [
+                u[1] * v[2] - u[2] * v[1],
+                u[2] * v[0] - u[0] * v[2],
+                u[0] * v[1] - u[1] * v[0],
+            ]
+        };
+        let norm = |u: [f64; 3]| {
+            let n = (u[0] * u[0] + u[1] * u[1] + u[2] * u[2]).sqrt().max(1e-12);
+            u.map(|v| v / n)
+        };
+        // Any unit vector across the axis, and the one across both.
+        let across = if a[1].abs() < 0.9 {
+            [0.0, 1.0, 0.0]
+        } else {
+            [1.0, 0.0, 0.0]
+        };
+        let e1 = norm(cross(a, across));
+        let e2 = norm(cross(a, e1));
+        let (s, c) = (self.phase + std::f64::consts::TAU * self.spin_hz * tau).sin_cos();
+        [0, 1, 2].map(|i| e1[i] * c + e2[i] * s)
+    }
 }
 
 /// Things that move and are not falling objects.
@@ -101,6 +155,13 @@ pub enum Distractor {
     },
     /// A cloud dims the scene (day) or the IR cut filter switches (night) at `t`.
     LightChange { t: f64 },
+    /// Leaves in front of the lens hiding where throw `throw` leaves: a clump of `radius_px`
+    /// around its release point's pixel, shifted by `offset` (× the radius), swaying.
+    Foliage {
+        throw: usize,
+        radius_px: f64,
+        offset: [f64; 2],
+    },
 }
 
 /// A sequence to render.
@@ -224,6 +285,7 @@ mod draw;
 mod rain;
 mod render;
 mod sets;
+mod throw;
 mod world;
 
 pub use render::Scene;

@@ -1,8 +1,9 @@
 //! A sequence rendered frame by frame: the static view, then throws, leaves, rain, lights,
 //! branches, shake and sensor noise on top, with the truth of every throw.
 
-use super::draw::{Canvas, branch, mid, render_static, shift};
+use super::draw::{Canvas, branch, foliage, render_static, shift};
 use super::rain::Downpour;
+use super::throw::{self, Seen};
 use super::world::{Body, Building, Camera, calibrate, window_pixels};
 use super::*;
 
@@ -59,7 +60,7 @@ impl Scene {
                 release_t: t.t,
                 floor: t.floor,
                 column: t.column,
-                size_px: t.size_px,
+                size_px: t.apparent_px(),
                 end_t: spec.duration_secs,
                 landed: false,
                 track: Vec::new(),
@@ -260,37 +261,50 @@ impl Scene {
                 truth.landed = true;
                 continue;
             }
-            let (Some(a), Some(b)) = (
-                self.camera.project(mid(before, after, 0.5)),
-                self.camera.project(after),
-            ) else {
-                continue;
-            };
-            let r = match spec.size_m {
-                // At depth b.2 along the camera's axis.
-                Some(m) => (m * self.camera.f / b.2 / 2.0).max(0.75),
-                None => spec.size_px / 2.0,
-            };
-            if b.0 < -r || b.1 < -r || b.0 > self.camera.w + r || b.1 > self.camera.h + r {
-                if !truth.track.is_empty() {
-                    truth.end_t = t;
+            let seen = throw::draw(
+                &mut canvas,
+                (&self.camera, &self.background),
+                spec,
+                (before, after),
+                (since, step),
+            );
+            match seen {
+                Seen::At(x, y, size) => {
+                    truth.track.push((i, x, y));
+                    truth.sizes.push(size);
                 }
-                continue;
+                Seen::Out if !truth.track.is_empty() => truth.end_t = t,
+                Seen::Out | Seen::Hidden => {}
             }
-            let c = [spec.shade; 3];
-            canvas.segment((a.0, a.1), (b.0, b.1), r, c, 1.0);
-            truth.track.push((i, b.0, b.1));
-            truth.sizes.push(2.0 * r);
         }
-        // A branch swaying in front of the camera.
+        // A branch swaying in front of the camera; leaves hiding where a throw leaves.
         for d in &self.spec.distractors {
-            if let Distractor::Branch {
-                left,
-                amplitude_deg,
-            } = *d
-            {
-                let angle = amplitude_deg.to_radians() * (t * 1.7).sin() + 0.2 * (t * 0.6).sin();
-                branch(&mut canvas, left, angle, self.spec.night);
+            match *d {
+                Distractor::Branch {
+                    left,
+                    amplitude_deg,
+                } => {
+                    let angle =
+                        amplitude_deg.to_radians() * (t * 1.7).sin() + 0.2 * (t * 0.6).sin();
+                    branch(&mut canvas, left, angle, self.spec.night);
+                }
+                Distractor::Foliage {
+                    throw,
+                    radius_px,
+                    offset,
+                } => {
+                    let Some(s) = self.spec.throws.get(throw) else {
+                        continue;
+                    };
+                    let out = s.out_m.unwrap_or(BALCONY_M);
+                    let release = self.spec.release_point(s.floor, s.column, out);
+                    if let Some((x, y, _)) = self.camera.project(release) {
+                        let centre = (x + offset[0] * radius_px, y + offset[1] * radius_px);
+                        let sway = (t * 2.3).sin() * 0.7 + (t * 0.9).sin() * 0.3;
+                        foliage(&mut canvas, centre, radius_px, sway, self.spec.night);
+                    }
+                }
+                _ => {}
             }
         }
         // Rain.

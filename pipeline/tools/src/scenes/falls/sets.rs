@@ -60,7 +60,7 @@ pub fn placed_spec(
         SetKind::Throws => {
             let throw = match placement {
                 Placement::Far => far_throw(&mut rng, &spec, &floors_in_view),
-                Placement::Close { .. } => close_throw(&mut rng, &spec, &floors_in_view),
+                Placement::Close { .. } => close_throw(&mut rng, &spec, &floors_in_view, index),
             };
             spec.throws.push(throw);
             if rng.chance(0.3) {
@@ -73,9 +73,19 @@ pub fn placed_spec(
                     fall_speed: rng.range(0.8, 2.0),
                 });
             }
-            // Close cameras: some throws in a downpour.
-            if matches!(placement, Placement::Close { .. }) && rng.chance(0.2) {
-                spec.distractors.push(downpour(&mut rng));
+            // Close cameras: some throws in a downpour, some released behind leaves.
+            if matches!(placement, Placement::Close { .. }) {
+                if rng.chance(0.2) {
+                    spec.distractors.push(downpour(&mut rng));
+                }
+                let mut looks = looks(&spec, index, 2);
+                if looks.chance(0.2) {
+                    spec.distractors.push(Distractor::Foliage {
+                        throw: 0,
+                        radius_px: looks.range(0.02, 0.05) * f64::from(spec.width),
+                        offset: [looks.range(-0.3, 0.3), looks.range(-0.3, 0.3)],
+                    });
+                }
             }
         }
         SetKind::Distractors => {
@@ -259,10 +269,12 @@ fn far_throw(rng: &mut Rng, spec: &SceneSpec, floors_in_view: &[i32]) -> ThrowSp
         shade: shade(rng, spec.night),
         out_m: None,
         size_m: None,
+        tumble: None,
+        contrast: None,
     }
 }
 
-fn close_throw(rng: &mut Rng, spec: &SceneSpec, floors_in_view: &[i32]) -> ThrowSpec {
+fn close_throw(rng: &mut Rng, spec: &SceneSpec, floors_in_view: &[i32], index: u32) -> ThrowSpec {
     let floor = floors_in_view[rng.below(floors_in_view.len() as u32) as usize];
     let column = 1 + rng.below(spec.columns);
     let heavy = rng.chance(0.6);
@@ -278,7 +290,10 @@ fn close_throw(rng: &mut Rng, spec: &SceneSpec, floors_in_view: &[i32]) -> Throw
         ([0.0; 3], rng.range(0.5, 2.0))
     };
     // 3–40 px where it leaves, small ones more often; its real size from its depth there.
-    let size_px = 3.0 + 37.0 * rng.unit().powi(2);
+    let mut size_px = 3.0 + 37.0 * rng.unit().powi(2);
+    // Its look is drawn from a stream of its own, so that the sequence is otherwise the one
+    // rendered before looks were added.
+    let (tumble, contrast) = look(&mut looks(spec, index, 1), &mut size_px);
     let camera = Camera::new(spec);
     let depth = camera
         .project(spec.release_point(floor, column, out_m))
@@ -293,6 +308,53 @@ fn close_throw(rng: &mut Rng, spec: &SceneSpec, floors_in_view: &[i32]) -> Throw
         shade: shade(rng, spec.night),
         out_m: Some(out_m),
         size_m: Some(size_px * depth / camera.f),
+        tumble,
+        contrast,
+    }
+}
+
+/// The stream a close sequence's looks are drawn from (`part` 1: the object, 2: leaves over its
+/// release), apart from the sequence's own, so that adding looks left everything else as it was.
+fn looks(spec: &SceneSpec, index: u32, part: u64) -> Rng {
+    Rng::new(spec.seed.wrapping_mul(0x100C_5EED) ^ (u64::from(index) << 8) ^ part)
+}
+
+/// A close throw's look: a quarter tumbling sticks (2–5 px wide, 3–6 times as long) and bags
+/// (5–20 px, 1.5–2.5 times as long), a quarter tiny faint things (2–8 px, 5–30 grey levels off
+/// what is behind them), the rest balls and boxes as drawn (`size_px`, replaced for the others).
+fn look(rng: &mut Rng, size_px: &mut f64) -> (Option<Tumble>, Option<f64>) {
+    match rng.below(4) {
+        0 => {
+            let stick = rng.chance(0.5);
+            let (width, aspect, spin_hz) = match stick {
+                true => (
+                    rng.range(2.0, 5.0),
+                    rng.range(3.0, 6.0),
+                    rng.range(1.0, 4.0),
+                ),
+                false => (
+                    rng.range(5.0, 20.0),
+                    rng.range(1.5, 2.5),
+                    rng.range(0.5, 2.0),
+                ),
+            };
+            let (z, phi) = (rng.range(-1.0, 1.0), rng.range(0.0, std::f64::consts::TAU));
+            let across = (1.0 - z * z).sqrt();
+            *size_px = width;
+            let tumble = Tumble {
+                aspect,
+                spin_hz,
+                axis: [across * phi.cos(), z, across * phi.sin()],
+                phase: rng.range(0.0, std::f64::consts::TAU),
+            };
+            (Some(tumble), None)
+        }
+        1 => {
+            let sign = if rng.chance(0.5) { 1.0 } else { -1.0 };
+            *size_px = rng.range(2.0, 8.0);
+            (None, Some(sign * rng.range(5.0, 30.0)))
+        }
+        _ => (None, None),
     }
 }
 
