@@ -171,6 +171,9 @@ fn close_720p(seed: u64, i: u32, width_px: f64) -> SceneSpec {
     s
 }
 
+/// A throw's width where it leaves, its look, and whether leaves hide its release.
+type Case = (f64, Box<dyn Fn(&mut ThrowSpec)>, bool);
+
 #[test]
 fn tumbling_faint_and_hidden_throws_are_found_once_with_their_floor() {
     // What the real footage showed: a stick and a bag turning as they fall, small things a few
@@ -186,7 +189,7 @@ fn tumbling_faint_and_hidden_throws_are_found_once_with_their_floor() {
         }
     };
     let faint = |levels| move |t: &mut ThrowSpec| t.contrast = Some(levels);
-    let cases: Vec<(f64, Box<dyn Fn(&mut ThrowSpec)>, bool)> = vec![
+    let cases: Vec<Case> = vec![
         (3.0, Box::new(turning(5.0, 2.5)), false),
         (10.0, Box::new(turning(2.0, 1.0)), false),
         (5.0, Box::new(faint(25.0)), false),
