@@ -24,11 +24,13 @@ pub fn judge(
     let pts = &track.points;
     let n = pts.len();
     let coverage = (track.points.len() as f64 / frames.max(1) as f64).min(1.0);
-    // A faint object drops out of some frames; only where the frames are crowded can a track
-    // that skips many be made of different things.
-    let min_coverage = match crowded(track, params) {
-        true => params.min_coverage,
-        false => params.min_coverage_clear,
+    // A faint object drops out of some frames; only where the frames are crowded can a long
+    // track that skips many be made of different things. A short one with gaps is little
+    // evidence anywhere.
+    let long = n >= 2 * params.min_frames;
+    let min_coverage = match long && !crowded(track, params) {
+        true => params.min_coverage_clear,
+        false => params.min_coverage,
     };
     if coverage < min_coverage {
         return Err(Reject::Sparse { coverage });

@@ -151,7 +151,8 @@ pub struct ClassifyParams {
     pub line_speed_mps: f64,
     /// A track must have a sighting in at least this fraction of the frames it spans where its
     /// frames are crowded (more than `crowded` candidates): one hopping between rain streaks
-    /// skips many. Elsewhere `min_coverage_clear`: a faint object drops out of some frames.
+    /// skips many, or where it has fewer than twice `min_frames` sightings. Elsewhere
+    /// `min_coverage_clear`: a faint object drops out of some frames.
     pub min_coverage: f64,
     pub min_coverage_clear: f64,
     /// Along a track, the blob's length may change by this factor from one sighting to the
