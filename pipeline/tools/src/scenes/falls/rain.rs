@@ -60,13 +60,18 @@ impl Downpour {
         rain
     }
 
-    /// A drop somewhere in view (`top`: entering at the frame's top edge).
+    /// A drop somewhere in view (`top`: entering at the frame's top edge). A camera tilted up so
+    /// far that the rays above its frame pass the vertical sees no drop come in at the top:
+    /// after `TOP_TRIES` such rays, the drop comes in anywhere in view (else this never ends).
     fn spawn(&self, rng: &mut Rng, camera: &Camera, top: Option<()>) -> Drop {
+        const TOP_TRIES: u32 = 64;
+        let mut attempt = 0u32;
         loop {
+            attempt = attempt.saturating_add(1);
             let px = rng.range(-0.1, 1.1) * camera.w;
             let py = match top {
-                Some(()) => rng.range(-0.15, 0.0) * camera.h,
-                None => rng.range(0.0, 1.0) * camera.h,
+                Some(()) if attempt <= TOP_TRIES => rng.range(-0.15, 0.0) * camera.h,
+                _ => rng.range(0.0, 1.0) * camera.h,
             };
             // Depth spread so that near and far drops are both common: uniform in its log.
             let z = self.near * (self.far / self.near).powf(rng.unit());
