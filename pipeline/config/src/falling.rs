@@ -143,6 +143,9 @@ fn tuning(v: &mut Validator<'_>, raw: Option<&Spanned<RawFalling>>) -> Option<Tu
     if let Some(x) = num(&raw.min_diff, 1.0..=128.0, "min_diff") {
         fg.min_diff = x as f32;
     }
+    if let Some(x) = num(&raw.faint_diff, 0.0..=128.0, "faint_diff") {
+        fg.faint_diff = x as f32;
+    }
     if let Some(x) = num(&raw.guard_fraction, 0.001..=1.0, "guard_fraction") {
         fg.guard_fraction = x;
     }

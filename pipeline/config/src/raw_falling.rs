@@ -35,6 +35,8 @@ pub(crate) struct RawFalling {
     pub accel_range: Option<Spanned<[f64; 2]>>,
     pub k_sigma: Option<Spanned<f64>>,
     pub min_diff: Option<Spanned<f64>>,
+    /// 2×2 blocks this many grey levels off the background are faint foreground; 0: off.
+    pub faint_diff: Option<Spanned<f64>>,
     pub min_area_px: Option<Spanned<u32>>,
     pub max_area_px: Option<Spanned<u32>>,
     pub guard_fraction: Option<Spanned<f64>>,

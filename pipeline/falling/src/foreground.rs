@@ -1,6 +1,9 @@
 //! Foreground at full frame rate: a per-pixel running Gaussian on luma (mean and variance, so
 //! swaying vegetation and sensor noise raise their own thresholds), restricted to the rule's
-//! zone, with a global-change guard; foreground pixels grouped into blobs (8-connected runs).
+//! zone, with a global-change guard; faint objects found over 2×2 blocks ([`faint`]); foreground
+//! pixels grouped into blobs (8-connected runs).
+
+mod faint;
 
 pub use vigil_spec::falling::ForegroundParams;
 
@@ -32,6 +35,10 @@ const MAX_MERGE: usize = 256;
 /// Frames of fast re-learning after a global change, and the rate multiplier meanwhile.
 const FAST_FRAMES: u32 = 8;
 const FAST_GAIN: f32 = 8.0;
+/// Faint foreground counts only while frames hold at most this many blobs, strong and faint
+/// (a peak that decays by `CLUTTER_DECAY` a frame: rain keeps it off for about half a second).
+const FAINT_CROWD: f32 = 6.0;
+const CLUTTER_DECAY: f32 = 0.9;
 
 /// A connected group of foreground pixels.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +52,8 @@ pub struct Blob {
     pub y0: u32,
     pub x1: u32,
     pub y1: u32,
+    /// Its pixels that passed the per-pixel test; the rest are faint ([`faint`]).
+    pub strong: u32,
 }
 
 /// What one frame gave.
@@ -66,6 +75,8 @@ struct Run {
     y: u32,
     x0: u32,
     x1: u32,
+    /// Its pixels that passed the per-pixel test.
+    strong: u32,
 }
 
 /// The model for one camera at one processing size.
@@ -80,8 +91,19 @@ pub struct Foreground {
     var: Vec<f32>,
     frames: u64,
     fast_left: u32,
-    mask: Vec<u8>,
+    /// The signed difference from the background of the last two rows (even, odd), before
+    /// learning; 0 outside the zone.
+    diff: [Vec<f32>; 2],
+    /// The foreground mask of the last two rows, and how many pixels each holds.
+    mask: [Vec<u8>; 2],
+    row_count: [u32; 2],
+    /// The faint foreground of the last two rows (with the strong, once its runs are taken).
+    faint: [Vec<u8>; 2],
+    /// Runs of the strong foreground, and of strong and faint together.
     runs: Vec<Run>,
+    runs_all: Vec<Run>,
+    /// The decaying peak of blobs a frame (strong and faint).
+    clutter: f32,
     parent: Vec<u32>,
 }
 
@@ -101,7 +123,12 @@ impl Foreground {
             var: vec![VAR_INIT; n],
             frames: 0,
             fast_left: 0,
-            mask: vec![0; width as usize],
+            diff: [vec![0.0; width as usize], vec![0.0; width as usize]],
+            mask: [vec![0; width as usize], vec![0; width as usize]],
+            row_count: [0; 2],
+            faint: [vec![0; width as usize], vec![0; width as usize]],
+            runs_all: Vec::new(),
+            clutter: 0.0,
             runs: Vec::new(),
             parent: Vec::new(),
         }
@@ -138,25 +165,36 @@ impl Foreground {
         let k2 = self.params.k_sigma * self.params.k_sigma;
         let min_diff = self.params.min_diff;
         self.runs.clear();
-        let mut fg_pixels = 0u64;
+        self.runs_all.clear();
+        let (mut fg_pixels, mut faint_pixels) = (0u64, 0u64);
         for y in 0..self.height {
             let row = frame.row(y);
             let base = y as usize * w;
+            let slot = (y & 1) as usize;
+            self.diff[slot].fill(0.0);
+            self.mask[slot].fill(0);
+            let mut row_count = 0u32;
             for &(x0, x1) in &self.spans[y as usize] {
                 let (a, b) = (x0 as usize, x1 as usize);
                 let pixels = &row[a..b];
                 let mean = &mut self.mean[base + a..base + b];
                 let var = &mut self.var[base + a..base + b];
-                let mask = &mut self.mask[a..b];
+                let mask = &mut self.mask[slot][a..b];
+                let diff = &mut self.diff[slot][a..b];
                 if first {
                     for (m, &p) in mean.iter_mut().zip(pixels) {
                         *m = f32::from(p);
                     }
-                    mask.fill(0);
                     continue;
                 }
                 let mut count = 0u32;
-                for (((&p, m), v), o) in pixels.iter().zip(mean).zip(var).zip(mask.iter_mut()) {
+                for ((((&p, m), v), o), s) in pixels
+                    .iter()
+                    .zip(mean)
+                    .zip(var)
+                    .zip(mask.iter_mut())
+                    .zip(diff.iter_mut())
+                {
                     let d = f32::from(p) - *m;
                     let d2 = d * d;
                     let fg = d2 > k2 * *v && d.abs() > min_diff;
@@ -164,14 +202,12 @@ impl Foreground {
                     *m += r * d;
                     *v = (*v + r * (d2 - *v)).clamp(VAR_MIN, VAR_MAX);
                     *o = u8::from(fg);
+                    *s = d;
                     count += u32::from(fg);
-                }
-                if count == 0 {
-                    continue;
                 }
                 // A pixel that matches the background a pixel or two away is an edge that
                 // moved (shake, sway, compression), not a new object.
-                if self.params.shift_radius > 0 {
+                if count > 0 && self.params.shift_radius > 0 {
                     for (i, o) in mask.iter_mut().enumerate() {
                         if *o == 0 {
                             continue;
@@ -191,27 +227,45 @@ impl Foreground {
                             count -= 1;
                         }
                     }
-                    if count == 0 {
-                        continue;
-                    }
                 }
-                fg_pixels += u64::from(count);
-                // Runs of foreground in this span.
-                let mut x = 0;
-                while x < mask.len() {
-                    if mask[x] == 0 {
-                        x += 1;
-                        continue;
+                row_count += count;
+            }
+            self.row_count[slot] = row_count;
+            // Faint objects are judged over 2×2 blocks, so rows are grouped in pairs.
+            let mut added = [0u32; 2];
+            if y & 1 == 1 && !first {
+                self.faint[0].fill(0);
+                self.faint[1].fill(0);
+                added = faint::mark(
+                    &self.params,
+                    (&self.mean, &self.var),
+                    frame,
+                    y,
+                    faint::Pair {
+                        diff: &self.diff,
+                        mask: &self.mask,
+                        faint: &mut self.faint,
+                    },
+                );
+            }
+            if y & 1 == 1 || y + 1 == self.height {
+                for r in (y & !1)..=y {
+                    let slot = (r & 1) as usize;
+                    let strong = self.row_count[slot];
+                    fg_pixels += u64::from(strong);
+                    faint_pixels += u64::from(added[slot]);
+                    let mask = &self.mask[slot];
+                    if strong > 0 {
+                        push_runs(&mut self.runs, mask, mask, r);
                     }
-                    let start = x;
-                    while x < mask.len() && mask[x] != 0 {
-                        x += 1;
+                    if added[slot] > 0 {
+                        for (f, &m) in self.faint[slot].iter_mut().zip(mask) {
+                            *f |= m;
+                        }
+                        push_runs(&mut self.runs_all, &self.faint[slot], mask, r);
+                    } else if strong > 0 {
+                        push_runs(&mut self.runs_all, mask, mask, r);
                     }
-                    self.runs.push(Run {
-                        y,
-                        x0: x0 + start as u32,
-                        x1: x0 + x as u32,
-                    });
                 }
             }
         }
@@ -223,133 +277,195 @@ impl Foreground {
         if warming_up {
             return out;
         }
-        if self.zone_pixels > 0
-            && fg_pixels as f64 > self.params.guard_fraction * self.zone_pixels as f64
-        {
+        let guard = self.params.guard_fraction * self.zone_pixels as f64;
+        if self.zone_pixels > 0 && fg_pixels as f64 > guard {
             out.guarded = true;
             self.fast_left = FAST_FRAMES;
             return out;
         }
-        self.group(&mut out);
+        group(&self.runs, &mut self.parent, &self.params, &mut out);
+        // Among many faint blobs (rain at night, clutter) a faint object cannot be told from
+        // the rest: faint foreground counts only while frames have been uncluttered.
+        let mut all = ForegroundFrame::default();
+        if faint_pixels > 0 {
+            group(&self.runs_all, &mut self.parent, &self.params, &mut all);
+        }
+        let count = all.blobs.len().max(out.blobs.len()) as f32;
+        self.clutter = count.max(self.clutter * CLUTTER_DECAY);
+        if faint_pixels > 0 && self.clutter <= FAINT_CROWD {
+            out.fg_pixels += faint_pixels;
+            if out.fg_pixels as f64 > guard {
+                out.blobs.clear();
+                out.guarded = true;
+                self.fast_left = FAST_FRAMES;
+                return out;
+            }
+            // A blob mostly of faint pixels replaces the strong fragments inside it; one mostly
+            // strong stays as the per-pixel test drew it (its faint halo would only blur where
+            // its centre is).
+            let faint: Vec<Blob> = all
+                .blobs
+                .into_iter()
+                .filter(|b| 2 * b.strong < b.area)
+                .collect();
+            out.blobs.retain(|s| !faint.iter().any(|f| within(s, f)));
+            out.blobs.extend(faint);
+        }
         out
     }
+}
 
-    /// Union-find over runs: runs on adjacent rows that touch (8-connected) join.
-    fn group(&mut self, out: &mut ForegroundFrame) {
-        let n = self.runs.len();
-        self.parent.clear();
-        self.parent.extend(0..n as u32);
-        let (mut prev_start, mut prev_end) = (0usize, 0usize);
+/// Union-find over `runs` (in row order): runs on adjacent rows that touch (8-connected) join;
+/// the groups of `params`' sizes become `out`'s blobs.
+fn group(
+    runs: &[Run],
+    parent: &mut Vec<u32>,
+    params: &ForegroundParams,
+    out: &mut ForegroundFrame,
+) {
+    let n = runs.len();
+    parent.clear();
+    parent.extend(0..n as u32);
+    let (mut prev_start, mut prev_end) = (0usize, 0usize);
+    let mut i = 0;
+    while i < n {
+        let y = runs[i].y;
+        let row_start = i;
+        while i < n && runs[i].y == y {
+            i += 1;
+        }
+        if prev_end > prev_start && runs[prev_start].y + 1 == y {
+            let mut p = prev_start;
+            for c in row_start..i {
+                let run = runs[c];
+                while p < prev_end && runs[p].x1 < run.x0 {
+                    p += 1;
+                }
+                let mut q = p;
+                while q < prev_end && runs[q].x0 <= run.x1 {
+                    union(parent, c as u32, q as u32);
+                    q += 1;
+                }
+            }
+        }
+        (prev_start, prev_end) = (row_start, i);
+    }
+    #[derive(Clone, Copy)]
+    struct Acc {
+        area: u64,
+        strong: u64,
+        sx: f64,
+        sy: f64,
+        x0: u32,
+        y0: u32,
+        x1: u32,
+        y1: u32,
+    }
+    let mut acc: Vec<Option<Acc>> = vec![None; n];
+    for (i, &r) in runs.iter().enumerate() {
+        let root = find(parent, i as u32) as usize;
+        let len = u64::from(r.x1 - r.x0);
+        // Sum of pixel-centre x over the run.
+        let sx = (f64::from(r.x0) + f64::from(r.x1)) * 0.5 * len as f64;
+        let a = acc[root].get_or_insert(Acc {
+            area: 0,
+            strong: 0,
+            sx: 0.0,
+            sy: 0.0,
+            x0: r.x0,
+            y0: r.y,
+            x1: r.x1,
+            y1: r.y + 1,
+        });
+        a.area += len;
+        a.strong += u64::from(r.strong);
+        a.sx += sx;
+        a.sy += (f64::from(r.y) + 0.5) * len as f64;
+        a.x0 = a.x0.min(r.x0);
+        a.x1 = a.x1.max(r.x1);
+        a.y0 = a.y0.min(r.y);
+        a.y1 = a.y1.max(r.y + 1);
+    }
+    // Fragments of one object (split by a window edge it crosses) are one blob.
+    let mut parts: Vec<Acc> = acc.into_iter().flatten().collect();
+    if parts.len() <= MAX_MERGE {
         let mut i = 0;
-        while i < n {
-            let y = self.runs[i].y;
-            let row_start = i;
-            while i < n && self.runs[i].y == y {
+        while i < parts.len() {
+            let mut j = i + 1;
+            let mut merged = false;
+            while j < parts.len() {
+                let (a, b) = (parts[i], parts[j]);
+                let near = a.x0 <= b.x1 + MERGE_GAP
+                    && b.x0 <= a.x1 + MERGE_GAP
+                    && a.y0 <= b.y1 + MERGE_GAP
+                    && b.y0 <= a.y1 + MERGE_GAP;
+                if near {
+                    parts[i] = Acc {
+                        area: a.area + b.area,
+                        strong: a.strong + b.strong,
+                        sx: a.sx + b.sx,
+                        sy: a.sy + b.sy,
+                        x0: a.x0.min(b.x0),
+                        y0: a.y0.min(b.y0),
+                        x1: a.x1.max(b.x1),
+                        y1: a.y1.max(b.y1),
+                    };
+                    parts.swap_remove(j);
+                    merged = true;
+                } else {
+                    j += 1;
+                }
+            }
+            if !merged {
                 i += 1;
             }
-            if prev_end > prev_start && self.runs[prev_start].y + 1 == y {
-                let mut p = prev_start;
-                for c in row_start..i {
-                    let run = self.runs[c];
-                    while p < prev_end && self.runs[p].x1 < run.x0 {
-                        p += 1;
-                    }
-                    let mut q = p;
-                    while q < prev_end && self.runs[q].x0 <= run.x1 {
-                        union(&mut self.parent, c as u32, q as u32);
-                        q += 1;
-                    }
-                }
-            }
-            (prev_start, prev_end) = (row_start, i);
         }
-        #[derive(Clone, Copy)]
-        struct Acc {
-            area: u64,
-            sx: f64,
-            sy: f64,
-            x0: u32,
-            y0: u32,
-            x1: u32,
-            y1: u32,
+    }
+    for a in parts {
+        if a.area < u64::from(params.min_area) {
+            out.too_small += 1;
+            continue;
         }
-        let mut acc: Vec<Option<Acc>> = vec![None; n];
-        for i in 0..n {
-            let root = find(&mut self.parent, i as u32) as usize;
-            let r = self.runs[i];
-            let len = u64::from(r.x1 - r.x0);
-            // Sum of pixel-centre x over the run.
-            let sx = (f64::from(r.x0) + f64::from(r.x1)) * 0.5 * len as f64;
-            let a = acc[root].get_or_insert(Acc {
-                area: 0,
-                sx: 0.0,
-                sy: 0.0,
-                x0: r.x0,
-                y0: r.y,
-                x1: r.x1,
-                y1: r.y + 1,
-            });
-            a.area += len;
-            a.sx += sx;
-            a.sy += (f64::from(r.y) + 0.5) * len as f64;
-            a.x0 = a.x0.min(r.x0);
-            a.x1 = a.x1.max(r.x1);
-            a.y0 = a.y0.min(r.y);
-            a.y1 = a.y1.max(r.y + 1);
+        if a.area > u64::from(params.max_area) {
+            out.too_large += 1;
+            continue;
         }
-        // Fragments of one object (split by a window edge it crosses) are one blob.
-        let mut parts: Vec<Acc> = acc.into_iter().flatten().collect();
-        if parts.len() <= MAX_MERGE {
-            let mut i = 0;
-            while i < parts.len() {
-                let mut j = i + 1;
-                let mut merged = false;
-                while j < parts.len() {
-                    let (a, b) = (parts[i], parts[j]);
-                    let near = a.x0 <= b.x1 + MERGE_GAP
-                        && b.x0 <= a.x1 + MERGE_GAP
-                        && a.y0 <= b.y1 + MERGE_GAP
-                        && b.y0 <= a.y1 + MERGE_GAP;
-                    if near {
-                        parts[i] = Acc {
-                            area: a.area + b.area,
-                            sx: a.sx + b.sx,
-                            sy: a.sy + b.sy,
-                            x0: a.x0.min(b.x0),
-                            y0: a.y0.min(b.y0),
-                            x1: a.x1.max(b.x1),
-                            y1: a.y1.max(b.y1),
-                        };
-                        parts.swap_remove(j);
-                        merged = true;
-                    } else {
-                        j += 1;
-                    }
-                }
-                if !merged {
-                    i += 1;
-                }
-            }
+        out.blobs.push(Blob {
+            area: a.area as u32,
+            cx: a.sx / a.area as f64,
+            cy: a.sy / a.area as f64,
+            x0: a.x0,
+            y0: a.y0,
+            x1: a.x1,
+            y1: a.y1,
+            strong: a.strong as u32,
+        });
+    }
+}
+
+/// Whether blob `a`'s box lies within blob `b`'s.
+fn within(a: &Blob, b: &Blob) -> bool {
+    a.x0 >= b.x0 && a.x1 <= b.x1 && a.y0 >= b.y0 && a.y1 <= b.y1
+}
+
+/// Appends the runs of foreground in `mask`, row `y`, with their pixels set in `strong`.
+fn push_runs(runs: &mut Vec<Run>, mask: &[u8], strong: &[u8], y: u32) {
+    let mut x = 0;
+    while x < mask.len() {
+        if mask[x] == 0 {
+            x += 1;
+            continue;
         }
-        for a in parts {
-            if a.area < u64::from(self.params.min_area) {
-                out.too_small += 1;
-                continue;
-            }
-            if a.area > u64::from(self.params.max_area) {
-                out.too_large += 1;
-                continue;
-            }
-            out.blobs.push(Blob {
-                area: a.area as u32,
-                cx: a.sx / a.area as f64,
-                cy: a.sy / a.area as f64,
-                x0: a.x0,
-                y0: a.y0,
-                x1: a.x1,
-                y1: a.y1,
-            });
+        let start = x;
+        while x < mask.len() && mask[x] != 0 {
+            x += 1;
         }
+        runs.push(Run {
+            y,
+            x0: start as u32,
+            x1: x as u32,
+            strong: strong[start..x].iter().map(|&o| u32::from(o != 0)).sum(),
+        });
     }
 }
 

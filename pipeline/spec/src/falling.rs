@@ -29,6 +29,10 @@ pub struct ForegroundParams {
     pub k_sigma: f32,
     /// …and at least this many grey levels from it.
     pub min_diff: f32,
+    /// A 2×2 block whose mean is this many grey levels off the background (and `k_sigma` of
+    /// that mean's noise) is foreground where no single pixel is past `min_diff`: a faint
+    /// object. 0: off.
+    pub faint_diff: f32,
     /// Background learning rate per frame (the mean follows slow light changes).
     pub learn_rate: f32,
     /// Foreground over more than this fraction of the zone in one frame is a global change
@@ -50,6 +54,7 @@ impl Default for ForegroundParams {
         Self {
             k_sigma: 3.5,
             min_diff: 12.0,
+            faint_diff: 5.0,
             learn_rate: 0.02,
             guard_fraction: 0.08,
             min_area: 3,

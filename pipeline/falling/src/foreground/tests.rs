@@ -152,3 +152,141 @@ fn spans_follow_a_triangle() {
         assert_eq!(s, &vec![(0, y as u32)], "row {y}");
     }
 }
+
+/// A textured background with its noise (σ ≈ 3); a 4×4 object 10 grey levels brighter than the
+/// cell it crosses appears at frame 31. Few of its pixels pass `min_diff` and `k_sigma`.
+fn faint_object(fg: &mut Foreground, (w, h): (u32, u32)) -> ForegroundFrame {
+    for t in 0..30 {
+        let out = fg.process(&frame(w, h, &background(w, h, t)));
+        if t > 12 {
+            assert!(out.blobs.is_empty(), "frame {t}: {:?}", out.blobs);
+        }
+    }
+    let mut img = background(w, h, 31);
+    for yy in 40..44 {
+        for xx in 50..54 {
+            img[(yy * w + xx) as usize] += 10;
+        }
+    }
+    fg.process(&frame(w, h, &img))
+}
+
+#[test]
+fn a_faint_object_few_pixels_of_which_pass_is_found_over_blocks() {
+    let (w, h) = (160, 120);
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    let out = faint_object(&mut fg, (w, h));
+    assert_eq!(out.blobs.len(), 1, "{:?}", out.blobs);
+    let b = &out.blobs[0];
+    assert_eq!((b.x0, b.y0, b.x1, b.y1), (50, 40, 54, 44));
+    assert_eq!(b.area, 16);
+
+    let off = ForegroundParams {
+        faint_diff: 0.0,
+        ..ForegroundParams::default()
+    };
+    let mut fg = Foreground::new(off, w, h, &[]);
+    let out = faint_object(&mut fg, (w, h));
+    let seen: u32 = out.blobs.iter().map(|b| b.area).sum();
+    assert!(
+        seen < 8,
+        "pixel by pixel, a fragment at most: {:?}",
+        out.blobs
+    );
+}
+
+#[test]
+fn a_soft_edge_moving_a_pixel_is_no_faint_object() {
+    let (w, h) = (96, 64);
+    // A ramp 6 levels a pixel across a 10-pixel band (a blurred edge), flat elsewhere.
+    let ramp = |shift: u32| -> Vec<u8> {
+        (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                if !(20..40).contains(&y) {
+                    return 100;
+                }
+                let x = (x + shift).clamp(40, 50);
+                (100 + 6 * (x - 40)) as u8
+            })
+            .collect()
+    };
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    for _ in 0..30 {
+        fg.process(&frame(w, h, &ramp(0)));
+    }
+    let out = fg.process(&frame(w, h, &ramp(1)));
+    assert!(out.blobs.is_empty(), "{:?}", out.blobs);
+    assert!(!out.guarded);
+}
+
+#[test]
+fn among_many_blobs_a_faint_one_is_not_looked_for_until_they_pass() {
+    let (w, h) = (160, 120);
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    for t in 0..30 {
+        fg.process(&frame(w, h, &background(w, h, t)));
+    }
+    // A faint 4×4 object crossing the frame 4 pixels a frame (a still one is soon background).
+    let faint = |img: &mut Vec<u8>, t: u32| {
+        let x0 = 20 + 4 * (t - 31);
+        for yy in 40..44 {
+            for xx in x0..x0 + 4 {
+                img[(yy * w + xx) as usize] += 10;
+            }
+        }
+    };
+    // Seven bright drops about the frame: rain.
+    let mut img = background(w, h, 31);
+    faint(&mut img, 31);
+    for i in 0..7 {
+        square(&mut img, w, (8 + 20 * i, 90), 3, 250);
+    }
+    let out = fg.process(&frame(w, h, &img));
+    let object = |out: &ForegroundFrame| out.blobs.iter().find(|b| b.y0 < 50).map(|b| b.area);
+    assert_eq!(out.blobs.iter().filter(|b| b.y0 == 90).count(), 7);
+    // What the per-pixel test took of it, and no more.
+    assert!(object(&out).is_none_or(|a| a < 16), "{:?}", out.blobs);
+    // One drop from now on: the faint object is found beside it once the clutter has passed.
+    let mut found = None;
+    for t in 32..60 {
+        let mut img = background(w, h, t);
+        faint(&mut img, t);
+        square(&mut img, w, (8, 90), 3, 250);
+        let out = fg.process(&frame(w, h, &img));
+        if object(&out) == Some(16) {
+            found = Some(t - 31);
+            break;
+        }
+        assert!(
+            object(&out).is_none_or(|a| a < 16),
+            "frame {t}: {:?}",
+            out.blobs
+        );
+    }
+    let found = found.expect("the faint object is found when the rain has passed");
+    assert!((2..=10).contains(&found), "{found} frames after");
+}
+
+#[test]
+fn a_bright_object_keeps_its_shape_without_its_faint_halo() {
+    let (w, h) = (160, 120);
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    for t in 0..30 {
+        fg.process(&frame(w, h, &background(w, h, t)));
+    }
+    let mut img = background(w, h, 31);
+    // A glow 10 levels bright, 2 pixels wide, around a 10×10 object 100 levels bright.
+    for yy in 38..52 {
+        for xx in 48..62 {
+            img[(yy * w + xx) as usize] += 10;
+        }
+    }
+    square(&mut img, w, (50, 40), 10, 240);
+    let out = fg.process(&frame(w, h, &img));
+    assert_eq!(out.blobs.len(), 1, "{:?}", out.blobs);
+    let b = &out.blobs[0];
+    // What the per-pixel test took (the object and a few pixels of glow), no faint pixel.
+    assert_eq!(b.strong, b.area, "{b:?}");
+    assert!((100..116).contains(&b.area), "{b:?}");
+}
