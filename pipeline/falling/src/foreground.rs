@@ -92,7 +92,7 @@ pub struct Foreground {
     frames: u64,
     fast_left: u32,
     /// The signed difference from the background of the last two rows (even, odd), before
-    /// learning; 0 outside the zone.
+    /// learning, clamped to ±`min_diff`; 0 outside the zone.
     diff: [Vec<f32>; 2],
     /// The foreground mask of the last two rows, and how many pixels each holds.
     mask: [Vec<u8>; 2],
@@ -151,6 +151,10 @@ impl Foreground {
         );
         let w = self.width as usize;
         let first = self.frames == 0;
+        // Faint foreground is looked for where it can count: the clutter (below) decays by at
+        // most `CLUTTER_DECAY` this frame.
+        let faint_on =
+            !first && self.params.faint_diff > 0.0 && self.clutter * CLUTTER_DECAY <= FAINT_CROWD;
         self.frames += 1;
         let warming_up = self.frames <= u64::from(self.params.warmup_frames);
         let mut rate = self.params.learn_rate;
@@ -171,8 +175,12 @@ impl Foreground {
             let row = frame.row(y);
             let base = y as usize * w;
             let slot = (y & 1) as usize;
-            self.diff[slot].fill(0.0);
-            self.mask[slot].fill(0);
+            // The loop below writes every pixel of the zone; only what lies outside is cleared.
+            let spans = &self.spans[y as usize];
+            if faint_on {
+                clear_outside(&mut self.diff[slot], spans, 0.0);
+            }
+            clear_outside(&mut self.mask[slot], spans, 0);
             let mut row_count = 0u32;
             for &(x0, x1) in &self.spans[y as usize] {
                 let (a, b) = (x0 as usize, x1 as usize);
@@ -180,31 +188,23 @@ impl Foreground {
                 let mean = &mut self.mean[base + a..base + b];
                 let var = &mut self.var[base + a..base + b];
                 let mask = &mut self.mask[slot][a..b];
-                let diff = &mut self.diff[slot][a..b];
                 if first {
                     for (m, &p) in mean.iter_mut().zip(pixels) {
                         *m = f32::from(p);
                     }
                     continue;
                 }
-                let mut count = 0u32;
-                for ((((&p, m), v), o), s) in pixels
-                    .iter()
-                    .zip(mean)
-                    .zip(var)
-                    .zip(mask.iter_mut())
-                    .zip(diff.iter_mut())
-                {
-                    let d = f32::from(p) - *m;
-                    let d2 = d * d;
-                    let fg = d2 > k2 * *v && d.abs() > min_diff;
-                    let r = if fg { fg_rate } else { rate };
-                    *m += r * d;
-                    *v = (*v + r * (d2 - *v)).clamp(VAR_MIN, VAR_MAX);
-                    *o = u8::from(fg);
-                    *s = d;
-                    count += u32::from(fg);
-                }
+                let model = Span {
+                    pixels,
+                    mean,
+                    var,
+                    mask: &mut *mask,
+                };
+                let rates = (rate, fg_rate, k2, min_diff);
+                let mut count = match faint_on {
+                    true => learn::<true>(model, rates, &mut self.diff[slot][a..b]),
+                    false => learn::<false>(model, rates, &mut []),
+                };
                 // A pixel that matches the background a pixel or two away is an edge that
                 // moved (shake, sway, compression), not a new object.
                 if count > 0 && self.params.shift_radius > 0 {
@@ -233,7 +233,7 @@ impl Foreground {
             self.row_count[slot] = row_count;
             // Faint objects are judged over 2×2 blocks, so rows are grouped in pairs.
             let mut added = [0u32; 2];
-            if y & 1 == 1 && !first {
+            if y & 1 == 1 && faint_on {
                 self.faint[0].fill(0);
                 self.faint[1].fill(0);
                 added = faint::mark(
@@ -263,7 +263,7 @@ impl Foreground {
                             *f |= m;
                         }
                         push_runs(&mut self.runs_all, &self.faint[slot], mask, r);
-                    } else if strong > 0 {
+                    } else if strong > 0 && faint_on {
                         push_runs(&mut self.runs_all, mask, mask, r);
                     }
                 }
@@ -441,6 +441,51 @@ fn group(
             strong: a.strong as u32,
         });
     }
+}
+
+/// One span of a row: its pixels, the model there, and the mask to write.
+struct Span<'a> {
+    pixels: &'a [u8],
+    mean: &'a mut [f32],
+    var: &'a mut [f32],
+    mask: &'a mut [u8],
+}
+
+/// Learns a span's pixels into the model and marks those past `k2` σ² and `min_diff` in the
+/// mask; with `DIFF`, also writes each pixel's difference from the background before learning,
+/// clamped to ±`min_diff`, into `diff` (the span's length). Returns how many it marked.
+#[inline(always)]
+fn learn<const DIFF: bool>(
+    span: Span<'_>,
+    (rate, fg_rate, k2, min_diff): (f32, f32, f32, f32),
+    diff: &mut [f32],
+) -> u32 {
+    let mut count = 0u32;
+    let model = span.pixels.iter().zip(span.mean).zip(span.var);
+    for (i, (((&p, m), v), o)) in model.zip(span.mask.iter_mut()).enumerate() {
+        let d = f32::from(p) - *m;
+        let d2 = d * d;
+        let fg = d2 > k2 * *v && d.abs() > min_diff;
+        let r = if fg { fg_rate } else { rate };
+        *m += r * d;
+        *v = (*v + r * (d2 - *v)).clamp(VAR_MIN, VAR_MAX);
+        *o = u8::from(fg);
+        if DIFF {
+            diff[i] = d.clamp(-min_diff, min_diff);
+        }
+        count += u32::from(fg);
+    }
+    count
+}
+
+/// Sets the parts of `row` outside `spans` (sorted `[x0, x1)`) to `value`.
+fn clear_outside<T: Copy>(row: &mut [T], spans: &[(u32, u32)], value: T) {
+    let mut x = 0;
+    for &(x0, x1) in spans {
+        row[x..x0 as usize].fill(value);
+        x = x1 as usize;
+    }
+    row[x..].fill(value);
 }
 
 /// Whether blob `a`'s box lies within blob `b`'s.
