@@ -24,11 +24,9 @@ pub(super) fn mark(
     y: u32,
     pair: Pair<'_>,
 ) -> [u32; 2] {
+    debug_assert!(y % 2 == 1 && params.faint_diff > 0.0);
     let mut added = [0u32; 2];
     let faint = params.faint_diff;
-    if faint <= 0.0 || y == 0 {
-        return added;
-    }
     let w = frame.width as usize;
     let k2 = params.k_sigma * params.k_sigma;
     let (up, down) = (&pair.diff[0], &pair.diff[1]);

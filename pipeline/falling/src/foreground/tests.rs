@@ -153,6 +153,15 @@ fn spans_follow_a_triangle() {
     }
 }
 
+/// A model that has learnt 30 frames of the textured background.
+fn learnt(w: u32, h: u32) -> Foreground {
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    for t in 0..30 {
+        fg.process(&frame(w, h, &background(w, h, t)));
+    }
+    fg
+}
+
 /// A textured background with its noise (σ ≈ 3); a 4×4 object 10 grey levels brighter than the
 /// cell it crosses appears at frame 31. Few of its pixels pass `min_diff` and `k_sigma`.
 fn faint_object(fg: &mut Foreground, (w, h): (u32, u32)) -> ForegroundFrame {
@@ -223,10 +232,7 @@ fn a_soft_edge_moving_a_pixel_is_no_faint_object() {
 #[test]
 fn among_many_blobs_a_faint_one_is_not_looked_for_until_they_pass() {
     let (w, h) = (160, 120);
-    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
-    for t in 0..30 {
-        fg.process(&frame(w, h, &background(w, h, t)));
-    }
+    let mut fg = learnt(w, h);
     // A faint 4×4 object crossing the frame 4 pixels a frame (a still one is soon background).
     let faint = |img: &mut Vec<u8>, t: u32| {
         let x0 = 20 + 4 * (t - 31);
@@ -271,10 +277,7 @@ fn among_many_blobs_a_faint_one_is_not_looked_for_until_they_pass() {
 #[test]
 fn a_bright_object_keeps_its_shape_without_its_faint_halo() {
     let (w, h) = (160, 120);
-    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
-    for t in 0..30 {
-        fg.process(&frame(w, h, &background(w, h, t)));
-    }
+    let mut fg = learnt(w, h);
     let mut img = background(w, h, 31);
     // A glow 10 levels bright, 2 pixels wide, around a 10×10 object 100 levels bright.
     for yy in 38..52 {

@@ -1,0 +1,188 @@
+//! Foreground pixels into blobs: runs of a row, joined across rows where they touch
+//! (8-connected, union-find), fragments within `MERGE_GAP` merged, sizes checked.
+
+use super::{Blob, ForegroundFrame, ForegroundParams};
+
+/// Blobs whose boxes come within this many pixels of each other are one; merging is skipped
+/// in frames with more blobs than `MAX_MERGE` (rain).
+const MERGE_GAP: u32 = 2;
+const MAX_MERGE: usize = 256;
+
+#[derive(Clone, Copy)]
+pub(super) struct Run {
+    y: u32,
+    x0: u32,
+    x1: u32,
+    /// Its pixels that passed the per-pixel test.
+    strong: u32,
+}
+
+/// Union-find over `runs` (in row order): runs on adjacent rows that touch (8-connected) join;
+/// the groups of `params`' sizes become `out`'s blobs.
+pub(super) fn group(
+    runs: &[Run],
+    parent: &mut Vec<u32>,
+    params: &ForegroundParams,
+    out: &mut ForegroundFrame,
+) {
+    let n = runs.len();
+    parent.clear();
+    parent.extend(0..n as u32);
+    let (mut prev_start, mut prev_end) = (0usize, 0usize);
+    let mut i = 0;
+    while i < n {
+        let y = runs[i].y;
+        let row_start = i;
+        while i < n && runs[i].y == y {
+            i += 1;
+        }
+        if prev_end > prev_start && runs[prev_start].y + 1 == y {
+            let mut p = prev_start;
+            for c in row_start..i {
+                let run = runs[c];
+                while p < prev_end && runs[p].x1 < run.x0 {
+                    p += 1;
+                }
+                let mut q = p;
+                while q < prev_end && runs[q].x0 <= run.x1 {
+                    union(parent, c as u32, q as u32);
+                    q += 1;
+                }
+            }
+        }
+        (prev_start, prev_end) = (row_start, i);
+    }
+    #[derive(Clone, Copy)]
+    struct Acc {
+        area: u64,
+        strong: u64,
+        sx: f64,
+        sy: f64,
+        x0: u32,
+        y0: u32,
+        x1: u32,
+        y1: u32,
+    }
+    let mut acc: Vec<Option<Acc>> = vec![None; n];
+    for (i, &r) in runs.iter().enumerate() {
+        let root = find(parent, i as u32) as usize;
+        let len = u64::from(r.x1 - r.x0);
+        // Sum of pixel-centre x over the run.
+        let sx = (f64::from(r.x0) + f64::from(r.x1)) * 0.5 * len as f64;
+        let a = acc[root].get_or_insert(Acc {
+            area: 0,
+            strong: 0,
+            sx: 0.0,
+            sy: 0.0,
+            x0: r.x0,
+            y0: r.y,
+            x1: r.x1,
+            y1: r.y + 1,
+        });
+        a.area += len;
+        a.strong += u64::from(r.strong);
+        a.sx += sx;
+        a.sy += (f64::from(r.y) + 0.5) * len as f64;
+        a.x0 = a.x0.min(r.x0);
+        a.x1 = a.x1.max(r.x1);
+        a.y0 = a.y0.min(r.y);
+        a.y1 = a.y1.max(r.y + 1);
+    }
+    // Fragments of one object (split by a window edge it crosses) are one blob.
+    let mut parts: Vec<Acc> = acc.into_iter().flatten().collect();
+    if parts.len() <= MAX_MERGE {
+        let mut i = 0;
+        while i < parts.len() {
+            let mut j = i + 1;
+            let mut merged = false;
+            while j < parts.len() {
+                let (a, b) = (parts[i], parts[j]);
+                let near = a.x0 <= b.x1 + MERGE_GAP
+                    && b.x0 <= a.x1 + MERGE_GAP
+                    && a.y0 <= b.y1 + MERGE_GAP
+                    && b.y0 <= a.y1 + MERGE_GAP;
+                if near {
+                    parts[i] = Acc {
+                        area: a.area + b.area,
+                        strong: a.strong + b.strong,
+                        sx: a.sx + b.sx,
+                        sy: a.sy + b.sy,
+                        x0: a.x0.min(b.x0),
+                        y0: a.y0.min(b.y0),
+                        x1: a.x1.max(b.x1),
+                        y1: a.y1.max(b.y1),
+                    };
+                    parts.swap_remove(j);
+                    merged = true;
+                } else {
+                    j += 1;
+                }
+            }
+            if !merged {
+                i += 1;
+            }
+        }
+    }
+    for a in parts {
+        if a.area < u64::from(params.min_area) {
+            out.too_small += 1;
+            continue;
+        }
+        if a.area > u64::from(params.max_area) {
+            out.too_large += 1;
+            continue;
+        }
+        out.blobs.push(Blob {
+            area: a.area as u32,
+            cx: a.sx / a.area as f64,
+            cy: a.sy / a.area as f64,
+            x0: a.x0,
+            y0: a.y0,
+            x1: a.x1,
+            y1: a.y1,
+            strong: a.strong as u32,
+        });
+    }
+}
+
+/// Whether blob `a`'s box lies within blob `b`'s.
+pub(super) fn within(a: &Blob, b: &Blob) -> bool {
+    a.x0 >= b.x0 && a.x1 <= b.x1 && a.y0 >= b.y0 && a.y1 <= b.y1
+}
+
+/// Appends the runs of foreground in `mask`, row `y`, with their pixels set in `strong`.
+pub(super) fn push_runs(runs: &mut Vec<Run>, mask: &[u8], strong: &[u8], y: u32) {
+    let mut x = 0;
+    while x < mask.len() {
+        if mask[x] == 0 {
+            x += 1;
+            continue;
+        }
+        let start = x;
+        while x < mask.len() && mask[x] != 0 {
+            x += 1;
+        }
+        runs.push(Run {
+            y,
+            x0: start as u32,
+            x1: x as u32,
+            strong: strong[start..x].iter().map(|&o| u32::from(o != 0)).sum(),
+        });
+    }
+}
+
+fn find(parent: &mut [u32], mut i: u32) -> u32 {
+    while parent[i as usize] != i {
+        let p = parent[i as usize];
+        parent[i as usize] = parent[p as usize];
+        i = p;
+    }
+    i
+}
+
+fn union(parent: &mut [u32], a: u32, b: u32) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        parent[ra.max(rb) as usize] = ra.min(rb);
+    }
+}
