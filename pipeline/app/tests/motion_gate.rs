@@ -88,8 +88,9 @@ fn labelled_and_sample_footage_raise_the_same_alerts_with_the_gate_on_and_off() 
     let starts = records.iter().filter(|r| r.2 == "start").count();
     assert_eq!(starts, 4, "{records:?}");
     let overhead = skipped.iter().find(|(c, _)| c == "overhead").unwrap().1;
+    // 41 % measured; 29 % when the mask learnt passing cars into its background.
     assert!(
-        overhead > 0.2,
+        overhead > 0.35,
         "skipped {overhead} of the overhead camera's frames"
     );
     // A car along the parking lot's lane (one alert), the site's cameras, the bins.

@@ -2,8 +2,9 @@
 //! something moved in or near one of its rules' zones, or when it must look again.
 //!
 //! - [`picture`]: [`MotionDetector`], a motion mask over cells of the frame the detector would
-//!   see (mean luma against an adaptive background, a global brightness shift taken out, the
-//!   background learnt anew after a change over most of the picture);
+//!   see (mean luma against a background learnt by stream time where nothing covers it, the
+//!   change of light taken out as a gain and an offset, the background learnt anew after a
+//!   change over most of the picture that no change of light explains);
 //! - [`gate`]: [`Gate`] decides per frame whether the detector looks; [`Carry`] stands in for
 //!   the detector on a skipped frame with what it found last, in frame order, and tells the gate
 //!   when to keep looking (what it found has not settled) and when a still object needs the

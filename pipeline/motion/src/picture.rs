@@ -1,23 +1,45 @@
 //! The motion mask: mean luma over cells of the frame the detector would see, against a
-//! background that adapts to slow change, with the global brightness shift of each frame taken
-//! out (auto exposure, a cloud) and the background learnt anew when most of the picture changes
-//! at once (lights switched, day/night switch, camera moved). Only cells in the watched area
-//! (the rules' zones and a margin) count.
+//! background that adapts to slow change, with the change of light from the background to each
+//! frame taken out (auto exposure, a cloud: a gain and an offset, [`light`]) and the background
+//! learnt anew when most of the picture changes in a way no change of light explains (the
+//! day/night switch, the camera moved). Only cells in the watched area (the rules' zones and a
+//! margin) count.
+//!
+//! A cell learns what it sees quickly while nothing is over it and slowly while something is: an
+//! object passing leaves no ghost in the background (which would read as motion for seconds
+//! after it left). A cell that stays
+//! changed for [`ABSORB_SECS`] is taken as it is now: the object stopped, and it is the
+//! detector's carry and stationary heartbeat that keep it in view from then on. Learning goes by
+//! stream time, so the gate behaves the same at any detection rate.
 
+mod light;
+
+use light::Light;
+use std::time::Duration;
 use vigil_core::{Image, PixelFormat, Size};
 
 /// Side of a motion cell, in pixels of the frame handed to the detector.
 pub const CELL: u32 = 8;
-/// Per frame, how far a cell's background moves towards what it sees (after the global shift):
-/// an object that stops becomes background in a few seconds at detection rates, and the gate's
-/// carry keeps it detected meanwhile.
-const LEARN_RATE: f32 = 0.05;
-/// A change over more than this share of all cells is a change of the picture as a whole…
+/// Time constant, in seconds of stream time, with which a still cell's background follows slow
+/// change (shade moving, noise in the estimate).
+const LEARN_SECS: f32 = 1.5;
+/// Time constant with which a cell an object covers follows what it sees: slow enough that a
+/// car crossing it for a few seconds leaves no ghost (a 100-level car over a cell for 3 s
+/// leaves under 10).
+const LEARN_CHANGED_SECS: f32 = 30.0;
+/// A change up to this many thresholds is faint (shade, a camera exposing one part of its
+/// picture its own way after a car filled it) and learnt as a still cell's: an object's
+/// contrast is more.
+const FAINT_THRESHOLDS: f32 = 2.0;
+/// A cell changed for this long (seconds of stream time; time unchanged counts back at half
+/// the rate, so a cell flickering about the threshold gets there too) becomes background as
+/// it is.
+pub const ABSORB_SECS: f32 = 5.0;
+/// The most one frame adds to a cell's time changed.
+const MAX_STEP_SECS: f32 = 0.5;
+/// A change, beyond the change of light, over more than this share of all cells is a new
+/// picture: the background is learnt anew and the frame counts as motion.
 const RELEARN_FRACTION: f32 = 0.5;
-/// …unless, with the global shift taken out, no more than this share is left changed (a uniform
-/// brightness change: auto exposure). Otherwise (lights on over part of the scene, a day/night
-/// switch, the camera moved) the background is learnt anew and the frame counts as motion.
-const RESIDUAL_FRACTION: f32 = 0.02;
 
 /// A rectangle of the frame in normalised coordinates: `[x0, y0, x1, y1]`.
 pub type RectNorm = [f64; 4];
@@ -83,7 +105,11 @@ struct Grid {
     /// Background and current mean luma per cell, row-major.
     background: Vec<f32>,
     current: Vec<f32>,
-    /// Scratch for the median of the differences.
+    /// Per cell: seconds it has been changed (see [`ABSORB_SECS`]).
+    changed_for: Vec<f32>,
+    /// Stream time of the last frame.
+    at: Duration,
+    /// Scratch for the fit of the light.
     scratch: Vec<f32>,
     /// Per cell: in the watched area.
     watched: Vec<bool>,
@@ -107,48 +133,46 @@ impl MotionDetector {
         self.watched = watched;
     }
 
-    /// Compares `image` with the background, then updates the background.
-    pub fn step(&mut self, image: &Image) -> Motion {
+    /// Compares `image`, the frame at stream time `at`, with the background, then updates the
+    /// background.
+    pub fn step(&mut self, image: &Image, at: Duration) -> Motion {
         let grid = match &mut self.grid {
             Some(g) if g.size == image.size => g,
             _ => {
                 let g = self.grid.insert(Grid::new(image.size, &self.watched));
                 cell_means(image, g.cols, &mut g.current);
                 g.background.clone_from(&g.current);
+                g.at = at;
                 return Motion {
                     first: true,
                     ..Motion::default()
                 };
             }
         };
+        // Time runs on (a new session may start its clock over: no time passed then).
+        let dt = at.saturating_sub(grid.at).as_secs_f32();
+        grid.at = at;
         cell_means(image, grid.cols, &mut grid.current);
-        grid.scratch.clear();
-        grid.scratch.extend(
-            grid.current
-                .iter()
-                .zip(&grid.background)
-                .map(|(c, b)| c - b),
+        let light = Light::fit(
+            &grid.current,
+            &grid.background,
+            self.threshold,
+            &mut grid.scratch,
         );
-        let mid = grid.scratch.len() / 2;
-        let shift = *grid.scratch.select_nth_unstable_by(mid, f32::total_cmp).1;
-        let (mut raw, mut changed, mut moved) = (0usize, 0usize, 0usize);
-        for (i, (c, b)) in grid.current.iter().zip(&grid.background).enumerate() {
-            raw += usize::from((c - b).abs() > self.threshold);
-            if (c - b - shift).abs() > self.threshold {
+        let (mut changed, mut moved) = (0usize, 0usize);
+        for ((c, b), watched) in grid.current.iter().zip(&grid.background).zip(&grid.watched) {
+            if (c - light.expect(*b)).abs() > self.threshold {
                 changed += 1;
-                moved += usize::from(grid.watched[i]);
+                moved += usize::from(*watched);
             }
         }
-        let cells = grid.current.len() as f32;
-        let changed = changed as f32 / cells;
-        let relearned = raw as f32 / cells > RELEARN_FRACTION && changed > RESIDUAL_FRACTION;
+        let changed = changed as f32 / grid.current.len() as f32;
+        let relearned = changed > RELEARN_FRACTION;
         if relearned {
             grid.background.clone_from(&grid.current);
+            grid.changed_for.fill(0.0);
         } else {
-            for (b, c) in grid.background.iter_mut().zip(&grid.current) {
-                let residual = c - *b - shift;
-                *b += shift + LEARN_RATE * residual;
-            }
+            grid.learn(light, self.threshold, dt);
         }
         Motion {
             moved,
@@ -168,8 +192,40 @@ impl Grid {
             cols,
             background: vec![0.0; cols * rows],
             current: vec![0.0; cols * rows],
+            changed_for: vec![0.0; cols * rows],
+            at: Duration::ZERO,
             scratch: Vec::with_capacity(cols * rows),
             watched: cell_mask(size, cols, watched),
+        }
+    }
+
+    /// Moves the background on by `dt` seconds: every cell follows the change of light; a
+    /// still cell learns what it sees; a changed one learns it slowly until it has been
+    /// changed for [`ABSORB_SECS`], then takes it.
+    fn learn(&mut self, light: Light, threshold: f32, dt: f32) {
+        let rate = 1.0 - (-dt / LEARN_SECS).exp();
+        let slow = 1.0 - (-dt / LEARN_CHANGED_SECS).exp();
+        // A frame after a long gap counts as one frame's worth of change, not the gap.
+        let step = dt.min(MAX_STEP_SECS);
+        let cells = self.background.iter_mut().zip(&self.current);
+        for ((b, &c), since) in cells.zip(self.changed_for.iter_mut()) {
+            let expect = light.expect(*b);
+            let residual = c - expect;
+            if residual.abs() <= threshold {
+                // Flicker about the threshold still adds up.
+                *since = (*since - 0.5 * step).max(0.0);
+                *b = expect + rate * residual;
+                continue;
+            }
+            *since += step;
+            if *since >= ABSORB_SECS {
+                *since = 0.0;
+                *b = c;
+            } else if residual.abs() <= FAINT_THRESHOLDS * threshold {
+                *b = expect + rate * residual;
+            } else {
+                *b = expect + slow * residual;
+            }
         }
     }
 }

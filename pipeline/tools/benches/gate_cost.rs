@@ -21,7 +21,7 @@ fn main() {
         let (mut times, mut moving) = (Vec::new(), 0);
         for f in &rendered {
             let start = Instant::now();
-            let motion = std::hint::black_box(mask.step(&f.image));
+            let motion = std::hint::black_box(mask.step(&f.image, f.pts));
             times.push(start.elapsed().as_secs_f64() * 1e3);
             moving += usize::from(motion.any());
         }

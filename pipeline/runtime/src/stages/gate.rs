@@ -72,7 +72,7 @@ impl LaneGate {
             self.watch(&rules);
             self.generation = generation;
         }
-        let motion = self.motion.step(&frame.image).any();
+        let motion = self.motion.step(&frame.image, frame.meta.pts).any();
         match self.gate.look(frame.meta.pts, motion) {
             true => Gating::Looked { motion },
             false => Gating::Skipped,
