@@ -3,6 +3,7 @@
 
     python3 benches/streams.py [--vigil target/release/vigil] [--cameras 16] [--secs 60]
                                [--config benches/live-720p.yaml] [--rounds 1]
+                               [--idle FROM-TO:SECS] [--stagger]
 
 Each camera is served by `vigil bench --rtsp` as a camera sends it: a main stream
 (1920x1080@25 H.265) and a sub-stream (640x360@25 H.264). Two modes alternate, each a fresh
@@ -10,6 +11,10 @@ Each camera is served by `vigil bench --rtsp` as a camera sends it: a main strea
 
 - two streams: the sub-stream decoded for detection, the main stream recorded (`record:`);
 - one stream (vigil before two streams): the main stream decoded for detection and recorded.
+
+With --idle and --stagger (passed to `vigil bench`) each pass of the footage starts with a
+still stretch of it and each camera starts at another point of it: a fleet where motion comes
+now and then, at different times on different cameras.
 
 It prints, per mode and round: frames decoded per second, sampled frames detected / skipped by
 the motion gate / neither (the shortfall), process CPU, frame -> rules and condition -> alert
@@ -38,6 +43,10 @@ def main():
     ap.add_argument("--secs", type=float, default=60.0)
     ap.add_argument("--warmup", type=float, default=15.0)
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--idle", metavar="FROM-TO:SECS",
+                    help="a still stretch before each pass (vigil bench --idle)")
+    ap.add_argument("--stagger", action="store_true",
+                    help="cameras out of step (vigil bench --stagger)")
     ap.add_argument("--out", help="keep each round's bench.json here [default: a temporary folder]")
     args = ap.parse_args()
     if args.rounds < 1 or args.cameras < 1 or not 1.0 <= args.secs <= 3600.0:
@@ -61,6 +70,10 @@ def main():
                        "--rtsp", *flags, "--detect-fps", "5", "--motion-gate", "on",
                        "--secs", str(args.secs), "--warmup", str(args.warmup), "--no-limits",
                        "--out", out]
+                if args.idle:
+                    cmd += ["--idle", args.idle]
+                if args.stagger:
+                    cmd.append("--stagger")
                 done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                       text=True)
                 if done.returncode != 0:

@@ -264,6 +264,27 @@ pub fn encode(
     Ok(())
 }
 
+/// Decodes `input` once to a YUV4MPEG2 file of I420 frames at its own size and rate (unless
+/// `output` is already there): raw frames a benchmark can rearrange before [`encode`] takes
+/// them (it reads `.y4m` as any clip).
+pub fn decode_y4m(input: &Path, output: &Path) -> Result<(), IngestError> {
+    crate::init()?;
+    if output.is_file() {
+        return Ok(());
+    }
+    let tmp: PathBuf = output.with_extension("part");
+    // y4menc writes a buffer's memory as it is: a decoder's frames, padded for its own
+    // alignment, are first converted into new, tightly packed ones (NV12 and back loses nothing).
+    run_to_eos(&format!(
+        "filesrc location=\"{}\" ! decodebin ! videoconvert ! video/x-raw,format=NV12 \
+         ! videoconvert ! video/x-raw,format=I420 ! y4menc ! filesink location=\"{}\"",
+        quoted(input),
+        quoted(&tmp)
+    ))?;
+    std::fs::rename(&tmp, output)?;
+    Ok(())
+}
+
 /// A path inside a double-quoted launch-line property.
 fn quoted(p: &Path) -> String {
     p.to_string_lossy().replace('"', "\\\"")
@@ -314,7 +335,8 @@ fn run_pipeline_to_eos(pipeline: &gst::Element, line: &str) -> Result<(), Ingest
         .set_state(gst::State::Playing)
         .map_err(|e| IngestError::Build(e.to_string()))?;
     let result = loop {
-        let Some(msg) = bus.timed_pop(gst::ClockTime::from_seconds(120)) else {
+        // Nothing is posted while a long clip is encoded: this bounds the whole run.
+        let Some(msg) = bus.timed_pop(gst::ClockTime::from_seconds(600)) else {
             break Err(IngestError::Build(format!("timed out: {line}")));
         };
         match msg.view() {

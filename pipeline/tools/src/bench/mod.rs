@@ -10,6 +10,7 @@
 //! pipeline's efficiency is its frames/s against `cores ÷ (decode + inference CPU per frame)`.
 //! Everything goes to `OUT/bench.json`; a table goes to stdout.
 
+mod footage;
 pub mod limits;
 pub mod procfs;
 mod report;
@@ -29,6 +30,7 @@ use vigil_core::metrics::StageSnapshot;
 use vigil_runtime::metrics::{Probe, ProbeTimes};
 use vigil_runtime::pipeline::{self, Mode, Options};
 
+pub use footage::Idle;
 pub use report::BenchReport;
 pub use stream::StreamFormat;
 
@@ -63,6 +65,16 @@ pub struct BenchArgs {
     /// detection.
     #[arg(long, requires = "rtsp")]
     pub record: Option<StreamFormat>,
+    /// With --stream: before each pass of the footage, SECS of it standing still — its seconds
+    /// FROM–TO, where nothing moves, played forward and back (sensor noise and compression as
+    /// they are). `2-4.2:25` makes car-detection.mp4 a lot where cars move in about a fifth of
+    /// each pass.
+    #[arg(long, requires = "stream", value_name = "FROM-TO:SECS")]
+    pub idle: Option<Idle>,
+    /// With --rtsp: each camera starts its footage at another keyframe, spread over a pass, as
+    /// a fleet's cameras see motion at different times (default: all in step).
+    #[arg(long, requires = "rtsp")]
+    pub stagger: bool,
     /// Frames per second each camera hands to detection (overrides the config).
     #[arg(long)]
     pub detect_fps: Option<f64>,
@@ -137,7 +149,12 @@ pub fn run(mut args: BenchArgs) -> Result<BenchReport> {
             .map(|i| (config.cameras[i].id.to_string(), i % clips.len()))
             .collect();
         let formats = (args.stream, args.record);
-        let s = stream::ServerProcess::start(&clips, &cameras, formats, &out.join("streams"))?;
+        let shape = stream::Shape {
+            idle: args.idle,
+            stagger: args.stagger,
+        };
+        let cache = out.join("streams");
+        let s = stream::ServerProcess::start(&clips, &cameras, formats, shape, &cache)?;
         let rtsp = |url: String| -> Result<CameraSource> {
             Ok(CameraSource::Rtsp {
                 url: RtspUrl::parse(&url, None, None).map_err(anyhow::Error::msg)?,

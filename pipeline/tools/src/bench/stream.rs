@@ -3,6 +3,7 @@
 //! CPU is measured apart from the pipeline's. Footage is prepared once as an H.264 byte stream
 //! (remuxed, or encoded to a chosen size) and served without re-encoding, looped, at its rate.
 
+use super::footage::{self, Idle};
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,15 @@ use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use vigil_core::Size;
 use vigil_ingest::rtsp_server::{Codec, encode, prepare_h264};
+
+/// How the footage is shaped before it is served (see [`footage`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Shape {
+    /// A still stretch before each pass.
+    pub idle: Option<Idle>,
+    /// Each camera starts at another keyframe.
+    pub stagger: bool,
+}
 
 /// `WIDTHxHEIGHT@FPS[:h265]`, e.g. `1280x720@25` (H.264) or `1920x1080@25:h265`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -85,19 +95,28 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Prepares each clip under `cache` and starts the server with one mount per camera
-    /// (`/<camera>`, each its own server pipeline, as separate cameras would be); `cameras` pairs
-    /// each camera with the index of its clip. With a `record` format each camera also gets its
-    /// main stream, H.265 at that format, at [`main_mount`].
+    /// Prepares each clip under `cache` (shaped by `shape`) and starts the server with one mount
+    /// per camera (`/<camera>`, each its own server pipeline, as separate cameras would be);
+    /// `cameras` pairs each camera with the index of its clip. With a `record` format each
+    /// camera also gets its main stream, H.265 at that format, at [`main_mount`].
     pub fn start(
         clips: &[PathBuf],
         cameras: &[(String, usize)],
         (format, record): (Option<StreamFormat>, Option<StreamFormat>),
+        shape: Shape,
         cache: &Path,
     ) -> Result<Self> {
         std::fs::create_dir_all(cache)?;
+        let clips = match (shape.idle, format) {
+            (None, _) => clips.to_vec(),
+            (Some(idle), Some(f)) => clips
+                .iter()
+                .map(|clip| footage::with_idle(clip, idle, f.fps, cache))
+                .collect::<Result<Vec<_>>>()?,
+            (Some(_), None) => bail!("--idle needs --stream: the footage is encoded anew"),
+        };
         let mut streams = Vec::new();
-        for clip in clips {
+        for clip in &clips {
             let stem = clip.file_stem().unwrap_or_default().to_string_lossy();
             let (stream, fps) = match format {
                 Some(f) => f.encoded(clip, cache)?,
@@ -127,13 +146,24 @@ impl ServerProcess {
         let mount = |name: &str, (stream, fps): &(PathBuf, (i32, i32))| {
             format!("{name}={}:{}/{}", stream.display(), fps.0, fps.1)
         };
-        let args: Vec<String> = cameras
-            .iter()
-            .flat_map(|(name, clip)| {
-                let main = mains.get(*clip).map(|m| mount(&main_mount(name), m));
-                std::iter::once(mount(name, &streams[*clip])).chain(main)
+        // Out of step: camera i of n starts at keyframe i/n of the way through its stream.
+        let phase = |i: usize, (stream, fps): &(PathBuf, (i32, i32))| -> Result<_> {
+            let codec = match stream.extension().is_some_and(|e| e == "h265") {
+                true => Codec::H265,
+                false => Codec::H264,
+            };
+            Ok(match shape.stagger {
+                true => (footage::staggered(stream, codec, i, cameras.len())?, *fps),
+                false => (stream.clone(), *fps),
             })
-            .collect();
+        };
+        let mut args = Vec::new();
+        for (i, (name, clip)) in cameras.iter().enumerate() {
+            args.push(mount(name, &phase(i, &streams[*clip])?));
+            if let Some(main) = mains.get(*clip) {
+                args.push(mount(&main_mount(name), &phase(i, main)?));
+            }
+        }
         let exe = std::env::current_exe().context("cannot find the vigil executable")?;
         let mut child = Command::new(exe)
             .arg("bench-server")
