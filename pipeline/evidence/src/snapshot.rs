@@ -93,9 +93,11 @@ pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
     let location = clip.to_string_lossy().replace('"', "\\\"");
     // The clip's codec as recorded: H.264, or H.265 from a camera that records HEVC.
     let entry = crate::rendition::mp4_video_codec(clip).map_err(|e| err(e.to_string()))?;
+    // One decoding thread: with a thread per core the decoder holds a picture set per thread,
+    // tens of MB of 1080p frames more at each snapshot, for one frame wanted.
     let decode = match entry.as_deref() {
-        Some("hvc1" | "hev1") => "h265parse ! avdec_h265",
-        Some("avc1" | "avc3") => "h264parse ! avdec_h264",
+        Some("hvc1" | "hev1") => "h265parse ! avdec_h265 max-threads=1",
+        Some("avc1" | "avc3") => "h264parse ! avdec_h264 max-threads=1",
         other => {
             return Err(err(format!(
                 "no video track to decode (sample entry {other:?})"
