@@ -13,12 +13,22 @@ use std::time::{Duration, Instant};
 
 /// This process's CPU time (user + system), from /proc.
 fn cpu() -> Duration {
+    proc_cpu(11)
+}
+
+/// CPU time of this process's waited-for children (their user + system), from /proc.
+fn children_cpu() -> Duration {
+    proc_cpu(13)
+}
+
+/// The two clock-tick fields of /proc/self/stat from `first` on (counted after the command
+/// name), added.
+fn proc_cpu(first: usize) -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
     let rest = &stat[stat.rfind(')').expect("comm") + 2..];
     let fields: Vec<&str> = rest.split(' ').collect();
-    let ticks: u64 =
-        fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
+    let tick = |i: usize| fields[i].parse::<u64>().unwrap_or(0);
+    Duration::from_millis((tick(first) + tick(first + 1)) * 10)
 }
 
 /// The old way: every frame of the clip (one GOP) decoded and converted to RGB.
@@ -120,14 +130,4 @@ fn main() {
         median(new_cpu),
         median(new_wall)
     );
-}
-
-/// CPU time of this process's waited-for children (cutime + cstime), from /proc.
-fn children_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    let ticks: u64 =
-        fields[13].parse::<u64>().unwrap_or(0) + fields[14].parse::<u64>().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
 }
