@@ -264,9 +264,11 @@ pub struct WebhookReceiver {
 }
 
 impl WebhookReceiver {
-    /// Starts on a free port of 127.0.0.1.
+    /// Starts on a free port of 127.0.0.1 (port 0 bound, so no other test can take the port
+    /// between its choice and the bind, as with `free_port`: "Address already in use" once in
+    /// a CI run).
     pub fn start() -> Self {
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], free_port())))
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn start_on(addr: SocketAddr) -> Self {
@@ -303,6 +305,8 @@ impl WebhookReceiver {
         let listener = rt
             .block_on(async { tokio::net::TcpListener::bind(addr).await })
             .expect("bind webhook receiver");
+        // Port 0 at the start: the port it got, which a restart binds again.
+        self.addr = listener.local_addr().expect("bound address");
         rt.spawn(async move {
             let app = Router::new()
                 .route("/hook", post(receive))
