@@ -211,6 +211,15 @@ pub enum Codec {
 }
 
 impl Codec {
+    /// The codec of a byte-stream file by its name: `.h265` / `.hevc` is H.265, anything else
+    /// H.264 (how `vigil bench-server` serves it).
+    pub fn of_file(path: &Path) -> Self {
+        match path.extension().is_some_and(|e| e == "h265" || e == "hevc") {
+            true => Codec::H265,
+            false => Codec::H264,
+        }
+    }
+
     /// The file extension `vigil bench-server` serves it by.
     pub fn extension(self) -> &'static str {
         match self {

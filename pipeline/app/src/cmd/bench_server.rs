@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
-use vigil_ingest::rtsp_server::{Mount, RtspServer};
+use vigil_ingest::rtsp_server::{Codec, Mount, RtspServer};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -29,11 +29,9 @@ pub fn exec(args: Args) -> Result<ExitCode> {
             .context("expected NAME=FILE:NUM/DEN")?;
         let (n, d) = rate.split_once('/').context("expected NAME=FILE:NUM/DEN")?;
         let (file, fps) = (Path::new(file), (n.parse()?, d.parse()?));
-        // `.h265` / `.hevc` files are served as H.265, anything else as H.264.
-        let hevc = file.extension().is_some_and(|e| e == "h265" || e == "hevc");
-        list.push(match hevc {
-            true => Mount::looped_h265(name, file, fps),
-            false => Mount::looped_h264(name, file, fps),
+        list.push(match Codec::of_file(file) {
+            Codec::H265 => Mount::looped_h265(name, file, fps),
+            Codec::H264 => Mount::looped_h264(name, file, fps),
         });
     }
     let server = RtspServer::start(port, &list)?;

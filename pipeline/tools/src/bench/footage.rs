@@ -147,31 +147,39 @@ fn y4m_header(line: &str) -> Result<(usize, usize, f64)> {
     Ok((w, h, fps))
 }
 
-/// A copy of the byte stream `stream` (of `codec`) started at keyframe `k` of every `of`, spread
-/// over its keyframes, and turned round (what came before follows, so it loops as before);
-/// the stream itself when it has one keyframe or `k` is 0. Parameter sets are carried to the
-/// front when the keyframe has none of its own (x265 sends them once).
-pub fn staggered(stream: &Path, codec: Codec, k: usize, of: usize) -> Result<PathBuf> {
+/// The byte stream `stream` for each of `cameras` cameras, camera `i` starting at keyframe
+/// `i/cameras` of the way through it: a copy turned round there (what came before follows, so
+/// it loops as before), or the stream itself for camera 0 or a stream of one keyframe. The
+/// stream is read once; parameter sets are carried to the front of a copy whose keyframe has
+/// none of its own (x265 sends them once). Its codec is told by its name
+/// ([`Codec::of_file`]).
+pub fn staggered(stream: &Path, cameras: usize) -> Result<Vec<PathBuf>> {
+    let codec = Codec::of_file(stream);
     let bytes =
         std::fs::read(stream).with_context(|| format!("cannot read {}", stream.display()))?;
     let (keys, headers) = keyframes(&bytes, codec);
-    let at = keys.len() * k / of.max(1);
-    if at == 0 || keys.len() < 2 {
-        return Ok(stream.to_path_buf());
-    }
-    let (start, own_headers) = keys[at];
     let ext = codec.extension();
-    let out = stream.with_extension(format!("from{at}of{}.{ext}", keys.len()));
-    if !out.is_file() {
-        let mut turned = Vec::with_capacity(bytes.len() + headers.len());
-        if !own_headers {
-            turned.extend_from_slice(&bytes[headers]);
-        }
-        turned.extend_from_slice(&bytes[start..]);
-        turned.extend_from_slice(&bytes[..start]);
-        std::fs::write(&out, turned).with_context(|| format!("cannot write {}", out.display()))?;
-    }
-    Ok(out)
+    (0..cameras)
+        .map(|i| {
+            let at = keys.len() * i / cameras;
+            if at == 0 || keys.len() < 2 {
+                return Ok(stream.to_path_buf());
+            }
+            let (start, own_headers) = keys[at];
+            let out = stream.with_extension(format!("from{at}of{}.{ext}", keys.len()));
+            if !out.is_file() {
+                let mut turned = Vec::with_capacity(bytes.len() + headers.len());
+                if !own_headers {
+                    turned.extend_from_slice(&bytes[headers.clone()]);
+                }
+                turned.extend_from_slice(&bytes[start..]);
+                turned.extend_from_slice(&bytes[..start]);
+                std::fs::write(&out, turned)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+            }
+            Ok(out)
+        })
+        .collect()
 }
 
 /// Where each keyframe's access unit starts in `bytes` (and whether parameter sets open it),

@@ -147,21 +147,20 @@ impl ServerProcess {
             format!("{name}={}:{}/{}", stream.display(), fps.0, fps.1)
         };
         // Out of step: camera i of n starts at keyframe i/n of the way through its stream.
-        let phase = |i: usize, (stream, fps): &(PathBuf, (i32, i32))| -> Result<_> {
-            let codec = match stream.extension().is_some_and(|e| e == "h265") {
-                true => Codec::H265,
-                false => Codec::H264,
+        let phases = |stream: &(PathBuf, (i32, i32))| -> Result<Vec<(PathBuf, (i32, i32))>> {
+            let files = match shape.stagger {
+                true => footage::staggered(&stream.0, cameras.len())?,
+                false => vec![stream.0.clone(); cameras.len()],
             };
-            Ok(match shape.stagger {
-                true => (footage::staggered(stream, codec, i, cameras.len())?, *fps),
-                false => (stream.clone(), *fps),
-            })
+            Ok(files.into_iter().map(|f| (f, stream.1)).collect())
         };
+        let streams: Vec<_> = streams.iter().map(phases).collect::<Result<_>>()?;
+        let mains: Vec<_> = mains.iter().map(phases).collect::<Result<_>>()?;
         let mut args = Vec::new();
         for (i, (name, clip)) in cameras.iter().enumerate() {
-            args.push(mount(name, &phase(i, &streams[*clip])?));
+            args.push(mount(name, &streams[*clip][i]));
             if let Some(main) = mains.get(*clip) {
-                args.push(mount(&main_mount(name), &phase(i, main)?));
+                args.push(mount(&main_mount(name), &main[i]));
             }
         }
         let exe = std::env::current_exe().context("cannot find the vigil executable")?;
