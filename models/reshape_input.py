@@ -54,28 +54,23 @@ def sub(buf, span):
     return span[0], span[0] + span[1]
 
 
+def messages(buf, span, number):
+    """The sub-messages (spans) of field `number` in the message at `span`."""
+    return [v for n, w, v, _ in fields(buf, *sub(buf, span)) if n == number and w == 2]
+
+
 def dims(buf, value_info):
-    """Offsets and values of a ValueInfoProto's tensor dimensions (dim_value ones)."""
-    out = []
-    for n, w, v, _ in fields(buf, *sub(buf, value_info)):
-        if n != 2 or w != 2:  # type
-            continue
-        for n2, w2, v2, _ in fields(buf, *sub(buf, v)):
-            if n2 != 1 or w2 != 2:  # tensor_type
-                continue
-            for n3, w3, v3, _ in fields(buf, *sub(buf, v2)):
-                if n3 != 2 or w3 != 2:  # shape
-                    continue
-                for n4, w4, v4, _ in fields(buf, *sub(buf, v3)):
-                    if n4 != 1 or w4 != 2:  # dim
-                        continue
-                    for n5, w5, v5, at in fields(buf, *sub(buf, v4)):
-                        if n5 == 1 and w5 == 0:  # dim_value
-                            out.append((at, v5))
-    return out
+    """Offsets and values of a ValueInfoProto's tensor dimensions (dim_value ones): its
+    type (2) . tensor_type (1) . shape (2) . dim (1) . dim_value (1)."""
+    spans = [value_info]
+    for number in (2, 1, 2, 1):
+        spans = [m for span in spans for m in messages(buf, span, number)]
+    return [(at, v) for span in spans for n, w, v, at in fields(buf, *sub(buf, span))
+            if n == 1 and w == 0]
 
 
 def name(buf, value_info):
+    """A ValueInfoProto's name (field 1)."""
     for n, w, v, _ in fields(buf, *sub(buf, value_info)):
         if n == 1 and w == 2:
             return bytes(buf[v[0]:v[0] + v[1]]).decode()
@@ -116,8 +111,7 @@ def main():
     graph = next((v for n, w, v, _ in fields(buf) if n == 7 and w == 2), None)
     if graph is None:
         sys.exit("no graph")
-    inputs = [v for n, w, v, _ in fields(buf, *sub(buf, graph)) if n == 11 and w == 2]
-    outputs = [v for n, w, v, _ in fields(buf, *sub(buf, graph)) if n == 12 and w == 2]
+    inputs, outputs = messages(buf, graph, 11), messages(buf, graph, 12)
     if len(inputs) != 1 or len(outputs) != 1:
         sys.exit(f"expected one input and one output, not {len(inputs)} and {len(outputs)}")
     shape_in, shape_out = dims(buf, inputs[0]), dims(buf, outputs[0])
