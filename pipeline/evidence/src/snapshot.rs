@@ -167,11 +167,17 @@ pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
         best = Some(sample);
     }
     let _ = pipeline.set_state(gst::State::Null);
-    if let (None, Some(why)) = (&best, failure) {
-        return Err(err(why));
-    }
-    let sample = best.ok_or_else(|| err("the clip has no decodable frame".into()))?;
-    to_rgb(&sample).map_err(err)
+    drop(pipeline);
+    let rgb = match (best, failure) {
+        (Some(sample), _) => to_rgb(&sample).map_err(err),
+        (None, Some(why)) => Err(err(why)),
+        (None, None) => Err(err("the clip has no decodable frame".into())),
+    };
+    // The decoder's pictures (≈ 50 MB at 1080p H.265) go back to the system before the next
+    // camera's decode starts: that one may run in another malloc arena, which would not reuse
+    // them, and a burst of alerts held two decoders' worth at once.
+    vigil_core::mem::release_free_memory();
+    rgb
 }
 
 /// A decoded frame as packed RGB, converted as `videoconvert` would.
