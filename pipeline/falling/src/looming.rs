@@ -69,3 +69,17 @@ pub fn refutes(
     let off = |f: &Flight| predicted(f, camera, t0, &e).map(|g| (g.ln() - seen).abs());
     Some(off(line)? > off(fall)? + tolerance.ln())
 }
+
+/// Whether `fall` comes at the lens: over the track's last quarter it is nearer the camera than
+/// over its first by at least `approach` (the ratio of the distances). `None` when the track is
+/// too short to tell. The blob's own growth is not asked: such an object leaves by the top of
+/// the frame or the zone, and its last blobs are cut there.
+pub fn approaches(
+    fall: &Flight,
+    camera: &FacadeCamera,
+    (points, t0): (&[Sighting], f64),
+    approach: f64,
+) -> Option<bool> {
+    let e = ends(points)?;
+    Some(predicted(fall, camera, t0, &e)? >= approach)
+}

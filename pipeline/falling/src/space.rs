@@ -46,7 +46,8 @@ pub fn judge(
     let min_drop = params.min_drop_m / 4.0;
     let plane_top = pts.iter().map(|p| p.h).fold(f64::MIN, f64::max);
     let plane_drop = plane_top - pts[n - 1].h;
-    if plane_drop < min_drop {
+    let rises_on_plane = plane_drop < min_drop;
+    if rises_on_plane && !sweeps(track) {
         return Err(Reject::NotFalling { drop_m: plane_drop });
     }
     // Blobs cut off by the frame's edge are left out of the fit.
@@ -98,6 +99,13 @@ pub fn judge(
     }
     // The path's time starts at the first sighting fitted.
     let t0 = points[0].0;
+    // Only an object coming at the lens rises on the plane while it falls: a path that does
+    // not come at it explains a climbing bird or a leaf lifted by the wind no worse.
+    if rises_on_plane
+        && !looming::approaches(&fall, camera, (&track.points, t0), APPROACH).unwrap_or(false)
+    {
+        return Err(Reject::NotFalling { drop_m: plane_drop });
+    }
     // The line must do worse by a factor and, in quadrature, by a margin: a margin added to
     // the fall's own residual would ask a long track seen at low resolution (the fall 0.5 px,
     // the line 1.0 px over 48 sightings: a miss of a pixel, systematic) to miss by more than
@@ -179,6 +187,30 @@ pub fn judge(
         origin,
     })
 }
+
+/// The track crosses the picture: from its first sighting to its last it moves
+/// [`SWEEP_SIZES`] times the blob's median size. A throw towards a camera that looks up rises
+/// on the facade plane as it nears the lens, and leaves by the top of the frame while it falls;
+/// the plane says nothing of its drop, the path in 3-D does. What stands still or wobbles in
+/// place (a light, a leaf, the thrower's arm) does not sweep.
+fn sweeps(track: &FallTrack) -> bool {
+    let (Some(a), Some(b)) = (track.points.first(), track.points.last()) else {
+        return false;
+    };
+    let mut sizes: Vec<f64> = track.points.iter().map(|p| p.size_px).collect();
+    sizes.sort_by(f64::total_cmp);
+    let size = sizes[sizes.len() / 2].max(1.0);
+    (b.x_px - a.x_px).hypot(b.y_px - a.y_px) >= SWEEP_SIZES * size
+}
+
+/// See [`sweeps`].
+const SWEEP_SIZES: f64 = 4.0;
+
+/// A track that rises on the plane must come this much nearer the lens over its length (the
+/// ratio of its distances over its first and last quarters). The close throw that asked for it
+/// came 1.30 nearer at 1080p and 1.21 at half of 720p; the rising tracks of the far set's
+/// distractors 1.14 at most (one of them, at 1.05, passed as a fall without this).
+const APPROACH: f64 = 1.18;
 
 /// The median factor by which the blob's length changes from one sighting to the next.
 fn length_jump(track: &FallTrack) -> f64 {
