@@ -73,6 +73,11 @@ pub enum Reject {
     Sparse {
         coverage: f64,
     },
+    /// In 3-D: it rises on the facade plane, and its path does not come at the lens enough to
+    /// be a throw at the camera (the ratio of its distances over its first and last quarters).
+    Climbing {
+        approach: f64,
+    },
 }
 
 impl Reject {
@@ -93,6 +98,7 @@ impl Reject {
             Reject::Inconsistent { .. } => "inconsistent",
             Reject::TowardsWall { .. } => "towards_wall",
             Reject::Sparse { .. } => "sparse",
+            Reject::Climbing { .. } => "climbing",
         }
     }
 }
@@ -164,6 +170,10 @@ impl fmt::Display for Reject {
             Reject::Inconsistent { jump } => write!(
                 f,
                 "its size jumps by {jump:.1}× from one sighting to the next: sightings of different things, such as rain streaks"
+            ),
+            Reject::Climbing { approach } => write!(
+                f,
+                "it climbs the picture and its path comes only {approach:.2}× nearer the lens: a bird or a leaf rising, not a throw at the camera"
             ),
         }
     }

@@ -70,16 +70,14 @@ pub fn refutes(
     Some(off(line)? > off(fall)? + tolerance.ln())
 }
 
-/// Whether `fall` comes at the lens: over the track's last quarter it is nearer the camera than
-/// over its first by at least `approach` (the ratio of the distances). `None` when the track is
-/// too short to tell. The blob's own growth is not asked: such an object leaves by the top of
-/// the frame or the zone, and its last blobs are cut there.
-pub fn approaches(
+/// How much nearer the lens `fall` is over the track's last quarter than over its first (the
+/// ratio of its distances). `None` when the track is too short to tell. The blob's own growth
+/// is not asked: an object coming at a camera that looks up leaves by the top of the frame or
+/// the zone, and its last blobs are cut there.
+pub fn approach(
     fall: &Flight,
     camera: &FacadeCamera,
     (points, t0): (&[Sighting], f64),
-    approach: f64,
-) -> Option<bool> {
-    let e = ends(points)?;
-    Some(predicted(fall, camera, t0, &e)? >= approach)
+) -> Option<f64> {
+    predicted(fall, camera, t0, &ends(points)?)
 }

@@ -101,10 +101,11 @@ pub fn judge(
     let t0 = points[0].0;
     // Only an object coming at the lens rises on the plane while it falls: a path that does
     // not come at it explains a climbing bird or a leaf lifted by the wind no worse.
-    if rises_on_plane
-        && !looming::approaches(&fall, camera, (&track.points, t0), APPROACH).unwrap_or(false)
-    {
-        return Err(Reject::NotFalling { drop_m: plane_drop });
+    if rises_on_plane {
+        let approach = looming::approach(&fall, camera, (&track.points, t0)).unwrap_or(1.0);
+        if approach < APPROACH {
+            return Err(Reject::Climbing { approach });
+        }
     }
     // The line must do worse by a factor and, in quadrature, by a margin: a margin added to
     // the fall's own residual would ask a long track seen at low resolution (the fall 0.5 px,
