@@ -108,17 +108,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // Before any thread starts: one malloc arena per core (see `limit_arenas`), unless the
-    // operator set MALLOC_ARENA_MAX themselves.
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        vigil_core::mem::limit_arenas(cores);
-    }
-    // Large blocks (decoded pictures, snapshot frames) go straight back when freed, unless the
-    // operator set glibc's threshold themselves (see `map_large_blocks`).
-    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
-        vigil_core::mem::map_large_blocks(1 << 20);
-    }
+    // Before any thread starts: one malloc arena per core, large blocks mapped for themselves.
+    vigil_core::mem::configure_allocator();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

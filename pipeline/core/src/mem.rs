@@ -1,4 +1,4 @@
-//! Giving freed memory back to the system.
+//! The allocator: how it is set up at start, and giving freed memory back to the system.
 
 /// Returns memory the allocator holds but no longer uses to the system (glibc's
 /// `malloc_trim`, which also releases free pages inside its arenas). Worth calling after a burst
@@ -26,6 +26,20 @@ pub fn limit_arenas(n: usize) -> bool {
     {
         let _ = n;
         false
+    }
+}
+
+/// The allocator as vigil runs best with it (call first thing in `main`, before other threads
+/// start): one arena per core ([`limit_arenas`]) and blocks of 1 MiB or more mapped for
+/// themselves ([`map_large_blocks`]), each unless the operator set glibc's own variable for it
+/// (`MALLOC_ARENA_MAX`, `MALLOC_MMAP_THRESHOLD_`).
+pub fn configure_allocator() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        limit_arenas(cores);
+    }
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+        map_large_blocks(1 << 20);
     }
 }
 

@@ -46,8 +46,11 @@ pub fn judge(
     let min_drop = params.min_drop_m / 4.0;
     let plane_top = pts.iter().map(|p| p.h).fold(f64::MIN, f64::max);
     let plane_drop = plane_top - pts[n - 1].h;
+    let mut sizes: Vec<f64> = pts.iter().map(|p| p.size_px).collect();
+    sizes.sort_by(f64::total_cmp);
+    let size = sizes[n / 2];
     let rises_on_plane = plane_drop < min_drop;
-    if rises_on_plane && !sweeps(track) {
+    if rises_on_plane && !sweeps(track, size) {
         return Err(Reject::NotFalling { drop_m: plane_drop });
     }
     // Blobs cut off by the frame's edge are left out of the fit.
@@ -56,9 +59,7 @@ pub fn judge(
         .filter(|p| !p.edge)
         .map(|p| (p.t, p.x_px, p.y_px))
         .collect();
-    let mut sizes: Vec<f64> = pts.iter().map(|p| p.size_px).collect();
-    sizes.sort_by(f64::total_cmp);
-    let limit = params.max_rms_px + params.rms_per_size * sizes[n / 2];
+    let limit = params.max_rms_px + params.rms_per_size * size;
     let unexplained = |rms_px| Reject::Unexplained {
         rms_px,
         limit_px: limit,
@@ -190,18 +191,15 @@ pub fn judge(
 }
 
 /// The track crosses the picture: from its first sighting to its last it moves
-/// [`SWEEP_SIZES`] times the blob's median size. A throw towards a camera that looks up rises
-/// on the facade plane as it nears the lens, and leaves by the top of the frame while it falls;
-/// the plane says nothing of its drop, the path in 3-D does. What stands still or wobbles in
-/// place (a light, a leaf, the thrower's arm) does not sweep.
-fn sweeps(track: &FallTrack) -> bool {
+/// [`SWEEP_SIZES`] times the blob's median size `size_px`. A throw towards a camera that looks
+/// up rises on the facade plane as it nears the lens, and leaves by the top of the frame while
+/// it falls; the plane says nothing of its drop, the path in 3-D does. What stands still or
+/// wobbles in place (a light, a leaf, the thrower's arm) does not sweep.
+fn sweeps(track: &FallTrack, size_px: f64) -> bool {
     let (Some(a), Some(b)) = (track.points.first(), track.points.last()) else {
         return false;
     };
-    let mut sizes: Vec<f64> = track.points.iter().map(|p| p.size_px).collect();
-    sizes.sort_by(f64::total_cmp);
-    let size = sizes[sizes.len() / 2].max(1.0);
-    (b.x_px - a.x_px).hypot(b.y_px - a.y_px) >= SWEEP_SIZES * size
+    (b.x_px - a.x_px).hypot(b.y_px - a.y_px) >= SWEEP_SIZES * size_px.max(1.0)
 }
 
 /// See [`sweeps`].
