@@ -132,6 +132,20 @@ impl Foreground {
         self.zone_pixels
     }
 
+    /// `blob` reaches the edge of what is watched — the frame's or the zone's: a pixel beside
+    /// its bounding box lies outside. Part of the object may then be cut off, and its centroid
+    /// is not the object's (an object entering the zone from above moves half as fast as it
+    /// does while its visible part grows).
+    pub fn cut_off(&self, blob: &Blob) -> bool {
+        if blob.x0 == 0 || blob.y0 == 0 || blob.x1 >= self.width || blob.y1 >= self.height {
+            return true;
+        }
+        let (left, right) = (blob.x0 - 1, blob.x1 + 1);
+        self.spans[(blob.y0 - 1) as usize..=blob.y1 as usize]
+            .iter()
+            .any(|row| !row.iter().any(|&(a, b)| a <= left && right <= b))
+    }
+
     /// Learns `frame` and returns its candidate blobs. The frame must have the model's size.
     pub fn process(&mut self, frame: &GrayFrame<'_>) -> ForegroundFrame {
         assert_eq!(

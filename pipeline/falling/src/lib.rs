@@ -91,6 +91,8 @@ pub struct FallDetector {
     /// Tracks rejected lately for too little drop or too few sightings: the slow start of a
     /// fall (an object hovering at the apex of a throw) can be one of them.
     preludes: Vec<FallTrack>,
+    /// Tracks rejected lately as a line ([`FallDetector::with_fragment`]).
+    fragments: Vec<FallTrack>,
     settled: Vec<Settled>,
     /// Times of the frames processed lately (as long as a track may last, and its gap), to
     /// count the frames a track spans.
@@ -112,11 +114,41 @@ struct RecentFall {
     best: Fall,
 }
 
-/// How long before a fall's first sighting its prelude may have ended.
+/// How long before a track's first sighting a rejected track it may join (a prelude, a
+/// fragment) may have ended.
 const PRELUDE_SECS: f64 = 0.6;
 
 /// How long after its last sighting a fall may be continued by another track.
 pub const CONTINUATION_SECS: f64 = 1.5;
+
+/// A track that starts within this long of a fall's last sighting…
+const PICKUP_SECS: f64 = 0.3;
+/// …and within this many blob sizes of it (pixels) picks the fall up where it was lost,
+/// whatever the fall's path predicts: a path fitted to a short stretch near a throw's apex,
+/// where the object hardly moves, may put it anywhere along the line of sight.
+const PICKUP_SIZES: f64 = 3.0;
+
+/// `track` picks up the fall last seen at `last`: one of its sightings within [`PICKUP_SECS`]
+/// of that one lies within [`PICKUP_SIZES`] of it.
+fn picks_up(last: Option<&Sighting>, track: &FallTrack) -> bool {
+    last.is_some_and(|l| {
+        track
+            .points
+            .iter()
+            .take_while(|s| s.t - l.t <= PICKUP_SECS)
+            .any(|s| {
+                let size = l.length_px.max(s.length_px).max(2.0);
+                s.t >= l.t - PICKUP_SECS
+                    && (s.x_px - l.x_px).hypot(s.y_px - l.y_px) <= PICKUP_SIZES * size
+            })
+    })
+}
+
+/// Drops the rejected `tracks` that ended more than [`PRELUDE_SECS`] before `t`: too long ago to
+/// be the start of a track beginning then.
+fn forget_before(tracks: &mut Vec<FallTrack>, t: f64) {
+    tracks.retain(|r| r.points.last().is_some_and(|l| t - l.t <= PRELUDE_SECS));
+}
 
 /// Tracks shorter than this are noise and get no verdict of their own.
 const MIN_VERDICT_POINTS: usize = 3;
@@ -132,6 +164,7 @@ impl FallDetector {
             camera: None,
             recent: Vec::new(),
             preludes: Vec::new(),
+            fragments: Vec::new(),
             settled: Vec::new(),
             plane_only: false,
             frame_times: std::collections::VecDeque::new(),
@@ -208,7 +241,7 @@ impl FallDetector {
                     area: b.area,
                     size_px: f64::from(b.area).sqrt() * scale,
                     length_px: f64::from((b.x1 - b.x0).max(b.y1 - b.y0)) * scale,
-                    edge: b.x0 == 0 || b.y0 == 0 || b.x1 >= size.0 || b.y1 >= size.1,
+                    edge: foreground.cut_off(b),
                     crowd: fg.blobs.len() as u32,
                 })
             })
@@ -236,9 +269,19 @@ impl FallDetector {
     /// Falls nothing has joined since [`CONTINUATION_SECS`] before `now` (all, without) are
     /// over.
     fn settle(&mut self, now: Option<f64>) {
-        let (over, open): (Vec<_>, Vec<_>) = std::mem::take(&mut self.recent)
-            .into_iter()
-            .partition(|r| now.is_none_or(|t| t - r.last_t > CONTINUATION_SECS));
+        // A fall is not over while a track that picked it up is still open: it is judged, and
+        // joins, only when it ends.
+        let tracker = &self.tracker;
+        let (over, open): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.recent).into_iter().partition(|r| {
+                now.is_none_or(|t| {
+                    t - r.last_t > CONTINUATION_SECS
+                        && !tracker
+                            .open()
+                            .iter()
+                            .any(|track| picks_up(r.points.last(), track))
+                })
+            });
         self.recent = open;
         for r in over {
             let mut points = r.points;
@@ -308,9 +351,10 @@ impl FallDetector {
         self.recent.iter().position(|r| {
             let gap = first.t - r.last_t;
             if gap >= -0.1 {
-                return self
-                    .miss(&r.fall, first, gap, 0.15)
-                    .is_some_and(|(d, limit)| d <= limit);
+                return picks_up(r.points.last(), track)
+                    || self
+                        .miss(&r.fall, first, gap, 0.15)
+                        .is_some_and(|(d, limit)| d <= limit);
             }
             // At the same time: the sightings while the fall was seen lie beside its path.
             let beside: Vec<f64> = track
@@ -340,6 +384,14 @@ impl FallDetector {
                 }
                 Err(Reject::NotFalling { .. } | Reject::TooShort { .. }) => {
                     self.preludes.push(track.clone());
+                }
+                Err(Reject::Straight { .. }) => {
+                    if let Some(merged) = self.with_fragment(&track) {
+                        (track, outcome) = merged;
+                    }
+                    if matches!(outcome, Err(Reject::Straight { .. })) {
+                        self.fragments.push(track.clone());
+                    }
                 }
                 Err(_) => {}
             }
@@ -404,6 +456,26 @@ impl FallDetector {
         Some(r.track)
     }
 
+    /// `track`, which a line explains as well as a fall, joined to the track rejected so before
+    /// it that it picks up where that one was lost, and the two judged as one: a tumbling stick's
+    /// blob splits and changes shape, the tracker loses it, and each piece alone is too short a
+    /// stretch to tell a fall from a line. `None` when no such track ended lately.
+    fn with_fragment(&mut self, track: &FallTrack) -> Option<(FallTrack, Result<Fall, Reject>)> {
+        forget_before(&mut self.fragments, track.points[0].t);
+        let i = self
+            .fragments
+            .iter()
+            .position(|f| picks_up(f.points.last(), track))?;
+        let mut merged = self.fragments.remove(i);
+        let last = merged.points.last().map_or(f64::MIN, |l| l.t);
+        merged.id = track.id;
+        merged
+            .points
+            .extend(track.points.iter().filter(|p| p.t > last).cloned());
+        let outcome = self.verdict(&merged);
+        Some((merged, outcome))
+    }
+
     /// The fall with the rejected track that its fit passes through just before its first
     /// sighting (the apex of a throw, seen hovering): the start is then observed rather than
     /// extrapolated. `None` when there is no such track or the whole does not pass as a fall.
@@ -413,11 +485,7 @@ impl FallDetector {
         fall: &Fall,
     ) -> Option<(FallTrack, Result<Fall, Reject>)> {
         let first = &track.points[0];
-        self.preludes.retain(|p| {
-            p.points
-                .last()
-                .is_some_and(|l| first.t - l.t <= PRELUDE_SECS)
-        });
+        forget_before(&mut self.preludes, first.t);
         let i = self.preludes.iter().position(|p| {
             let Some(last) = p.points.last() else {
                 return false;
@@ -440,114 +508,4 @@ impl FallDetector {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn detector() -> FallDetector {
-        FallDetector::new(FallConfig {
-            facade: facade::skewed(),
-            hfov_deg: None,
-            zone: Vec::new(),
-            foreground: ForegroundParams::default(),
-            tracker: TrackerParams::default(),
-            classify: ClassifyParams::default(),
-        })
-    }
-
-    /// Sightings at 25 fps from frame `from` (inclusive) to `to` (exclusive) of `h(t)`.
-    fn track(id: u64, from: u32, to: u32, h: impl Fn(f64) -> f64) -> FallTrack {
-        FallTrack {
-            id,
-            points: (from..to)
-                .map(|i| {
-                    let t = f64::from(i) / 25.0;
-                    Sighting {
-                        t,
-                        x_px: 0.0,
-                        y_px: 0.0,
-                        u: 10.0,
-                        h: h(t),
-                        area: 30,
-                        size_px: 5.5,
-                        length_px: 6.0,
-                        edge: false,
-                        crowd: 1,
-                    }
-                })
-                .collect(),
-        }
-    }
-
-    /// Thrown up at 3 m/s from 40 m at t = 0: apex 40.46 m at 0.31 s.
-    fn throw(t: f64) -> f64 {
-        40.0 + 3.0 * t - 0.5 * G * t * t
-    }
-
-    #[test]
-    fn a_hovering_apex_track_becomes_the_start_of_its_fall() {
-        let mut det = detector();
-        // Seen near the apex (0.2–0.6 s): too little drop on its own.
-        let apex = det.judge(vec![track(1, 5, 15, throw)]);
-        assert!(matches!(apex[0].outcome, Err(Reject::NotFalling { .. })));
-        // Lost for 0.2 s, then seen falling.
-        let fall = det.judge(vec![track(2, 20, 60, throw)]);
-        let v = &fall[0];
-        let f = v.outcome.as_ref().expect("a fall");
-        assert_eq!(
-            v.track.points.len(),
-            50,
-            "the apex sightings are part of it"
-        );
-        assert!(
-            (f.origin.h_m - (40.0 + 9.0 / (2.0 * G))).abs() < 0.05,
-            "{:?}",
-            f.origin
-        );
-        assert_eq!(v.continues, None);
-        assert_eq!(det.stats().falls, 1);
-    }
-
-    #[test]
-    fn a_fall_that_resumes_after_a_gap_is_one_fall() {
-        let mut det = detector();
-        let drop = |t: f64| 50.0 - 0.5 * G * t * t;
-        let first = det.judge(vec![track(1, 0, 30, drop)]);
-        assert!(first[0].outcome.is_ok());
-        // Unseen for 0.4 s (past a window of its own brightness), then seen again.
-        let rest = det.judge(vec![track(2, 40, 60, drop)]);
-        assert!(rest[0].outcome.is_ok());
-        assert_eq!(rest[0].continues, Some(1));
-        // Another object elsewhere is not a continuation.
-        let other = det.judge(vec![track(3, 40, 60, |t| {
-            30.0 - 0.5 * G * (t - 1.0).powi(2)
-        })]);
-        assert_eq!(other[0].continues, None);
-        let s = det.stats();
-        assert_eq!((s.falls, s.continuations), (2, 1));
-    }
-
-    #[test]
-    fn a_fragment_beside_a_fall_is_the_same_fall_and_it_settles_with_both() {
-        let mut det = detector();
-        let drop = |t: f64| 45.0 - 0.5 * G * t * t;
-        let first = det.judge(vec![track(1, 0, 40, drop)]);
-        assert!(first[0].outcome.is_ok());
-        assert_eq!(first[0].continues, None);
-        // Half a metre beside it at the same time (motion blur split in two, a reflection).
-        let mut beside = track(2, 5, 35, |t| drop(t) - 0.5);
-        for p in &mut beside.points {
-            p.u += 0.3;
-        }
-        let second = det.judge(vec![beside]);
-        assert!(second[0].outcome.is_ok());
-        assert_eq!(second[0].continues, Some(1));
-        assert!(det.take_settled().is_empty(), "not over yet");
-        // Nothing joins for longer than CONTINUATION_SECS: settled, as one fall of two tracks.
-        det.settle(Some(1.6 + CONTINUATION_SECS + 0.1));
-        let settled = det.take_settled();
-        assert_eq!(settled.len(), 1);
-        assert_eq!((settled[0].track, settled[0].tracks), (1, 2));
-        assert_eq!(settled[0].fall.origin.floor, 15);
-        assert_eq!(det.stats().falls, 1);
-    }
-}
+mod tests;

@@ -13,15 +13,15 @@ use crate::tracker::Sighting;
 /// Sightings in each end quarter at least: fewer and a blob's width is too noisy to compare.
 const QUARTER_MIN: usize = 3;
 
-/// The two ends of a track compared: its first and last quarters (blobs cut by the frame's
-/// edge left out).
+/// The two ends of a track compared: its first and last quarters.
 struct Ends<'a> {
     first: Vec<&'a Sighting>,
     last: Vec<&'a Sighting>,
 }
 
-fn ends(points: &[Sighting]) -> Option<Ends<'_>> {
-    let whole: Vec<&Sighting> = points.iter().filter(|p| !p.edge).collect();
+/// The ends of `points`; of those not cut off only, when `sized` (their size is compared).
+fn ends(points: &[Sighting], sized: bool) -> Option<Ends<'_>> {
+    let whole: Vec<&Sighting> = points.iter().filter(|p| !(sized && p.edge)).collect();
     let q = whole.len() / 4;
     (q >= QUARTER_MIN).then(|| Ends {
         first: whole[..q].to_vec(),
@@ -64,7 +64,7 @@ pub fn refutes(
     (points, t0): (&[Sighting], f64),
     tolerance: f64,
 ) -> Option<bool> {
-    let e = ends(points)?;
+    let e = ends(points, true)?;
     let seen = seen(&e).ln();
     let off = |f: &Flight| predicted(f, camera, t0, &e).map(|g| (g.ln() - seen).abs());
     Some(off(line)? > off(fall)? + tolerance.ln())
@@ -79,5 +79,6 @@ pub fn approach(
     camera: &FacadeCamera,
     (points, t0): (&[Sighting], f64),
 ) -> Option<f64> {
-    predicted(fall, camera, t0, &ends(points)?)
+    // The path's distances only: a blob cut off at the zone's edge was there all the same.
+    predicted(fall, camera, t0, &ends(points, false)?)
 }

@@ -53,141 +53,230 @@ pub fn judge(
     if rises_on_plane && !sweeps(track, size) {
         return Err(Reject::NotFalling { drop_m: plane_drop });
     }
-    // Blobs cut off by the frame's edge are left out of the fit.
-    let mut points: Vec<(f64, f64, f64)> = pts
+    // Blobs cut off by the edge of the frame or the zone are left out of the fit (their
+    // centres lag behind the object's as it enters), unless that leaves less than half of the
+    // track: a throw at a camera that looks up leaves by the zone's top, and the sightings
+    // before it reaches there may be too short a stretch to tell a fall from a line.
+    let whole: Vec<Pixel> = pts
         .iter()
         .filter(|p| !p.edge)
         .map(|p| (p.t, p.x_px, p.y_px))
         .collect();
-    let limit = params.max_rms_px + params.rms_per_size * size;
-    let unexplained = |rms_px| Reject::Unexplained {
-        rms_px,
-        limit_px: limit,
+    let points = match 2 * whole.len() >= n && whole.len() >= params.min_frames {
+        true => whole,
+        false => pts.iter().map(|p| (p.t, p.x_px, p.y_px)).collect(),
     };
+    let limit = params.max_rms_px + params.rms_per_size * size;
     let prior = Prior {
         out_m: (-params.behind_wall_m, params.max_out_m),
         likely_out_m: Some(params.likely_out_m),
         towards_mps: params.max_towards_wall_mps,
         line_speed_mps: params.line_speed_mps,
     };
-    let mut fall = flight::fit(camera, &points, Model::Fall, params.max_drag, &prior)
-        .ok_or(unexplained(f64::INFINITY))?;
-    if fall.rms_px > limit {
-        // A few sightings off the path (the blob merged with something, or half hidden) are
-        // dropped, at most one in six, and the rest fitted again.
-        let t_first = points[0].0;
-        let mut misses: Vec<f64> = points
+    let judging = Judging {
+        track,
+        camera,
+        facade,
+        params,
+        prior,
+        limit,
+        min_drop,
+        rises_on_plane,
+    };
+    match judging.path(&points) {
+        // The track may have begun on the thrower's hand, or the object at rest, before the
+        // release: its later part is judged alone, from a sixth, a third or half of the way in,
+        // where the part left out stayed within [`HOVER_SIZES`] of where it began (a bird or a
+        // leaf moves all along).
+        Err(whole @ Reject::Unexplained { .. }) => [6, 3, 2]
             .iter()
-            .map(|&p| fall.miss_px(camera, t_first, p))
-            .collect();
-        let mut sorted = misses.clone();
-        sorted.sort_by(f64::total_cmp);
-        let cut = sorted[points.len() - 1 - points.len() / 6].max(2.0 * limit);
-        let mut kept = points.iter().zip(misses.drain(..));
-        let trimmed: Vec<(f64, f64, f64)> = kept
-            .by_ref()
-            .filter(|(_, m)| *m <= cut)
-            .map(|(p, _)| *p)
-            .collect();
-        if trimmed.len() < points.len() && trimmed.len() >= params.min_frames {
-            points = trimmed;
-            fall = flight::fit(camera, &points, Model::Fall, params.max_drag, &prior)
-                .ok_or(unexplained(fall.rms_px))?;
-        }
-        if fall.rms_px > limit {
-            return Err(unexplained(fall.rms_px));
-        }
+            .map(|k| points.len() / k)
+            .filter(|&cut| points.len() - cut >= 2 * params.min_frames)
+            .filter(|&cut| hovers(&points[..cut], size))
+            .find_map(|cut| judging.path(&points[cut..]).ok())
+            .ok_or(whole),
+        verdict => verdict,
     }
-    // The path's time starts at the first sighting fitted.
-    let t0 = points[0].0;
-    // Only an object coming at the lens rises on the plane while it falls: a path that does
-    // not come at it explains a climbing bird or a leaf lifted by the wind no worse.
-    if rises_on_plane {
-        let approach = looming::approach(&fall, camera, (&track.points, t0)).unwrap_or(1.0);
-        if approach < APPROACH {
-            return Err(Reject::Climbing { approach });
-        }
-    }
-    // The line must do worse by a factor and, in quadrature, by a margin: a margin added to
-    // the fall's own residual would ask a long track seen at low resolution (the fall 0.5 px,
-    // the line 1.0 px over 48 sightings: a miss of a pixel, systematic) to miss by more than
-    // the blob's wobble twice over.
-    // Where the fall explains the pixels better but not by enough, the blob's growth may still
-    // refute the line: to mimic a fall's acceleration it must rush at the lens.
-    if let Some(line) = flight::fit(camera, &points, Model::Line, 0.0, &prior)
-        && (line.rms_px <= fall.rms_px * params.line_ratio
-            || line.rms_px.powi(2) <= fall.rms_px.powi(2) + params.line_margin_px.powi(2))
-        && !(fall.rms_px <= line.rms_px
-            && looming::refutes(
-                (&line, &fall),
-                camera,
-                (&track.points, t0),
-                params.looming_tolerance,
-            )
-            .unwrap_or(false))
-    {
-        return Err(Reject::Straight {
-            line_rms_px: line.rms_px,
-            fall_rms_px: fall.rms_px,
-        });
-    }
-    // The release is found from the track's first `origin_fit_secs`, before drag (quadratic in
-    // speed, which the fit's linear term follows only so far) has bent the path.
-    let early: Vec<(f64, f64, f64)> = points
+}
+
+/// Whether `points` stay within [`HOVER_SIZES`] × `size_px` of the first.
+fn hovers(points: &[Pixel], size_px: f64) -> bool {
+    let Some(&(_, x0, y0)) = points.first() else {
+        return true;
+    };
+    points
         .iter()
-        .take_while(|p| p.0 - t0 <= params.origin_fit_secs)
-        .copied()
+        .all(|&(_, x, y)| (x - x0).hypot(y - y0) <= HOVER_SIZES * size_px.max(1.0))
+}
+
+/// See [`hovers`].
+const HOVER_SIZES: f64 = 2.0;
+
+/// A sighting's time and pixel: `(t, x_px, y_px)`.
+type Pixel = (f64, f64, f64);
+
+/// What judging a track's path needs.
+struct Judging<'a> {
+    track: &'a FallTrack,
+    camera: &'a FacadeCamera,
+    facade: &'a Facade,
+    params: &'a ClassifyParams,
+    prior: Prior,
+    /// Pixel residual (rms) a path may leave.
+    limit: f64,
+    /// Metres a path must drop.
+    min_drop: f64,
+    rises_on_plane: bool,
+}
+
+impl Judging<'_> {
+    /// The verdict on the track's sightings at `points`: explained by a path under gravity
+    /// ([`explained`]), and that path a fall.
+    fn path(&self, points: &[Pixel]) -> Result<Fall, Reject> {
+        let Judging {
+            track,
+            camera,
+            facade,
+            params,
+            ref prior,
+            limit,
+            min_drop,
+            rises_on_plane,
+        } = *self;
+        let (points, fall) = explained(camera, points, (params, prior, limit))?;
+        // The path's time starts at the first sighting fitted.
+        let t0 = points[0].0;
+        // Only an object coming at the lens rises on the plane while it falls: a path that does
+        // not come at it explains a climbing bird or a leaf lifted by the wind no worse.
+        if rises_on_plane {
+            let approach = looming::approach(&fall, camera, (&track.points, t0)).unwrap_or(1.0);
+            if approach < APPROACH {
+                return Err(Reject::Climbing { approach });
+            }
+        }
+        // The line must do worse by a factor and, in quadrature, by a margin: a margin added to
+        // the fall's own residual would ask a long track seen at low resolution (the fall 0.5 px,
+        // the line 1.0 px over 48 sightings: a miss of a pixel, systematic) to miss by more than
+        // the blob's wobble twice over.
+        // Where the fall explains the pixels better but not by enough, the blob's growth may still
+        // refute the line: to mimic a fall's acceleration it must rush at the lens.
+        if let Some(line) = flight::fit(camera, &points, Model::Line, 0.0, prior)
+            && (line.rms_px <= fall.rms_px * params.line_ratio
+                || line.rms_px.powi(2) <= fall.rms_px.powi(2) + params.line_margin_px.powi(2))
+            && !(fall.rms_px <= line.rms_px
+                && looming::refutes(
+                    (&line, &fall),
+                    camera,
+                    (&track.points, t0),
+                    params.looming_tolerance,
+                )
+                .unwrap_or(false))
+        {
+            return Err(Reject::Straight {
+                line_rms_px: line.rms_px,
+                fall_rms_px: fall.rms_px,
+            });
+        }
+        // The release is found from the track's first `origin_fit_secs`, before drag (quadratic in
+        // speed, which the fit's linear term follows only so far) has bent the path.
+        let early: Vec<Pixel> = points
+            .iter()
+            .take_while(|p| p.0 - t0 <= params.origin_fit_secs)
+            .copied()
+            .collect();
+        let start = match early.len() >= params.min_frames && early.len() < points.len() {
+            // Unless it places the release within neither 0.7 storey nor twice the whole
+            // track's spread (its first second too short a stretch to extrapolate from).
+            true => flight::fit(camera, &early, Model::Fall, params.max_drag, prior)
+                .filter(|f| {
+                    let spread = (2.0 * fall.apex_sigma_m).max(0.7 * facade.floor_height_m);
+                    f.rms_px <= limit && f.apex_sigma_m <= spread
+                })
+                .unwrap_or_else(|| fall.clone()),
+            false => fall.clone(),
+        };
+        let span = track.points.last().map_or(t0, |p| p.t) - t0;
+        let (apex_tau, method) = match start.apex_tau() {
+            Some(tau) if tau >= -params.max_extrapolation_secs => (tau.min(span), "apex"),
+            _ => (0.0, "first_sighting"),
+        };
+        let apex = start.at(apex_tau);
+        let margin = params.bound_margin;
+        if !(-params.behind_wall_m - margin..=params.max_out_m + margin).contains(&apex[2]) {
+            return Err(Reject::OffTheWall { out_m: apex[2] });
+        }
+        let towards = -start.velocity(apex_tau.max(0.0))[2];
+        if towards > params.max_towards_wall_mps + margin {
+            return Err(Reject::TowardsWall { speed_mps: towards });
+        }
+        let drop_m = apex[1] - fall.at(span)[1];
+        if drop_m < min_drop {
+            return Err(Reject::NotFalling { drop_m });
+        }
+        let speed = |tau| {
+            let v = fall.velocity(tau);
+            (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
+        };
+        let speed_mps = speed(span);
+        let fastest = speed(0.0).max(speed_mps);
+        if fastest > params.max_speed {
+            return Err(Reject::TooFast { speed_mps: fastest });
+        }
+        // Gravity less drag, half-way through the track.
+        let accel_mps2 = crate::G + fall.drag * fall.velocity(span / 2.0)[1];
+        let origin = origin(&start, apex, t0 + apex_tau, method, camera, facade);
+        Ok(Fall {
+            accel_mps2,
+            drop_m,
+            speed_mps,
+            quality: 1.0 - 0.5 * (fall.rms_px / limit).min(1.0),
+            t0,
+            motion: Motion::Space(fall),
+            origin,
+        })
+    }
+}
+
+/// The path under gravity that explains `points` within `limit` pixels (rms), and the points it
+/// explains: all of them, or all but the few (at most one in six) far off it — the blob merged
+/// with something, or half hidden.
+fn explained(
+    camera: &FacadeCamera,
+    points: &[Pixel],
+    (params, prior, limit): (&ClassifyParams, &Prior, f64),
+) -> Result<(Vec<Pixel>, Flight), Reject> {
+    let unexplained = |rms_px| Reject::Unexplained {
+        rms_px,
+        limit_px: limit,
+    };
+    let fall = flight::fit(camera, points, Model::Fall, params.max_drag, prior)
+        .ok_or(unexplained(f64::INFINITY))?;
+    if fall.rms_px <= limit {
+        return Ok((points.to_vec(), fall));
+    }
+    let t_first = points[0].0;
+    let misses: Vec<f64> = points
+        .iter()
+        .map(|&p| fall.miss_px(camera, t_first, p))
         .collect();
-    let start = match early.len() >= params.min_frames && early.len() < points.len() {
-        // Unless it places the release within neither 0.7 storey nor twice the whole
-        // track's spread (its first second too short a stretch to extrapolate from).
-        true => flight::fit(camera, &early, Model::Fall, params.max_drag, &prior)
-            .filter(|f| {
-                let spread = (2.0 * fall.apex_sigma_m).max(0.7 * facade.floor_height_m);
-                f.rms_px <= limit && f.apex_sigma_m <= spread
-            })
-            .unwrap_or_else(|| fall.clone()),
-        false => fall.clone(),
-    };
-    let span = pts[n - 1].t - t0;
-    let (apex_tau, method) = match start.apex_tau() {
-        Some(tau) if tau >= -params.max_extrapolation_secs => (tau.min(span), "apex"),
-        _ => (0.0, "first_sighting"),
-    };
-    let apex = start.at(apex_tau);
-    let margin = params.bound_margin;
-    if !(-params.behind_wall_m - margin..=params.max_out_m + margin).contains(&apex[2]) {
-        return Err(Reject::OffTheWall { out_m: apex[2] });
+    let mut sorted = misses.clone();
+    sorted.sort_by(f64::total_cmp);
+    let cut = sorted[points.len() - 1 - points.len() / 6].max(2.0 * limit);
+    let trimmed: Vec<Pixel> = points
+        .iter()
+        .zip(&misses)
+        .filter(|(_, m)| **m <= cut)
+        .map(|(p, _)| *p)
+        .collect();
+    if trimmed.len() == points.len() || trimmed.len() < params.min_frames {
+        return Err(unexplained(fall.rms_px));
     }
-    let towards = -start.velocity(apex_tau.max(0.0))[2];
-    if towards > params.max_towards_wall_mps + margin {
-        return Err(Reject::TowardsWall { speed_mps: towards });
+    let refit = flight::fit(camera, &trimmed, Model::Fall, params.max_drag, prior)
+        .ok_or(unexplained(fall.rms_px))?;
+    match refit.rms_px <= limit {
+        true => Ok((trimmed, refit)),
+        false => Err(unexplained(refit.rms_px)),
     }
-    let drop_m = apex[1] - fall.at(span)[1];
-    if drop_m < min_drop {
-        return Err(Reject::NotFalling { drop_m });
-    }
-    let speed = |tau| {
-        let v = fall.velocity(tau);
-        (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
-    };
-    let speed_mps = speed(span);
-    let fastest = speed(0.0).max(speed_mps);
-    if fastest > params.max_speed {
-        return Err(Reject::TooFast { speed_mps: fastest });
-    }
-    // Gravity less drag, half-way through the track.
-    let accel_mps2 = crate::G + fall.drag * fall.velocity(span / 2.0)[1];
-    let origin = origin(&start, apex, t0 + apex_tau, method, camera, facade);
-    Ok(Fall {
-        accel_mps2,
-        drop_m,
-        speed_mps,
-        quality: 1.0 - 0.5 * (fall.rms_px / limit).min(1.0),
-        t0,
-        motion: Motion::Space(fall),
-        origin,
-    })
 }
 
 /// The track crosses the picture: from its first sighting to its last it moves

@@ -22,7 +22,8 @@ pub struct Sighting {
     /// bounding-box side (a streak's length).
     pub size_px: f64,
     pub length_px: f64,
-    /// The blob touches the frame's edge: cut off, its centre is not the object's.
+    /// The blob touches the edge of the frame or of the zone: cut off, its centre is not the
+    /// object's.
     pub edge: bool,
     /// Candidates in the frame of this sighting (rain and clutter make chance tracks likelier).
     pub crowd: u32,
@@ -85,6 +86,11 @@ impl SmallTracker {
 
     pub fn open_tracks(&self) -> usize {
         self.open.len()
+    }
+
+    /// The tracks still open (not yet ended).
+    pub fn open(&self) -> &[FallTrack] {
+        &self.open
     }
 
     /// Takes the sightings of the frame at `t`; returns the tracks that ended.

@@ -97,6 +97,39 @@ fn the_zone_limits_where_anything_is_seen() {
 }
 
 #[test]
+fn a_blob_the_zone_or_the_frame_cuts_is_cut_off_and_one_inside_is_not() {
+    let (w, h) = (100, 100);
+    // Everything below y = 30: a throw enters it from above.
+    let below = [(0.0, 0.3), (1.0, 0.3), (1.0, 1.0), (0.0, 1.0)];
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &below);
+    let flat = vec![100u8; (w * h) as usize];
+    for _ in 0..20 {
+        fg.process(&frame(w, h, &flat));
+    }
+    let mut img = flat.clone();
+    square(&mut img, w, (20, 27), 6, 220); // half above the zone's top
+    square(&mut img, w, (50, 50), 6, 220); // inside
+    square(&mut img, w, (94, 70), 6, 220); // against the frame's right edge
+    square(&mut img, w, (70, 31), 4, 220); // a row below the zone's top: not cut
+    let out = fg.process(&frame(w, h, &img));
+    let mut cut: Vec<(u32, u32, bool)> = out
+        .blobs
+        .iter()
+        .map(|b| (b.x0, b.y0, fg.cut_off(b)))
+        .collect();
+    cut.sort();
+    assert_eq!(
+        cut,
+        vec![
+            (20, 30, true),
+            (50, 50, false),
+            (70, 31, false),
+            (94, 70, true)
+        ]
+    );
+}
+
+#[test]
 fn a_global_change_raises_no_candidates_and_is_learnt_quickly() {
     let (w, h) = (100, 80);
     let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);

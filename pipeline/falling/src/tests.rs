@@ -1,0 +1,144 @@
+use super::*;
+
+fn detector() -> FallDetector {
+    FallDetector::new(FallConfig {
+        facade: facade::skewed(),
+        hfov_deg: None,
+        zone: Vec::new(),
+        foreground: ForegroundParams::default(),
+        tracker: TrackerParams::default(),
+        classify: ClassifyParams::default(),
+    })
+}
+
+/// Sightings at 25 fps from frame `from` (inclusive) to `to` (exclusive) of `h(t)`.
+fn track(id: u64, from: u32, to: u32, h: impl Fn(f64) -> f64) -> FallTrack {
+    FallTrack {
+        id,
+        points: (from..to)
+            .map(|i| {
+                let t = f64::from(i) / 25.0;
+                Sighting {
+                    t,
+                    x_px: 0.0,
+                    y_px: 0.0,
+                    u: 10.0,
+                    h: h(t),
+                    area: 30,
+                    size_px: 5.5,
+                    length_px: 6.0,
+                    edge: false,
+                    crowd: 1,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Thrown up at 3 m/s from 40 m at t = 0: apex 40.46 m at 0.31 s.
+fn throw(t: f64) -> f64 {
+    40.0 + 3.0 * t - 0.5 * G * t * t
+}
+
+#[test]
+fn a_hovering_apex_track_becomes_the_start_of_its_fall() {
+    let mut det = detector();
+    // Seen near the apex (0.2–0.6 s): too little drop on its own.
+    let apex = det.judge(vec![track(1, 5, 15, throw)]);
+    assert!(matches!(apex[0].outcome, Err(Reject::NotFalling { .. })));
+    // Lost for 0.2 s, then seen falling.
+    let fall = det.judge(vec![track(2, 20, 60, throw)]);
+    let v = &fall[0];
+    let f = v.outcome.as_ref().expect("a fall");
+    assert_eq!(
+        v.track.points.len(),
+        50,
+        "the apex sightings are part of it"
+    );
+    assert!(
+        (f.origin.h_m - (40.0 + 9.0 / (2.0 * G))).abs() < 0.05,
+        "{:?}",
+        f.origin
+    );
+    assert_eq!(v.continues, None);
+    assert_eq!(det.stats().falls, 1);
+}
+
+#[test]
+fn a_fall_that_resumes_after_a_gap_is_one_fall() {
+    let mut det = detector();
+    let drop = |t: f64| 50.0 - 0.5 * G * t * t;
+    let first = det.judge(vec![track(1, 0, 30, drop)]);
+    assert!(first[0].outcome.is_ok());
+    // Unseen for 0.4 s (past a window of its own brightness), then seen again.
+    let rest = det.judge(vec![track(2, 40, 60, drop)]);
+    assert!(rest[0].outcome.is_ok());
+    assert_eq!(rest[0].continues, Some(1));
+    // Another object elsewhere is not a continuation.
+    let other = det.judge(vec![track(3, 40, 60, |t| {
+        30.0 - 0.5 * G * (t - 1.0).powi(2)
+    })]);
+    assert_eq!(other[0].continues, None);
+    let s = det.stats();
+    assert_eq!((s.falls, s.continuations), (2, 1));
+}
+
+#[test]
+fn a_fall_picked_up_by_a_long_track_waits_for_it_and_the_two_are_one_fall() {
+    // Pixels as a camera looking straight at the wall would see them: 20 px a metre.
+    let seen = |mut track: FallTrack| {
+        for p in &mut track.points {
+            (p.x_px, p.y_px) = (200.0, 20.0 * (60.0 - p.h));
+        }
+        track
+    };
+    let drop = |t: f64| 60.0 - 0.5 * G * t * t;
+    for (elsewhere, settles_alone) in [(0.0, false), (300.0, true)] {
+        let mut det = detector();
+        let first = det.judge(vec![seen(track(1, 0, 30, drop))]);
+        assert!(first[0].outcome.is_ok());
+        // A track that begins where the first was lost and runs on for 2.6 s, longer than
+        // CONTINUATION_SECS: the fall is not over while it is open.
+        let mut rest = seen(track(2, 29, 95, drop));
+        for p in &mut rest.points {
+            p.x_px += elsewhere;
+        }
+        let mut ended = Vec::new();
+        for p in &rest.points {
+            ended.extend(det.tracker.step(p.t, vec![p.clone()]));
+            det.settle(Some(p.t));
+        }
+        assert_eq!(!det.take_settled().is_empty(), settles_alone, "{elsewhere}");
+        ended.extend(det.tracker.flush());
+        let v = det.judge(ended);
+        assert_eq!(v.len(), 1);
+        assert!(v[0].outcome.is_ok());
+        let continues = (!settles_alone).then_some(1);
+        assert_eq!(v[0].continues, continues, "{elsewhere}");
+    }
+}
+
+#[test]
+fn a_fragment_beside_a_fall_is_the_same_fall_and_it_settles_with_both() {
+    let mut det = detector();
+    let drop = |t: f64| 45.0 - 0.5 * G * t * t;
+    let first = det.judge(vec![track(1, 0, 40, drop)]);
+    assert!(first[0].outcome.is_ok());
+    assert_eq!(first[0].continues, None);
+    // Half a metre beside it at the same time (motion blur split in two, a reflection).
+    let mut beside = track(2, 5, 35, |t| drop(t) - 0.5);
+    for p in &mut beside.points {
+        p.u += 0.3;
+    }
+    let second = det.judge(vec![beside]);
+    assert!(second[0].outcome.is_ok());
+    assert_eq!(second[0].continues, Some(1));
+    assert!(det.take_settled().is_empty(), "not over yet");
+    // Nothing joins for longer than CONTINUATION_SECS: settled, as one fall of two tracks.
+    det.settle(Some(1.6 + CONTINUATION_SECS + 0.1));
+    let settled = det.take_settled();
+    assert_eq!(settled.len(), 1);
+    assert_eq!((settled[0].track, settled[0].tracks), (1, 2));
+    assert_eq!(settled[0].fall.origin.floor, 15);
+    assert_eq!(det.stats().falls, 1);
+}
