@@ -201,3 +201,38 @@ fn falling_rules_are_checked_like_any_other() {
     let text = run_ok(vigil().args(["check", "-c"]).arg(&config));
     assert!(text.contains("ok (1 camera(s), 1 rule(s)"), "{text}");
 }
+
+/// `--only` traces one sequence of a set, rendered as it is in the whole set; a name the set
+/// does not have is an error that says what it has.
+#[test]
+fn eval_falls_in_memory_traces_only_the_sequence_asked_for() {
+    let set = [
+        "eval-falls",
+        "--in-memory",
+        "--placement",
+        "close",
+        "--seed",
+        "2",
+        "--throws",
+        "20",
+        "--distractors",
+        "0",
+        "--size",
+        "640x360",
+        "--explain",
+    ];
+    let text = run_ok(vigil().args(set).args(["--only", "throw-019"]));
+    let named: Vec<&str> = text.lines().filter(|l| l.starts_with("throw-")).collect();
+    assert!(!named.is_empty(), "{text}");
+    assert!(named.iter().all(|l| l.starts_with("throw-019:")), "{text}");
+    assert!(text.contains("/1 found"), "{text}");
+    let out = vigil()
+        .args(set)
+        .args(["--only", "throw-020"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("--only throw-020"), "{err}");
+    assert!(err.contains("20 from throw-000 to throw-019"), "{err}");
+}

@@ -27,6 +27,10 @@ pub struct Args {
     /// verdict (for side-by-side scores).
     #[arg(long, requires = "in_memory")]
     pub plane: bool,
+    /// With --in-memory: only the sequence of this name (`throw-019`, `distractors-003`;
+    /// repeatable), rendered as in the whole set: one sequence traced with --explain.
+    #[arg(long, requires = "in_memory")]
+    pub only: Vec<String>,
     #[command(flatten)]
     pub set: vigil_tools::falls::SetShape,
 }
@@ -40,7 +44,7 @@ pub fn exec(args: Args) -> Result<ExitCode> {
         }
         None => {
             let started = std::time::Instant::now();
-            let specs = args.set.specs()?;
+            let specs = only(args.set.specs()?, &args.only)?;
             let frames: f64 = specs
                 .iter()
                 .map(|s| s.duration_secs * f64::from(s.fps))
@@ -107,4 +111,25 @@ pub fn exec(args: Args) -> Result<ExitCode> {
         report.frames_per_sec
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sequences of `specs` named in `names` (all of them when it is empty); an error names a
+/// sequence the set does not have.
+fn only(
+    specs: Vec<vigil_tools::scenes::falls::SceneSpec>,
+    names: &[String],
+) -> Result<Vec<vigil_tools::scenes::falls::SceneSpec>> {
+    if let Some(missing) = names.iter().find(|n| !specs.iter().any(|s| &s.name == *n)) {
+        let (first, last) = (specs.first(), specs.last());
+        anyhow::bail!(
+            "--only {missing}: this set has no such sequence (it has {} from {} to {})",
+            specs.len(),
+            first.map_or("", |s| s.name.as_str()),
+            last.map_or("", |s| s.name.as_str())
+        );
+    }
+    Ok(specs
+        .into_iter()
+        .filter(|s| names.is_empty() || names.contains(&s.name))
+        .collect())
 }
