@@ -7,6 +7,7 @@ mod common;
 
 use common::Server;
 use vigil_ingest::rtsp_server::{Codec, encode};
+use vigil_testkit::free_port;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -34,14 +35,6 @@ fn stream(dir: &Path) -> PathBuf {
     )
     .unwrap();
     file
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `vigil run` on one RTSP camera, its log lines (ANSI codes removed) as they come.

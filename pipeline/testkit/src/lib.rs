@@ -20,7 +20,7 @@ use axum::routing::post;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -122,12 +122,30 @@ pub(crate) fn reap(mut child: Child, within: Duration) {
     let _ = child.wait();
 }
 
-/// A TCP port nobody listens on right now.
+/// Where [`free_port`] hands out ports: below Linux's ephemeral range (32768–60999), so that
+/// the kernel never gives one of them to another socket's `bind(0)` or outgoing connection.
+const TEST_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A TCP port nobody listens on right now, for a peer that must be told its port before it
+/// binds (a `vigil run` child, an RTSP server on a fixed port).
+///
+/// Not `bind(127.0.0.1:0)` and release: the kernel may hand that same ephemeral port to any
+/// other socket before the peer binds it ("Address already in use" in CI). Each port here is
+/// handed out once per process, from an offset of its own in [`TEST_PORTS`] (test binaries of
+/// one `cargo test` run one after another, but their children may linger), and only if it
+/// binds now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
+    static NEXT: std::sync::OnceLock<AtomicU32> = std::sync::OnceLock::new();
+    let span = u32::from(TEST_PORTS.end - TEST_PORTS.start);
+    let next = NEXT.get_or_init(|| (std::process::id().wrapping_mul(613) % span).into());
+    for _ in 0..span {
+        let offset = next.fetch_add(1, Ordering::Relaxed) % span;
+        let port = TEST_PORTS.start + u16::try_from(offset).expect("offset below span");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 127.0.0.1:{TEST_PORTS:?}");
 }
 
 /// Waits until something accepts connections on `port`.
@@ -264,9 +282,8 @@ pub struct WebhookReceiver {
 }
 
 impl WebhookReceiver {
-    /// Starts on a free port of 127.0.0.1 (port 0 bound, so no other test can take the port
-    /// between its choice and the bind, as with `free_port`: "Address already in use" once in
-    /// a CI run).
+    /// Starts on a free port of 127.0.0.1 (port 0 bound: the port is the receiver's from the
+    /// moment it is chosen).
     pub fn start() -> Self {
         Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
     }
