@@ -56,8 +56,12 @@ fn close(kind: SetKind, seed: u64, i: u32, secs: f64) -> SceneSpec {
     s.width = (f64::from(s.width) * k).round() as u32;
     s.height = 360;
     // Balls and boxes in the open: the looks real footage adds are the next test's.
-    s.distractors
-        .retain(|d| !matches!(d, Distractor::Foliage { .. }));
+    s.distractors.retain(|d| {
+        !matches!(
+            d,
+            Distractor::Foliage { .. } | Distractor::Flare { .. } | Distractor::Exposure { .. }
+        )
+    });
     for t in &mut s.throws {
         (t.tumble, t.contrast) = (None, None);
         // The lens's pixels shrink with the frame; the smallest objects are made 4 px.

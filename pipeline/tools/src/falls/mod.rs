@@ -83,6 +83,11 @@ impl SetShape {
                 for t in &mut s.throws {
                     t.size_px *= k;
                 }
+                // The same bits per pixel.
+                let pixels = f64::from(w * h) / f64::from(s.width * s.height);
+                s.kbps = s
+                    .kbps
+                    .map(|kbps| (f64::from(kbps) * pixels).max(200.0) as u32);
                 (s.width, s.height) = (w, h);
             }
         }
@@ -270,10 +275,16 @@ pub fn prepare(out: &Path, manifest: &Path) -> Result<PathBuf> {
 /// Renders `spec` and encodes it as H.264 in MP4 at a camera-like bitrate; returns the truth.
 fn render(spec: SceneSpec, path: &Path) -> Result<Truth> {
     let (w, h, fps) = (spec.width, spec.height, spec.fps);
+    let kbps = spec.kbps.map_or_else(|| camera_kbps(w, h), u64::from);
     let mut scene = Scene::new(spec);
     let n = scene.frames();
-    encode(path, (w, h), fps, (0..n).map(|_| scene.next_frame()))?;
+    encode_at(path, (w, h), fps, kbps, (0..n).map(|_| scene.next_frame()))?;
     Ok(scene.truth())
+}
+
+/// What a residential camera streams: about 2.2 Mbit/s per 720p (4.5 at 1080p), 500 at least.
+fn camera_kbps(w: u32, h: u32) -> u64 {
+    (u64::from(w) * u64::from(h) * 2200 / (1280 * 720)).max(500)
 }
 
 /// Encodes packed RGB frames of `size` at `fps` as H.264 in MP4 at about 2 Mbit/s per 720p (4.5
@@ -284,8 +295,18 @@ pub fn encode(
     fps: u32,
     frames: impl Iterator<Item = Vec<u8>>,
 ) -> Result<()> {
+    encode_at(path, (w, h), fps, camera_kbps(w, h), frames)
+}
+
+/// [`encode`] at `kbps` kbit/s.
+fn encode_at(
+    path: &Path,
+    (w, h): (u32, u32),
+    fps: u32,
+    kbps: u64,
+    frames: impl Iterator<Item = Vec<u8>>,
+) -> Result<()> {
     gst::init()?;
-    let kbps = (u64::from(w) * u64::from(h) * 2200 / (1280 * 720)).max(500);
     let location = path.to_string_lossy().replace('"', "\\\"");
     let pipeline = gst::parse::launch(&format!(
         "appsrc name=src format=time ! videoconvert ! video/x-raw,format=I420 \

@@ -162,6 +162,19 @@ pub enum Distractor {
         radius_px: f64,
         offset: [f64; 2],
     },
+    /// The sun in the lens: veiling glare and ghosts from a sun at `sun` (fractions of the
+    /// frame's width and height; at or beyond the top), `strength` 0–1 of full scale,
+    /// shimmering at `shimmer_hz`, dimmed while a frond crosses the sun (`fronds`: how often,
+    /// Hz, and where in that cycle the sequence starts).
+    Flare {
+        sun: [f64; 2],
+        strength: f64,
+        shimmer_hz: f64,
+        fronds: [f64; 2],
+    },
+    /// The auto-exposure moves the picture's gain to `gain` from `t`, in `frames` equal steps a
+    /// frame apart (the gain before is that of the sequence's earlier steps, or 1).
+    Exposure { t: f64, gain: f64, frames: u32 },
 }
 
 /// A sequence to render.
@@ -185,6 +198,10 @@ pub struct SceneSpec {
     pub noise: f64,
     pub throws: Vec<ThrowSpec>,
     pub distractors: Vec<Distractor>,
+    /// The H.264 bitrate when the sequence is written to a file, kbit/s (none: about 2.2 Mbit/s
+    /// per 720p, as residential cameras stream; close views draw a phone's 1–3 Mbit/s per 720p).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kbps: Option<u32>,
 }
 
 pub const FLOOR_HEIGHT: f64 = 3.0;
@@ -282,6 +299,7 @@ pub struct Truth {
 }
 
 mod draw;
+mod optics;
 mod rain;
 mod render;
 mod sets;

@@ -2,6 +2,7 @@
 //! branches, shake and sensor noise on top, with the truth of every throw.
 
 use super::draw::{Canvas, branch, foliage, render_static, shift};
+use super::optics::{Flare, expose, exposure_gain};
 use super::rain::Downpour;
 use super::throw::{self, Seen};
 use super::world::{Body, Building, Camera, calibrate, window_pixels};
@@ -31,6 +32,9 @@ pub struct Scene {
     drops: Vec<Drop>,
     downpour: Option<Downpour>,
     flicker: Vec<Flicker>,
+    flare: Option<Flare>,
+    /// Auto-exposure steps: start, gain, frames (in time order).
+    exposure: Vec<(f64, f64, u32)>,
     calibration: Calibration,
     frame: u32,
 }
@@ -71,6 +75,8 @@ impl Scene {
         let mut drops = Vec::new();
         let mut downpour = None;
         let mut flicker = Vec::new();
+        let mut flare = None;
+        let mut exposure = Vec::new();
         for d in &spec.distractors {
             match d {
                 Distractor::Leaves { count, fall_speed } => {
@@ -113,9 +119,21 @@ impl Scene {
                         });
                     }
                 }
+                Distractor::Flare {
+                    sun,
+                    strength,
+                    shimmer_hz,
+                    fronds,
+                } => {
+                    let size = (spec.width as usize, spec.height as usize);
+                    let motion = (*shimmer_hz, fronds[0], fronds[1]);
+                    flare = Some(Flare::new(size, *sun, *strength, motion));
+                }
+                Distractor::Exposure { t, gain, frames } => exposure.push((*t, *gain, *frames)),
                 _ => {}
             }
         }
+        exposure.sort_by(|a, b| a.0.total_cmp(&b.0));
         Self {
             spec,
             camera,
@@ -128,6 +146,8 @@ impl Scene {
             drops,
             downpour,
             flicker,
+            flare,
+            exposure,
             calibration,
             frame: 0,
         }
@@ -339,6 +359,12 @@ impl Scene {
                 self.spec.night,
             );
         }
+
+        // The sun in the lens, then the exposure the camera chose: light adds, then the gain.
+        if let Some(flare) = &self.flare {
+            flare.draw(&mut canvas, t);
+        }
+        expose(&mut img, exposure_gain(&self.exposure, t, fps));
 
         // Light change and shake act on the whole picture.
         for d in &self.spec.distractors {

@@ -78,14 +78,16 @@ pub fn placed_spec(
                 if rng.chance(0.2) {
                     spec.distractors.push(downpour(&mut rng));
                 }
-                let mut looks = looks(&spec, index, 2);
-                if looks.chance(0.2) {
+                let mut leaves = looks(&spec, index, 2);
+                if leaves.chance(0.2) {
                     spec.distractors.push(Distractor::Foliage {
                         throw: 0,
-                        radius_px: looks.range(0.02, 0.05) * f64::from(spec.width),
-                        offset: [looks.range(-0.3, 0.3), looks.range(-0.3, 0.3)],
+                        radius_px: leaves.range(0.02, 0.05) * f64::from(spec.width),
+                        offset: [leaves.range(-0.3, 0.3), leaves.range(-0.3, 0.3)],
                     });
                 }
+                let release = spec.throws[0].t;
+                camera_looks(&mut looks(&spec, index, 3), &mut spec, Some(release), 0.25);
             }
         }
         SetKind::Distractors => {
@@ -93,41 +95,81 @@ pub fn placed_spec(
                 spec.distractors
                     .push(bird(&mut rng, &floors_in_view, duration_secs));
             }
-            let mut extra = Vec::new();
-            extra.push(Distractor::Leaves {
-                count: 4 + rng.below(8),
-                fall_speed: rng.range(0.8, 2.0),
-            });
-            extra.push(match placement {
-                Placement::Far => Distractor::Rain {
-                    drops: 100 + rng.below(300),
+            // Drawn in this order (the sequences stay as they were rendered).
+            let extra = vec![
+                Distractor::Leaves {
+                    count: 4 + rng.below(8),
+                    fall_speed: rng.range(0.8, 2.0),
                 },
-                Placement::Close { .. } => downpour(&mut rng),
-            });
-            extra.push(Distractor::Branch {
-                left: rng.chance(0.5),
-                amplitude_deg: rng.range(2.0, 6.0),
-            });
-            extra.push(Distractor::Flicker {
-                windows: 3 + rng.below(6),
-            });
-            extra.push(Distractor::Shake {
-                t: rng.range(1.0, duration_secs - 1.0),
-                secs: rng.range(0.3, 1.0),
-                amplitude_px: rng.range(2.0, 6.0),
-            });
-            extra.push(Distractor::LightChange {
-                t: rng.range(duration_secs * 0.5, duration_secs - 1.0),
-            });
+                match placement {
+                    Placement::Far => Distractor::Rain {
+                        drops: 100 + rng.below(300),
+                    },
+                    Placement::Close { .. } => downpour(&mut rng),
+                },
+                Distractor::Branch {
+                    left: rng.chance(0.5),
+                    amplitude_deg: rng.range(2.0, 6.0),
+                },
+                Distractor::Flicker {
+                    windows: 3 + rng.below(6),
+                },
+                Distractor::Shake {
+                    t: rng.range(1.0, duration_secs - 1.0),
+                    secs: rng.range(0.3, 1.0),
+                    amplitude_px: rng.range(2.0, 6.0),
+                },
+                Distractor::LightChange {
+                    t: rng.range(duration_secs * 0.5, duration_secs - 1.0),
+                },
+            ];
             // Each distractor sequence shows about half of the kinds at once.
             for d in extra {
                 if rng.chance(0.55) {
                     spec.distractors.push(d);
                 }
             }
+            if matches!(placement, Placement::Close { .. }) {
+                camera_looks(&mut looks(&spec, index, 4), &mut spec, None, 0.5);
+            }
         }
     }
+    if matches!(placement, Placement::Close { .. }) {
+        // A phone's compression: 1–3 Mbit/s per 720p.
+        let per_720p = looks(&spec, index, 5).range(1000.0, 3000.0);
+        let pixels = f64::from(spec.width * spec.height) / (1280.0 * 720.0);
+        spec.kbps = Some((per_720p * pixels) as u32);
+    }
     spec
+}
+
+/// What a close camera's own optics and exposure add, each with chance `chance`: the sun in the
+/// lens (by day: a sun at or just beyond the top of the picture, 30–90 % of full scale) and one
+/// or two auto-exposure steps (to 0.7–1.4 times the gain, over 2–6 frames), from `around` − 0.3 s
+/// to `around` + 1 s (a throw's release: the steps come while it falls) or anywhere.
+fn camera_looks(rng: &mut Rng, spec: &mut SceneSpec, around: Option<f64>, chance: f64) {
+    if !spec.night && rng.chance(chance) {
+        spec.distractors.push(Distractor::Flare {
+            sun: [rng.range(0.1, 0.9), rng.range(-0.15, 0.1)],
+            strength: rng.range(0.3, 0.9),
+            shimmer_hz: rng.range(1.0, 4.0),
+            fronds: [rng.range(0.1, 0.5), rng.unit()],
+        });
+    }
+    if rng.chance(chance) {
+        let steps = 1 + rng.below(2);
+        for _ in 0..steps {
+            let t = match around {
+                Some(t0) => t0 + rng.range(-0.3, 1.0),
+                None => rng.range(1.0, (spec.duration_secs - 1.0).max(1.5)),
+            };
+            spec.distractors.push(Distractor::Exposure {
+                t,
+                gain: rng.range(0.7, 1.4),
+                frames: 2 + rng.below(5),
+            });
+        }
+    }
 }
 
 /// A view with no throws or distractors yet (name, seed and length set by the caller): frame
@@ -154,6 +196,7 @@ fn view(
         noise,
         throws: Vec::new(),
         distractors: Vec::new(),
+        kbps: None,
     }
 }
 
@@ -314,7 +357,8 @@ fn close_throw(rng: &mut Rng, spec: &SceneSpec, floors_in_view: &[i32], index: u
 }
 
 /// The stream a close sequence's looks are drawn from (`part` 1: the object, 2: leaves over its
-/// release), apart from the sequence's own, so that adding looks left everything else as it was.
+/// release, 3 and 4: the camera's optics and exposure in a throw's and a distractor sequence,
+/// 5: its compression), apart from the sequence's own, so that adding looks left everything else as it was.
 fn looks(spec: &SceneSpec, index: u32, part: u64) -> Rng {
     Rng::new(spec.seed.wrapping_mul(0x100C_5EED) ^ (u64::from(index) << 8) ^ part)
 }
