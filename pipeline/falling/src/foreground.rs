@@ -1,9 +1,11 @@
 //! Foreground at full frame rate: a per-pixel running Gaussian on luma (mean and variance, so
 //! swaying vegetation and sensor noise raise their own thresholds), restricted to the rule's
-//! zone, with a global-change guard; faint objects found over 2×2 blocks ([`faint`]); foreground
-//! pixels grouped into blobs (8-connected runs).
+//! zone, following the camera's exposure ([`exposure`]), with a global-change guard; faint
+//! objects found over 2×2 blocks ([`faint`]); foreground pixels grouped into blobs (8-connected
+//! runs).
 
 mod blobs;
+mod exposure;
 mod faint;
 
 use blobs::{Run, group, push_runs, within};
@@ -65,6 +67,8 @@ pub struct ForegroundFrame {
     pub too_large: u32,
     /// A global change suppressed this frame's candidates.
     pub guarded: bool,
+    /// The exposure moved this frame, and the background with it.
+    pub exposure_moved: bool,
     /// Still learning the background.
     pub warming_up: bool,
 }
@@ -95,6 +99,7 @@ pub struct Foreground {
     /// The decaying peak of blobs a frame (strong and faint).
     clutter: f32,
     parent: Vec<u32>,
+    exposure: exposure::Exposure,
 }
 
 impl Foreground {
@@ -121,6 +126,7 @@ impl Foreground {
             clutter: 0.0,
             runs: Vec::new(),
             parent: Vec::new(),
+            exposure: exposure::Exposure::default(),
         }
     }
 
@@ -168,6 +174,14 @@ impl Foreground {
         if self.fast_left > 0 {
             rate = (rate * FAST_GAIN).min(0.5);
             self.fast_left -= 1;
+        }
+        // The camera's exposure moved (auto-exposure, a cloud): the background moves with it.
+        let curve = match first {
+            true => None,
+            false => self.exposure.curve(frame, &self.mean, &self.spans),
+        };
+        if let Some(curve) = &curve {
+            exposure::follow((&mut self.mean, &mut self.var), &self.spans, w, curve);
         }
         let fg_rate = rate * 0.25;
         let k2 = self.params.k_sigma * self.params.k_sigma;
@@ -275,6 +289,7 @@ impl Foreground {
         }
         let mut out = ForegroundFrame {
             fg_pixels,
+            exposure_moved: curve.is_some(),
             warming_up,
             ..Default::default()
         };

@@ -1,0 +1,168 @@
+//! The camera's exposure. Auto-exposure (or a cloud over the sun) moves every pixel's level from
+//! one frame to the next, in steps a frame apart. The change is one curve over the levels: a gain
+//! on the signal above black (video-range black is 16), with the highlights bent into clipping
+//! as the gain rises, and each colour clipping on its own. The curve is read off the frame: the
+//! median level of the pixels whose background lies in each band of levels. The background then
+//! follows it at once, so a step is not foreground over the whole zone. Otherwise the
+//! global-change guard answers it by dropping every candidate for several frames, and a fall in
+//! flight is lost or cut in two.
+
+/// Every `STEP`th pixel of every `STEP`th row of the zone is sampled.
+const STEP: usize = 4;
+/// Background levels are grouped in bands this wide.
+const BAND: usize = 16;
+const BANDS: usize = 256 / BAND;
+/// A band with fewer samples than this, or than this share of all samples, says nothing (an
+/// object near the lens can fill a band seen in a small part of the zone).
+const MIN_SAMPLES: usize = 24;
+const MIN_SHARE: f32 = 0.01;
+/// The exposure moved when bands holding half the samples moved by more than this many levels;
+/// less is noise, or objects, left to the background's learning.
+const MIN_SHIFT: f32 = 2.0;
+/// Video-range black: beyond the bands read, levels scale about it.
+const BLACK: f32 = 16.0;
+
+/// Scratch for the curve, kept between frames.
+#[derive(Default)]
+pub(super) struct Exposure {
+    bands: [Vec<f32>; BANDS],
+}
+
+/// What each background level (0–255) now reads as.
+pub(super) struct Curve(Box<[f32; 256]>);
+
+impl Exposure {
+    /// The curve from the background (`mean`, as wide as `frame`) to `frame`, read over the
+    /// zone's sampled pixels (`spans`, per row). `None` unless bands holding half the samples
+    /// moved beyond noise. Moving objects and rain cover far less than half of any band,
+    /// so each band's median is the exposure's.
+    pub(super) fn curve(
+        &mut self,
+        frame: &super::GrayFrame<'_>,
+        mean: &[f32],
+        spans: &[Vec<(u32, u32)>],
+    ) -> Option<Curve> {
+        for b in &mut self.bands {
+            b.clear();
+        }
+        let w = frame.width as usize;
+        for (y, row_spans) in spans.iter().enumerate().step_by(STEP) {
+            let row = frame.row(y as u32);
+            for &(x0, x1) in row_spans {
+                for x in (x0 as usize..x1 as usize).step_by(STEP) {
+                    let m = mean[y * w + x];
+                    let band = (m as usize / BAND).min(BANDS - 1);
+                    self.bands[band].push(f32::from(row[x]) - m);
+                }
+            }
+        }
+        // Each band's median shift, at the band's middle level.
+        let total: usize = self.bands.iter().map(Vec::len).sum();
+        let enough = MIN_SAMPLES.max((MIN_SHARE * total as f32) as usize);
+        let mut knots: Vec<(f32, f32)> = Vec::with_capacity(BANDS);
+        let mut moved = 0;
+        for (i, b) in self.bands.iter_mut().enumerate() {
+            if b.len() < enough {
+                continue;
+            }
+            let mid = b.len() / 2;
+            let (_, &mut shift, _) = b.select_nth_unstable_by(mid, f32::total_cmp);
+            let level = (i * BAND) as f32 + BAND as f32 / 2.0;
+            knots.push((level, level + shift));
+            if shift.abs() > MIN_SHIFT {
+                moved += b.len();
+            }
+        }
+        (!knots.is_empty() && 2 * moved >= total).then(|| Curve::through(&knots))
+    }
+}
+
+impl Curve {
+    /// Through `knots` (level before, level now; rising levels before), linear between them;
+    /// beyond the outermost, a gain about black as the outermost knot's.
+    fn through(knots: &[(f32, f32)]) -> Self {
+        let mut lut = Box::new([0.0f32; 256]);
+        let about_black = |(m, p): (f32, f32), level: f32| {
+            let gain = if m > BLACK {
+                (p - BLACK) / (m - BLACK)
+            } else {
+                1.0
+            };
+            BLACK + (level - BLACK) * gain.max(0.0)
+        };
+        for (level, out) in lut.iter_mut().enumerate() {
+            let level = level as f32;
+            let after = knots.iter().position(|&(m, _)| m >= level);
+            *out = match after {
+                None => about_black(knots[knots.len() - 1], level),
+                Some(0) => about_black(knots[0], level),
+                Some(i) => {
+                    let ((m0, p0), (m1, p1)) = (knots[i - 1], knots[i]);
+                    p0 + (p1 - p0) * (level - m0) / (m1 - m0)
+                }
+            }
+            .clamp(0.0, 255.0);
+        }
+        Self(lut)
+    }
+
+    /// What `level` (0–255, fractional) now reads as, and the curve's slope there.
+    fn at(&self, level: f32) -> (f32, f32) {
+        let i = (level.max(0.0) as usize).min(254);
+        let (a, b) = (self.0[i], self.0[i + 1]);
+        (a + (b - a) * (level - i as f32), b - a)
+    }
+}
+
+/// Moves the background in the zone along `curve`: each mean to what its level now reads as,
+/// each variance by the curve's slope there squared (noise scales with the signal, and
+/// vanishes where it clips).
+pub(super) fn follow(
+    (mean, var): (&mut [f32], &mut [f32]),
+    spans: &[Vec<(u32, u32)>],
+    width: usize,
+    curve: &Curve,
+) {
+    for (y, row_spans) in spans.iter().enumerate() {
+        for &(x0, x1) in row_spans {
+            let (a, b) = (y * width + x0 as usize, y * width + x1 as usize);
+            for (m, v) in mean[a..b].iter_mut().zip(&mut var[a..b]) {
+                let (level, slope) = curve.at(*m);
+                *m = level;
+                *v = (*v * slope * slope).clamp(super::VAR_MIN, super::VAR_MAX);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gain_about_black_is_read_between_and_beyond_the_bands() {
+        // Bands at 40 and 120 brightened by 1.25 about black.
+        let g = |m: f32| BLACK + (m - BLACK) * 1.25;
+        let curve = Curve::through(&[(40.0, g(40.0)), (120.0, g(120.0))]);
+        for level in [0.0, 16.0, 30.0, 80.0, 150.0] {
+            let (out, slope) = curve.at(level);
+            assert!((out - g(level).max(0.0)).abs() < 0.01, "{level}: {out}");
+            assert!(
+                (slope - 1.25).abs() < 0.01 || g(level) < 0.0,
+                "{level}: {slope}"
+            );
+        }
+        // Clipped at the top: flat there.
+        let (out, slope) = curve.at(240.0);
+        assert_eq!((out, slope), (255.0, 0.0));
+    }
+
+    #[test]
+    fn a_clipping_sky_bends_the_curve() {
+        let curve = Curve::through(&[(56.0, 70.0), (200.0, 250.0), (232.0, 254.0)]);
+        let (mid, _) = curve.at(128.0);
+        assert!(mid > 128.0 && mid < 250.0, "{mid}");
+        let (_, slope) = curve.at(220.0);
+        assert!(slope < 0.2, "flat where it clips: {slope}");
+    }
+}
