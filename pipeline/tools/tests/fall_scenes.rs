@@ -288,3 +288,62 @@ fn throws_cut_up_by_the_zone_or_the_tracker_are_found_once_with_their_floor() {
         }
     }
 }
+
+/// What a phone or CCTV camera does to its own picture: the auto-exposure steps the gain while
+/// the object falls (up, clipping the sky, and down), and the sun just above the picture lays a
+/// shimmering veil and ghosts over it, dimmed whenever a frond crosses the sun. Each throw is
+/// one alert with its floor. Before the foreground followed the exposure, the steps tripped the
+/// global-change guard, whose dropped frames cut the tracks in two.
+#[test]
+fn throws_through_exposure_steps_and_under_a_flare_are_found_once_with_their_floor() {
+    let step = |gain, frames| {
+        move |s: &mut SceneSpec| {
+            let t = s.throws[0].t + 0.25;
+            s.distractors.push(Distractor::Exposure { t, gain, frames });
+        }
+    };
+    let flare = |s: &mut SceneSpec| {
+        s.distractors.push(Distractor::Flare {
+            sun: [0.7, -0.05],
+            strength: 0.8,
+            shimmer_hz: 3.0,
+            fronds: [0.4, 0.0],
+        })
+    };
+    let looks: Vec<(f64, Box<dyn Fn(&mut SceneSpec)>)> = vec![
+        (10.0, Box::new(step(1.4, 3))),
+        (8.0, Box::new(step(0.7, 2))),
+        (12.0, Box::new(flare)),
+        (
+            9.0,
+            Box::new(move |s: &mut SceneSpec| {
+                flare(s);
+                step(1.3, 4)(s);
+            }),
+        ),
+    ];
+    let mut scores = Vec::new();
+    for (i, (width_px, look)) in looks.iter().enumerate() {
+        let mut s = close_720p(29, i as u32, *width_px);
+        s.night = false;
+        look(&mut s);
+        scores.push(run(s, EXPLAIN));
+    }
+    let s = summarise(&scores);
+    eprintln!("{s:?}");
+    let clear: Vec<_> = scores
+        .iter()
+        .flat_map(|s| &s.throws)
+        .filter(|t| t.seen_frames >= 15)
+        .collect();
+    assert!(clear.len() >= 3, "{clear:?}");
+    for t in clear {
+        assert!(t.found, "{t:?}");
+        assert!(
+            t.found_floor.is_some_and(|f| (f - t.floor).abs() <= 1),
+            "{t:?}"
+        );
+    }
+    assert_eq!(s.duplicates, 0, "{s:?}");
+    assert_eq!(s.false_alerts_throw_seqs, 0, "{s:?}");
+}

@@ -163,7 +163,8 @@ pub enum Distractor {
         offset: [f64; 2],
     },
     /// The sun in the lens: veiling glare and ghosts from a sun at `sun` (fractions of the
-    /// frame's width and height; at or beyond the top), `strength` 0–1 of full scale,
+    /// frame's width and height; its disc is drawn where it is in view), `strength` 0–1 of full
+    /// scale,
     /// shimmering at `shimmer_hz`, dimmed while a frond crosses the sun (`fronds`: how often,
     /// Hz, and where in that cycle the sequence starts).
     Flare {

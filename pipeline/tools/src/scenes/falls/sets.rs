@@ -144,13 +144,14 @@ pub fn placed_spec(
 }
 
 /// What a close camera's own optics and exposure add, each with chance `chance`: the sun in the
-/// lens (by day: a sun at or just beyond the top of the picture, 30–90 % of full scale) and one
+/// lens (by day: a sun just beyond the top of the picture — the building stands in front of it
+/// in view — 30–90 % of full scale) and one
 /// or two auto-exposure steps (to 0.7–1.4 times the gain, over 2–6 frames), from `around` − 0.3 s
 /// to `around` + 1 s (a throw's release: the steps come while it falls) or anywhere.
 fn camera_looks(rng: &mut Rng, spec: &mut SceneSpec, around: Option<f64>, chance: f64) {
     if !spec.night && rng.chance(chance) {
         spec.distractors.push(Distractor::Flare {
-            sun: [rng.range(0.1, 0.9), rng.range(-0.15, 0.1)],
+            sun: [rng.range(0.1, 0.9), rng.range(-0.25, -0.02)],
             strength: rng.range(0.3, 0.9),
             shimmer_hz: rng.range(1.0, 4.0),
             fronds: [rng.range(0.1, 0.5), rng.unit()],
