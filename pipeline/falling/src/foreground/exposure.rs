@@ -21,6 +21,12 @@ const MIN_SHARE: f32 = 0.01;
 const MIN_SHIFT: f32 = 2.0;
 /// Video-range black: beyond the bands read, levels scale about it.
 const BLACK: f32 = 16.0;
+/// An exposure step scales the levels about black by at most this much a frame (or its
+/// inverse). A band (at or above `STEP_FROM`, where noise is small beside the level, and not
+/// clipping) that moved by more is a change of scene — an IR cut filter switching, lights coming
+/// on — which is the global-change guard's: the background is learnt anew, its variance with it.
+const MAX_STEP: f32 = 1.6;
+const STEP_FROM: f32 = 40.0;
 
 /// Scratch for the curve, kept between frames.
 #[derive(Default)]
@@ -34,7 +40,7 @@ pub(super) struct Curve(Box<[f32; 256]>);
 impl Exposure {
     /// The curve from the background (`mean`, as wide as `frame`) to `frame`, read over the
     /// zone's sampled pixels (`spans`, per row). `None` unless bands holding half the samples
-    /// moved beyond noise. Moving objects and rain cover far less than half of any band,
+    /// moved beyond noise, or when a band moved by more than an exposure step does. Moving objects and rain cover far less than half of any band,
     /// so each band's median is the exposure's.
     pub(super) fn curve(
         &mut self,
@@ -73,7 +79,12 @@ impl Exposure {
                 moved += b.len();
             }
         }
-        (!knots.is_empty() && 2 * moved >= total).then(|| Curve::through(&knots))
+        let step = |&(m, p): &(f32, f32)| {
+            let gain = (p - BLACK) / (m - BLACK);
+            m < STEP_FROM || p >= 250.0 || (1.0 / MAX_STEP..=MAX_STEP).contains(&gain)
+        };
+        let exposure = knots.iter().all(step);
+        (exposure && !knots.is_empty() && 2 * moved >= total).then(|| Curve::through(&knots))
     }
 }
 
