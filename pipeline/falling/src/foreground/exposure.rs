@@ -31,52 +31,80 @@ const STEP_FROM: f32 = 40.0;
 /// Scratch for the curve, kept between frames.
 #[derive(Default)]
 pub(super) struct Exposure {
-    bands: [Vec<f32>; BANDS],
+    /// Samples' shifts per quadrant of the frame (top left, top right, bottom left, bottom
+    /// right), per band.
+    quads: [[Vec<f32>; BANDS]; 4],
+    all: Vec<f32>,
 }
 
 /// What each background level (0–255) now reads as.
 pub(super) struct Curve(Box<[f32; 256]>);
 
+/// The median of `v` (reordered), which is not empty.
+fn median(v: &mut [f32]) -> f32 {
+    let mid = v.len() / 2;
+    *v.select_nth_unstable_by(mid, f32::total_cmp).1
+}
+
 impl Exposure {
     /// The curve from the background (`mean`, as wide as `frame`) to `frame`, read over the
-    /// zone's sampled pixels (`spans`, per row). `None` unless bands holding half the samples
-    /// moved beyond noise, or when a band moved by more than an exposure step does. Moving objects and rain cover far less than half of any band,
-    /// so each band's median is the exposure's.
+    /// zone's sampled pixels (`spans`, per row). Moving objects and rain cover far less than
+    /// half of any band, so each band's median is the exposure's. `None` unless bands holding
+    /// half the samples moved beyond noise; and `None` when a band moved by more than an
+    /// exposure step does, or when the quadrants of the frame disagree on a band's shift: an
+    /// exposure moves the whole picture alike, while the veil of a sun in the lens (dimmed as a
+    /// frond crosses it) or a patch of light does not, and following it there would write its
+    /// difference into the background everywhere else.
     pub(super) fn curve(
         &mut self,
         frame: &super::GrayFrame<'_>,
         mean: &[f32],
         spans: &[Vec<(u32, u32)>],
     ) -> Option<Curve> {
-        for b in &mut self.bands {
+        for b in self.quads.iter_mut().flatten() {
             b.clear();
         }
-        let w = frame.width as usize;
+        let (w, h) = (frame.width as usize, frame.height as usize);
         for (y, row_spans) in spans.iter().enumerate().step_by(STEP) {
             let row = frame.row(y as u32);
+            let lower = 2 * usize::from(2 * y >= h);
             for &(x0, x1) in row_spans {
                 for x in (x0 as usize..x1 as usize).step_by(STEP) {
                     let m = mean[y * w + x];
                     let band = (m as usize / BAND).min(BANDS - 1);
-                    self.bands[band].push(f32::from(row[x]) - m);
+                    let q = lower + usize::from(2 * x >= w);
+                    self.quads[q][band].push(f32::from(row[x]) - m);
                 }
             }
         }
         // Each band's median shift, at the band's middle level.
-        let total: usize = self.bands.iter().map(Vec::len).sum();
+        let total: usize = self.quads.iter().flatten().map(Vec::len).sum();
         let enough = MIN_SAMPLES.max((MIN_SHARE * total as f32) as usize);
         let mut knots: Vec<(f32, f32)> = Vec::with_capacity(BANDS);
         let mut moved = 0;
-        for (i, b) in self.bands.iter_mut().enumerate() {
-            if b.len() < enough {
+        for band in 0..BANDS {
+            self.all.clear();
+            for q in &self.quads {
+                self.all.extend_from_slice(&q[band]);
+            }
+            let n = self.all.len();
+            if n < enough {
                 continue;
             }
-            let mid = b.len() / 2;
-            let (_, &mut shift, _) = b.select_nth_unstable_by(mid, f32::total_cmp);
-            let level = (i * BAND) as f32 + BAND as f32 / 2.0;
+            let shift = median(&mut self.all);
+            for q in &mut self.quads {
+                let part = &mut q[band];
+                if part.len() >= enough / 4 + MIN_SAMPLES {
+                    let own = median(part);
+                    if (own - shift).abs() > MIN_SHIFT.max(0.25 * shift.abs()) {
+                        return None;
+                    }
+                }
+            }
+            let level = (band * BAND) as f32 + BAND as f32 / 2.0;
             knots.push((level, level + shift));
             if shift.abs() > MIN_SHIFT {
-                moved += b.len();
+                moved += n;
             }
         }
         let step = |&(m, p): &(f32, f32)| {

@@ -161,6 +161,29 @@ fn an_object_is_kept_through_an_auto_exposure_step_that_clips_the_highlights() {
 }
 
 #[test]
+fn a_veil_brighter_at_the_top_is_not_taken_for_the_exposure() {
+    // A sun just above the picture: its glare lifts the top half by 8 levels and the bottom by
+    // 2. Every band moved, but not alike across the frame: not an exposure step.
+    let (w, h) = (120, 90);
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    for t in 0..20 {
+        fg.process(&frame(w, h, &background(w, h, t)));
+    }
+    let mut img = background(w, h, 20);
+    for (i, v) in img.iter_mut().enumerate() {
+        *v += if (i as u32) < w * h / 2 { 8 } else { 2 };
+    }
+    let out = fg.process(&frame(w, h, &img));
+    assert!(!out.exposure_moved, "{out:?}");
+    // The same lift everywhere is one.
+    let mut img = background(w, h, 21);
+    for v in &mut img {
+        *v += 8;
+    }
+    assert!(fg.process(&frame(w, h, &img)).exposure_moved);
+}
+
+#[test]
 fn a_global_change_raises_no_candidates_and_is_learnt_quickly() {
     let (w, h) = (100, 80);
     let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
