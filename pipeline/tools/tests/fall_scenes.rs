@@ -289,6 +289,9 @@ fn throws_cut_up_by_the_zone_or_the_tracker_are_found_once_with_their_floor() {
     }
 }
 
+/// A throw's width where it leaves, and what the camera does to the sequence.
+type Look = (f64, Box<dyn Fn(&mut SceneSpec)>);
+
 /// What a phone or CCTV camera does to its own picture: the auto-exposure steps the gain while
 /// the object falls (up, clipping the sky, and down), and the sun just above the picture lays a
 /// shimmering veil and ghosts over it, dimmed whenever a frond crosses the sun. Each throw is
@@ -310,7 +313,7 @@ fn throws_through_exposure_steps_and_under_a_flare_are_found_once_with_their_flo
             fronds: [0.4, 0.0],
         })
     };
-    let looks: Vec<(f64, Box<dyn Fn(&mut SceneSpec)>)> = vec![
+    let looks: Vec<Look> = vec![
         (10.0, Box::new(step(1.4, 3))),
         (8.0, Box::new(step(0.7, 2))),
         (12.0, Box::new(flare)),
