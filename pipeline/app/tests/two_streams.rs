@@ -155,7 +155,16 @@ fn a_two_stream_camera_records_its_main_stream_and_says_when_it_is_down() {
         Duration::from_secs(20),
         "the record stream was not reported down",
     );
-    assert_eq!((up("detect"), up("record")), (Some(1.0), Some(0.0)));
+    // The log line comes before the status is stored and the gauge set: wait for the gauge.
+    let down = vigil_testkit::eventually(Duration::from_secs(5), || {
+        let both = (up("detect"), up("record"));
+        (both == (Some(1.0), Some(0.0))).then_some(both)
+    });
+    assert!(
+        down.is_some(),
+        "{:?}: the record stream's gauge still says up",
+        (up("detect"), up("record"))
+    );
     let listed = cameras();
     assert_eq!(
         (&listed["online"], &listed["record"]["online"]),
