@@ -2,7 +2,7 @@
 //! floor, distractor-only sequences raise nothing.
 
 use vigil_tools::falls::memory::{Judging, run};
-use vigil_tools::falls::score::{ThrowResult, summarise};
+use vigil_tools::falls::score::{SequenceScore, ThrowResult, summarise};
 use vigil_tools::scenes::falls::{
     Distractor, Placement, SceneSpec, SetKind, ThrowSpec, Tumble, placed_spec, scene_spec,
 };
@@ -46,6 +46,24 @@ fn distractors_raise_nothing() {
         .collect();
     let s = summarise(&scores);
     assert_eq!(s.false_alerts_distractor_seqs, 0, "{s:?}");
+}
+
+/// Asserts that each throw of `scores` seen in 15 frames or more (half a second) was found, its
+/// floor within one; returns how many there were.
+fn clear_throws_found_with_their_floor(scores: &[SequenceScore]) -> usize {
+    let clear: Vec<_> = scores
+        .iter()
+        .flat_map(|s| &s.throws)
+        .filter(|t| t.seen_frames >= 15)
+        .collect();
+    for t in &clear {
+        assert!(t.found, "{t:?}");
+        assert!(
+            t.found_floor.is_some_and(|f| (f - t.floor).abs() <= 1),
+            "{t:?}"
+        );
+    }
+    clear.len()
 }
 
 /// Close cameras (phones and CCTV 5–15 m from a low-rise wall, wide lenses tilted up, throws
@@ -94,19 +112,8 @@ fn a_close_camera_s_throws_are_found_once_with_their_floor_where_the_plane_faile
     let ((scores, space), (_, plane)) = (judge(false), judge(true));
     eprintln!("3-D {space:?}\nplane {plane:?}");
     // Each throw in view for half a second or more: one alert, its floor within one.
-    let clear: Vec<_> = scores
-        .iter()
-        .flat_map(|s| &s.throws)
-        .filter(|t| t.seen_frames >= 15)
-        .collect();
-    assert!(clear.len() >= 6, "{clear:?}");
-    for t in &clear {
-        assert!(t.found, "{t:?}");
-        assert!(
-            t.found_floor.is_some_and(|f| (f - t.floor).abs() <= 1),
-            "{t:?}"
-        );
-    }
+    let clear = clear_throws_found_with_their_floor(&scores);
+    assert!(clear >= 6, "{clear} throws seen in 15 frames or more");
     assert_eq!(space.duplicates, 0, "{space:?}");
     assert_eq!(space.false_alerts_throw_seqs, 0, "{space:?}");
     assert!(space.floor_exact >= 0.8, "{space:?}");
@@ -215,17 +222,7 @@ fn tumbling_faint_and_hidden_throws_are_found_once_with_their_floor() {
     }
     let s = summarise(&scores);
     eprintln!("{s:?}");
-    for t in scores
-        .iter()
-        .flat_map(|s| &s.throws)
-        .filter(|t| t.seen_frames >= 15)
-    {
-        assert!(t.found, "{t:?}");
-        assert!(
-            t.found_floor.is_some_and(|f| (f - t.floor).abs() <= 1),
-            "{t:?}"
-        );
-    }
+    clear_throws_found_with_their_floor(&scores);
     assert!(s.found >= 4, "{s:?}");
     assert_eq!(s.duplicates, 0, "{s:?}");
     assert_eq!(s.false_alerts_throw_seqs, 0, "{s:?}");
@@ -334,19 +331,8 @@ fn throws_through_exposure_steps_and_under_a_flare_are_found_once_with_their_flo
     }
     let s = summarise(&scores);
     eprintln!("{s:?}");
-    let clear: Vec<_> = scores
-        .iter()
-        .flat_map(|s| &s.throws)
-        .filter(|t| t.seen_frames >= 15)
-        .collect();
-    assert!(clear.len() >= 3, "{clear:?}");
-    for t in clear {
-        assert!(t.found, "{t:?}");
-        assert!(
-            t.found_floor.is_some_and(|f| (f - t.floor).abs() <= 1),
-            "{t:?}"
-        );
-    }
+    let clear = clear_throws_found_with_their_floor(&scores);
+    assert!(clear >= 3, "{clear} throws seen in 15 frames or more");
     assert_eq!(s.duplicates, 0, "{s:?}");
     assert_eq!(s.false_alerts_throw_seqs, 0, "{s:?}");
 }
