@@ -77,12 +77,13 @@ impl Exposure {
                 }
             }
         }
-        // Each band's median shift, at the band's middle level.
         let total: usize = self.quads.iter().flatten().map(Vec::len).sum();
         let enough = MIN_SAMPLES.max((MIN_SHARE * total as f32) as usize);
         let mut knots: Vec<(f32, f32)> = Vec::with_capacity(BANDS);
         let mut moved = 0;
-        for band in 0..BANDS {
+        // Each band's median shift, at the band's middle level (the bands read, in order).
+        let mut read = [false; BANDS];
+        for (band, was_read) in read.iter_mut().enumerate() {
             self.all.clear();
             for q in &self.quads {
                 self.all.extend_from_slice(&q[band]);
@@ -92,6 +93,24 @@ impl Exposure {
                 continue;
             }
             let shift = median(&mut self.all);
+            let level = (band * BAND) as f32 + BAND as f32 / 2.0;
+            knots.push((level, level + shift));
+            *was_read = true;
+            if shift.abs() > MIN_SHIFT {
+                moved += n;
+            }
+        }
+        let step = |&(m, p): &(f32, f32)| {
+            let gain = (p - BLACK) / (m - BLACK);
+            m < STEP_FROM || p >= 250.0 || (1.0 / MAX_STEP..=MAX_STEP).contains(&gain)
+        };
+        if knots.is_empty() || 2 * moved < total || !knots.iter().all(step) {
+            return None;
+        }
+        // Only a frame whose exposure seems to have moved pays for the quadrants' medians.
+        let bands = (0..BANDS).filter(|&b| read[b]);
+        for (band, &(level, now)) in bands.zip(&knots) {
+            let shift = now - level;
             for q in &mut self.quads {
                 let part = &mut q[band];
                 if part.len() >= enough / 4 + MIN_SAMPLES {
@@ -101,18 +120,8 @@ impl Exposure {
                     }
                 }
             }
-            let level = (band * BAND) as f32 + BAND as f32 / 2.0;
-            knots.push((level, level + shift));
-            if shift.abs() > MIN_SHIFT {
-                moved += n;
-            }
         }
-        let step = |&(m, p): &(f32, f32)| {
-            let gain = (p - BLACK) / (m - BLACK);
-            m < STEP_FROM || p >= 250.0 || (1.0 / MAX_STEP..=MAX_STEP).contains(&gain)
-        };
-        let exposure = knots.iter().all(step);
-        (exposure && !knots.is_empty() && 2 * moved >= total).then(|| Curve::through(&knots))
+        Some(Curve::through(&knots))
     }
 }
 
