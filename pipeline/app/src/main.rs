@@ -100,6 +100,10 @@ enum Command {
     /// RTSP on 127.0.0.1: NAME=FILE:NUM/DEN each; prints `port N`, stops when stdin closes.
     #[command(hide = true)]
     BenchServer(cmd::bench_server::Args),
+    /// (Used by `vigil bench --rtsp`.) Encode a clip as a camera sends it, in a process apart.
+    #[cfg(feature = "tools")]
+    #[command(hide = true)]
+    BenchEncode(cmd::bench_encode::Args),
     /// Serve the config's file cameras over RTSP at rtsp://LISTEN:PORT/<camera> until stopped:
     /// the cameras of the compose demo (docker/compose.yaml). Runs no pipeline.
     ServeFootage(cmd::serve_footage::Args),
@@ -146,6 +150,8 @@ fn main() -> ExitCode {
         #[cfg(feature = "tools")]
         Command::Bench(args) => cmd::bench::exec(args),
         Command::BenchServer(args) => cmd::bench_server::exec(args),
+        #[cfg(feature = "tools")]
+        Command::BenchEncode(args) => cmd::bench_encode::exec(args),
         Command::ServeFootage(args) => cmd::serve_footage::exec(args),
         Command::Demo(args) => cmd::demo::exec(args),
     };

@@ -7,6 +7,8 @@
 pub mod audit;
 #[cfg(feature = "tools")]
 pub mod bench;
+#[cfg(feature = "tools")]
+pub mod bench_encode;
 pub mod bench_server;
 pub mod cameras;
 pub mod check;

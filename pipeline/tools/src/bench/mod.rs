@@ -14,7 +14,7 @@ mod footage;
 pub mod limits;
 pub mod procfs;
 mod report;
-mod stream;
+pub mod stream;
 
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
