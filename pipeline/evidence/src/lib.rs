@@ -14,6 +14,7 @@
 
 pub mod caption;
 mod clip;
+mod finisher;
 mod font;
 mod recorder;
 pub mod rendition;

@@ -4,9 +4,11 @@
 //! ingest's tee (bounded, drop-oldest: evidence never holds up decoding) and clip requests from
 //! the alert writer. A request opens a recording that starts with the ring's pre-roll and grows
 //! with new units until `until`; requests that overlap an open recording extend it and share its
-//! file. Finished clips are reported on `done`.
+//! file. Finished clips go to the camera's snapshot thread ([`crate::finisher`]), which takes
+//! their snapshots and reports them on `done`.
 
-use crate::snapshot::{Overlay, frame_at};
+use crate::finisher::{self, Finished};
+use crate::snapshot::Overlay;
 use crate::{ClipInfo, EncodedRing, RingLimits, write_mp4};
 use crossbeam_channel::{Receiver, Select, Sender};
 use std::path::PathBuf;
@@ -101,6 +103,8 @@ pub fn spawn_recorder(
     requests: Receiver<ClipRequest>,
     done: Sender<ClipDone>,
 ) -> std::io::Result<JoinHandle<()>> {
+    let (finish, jobs) = crossbeam_channel::bounded(finisher::WAITING);
+    let snapshots = finisher::spawn(&camera, jobs, done, config.font.clone())?;
     std::thread::Builder::new()
         .name(format!("evidence-{camera}"))
         .spawn(move || {
@@ -110,9 +114,12 @@ pub fn spawn_recorder(
                 camera,
                 config,
                 open: Vec::new(),
-                done,
+                finish,
             }
             .run(&units, &requests);
+            // The recorder (and its end of the queue) is gone: its last snapshots are taken
+            // and reported before this thread ends.
+            let _ = snapshots.join();
         })
 }
 
@@ -121,7 +128,8 @@ struct Recorder {
     config: RecorderConfig,
     ring: EncodedRing,
     open: Vec<Recording>,
-    done: Sender<ClipDone>,
+    /// To the camera's snapshot thread.
+    finish: Sender<Finished>,
 }
 
 impl Recorder {
@@ -215,17 +223,19 @@ impl Recorder {
             && newest.is_none_or(|n| n < req.from)
         {
             let error = format!("the record stream is down ({reason}): no clip");
-            let snapshots = match &req.snapshot {
-                Some(_) => vec![(req.key.clone(), Err(error.clone()))],
-                None => Vec::new(),
-            };
-            let _ = self.done.send(ClipDone {
+            let snapshots = req
+                .snapshot
+                .map(|s| (req.key.clone(), s))
+                .into_iter()
+                .collect();
+            let done = ClipDone {
                 camera: self.camera.clone(),
                 keys: vec![req.key],
                 result: Err(error),
-                snapshots,
+                snapshots: Vec::new(),
                 note: None,
-            });
+            };
+            self.report(done, None, snapshots);
             return;
         }
         let max_clip = self.config.max_clip;
@@ -284,77 +294,42 @@ impl Recorder {
             if let Err(e) = &result {
                 tracing::warn!(camera = %self.camera, error = %e, "clip not written");
             }
-            let snapshots = rec
-                .snapshots
-                .iter()
-                .map(|(id, snap)| {
-                    let saved = match &result {
-                        Ok(clip) => save_snapshots(clip, &dir, id, snap, self.config.font.as_ref()),
-                        Err(e) => Err(format!("no clip to take a snapshot from: {e}")),
-                    };
-                    if let Err(e) = &saved {
-                        tracing::warn!(camera = %self.camera, error = %e, "snapshot not written");
-                    }
-                    (id.clone(), saved)
-                })
-                .collect();
-            // Requests speak stream time: so does the clip's first PTS.
+            // The snapshots are taken on the clip's own clock; requests speak stream time, and
+            // so does the clip's first PTS as reported.
+            let clip = result.as_ref().ok().cloned();
             let result = result.map(|mut clip| {
                 if let Some(s) = &self.config.second {
                     clip.first_pts = s.clock.to_stream(clip.first_pts).unwrap_or(clip.first_pts);
                 }
                 clip
             });
-            let _ = self.done.send(ClipDone {
+            let done = ClipDone {
                 camera: self.camera.clone(),
                 keys: rec.keys,
                 result,
-                snapshots,
+                snapshots: Vec::new(),
                 note: note.map(str::to_string),
-            });
-            // Writing a clip and decoding its snapshot allocate and free tens of MB in pieces
-            // the allocator would otherwise keep (RSS grew ~10 MB per alert at 720p).
+            };
+            self.report(done, clip, rec.snapshots);
+            // Writing a clip allocates and frees MB in pieces the allocator would otherwise
+            // keep.
             vigil_core::mem::release_free_memory();
         }
     }
-}
 
-/// Decodes the frame at the alert from its clip and saves it clean and annotated.
-fn save_snapshots(
-    clip: &ClipInfo,
-    dir: &std::path::Path,
-    id: &str,
-    snap: &SnapshotRequest,
-    font: Option<&crate::caption::CaptionFont>,
-) -> Result<SnapshotInfo, String> {
-    let mut frame =
-        frame_at(&clip.path, snap.at.saturating_sub(clip.first_pts)).map_err(|e| e.to_string())?;
-    let snap = &in_frame(snap, Size::new(frame.width, frame.height));
-    frame.pixelate(&snap.blur);
-    let clean_path = dir.join(format!("{id}-clean.jpg"));
-    let clean_sha256 = frame.save_jpeg(&clean_path).map_err(|e| e.to_string())?;
-    frame.draw(&snap.overlay);
-    frame.caption(&snap.overlay.caption, font);
-    let path = dir.join(format!("{id}.jpg"));
-    let sha256 = frame.save_jpeg(&path).map_err(|e| e.to_string())?;
-    Ok(SnapshotInfo {
-        path,
-        sha256,
-        clean_path,
-        clean_sha256,
-    })
-}
-
-/// `snap` with its pixels in a frame of size `to`: a main-stream recording of a view whose
-/// boxes the detector found on the sub-stream.
-fn in_frame(snap: &SnapshotRequest, to: Size) -> SnapshotRequest {
-    match snap.space {
-        Some(from) if from != to => SnapshotRequest {
-            at: snap.at,
-            overlay: snap.overlay.rescaled(from, to),
-            blur: snap.blur.iter().map(|b| b.rescaled(from, to)).collect(),
-            space: Some(to),
-        },
-        _ => snap.clone(),
+    /// Hands a finished clip to the camera's snapshot thread, which reports it.
+    fn report(
+        &self,
+        done: ClipDone,
+        clip: Option<ClipInfo>,
+        snapshots: Vec<(String, SnapshotRequest)>,
+    ) {
+        let dir = self.config.dir.join(self.camera.as_str());
+        let _ = self.finish.send(Finished {
+            done,
+            clip,
+            dir,
+            snapshots,
+        });
     }
 }

@@ -117,6 +117,7 @@ pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
         .by_name("out")
         .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
         .ok_or_else(|| err("no appsink".into()))?;
+    hold_few(&sink);
     // Preroll, then start decoding at the keyframe before `at` rather than at the clip's start
     // (ten seconds of pre-roll at 720p25 is 250 frames to decode for one picture).
     pipeline
@@ -178,6 +179,17 @@ pub fn frame_at(clip: &Path, at: Duration) -> Result<Rgb, EvidenceError> {
     // them, and a burst of alerts held two decoders' worth at once.
     vigil_core::mem::release_free_memory();
     rgb
+}
+
+/// Holds as few decoded pictures in the sink as the search for the frame needs: the one being
+/// looked at and the one before it. Each is ≈ 3.1 MB at 1080p, copied out of the decoder's own
+/// pool (`avdec_h265` decodes a 1080p stream coded 1920×1088 into a pool of its own and cannot
+/// hand those pictures on as they are). By default the sink queues without limit and keeps the
+/// last picture it was handed besides: five pictures outstanding at once where three do
+/// (heaptrack on one snapshot of a 1080p GOP).
+fn hold_few(sink: &gst_app::AppSink) {
+    sink.set_max_buffers(1);
+    sink.set_property("enable-last-sample", false);
 }
 
 /// A decoded frame as packed RGB, converted as `videoconvert` would.

@@ -79,9 +79,10 @@ pub fn stage_of(thread: &str) -> &'static str {
         "track" => "track",
         "alerts" => "alerts",
         t if t.starts_with("dec:") => "decode",
-        // The encoded branch, the recorder, clip writing and snapshot decoding.
+        // The encoded branch, the recorder, clip writing, snapshot decoding and saving.
         t if t.starts_with("enc:")
             || t.starts_with("evidence-")
+            || t.starts_with("snapshots-")
             || t.starts_with("clipsrc:")
             || t.starts_with("snapdemux:") =>
         {
@@ -158,6 +159,7 @@ mod tests {
         assert_eq!(stage_of("detect-1"), "detect");
         assert_eq!(stage_of("dec:src"), "decode");
         assert_eq!(stage_of("enc:src"), "evidence");
+        assert_eq!(stage_of("snapshots-lot-1"), "evidence");
         assert_eq!(stage_of("qtdemux0:sink"), "source");
         assert_eq!(stage_of("vigil"), "other");
     }
