@@ -50,14 +50,24 @@ impl Settings {
         Arc::new(move |camera, status| {
             let (online, detail) = {
                 let mut since = down_since.lock().unwrap_or_else(|p| p.into_inner());
-                describe(camera, what, &status, &mut since)
+                describe(&status, &mut since)
             };
             match (&health, &status) {
                 (Some(h), CameraStatus::Online) => h.set_up(),
                 (Some(h), CameraStatus::Offline { reason }) => h.set_down(reason),
                 (None, _) => {}
             }
-            this.record(camera, stream, online, detail);
+            this.record(camera, stream, online, detail.clone());
+            // Logged once stored and on `/metrics`: whoever reads the line sees the same there.
+            match &status {
+                CameraStatus::Online if detail.is_empty() => {
+                    tracing::info!(%camera, "{what} online")
+                }
+                CameraStatus::Online => tracing::info!(%camera, %detail, "{what} online"),
+                CameraStatus::Offline { reason } => {
+                    tracing::warn!(%camera, %reason, "{what} offline")
+                }
+            }
         })
     }
 
@@ -93,29 +103,19 @@ impl Settings {
     }
 }
 
-/// Logs a status and says whether the camera is online, with the detail to record: the reason
-/// it went offline, or how long it was away.
-fn describe(
-    camera: &CameraId,
-    what: &str,
-    status: &CameraStatus,
-    down_since: &mut Option<Instant>,
-) -> (bool, String) {
+/// Whether a status is online, with the detail to record: the reason it went offline, or how
+/// long it was away.
+fn describe(status: &CameraStatus, down_since: &mut Option<Instant>) -> (bool, String) {
     match status {
         CameraStatus::Online => match down_since.take() {
             Some(t) => {
                 let offline_secs = t.elapsed().as_secs_f64();
-                tracing::info!(%camera, offline_secs, "{what} online");
                 (true, format!("back after {offline_secs:.1} s offline"))
             }
-            None => {
-                tracing::info!(%camera, "{what} online");
-                (true, String::new())
-            }
+            None => (true, String::new()),
         },
         CameraStatus::Offline { reason } => {
             down_since.get_or_insert_with(Instant::now);
-            tracing::warn!(%camera, %reason, "{what} offline");
             (false, reason.clone())
         }
     }
