@@ -8,7 +8,7 @@
 //! camera's reports keep their order.
 
 use crate::ClipInfo;
-use crate::recorder::{ClipDone, SnapshotInfo, SnapshotRequest};
+use crate::requests::{ClipDone, SnapshotInfo, SnapshotRequest};
 use crate::snapshot::frame_at;
 use crossbeam_channel::{Receiver, Sender};
 use std::path::{Path, PathBuf};

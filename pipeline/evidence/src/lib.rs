@@ -18,15 +18,14 @@ mod finisher;
 mod font;
 mod recorder;
 pub mod rendition;
+mod requests;
 pub mod retention;
 mod ring;
 pub mod snapshot;
 
 pub use clip::{ClipInfo, sha256_file, write_mp4};
-pub use recorder::{
-    ClipDone, ClipRequest, RecorderConfig, SecondStream, SnapshotInfo, SnapshotRequest,
-    spawn_recorder,
-};
+pub use recorder::{RecorderConfig, SecondStream, spawn_recorder};
+pub use requests::{ClipDone, ClipRequest, SnapshotInfo, SnapshotRequest};
 pub use ring::{EncodedRing, RingLimits};
 
 #[derive(Debug, thiserror::Error)]
