@@ -1,5 +1,5 @@
-//! The detector on rendered sequences, in memory (no encoding): throws are found with their
-//! floor, distractor-only sequences raise nothing.
+//! The detector on rendered sequences, in memory (no encoding; the last test encodes and decodes
+//! its sequences): throws are found with their floor, distractor-only sequences raise nothing.
 
 use vigil_tools::falls::memory::{Judging, run};
 use vigil_tools::falls::score::{SequenceScore, ThrowResult, summarise};
@@ -333,6 +333,29 @@ fn throws_through_exposure_steps_and_under_a_flare_are_found_once_with_their_flo
     eprintln!("{s:?}");
     let clear = clear_throws_found_with_their_floor(&scores);
     assert!(clear >= 3, "{clear} throws seen in 15 frames or more");
+    assert_eq!(s.duplicates, 0, "{s:?}");
+    assert_eq!(s.false_alerts_throw_seqs, 0, "{s:?}");
+}
+
+/// Throws as a phone or an IP camera delivers them: H.264 at 1.2–2 Mbit/s per 720p, a keyframe
+/// every 2 s, decoded again (`falls::compressed`: the codec without the rest of the pipeline).
+/// Each is one alert with its floor. (Not yet so for all: at 1080p, development seed 2's
+/// sequences 16 and 37 are found in memory and lost when written, each keyframe drawing the
+/// window edges anew in lines of blobs that tracks chain into the throw's.)
+#[test]
+fn throws_written_at_a_phone_s_bitrate_are_found_once_with_their_floor() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut scores = Vec::new();
+    for (i, (width_px, kbps)) in [(13.0, 1200), (10.0, 1500), (8.0, 2000)].iter().enumerate() {
+        let mut s = close_720p(29, i as u32, *width_px);
+        s.night = false;
+        s.kbps = Some(*kbps);
+        scores.push(vigil_tools::falls::compressed::run(s, dir.path(), EXPLAIN).unwrap());
+    }
+    let s = summarise(&scores);
+    eprintln!("{s:?}");
+    let clear = clear_throws_found_with_their_floor(&scores);
+    assert_eq!(clear, 3, "{s:?}");
     assert_eq!(s.duplicates, 0, "{s:?}");
     assert_eq!(s.false_alerts_throw_seqs, 0, "{s:?}");
 }

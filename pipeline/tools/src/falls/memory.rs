@@ -19,8 +19,22 @@ pub struct Judging {
 
 /// Runs one sequence through the detector and scores its alerts.
 pub fn run(spec: SceneSpec, judging: Judging) -> SequenceScore {
+    run_frames(
+        Scene::new(spec),
+        |scene| Some(luma(&scene.next_frame())),
+        judging,
+    )
+}
+
+/// Runs the luma of each of `scene`'s frames in order, from `next` (rendered by the scene it is
+/// handed, or as a decoder gives them back; `None` ends the sequence early), through the
+/// detector with `scene`'s calibration, and scores its alerts against `scene`'s truth.
+pub fn run_frames(
+    mut scene: Scene,
+    mut next: impl FnMut(&mut Scene) -> Option<Vec<u8>>,
+    judging: Judging,
+) -> SequenceScore {
     let explain = judging.explain;
-    let mut scene = Scene::new(spec);
     let config = scene
         .calibration()
         .fall_config()
@@ -39,7 +53,7 @@ pub fn run(spec: SceneSpec, judging: Judging) -> SequenceScore {
     };
     let mut t = 0.0;
     for i in 0..scene.frames() {
-        let y = luma(&scene.next_frame());
+        let Some(y) = next(&mut scene) else { break };
         let frame = GrayFrame {
             width: w,
             height: h,

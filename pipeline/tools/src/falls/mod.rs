@@ -3,6 +3,7 @@
 //! replays it; `vigil eval-falls` replays every sequence through the real pipeline and scores
 //! the alerts: recall, false alerts per 10 minutes, origin floor accuracy, latency ([`score`]).
 
+pub mod compressed;
 pub mod memory;
 pub mod score;
 
@@ -273,7 +274,7 @@ pub fn prepare(out: &Path, manifest: &Path) -> Result<PathBuf> {
 }
 
 /// Renders `spec` and encodes it as H.264 in MP4 at a camera-like bitrate; returns the truth.
-fn render(spec: SceneSpec, path: &Path) -> Result<Truth> {
+pub(crate) fn render(spec: SceneSpec, path: &Path) -> Result<Truth> {
     let (w, h, fps) = (spec.width, spec.height, spec.fps);
     let kbps = spec.kbps.map_or_else(|| camera_kbps(w, h), u64::from);
     let mut scene = Scene::new(spec);
@@ -310,7 +311,7 @@ fn encode_at(
     let location = path.to_string_lossy().replace('"', "\\\"");
     let pipeline = gst::parse::launch(&format!(
         "appsrc name=src format=time ! videoconvert ! video/x-raw,format=I420 \
-         ! x264enc speed-preset=superfast bitrate={kbps} key-int-max={gop} bframes=0 \
+         ! x264enc speed-preset=superfast bitrate={kbps} key-int-max={gop} bframes=0 threads=1 \
          ! h264parse ! mp4mux ! filesink location=\"{location}\"",
         gop = fps * 2
     ))?
