@@ -31,10 +31,11 @@ const STEP_FROM: f32 = 40.0;
 /// Scratch for the curve, kept between frames.
 #[derive(Default)]
 pub(super) struct Exposure {
-    /// Samples' shifts per quadrant of the frame (top left, top right, bottom left, bottom
-    /// right), per band.
+    /// Samples' shifts per band.
+    bands: [Vec<f32>; BANDS],
+    /// The same per quadrant of the frame (top left, top right, bottom left, bottom right),
+    /// per band: filled only on a frame whose exposure seems to have moved.
     quads: [[Vec<f32>; BANDS]; 4],
-    all: Vec<f32>,
 }
 
 /// What each background level (0–255) now reads as.
@@ -44,6 +45,29 @@ pub(super) struct Curve(Box<[f32; 256]>);
 fn median(v: &mut [f32]) -> f32 {
     let mid = v.len() / 2;
     *v.select_nth_unstable_by(mid, f32::total_cmp).1
+}
+
+/// Calls `f(band, quadrant, shift)` for each sampled pixel of the zone (`spans`, per row): the
+/// band of its background level (`mean`, as wide as `frame`), the quadrant of the frame it is
+/// in, and how far the frame has moved from the background there.
+fn sample(
+    frame: &super::GrayFrame<'_>,
+    mean: &[f32],
+    spans: &[Vec<(u32, u32)>],
+    mut f: impl FnMut(usize, usize, f32),
+) {
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    for (y, row_spans) in spans.iter().enumerate().step_by(STEP) {
+        let row = frame.row(y as u32);
+        let lower = 2 * usize::from(2 * y >= h);
+        for &(x0, x1) in row_spans {
+            for x in (x0 as usize..x1 as usize).step_by(STEP) {
+                let m = mean[y * w + x];
+                let band = (m as usize / BAND).min(BANDS - 1);
+                f(band, lower + usize::from(2 * x >= w), f32::from(row[x]) - m);
+            }
+        }
+    }
 }
 
 impl Exposure {
@@ -61,41 +85,25 @@ impl Exposure {
         mean: &[f32],
         spans: &[Vec<(u32, u32)>],
     ) -> Option<Curve> {
-        for b in self.quads.iter_mut().flatten() {
+        for b in &mut self.bands {
             b.clear();
         }
-        let (w, h) = (frame.width as usize, frame.height as usize);
-        for (y, row_spans) in spans.iter().enumerate().step_by(STEP) {
-            let row = frame.row(y as u32);
-            let lower = 2 * usize::from(2 * y >= h);
-            for &(x0, x1) in row_spans {
-                for x in (x0 as usize..x1 as usize).step_by(STEP) {
-                    let m = mean[y * w + x];
-                    let band = (m as usize / BAND).min(BANDS - 1);
-                    let q = lower + usize::from(2 * x >= w);
-                    self.quads[q][band].push(f32::from(row[x]) - m);
-                }
-            }
-        }
-        let total: usize = self.quads.iter().flatten().map(Vec::len).sum();
+        sample(frame, mean, spans, |band, _, shift| {
+            self.bands[band].push(shift)
+        });
+        let total: usize = self.bands.iter().map(Vec::len).sum();
         let enough = MIN_SAMPLES.max((MIN_SHARE * total as f32) as usize);
         let mut knots: Vec<(f32, f32)> = Vec::with_capacity(BANDS);
         let mut moved = 0;
-        // Each band's median shift, at the band's middle level (the bands read, in order).
-        let mut read = [false; BANDS];
-        for (band, was_read) in read.iter_mut().enumerate() {
-            self.all.clear();
-            for q in &self.quads {
-                self.all.extend_from_slice(&q[band]);
-            }
-            let n = self.all.len();
+        // Each band's median shift, at the band's middle level.
+        for (band, b) in self.bands.iter_mut().enumerate() {
+            let n = b.len();
             if n < enough {
                 continue;
             }
-            let shift = median(&mut self.all);
+            let shift = median(b);
             let level = (band * BAND) as f32 + BAND as f32 / 2.0;
             knots.push((level, level + shift));
-            *was_read = true;
             if shift.abs() > MIN_SHIFT {
                 moved += n;
             }
@@ -107,10 +115,15 @@ impl Exposure {
         if knots.is_empty() || 2 * moved < total || !knots.iter().all(step) {
             return None;
         }
-        // Only a frame whose exposure seems to have moved pays for the quadrants' medians.
-        let bands = (0..BANDS).filter(|&b| read[b]);
-        for (band, &(level, now)) in bands.zip(&knots) {
-            let shift = now - level;
+        // Only a frame whose exposure seems to have moved is sampled again by quadrant.
+        for b in self.quads.iter_mut().flatten() {
+            b.clear();
+        }
+        sample(frame, mean, spans, |band, q, shift| {
+            self.quads[q][band].push(shift)
+        });
+        for &(level, now) in &knots {
+            let (band, shift) = (level as usize / BAND, now - level);
             for q in &mut self.quads {
                 let part = &mut q[band];
                 if part.len() >= enough / 4 + MIN_SAMPLES {
