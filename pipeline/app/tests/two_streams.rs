@@ -155,7 +155,8 @@ fn a_two_stream_camera_records_its_main_stream_and_says_when_it_is_down() {
         Duration::from_secs(20),
         "the record stream was not reported down",
     );
-    // The log line comes before the status is stored and the gauge set: wait for the gauge.
+    // The status is stored and the gauge set before the line is logged; the wait keeps the test
+    // from depending on that order.
     let down = vigil_testkit::eventually(Duration::from_secs(5), || {
         let both = (up("detect"), up("record"));
         (both == (Some(1.0), Some(0.0))).then_some(both)

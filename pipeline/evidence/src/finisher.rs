@@ -11,7 +11,7 @@ use crate::ClipInfo;
 use crate::requests::{ClipDone, SnapshotInfo, SnapshotRequest};
 use crate::snapshot::frame_at;
 use crossbeam_channel::{Receiver, Sender};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::thread::JoinHandle;
 use vigil_core::{CameraId, Size};
 
@@ -23,9 +23,9 @@ pub(crate) const WAITING: usize = 64;
 pub(crate) struct Finished {
     /// Its snapshots still empty.
     pub done: ClipDone,
-    /// The clip as written: its first PTS on the recording's own clock, as `at` is.
-    pub clip: Option<ClipInfo>,
-    pub dir: PathBuf,
+    /// The clip as written (its first PTS on the recording's own clock, as `at` is), or why
+    /// there is none; its snapshots go beside it.
+    pub clip: Result<ClipInfo, String>,
     pub snapshots: Vec<(String, SnapshotRequest)>,
 }
 
@@ -53,16 +53,14 @@ fn take(job: Finished, font: Option<&crate::caption::CaptionFont>) -> ClipDone {
     let Finished {
         mut done,
         clip,
-        dir,
         snapshots,
     } = job;
     done.snapshots = snapshots
         .iter()
         .map(|(id, snap)| {
-            let saved = match (&clip, &done.result) {
-                (Some(clip), _) => save_snapshots(clip, &dir, id, snap, font),
-                (None, Err(e)) => Err(format!("no clip to take a snapshot from: {e}")),
-                (None, Ok(_)) => Err("no clip to take a snapshot from".to_string()),
+            let saved = match &clip {
+                Ok(clip) => save_snapshots(clip, id, snap, font),
+                Err(e) => Err(format!("no clip to take a snapshot from: {e}")),
             };
             if let Err(e) = &saved {
                 tracing::warn!(camera = %done.camera, error = %e, "snapshot not written");
@@ -77,10 +75,9 @@ fn take(job: Finished, font: Option<&crate::caption::CaptionFont>) -> ClipDone {
     done
 }
 
-/// Decodes the frame at the alert from its clip and saves it clean and annotated.
+/// Decodes the frame at the alert from its clip and saves it clean and annotated, beside it.
 fn save_snapshots(
     clip: &ClipInfo,
-    dir: &Path,
     id: &str,
     snap: &SnapshotRequest,
     font: Option<&crate::caption::CaptionFont>,
@@ -88,6 +85,7 @@ fn save_snapshots(
     let mut frame =
         frame_at(&clip.path, snap.at.saturating_sub(clip.first_pts)).map_err(|e| e.to_string())?;
     let snap = &in_frame(snap, Size::new(frame.width, frame.height));
+    let dir = clip.path.parent().unwrap_or(Path::new("."));
     frame.pixelate(&snap.blur);
     let clean_path = dir.join(format!("{id}-clean.jpg"));
     let clean_sha256 = frame.save_jpeg(&clean_path).map_err(|e| e.to_string())?;

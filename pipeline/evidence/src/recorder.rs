@@ -186,11 +186,11 @@ impl Recorder {
             let done = ClipDone {
                 camera: self.camera.clone(),
                 keys: vec![req.key],
-                result: Err(error),
+                result: Err(error.clone()),
                 snapshots: Vec::new(),
                 note: None,
             };
-            self.report(done, None, snapshots);
+            self.report(done, Err(error), snapshots);
             return;
         }
         let max_clip = self.config.max_clip;
@@ -251,7 +251,7 @@ impl Recorder {
             }
             // The snapshots are taken on the clip's own clock; requests speak stream time, and
             // so does the clip's first PTS as reported.
-            let clip = result.as_ref().ok().cloned();
+            let clip = result.clone();
             let result = result.map(|mut clip| {
                 if let Some(s) = &self.config.second {
                     clip.first_pts = s.clock.to_stream(clip.first_pts).unwrap_or(clip.first_pts);
@@ -276,14 +276,12 @@ impl Recorder {
     fn report(
         &self,
         done: ClipDone,
-        clip: Option<ClipInfo>,
+        clip: Result<ClipInfo, String>,
         snapshots: Vec<(String, SnapshotRequest)>,
     ) {
-        let dir = self.config.dir.join(self.camera.as_str());
         let _ = self.finish.send(Finished {
             done,
             clip,
-            dir,
             snapshots,
         });
     }
