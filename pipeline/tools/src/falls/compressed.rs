@@ -1,11 +1,11 @@
 //! A rendered sequence as a camera would deliver it: encoded to H.264 in MP4 at its own bitrate
 //! (a phone's 1–3 Mbit/s per 720p for a close view), decoded again, and its luma run through the
-//! detector as [`memory`](super::memory) runs the renderer's — compression without the rest of
+//! detector as [`memory`](super::memory) runs the renderer's ([`detect`]) — compression without the rest of
 //! the pipeline, for the tests.
 
-use super::memory::{Judging, run_frames};
+use super::memory::{Judging, detect};
 use super::score::SequenceScore;
-use crate::scenes::falls::{Scene, SceneSpec};
+use crate::scenes::falls::SceneSpec;
 use anyhow::{Context, Result};
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -15,15 +15,9 @@ use std::path::Path;
 /// Encodes `spec` into `dir`, decodes it, and scores the detector on the decoded frames.
 pub fn run(spec: SceneSpec, dir: &Path, judging: Judging) -> Result<SequenceScore> {
     let file = dir.join(format!("{}.mp4", spec.name));
-    super::render(spec.clone(), &file)?;
-    let mut frames = decoded_luma(&file)?.into_iter();
-    // The scene renders each frame again beside the decoded one: its truth (where the object
-    // was seen) is written as it renders.
-    let next = |scene: &mut Scene| {
-        scene.next_frame();
-        frames.next()
-    };
-    Ok(run_frames(Scene::new(spec), next, judging))
+    let truth = super::render(spec, &file)?;
+    let raised = detect(&truth, decoded_luma(&file)?, judging);
+    Ok(raised.scored(&truth, judging.explain))
 }
 
 /// Each frame of the H.264 MP4 at `file`, as packed luma.

@@ -4,9 +4,9 @@
 //! development (`vigil eval-falls --in-memory`) and the tests on rendered sequences.
 
 use super::score::{Detection, SequenceScore, score};
-use crate::scenes::falls::{Scene, SceneSpec, luma};
+use crate::scenes::falls::{Scene, SceneSpec, Truth, luma};
 use std::collections::HashMap;
-use vigil_falling::{FallDetector, GrayFrame, Settled, Verdict};
+use vigil_falling::{FallDetector, FallStats, GrayFrame, Settled, Verdict};
 
 /// How the sequences are judged.
 #[derive(Clone, Copy, Debug, Default)]
@@ -19,58 +19,68 @@ pub struct Judging {
 
 /// Runs one sequence through the detector and scores its alerts.
 pub fn run(spec: SceneSpec, judging: Judging) -> SequenceScore {
-    run_frames(
-        Scene::new(spec),
-        |scene| Some(luma(&scene.next_frame())),
-        judging,
-    )
+    let mut scene = Scene::new(spec);
+    // The view and its calibration; where the throws were seen is written as frames render.
+    let view = scene.truth();
+    let frames = (0..scene.frames()).map(|_| luma(&scene.next_frame()));
+    let raised = detect(&view, frames, judging);
+    raised.scored(&scene.truth(), judging.explain)
 }
 
-/// Runs the luma of each of `scene`'s frames in order, from `next` (rendered by the scene it is
-/// handed, or as a decoder gives them back; `None` ends the sequence early), through the
-/// detector with `scene`'s calibration, and scores its alerts against `scene`'s truth.
-pub fn run_frames(
-    mut scene: Scene,
-    mut next: impl FnMut(&mut Scene) -> Option<Vec<u8>>,
-    judging: Judging,
-) -> SequenceScore {
-    let explain = judging.explain;
-    let config = scene
-        .calibration()
+/// What the detector raised on one sequence.
+pub struct Raised {
+    alerts: Alerts,
+    stats: FallStats,
+}
+
+/// Runs the luma of each frame of the sequence `view` describes, in order (as the renderer
+/// draws them, or as a decoder gives them back), through the detector with its calibration.
+pub fn detect(view: &Truth, frames: impl IntoIterator<Item = Vec<u8>>, judging: Judging) -> Raised {
+    let config = view
+        .calibration
         .fall_config()
         .expect("a rendered scene's calibration is valid");
     let mut det = FallDetector::new(config);
     if judging.plane {
         det = det.on_the_plane();
     }
-    let (w, h) = (scene.spec().width, scene.spec().height);
-    let fps = f64::from(scene.spec().fps);
+    let (w, h) = (view.scene.width, view.scene.height);
+    let fps = f64::from(view.scene.fps);
     let mut alerts = Alerts {
-        name: scene.spec().name.clone(),
-        explain,
+        name: view.scene.name.clone(),
+        explain: judging.explain,
         found: Vec::new(),
         raised: HashMap::new(),
     };
     let mut t = 0.0;
-    for i in 0..scene.frames() {
-        let Some(y) = next(&mut scene) else { break };
+    for (i, y) in frames.into_iter().enumerate() {
         let frame = GrayFrame {
             width: w,
             height: h,
             stride: w as usize,
             data: &y,
         };
-        t = f64::from(i) / fps;
+        t = i as f64 / fps;
         let verdicts = det.process(t, &frame, (w, h));
         alerts.take(t, verdicts, det.take_settled());
     }
     let verdicts = det.finish();
     alerts.take(t, verdicts, det.take_settled());
-    let s = score(&scene.truth(), &alerts.found);
-    if explain {
-        eprintln!("{}: {:?} stats {:?}", alerts.name, s, det.stats());
+    Raised {
+        alerts,
+        stats: det.stats(),
     }
-    s
+}
+
+impl Raised {
+    /// The alerts scored against `truth` (printed with the detector's counts with `explain`).
+    pub fn scored(&self, truth: &Truth, explain: bool) -> SequenceScore {
+        let s = score(truth, &self.alerts.found);
+        if explain {
+            eprintln!("{}: {:?} stats {:?}", self.alerts.name, s, self.stats);
+        }
+        s
+    }
 }
 
 /// What the pipeline would raise: an alert per fall that continues none, and its `update` when
