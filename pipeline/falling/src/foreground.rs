@@ -7,8 +7,9 @@
 mod blobs;
 mod exposure;
 mod faint;
+mod redraw;
 
-use blobs::{Run, group, push_runs, within};
+use blobs::{Run, group, push_runs, take_out, within};
 
 pub use vigil_spec::falling::ForegroundParams;
 
@@ -65,6 +66,8 @@ pub struct ForegroundFrame {
     /// Blobs dropped for size.
     pub too_small: u32,
     pub too_large: u32,
+    /// Pixels of edges a keyframe drew anew, left out ([`redraw`]).
+    pub redrawn: u64,
     /// A global change suppressed this frame's candidates.
     pub guarded: bool,
     /// The exposure moved this frame, and the background with it.
@@ -96,6 +99,10 @@ pub struct Foreground {
     /// Runs of the strong foreground, and of strong and faint together.
     runs: Vec<Run>,
     runs_all: Vec<Run>,
+    /// This frame's foreground pixels that an edge drawn anew explains (row, column), in
+    /// order, and runs kept while they are taken out.
+    redrawn: Vec<(u32, u32)>,
+    scratch_runs: Vec<Run>,
     /// The decaying peak of blobs a frame (strong and faint).
     clutter: f32,
     parent: Vec<u32>,
@@ -123,6 +130,8 @@ impl Foreground {
             row_count: [0; 2],
             faint: [vec![0; width as usize], vec![0; width as usize]],
             runs_all: Vec::new(),
+            redrawn: Vec::new(),
+            scratch_runs: Vec::new(),
             clutter: 0.0,
             runs: Vec::new(),
             parent: Vec::new(),
@@ -189,6 +198,7 @@ impl Foreground {
         self.runs.clear();
         self.runs_all.clear();
         let (mut fg_pixels, mut faint_pixels) = (0u64, 0u64);
+        self.redrawn.clear();
         for y in 0..self.height {
             let row = frame.row(y);
             let base = y as usize * w;
@@ -224,14 +234,21 @@ impl Foreground {
                     false => learn::<false>(model, rates, &mut []),
                 };
                 // A pixel that matches the background a pixel or two away is an edge that
-                // moved (shake, sway, compression), not a new object.
+                // moved (shake, sway, compression), not a new object; nor is an edge that a
+                // keyframe drew anew.
                 if count > 0 && self.params.shift_radius > 0 {
+                    let scene = redraw::Scene {
+                        mean: &self.mean,
+                        frame,
+                        spans: &self.spans,
+                        min_diff,
+                    };
                     for (i, o) in mask.iter_mut().enumerate() {
                         if *o == 0 {
                             continue;
                         }
                         let x = x0 + i as u32;
-                        if matches_nearby(
+                        let moved = matches_nearby(
                             &self.mean,
                             &self.var,
                             (self.width, self.height),
@@ -240,9 +257,13 @@ impl Foreground {
                             self.params.shift_radius,
                             k2,
                             min_diff,
-                        ) {
+                        );
+                        if moved {
                             *o = 0;
                             count -= 1;
+                        } else if scene.redrawn((x, y), self.params.shift_radius) {
+                            // Kept until the frame shows whether a keyframe drew edges anew.
+                            self.redrawn.push((y, x));
                         }
                     }
                 }
@@ -287,9 +308,20 @@ impl Foreground {
                 }
             }
         }
+        // Edges drawn anew along whole edges at once are a keyframe's, taken out; a few such
+        // pixels are more likely an object's than a redraw.
+        let redrawn = match self.redrawn.len() >= redraw::gate(self.width) {
+            true => {
+                take_out(&mut self.runs, &self.redrawn, &mut self.scratch_runs);
+                take_out(&mut self.runs_all, &self.redrawn, &mut self.scratch_runs);
+                self.redrawn.len() as u64
+            }
+            false => 0,
+        };
         let mut out = ForegroundFrame {
-            fg_pixels,
+            fg_pixels: fg_pixels - redrawn,
             exposure_moved: curve.is_some(),
+            redrawn,
             warming_up,
             ..Default::default()
         };

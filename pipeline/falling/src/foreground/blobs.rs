@@ -145,6 +145,47 @@ pub(super) fn group(
     }
 }
 
+/// Takes the pixels `at` (row, column; in order) out of `runs` (in row order, each row's by
+/// column), splitting the runs they lie in; `scratch` is reused. The pixels taken are strong:
+/// a split run's other strong pixels are shared among its pieces by length.
+pub(super) fn take_out(runs: &mut Vec<Run>, at: &[(u32, u32)], scratch: &mut Vec<Run>) {
+    scratch.clear();
+    let mut p = 0;
+    for &r in runs.iter() {
+        while p < at.len() && at[p] < (r.y, r.x0) {
+            p += 1;
+        }
+        let first = p;
+        while p < at.len() && at[p].0 == r.y && at[p].1 < r.x1 {
+            p += 1;
+        }
+        if first == p {
+            scratch.push(r);
+            continue;
+        }
+        let taken = (p - first) as u32;
+        let (left, strong_left) = (r.x1 - r.x0 - taken, r.strong.saturating_sub(taken));
+        let mut piece = |x0: u32, x1: u32| {
+            if x1 > x0 {
+                let strong = (u64::from(strong_left) * u64::from(x1 - x0) / u64::from(left)) as u32;
+                scratch.push(Run {
+                    y: r.y,
+                    x0,
+                    x1,
+                    strong,
+                });
+            }
+        };
+        let mut x = r.x0;
+        for &(_, taken_x) in &at[first..p] {
+            piece(x, taken_x);
+            x = taken_x + 1;
+        }
+        piece(x, r.x1);
+    }
+    std::mem::swap(runs, scratch);
+}
+
 /// Whether blob `a`'s box lies within blob `b`'s.
 pub(super) fn within(a: &Blob, b: &Blob) -> bool {
     a.x0 >= b.x0 && a.x1 <= b.x1 && a.y0 >= b.y0 && a.y1 <= b.y1
