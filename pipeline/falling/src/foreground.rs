@@ -314,6 +314,10 @@ impl Foreground {
             true => {
                 take_out(&mut self.runs, &self.redrawn, &mut self.scratch_runs);
                 take_out(&mut self.runs_all, &self.redrawn, &mut self.scratch_runs);
+                // The frames up to the next keyframe copy the edge as this one drew it.
+                for &(y, x) in &self.redrawn {
+                    self.mean[y as usize * w + x as usize] = f32::from(frame.row(y)[x as usize]);
+                }
                 self.redrawn.len() as u64
             }
             false => 0,

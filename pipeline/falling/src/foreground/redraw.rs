@@ -6,7 +6,9 @@
 //! — so the per-pixel test would find a line one pixel high along the whole edge, for the frames
 //! until the model learns it, and tracks chain such lines into a throw's. An object is told
 //! apart by what lies across the edge: it covers the pixels there too, where a redrawn edge
-//! leaves its two sides as they were.
+//! leaves its two sides as they were; and by how many there are: a keyframe redraws the whole
+//! picture at once ([`gate`]). The frames after it copy the edge as it drew it, so the
+//! background takes the redrawn pixels as they are.
 
 use super::GrayFrame;
 
@@ -15,9 +17,9 @@ const EDGE_SPAN: f32 = 2.0;
 
 /// How many pixels of a frame `width` wide must be edges drawn anew for the frame to be taken
 /// as a keyframe's redraw: one in 64 of a row (30 at 1080p, 20 at 720p). A keyframe redraws
-/// the edges of the whole picture at once (38 to 740 such pixels where it began, at 1080p and
-/// 2–6 Mbit/s); without one, noise, sway and a small object on an edge give a few (at most 9
-/// a frame seen in memory, where nothing is compressed).
+/// the edges of the whole picture at once (38 to 740 such pixels where it began, 720p and
+/// 1080p at a phone's bitrate); without one, noise, sway and a small object on an edge give a few
+/// (1 to 9 a frame through a faint throw's sequence rendered without compression).
 pub(super) fn gate(width: u32) -> usize {
     (width as usize / 64).max(8)
 }

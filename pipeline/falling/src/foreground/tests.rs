@@ -429,6 +429,10 @@ fn an_edge_drawn_anew_by_a_keyframe_is_no_object_and_an_object_beside_it_keeps_i
     // the object raised as it was learnt this frame (the shift rule's). The corner, with the
     // other edge redrawn across it either way, stays: a pixel alone, too small for a blob.
     assert_eq!(out.redrawn, 151, "{out:?}");
+    // The frames after it copy the edges as the keyframe drew them: the model took them so.
+    window_corner(&mut img, w, 155);
+    let out = fg.process(&frame(w, h, &img));
+    assert_eq!((out.redrawn, out.blobs.len()), (0, 0), "{out:?}");
 }
 
 #[test]

@@ -197,8 +197,9 @@ fn camera_spec(config: &Config, cam: &CameraConfig, mode: Mode) -> CameraSpec {
         loop_period: cam.served_loop,
     };
     match config.fall_rule(&cam.id) {
-        // A facade camera: every decoded frame, luma only (the decoder's Y plane, no colour
-        // conversion), at the rule's processing width.
+        // A facade camera: every decoded frame, luma only (the decoder's Y plane, stretched
+        // from video range to 0–255 for GRAY8; no other colour conversion), at the rule's
+        // processing width.
         Some(rule) => CameraSpec {
             detect_fps: None,
             format: PixelFormat::Gray8,
