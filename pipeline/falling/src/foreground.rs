@@ -88,6 +88,9 @@ pub struct Foreground {
     var: Vec<f32>,
     frames: u64,
     fast_left: u32,
+    /// Frames left in which edges drawn anew are taken out however few: the stream showed a
+    /// keyframe's redraw lately ([`redraw::LATCH_FRAMES`]).
+    redraw_left: u32,
     /// The signed difference from the background of the last two rows (even, odd), before
     /// learning, clamped to ±`min_diff`; 0 outside the zone.
     diff: [Vec<f32>; 2],
@@ -125,6 +128,7 @@ impl Foreground {
             var: vec![VAR_INIT; n],
             frames: 0,
             fast_left: 0,
+            redraw_left: 0,
             diff: [vec![0.0; width as usize], vec![0.0; width as usize]],
             mask: [vec![0; width as usize], vec![0; width as usize]],
             row_count: [0; 2],
@@ -309,8 +313,12 @@ impl Foreground {
             }
         }
         // Edges drawn anew along whole edges at once are a keyframe's, taken out; a few such
-        // pixels are more likely an object's than a redraw.
-        let redrawn = match self.redrawn.len() >= redraw::gate(self.width) {
+        // pixels are more likely an object's than a redraw, unless the stream is one whose
+        // keyframes redraw its edges.
+        if self.redrawn.len() >= redraw::gate(self.width) {
+            self.redraw_left = redraw::LATCH_FRAMES;
+        }
+        let redrawn = match self.redraw_left > 0 && !self.redrawn.is_empty() {
             true => {
                 take_out(&mut self.runs, &self.redrawn, &mut self.scratch_runs);
                 take_out(&mut self.runs_all, &self.redrawn, &mut self.scratch_runs);
@@ -322,6 +330,7 @@ impl Foreground {
             }
             false => 0,
         };
+        self.redraw_left = self.redraw_left.saturating_sub(1);
         let mut out = ForegroundFrame {
             fg_pixels: fg_pixels - redrawn,
             exposure_moved: curve.is_some(),

@@ -7,7 +7,8 @@
 //! until the model learns it, and tracks chain such lines into a throw's. An object is told
 //! apart by what lies across the edge: it covers the pixels there too, where a redrawn edge
 //! leaves its two sides as they were; and by how many there are: a keyframe redraws the whole
-//! picture at once ([`gate`]). The frames after it copy the edge as it drew it, so the
+//! picture at once ([`gate`]), and a stream that showed it is taken as one whose keyframes do
+//! ([`LATCH_FRAMES`]). The frames after a keyframe copy the edge as it drew it, so the
 //! background takes the redrawn pixels as they are.
 
 use super::GrayFrame;
@@ -23,6 +24,12 @@ const EDGE_SPAN: f32 = 2.0;
 pub(super) fn gate(width: u32) -> usize {
     (width as usize / 64).max(8)
 }
+
+/// After a frame past the [`gate`], edges drawn anew are taken out in every frame for this
+/// many (8–10 s): the stream is one whose keyframes redraw its edges, and the next keyframe
+/// (1–2 s apart in such streams) redraws fewer where the background took the last one's —
+/// too few for the gate, still lines a track could start on.
+pub(super) const LATCH_FRAMES: u32 = 250;
 
 /// The background model and the frame, as a pixel is judged against them.
 pub(super) struct Scene<'a> {
