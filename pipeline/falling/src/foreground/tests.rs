@@ -396,16 +396,22 @@ fn window_corner(img: &mut [u8], w: u32, edge: u8) {
     }
 }
 
-#[test]
-fn an_edge_drawn_anew_by_a_keyframe_is_no_object_and_an_object_beside_it_keeps_its_box() {
+/// A 160×120 model that learnt [`window_corner`]'s edges at 125 (predicted frames copy the
+/// edges as the last keyframe drew them), and that picture.
+fn learnt_corner() -> (Foreground, Vec<u8>, (u32, u32)) {
     let (w, h) = (160, 120);
     let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
     let mut img = vec![0u8; (w * h) as usize];
-    // Predicted frames copy the edges as the last keyframe drew them: the model learns them.
     window_corner(&mut img, w, 125);
     for _ in 0..40 {
         fg.process(&frame(w, h, &img));
     }
+    (fg, img, (w, h))
+}
+
+#[test]
+fn an_edge_drawn_anew_by_a_keyframe_is_no_object_and_an_object_beside_it_keeps_its_box() {
+    let (mut fg, mut img, (w, h)) = learnt_corner();
     // The next keyframe draws them 30 levels lighter, still between their two sides: a line
     // one pixel high along the window's top and one wide along its side, each matching neither
     // side nor its neighbours along the edge.
@@ -444,13 +450,7 @@ fn an_edge_drawn_anew_by_a_keyframe_is_no_object_and_an_object_beside_it_keeps_i
 
 #[test]
 fn a_line_on_a_plain_wall_or_lighter_than_both_sides_of_an_edge_is_kept() {
-    let (w, h) = (160, 120);
-    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
-    let mut img = vec![0u8; (w * h) as usize];
-    window_corner(&mut img, w, 125);
-    for _ in 0..40 {
-        fg.process(&frame(w, h, &img));
-    }
+    let (mut fg, mut img, (w, h)) = learnt_corner();
     // A wire across the plain facade, and the window's top edge lit past the facade's 180.
     for x in 20..80 {
         img[(30 * w + x) as usize] = 230;
@@ -465,13 +465,7 @@ fn a_line_on_a_plain_wall_or_lighter_than_both_sides_of_an_edge_is_kept() {
 
 #[test]
 fn a_small_object_on_an_edge_is_kept_when_no_keyframe_redraws_the_rest() {
-    let (w, h) = (160, 120);
-    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
-    let mut img = vec![0u8; (w * h) as usize];
-    window_corner(&mut img, w, 125);
-    for _ in 0..40 {
-        fg.process(&frame(w, h, &img));
-    }
+    let (mut fg, mut img, (w, h)) = learnt_corner();
     // Two pixels wide on the window's side, between its two sides, the rest as learnt: it
     // looks like the edge drawn anew, but nothing else was.
     for y in 80..83 {
