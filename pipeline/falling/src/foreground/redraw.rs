@@ -53,22 +53,25 @@ impl Scene<'_> {
 
     fn across(&self, (x, y): (i64, i64), (dx, dy): (i64, i64), r: i64) -> bool {
         let (mut lo, mut hi) = (f32::MAX, f32::MIN);
+        // The background at the two sides, `r` away, as the loop reads it.
+        let mut sides = [0.0f32; 2];
         for k in -r..=r {
             let Some(m) = self.mean_at(x + k * dx, y + k * dy) else {
                 return false;
             };
             (lo, hi) = (lo.min(m), hi.max(m));
+            match k {
+                k if k == -r => sides[0] = m,
+                k if k == r => sides[1] = m,
+                _ => {}
+            }
         }
-        let value = self.value_at(x, y);
-        let side_kept = |k: i64| {
-            let (sx, sy) = (x + k * dx, y + k * dy);
-            self.mean_at(sx, sy)
-                .is_some_and(|m| (self.value_at(sx, sy) - m).abs() <= self.min_diff)
-        };
+        let kept =
+            |k: i64, m: f32| (self.value_at(x + k * dx, y + k * dy) - m).abs() <= self.min_diff;
         hi - lo > EDGE_SPAN * self.min_diff
-            && (lo..=hi).contains(&value)
-            && side_kept(-r)
-            && side_kept(r)
+            && (lo..=hi).contains(&self.value_at(x, y))
+            && kept(-r, sides[0])
+            && kept(r, sides[1])
     }
 
     /// The background at `(x, y)`, where it is learned.

@@ -22,14 +22,11 @@ pub fn run(spec: SceneSpec, dir: &Path, judging: Judging) -> Result<SequenceScor
 
 /// Each frame of the H.264 MP4 at `file`, as packed luma.
 fn decoded_luma(file: &Path) -> Result<Vec<Vec<u8>>> {
-    gst::init()?;
-    let location = file.to_string_lossy().replace('"', "\\\"");
-    let pipeline = gst::parse::launch(&format!(
-        "filesrc location=\"{location}\" ! qtdemux ! h264parse ! avdec_h264 ! videoconvert \
-         ! video/x-raw,format=GRAY8 ! appsink name=out sync=false"
-    ))?
-    .downcast::<gst::Pipeline>()
-    .map_err(|_| anyhow::anyhow!("not a pipeline"))?;
+    let pipeline = super::launch(&format!(
+        "filesrc location=\"{}\" ! qtdemux ! h264parse ! avdec_h264 ! videoconvert \
+         ! video/x-raw,format=GRAY8 ! appsink name=out sync=false",
+        super::quoted(file)
+    ))?;
     let sink = pipeline
         .by_name("out")
         .and_then(|e| e.downcast::<gst_app::AppSink>().ok())

@@ -299,6 +299,19 @@ pub fn encode(
     encode_at(path, (w, h), fps, camera_kbps(w, h), frames)
 }
 
+/// A path inside a double-quoted property of a launch line.
+fn quoted(path: &Path) -> String {
+    path.to_string_lossy().replace('"', "\\\"")
+}
+
+/// The pipeline `line` describes (GStreamer initialised first).
+fn launch(line: &str) -> Result<gst::Pipeline> {
+    gst::init()?;
+    gst::parse::launch(line)?
+        .downcast::<gst::Pipeline>()
+        .map_err(|_| anyhow::anyhow!("not a pipeline: {line}"))
+}
+
 /// [`encode`] at `kbps` kbit/s.
 fn encode_at(
     path: &Path,
@@ -307,16 +320,13 @@ fn encode_at(
     kbps: u64,
     frames: impl Iterator<Item = Vec<u8>>,
 ) -> Result<()> {
-    gst::init()?;
-    let location = path.to_string_lossy().replace('"', "\\\"");
-    let pipeline = gst::parse::launch(&format!(
+    let pipeline = launch(&format!(
         "appsrc name=src format=time ! videoconvert ! video/x-raw,format=I420 \
          ! x264enc speed-preset=superfast bitrate={kbps} key-int-max={gop} bframes=0 threads=1 \
-         ! h264parse ! mp4mux ! filesink location=\"{location}\"",
+         ! h264parse ! mp4mux ! filesink location=\"{}\"",
+        quoted(path),
         gop = fps * 2
-    ))?
-    .downcast::<gst::Pipeline>()
-    .map_err(|_| anyhow::anyhow!("not a pipeline"))?;
+    ))?;
     let src = pipeline
         .by_name("src")
         .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
