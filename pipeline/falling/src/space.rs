@@ -10,7 +10,7 @@ use crate::classify::{ClassifyParams, Fall, Motion, Origin, Reject, crowded, too
 use crate::facade::Facade;
 use crate::flight::{self, Flight, Model, Prior};
 use crate::looming;
-use crate::tracker::FallTrack;
+use crate::tracker::{FallTrack, Sighting};
 
 /// The verdict on one track seen by `camera`, over whose time `frames` frames were processed
 /// (frames dropped before the detector are not the track's to miss).
@@ -57,9 +57,13 @@ pub fn judge(
     // centres lag behind the object's as it enters), unless that leaves less than half of the
     // track: a throw at a camera that looks up leaves by the zone's top, and the sightings
     // before it reaches there may be too short a stretch to tell a fall from a line.
+    // So are the few sightings far off the object's size (at most one in six): a speck of
+    // noise taken before it came or after it left, a merge with something else.
+    let off_size = |p: &Sighting| !(size / OFF_SIZE..=size * OFF_SIZE).contains(&p.size_px);
+    let leave_off = pts.iter().filter(|p| off_size(p)).count() <= n / 6;
     let whole: Vec<Pixel> = pts
         .iter()
-        .filter(|p| !p.edge)
+        .filter(|p| !p.edge && (!leave_off || !off_size(p)))
         .map(|p| (p.t, p.x_px, p.y_px))
         .collect();
     let points = match 2 * whole.len() >= n && whole.len() >= params.min_frames {
@@ -111,6 +115,10 @@ fn hovers(points: &[Pixel], size_px: f64) -> bool {
 
 /// See [`hovers`].
 const HOVER_SIZES: f64 = 2.0;
+
+/// A sighting this many times smaller or larger than the track's median size is not the
+/// object's, where few are.
+const OFF_SIZE: f64 = 4.0;
 
 /// A sighting's time and pixel: `(t, x_px, y_px)`.
 type Pixel = (f64, f64, f64);

@@ -359,3 +359,74 @@ fn a_throw_at_the_lens_that_climbs_the_picture_is_a_fall_and_a_toss_up_the_wall_
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn specks_taken_before_and_after_a_fall_are_left_out_by_their_size() {
+    let v = view();
+    let (camera, facade) = &v;
+    let fall = |t: f64| {
+        [
+            4.0 + 0.3 * t,
+            12.6 + 1.0 * t - 0.5 * G * t * t,
+            1.0 + 2.5 * t,
+        ]
+    };
+    let mut clean = track(&v, 30.0, 1.3, fall);
+    // Two sightings of the object 15 px off its path (merged with something, half hidden).
+    for i in [12, 24] {
+        let s = &mut clean.points[i];
+        s.x_px += 15.0;
+        (s.u, s.h) = facade
+            .to_facade((s.x_px / camera.width, s.y_px / camera.height))
+            .expect("on the facade");
+    }
+    // Specks of noise taken two frames before the first sighting and four after the last,
+    // 40 px off: what a track takes where a codec draws blocks anew (of a speck's size,
+    // 1.4 px, or of the object's, 6 px).
+    let with_specks = |size_px: f64| {
+        let mut tr = clean.clone();
+        let (first, last) = (tr.points[0].clone(), tr.points[tr.points.len() - 1].clone());
+        let speck = |s: &Sighting, dt: f64| {
+            let (x, y) = (s.x_px + 40.0, s.y_px - 20.0);
+            let (u, h) = facade
+                .to_facade((x / camera.width, y / camera.height))
+                .expect("on the facade");
+            Sighting {
+                t: s.t + dt,
+                x_px: x,
+                y_px: y,
+                u,
+                h,
+                area: (size_px * size_px).round() as u32,
+                size_px,
+                length_px: size_px,
+                ..s.clone()
+            }
+        };
+        for k in 1..=2 {
+            tr.points.insert(0, speck(&first, -f64::from(k) / 30.0));
+        }
+        for k in 1..=4 {
+            tr.points.push(speck(&last, f64::from(k) / 30.0));
+        }
+        tr
+    };
+    let p = ClassifyParams::default();
+    let judged = |tr: &FallTrack| judge(tr, (camera, tr.points.len()), facade, &p);
+    let floor = judged(&clean).expect("a fall").origin.floor;
+    assert_eq!(floor, 5);
+    let specks = with_specks(1.4);
+    assert_eq!(
+        judged(&specks).map(|f| f.origin.floor),
+        Ok(floor),
+        "{:?}",
+        judged(&specks)
+    );
+    // Of the object's size, the same sightings are its, with the two off its path too many
+    // for a path to leave out.
+    assert!(
+        matches!(judged(&with_specks(6.0)), Err(Reject::Unexplained { .. })),
+        "{:?}",
+        judged(&with_specks(6.0))
+    );
+}
