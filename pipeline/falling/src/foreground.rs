@@ -7,6 +7,7 @@
 mod blobs;
 mod exposure;
 mod faint;
+mod keyframe;
 mod redraw;
 
 use blobs::{Run, group, push_runs, take_out, within};
@@ -110,6 +111,7 @@ pub struct Foreground {
     clutter: f32,
     parent: Vec<u32>,
     exposure: exposure::Exposure,
+    keyframes: keyframe::Keyframes,
 }
 
 impl Foreground {
@@ -140,6 +142,7 @@ impl Foreground {
             runs: Vec::new(),
             parent: Vec::new(),
             exposure: exposure::Exposure::default(),
+            keyframes: keyframe::Keyframes::default(),
         }
     }
 
@@ -174,10 +177,16 @@ impl Foreground {
         );
         let w = self.width as usize;
         let first = self.frames == 0;
+        // A keyframe's picture is drawn anew all over, a few grey levels off the background:
+        // faint blobs everywhere, not looked for. The frame after it settles what it copied.
+        let keyframe = self.keyframes.observe(frame, &self.spans);
+        let key = self.keyframes.take();
         // Faint foreground is looked for where it can count: the clutter (below) decays by at
         // most `CLUTTER_DECAY` this frame.
-        let faint_on =
-            !first && self.params.faint_diff > 0.0 && self.clutter * CLUTTER_DECAY <= FAINT_CROWD;
+        let faint_on = !first
+            && !keyframe
+            && self.params.faint_diff > 0.0
+            && self.clutter * CLUTTER_DECAY <= FAINT_CROWD;
         self.frames += 1;
         let warming_up = self.frames <= u64::from(self.params.warmup_frames);
         let mut rate = self.params.learn_rate;
@@ -220,6 +229,9 @@ impl Foreground {
                 let mean = &mut self.mean[base + a..base + b];
                 let var = &mut self.var[base + a..base + b];
                 let mask = &mut self.mask[slot][a..b];
+                if let Some(key) = key {
+                    keyframe::settle(pixels, &key[base + a..base + b], mean, min_diff);
+                }
                 if first {
                     for (m, &p) in mean.iter_mut().zip(pixels) {
                         *m = f32::from(p);
@@ -331,6 +343,10 @@ impl Foreground {
             false => 0,
         };
         self.redraw_left = self.redraw_left.saturating_sub(1);
+        // What follows a frame whose exposure moved is no copy of it.
+        if keyframe && curve.is_none() {
+            self.keyframes.keep(frame);
+        }
         let mut out = ForegroundFrame {
             fg_pixels: fg_pixels - redrawn,
             exposure_moved: curve.is_some(),

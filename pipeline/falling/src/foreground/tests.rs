@@ -478,3 +478,65 @@ fn a_small_object_on_an_edge_is_kept_when_no_keyframe_redraws_the_rest() {
     assert_eq!(out.blobs.len(), 1, "{:?}", out.blobs);
     assert_eq!(out.blobs[0].area, 6, "{:?}", out.blobs);
 }
+
+/// A compressed stream's keyframe `k`: the texture, drawn with noise of its own (a quarter of
+/// the 4×4 blocks 4 grey levels off, every pixel ±1), that the frames up to the next keyframe
+/// copy exactly.
+fn keyframe(w: u32, h: u32, k: u32) -> Vec<u8> {
+    let hash = |v: u32| v.wrapping_mul(2_654_435_761) >> 24;
+    (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            let texture = if (x / 8 + y / 8).is_multiple_of(2) {
+                90
+            } else {
+                140
+            };
+            let block = hash((y / 4) * 64 + x / 4 + k * 7919);
+            let offset = match block % 8 {
+                0 => 4,
+                1 => -4,
+                _ => 0,
+            };
+            (texture + offset + (hash(i + k * 104_729) % 3) as i32 - 1) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn a_keyframe_s_noise_is_no_clutter_and_a_faint_object_after_it_is_found() {
+    let (w, h) = (160, 120);
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    // Keyframes every 10 frames, copied in between.
+    for t in 0..60 {
+        let out = fg.process(&frame(w, h, &keyframe(w, h, t / 10)));
+        if t > 12 && t % 10 != 0 {
+            assert!(out.blobs.is_empty(), "frame {t}: {:?}", out.blobs);
+        }
+    }
+    // At frame 60 a keyframe; a faint 4×4 object 10 levels bright crosses from frame 61 on.
+    let key = keyframe(w, h, 6);
+    let out = fg.process(&frame(w, h, &key));
+    assert!(
+        out.blobs.is_empty(),
+        "the keyframe's noise: {:?}",
+        out.blobs
+    );
+    for t in 61..64 {
+        let mut img = key.clone();
+        let x0 = 20 + 4 * (t - 61);
+        for yy in 60..64 {
+            for xx in x0..x0 + 4 {
+                img[(yy * w + xx) as usize] += 10;
+            }
+        }
+        let out = fg.process(&frame(w, h, &img));
+        let boxes: Vec<_> = out.blobs.iter().map(|b| (b.x0, b.y0, b.x1, b.y1)).collect();
+        assert_eq!(
+            boxes,
+            vec![(x0, 60, x0 + 4, 64)],
+            "frame {t}: {:?}",
+            out.blobs
+        );
+    }
+}
