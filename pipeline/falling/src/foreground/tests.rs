@@ -1,6 +1,6 @@
 use super::*;
 
-fn frame(w: u32, h: u32, data: &[u8]) -> GrayFrame<'_> {
+pub(super) fn frame(w: u32, h: u32, data: &[u8]) -> GrayFrame<'_> {
     GrayFrame {
         width: w,
         height: h,

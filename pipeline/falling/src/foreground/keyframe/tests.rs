@@ -1,13 +1,5 @@
 use super::*;
-
-fn frame(w: u32, h: u32, data: &[u8]) -> GrayFrame<'_> {
-    GrayFrame {
-        width: w,
-        height: h,
-        stride: w as usize,
-        data,
-    }
-}
+use crate::foreground::tests::frame;
 
 /// A value from 100 to 103 for pixel `i` of frame `t`: noise that differs from frame to frame.
 fn noise(i: usize, t: u32) -> u8 {
