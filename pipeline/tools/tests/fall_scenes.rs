@@ -358,6 +358,14 @@ fn throws_written_at_a_phone_s_bitrate_are_found_once_with_their_floor() {
     assert_eq!(s.false_alerts_throw_seqs, 0, "{s:?}");
 }
 
+/// Throw sequence `i` of `seed`'s set at `placement`, as the set renders it, cut to its first
+/// 4 s (the frames are the same; the throws in them land or leave by then).
+fn first_4_s(placement: Placement, seed: u64, i: u32) -> SceneSpec {
+    let mut s = placed_spec(placement, SetKind::Throws, seed, i, 8.0);
+    s.duration_secs = 4.0;
+    s
+}
+
 /// A throw past windows written at a phone's bitrate (development seed 2's sequence 37, cut to
 /// 4 s): each keyframe draws the windows' top edges anew, and the per-pixel test found them as
 /// lines one pixel high that the throw's track took in — it began on one and the throw was
@@ -365,14 +373,7 @@ fn throws_written_at_a_phone_s_bitrate_are_found_once_with_their_floor() {
 /// apart).
 #[test]
 fn a_throw_past_windows_redrawn_at_each_keyframe_is_found_with_its_floor() {
-    let mut s = placed_spec(
-        Placement::Close { held_out: false },
-        SetKind::Throws,
-        2,
-        37,
-        8.0,
-    );
-    s.duration_secs = 4.0;
+    let s = first_4_s(Placement::Close { held_out: false }, 2, 37);
     assert_eq!((s.width, s.height, s.throws.len()), (1920, 1080, 1));
     let dir = tempfile::tempdir().unwrap();
     let score = vigil_tools::falls::compressed::run(s, dir.path(), EXPLAIN).unwrap();
@@ -397,14 +398,7 @@ fn faint_specks_past_keyframes_at_a_phone_s_bitrate_are_found_with_their_floor()
     let dir = tempfile::tempdir().unwrap();
     let mut scores = Vec::new();
     for i in [12, 38] {
-        let mut s = placed_spec(
-            Placement::Close { held_out: true },
-            SetKind::Throws,
-            3607,
-            i,
-            8.0,
-        );
-        s.duration_secs = 4.0;
+        let s = first_4_s(Placement::Close { held_out: true }, 3607, i);
         assert_eq!((s.height, s.throws.len()), (720, 1), "{i}");
         assert!(s.throws[0].size_px < 4.0, "{:?}", s.throws[0]);
         scores.push(vigil_tools::falls::compressed::run(s, dir.path(), EXPLAIN).unwrap());
