@@ -56,6 +56,12 @@ pub enum Reject {
         line_rms_px: f64,
         fall_rms_px: f64,
     },
+    /// In 3-D: something carried by the air (a constant vertical speed, a gust's push sideways)
+    /// explains them as well as a fall.
+    Drifting {
+        drift_rms_px: f64,
+        fall_rms_px: f64,
+    },
     /// In 3-D: the path would start behind the wall, or too far in front of it.
     OffTheWall {
         out_m: f64,
@@ -94,6 +100,7 @@ impl Reject {
             Reject::TooFast { .. } => "too_fast",
             Reject::Unexplained { .. } => "unexplained",
             Reject::Straight { .. } => "straight",
+            Reject::Drifting { .. } => "drifting",
             Reject::OffTheWall { .. } => "off_the_wall",
             Reject::Inconsistent { .. } => "inconsistent",
             Reject::TowardsWall { .. } => "towards_wall",
@@ -148,6 +155,13 @@ impl fmt::Display for Reject {
             } => write!(
                 f,
                 "a straight line at constant speed explains it as well as a fall ({line_rms_px:.1} px against {fall_rms_px:.1} px): rain, snow, a gliding bird or a drifting leaf"
+            ),
+            Reject::Drifting {
+                drift_rms_px,
+                fall_rms_px,
+            } => write!(
+                f,
+                "a drift at constant falling speed, pushed sideways by the wind, explains it as well as a fall ({drift_rms_px:.1} px against {fall_rms_px:.1} px): rain or snow in a gust, a leaf"
             ),
             Reject::OffTheWall { out_m } if *out_m < 0.0 => write!(
                 f,

@@ -12,6 +12,10 @@
 //!   keeps bends the path as much.
 //! - [`Model::Line`]: constant velocity, the alternative a fall must beat (rain, a gliding
 //!   bird, a drifting leaf).
+//! - [`Model::Drift`]: carried by the air — a constant vertical speed (rain, snow or a leaf at
+//!   its terminal speed) and a horizontal acceleration (a gust), bounded by the caller: the
+//!   other alternative. A drop near a camera that looks up, pushed sideways by a gust, curves in
+//!   the picture as a fall does.
 //!
 //! The unknowns are found by Levenberg–Marquardt on the pixel residuals, started from the rays of
 //! the first and last sightings met at several distances out from the wall.
@@ -25,6 +29,7 @@ use vigil_spec::falling::G;
 pub enum Model {
     Fall,
     Line,
+    Drift,
 }
 
 /// A fitted path.
@@ -36,6 +41,8 @@ pub struct Flight {
     pub v0: [f64; 3],
     /// Linear drag, 1/s (0 for a line).
     pub drag: f64,
+    /// A drift's horizontal acceleration (along the wall, out from it), m/s²; zero otherwise.
+    pub sway: [f64; 2],
     /// Root mean square of the pixel residuals.
     pub rms_px: f64,
     /// One standard deviation of the apex's height, metres, from the fit's covariance.
@@ -46,12 +53,16 @@ impl Flight {
     fn gravity(&self) -> f64 {
         match self.model {
             Model::Fall => G,
-            Model::Line => 0.0,
+            Model::Line | Model::Drift => 0.0,
         }
     }
 
     /// Where it is `tau` seconds after the first sighting.
     pub fn at(&self, tau: f64) -> [f64; 3] {
+        if self.model == Model::Drift {
+            let a = [self.sway[0], 0.0, self.sway[1]];
+            return [0, 1, 2].map(|i| self.p0[i] + self.v0[i] * tau + 0.5 * a[i] * tau * tau);
+        }
         let (g, k) = (self.gravity(), self.drag);
         let kt = k * tau;
         if kt.abs() < 1e-6 {
@@ -70,6 +81,10 @@ impl Flight {
 
     /// Its velocity `tau` seconds after the first sighting.
     pub fn velocity(&self, tau: f64) -> [f64; 3] {
+        if self.model == Model::Drift {
+            let a = [self.sway[0], 0.0, self.sway[1]];
+            return [0, 1, 2].map(|i| self.v0[i] + a[i] * tau);
+        }
         let (g, k) = (self.gravity(), self.drag);
         let decay = (-k * tau).exp();
         let pull = if k * tau.abs() < 1e-6 {
@@ -88,7 +103,7 @@ impl Flight {
     /// the release of a drop, the top of a toss. `None` for a line, or a fall already past its
     /// terminal speed.
     pub fn apex_tau(&self) -> Option<f64> {
-        if self.model == Model::Line {
+        if self.model != Model::Fall {
             return None;
         }
         let (k, vy) = (self.drag, self.v0[1]);
@@ -114,19 +129,46 @@ impl Flight {
             .map_or(f64::INFINITY, |(px, py)| (px - x).hypot(py - y))
     }
 
-    fn params(&self) -> [f64; 7] {
+    fn params(&self) -> Theta {
         let (p, v) = (self.p0, self.v0);
-        [p[0], p[1], p[2], v[0], v[1], v[2], self.drag]
+        [
+            p[0],
+            p[1],
+            p[2],
+            v[0],
+            v[1],
+            v[2],
+            self.drag,
+            self.sway[0],
+            self.sway[1],
+        ]
     }
 
-    fn with(&self, theta: &[f64; 7]) -> Flight {
+    fn with(&self, theta: &Theta) -> Flight {
         Flight {
             p0: [theta[0], theta[1], theta[2]],
             v0: [theta[3], theta[4], theta[5]],
             drag: theta[6],
+            sway: [theta[7], theta[8]],
             ..self.clone()
         }
     }
+}
+
+/// A path's unknowns: where it was and how fast it went at the first sighting, then drag (a
+/// fall's) and the horizontal acceleration (a drift's).
+type Theta = [f64; PARAMS];
+const PARAMS: usize = 9;
+
+/// Which of the unknowns a fit sets free: the path's start and velocity always; with `extra`,
+/// a fall's drag, or a drift's sway along each axis `prior` lets it sway.
+fn free_params(extra: Option<Model>, prior: &Prior) -> [bool; PARAMS] {
+    std::array::from_fn(|k| match (k, extra) {
+        (0..6, _) => true,
+        (6, Some(Model::Fall)) => true,
+        (7 | 8, Some(Model::Drift)) => prior.sway_mps2[k - 7] > 0.0,
+        _ => false,
+    })
 }
 
 /// What is physically likely, held to softly (each metre or m/s beyond costs as much as
@@ -141,8 +183,11 @@ pub struct Prior {
     pub likely_out_m: Option<f64>,
     /// Fastest a fall comes towards the wall, m/s.
     pub towards_mps: f64,
-    /// Fastest a line moves, m/s (rain, birds, leaves).
+    /// Fastest a line or a drift moves, m/s (rain, birds, leaves).
     pub line_speed_mps: f64,
+    /// Strongest horizontal acceleration of a drift along the wall and out from it, m/s² (0:
+    /// none that way).
+    pub sway_mps2: [f64; 2],
 }
 
 impl Prior {
@@ -152,6 +197,7 @@ impl Prior {
         likely_out_m: None,
         towards_mps: f64::INFINITY,
         line_speed_mps: f64::INFINITY,
+        sway_mps2: [f64::INFINITY; 2],
     };
 }
 
@@ -172,7 +218,7 @@ struct Problem<'a> {
 
 /// The path of `model` that best explains `points` (`(t, x_px, y_px)`, at least 4, in time
 /// order) as seen by `camera`, with drag at most `max_drag` (1/s; falls only), held to `prior`;
-/// `None` when no fit converges in front of the camera.
+/// `None` when no fit converges in front of the camera. A drift is started from lines.
 pub fn fit(
     camera: &FacadeCamera,
     points: &[(f64, f64, f64)],
@@ -197,7 +243,7 @@ pub fn fit(
     }
     let g = match model {
         Model::Fall => G,
-        Model::Line => 0.0,
+        Model::Line | Model::Drift => 0.0,
     };
     let mut best: Option<Flight> = None;
     for out in [0.3, 1.5, 3.0, 6.0] {
@@ -217,16 +263,25 @@ pub fn fit(
                 (b[2] - a[2]) / span,
             ],
             drag: 0.0,
+            sway: [0.0; 2],
             rms_px: f64::INFINITY,
             apex_sigma_m: f64::INFINITY,
         };
-        // Without drag first; then, for a fall, drag set free from there.
-        let Some(f) = refine(&problem, start, 0.0) else {
+        // Without drag or sway first; then, for a fall with drag or a drift, those set free
+        // from there.
+        let Some(f) = refine(&problem, start, free_params(None, prior), 0.0) else {
             continue;
         };
-        let f = match (model, max_drag > 0.0) {
-            (Model::Fall, true) => refine(&problem, f.clone(), max_drag).unwrap_or(f),
-            _ => f,
+        let extra = match model {
+            Model::Fall if max_drag > 0.0 => Some(Model::Fall),
+            Model::Drift => Some(Model::Drift),
+            _ => None,
+        };
+        let f = match extra {
+            Some(_) => {
+                refine(&problem, f.clone(), free_params(extra, prior), max_drag).unwrap_or(f)
+            }
+            None => f,
         };
         if best.as_ref().is_none_or(|b| f.rms_px < b.rms_px) {
             best = Some(f);
@@ -257,9 +312,22 @@ fn residuals(p: &Problem<'_>, f: &Flight) -> Option<Vec<f64>> {
             }
             r.push(PRIOR_PX * (-f.v0[2] - p.prior.towards_mps).max(0.0));
         }
-        Model::Line => {
-            let speed = (f.v0[0] * f.v0[0] + f.v0[1] * f.v0[1] + f.v0[2] * f.v0[2]).sqrt();
+        Model::Line | Model::Drift => {
+            // The faster of its ends (a drift's speed changes).
+            let span = p.points.last().map_or(0.0, |l| l.0 - p.t0);
+            let speed = [0.0, span]
+                .map(|tau| {
+                    let v = f.velocity(tau);
+                    (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
+                })
+                .into_iter()
+                .fold(0.0, f64::max);
             r.push(PRIOR_PX * (speed - p.prior.line_speed_mps).max(0.0));
+            if f.model == Model::Drift {
+                for (a, most) in f.sway.iter().zip(p.prior.sway_mps2) {
+                    r.push(PRIOR_PX * (a.abs() - most).max(0.0));
+                }
+            }
         }
     }
     Some(r)
@@ -275,12 +343,12 @@ fn cost(r: &[f64]) -> f64 {
     r.iter().map(|v| v * v).sum()
 }
 
-/// Numeric Jacobian of the residuals over the first `free` parameters (1 mm, 1 mm/s, 0.001/s
-/// steps).
-fn jacobian(p: &Problem<'_>, f: &Flight, r: &[f64], free: usize) -> Option<Vec<[f64; 7]>> {
+/// Numeric Jacobian of the residuals over the `free` parameters (1 mm, 1 mm/s, 0.001/s, 1 mm/s²
+/// steps); zero over the rest.
+fn jacobian(p: &Problem<'_>, f: &Flight, r: &[f64], free: [bool; PARAMS]) -> Option<Vec<Theta>> {
     let theta = f.params();
-    let mut jac = vec![[0.0f64; 7]; r.len()];
-    for k in 0..free {
+    let mut jac = vec![[0.0f64; PARAMS]; r.len()];
+    for k in (0..PARAMS).filter(|&k| free[k]) {
         let mut plus = theta;
         plus[k] += 1e-3;
         let rp = residuals(p, &f.with(&plus))?;
@@ -291,14 +359,17 @@ fn jacobian(p: &Problem<'_>, f: &Flight, r: &[f64], free: usize) -> Option<Vec<[
     Some(jac)
 }
 
-/// `JᵀJ` and `Jᵀr` over the first `free` parameters.
-fn normal(jac: &[[f64; 7]], r: &[f64], free: usize) -> ([[f64; 7]; 7], [f64; 7]) {
-    let mut jtj = [[0.0f64; 7]; 7];
-    let mut jtr = [0.0f64; 7];
+/// `JᵀJ` and `Jᵀr` (the held parameters' rows and columns zero: the Jacobian is zero there).
+fn normal(jac: &[Theta], r: &[f64]) -> ([Theta; PARAMS], Theta) {
+    let mut jtj = [[0.0f64; PARAMS]; PARAMS];
+    let mut jtr = [0.0f64; PARAMS];
     for (row, ri) in jac.iter().zip(r) {
-        for a in 0..free {
+        for a in 0..PARAMS {
+            if row[a] == 0.0 {
+                continue;
+            }
             jtr[a] += row[a] * ri;
-            for b in 0..free {
+            for b in 0..PARAMS {
                 jtj[a][b] += row[a] * row[b];
             }
         }
@@ -306,20 +377,19 @@ fn normal(jac: &[[f64; 7]], r: &[f64], free: usize) -> ([[f64; 7]; 7], [f64; 7])
     (jtj, jtr)
 }
 
-/// Levenberg–Marquardt from `start`; drag free within `[0, max_drag]` when `max_drag > 0`.
-fn refine(p: &Problem<'_>, start: Flight, max_drag: f64) -> Option<Flight> {
-    let free = if max_drag > 0.0 { 7 } else { 6 };
+/// Levenberg–Marquardt from `start` over the `free` parameters; drag within `[0, max_drag]`.
+fn refine(p: &Problem<'_>, start: Flight, free: [bool; PARAMS], max_drag: f64) -> Option<Flight> {
     let mut f = start;
     let mut r = residuals(p, &f)?;
     let mut lambda = 1e-3;
     for _ in 0..50 {
         let jac = jacobian(p, &f, &r, free)?;
-        let (jtj, jtr) = normal(&jac, &r, free);
+        let (jtj, jtr) = normal(&jac, &r);
         let now = cost(&r);
         let mut improved = false;
         for _ in 0..8 {
             let mut m = jtj;
-            for (a, row) in m.iter_mut().enumerate().take(free) {
+            for (a, row) in m.iter_mut().enumerate() {
                 row[a] *= 1.0 + lambda;
                 row[a] += 1e-12;
             }
@@ -328,7 +398,7 @@ fn refine(p: &Problem<'_>, start: Flight, max_drag: f64) -> Option<Flight> {
                 continue;
             };
             let theta = f.params();
-            let mut next: [f64; 7] = std::array::from_fn(|k| theta[k] - step[k]);
+            let mut next: Theta = std::array::from_fn(|k| theta[k] - step[k]);
             next[6] = next[6].clamp(0.0, max_drag.max(0.0));
             let candidate = f.with(&next);
             if let Some(rn) = residuals(p, &candidate)
@@ -354,49 +424,51 @@ fn refine(p: &Problem<'_>, start: Flight, max_drag: f64) -> Option<Flight> {
 /// One standard deviation of the apex's height: `σ² gᵀ (JᵀJ)⁻¹ g`, `g` its gradient over the
 /// parameters, `σ²` the residual variance (never less than a third of a pixel's).
 fn apex_sigma(p: &Problem<'_>, f: &Flight, max_drag: f64) -> f64 {
-    let free = if f.model == Model::Fall && max_drag > 0.0 {
-        7
-    } else {
-        6
+    let extra = match f.model {
+        Model::Fall if max_drag > 0.0 => Some(Model::Fall),
+        Model::Drift => Some(Model::Drift),
+        _ => None,
     };
+    let free = free_params(extra, p.prior);
     let Some(r) = residuals(p, f) else {
         return f64::INFINITY;
     };
     let Some(jac) = jacobian(p, f, &r, free) else {
         return f64::INFINITY;
     };
-    let (mut jtj, _) = normal(&jac, &r, free);
-    for (a, row) in jtj.iter_mut().enumerate().take(free) {
+    let (mut jtj, _) = normal(&jac, &r);
+    for (a, row) in jtj.iter_mut().enumerate() {
         row[a] += 1e-9;
     }
     let theta = f.params();
     let h = f.apex()[1];
-    let mut grad = [0.0f64; 7];
-    for (k, g) in grad.iter_mut().enumerate().take(free) {
+    let mut grad = [0.0f64; PARAMS];
+    for (k, g) in grad.iter_mut().enumerate().filter(|(k, _)| free[*k]) {
         let mut plus = theta;
         plus[k] += 1e-4;
         *g = (f.with(&plus).apex()[1] - h) / 1e-4;
     }
     let n = 2 * p.points.len();
-    let dof = n.saturating_sub(free).max(1) as f64;
+    let unknowns = free.iter().filter(|&&x| x).count();
+    let dof = n.saturating_sub(unknowns).max(1) as f64;
     let sigma2 = (cost(&r[..n.min(r.len())]) / dof).max(0.1);
     let Some(x) = solve(jtj, grad, free) else {
         return f64::INFINITY;
     };
-    let var: f64 = (0..free).map(|k| grad[k] * x[k]).sum();
+    let var: f64 = (0..PARAMS).map(|k| grad[k] * x[k]).sum();
     (sigma2 * var.max(0.0)).sqrt()
 }
 
-/// `m x = b` over the leading `free × free` block, the rest of `x` zero: the parameters past
-/// `free` (drag, for a model without it) held where they are.
-fn solve(mut m: [[f64; 7]; 7], mut b: [f64; 7], free: usize) -> Option<[f64; 7]> {
-    for k in free..7 {
-        m[k] = [0.0; 7];
+/// `m x = b` over the `free` parameters, the rest of `x` zero: those held where they are.
+fn solve(mut m: [Theta; PARAMS], mut b: Theta, free: [bool; PARAMS]) -> Option<Theta> {
+    for k in (0..PARAMS).filter(|&k| !free[k]) {
+        m[k] = [0.0; PARAMS];
         m[k][k] = 1.0;
         b[k] = 0.0;
-        for row in m.iter_mut().take(free) {
+        for row in m.iter_mut() {
             row[k] = 0.0;
         }
+        m[k][k] = 1.0;
     }
     facade::solve(m, b)
 }

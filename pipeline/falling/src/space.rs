@@ -76,6 +76,17 @@ pub fn judge(
         likely_out_m: Some(params.likely_out_m),
         towards_mps: params.max_towards_wall_mps,
         line_speed_mps: params.line_speed_mps,
+        // A drift sways along the wall only, unless the frames are crowded (rain): a gust
+        // towards or away from a camera that looks up moves a drop in the picture as gravity
+        // moves a throw, so that sway would explain throws too. In rain, where drops near the
+        // lens outnumber throws by far, a throw that such a gust explains as well is given up.
+        sway_mps2: [
+            params.max_sway_mps2,
+            match crowded(track, params) {
+                true => params.max_sway_mps2,
+                false => 0.0,
+            },
+        ],
     };
     let judging = Judging {
         track,
@@ -182,6 +193,17 @@ impl Judging<'_> {
         {
             return Err(Reject::Straight {
                 line_rms_px: line.rms_px,
+                fall_rms_px: fall.rms_px,
+            });
+        }
+        // Nor may something carried by the air explain them as well: rain at its terminal speed
+        // that a gust pushes sideways curves in the picture of a camera that looks up.
+        if params.max_sway_mps2 > 0.0
+            && let Some(drift) = flight::fit(camera, &points, Model::Drift, 0.0, prior)
+            && drift.rms_px <= fall.rms_px * params.drift_ratio
+        {
+            return Err(Reject::Drifting {
+                drift_rms_px: drift.rms_px,
                 fall_rms_px: fall.rms_px,
             });
         }

@@ -154,6 +154,12 @@ pub struct ClassifyParams {
     /// The straight-line alternative moves at most this fast, m/s (rain, birds, leaves):
     /// faster, it would mimic a fall's acceleration by rushing at the lens.
     pub line_speed_mps: f64,
+    /// The drifting alternative (a constant vertical speed, pushed sideways by the wind) swings
+    /// with at most this horizontal acceleration, m/s² (0: no drifting alternative). A fall must
+    /// explain the pixels better than it by `drift_ratio` (rms): a drift has as many unknowns
+    /// as a fall with drag, so no margin is given for its freedom.
+    pub max_sway_mps2: f64,
+    pub drift_ratio: f64,
     /// A track must have a sighting in at least this fraction of the frames it spans where its
     /// frames are crowded (more than `crowded` candidates): one hopping between rain streaks
     /// skips many, or where it has fewer than twice `min_frames` sightings. Elsewhere
@@ -197,6 +203,8 @@ impl Default for ClassifyParams {
             max_towards_wall_mps: 1.5,
             bound_margin: 0.5,
             line_speed_mps: 20.0,
+            max_sway_mps2: 5.0,
+            drift_ratio: 1.25,
             min_coverage: 0.7,
             min_coverage_clear: 0.5,
             max_length_jump: 1.5,

@@ -430,3 +430,33 @@ fn specks_taken_before_and_after_a_fall_are_left_out_by_their_size() {
         judged(&with_specks(6.0))
     );
 }
+
+#[test]
+fn a_drop_near_the_lens_that_a_gust_pushes_along_the_wall_is_rain_not_a_fall() {
+    let v = view();
+    let p = ClassifyParams::default();
+    // 2.5 m from the lens (4.5 m out from the wall), above it, at a terminal speed of 6 m/s;
+    // blown 3 m/s along the wall by a wind that a gust slows at 3 m/s². Only what is in the
+    // picture is seen: the top left corner, which it leaves by the left edge.
+    let mut drop = track(&v, 30.0, 1.5, |t| {
+        [3.0 * t - 1.5 * t * t, 9.0 - 6.0 * t, 4.5]
+    });
+    drop.points
+        .retain(|q| (0.0..1280.0).contains(&q.x_px) && (0.0..720.0).contains(&q.y_px));
+    assert!(drop.points.len() >= 20, "{}", drop.points.len());
+    // Without the drift to rival it, a path under gravity explains it (a fast fall from high up
+    // the wall, slowed by drag).
+    let n = drop.points.len();
+    let no_drift = ClassifyParams {
+        max_sway_mps2: 0.0,
+        ..p.clone()
+    };
+    assert!(judge(&drop, (&v.0, n), &v.1, &no_drift).is_ok());
+    match judge(&drop, (&v.0, n), &v.1, &p) {
+        Err(Reject::Drifting {
+            drift_rms_px,
+            fall_rms_px,
+        }) => assert!(drift_rms_px < fall_rms_px, "{drift_rms_px} {fall_rms_px}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,19 +1,22 @@
 //! A downpour as a camera at the foot of a building sees it: drops through the whole air between
 //! the lens and the wall, each falling at its own terminal speed (4–9 m/s, by its size) and
-//! carried by the wind with gusts, drawn as the streak it makes while the shutter is open — long
-//! and wide near the lens, short and faint far off, all pointing at the vertical's vanishing
-//! point. Dense (150–450 streaks a frame), so that a tracker can hop from one streak to another
+//! carried by the wind with gusts (which it follows only as fast as its inertia lets it), drawn
+//! as the streak it makes while the shutter is open — long and wide near the lens, short and
+//! faint far off, all pointing at the vertical's vanishing point. Dense (150–450 streaks a frame), so that a tracker can hop from one streak to another
 //! and make what looks like a fall out of them.
 
 use super::draw::Canvas;
 use super::world::Camera;
-use super::{Rng, SceneSpec};
+use super::{G, Rng, SceneSpec};
 
 /// One drop.
 struct Drop {
     p: [f64; 3],
     /// Its terminal speed, m/s.
     fall: f64,
+    /// Its horizontal velocity (across the view, towards the camera), m/s: the wind's, lagging
+    /// behind each gust by the drop's inertia.
+    drift: [f64; 2],
     /// How much light its streak carries (0–1).
     alpha: f64,
 }
@@ -54,7 +57,7 @@ impl Downpour {
             far: far.max(near * 2.0),
         };
         for _ in 0..drops {
-            let d = rain.spawn(rng, camera, None);
+            let d = rain.spawn(rng, camera, None, wind);
             rain.drops.push(d);
         }
         rain
@@ -63,7 +66,7 @@ impl Downpour {
     /// A drop somewhere in view (`top`: entering at the frame's top edge). A camera tilted up so
     /// far that the rays above its frame pass the vertical sees no drop come in at the top:
     /// after `TOP_TRIES` such rays, the drop comes in anywhere in view (else this never ends).
-    fn spawn(&self, rng: &mut Rng, camera: &Camera, top: Option<()>) -> Drop {
+    fn spawn(&self, rng: &mut Rng, camera: &Camera, top: Option<()>, wind: [f64; 2]) -> Drop {
         const TOP_TRIES: u32 = 64;
         let mut attempt = 0u32;
         loop {
@@ -83,6 +86,7 @@ impl Downpour {
             return Drop {
                 p: [x, y, z],
                 fall: 4.0 + 5.0 * size,
+                drift: wind,
                 alpha: 0.18 + 0.3 * size,
             };
         }
@@ -98,8 +102,14 @@ impl Downpour {
         night: bool,
     ) {
         let dt = 1.0 / fps;
+        // Gusts blow along the wind (across the view when it is calm).
         let gust = self.gust.0 * (std::f64::consts::TAU * t / self.gust.1).sin();
-        let wind = [self.wind[0] + gust, self.wind[1]];
+        let calm = self.wind[0].hypot(self.wind[1]) < 0.1;
+        let along = match calm {
+            true => [1.0, 0.0],
+            false => self.wind.map(|w| w / self.wind[0].hypot(self.wind[1])),
+        };
+        let wind = [0, 1].map(|k| self.wind[k] + gust * along[k]);
         let c = if night {
             [120, 120, 128]
         } else {
@@ -107,7 +117,14 @@ impl Downpour {
         };
         for i in 0..self.drops.len() {
             let d = &mut self.drops[i];
-            let v = [wind[0], -d.fall, wind[1]];
+            // Drag pulls the drop's horizontal velocity towards the air's with the time constant
+            // of its terminal speed over g (0.4–0.9 s): at terminal speed drag balances its
+            // weight, and a small sideways slip costs it that drag in proportion.
+            let follow = 1.0 - (-dt * G / d.fall).exp();
+            for (v, w) in d.drift.iter_mut().zip(wind) {
+                *v += (w - *v) * follow;
+            }
+            let v = [d.drift[0], -d.fall, d.drift[1]];
             for (p, v) in d.p.iter_mut().zip(v) {
                 *p += v * dt;
             }
@@ -117,7 +134,7 @@ impl Downpour {
                 _ => None,
             };
             let Some((a, b)) = seen else {
-                self.drops[i] = self.spawn(rng, camera, Some(()));
+                self.drops[i] = self.spawn(rng, camera, Some(()), wind);
                 continue;
             };
             // Wider and fainter near the lens (out of focus), a hairline far off.
