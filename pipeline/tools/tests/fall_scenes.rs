@@ -243,16 +243,25 @@ fn a_throw_that_climbs_the_picture_towards_the_lens_is_found_with_its_floor() {
     assert_eq!(throw.found_floor, Some(throw.floor), "{throw:?}");
 }
 
-/// Development's close throw `i` of `seed`, as rendered: found, as one alert, and nothing else
-/// raised. Its result.
-fn found_once(seed: u64, i: u32) -> ThrowResult {
-    let spec = placed_spec(
+/// Development's close throw `i` of `seed`, as rendered.
+fn dev_throw(seed: u64, i: u32) -> SceneSpec {
+    placed_spec(
         Placement::Close { held_out: false },
         SetKind::Throws,
         seed,
         i,
         8.0,
-    );
+    )
+}
+
+/// Development's close throw `i` of `seed`, as rendered: found, as one alert, and nothing else
+/// raised. Its result.
+fn found_once(seed: u64, i: u32) -> ThrowResult {
+    found_once_in(dev_throw(seed, i))
+}
+
+/// The throw of `spec`, found as one alert and nothing else raised. Its result.
+fn found_once_in(spec: SceneSpec) -> ThrowResult {
     let score = run(spec, EXPLAIN);
     let [throw] = &score.throws[..] else {
         panic!("one throw: {score:?}");
@@ -275,10 +284,19 @@ fn found_once(seed: u64, i: u32) -> ThrowResult {
 ///   a line explained as well as a fall. None was raised.
 /// - Throw 25's track began on the thrower's arm at the parapet, 10 sightings before the
 ///   release: no path explained the whole. None was raised.
+///
+/// Throws 19 and 30 fall at night in a downpour. Since the renderer's drops follow the gusts
+/// with their inertia and the gusts blow along the wind, that rain cuts throw 19 into two tracks
+/// a line explains and throw 30's into one it explains as well (both lost, with or without the
+/// drift: the README's development rows). What this test is about, the cuts above, is checked
+/// without the rain.
 #[test]
 fn throws_cut_up_by_the_zone_or_the_tracker_are_found_once_with_their_floor() {
     for i in [14, 19, 25, 30, 34] {
-        let throw = found_once(2, i);
+        let mut spec = dev_throw(2, i);
+        spec.distractors
+            .retain(|d| !matches!(d, Distractor::Downpour { .. }));
+        let throw = found_once_in(spec);
         // Throw 30's floor is not asked: the path from where it was seen (out of a 720p
         // frame's top, 7 px) puts it two floors low.
         if i != 30 {
