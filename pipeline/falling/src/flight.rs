@@ -160,13 +160,16 @@ impl Flight {
 type Theta = [f64; PARAMS];
 const PARAMS: usize = 9;
 
-/// Which of the unknowns a fit sets free: the path's start and velocity always; with `extra`,
-/// a fall's drag, or a drift's sway along each axis `prior` lets it sway.
-fn free_params(extra: Option<Model>, prior: &Prior) -> [bool; PARAMS] {
-    std::array::from_fn(|k| match (k, extra) {
+/// The unknowns every model sets free: the path's start and velocity.
+const MOTION: [bool; PARAMS] = [true, true, true, true, true, true, false, false, false];
+
+/// The unknowns a fit of `model` sets free: [`MOTION`], and a fall's drag where `max_drag`
+/// allows it, or a drift's sway along each axis `prior` lets it sway.
+fn free_params(model: Model, max_drag: f64, prior: &Prior) -> [bool; PARAMS] {
+    std::array::from_fn(|k| match (k, model) {
         (0..6, _) => true,
-        (6, Some(Model::Fall)) => true,
-        (7 | 8, Some(Model::Drift)) => prior.sway_mps2[k - 7] > 0.0,
+        (6, Model::Fall) => max_drag > 0.0,
+        (7 | 8, Model::Drift) => prior.sway_mps2[k - 7] > 0.0,
         _ => false,
     })
 }
@@ -269,19 +272,12 @@ pub fn fit(
         };
         // Without drag or sway first; then, for a fall with drag or a drift, those set free
         // from there.
-        let Some(f) = refine(&problem, start, free_params(None, prior), 0.0) else {
+        let Some(f) = refine(&problem, start, MOTION, 0.0) else {
             continue;
         };
-        let extra = match model {
-            Model::Fall if max_drag > 0.0 => Some(Model::Fall),
-            Model::Drift => Some(Model::Drift),
-            _ => None,
-        };
-        let f = match extra {
-            Some(_) => {
-                refine(&problem, f.clone(), free_params(extra, prior), max_drag).unwrap_or(f)
-            }
-            None => f,
+        let f = match free_params(model, max_drag, prior) {
+            MOTION => f,
+            free => refine(&problem, f.clone(), free, max_drag).unwrap_or(f),
         };
         if best.as_ref().is_none_or(|b| f.rms_px < b.rms_px) {
             best = Some(f);
@@ -424,12 +420,7 @@ fn refine(p: &Problem<'_>, start: Flight, free: [bool; PARAMS], max_drag: f64) -
 /// One standard deviation of the apex's height: `σ² gᵀ (JᵀJ)⁻¹ g`, `g` its gradient over the
 /// parameters, `σ²` the residual variance (never less than a third of a pixel's).
 fn apex_sigma(p: &Problem<'_>, f: &Flight, max_drag: f64) -> f64 {
-    let extra = match f.model {
-        Model::Fall if max_drag > 0.0 => Some(Model::Fall),
-        Model::Drift => Some(Model::Drift),
-        _ => None,
-    };
-    let free = free_params(extra, p.prior);
+    let free = free_params(f.model, max_drag, p.prior);
     let Some(r) = residuals(p, f) else {
         return f64::INFINITY;
     };
@@ -463,7 +454,6 @@ fn apex_sigma(p: &Problem<'_>, f: &Flight, max_drag: f64) -> f64 {
 fn solve(mut m: [Theta; PARAMS], mut b: Theta, free: [bool; PARAMS]) -> Option<Theta> {
     for k in (0..PARAMS).filter(|&k| !free[k]) {
         m[k] = [0.0; PARAMS];
-        m[k][k] = 1.0;
         b[k] = 0.0;
         for row in m.iter_mut() {
             row[k] = 0.0;

@@ -28,7 +28,8 @@ pub fn judge(
     // track that skips many be made of different things. A short one with gaps is little
     // evidence anywhere.
     let long = n >= 2 * params.min_frames;
-    let min_coverage = match long && !crowded(track, params) {
+    let crowded = crowded(track, params);
+    let min_coverage = match long && !crowded {
         true => params.min_coverage_clear,
         false => params.min_coverage,
     };
@@ -82,7 +83,7 @@ pub fn judge(
         // lens outnumber throws by far, a throw that such a gust explains as well is given up.
         sway_mps2: [
             params.max_sway_mps2,
-            match crowded(track, params) {
+            match crowded {
                 true => params.max_sway_mps2,
                 false => 0.0,
             },

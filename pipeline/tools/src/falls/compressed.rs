@@ -16,7 +16,12 @@ use std::path::Path;
 pub fn run(spec: SceneSpec, dir: &Path, judging: Judging) -> Result<SequenceScore> {
     let file = dir.join(format!("{}.mp4", spec.name));
     let truth = super::render(spec, &file)?;
-    let raised = detect(&truth, decoded_luma(&file)?, judging);
+    let raised = detect(
+        &truth,
+        decoded_luma(&file)?,
+        judging,
+        vigil_falling::ClassifyParams::default(),
+    );
     Ok(raised.scored(&truth, judging.explain))
 }
 

@@ -6,7 +6,7 @@
 use super::score::{Detection, SequenceScore, score};
 use crate::scenes::falls::{Scene, SceneSpec, Truth, luma};
 use std::collections::HashMap;
-use vigil_falling::{FallDetector, FallStats, GrayFrame, Settled, Verdict};
+use vigil_falling::{ClassifyParams, FallDetector, FallStats, GrayFrame, Settled, Verdict};
 
 /// How the sequences are judged.
 #[derive(Clone, Copy, Debug, Default)]
@@ -19,11 +19,16 @@ pub struct Judging {
 
 /// Runs one sequence through the detector and scores its alerts.
 pub fn run(spec: SceneSpec, judging: Judging) -> SequenceScore {
+    run_judged_by(spec, judging, ClassifyParams::default())
+}
+
+/// [`run`], its tracks judged by `classify` (a rule switched off, to show what it catches).
+pub fn run_judged_by(spec: SceneSpec, judging: Judging, classify: ClassifyParams) -> SequenceScore {
     let mut scene = Scene::new(spec);
     // The view and its calibration; where the throws were seen is written as frames render.
     let view = scene.truth();
     let frames = (0..scene.frames()).map(|_| luma(&scene.next_frame()));
-    let raised = detect(&view, frames, judging);
+    let raised = detect(&view, frames, judging, classify);
     raised.scored(&scene.truth(), judging.explain)
 }
 
@@ -34,12 +39,19 @@ pub struct Raised {
 }
 
 /// Runs the luma of each frame of the sequence `view` describes, in order (as the renderer
-/// draws them, or as a decoder gives them back), through the detector with its calibration.
-pub fn detect(view: &Truth, frames: impl IntoIterator<Item = Vec<u8>>, judging: Judging) -> Raised {
-    let config = view
+/// draws them, or as a decoder gives them back), through the detector with its calibration, its
+/// tracks judged by `classify`.
+pub fn detect(
+    view: &Truth,
+    frames: impl IntoIterator<Item = Vec<u8>>,
+    judging: Judging,
+    classify: ClassifyParams,
+) -> Raised {
+    let mut config = view
         .calibration
         .fall_config()
         .expect("a rendered scene's calibration is valid");
+    config.classify = classify;
     let mut det = FallDetector::new(config);
     if judging.plane {
         det = det.on_the_plane();

@@ -104,10 +104,10 @@ impl Downpour {
         let dt = 1.0 / fps;
         // Gusts blow along the wind (across the view when it is calm).
         let gust = self.gust.0 * (std::f64::consts::TAU * t / self.gust.1).sin();
-        let calm = self.wind[0].hypot(self.wind[1]) < 0.1;
-        let along = match calm {
+        let speed = self.wind[0].hypot(self.wind[1]);
+        let along = match speed < 0.1 {
             true => [1.0, 0.0],
-            false => self.wind.map(|w| w / self.wind[0].hypot(self.wind[1])),
+            false => self.wind.map(|w| w / speed),
         };
         let wind = [0, 1].map(|k| self.wind[k] + gust * along[k]);
         let c = if night {
