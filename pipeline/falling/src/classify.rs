@@ -87,6 +87,16 @@ pub enum Reject {
 }
 
 impl Reject {
+    /// A reason one piece of a fall may be given when the tracker broke it up (too short a
+    /// stretch, hovering at the apex, or too short to tell from a line): the pieces are judged
+    /// again joined.
+    pub fn is_piece(&self) -> bool {
+        matches!(
+            self,
+            Reject::TooShort { .. } | Reject::NotFalling { .. } | Reject::Straight { .. }
+        )
+    }
+
     /// The reason's name, as serialised (`too_short`, `no_acceleration`, …).
     pub fn code(&self) -> &'static str {
         match self {

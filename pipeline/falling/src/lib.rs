@@ -146,6 +146,31 @@ fn picks_up(last: Option<&Sighting>, track: &FallTrack) -> bool {
     })
 }
 
+/// Blob sizes (source pixels) where one piece of a fall was lost and the next picks it up
+/// differ by this factor at most (medians of three sightings either side): one object, not a
+/// rain streak or a bird taken for it.
+const ALIKE_RATIO: f64 = 3.0;
+
+/// `later` looks like the object `earlier` was following ([`ALIKE_RATIO`]).
+fn alike(earlier: &[Sighting], later: &[Sighting]) -> bool {
+    let median = |pts: &mut dyn Iterator<Item = &Sighting>| {
+        let mut sizes: Vec<f64> = pts.map(|p| p.size_px).collect();
+        sizes.sort_by(f64::total_cmp);
+        sizes.get(sizes.len() / 2).copied().unwrap_or(0.0)
+    };
+    let a = median(&mut earlier.iter().rev().take(3));
+    let b = median(&mut later.iter().take(3));
+    a.max(b) <= ALIKE_RATIO * a.min(b)
+}
+
+/// The sightings `earlier`, then those of `later` after them, as track `id`.
+fn joined(id: u64, earlier: &[Sighting], later: &FallTrack) -> FallTrack {
+    let last = earlier.last().map_or(f64::MIN, |l| l.t);
+    let mut points = earlier.to_vec();
+    points.extend(later.points.iter().filter(|p| p.t > last).cloned());
+    FallTrack { id, points }
+}
+
 /// Drops the rejected `tracks` that ended more than [`PRELUDE_SECS`] before `t`: too long ago to
 /// be the start of a track beginning then.
 fn forget_before(tracks: &mut Vec<FallTrack>, t: f64) {
@@ -384,14 +409,16 @@ impl FallDetector {
                         (track, outcome) = (merged, merged_outcome);
                     }
                 }
-                Err(Reject::NotFalling { .. } | Reject::TooShort { .. }) => {
-                    self.preludes.push(track.clone());
-                }
-                Err(Reject::Straight { .. }) => {
-                    if let Some(merged) = self.with_fragment(&track) {
+                Err(r) if r.is_piece() => {
+                    if let Some(whole) = self.rest_of_fall(&track) {
+                        outcome = whole;
+                    } else if let Some(merged) = self.with_fragment(&track) {
                         (track, outcome) = merged;
                     }
-                    if matches!(outcome, Err(Reject::Straight { .. })) {
+                    if let Err(r) = &outcome {
+                        if matches!(r, Reject::NotFalling { .. } | Reject::TooShort { .. }) {
+                            self.preludes.push(track.clone());
+                        }
                         self.fragments.push(track.clone());
                     }
                 }
@@ -458,24 +485,38 @@ impl FallDetector {
         Some(r.track)
     }
 
-    /// `track`, which a line explains as well as a fall, joined to the track rejected so before
-    /// it that it picks up where that one was lost, and the two judged as one: a tumbling stick's
-    /// blob splits and changes shape, the tracker loses it, and each piece alone is too short a
-    /// stretch to tell a fall from a line. `None` when no such track ended lately.
+    /// `track`, rejected as one piece of a fall might be ([`Reject::is_piece`]), joined to the
+    /// piece rejected before it that it picks up where that one was lost, and the two judged as
+    /// one: a tumbling stick's blob splits and changes shape, the tracker loses it, and each piece
+    /// alone is too short a stretch to tell a fall from a line. Pieces chain: a join that is
+    /// still a piece is kept for the next. `None` when no such piece ended lately, or the join is
+    /// rejected for another reason (then neither piece is changed).
     fn with_fragment(&mut self, track: &FallTrack) -> Option<(FallTrack, Result<Fall, Reject>)> {
         forget_before(&mut self.fragments, track.points[0].t);
         let i = self
             .fragments
             .iter()
-            .position(|f| picks_up(f.points.last(), track))?;
-        let mut merged = self.fragments.remove(i);
-        let last = merged.points.last().map_or(f64::MIN, |l| l.t);
-        merged.id = track.id;
-        merged
-            .points
-            .extend(track.points.iter().filter(|p| p.t > last).cloned());
+            .position(|f| picks_up(f.points.last(), track) && alike(&f.points, &track.points))?;
+        let merged = joined(track.id, &self.fragments[i].points, track);
         let outcome = self.verdict(&merged);
+        if outcome.as_ref().is_err_and(|r| !r.is_piece()) {
+            return None;
+        }
+        self.fragments.remove(i);
         Some((merged, outcome))
+    }
+
+    /// The fall that `track`, rejected alone as a piece ([`Reject::is_piece`]), makes with the
+    /// recent fall it picks up where that was lost: the rest of a fall the tracker broke, too
+    /// short a stretch to judge alone. `None` when it picks up none, or the whole is no fall.
+    fn rest_of_fall(&mut self, track: &FallTrack) -> Option<Result<Fall, Reject>> {
+        let r = self
+            .recent
+            .iter()
+            .find(|r| picks_up(r.points.last(), track) && alike(&r.points, &track.points))?;
+        let whole = joined(r.track, &r.points, track);
+        let outcome = self.verdict(&whole);
+        outcome.is_ok().then_some(outcome)
     }
 
     /// The fall with the rejected track that its fit passes through just before its first

@@ -381,4 +381,4 @@ fn origin(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

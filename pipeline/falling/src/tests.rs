@@ -142,3 +142,77 @@ fn a_fragment_beside_a_fall_is_the_same_fall_and_it_settles_with_both() {
     assert_eq!(settled[0].fall.origin.floor, 15);
     assert_eq!(det.stats().falls, 1);
 }
+
+/// A detector judging in 3-D through the camera of [`crate::space::tests::view`].
+fn detector_3d() -> (FallDetector, (FacadeCamera, Facade)) {
+    let v = crate::space::tests::view();
+    let mut det = FallDetector::new(FallConfig {
+        facade: v.1.clone(),
+        ..detector().config
+    });
+    det.camera = Some(((1280, 720), Some(v.0.clone())));
+    (det, v)
+}
+
+/// `track`'s sightings from `from` to `to` (indices), as a track of its own with `size_px`.
+fn piece(track: &FallTrack, id: u64, (from, to): (usize, usize), size_px: f64) -> FallTrack {
+    FallTrack {
+        id,
+        points: track.points[from..to]
+            .iter()
+            .map(|p| Sighting {
+                size_px,
+                length_px: size_px,
+                ..p.clone()
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn pieces_of_a_fall_each_too_short_alone_are_judged_joined() {
+    // Off the roof of a four-storey building, 1 m out, pushed 2.5 m/s towards the camera; lost
+    // by the tracker every 7 frames (a tumbling stick's blob splitting, at 30 fps).
+    let (_, v) = detector_3d();
+    let whole = crate::space::tests::track(&v, 30.0, 1.3, |t| {
+        [4.0 + 0.3 * t, 12.6 + t - 0.5 * G * t * t, 1.0 + 2.5 * t]
+    });
+    let cuts = [(0, 7), (7, 14), (14, 21), (21, 28)];
+    for (sizes, joined) in [
+        ([9.0, 8.0, 11.0, 9.0], true),
+        ([4.0, 13.0, 42.0, 135.0], false),
+    ] {
+        let (mut det, _) = detector_3d();
+        let mut verdicts = Vec::new();
+        for (i, (&cut, &size)) in cuts.iter().zip(&sizes).enumerate() {
+            let p = piece(&whole, i as u64 + 1, cut, size);
+            assert!(
+                matches!(det.verdict(&p), Err(Reject::TooShort { .. })),
+                "each piece alone is too short"
+            );
+            verdicts.extend(det.judge(vec![p]));
+        }
+        let falls: Vec<&Verdict> = verdicts.iter().filter(|v| v.outcome.is_ok()).collect();
+        match joined {
+            // The second piece picks up the first, and the third the two: still climbing, the
+            // two are a line, the three a fall from the roof; the fourth continues it.
+            true => {
+                let outcomes: Vec<_> = verdicts
+                    .iter()
+                    .map(|v| v.outcome.as_ref().map_err(Reject::code))
+                    .collect();
+                assert!(matches!(outcomes[1], Err("straight")), "{outcomes:?}");
+                assert_eq!(falls.len(), 2, "{verdicts:?}");
+                assert_eq!(falls[0].track.points.len(), 21);
+                let f = falls[0].outcome.as_ref().expect("a fall");
+                assert_eq!(f.origin.floor, 5, "{:?}", f.origin);
+                assert_eq!(falls[1].continues, Some(falls[0].track.id));
+                let s = det.stats();
+                assert_eq!((s.falls, s.continuations), (1, 1));
+            }
+            // A blob over three times the size of the one where the track was lost is something
+            // else (a rain streak, a bird): each piece stays apart, too short.
+            false => assert!(falls.is_empty(), "{verdicts:?}"),
+        }
+    }
+}

@@ -133,8 +133,13 @@ impl SmallTracker {
         }
         for s in taken.into_iter().flatten() {
             if self.open.len() >= self.params.max_tracks {
-                self.overflow += 1;
-                continue;
+                match self.unproven(t) {
+                    Some(i) => ended.push(self.open.swap_remove(i)),
+                    None => {
+                        self.overflow += 1;
+                        continue;
+                    }
+                }
             }
             self.open.push(FallTrack {
                 id: self.next_id,
@@ -143,6 +148,23 @@ impl SmallTracker {
             self.next_id += 1;
         }
         ended
+    }
+
+    /// The open track to give up for a new one when `max_tracks` are open: one not yet
+    /// established (fewer than three sightings) and not seen at `t`, the fewest sightings and
+    /// the longest unseen first.
+    fn unproven(&self, t: f64) -> Option<usize> {
+        self.open
+            .iter()
+            .enumerate()
+            .filter(|(_, tr)| tr.points.len() < 3 && tr.last().t < t)
+            .min_by(|(_, a), (_, b)| {
+                a.points
+                    .len()
+                    .cmp(&b.points.len())
+                    .then(a.last().t.total_cmp(&b.last().t))
+            })
+            .map(|(i, _)| i)
     }
 
     /// Ends every open track (end of input).
@@ -222,6 +244,34 @@ mod tests {
     }
 
     #[test]
+    fn a_full_tracker_gives_up_a_track_not_yet_established_for_a_new_sighting() {
+        let params = TrackerParams {
+            max_tracks: 5,
+            ..Default::default()
+        };
+        let mut tr = SmallTracker::new(params);
+        // Rain: one streak here and there, each seen once, filling every slot.
+        let specks: Vec<Sighting> = (0..5).map(|i| at(0.0, f64::from(i) * 5.0, 10.0)).collect();
+        assert!(tr.step(0.0, specks).is_empty());
+        // A throw appears far from them: the oldest speck's track makes way, not the throw.
+        let mut ended = Vec::new();
+        // (Within 0.35 s: the other specks' tracks have not yet ended.)
+        for i in 1..9 {
+            let t = f64::from(i) / 25.0;
+            ended.extend(tr.step(t, vec![at(t, 40.0, 30.0 - 0.5 * G * t * t)]));
+        }
+        assert_eq!(tr.overflow, 0);
+        assert_eq!(ended.len(), 1, "one speck given up");
+        assert_eq!(ended[0].points.len(), 1);
+        let throw = tr
+            .open()
+            .iter()
+            .find(|t| t.points[0].u == 40.0)
+            .expect("tracked");
+        assert_eq!(throw.points.len(), 8);
+    }
+
+    #[test]
     fn too_many_candidates_are_counted_not_tracked() {
         let params = TrackerParams {
             max_tracks: 5,
@@ -232,5 +282,19 @@ mod tests {
         tr.step(0.0, s);
         assert_eq!(tr.open_tracks(), 5);
         assert_eq!(tr.overflow, 3);
+        // Tracks seen in this frame, or established (three sightings or more), are not given
+        // up for another.
+        let fall = |t: f64| -> Vec<Sighting> {
+            (0..5)
+                .map(|i| at(t, f64::from(i) * 5.0, 10.0 - 0.5 * G * t * t))
+                .chain([at(t, 60.0, 10.0)])
+                .collect()
+        };
+        for i in 1..4 {
+            tr.step(f64::from(i) / 25.0, fall(f64::from(i) / 25.0));
+        }
+        assert_eq!(tr.overflow, 6);
+        tr.step(0.2, vec![at(0.2, 60.0, 10.0)]);
+        assert_eq!(tr.overflow, 7);
     }
 }

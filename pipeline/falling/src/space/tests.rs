@@ -5,7 +5,7 @@ use crate::tracker::Sighting;
 
 /// 7 m from the wall, 1.5 m up, looking 40° up with a 95° lens at 1280×720; the calibration
 /// it would have (a 10.8 × 12 m rectangle from the ground, 3 m storeys).
-fn view() -> (FacadeCamera, Facade) {
+pub(crate) fn view() -> (FacadeCamera, Facade) {
     let (st, ct) = 40f64.to_radians().sin_cos();
     let camera = FacadeCamera {
         focal_px: 640.0 / (47.5f64.to_radians()).tan(),
@@ -37,7 +37,7 @@ fn view() -> (FacadeCamera, Facade) {
 }
 
 /// What the tracker would hand over for a body at `p(t)`, seen at `fps` for `secs`.
-fn track(
+pub(crate) fn track(
     (camera, facade): &(FacadeCamera, Facade),
     fps: f64,
     secs: f64,
