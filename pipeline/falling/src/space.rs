@@ -198,26 +198,12 @@ impl Judging<'_> {
             });
         }
         // Nor may something carried by the air explain them as well: rain at its terminal speed
-        // that a gust pushes sideways curves in the picture of a camera that looks up. Swaying
-        // along the wall, it rivals any track; swaying out from the wall too (in rain), only one
-        // whose blobs are as thin as a drop's streak.
-        let drift = |prior: &Prior| {
-            flight::fit(camera, &points, Model::Drift, 0.0, prior)
-                .filter(|d| d.rms_px <= fall.rms_px * params.drift_ratio)
-        };
-        let along = Prior {
-            sway_mps2: [prior.sway_mps2[0], 0.0],
-            ..*prior
-        };
-        let rival = match params.max_sway_mps2 > 0.0 {
-            true => drift(&along).or_else(|| {
-                drift(prior)
-                    .filter(|_| prior.sway_mps2[1] > 0.0)
-                    .filter(|d| thin_as_a_drop(camera, d, (&track.points, t0)))
-            }),
-            false => None,
-        };
-        if let Some(drift) = rival {
+        // that a gust pushes sideways curves in the picture of a camera that looks up.
+        if params.max_sway_mps2 > 0.0
+            && let Some(drift) = flight::fit(camera, &points, Model::Drift, 0.0, prior)
+            && drift.rms_px <= fall.rms_px * params.drift_ratio
+            && thin_as_a_drop(camera, &drift, (&track.points, t0))
+        {
             return Err(Reject::Drifting {
                 drift_rms_px: drift.rms_px,
                 fall_rms_px: fall.rms_px,

@@ -464,52 +464,10 @@ fn a_drop_near_the_lens_that_a_gust_pushes_along_the_wall_is_rain_not_a_fall() {
         }) => assert!(drift_rms_px < fall_rms_px, "{drift_rms_px} {fall_rms_px}"),
         other => panic!("{other:?}"),
     }
-    // A body as wide as it is long on the same path (a 20 px box) may be a bird gliding down:
-    // the drift along the wall still rivals it.
-    let mut body = drop.clone();
-    for q in &mut body.points {
+    // A body as wide as it is long on the same path (a 20 px box: 8 cm at 2.5 m) is no drop
+    // that a gust carries: the drift does not rival the fall.
+    for q in &mut drop.points {
         (q.size_px, q.length_px) = (20.0, 22.0);
     }
-    assert!(matches!(
-        judge(&body, (&v.0, n), &v.1, &p),
-        Err(Reject::Drifting { .. })
-    ));
-}
-
-#[test]
-fn in_rain_only_a_streak_as_thin_as_a_drop_may_be_a_drift_swaying_out_from_the_wall() {
-    let v = view();
-    let p = ClassifyParams::default();
-    // In a downpour (crowded frames), 3 m out from the wall, falling at 8 m/s, blown towards the
-    // lens at 1 m/s by a wind that a gust slows at 1 m/s².
-    let mut drop = track(&v, 30.0, 1.2, |t| {
-        [4.0, 11.0 - 8.0 * t, 3.0 + t - 0.5 * t * t]
-    });
-    drop.points
-        .retain(|q| (0.0..1280.0).contains(&q.x_px) && (0.0..720.0).contains(&q.y_px));
-    let n = drop.points.len();
-    assert!(n >= 20, "{n}");
-    let looks = |(size_px, length_px): (f64, f64)| {
-        let mut t = drop.clone();
-        for q in &mut t.points {
-            (q.size_px, q.length_px, q.crowd) = (size_px, length_px, 40);
-        }
-        judge(&t, (&v.0, n), &v.1, &p)
-    };
-    let no_drift = ClassifyParams {
-        max_sway_mps2: 0.0,
-        ..p.clone()
-    };
-    let mut streak = drop.clone();
-    for q in &mut streak.points {
-        (q.size_px, q.length_px, q.crowd) = (5.5, 14.0, 40);
-    }
-    let r = judge(&streak, (&v.0, n), &v.1, &no_drift);
-    assert!(r.is_ok(), "a fall without the drift: {r:?}");
-    // A streak 14 px long and 2 px wide: a drop.
-    let r = looks((5.5, 14.0));
-    assert!(matches!(r, Err(Reject::Drifting { .. })), "{r:?}");
-    // A 20 px box: several metres from the lens, over 10 cm across; no gust carries it.
-    let r = looks((20.0, 22.0));
-    assert!(r.is_ok(), "{r:?}");
+    assert!(judge(&drop, (&v.0, n), &v.1, &p).is_ok());
 }
