@@ -57,7 +57,7 @@ pub enum Reject {
         fall_rms_px: f64,
     },
     /// In 3-D: something carried by the air (a constant vertical speed, a gust's push sideways)
-    /// explains them as well as a fall, and the blobs are as thin as a raindrop's streak.
+    /// explains them as well as a fall.
     Drifting {
         drift_rms_px: f64,
         fall_rms_px: f64,
@@ -171,7 +171,7 @@ impl fmt::Display for Reject {
                 fall_rms_px,
             } => write!(
                 f,
-                "a drift at constant falling speed, pushed sideways by the wind, explains it as well as a fall ({drift_rms_px:.1} px against {fall_rms_px:.1} px): a raindrop's streak in a gust"
+                "a drift at constant falling speed, pushed sideways by the wind, explains it as well as a fall ({drift_rms_px:.1} px against {fall_rms_px:.1} px): rain or snow in a gust, a leaf"
             ),
             Reject::OffTheWall { out_m } if *out_m < 0.0 => write!(
                 f,

@@ -202,7 +202,6 @@ impl Judging<'_> {
         if params.max_sway_mps2 > 0.0
             && let Some(drift) = flight::fit(camera, &points, Model::Drift, 0.0, prior)
             && drift.rms_px <= fall.rms_px * params.drift_ratio
-            && thin_as_a_drop(camera, &drift, (&track.points, t0))
         {
             return Err(Reject::Drifting {
                 drift_rms_px: drift.rms_px,
@@ -322,29 +321,6 @@ fn sweeps(track: &FallTrack, size_px: f64) -> bool {
     };
     (b.x_px - a.x_px).hypot(b.y_px - a.y_px) >= SWEEP_SIZES * size_px.max(1.0)
 }
-
-/// Whether the blobs of a track, at the depths `drift` puts them, are no wider than a raindrop's
-/// streak can look: [`DROP_WIDTH_M`] (a drop of 1–6 mm, blurred by at most the lens's aperture
-/// however near it passes), or [`DROP_WIDTH_PX`] (a hairline, however far). A streak is as long
-/// as the drop moves while the shutter is open, but no wider; a body (a box, a bag, a bottle)
-/// that a gust could not carry is wider. The width of a blob is its area over its length
-/// (median over the track).
-fn thin_as_a_drop(camera: &FacadeCamera, drift: &Flight, (pts, t0): (&[Sighting], f64)) -> bool {
-    let mut widths: Vec<f64> = pts
-        .iter()
-        .map(|p| {
-            let width_px = p.size_px * p.size_px / p.length_px.max(1.0);
-            let depth = camera.depth(drift.at(p.t - t0)).max(0.1);
-            width_px - DROP_WIDTH_PX.max(DROP_WIDTH_M * camera.focal_px / depth)
-        })
-        .collect();
-    widths.sort_by(f64::total_cmp);
-    widths.get(widths.len() / 2).is_some_and(|&w| w <= 0.0)
-}
-
-/// See [`thin_as_a_drop`].
-const DROP_WIDTH_M: f64 = 0.02;
-const DROP_WIDTH_PX: f64 = 3.0;
 
 /// See [`sweeps`].
 const SWEEP_SIZES: f64 = 4.0;

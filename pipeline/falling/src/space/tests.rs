@@ -444,10 +444,6 @@ fn a_drop_near_the_lens_that_a_gust_pushes_along_the_wall_is_rain_not_a_fall() {
     drop.points
         .retain(|q| (0.0..1280.0).contains(&q.x_px) && (0.0..720.0).contains(&q.y_px));
     assert!(drop.points.len() >= 20, "{}", drop.points.len());
-    // Drawn as a streak: 14 px long, 2 px wide.
-    for q in &mut drop.points {
-        (q.size_px, q.length_px) = (5.5, 14.0);
-    }
     // Without the drift to rival it, a path under gravity explains it (a fast fall from high up
     // the wall, slowed by drag).
     let n = drop.points.len();
@@ -455,8 +451,7 @@ fn a_drop_near_the_lens_that_a_gust_pushes_along_the_wall_is_rain_not_a_fall() {
         max_sway_mps2: 0.0,
         ..p.clone()
     };
-    let r = judge(&drop, (&v.0, n), &v.1, &no_drift);
-    assert!(r.is_ok(), "{r:?}");
+    assert!(judge(&drop, (&v.0, n), &v.1, &no_drift).is_ok());
     match judge(&drop, (&v.0, n), &v.1, &p) {
         Err(Reject::Drifting {
             drift_rms_px,
@@ -464,10 +459,4 @@ fn a_drop_near_the_lens_that_a_gust_pushes_along_the_wall_is_rain_not_a_fall() {
         }) => assert!(drift_rms_px < fall_rms_px, "{drift_rms_px} {fall_rms_px}"),
         other => panic!("{other:?}"),
     }
-    // A body as wide as it is long on the same path (a 20 px box: 8 cm at 2.5 m) is no drop
-    // that a gust carries: the drift does not rival the fall.
-    for q in &mut drop.points {
-        (q.size_px, q.length_px) = (20.0, 22.0);
-    }
-    assert!(judge(&drop, (&v.0, n), &v.1, &p).is_ok());
 }
