@@ -88,11 +88,8 @@ pub struct FallDetector {
     camera: Option<((u32, u32), Option<FacadeCamera>)>,
     /// Falls accepted lately, which a new track may belong to.
     recent: Vec<RecentFall>,
-    /// Tracks rejected lately for too little drop or too few sightings: the slow start of a
-    /// fall (an object hovering at the apex of a throw) can be one of them.
-    preludes: Vec<FallTrack>,
-    /// Tracks rejected lately as a line ([`FallDetector::with_fragment`]).
-    fragments: Vec<FallTrack>,
+    /// Tracks rejected lately as a piece of a fall might be, in the order they ended.
+    pieces: Vec<Piece>,
     settled: Vec<Settled>,
     /// Times of the frames processed lately (as long as a track may last, and its gap), to
     /// count the frames a track spans.
@@ -100,6 +97,16 @@ pub struct FallDetector {
     /// Judge on the facade plane even when a camera can be recovered (the classifier before the
     /// 3-D one, for comparison).
     plane_only: bool,
+}
+
+/// A track rejected as one piece of a fall may be ([`Reject::is_piece`]): a later piece may
+/// pick it up ([`FallDetector::with_fragment`]), or a fall begin where it was lost.
+struct Piece {
+    track: FallTrack,
+    /// Rejected for too little drop or too few sightings, not as a line: the slow start of a
+    /// fall (an object hovering at the apex of a throw) may be this piece
+    /// ([`FallDetector::with_prelude`]).
+    prelude: bool,
 }
 
 struct RecentFall {
@@ -153,13 +160,11 @@ const ALIKE_RATIO: f64 = 3.0;
 
 /// `later` looks like the object `earlier` was following ([`ALIKE_RATIO`]).
 fn alike(earlier: &[Sighting], later: &[Sighting]) -> bool {
-    let median = |pts: &mut dyn Iterator<Item = &Sighting>| {
-        let mut sizes: Vec<f64> = pts.map(|p| p.size_px).collect();
-        sizes.sort_by(f64::total_cmp);
-        sizes.get(sizes.len() / 2).copied().unwrap_or(0.0)
+    let size = |pts: &mut dyn Iterator<Item = &Sighting>| {
+        looming::median(pts.map(|p| p.size_px).collect())
     };
-    let a = median(&mut earlier.iter().rev().take(3));
-    let b = median(&mut later.iter().take(3));
+    let a = size(&mut earlier.iter().rev().take(3));
+    let b = size(&mut later.iter().take(3));
     a.max(b) <= ALIKE_RATIO * a.min(b)
 }
 
@@ -171,10 +176,15 @@ fn joined(id: u64, earlier: &[Sighting], later: &FallTrack) -> FallTrack {
     FallTrack { id, points }
 }
 
-/// Drops the rejected `tracks` that ended more than [`PRELUDE_SECS`] before `t`: too long ago to
+/// Drops the rejected `pieces` that ended more than [`PRELUDE_SECS`] before `t`: too long ago to
 /// be the start of a track beginning then.
-fn forget_before(tracks: &mut Vec<FallTrack>, t: f64) {
-    tracks.retain(|r| r.points.last().is_some_and(|l| t - l.t <= PRELUDE_SECS));
+fn forget_before(pieces: &mut Vec<Piece>, t: f64) {
+    pieces.retain(|p| {
+        p.track
+            .points
+            .last()
+            .is_some_and(|l| t - l.t <= PRELUDE_SECS)
+    });
 }
 
 /// Tracks shorter than this are noise and get no verdict of their own.
@@ -190,8 +200,7 @@ impl FallDetector {
             stats: FallStats::default(),
             camera: None,
             recent: Vec::new(),
-            preludes: Vec::new(),
-            fragments: Vec::new(),
+            pieces: Vec::new(),
             settled: Vec::new(),
             plane_only: false,
             frame_times: std::collections::VecDeque::new(),
@@ -416,10 +425,10 @@ impl FallDetector {
                         (track, outcome) = merged;
                     }
                     if let Err(r) = &outcome {
-                        if matches!(r, Reject::NotFalling { .. } | Reject::TooShort { .. }) {
-                            self.preludes.push(track.clone());
-                        }
-                        self.fragments.push(track.clone());
+                        self.pieces.push(Piece {
+                            track: track.clone(),
+                            prelude: !matches!(r, Reject::Straight { .. }),
+                        });
                     }
                 }
                 Err(_) => {}
@@ -492,17 +501,16 @@ impl FallDetector {
     /// still a piece is kept for the next. `None` when no such piece ended lately, or the join is
     /// rejected for another reason (then neither piece is changed).
     fn with_fragment(&mut self, track: &FallTrack) -> Option<(FallTrack, Result<Fall, Reject>)> {
-        forget_before(&mut self.fragments, track.points[0].t);
-        let i = self
-            .fragments
-            .iter()
-            .position(|f| picks_up(f.points.last(), track) && alike(&f.points, &track.points))?;
-        let merged = joined(track.id, &self.fragments[i].points, track);
+        forget_before(&mut self.pieces, track.points[0].t);
+        let i = self.pieces.iter().position(|p| {
+            picks_up(p.track.points.last(), track) && alike(&p.track.points, &track.points)
+        })?;
+        let merged = joined(track.id, &self.pieces[i].track.points, track);
         let outcome = self.verdict(&merged);
         if outcome.as_ref().is_err_and(|r| !r.is_piece()) {
             return None;
         }
-        self.fragments.remove(i);
+        self.pieces.remove(i);
         Some((merged, outcome))
     }
 
@@ -528,9 +536,9 @@ impl FallDetector {
         fall: &Fall,
     ) -> Option<(FallTrack, Result<Fall, Reject>)> {
         let first = &track.points[0];
-        forget_before(&mut self.preludes, first.t);
-        let i = self.preludes.iter().position(|p| {
-            let Some(last) = p.points.last() else {
+        forget_before(&mut self.pieces, first.t);
+        let i = self.pieces.iter().position(|p| {
+            let Some(last) = p.track.points.last().filter(|_| p.prelude) else {
                 return false;
             };
             let gap = first.t - last.t;
@@ -539,10 +547,10 @@ impl FallDetector {
                     .miss(fall, last, gap, 0.3)
                     .is_some_and(|(d, limit)| d <= limit)
         })?;
-        let prelude = self.preludes.remove(i);
+        let prelude = self.pieces.remove(i);
         let mut merged = FallTrack {
             id: track.id,
-            points: prelude.points,
+            points: prelude.track.points,
         };
         merged.points.extend(track.points.iter().cloned());
         let outcome = self.verdict(&merged);

@@ -29,7 +29,8 @@ fn ends(points: &[Sighting], sized: bool) -> Option<Ends<'_>> {
     })
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The median of `v`, which must not be empty.
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }

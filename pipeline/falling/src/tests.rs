@@ -144,14 +144,14 @@ fn a_fragment_beside_a_fall_is_the_same_fall_and_it_settles_with_both() {
 }
 
 /// A detector judging in 3-D through the camera of [`crate::space::tests::view`].
-fn detector_3d() -> (FallDetector, (FacadeCamera, Facade)) {
-    let v = crate::space::tests::view();
+fn detector_3d() -> FallDetector {
+    let (camera, facade) = crate::space::tests::view();
     let mut det = FallDetector::new(FallConfig {
-        facade: v.1.clone(),
+        facade,
         ..detector().config
     });
-    det.camera = Some(((1280, 720), Some(v.0.clone())));
-    (det, v)
+    det.camera = Some(((1280, 720), Some(camera)));
+    det
 }
 
 /// `track`'s sightings from `from` to `to` (indices), as a track of its own with `size_px`.
@@ -173,7 +173,7 @@ fn piece(track: &FallTrack, id: u64, (from, to): (usize, usize), size_px: f64) -
 fn pieces_of_a_fall_each_too_short_alone_are_judged_joined() {
     // Off the roof of a four-storey building, 1 m out, pushed 2.5 m/s towards the camera; lost
     // by the tracker every 7 frames (a tumbling stick's blob splitting, at 30 fps).
-    let (_, v) = detector_3d();
+    let v = crate::space::tests::view();
     let whole = crate::space::tests::track(&v, 30.0, 1.3, |t| {
         [4.0 + 0.3 * t, 12.6 + t - 0.5 * G * t * t, 1.0 + 2.5 * t]
     });
@@ -182,7 +182,7 @@ fn pieces_of_a_fall_each_too_short_alone_are_judged_joined() {
         ([9.0, 8.0, 11.0, 9.0], true),
         ([4.0, 13.0, 42.0, 135.0], false),
     ] {
-        let (mut det, _) = detector_3d();
+        let mut det = detector_3d();
         let mut verdicts = Vec::new();
         for (i, (&cut, &size)) in cuts.iter().zip(&sizes).enumerate() {
             let p = piece(&whole, i as u64 + 1, cut, size);
