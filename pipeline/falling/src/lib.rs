@@ -160,11 +160,9 @@ const ALIKE_RATIO: f64 = 3.0;
 
 /// `later` looks like the object `earlier` was following ([`ALIKE_RATIO`]).
 fn alike(earlier: &[Sighting], later: &[Sighting]) -> bool {
-    let size = |pts: &mut dyn Iterator<Item = &Sighting>| {
-        looming::median(pts.map(|p| p.size_px).collect())
-    };
-    let a = size(&mut earlier.iter().rev().take(3));
-    let b = size(&mut later.iter().take(3));
+    let size = |pts: &[Sighting]| looming::median(pts.iter().map(|p| p.size_px).collect());
+    let a = size(&earlier[earlier.len().saturating_sub(3)..]);
+    let b = size(&later[..later.len().min(3)]);
     a.max(b) <= ALIKE_RATIO * a.min(b)
 }
 
@@ -547,12 +545,9 @@ impl FallDetector {
                     .miss(fall, last, gap, 0.3)
                     .is_some_and(|(d, limit)| d <= limit)
         })?;
+        // It ended before the track began: the join keeps every sighting of both.
         let prelude = self.pieces.remove(i);
-        let mut merged = FallTrack {
-            id: track.id,
-            points: prelude.track.points,
-        };
-        merged.points.extend(track.points.iter().cloned());
+        let merged = joined(track.id, &prelude.track.points, track);
         let outcome = self.verdict(&merged);
         outcome.is_ok().then_some((merged, outcome))
     }

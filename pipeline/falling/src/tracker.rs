@@ -131,11 +131,19 @@ impl SmallTracker {
                 self.open[ti].points.push(s);
             }
         }
+        // Once no open track can make way, none can for the rest of this frame's sightings
+        // (the tracks they start are seen now): the open tracks are not looked through again.
+        let mut none_to_give_up = false;
         for s in taken.into_iter().flatten() {
             if self.open.len() >= self.params.max_tracks {
-                match self.unproven(t) {
+                let give_up = match none_to_give_up {
+                    true => None,
+                    false => self.unproven(t),
+                };
+                match give_up {
                     Some(i) => ended.push(self.open.swap_remove(i)),
                     None => {
+                        none_to_give_up = true;
                         self.overflow += 1;
                         continue;
                     }
@@ -243,16 +251,22 @@ mod tests {
         assert_eq!(tr.open_tracks(), 0);
     }
 
-    #[test]
-    fn a_full_tracker_gives_up_a_track_not_yet_established_for_a_new_sighting() {
-        let params = TrackerParams {
+    /// A tracker of 5 slots given `n` specks 5 m apart at time 0, and the tracks that ended.
+    fn five_slots_given_specks(n: u32) -> (SmallTracker, Vec<FallTrack>) {
+        let mut tr = SmallTracker::new(TrackerParams {
             max_tracks: 5,
             ..Default::default()
-        };
-        let mut tr = SmallTracker::new(params);
+        });
+        let specks = (0..n).map(|i| at(0.0, f64::from(i) * 5.0, 10.0)).collect();
+        let ended = tr.step(0.0, specks);
+        (tr, ended)
+    }
+
+    #[test]
+    fn a_full_tracker_gives_up_a_track_not_yet_established_for_a_new_sighting() {
         // Rain: one streak here and there, each seen once, filling every slot.
-        let specks: Vec<Sighting> = (0..5).map(|i| at(0.0, f64::from(i) * 5.0, 10.0)).collect();
-        assert!(tr.step(0.0, specks).is_empty());
+        let (mut tr, ended) = five_slots_given_specks(5);
+        assert!(ended.is_empty());
         // A throw appears far from them: the oldest speck's track makes way, not the throw.
         let mut ended = Vec::new();
         // (Within 0.35 s: the other specks' tracks have not yet ended.)
@@ -273,13 +287,7 @@ mod tests {
 
     #[test]
     fn too_many_candidates_are_counted_not_tracked() {
-        let params = TrackerParams {
-            max_tracks: 5,
-            ..Default::default()
-        };
-        let mut tr = SmallTracker::new(params);
-        let s: Vec<Sighting> = (0..8).map(|i| at(0.0, f64::from(i) * 5.0, 10.0)).collect();
-        tr.step(0.0, s);
+        let (mut tr, _) = five_slots_given_specks(8);
         assert_eq!(tr.open_tracks(), 5);
         assert_eq!(tr.overflow, 3);
         // Tracks seen in this frame, or established (three sightings or more), are not given
