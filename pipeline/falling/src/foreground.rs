@@ -5,6 +5,7 @@
 //! runs).
 
 mod blobs;
+mod coarse;
 mod exposure;
 mod faint;
 mod keyframe;
@@ -110,6 +111,7 @@ pub struct Foreground {
     /// The decaying peak of blobs a frame (strong and faint).
     clutter: f32,
     parent: Vec<u32>,
+    coarse: coarse::Coarse,
     exposure: exposure::Exposure,
     keyframes: keyframe::Keyframes,
 }
@@ -141,6 +143,7 @@ impl Foreground {
             clutter: 0.0,
             runs: Vec::new(),
             parent: Vec::new(),
+            coarse: coarse::Coarse::new(width, height),
             exposure: exposure::Exposure::default(),
             keyframes: keyframe::Keyframes::default(),
         }
@@ -300,6 +303,7 @@ impl Foreground {
                         diff: &self.diff,
                         mask: &self.mask,
                         faint: &mut self.faint,
+                        sums: self.coarse.row(y as usize / 2),
                     },
                 );
             }
@@ -390,6 +394,15 @@ impl Foreground {
                 .collect();
             out.blobs.retain(|s| !faint.iter().any(|f| within(s, f)));
             out.blobs.extend(faint);
+        }
+        // A streak too faint for a block may stand out over wider windows ([`coarse`]), unless a
+        // keyframe drew edges anew (their corners lean one way over a window).
+        if faint_on && redrawn == 0 && self.clutter <= FAINT_CROWD && self.coarse.on() {
+            let model = (&self.mean[..], &self.var[..]);
+            let found = self
+                .coarse
+                .find(&self.params, model, frame, &mut self.parent);
+            coarse::merge(&mut out.blobs, found);
         }
         out
     }

@@ -13,6 +13,8 @@ pub(super) struct Pair<'a> {
     pub diff: &'a [Vec<f32>; 2],
     pub mask: &'a [Vec<u8>; 2],
     pub faint: &'a mut [Vec<u8>; 2],
+    /// Where each block's sum of differences goes, for [`super::coarse`] (none on a last odd row).
+    pub sums: Option<&'a mut [f32]>,
 }
 
 /// Marks the faint foreground of rows `y - 1` and `y` (`y` odd), pixels the per-pixel test did
@@ -35,8 +37,12 @@ pub(super) fn mark(
     // The differences come clamped to ±`min_diff`: one hot pixel is not a block's worth of
     // object. Most blocks fail at the sum, so the rest of the test runs on few.
     let blocks = up.chunks_exact(2).zip(down.chunks_exact(2)).enumerate();
+    let mut sums = pair.sums;
     for (b, (u, l)) in blocks {
         let sum = u[0] + u[1] + l[0] + l[1];
+        if let Some(sums) = sums.as_deref_mut() {
+            sums[b] = sum;
+        }
         if sum.abs() <= limit {
             continue;
         }
