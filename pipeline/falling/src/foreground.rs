@@ -399,9 +399,11 @@ impl Foreground {
         // keyframe drew edges anew (their corners lean one way over a window).
         if faint_on && redrawn == 0 && self.clutter <= FAINT_CROWD && self.coarse.on() {
             let model = (&self.mean[..], &self.var[..]);
-            let found = self
+            let mut found = self
                 .coarse
                 .find(&self.params, model, frame, &mut self.parent);
+            // Its blocks stop short of the edge of what is watched: a blob near it may be cut.
+            found.retain(|b| !self.cut_off(&coarse::grown(b)));
             coarse::merge(&mut out.blobs, found);
         }
         out

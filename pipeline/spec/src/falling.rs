@@ -31,7 +31,7 @@ pub struct ForegroundParams {
     pub min_diff: f32,
     /// A 2×2 block whose mean is this many grey levels off the background (and `k_sigma` of
     /// that mean's noise) is foreground where no single pixel is past `min_diff`: a faint
-    /// object. 0: off.
+    /// object; 4×4 and 8×8 windows ask 0.7 and 0.5 of it (a shutter-smeared streak). 0: off.
     pub faint_diff: f32,
     /// Background learning rate per frame (the mean follows slow light changes).
     pub learn_rate: f32,

@@ -6,7 +6,8 @@
 //! Averaging over 4×4 and 8×8 windows cuts the noise 2 and 4 times more than a block does; a
 //! window past its share of `faint_diff` and `k_sigma` of its mean's noise marks its blocks that
 //! lean its way, unless the background a pixel or two away explains it (an edge that moved).
-//! Its blobs stand where the finer tests found nothing or only fragments. Rain streaks and
+//! Its blobs stand where the finer tests found nothing or only fragments, and not beside the
+//! edge of what is watched (its blocks may stop short of it). Rain streaks and
 //! swaying leaves at night are as faint: while frames hold more than [`CROWD`] such blobs, none
 //! is a candidate, and the windows are looked at again once that many have decayed away.
 
@@ -236,20 +237,25 @@ impl Model<'_> {
     }
 }
 
-/// Adds each of `coarse` where the finer tests found less than a quarter of its area there
-/// (nothing, or fragments of the streak), in place of what they found.
+/// Adds each of `coarse` where the finer tests found nothing: where they found the object, or
+/// part of it, their blobs place it more finely.
 pub(super) fn merge(blobs: &mut Vec<Blob>, coarse: Vec<Blob>) {
     let overlap = |a: &Blob, b: &Blob| a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
     for c in coarse {
-        let found: u32 = blobs
-            .iter()
-            .filter(|b| overlap(b, &c))
-            .map(|b| b.area)
-            .sum();
-        if 4 * found < c.area {
-            blobs.retain(|b| !overlap(b, &c));
+        if !blobs.iter().any(|b| overlap(b, &c)) {
             blobs.push(c);
         }
+    }
+}
+
+/// `blob`'s box grown by a block each way.
+pub(super) fn grown(blob: &Blob) -> Blob {
+    Blob {
+        x0: blob.x0.saturating_sub(2),
+        y0: blob.y0.saturating_sub(2),
+        x1: blob.x1 + 2,
+        y1: blob.y1 + 2,
+        ..blob.clone()
     }
 }
 

@@ -51,7 +51,7 @@ fn a_faint_streak_no_block_sees_is_found_over_wider_windows() {
     );
     assert!(b.area >= 160 && b.area <= 480, "{b:?}");
 
-    // The finer tests alone see at most fragments of it: what they found is replaced.
+    // The finer tests alone see at most fragments of it, nowhere near the streak's middle.
     let fine = ForegroundParams {
         faint_diff: 0.0,
         ..ForegroundParams::default()
