@@ -36,8 +36,11 @@ pub(super) struct Coarse {
     sums: Vec<f32>,
     /// The 4×4-pixel window sums (2×2 blocks) at each block.
     quad: Vec<f32>,
-    /// Blocks marked by a window.
+    /// Blocks marked by a window, and the block rows that hold any.
     mask: Vec<u8>,
+    marked: Vec<bool>,
+    /// One block row's 8×8-pixel window sums.
+    eights: Vec<f32>,
     /// A block row of nothing strong.
     zeros: Vec<u8>,
     runs: Vec<Run>,
@@ -54,6 +57,8 @@ impl Coarse {
             sums: vec![0.0; w2 * h2],
             quad: vec![0.0; w2 * h2],
             mask: vec![0; w2 * h2],
+            marked: vec![false; h2],
+            eights: vec![0.0; w2 / 2],
             zeros: vec![0; w2],
             runs: Vec::new(),
             crowd: 0.0,
@@ -98,16 +103,14 @@ impl Coarse {
         parent: &mut Vec<u32>,
     ) -> Vec<Blob> {
         let (w2, h2) = (self.w2, self.h2);
-        self.mask.fill(0);
+        // Only rows a window marked last frame hold marks.
+        for (row, marked) in self.mask.chunks_exact_mut(w2).zip(&mut self.marked) {
+            if std::mem::take(marked) {
+                row.fill(0);
+            }
+        }
         if w2 < 4 || h2 < 4 {
             return Vec::new();
-        }
-        for by in 0..h2 - 1 {
-            let (top, bottom) = self.sums[by * w2..(by + 2) * w2].split_at(w2);
-            let quad = &mut self.quad[by * w2..(by + 1) * w2 - 1];
-            for (bx, q) in quad.iter_mut().enumerate() {
-                *q = top[bx] + top[bx + 1] + bottom[bx] + bottom[bx + 1];
-            }
         }
         let model = Model {
             params,
@@ -115,11 +118,25 @@ impl Coarse {
             var,
             frame,
         };
-        // 4×4 windows at every block, 8×8 windows (2×2 quads) at every other.
+        // 4×4 windows at every block, 8×8 windows (2×2 quads) at every other. Most rows hold
+        // none past the limit: each row is summed whole, and looked into only where one is.
         let [four, eight] = WINDOWS;
         let limit = |(n, share, _): Window| (n * n) as f32 * share * params.faint_diff;
         let limit4 = limit(four);
+        let past = |row: &[f32], limit: f32| row.iter().fold(false, |a, q| a | (q.abs() > limit));
         for by in 0..h2 - 1 {
+            let (top, bottom) = self.sums[by * w2..(by + 2) * w2].split_at(w2);
+            let quad = &mut self.quad[by * w2..(by + 1) * w2 - 1];
+            let pairs = top
+                .iter()
+                .zip(&top[1..])
+                .zip(bottom.iter().zip(&bottom[1..]));
+            for (q, ((a, b), (c, d))) in quad.iter_mut().zip(pairs) {
+                *q = a + b + c + d;
+            }
+            if !past(quad, limit4) {
+                continue;
+            }
             for bx in 0..w2 - 1 {
                 let s = self.quad[by * w2 + bx];
                 if s.abs() > limit4 && model.passes((bx, by), four, s) {
@@ -129,19 +146,26 @@ impl Coarse {
         }
         let limit8 = limit(eight);
         for by in (0..h2 - 3).step_by(2) {
-            for bx in (0..w2 - 3).step_by(2) {
-                let q = |x: usize, y: usize| self.quad[y * w2 + x];
-                let s = q(bx, by) + q(bx + 2, by) + q(bx, by + 2) + q(bx + 2, by + 2);
-                if s.abs() > limit8 && model.passes((bx, by), eight, s) {
-                    self.mark((bx, by), 4, s);
+            let (top, bottom) = (&self.quad[by * w2..], &self.quad[(by + 2) * w2..]);
+            let eights = &mut self.eights[..(w2 - 2) / 2];
+            for (k, e) in eights.iter_mut().enumerate() {
+                let bx = 2 * k;
+                *e = top[bx] + top[bx + 2] + bottom[bx] + bottom[bx + 2];
+            }
+            if !past(eights, limit8) {
+                continue;
+            }
+            for k in 0..eights.len() {
+                let s = self.eights[k];
+                if s.abs() > limit8 && model.passes((2 * k, by), eight, s) {
+                    self.mark((2 * k, by), 4, s);
                 }
             }
         }
         self.runs.clear();
-        for (by, row) in self.mask.chunks_exact(w2).enumerate() {
-            if row.iter().any(|&m| m != 0) {
-                push_runs(&mut self.runs, row, &self.zeros, by as u32);
-            }
+        let rows = self.mask.chunks_exact(w2).zip(&self.marked).enumerate();
+        for (by, (row, _)) in rows.filter(|(_, (_, m))| **m) {
+            push_runs(&mut self.runs, row, &self.zeros, by as u32);
         }
         let mut found = ForegroundFrame::default();
         let blocks = ForegroundParams {
@@ -170,6 +194,7 @@ impl Coarse {
     /// Marks the blocks of the `side`-block window at `(bx, by)` that lean the way of its sum.
     fn mark(&mut self, (bx, by): (usize, usize), side: usize, sum: f32) {
         for y in by..by + side {
+            self.marked[y] = true;
             let row = y * self.w2;
             for x in bx..bx + side {
                 if self.sums[row + x] * sum > 0.0 {
