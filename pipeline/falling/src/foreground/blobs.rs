@@ -191,6 +191,11 @@ pub(super) fn within(a: &Blob, b: &Blob) -> bool {
     a.x0 >= b.x0 && a.x1 <= b.x1 && a.y0 >= b.y0 && a.y1 <= b.y1
 }
 
+/// Whether blob `a`'s box and blob `b`'s share a pixel.
+pub(super) fn overlaps(a: &Blob, b: &Blob) -> bool {
+    a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1
+}
+
 /// Appends the runs of foreground in `mask`, row `y`, with their pixels set in `strong`.
 pub(super) fn push_runs(runs: &mut Vec<Run>, mask: &[u8], strong: &[u8], y: u32) {
     let mut x = 0;

@@ -11,7 +11,8 @@
 //! swaying leaves at night are as faint: while frames hold more than [`CROWD`] such blobs, none
 //! is a candidate, and the windows are looked at again once that many have decayed away.
 
-use super::blobs::{Run, group, push_runs};
+use super::blobs::{Run, group, overlaps, push_runs};
+use super::faint::moved_edge;
 use super::{Blob, ForegroundFrame, ForegroundParams, GrayFrame};
 
 /// Per window size (pixels a side), the share of `faint_diff` its mean must pass, and how much
@@ -41,8 +42,6 @@ pub(super) struct Coarse {
     marked: Vec<bool>,
     /// One block row's 8×8-pixel window sums.
     eights: Vec<f32>,
-    /// A block row of nothing strong.
-    zeros: Vec<u8>,
     runs: Vec<Run>,
     /// The decaying peak of coarse blobs a frame.
     crowd: f32,
@@ -59,16 +58,14 @@ impl Coarse {
             mask: vec![0; w2 * h2],
             marked: vec![false; h2],
             eights: vec![0.0; w2 / 2],
-            zeros: vec![0; w2],
             runs: Vec::new(),
             crowd: 0.0,
         }
     }
 
-    /// Block row `by`'s sums, for [`super::faint::mark`] to write; `None` past the last full
-    /// block row.
-    pub(super) fn row(&mut self, by: usize) -> Option<&mut [f32]> {
-        (by < self.h2).then(|| &mut self.sums[by * self.w2..(by + 1) * self.w2])
+    /// Block row `by`'s sums, for [`super::faint::mark`] to write.
+    pub(super) fn row(&mut self, by: usize) -> &mut [f32] {
+        &mut self.sums[by * self.w2..(by + 1) * self.w2]
     }
 
     /// Whether this frame's windows are looked at: the crowd decays by at most [`DECAY`].
@@ -165,7 +162,8 @@ impl Coarse {
         self.runs.clear();
         let rows = self.mask.chunks_exact(w2).zip(&self.marked).enumerate();
         for (by, (row, _)) in rows.filter(|(_, (_, m))| **m) {
-            push_runs(&mut self.runs, row, &self.zeros, by as u32);
+            // No pixel of theirs is strong: the count `push_runs` takes is set to none below.
+            push_runs(&mut self.runs, row, row, by as u32);
         }
         let mut found = ForegroundFrame::default();
         let blocks = ForegroundParams {
@@ -229,45 +227,17 @@ impl Model<'_> {
         let noise2 = k2 * v * corr / pixels;
         // An edge that moved matches the background beside it within the window's noise.
         let tolerance = 0.5 * noise2.sqrt().max(share * self.params.faint_diff);
-        m * m > noise2 && !(self.params.shift_radius > 0 && self.moved_edge((x, y), n, tolerance))
-    }
-
-    /// Whether the `n`×`n` window at pixel `(x, y)` matches, within `tolerance` grey levels,
-    /// the background's window `shift_radius` pixels or fewer away.
-    fn moved_edge(&self, (x, y): (usize, usize), n: usize, tolerance: f32) -> bool {
-        let frame = self.frame;
-        let (w, h) = (frame.width as i64, frame.height as i64);
-        let window = |img: &dyn Fn(usize, usize) -> f32, x0: usize, y0: usize| {
-            (y0..y0 + n)
-                .map(|r| (x0..x0 + n).map(|c| img(c, r)).sum::<f32>())
-                .sum::<f32>()
-                / (n * n) as f32
-        };
-        let seen = window(&|c, r| f32::from(frame.row(r as u32)[c]), x, y);
-        let background = |c: usize, r: usize| self.mean[r * w as usize + c];
-        let r = i64::from(self.params.shift_radius);
-        for dy in -r..=r {
-            for dx in -r..=r {
-                let (nx, ny) = (x as i64 + dx, y as i64 + dy);
-                let inside = nx >= 0 && ny >= 0 && nx + n as i64 <= w && ny + n as i64 <= h;
-                if (dx == 0 && dy == 0) || !inside {
-                    continue;
-                }
-                if (seen - window(&background, nx as usize, ny as usize)).abs() <= tolerance {
-                    return true;
-                }
-            }
-        }
-        false
+        let radius = self.params.shift_radius;
+        m * m > noise2
+            && !(radius > 0 && moved_edge(self.mean, self.frame, (x, y, n), tolerance, radius))
     }
 }
 
 /// Adds each of `coarse` where the finer tests found nothing: where they found the object, or
 /// part of it, their blobs place it more finely.
 pub(super) fn merge(blobs: &mut Vec<Blob>, coarse: Vec<Blob>) {
-    let overlap = |a: &Blob, b: &Blob| a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
     for c in coarse {
-        if !blobs.iter().any(|b| overlap(b, &c)) {
+        if !blobs.iter().any(|b| overlaps(b, &c)) {
             blobs.push(c);
         }
     }

@@ -13,8 +13,8 @@ pub(super) struct Pair<'a> {
     pub diff: &'a [Vec<f32>; 2],
     pub mask: &'a [Vec<u8>; 2],
     pub faint: &'a mut [Vec<u8>; 2],
-    /// Where each block's sum of differences goes, for [`super::coarse`] (none on a last odd row).
-    pub sums: Option<&'a mut [f32]>,
+    /// Where each block's sum of differences goes, for [`super::coarse`].
+    pub sums: &'a mut [f32],
 }
 
 /// Marks the faint foreground of rows `y - 1` and `y` (`y` odd), pixels the per-pixel test did
@@ -37,12 +37,9 @@ pub(super) fn mark(
     // The differences come clamped to ±`min_diff`: one hot pixel is not a block's worth of
     // object. Most blocks fail at the sum, so the rest of the test runs on few.
     let blocks = up.chunks_exact(2).zip(down.chunks_exact(2)).enumerate();
-    let mut sums = pair.sums;
     for (b, (u, l)) in blocks {
         let sum = u[0] + u[1] + l[0] + l[1];
-        if let Some(sums) = sums.as_deref_mut() {
-            sums[b] = sum;
-        }
+        pair.sums[b] = sum;
         if sum.abs() <= limit {
             continue;
         }
@@ -55,7 +52,13 @@ pub(super) fn mark(
             continue;
         }
         if params.shift_radius > 0
-            && moved_edge(mean, frame, (x, y as usize - 1), faint, params.shift_radius)
+            && moved_edge(
+                mean,
+                frame,
+                (x, y as usize - 1, 2),
+                faint,
+                params.shift_radius,
+            )
         {
             continue;
         }
@@ -71,35 +74,41 @@ pub(super) fn mark(
     added
 }
 
-/// Whether the block at `(x, y)` (its top-left pixel) matches, within `tolerance` grey levels, the
-/// background's block `radius` pixels or fewer away.
-fn moved_edge(
+/// Whether the `n`×`n` window at `(x, y)` (its top-left pixel) matches, within `tolerance` grey
+/// levels, the background's window `radius` pixels or fewer away: an edge that moved.
+pub(super) fn moved_edge(
     mean: &[f32],
     frame: &GrayFrame<'_>,
-    (x, y): (usize, usize),
+    (x, y, n): (usize, usize, usize),
     tolerance: f32,
     radius: u32,
 ) -> bool {
     let (w, h) = (frame.width as i64, frame.height as i64);
-    let (top, bottom) = (frame.row(y as u32), frame.row(y as u32 + 1));
-    let seen = (f32::from(top[x])
-        + f32::from(top[x + 1])
-        + f32::from(bottom[x])
-        + f32::from(bottom[x + 1]))
-        * 0.25;
+    let seen = mean_of((x, y, n), |c, r| f32::from(frame.row(r as u32)[c]));
+    let background = |c: usize, r: usize| mean[r * w as usize + c];
     let r = i64::from(radius);
     for dy in -r..=r {
         for dx in -r..=r {
             let (nx, ny) = (x as i64 + dx, y as i64 + dy);
-            if (dx == 0 && dy == 0) || nx < 0 || ny < 0 || nx + 1 >= w || ny + 1 >= h {
+            let inside = nx >= 0 && ny >= 0 && nx + n as i64 <= w && ny + n as i64 <= h;
+            if (dx == 0 && dy == 0) || !inside {
                 continue;
             }
-            let (i, j) = ((ny * w + nx) as usize, ((ny + 1) * w + nx) as usize);
-            let b = (mean[i] + mean[i + 1] + mean[j] + mean[j + 1]) * 0.25;
-            if (seen - b).abs() <= tolerance {
+            if (seen - mean_of((nx as usize, ny as usize, n), background)).abs() <= tolerance {
                 return true;
             }
         }
     }
     false
+}
+
+/// The mean of `value` over the `n`×`n` window at `(x, y)`, summed row by row.
+fn mean_of((x, y, n): (usize, usize, usize), value: impl Fn(usize, usize) -> f32) -> f32 {
+    let mut sum = 0.0;
+    for r in y..y + n {
+        for c in x..x + n {
+            sum += value(c, r);
+        }
+    }
+    sum / (n * n) as f32
 }
