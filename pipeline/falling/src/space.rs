@@ -62,15 +62,15 @@ pub fn judge(
     // noise taken before it came or after it left, a merge with something else.
     let off_size = |p: &Sighting| !(size / OFF_SIZE..=size * OFF_SIZE).contains(&p.size_px);
     let leave_off = pts.iter().filter(|p| off_size(p)).count() <= n / 6;
-    let whole: Vec<Pixel> = pts
+    let whole: Vec<&Sighting> = pts
         .iter()
         .filter(|p| !p.edge && (!leave_off || !off_size(p)))
-        .map(|p| (p.t, p.x_px, p.y_px))
         .collect();
-    let points = match 2 * whole.len() >= n && whole.len() >= params.min_frames {
+    let fitted = match 2 * whole.len() >= n && whole.len() >= params.min_frames {
         true => whole,
-        false => pts.iter().map(|p| (p.t, p.x_px, p.y_px)).collect(),
+        false => pts.iter().collect(),
     };
+    let points: Vec<Pixel> = fitted.iter().map(|p| (p.t, p.x_px, p.y_px)).collect();
     let limit = params.max_rms_px + params.rms_per_size * size;
     let prior = Prior {
         out_m: (-params.behind_wall_m, params.max_out_m),
@@ -111,21 +111,19 @@ pub fn judge(
         Err(
             whole
             @ (Reject::Unexplained { .. } | Reject::Straight { .. } | Reject::Drifting { .. }),
-        ) => {
-            let partly = |&(t, ..): &Pixel| {
-                pts.iter()
-                    .find(|p| p.t == t)
-                    .is_some_and(|p| p.size_px < PARTLY * size)
-            };
-            [6, 3, 2]
-                .iter()
-                .map(|k| points.len() / k)
-                .filter(|&cut| hovers(&points[..cut], size))
-                .map(|cut| cut + points[cut..].iter().take_while(|p| partly(p)).count())
-                .filter(|&cut| points.len() - cut >= 2 * params.min_frames)
-                .find_map(|cut| judging.path(&points[cut..]).ok())
-                .ok_or(whole)
-        }
+        ) => [6, 3, 2]
+            .iter()
+            .map(|k| points.len() / k)
+            .filter(|&cut| hovers(&points[..cut], size))
+            .map(|cut| {
+                cut + fitted[cut..]
+                    .iter()
+                    .take_while(|p| p.size_px < PARTLY * size)
+                    .count()
+            })
+            .filter(|&cut| points.len() - cut >= 2 * params.min_frames)
+            .find_map(|cut| judging.path(&points[cut..]).ok())
+            .ok_or(whole),
         verdict => verdict,
     }
 }
