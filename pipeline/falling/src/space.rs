@@ -91,11 +91,13 @@ pub fn judge(
     };
     let judging = Judging {
         track,
+        fitted: &fitted,
         camera,
         facade,
         params,
         prior,
         limit,
+        size,
         min_drop,
         rises_on_plane,
     };
@@ -157,12 +159,16 @@ type Pixel = (f64, f64, f64);
 /// What judging a track's path needs.
 struct Judging<'a> {
     track: &'a FallTrack,
+    /// The sightings whose pixels are fitted, in the order of `judge`'s points.
+    fitted: &'a [&'a Sighting],
     camera: &'a FacadeCamera,
     facade: &'a Facade,
     params: &'a ClassifyParams,
     prior: Prior,
     /// Pixel residual (rms) a path may leave.
     limit: f64,
+    /// The blob's median size, pixels.
+    size: f64,
     /// Metres a path must drop.
     min_drop: f64,
     rises_on_plane: bool,
@@ -174,11 +180,13 @@ impl Judging<'_> {
     fn path(&self, points: &[Pixel]) -> Result<Fall, Reject> {
         let Judging {
             track,
+            fitted,
             camera,
             facade,
             params,
             ref prior,
             limit,
+            size,
             min_drop,
             rises_on_plane,
         } = *self;
@@ -198,18 +206,34 @@ impl Judging<'_> {
         // the line 1.0 px over 48 sightings: a miss of a pixel, systematic) to miss by more than
         // the blob's wobble twice over.
         // Where the fall explains the pixels better but not by enough, the blob's growth may still
-        // refute the line: to mimic a fall's acceleration it must rush at the lens.
+        // refute the alternative: to mimic a fall's acceleration a line must rush at the lens.
+        // A drift is refuted so only where the blob grew: a throw at the lens grows, a drift
+        // along the wall does not (a drift that the blob's steady size refutes may be the start
+        // of a track that hovered before it fell, which the later part's verdict settles). The
+        // growth is read over the sightings this path was fitted to, from the first of the whole
+        // object (no smaller than [`PARTLY`] × its size): a fragment, or the object seen in part
+        // as it moves off where it rested, would feign a growth.
+        let fitted_span = t0..=points[points.len() - 1].0;
+        let sized: Vec<&Sighting> = fitted
+            .iter()
+            .copied()
+            .filter(|p| fitted_span.contains(&p.t))
+            .skip_while(|p| p.size_px < PARTLY * size)
+            .collect();
+        let outgrown = |other: &Flight| {
+            fall.rms_px <= other.rms_px
+                && looming::refutes(
+                    (other, &fall),
+                    camera,
+                    (&sized, t0),
+                    params.looming_tolerance,
+                )
+                .unwrap_or(false)
+        };
         if let Some(line) = flight::fit(camera, &points, Model::Line, 0.0, prior)
             && (line.rms_px <= fall.rms_px * params.line_ratio
                 || line.rms_px.powi(2) <= fall.rms_px.powi(2) + params.line_margin_px.powi(2))
-            && !(fall.rms_px <= line.rms_px
-                && looming::refutes(
-                    (&line, &fall),
-                    camera,
-                    (&track.points, t0),
-                    params.looming_tolerance,
-                )
-                .unwrap_or(false))
+            && !outgrown(&line)
         {
             return Err(Reject::Straight {
                 line_rms_px: line.rms_px,
@@ -221,6 +245,8 @@ impl Judging<'_> {
         if params.max_sway_mps2 > 0.0
             && let Some(drift) = flight::fit(camera, &points, Model::Drift, 0.0, prior)
             && drift.rms_px <= fall.rms_px * params.drift_ratio
+            && !(looming::growth(&sized).is_some_and(|g| g > params.looming_tolerance)
+                && outgrown(&drift))
         {
             return Err(Reject::Drifting {
                 drift_rms_px: drift.rms_px,
