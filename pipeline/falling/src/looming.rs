@@ -76,10 +76,10 @@ fn predicted(path: &Flight, camera: &FacadeCamera, t0: f64, e: &Ends<'_>) -> Opt
 /// Whether the blob's growth over the sightings `fitted` refutes `other` (a line or a drift) and
 /// not `fall`: the growth `other` predicts is off what was seen by a factor `tolerance` more than
 /// the fall's. `None`
-/// when the track is too short to tell. The caller picks the sightings that tell: a speck or a
-/// fragment taken before the object was seen whole would feign a growth that no path predicts
-/// (rendered held-out seed 3141's throw 033, a 23 px stick tumbling at the lens: blobs of 2–22 px
-/// before the first whole one, with which it seemed to grow 16-fold).
+/// when the track is too short to tell. The caller picks the sightings that tell, those the paths
+/// were fitted to: specks taken before the object was seen whole would feign a growth that no
+/// path predicts (rendered held-out seed 3141's throw 033, a 23 px stick tumbling at the lens:
+/// blobs of 2–8 px ahead of it, with which it seemed to grow 16-fold).
 pub fn refutes(
     (other, fall): (&Flight, &Flight),
     camera: &FacadeCamera,

@@ -97,7 +97,6 @@ pub fn judge(
         params,
         prior,
         limit,
-        size,
         min_drop,
         rises_on_plane,
     };
@@ -167,8 +166,6 @@ struct Judging<'a> {
     prior: Prior,
     /// Pixel residual (rms) a path may leave.
     limit: f64,
-    /// The blob's median size, pixels.
-    size: f64,
     /// Metres a path must drop.
     min_drop: f64,
     rises_on_plane: bool,
@@ -186,7 +183,6 @@ impl Judging<'_> {
             params,
             ref prior,
             limit,
-            size,
             min_drop,
             rises_on_plane,
         } = *self;
@@ -210,15 +206,13 @@ impl Judging<'_> {
         // A drift is refuted so only where the blob grew: a throw at the lens grows, a drift
         // along the wall does not (a drift that the blob's steady size refutes may be the start
         // of a track that hovered before it fell, which the later part's verdict settles). The
-        // growth is read over the sightings this path was fitted to, from the first of the whole
-        // object (no smaller than [`PARTLY`] × its size): a fragment, or the object seen in part
-        // as it moves off where it rested, would feign a growth.
+        // growth is read over the sightings this path was fitted to: a speck or a fragment left
+        // out of the fit would feign a growth.
         let fitted_span = t0..=points[points.len() - 1].0;
         let sized: Vec<&Sighting> = fitted
             .iter()
             .copied()
             .filter(|p| fitted_span.contains(&p.t))
-            .skip_while(|p| p.size_px < PARTLY * size)
             .collect();
         let outgrown = |other: &Flight| {
             fall.rms_px <= other.rms_px
