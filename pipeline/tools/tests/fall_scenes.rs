@@ -242,6 +242,40 @@ fn a_throw_that_climbs_the_picture_towards_the_lens_is_found_with_its_floor() {
     assert_eq!(throw.found_floor, Some(throw.floor), "{throw:?}");
 }
 
+/// Throws that a line or a drift explains about as well as a fall, told by how their blob grows
+/// (held-out throws, spent once scored and since studied, as rendered):
+/// - seed 3141's 009, a 23 px box dropped 1 m out at a camera 13.6 m away, lost where it passes
+///   as bright as the wall behind it (blobs of 3–5 px for 8 frames): the line explained it as
+///   well (3.3 px against 3.8);
+/// - seed 3141's 033, a 23 px stick thrown at the lens at night, tumbling and split in two as
+///   it passed lit windows, doubling in size: the blob's growth was read with the 2–8 px specks
+///   ahead of it, which made it grow 16-fold, and then the drift explained it as well (3.8 px
+///   against 3.4);
+/// - seed 8128's 011, an 11 px object, which the drift explained as well (2.7 px against 2.6).
+///
+/// And seed 3141's 003, a 29 px box in a downpour, where a track taking rain streaks one after
+/// another (2–7 px, a pixel wide) seemed to grow when a longer one came last, and passed as a
+/// fall once the growth refuted the drift: a streak that thin tells no growth.
+#[test]
+fn throws_at_the_lens_are_told_from_a_line_and_a_drift_by_how_they_grow() {
+    for (seed, i) in [(3141, 9), (3141, 33), (8128, 11), (3141, 3)] {
+        let spec = placed_spec(
+            Placement::Close { held_out: true },
+            SetKind::Throws,
+            seed,
+            i,
+            8.0,
+        );
+        let throw = found_once_in(spec);
+        // 033's floor is not asked: its first whole sightings came 0.6 s after the release,
+        // and the path back from them puts it two floors low (6 for 8).
+        if (seed, i) != (3141, 33) {
+            let floor = throw.found_floor.expect("a floor");
+            assert!((floor - throw.floor).abs() <= 1, "{seed} {i}: {throw:?}");
+        }
+    }
+}
+
 /// Development's close throw `i` of `seed`, as rendered.
 fn dev_throw(seed: u64, i: u32) -> SceneSpec {
     placed_spec(
