@@ -58,12 +58,6 @@ fn seen(e: &Ends<'_>) -> Option<f64> {
 /// throw 007) is 2–3 px wide.
 const MIN_WIDTH_PX: f64 = 1.5;
 
-/// How much wider the blob grew from the first quarter of the sightings `fitted` to their last;
-/// `None` where they are too few, or too narrow, to tell.
-pub fn growth(fitted: &[&Sighting]) -> Option<f64> {
-    seen(&ends(fitted.iter().copied(), true)?)
-}
-
 /// How much nearer `path` (time from `t0`) is over the last quarter than over the first: the
 /// growth it predicts.
 fn predicted(path: &Flight, camera: &FacadeCamera, t0: f64, e: &Ends<'_>) -> Option<f64> {
@@ -73,23 +67,38 @@ fn predicted(path: &Flight, camera: &FacadeCamera, t0: f64, e: &Ends<'_>) -> Opt
     (near > 0.0 && far > 0.0).then(|| far / near)
 }
 
-/// Whether the blob's growth over the sightings `fitted` refutes `other` (a line or a drift) and
-/// not `fall`: the growth `other` predicts is off what was seen by a factor `tolerance` more than
-/// the fall's. `None`
-/// when the track is too short to tell. The caller picks the sightings that tell, those the paths
-/// were fitted to: specks taken before the object was seen whole would feign a growth that no
-/// path predicts (rendered held-out seed 3141's throw 033, a 23 px stick tumbling at the lens:
-/// blobs of 2–8 px ahead of it, with which it seemed to grow 16-fold).
-pub fn refutes(
-    (other, fall): (&Flight, &Flight),
-    camera: &FacadeCamera,
-    (fitted, t0): (&[&Sighting], f64),
-    tolerance: f64,
-) -> Option<bool> {
-    let e = ends(fitted.iter().copied(), true)?;
-    let seen = seen(&e)?.ln();
-    let off = |f: &Flight| predicted(f, camera, t0, &e).map(|g| (g.ln() - seen).abs());
-    Some(off(other)? > off(fall)? + tolerance.ln())
+/// How the blob grew over the sightings a track's paths were fitted to: its width over their
+/// last quarter against their first. Only those sightings tell: specks taken before the object
+/// was seen whole would feign a growth that no path predicts (rendered held-out seed 3141's throw
+/// 033, a 23 px stick tumbling at the lens: blobs of 2–8 px ahead of it, with which it seemed to
+/// grow 16-fold).
+pub struct Growth<'a> {
+    ends: Ends<'a>,
+    /// How many times wider the blob is at the end.
+    pub factor: f64,
+}
+
+impl<'a> Growth<'a> {
+    /// The growth over `fitted`; `None` where they are too few, or the blob too narrow, to tell.
+    pub fn read(fitted: &[&'a Sighting]) -> Option<Self> {
+        let ends = ends(fitted.iter().copied(), true)?;
+        let factor = seen(&ends)?;
+        Some(Growth { ends, factor })
+    }
+
+    /// Whether it refutes `other` (a line or a drift) and not `fall`, both timed from `t0`: the
+    /// growth `other` predicts is off what was seen by a factor `tolerance` more than the fall's.
+    /// `None` where a path puts the object behind the camera.
+    pub fn refutes(
+        &self,
+        (other, fall): (&Flight, &Flight),
+        (camera, t0): (&FacadeCamera, f64),
+        tolerance: f64,
+    ) -> Option<bool> {
+        let seen = self.factor.ln();
+        let off = |f: &Flight| predicted(f, camera, t0, &self.ends).map(|g| (g.ln() - seen).abs());
+        Some(off(other)? > off(fall)? + tolerance.ln())
+    }
 }
 
 /// How much nearer the lens `fall` is over the track's last quarter than over its first (the

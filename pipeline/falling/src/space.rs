@@ -70,7 +70,7 @@ pub fn judge(
         true => whole,
         false => pts.iter().collect(),
     };
-    let points: Vec<Pixel> = fitted.iter().map(|p| (p.t, p.x_px, p.y_px)).collect();
+    let points = pixels(&fitted);
     let limit = params.max_rms_px + params.rms_per_size * size;
     let prior = Prior {
         out_m: (-params.behind_wall_m, params.max_out_m),
@@ -91,7 +91,6 @@ pub fn judge(
     };
     let judging = Judging {
         track,
-        fitted: &fitted,
         camera,
         facade,
         params,
@@ -100,7 +99,7 @@ pub fn judge(
         min_drop,
         rises_on_plane,
     };
-    match judging.path(&points) {
+    match judging.path(&fitted) {
         // The track may have begun on the thrower's hand, or the object at rest, before the
         // release, and seen it only in part as it moved off where it rested (the background had
         // learned it there): its later part is judged alone, from a sixth, a third or half of the
@@ -123,7 +122,7 @@ pub fn judge(
                     .count()
             })
             .filter(|&cut| points.len() - cut >= 2 * params.min_frames)
-            .find_map(|cut| judging.path(&points[cut..]).ok())
+            .find_map(|cut| judging.path(&fitted[cut..]).ok())
             .ok_or(whole),
         verdict => verdict,
     }
@@ -155,11 +154,14 @@ const OFF_SIZE: f64 = 4.0;
 /// A sighting's time and pixel: `(t, x_px, y_px)`.
 type Pixel = (f64, f64, f64);
 
+/// The times and pixels of `sightings`.
+fn pixels(sightings: &[&Sighting]) -> Vec<Pixel> {
+    sightings.iter().map(|p| (p.t, p.x_px, p.y_px)).collect()
+}
+
 /// What judging a track's path needs.
 struct Judging<'a> {
     track: &'a FallTrack,
-    /// The sightings whose pixels are fitted, in the order of `judge`'s points.
-    fitted: &'a [&'a Sighting],
     camera: &'a FacadeCamera,
     facade: &'a Facade,
     params: &'a ClassifyParams,
@@ -172,12 +174,11 @@ struct Judging<'a> {
 }
 
 impl Judging<'_> {
-    /// The verdict on the track's sightings at `points`: explained by a path under gravity
-    /// ([`explained`]), and that path a fall.
-    fn path(&self, points: &[Pixel]) -> Result<Fall, Reject> {
+    /// The verdict on the track's sightings `fitted`: their pixels explained by a path under
+    /// gravity ([`explained`]), and that path a fall.
+    fn path(&self, fitted: &[&Sighting]) -> Result<Fall, Reject> {
         let Judging {
             track,
-            fitted,
             camera,
             facade,
             params,
@@ -186,7 +187,7 @@ impl Judging<'_> {
             min_drop,
             rises_on_plane,
         } = *self;
-        let (points, fall) = explained(camera, points, (params, prior, limit))?;
+        let (points, fall) = explained(camera, &pixels(fitted), (params, prior, limit))?;
         // The path's time starts at the first sighting fitted.
         let t0 = points[0].0;
         // Only an object coming at the lens rises on the plane while it falls: a path that does
@@ -214,15 +215,13 @@ impl Judging<'_> {
             .copied()
             .filter(|p| fitted_span.contains(&p.t))
             .collect();
+        let growth = looming::Growth::read(&sized);
         let outgrown = |other: &Flight| {
             fall.rms_px <= other.rms_px
-                && looming::refutes(
-                    (other, &fall),
-                    camera,
-                    (&sized, t0),
-                    params.looming_tolerance,
-                )
-                .unwrap_or(false)
+                && growth.as_ref().is_some_and(|g| {
+                    g.refutes((other, &fall), (camera, t0), params.looming_tolerance)
+                        .unwrap_or(false)
+                })
         };
         if let Some(line) = flight::fit(camera, &points, Model::Line, 0.0, prior)
             && (line.rms_px <= fall.rms_px * params.line_ratio
@@ -239,7 +238,9 @@ impl Judging<'_> {
         if params.max_sway_mps2 > 0.0
             && let Some(drift) = flight::fit(camera, &points, Model::Drift, 0.0, prior)
             && drift.rms_px <= fall.rms_px * params.drift_ratio
-            && !(looming::growth(&sized).is_some_and(|g| g > params.looming_tolerance)
+            && !(growth
+                .as_ref()
+                .is_some_and(|g| g.factor > params.looming_tolerance)
                 && outgrown(&drift))
         {
             return Err(Reject::Drifting {

@@ -69,6 +69,13 @@ pub(crate) fn track(
     }
 }
 
+/// Puts sighting `s`, moved in the picture, where the facade plane sees it.
+fn on_facade(s: &mut Sighting, (camera, facade): (&FacadeCamera, &Facade)) {
+    (s.u, s.h) = facade
+        .to_facade((s.x_px / camera.width, s.y_px / camera.height))
+        .expect("on the facade");
+}
+
 #[test]
 fn a_push_towards_a_close_camera_is_a_fall_from_its_floor_where_the_plane_sees_none() {
     let v = view();
@@ -376,9 +383,7 @@ fn specks_taken_before_and_after_a_fall_are_left_out_by_their_size() {
     for i in [12, 24] {
         let s = &mut clean.points[i];
         s.x_px += 15.0;
-        (s.u, s.h) = facade
-            .to_facade((s.x_px / camera.width, s.y_px / camera.height))
-            .expect("on the facade");
+        on_facade(s, (camera, facade));
     }
     // Specks of noise taken two frames before the first sighting and four after the last,
     // 40 px off: what a track takes where a codec draws blocks anew (of a speck's size,
@@ -489,9 +494,7 @@ fn dropped_from_rest(rest: f64, drift_px: f64) -> FallTrack {
                 s.size_px = (size * moved.max(1.0)).sqrt();
             }
         }
-        (s.u, s.h) = facade
-            .to_facade((s.x_px / camera.width, s.y_px / camera.height))
-            .expect("on the facade");
+        on_facade(s, (camera, facade));
     }
     tr
 }
@@ -541,9 +544,7 @@ fn tumbling_at_the_lens(rushing: bool) -> FallTrack {
         let wobble = 8.0 * ((i * 7 % 5) as f64 / 2.0 - 1.0);
         (s.x_px, s.y_px) = (s.x_px + wobble, s.y_px - wobble * 0.5);
         (s.size_px, s.length_px, s.area) = (size, size, (size * size) as u32);
-        (s.u, s.h) = facade
-            .to_facade((s.x_px / camera.width, s.y_px / camera.height))
-            .expect("on the facade");
+        on_facade(s, (camera, facade));
     }
     tr
 }
