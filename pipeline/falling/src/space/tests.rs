@@ -69,6 +69,17 @@ pub(crate) fn track(
     }
 }
 
+/// The verdict on `tr`, seen in every frame it spans from [`view`], with the default parameters.
+fn judged(tr: &FallTrack) -> Result<Fall, Reject> {
+    let (camera, facade) = view();
+    judge(
+        tr,
+        (&camera, tr.points.len()),
+        &facade,
+        &ClassifyParams::default(),
+    )
+}
+
 /// Puts sighting `s`, moved in the picture, where the facade plane sees it.
 fn on_facade(s: &mut Sighting, (camera, facade): (&FacadeCamera, &Facade)) {
     (s.u, s.h) = facade
@@ -501,9 +512,6 @@ fn dropped_from_rest(rest: f64, drift_px: f64) -> FallTrack {
 
 #[test]
 fn a_drop_from_rest_seen_in_part_as_it_leaves_where_it_rested_is_judged_from_its_release() {
-    let (camera, facade) = view();
-    let p = ClassifyParams::default();
-    let judged = |tr: &FallTrack| judge(tr, (&camera, tr.points.len()), &facade, &p);
     let tr = dropped_from_rest(0.3, 0.0);
     let partly = tr.points.iter().filter(|s| s.size_px < 20.0).count();
     assert!((3..=12).contains(&partly), "{partly}");
@@ -551,9 +559,6 @@ fn tumbling_at_the_lens(rushing: bool) -> FallTrack {
 
 #[test]
 fn a_tumbling_throw_at_the_lens_is_told_from_a_line_and_a_drift_by_how_it_grows() {
-    let (camera, facade) = view();
-    let p = ClassifyParams::default();
-    let judged = |tr: &FallTrack| judge(tr, (&camera, tr.points.len()), &facade, &p);
     // Its wobble leaves the line (1.26×) and the drift (1.22×) as near the pixels as the fall
     // (rendered held-out seed 3141's throw 033). Both would have it rush at the lens, 3.3 times
     // nearer by the end; it grew as the fall has it, 1.5-fold, and that settles it.
