@@ -9,9 +9,11 @@ mod coarse;
 mod exposure;
 mod faint;
 mod keyframe;
+mod learn;
 mod redraw;
 
 use blobs::{Run, group, push_runs, take_out, within};
+use learn::{Span, learn};
 
 pub use vigil_spec::falling::ForegroundParams;
 
@@ -249,8 +251,8 @@ impl Foreground {
                 };
                 let rates = (rate, fg_rate, k2, min_diff);
                 let mut count = match faint_on {
-                    true => learn::<true>(model, rates, &mut self.diff[slot][a..b]),
-                    false => learn::<false>(model, rates, &mut []),
+                    true => learn(model, rates, Some(&mut self.diff[slot][a..b])),
+                    false => learn(model, rates, None),
                 };
                 // A pixel that matches the background a pixel or two away is an edge that
                 // moved (shake, sway, compression), not a new object; nor is an edge that a
@@ -408,41 +410,6 @@ impl Foreground {
         }
         out
     }
-}
-
-/// One span of a row: its pixels, the model there, and the mask to write.
-struct Span<'a> {
-    pixels: &'a [u8],
-    mean: &'a mut [f32],
-    var: &'a mut [f32],
-    mask: &'a mut [u8],
-}
-
-/// Learns a span's pixels into the model and marks those past `k2` σ² and `min_diff` in the
-/// mask; with `DIFF`, also writes each pixel's difference from the background before learning,
-/// clamped to ±`min_diff`, into `diff` (the span's length). Returns how many it marked.
-#[inline(always)]
-fn learn<const DIFF: bool>(
-    span: Span<'_>,
-    (rate, fg_rate, k2, min_diff): (f32, f32, f32, f32),
-    diff: &mut [f32],
-) -> u32 {
-    let mut count = 0u32;
-    let model = span.pixels.iter().zip(span.mean).zip(span.var);
-    for (i, (((&p, m), v), o)) in model.zip(span.mask.iter_mut()).enumerate() {
-        let d = f32::from(p) - *m;
-        let d2 = d * d;
-        let fg = d2 > k2 * *v && d.abs() > min_diff;
-        let r = if fg { fg_rate } else { rate };
-        *m += r * d;
-        *v = (*v + r * (d2 - *v)).clamp(VAR_MIN, VAR_MAX);
-        *o = u8::from(fg);
-        if DIFF {
-            diff[i] = d.clamp(-min_diff, min_diff);
-        }
-        count += u32::from(fg);
-    }
-    count
 }
 
 /// Sets the parts of `row` outside `spans` (sorted `[x0, x1)`) to `value`.

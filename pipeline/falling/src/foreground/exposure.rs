@@ -70,6 +70,30 @@ fn sample(
     }
 }
 
+/// Whether bands holding half the samples have a median shift beyond `MIN_SHIFT`, the first
+/// test of [`Exposure::curve`], told by counting alone: a band's median (the sample at `n / 2`
+/// of `n` in order) is past `MIN_SHIFT` exactly when the `n - n / 2` samples from it up are, and
+/// under `-MIN_SHIFT` exactly when the `n / 2 + 1` up to it are. On most frames the exposure
+/// has not moved, and no sample is stored or ordered.
+fn half_moved(frame: &super::GrayFrame<'_>, mean: &[f32], spans: &[Vec<(u32, u32)>]) -> bool {
+    // Per band: samples, samples past `MIN_SHIFT`, samples under `-MIN_SHIFT`.
+    let mut counts = [[0usize; 3]; BANDS];
+    sample(frame, mean, spans, |band, _, shift| {
+        let c = &mut counts[band];
+        c[0] += 1;
+        c[1] += usize::from(shift > MIN_SHIFT);
+        c[2] += usize::from(shift < -MIN_SHIFT);
+    });
+    let total: usize = counts.iter().map(|c| c[0]).sum();
+    let enough = MIN_SAMPLES.max((MIN_SHARE * total as f32) as usize);
+    let moved: usize = counts
+        .iter()
+        .filter(|&&[n, up, down]| n >= enough && (up >= n - n / 2 || down > n / 2))
+        .map(|c| c[0])
+        .sum();
+    2 * moved >= total && total > 0
+}
+
 impl Exposure {
     /// The curve from the background (`mean`, as wide as `frame`) to `frame`, read over the
     /// zone's sampled pixels (`spans`, per row). Moving objects and rain cover far less than
@@ -85,6 +109,9 @@ impl Exposure {
         mean: &[f32],
         spans: &[Vec<(u32, u32)>],
     ) -> Option<Curve> {
+        if !half_moved(frame, mean, spans) {
+            return None;
+        }
         for b in &mut self.bands {
             b.clear();
         }

@@ -1,0 +1,144 @@
+//! The per-pixel running Gaussian: each pixel of a span learnt into the background's mean and
+//! variance, and marked where it stands out. It is most of the stage's cost (every pixel of the
+//! zone, every frame), so on x86-64 it is also compiled for AVX2 — eight pixels a step instead
+//! of SSE2's four — and that build is taken where the CPU has it. No fused multiply-add is
+//! enabled, so both builds compute the same model, bit for bit.
+
+use super::{VAR_MAX, VAR_MIN};
+
+/// One span of a row: its pixels, the model there, and the mask to write.
+pub(super) struct Span<'a> {
+    pub pixels: &'a [u8],
+    pub mean: &'a mut [f32],
+    pub var: &'a mut [f32],
+    pub mask: &'a mut [u8],
+}
+
+/// The rates and thresholds a span is learnt with: the background's learning rate, the rate
+/// under foreground, `k_sigma`², and `min_diff`.
+pub(super) type Rates = (f32, f32, f32, f32);
+
+/// Learns a span's pixels into the model and marks those past `k2` σ² and `min_diff` in the
+/// mask; given `diff` (the span's length), also writes there each pixel's difference from the
+/// background before learning, clamped to ±`min_diff`. Returns how many it marked.
+pub(super) fn learn(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above), all that `avx2` requires.
+        return unsafe { avx2(span, rates, diff) };
+    }
+    portable(span, rates, diff)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn avx2(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u32 {
+    portable(span, rates, diff)
+}
+
+#[inline(always)]
+fn portable(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u32 {
+    match diff {
+        Some(diff) => each::<true>(span, rates, diff),
+        None => each::<false>(span, rates, &mut []),
+    }
+}
+
+#[inline(always)]
+fn each<const DIFF: bool>(
+    span: Span<'_>,
+    (rate, fg_rate, k2, min_diff): Rates,
+    diff: &mut [f32],
+) -> u32 {
+    let mut count = 0u32;
+    let model = span.pixels.iter().zip(span.mean).zip(span.var);
+    for (i, (((&p, m), v), o)) in model.zip(span.mask.iter_mut()).enumerate() {
+        let d = f32::from(p) - *m;
+        let d2 = d * d;
+        let fg = d2 > k2 * *v && d.abs() > min_diff;
+        let r = if fg { fg_rate } else { rate };
+        *m += r * d;
+        *v = (*v + r * (d2 - *v)).clamp(VAR_MIN, VAR_MAX);
+        *o = u8::from(fg);
+        if DIFF {
+            diff[i] = d.clamp(-min_diff, min_diff);
+        }
+        count += u32::from(fg);
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Spans of every length around the vector widths (tails included), with pixels far off
+    /// and near the background and variances at both clamps: the model, mask, differences and
+    /// count `build` gives, against the portable build's.
+    #[cfg(target_arch = "x86_64")]
+    fn agrees_with_portable(build: impl Fn(Span<'_>, Rates, Option<&mut [f32]>) -> u32) {
+        let mut seed = 0x9e37_79b9_u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        let rates = (0.02, 0.005, 3.5 * 3.5, 12.0);
+        for n in 0..70 {
+            for with_diff in [false, true] {
+                let pixels: Vec<u8> = (0..n).map(|_| next() as u8).collect();
+                // Backgrounds near the pixels (noise) or far off (objects), and variances
+                // from below `VAR_MIN` to above `VAR_MAX`.
+                let mean: Vec<f32> = pixels
+                    .iter()
+                    .map(|&p| match next() % 3 {
+                        0 => f32::from(p) + (next() % 200) as f32 / 10.0 - 10.0,
+                        _ => (next() % 2560) as f32 / 10.0,
+                    })
+                    .collect();
+                let var: Vec<f32> = (0..n).map(|_| (next() % 17000) as f32 / 10.0).collect();
+                let mut runs: [_; 2] = std::array::from_fn(|_| {
+                    (mean.clone(), var.clone(), vec![9u8; n], vec![0.0f32; n])
+                });
+                let counts: Vec<u32> = runs
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(k, (m, v, o, d))| {
+                        let span = Span {
+                            pixels: &pixels,
+                            mean: m,
+                            var: v,
+                            mask: o,
+                        };
+                        let diff = with_diff.then_some(&mut d[..]);
+                        match k {
+                            0 => portable(span, rates, diff),
+                            _ => build(span, rates, diff),
+                        }
+                    })
+                    .collect();
+                let [(m0, v0, o0, d0), (m1, v1, o1, d1)] = &runs;
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(counts[0], counts[1], "count, {n} pixels");
+                assert_eq!(o0, o1, "mask, {n} pixels");
+                assert_eq!(bits(m0), bits(m1), "mean, {n} pixels");
+                assert_eq!(bits(v0), bits(v1), "variance, {n} pixels");
+                assert_eq!(bits(d0), bits(d1), "differences, {n} pixels");
+                assert!(o0.iter().all(|&o| o <= 1), "every pixel marked, {n} pixels");
+            }
+        }
+    }
+
+    /// The AVX2 build learns what the portable one does, bit for bit.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_build_learns_what_the_portable_one_does() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("this CPU has no AVX2: `learn` takes the portable build, nothing to compare");
+            return;
+        }
+        // SAFETY: the CPU has AVX2 (checked above).
+        agrees_with_portable(|s, r, d| unsafe { avx2(s, r, d) });
+    }
+}
