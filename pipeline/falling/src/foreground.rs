@@ -151,6 +151,12 @@ impl Foreground {
         }
     }
 
+    /// Which build of the per-pixel model this CPU runs: `"avx2"` (eight pixels a step) or
+    /// `"portable"` (SSE2 on x86-64, four). Both learn the same model.
+    pub fn model_build() -> &'static str {
+        learn::build()
+    }
+
     pub fn size(&self) -> (u32, u32) {
         (self.width, self.height)
     }

@@ -16,6 +16,10 @@ use vigil_tools::scenes::falls::{Distractor, Placement, Scene, SetKind, luma, pl
 fn main() {
     let frames_per_case = common::frames(150) as u32;
     println!(
+        "per-pixel model: the {} build",
+        vigil_falling::Foreground::model_build()
+    );
+    println!(
         "case                      size       ms/frame p50   p90   mean   core share at 25 fps (mean)   faint off: mean   on/off"
     );
     let close = Placement::Close { held_out: false };

@@ -30,6 +30,15 @@ pub(super) fn learn(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u
     portable(span, rates, diff)
 }
 
+/// Which build [`learn`] takes on this CPU: `"avx2"` or `"portable"` (for benchmarks' reports).
+pub(super) fn build() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        return "avx2";
+    }
+    "portable"
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn avx2(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u32 {
