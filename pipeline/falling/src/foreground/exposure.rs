@@ -70,6 +70,11 @@ fn sample(
     }
 }
 
+/// The samples a band needs to say anything, of `total` in all.
+fn enough(total: usize) -> usize {
+    MIN_SAMPLES.max((MIN_SHARE * total as f32) as usize)
+}
+
 /// Whether bands holding half the samples have a median shift beyond `MIN_SHIFT`, the first
 /// test of [`Exposure::curve`], told by counting alone: a band's median (the sample at `n / 2`
 /// of `n` in order) is past `MIN_SHIFT` exactly when the `n - n / 2` samples from it up are, and
@@ -85,7 +90,7 @@ fn half_moved(frame: &super::GrayFrame<'_>, mean: &[f32], spans: &[Vec<(u32, u32
         c[2] += usize::from(shift < -MIN_SHIFT);
     });
     let total: usize = counts.iter().map(|c| c[0]).sum();
-    let enough = MIN_SAMPLES.max((MIN_SHARE * total as f32) as usize);
+    let enough = enough(total);
     let moved: usize = counts
         .iter()
         .filter(|&&[n, up, down]| n >= enough && (up >= n - n / 2 || down > n / 2))
@@ -109,46 +114,37 @@ impl Exposure {
         mean: &[f32],
         spans: &[Vec<(u32, u32)>],
     ) -> Option<Curve> {
+        // Bands holding half the samples moved beyond noise (which also leaves a band with
+        // enough samples): only then are the samples kept, per band and per quadrant.
         if !half_moved(frame, mean, spans) {
             return None;
         }
-        for b in &mut self.bands {
+        for b in self.bands.iter_mut().chain(self.quads.iter_mut().flatten()) {
             b.clear();
         }
-        sample(frame, mean, spans, |band, _, shift| {
-            self.bands[band].push(shift)
+        sample(frame, mean, spans, |band, q, shift| {
+            self.bands[band].push(shift);
+            self.quads[q][band].push(shift);
         });
         let total: usize = self.bands.iter().map(Vec::len).sum();
-        let enough = MIN_SAMPLES.max((MIN_SHARE * total as f32) as usize);
+        let enough = enough(total);
         let mut knots: Vec<(f32, f32)> = Vec::with_capacity(BANDS);
-        let mut moved = 0;
         // Each band's median shift, at the band's middle level.
         for (band, b) in self.bands.iter_mut().enumerate() {
-            let n = b.len();
-            if n < enough {
+            if b.len() < enough {
                 continue;
             }
             let shift = median(b);
             let level = (band * BAND) as f32 + BAND as f32 / 2.0;
             knots.push((level, level + shift));
-            if shift.abs() > MIN_SHIFT {
-                moved += n;
-            }
         }
         let step = |&(m, p): &(f32, f32)| {
             let gain = (p - BLACK) / (m - BLACK);
             m < STEP_FROM || p >= 250.0 || (1.0 / MAX_STEP..=MAX_STEP).contains(&gain)
         };
-        if knots.is_empty() || 2 * moved < total || !knots.iter().all(step) {
+        if !knots.iter().all(step) {
             return None;
         }
-        // Only a frame whose exposure seems to have moved is sampled again by quadrant.
-        for b in self.quads.iter_mut().flatten() {
-            b.clear();
-        }
-        sample(frame, mean, spans, |band, q, shift| {
-            self.quads[q][band].push(shift)
-        });
         for &(level, now) in &knots {
             let (band, shift) = (level as usize / BAND, now - level);
             for q in &mut self.quads {

@@ -23,7 +23,7 @@ pub(super) type Rates = (f32, f32, f32, f32);
 /// background before learning, clamped to ±`min_diff`. Returns how many it marked.
 pub(super) fn learn(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u32 {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if has_avx2() {
         // SAFETY: the CPU has AVX2 (checked just above), all that `avx2` requires.
         return unsafe { avx2(span, rates, diff) };
     }
@@ -32,11 +32,18 @@ pub(super) fn learn(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u
 
 /// Which build [`learn`] takes on this CPU: `"avx2"` or `"portable"` (for benchmarks' reports).
 pub(super) fn build() -> &'static str {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        return "avx2";
+    match has_avx2() {
+        true => "avx2",
+        false => "portable",
     }
-    "portable"
+}
+
+/// Whether this CPU runs the AVX2 build (detected once, then a cached flag).
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -143,7 +150,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_avx2_build_learns_what_the_portable_one_does() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
+        if !has_avx2() {
             eprintln!("this CPU has no AVX2: `learn` takes the portable build, nothing to compare");
             return;
         }
