@@ -436,6 +436,7 @@ mod tests {
                         area: 20,
                         size_px: 4.5,
                         length_px: 5.0,
+                        spread: [1.7, 0.0, 1.7],
                         edge: false,
                         crowd: 1,
                     }

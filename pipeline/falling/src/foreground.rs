@@ -53,6 +53,9 @@ pub struct Blob {
     /// Centroid in pixels (pixel centres at +0.5).
     pub cx: f64,
     pub cy: f64,
+    /// Its pixels' variance about the centroid, px²: along x, the covariance of x and y, along
+    /// y (each pixel a unit square).
+    pub spread: [f64; 3],
     /// Bounding box, inclusive-exclusive pixel columns and rows.
     pub x0: u32,
     pub y0: u32,

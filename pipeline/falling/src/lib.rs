@@ -275,6 +275,7 @@ impl FallDetector {
                     area: b.area,
                     size_px: f64::from(b.area).sqrt() * scale,
                     length_px: f64::from((b.x1 - b.x0).max(b.y1 - b.y0)) * scale,
+                    spread: b.spread.map(|v| v * scale * scale),
                     edge: foreground.cut_off(b),
                     crowd: fg.blobs.len() as u32,
                 })

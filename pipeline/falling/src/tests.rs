@@ -1,4 +1,5 @@
 use super::*;
+use crate::space::tests::square;
 
 fn detector() -> FallDetector {
     FallDetector::new(FallConfig {
@@ -27,6 +28,7 @@ fn track(id: u64, from: u32, to: u32, h: impl Fn(f64) -> f64) -> FallTrack {
                     area: 30,
                     size_px: 5.5,
                     length_px: 6.0,
+                    spread: [2.5, 0.0, 2.5],
                     edge: false,
                     crowd: 1,
                 }
@@ -163,6 +165,7 @@ fn piece(track: &FallTrack, id: u64, (from, to): (usize, usize), size_px: f64) -
             .map(|p| Sighting {
                 size_px,
                 length_px: size_px,
+                spread: square(size_px),
                 ..p.clone()
             })
             .collect(),

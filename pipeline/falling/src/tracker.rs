@@ -22,6 +22,9 @@ pub struct Sighting {
     /// bounding-box side (a streak's length).
     pub size_px: f64,
     pub length_px: f64,
+    /// The blob's pixels' variance about its centre in source pixels² (along x, the covariance
+    /// of x and y, along y): how wide it is any way ([`crate::foreground::Blob::spread`]).
+    pub spread: [f64; 3],
     /// The blob touches the edge of the frame or of the zone: cut off, its centre is not the
     /// object's.
     pub edge: bool,
@@ -195,6 +198,7 @@ mod tests {
             area: 12,
             size_px: 3.5,
             length_px: 4.0,
+            spread: [1.0, 0.0, 1.0],
             edge: false,
             crowd: 1,
         }

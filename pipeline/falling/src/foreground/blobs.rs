@@ -58,6 +58,10 @@ pub(super) fn group(
         strong: u64,
         sx: f64,
         sy: f64,
+        /// Sums of x², xy and y² over the pixel centres.
+        sxx: f64,
+        sxy: f64,
+        syy: f64,
         x0: u32,
         y0: u32,
         x1: u32,
@@ -67,13 +71,18 @@ pub(super) fn group(
     for (i, &r) in runs.iter().enumerate() {
         let root = find(parent, i as u32) as usize;
         let len = u64::from(r.x1 - r.x0);
-        // Sum of pixel-centre x over the run.
+        // Sums of pixel-centre x and x² over the run, and its row's centre.
         let sx = (f64::from(r.x0) + f64::from(r.x1)) * 0.5 * len as f64;
+        let sxx = squares(r.x0, r.x1);
+        let yc = f64::from(r.y) + 0.5;
         let a = acc[root].get_or_insert(Acc {
             area: 0,
             strong: 0,
             sx: 0.0,
             sy: 0.0,
+            sxx: 0.0,
+            sxy: 0.0,
+            syy: 0.0,
             x0: r.x0,
             y0: r.y,
             x1: r.x1,
@@ -82,7 +91,10 @@ pub(super) fn group(
         a.area += len;
         a.strong += u64::from(r.strong);
         a.sx += sx;
-        a.sy += (f64::from(r.y) + 0.5) * len as f64;
+        a.sy += yc * len as f64;
+        a.sxx += sxx;
+        a.sxy += yc * sx;
+        a.syy += yc * yc * len as f64;
         a.x0 = a.x0.min(r.x0);
         a.x1 = a.x1.max(r.x1);
         a.y0 = a.y0.min(r.y);
@@ -107,6 +119,9 @@ pub(super) fn group(
                         strong: a.strong + b.strong,
                         sx: a.sx + b.sx,
                         sy: a.sy + b.sy,
+                        sxx: a.sxx + b.sxx,
+                        sxy: a.sxy + b.sxy,
+                        syy: a.syy + b.syy,
                         x0: a.x0.min(b.x0),
                         y0: a.y0.min(b.y0),
                         x1: a.x1.max(b.x1),
@@ -132,10 +147,19 @@ pub(super) fn group(
             out.too_large += 1;
             continue;
         }
+        let n = a.area as f64;
+        let (cx, cy) = (a.sx / n, a.sy / n);
+        // Each pixel is a unit square, not a point: 1/12 more along each axis.
+        let spread = [
+            (a.sxx / n - cx * cx).max(0.0) + PIXEL_VAR,
+            a.sxy / n - cx * cy,
+            (a.syy / n - cy * cy).max(0.0) + PIXEL_VAR,
+        ];
         out.blobs.push(Blob {
             area: a.area as u32,
-            cx: a.sx / a.area as f64,
-            cy: a.sy / a.area as f64,
+            cx,
+            cy,
+            spread,
             x0: a.x0,
             y0: a.y0,
             x1: a.x1,
@@ -143,6 +167,15 @@ pub(super) fn group(
             strong: a.strong as u32,
         });
     }
+}
+
+/// The variance of a point spread evenly over a unit square, along either axis.
+const PIXEL_VAR: f64 = 1.0 / 12.0;
+
+/// The sum of `(x + 0.5)²` over the pixels `x0..x1`.
+fn squares(x0: u32, x1: u32) -> f64 {
+    let (a, n) = (f64::from(x0) + 0.5, f64::from(x1 - x0));
+    n * a * a + a * n * (n - 1.0) + (n - 1.0) * n * (2.0 * n - 1.0) / 6.0
 }
 
 /// Takes the pixels `at` (row, column; in order) out of `runs` (in row order, each row's by

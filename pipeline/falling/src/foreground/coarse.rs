@@ -179,6 +179,8 @@ impl Coarse {
                 area: 4 * b.area,
                 cx: 2.0 * b.cx,
                 cy: 2.0 * b.cy,
+                // In blocks of 2×2 pixels (a block's own spread, a unit square's, included).
+                spread: b.spread.map(|v| 4.0 * v),
                 x0: 2 * b.x0,
                 y0: 2 * b.y0,
                 x1: 2 * b.x1,

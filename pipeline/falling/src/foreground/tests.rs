@@ -54,6 +54,13 @@ fn a_small_object_is_one_blob_and_noise_is_none() {
     let b = &out.blobs[0];
     assert_eq!(b.area, 16);
     assert_eq!((b.cx, b.cy), (52.0, 42.0));
+    // A 4 px square's pixels spread as a 4 px bar's: 4²/12 each way, none across.
+    let want = [16.0 / 12.0, 0.0, 16.0 / 12.0];
+    assert!(
+        b.spread.iter().zip(want).all(|(s, w)| (s - w).abs() < 1e-9),
+        "{:?}",
+        b.spread
+    );
     assert_eq!((b.x0, b.y0, b.x1, b.y1), (50, 40, 54, 44));
     assert_eq!(out.too_small, 1);
 }

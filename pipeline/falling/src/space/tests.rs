@@ -3,6 +3,11 @@ use crate::G;
 use crate::classify::classify;
 use crate::tracker::Sighting;
 
+/// The spread of a square blob `side` pixels a side (as wide as that every way).
+pub(crate) fn square(side: f64) -> [f64; 3] {
+    [side * side / 12.0, 0.0, side * side / 12.0]
+}
+
 /// 7 m from the wall, 1.5 m up, looking 40° up with a 95° lens at 1280×720; the calibration
 /// it would have (a 10.8 × 12 m rectangle from the ground, 3 m storeys).
 pub(crate) fn view() -> (FacadeCamera, Facade) {
@@ -61,6 +66,7 @@ pub(crate) fn track(
                     area: 36,
                     size_px: 6.0,
                     length_px: 8.0,
+                    spread: square(4.5),
                     edge: false,
                     crowd: 1,
                 })
@@ -304,6 +310,7 @@ fn low_res_drop(points: &[(f64, f64, f64, u32)]) -> Result<Fall, Reject> {
                     area: (size_px * size_px) as u32,
                     size_px,
                     length_px: f64::from(length),
+                    spread: square(size_px * size_px / f64::from(length)),
                     edge: false,
                     crowd: 1,
                 }
@@ -416,6 +423,7 @@ fn specks_taken_before_and_after_a_fall_are_left_out_by_their_size() {
                 area: (size_px * size_px).round() as u32,
                 size_px,
                 length_px: size_px,
+                spread: square(size_px),
                 ..s.clone()
             }
         };
@@ -552,6 +560,7 @@ fn tumbling_at_the_lens(rushing: bool) -> FallTrack {
         let wobble = 8.0 * ((i * 7 % 5) as f64 / 2.0 - 1.0);
         (s.x_px, s.y_px) = (s.x_px + wobble, s.y_px - wobble * 0.5);
         (s.size_px, s.length_px, s.area) = (size, size, (size * size) as u32);
+        s.spread = square(size);
         on_facade(s, (camera, facade));
     }
     tr
