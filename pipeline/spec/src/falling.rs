@@ -163,9 +163,12 @@ pub struct ClassifyParams {
     /// A track must have a sighting in at least this fraction of the frames it spans where its
     /// frames are crowded (more than `crowded` candidates): one hopping between rain streaks
     /// skips many, or where it has fewer than twice `min_frames` sightings. Elsewhere
-    /// `min_coverage_clear`: a faint object drops out of some frames.
+    /// `min_coverage_clear`: a faint object drops out of some frames. Where the frames are not
+    /// crowded, a track seen in fewer (but at least `min_coverage_pinned`) is a fall only where
+    /// its path pins the release within a storey.
     pub min_coverage: f64,
     pub min_coverage_clear: f64,
+    pub min_coverage_pinned: f64,
     /// Along a track, the blob's length may change by this factor from one sighting to the
     /// next (median over the track): a track hopping between rain streaks of different depths
     /// changes more.
@@ -207,6 +210,7 @@ impl Default for ClassifyParams {
             drift_ratio: 1.25,
             min_coverage: 0.7,
             min_coverage_clear: 0.5,
+            min_coverage_pinned: 0.3,
             max_length_jump: 1.5,
             looming_tolerance: 1.15,
         }
