@@ -345,32 +345,23 @@ fn a_drop_the_line_mimics_by_rushing_at_the_lens_is_a_fall_by_its_size() {
     // path, falling nearer the tilted camera, has it).
     let fall = low_res_drop(&LOW_RES_DROP_2).expect("a fall");
     assert_eq!(fall.origin.floor, 14, "{:?}", fall.origin);
-    // Had it doubled in width as it came (as the line has it), a line it would be.
-    let looming: Vec<_> = LOW_RES_DROP_2
-        .iter()
-        .enumerate()
-        .map(|(i, &(x, y, ..))| {
-            let w = 6.0 * 2.1f64.powf(i as f64 / 50.0);
-            (x, y, w, w.round() as u32)
-        })
-        .collect();
-    assert!(matches!(
-        low_res_drop(&looming),
-        Err(Reject::Straight { .. })
-    ));
-    // Had it shrunk to half its width, its size would speak for neither: a line it would be.
-    let shrinking: Vec<_> = LOW_RES_DROP_2
-        .iter()
-        .enumerate()
-        .map(|(i, &(x, y, ..))| {
-            let w = 6.0 * 0.5f64.powf(i as f64 / 50.0);
-            (x, y, w, w.round() as u32)
-        })
-        .collect();
-    assert!(matches!(
-        low_res_drop(&shrinking),
-        Err(Reject::Straight { .. })
-    ));
+    // Had it doubled in width as it came (as the line has it), a line it would be; had it shrunk
+    // to half its width, its size would speak for neither, and a line it would be too.
+    for growth in [2.1, 0.5] {
+        let sized: Vec<_> = LOW_RES_DROP_2
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, y, ..))| {
+                let w = 6.0 * f64::powf(growth, i as f64 / 50.0);
+                (x, y, w, w.round() as u32)
+            })
+            .collect();
+        let verdict = low_res_drop(&sized);
+        assert!(
+            matches!(verdict, Err(Reject::Straight { .. })),
+            "{growth}: {verdict:?}"
+        );
+    }
 }
 
 /// Where the track ends on the facade plane against where it starts (metres, + is up).
