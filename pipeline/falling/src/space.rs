@@ -49,8 +49,11 @@ pub fn judge(
         true => Err(Reject::Sparse { coverage }),
         false => Ok(fall),
     };
+    // Only where the frames are crowded are there streaks enough for a track to hop between:
+    // elsewhere a faint object's blob changes length as the faint test takes more or less of
+    // its smear.
     let jump = length_jump(track);
-    if jump > params.max_length_jump {
+    if crowded && jump > params.max_length_jump {
         return Err(Reject::Inconsistent { jump });
     }
     // A close camera sees a low floor's fall for a storey or less before it leaves the frame;

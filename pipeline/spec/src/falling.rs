@@ -169,9 +169,10 @@ pub struct ClassifyParams {
     pub min_coverage: f64,
     pub min_coverage_clear: f64,
     pub min_coverage_pinned: f64,
-    /// Along a track, the blob's length may change by this factor from one sighting to the
-    /// next (median over the track): a track hopping between rain streaks of different depths
-    /// changes more.
+    /// Where a track's frames are crowded, the blob's length may change by this factor from one
+    /// sighting to the next (median over the track): a track hopping between rain streaks of
+    /// different depths changes more. In clear frames a faint object's blob changes as much, as
+    /// the faint test takes more or less of its smear, and nothing is there to hop to.
     pub max_length_jump: f64,
     /// Where the line explains the pixels about as well as the fall, the blob's growth decides:
     /// the line is set aside when the growth it predicts (by coming nearer) is off what was seen

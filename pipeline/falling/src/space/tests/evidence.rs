@@ -118,3 +118,23 @@ fn two_lights_one_after_the_other_are_no_fall_however_large() {
         "{lights:?}"
     );
 }
+
+#[test]
+fn a_faint_blob_whose_length_jumps_is_a_fall_in_clear_air_and_not_in_rain() {
+    // A drop off the 4th floor whose blob is 3 px long in one frame and 7 px in the next, as the
+    // faint test takes more or less of its smear: in clear frames, a fall.
+    let v = view();
+    let mut tr = track(&v, 30.0, 1.0, |t| [5.0, 10.5 - 0.5 * G * t * t, 1.0]);
+    for (i, s) in tr.points.iter_mut().enumerate() {
+        s.length_px = [3.0, 7.0][i % 2];
+    }
+    let fall = judged(&tr).expect("a fall");
+    assert_eq!(fall.origin.floor, 4, "{:?}", fall.origin);
+    // Where every frame held 40 candidates (rain), a track whose blob's length jumps so hops
+    // between streaks.
+    for s in &mut tr.points {
+        s.crowd = 40;
+    }
+    let rain = judged(&tr);
+    assert!(matches!(rain, Err(Reject::Inconsistent { .. })), "{rain:?}");
+}
