@@ -165,7 +165,7 @@ pub struct ClassifyParams {
     /// skips many, or where it has fewer than twice `min_frames` sightings. Elsewhere
     /// `min_coverage_clear`: a faint object drops out of some frames. Where the frames are not
     /// crowded, a track seen in fewer (but at least `min_coverage_pinned`) is a fall only where
-    /// its path pins the release within a storey.
+    /// its path pins the release within half a storey.
     pub min_coverage: f64,
     pub min_coverage_clear: f64,
     pub min_coverage_pinned: f64,

@@ -300,7 +300,7 @@ fn tumbling_throws_are_as_wide_as_they_are_not_as_their_smear() {
 }
 
 /// Faint throws of 4–5 px seen in half their frames or fewer, in clear air: too few to stand
-/// alone, but their paths pin the release within a storey (development seed 2's 005, 13
+/// alone, but their paths pin the release within half a storey (development seed 2's 005, 13
 /// sightings in 57 % of the frames; seed 1's 034, 12 in 48 %). Both were `sparse` before.
 #[test]
 fn faint_throws_seen_in_few_frames_are_falls_where_their_paths_pin_the_release() {
