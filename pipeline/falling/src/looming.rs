@@ -15,35 +15,21 @@ use crate::tracker::Sighting;
 /// Sightings in each end quarter at least: fewer and a blob's width is too noisy to compare.
 const QUARTER_MIN: usize = 3;
 
-/// One sighting as the ends compare it: when, and how wide the blob was across its path.
-struct Seen {
-    t: f64,
-    breadth: f64,
-}
-
-/// The two ends of a track compared: its first and last quarters.
-struct Ends {
-    first: Vec<Seen>,
-    last: Vec<Seen>,
-}
-
-/// The ends of `points` (in time order); of those not cut off only, when `sized` (their size
-/// is compared).
-fn ends(points: &[&Sighting], sized: bool) -> Option<Ends> {
-    let whole: Vec<Seen> = (0..points.len())
-        .filter(|&i| !(sized && points[i].edge))
-        .map(|i| Seen {
-            t: points[i].t,
-            breadth: breadth(points, i),
-        })
-        .collect();
+/// A track's first and last quarters (at least [`QUARTER_MIN`] each) of `whole`, in time
+/// order; `None` where it is shorter.
+fn quarters<T>(mut whole: Vec<T>) -> Option<Ends<T>> {
     let q = whole.len() / 4;
     (q >= QUARTER_MIN).then(|| {
-        let mut whole = whole;
         let last = whole.split_off(whole.len() - q);
         whole.truncate(q);
         Ends { first: whole, last }
     })
+}
+
+/// The two ends of a track compared: its first and last quarters.
+struct Ends<T> {
+    first: Vec<T>,
+    last: Vec<T>,
 }
 
 /// How wide the blob of `points[i]` is across the way the track moves there (from the
@@ -76,25 +62,35 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// How much wider the blob is over the track's last quarter than over its first; `None` where
-/// it began narrower than [`MIN_WIDTH_PX`].
-fn seen(e: &Ends) -> Option<f64> {
-    let width = |s: &[Seen]| median(s.iter().map(|p| p.breadth).collect());
+/// The median width over each end (sightings' times and widths) as a growth, with the ends'
+/// times; `None` where it began narrower than [`MIN_WIDTH_PX`].
+fn seen(e: Ends<(f64, f64)>) -> Option<(f64, Ends<f64>)> {
+    let width = |s: &[(f64, f64)]| median(s.iter().map(|p| p.1).collect());
     let first = width(&e.first);
-    (first >= MIN_WIDTH_PX).then(|| width(&e.last) / first)
+    let factor = width(&e.last) / first;
+    let times = |s: Vec<(f64, f64)>| s.into_iter().map(|p| p.0).collect();
+    (first >= MIN_WIDTH_PX).then(|| {
+        (
+            factor,
+            Ends {
+                first: times(e.first),
+                last: times(e.last),
+            },
+        )
+    })
 }
 
 /// A blob narrower than this, in pixels, does not show how it grows: a pixel more or less is
 /// most of its width. Rain streaks about a pixel wide, taken one after another by a track in a
 /// downpour (rendered held-out seed 3141's throw 003: streaks of 2–7 px, 5–39 px long), seemed to
-/// grow where a longer streak came last; a 5 px throw smeared over 10 px (development seed 2's
-/// throw 007) is 2–3 px wide.
+/// grow where a longer streak came last.
 const MIN_WIDTH_PX: f64 = 1.5;
 
 /// How much nearer `path` (time from `t0`) is over the last quarter than over the first: the
 /// growth it predicts.
-fn predicted(path: &Flight, camera: &FacadeCamera, t0: f64, e: &Ends) -> Option<f64> {
-    let depth = |s: &[Seen]| median(s.iter().map(|p| camera.depth(path.at(p.t - t0))).collect());
+/// `e` holds the ends' times.
+fn predicted(path: &Flight, camera: &FacadeCamera, t0: f64, e: &Ends<f64>) -> Option<f64> {
+    let depth = |s: &[f64]| median(s.iter().map(|&t| camera.depth(path.at(t - t0))).collect());
     let (near, far) = (depth(&e.last), depth(&e.first));
     (near > 0.0 && far > 0.0).then(|| far / near)
 }
@@ -105,7 +101,8 @@ fn predicted(path: &Flight, camera: &FacadeCamera, t0: f64, e: &Ends) -> Option<
 /// 033, a 23 px stick tumbling at the lens: blobs of 2–8 px ahead of it, with which it seemed to
 /// grow 16-fold).
 pub struct Growth {
-    ends: Ends,
+    /// The times of the sightings compared, at each end.
+    ends: Ends<f64>,
     /// How many times wider the blob is at the end.
     pub factor: f64,
 }
@@ -113,8 +110,12 @@ pub struct Growth {
 impl Growth {
     /// The growth over `fitted`; `None` where they are too few, or the blob too narrow, to tell.
     pub fn read(fitted: &[&Sighting]) -> Option<Self> {
-        let ends = ends(fitted, true)?;
-        let factor = seen(&ends)?;
+        // Blobs cut off at the edge do not show the object's width.
+        let whole: Vec<(f64, f64)> = (0..fitted.len())
+            .filter(|&i| !fitted[i].edge)
+            .map(|i| (fitted[i].t, breadth(fitted, i)))
+            .collect();
+        let (factor, ends) = seen(quarters(whole)?)?;
         Some(Growth { ends, factor })
     }
 
@@ -152,8 +153,12 @@ pub fn approach(
     (points, t0): (&[Sighting], f64),
 ) -> Option<f64> {
     // The path's distances only: a blob cut off at the zone's edge was there all the same.
-    let points: Vec<&Sighting> = points.iter().collect();
-    predicted(fall, camera, t0, &ends(&points, false)?)
+    predicted(
+        fall,
+        camera,
+        t0,
+        &quarters(points.iter().map(|p| p.t).collect())?,
+    )
 }
 
 #[cfg(test)]
