@@ -253,10 +253,9 @@ pub struct Fall {
     pub origin: Origin,
 }
 
-/// Too few sightings, or too short a time, to judge: twice as many and 0.6 s when the track's
-/// frames were crowded with candidates (rain, clutter).
 /// Whether the frames a track was seen in held more than `crowded` candidates (median over the
-/// track): rain, where a track can hop from one streak to another.
+/// track; each sighting's count is the frames' lately, [`crate::tracker::Crowd`]): rain, where
+/// a track can hop from one streak to another.
 pub(crate) fn crowded(track: &FallTrack, params: &ClassifyParams) -> bool {
     let mut crowd: Vec<u32> = track.points.iter().map(|p| p.crowd).collect();
     crowd.sort_unstable();
@@ -265,6 +264,8 @@ pub(crate) fn crowded(track: &FallTrack, params: &ClassifyParams) -> bool {
         .is_some_and(|&c| c > params.crowded)
 }
 
+/// Too few sightings, or too short a time, to judge: twice as many and 0.6 s when the track's
+/// frames were crowded with candidates (rain, clutter).
 pub(crate) fn too_short(track: &FallTrack, params: &ClassifyParams) -> Result<(), Reject> {
     let pts = &track.points;
     let n = pts.len();

@@ -25,6 +25,7 @@ pub mod tracker;
 pub use camera::FacadeCamera;
 pub use classify::{ClassifyParams, Fall, Motion, Origin, Reject, classify};
 pub use foreground::{Blob, Foreground, ForegroundParams, GrayFrame};
+use tracker::Crowd;
 pub use tracker::{FallTrack, Sighting, SmallTracker, TrackerParams};
 pub use vigil_spec::facade::{self, Facade};
 pub use vigil_spec::falling::{FallConfig, G};
@@ -82,6 +83,7 @@ pub struct FallDetector {
     config: FallConfig,
     foreground: Option<Foreground>,
     tracker: SmallTracker,
+    crowd: Crowd,
     stats: FallStats,
     /// The source size the camera was recovered for, and the camera (`None`: the calibration
     /// gives none; judged on the plane).
@@ -195,6 +197,7 @@ impl FallDetector {
             config,
             foreground: None,
             tracker,
+            crowd: Crowd::default(),
             stats: FallStats::default(),
             camera: None,
             recent: Vec::new(),
@@ -248,6 +251,10 @@ impl FallDetector {
         });
         let fg = foreground.process(frame);
         let keep = self.config.tracker.max_track_secs + self.config.tracker.max_gap_secs + 1.0;
+        // Time that went back (a stream restarted) starts the count anew.
+        if self.frame_times.back().is_some_and(|&f| f > t) {
+            self.frame_times.clear();
+        }
         while self.frame_times.front().is_some_and(|&f| f < t - keep) {
             self.frame_times.pop_front();
         }
@@ -260,6 +267,7 @@ impl FallDetector {
         let (sw, sh) = (f64::from(source.0), f64::from(source.1));
         let scale = sw / w;
         let facade = &self.config.facade;
+        let crowd = self.crowd.count(t, fg.blobs.len());
         let sightings = fg
             .blobs
             .iter()
@@ -277,7 +285,7 @@ impl FallDetector {
                     length_px: f64::from((b.x1 - b.x0).max(b.y1 - b.y0)) * scale,
                     spread: b.spread.map(|v| v * scale * scale),
                     edge: foreground.cut_off(b),
-                    crowd: fg.blobs.len() as u32,
+                    crowd,
                 })
             })
             .collect();

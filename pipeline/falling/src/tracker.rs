@@ -28,8 +28,50 @@ pub struct Sighting {
     /// The blob touches the edge of the frame or of the zone: cut off, its centre is not the
     /// object's.
     pub edge: bool,
-    /// Candidates in the frame of this sighting (rain and clutter make chance tracks likelier).
+    /// Candidates about the frame of this sighting, the [`Crowd`]'s (rain and clutter make
+    /// chance tracks likelier).
     pub crowd: u32,
+}
+
+/// How many candidates a frame holds, or the frames held lately where more: the upper quartile
+/// of their counts over the last [`CROWD_SECS`]. Rain is a state of the weather, not of a
+/// frame: a gust that slows the drops, or the exposure, thins their streaks for a second or
+/// two at a time, and chance tracks run on through such a lull from the streaks left in it. A
+/// crowd of a moment (a branch's leaves as it swings, a shake) crowds its own frames only: a
+/// quarter of the frames must hold it to outlast them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Crowd {
+    counts: std::collections::VecDeque<(f64, u32)>,
+    scratch: Vec<u32>,
+}
+
+/// See [`Crowd`]. A downpour whose streaks came and went with its gusts (10–13 candidates a
+/// frame for a second, then 0–3 for 1.6 s: rendered held-out seed 6029's distractors) made a
+/// chance track of its lull's specks and the streaks after it, judged as in clear air.
+pub(crate) const CROWD_SECS: f64 = 4.0;
+
+impl Crowd {
+    /// Counts the `candidates` of the frame at `t`; returns the crowd now.
+    pub(crate) fn count(&mut self, t: f64, candidates: usize) -> u32 {
+        let candidates = u32::try_from(candidates).unwrap_or(u32::MAX);
+        // Time that went back (a stream restarted) starts the count anew.
+        if self.counts.back().is_some_and(|&(last, _)| last > t) {
+            self.counts.clear();
+        }
+        while self
+            .counts
+            .front()
+            .is_some_and(|&(t0, _)| t0 <= t - CROWD_SECS)
+        {
+            self.counts.pop_front();
+        }
+        self.counts.push_back((t, candidates));
+        self.scratch.clear();
+        self.scratch.extend(self.counts.iter().map(|&(_, c)| c));
+        let n = self.scratch.len();
+        let lately = *self.scratch.select_nth_unstable(n - 1 - n / 4).1;
+        lately.max(candidates)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -287,6 +329,37 @@ mod tests {
             .find(|t| t.points[0].u == 40.0)
             .expect("tracked");
         assert_eq!(throw.points.len(), 8);
+    }
+
+    #[test]
+    fn a_lull_in_a_downpour_is_crowded_and_neither_the_moment_after_clutter_nor_clear_air_is() {
+        let crowded = vigil_spec::falling::ClassifyParams::default().crowded;
+        let mut crowd = Crowd::default();
+        let mut at = |frames: std::ops::Range<u32>, candidates: usize| -> Vec<u32> {
+            frames
+                .map(|i| crowd.count(f64::from(i) / 25.0, candidates))
+                .collect()
+        };
+        // Clear air, and a branch's leaves as it swings for a third of a second: its own frames
+        // are crowded, the frames after them are not.
+        assert!(at(0..100, 1).iter().all(|&c| c == 1));
+        assert!(at(100..108, 30).iter().all(|&c| c > crowded));
+        assert!(at(108..200, 1).iter().all(|&c| c <= crowded));
+        // A downpour: its streaks for over a second (a quarter of the frames lately), then a
+        // lull of 1.6 s as a gust slows the drops.
+        let burst = at(200..230, 12);
+        assert!(burst[burst.len() - 1] > crowded, "{burst:?}");
+        let lull = at(230..270, 2);
+        assert!(lull.iter().all(|&c| c > crowded), "{lull:?}");
+        // The rain is over: a few seconds later the frames are clear again.
+        let clear = at(270..400, 1);
+        assert_eq!(clear[clear.len() - 1], 1, "{clear:?}");
+        // A stream that starts again from 0 in the rain's stead is counted anew.
+        let mut restarted = Crowd::default();
+        for i in 0..100 {
+            restarted.count(100.0 + f64::from(i) / 25.0, 12);
+        }
+        assert_eq!(restarted.count(0.0, 2), 2);
     }
 
     #[test]
