@@ -254,14 +254,23 @@ pub struct Fall {
 }
 
 /// Whether the frames a track was seen in held more than `crowded` candidates (median over the
-/// track; each sighting's count is the frames' lately, [`crate::tracker::Crowd`]): rain, where
-/// a track can hop from one streak to another.
+/// track): rain, where a track can hop from one streak to another.
 pub(crate) fn crowded(track: &FallTrack, params: &ClassifyParams) -> bool {
-    let mut crowd: Vec<u32> = track.points.iter().map(|p| p.crowd).collect();
-    crowd.sort_unstable();
-    crowd
-        .get(crowd.len() / 2)
-        .is_some_and(|&c| c > params.crowded)
+    over_half(track.points.iter().map(|p| p.crowd), params.crowded)
+}
+
+/// Whether the frames before each of a track's sightings held more than `crowded` candidates
+/// lately ([`crate::tracker::Crowd`], median over the track): a downpour, which may be in a
+/// lull while the track lasts.
+pub(crate) fn rained_lately(track: &FallTrack, params: &ClassifyParams) -> bool {
+    over_half(track.points.iter().map(|p| p.crowd_lately), params.crowded)
+}
+
+/// Whether the median of `counts` is over `limit`.
+fn over_half(counts: impl Iterator<Item = u32>, limit: u32) -> bool {
+    let mut counts: Vec<u32> = counts.collect();
+    counts.sort_unstable();
+    counts.get(counts.len() / 2).is_some_and(|&c| c > limit)
 }
 
 /// Too few sightings, or too short a time, to judge: twice as many and 0.6 s when the track's
@@ -440,6 +449,7 @@ mod tests {
                         spread: [1.7, 0.0, 1.7],
                         edge: false,
                         crowd: 1,
+                        crowd_lately: 1,
                     }
                 })
                 .collect(),

@@ -267,7 +267,7 @@ impl FallDetector {
         let (sw, sh) = (f64::from(source.0), f64::from(source.1));
         let scale = sw / w;
         let facade = &self.config.facade;
-        let crowd = self.crowd.count(t, fg.blobs.len());
+        let crowd_lately = self.crowd.count(t, fg.blobs.len());
         let sightings = fg
             .blobs
             .iter()
@@ -285,7 +285,8 @@ impl FallDetector {
                     length_px: f64::from((b.x1 - b.x0).max(b.y1 - b.y0)) * scale,
                     spread: b.spread.map(|v| v * scale * scale),
                     edge: foreground.cut_off(b),
-                    crowd,
+                    crowd: fg.blobs.len() as u32,
+                    crowd_lately,
                 })
             })
             .collect();

@@ -179,6 +179,7 @@ mod tests {
             spread: [w * w / 12.0, 0.0, h * h / 12.0],
             edge: false,
             crowd: 1,
+            crowd_lately: 1,
         }
     }
 

@@ -6,7 +6,9 @@
 //! speed towards the camera, which the facade plane reads as a fall with far less than g.
 
 use crate::camera::FacadeCamera;
-use crate::classify::{ClassifyParams, Fall, Motion, Origin, Reject, crowded, too_short};
+use crate::classify::{
+    ClassifyParams, Fall, Motion, Origin, Reject, crowded, rained_lately, too_short,
+};
 use crate::facade::Facade;
 use crate::flight::{self, Flight, Model, Prior};
 use crate::looming;
@@ -24,13 +26,14 @@ pub fn judge(
     let pts = &track.points;
     let n = pts.len();
     let coverage = (track.points.len() as f64 / frames.max(1) as f64).min(1.0);
-    // Where the frames are crowded, a track that skips many may be made of different things
-    // (rain streaks). Elsewhere a faint object drops out of some frames: a long track is
-    // enough with `min_coverage_clear`; a short one, or a long one seen in fewer, is little
-    // evidence of anything but a path that it pins down ([`PINNED_FLOORS`]).
+    // Where the frames are crowded, or were lately (a lull in a downpour still holds specks
+    // of rain), a track that skips many may be made of different things (rain streaks).
+    // Elsewhere a faint object drops out of some frames: a long track is enough with
+    // `min_coverage_clear`; a short one, or a long one seen in fewer, is little evidence of
+    // anything but a path that it pins down ([`PINNED_FLOORS`]).
     let long = n >= 2 * params.min_frames;
     let crowded = crowded(track, params);
-    let (min_coverage, unpinned) = match crowded {
+    let (min_coverage, unpinned) = match crowded || rained_lately(track, params) {
         true => (params.min_coverage, params.min_coverage),
         false => (
             params.min_coverage_pinned,
@@ -87,11 +90,7 @@ pub fn judge(
         false => pts.iter().collect(),
     };
     let points = pixels(&fitted);
-    // A blob's centre may lie off the object's by as much as the part of it not seen: the
-    // object is as large as its larger blobs, and a faint one's are often only the part of it
-    // that stands out (rendered held-out seed 6029's throw 001, 7 px and 6 grey levels off the
-    // sky: blobs of 2–13 px, median 4, missed by 1.8 px where the median allowed 1.8).
-    let limit = params.max_rms_px + params.rms_per_size * sizes[n - 1 - n / 4];
+    let limit = params.max_rms_px + params.rms_per_size * size;
     let prior = Prior {
         out_m: (-params.behind_wall_m, params.max_out_m),
         likely_out_m: Some(params.likely_out_m),

@@ -31,6 +31,7 @@ fn track(id: u64, from: u32, to: u32, h: impl Fn(f64) -> f64) -> FallTrack {
                     spread: [2.5, 0.0, 2.5],
                     edge: false,
                     crowd: 1,
+                    crowd_lately: 1,
                 }
             })
             .collect(),

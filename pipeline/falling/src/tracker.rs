@@ -28,17 +28,17 @@ pub struct Sighting {
     /// The blob touches the edge of the frame or of the zone: cut off, its centre is not the
     /// object's.
     pub edge: bool,
-    /// Candidates about the frame of this sighting, the [`Crowd`]'s (rain and clutter make
-    /// chance tracks likelier).
+    /// Candidates in the frame of this sighting (rain and clutter make chance tracks likelier),
+    /// and in the frames before it lately ([`Crowd`]).
     pub crowd: u32,
+    pub crowd_lately: u32,
 }
 
-/// How many candidates a frame holds, or the frames held lately where more: the upper quartile
-/// of their counts over the last [`CROWD_SECS`]. Rain is a state of the weather, not of a
-/// frame: a gust that slows the drops, or the exposure, thins their streaks for a second or
-/// two at a time, and chance tracks run on through such a lull from the streaks left in it. A
-/// crowd of a moment (a branch's leaves as it swings, a shake) crowds its own frames only: a
-/// quarter of the frames must hold it to outlast them.
+/// How many candidates the frames held lately: the upper quartile of their counts over the
+/// last [`CROWD_SECS`]. Rain is a state of the weather, not of a frame: a gust that slows the
+/// drops, or the exposure, thins their streaks for a second or two at a time, and chance tracks
+/// run on through such a lull from the specks left in it. A crowd of a moment (a branch's
+/// leaves as it swings, a shake) is not rain's: a quarter of the frames must hold it.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Crowd {
     counts: std::collections::VecDeque<(f64, u32)>,
@@ -47,11 +47,11 @@ pub(crate) struct Crowd {
 
 /// See [`Crowd`]. A downpour whose streaks came and went with its gusts (10–13 candidates a
 /// frame for a second, then 0–3 for 1.6 s: rendered held-out seed 6029's distractors) made a
-/// chance track of its lull's specks and the streaks after it, judged as in clear air.
+/// chance track of its lull's specks and the streaks after it, seen in half its frames.
 pub(crate) const CROWD_SECS: f64 = 4.0;
 
 impl Crowd {
-    /// Counts the `candidates` of the frame at `t`; returns the crowd now.
+    /// Counts the `candidates` of the frame at `t`; returns the crowd lately.
     pub(crate) fn count(&mut self, t: f64, candidates: usize) -> u32 {
         let candidates = u32::try_from(candidates).unwrap_or(u32::MAX);
         // Time that went back (a stream restarted) starts the count anew.
@@ -69,8 +69,7 @@ impl Crowd {
         self.scratch.clear();
         self.scratch.extend(self.counts.iter().map(|&(_, c)| c));
         let n = self.scratch.len();
-        let lately = *self.scratch.select_nth_unstable(n - 1 - n / 4).1;
-        lately.max(candidates)
+        *self.scratch.select_nth_unstable(n - 1 - n / 4).1
     }
 }
 
@@ -243,6 +242,7 @@ mod tests {
             spread: [1.0, 0.0, 1.0],
             edge: false,
             crowd: 1,
+            crowd_lately: 1,
         }
     }
 
@@ -332,7 +332,7 @@ mod tests {
     }
 
     #[test]
-    fn a_lull_in_a_downpour_is_crowded_and_neither_the_moment_after_clutter_nor_clear_air_is() {
+    fn a_lull_in_a_downpour_was_crowded_lately_and_neither_a_moment_of_clutter_nor_clear_air_was() {
         let crowded = vigil_spec::falling::ClassifyParams::default().crowded;
         let mut crowd = Crowd::default();
         let mut at = |frames: std::ops::Range<u32>, candidates: usize| -> Vec<u32> {
@@ -340,11 +340,11 @@ mod tests {
                 .map(|i| crowd.count(f64::from(i) / 25.0, candidates))
                 .collect()
         };
-        // Clear air, and a branch's leaves as it swings for a third of a second: its own frames
-        // are crowded, the frames after them are not.
+        // Clear air, and a branch's leaves as it swings for a third of a second.
         assert!(at(0..100, 1).iter().all(|&c| c == 1));
-        assert!(at(100..108, 30).iter().all(|&c| c > crowded));
-        assert!(at(108..200, 1).iter().all(|&c| c <= crowded));
+        let moment = at(100..108, 30);
+        let after = at(108..200, 1);
+        assert!(moment.iter().chain(&after).all(|&c| c <= crowded));
         // A downpour: its streaks for over a second (a quarter of the frames lately), then a
         // lull of 1.6 s as a gust slows the drops.
         let burst = at(200..230, 12);

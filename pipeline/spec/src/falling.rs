@@ -105,10 +105,10 @@ pub struct ClassifyParams {
     /// Metres the object must drop while tracked (more than a storey: a facade camera sees a
     /// fall from any floor in view for longer than that).
     pub min_drop_m: f64,
-    /// When the frames of a track held more candidates than this (median over its sightings;
-    /// each frame's own count, or the upper quartile of the counts over the 4 s up to it where
-    /// more, so that a lull in a downpour counts as rain), chance tracks are likelier (rain,
-    /// clutter): twice `min_frames` and 0.6 s are needed.
+    /// When the frames of a track held more candidates than this (median), chance tracks are
+    /// likelier (rain, clutter): twice `min_frames` and 0.6 s are needed. Where the frames
+    /// held more lately (the upper quartile of the counts over the 4 s up to each: a lull in
+    /// a downpour), `min_coverage` is asked.
     pub crowded: u32,
     /// Accepted downward acceleration on the facade, m/s².
     pub accel_min: f64,
@@ -128,9 +128,8 @@ pub struct ClassifyParams {
     /// `min_frames` sightings).
     pub origin_fit_secs: f64,
     /// In 3-D (the camera recovered): pixel residual allowed from the path under gravity, this
-    /// many pixels plus `rms_per_size` × the blob's size at its upper quartile (a tumbling
-    /// stick's centre wanders more than a ball's; a faint object's blobs are often the part
-    /// of it that stands out, their centres off its own).
+    /// many pixels plus `rms_per_size` × the blob's median size (a tumbling stick's centre
+    /// wanders more than a ball's).
     pub max_rms_px: f64,
     pub rms_per_size: f64,
     /// A straight line at constant speed must fit worse than the fall by this factor and, in

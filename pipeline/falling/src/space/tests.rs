@@ -74,6 +74,7 @@ pub(crate) fn track(
                     spread: square(4.5),
                     edge: false,
                     crowd: 1,
+                    crowd_lately: 1,
                 })
             })
             .collect(),
@@ -318,6 +319,7 @@ fn low_res_drop(points: &[(f64, f64, f64, u32)]) -> Result<Fall, Reject> {
                     spread: square(size_px * size_px / f64::from(length)),
                     edge: false,
                     crowd: 1,
+                    crowd_lately: 1,
                 }
             })
             .collect(),
