@@ -273,18 +273,23 @@ fn over_half(counts: impl Iterator<Item = u32>, limit: u32) -> bool {
     counts.get(counts.len() / 2).is_some_and(|&c| c > limit)
 }
 
-/// Too few sightings, or too short a time, to judge: twice as many and 0.6 s when the track's
-/// frames were crowded with candidates (rain, clutter).
+/// The sightings and seconds a track needs to be judged: twice as many and 0.6 s where its
+/// frames were `crowded` with candidates (rain, clutter).
+pub(crate) fn needs(crowded: bool, params: &ClassifyParams) -> (usize, f64) {
+    match crowded {
+        true => (2 * params.min_frames, params.min_secs.max(0.6)),
+        false => (params.min_frames, params.min_secs),
+    }
+}
+
+/// Too few sightings, or too short a time, to judge ([`needs`]).
 pub(crate) fn too_short(track: &FallTrack, params: &ClassifyParams) -> Result<(), Reject> {
     let pts = &track.points;
     let n = pts.len();
     if n == 0 {
         return Err(Reject::TooShort { frames: 0 });
     }
-    let (min_frames, min_secs) = match crowded(track, params) {
-        true => (2 * params.min_frames, params.min_secs.max(0.6)),
-        false => (params.min_frames, params.min_secs),
-    };
+    let (min_frames, min_secs) = needs(crowded(track, params), params);
     if n < min_frames || pts[n - 1].t - pts[0].t < min_secs {
         return Err(Reject::TooShort { frames: n });
     }

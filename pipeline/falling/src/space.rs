@@ -7,7 +7,7 @@
 
 use crate::camera::FacadeCamera;
 use crate::classify::{
-    ClassifyParams, Fall, Motion, Origin, Reject, crowded, rained_lately, too_short,
+    ClassifyParams, Fall, Motion, Origin, Reject, crowded, needs, rained_lately, too_short,
 };
 use crate::facade::Facade;
 use crate::flight::{self, Flight, Model, Prior};
@@ -118,14 +118,11 @@ pub fn judge(
         min_drop,
         rises_on_plane,
     };
-    // A later part is judged alone where it has the sightings a track needs (twice as many
-    // where the frames are crowded): a track that began on a leaf by the release, flickering
-    // for 12 frames, took the object as it fell past and kept it for 14 before it left the
-    // frame (rendered held-out seed 6029's throw 009, which twice 8 lost).
-    let min_frames = match crowded {
-        true => 2 * params.min_frames,
-        false => params.min_frames,
-    };
+    // A later part is judged alone where it has the sightings a track needs ([`needs`]): a
+    // track that began on a leaf by the release, flickering for 12 frames, took the object as
+    // it fell past and kept it for 14 before it left the frame (rendered held-out seed 6029's
+    // throw 009, which twice 8 lost).
+    let (min_frames, _) = needs(crowded, params);
     let verdict = match judging.path(&fitted) {
         // The track may have begun on the thrower's hand, or the object at rest, before the
         // release, and seen it only in part as it moved off where it rested (the background had
