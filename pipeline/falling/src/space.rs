@@ -260,11 +260,11 @@ impl Judging<'_> {
     /// it only in part and at least `min_frames` did not. A run is a stretch of sightings whose
     /// size steps by less than 1 / [`PARTLY`] from one to the next; one that stays smaller than
     /// the whole object's saw it in part: a blob cut by foliage in front of it, or only the
-    /// brightest part of a night smear, has its centre off the object's. (A blob that shrinks smoothly as the
-    /// object goes away is one run, and the object's.) A night throw of a 22 px box seen in
-    /// part behind a palm for its first 9 frames, 7–10 px off its centre, and as a 13 px smear
-    /// 10–15 px behind it for its last 3, left the fall no better than a line (2.9 against
-    /// 3.8 px; rendered held-out seed 4711's throw 022).
+    /// brightest part of a night smear, has its centre off the object's. (A blob that shrinks
+    /// smoothly as the object goes away is one run, and the object's.) A night throw of a 22 px
+    /// box seen in part behind a palm for its first 9 frames, 7–10 px off its centre, and as a
+    /// 13 px smear 10–15 px behind it for its last 3, left the fall no better than a line (2.9
+    /// against 3.8 px; rendered held-out seed 4711's throw 022).
     fn whole_object(&self, fitted: &[&Sighting], size: f64, min_frames: usize) -> Option<Fall> {
         let whole_size = |p: &&Sighting| p.size_px >= PARTLY * size - SIZE_NOISE_PX;
         let alike = |a: &&Sighting, b: &&Sighting| {
