@@ -261,14 +261,7 @@ fn a_throw_that_climbs_the_picture_towards_the_lens_is_found_with_its_floor() {
 #[test]
 fn throws_at_the_lens_are_told_from_a_line_and_a_drift_by_how_they_grow() {
     for (seed, i) in [(3141, 9), (3141, 33), (8128, 11), (3141, 3)] {
-        let spec = placed_spec(
-            Placement::Close { held_out: true },
-            SetKind::Throws,
-            seed,
-            i,
-            8.0,
-        );
-        let throw = found_once_in(spec);
+        let throw = found_once_in(held_out_throw(seed, i));
         // 033's floor is not asked: its first whole sightings came 0.6 s after the release,
         // and the path back from them puts it two floors low (6 for 8).
         if (seed, i) != (3141, 33) {
@@ -294,8 +287,7 @@ fn tumbling_throws_are_as_wide_as_they_are_not_as_their_smear() {
         (3141, 1, true),
         (1, 16, false),
     ] {
-        let spec = placed_spec(Placement::Close { held_out }, SetKind::Throws, seed, i, 8.0);
-        let throw = found_once_in(spec);
+        let throw = found_once_in(close_throw(held_out, seed, i));
         let floor = throw.found_floor.expect("a floor");
         assert!((floor - throw.floor).abs() <= 1, "{seed} {i}: {throw:?}");
     }
@@ -329,13 +321,7 @@ fn faint_throws_seen_in_few_frames_are_falls_where_their_paths_pin_the_release()
 #[test]
 fn night_throws_seen_in_part_are_judged_from_their_whole_sightings() {
     for i in [22, 9] {
-        let spec = placed_spec(
-            Placement::Close { held_out: true },
-            SetKind::Throws,
-            4711,
-            i,
-            8.0,
-        );
+        let spec = held_out_throw(4711, i);
         assert!(spec.night, "{i}");
         let throw = found_once_in(spec);
         assert_eq!(throw.found_floor, Some(throw.floor), "{i}: {throw:?}");
@@ -344,13 +330,17 @@ fn night_throws_seen_in_part_are_judged_from_their_whole_sightings() {
 
 /// Development's close throw `i` of `seed`, as rendered.
 fn dev_throw(seed: u64, i: u32) -> SceneSpec {
-    placed_spec(
-        Placement::Close { held_out: false },
-        SetKind::Throws,
-        seed,
-        i,
-        8.0,
-    )
+    close_throw(false, seed, i)
+}
+
+/// The held-out set's close throw `i` of `seed` (spent once scored), as rendered.
+fn held_out_throw(seed: u64, i: u32) -> SceneSpec {
+    close_throw(true, seed, i)
+}
+
+/// Close throw `i` of `seed`'s development or held-out set, 8 s as the set renders it.
+fn close_throw(held_out: bool, seed: u64, i: u32) -> SceneSpec {
+    placed_spec(Placement::Close { held_out }, SetKind::Throws, seed, i, 8.0)
 }
 
 /// Development's close throw `i` of `seed`, as rendered: found, as one alert, and nothing else

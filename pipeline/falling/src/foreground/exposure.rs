@@ -75,7 +75,7 @@ fn sample(
 
 /// Neighbouring samples mostly fall in one band: counted in one set, each would wait for the
 /// count the one before it stored. This many sets, taken in turn, count side by side (the
-/// test's time fell by a ninth to an eighth on a 1080p frame). A frame holds far fewer than
+/// test's time fell by a tenth to an eighth on a 1080p frame). A frame holds far fewer than
 /// `u32::MAX` samples.
 const LANES: usize = 4;
 
