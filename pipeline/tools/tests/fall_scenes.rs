@@ -328,6 +328,21 @@ fn night_throws_seen_in_part_are_judged_from_their_whole_sightings() {
     }
 }
 
+/// A 2.5 px object dropped at night from the 11th floor, 14.8 m from a camera tilted 41° up at
+/// 720p and 1.3 Mbit/s (held-out seed 5309's throw 004, spent once scored, as rendered). Its track
+/// is lost for 4 frames after 5 sightings and picked up 24 px (12 of its sizes) on: the first
+/// piece is too short, the second no better a fall than a line (0.9 against 1.1 px). Joined
+/// where the first piece's pace carries it, the two are one fall from within a floor of the 11th.
+#[test]
+fn a_small_night_fall_lost_for_a_few_frames_is_picked_up_where_its_pace_carries_it() {
+    let spec = held_out_throw(5309, 4);
+    assert!(spec.night);
+    let throw = found_once_in(spec);
+    assert!(throw.size_px < 3.0, "{throw:?}");
+    let floor = throw.found_floor.expect("a floor");
+    assert!(floor.abs_diff(throw.floor) <= 1, "{throw:?}");
+}
+
 /// Development's close throw `i` of `seed`, as rendered.
 fn dev_throw(seed: u64, i: u32) -> SceneSpec {
     close_throw(false, seed, i)
