@@ -289,7 +289,7 @@ impl Judging<'_> {
     ///
     /// Leaving out the sightings seen in part can bring the path's miss down only by as much as
     /// they could have added: their centres lie within [`PART_OFF_SIZES`] of the object's. Where
-    /// the whole track was unexplained (`whole`) by a miss larger than that, the whole object's
+    /// the whole track was unexplained (`rejected`) by a miss larger than that, the whole object's
     /// sightings are not fitted again: they would be unexplained too. Tracks that hop between
     /// rain streaks, missed by 2–20 times the limit, asked for 22 such fits (about 4 ms each) in
     /// 6 s of far distractors at 1080p, and were rejected after each.
@@ -297,7 +297,7 @@ impl Judging<'_> {
         &self,
         fitted: &[&Sighting],
         (size, min_frames): (f64, usize),
-        whole: &Reject,
+        rejected: &Reject,
     ) -> Option<Fall> {
         let whole_size = |p: &&Sighting| p.size_px >= PARTLY * size - SIZE_NOISE_PX;
         let alike = |a: &&Sighting, b: &&Sighting| {
@@ -311,7 +311,7 @@ impl Judging<'_> {
             return None;
         }
         let sightings: Vec<&Sighting> = fitted.iter().copied().filter(whole_size).collect();
-        if let Reject::Unexplained { rms_px, .. } = *whole
+        if let Reject::Unexplained { rms_px, .. } = *rejected
             && !in_part_may_explain(rms_px, (fitted.len(), sightings.len()), size, self.limit)
         {
             return None;
