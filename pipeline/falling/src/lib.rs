@@ -148,11 +148,16 @@ fn picks_up(last: Option<&Sighting>, track: &FallTrack) -> bool {
             .iter()
             .take_while(|s| s.t - l.t <= PICKUP_SECS)
             .any(|s| {
-                let size = l.length_px.max(s.length_px).max(2.0);
                 s.t >= l.t - PICKUP_SECS
-                    && (s.x_px - l.x_px).hypot(s.y_px - l.y_px) <= PICKUP_SIZES * size
+                    && (s.x_px - l.x_px).hypot(s.y_px - l.y_px) <= pickup_reach(l, s)
             })
     })
+}
+
+/// How far (pixels) a sighting `s` may lie from `l`, the last one seen, and pick it up:
+/// [`PICKUP_SIZES`] × the larger blob's length (no less than 2 px).
+fn pickup_reach(l: &Sighting, s: &Sighting) -> f64 {
+    PICKUP_SIZES * l.length_px.max(s.length_px).max(2.0)
 }
 
 /// `track` picks up, where it was lost, the object that `earlier` followed as it moved: its
@@ -175,8 +180,7 @@ fn carries_on(earlier: &[Sighting], track: &FallTrack) -> bool {
         (last.y_px - from.y_px) / span,
     );
     let (x, y) = (last.x_px + vx * gap, last.y_px + vy * gap);
-    let size = last.length_px.max(first.length_px).max(2.0);
-    (first.x_px - x).hypot(first.y_px - y) <= PICKUP_SIZES * size + 0.5 * vx.hypot(vy) * gap
+    (first.x_px - x).hypot(first.y_px - y) <= pickup_reach(last, first) + 0.5 * vx.hypot(vy) * gap
 }
 
 /// The sightings over which [`carries_on`] reads a piece's speed.

@@ -310,16 +310,17 @@ impl Judging<'_> {
         if !in_part {
             return None;
         }
-        let sightings: Vec<&Sighting> = fitted.iter().copied().filter(whole_size).collect();
+        let whole = fitted.iter().copied().filter(whole_size).count();
+        if whole < min_frames {
+            return None;
+        }
         if let Reject::Unexplained { rms_px, .. } = *rejected
-            && !in_part_may_explain(rms_px, (fitted.len(), sightings.len()), size, self.limit)
+            && !in_part_may_explain(rms_px, (fitted.len(), whole), size, self.limit)
         {
             return None;
         }
-        match sightings.len() >= min_frames {
-            true => self.path(&sightings).ok(),
-            false => None,
-        }
+        let sightings: Vec<&Sighting> = fitted.iter().copied().filter(whole_size).collect();
+        self.path(&sightings).ok()
     }
 
     /// The verdict on the track's sightings `fitted`: their pixels explained by a path under

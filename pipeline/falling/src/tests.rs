@@ -221,7 +221,7 @@ fn pieces_of_a_fall_each_too_short_alone_are_judged_joined() {
     }
 }
 
-/// Sightings of a 2 px blob at 30 fps, at `(x, y)` pixels and `t` seconds.
+/// A sighting of a 2 px blob at `(x_px, y_px)` and `t` seconds.
 fn speck(t: f64, x_px: f64, y_px: f64) -> Sighting {
     Sighting {
         t,
