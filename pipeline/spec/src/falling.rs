@@ -124,8 +124,9 @@ pub struct ClassifyParams {
     /// Back-extrapolation to the release point is trusted this far (seconds before the first
     /// sighting); beyond it, the first sighting is the origin.
     pub max_extrapolation_secs: f64,
-    /// The origin is extrapolated from the track's first this many seconds (at least
-    /// `min_frames` sightings).
+    /// On the facade plane (no camera recovered), the origin is extrapolated from the track's
+    /// first this many seconds (at least `min_frames` sightings). In 3-D the whole track is
+    /// fitted with drag quadratic in speed instead.
     pub origin_fit_secs: f64,
     /// In 3-D (the camera recovered): pixel residual allowed from the path under gravity, this
     /// many pixels plus `rms_per_size` × the blob's median size (a tumbling stick's centre
