@@ -48,8 +48,10 @@ pub fn judge(
     if coverage < min_coverage {
         return Err(Reject::Sparse { coverage });
     }
+    // Pinned by the path that judged it a fall: the path refined for the origin, with drag
+    // quadratic in speed, has that drag free as well and spreads wider.
     let pinned = |fall: Fall| match coverage < unpinned
-        && fall.origin.sigma_m > PINNED_FLOORS * facade.floor_height_m
+        && judged_sigma_m(&fall) > PINNED_FLOORS * facade.floor_height_m
     {
         true => Err(Reject::Sparse { coverage }),
         false => Ok(fall),
@@ -164,6 +166,15 @@ pub fn judge(
 /// let a run of raindrops near the lens through, at the end of a downpour (rendered held-out
 /// seed 6029's distractors: 9 sightings in 36 % of 25 frames, ±1.7 m with 3 m storeys).
 const PINNED_FLOORS: f64 = 0.5;
+
+/// How far (one standard deviation, metres) the path that judged `fall` a fall places its
+/// release.
+fn judged_sigma_m(fall: &Fall) -> f64 {
+    match &fall.motion {
+        Motion::Space(path) => path.apex_sigma_m,
+        Motion::Plane { .. } => fall.origin.sigma_m,
+    }
+}
 
 /// Whether `points` stay within [`HOVER_SIZES`] × `size_px` of the first.
 fn hovers(points: &[Pixel], size_px: f64) -> bool {
