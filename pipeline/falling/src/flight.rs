@@ -127,11 +127,17 @@ impl Flight {
         (x > 0.0).then(|| x.ln() / k)
     }
 
-    /// Where it is at each of `taus` (seconds after the first sighting, in time order).
-    fn positions(&self, taus: &[f64]) -> Vec<[f64; 3]> {
-        match self.model {
-            Model::FallQuadratic => quadratic::positions(self.drag, (self.p0, self.v0), taus),
-            _ => taus.iter().map(|&tau| self.at(tau)).collect(),
+    /// Where it is at successive times (seconds after the first sighting, called in time order):
+    /// a path with quadratic drag is integrated on from the time before, not again from the first
+    /// sighting.
+    fn walk(&self) -> impl FnMut(f64) -> [f64; 3] + '_ {
+        let mut now = (0.0, (self.p0, self.v0));
+        move |tau| match self.model {
+            Model::FallQuadratic => {
+                now = (tau, quadratic::state(self.drag, now.1, tau - now.0));
+                now.1.0
+            }
+            Model::Fall | Model::Line | Model::Drift => self.at(tau),
         }
     }
 
@@ -339,9 +345,9 @@ pub fn refit(
 /// behind the camera.
 fn residuals(p: &Problem<'_>, f: &Flight) -> Option<Vec<f64>> {
     let mut r = Vec::with_capacity(p.points.len() * 2 + 3);
-    let taus: Vec<f64> = p.points.iter().map(|q| q.0 - p.t0).collect();
-    for (&(_, x, y), at) in p.points.iter().zip(f.positions(&taus)) {
-        let (px, py) = p.camera.project(at)?;
+    let mut at = f.walk();
+    for &(t, x, y) in p.points {
+        let (px, py) = p.camera.project(at(t - p.t0))?;
         r.push(px - x);
         r.push(py - y);
     }

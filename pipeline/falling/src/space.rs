@@ -405,16 +405,16 @@ impl Judging<'_> {
         // throw 021); with quadratic drag, from 1.0 m out on the 9th. The refinement places the
         // release; whether it is a fall is the linear path's to say, so a refined path off the
         // wall is not taken either.
-        let start = flight::refit(
+        let ((apex_tau, method, apex), start) = flight::refit(
             camera,
             &points,
             (&fall, Model::FallQuadratic),
             QUADRATIC_DRAG,
             prior,
         )
-        .filter(|f| precise(f, &fall) && on_wall(origin_of(f).2))
-        .unwrap_or_else(|| fall.clone());
-        let (apex_tau, method, apex) = origin_of(&start);
+        .map(|f| (origin_of(&f), f))
+        .filter(|((_, _, apex), f)| precise(f, &fall) && on_wall(*apex))
+        .unwrap_or_else(|| (origin_of(&fall), fall.clone()));
         if !on_wall(apex) {
             return Err(Reject::OffTheWall { out_m: apex[2] });
         }

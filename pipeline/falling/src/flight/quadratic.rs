@@ -21,10 +21,15 @@ fn accel(c: f64, v: [f64; 3]) -> [f64; 3] {
 /// One Runge–Kutta step of `h` seconds (negative: back in time).
 fn step(c: f64, (p, v): State, h: f64) -> State {
     let add = |a: [f64; 3], b: [f64; 3], k: f64| [0, 1, 2].map(|i| a[i] + k * b[i]);
-    let (k1p, k1v) = (v, accel(c, v));
-    let (k2p, k2v) = (add(v, k1v, h / 2.0), accel(c, add(v, k1v, h / 2.0)));
-    let (k3p, k3v) = (add(v, k2v, h / 2.0), accel(c, add(v, k2v, h / 2.0)));
-    let (k4p, k4v) = (add(v, k3v, h), accel(c, add(v, k3v, h)));
+    // Each stage's velocity is the position's slope there, and its acceleration the velocity's.
+    let k1p = v;
+    let k1v = accel(c, k1p);
+    let k2p = add(v, k1v, h / 2.0);
+    let k2v = accel(c, k2p);
+    let k3p = add(v, k2v, h / 2.0);
+    let k3v = accel(c, k3p);
+    let k4p = add(v, k3v, h);
+    let k4v = accel(c, k4p);
     let mix = |a: [f64; 3], b: [f64; 3], c: [f64; 3], d: [f64; 3]| {
         [0, 1, 2].map(|i| (a[i] + 2.0 * b[i] + 2.0 * c[i] + d[i]) * h / 6.0)
     };
@@ -39,17 +44,6 @@ pub(super) fn state(c: f64, start: State, tau: f64) -> State {
     let n = (tau.abs() / STEP_S).ceil().max(1.0);
     let h = tau / n;
     (0..n as usize).fold(start, |s, _| step(c, s, h))
-}
-
-/// The positions at `taus` seconds after `start`, in time order, integrated once through them.
-pub(super) fn positions(c: f64, start: State, taus: &[f64]) -> Vec<[f64; 3]> {
-    let mut now = (0.0, start);
-    taus.iter()
-        .map(|&tau| {
-            now = (tau, state(c, now.1, tau - now.0));
-            now.1.0
-        })
-        .collect()
 }
 
 /// When (seconds from `start`) the vertical speed is zero: it only falls ever faster, or rises

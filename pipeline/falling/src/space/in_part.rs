@@ -48,7 +48,7 @@ pub(super) fn seen_whole(
         .iter()
         .map(|b| camera.depth(fall.at(b.at.0 - t0)))
         .collect();
-    if depths.iter().any(|&d| d <= 0.0) {
+    if seen.is_empty() || depths.iter().any(|&d| d <= 0.0) {
         return None;
     }
     let at_depth = |measure: fn(&Blob) -> f64, n: usize| {
