@@ -414,6 +414,21 @@ impl Judging<'_> {
         )
         .map(|f| (origin_of(&f), f))
         .filter(|((_, _, apex), f)| precise(f, &fall) && on_wall(*apex))
+        .or_else(|| {
+            // Failing that, from the track's first `origin_fit_secs`, before drag has bent the
+            // path far from the linear drag's (spent seed 8128's throw 012, 4.1 px, picked up
+            // 1.5 s after its release: the whole track's linear path put it 4.0 m out).
+            let early: Vec<Pixel> = points
+                .iter()
+                .take_while(|p| p.0 - t0 <= params.origin_fit_secs)
+                .copied()
+                .collect();
+            (early.len() >= params.min_frames && early.len() < points.len())
+                .then(|| flight::fit(camera, &early, Model::Fall, params.max_drag, prior))
+                .flatten()
+                .filter(|f| precise(f, &fall))
+                .map(|f| (origin_of(&f), f))
+        })
         .unwrap_or_else(|| (origin_of(&fall), fall.clone()));
         if !on_wall(apex) {
             return Err(Reject::OffTheWall { out_m: apex[2] });

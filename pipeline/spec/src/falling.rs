@@ -126,7 +126,8 @@ pub struct ClassifyParams {
     pub max_extrapolation_secs: f64,
     /// On the facade plane (no camera recovered), the origin is extrapolated from the track's
     /// first this many seconds (at least `min_frames` sightings). In 3-D the whole track is
-    /// fitted with drag quadratic in speed instead.
+    /// fitted with drag quadratic in speed instead, and the first this many seconds only where
+    /// that path is imprecise or off the wall.
     pub origin_fit_secs: f64,
     /// In 3-D (the camera recovered): pixel residual allowed from the path under gravity, this
     /// many pixels plus `rms_per_size` × the blob's median size (a tumbling stick's centre

@@ -6,7 +6,9 @@
 use super::score::{Detection, SequenceScore, score};
 use crate::scenes::falls::{Scene, SceneSpec, Truth, luma};
 use std::collections::HashMap;
-use vigil_falling::{ClassifyParams, FallDetector, FallStats, GrayFrame, Settled, Verdict};
+use vigil_falling::{
+    ClassifyParams, FallDetector, FallStats, GrayFrame, Settled, Sighting, Verdict,
+};
 
 /// How the sequences are judged.
 #[derive(Clone, Copy, Debug, Default)]
@@ -114,18 +116,12 @@ impl Alerts {
                 Ok(fall) => {
                     if self.explain {
                         eprintln!(
-                            "{name}: {} n={} t={:.2}..{:.2} px=({:.0},{:.0})..({:.0},{:.0}) accel={:.1} drop={:.1} floor={} ±{:.1} m out={:?}",
+                            "{name}: {} {} accel={:.1} drop={:.1} floor={} ±{:.1} m out={:?}",
                             match v.continues {
                                 Some(_) => "CONTINUES",
                                 None => "FALL",
                             },
-                            p.len(),
-                            p[0].t,
-                            p[p.len() - 1].t,
-                            p[0].x_px,
-                            p[0].y_px,
-                            p[p.len() - 1].x_px,
-                            p[p.len() - 1].y_px,
+                            extent(p),
                             fall.accel_mps2,
                             fall.drop_m,
                             fall.origin.floor,
@@ -145,7 +141,7 @@ impl Alerts {
                     });
                 }
                 Err(r) if self.explain && p.len() >= 8 => {
-                    eprintln!("{name}: track of {} rejected: {r}", p.len());
+                    eprintln!("{name}: track {} rejected: {r}", extent(p));
                 }
                 Err(_) => {}
             }
@@ -162,6 +158,23 @@ impl Alerts {
                 d.points = s.points.iter().map(|p| (p.t, p.x_px, p.y_px)).collect();
             }
         }
+    }
+}
+
+/// A track's sightings, their times and their first and last pixels, for `--explain`.
+fn extent(p: &[Sighting]) -> String {
+    match (p.first(), p.last()) {
+        (Some(a), Some(b)) => format!(
+            "n={} t={:.2}..{:.2} px=({:.0},{:.0})..({:.0},{:.0})",
+            p.len(),
+            a.t,
+            b.t,
+            a.x_px,
+            a.y_px,
+            b.x_px,
+            b.y_px
+        ),
+        _ => "n=0".to_string(),
     }
 }
 
