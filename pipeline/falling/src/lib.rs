@@ -19,12 +19,14 @@ pub mod fit;
 pub mod flight;
 pub mod foreground;
 pub mod looming;
+mod pieces;
 pub mod space;
 pub mod tracker;
 
 pub use camera::FacadeCamera;
 pub use classify::{ClassifyParams, Fall, Motion, Origin, Reject, classify};
 pub use foreground::{Blob, Foreground, ForegroundParams, GrayFrame};
+use pieces::{Piece, alike, carries_on, forget_before, joined, picks_up};
 use tracker::Crowd;
 pub use tracker::{FallTrack, Sighting, SmallTracker, TrackerParams};
 pub use vigil_spec::facade::{self, Facade};
@@ -101,16 +103,6 @@ pub struct FallDetector {
     plane_only: bool,
 }
 
-/// A track rejected as one piece of a fall may be ([`Reject::is_piece`]): a later piece may
-/// pick it up ([`FallDetector::with_fragment`]), or a fall begin where it was lost.
-struct Piece {
-    track: FallTrack,
-    /// Rejected for too little drop or too few sightings, not as a line: the slow start of a
-    /// fall (an object hovering at the apex of a throw) may be this piece
-    /// ([`FallDetector::with_prelude`]).
-    prelude: bool,
-}
-
 struct RecentFall {
     /// The track raised.
     track: u64,
@@ -123,100 +115,8 @@ struct RecentFall {
     best: Fall,
 }
 
-/// How long before a track's first sighting a rejected track it may join (a prelude, a
-/// fragment) may have ended.
-const PRELUDE_SECS: f64 = 0.6;
-
 /// How long after its last sighting a fall may be continued by another track.
 pub const CONTINUATION_SECS: f64 = 1.5;
-
-/// A track that starts within this long of a fall's last sighting (longer than the tracker's
-/// gap, 0.35 s, after which the track that lost the object ends: development seed 2's night
-/// throw 30 was lost at its apex for 0.37 s, and the track that found it again alerted anew)…
-const PICKUP_SECS: f64 = 0.6;
-/// …and within this many blob sizes of it (pixels) picks the fall up where it was lost,
-/// whatever the fall's path predicts: a path fitted to a short stretch near a throw's apex,
-/// where the object hardly moves, may put it anywhere along the line of sight.
-const PICKUP_SIZES: f64 = 3.0;
-
-/// `track` picks up the fall last seen at `last`: one of its sightings within [`PICKUP_SECS`]
-/// of that one lies within [`PICKUP_SIZES`] of it.
-fn picks_up(last: Option<&Sighting>, track: &FallTrack) -> bool {
-    last.is_some_and(|l| {
-        track
-            .points
-            .iter()
-            .take_while(|s| s.t - l.t <= PICKUP_SECS)
-            .any(|s| {
-                s.t >= l.t - PICKUP_SECS
-                    && (s.x_px - l.x_px).hypot(s.y_px - l.y_px) <= pickup_reach(l, s)
-            })
-    })
-}
-
-/// How far (pixels) a sighting `s` may lie from `l`, the last one seen, and pick it up:
-/// [`PICKUP_SIZES`] × the larger blob's length (no less than 2 px).
-fn pickup_reach(l: &Sighting, s: &Sighting) -> f64 {
-    PICKUP_SIZES * l.length_px.max(s.length_px).max(2.0)
-}
-
-/// `track` picks up, where it was lost, the object that `earlier` followed as it moved: its
-/// first sighting, within [`PICKUP_SECS`] of `earlier`'s last, lies within [`PICKUP_SIZES`] of
-/// where `earlier`'s speed over its last [`PACE_SIGHTINGS`] carries the object, give or take
-/// half the way it moved unseen (a fall gathers speed). A 2.5 px object falling at night was
-/// lost for 4 frames, and found again 24 px on, 12 of its sizes (rendered held-out seed 5309's
-/// throw 004: neither piece alone told a fall from a line).
-fn carries_on(earlier: &[Sighting], track: &FallTrack) -> bool {
-    let (Some(last), Some(first)) = (earlier.last(), track.points.first()) else {
-        return false;
-    };
-    let from = &earlier[earlier.len().saturating_sub(PACE_SIGHTINGS)];
-    let (span, gap) = (last.t - from.t, first.t - last.t);
-    if span <= 0.0 || !(0.0..=PICKUP_SECS).contains(&gap) {
-        return false;
-    }
-    let (vx, vy) = (
-        (last.x_px - from.x_px) / span,
-        (last.y_px - from.y_px) / span,
-    );
-    let (x, y) = (last.x_px + vx * gap, last.y_px + vy * gap);
-    (first.x_px - x).hypot(first.y_px - y) <= pickup_reach(last, first) + 0.5 * vx.hypot(vy) * gap
-}
-
-/// The sightings over which [`carries_on`] reads a piece's speed.
-const PACE_SIGHTINGS: usize = 4;
-
-/// Blob sizes (source pixels) where one piece of a fall was lost and the next picks it up
-/// differ by this factor at most (medians of three sightings either side): one object, not a
-/// rain streak or a bird taken for it.
-const ALIKE_RATIO: f64 = 3.0;
-
-/// `later` looks like the object `earlier` was following ([`ALIKE_RATIO`]).
-fn alike(earlier: &[Sighting], later: &[Sighting]) -> bool {
-    let size = |pts: &[Sighting]| looming::median(pts.iter().map(|p| p.size_px).collect());
-    let a = size(&earlier[earlier.len().saturating_sub(3)..]);
-    let b = size(&later[..later.len().min(3)]);
-    a.max(b) <= ALIKE_RATIO * a.min(b)
-}
-
-/// The sightings `earlier`, then those of `later` after them, as track `id`.
-fn joined(id: u64, earlier: &[Sighting], later: &FallTrack) -> FallTrack {
-    let last = earlier.last().map_or(f64::MIN, |l| l.t);
-    let mut points = earlier.to_vec();
-    points.extend(later.points.iter().filter(|p| p.t > last).cloned());
-    FallTrack { id, points }
-}
-
-/// Drops the rejected `pieces` that ended more than [`PRELUDE_SECS`] before `t`: too long ago to
-/// be the start of a track beginning then.
-fn forget_before(pieces: &mut Vec<Piece>, t: f64) {
-    pieces.retain(|p| {
-        p.track
-            .points
-            .last()
-            .is_some_and(|l| t - l.t <= PRELUDE_SECS)
-    });
-}
 
 /// Tracks shorter than this are noise and get no verdict of their own.
 const MIN_VERDICT_POINTS: usize = 3;
