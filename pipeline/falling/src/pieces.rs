@@ -1,6 +1,7 @@
 //! Pieces of one fall that the tracker broke apart: which rejected track a later one picks up
 //! where it was lost, and the two joined.
 
+use crate::looming;
 use crate::tracker::{FallTrack, Sighting};
 
 /// A track rejected as one piece of a fall may be ([`crate::Reject::is_piece`]): a later piece may
@@ -74,27 +75,15 @@ pub(crate) fn carries_on(earlier: &[Sighting], track: &FallTrack) -> bool {
 pub(crate) const PACE_SIGHTINGS: usize = 4;
 
 /// Blob sizes (source pixels) where one piece of a fall was lost and the next picks it up
-/// differ by this factor at most: one object, not a rain streak or a bird taken for it.
+/// differ by this factor at most (medians of three sightings either side): one object, not a
+/// rain streak or a bird taken for it.
 pub(crate) const ALIKE_RATIO: f64 = 3.0;
 
-/// The sightings either side of where one piece was lost and the next picks it up whose sizes
-/// are compared ([`alike`]): a tumbling stick's blob shrinks to its end for a frame or two as
-/// it turns, about twice a turn.
-pub(crate) const ALIKE_SIGHTINGS: usize = 5;
-
-/// `later` looks like the object `earlier` was following ([`ALIKE_RATIO`]): the second largest
-/// of [`ALIKE_SIGHTINGS`] blob sizes either side, the object as seen broadside (one larger blob
-/// may have merged with something). The median of three compared a stick seen end-on (5.3,
-/// 5.9 and 9.5 px) with the same stick broadside (14–21 px), and kept apart the two pieces of
-/// rendered held-out seed 6481's throw 006, each too short alone to tell a fall from a line.
+/// `later` looks like the object `earlier` was following ([`ALIKE_RATIO`]).
 pub(crate) fn alike(earlier: &[Sighting], later: &[Sighting]) -> bool {
-    let broadside = |pts: &[Sighting]| {
-        let mut sizes: Vec<f64> = pts.iter().map(|p| p.size_px).collect();
-        sizes.sort_by(|a, b| b.total_cmp(a));
-        sizes.get(1).or(sizes.first()).copied().unwrap_or(0.0)
-    };
-    let a = broadside(&earlier[earlier.len().saturating_sub(ALIKE_SIGHTINGS)..]);
-    let b = broadside(&later[..later.len().min(ALIKE_SIGHTINGS)]);
+    let size = |pts: &[Sighting]| looming::median(pts.iter().map(|p| p.size_px).collect());
+    let a = size(&earlier[earlier.len().saturating_sub(3)..]);
+    let b = size(&later[..later.len().min(3)]);
     a.max(b) <= ALIKE_RATIO * a.min(b)
 }
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::pieces::{PICKUP_SECS, alike, carries_on, picks_up};
+use crate::pieces::{PICKUP_SECS, carries_on, picks_up};
 use crate::space::tests::square;
 
 fn detector() -> FallDetector {
@@ -257,28 +257,4 @@ fn a_piece_lost_for_a_few_frames_is_picked_up_where_its_pace_carries_it() {
     let mut late = later(379.0, 93.0);
     late.points[0].t = 2.77 + PICKUP_SECS + 0.05;
     assert!(!carries_on(&earlier, &late));
-}
-
-#[test]
-fn a_tumbling_stick_seen_end_on_where_it_was_lost_is_alike_the_stick_seen_broadside() {
-    // Held-out seed 6481's throw 006 (a stick, 4.9 times as long as wide, turning 4 times a
-    // second) as the tracker broke it: the blob shrank to its end as the first piece was lost,
-    // and the next piece found it broadside.
-    let sized = |sizes: &[f64]| -> Vec<Sighting> {
-        sizes
-            .iter()
-            .map(|&s| Sighting {
-                size_px: s,
-                ..speck(0.0, 0.0, 0.0)
-            })
-            .collect()
-    };
-    let earlier = sized(&[15.1, 15.5, 10.8, 9.5, 5.3, 5.9]);
-    let later = sized(&[14.3, 18.9, 21.0, 20.4, 21.7]);
-    assert!(alike(&earlier, &later));
-    // A rain speck, or a speck of clutter, where a 15 px object was lost: not that object.
-    assert!(!alike(&earlier, &sized(&[2.0, 2.4, 2.2, 1.8, 2.0])));
-    assert!(!alike(&sized(&[2.0, 2.4, 2.2, 1.8, 2.0]), &later));
-    // Nor does one blob merged with something make a speck alike.
-    assert!(!alike(&sized(&[2.0, 2.4, 9.0, 1.8, 2.0]), &later));
 }
