@@ -16,7 +16,7 @@ pub(crate) struct Piece {
 
 /// How long before a track's first sighting a rejected track it may join (a prelude, a
 /// fragment) may have ended.
-pub(crate) const PRELUDE_SECS: f64 = 0.6;
+const PRELUDE_SECS: f64 = 0.6;
 
 /// A track that starts within this long of a fall's last sighting (longer than the tracker's
 /// gap, 0.35 s, after which the track that lost the object ends: development seed 2's night
@@ -25,7 +25,7 @@ pub(crate) const PICKUP_SECS: f64 = 0.6;
 /// …and within this many blob sizes of it (pixels) picks the fall up where it was lost,
 /// whatever the fall's path predicts: a path fitted to a short stretch near a throw's apex,
 /// where the object hardly moves, may put it anywhere along the line of sight.
-pub(crate) const PICKUP_SIZES: f64 = 3.0;
+const PICKUP_SIZES: f64 = 3.0;
 
 /// `track` picks up the fall last seen at `last`: one of its sightings within [`PICKUP_SECS`]
 /// of that one lies within [`PICKUP_SIZES`] of it.
@@ -44,7 +44,7 @@ pub(crate) fn picks_up(last: Option<&Sighting>, track: &FallTrack) -> bool {
 
 /// How far (pixels) a sighting `s` may lie from `l`, the last one seen, and pick it up:
 /// [`PICKUP_SIZES`] × the larger blob's length (no less than 2 px).
-pub(crate) fn pickup_reach(l: &Sighting, s: &Sighting) -> f64 {
+fn pickup_reach(l: &Sighting, s: &Sighting) -> f64 {
     PICKUP_SIZES * l.length_px.max(s.length_px).max(2.0)
 }
 
@@ -72,12 +72,12 @@ pub(crate) fn carries_on(earlier: &[Sighting], track: &FallTrack) -> bool {
 }
 
 /// The sightings over which [`carries_on`] reads a piece's speed.
-pub(crate) const PACE_SIGHTINGS: usize = 4;
+const PACE_SIGHTINGS: usize = 4;
 
 /// Blob sizes (source pixels) where one piece of a fall was lost and the next picks it up
 /// differ by this factor at most (medians of three sightings either side): one object, not a
 /// rain streak or a bird taken for it.
-pub(crate) const ALIKE_RATIO: f64 = 3.0;
+const ALIKE_RATIO: f64 = 3.0;
 
 /// `later` looks like the object `earlier` was following ([`ALIKE_RATIO`]).
 pub(crate) fn alike(earlier: &[Sighting], later: &[Sighting]) -> bool {
