@@ -203,6 +203,10 @@ pub struct SceneSpec {
     /// per 720p, as residential cameras stream; close views draw a phone's 1–3 Mbit/s per 720p).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kbps: Option<u32>,
+    /// Where the integrator's zone stops, metres above the roof on the wall's plane (none: 2 m
+    /// for a camera far off, the top of the frame for one close by).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_above_roof_m: Option<f64>,
 }
 
 pub const FLOOR_HEIGHT: f64 = 3.0;

@@ -55,7 +55,11 @@ impl Scene {
         building.lit = (0..cells).map(|_| rng.chance(0.35)).collect();
         building.tint = (0..cells).map(|_| rng.below(21) as i32 - 10).collect();
         let background = render_static(&camera, &building, spec.distance_m);
-        let calibration = calibrate(&camera, &building, spec.distance_m);
+        let calibration = calibrate(
+            &camera,
+            &building,
+            (spec.distance_m, spec.zone_above_roof_m),
+        );
         let bodies = spec.throws.iter().map(|_| None).collect();
         let truth = spec
             .throws

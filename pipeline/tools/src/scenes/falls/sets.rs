@@ -198,6 +198,7 @@ fn view(
         throws: Vec::new(),
         distractors: Vec::new(),
         kbps: None,
+        zone_above_roof_m: None,
     }
 }
 

@@ -215,8 +215,13 @@ pub(super) fn can_calibrate(spec: &SceneSpec) -> bool {
 const CLOSE_BY_M: f64 = 20.0;
 
 /// The calibration an integrator would draw: the lowest and highest floor lines fully in view,
-/// across the whole facade, and a zone from the roof down to the bottom of the frame.
-pub(super) fn calibrate(camera: &Camera, b: &Building, d: f64) -> Calibration {
+/// across the whole facade, and a zone from above the roof (`above` metres, on the wall's
+/// plane, where given) down to the bottom of the frame; `d` is the wall's distance.
+pub(super) fn calibrate(
+    camera: &Camera,
+    b: &Building,
+    (d, above): (f64, Option<f64>),
+) -> Calibration {
     let norm = |p: (f64, f64, f64)| [p.0 / camera.w, p.1 / camera.h];
     let lines = lines_in_view(camera, (b.x0, b.width()), b.floors, d);
     let (lo, hi) = (
@@ -237,10 +242,9 @@ pub(super) fn calibrate(camera: &Camera, b: &Building, d: f64) -> Calibration {
     // at the lens climbs the picture as it comes nearer, far above the roof line drawn on the
     // wall's plane (rendered held-out seed 3571's throw 034, 21 px, from the 10th floor:
     // above that line for 37 of its 71 frames, and not found).
-    let roof = b.height() + 2.0;
-    let top = match d <= CLOSE_BY_M {
-        true => 0.0,
-        false => norm(p(x0, roof))[1].clamp(0.0, 0.95),
+    let top = match (above, d <= CLOSE_BY_M) {
+        (None, true) => 0.0,
+        (above, _) => norm(p(x0, b.height() + above.unwrap_or(2.0)))[1].clamp(0.0, 0.95),
     };
     let zone = vec![[0.0, top], [1.0, top], [1.0, 1.0], [0.0, 1.0]];
     Calibration {
