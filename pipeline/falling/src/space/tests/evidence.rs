@@ -98,7 +98,8 @@ fn a_drop_seen_in_few_of_its_frames_is_a_fall_where_its_path_pins_the_release() 
 fn two_lights_one_after_the_other_are_no_fall_however_large() {
     // A 44 px window light for 10 frames, then another 60 px lower for 7: one track. A fall
     // misses them by 8.5 px, which their size would allow (9.8 px), but the blobs stay exactly
-    // where they are: their centres are where the lights are.
+    // where they are: their centres are where the lights are, give or take a twentieth of
+    // their size (3.2 px in all).
     let (camera, facade) = view();
     let mut tr = track(&(camera.clone(), facade.clone()), 30.0, 17.0 / 30.0, |_| {
         [5.0, 9.0, 0.0]
@@ -114,7 +115,7 @@ fn two_lights_one_after_the_other_are_no_fall_however_large() {
     }
     let lights = judged(&tr);
     assert!(
-        matches!(lights, Err(Reject::Unexplained { rms_px, limit_px }) if rms_px < 9.8 && limit_px < 2.5),
+        matches!(lights, Err(Reject::Unexplained { rms_px, limit_px }) if rms_px < 9.8 && limit_px < 3.5),
         "{lights:?}"
     );
 }
