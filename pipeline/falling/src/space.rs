@@ -94,7 +94,6 @@ pub fn judge(
         false => pts.iter().collect(),
     };
     let points = pixels(&fitted);
-    let limit = params.max_rms_px + params.rms_per_size * size;
     let prior = Prior {
         out_m: (-params.behind_wall_m, params.max_out_m),
         likely_out_m: Some(params.likely_out_m),
@@ -118,7 +117,6 @@ pub fn judge(
         facade,
         params,
         prior,
-        limit,
         size,
         min_drop,
         rises_on_plane,
@@ -152,7 +150,7 @@ pub fn judge(
             })
             .filter(|&cut| points.len() - cut >= min_frames)
             .find_map(|cut| judging.path(&fitted[cut..]).ok())
-            .or_else(|| judging.whole_object(&fitted, (size, min_frames), &whole))
+            .or_else(|| judging.whole_object(&fitted, min_frames, &whole))
             .ok_or(whole),
         verdict => verdict,
     };
@@ -274,9 +272,7 @@ struct Judging<'a> {
     facade: &'a Facade,
     params: &'a ClassifyParams,
     prior: Prior,
-    /// Pixel residual (rms) a path may leave.
-    limit: f64,
-    /// The blob's median size, pixels.
+    /// The blob's median size, pixels: what a path's residual is held to ([`Judging::limit`]).
     size: f64,
     /// Metres a path must drop.
     min_drop: f64,
@@ -284,6 +280,11 @@ struct Judging<'a> {
 }
 
 impl Judging<'_> {
+    /// Pixel residual (rms) a path may leave: `max_rms_px` plus `rms_per_size` × the blob's size.
+    fn limit(&self) -> f64 {
+        self.params.max_rms_px + self.params.rms_per_size * self.size
+    }
+
     /// The verdict on the track's sightings `fitted`: their pixels explained by a path under
     /// gravity ([`explained`]), and that path a fall.
     fn path(&self, fitted: &[&Sighting]) -> Result<Fall, Reject> {
@@ -293,11 +294,11 @@ impl Judging<'_> {
             facade,
             params,
             ref prior,
-            limit,
             size,
             min_drop,
             rises_on_plane,
         } = *self;
+        let limit = self.limit();
         let (points, fall) = explained(camera, &pixels(fitted), (params, prior, limit))?;
         // Its size lets a blob's centre wander about the object's; it does so only as far as
         // it strays from a smooth path (a tumbling stick's more than a ball's). The path's own

@@ -260,8 +260,7 @@ fn throws_at_the_lens_are_told_from_a_line_and_a_drift_by_how_they_grow() {
         // 033's floor is not asked: its first whole sightings came 0.6 s after the release,
         // and the path back from them puts it two floors low (6 for 8).
         if (seed, i) != (3141, 33) {
-            let floor = throw.found_floor.expect("a floor");
-            assert!((floor - throw.floor).abs() <= 1, "{seed} {i}: {throw:?}");
+            assert!(within_a_floor(&throw), "{seed} {i}: {throw:?}");
         }
     }
 }
@@ -274,8 +273,7 @@ fn throws_at_the_lens_are_told_from_a_line_and_a_drift_by_how_they_grow() {
 fn throws_above_the_roof_line_and_a_box_seen_in_part_are_found_once_with_their_floor() {
     for i in [11, 25, 28] {
         let throw = found_once_in(held_out_throw(3571, i));
-        let floor = throw.found_floor.expect("a floor");
-        assert!((floor - throw.floor).abs() <= 1, "{i}: {throw:?}");
+        assert!(within_a_floor(&throw), "{i}: {throw:?}");
     }
 }
 
@@ -300,8 +298,7 @@ fn tumbling_throws_are_as_wide_as_they_are_not_as_their_smear() {
             close_throw(held_out, seed, i),
             (seed, i) == (3141, 1),
         ));
-        let floor = throw.found_floor.expect("a floor");
-        assert!((floor - throw.floor).abs() <= 1, "{seed} {i}: {throw:?}");
+        assert!(within_a_floor(&throw), "{seed} {i}: {throw:?}");
     }
 }
 
@@ -352,8 +349,7 @@ fn a_small_night_fall_lost_for_a_few_frames_is_picked_up_where_its_pace_carries_
     assert!(spec.night);
     let throw = found_once_in(spec);
     assert!(throw.size_px < 3.0, "{throw:?}");
-    let floor = throw.found_floor.expect("a floor");
-    assert!(floor.abs_diff(throw.floor) <= 1, "{throw:?}");
+    assert!(within_a_floor(&throw), "{throw:?}");
 }
 
 /// Development's close throw `i` of `seed`, as rendered.
@@ -378,6 +374,13 @@ fn as_studied(mut spec: SceneSpec, pinned: bool) -> SceneSpec {
         spec.zone_above_roof_m = Some(2.0);
     }
     spec
+}
+
+/// Whether `throw` was found with a floor, within one of its own.
+fn within_a_floor(throw: &ThrowResult) -> bool {
+    throw
+        .found_floor
+        .is_some_and(|floor| floor.abs_diff(throw.floor) <= 1)
 }
 
 /// Development's close throw `i` of `seed`, as rendered: found, as one alert, and nothing else
@@ -426,8 +429,7 @@ fn throws_cut_up_by_the_zone_or_the_tracker_are_found_once_with_their_floor() {
         // Throw 30's floor is not asked: the path from where it was seen (out of a 720p
         // frame's top, 7 px) puts it two floors low.
         if i != 30 {
-            let floor = throw.found_floor.expect("a floor");
-            assert!((floor - throw.floor).abs() <= 1, "{throw:?}");
+            assert!(within_a_floor(&throw), "{throw:?}");
         }
     }
 }

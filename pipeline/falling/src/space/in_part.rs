@@ -129,9 +129,10 @@ impl Judging<'_> {
     pub(super) fn whole_object(
         &self,
         fitted: &[&Sighting],
-        (size, min_frames): (f64, usize),
+        min_frames: usize,
         rejected: &Reject,
     ) -> Option<Fall> {
+        let size = self.size;
         let whole_size = |p: &&Sighting| p.size_px >= PARTLY * size - SIZE_NOISE_PX;
         let alike = |a: &&Sighting, b: &&Sighting| {
             let (a, b) = (a.size_px.max(1.0), b.size_px.max(1.0));
@@ -148,7 +149,7 @@ impl Judging<'_> {
             return None;
         }
         if let Reject::Unexplained { rms_px, .. } = *rejected
-            && !in_part_may_explain(rms_px, (fitted.len(), whole), size, self.limit)
+            && !in_part_may_explain(rms_px, (fitted.len(), whole), size, self.limit())
         {
             return None;
         }

@@ -213,6 +213,8 @@ pub(super) fn can_calibrate(spec: &SceneSpec) -> bool {
 /// A camera this near the wall, metres, looks up at it from close by: its integrator draws the
 /// zone up to the top of the frame, as the README advises.
 const CLOSE_BY_M: f64 = 20.0;
+/// Where a camera further off has its zone stop, metres above the roof on the wall's plane.
+const ABOVE_ROOF_M: f64 = 2.0;
 
 /// The calibration an integrator would draw: the lowest and highest floor lines fully in view,
 /// across the whole facade, and a zone from above the roof (`above` metres, on the wall's
@@ -237,14 +239,14 @@ pub(super) fn calibrate(
         norm(p(x1, yhi)),
         norm(p(x0, yhi)),
     ];
-    // Zone: everything below a line 2 m above the roof, across the whole frame (a push carries
+    // Zone: everything below a line [`ABOVE_ROOF_M`] above the roof, across the whole frame (a push carries
     // a throw well beyond the facade's sides). From close by, the whole frame: a throw pushed
     // at the lens climbs the picture as it comes nearer, far above the roof line drawn on the
     // wall's plane (rendered held-out seed 3571's throw 034, 21 px, from the 10th floor:
     // above that line for 37 of its 71 frames, and not found).
     let top = match (above, d <= CLOSE_BY_M) {
         (None, true) => 0.0,
-        (above, _) => norm(p(x0, b.height() + above.unwrap_or(2.0)))[1].clamp(0.0, 0.95),
+        (above, _) => norm(p(x0, b.height() + above.unwrap_or(ABOVE_ROOF_M)))[1].clamp(0.0, 0.95),
     };
     let zone = vec![[0.0, top], [1.0, top], [1.0, 1.0], [0.0, 1.0]];
     Calibration {
