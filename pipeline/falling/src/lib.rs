@@ -351,6 +351,8 @@ impl FallDetector {
             }
             let mut track = track;
             let mut outcome = self.verdict(&track);
+            // The recent fall this track was judged with, as its rest.
+            let mut rest_of = None;
             match &outcome {
                 Ok(fall) => {
                     if let Some((merged, merged_outcome)) = self.with_prelude(&track, fall) {
@@ -358,8 +360,8 @@ impl FallDetector {
                     }
                 }
                 Err(r) if r.is_piece() => {
-                    if let Some(whole) = self.rest_of_fall(&track) {
-                        outcome = whole;
+                    if let Some((fall, whole)) = self.rest_of_fall(&track) {
+                        (rest_of, outcome) = (Some(fall), whole);
                     } else if let Some(merged) = self.with_fragment(&track) {
                         (track, outcome) = merged;
                     }
@@ -374,7 +376,7 @@ impl FallDetector {
             }
             let mut continues = None;
             if let Ok(fall) = &outcome {
-                continues = self.join(&track, fall);
+                continues = self.join(&track, fall, rest_of);
             }
             match &outcome {
                 Ok(_) if continues.is_some() => self.stats.continuations += 1,
@@ -391,11 +393,13 @@ impl FallDetector {
     }
 
     /// Joins an accepted track to the recent fall it belongs to (returning that fall's track)
-    /// or starts a new one.
-    fn join(&mut self, track: &FallTrack, fall: &Fall) -> Option<u64> {
+    /// or starts a new one. A track judged as the rest of a recent fall (`rest_of`, that fall's
+    /// track) belongs to it, wherever its earlier sightings lie.
+    fn join(&mut self, track: &FallTrack, fall: &Fall, rest_of: Option<u64>) -> Option<u64> {
         let first_t = track.points[0].t;
         let last_t = track.points.last().map_or(first_t, |p| p.t);
-        let Some(i) = self.belongs_to(track) else {
+        let known = rest_of.and_then(|id| self.recent.iter().position(|r| r.track == id));
+        let Some(i) = known.or_else(|| self.belongs_to(track)) else {
             self.recent.push(RecentFall {
                 track: track.id,
                 last_t,
@@ -456,15 +460,16 @@ impl FallDetector {
 
     /// The fall that `track`, rejected alone as a piece ([`Reject::is_piece`]), makes with the
     /// recent fall it picks up where that was lost: the rest of a fall the tracker broke, too
-    /// short a stretch to judge alone. `None` when it picks up none, or the whole is no fall.
-    fn rest_of_fall(&mut self, track: &FallTrack) -> Option<Result<Fall, Reject>> {
+    /// short a stretch to judge alone; with that fall's track. `None` when it picks up none, or
+    /// the whole is no fall.
+    fn rest_of_fall(&mut self, track: &FallTrack) -> Option<(u64, Result<Fall, Reject>)> {
         let r = self
             .recent
             .iter()
             .find(|r| picks_up(r.points.last(), track) && alike(&r.points, &track.points))?;
-        let whole = joined(r.track, &r.points, track);
+        let (id, whole) = (r.track, joined(r.track, &r.points, track));
         let outcome = self.verdict(&whole);
-        outcome.is_ok().then_some(outcome)
+        outcome.is_ok().then_some((id, outcome))
     }
 
     /// The fall with the rejected track that its fit passes through just before its first

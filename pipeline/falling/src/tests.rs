@@ -123,6 +123,31 @@ fn a_fall_picked_up_by_a_long_track_waits_for_it_and_the_two_are_one_fall() {
 }
 
 #[test]
+fn the_rest_of_a_fall_seen_first_off_its_path_continues_it() {
+    // Held-out seed 8647's throw 025 (a 36 px box): one track followed the fall, another picked
+    // it up where it was lost; a third, begun beside where the box was while the second ran
+    // (off the fall's path), was too short alone and is the fall's rest.
+    let mut det = detector();
+    let drop = |t: f64| 50.0 - 0.5 * G * t * t;
+    let first = det.judge(vec![track(1, 0, 30, drop)]);
+    assert!(first[0].outcome.is_ok());
+    let second = det.judge(vec![track(2, 40, 60, drop)]);
+    assert_eq!(second[0].continues, Some(1));
+    // Frames 55–59 two metres aside, while the second track ran; then two on the path.
+    let mut rest = track(3, 55, 62, drop);
+    for p in rest.points.iter_mut().filter(|p| p.t < 59.5 / 25.0) {
+        p.u += 2.0;
+        p.h -= 2.0;
+    }
+    assert!(matches!(det.verdict(&rest), Err(r) if r.is_piece()));
+    let v = det.judge(vec![rest]);
+    assert!(v[0].outcome.is_ok(), "{:?}", v[0].outcome);
+    assert_eq!(v[0].continues, Some(1));
+    let s = det.stats();
+    assert_eq!((s.falls, s.continuations), (1, 2));
+}
+
+#[test]
 fn a_fragment_beside_a_fall_is_the_same_fall_and_it_settles_with_both() {
     let mut det = detector();
     let drop = |t: f64| 45.0 - 0.5 * G * t * t;
