@@ -2,7 +2,7 @@
 //! where it was lost, and the two joined.
 
 use crate::looming;
-use crate::tracker::{ALIKE_RATIO, FallTrack, Sighting};
+use crate::tracker::{FallTrack, Sighting};
 
 /// A track rejected as one piece of a fall may be ([`crate::Reject::is_piece`]): a later piece may
 /// pick it up ([`crate::FallDetector::with_fragment`]), or a fall begin where it was lost.
@@ -74,9 +74,12 @@ pub(crate) fn carries_on(earlier: &[Sighting], track: &FallTrack) -> bool {
 /// The sightings over which [`carries_on`] reads a piece's speed.
 const PACE_SIGHTINGS: usize = 4;
 
-/// `later` looks like the object `earlier` was following: blob sizes (source pixels) where one
-/// piece of a fall was lost and the next picks it up differ by [`ALIKE_RATIO`] at most (medians
-/// of three sightings either side), one object, not a rain streak or a bird taken for it.
+/// Blob sizes (source pixels) where one piece of a fall was lost and the next picks it up
+/// differ by this factor at most (medians of three sightings either side): one object, not a
+/// rain streak or a bird taken for it.
+const ALIKE_RATIO: f64 = 3.0;
+
+/// `later` looks like the object `earlier` was following ([`ALIKE_RATIO`]).
 pub(crate) fn alike(earlier: &[Sighting], later: &[Sighting]) -> bool {
     let size = |pts: &[Sighting]| looming::median(pts.iter().map(|p| p.size_px).collect());
     let a = size(&earlier[earlier.len().saturating_sub(3)..]);

@@ -1,7 +1,6 @@
 //! Small objects tracked at full frame rate on the facade plane. Boxes of a 6 px object do not
 //! overlap from one frame to the next, so candidates are gated by distance (in metres on the
-//! facade) to the position predicted under gravity, not by IoU, and after a gap by their blob's
-//! size ([`ALIKE_RATIO`]).
+//! facade) to the position predicted under gravity, not by IoU.
 
 use vigil_spec::falling::G;
 pub use vigil_spec::falling::TrackerParams;
@@ -80,40 +79,9 @@ pub struct FallTrack {
     pub points: Vec<Sighting>,
 }
 
-/// Blob sizes of one object differ by this factor at most from one sighting to the median of
-/// the three before it (sizes under [`SMALLEST_PX`] counted as that), where the track was not
-/// seen in the frame before: after a gap a track does not take a blob of another size. A 3–6 px
-/// blob creeping along a flare's edge for 2.5 s took over a throw of 11 px that passed where
-/// its prediction under gravity put it after 0.33 s unseen, and the throw's own track was cut
-/// short (rendered held-out seed 7919's throw 010). From one frame to the next the size may
-/// jump more: a 7 px object seen in part as 2–3 px blobs for 7 frames came out whole at 8, then
-/// 12 px (7919's 005), and cut there its track was two pieces, neither explained.
-pub(crate) const ALIKE_RATIO: f64 = 3.0;
-
-/// See [`ALIKE_RATIO`]: a faint object's blob is 2–4 px as the faint test takes more or less
-/// of it.
-const SMALLEST_PX: f64 = 3.0;
-
-/// Whether blob sizes `a` and `b` may be one object's ([`ALIKE_RATIO`]).
-pub(crate) fn alike_sizes(a: f64, b: f64) -> bool {
-    let (a, b) = (a.max(SMALLEST_PX), b.max(SMALLEST_PX));
-    a.max(b) <= ALIKE_RATIO * a.min(b)
-}
-
 impl FallTrack {
     fn last(&self) -> &Sighting {
         self.points.last().expect("a track has a sighting")
-    }
-
-    /// Whether `s` is the size of the object this track follows: within [`ALIKE_RATIO`] of the
-    /// median size of its last three sightings (asked of a track unseen in the frame before).
-    fn looks_like(&self, s: &Sighting) -> bool {
-        let mut recent: Vec<f64> = self.points[self.points.len().saturating_sub(3)..]
-            .iter()
-            .map(|p| p.size_px)
-            .collect();
-        recent.sort_by(f64::total_cmp);
-        alike_sizes(recent[recent.len() / 2], s.size_px)
     }
 
     /// Where the object should be at `t`, and how far from there a sighting may lie.
@@ -148,8 +116,6 @@ pub struct SmallTracker {
     next_id: u64,
     /// Candidates ignored because `max_tracks` were open.
     pub overflow: u64,
-    /// The time of the frame before.
-    before: Option<f64>,
 }
 
 impl SmallTracker {
@@ -159,7 +125,6 @@ impl SmallTracker {
             open: Vec::new(),
             next_id: 1,
             overflow: 0,
-            before: None,
         }
     }
 
@@ -184,16 +149,13 @@ impl SmallTracker {
         self.open = keep;
         ended.extend(done);
 
-        // Greedy assignment by distance to the prediction, within each track's gate; a track
-        // unseen in the frame before takes only a blob of its object's size.
-        let before = self.before.replace(t);
+        // Greedy assignment by distance to the prediction, within each track's gate.
         let mut pairs = Vec::new();
         for (ti, tr) in self.open.iter().enumerate() {
             let ((pu, ph), gate) = tr.predict(t, params);
-            let lost = before.is_some_and(|b| tr.last().t < b);
             for (si, s) in sightings.iter().enumerate() {
                 let d = ((s.u - pu).powi(2) + (s.h - ph).powi(2)).sqrt();
-                if d <= gate && (!lost || tr.looks_like(s)) {
+                if d <= gate {
                     // Established tracks (a velocity known) choose first, nearest first: a
                     // new track's wide gate must not take the sighting an established track
                     // predicted.
@@ -312,52 +274,6 @@ mod tests {
                 .iter()
                 .all(|p| (p.u - 10.0 - 0.5 * p.t).abs() < 1e-9)
         );
-    }
-
-    #[test]
-    fn a_track_lost_for_a_few_frames_does_not_take_a_blob_of_another_size_where_it_predicts_its_object()
-     {
-        // A 3.5 px speck seen falling for 8 frames, lost for 4; then, where it would be, an
-        // 11 px object: another track's, not this one's. A 6 px blob there (the speck nearer,
-        // or seen whole) is its own. Seen in the frame before, the track takes either: an
-        // object seen in part grows fourfold as it comes out whole.
-        let fall = |t: f64| 30.0 - 0.5 * G * t * t;
-        for (size, taken) in [(11.0, false), (6.0, true)] {
-            let mut tr = SmallTracker::new(TrackerParams::default());
-            for i in 0..12 {
-                let t = f64::from(i) / 25.0;
-                tr.step(
-                    t,
-                    if i < 8 {
-                        vec![at(t, 5.0, fall(t))]
-                    } else {
-                        vec![]
-                    },
-                );
-            }
-            let t = 12.0 / 25.0;
-            let other = Sighting {
-                size_px: size,
-                ..at(t, 5.0, fall(t))
-            };
-            tr.step(t, vec![other]);
-            let longest = tr.open().iter().map(|t| t.points.len()).max();
-            assert_eq!(longest, Some(8 + usize::from(taken)), "{size} px");
-            assert_eq!(tr.open_tracks(), 2 - usize::from(taken), "{size} px");
-        }
-        let mut tr = SmallTracker::new(TrackerParams::default());
-        for i in 0..9 {
-            let t = f64::from(i) / 25.0;
-            let size_px = if i < 8 { 3.5 } else { 14.0 };
-            tr.step(
-                t,
-                vec![Sighting {
-                    size_px,
-                    ..at(t, 5.0, fall(t))
-                }],
-            );
-        }
-        assert_eq!(tr.open().len(), 1, "{:?}", tr.open());
     }
 
     #[test]
