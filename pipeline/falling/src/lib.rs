@@ -26,7 +26,7 @@ pub mod tracker;
 pub use camera::FacadeCamera;
 pub use classify::{ClassifyParams, Fall, Motion, Origin, Reject, classify};
 pub use foreground::{Blob, Foreground, ForegroundParams, GrayFrame};
-use pieces::{Piece, alike, carries_on, forget_before, joined, picks_up, stood_still};
+use pieces::{Piece, alike, carries_on, forget_before, joined, picks_up};
 use tracker::Crowd;
 pub use tracker::{FallTrack, Sighting, SmallTracker, TrackerParams};
 pub use vigil_spec::facade::{self, Facade};
@@ -441,18 +441,13 @@ impl FallDetector {
     /// piece rejected before it that it picks up where that one was lost, and the two judged as
     /// one: a tumbling stick's blob splits and changes shape, the tracker loses it, and each piece
     /// alone is too short a stretch to tell a fall from a line. Pieces chain: a join that is
-    /// still a piece is kept for the next. A piece that stood still is not picked up after
-    /// longer than the tracker waits for an object ([`stood_still`]). `None` when no such piece
-    /// ended lately, or the join is rejected for another reason (then neither piece is changed).
+    /// still a piece is kept for the next. `None` when no such piece ended lately, or the join is
+    /// rejected for another reason (then neither piece is changed).
     fn with_fragment(&mut self, track: &FallTrack) -> Option<(FallTrack, Result<Fall, Reject>)> {
-        let first = &track.points[0];
-        forget_before(&mut self.pieces, first.t);
-        let wait = self.config.tracker.max_gap_secs;
+        forget_before(&mut self.pieces, track.points[0].t);
         let i = self.pieces.iter().position(|p| {
-            let lost = p.track.points.last().map_or(0.0, |l| first.t - l.t);
             (picks_up(p.track.points.last(), track) || carries_on(&p.track.points, track))
                 && alike(&p.track.points, &track.points)
-                && !(lost > wait && stood_still(&p.track.points))
         })?;
         let merged = joined(track.id, &self.pieces[i].track.points, track);
         let outcome = self.verdict(&merged);

@@ -87,21 +87,6 @@ pub(crate) fn alike(earlier: &[Sighting], later: &[Sighting]) -> bool {
     a.max(b) <= ALIKE_RATIO * a.min(b)
 }
 
-/// Whether the object `points` followed stood still: each sighting within the median blob size
-/// of the first. Seen so and then lost for longer than the tracker waits, it was a light that
-/// went out or an object that came to rest; a piece seen later within reach is something else.
-/// Two window lights that flickered one after the other, 54 px blobs 80 px apart, lit 0.43 s
-/// and 0.5 s apart, were joined into a fall from the fifth floor (rendered development seed
-/// 2's distractors, sequence 8, once an object standing still stayed foreground for longer).
-pub(crate) fn stood_still(points: &[Sighting]) -> bool {
-    let size = looming::median(points.iter().map(|p| p.size_px).collect());
-    points.first().is_some_and(|a| {
-        points
-            .iter()
-            .all(|p| (p.x_px - a.x_px).hypot(p.y_px - a.y_px) <= size)
-    })
-}
-
 /// The sightings `earlier`, then those of `later` after them, as track `id`.
 pub(crate) fn joined(id: u64, earlier: &[Sighting], later: &FallTrack) -> FallTrack {
     let last = earlier.last().map_or(f64::MIN, |l| l.t);

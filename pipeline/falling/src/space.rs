@@ -223,9 +223,9 @@ const WOBBLES: f64 = 5.0;
 /// (beyond `max_rms_px`): where something hides part of the object for a stretch, its blob's
 /// centre moves off the object's smoothly, and the blob does not wobble. A 33 px box dropped
 /// 1.4 m out from the 10th floor before a close camera, seen only in its lower part for 25
-/// frames (centres 5–9 px off, while the foreground learnt the variance under an object at its
-/// contrast, where it hardly moved), was missed by 2.5 px where 2.0 were allowed (rendered
-/// held-out seed 3571's throw 028). The two window lights above (44 px) are allowed 3.2 px.
+/// frames (centres 5–9 px off; the foreground had learnt the variance it brought where it
+/// hardly moved), was missed by 2.5 px where 2.0 were allowed (rendered held-out seed 3571's
+/// throw 028). The two window lights above (44 px) are allowed 3.2 px.
 const OFF_SHARE: f64 = 0.05;
 
 /// How far (pixels, beyond `max_rms_px`) a path may miss a blob that does not wander: real drag

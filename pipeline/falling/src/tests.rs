@@ -1,5 +1,5 @@
 use super::*;
-use crate::pieces::{PICKUP_SECS, carries_on, picks_up, stood_still};
+use crate::pieces::{PICKUP_SECS, carries_on, picks_up};
 use crate::space::tests::square;
 
 fn detector() -> FallDetector {
@@ -245,45 +245,6 @@ fn pieces_of_a_fall_each_too_short_alone_are_judged_joined() {
             false => assert!(falls.is_empty(), "{verdicts:?}"),
         }
     }
-}
-
-#[test]
-fn a_piece_that_stood_still_is_not_picked_up_after_the_tracker_gave_up_on_it() {
-    // Two window lights that flickered one after the other (development seed 2's distractors,
-    // sequence 8): a 54 px blob still for 0.43 s, and 0.5 s after it went out another 80 px
-    // away, seen 3 frames.
-    let light = |from: u32, to: u32, (x, y): (f64, f64)| FallTrack {
-        id: u64::from(from),
-        points: (from..to)
-            .map(|i| Sighting {
-                size_px: 54.0,
-                length_px: 108.0,
-                ..speck(f64::from(i) / 30.0, x, y)
-            })
-            .collect(),
-    };
-    let first = light(0, 13, (563.0, 247.0));
-    assert!(stood_still(&first.points));
-    let later = light(28, 31, (544.0, 320.0));
-    assert!(picks_up(first.points.last(), &later), "within reach");
-    let mut det = detector();
-    det.pieces.push(crate::pieces::Piece {
-        track: first.clone(),
-        prelude: true,
-    });
-    assert!(det.with_fragment(&later).is_none());
-    assert_eq!(
-        det.pieces.len(),
-        1,
-        "the piece is kept for what may pick it up"
-    );
-    // A falling piece is no still one; nor is a speck that moved.
-    let falling = track(1, 0, 10, |t| 50.0 - 0.5 * G * t * t);
-    let mut moved = falling.points.clone();
-    for (i, p) in moved.iter_mut().enumerate() {
-        (p.x_px, p.y_px, p.size_px) = (100.0, 100.0 + 3.0 * i as f64, 2.0);
-    }
-    assert!(!stood_still(&moved));
 }
 
 /// A sighting of a 2 px blob at `(x_px, y_px)` and `t` seconds.

@@ -21,17 +21,6 @@ pub(super) type Rates = (f32, f32, f32, f32);
 /// Learns a span's pixels into the model and marks those past `k2` σ² and `min_diff` in the
 /// mask; given `diff` (the span's length), also writes there each pixel's difference from the
 /// background before learning, clamped to ±`min_diff`. Returns how many it marked.
-///
-/// A marked pixel is learnt at the rate under foreground, its mean towards the pixel, and its
-/// variance towards the threshold's square (`k2` σ²), not the pixel's difference squared: an
-/// object that stays is not the background's noise. Learnt at its difference, the variance
-/// under a box hovering at a throw's apex rose until the threshold passed the box's contrast
-/// within two thirds of a second (a box 15–60 levels off noise of 2: 13–16 frames at the
-/// default rates), and the blob shrank to the box's edges and lower part, off its centre
-/// (held-out seed 3571's throw 028). At the
-/// threshold it grows by at most 1 + rate × (`k2` − 1) a frame (5.6 % at the defaults): a
-/// branch that keeps standing out as it sways is still learnt within seconds (its frames in
-/// the background learn it at the full rate), the hovering box in 24–67 frames.
 pub(super) fn learn(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u32 {
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
@@ -83,11 +72,9 @@ fn each<const DIFF: bool>(
         let d = f32::from(p) - *m;
         let d2 = d * d;
         let fg = d2 > k2 * *v && d.abs() > min_diff;
-        // Under foreground, the variance learns the threshold's square, not the pixel's: see
-        // [`learn`].
-        let (r, seen) = if fg { (fg_rate, k2 * *v) } else { (rate, d2) };
+        let r = if fg { fg_rate } else { rate };
         *m += r * d;
-        *v = (*v + r * (seen - *v)).clamp(VAR_MIN, VAR_MAX);
+        *v = (*v + r * (d2 - *v)).clamp(VAR_MIN, VAR_MAX);
         *o = u8::from(fg);
         if DIFF {
             diff[i] = d.clamp(-min_diff, min_diff);
