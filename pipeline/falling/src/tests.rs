@@ -68,16 +68,26 @@ fn a_hovering_apex_track_becomes_the_start_of_its_fall() {
     assert_eq!(det.stats().falls, 1);
 }
 
-#[test]
-fn a_fall_that_resumes_after_a_gap_is_one_fall() {
+/// Dropped from 50 m at t = 0.
+fn drop_50(t: f64) -> f64 {
+    50.0 - 0.5 * G * t * t
+}
+
+/// A detector that judged a fall [`drop_50`] seen for 30 frames (track 1), unseen for 0.4 s
+/// (past a window of its own brightness), then seen again for 20 (track 2): one fall.
+fn fall_resumed() -> FallDetector {
     let mut det = detector();
-    let drop = |t: f64| 50.0 - 0.5 * G * t * t;
-    let first = det.judge(vec![track(1, 0, 30, drop)]);
+    let first = det.judge(vec![track(1, 0, 30, drop_50)]);
     assert!(first[0].outcome.is_ok());
-    // Unseen for 0.4 s (past a window of its own brightness), then seen again.
-    let rest = det.judge(vec![track(2, 40, 60, drop)]);
+    let rest = det.judge(vec![track(2, 40, 60, drop_50)]);
     assert!(rest[0].outcome.is_ok());
     assert_eq!(rest[0].continues, Some(1));
+    det
+}
+
+#[test]
+fn a_fall_that_resumes_after_a_gap_is_one_fall() {
+    let mut det = fall_resumed();
     // Another object elsewhere is not a continuation.
     let other = det.judge(vec![track(3, 40, 60, |t| {
         30.0 - 0.5 * G * (t - 1.0).powi(2)
@@ -127,14 +137,9 @@ fn the_rest_of_a_fall_seen_first_off_its_path_continues_it() {
     // Held-out seed 8647's throw 025 (a 36 px box): one track followed the fall, another picked
     // it up where it was lost; a third, begun beside where the box was while the second ran
     // (off the fall's path), was too short alone and is the fall's rest.
-    let mut det = detector();
-    let drop = |t: f64| 50.0 - 0.5 * G * t * t;
-    let first = det.judge(vec![track(1, 0, 30, drop)]);
-    assert!(first[0].outcome.is_ok());
-    let second = det.judge(vec![track(2, 40, 60, drop)]);
-    assert_eq!(second[0].continues, Some(1));
+    let mut det = fall_resumed();
     // Frames 55–59 two metres aside, while the second track ran; then two on the path.
-    let mut rest = track(3, 55, 62, drop);
+    let mut rest = track(3, 55, 62, drop_50);
     for p in rest.points.iter_mut().filter(|p| p.t < 59.5 / 25.0) {
         p.u += 2.0;
         p.h -= 2.0;

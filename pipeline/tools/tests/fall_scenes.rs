@@ -53,10 +53,7 @@ fn clear_throws_found_with_their_floor(scores: &[SequenceScore]) -> usize {
         .collect();
     for t in &clear {
         assert!(t.found, "{t:?}");
-        assert!(
-            t.found_floor.is_some_and(|f| (f - t.floor).abs() <= 1),
-            "{t:?}"
-        );
+        assert!(within_a_floor(t), "{t:?}");
     }
     clear.len()
 }

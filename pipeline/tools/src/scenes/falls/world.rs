@@ -239,8 +239,8 @@ pub(super) fn calibrate(
         norm(p(x1, yhi)),
         norm(p(x0, yhi)),
     ];
-    // Zone: everything below a line [`ABOVE_ROOF_M`] above the roof, across the whole frame (a push carries
-    // a throw well beyond the facade's sides). From close by, the whole frame: a throw pushed
+    // Zone: everything below a line `ABOVE_ROOF_M` above the roof, across the whole frame (a
+    // push carries a throw well beyond the facade's sides). From close by, the whole frame: a throw pushed
     // at the lens climbs the picture as it comes nearer, far above the roof line drawn on the
     // wall's plane (rendered held-out seed 3571's throw 034, 21 px, from the 10th floor:
     // above that line for 37 of its 71 frames, and not found).
