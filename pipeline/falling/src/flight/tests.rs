@@ -22,6 +22,7 @@ fn path(model: Model, p0: [f64; 3], v0: [f64; 3], drag: f64) -> Flight {
         v0,
         drag,
         sway: [0.0; 2],
+        gust: [0.0; 2],
         rms_px: 0.0,
         apex_sigma_m: 0.0,
     }
@@ -167,6 +168,39 @@ fn a_drop_a_gust_pushes_along_the_wall_is_a_drift_with_its_sway() {
     assert!((drift.sway[0] / drift.v0[1] - 0.5).abs() < 0.1, "{drift:?}");
     // Held to no sway out from the wall, it has none.
     assert_eq!(drift.sway[1], 0.0);
+}
+
+#[test]
+fn a_drop_followed_while_a_gust_turns_is_a_drift_whose_push_changes() {
+    let c = camera();
+    // 3 m from the lens at 6 m/s, pushed along the wall at 2 m/s² by a gust that turns at
+    // 1.2 m/s³ (pushing the other way after 1.7 s).
+    let truth = Flight {
+        sway: [2.0, 0.0],
+        gust: [-1.2, 0.0],
+        ..path(Model::Drift, [-2.0, 14.0, 4.0], [1.0, -6.0, 0.0], 0.0)
+    };
+    // Velocity is the derivative of position; the vertical speed stays.
+    let (a, b) = (truth.at(1.1), truth.at(1.1 + 1e-6));
+    let v = truth.velocity(1.1);
+    for k in 0..3 {
+        assert!(((b[k] - a[k]) / 1e-6 - v[k]).abs() < 1e-4, "{k}");
+    }
+    assert_eq!(v[1], -6.0);
+    let prior = Prior {
+        sway_mps2: [5.0, 0.0],
+        ..Prior::NONE
+    };
+    // Seen for 2 s: the push's change is found (along the wall only, as the prior allows).
+    let points = seen(&c, &truth, 25.0, 2.0);
+    assert!(points.len() >= 45, "{}", points.len());
+    let drift = fit(&c, &points, Model::Drift, 0.0, &prior).expect("a drift");
+    assert!(drift.rms_px < 0.5, "{drift:?}");
+    assert!(drift.gust[0] < 0.0 && drift.gust[1] == 0.0, "{drift:?}");
+    let short: Vec<_> = points.iter().copied().filter(|p| p.0 < 1.0).collect();
+    let held = fit(&c, &short, Model::Drift, 0.0, &prior).expect("a drift");
+    // Seen for 1 s, the push is held steady: too short a stretch to tell a gust turning.
+    assert_eq!(held.gust, [0.0; 2], "{held:?}");
 }
 
 /// Where a body under gravity and drag quadratic in speed (`c`, 1/m) is at `times` after leaving

@@ -15,6 +15,7 @@ fn pushed_at_the_lens() -> (FacadeCamera, Flight, Vec<Blob>) {
         v0: [0.0, 0.0, 4.0],
         drag: 0.0,
         sway: [0.0; 2],
+        gust: [0.0; 2],
         rms_px: 0.0,
         apex_sigma_m: 0.0,
     };
