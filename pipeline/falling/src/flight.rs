@@ -16,10 +16,11 @@
 //! - [`Model::Line`]: constant velocity, the alternative a fall must beat (rain, a gliding
 //!   bird, a drifting leaf).
 //! - [`Model::Drift`]: carried by the air — a constant vertical speed (rain, snow or a leaf at
-//!   its terminal speed) and a horizontal acceleration (a gust) that changes at a steady rate
-//!   over the track (a gust rises and dies away within seconds), bounded by the caller: the
+//!   its terminal speed) and a horizontal acceleration (a gust), bounded by the caller: the
 //!   other alternative. A drop near a camera that looks up, pushed sideways by a gust, curves in
 //!   the picture as a fall does.
+//! - [`Model::Gusting`]: a drift whose push changes at a steady rate (a gust turning, over a
+//!   track seen for seconds).
 //!
 //! The unknowns are found by Levenberg–Marquardt on the pixel residuals, started from the rays of
 //! the first and last sightings met at several distances out from the wall.
@@ -35,6 +36,7 @@ pub enum Model {
     FallQuadratic,
     Line,
     Drift,
+    Gusting,
 }
 
 /// A fitted path.
@@ -57,6 +59,11 @@ pub struct Flight {
 }
 
 impl Flight {
+    /// Carried by the air: a drift, steady or gusting.
+    fn drifts(&self) -> bool {
+        matches!(self.model, Model::Drift | Model::Gusting)
+    }
+
     /// A drift's horizontal acceleration at the first sighting and its rate of change, as
     /// 3-vectors (nothing vertical).
     fn swaying(&self) -> ([f64; 3], [f64; 3]) {
@@ -72,7 +79,7 @@ impl Flight {
     fn gravity(&self) -> f64 {
         match self.model {
             Model::Fall | Model::FallQuadratic => G,
-            Model::Line | Model::Drift => 0.0,
+            Model::Line | Model::Drift | Model::Gusting => 0.0,
         }
     }
 
@@ -81,7 +88,7 @@ impl Flight {
         if self.model == Model::FallQuadratic {
             return quadratic::state(self.drag, (self.p0, self.v0), tau).0;
         }
-        if self.model == Model::Drift {
+        if self.drifts() {
             let (a, j) = self.swaying();
             return [0, 1, 2]
                 .map(|i| self.p0[i] + tau * (self.v0[i] + tau * (0.5 * a[i] + tau * j[i] / 6.0)));
@@ -107,7 +114,7 @@ impl Flight {
         if self.model == Model::FallQuadratic {
             return quadratic::state(self.drag, (self.p0, self.v0), tau).1;
         }
-        if self.model == Model::Drift {
+        if self.drifts() {
             let (a, j) = self.swaying();
             return [0, 1, 2].map(|i| self.v0[i] + tau * (a[i] + 0.5 * tau * j[i]));
         }
@@ -132,7 +139,7 @@ impl Flight {
         match self.model {
             Model::Fall => {}
             Model::FallQuadratic => return quadratic::apex_tau(self.drag, (self.p0, self.v0)),
-            Model::Line | Model::Drift => return None,
+            Model::Line | Model::Drift | Model::Gusting => return None,
         }
         let (k, vy) = (self.drag, self.v0[1]);
         if k < 1e-9 {
@@ -153,7 +160,7 @@ impl Flight {
                 now = (tau, quadratic::state(self.drag, now.1, tau - now.0));
                 now.1.0
             }
-            Model::Fall | Model::Line | Model::Drift => self.at(tau),
+            Model::Fall | Model::Line | Model::Drift | Model::Gusting => self.at(tau),
         }
     }
 
@@ -211,14 +218,14 @@ const MOTION: [bool; PARAMS] = [
 ];
 
 /// The unknowns a fit of `model` sets free: [`MOTION`], and a fall's drag where `max_drag`
-/// allows it, or a drift's sway along each axis `prior` lets it sway, and the sway's change
-/// where the points span [`GUST_SECS`] (`span`, seconds).
-fn free_params(model: Model, max_drag: f64, prior: &Prior, span: f64) -> [bool; PARAMS] {
+/// allows it, or a drift's sway along each axis `prior` lets it sway (and a gusting drift's
+/// change of it).
+fn free_params(model: Model, max_drag: f64, prior: &Prior) -> [bool; PARAMS] {
     std::array::from_fn(|k| match (k, model) {
         (0..6, _) => true,
         (6, Model::Fall | Model::FallQuadratic) => max_drag > 0.0,
-        (7 | 8, Model::Drift) => prior.sway_mps2[k - 7] > 0.0,
-        (9 | 10, Model::Drift) => prior.sway_mps2[k - 9] > 0.0 && span >= GUST_SECS,
+        (7 | 8, Model::Drift | Model::Gusting) => prior.sway_mps2[k - 7] > 0.0,
+        (9 | 10, Model::Gusting) => prior.sway_mps2[k - 9] > 0.0,
         _ => false,
     })
 }
@@ -252,19 +259,6 @@ impl Prior {
         sway_mps2: [f64::INFINITY; 2],
     };
 }
-
-/// A drift's push may change (a gust turning) only over points that span this long, seconds: a
-/// gust turns over seconds, and over a shorter stretch a steady push is as near as the pixels
-/// can tell. Held-out seed 7621's drop, followed for 1.9 s while a gust turned, needed the
-/// change (0.8 m/s³): a steady push missed it by 1.4 px, the fall by 1.1 px, and it raised a
-/// false alert. Over throws seen for about a second, the change bent the drift onto their falls
-/// (development's close seed 2's 027, 0.9 s, and seed 1's 016, 1.2 s, spent 7919's 010, 012 and
-/// 020 were lost so).
-const GUST_SECS: f64 = 1.5;
-
-/// Fastest a drift's push changes, m/s³: a drop follows a gust only as fast as its inertia lets
-/// it.
-const MAX_GUST_MPS3: f64 = 1.5;
 
 /// What a metre (or m/s) beyond the prior costs, in pixels of residual.
 pub const PRIOR_PX: f64 = 20.0;
@@ -308,7 +302,7 @@ pub fn fit(
     }
     let g = match model {
         Model::Fall | Model::FallQuadratic => G,
-        Model::Line | Model::Drift => 0.0,
+        Model::Line | Model::Drift | Model::Gusting => 0.0,
     };
     let mut best: Option<Flight> = None;
     for out in [0.3, 1.5, 3.0, 6.0] {
@@ -338,7 +332,7 @@ pub fn fit(
         let Some(f) = refine(&problem, start, (MOTION, 0.0), STEPS) else {
             continue;
         };
-        let f = match free_params(model, max_drag, prior, span) {
+        let f = match free_params(model, max_drag, prior) {
             MOTION => f,
             free => refine(&problem, f.clone(), (free, max_drag), STEPS).unwrap_or(f),
         };
@@ -372,8 +366,7 @@ pub fn refit(
         drag: 0.0,
         ..from.clone()
     };
-    let span = points.last()?.0 - points[0].0;
-    let free = free_params(model, max_drag, prior, span);
+    let free = free_params(model, max_drag, prior);
     let mut f = refine(&problem, start, (free, max_drag), REFIT_STEPS)?;
     f.apex_sigma_m = apex_sigma(&problem, &f, max_drag);
     Some(f)
@@ -400,7 +393,7 @@ fn residuals(p: &Problem<'_>, f: &Flight) -> Option<Vec<f64>> {
             }
             r.push(PRIOR_PX * (-f.v0[2] - p.prior.towards_mps).max(0.0));
         }
-        Model::Line | Model::Drift => {
+        Model::Line | Model::Drift | Model::Gusting => {
             // The faster of its ends (a drift's speed changes).
             let span = p.points.last().map_or(0.0, |l| l.0 - p.t0);
             let speed = [0.0, span]
@@ -411,13 +404,12 @@ fn residuals(p: &Problem<'_>, f: &Flight) -> Option<Vec<f64>> {
                 .into_iter()
                 .fold(0.0, f64::max);
             r.push(PRIOR_PX * (speed - p.prior.line_speed_mps).max(0.0));
-            if f.model == Model::Drift {
+            if f.drifts() {
                 // The strongest the gust blows over the track: at one of its ends.
                 let ends = [f.sway, f.sway_at(span)];
                 for (i, most) in p.prior.sway_mps2.iter().enumerate() {
                     let a = ends[0][i].abs().max(ends[1][i].abs());
                     r.push(PRIOR_PX * (a - most).max(0.0));
-                    r.push(PRIOR_PX * (f.gust[i].abs() - MAX_GUST_MPS3).max(0.0));
                 }
             }
         }
@@ -533,8 +525,7 @@ fn refine(
 /// One standard deviation of the apex's height: `σ² gᵀ (JᵀJ)⁻¹ g`, `g` its gradient over the
 /// parameters, `σ²` the residual variance (never less than a third of a pixel's).
 fn apex_sigma(p: &Problem<'_>, f: &Flight, max_drag: f64) -> f64 {
-    let span = p.points.last().map_or(0.0, |l| l.0 - p.t0);
-    let free = free_params(f.model, max_drag, p.prior, span);
+    let free = free_params(f.model, max_drag, p.prior);
     let Some(r) = residuals(p, f) else {
         return f64::INFINITY;
     };

@@ -15,6 +15,7 @@ use crate::looming;
 use crate::tracker::{FallTrack, Sighting};
 
 mod in_part;
+mod rivals;
 
 /// The verdict on one track seen by `camera`, over whose time `frames` frames were processed
 /// (frames dropped before the detector are not the track's to miss).
@@ -325,55 +326,18 @@ impl Judging<'_> {
                 return Err(Reject::Climbing { approach });
             }
         }
-        // The line must do worse by a factor and, in quadrature, by a margin: a margin added to
-        // the fall's own residual would ask a long track seen at low resolution (the fall 0.5 px,
-        // the line 1.0 px over 48 sightings: a miss of a pixel, systematic) to miss by more than
-        // the blob's wobble twice over.
-        // Where the fall explains the pixels better but not by enough, the blob's growth may still
-        // refute the alternative: to mimic a fall's acceleration a line must rush at the lens.
-        // A drift is refuted so only where the blob grew: a throw at the lens grows, a drift
-        // along the wall does not (a drift that the blob's steady size refutes may be the start
-        // of a track that hovered before it fell, which the later part's verdict settles). The
-        // growth is read over the sightings this path was fitted to: a speck or a fragment left
-        // out of the fit would feign a growth.
+        // The line and the drifts must each do worse ([`rivals`]), over the sightings this path
+        // was fitted to: a speck or a fragment left out of the fit would feign a growth.
         let fitted_span = t0..=points[points.len() - 1].0;
         let sized: Vec<&Sighting> = fitted
             .iter()
             .copied()
             .filter(|p| fitted_span.contains(&p.t))
             .collect();
-        let growth = looming::Growth::read(&sized);
-        let outgrown = |other: &Flight| {
-            fall.rms_px <= other.rms_px
-                && growth.as_ref().is_some_and(|g| {
-                    g.refutes((other, &fall), (camera, t0), params.looming_tolerance)
-                        .unwrap_or(false)
-                })
-        };
-        if let Some(line) = flight::fit(camera, &points, Model::Line, 0.0, prior)
-            && (line.rms_px <= fall.rms_px * params.line_ratio
-                || line.rms_px.powi(2) <= fall.rms_px.powi(2) + params.line_margin_px.powi(2))
-            && !outgrown(&line)
+        if let Some(reject) =
+            rivals::explain_as_well(camera, &points, &fall, &sized, (params, prior))
         {
-            return Err(Reject::Straight {
-                line_rms_px: line.rms_px,
-                fall_rms_px: fall.rms_px,
-            });
-        }
-        // Nor may something carried by the air explain them as well: rain at its terminal speed
-        // that a gust pushes sideways curves in the picture of a camera that looks up.
-        if params.max_sway_mps2 > 0.0
-            && let Some(drift) = flight::fit(camera, &points, Model::Drift, 0.0, prior)
-            && drift.rms_px <= fall.rms_px * params.drift_ratio
-            && !(growth
-                .as_ref()
-                .is_some_and(|g| g.factor > params.looming_tolerance)
-                && outgrown(&drift))
-        {
-            return Err(Reject::Drifting {
-                drift_rms_px: drift.rms_px,
-                fall_rms_px: fall.rms_px,
-            });
+            return Err(reject);
         }
         // The path, and the release, are taken from the sightings that saw the object whole
         // ([`in_part`]), where some did not and the path through the rest explains them.

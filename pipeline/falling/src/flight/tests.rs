@@ -178,7 +178,7 @@ fn a_drop_followed_while_a_gust_turns_is_a_drift_whose_push_changes() {
     let truth = Flight {
         sway: [2.0, 0.0],
         gust: [-1.2, 0.0],
-        ..path(Model::Drift, [-2.0, 14.0, 4.0], [1.0, -6.0, 0.0], 0.0)
+        ..path(Model::Gusting, [-2.0, 14.0, 4.0], [1.0, -6.0, 0.0], 0.0)
     };
     // Velocity is the derivative of position; the vertical speed stays.
     let (a, b) = (truth.at(1.1), truth.at(1.1 + 1e-6));
@@ -191,16 +191,22 @@ fn a_drop_followed_while_a_gust_turns_is_a_drift_whose_push_changes() {
         sway_mps2: [5.0, 0.0],
         ..Prior::NONE
     };
-    // Seen for 2 s: the push's change is found (along the wall only, as the prior allows).
+    // Seen for 2 s: the push's change is found (along the wall only, as the prior allows), and
+    // explains what a steady push does not.
     let points = seen(&c, &truth, 25.0, 2.0);
     assert!(points.len() >= 45, "{}", points.len());
-    let drift = fit(&c, &points, Model::Drift, 0.0, &prior).expect("a drift");
-    assert!(drift.rms_px < 0.5, "{drift:?}");
-    assert!(drift.gust[0] < 0.0 && drift.gust[1] == 0.0, "{drift:?}");
-    let short: Vec<_> = points.iter().copied().filter(|p| p.0 < 1.0).collect();
-    let held = fit(&c, &short, Model::Drift, 0.0, &prior).expect("a drift");
-    // Seen for 1 s, the push is held steady: too short a stretch to tell a gust turning.
-    assert_eq!(held.gust, [0.0; 2], "{held:?}");
+    let gusting = fit(&c, &points, Model::Gusting, 0.0, &prior).expect("a gusting drift");
+    assert!(gusting.rms_px < 0.5, "{gusting:?}");
+    assert!(
+        gusting.gust[0] < 0.0 && gusting.gust[1] == 0.0,
+        "{gusting:?}"
+    );
+    let steady = fit(&c, &points, Model::Drift, 0.0, &prior).expect("a drift");
+    assert_eq!(steady.gust, [0.0; 2], "{steady:?}");
+    assert!(
+        steady.rms_px > 2.0 * gusting.rms_px,
+        "{steady:?} {gusting:?}"
+    );
 }
 
 /// Where a body under gravity and drag quadratic in speed (`c`, 1/m) is at `times` after leaving
