@@ -365,7 +365,7 @@ fn close_throw(held_out: bool, seed: u64, i: u32) -> SceneSpec {
 }
 
 /// `spec`, where `pinned`, with the zone its throw was studied with (2 m above the roof): with
-/// the frame's top, each is lost or raised twice (the README's latest stop says why).
+/// the frame's top, each is lost or raised twice (the README's stop of commit ca488c4 says why).
 fn as_studied(mut spec: SceneSpec, pinned: bool) -> SceneSpec {
     if pinned {
         spec.zone_above_roof_m = Some(2.0);
