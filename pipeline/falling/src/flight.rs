@@ -49,8 +49,9 @@ pub struct Flight {
     /// Linear drag, 1/s (0 for a line); a [`Model::FallQuadratic`]'s quadratic drag, 1/m.
     pub drag: f64,
     /// A drift's horizontal acceleration (along the wall, out from it) at the first sighting,
-    /// m/s², and how fast it changes, m/s³; zero otherwise.
+    /// m/s²; zero otherwise.
     pub sway: [f64; 2],
+    /// How fast a [`Model::Gusting`] drift's acceleration changes, m/s²/s; zero otherwise.
     pub gust: [f64; 2],
     /// Root mean square of the pixel residuals.
     pub rms_px: f64,

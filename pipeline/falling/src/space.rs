@@ -326,16 +326,9 @@ impl Judging<'_> {
                 return Err(Reject::Climbing { approach });
             }
         }
-        // The line and the drifts must each do worse ([`rivals`]), over the sightings this path
-        // was fitted to: a speck or a fragment left out of the fit would feign a growth.
-        let fitted_span = t0..=points[points.len() - 1].0;
-        let sized: Vec<&Sighting> = fitted
-            .iter()
-            .copied()
-            .filter(|p| fitted_span.contains(&p.t))
-            .collect();
+        // The line and the drifts must each do worse ([`rivals`]).
         if let Some(reject) =
-            rivals::explain_as_well(camera, &points, &fall, &sized, (params, prior))
+            rivals::explain_as_well(camera, &points, &fall, fitted, (params, prior))
         {
             return Err(reject);
         }

@@ -14,9 +14,9 @@ use crate::tracker::Sighting;
 /// development's close seed 2's 027, 0.9 s, and seed 1's 016, 1.2 s.)
 const GUST_SECS: f64 = 1.5;
 
-/// Why `points` (the sightings' pixels that `fall`, a path under gravity, was fitted to) are not
-/// a fall: an alternative explains them as well, and the growth of the blobs `sized` (the
-/// sightings over the same time) does not refute it. `None` when the fall beats each.
+/// Why `points` (the pixels of `fitted`'s sightings that `fall`, a path under gravity, was fitted
+/// to) are not a fall: an alternative explains them as well, and the blob's growth over the same
+/// time does not refute it. `None` when the fall beats each.
 ///
 /// The line must do worse by a factor and, in quadrature, by a margin: a margin added to the
 /// fall's own residual would ask a long track seen at low resolution (the fall 0.5 px, the line
@@ -30,11 +30,19 @@ pub(super) fn explain_as_well(
     camera: &FacadeCamera,
     points: &[(f64, f64, f64)],
     fall: &Flight,
-    sized: &[&Sighting],
+    fitted: &[&Sighting],
     (params, prior): (&ClassifyParams, &Prior),
 ) -> Option<Reject> {
     let t0 = points[0].0;
-    let growth = looming::Growth::read(sized);
+    // The growth is read over the sightings the path was fitted to: a speck or a fragment left
+    // out of the fit would feign a growth.
+    let end = points[points.len() - 1].0;
+    let sized: Vec<&Sighting> = fitted
+        .iter()
+        .copied()
+        .filter(|p| (t0..=end).contains(&p.t))
+        .collect();
+    let growth = looming::Growth::read(&sized);
     let outgrown = |other: &Flight| {
         fall.rms_px <= other.rms_px
             && growth.as_ref().is_some_and(|g| {
@@ -75,8 +83,7 @@ pub(super) fn explain_as_well(
     // unknowns more than the fall, the turning push must explain the pixels better than the
     // fall by the same ratio the steady one need only come within (spent seed 7919's 010 and
     // 012, throws seen for 2 s, it explained exactly as well as the fall).
-    let span = points[points.len() - 1].0 - t0;
-    if span >= GUST_SECS
+    if end - t0 >= GUST_SECS
         && let Some(gusting) = flight::fit(camera, points, Model::Gusting, 0.0, prior)
         && gusting.rms_px * params.drift_ratio <= fall.rms_px
         && !(grew && outgrown(&gusting))

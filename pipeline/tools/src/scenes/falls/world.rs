@@ -240,10 +240,10 @@ pub(super) fn calibrate(
         norm(p(x0, yhi)),
     ];
     // Zone: everything below a line `ABOVE_ROOF_M` above the roof, across the whole frame (a
-    // push carries a throw well beyond the facade's sides). From close by, the whole frame: a throw pushed
-    // at the lens climbs the picture as it comes nearer, far above the roof line drawn on the
-    // wall's plane (rendered held-out seed 3571's throw 034, 21 px, from the 10th floor:
-    // above that line for 37 of its 71 frames, and not found).
+    // push carries a throw well beyond the facade's sides). From close by, the whole frame: a
+    // throw pushed at the lens climbs the picture as it comes nearer, far above the roof line
+    // drawn on the wall's plane (rendered held-out seed 3571's throw 034, 21 px, from the 10th
+    // floor: above that line for 37 of its 71 frames, and not found).
     let top = match (above, d <= CLOSE_BY_M) {
         (None, true) => 0.0,
         (above, _) => norm(p(x0, b.height() + above.unwrap_or(ABOVE_ROOF_M)))[1].clamp(0.0, 0.95),
