@@ -2,7 +2,7 @@
 //! every machine.
 
 pub mod bins;
-pub mod falls;
+pub use vigil_fallscene as falls;
 pub mod lanes;
 
 use std::sync::Arc;

@@ -4,6 +4,10 @@
 //! and IR switches, camera shake. Deterministic by seed; every sequence carries its ground
 //! truth (release time, floor, column, the pixel track, when the object landed or left the
 //! frame) and the facade calibration an integrator would write for that view.
+//!
+//! A crate of its own, apart from the product: `vigil synth` and `vigil eval-falls` (in
+//! `vigil-tools`, as `scenes::falls`) render through it, and so does the falling-object stage's
+//! cost bench (`cargo bench -p vigil-falling`).
 
 use serde::{Deserialize, Serialize};
 
@@ -97,7 +101,7 @@ pub struct Tumble {
 
 impl Tumble {
     /// The body's long axis (a unit vector) `tau` seconds after release.
-    pub(super) fn direction(&self, tau: f64) -> [f64; 3] {
+    pub(crate) fn direction(&self, tau: f64) -> [f64; 3] {
         let a = self.axis;
         let cross = |u: [f64; 3], v: [f64; 3]| {
             [
@@ -218,13 +222,13 @@ const G: f64 = vigil_spec::falling::G;
 
 impl SceneSpec {
     /// The facade's left edge (world x, metres): the building stands centred on the camera.
-    pub(super) fn facade_left(&self) -> f64 {
+    pub(crate) fn facade_left(&self) -> f64 {
         -f64::from(self.columns) * COLUMN_WIDTH / 2.0
     }
 
     /// Where an object leaves window `column` (1 = leftmost) of `floor`, `out_m` in front of
     /// the wall (world metres).
-    pub(super) fn release_point(&self, floor: i32, column: u32, out_m: f64) -> [f64; 3] {
+    pub(crate) fn release_point(&self, floor: i32, column: u32, out_m: f64) -> [f64; 3] {
         [
             self.facade_left() + (f64::from(column) - 0.5) * COLUMN_WIDTH,
             f64::from(floor - 1) * FLOOR_HEIGHT + 1.2,

@@ -1,20 +1,22 @@
 //! Cost per frame of the falling-object stage (foreground + blobs + tracker + the 3-D verdict),
 //! decode excluded, on rendered 720p and 1080p sequences from a far camera and a close one (its
-//! distractors in a downpour): `cargo bench -p vigil-tools --bench falling_cost`. Prints the
+//! distractors in a downpour): `cargo bench -p vigil-falling`. Prints the
 //! median, 90th percentile and mean milliseconds per frame and the share of one core that 25
 //! frames/s would take at the mean (a track's fit costs at the frame it ends, not every frame).
 //! Frames are rendered first, then timed on one thread, each frame through two detectors side by
 //! side: the rule as shipped, and the same with faint blocks off (`faint_diff: 0`), so that the
 //! ratio of their means is what faint objects cost.
 
-mod common;
+#[path = "../../tools/benches/common/timing.rs"]
+mod timing;
 
 use std::time::Instant;
+use timing::{frames, p50_p90};
 use vigil_falling::{FallDetector, GrayFrame};
-use vigil_tools::scenes::falls::{Distractor, Placement, Scene, SetKind, luma, placed_spec};
+use vigil_fallscene::{Distractor, Placement, Scene, SetKind, luma, placed_spec};
 
 fn main() {
-    let frames_per_case = common::frames(150) as u32;
+    let frames_per_case = frames(150) as u32;
     println!(
         "per-pixel model: the {} build",
         vigil_falling::Foreground::model_build()
@@ -76,7 +78,7 @@ fn main() {
             let mean = |t: &[f64]| t.iter().sum::<f64>() / t.len() as f64;
             let (mut on, m_off) = (on, mean(&off));
             let m_on = mean(&on);
-            let (p50, p90) = common::p50_p90(&mut on);
+            let (p50, p90) = p50_p90(&mut on);
             println!(
                 "{label:<25} {w}x{h:<5} {p50:>12.2} {p90:>6.2} {m_on:>6.2}   {:>5.1} %{:>34.2} {:>8.2}",
                 m_on * 25.0 / 10.0,
