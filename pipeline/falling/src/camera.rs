@@ -145,6 +145,22 @@ impl FacadeCamera {
         })
     }
 
+    /// How [`FacadeCamera::project`]'s pixel moves with facade point `p`: the gradients of its
+    /// x and of its y (pixels a metre), if `p` is in front of the camera.
+    pub fn project_gradient(&self, p: [f64; 3]) -> Option<[[f64; 3]; 2]> {
+        let rel: [f64; 3] = std::array::from_fn(|k| p[k] - self.centre[k]);
+        let [x, y, z] = self.rotation.map(|row| dot(row, rel));
+        let [rx, ry, rz] = self.rotation;
+        (z > 1e-6).then(|| {
+            let s = self.focal_px / z;
+            let (u, v) = (x / z, y / z);
+            [
+                std::array::from_fn(|i| s * (rx[i] - u * rz[i])),
+                std::array::from_fn(|i| s * (ry[i] - v * rz[i])),
+            ]
+        })
+    }
+
     /// How far facade point `p` is in front of the camera, along its axis (metres).
     pub fn depth(&self, p: [f64; 3]) -> f64 {
         let rel: [f64; 3] = std::array::from_fn(|k| p[k] - self.centre[k]);

@@ -26,6 +26,7 @@
 //! the first and last sightings met at several distances out from the wall.
 
 use crate::camera::FacadeCamera;
+use gradient::jacobian;
 use vigil_spec::facade;
 use vigil_spec::falling::G;
 
@@ -94,15 +95,8 @@ impl Flight {
             return [0, 1, 2]
                 .map(|i| self.p0[i] + tau * (self.v0[i] + tau * (0.5 * a[i] + tau * j[i] / 6.0)));
         }
-        let (g, k) = (self.gravity(), self.drag);
-        let kt = k * tau;
-        if kt.abs() < 1e-6 {
-            let a = [0.0, -g, 0.0];
-            return [0, 1, 2].map(|i| self.p0[i] + self.v0[i] * tau + 0.5 * a[i] * tau * tau);
-        }
-        // (1 − e^{−kτ})/k, and τ − that over k for the pull of gravity.
-        let e = (1.0 - (-kt).exp()) / k;
-        let fall = (tau - e) / k;
+        let g = self.gravity();
+        let (e, fall) = drag_terms(self.drag, tau);
         [
             self.p0[0] + self.v0[0] * e,
             self.p0[1] + self.v0[1] * e - g * fall,
@@ -208,6 +202,24 @@ impl Flight {
     }
 }
 
+/// Where `kτ` is below this, a fall's drag terms are taken from their series: their closed
+/// forms cancel (at `kτ` = 4·10⁻⁶, the pull of gravity came out about 1 % off).
+const SERIES_KT: f64 = 1e-3;
+
+/// A fall's drag terms `tau` seconds in with linear drag `k`: `e = (1 − e^{−kτ})/k`, which
+/// carries the velocity at the start, and gravity's `(τ − e)/k` (at no drag, `τ` and `τ²/2`).
+fn drag_terms(k: f64, tau: f64) -> (f64, f64) {
+    let kt = k * tau;
+    if kt.abs() < SERIES_KT {
+        let t2 = tau * tau;
+        let e = tau * (1.0 - kt / 2.0 * (1.0 - kt / 3.0 * (1.0 - kt / 4.0)));
+        let fall = t2 / 2.0 * (1.0 - kt / 3.0 * (1.0 - kt / 4.0 * (1.0 - kt / 5.0)));
+        return (e, fall);
+    }
+    let e = (1.0 - (-kt).exp()) / k;
+    (e, (tau - e) / k)
+}
+
 /// A path's unknowns: where it was and how fast it went at the first sighting, then drag (a
 /// fall's) and the horizontal acceleration and its rate of change (a drift's).
 type Theta = [f64; PARAMS];
@@ -306,6 +318,7 @@ pub fn fit(
         Model::Line | Model::Drift | Model::Gusting => 0.0,
     };
     let mut best: Option<Flight> = None;
+    let mut settled: Vec<Theta> = Vec::with_capacity(4);
     for out in [0.3, 1.5, 3.0, 6.0] {
         let (Some(a), Some(b)) = (
             camera.on_plane_n((first.1, first.2), out),
@@ -333,6 +346,17 @@ pub fn fit(
         let Some(f) = refine(&problem, start, (MOTION, 0.0), STEPS) else {
             continue;
         };
+        // Starts that settled where an earlier one did would be set free from there again, to
+        // the same end: only the first is.
+        let theta = f.params();
+        if settled.iter().any(|s| {
+            s.iter()
+                .zip(&theta)
+                .all(|(a, b)| (a - b).abs() < SAME_START)
+        }) {
+            continue;
+        }
+        settled.push(theta);
         let f = match free_params(model, max_drag, prior) {
             MOTION => f,
             free => refine(&problem, f.clone(), (free, max_drag), STEPS).unwrap_or(f),
@@ -383,6 +407,13 @@ fn residuals(p: &Problem<'_>, f: &Flight) -> Option<Vec<f64>> {
         r.push(px - x);
         r.push(py - y);
     }
+    prior_residuals(p, f, &mut r);
+    Some(r)
+}
+
+/// The prior's residuals for `f`, pushed onto `r`: where a fall's apex lies and how fast it
+/// comes at the wall; how fast a line or a drift moves, and how hard a drift sways.
+fn prior_residuals(p: &Problem<'_>, f: &Flight, r: &mut Vec<f64>) {
     let beyond = |v: f64, (lo, hi): (f64, f64)| (lo - v).max(0.0) + (v - hi).max(0.0);
     match f.model {
         Model::Fall | Model::FallQuadratic => {
@@ -415,7 +446,6 @@ fn residuals(p: &Problem<'_>, f: &Flight) -> Option<Vec<f64>> {
             }
         }
     }
-    Some(r)
 }
 
 /// Root mean square of the pixel residuals alone.
@@ -426,22 +456,6 @@ fn rms_px(p: &Problem<'_>, r: &[f64]) -> f64 {
 
 fn cost(r: &[f64]) -> f64 {
     r.iter().map(|v| v * v).sum()
-}
-
-/// Numeric Jacobian of the residuals over the `free` parameters (1 mm, 1 mm/s, 0.001/s, 1 mm/s²
-/// steps); zero over the rest.
-fn jacobian(p: &Problem<'_>, f: &Flight, r: &[f64], free: [bool; PARAMS]) -> Option<Vec<Theta>> {
-    let theta = f.params();
-    let mut jac = vec![[0.0f64; PARAMS]; r.len()];
-    for k in (0..PARAMS).filter(|&k| free[k]) {
-        let mut plus = theta;
-        plus[k] += 1e-3;
-        let rp = residuals(p, &f.with(&plus))?;
-        for (row, (a, b)) in jac.iter_mut().zip(rp.iter().zip(r)) {
-            row[k] = (a - b) / 1e-3;
-        }
-    }
-    Some(jac)
 }
 
 /// `JᵀJ` and `Jᵀr` (the held parameters' rows and columns zero: the Jacobian is zero there).
@@ -461,6 +475,12 @@ fn normal(jac: &[Theta], r: &[f64]) -> ([Theta; PARAMS], Theta) {
     }
     (jtj, jtr)
 }
+
+/// Starts whose paths without drag or sway settled within this of each other (in every unknown:
+/// 0.1 mm, 0.1 mm/s) are one start ([`fit`]): four starts often settle in one valley, and
+/// setting drag free from there again took most of a fit's time (a leaf that no fall explains
+/// crawls along its valley for every step allowed, four times over).
+const SAME_START: f64 = 1e-4;
 
 /// Steps of Levenberg–Marquardt a fit takes at most from each start.
 const STEPS: usize = 50;
@@ -569,6 +589,7 @@ fn solve(mut m: [Theta; PARAMS], mut b: Theta, free: [bool; PARAMS]) -> Option<T
     facade::solve(m, b)
 }
 
+mod gradient;
 mod quadratic;
 #[cfg(test)]
 mod tests;

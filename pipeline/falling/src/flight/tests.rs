@@ -1,7 +1,7 @@
 use super::*;
 
 /// 7 m from the wall, 1.5 m up, looking 40° up with a 95° lens at 1280×720.
-fn camera() -> FacadeCamera {
+pub(super) fn camera() -> FacadeCamera {
     let (st, ct) = 40f64.to_radians().sin_cos();
     let forward = [0.0, st, -ct];
     let right = [1.0, 0.0, 0.0];
@@ -15,7 +15,7 @@ fn camera() -> FacadeCamera {
     }
 }
 
-fn path(model: Model, p0: [f64; 3], v0: [f64; 3], drag: f64) -> Flight {
+pub(super) fn path(model: Model, p0: [f64; 3], v0: [f64; 3], drag: f64) -> Flight {
     Flight {
         model,
         p0,
