@@ -12,7 +12,7 @@ mod keyframe;
 mod learn;
 mod redraw;
 
-use blobs::{Run, group, push_runs, take_out, within};
+use blobs::{Run, group, next_set, push_runs, take_out, within};
 use learn::{Span, learn};
 
 pub use vigil_spec::falling::ForegroundParams;
@@ -273,10 +273,9 @@ impl Foreground {
                         spans: &self.spans,
                         min_diff,
                     };
-                    for (i, o) in mask.iter_mut().enumerate() {
-                        if *o == 0 {
-                            continue;
-                        }
+                    let mut next = 0;
+                    while let Some(i) = next_set(mask, next) {
+                        next = i + 1;
                         let x = x0 + i as u32;
                         let moved = matches_nearby(
                             &self.mean,
@@ -289,7 +288,7 @@ impl Foreground {
                             min_diff,
                         );
                         if moved {
-                            *o = 0;
+                            mask[i] = 0;
                             count -= 1;
                         } else if scene.redrawn((x, y), self.params.shift_radius) {
                             // Kept until the frame shows whether a keyframe drew edges anew.

@@ -547,3 +547,25 @@ fn a_keyframe_s_noise_is_no_clutter_and_a_faint_object_after_it_is_found() {
         );
     }
 }
+
+#[test]
+fn the_next_set_byte_is_found_across_words_and_tails() {
+    // Masks of every length around the word size, each byte set alone (and none), searched
+    // from every start: the first set byte at or after it, or none.
+    for n in 0..40 {
+        for set in (0..n).map(Some).chain([None]) {
+            let mut mask = vec![0u8; n];
+            if let Some(k) = set {
+                mask[k] = 1;
+            }
+            for from in 0..=n {
+                let want = set.filter(|&k| k >= from);
+                assert_eq!(
+                    blobs::next_set(&mask, from),
+                    want,
+                    "{n} bytes, {set:?}, from {from}"
+                );
+            }
+        }
+    }
+}
