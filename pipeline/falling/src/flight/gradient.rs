@@ -1,8 +1,8 @@
 //! The Jacobian of a fit's residuals over its unknowns. A path in closed form (a fall with
-//! linear drag, a line, a drift) has each sighting's two rows worked out: how the pixel moves
-//! with the position (the projection's derivative) times how the position moves with each
-//! unknown. The prior's few rows, and every row of a path with quadratic drag (integrated, with
-//! no closed form), are taken by forward differences.
+//! linear drag, a line, a drift, steady or gusting) has each sighting's two rows worked out:
+//! how the pixel moves with the position (the projection's derivative) times how the position
+//! moves with each unknown. The prior's few rows, and every row of a path with quadratic drag
+//! (integrated, with no closed form), are taken by forward differences.
 //!
 //! Differences took a projection of every sighting for each unknown set free, most of a fit's
 //! time: a leaf that no fall explains, fitted from four starts to the cap of steps each, cost a
@@ -11,6 +11,7 @@
 use super::{
     Flight, Model, PARAMS, Problem, SERIES_KT, Theta, drag_terms, prior_residuals, residuals,
 };
+use crate::camera::dot;
 
 /// The forward differences' step in each unknown: 1 mm, 1 mm/s, 0.001/s, 1 mm/s², 1 mm/s³.
 const STEP: f64 = 1e-3;
@@ -60,10 +61,6 @@ pub(super) fn jacobian(
         }
     }
     Some(jac)
-}
-
-fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
 impl Flight {
