@@ -130,14 +130,15 @@ impl FacadeCamera {
         Ok(camera)
     }
 
+    /// Facade point `p` in the camera's axes: right, down, and forward (its depth), metres.
+    fn in_camera(&self, p: [f64; 3]) -> [f64; 3] {
+        let rel: [f64; 3] = std::array::from_fn(|k| p[k] - self.centre[k]);
+        self.rotation.map(|row| dot(row, rel))
+    }
+
     /// The pixel (top-left origin) of facade point `p`, if in front of the camera.
     pub fn project(&self, p: [f64; 3]) -> Option<(f64, f64)> {
-        let rel = [
-            p[0] - self.centre[0],
-            p[1] - self.centre[1],
-            p[2] - self.centre[2],
-        ];
-        let [x, y, z] = self.rotation.map(|row| dot(row, rel));
+        let [x, y, z] = self.in_camera(p);
         (z > 1e-6).then(|| {
             (
                 self.width / 2.0 + self.focal_px * x / z,
@@ -149,8 +150,7 @@ impl FacadeCamera {
     /// How [`FacadeCamera::project`]'s pixel moves with facade point `p`: the gradients of its
     /// x and of its y (pixels a metre), if `p` is in front of the camera.
     pub fn project_gradient(&self, p: [f64; 3]) -> Option<[[f64; 3]; 2]> {
-        let rel: [f64; 3] = std::array::from_fn(|k| p[k] - self.centre[k]);
-        let [x, y, z] = self.rotation.map(|row| dot(row, rel));
+        let [x, y, z] = self.in_camera(p);
         let [rx, ry, rz] = self.rotation;
         (z > 1e-6).then(|| {
             let s = self.focal_px / z;
@@ -164,8 +164,7 @@ impl FacadeCamera {
 
     /// How far facade point `p` is in front of the camera, along its axis (metres).
     pub fn depth(&self, p: [f64; 3]) -> f64 {
-        let rel: [f64; 3] = std::array::from_fn(|k| p[k] - self.centre[k]);
-        dot(self.rotation[2], rel)
+        self.in_camera(p)[2]
     }
 
     /// Where the ray through pixel `(x, y)` meets the plane `n` metres out from the wall, if in
