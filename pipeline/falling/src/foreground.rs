@@ -41,6 +41,16 @@ const VAR_INIT: f32 = 36.0;
 /// Frames of fast re-learning after a global change, and the rate multiplier meanwhile.
 const FAST_FRAMES: u32 = 8;
 const FAST_GAIN: f32 = 8.0;
+/// Under foreground the mean learns at this share of the background's rate (something that
+/// stays is taken in over 1 / (`learn_rate` · share) frames: 8 s at 25 fps)…
+const FG_MEAN_SHARE: f32 = 0.25;
+/// …and the variance at this share. Where a pixel stays `d` off the background, the variance
+/// climbs by about rate · share · d² a frame, and the pixel stops standing out once it holds
+/// `d`² / `k_sigma`²: after 1 / (`k_sigma`² · `learn_rate` · share) frames, whatever `d`. At the
+/// mean's share that was 16 frames (0.65 s at 25 fps, with the defaults), and an object tossed
+/// up hangs at its apex about that long: it was learnt there and its track split in two. At a
+/// sixteenth it is 65 frames (2.6 s).
+const FG_VAR_SHARE: f32 = 1.0 / 16.0;
 /// Faint foreground counts only while frames hold at most this many blobs, strong and faint
 /// (a peak that decays by `CLUTTER_DECAY` a frame: rain keeps it off for about half a second).
 const FAINT_CROWD: f32 = 6.0;
@@ -219,9 +229,15 @@ impl Foreground {
         if let Some(curve) = &curve {
             exposure::follow((&mut self.mean, &mut self.var), &self.spans, w, curve);
         }
-        let fg_rate = rate * 0.25;
         let k2 = self.params.k_sigma * self.params.k_sigma;
         let min_diff = self.params.min_diff;
+        let rates = learn::Rates {
+            rate,
+            fg_rate: rate * FG_MEAN_SHARE,
+            fg_var_rate: rate * FG_VAR_SHARE,
+            k2,
+            min_diff,
+        };
         self.runs.clear();
         self.runs_all.clear();
         let (mut fg_pixels, mut faint_pixels) = (0u64, 0u64);
@@ -258,7 +274,6 @@ impl Foreground {
                     var,
                     mask: &mut *mask,
                 };
-                let rates = (rate, fg_rate, k2, min_diff);
                 let mut count = match faint_on {
                     true => learn(model, rates, Some(&mut self.diff[slot][a..b])),
                     false => learn(model, rates, None),

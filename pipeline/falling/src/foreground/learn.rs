@@ -14,9 +14,19 @@ pub(super) struct Span<'a> {
     pub mask: &'a mut [u8],
 }
 
-/// The rates and thresholds a span is learnt with: the background's learning rate, the rate
-/// under foreground, `k_sigma`², and `min_diff`.
-pub(super) type Rates = (f32, f32, f32, f32);
+/// The rates and thresholds a span is learnt with.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Rates {
+    /// The background's learning rate, for the mean and the variance.
+    pub rate: f32,
+    /// The mean's rate under foreground.
+    pub fg_rate: f32,
+    /// The variance's rate under foreground.
+    pub fg_var_rate: f32,
+    /// `k_sigma`².
+    pub k2: f32,
+    pub min_diff: f32,
+}
 
 /// Learns a span's pixels into the model and marks those past `k2` σ² and `min_diff` in the
 /// mask; given `diff` (the span's length), also writes there each pixel's difference from the
@@ -61,20 +71,27 @@ fn portable(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u32 {
 }
 
 #[inline(always)]
-fn each<const DIFF: bool>(
-    span: Span<'_>,
-    (rate, fg_rate, k2, min_diff): Rates,
-    diff: &mut [f32],
-) -> u32 {
+fn each<const DIFF: bool>(span: Span<'_>, rates: Rates, diff: &mut [f32]) -> u32 {
+    let Rates {
+        rate,
+        fg_rate,
+        fg_var_rate,
+        k2,
+        min_diff,
+    } = rates;
     let mut count = 0u32;
     let model = span.pixels.iter().zip(span.mean).zip(span.var);
     for (i, (((&p, m), v), o)) in model.zip(span.mask.iter_mut()).enumerate() {
         let d = f32::from(p) - *m;
         let d2 = d * d;
         let fg = d2 > k2 * *v && d.abs() > min_diff;
-        let r = if fg { fg_rate } else { rate };
+        let (r, rv) = if fg {
+            (fg_rate, fg_var_rate)
+        } else {
+            (rate, rate)
+        };
         *m += r * d;
-        *v = (*v + r * (d2 - *v)).clamp(VAR_MIN, VAR_MAX);
+        *v = (*v + rv * (d2 - *v)).clamp(VAR_MIN, VAR_MAX);
         *o = u8::from(fg);
         if DIFF {
             diff[i] = d.clamp(-min_diff, min_diff);
@@ -100,7 +117,13 @@ mod tests {
             seed ^= seed << 5;
             seed
         };
-        let rates = (0.02, 0.005, 3.5 * 3.5, 12.0);
+        let rates = Rates {
+            rate: 0.02,
+            fg_rate: 0.005,
+            fg_var_rate: 0.00125,
+            k2: 3.5 * 3.5,
+            min_diff: 12.0,
+        };
         for n in 0..70 {
             for with_diff in [false, true] {
                 let pixels: Vec<u8> = (0..n).map(|_| next() as u8).collect();
