@@ -88,12 +88,15 @@ pub enum Reject {
 
 impl Reject {
     /// A reason one piece of a fall may be given when the tracker broke it up (too short a
-    /// stretch, hovering at the apex, or too short to tell from a line): the pieces are judged
-    /// again joined.
+    /// stretch, hovering at the apex, or too short to tell from a line or a drift): the pieces
+    /// are judged again joined.
     pub fn is_piece(&self) -> bool {
         matches!(
             self,
-            Reject::TooShort { .. } | Reject::NotFalling { .. } | Reject::Straight { .. }
+            Reject::TooShort { .. }
+                | Reject::NotFalling { .. }
+                | Reject::Straight { .. }
+                | Reject::Drifting { .. }
         )
     }
 

@@ -26,7 +26,10 @@ pub mod tracker;
 pub use camera::FacadeCamera;
 pub use classify::{ClassifyParams, Fall, Motion, Origin, Reject, classify};
 pub use foreground::{Blob, Foreground, ForegroundParams, GrayFrame};
-use pieces::{Piece, alike, carries_on, forget_before, joined, picks_up};
+use pieces::{
+    Piece, STOOD_BEFORE, STOOD_TOO_LONG, alike, carries_on, forget_before, joined, picks_up,
+    without_standing,
+};
 use tracker::Crowd;
 pub use tracker::{FallTrack, Sighting, SmallTracker, TrackerParams};
 pub use vigil_spec::facade::{self, Facade};
@@ -351,6 +354,15 @@ impl FallDetector {
             }
             let mut track = track;
             let mut outcome = self.verdict(&track);
+            // A stretch where it stood still at either end ([`pieces::Standing`]).
+            if outcome.is_err()
+                && let Some(moved) = without_standing(&track, STOOD_BEFORE)
+            {
+                let moved_outcome = self.verdict(&moved);
+                if moved_outcome.is_ok() {
+                    (track, outcome) = (moved, moved_outcome);
+                }
+            }
             // The recent fall this track was judged with, as its rest.
             let mut rest_of = None;
             match &outcome {
@@ -373,6 +385,12 @@ impl FallDetector {
                     }
                 }
                 Err(_) => {}
+            }
+            if outcome.is_ok()
+                && let Some(moved) = without_standing(&track, STOOD_TOO_LONG)
+            {
+                outcome = self.verdict(&moved);
+                track = moved;
             }
             let mut continues = None;
             if let Ok(fall) = &outcome {

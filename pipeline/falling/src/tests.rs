@@ -288,3 +288,42 @@ fn a_piece_lost_for_a_few_frames_is_picked_up_where_its_pace_carries_it() {
     late.points[0].t = 2.77 + PICKUP_SECS + 0.05;
     assert!(!carries_on(&earlier, &late));
 }
+
+/// Something stood at 40 m for 1.2 s (a lamp, a patch of flare, an object held out), and the
+/// tracker took a fall from there on from it: the track is judged without the stretch it stood
+/// still, and found to fall from 40 m. One that stood where it ended (landed on a ledge) is
+/// judged without that stretch too.
+#[test]
+fn a_fall_the_tracker_took_on_from_something_standing_is_judged_without_it() {
+    let from_40 = |t: f64| 40.0 - 0.5 * G * (t - 1.2).max(0.0).powi(2);
+    let mut standing = track(1, 0, 55, from_40);
+    for p in &mut standing.points {
+        // Pixels 10 to the metre, and the standing blob's centre a pixel off now and then.
+        let jitter = ((p.t * 25.0).round() as u32).is_multiple_of(3);
+        p.y_px = 500.0 - 10.0 * p.h + f64::from(u8::from(jitter));
+        p.x_px = 100.0;
+    }
+    let mut det = detector();
+    assert!(det.verdict(&standing).is_err(), "whole, it is no fall");
+    let v = &det.judge(vec![standing.clone()])[0];
+    let f = v.outcome.as_ref().expect("a fall");
+    assert!((f.origin.h_m - 40.0).abs() < 0.3, "{:?}", f.origin);
+    assert!(
+        v.track.points.iter().all(|p| p.t > 1.2),
+        "judged without its standing start: {:?}",
+        v.track.points.first()
+    );
+    // Landed on a ledge at 35 m (at 2.21 s) and seen there for 0.6 s.
+    let mut landed = track(2, 30, 70, |t| from_40(t).max(35.0));
+    for p in &mut landed.points {
+        p.y_px = 500.0 - 10.0 * p.h;
+    }
+    let v = &detector().judge(vec![landed])[0];
+    assert!(v.outcome.is_ok(), "{:?}", v.outcome);
+    assert!(v.track.points.iter().all(|p| p.h > 35.0));
+    // A track that stood nowhere is judged as it is.
+    assert!(
+        crate::pieces::without_standing(&track(3, 30, 50, from_40), crate::pieces::STOOD_BEFORE)
+            .is_none()
+    );
+}
