@@ -446,7 +446,7 @@ fn clear_outside<T: Copy>(row: &mut [T], spans: &[(u32, u32)], value: T) {
 }
 
 /// Whether `value` fits the background model at any pixel within `radius` of `(x, y)`
-/// (excluding the pixel itself).
+/// (excluding the pixel itself). Asked of every foreground pixel, each frame it stands out.
 #[allow(clippy::too_many_arguments)]
 fn matches_nearby(
     mean: &[f32],
@@ -458,25 +458,18 @@ fn matches_nearby(
     k2: f32,
     min_diff: f32,
 ) -> bool {
-    let r = radius as i64;
-    for dy in -r..=r {
-        let ny = i64::from(y) + dy;
-        if ny < 0 || ny >= i64::from(h) {
-            continue;
-        }
-        for dx in -r..=r {
-            let nx = i64::from(x) + dx;
-            if (dx == 0 && dy == 0) || nx < 0 || nx >= i64::from(w) {
-                continue;
-            }
-            let i = ny as usize * w as usize + nx as usize;
-            let d = value - mean[i];
-            if d * d <= k2 * var[i] || d.abs() <= min_diff {
-                return true;
-            }
-        }
-    }
-    false
+    let (x, y, r, w) = (x as usize, y as usize, radius as usize, w as usize);
+    let fits = |i: usize| {
+        let d = value - mean[i];
+        d * d <= k2 * var[i] || d.abs() <= min_diff
+    };
+    let columns = x.saturating_sub(r)..=(x + r).min(w - 1);
+    (y.saturating_sub(r)..=(y + r).min(h as usize - 1)).any(|ny| {
+        let row = ny * w;
+        columns
+            .clone()
+            .any(|nx| (nx != x || ny != y) && fits(row + nx))
+    })
 }
 
 /// Per row, the `[x0, x1)` pixel spans whose centres lie inside `zone` (even-odd rule).

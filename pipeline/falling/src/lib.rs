@@ -386,6 +386,8 @@ impl FallDetector {
                 }
                 Err(_) => {}
             }
+            // Nothing in flight stands so still so long ([`pieces::STOOD_TOO_LONG`]): a fall
+            // passes on what is left.
             if outcome.is_ok()
                 && let Some(moved) = without_standing(&track, STOOD_TOO_LONG)
             {
