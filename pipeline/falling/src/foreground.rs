@@ -229,13 +229,12 @@ impl Foreground {
         if let Some(curve) = &curve {
             exposure::follow((&mut self.mean, &mut self.var), &self.spans, w, curve);
         }
-        let k2 = self.params.k_sigma * self.params.k_sigma;
         let min_diff = self.params.min_diff;
         let rates = learn::Rates {
             rate,
             fg_rate: rate * FG_MEAN_SHARE,
             fg_var_rate: rate * FG_VAR_SHARE,
-            k2,
+            k2: self.params.k_sigma * self.params.k_sigma,
             min_diff,
         };
         self.runs.clear();
@@ -293,14 +292,12 @@ impl Foreground {
                         next = i + 1;
                         let x = x0 + i as u32;
                         let moved = matches_nearby(
-                            &self.mean,
-                            &self.var,
+                            (&self.mean, &self.var),
                             (self.width, self.height),
                             (x, y),
                             f32::from(pixels[i]),
                             self.params.shift_radius,
-                            k2,
-                            min_diff,
+                            &rates,
                         );
                         if moved {
                             mask[i] = 0;
@@ -445,24 +442,19 @@ fn clear_outside<T: Copy>(row: &mut [T], spans: &[(u32, u32)], value: T) {
     row[x..].fill(value);
 }
 
-/// Whether `value` fits the background model at any pixel within `radius` of `(x, y)`
-/// (excluding the pixel itself). Asked of every foreground pixel, each frame it stands out.
-#[allow(clippy::too_many_arguments)]
+/// Whether `value` fits the background model (`mean`, `var`) at any pixel within `radius` of
+/// `(x, y)` (excluding the pixel itself). Asked of every foreground pixel, each frame it stands
+/// out.
 fn matches_nearby(
-    mean: &[f32],
-    var: &[f32],
+    (mean, var): (&[f32], &[f32]),
     (w, h): (u32, u32),
     (x, y): (u32, u32),
     value: f32,
     radius: u32,
-    k2: f32,
-    min_diff: f32,
+    rates: &learn::Rates,
 ) -> bool {
     let (x, y, r, w) = (x as usize, y as usize, radius as usize, w as usize);
-    let fits = |i: usize| {
-        let d = value - mean[i];
-        d * d <= k2 * var[i] || d.abs() <= min_diff
-    };
+    let fits = |i: usize| !rates.stands_out(value - mean[i], var[i]);
     let columns = x.saturating_sub(r)..=(x + r).min(w - 1);
     (y.saturating_sub(r)..=(y + r).min(h as usize - 1)).any(|ny| {
         let row = ny * w;

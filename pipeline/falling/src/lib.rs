@@ -27,8 +27,8 @@ pub use camera::FacadeCamera;
 pub use classify::{ClassifyParams, Fall, Motion, Origin, Reject, classify};
 pub use foreground::{Blob, Foreground, ForegroundParams, GrayFrame};
 use pieces::{
-    Piece, STOOD_BEFORE, STOOD_TOO_LONG, alike, carries_on, forget_before, joined, picks_up,
-    without_standing,
+    Piece, STOOD_BEFORE, STOOD_TOO_LONG, Standing, alike, carries_on, forget_before, joined,
+    picks_up,
 };
 use tracker::Crowd;
 pub use tracker::{FallTrack, Sighting, SmallTracker, TrackerParams};
@@ -356,12 +356,10 @@ impl FallDetector {
             let mut outcome = self.verdict(&track);
             // A stretch where it stood still at either end ([`pieces::Standing`]).
             if outcome.is_err()
-                && let Some(moved) = without_standing(&track, STOOD_BEFORE)
+                && let Some((moved, moved_outcome)) = self.without_standing(&track, STOOD_BEFORE)
+                && moved_outcome.is_ok()
             {
-                let moved_outcome = self.verdict(&moved);
-                if moved_outcome.is_ok() {
-                    (track, outcome) = (moved, moved_outcome);
-                }
+                (track, outcome) = (moved, moved_outcome);
             }
             // The recent fall this track was judged with, as its rest.
             let mut rest_of = None;
@@ -389,10 +387,9 @@ impl FallDetector {
             // Nothing in flight stands so still so long ([`pieces::STOOD_TOO_LONG`]): a fall
             // passes on what is left.
             if outcome.is_ok()
-                && let Some(moved) = without_standing(&track, STOOD_TOO_LONG)
+                && let Some(moved) = self.without_standing(&track, STOOD_TOO_LONG)
             {
-                outcome = self.verdict(&moved);
-                track = moved;
+                (track, outcome) = moved;
             }
             let mut continues = None;
             if let Ok(fall) = &outcome {
@@ -490,6 +487,18 @@ impl FallDetector {
         let (id, whole) = (r.track, joined(r.track, &r.points, track));
         let outcome = self.verdict(&whole);
         outcome.is_ok().then_some((id, outcome))
+    }
+
+    /// `track` without a stretch where it stood still at either end (`how`), and its verdict;
+    /// `None` where it stood so at neither end.
+    fn without_standing(
+        &mut self,
+        track: &FallTrack,
+        how: Standing,
+    ) -> Option<(FallTrack, Result<Fall, Reject>)> {
+        let moved = pieces::without_standing(track, how)?;
+        let outcome = self.verdict(&moved);
+        Some((moved, outcome))
     }
 
     /// The fall with the rejected track that its fit passes through just before its first

@@ -149,18 +149,16 @@ const STOOD_MIN_PX: f64 = 2.0;
 /// it stood so at neither end.
 pub(crate) fn without_standing(track: &FallTrack, how: Standing) -> Option<FallTrack> {
     let points = &track.points;
-    let long = |run: usize, first: &Sighting, last: &Sighting| {
-        run >= STOOD_SIGHTINGS && (last.t - first.t).abs() >= how.secs
-    };
-    let (lead, tail) = (stood(points.iter(), how), stood(points.iter().rev(), how));
     let n = points.len();
-    let from = match lead > 0 && long(lead, &points[0], &points[lead - 1]) {
-        true => lead,
-        false => 0,
+    let (lead, tail) = (stood(points.iter(), how), stood(points.iter().rev(), how));
+    let long = |run: &[Sighting]| {
+        run.len() >= STOOD_SIGHTINGS && run[run.len() - 1].t - run[0].t >= how.secs
     };
-    let to = match tail > 0 && long(tail, &points[n - tail], &points[n - 1]) {
-        true => n - tail,
-        false => n,
+    let from = if long(&points[..lead]) { lead } else { 0 };
+    let to = if long(&points[n - tail..]) {
+        n - tail
+    } else {
+        n
     };
     (to > from && (from, to) != (0, n)).then(|| FallTrack {
         id: track.id,

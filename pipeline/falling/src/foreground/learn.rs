@@ -28,6 +28,16 @@ pub(super) struct Rates {
     pub min_diff: f32,
 }
 
+impl Rates {
+    /// Whether a pixel `d` off a background of variance `var` stands out: past `k_sigma` σ and
+    /// past `min_diff`. The one per-pixel test, for learning and for the displaced-background
+    /// check.
+    #[inline(always)]
+    pub(super) fn stands_out(&self, d: f32, var: f32) -> bool {
+        d * d > self.k2 * var && d.abs() > self.min_diff
+    }
+}
+
 /// Learns a span's pixels into the model and marks those past `k2` σ² and `min_diff` in the
 /// mask; given `diff` (the span's length), also writes there each pixel's difference from the
 /// background before learning, clamped to ±`min_diff`. Returns how many it marked.
@@ -76,15 +86,15 @@ fn each<const DIFF: bool>(span: Span<'_>, rates: Rates, diff: &mut [f32]) -> u32
         rate,
         fg_rate,
         fg_var_rate,
-        k2,
         min_diff,
+        ..
     } = rates;
     let mut count = 0u32;
     let model = span.pixels.iter().zip(span.mean).zip(span.var);
     for (i, (((&p, m), v), o)) in model.zip(span.mask.iter_mut()).enumerate() {
         let d = f32::from(p) - *m;
         let d2 = d * d;
-        let fg = d2 > k2 * *v && d.abs() > min_diff;
+        let fg = rates.stands_out(d, *v);
         let (r, rv) = if fg {
             (fg_rate, fg_var_rate)
         } else {
