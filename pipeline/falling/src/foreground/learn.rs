@@ -2,7 +2,9 @@
 //! variance, and marked where it stands out. It is most of the stage's cost (every pixel of the
 //! zone, every frame), so on x86-64 it is also compiled for AVX2 — eight pixels a step instead
 //! of SSE2's four — and that build is taken where the CPU has it. No fused multiply-add is
-//! enabled, so both builds compute the same model, bit for bit.
+//! enabled, so both builds compute the same model, bit for bit. At 1080p the model does not
+//! stay in cache from one frame to the next, so each span is learnt in chunks, the model and
+//! the pixels asked for a few chunks ahead ([`AHEAD`]).
 
 use super::{VAR_MAX, VAR_MIN};
 
@@ -75,9 +77,63 @@ fn avx2(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u32 {
 #[inline(always)]
 fn portable(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u32 {
     match diff {
-        Some(diff) => each::<true>(span, rates, diff),
-        None => each::<false>(span, rates, &mut []),
+        Some(diff) => ahead::<true>(span, rates, diff),
+        None => ahead::<false>(span, rates, &mut []),
     }
+}
+
+/// Pixels learnt between two prefetches…
+const CHUNK: usize = 128;
+/// …and how far ahead of them the model and the pixels are asked for. A 1080p frame's model
+/// (16 MB) comes from memory each frame, and the hardware's prefetcher alone left the loop
+/// waiting on its loads: asked for 256 pixels ahead, the stage took a fifth to a quarter less
+/// time at 1080p (`cargo bench -p vigil-falling`, the two side by side); at 720p, where the
+/// model stays in cache, the same.
+const AHEAD: usize = 256;
+
+/// [`each`] over `CHUNK`s of the span, asking for the model and the pixels `AHEAD` pixels on
+/// before each.
+#[inline(always)]
+fn ahead<const DIFF: bool>(span: Span<'_>, rates: Rates, diff: &mut [f32]) -> u32 {
+    let n = span.pixels.len();
+    let mut count = 0;
+    for a in (0..n).step_by(CHUNK) {
+        let b = (a + CHUNK).min(n);
+        if let Some(next) = span.mean.get(a + AHEAD..) {
+            prefetch(next);
+            prefetch(&span.var[a + AHEAD..]);
+            prefetch(&span.pixels[a + AHEAD..]);
+        }
+        let part = Span {
+            pixels: &span.pixels[a..b],
+            mean: &mut span.mean[a..b],
+            var: &mut span.var[a..b],
+            mask: &mut span.mask[a..b],
+        };
+        let diff = match DIFF {
+            true => &mut diff[a..b],
+            false => &mut [],
+        };
+        count += each::<DIFF>(part, rates, diff);
+    }
+    count
+}
+
+/// Asks for the cache lines under the first `CHUNK` elements of `v` (as far as it reaches).
+#[inline(always)]
+fn prefetch<T>(v: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let bytes = std::mem::size_of_val(v).min(CHUNK * std::mem::size_of::<T>());
+        for offset in (0..bytes).step_by(64) {
+            // SAFETY: a prefetch loads nothing the program reads, and cannot fault; the address
+            // lies inside `v`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().cast::<i8>().add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
 }
 
 #[inline(always)]
@@ -115,11 +171,18 @@ fn each<const DIFF: bool>(span: Span<'_>, rates: Rates, diff: &mut [f32]) -> u32
 mod tests {
     use super::*;
 
-    /// Spans of every length around the vector widths (tails included), with pixels far off
-    /// and near the background and variances at both clamps: the model, mask, differences and
-    /// count `build` gives, against the portable build's.
-    #[cfg(target_arch = "x86_64")]
-    fn agrees_with_portable(build: impl Fn(Span<'_>, Rates, Option<&mut [f32]>) -> u32) {
+    /// The span learnt in one pass, without chunks or prefetches.
+    fn one_pass(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u32 {
+        match diff {
+            Some(diff) => each::<true>(span, rates, diff),
+            None => each::<false>(span, rates, &mut []),
+        }
+    }
+
+    /// Spans of every length around the vector widths (tails included) and around the chunks'
+    /// and the prefetch's reach, with pixels far off and near the background and variances at
+    /// both clamps: the model, mask, differences and count `build` gives, against one pass's.
+    fn agrees_with_one_pass(build: impl Fn(Span<'_>, Rates, Option<&mut [f32]>) -> u32) {
         let mut seed = 0x9e37_79b9_u32;
         let mut next = move || {
             seed ^= seed << 13;
@@ -134,7 +197,9 @@ mod tests {
             k2: 3.5 * 3.5,
             min_diff: 12.0,
         };
-        for n in 0..70 {
+        let around = |k: usize| k - 1..=k + 1;
+        let chunks = [CHUNK, AHEAD, CHUNK + AHEAD, 4 * AHEAD].map(around);
+        for n in (0..70).chain(chunks.into_iter().flatten()) {
             for with_diff in [false, true] {
                 let pixels: Vec<u8> = (0..n).map(|_| next() as u8).collect();
                 // Backgrounds near the pixels (noise) or far off (objects), and variances
@@ -162,7 +227,7 @@ mod tests {
                         };
                         let diff = with_diff.then_some(&mut d[..]);
                         match k {
-                            0 => portable(span, rates, diff),
+                            0 => one_pass(span, rates, diff),
                             _ => build(span, rates, diff),
                         }
                     })
@@ -179,7 +244,7 @@ mod tests {
         }
     }
 
-    /// The AVX2 build learns what the portable one does, bit for bit.
+    /// The AVX2 build learns what one pass of the portable one does, bit for bit.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_avx2_build_learns_what_the_portable_one_does() {
@@ -188,6 +253,13 @@ mod tests {
             return;
         }
         // SAFETY: the CPU has AVX2 (checked above).
-        agrees_with_portable(|s, r, d| unsafe { avx2(s, r, d) });
+        agrees_with_one_pass(|s, r, d| unsafe { avx2(s, r, d) });
+    }
+
+    /// Learnt in chunks with prefetches, a span is learnt as in one pass, bit for bit.
+    #[test]
+    fn learning_in_chunks_is_learning_in_one_pass() {
+        agrees_with_one_pass(portable);
     }
 }
+
