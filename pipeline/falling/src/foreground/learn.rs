@@ -262,4 +262,3 @@ mod tests {
         agrees_with_one_pass(portable);
     }
 }
-
