@@ -374,6 +374,22 @@ fn throws_that_stop_or_pass_what_stands_are_found_once_with_their_floor() {
     }
 }
 
+/// Objects 7–8 px a few grey levels off a sky that a sun's flare shimmered over, moving the
+/// sky about them by about as much (spent 8647's 001, 7.8 levels darker; 6029's 001, 6.4
+/// brighter): faint blocks judged against the background alone made the sky itself hundreds of
+/// faint blobs, whose clutter held faint objects off for the whole fall. Neither was found.
+#[test]
+fn faint_throws_under_a_shimmering_flare_are_found_once_with_their_floor() {
+    for (seed, i) in [(8647, 1), (6029, 1)] {
+        let throw = found_once_in(held_out_throw(seed, i));
+        assert_eq!(
+            throw.found_floor,
+            Some(throw.floor),
+            "{seed} {i}: {throw:?}"
+        );
+    }
+}
+
 /// Development's close throw `i` of `seed`, as rendered.
 fn dev_throw(seed: u64, i: u32) -> SceneSpec {
     close_throw(false, seed, i)
