@@ -159,7 +159,7 @@ fn mean_of((x, y, n): (usize, usize, usize), value: impl Fn(usize, usize) -> f32
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::frame;
+    use super::super::tests::{frame, noise};
     use super::super::{Foreground, ForegroundParams};
 
     /// A flat sky with noise (σ about 2.3), `shift` grey levels added over its left two fifths:
@@ -167,13 +167,8 @@ mod tests {
     fn sky(w: u32, h: u32, t: u32, shift: i32) -> Vec<u8> {
         (0..w * h)
             .map(|i| {
-                let noise = (i
-                    .wrapping_add(t.wrapping_mul(7919))
-                    .wrapping_mul(2_654_435_761)
-                    >> 29) as i32
-                    - 4;
                 let moved = if i % w < 2 * w / 5 { shift } else { 0 };
-                (150 + noise + moved) as u8
+                (150 + noise(i, t) + moved) as u8
             })
             .collect()
     }

@@ -177,6 +177,17 @@ fn each<const DIFF: bool>(span: Span<'_>, rates: Rates, diff: &mut [f32]) -> u32
 mod tests {
     use super::*;
 
+    /// The rates the tests learn with: the defaults', with `k_sigma` 3.5 and `min_diff` 12.
+    fn rates() -> Rates {
+        Rates {
+            rate: 0.02,
+            fg_rate: 0.005,
+            fg_var_rate: 0.00125,
+            k2: 3.5 * 3.5,
+            min_diff: 12.0,
+        }
+    }
+
     /// The span learnt in one pass, without chunks or prefetches.
     fn one_pass(span: Span<'_>, rates: Rates, diff: Option<&mut [f32]>) -> u32 {
         match diff {
@@ -196,13 +207,7 @@ mod tests {
             seed ^= seed << 5;
             seed
         };
-        let rates = Rates {
-            rate: 0.02,
-            fg_rate: 0.005,
-            fg_var_rate: 0.00125,
-            k2: 3.5 * 3.5,
-            min_diff: 12.0,
-        };
+        let rates = rates();
         let around = |k: usize| k - 1..=k + 1;
         let chunks = [CHUNK, AHEAD, CHUNK + AHEAD, 4 * AHEAD].map(around);
         for n in (0..70).chain(chunks.into_iter().flatten()) {
@@ -272,13 +277,7 @@ mod tests {
     /// part reaches, the differences' too, as one pass learns that much of it; nothing panics.
     #[test]
     fn a_span_of_parts_unlike_in_length_is_learnt_as_far_as_the_shortest() {
-        let rates = Rates {
-            rate: 0.02,
-            fg_rate: 0.005,
-            fg_var_rate: 0.00125,
-            k2: 3.5 * 3.5,
-            min_diff: 12.0,
-        };
+        let rates = rates();
         let pixels: Vec<u8> = (0..600).map(|i| (i * 37 % 256) as u8).collect();
         // Lengths of the mean, the variance, the mask and the differences; and which is shortest.
         for (lengths, shortest) in [([500, 600, 600, 600], 500), ([600, 600, 600, 450], 450)] {

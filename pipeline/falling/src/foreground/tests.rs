@@ -9,6 +9,14 @@ pub(super) fn frame(w: u32, h: u32, data: &[u8]) -> GrayFrame<'_> {
     }
 }
 
+/// Deterministic noise at pixel `i` of frame `t`: −4 to 3 grey levels (σ about 2.3).
+pub(super) fn noise(i: u32, t: u32) -> i32 {
+    (i.wrapping_add(t.wrapping_mul(7919))
+        .wrapping_mul(2_654_435_761)
+        >> 29) as i32
+        - 4
+}
+
 /// A textured static background with deterministic noise.
 fn background(w: u32, h: u32, t: u32) -> Vec<u8> {
     (0..w * h)
@@ -18,12 +26,7 @@ fn background(w: u32, h: u32, t: u32) -> Vec<u8> {
             } else {
                 140
             };
-            let noise = (i
-                .wrapping_add(t.wrapping_mul(7919))
-                .wrapping_mul(2_654_435_761)
-                >> 29) as i32
-                - 4;
-            (texture + noise) as u8
+            (texture + noise(i, t)) as u8
         })
         .collect()
 }
