@@ -35,18 +35,21 @@ pub(super) fn mark(
     let base = (y as usize - 1) * w;
     let limit = 4.0 * faint;
     // The differences come clamped to ±`min_diff`: one hot pixel is not a block's worth of
-    // object. Most blocks fail at the sum, so the rest of the test runs on few.
-    let blocks = up.chunks_exact(2).zip(down.chunks_exact(2)).enumerate();
-    for (b, (u, l)) in blocks {
-        let sum = u[0] + u[1] + l[0] + l[1];
-        pair.sums[b] = sum;
+    // object. Every block's sum first (for [`surroundings`] and [`super::coarse`]); most blocks
+    // fail at the sum, so the rest of the test runs on few.
+    let blocks = up.chunks_exact(2).zip(down.chunks_exact(2));
+    for (s, (u, l)) in pair.sums.iter_mut().zip(blocks.clone()) {
+        *s = u[0] + u[1] + l[0] + l[1];
+    }
+    let sums = &*pair.sums;
+    for (b, ((u, l), &sum)) in blocks.zip(sums).enumerate() {
         if sum.abs() <= limit {
             continue;
         }
         // Judged against the sky about it where that leans its way: a flare's shimmer or an
         // exposure ramp too small to follow moves every block of it alike. Only what its
         // surroundings explain is taken away; nothing is added.
-        let around = match surroundings(up, down, b) {
+        let around = match surroundings(sums, b) {
             a if a * sum > 0.0 => a,
             _ => 0.0,
         };
@@ -90,23 +93,21 @@ pub(super) fn mark(
 /// object of up to 8 pixels across, within 16 pixels of it.
 const RING: std::ops::RangeInclusive<usize> = 4..=8;
 
-/// The median difference per pixel of the blocks about block `b` of the block row (`up` and
-/// `down`, its two rows of differences): [`RING`] to either side, where at least half of them
-/// lie inside the frame; 0 elsewhere. A flare's shimmer, or an exposure ramp of a few grey
+/// The median difference per pixel of the blocks about block `b` of the block row (`sums`, its
+/// blocks' sums of differences): [`RING`] to either side, where at least half of them lie inside
+/// the frame; 0 elsewhere. A flare's shimmer, or an exposure ramp of a few grey
 /// levels too small for the curve to follow ([`super::exposure`]), moves the sky by as much as a
 /// faint object differs from it: judged against the background alone, the first frame of such a
 /// ramp raised 147 faint blobs over a flared sky, and the clutter they made held faint objects
 /// off for 30 frames (rendered spent seed 8647's throw 001, a 7.6 px object 7.8 grey levels
 /// darker than the sky, never seen).
-fn surroundings(up: &[f32], down: &[f32], b: usize) -> f32 {
-    let blocks = up.len().min(down.len()) / 2;
-    let block = |k: usize| up[2 * k] + up[2 * k + 1] + down[2 * k] + down[2 * k + 1];
+fn surroundings(sums: &[f32], b: usize) -> f32 {
     let mut ring = [0.0f32; 2 * 5];
     let mut n = 0;
     for off in RING {
-        let sides = [b.checked_sub(off), Some(b + off).filter(|&k| k < blocks)];
-        for k in sides.into_iter().flatten() {
-            ring[n] = block(k);
+        let sides = [b.checked_sub(off), Some(b + off)];
+        for &sum in sides.into_iter().flatten().filter_map(|k| sums.get(k)) {
+            ring[n] = sum;
             n += 1;
         }
     }
