@@ -568,3 +568,4 @@ fn a_track_missed_by_more_than_its_blobs_seen_in_part_explain_is_not_fitted_agai
 mod evidence;
 mod in_part;
 mod pinned;
+mod steady;
