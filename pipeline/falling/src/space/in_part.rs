@@ -88,14 +88,15 @@ pub(super) fn seen_whole(
 /// under 3.3 px among 19 and was missed by 6.4 px rms (development seed 2's throw 005).
 const PART_OFF_SIZES: f64 = 2.0;
 
-/// How many times as many sightings as its fit kept a track may have: [`super::explained`] leaves out
-/// at most one in six.
+/// How many times as many sightings as its fit kept a track may have:
+/// [`super::misfit::explained`] leaves out at most one in six.
 const TRIMMED: f64 = 6.0 / 5.0;
 
 /// Whether the sightings seen in part may be all that a path's miss `rms_px` over a track's
 /// `n` sightings comes from, where `whole` of them saw the object whole: a path that passes on
 /// those (within `limit`) misses the others by [`PART_OFF_SIZES`] × `size` further at most. A
-/// fifth more is allowed where the track's own fit left out its worst sixth ([`super::explained`]).
+/// fifth more is allowed where the track's own fit left out its worst sixth
+/// ([`super::misfit::explained`]).
 pub(super) fn in_part_may_explain(
     rms_px: f64,
     (n, whole): (usize, usize),

@@ -1,5 +1,5 @@
-//! A large blob is held to its own wobble ([`WOBBLES`], [`OFF_SHARE`]), and the few sightings
-//! far off its path are left out against that limit as against its size's.
+//! A large blob is held to its own wobble ([`steady`]), and the few sightings far off its path
+//! are left out against that limit as against its size's.
 
 use super::*;
 
