@@ -13,7 +13,7 @@ use crate::facade::Facade;
 use crate::flight::{self, Flight, Model, Prior};
 use crate::looming;
 use crate::tracker::{FallTrack, Sighting};
-use misfit::{explained, steady};
+use misfit::{explained, sized, steady};
 
 mod in_part;
 mod misfit;
@@ -253,9 +253,9 @@ struct Judging<'a> {
 }
 
 impl Judging<'_> {
-    /// Pixel residual (rms) a path may leave: `max_rms_px` plus `rms_per_size` × the blob's size.
+    /// Pixel residual (rms) a path may leave: [`sized`] by the blob's median size.
     fn limit(&self) -> f64 {
-        self.params.max_rms_px + self.params.rms_per_size * self.size
+        sized(self.params, self.size)
     }
 
     /// The verdict on the track's sightings `fitted`: their pixels explained by a path under

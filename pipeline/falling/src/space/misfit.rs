@@ -75,6 +75,12 @@ fn wobble(sightings: &[&Sighting]) -> f64 {
     misses[misses.len() / 2] / 0.6745 / 1.5f64.sqrt()
 }
 
+/// Pixel residual (rms) a path may leave among the sightings of a blob of median size `size`:
+/// `max_rms_px` plus `rms_per_size` × that size.
+pub(super) fn sized(params: &ClassifyParams, size: f64) -> f64 {
+    params.max_rms_px + params.rms_per_size * size
+}
+
 /// Pixel residual (rms) a path may leave among `sightings` of a blob of median size `size`
 /// that stays the same. Its size lets a blob's centre wander about the object's; it does so
 /// only as far as it strays from a smooth path (a tumbling stick's more than a ball's). The

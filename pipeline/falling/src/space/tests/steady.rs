@@ -36,10 +36,7 @@ fn a_large_blob_broken_in_two_for_a_few_frames_is_a_fall_from_its_floor() {
     // than its size does: those three are left out against the steadier limit too.
     let p = ClassifyParams::default();
     let fitted: Vec<&Sighting> = broken.points.iter().collect();
-    let (size_limit, steady) = (
-        p.max_rms_px + p.rms_per_size * 24.0,
-        steady(&p, &fitted, 24.0),
-    );
+    let (size_limit, steady) = (sized(&p, 24.0), steady(&p, &fitted, 24.0));
     let all = pixels(&fitted);
     let through_all =
         flight::fit(&camera, &all, Model::Fall, p.max_drag, &prior(&p, false)).expect("a path");
