@@ -293,7 +293,8 @@ pub struct ThrowTruth {
     /// When it hit the ground or left the frame, whichever came first.
     pub end_t: f64,
     pub landed: bool,
-    /// Frame index and centre (source pixels) of each frame it is visible in.
+    /// Frame index and centre (source pixels) of each frame it is visible in, where the shutter
+    /// closed: its smear runs back from there halfway to the frame before's.
     pub track: Vec<(u32, f64, f64)>,
     /// Its drawn diameter (pixels) at each point of `track`.
     #[serde(default)]

@@ -20,7 +20,7 @@ pub struct Args {
     /// into the detector: no files, no encoding or decoding, no compression.
     #[arg(long, conflicts_with = "dir")]
     pub in_memory: bool,
-    /// With --in-memory: print each fall and each rejected track.
+    /// With --in-memory: print each fall, each rejected track and where each throw truly was.
     #[arg(long, requires = "in_memory")]
     pub explain: bool,
     /// With --in-memory: judge every track on the facade plane, as vigil did before the 3-D

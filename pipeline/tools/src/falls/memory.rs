@@ -13,7 +13,8 @@ use vigil_falling::{
 /// How the sequences are judged.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Judging {
-    /// Print each fall and each rejected track of 8 points or more on stderr.
+    /// Print each fall, each rejected track of 8 points or more and where each throw truly was,
+    /// on stderr.
     pub explain: bool,
     /// On the facade plane only, as before the 3-D verdict.
     pub plane: bool,
@@ -91,6 +92,30 @@ impl Raised {
     pub fn scored(&self, truth: &Truth, explain: bool) -> SequenceScore {
         let s = score(truth, &self.alerts.found);
         if explain {
+            let fps = f64::from(truth.scene.fps);
+            for (k, (t, r)) in truth.throws.iter().zip(&s.throws).enumerate() {
+                let (Some(a), Some(b)) = (t.track.first(), t.track.last()) else {
+                    continue;
+                };
+                eprintln!(
+                    "{}: throw {k} (the truth) n={} t={:.2}..{:.2} px=({:.0},{:.0})..({:.0},{:.0}) \
+                     size={:.1} px floor={}: {}",
+                    self.alerts.name,
+                    t.track.len(),
+                    f64::from(a.0) / fps,
+                    f64::from(b.0) / fps,
+                    a.1,
+                    a.2,
+                    b.1,
+                    b.2,
+                    t.size_px,
+                    t.floor,
+                    match r.found_floor {
+                        Some(f) => format!("found, floor {f}"),
+                        None => "missed".to_string(),
+                    },
+                );
+            }
             eprintln!("{}: {:?} stats {:?}", self.alerts.name, s, self.stats);
         }
         s
