@@ -64,6 +64,10 @@ pub(crate) fn rule(
         .facade
         .as_ref()
         .and_then(|f| within(v, &f.value.hfov_deg, 20.0..=170.0, "hfov_deg", &mut ok));
+    let top_floor = match (&facade, &r.facade) {
+        (Some(facade), Some(raw)) => top_floor(v, facade, &raw.value, &mut ok),
+        _ => None,
+    };
     let (Some(facade), Some(severity), Some((process_width, foreground, tracker, classify)), true) =
         (facade, severity, tuning, ok)
     else {
@@ -80,6 +84,7 @@ pub(crate) fn rule(
         detector: FallConfig {
             facade,
             hfov_deg,
+            top_floor,
             zone: polygon
                 .map(|p| p.points().iter().map(|q| (q.x, q.y)).collect())
                 .unwrap_or_default(),
@@ -104,6 +109,13 @@ fn facade(v: &mut Validator<'_>, f: &Spanned<RawFacade>) -> Option<Facade> {
         v.error(&raw.columns, "columns must be between 1 and 200");
         return None;
     }
+    let first_floor = raw.first_floor.as_ref().map_or(1, |f| f.value);
+    if let Some(f) = raw.first_floor.as_ref()
+        && !(-10..=300).contains(&f.value)
+    {
+        v.error(f, "first_floor must be between -10 and 300");
+        return None;
+    }
     let [Some(width_m), Some(height_m), Some(floor_height_m)] = lengths else {
         return None;
     };
@@ -112,7 +124,7 @@ fn facade(v: &mut Validator<'_>, f: &Spanned<RawFacade>) -> Option<Facade> {
         width_m,
         height_m,
         floor_height_m,
-        raw.first_floor.as_ref().map_or(1, |f| f.value),
+        first_floor,
         raw.columns.value,
     ) {
         Ok(f) => Some(f),
@@ -121,6 +133,18 @@ fn facade(v: &mut Validator<'_>, f: &Spanned<RawFacade>) -> Option<Facade> {
             None
         }
     }
+}
+
+/// The facade's `top_floor`, when given: no lower than the storey at the calibrated
+/// rectangle's top edge (the rectangle lies on the building), nor than 300.
+fn top_floor(
+    v: &mut Validator<'_>,
+    facade: &Facade,
+    raw: &RawFacade,
+    ok: &mut bool,
+) -> Option<i32> {
+    let lowest = facade.floor_at(facade.height_m) - 1;
+    within(v, &raw.top_floor, lowest.min(300)..=300, "top_floor", ok)
 }
 
 type Tuning = (Option<u32>, ForegroundParams, TrackerParams, ClassifyParams);

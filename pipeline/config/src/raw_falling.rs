@@ -22,6 +22,9 @@ pub(crate) struct RawFacade {
     /// The lens's horizontal field of view, degrees, when known.
     #[serde(default)]
     pub hfov_deg: Option<Spanned<f64>>,
+    /// The building's highest storey, when known (nothing is thrown from above its roof).
+    #[serde(default)]
+    pub top_floor: Option<Spanned<i32>>,
 }
 
 #[derive(Debug, Deserialize)]

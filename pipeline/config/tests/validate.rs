@@ -1005,3 +1005,41 @@ fn a_camera_records_its_main_stream_with_the_sub_stream_s_credentials() {
         ["8:13: camera \"gate\": unsupported URL scheme \"http\": expected rtsp, rtsps or rtspt"]
     );
 }
+
+/// A falling-object rule over camera `lot` whose facade (floors 9–20: 36 m of 3 m storeys from
+/// the 9th) ends with `extra` (indented as a facade key).
+fn throwing(extra: &str) -> String {
+    format!(
+        "{GOOD}  - name: throws
+    kind: falling_object
+    camera: gate
+    facade:
+      corners: [[0.3, 0.97], [0.7, 0.97], [0.63, 0.37], [0.37, 0.37]]
+      width_m: 25.2
+      height_m: 36
+      first_floor: 9
+      columns: 7
+{extra}"
+    )
+}
+
+#[test]
+fn a_building_s_top_floor_is_read_and_may_not_lie_below_the_calibrated_rectangle() {
+    let c = check(&throwing("")).unwrap();
+    assert_eq!(c.falling[0].detector.top_floor, None);
+    let c = check(&throwing("      top_floor: 24\n")).unwrap();
+    assert_eq!(c.falling[0].detector.top_floor, Some(24));
+    // The rectangle's top edge is the 20th storey's ceiling: the roof can be no lower.
+    assert!(check(&throwing("      top_floor: 20\n")).is_ok());
+    let errors = check(&throwing("      top_floor: 19\n")).unwrap_err();
+    assert_eq!(
+        errors,
+        ["26:18: top_floor must be between 20 and 300"],
+        "{errors:?}"
+    );
+    let errors = check(&throwing("      first_floor: 400\n")).unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.contains("first_floor")),
+        "{errors:?}"
+    );
+}

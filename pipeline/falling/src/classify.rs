@@ -84,6 +84,12 @@ pub enum Reject {
     Climbing {
         approach: f64,
     },
+    /// Its path starts well above the building's roof ([`crate::roof`]): nothing is thrown
+    /// from there.
+    AboveRoof {
+        h_m: f64,
+        roof_m: f64,
+    },
 }
 
 impl Reject {
@@ -119,6 +125,7 @@ impl Reject {
             Reject::TowardsWall { .. } => "towards_wall",
             Reject::Sparse { .. } => "sparse",
             Reject::Climbing { .. } => "climbing",
+            Reject::AboveRoof { .. } => "above_roof",
         }
     }
 }
@@ -201,6 +208,11 @@ impl fmt::Display for Reject {
             Reject::Climbing { approach } => write!(
                 f,
                 "it climbs the picture and its path comes only {approach:.2}× nearer the lens: a bird or a leaf rising, not a throw at the camera"
+            ),
+            Reject::AboveRoof { h_m, roof_m } => write!(
+                f,
+                "its path starts {:.1} m above the roof ({h_m:.1} m up the facade): nothing is thrown from there (rain near the lens, a bird)",
+                h_m - roof_m
             ),
         }
     }

@@ -20,6 +20,7 @@ pub mod flight;
 pub mod foreground;
 pub mod looming;
 mod pieces;
+pub mod roof;
 pub mod space;
 pub mod tracker;
 
@@ -277,7 +278,7 @@ impl FallDetector {
         let (facade, params) = (&self.config.facade, &self.config.classify);
         let camera = self.camera.as_ref().and_then(|(_, c)| c.as_ref());
         self.stats.judged_3d += u64::from(camera.is_some());
-        match camera {
+        let verdict = match camera {
             Some(camera) => {
                 let (first, last) = match (track.points.first(), track.points.last()) {
                     (Some(a), Some(b)) => (a.t, b.t),
@@ -292,7 +293,14 @@ impl FallDetector {
                 space::judge(track, (camera, frames), facade, params)
             }
             None => classify(track, facade, params),
-        }
+        };
+        let Some(top_floor) = self.config.top_floor else {
+            return verdict;
+        };
+        verdict.and_then(|fall| match roof::above_roof(&fall, facade, top_floor) {
+            Some(reject) => Err(reject),
+            None => Ok(roof::from_the_roof(fall, top_floor)),
+        })
     }
 
     /// Where `fall` puts the object at stream time `t`, on the facade plane.

@@ -6,6 +6,7 @@ fn detector() -> FallDetector {
     FallDetector::new(FallConfig {
         facade: facade::skewed(),
         hfov_deg: None,
+        top_floor: None,
         zone: Vec::new(),
         foreground: ForegroundParams::default(),
         tracker: TrackerParams::default(),
@@ -66,6 +67,47 @@ fn a_hovering_apex_track_becomes_the_start_of_its_fall() {
     );
     assert_eq!(v.continues, None);
     assert_eq!(det.stats().falls, 1);
+}
+
+/// Dropped from 75 m at t = 0: above the calibrated rectangle (60 m, 20 storeys of 3 m).
+fn drop_75(t: f64) -> f64 {
+    75.0 - 0.5 * G * t * t
+}
+
+#[test]
+fn a_fall_from_far_above_the_roof_is_no_throw_and_one_from_the_roof_is() {
+    let judged = |top_floor| {
+        let mut det = detector();
+        det.config.top_floor = top_floor;
+        let outcome = det.judge(vec![track(1, 0, 30, drop_75)]).remove(0).outcome;
+        (outcome, det.stats())
+    };
+    // Without the building's height: a fall from the 26th storey.
+    let (fall, _) = judged(None);
+    assert_eq!(fall.expect("a fall").origin.floor, 26);
+    // Its highest storey the 20th: the roof 60 m up, 15 m below the release.
+    let (outcome, stats) = judged(Some(20));
+    let Err(Reject::AboveRoof { h_m, roof_m }) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(
+        (roof_m - 60.0).abs() < 1e-9 && (h_m - 75.0).abs() < 0.1,
+        "{h_m} {roof_m}"
+    );
+    assert_eq!(
+        (stats.falls, stats.rejected.get("above_roof")),
+        (0, Some(&1))
+    );
+    // Its highest storey the 24th: the roof 72 m up, 3 m below — thrown from the roof, which
+    // is the 25th floor.
+    let (outcome, stats) = judged(Some(24));
+    let origin = outcome.expect("a fall").origin;
+    assert_eq!(
+        (origin.floor, origin.floor_range[1]),
+        (25, 25),
+        "{origin:?}"
+    );
+    assert_eq!(stats.falls, 1);
 }
 
 /// Dropped from 50 m at t = 0.

@@ -247,6 +247,9 @@ pub struct Calibration {
     pub floor_height_m: f64,
     pub first_floor: i32,
     pub columns: u32,
+    /// The building's highest storey (the integrator knows how many it has).
+    #[serde(default)]
+    pub top_floor: Option<i32>,
     /// The zone to watch (normalised polygon).
     pub zone: Vec<[f64; 2]>,
 }
@@ -264,6 +267,7 @@ impl Calibration {
                 self.columns,
             )?,
             hfov_deg: None,
+            top_floor: self.top_floor,
             zone: self.zone.iter().map(|&[x, y]| (x, y)).collect(),
             foreground: vigil_spec::falling::ForegroundParams::default(),
             tracker: vigil_spec::falling::TrackerParams::default(),

@@ -256,6 +256,7 @@ pub(super) fn calibrate(
         floor_height_m: FLOOR_HEIGHT,
         first_floor: lo as i32 + 1,
         columns: b.columns,
+        top_floor: i32::try_from(b.floors).ok(),
         zone,
     }
 }

@@ -14,6 +14,9 @@ pub struct FallConfig {
     /// The lens's horizontal field of view, degrees, when known; otherwise the camera is
     /// recovered from the calibration alone.
     pub hfov_deg: Option<f64>,
+    /// The building's highest storey, when known: nothing is thrown from above its roof. A path
+    /// that starts well above it is rain near the lens, or a bird.
+    pub top_floor: Option<i32>,
     /// Where falls are looked for (normalised polygon): the facade and the air in front of it
     /// down to the ground. Empty: the whole frame.
     pub zone: Vec<(f64, f64)>,

@@ -247,7 +247,7 @@ rules:
       height_m: {height:.2}
       floor_height_m: {floor:.2}
       first_floor: {first}
-      columns: {columns}
+      columns: {columns}{top}
 ",
         seed = truth.scene.seed,
         zone = pts(&c.zone),
@@ -258,6 +258,10 @@ rules:
         floor = c.floor_height_m,
         first = c.first_floor,
         columns = c.columns,
+        top = c
+            .top_floor
+            .map(|t| format!("\n      top_floor: {t}"))
+            .unwrap_or_default(),
     )
 }
 
