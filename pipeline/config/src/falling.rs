@@ -109,11 +109,9 @@ fn facade(v: &mut Validator<'_>, f: &Spanned<RawFacade>) -> Option<Facade> {
         v.error(&raw.columns, "columns must be between 1 and 200");
         return None;
     }
-    let first_floor = raw.first_floor.as_ref().map_or(1, |f| f.value);
-    if let Some(f) = raw.first_floor.as_ref()
-        && !(-10..=300).contains(&f.value)
-    {
-        v.error(f, "first_floor must be between -10 and 300");
+    let mut ok = true;
+    let first_floor = within(v, &raw.first_floor, -10..=300, "first_floor", &mut ok).unwrap_or(1);
+    if !ok {
         return None;
     }
     let [Some(width_m), Some(height_m), Some(floor_height_m)] = lengths else {

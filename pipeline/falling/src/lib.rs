@@ -20,7 +20,7 @@ pub mod flight;
 pub mod foreground;
 pub mod looming;
 mod pieces;
-pub mod roof;
+mod roof;
 pub mod space;
 pub mod tracker;
 
@@ -294,13 +294,10 @@ impl FallDetector {
             }
             None => classify(track, facade, params),
         };
-        let Some(top_floor) = self.config.top_floor else {
-            return verdict;
-        };
-        verdict.and_then(|fall| match roof::above_roof(&fall, facade, top_floor) {
-            Some(reject) => Err(reject),
-            None => Ok(roof::from_the_roof(fall, top_floor)),
-        })
+        match self.config.top_floor {
+            Some(top_floor) => verdict.and_then(|f| roof::on_the_building(f, facade, top_floor)),
+            None => verdict,
+        }
     }
 
     /// Where `fall` puts the object at stream time `t`, on the facade plane.

@@ -152,8 +152,15 @@ impl Facade {
         self.to_image.apply(p)
     }
 
+    /// The storey (numbered as `first_floor` numbers the one at the rectangle's bottom edge) at
+    /// `h_m` metres up the rectangle.
     pub fn floor_at(&self, h_m: f64) -> i32 {
         self.first_floor + (h_m / self.floor_height_m).floor() as i32
+    }
+
+    /// Metres up the rectangle where storey `floor` starts ([`Facade::floor_at`]'s inverse).
+    pub fn floor_base_m(&self, floor: i32) -> f64 {
+        f64::from(floor - self.first_floor) * self.floor_height_m
     }
 
     /// Window column (1-based) at `u_m`, clamped to the facade's columns.
@@ -213,6 +220,9 @@ mod tests {
         assert!(y(0.0) - y(3.0) > y(57.0) - y(60.0));
         // Floors and columns.
         assert_eq!(f.floor_at(0.1), 1);
+        for floor in [1, 7, 21] {
+            assert_eq!(f.floor_at(f.floor_base_m(floor) + 0.1), floor);
+        }
         assert_eq!(f.floor_at(2.99), 1);
         assert_eq!(f.floor_at(3.0), 2);
         assert_eq!(f.floor_at(59.0), 20);

@@ -94,20 +94,14 @@ impl Raised {
         if explain {
             let fps = f64::from(truth.scene.fps);
             for (k, (t, r)) in truth.throws.iter().zip(&s.throws).enumerate() {
-                let (Some(a), Some(b)) = (t.track.first(), t.track.last()) else {
+                if t.track.is_empty() {
                     continue;
-                };
+                }
+                let seen = t.track.iter().map(|&(i, x, y)| (f64::from(i) / fps, x, y));
                 eprintln!(
-                    "{}: throw {k} (the truth) n={} t={:.2}..{:.2} px=({:.0},{:.0})..({:.0},{:.0}) \
-                     size={:.1} px floor={}: {}",
+                    "{}: throw {k} (the truth) {} size={:.1} px floor={}: {}",
                     self.alerts.name,
-                    t.track.len(),
-                    f64::from(a.0) / fps,
-                    f64::from(b.0) / fps,
-                    a.1,
-                    a.2,
-                    b.1,
-                    b.2,
+                    span(seen),
                     t.size_px,
                     t.floor,
                     match r.found_floor {
@@ -188,19 +182,20 @@ impl Alerts {
 
 /// A track's sightings, their times and their first and last pixels, for `--explain`.
 fn extent(p: &[Sighting]) -> String {
-    match (p.first(), p.last()) {
-        (Some(a), Some(b)) => format!(
-            "n={} t={:.2}..{:.2} px=({:.0},{:.0})..({:.0},{:.0})",
-            p.len(),
-            a.t,
-            b.t,
-            a.x_px,
-            a.y_px,
-            b.x_px,
-            b.y_px
-        ),
-        _ => "n=0".to_string(),
-    }
+    span(p.iter().map(|p| (p.t, p.x_px, p.y_px)))
+}
+
+/// How many `(t, x, y)` points there are, their first and last times and pixels.
+fn span(mut points: impl ExactSizeIterator<Item = (f64, f64, f64)>) -> String {
+    let n = points.len();
+    let Some(a) = points.next() else {
+        return "n=0".to_string();
+    };
+    let b = points.last().unwrap_or(a);
+    format!(
+        "n={n} t={:.2}..{:.2} px=({:.0},{:.0})..({:.0},{:.0})",
+        a.0, b.0, a.1, a.2, b.1, b.2
+    )
 }
 
 /// Every sequence of `specs`, two at a time (this machine's cores; a 1080p scene holds its
