@@ -15,6 +15,7 @@ use crate::looming;
 use crate::tracker::{FallTrack, Sighting};
 use misfit::{explained, sized, steady};
 
+mod drops;
 mod in_part;
 mod misfit;
 mod rivals;
@@ -98,7 +99,9 @@ pub fn judge(
         false => pts.iter().collect(),
     };
     let points = pixels(&fitted);
-    let prior = prior(params, crowded);
+    // Rain's gusts may push at the lens only what rain could be: not a blob broader than a
+    // drop's ([`drops`]).
+    let prior = prior(params, crowded && !drops::broader_than_a_drop(&fitted));
     let judging = Judging {
         track,
         camera,
@@ -146,7 +149,7 @@ pub fn judge(
     verdict.and_then(pinned)
 }
 
-/// What a path may do, where the frames are `crowded` or not.
+/// What a path may do, where the frames are `crowded` with rain the blob could be, or not.
 fn prior(params: &ClassifyParams, crowded: bool) -> Prior {
     Prior {
         out_m: (-params.behind_wall_m, params.max_out_m),

@@ -565,6 +565,7 @@ fn a_track_missed_by_more_than_its_blobs_seen_in_part_explain_is_not_fitted_agai
     assert!(in_part_may_explain(2.0, (30, 30), 8.0, 2.0));
 }
 
+mod drops;
 mod evidence;
 mod in_part;
 mod pinned;
