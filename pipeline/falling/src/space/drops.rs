@@ -5,7 +5,9 @@
 //! only a large drop, falling at 6 m/s or more, shows as one: 600 of its breadths a second or
 //! more. A thrown object of a few centimetres to a metre, falling at the same speeds, moves a
 //! few breadths a second, or tens where it is small and fast. Only where the blob is broader
-//! than the blur that makes a speck of a far drop does its breadth tell.
+//! than the blur that makes a speck of a far drop does its breadth tell, and only of a blob
+//! that moves as a throw does: one that stays where it was is no drop either, but may be
+//! anything else (a branch swaying in the rain).
 
 use crate::looming;
 use crate::tracker::Sighting;
@@ -41,4 +43,13 @@ pub(super) fn broader_than_a_drop(points: &[&Sighting]) -> bool {
         })
         .collect();
     !rates.is_empty() && looming::median(rates) < DROP_BREADTHS_PER_SEC
+}
+
+/// A blob that grew this much over a track came at the lens, as a throw pushed at it does.
+const CAME_AT_THE_LENS: f64 = 1.5;
+
+/// Whether the blob of `points` grew [`CAME_AT_THE_LENS`]-fold or more
+/// ([`looming::Growth`]).
+pub(super) fn came_at_the_lens(points: &[&Sighting]) -> bool {
+    looming::Growth::read(points).is_some_and(|g| g.factor >= CAME_AT_THE_LENS)
 }
