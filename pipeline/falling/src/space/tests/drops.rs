@@ -36,4 +36,10 @@ fn a_board_pushed_at_the_lens_in_a_downpour_is_a_fall_where_a_speck_on_its_path_
         Err(Reject::Drifting { .. }) => {}
         other => panic!("{other:?}"),
     }
+    // A 200 px blob on the same path neither crosses the picture (4 of its sizes) nor grows:
+    // no drop either, but it may be anything that stays in place, and the drift is kept.
+    match judged(&pushed_in_rain(200.0)) {
+        Err(Reject::Drifting { .. }) => {}
+        other => panic!("{other:?}"),
+    }
 }
