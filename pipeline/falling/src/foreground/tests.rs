@@ -140,60 +140,6 @@ fn a_blob_the_zone_or_the_frame_cuts_is_cut_off_and_one_inside_is_not() {
 }
 
 #[test]
-fn an_object_is_kept_through_an_auto_exposure_step_that_clips_the_highlights() {
-    let (w, h) = (120, 90);
-    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
-    // The gain about video-range black steps up to 1.6 over three frames: the 140-level
-    // squares clip (16 + 124 × 1.6 = 214, and noise on top), the 90-level ones do not.
-    let gain = |t: u32| match t {
-        0..30 => 1.0,
-        30..33 => 1.0 + 0.2 * f64::from(t - 29),
-        _ => 1.6,
-    };
-    for t in 0..60 {
-        let mut img: Vec<u8> = background(w, h, t)
-            .into_iter()
-            .map(|v| (16.0 + (f64::from(v) - 16.0) * gain(t)).round().min(255.0) as u8)
-            .collect();
-        // A dark object crossing the picture, 1.5 px a frame.
-        let x = 5 + 3 * t / 2;
-        square(&mut img, w, (x, 40), 5, 30);
-        let out = fg.process(&frame(w, h, &img));
-        if t < 20 {
-            continue;
-        }
-        assert!(!out.guarded, "frame {t}: the step dropped the candidates");
-        assert_eq!(out.exposure_moved, (30..33).contains(&t), "frame {t}");
-        assert_eq!(out.blobs.len(), 1, "frame {t}: {:?}", out.blobs);
-        let b = &out.blobs[0];
-        assert!((f64::from(x) + 2.5 - b.cx).abs() < 1.5, "frame {t}: {b:?}");
-    }
-}
-
-#[test]
-fn a_veil_brighter_at_the_top_is_not_taken_for_the_exposure() {
-    // A sun just above the picture: its glare lifts the top half by 8 levels and the bottom by
-    // 2. Every band moved, but not alike across the frame: not an exposure step.
-    let (w, h) = (120, 90);
-    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
-    for t in 0..20 {
-        fg.process(&frame(w, h, &background(w, h, t)));
-    }
-    let mut img = background(w, h, 20);
-    for (i, v) in img.iter_mut().enumerate() {
-        *v += if (i as u32) < w * h / 2 { 8 } else { 2 };
-    }
-    let out = fg.process(&frame(w, h, &img));
-    assert!(!out.exposure_moved, "{out:?}");
-    // The same lift everywhere is one.
-    let mut img = background(w, h, 21);
-    for v in &mut img {
-        *v += 8;
-    }
-    assert!(fg.process(&frame(w, h, &img)).exposure_moved);
-}
-
-#[test]
 fn a_global_change_raises_no_candidates_and_is_learnt_quickly() {
     let (w, h) = (100, 80);
     let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
@@ -596,3 +542,5 @@ fn the_next_set_byte_is_found_across_words_and_tails() {
         }
     }
 }
+
+mod exposure;

@@ -1,0 +1,93 @@
+//! The camera's exposure followed ([`crate::foreground::exposure`]): a step of the gain over
+//! the whole picture is one, a veil of light that lifts part of it is not.
+
+use super::*;
+
+#[test]
+fn an_object_is_kept_through_an_auto_exposure_step_that_clips_the_highlights() {
+    let (w, h) = (120, 90);
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    // The gain about video-range black steps up to 1.6 over three frames: the 140-level
+    // squares clip (16 + 124 × 1.6 = 214, and noise on top), the 90-level ones do not.
+    let gain = |t: u32| match t {
+        0..30 => 1.0,
+        30..33 => 1.0 + 0.2 * f64::from(t - 29),
+        _ => 1.6,
+    };
+    for t in 0..60 {
+        let mut img: Vec<u8> = background(w, h, t)
+            .into_iter()
+            .map(|v| (16.0 + (f64::from(v) - 16.0) * gain(t)).round().min(255.0) as u8)
+            .collect();
+        // A dark object crossing the picture, 1.5 px a frame.
+        let x = 5 + 3 * t / 2;
+        square(&mut img, w, (x, 40), 5, 30);
+        let out = fg.process(&frame(w, h, &img));
+        if t < 20 {
+            continue;
+        }
+        assert!(!out.guarded, "frame {t}: the step dropped the candidates");
+        assert_eq!(out.exposure_moved, (30..33).contains(&t), "frame {t}");
+        assert_eq!(out.blobs.len(), 1, "frame {t}: {:?}", out.blobs);
+        let b = &out.blobs[0];
+        assert!((f64::from(x) + 2.5 - b.cx).abs() < 1.5, "frame {t}: {b:?}");
+    }
+}
+
+#[test]
+fn a_veil_brighter_at_the_top_is_not_taken_for_the_exposure() {
+    // A sun just above the picture: its glare lifts the top half by 8 levels and the bottom by
+    // 2. Every band moved, but not alike across the frame: not an exposure step.
+    let (w, h) = (120, 90);
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    for t in 0..20 {
+        fg.process(&frame(w, h, &background(w, h, t)));
+    }
+    let mut img = background(w, h, 20);
+    for (i, v) in img.iter_mut().enumerate() {
+        *v += if (i as u32) < w * h / 2 { 8 } else { 2 };
+    }
+    let out = fg.process(&frame(w, h, &img));
+    assert!(!out.exposure_moved, "{out:?}");
+    // The same lift everywhere is one.
+    let mut img = background(w, h, 21);
+    for v in &mut img {
+        *v += 8;
+    }
+    assert!(fg.process(&frame(w, h, &img)).exposure_moved);
+}
+
+#[test]
+fn a_few_pixels_of_a_band_that_stay_put_in_one_quadrant_do_not_gainsay_the_exposure() {
+    // At night: a dark sky over the top half (40 levels), a lit wall below (120), and in the
+    // top left quadrant a patch at the wall's level that the gain leaves where it was, 32 × 24
+    // px (a thirteenth of that band's samples). The gain about black steps to 1.25: the sky
+    // moves 6 levels, the wall 26, and the patch's quadrant holds nothing else of that band.
+    let (w, h) = (160, 120);
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    let patch = |i: u32| i % w < 32 && i / w < 24;
+    let night = |t| -> Vec<u8> {
+        (0..w * h)
+            .map(|i| {
+                let level = match i / w < h / 2 && !patch(i) {
+                    true => 40,
+                    false => 120,
+                };
+                (level + noise(i, t)) as u8
+            })
+            .collect()
+    };
+    for t in 0..20 {
+        fg.process(&frame(w, h, &night(t)));
+    }
+    let stepped: Vec<u8> = (0..w * h)
+        .zip(night(20))
+        .map(|(i, v)| match patch(i) {
+            true => v,
+            false => (16.0 + (f64::from(v) - 16.0) * 1.25).round() as u8,
+        })
+        .collect();
+    let out = fg.process(&frame(w, h, &stepped));
+    assert!(out.exposure_moved, "{out:?}");
+    assert!(out.blobs.len() <= 1, "{:?}", out.blobs);
+}
