@@ -104,9 +104,10 @@ pub fn judge(
     // was may be anything (a swaying branch at a far camera in the rain: rendered far seed 1's
     // distractors 007, a 35 px blob that moved 18 px in 0.8 s and that a fall along the line of
     // sight explained).
-    let thrown_not_rain = drops::broader_than_a_drop(&fitted)
-        && (sweeps(track, size) || drops::came_at_the_lens(&fitted));
-    let prior = prior(params, crowded && !thrown_not_rain);
+    let prior = prior(
+        params,
+        crowded && drops::could_be_rain(&fitted, sweeps(track, size)),
+    );
     let judging = Judging {
         track,
         camera,

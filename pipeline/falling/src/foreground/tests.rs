@@ -31,6 +31,15 @@ fn background(w: u32, h: u32, t: u32) -> Vec<u8> {
         .collect()
 }
 
+/// A foreground that has learnt [`background`] over its first 20 frames.
+fn settled(w: u32, h: u32) -> Foreground {
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    for t in 0..20 {
+        fg.process(&frame(w, h, &background(w, h, t)));
+    }
+    fg
+}
+
 fn square(img: &mut [u8], w: u32, (x, y): (u32, u32), size: u32, v: u8) {
     for yy in y..y + size {
         for xx in x..x + size {
@@ -142,10 +151,7 @@ fn a_blob_the_zone_or_the_frame_cuts_is_cut_off_and_one_inside_is_not() {
 #[test]
 fn a_global_change_raises_no_candidates_and_is_learnt_quickly() {
     let (w, h) = (100, 80);
-    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
-    for t in 0..20 {
-        fg.process(&frame(w, h, &background(w, h, t)));
-    }
+    let mut fg = settled(w, h);
     // The IR cut filter switches: everything is 60 levels brighter from now on.
     let bright = |t| {
         background(w, h, t)

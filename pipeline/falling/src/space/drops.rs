@@ -25,16 +25,26 @@ const SPECK_PX: f64 = 3.0;
 /// 12; 6421's 002, 6 px, 66).
 const DROP_BREADTHS_PER_SEC: f64 = 100.0;
 
+/// Whether the blob of `points` could be rain: not where it is broader than a drop's can be
+/// ([`broader_than_a_drop`]) and moves as a throw does — it `swept` across the picture, or came
+/// at the lens ([`came_at_the_lens`]).
+pub(super) fn could_be_rain(points: &[&Sighting], swept: bool) -> bool {
+    !(broader_than_a_drop(points) && (swept || came_at_the_lens(points)))
+}
+
 /// Whether the blob of `points` is broader than a raindrop's can be: it moves fewer than
 /// [`DROP_BREADTHS_PER_SEC`] of its breadths across the way it moves a second, median over the
 /// track (a step between specks counts as a drop's).
-pub(super) fn broader_than_a_drop(points: &[&Sighting]) -> bool {
+fn broader_than_a_drop(points: &[&Sighting]) -> bool {
+    let breadths: Vec<f64> = (0..points.len())
+        .map(|i| looming::breadth(points, i))
+        .collect();
     let rates: Vec<f64> = points
         .windows(2)
-        .enumerate()
-        .filter(|(_, w)| w[1].t > w[0].t)
-        .map(|(i, w)| {
-            let breadth = 0.5 * (looming::breadth(points, i) + looming::breadth(points, i + 1));
+        .zip(breadths.windows(2))
+        .filter(|(w, _)| w[1].t > w[0].t)
+        .map(|(w, b)| {
+            let breadth = 0.5 * (b[0] + b[1]);
             let speed = (w[1].x_px - w[0].x_px).hypot(w[1].y_px - w[0].y_px) / (w[1].t - w[0].t);
             match breadth > SPECK_PX {
                 true => speed / breadth,
@@ -50,6 +60,6 @@ const CAME_AT_THE_LENS: f64 = 1.5;
 
 /// Whether the blob of `points` grew [`CAME_AT_THE_LENS`]-fold or more
 /// ([`looming::Growth`]).
-pub(super) fn came_at_the_lens(points: &[&Sighting]) -> bool {
+fn came_at_the_lens(points: &[&Sighting]) -> bool {
     looming::Growth::read(points).is_some_and(|g| g.factor >= CAME_AT_THE_LENS)
 }

@@ -3,6 +3,11 @@
 
 use super::*;
 
+/// Level `v` seen through a gain `gain` about video-range black (16), the sensor clipping at 255.
+fn exposed(v: u8, gain: f64) -> u8 {
+    (16.0 + (f64::from(v) - 16.0) * gain).round().min(255.0) as u8
+}
+
 #[test]
 fn an_object_is_kept_through_an_auto_exposure_step_that_clips_the_highlights() {
     let (w, h) = (120, 90);
@@ -17,7 +22,7 @@ fn an_object_is_kept_through_an_auto_exposure_step_that_clips_the_highlights() {
     for t in 0..60 {
         let mut img: Vec<u8> = background(w, h, t)
             .into_iter()
-            .map(|v| (16.0 + (f64::from(v) - 16.0) * gain(t)).round().min(255.0) as u8)
+            .map(|v| exposed(v, gain(t)))
             .collect();
         // A dark object crossing the picture, 1.5 px a frame.
         let x = 5 + 3 * t / 2;
@@ -39,10 +44,7 @@ fn a_veil_brighter_at_the_top_is_not_taken_for_the_exposure() {
     // A sun just above the picture: its glare lifts the top half by 8 levels and the bottom by
     // 2. Every band moved, but not alike across the frame: not an exposure step.
     let (w, h) = (120, 90);
-    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
-    for t in 0..20 {
-        fg.process(&frame(w, h, &background(w, h, t)));
-    }
+    let mut fg = settled(w, h);
     let mut img = background(w, h, 20);
     for (i, v) in img.iter_mut().enumerate() {
         *v += if (i as u32) < w * h / 2 { 8 } else { 2 };
@@ -84,7 +86,7 @@ fn a_few_pixels_of_a_band_that_stay_put_in_one_quadrant_do_not_gainsay_the_expos
         .zip(night(20))
         .map(|(i, v)| match patch(i) {
             true => v,
-            false => (16.0 + (f64::from(v) - 16.0) * 1.25).round() as u8,
+            false => exposed(v, 1.25),
         })
         .collect();
     let out = fg.process(&frame(w, h, &stepped));
