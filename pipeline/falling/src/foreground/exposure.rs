@@ -7,6 +7,8 @@
 //! global-change guard answers it by dropping every candidate for several frames, and a fall in
 //! flight is lost or cut in two.
 
+mod veil;
+
 /// Every `STEP`th pixel of every `STEP`th row of the zone is sampled. (Every 8th row of a 1080p
 /// frame took the test's time from 0.40 to 0.18 ms, but under a sun's flare it changed whether
 /// the quadrants agreed on an exposure step: one throw through such a step was found 0.3 s late
@@ -49,10 +51,16 @@ pub(super) struct Exposure {
     /// The same per quadrant of the frame (top left, top right, bottom left, bottom right),
     /// per band: filled only on a frame whose exposure seems to have moved.
     quads: [[Vec<f32>; BANDS]; 4],
+    /// What the curve leaves of each sample's shift, per cell of the veil's grid: filled only
+    /// on a frame whose quadrants disagree.
+    cells: Vec<Vec<f32>>,
 }
 
-/// What each background level (0–255) now reads as.
-pub(super) struct Curve(Box<[f32; 256]>);
+/// What each background level (0–255) now reads as, and the veil of light laid over it, if any.
+pub(super) struct Curve {
+    lut: Box<[f32; 256]>,
+    veil: Option<veil::Veil>,
+}
 
 /// The median of `v` (reordered), which is not empty.
 fn median(v: &mut [f32]) -> f32 {
@@ -60,24 +68,23 @@ fn median(v: &mut [f32]) -> f32 {
     *v.select_nth_unstable_by(mid, f32::total_cmp).1
 }
 
-/// Calls `f(band, quadrant, shift)` for each sampled pixel of the zone (`spans`, per row): the
-/// band of its background level (`mean`, as wide as `frame`), the quadrant of the frame it is
-/// in, and how far the frame has moved from the background there.
+/// Calls `f(band, (x, y), shift)` for each sampled pixel of the zone (`spans`, per row): the
+/// band of its background level (`mean`, as wide as `frame`), where it is, and how far the
+/// frame has moved from the background there.
 fn sample(
     frame: &super::GrayFrame<'_>,
     mean: &[f32],
     spans: &[Vec<(u32, u32)>],
-    mut f: impl FnMut(usize, usize, f32),
+    mut f: impl FnMut(usize, (usize, usize), f32),
 ) {
-    let (w, h) = (frame.width as usize, frame.height as usize);
+    let w = frame.width as usize;
     for (y, row_spans) in spans.iter().enumerate().step_by(STEP) {
         let row = frame.row(y as u32);
-        let lower = 2 * usize::from(2 * y >= h);
         for &(x0, x1) in row_spans {
             for x in (x0 as usize..x1 as usize).step_by(STEP) {
                 let m = mean[y * w + x];
                 let band = (m as usize / BAND).min(BANDS - 1);
-                f(band, lower + usize::from(2 * x >= w), f32::from(row[x]) - m);
+                f(band, (x, y), f32::from(row[x]) - m);
             }
         }
     }
@@ -153,9 +160,11 @@ impl Exposure {
         for b in self.bands.iter_mut().chain(self.quads.iter_mut().flatten()) {
             b.clear();
         }
-        sample(frame, mean, spans, |band, q, shift| {
+        let (w, h) = (frame.width as usize, frame.height as usize);
+        sample(frame, mean, spans, |band, (x, y), shift| {
+            let quadrant = 2 * usize::from(2 * y >= h) + usize::from(2 * x >= w);
             self.bands[band].push(shift);
-            self.quads[q][band].push(shift);
+            self.quads[quadrant][band].push(shift);
         });
         let total: usize = self.bands.iter().map(Vec::len).sum();
         let enough = enough(total);
@@ -176,20 +185,39 @@ impl Exposure {
         if !knots.iter().all(step) {
             return None;
         }
-        for &(level, now) in &knots {
+        let curve = Curve::through(&knots);
+        if self.quadrants_agree(&knots, enough) {
+            return Some(curve);
+        }
+        // The quadrants disagree: a veil of light over the picture moved with the exposure, or
+        // without it. What the curve leaves is the veil.
+        self.cells.resize_with(veil::CELLS, Vec::new);
+        for c in &mut self.cells {
+            c.clear();
+        }
+        sample(frame, mean, spans, |_, (x, y), shift| {
+            let m = mean[y * w + x];
+            self.cells[veil::cell(x, y, (w, h))].push(shift - (curve.at(m).0 - m));
+        });
+        let veil = veil::Veil::read(&mut self.cells)?;
+        Some(Curve {
+            veil: Some(veil),
+            ..curve
+        })
+    }
+
+    /// Whether every quadrant that holds a fair share of a band ([`QUADRANT_SHARE`]) moved it
+    /// as the curve's `knots` say, the band's samples kept per quadrant (reordered).
+    fn quadrants_agree(&mut self, knots: &[(f32, f32)], enough: usize) -> bool {
+        knots.iter().all(|&(level, now)| {
             let (band, shift) = (level as usize / BAND, now - level);
             let held = self.bands[band].len();
-            for q in &mut self.quads {
+            self.quads.iter_mut().all(|q| {
                 let part = &mut q[band];
-                if part.len() >= (enough / 4 + MIN_SAMPLES).max(held / QUADRANT_SHARE) {
-                    let own = median(part);
-                    if (own - shift).abs() > MIN_SHIFT.max(0.25 * shift.abs()) {
-                        return None;
-                    }
-                }
-            }
-        }
-        Some(Curve::through(&knots))
+                part.len() < (enough / 4 + MIN_SAMPLES).max(held / QUADRANT_SHARE)
+                    || (median(part) - shift).abs() <= MIN_SHIFT.max(0.25 * shift.abs())
+            })
+        })
     }
 }
 
@@ -219,33 +247,42 @@ impl Curve {
             }
             .clamp(0.0, 255.0);
         }
-        Self(lut)
+        Self { lut, veil: None }
     }
 
     /// What `level` (0–255, fractional) now reads as, and the curve's slope there.
     fn at(&self, level: f32) -> (f32, f32) {
         let i = (level.max(0.0) as usize).min(254);
-        let (a, b) = (self.0[i], self.0[i + 1]);
+        let (a, b) = (self.lut[i], self.lut[i + 1]);
         (a + (b - a) * (level - i as f32), b - a)
     }
 }
 
 /// Moves the background in the zone along `curve`: each mean to what its level now reads as,
-/// each variance by the curve's slope there squared (noise scales with the signal, and
-/// vanishes where it clips).
+/// with the veil's light where there is one, and each variance by the curve's slope there
+/// squared (noise scales with the signal, and vanishes where it clips).
 pub(super) fn follow(
     (mean, var): (&mut [f32], &mut [f32]),
     spans: &[Vec<(u32, u32)>],
     width: usize,
     curve: &Curve,
 ) {
+    let mut lift = Vec::new();
     for (y, row_spans) in spans.iter().enumerate() {
+        if let Some(veil) = &curve.veil {
+            veil.row(y, (width, spans.len()), &mut lift);
+        }
         for &(x0, x1) in row_spans {
             let (a, b) = (y * width + x0 as usize, y * width + x1 as usize);
             for (m, v) in mean[a..b].iter_mut().zip(&mut var[a..b]) {
                 let (level, slope) = curve.at(*m);
                 *m = level;
                 *v = (*v * slope * slope).clamp(super::VAR_MIN, super::VAR_MAX);
+            }
+            if !lift.is_empty() {
+                for (m, l) in mean[a..b].iter_mut().zip(&lift[x0 as usize..x1 as usize]) {
+                    *m = (*m + l).clamp(0.0, 255.0);
+                }
             }
         }
     }
