@@ -7,124 +7,200 @@
 //!
 //! An object cannot pass for a veil: the largest candidate blob (`max_area`, 4,000 pixels by
 //! default) covers under a tenth of a cell of a 720p frame, far from the half of its samples
-//! that would move its median.
+//! that would move its median. Nor can a high edge of light (floodlights coming on over a
+//! facade against the sky): a veil is taken only where it explains the picture on a grid four
+//! times finer, and laid between the cells' centres a high edge's step does not.
 
 /// The grid's columns and rows.
 const COLS: usize = 8;
 const ROWS: usize = 6;
-pub(super) const CELLS: usize = COLS * ROWS;
-/// A cell with fewer samples (outside the zone, or mostly so) takes its neighbours' offset.
+/// The finer grid the veil is checked on has this many cells across each of the veil's.
+const FINE: usize = 4;
+pub(super) const FINE_CELLS: usize = COLS * ROWS * FINE * FINE;
+/// A cell of the veil with fewer samples (outside the zone, or mostly so) takes its
+/// neighbours' offset; a fine cell with fewer is not checked.
 const MIN_SAMPLES: usize = 24;
+const MIN_FINE_SAMPLES: usize = 16;
 /// A veil lifts or dims the picture by at most this many levels anywhere; more is a change of
 /// scene, the global-change guard's.
 const MAX_LIFT: f32 = 48.0;
+/// A fine cell misfits where the median of what the curve left there is off the veil by more
+/// than this many levels, or a quarter of the veil's lift there (steep near the sun): half the
+/// per-pixel test's least difference (12 levels by default), so that what is left with noise on
+/// top seldom stands out. A veil is taken where half the fine cells can be checked and at most
+/// one in [`MISFITS`] of them misfit: an object misfits a few at most, and so do the discs of a
+/// flare's ghosts, which a veil laid between the cells' centres leaves 2–4 levels off, while
+/// an edge of light 24 levels high (floodlights on a facade against the sky) misfits a fine cell
+/// or two in every row it crosses.
+const SLACK: f32 = 6.0;
+const MISFITS: usize = 96;
 
 /// The offset of each cell, at its centre.
 pub(super) struct Veil {
-    lift: [f32; CELLS],
+    lift: [f32; COLS * ROWS],
 }
 
-/// The cell of pixel `(x, y)` of a `w` × `h` frame.
-pub(super) fn cell(x: usize, y: usize, (w, h): (usize, usize)) -> usize {
-    let (c, r) = ((x * COLS / w).min(COLS - 1), (y * ROWS / h).min(ROWS - 1));
-    r * COLS + c
+/// The fine cell of pixel `(x, y)` of a `w` × `h` frame.
+pub(super) fn fine_cell(x: usize, y: usize, (w, h): (usize, usize)) -> usize {
+    let (across, down) = (COLS * FINE, ROWS * FINE);
+    (y * down / h).min(down - 1) * across + (x * across / w).min(across - 1)
 }
 
-/// Where `at` (a pixel's index along an axis of `len` pixels, split in `n` cells) lies between
-/// the cells' centres: the cell before, the one after, and the weight of the one after.
-fn between(at: usize, len: usize, n: usize) -> (usize, usize, f32) {
-    let f = ((at as f32 + 0.5) * n as f32 / len as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+/// Where `at` (a position along an axis of `len` pixels, split in `n` cells) lies between the
+/// cells' centres: the cell before, the one after, and the weight of the one after.
+fn between(at: f32, len: usize, n: usize) -> (usize, usize, f32) {
+    let f = (at * n as f32 / len as f32 - 0.5).clamp(0.0, (n - 1) as f32);
     let a = f as usize;
     (a, (a + 1).min(n - 1), f - a as f32)
 }
 
 impl Veil {
-    /// From each cell's residual samples (`CELLS` of them, reordered): their medians, cells
-    /// with too few samples filled from their neighbours. `None` when no cell has enough, or
-    /// when a cell moved more than a veil does.
-    pub(super) fn read(cells: &mut [Vec<f32>]) -> Option<Self> {
-        let mut lift = [f32::NAN; CELLS];
-        for (l, c) in lift.iter_mut().zip(cells.iter_mut()) {
-            if c.len() >= MIN_SAMPLES {
-                *l = super::median(c);
+    /// From the residual samples of each fine cell (`fine`, [`FINE_CELLS`] of them, reordered
+    /// where checked): each cell's median, cells with too few samples filled from their
+    /// neighbours, if the veil explains the fine cells of a `w` × `h` frame. `None` when no
+    /// cell has enough samples, when a cell moved more than a veil does, or when the veil does
+    /// not explain the picture.
+    pub(super) fn read(
+        fine: &mut [Vec<f32>],
+        (w, h): (usize, usize),
+        scratch: &mut Vec<f32>,
+    ) -> Option<Self> {
+        let mut lift = [f32::NAN; COLS * ROWS];
+        for (i, l) in lift.iter_mut().enumerate() {
+            let (r, c) = (i / COLS, i % COLS);
+            scratch.clear();
+            for fr in r * FINE..(r + 1) * FINE {
+                for fc in c * FINE..(c + 1) * FINE {
+                    scratch.extend_from_slice(&fine[fr * COLS * FINE + fc]);
+                }
+            }
+            if scratch.len() >= MIN_SAMPLES {
+                *l = super::median(scratch);
             }
         }
         if lift.iter().any(|l| l.abs() > MAX_LIFT) {
             return None;
         }
-        // Cells left empty take the mean of their known neighbours, ring by ring.
-        while lift.iter().any(|l| l.is_nan()) {
-            let known = lift;
-            if known.iter().all(|l| l.is_nan()) {
-                return None;
+        fill(&mut lift)?;
+        let veil = Self { lift };
+        veil.explains(fine, (w, h)).then_some(veil)
+    }
+
+    /// Whether the veil explains the fine cells' residuals ([`SLACK`], [`MISFITS`]).
+    fn explains(&self, fine: &mut [Vec<f32>], (w, h): (usize, usize)) -> bool {
+        let (mut checked, mut misfits) = (0, 0);
+        let (cw, ch) = (
+            w as f32 / (COLS * FINE) as f32,
+            h as f32 / (ROWS * FINE) as f32,
+        );
+        for (i, samples) in fine.iter_mut().enumerate() {
+            if samples.len() < MIN_FINE_SAMPLES {
+                continue;
             }
-            for (i, l) in lift.iter_mut().enumerate().filter(|(_, l)| l.is_nan()) {
-                let (r, c) = ((i / COLS) as isize, (i % COLS) as isize);
-                let (mut sum, mut n) = (0.0, 0);
-                for (dr, dc) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
-                    let (nr, nc) = (r + dr, c + dc);
-                    if (0..ROWS as isize).contains(&nr) && (0..COLS as isize).contains(&nc) {
-                        let v = known[nr as usize * COLS + nc as usize];
-                        if !v.is_nan() {
-                            sum += v;
-                            n += 1;
-                        }
-                    }
-                }
-                if n > 0 {
-                    *l = sum / n as f32;
-                }
-            }
+            let (fr, fc) = (i / (COLS * FINE), i % (COLS * FINE));
+            let lift = self.at(((fc as f32 + 0.5) * cw, (fr as f32 + 0.5) * ch), (w, h));
+            checked += 1;
+            misfits +=
+                usize::from((super::median(samples) - lift).abs() > SLACK.max(0.25 * lift.abs()));
         }
-        Some(Self { lift })
+        2 * checked >= FINE_CELLS && misfits * MISFITS <= checked
+    }
+
+    /// The veil at `(x, y)` (pixels, fractional) of a `w` × `h` frame.
+    fn at(&self, (x, y): (f32, f32), (w, h): (usize, usize)) -> f32 {
+        let (r0, r1, ty) = between(y, h, ROWS);
+        let (c0, c1, tx) = between(x, w, COLS);
+        let row = |r: usize| self.lift[r * COLS + c0] * (1.0 - tx) + self.lift[r * COLS + c1] * tx;
+        row(r0) * (1.0 - ty) + row(r1) * ty
     }
 
     /// The veil along row `y` of a `w` × `h` frame, pixel by pixel, into `out`.
     pub(super) fn row(&self, y: usize, (w, h): (usize, usize), out: &mut Vec<f32>) {
-        let (r0, r1, ty) = between(y, h, ROWS);
+        let (r0, r1, ty) = between(y as f32 + 0.5, h, ROWS);
         let knots: [f32; COLS] = std::array::from_fn(|c| {
             self.lift[r0 * COLS + c] * (1.0 - ty) + self.lift[r1 * COLS + c] * ty
         });
         out.clear();
         out.extend((0..w).map(|x| {
-            let (c0, c1, tx) = between(x, w, COLS);
+            let (c0, c1, tx) = between(x as f32 + 0.5, w, COLS);
             knots[c0] * (1.0 - tx) + knots[c1] * tx
         }));
     }
+}
+
+/// Fills the cells left empty (NaN) with the mean of their known neighbours, ring by ring;
+/// `None` when every cell is empty.
+fn fill(lift: &mut [f32; COLS * ROWS]) -> Option<()> {
+    if lift.iter().all(|l| l.is_nan()) {
+        return None;
+    }
+    while lift.iter().any(|l| l.is_nan()) {
+        let known = *lift;
+        for (i, l) in lift.iter_mut().enumerate().filter(|(_, l)| l.is_nan()) {
+            let (r, c) = (i / COLS, i % COLS);
+            let neighbours = [
+                (r > 0).then(|| i - COLS),
+                (r + 1 < ROWS).then(|| i + COLS),
+                (c > 0).then(|| i - 1),
+                (c + 1 < COLS).then(|| i + 1),
+            ];
+            let near: Vec<f32> = neighbours
+                .into_iter()
+                .flatten()
+                .map(|n| known[n])
+                .filter(|v| !v.is_nan())
+                .collect();
+            if !near.is_empty() {
+                *l = near.iter().sum::<f32>() / near.len() as f32;
+            }
+        }
+    }
+    Some(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Fine cells of an 800 × 600 frame, each holding `f(column, row)` of its coarse cell.
+    fn cells(f: impl Fn(usize, usize) -> Option<f32>) -> Vec<Vec<f32>> {
+        (0..FINE_CELLS)
+            .map(|i| {
+                let (fr, fc) = (i / (COLS * FINE), i % (COLS * FINE));
+                f(fc / FINE, fr / FINE).map_or(Vec::new(), |v| vec![v; MIN_FINE_SAMPLES])
+            })
+            .collect()
+    }
+
     #[test]
     fn a_veil_is_smooth_between_cell_centres_and_flat_beyond_them() {
-        let mut cells: [Vec<f32>; CELLS] = std::array::from_fn(|_| Vec::new());
         // Every cell lifted by its column's index, except one outside the zone.
-        for (i, c) in cells.iter_mut().enumerate() {
-            if i != 9 {
-                c.extend(std::iter::repeat_n((i % COLS) as f32, MIN_SAMPLES));
-            }
-        }
-        let veil = Veil::read(&mut cells).expect("a veil");
+        let mut fine = cells(|c, r| (r * COLS + c != 9).then_some(c as f32));
+        let veil = Veil::read(&mut fine, (800, 600), &mut Vec::new());
+        let veil = veil.expect("a veil");
         assert_eq!(veil.lift[9], 1.0, "filled from its neighbours");
-        let (w, h) = (800, 600);
         let mut row = Vec::new();
-        veil.row(250, (w, h), &mut row);
-        assert_eq!(row.len(), w);
+        veil.row(250, (800, 600), &mut row);
+        assert_eq!(row.len(), 800);
         // Cell centres are 100 px apart from x = 50: flat before the first, linear between.
         assert_eq!(row[10], 0.0);
         assert!((row[149] - 0.995).abs() < 1e-4, "{}", row[149]);
-        assert_eq!(row[w - 1], (COLS - 1) as f32);
+        assert_eq!(row[799], (COLS - 1) as f32);
         assert!(row.windows(2).all(|p| p[1] >= p[0] && p[1] - p[0] <= 0.011));
     }
 
     #[test]
-    fn more_than_a_veil_or_nothing_to_read_is_none() {
-        let mut cells: [Vec<f32>; CELLS] = std::array::from_fn(|_| vec![2.0; MIN_SAMPLES]);
-        cells[20] = vec![60.0; MIN_SAMPLES];
-        assert!(Veil::read(&mut cells).is_none());
-        let mut empty: [Vec<f32>; CELLS] = std::array::from_fn(|_| Vec::new());
-        assert!(Veil::read(&mut empty).is_none());
+    fn a_high_edge_of_light_more_than_a_veil_or_nothing_to_read_is_none() {
+        // The left half lifted by 24 levels: between the cells' centres the veil ramps over a
+        // cell, and the fine cells beside the edge are 9 levels off it.
+        let mut edge = cells(|c, _| Some(if c < COLS / 2 { 24.0 } else { 0.0 }));
+        assert!(Veil::read(&mut edge, (800, 600), &mut Vec::new()).is_none());
+        // A third as high is a veil: what it leaves beside the edge is under the slack.
+        let mut low = cells(|c, _| Some(if c < COLS / 2 { 8.0 } else { 0.0 }));
+        assert!(Veil::read(&mut low, (800, 600), &mut Vec::new()).is_some());
+        let mut bright = cells(|c, r| Some(if (c, r) == (4, 3) { 60.0 } else { 2.0 }));
+        assert!(Veil::read(&mut bright, (800, 600), &mut Vec::new()).is_none());
+        let mut empty = cells(|_, _| None);
+        assert!(Veil::read(&mut empty, (800, 600), &mut Vec::new()).is_none());
     }
 }

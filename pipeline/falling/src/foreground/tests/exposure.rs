@@ -1,5 +1,6 @@
 //! The camera's exposure followed ([`crate::foreground::exposure`]): a step of the gain over
-//! the whole picture, and a veil of light that lifts parts of it more than others.
+//! the whole picture, and a veil of light that lifts parts of it more than others; an edge of
+//! light is neither.
 
 use super::*;
 
@@ -39,26 +40,42 @@ fn an_object_is_kept_through_an_auto_exposure_step_that_clips_the_highlights() {
     }
 }
 
+/// Blocks of 8 px at levels spread over 40–190, so that every band lies all over the picture,
+/// with noise.
+fn spread(w: u32, h: u32, t: u32) -> Vec<u8> {
+    (0..w * h)
+        .map(|i| {
+            let block = (i % w / 8) * 131 + (i / w / 8) * 71;
+            let level = 40 + (block.wrapping_mul(2_654_435_761) >> 7) % 150;
+            (level as i32 + noise(i, t)) as u8
+        })
+        .collect()
+}
+
 #[test]
-fn a_veil_brighter_at_the_top_is_followed_as_a_veil_not_as_the_exposure() {
-    // A sun just above the picture: its glare lifts the top half by 8 levels and the bottom by
-    // 2. Every band moved, but not alike across the frame: not an exposure step, which would
-    // write one shift everywhere. Followed cell by cell, nothing stands out.
-    let (w, h) = (320, 240);
-    let mut fg = settled(w, h);
-    let mut img = background(w, h, 20);
-    for (i, v) in img.iter_mut().enumerate() {
-        *v += if (i as u32) < w * h / 2 { 8 } else { 2 };
+fn light_from_above_is_followed_as_a_veil_and_floodlights_on_the_wall_are_not_followed() {
+    // Light from above lifts the top half by 8 levels and the bottom by 2, with an edge
+    // between them. Every band moved, but not alike across the frame: not an exposure step,
+    // which would write one shift everywhere, but a veil, which laid between the centres of its
+    // cells leaves the edge's rows 2–3 levels off: nothing stands out.
+    let (w, h) = (640, 480);
+    let lit = |t: u32, top: u8, bottom: u8| -> Vec<u8> {
+        let mut img = spread(w, h, t);
+        for (i, v) in img.iter_mut().enumerate() {
+            *v += if (i as u32) < w * h / 2 { top } else { bottom };
+        }
+        img
+    };
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    for t in 0..20 {
+        fg.process(&frame(w, h, &lit(t, 0, 0)));
     }
-    let out = fg.process(&frame(w, h, &img));
+    let out = fg.process(&frame(w, h, &lit(20, 8, 2)));
     assert!(out.exposure_moved && out.blobs.is_empty(), "{out:?}");
-    // The same lift everywhere is the exposure's, and the veil is gone with it.
-    let mut img = background(w, h, 21);
-    for v in &mut img {
-        *v += 16;
-    }
-    let out = fg.process(&frame(w, h, &img));
-    assert!(out.exposure_moved && out.blobs.is_empty(), "{out:?}");
+    // Floodlights that lift the wall below by 24 levels more are neither: the change is the
+    // guard's.
+    let out = fg.process(&frame(w, h, &lit(21, 8, 26)));
+    assert!(!out.exposure_moved, "{out:?}");
 }
 
 #[test]
@@ -67,21 +84,17 @@ fn a_suns_glare_dimmed_by_a_frond_is_followed_and_an_object_in_it_is_kept() {
     // distance from it and a faint veil everywhere, lifts the picture by 12–50 levels. A frond
     // crosses the sun and the glare dims to 65 %: 17 levels near the sun, 4 far from it. The
     // quadrants disagree on every band; followed as a veil, only the object stands out.
-    let (w, h) = (320, 240);
-    let (sx, sy, core) = (0.8 * f64::from(w), -0.1 * f64::from(h), 10.0);
+    let (w, h) = (640, 480);
+    let (sx, sy, core) = (0.8 * f64::from(w), -0.1 * f64::from(h), 0.03 * f64::from(w));
     let glare = |i: u32, strength: f64| {
         let (x, y) = (f64::from(i % w) - sx, f64::from(i / w) - sy);
         let halo = (core / ((x * x + y * y).sqrt() + core)).powf(1.3);
         (strength * (200.0 * halo + 10.0)).round() as u8
     };
-    // Blocks of 8 px at levels spread over 40–190, so that every band lies all over the picture.
-    let level = |i: u32| {
-        let block = (i % w / 8) * 131 + (i / w / 8) * 71;
-        40 + (block.wrapping_mul(2_654_435_761) >> 7) % 150
-    };
     let lit = |t: u32, strength: f64| -> Vec<u8> {
         (0..w * h)
-            .map(|i| (level(i) as i32 + noise(i, t)) as u8 + glare(i, strength))
+            .zip(spread(w, h, t))
+            .map(|(i, v)| v + glare(i, strength))
             .collect()
     };
     let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
