@@ -149,3 +149,40 @@ fn a_few_pixels_of_a_band_that_stay_put_in_one_quadrant_do_not_gainsay_the_expos
     assert!(out.exposure_moved, "{out:?}");
     assert!(out.blobs.len() <= 1, "{:?}", out.blobs);
 }
+
+#[test]
+fn a_small_step_of_a_dark_picture_is_followed_and_a_faint_object_after_it_is_found() {
+    // At night: a dark picture of blocks at 20–70 levels. The gain about black steps up by
+    // 6 %: the blocks move 0.2–3.2 levels, under 2 levels over most of the picture, and the step
+    // is followed. (Left to the learning, the brighter blocks lean the step's way for dozens of
+    // frames; over a rendered night sky, with its gradients, the faint test's blocks then stood
+    // out all over the picture.)
+    let (w, h): (u32, u32) = (320, 240);
+    let night = |t: u32, gain: f64| -> Vec<u8> {
+        (0..w * h)
+            .map(|i| {
+                let block = (i % w / 8) * 131 + (i / w / 8) * 71;
+                let level = 20 + (block.wrapping_mul(2_654_435_761) >> 7) % 50;
+                exposed((level as i32 + noise(i, t)) as u8, gain)
+            })
+            .collect()
+    };
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    for t in 0..30 {
+        fg.process(&frame(w, h, &night(t, 1.0)));
+    }
+    let out = fg.process(&frame(w, h, &night(30, 1.06)));
+    assert!(out.exposure_moved && out.blobs.is_empty(), "{out:?}");
+    // A faint object after it, 5 × 5 px 10 levels brighter, moving 2 px a frame.
+    for t in 31..40 {
+        let mut img = night(t, 1.06);
+        let x = 100 + 2 * t;
+        for y in 60..65 {
+            for x in x..x + 5 {
+                img[(y * w + x) as usize] += 10;
+            }
+        }
+        let out = fg.process(&frame(w, h, &img));
+        assert_eq!(out.blobs.len(), 1, "frame {t}: {:?}", out.blobs);
+    }
+}
