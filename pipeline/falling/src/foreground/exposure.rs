@@ -22,17 +22,8 @@ const BANDS: usize = 256 / BAND;
 const MIN_SAMPLES: usize = 24;
 const MIN_SHARE: f32 = 0.01;
 /// The exposure moved when bands holding half the samples moved by more than this many levels;
-/// less is noise, or objects, left to the background's learning. A band's median over
-/// hundreds of samples or more is read to a tenth of a level, while 2 levels all over the
-/// picture are enough for the faint test's blocks (5 levels on a mean of four pixels) to
-/// light up wherever the noise adds to them: at night, the middle frame of a three-frame step
-/// (+7 % of the gain, 1.8 levels over the dark sky's band) was left to the learning, and its
-/// 824 faint blobs kept the faint test off for 47 frames (rendered held-out seed 4409's throw
-/// 036).
-const MIN_SHIFT: f32 = 1.0;
-/// A quadrant gainsays a band's shift where its own median is off it by more than this many
-/// levels, or a quarter of the shift.
-const QUADRANT_SLACK: f32 = 2.0;
+/// less is noise, or objects, left to the background's learning.
+const MIN_SHIFT: f32 = 2.0;
 /// A quadrant gainsays a band's shift only where it holds at least this share (1 / this) of
 /// the band's samples, half what an even spread gives it: a veil of light that a quadrant's
 /// picture does not share moves it over a good part of the band, while a few hundred pixels of
@@ -225,7 +216,7 @@ impl Exposure {
             self.quads.iter_mut().all(|q| {
                 let part = &mut q[band];
                 part.len() < (enough / 4 + MIN_SAMPLES).max(held / QUADRANT_SHARE)
-                    || (median(part) - shift).abs() <= QUADRANT_SLACK.max(0.25 * shift.abs())
+                    || (median(part) - shift).abs() <= MIN_SHIFT.max(0.25 * shift.abs())
             })
         })
     }
