@@ -269,9 +269,13 @@ pub(super) fn follow(
     curve: &Curve,
 ) {
     let mut lift = Vec::new();
+    let columns = match &curve.veil {
+        Some(_) => veil::columns(width),
+        None => Vec::new(),
+    };
     for (y, row_spans) in spans.iter().enumerate() {
         if let Some(veil) = &curve.veil {
-            veil.row(y, (width, spans.len()), &mut lift);
+            veil.row(y, spans.len(), &columns, &mut lift);
         }
         for &(x0, x1) in row_spans {
             let (a, b) = (y * width + x0 as usize, y * width + x1 as usize);

@@ -47,8 +47,8 @@ pub(super) fn fine_cell(x: usize, y: usize, (w, h): (usize, usize)) -> usize {
 }
 
 /// Where `at` (a position along an axis of `len` pixels, split in `n` cells) lies between the
-/// cells' centres: the cell before, the one after, and the weight of the one after.
-fn between(at: f32, len: usize, n: usize) -> (usize, usize, f32) {
+/// cells' centres.
+fn between(at: f32, len: usize, n: usize) -> Between {
     let f = (at * n as f32 / len as f32 - 0.5).clamp(0.0, (n - 1) as f32);
     let a = f as usize;
     (a, (a + 1).min(n - 1), f - a as f32)
@@ -114,18 +114,30 @@ impl Veil {
         row(r0) * (1.0 - ty) + row(r1) * ty
     }
 
-    /// The veil along row `y` of a `w` × `h` frame, pixel by pixel, into `out`.
-    pub(super) fn row(&self, y: usize, (w, h): (usize, usize), out: &mut Vec<f32>) {
+    /// The veil along row `y` of a frame `h` rows high, pixel by pixel into `out`, its columns
+    /// placed by [`columns`].
+    pub(super) fn row(&self, y: usize, h: usize, columns: &[Between], out: &mut Vec<f32>) {
         let (r0, r1, ty) = between(y as f32 + 0.5, h, ROWS);
         let knots: [f32; COLS] = std::array::from_fn(|c| {
             self.lift[r0 * COLS + c] * (1.0 - ty) + self.lift[r1 * COLS + c] * ty
         });
         out.clear();
-        out.extend((0..w).map(|x| {
-            let (c0, c1, tx) = between(x as f32 + 0.5, w, COLS);
-            knots[c0] * (1.0 - tx) + knots[c1] * tx
-        }));
+        out.extend(
+            columns
+                .iter()
+                .map(|&(c0, c1, tx)| knots[c0] * (1.0 - tx) + knots[c1] * tx),
+        );
     }
+}
+
+/// Where a pixel lies between the cells' centres along an axis: the cell before, the one after,
+/// and the weight of the one after.
+pub(super) type Between = (usize, usize, f32);
+
+/// Where each column of a frame `w` pixels wide lies between the cells' centres, worked out
+/// once for every row [`Veil::row`] lays.
+pub(super) fn columns(w: usize) -> Vec<Between> {
+    (0..w).map(|x| between(x as f32 + 0.5, w, COLS)).collect()
 }
 
 /// Fills the cells left empty (NaN) with the mean of their known neighbours, ring by ring;
@@ -180,7 +192,7 @@ mod tests {
         let veil = veil.expect("a veil");
         assert_eq!(veil.lift[9], 1.0, "filled from its neighbours");
         let mut row = Vec::new();
-        veil.row(250, (800, 600), &mut row);
+        veil.row(250, 600, &columns(800), &mut row);
         assert_eq!(row.len(), 800);
         // Cell centres are 100 px apart from x = 50: flat before the first, linear between.
         assert_eq!(row[10], 0.0);
