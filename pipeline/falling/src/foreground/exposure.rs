@@ -51,9 +51,9 @@ pub(super) struct Exposure {
     /// The same per quadrant of the frame (top left, top right, bottom left, bottom right),
     /// per band: filled only on a frame whose exposure seems to have moved.
     quads: [[Vec<f32>; BANDS]; 4],
-    /// What the curve leaves of each sample's shift, per fine cell of the veil's grid, and
-    /// scratch for a cell's: filled only on a frame whose quadrants disagree.
-    fine: Vec<Vec<f32>>,
+    /// The samples per fine cell of the veil's grid, and scratch for a cell's: filled only on
+    /// a frame whose quadrants disagree.
+    fine: veil::Fine,
     scratch: Vec<f32>,
 }
 
@@ -192,13 +192,11 @@ impl Exposure {
         }
         // The quadrants disagree: a veil of light over the picture moved with the exposure, or
         // without it. What the curve leaves is the veil.
-        self.fine.resize_with(veil::FINE_CELLS, Vec::new);
-        for c in &mut self.fine {
-            c.clear();
-        }
+        self.fine.clear();
         sample(frame, mean, spans, |_, (x, y), shift| {
             let m = mean[y * w + x];
-            self.fine[veil::fine_cell(x, y, (w, h))].push(shift - (curve.at(m).0 - m));
+            let left = shift - (curve.at(m).0 - m);
+            self.fine.push((x, y), (w, h), shift, left);
         });
         let veil = veil::Veil::read(&mut self.fine, (w, h), &mut self.scratch)?;
         Some(Curve {

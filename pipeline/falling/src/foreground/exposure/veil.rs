@@ -8,15 +8,16 @@
 //! An object cannot pass for a veil: the largest candidate blob (`max_area`, 4,000 pixels by
 //! default) covers under a tenth of a cell of a 720p frame, far from the half of its samples
 //! that would move its median. Nor can a high edge of light (floodlights coming on over a
-//! facade against the sky): a veil is taken only where it explains the picture on a grid four
-//! times finer, and laid between the cells' centres a high edge's step does not.
+//! facade against the sky): a veil is taken only where, on a grid four times finer, it leaves
+//! the background no further from the picture than it was, and laid between the cells' centres
+//! a high edge's step lifts the dark side beside it.
 
 /// The grid's columns and rows.
 const COLS: usize = 8;
 const ROWS: usize = 6;
 /// The finer grid the veil is checked on has this many cells across each of the veil's.
 const FINE: usize = 4;
-pub(super) const FINE_CELLS: usize = COLS * ROWS * FINE * FINE;
+const FINE_CELLS: usize = COLS * ROWS * FINE * FINE;
 /// A cell of the veil with fewer samples (outside the zone, or mostly so) takes its
 /// neighbours' offset; a fine cell with fewer is not checked.
 const MIN_SAMPLES: usize = 24;
@@ -24,14 +25,14 @@ const MIN_FINE_SAMPLES: usize = 16;
 /// A veil lifts or dims the picture by at most this many levels anywhere; more is a change of
 /// scene, the global-change guard's.
 const MAX_LIFT: f32 = 48.0;
-/// A fine cell misfits where the median of what the curve left there is off the veil by more
-/// than this many levels, or a quarter of the veil's lift there (steep near the sun): half the
-/// per-pixel test's least difference (12 levels by default), so that what is left with noise on
-/// top seldom stands out. A veil is taken where half the fine cells can be checked and at most
-/// one in [`MISFITS`] of them misfit: an object misfits a few at most, and so do the discs of a
-/// flare's ghosts, which a veil laid between the cells' centres leaves 2–4 levels off, while
-/// an edge of light 24 levels high (floodlights on a facade against the sky) misfits a fine cell
-/// or two in every row it crosses.
+/// A fine cell is harmed where the veil and the curve would leave its median further from the
+/// picture than it was, by more than this many levels: half the per-pixel test's least
+/// difference (12 levels by default), so that what is left with noise on top seldom stands out.
+/// A veil is taken where half the fine cells can be checked and at most one in [`MISFITS`] of
+/// them is harmed. What the veil does not explain and does not make worse does not count: a
+/// window lit or darkened (80 levels, a fine cell or two), an object, the discs of a flare's
+/// ghosts. An edge of light 24 levels high (floodlights on a facade against the sky) harms a
+/// fine cell or two in every row it crosses.
 const SLACK: f32 = 6.0;
 const MISFITS: usize = 96;
 
@@ -40,10 +41,39 @@ pub(super) struct Veil {
     lift: [f32; COLS * ROWS],
 }
 
-/// The fine cell of pixel `(x, y)` of a `w` × `h` frame.
-pub(super) fn fine_cell(x: usize, y: usize, (w, h): (usize, usize)) -> usize {
-    let (across, down) = (COLS * FINE, ROWS * FINE);
-    (y * down / h).min(down - 1) * across + (x * across / w).min(across - 1)
+/// A frame's samples, per fine cell: what the exposure's curve left of each one's shift, and
+/// the shift itself.
+#[derive(Default)]
+pub(super) struct Fine {
+    left: Vec<Vec<f32>>,
+    moved: Vec<Vec<f32>>,
+}
+
+impl Fine {
+    /// Empties every cell (there are [`FINE_CELLS`]).
+    pub(super) fn clear(&mut self) {
+        for cells in [&mut self.left, &mut self.moved] {
+            cells.resize_with(FINE_CELLS, Vec::new);
+            for c in cells.iter_mut() {
+                c.clear();
+            }
+        }
+    }
+
+    /// Takes the sample at pixel `(x, y)` of a `w` × `h` frame: its shift, and what the curve
+    /// left of it.
+    pub(super) fn push(
+        &mut self,
+        (x, y): (usize, usize),
+        (w, h): (usize, usize),
+        moved: f32,
+        left: f32,
+    ) {
+        let (across, down) = (COLS * FINE, ROWS * FINE);
+        let i = (y * down / h).min(down - 1) * across + (x * across / w).min(across - 1);
+        self.left[i].push(left);
+        self.moved[i].push(moved);
+    }
 }
 
 /// Where `at` (a position along an axis of `len` pixels, split in `n` cells) lies between the
@@ -55,13 +85,12 @@ fn between(at: f32, len: usize, n: usize) -> Between {
 }
 
 impl Veil {
-    /// From the residual samples of each fine cell (`fine`, [`FINE_CELLS`] of them, reordered
-    /// where checked): each cell's median, cells with too few samples filled from their
-    /// neighbours, if the veil explains the fine cells of a `w` × `h` frame. `None` when no
-    /// cell has enough samples, when a cell moved more than a veil does, or when the veil does
-    /// not explain the picture.
+    /// From what the curve left in each cell (the medians of its fine cells' samples together,
+    /// reordered), cells with too few samples filled from their neighbours, if laid over a
+    /// `w` × `h` frame it harms few fine cells. `None` when no cell has enough samples, when a
+    /// cell moved more than a veil does, or when the veil would harm the picture.
     pub(super) fn read(
-        fine: &mut [Vec<f32>],
+        fine: &mut Fine,
         (w, h): (usize, usize),
         scratch: &mut Vec<f32>,
     ) -> Option<Self> {
@@ -71,7 +100,7 @@ impl Veil {
             scratch.clear();
             for fr in r * FINE..(r + 1) * FINE {
                 for fc in c * FINE..(c + 1) * FINE {
-                    scratch.extend_from_slice(&fine[fr * COLS * FINE + fc]);
+                    scratch.extend_from_slice(&fine.left[fr * COLS * FINE + fc]);
                 }
             }
             if scratch.len() >= MIN_SAMPLES {
@@ -83,27 +112,31 @@ impl Veil {
         }
         fill(&mut lift)?;
         let veil = Self { lift };
-        veil.explains(fine, (w, h)).then_some(veil)
+        veil.harms_few(fine, (w, h)).then_some(veil)
     }
 
-    /// Whether the veil explains the fine cells' residuals ([`SLACK`], [`MISFITS`]).
-    fn explains(&self, fine: &mut [Vec<f32>], (w, h): (usize, usize)) -> bool {
-        let (mut checked, mut misfits) = (0, 0);
+    /// Whether laid over the picture the veil harms few fine cells ([`SLACK`], [`MISFITS`]).
+    fn harms_few(&self, fine: &mut Fine, (w, h): (usize, usize)) -> bool {
+        let (mut checked, mut harmed) = (0, 0);
         let (cw, ch) = (
             w as f32 / (COLS * FINE) as f32,
             h as f32 / (ROWS * FINE) as f32,
         );
-        for (i, samples) in fine.iter_mut().enumerate() {
-            if samples.len() < MIN_FINE_SAMPLES {
+        let cells = fine.left.iter_mut().zip(fine.moved.iter_mut());
+        for (i, (left, moved)) in cells.enumerate() {
+            if left.len() < MIN_FINE_SAMPLES {
                 continue;
             }
             let (fr, fc) = (i / (COLS * FINE), i % (COLS * FINE));
             let lift = self.at(((fc as f32 + 0.5) * cw, (fr as f32 + 0.5) * ch), (w, h));
             checked += 1;
-            misfits +=
-                usize::from((super::median(samples) - lift).abs() > SLACK.max(0.25 * lift.abs()));
+            let (after, before) = (
+                (super::median(left) - lift).abs(),
+                super::median(moved).abs(),
+            );
+            harmed += usize::from(after > before + SLACK);
         }
-        2 * checked >= FINE_CELLS && misfits * MISFITS <= checked
+        2 * checked >= FINE_CELLS && harmed * MISFITS <= checked
     }
 
     /// The veil at `(x, y)` (pixels, fractional) of a `w` × `h` frame.
@@ -174,20 +207,31 @@ fn fill(lift: &mut [f32; COLS * ROWS]) -> Option<()> {
 mod tests {
     use super::*;
 
-    /// Fine cells of an 800 × 600 frame, each holding `f(column, row)` of its coarse cell.
-    fn cells(f: impl Fn(usize, usize) -> Option<f32>) -> Vec<Vec<f32>> {
-        (0..FINE_CELLS)
-            .map(|i| {
-                let (fr, fc) = (i / (COLS * FINE), i % (COLS * FINE));
-                f(fc / FINE, fr / FINE).map_or(Vec::new(), |v| vec![v; MIN_FINE_SAMPLES])
-            })
-            .collect()
+    /// The samples of an 800 × 600 frame, 4 px apart, each shifted by `f(x, y)` (the curve
+    /// leaving all of it).
+    fn sampled_at(f: impl Fn(usize, usize) -> Option<f32>) -> Fine {
+        let (w, h) = (800, 600);
+        let mut fine = Fine::default();
+        fine.clear();
+        for y in (0..h).step_by(4) {
+            for x in (0..w).step_by(4) {
+                if let Some(v) = f(x, y) {
+                    fine.push((x, y), (w, h), v, v);
+                }
+            }
+        }
+        fine
+    }
+
+    /// The same, each sample shifted by `f(column, row)` of its cell (100 × 100 px).
+    fn sampled(f: impl Fn(usize, usize) -> Option<f32>) -> Fine {
+        sampled_at(|x, y| f(x / 100, y / 100))
     }
 
     #[test]
     fn a_veil_is_smooth_between_cell_centres_and_flat_beyond_them() {
         // Every cell lifted by its column's index, except one outside the zone.
-        let mut fine = cells(|c, r| (r * COLS + c != 9).then_some(c as f32));
+        let mut fine = sampled(|c, r| (r * COLS + c != 9).then_some(c as f32));
         let veil = Veil::read(&mut fine, (800, 600), &mut Vec::new());
         let veil = veil.expect("a veil");
         assert_eq!(veil.lift[9], 1.0, "filled from its neighbours");
@@ -204,15 +248,26 @@ mod tests {
     #[test]
     fn a_high_edge_of_light_more_than_a_veil_or_nothing_to_read_is_none() {
         // The left half lifted by 24 levels: between the cells' centres the veil ramps over a
-        // cell, and the fine cells beside the edge are 9 levels off it.
-        let mut edge = cells(|c, _| Some(if c < COLS / 2 { 24.0 } else { 0.0 }));
-        assert!(Veil::read(&mut edge, (800, 600), &mut Vec::new()).is_none());
-        // A third as high is a veil: what it leaves beside the edge is under the slack.
-        let mut low = cells(|c, _| Some(if c < COLS / 2 { 8.0 } else { 0.0 }));
-        assert!(Veil::read(&mut low, (800, 600), &mut Vec::new()).is_some());
-        let mut bright = cells(|c, r| Some(if (c, r) == (4, 3) { 60.0 } else { 2.0 }));
-        assert!(Veil::read(&mut bright, (800, 600), &mut Vec::new()).is_none());
-        let mut empty = cells(|_, _| None);
-        assert!(Veil::read(&mut empty, (800, 600), &mut Vec::new()).is_none());
+        // cell, and lifts the fine cells on the dark side of the edge by 9 levels.
+        let read = |mut fine: Fine| Veil::read(&mut fine, (800, 600), &mut Vec::new());
+        assert!(read(sampled(|c, _| Some(if c < COLS / 2 { 24.0 } else { 0.0 }))).is_none());
+        // A third as high is a veil: what it adds beside the edge is under the slack.
+        assert!(read(sampled(|c, _| Some(if c < COLS / 2 { 8.0 } else { 0.0 }))).is_some());
+        // Thirty-two windows lit over a picture that a veil lifts by 2 levels, each a fine cell
+        // (25 × 25 px): the veil leaves them as far off as they were, and harms nothing.
+        let lit = sampled_at(|x, y| {
+            let window = (x / 25) % 4 == 1 && (y / 25) % 6 == 1;
+            Some(if window { 80.0 } else { 2.0 })
+        });
+        assert!(read(lit).is_some());
+        assert!(
+            read(sampled(|c, r| Some(if (c, r) == (4, 3) {
+                60.0
+            } else {
+                2.0
+            })))
+            .is_none()
+        );
+        assert!(read(sampled(|_, _| None)).is_none());
     }
 }
