@@ -6,8 +6,8 @@
 //! laid over the picture between the cells' centres.
 //!
 //! An object cannot pass for a veil: the largest candidate blob (`max_area`, 4,000 pixels by
-//! default) covers under a tenth of a cell of a 720p frame, far from the half of its samples
-//! that would move its median. Nor can a high edge of light (floodlights coming on over a
+//! default) covers a fifth of a cell of a 720p frame (a tenth at 1080p), far from the half of
+//! its samples that would move its median. Nor can a high edge of light (floodlights coming on over a
 //! facade against the sky): a veil is taken only where, on a grid four times finer, it leaves
 //! the background no further from the picture than it was, and laid between the cells' centres
 //! a high edge's step lifts the dark side beside it.
@@ -28,13 +28,13 @@ const MAX_LIFT: f32 = 48.0;
 /// A fine cell is harmed where the veil and the curve would leave its median further from the
 /// picture than it was, by more than this many levels: half the per-pixel test's least
 /// difference (12 levels by default), so that what is left with noise on top seldom stands out.
-/// A veil is taken where half the fine cells can be checked and at most one in [`MISFITS`] of
+/// A veil is taken where half the fine cells can be checked and at most one in [`HARMED`] of
 /// them is harmed. What the veil does not explain and does not make worse does not count: a
 /// window lit or darkened (80 levels, a fine cell or two), an object, the discs of a flare's
 /// ghosts. An edge of light 24 levels high (floodlights on a facade against the sky) harms a
 /// fine cell or two in every row it crosses.
 const SLACK: f32 = 6.0;
-const MISFITS: usize = 96;
+const HARMED: usize = 96;
 
 /// The offset of each cell, at its centre.
 pub(super) struct Veil {
@@ -115,7 +115,7 @@ impl Veil {
         veil.harms_few(fine, (w, h)).then_some(veil)
     }
 
-    /// Whether laid over the picture the veil harms few fine cells ([`SLACK`], [`MISFITS`]).
+    /// Whether laid over the picture the veil harms few fine cells ([`SLACK`], [`HARMED`]).
     fn harms_few(&self, fine: &mut Fine, (w, h): (usize, usize)) -> bool {
         let (mut checked, mut harmed) = (0, 0);
         let (cw, ch) = (
@@ -136,7 +136,7 @@ impl Veil {
             );
             harmed += usize::from(after > before + SLACK);
         }
-        2 * checked >= FINE_CELLS && harmed * MISFITS <= checked
+        2 * checked >= FINE_CELLS && harmed * HARMED <= checked
     }
 
     /// The veil at `(x, y)` (pixels, fractional) of a `w` × `h` frame.
