@@ -51,10 +51,9 @@ pub(super) struct Exposure {
     /// The same per quadrant of the frame (top left, top right, bottom left, bottom right),
     /// per band: filled only on a frame whose exposure seems to have moved.
     quads: [[Vec<f32>; BANDS]; 4],
-    /// The samples per fine cell of the veil's grid, and scratch for a cell's: filled only on
-    /// a frame whose quadrants disagree.
+    /// The samples per fine cell of the veil's grid: filled only on a frame whose quadrants
+    /// disagree.
     fine: veil::Fine,
-    scratch: Vec<f32>,
 }
 
 /// What each background level (0–255) now reads as, and the veil of light laid over it, if any.
@@ -141,12 +140,12 @@ impl Exposure {
     /// The curve from the background (`mean`, as wide as `frame`) to `frame`, read over the
     /// zone's sampled pixels (`spans`, per row). Moving objects and rain cover far less than
     /// half of any band, so each band's median is the exposure's. `None` unless bands holding
-    /// half the samples moved beyond noise; and `None` when a band moved by more than an
-    /// exposure step does, or when the quadrants of the frame disagree on a band's shift (each
-    /// holding a fair share of it, [`QUADRANT_SHARE`]): an exposure moves the whole picture
-    /// alike, while the veil of a sun in the lens (dimmed as a frond crosses it) or a patch of
-    /// light does not, and following it there would write its difference into the background
-    /// everywhere else.
+    /// half the samples moved beyond noise, and `None` when a band moved by more than an
+    /// exposure step does. An exposure moves the whole picture alike, while the glare of a sun
+    /// in the lens (dimmed as a frond crosses it) does not: where the quadrants of the frame
+    /// disagree on a band's shift (each holding a fair share of it, [`QUADRANT_SHARE`]), what
+    /// the curve leaves is read as a veil of light laid over it ([`veil`]), and `None` when
+    /// that would harm the picture (a patch or an edge of light).
     pub(super) fn curve(
         &mut self,
         frame: &super::GrayFrame<'_>,
@@ -198,7 +197,7 @@ impl Exposure {
             let left = shift - (curve.at(m).0 - m);
             self.fine.push((x, y), (w, h), shift, left);
         });
-        let veil = veil::Veil::read(&mut self.fine, (w, h), &mut self.scratch)?;
+        let veil = veil::Veil::read(&mut self.fine, (w, h))?;
         Some(Curve {
             veil: Some(veil),
             ..curve
@@ -266,26 +265,20 @@ pub(super) fn follow(
     width: usize,
     curve: &Curve,
 ) {
-    let mut lift = Vec::new();
-    let columns = match &curve.veil {
-        Some(_) => veil::columns(width),
-        None => Vec::new(),
-    };
+    // Without a veil, every pixel's lift is 0.
+    let mut lift = vec![0.0; width];
+    let columns = curve.veil.as_ref().map(|_| veil::columns(width));
     for (y, row_spans) in spans.iter().enumerate() {
-        if let Some(veil) = &curve.veil {
-            veil.row(y, spans.len(), &columns, &mut lift);
+        if let (Some(veil), Some(columns)) = (&curve.veil, &columns) {
+            veil.row(y, spans.len(), columns, &mut lift);
         }
         for &(x0, x1) in row_spans {
             let (a, b) = (y * width + x0 as usize, y * width + x1 as usize);
-            for (m, v) in mean[a..b].iter_mut().zip(&mut var[a..b]) {
+            let lift = &lift[x0 as usize..x1 as usize];
+            for ((m, v), l) in mean[a..b].iter_mut().zip(&mut var[a..b]).zip(lift) {
                 let (level, slope) = curve.at(*m);
-                *m = level;
+                *m = (level + l).clamp(0.0, 255.0);
                 *v = (*v * slope * slope).clamp(super::VAR_MIN, super::VAR_MAX);
-            }
-            if !lift.is_empty() {
-                for (m, l) in mean[a..b].iter_mut().zip(&lift[x0 as usize..x1 as usize]) {
-                    *m = (*m + l).clamp(0.0, 255.0);
-                }
             }
         }
     }

@@ -7,10 +7,10 @@
 //!
 //! An object cannot pass for a veil: the largest candidate blob (`max_area`, 4,000 pixels by
 //! default) covers a fifth of a cell of a 720p frame (a tenth at 1080p), far from the half of
-//! its samples that would move its median. Nor can a high edge of light (floodlights coming on over a
-//! facade against the sky): a veil is taken only where, on a grid four times finer, it leaves
-//! the background no further from the picture than it was, and laid between the cells' centres
-//! a high edge's step lifts the dark side beside it.
+//! its samples that would move its median. Nor can a high edge of light (floodlights coming on
+//! over a facade against the sky): a veil is taken only where, on a grid four times finer, it
+//! leaves the background no further from the picture than it was, and laid between the cells'
+//! centres a high edge's step lifts the dark side beside it.
 
 /// The grid's columns and rows.
 const COLS: usize = 8;
@@ -42,11 +42,12 @@ pub(super) struct Veil {
 }
 
 /// A frame's samples, per fine cell: what the exposure's curve left of each one's shift, and
-/// the shift itself.
+/// the shift itself; and scratch for a cell of the veil's.
 #[derive(Default)]
 pub(super) struct Fine {
     left: Vec<Vec<f32>>,
     moved: Vec<Vec<f32>>,
+    scratch: Vec<f32>,
 }
 
 impl Fine {
@@ -89,12 +90,9 @@ impl Veil {
     /// reordered), cells with too few samples filled from their neighbours, if laid over a
     /// `w` × `h` frame it harms few fine cells. `None` when no cell has enough samples, when a
     /// cell moved more than a veil does, or when the veil would harm the picture.
-    pub(super) fn read(
-        fine: &mut Fine,
-        (w, h): (usize, usize),
-        scratch: &mut Vec<f32>,
-    ) -> Option<Self> {
+    pub(super) fn read(fine: &mut Fine, (w, h): (usize, usize)) -> Option<Self> {
         let mut lift = [f32::NAN; COLS * ROWS];
+        let scratch = &mut fine.scratch;
         for (i, l) in lift.iter_mut().enumerate() {
             let (r, c) = (i / COLS, i % COLS);
             scratch.clear();
@@ -141,25 +139,29 @@ impl Veil {
 
     /// The veil at `(x, y)` (pixels, fractional) of a `w` × `h` frame.
     fn at(&self, (x, y): (f32, f32), (w, h): (usize, usize)) -> f32 {
-        let (r0, r1, ty) = between(y, h, ROWS);
+        let knots = self.across(y, h);
         let (c0, c1, tx) = between(x, w, COLS);
-        let row = |r: usize| self.lift[r * COLS + c0] * (1.0 - tx) + self.lift[r * COLS + c1] * tx;
-        row(r0) * (1.0 - ty) + row(r1) * ty
+        knots[c0] * (1.0 - tx) + knots[c1] * tx
     }
 
     /// The veil along row `y` of a frame `h` rows high, pixel by pixel into `out`, its columns
     /// placed by [`columns`].
     pub(super) fn row(&self, y: usize, h: usize, columns: &[Between], out: &mut Vec<f32>) {
-        let (r0, r1, ty) = between(y as f32 + 0.5, h, ROWS);
-        let knots: [f32; COLS] = std::array::from_fn(|c| {
-            self.lift[r0 * COLS + c] * (1.0 - ty) + self.lift[r1 * COLS + c] * ty
-        });
+        let knots = self.across(y as f32 + 0.5, h);
         out.clear();
         out.extend(
             columns
                 .iter()
                 .map(|&(c0, c1, tx)| knots[c0] * (1.0 - tx) + knots[c1] * tx),
         );
+    }
+
+    /// The veil at each column's centre, at `y` (pixels, fractional) of a frame `h` rows high.
+    fn across(&self, y: f32, h: usize) -> [f32; COLS] {
+        let (r0, r1, ty) = between(y, h, ROWS);
+        std::array::from_fn(|c| {
+            self.lift[r0 * COLS + c] * (1.0 - ty) + self.lift[r1 * COLS + c] * ty
+        })
     }
 }
 
@@ -189,14 +191,14 @@ fn fill(lift: &mut [f32; COLS * ROWS]) -> Option<()> {
                 (c > 0).then(|| i - 1),
                 (c + 1 < COLS).then(|| i + 1),
             ];
-            let near: Vec<f32> = neighbours
+            let (sum, n) = neighbours
                 .into_iter()
                 .flatten()
-                .map(|n| known[n])
+                .map(|k| known[k])
                 .filter(|v| !v.is_nan())
-                .collect();
-            if !near.is_empty() {
-                *l = near.iter().sum::<f32>() / near.len() as f32;
+                .fold((0.0, 0), |(sum, n), v| (sum + v, n + 1));
+            if n > 0 {
+                *l = sum / n as f32;
             }
         }
     }
@@ -232,7 +234,7 @@ mod tests {
     fn a_veil_is_smooth_between_cell_centres_and_flat_beyond_them() {
         // Every cell lifted by its column's index, except one outside the zone.
         let mut fine = sampled(|c, r| (r * COLS + c != 9).then_some(c as f32));
-        let veil = Veil::read(&mut fine, (800, 600), &mut Vec::new());
+        let veil = Veil::read(&mut fine, (800, 600));
         let veil = veil.expect("a veil");
         assert_eq!(veil.lift[9], 1.0, "filled from its neighbours");
         let mut row = Vec::new();
@@ -249,7 +251,7 @@ mod tests {
     fn a_high_edge_of_light_more_than_a_veil_or_nothing_to_read_is_none() {
         // The left half lifted by 24 levels: between the cells' centres the veil ramps over a
         // cell, and lifts the fine cells on the dark side of the edge by 9 levels.
-        let read = |mut fine: Fine| Veil::read(&mut fine, (800, 600), &mut Vec::new());
+        let read = |mut fine: Fine| Veil::read(&mut fine, (800, 600));
         assert!(read(sampled(|c, _| Some(if c < COLS / 2 { 24.0 } else { 0.0 }))).is_none());
         // A third as high is a veil: what it adds beside the edge is under the slack.
         assert!(read(sampled(|c, _| Some(if c < COLS / 2 { 8.0 } else { 0.0 }))).is_some());
