@@ -15,11 +15,15 @@ use crate::tracker::Sighting;
 /// Sightings in each end quarter at least: fewer and a blob's width is too noisy to compare.
 const QUARTER_MIN: usize = 3;
 
-/// A track's first and last quarters (at least [`QUARTER_MIN`] each) of `whole`, in time
-/// order; `None` where it is shorter.
-fn quarters<T>(mut whole: Vec<T>) -> Option<Ends<T>> {
+/// A path's distances are not noisy as a blob's width is: two sightings at each end tell how
+/// much nearer it came, and a track of 8 has them.
+const PATH_QUARTER_MIN: usize = 2;
+
+/// A track's first and last quarters (at least `min` each) of `whole`, in time order; `None`
+/// where it is shorter.
+fn quarters<T>(mut whole: Vec<T>, min: usize) -> Option<Ends<T>> {
     let q = whole.len() / 4;
-    (q >= QUARTER_MIN).then(|| {
+    (q >= min).then(|| {
         let last = whole.split_off(whole.len() - q);
         whole.truncate(q);
         Ends { first: whole, last }
@@ -115,7 +119,7 @@ impl Growth {
             .filter(|&i| !fitted[i].edge)
             .map(|i| (fitted[i].t, breadth(fitted, i)))
             .collect();
-        let (factor, ends) = seen(quarters(whole)?)?;
+        let (factor, ends) = seen(quarters(whole, QUARTER_MIN)?)?;
         Some(Growth { ends, factor })
     }
 
@@ -144,9 +148,10 @@ impl Growth {
 const AGREES: f64 = 1.5;
 
 /// How much nearer the lens `fall` is over the track's last quarter than over its first (the
-/// ratio of its distances). `None` when the track is too short to tell. The blob's own growth
-/// is not asked: an object coming at a camera that looks up leaves by the top of the frame or
-/// the zone, and its last blobs are cut there.
+/// ratio of its distances; [`PATH_QUARTER_MIN`] sightings at each end at least). `None` when
+/// the track is too short to tell. The blob's own growth is not asked: an object coming at a
+/// camera that looks up leaves by the top of the frame or the zone, and its last blobs are cut
+/// there.
 pub fn approach(
     fall: &Flight,
     camera: &FacadeCamera,
@@ -157,7 +162,7 @@ pub fn approach(
         fall,
         camera,
         t0,
-        &quarters(points.iter().map(|p| p.t).collect())?,
+        &quarters(points.iter().map(|p| p.t).collect(), PATH_QUARTER_MIN)?,
     )
 }
 
