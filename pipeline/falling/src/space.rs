@@ -79,7 +79,8 @@ pub fn judge(
     sizes.sort_by(f64::total_cmp);
     let size = sizes[n / 2];
     let rises_on_plane = plane_drop < min_drop;
-    if rises_on_plane && !sweeps(track, size) {
+    let swept = sweeps(track, size);
+    if rises_on_plane && !swept {
         return Err(Reject::NotFalling { drop_m: plane_drop });
     }
     // Blobs cut off by the edge of the frame or the zone are left out of the fit (their
@@ -104,14 +105,14 @@ pub fn judge(
     // was may be anything (a swaying branch at a far camera in the rain: rendered far seed 1's
     // distractors 007, a 35 px blob that moved 18 px in 0.8 s and that a fall along the line of
     // sight explained).
-    let rain_like = drops::could_be_rain(&fitted, sweeps(track, size));
+    let rain_like = drops::could_be_rain(&fitted, swept);
     let judging = Judging {
         track,
         camera,
         facade,
         params,
         prior: prior(params, crowded && rain_like),
-        at_terminal: rain_like.then(|| prior(params, true)),
+        rain_like,
         size,
         min_drop,
         rises_on_plane,
@@ -153,8 +154,9 @@ pub fn judge(
     verdict.and_then(pinned)
 }
 
-/// What a path may do, where the frames are `crowded` with rain the blob could be, or not.
-fn prior(params: &ClassifyParams, crowded: bool) -> Prior {
+/// What a path may do, where the blob may be `rain` (the frames are crowded with rain the blob
+/// could be, or its fall is at a drop's terminal speed), or not.
+fn prior(params: &ClassifyParams, rain: bool) -> Prior {
     Prior {
         out_m: (-params.behind_wall_m, params.max_out_m),
         likely_out_m: Some(params.likely_out_m),
@@ -167,7 +169,7 @@ fn prior(params: &ClassifyParams, crowded: bool) -> Prior {
         // so is a speck at its terminal speed in clear frames ([`at_terminal_speed`]).
         sway_mps2: [
             params.max_sway_mps2,
-            match crowded {
+            match rain {
                 true => params.max_sway_mps2,
                 false => 0.0,
             },
@@ -265,10 +267,9 @@ struct Judging<'a> {
     facade: &'a Facade,
     params: &'a ClassifyParams,
     prior: Prior,
-    /// What the alternatives may do where the fall is at its terminal speed
-    /// ([`at_terminal_speed`]):
-    /// rain's, where the blob could be a drop's; `None` where it could not.
-    at_terminal: Option<Prior>,
+    /// The blob could be a drop's ([`drops::could_be_rain`]): where the fall is at its terminal
+    /// speed ([`at_terminal_speed`]), the alternatives may do what they do in rain.
+    rain_like: bool,
     /// The blob's median size, pixels: what a path's residual is held to ([`Judging::limit`]).
     size: f64,
     /// Metres a path must drop.
@@ -315,7 +316,7 @@ impl Judging<'_> {
             facade,
             params,
             ref prior,
-            ref at_terminal,
+            rain_like,
             size,
             min_drop,
             rises_on_plane,
@@ -346,12 +347,12 @@ impl Judging<'_> {
         // The line and the drifts must each do worse ([`rivals`]); as they would in rain where
         // the fall is at its terminal speed, as a drop is.
         let secs = points[points.len() - 1].0 - t0;
-        let rivals = match at_terminal {
-            Some(rain) if at_terminal_speed(fall.drag, secs, params.max_drag) => rain,
-            _ => prior,
+        let rivals = match rain_like && at_terminal_speed(fall.drag, secs, params.max_drag) {
+            true => self::prior(params, true),
+            false => *prior,
         };
         if let Some(reject) =
-            rivals::explain_as_well(camera, &points, &fall, fitted, (params, rivals))
+            rivals::explain_as_well(camera, &points, &fall, fitted, (params, &rivals))
         {
             return Err(reject);
         }

@@ -392,7 +392,7 @@ fn a_throw_at_the_lens_that_climbs_the_picture_is_a_fall_and_a_toss_up_the_wall_
         id: 1,
         points: at_lens.points[at_lens.points.len() - 11..].to_vec(),
     };
-    let fall = judge(&short, (&v.0, 11), &v.1, &p).expect("a fall");
+    let fall = judged(&short).expect("a fall");
     assert_eq!(fall.origin.floor, 3, "{:?}", fall.origin);
     // A ball tossed 7 m/s up from a man's hand along the wall, seen while it climbs: a path
     // under gravity explains it, but it keeps its distance from the lens.

@@ -46,7 +46,6 @@ fn a_board_pushed_at_the_lens_in_a_downpour_is_a_fall_where_a_speck_on_its_path_
 #[test]
 fn a_drop_near_the_lens_that_a_gust_pushes_along_the_wall_is_rain_not_a_fall() {
     let v = view();
-    let p = ClassifyParams::default();
     // 2.5 m from the lens (4.5 m out from the wall), above it, at a terminal speed of 6 m/s;
     // blown 3 m/s along the wall by a wind that a gust slows at 3 m/s². Only what is in the
     // picture is seen: the top left corner, which it leaves by the left edge.
@@ -61,14 +60,21 @@ fn a_drop_near_the_lens_that_a_gust_pushes_along_the_wall_is_rain_not_a_fall() {
     let n = drop.points.len();
     let no_drift = ClassifyParams {
         max_sway_mps2: 0.0,
-        ..p.clone()
+        ..ClassifyParams::default()
     };
     assert!(judge(&drop, (&v.0, n), &v.1, &no_drift).is_ok());
-    match judge(&drop, (&v.0, n), &v.1, &p) {
+    let (drift, fall) = drifting(judged(&drop));
+    assert!(drift < fall, "{drift} {fall}");
+}
+
+/// The residuals of the drift and of the fall where `verdict` is that a drift explains the
+/// track as well.
+fn drifting(verdict: Result<Fall, Reject>) -> (f64, f64) {
+    match verdict {
         Err(Reject::Drifting {
             drift_rms_px,
             fall_rms_px,
-        }) => assert!(drift_rms_px < fall_rms_px, "{drift_rms_px} {fall_rms_px}"),
+        }) => (drift_rms_px, fall_rms_px),
         other => panic!("{other:?}"),
     }
 }
@@ -82,34 +88,24 @@ fn a_drop_near_the_lens_that_a_gust_pushes_along_the_wall_is_rain_not_a_fall() {
 /// rubbish is.
 #[test]
 fn a_speck_at_its_terminal_speed_in_clear_frames_may_be_a_drop_in_a_gust_towards_the_lens() {
-    let v = view();
-    let p = ClassifyParams::default();
-    let mut drop = track(&v, 30.0, 1.6, |t| {
+    let mut drop = track(&view(), 30.0, 1.6, |t| {
         [
             5.0 + 0.3 * t,
             14.0 - 4.0 * t,
             3.0 + t + 3.0 * 0.7 * (1.0 - (-t / 0.7).exp()),
         ]
     });
-    let n = drop.points.len();
-    assert_eq!(n, 48);
+    assert_eq!(drop.points.len(), 48);
     let bag = drop.clone();
     for s in &mut drop.points {
         (s.size_px, s.length_px, s.spread) = (2.0, 5.0, square(1.7));
     }
-    match judge(&drop, (&v.0, n), &v.1, &p) {
-        Err(Reject::Drifting {
-            drift_rms_px,
-            fall_rms_px,
-        }) => assert!(
-            drift_rms_px < 1.25 * fall_rms_px,
-            "{drift_rms_px} {fall_rms_px}"
-        ),
-        other => panic!("{other:?}"),
-    }
-    let fall = judge(&bag, (&v.0, n), &v.1, &p).expect("a fall");
+    let (drift, fall) = drifting(judged(&drop));
+    assert!(drift < 1.25 * fall, "{drift} {fall}");
+    let fall = judged(&bag).expect("a fall");
+    let max_drag = ClassifyParams::default().max_drag;
     match fall.motion {
-        Motion::Space(path) => assert!(path.drag >= p.max_drag, "{}", path.drag),
+        Motion::Space(path) => assert!(path.drag >= max_drag, "{}", path.drag),
         other => panic!("{other:?}"),
     }
 }
