@@ -149,3 +149,43 @@ fn a_few_pixels_of_a_band_that_stay_put_in_one_quadrant_do_not_gainsay_the_expos
     assert!(out.exposure_moved, "{out:?}");
     assert!(out.blobs.len() <= 1, "{:?}", out.blobs);
 }
+
+/// At night: a dark sky over the top two thirds (40 levels), a lit wall below (168), with noise.
+/// Each level is seen through `gain` about black, and the wall is lifted by `lamps` more.
+fn night_sky(w: u32, h: u32, t: u32, gain: f64, lamps: u8) -> Vec<u8> {
+    (0..w * h)
+        .map(|i| match i / w < 2 * h / 3 {
+            true => exposed((40 + noise(i, t)) as u8, gain),
+            false => exposed((168 + noise(i, t)) as u8, gain).saturating_add(lamps),
+        })
+        .collect()
+}
+
+#[test]
+fn a_night_gain_step_that_moves_the_dark_sky_by_less_than_two_levels_is_followed() {
+    // The gain about black falls by 7 % a frame over four frames: the sky, most of the
+    // picture, moves by 1.7 levels a frame, under the shift that says the exposure moved, and
+    // the wall by 10. A bright object crosses the sky, 2 px a frame.
+    let (w, h) = (160, 120);
+    let mut fg = Foreground::new(ForegroundParams::default(), w, h, &[]);
+    let gain = |t: u32| 0.93f64.powi(t.clamp(19, 23) as i32 - 19);
+    for t in 0..30 {
+        let mut img = night_sky(w, h, t, gain(t), 0);
+        square(&mut img, w, (10 + 2 * t, 30), 5, 200);
+        let out = fg.process(&frame(w, h, &img));
+        if t < 15 {
+            continue;
+        }
+        assert_eq!(out.exposure_moved, (20..24).contains(&t), "frame {t}");
+        assert_eq!(out.blobs.len(), 1, "frame {t}: {:?}", out.blobs);
+        let b = &out.blobs[0];
+        assert!(
+            (f64::from(12 + 2 * t) - b.cx).abs() < 1.0,
+            "frame {t}: {b:?}"
+        );
+    }
+    // Lamps over the wall switching on as the sky brightens by 1.8 levels: no one gain moves
+    // both (the wall's would move the sky by 5), and the change is not the exposure's.
+    let out = fg.process(&frame(w, h, &night_sky(w, h, 30, gain(30) * 1.1, 25)));
+    assert!(!out.exposure_moved, "{out:?}");
+}
