@@ -172,7 +172,8 @@ pub struct ClassifyParams {
     /// skips many, or where it has fewer than twice `min_frames` sightings. Elsewhere
     /// `min_coverage_clear`: a faint object drops out of some frames. Where the frames are not
     /// crowded, a track seen in fewer (but at least `min_coverage_pinned`) is a fall only where
-    /// its path pins the release within half a storey.
+    /// its path pins the release within half a storey; so is a track in crowded frames with
+    /// twice the sightings they need, seen in fewer but in 60 % at least.
     pub min_coverage: f64,
     pub min_coverage_clear: f64,
     pub min_coverage_pinned: f64,

@@ -44,3 +44,40 @@ fn a_sparse_track_whose_path_asks_for_more_drag_than_a_thrown_thing_has_pins_not
     assert!(spread.is_finite(), "{spread}");
     assert!(judged_sigma_m(&seen, p.max_drag, DRAG_TOLD_SECS).is_infinite());
 }
+
+#[test]
+fn a_long_track_in_rain_seen_in_two_thirds_of_its_frames_is_a_fall_where_its_path_pins_the_release()
+{
+    // Off the 4th floor (10.5 m), 1 m out, at 50 fps, in a downpour (a dozen candidates a
+    // frame): streaks hide it in every third frame.
+    let (v, params) = (view(), ClassifyParams::default());
+    let in_rain = |secs: f64, v: &(FacadeCamera, Facade)| {
+        let whole = track(v, 50.0, secs, |t| [5.0, 10.5 - 0.5 * G * t * t, 1.0]);
+        let frames = whole.points.len();
+        let mut seen = FallTrack {
+            id: 1,
+            points: (whole.points.iter().enumerate())
+                .filter(|(i, _)| i % 3 != 2)
+                .map(|(_, p)| p.clone())
+                .collect(),
+        };
+        for s in &mut seen.points {
+            (s.crowd, s.crowd_lately) = (12, 12);
+        }
+        (seen, frames)
+    };
+    // For 1.2 s: 40 sightings, twice what a track in rain needs, hold one path.
+    let (long, frames) = in_rain(1.2, &v);
+    assert!(long.points.len() >= 4 * params.min_frames);
+    let fall = judge(&long, (&v.0, frames), &v.1, &params).expect("a fall");
+    assert_eq!(fall.origin.floor, 4, "{:?}", fall.origin);
+    // For 0.7 s: 24 sightings, as many as chance tracks between streaks hold.
+    let (short, frames) = in_rain(0.7, &v);
+    let sparse = judge(&short, (&v.0, frames), &v.1, &params);
+    assert!(matches!(sparse, Err(Reject::Sparse { .. })), "{sparse:?}");
+    // Where storeys were 0.1 m high, the long track's path leaves the release's storey open.
+    let low = view_storeys(0.1);
+    let (long, frames) = in_rain(1.2, &low);
+    let open = judge(&long, (&low.0, frames), &low.1, &params);
+    assert!(matches!(open, Err(Reject::Sparse { .. })), "{open:?}");
+}
