@@ -198,9 +198,10 @@ const PINNED_FLOORS: f64 = 0.5;
 /// ([`PINNED_FLOORS`]); `min_coverage` otherwise. Streaks crossing a falling object hide it or
 /// merge with it in some frames: a 6.7 px object in a downpour, tracked from its release for 37
 /// sightings in 69 % of the frames, was rejected as sparse (rendered held-out seed 7013's throw
-/// 025). Chance tracks between streaks come as close (23 sightings in 68 % of their frames, in
-/// spent held-out seed 6029's downpour), but over 32 sightings and more they do not hold one
-/// path that pins a release.
+/// 025). A shorter track is left to `min_coverage`: chance tracks between streaks in the same
+/// downpours (the sequences of spent seeds 7013's 025 and 6029's 004) were seen in 33–64 % of
+/// their frames over 9–27 sightings, and the object of 6029's 004 itself, 23 sightings in
+/// 68 %, is rejected with them.
 const RAIN_PINNED: f64 = 0.6;
 
 /// How far (one standard deviation, metres) the path that judged `fall` a fall places its
