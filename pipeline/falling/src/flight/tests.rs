@@ -171,6 +171,29 @@ fn a_drop_a_gust_pushes_along_the_wall_is_a_drift_with_its_sway() {
 }
 
 #[test]
+fn a_drift_never_rises() {
+    let c = camera();
+    // Something rising at a steady 3 m/s, 3 m from the lens, pushed along the wall at 3 m/s²:
+    // nothing the air carries at its terminal speed (rain, snow, a leaf) moves so.
+    let rising = Flight {
+        sway: [3.0, 0.0],
+        ..path(Model::Drift, [-1.0, 6.0, 4.0], [1.0, 3.0, 0.0], 0.0)
+    };
+    let points = seen(&c, &rising, 30.0, 0.6);
+    let prior = Prior {
+        sway_mps2: [5.0, 0.0],
+        ..Prior::NONE
+    };
+    // The drift that explains it best hangs at most, and misses it by pixels.
+    let drift = fit(&c, &points, Model::Drift, 0.0, &prior).expect("a drift");
+    assert!(drift.v0[1] <= 0.0, "{drift:?}");
+    assert!(drift.rms_px > 1.0, "{drift:?}");
+    // A line is no drift: it rises where the pixels do (a bird climbing).
+    let line = fit(&c, &points, Model::Line, 0.0, &prior).expect("a line");
+    assert!(line.v0[1] > 0.0, "{line:?}");
+}
+
+#[test]
 fn a_drop_followed_while_a_gust_turns_is_a_drift_whose_push_changes() {
     let c = camera();
     // 3 m from the lens at 6 m/s, pushed along the wall at 2 m/s² by a gust that turns at
