@@ -263,6 +263,21 @@ fn throws_at_the_lens_are_told_from_a_line_and_a_drift_by_how_they_grow() {
     }
 }
 
+/// Three throws the stop before's build missed, each for its own cause. Held-out seed 1729's
+/// 003 (7.7 px, at night): the camera's gain rose by a fifth as it fell, moving the dark sky by
+/// under 2 levels a frame and the lit wall by far more, and the step was left to the
+/// background's learning; its track, cut short, was explained as well by a line. 7013's 025
+/// (6.7 px, in a downpour): streaks hid it in 31 % of the frames of its 37 sightings. 4711's 003
+/// (8.8 px, pushed at the lens from the 9th floor, climbing the picture): a drift rising at
+/// 12 m/s explained it as well as its fall.
+#[test]
+fn a_night_gain_step_a_downpour_and_a_rising_drift_no_longer_hide_a_throw() {
+    for (seed, i) in [(1729, 3), (7013, 25), (4711, 3)] {
+        let throw = found_once_in(held_out_throw(seed, i));
+        assert!(within_a_floor(&throw), "{seed} {i}: {throw:?}");
+    }
+}
+
 /// Held-out seed 3571's (spent, as rendered): 011 and 034 (6 and 21 px), pushed at the lens,
 /// climb above the roof line where a close camera's zone once stopped; 028, a 33 px box that
 /// hardly moves for half a second, then shows only its lower part, 5–9 px off its centre (the
