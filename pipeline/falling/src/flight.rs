@@ -15,19 +15,19 @@
 //!   alternatives, its path is taken from this fit.
 //! - [`Model::Line`]: constant velocity, the alternative a fall must beat (rain, a gliding
 //!   bird, a drifting leaf).
-//! - [`Model::Drift`]: carried by the air — a constant vertical speed (rain, snow or a leaf at
-//!   its terminal speed) and a horizontal acceleration (a gust), bounded by the caller: the
-//!   other alternative. A drop near a camera that looks up, pushed sideways by a gust, curves in
+//! - [`Model::Drift`]: carried by the air — a constant vertical speed, falling or hanging, never
+//!   rising (rain, snow or a leaf at its terminal speed), and a horizontal acceleration (a
+//!   gust), bounded by the caller: the other alternative. A drop near a camera that looks up, pushed sideways by a gust, curves in
 //!   the picture as a fall does.
 //! - [`Model::Gusting`]: a drift whose push changes at a steady rate (a gust turning, over a
 //!   track seen for seconds).
 //!
-//! The unknowns are found by Levenberg–Marquardt on the pixel residuals, started from the rays of
-//! the first and last sightings met at several distances out from the wall.
+//! The unknowns are found by Levenberg–Marquardt on the pixel residuals ([`descent`]), started
+//! from the rays of the first and last sightings met at several distances out from the wall.
 
 use crate::camera::FacadeCamera;
+use descent::{normal, refine, solve};
 use gradient::jacobian;
-use vigil_spec::facade;
 use vigil_spec::falling::G;
 
 /// Which motion a path follows.
@@ -458,24 +458,6 @@ fn cost(r: &[f64]) -> f64 {
     r.iter().map(|v| v * v).sum()
 }
 
-/// `JᵀJ` and `Jᵀr` (the held parameters' rows and columns zero: the Jacobian is zero there).
-fn normal(jac: &[Theta], r: &[f64]) -> ([Theta; PARAMS], Theta) {
-    let mut jtj = [[0.0f64; PARAMS]; PARAMS];
-    let mut jtr = [0.0f64; PARAMS];
-    for (row, ri) in jac.iter().zip(r) {
-        for a in 0..PARAMS {
-            if row[a] == 0.0 {
-                continue;
-            }
-            jtr[a] += row[a] * ri;
-            for b in 0..PARAMS {
-                jtj[a][b] += row[a] * row[b];
-            }
-        }
-    }
-    (jtj, jtr)
-}
-
 /// Starts whose paths without drag or sway settled within this of each other (in every unknown:
 /// 0.1 mm, 0.1 mm/s) are one start ([`fit`]): four starts often settle in one valley, and
 /// setting drag free from there again took most of a fit's time (a leaf that no fall explains
@@ -492,86 +474,6 @@ const STEPS: usize = 50;
 /// after 50 steps, and from 1.0 m out on the 10th after 500, where the pixels and the prior
 /// both cost less; rendered development seed 2's throw 034).
 const REFIT_STEPS: usize = 500;
-
-/// Levenberg–Marquardt from `start` over the `free` parameters, drag within `[0, max_drag]`,
-/// for at most `steps` steps. A drift that settles rising is refined again from there with its
-/// vertical speed held at zero, the bound it crossed ([`RISING`]).
-fn refine(
-    p: &Problem<'_>,
-    start: Flight,
-    (free, max_drag): ([bool; PARAMS], f64),
-    steps: usize,
-) -> Option<Flight> {
-    let f = refine_free(p, start, (free, max_drag), steps)?;
-    if !(f.drifts() && f.v0[1] > 0.0 && free[RISING]) {
-        return Some(f);
-    }
-    let mut held = free;
-    held[RISING] = false;
-    let hanging = Flight {
-        v0: [f.v0[0], 0.0, f.v0[2]],
-        ..f
-    };
-    refine_free(p, hanging, (held, max_drag), steps)
-}
-
-/// The unknown of a drift's vertical speed, which is never upwards: rain, snow and a leaf at
-/// their terminal speed fall. A path that rises at a steady speed while a gust pushes it along
-/// the wall is nothing the air carries, and seen from a camera that looks up it draws a throw at
-/// the lens that climbs the picture (rendered held-out seed 4711's throw 003, 8.8 px from the 9th
-/// floor: a drift rising at 12 m/s explained it at 0.13 px, the fall at 0.11). A bound on its
-/// speed would not hold: a drift nearer the lens, as much smaller and slower, draws the same
-/// pixels; its direction it keeps.
-const RISING: usize = 4;
-
-/// [`refine`] without the drift's bound.
-fn refine_free(
-    p: &Problem<'_>,
-    start: Flight,
-    (free, max_drag): ([bool; PARAMS], f64),
-    steps: usize,
-) -> Option<Flight> {
-    let mut f = start;
-    let mut r = residuals(p, &f)?;
-    let mut lambda = 1e-3;
-    for _ in 0..steps {
-        let jac = jacobian(p, &f, &r, free)?;
-        let (jtj, jtr) = normal(&jac, &r);
-        let now = cost(&r);
-        let mut improved = false;
-        for _ in 0..8 {
-            let mut m = jtj;
-            for (a, row) in m.iter_mut().enumerate() {
-                row[a] *= 1.0 + lambda;
-                row[a] += 1e-12;
-            }
-            let Some(step) = solve(m, jtr, free) else {
-                lambda *= 10.0;
-                continue;
-            };
-            let theta = f.params();
-            let mut next: Theta = std::array::from_fn(|k| theta[k] - step[k]);
-            next[6] = next[6].clamp(0.0, max_drag.max(0.0));
-            let candidate = f.with(&next);
-            if let Some(rn) = residuals(p, &candidate)
-                && cost(&rn) < now
-            {
-                let small = step.iter().map(|s| s.abs()).fold(0.0, f64::max) < 1e-6;
-                f = candidate;
-                r = rn;
-                lambda = (lambda / 10.0).max(1e-9);
-                improved = !small;
-                break;
-            }
-            lambda *= 10.0;
-        }
-        if !improved {
-            break;
-        }
-    }
-    f.rms_px = rms_px(p, &r);
-    Some(f)
-}
 
 /// One standard deviation of the apex's height: `σ² gᵀ (JᵀJ)⁻¹ g`, `g` its gradient over the
 /// parameters, `σ²` the residual variance (never less than a third of a pixel's).
@@ -606,19 +508,7 @@ fn apex_sigma(p: &Problem<'_>, f: &Flight, max_drag: f64) -> f64 {
     (sigma2 * var.max(0.0)).sqrt()
 }
 
-/// `m x = b` over the `free` parameters, the rest of `x` zero: those held where they are.
-fn solve(mut m: [Theta; PARAMS], mut b: Theta, free: [bool; PARAMS]) -> Option<Theta> {
-    for k in (0..PARAMS).filter(|&k| !free[k]) {
-        m[k] = [0.0; PARAMS];
-        b[k] = 0.0;
-        for row in m.iter_mut() {
-            row[k] = 0.0;
-        }
-        m[k][k] = 1.0;
-    }
-    facade::solve(m, b)
-}
-
+mod descent;
 mod gradient;
 mod quadratic;
 #[cfg(test)]
