@@ -53,3 +53,24 @@ fn a_downpour_under_a_dimming_flare_raises_nothing() {
     let score = run(spec, Judging::default());
     assert_eq!(score.false_alerts, 0, "{score:?}");
 }
+
+/// Objects 7–8 px a few grey levels off a sky that a sun's flare shimmered over, moving the
+/// sky about them by about as much (spent 8647's 001, 7.8 levels darker; 6029's 001, 6.4
+/// brighter): faint blocks judged against the background alone made the sky itself hundreds of
+/// faint blobs, whose clutter held faint objects off for the whole fall. Neither was found;
+/// each is found once, on its own floor.
+#[test]
+fn faint_throws_under_a_shimmering_flare_are_found_once_with_their_floor() {
+    for (seed, i) in [(8647, 1), (6029, 1)] {
+        let score = run(flared(SetKind::Throws, seed, i, 8.0), Judging::default());
+        let [throw] = &score.throws[..] else {
+            panic!("one throw: {score:?}");
+        };
+        assert_eq!((score.duplicates, score.false_alerts), (0, 0), "{score:?}");
+        assert_eq!(
+            throw.found_floor,
+            Some(throw.floor),
+            "{seed} {i}: {throw:?}"
+        );
+    }
+}
