@@ -24,17 +24,6 @@ const MIN_SHARE: f32 = 0.01;
 /// The exposure moved when bands holding half the samples moved by more than this many levels;
 /// less is noise, or objects, left to the background's learning.
 const MIN_SHIFT: f32 = 2.0;
-/// At night the camera's gain moves the dark sky, most of the picture, by less than
-/// `MIN_SHIFT`, while it moves the lit bands by several times as much: a gain of a fifth over
-/// four frames moved a sky at 40 levels by 1.4–1.9 levels a frame and a wall at 168 by about 10.
-/// Left to the background's learning, those frames broke into 113 candidates, the clutter
-/// turned the faint test off for a second, and a faint object falling through it was never
-/// tracked (rendered held-out seed 4711's throw 011). So bands holding half the samples that
-/// moved by more than `FAINT_SHIFT` levels are an exposure step too, where one gain about black
-/// says how every band moved ([`one_gain`]) and a lit band moved by more than `GAIN_SHIFT`.
-/// Windows lit or a lamp switching on move their own bands and not the sky's.
-const FAINT_SHIFT: f32 = 1.0;
-const GAIN_SHIFT: f32 = 4.0;
 /// A quadrant gainsays a band's shift only where it holds at least this share (1 / this) of
 /// the band's samples, half what an even spread gives it: a veil of light that a quadrant's
 /// picture does not share moves it over a good part of the band, while a few hundred pixels of
@@ -112,24 +101,15 @@ fn enough(total: usize) -> usize {
     MIN_SAMPLES.max((MIN_SHARE * total as f32) as usize)
 }
 
-/// How far bands holding half the samples moved: each band's median shift told by counting
-/// alone. A band's median (the sample at `n / 2` of `n` in order) is past a shift exactly when
-/// the `n - n / 2` samples from it up are, and under its negative exactly when the `n / 2 + 1`
-/// up to it are. On most frames the exposure has not moved, and no sample is stored or ordered.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Moved {
-    /// Not beyond `FAINT_SHIFT`.
-    Not,
-    /// Beyond `FAINT_SHIFT`, not beyond `MIN_SHIFT`: an exposure step only if one gain says so.
-    Faintly,
-    /// Beyond `MIN_SHIFT`.
-    Clearly,
-}
-
-fn moved(frame: &super::GrayFrame<'_>, mean: &[f32], spans: &[Vec<(u32, u32)>]) -> Moved {
-    // Per band: samples, and samples past `MIN_SHIFT`, under `-MIN_SHIFT`, past `FAINT_SHIFT`
-    // and under `-FAINT_SHIFT`; counted in [`LANES`] sets taken in turn, summed after.
-    let mut lanes = [[[0u32; 5]; BANDS]; LANES];
+/// Whether bands holding half the samples have a median shift beyond `MIN_SHIFT`, the first
+/// test of [`Exposure::curve`], told by counting alone: a band's median (the sample at `n / 2`
+/// of `n` in order) is past `MIN_SHIFT` exactly when the `n - n / 2` samples from it up are, and
+/// under `-MIN_SHIFT` exactly when the `n / 2 + 1` up to it are. On most frames the exposure
+/// has not moved, and no sample is stored or ordered.
+fn half_moved(frame: &super::GrayFrame<'_>, mean: &[f32], spans: &[Vec<(u32, u32)>]) -> bool {
+    // Per band: samples, samples past `MIN_SHIFT`, samples under `-MIN_SHIFT`; counted in
+    // [`LANES`] sets taken in turn, summed after.
+    let mut lanes = [[[0u32; 3]; BANDS]; LANES];
     let mut i = 0usize;
     sample(frame, mean, spans, |band, _, shift| {
         let c = &mut lanes[i % LANES][band];
@@ -137,10 +117,8 @@ fn moved(frame: &super::GrayFrame<'_>, mean: &[f32], spans: &[Vec<(u32, u32)>]) 
         c[0] += 1;
         c[1] += u32::from(shift > MIN_SHIFT);
         c[2] += u32::from(shift < -MIN_SHIFT);
-        c[3] += u32::from(shift > FAINT_SHIFT);
-        c[4] += u32::from(shift < -FAINT_SHIFT);
     });
-    let mut counts = [[0usize; 5]; BANDS];
+    let mut counts = [[0usize; 3]; BANDS];
     for lane in &lanes {
         for (sum, c) in counts.iter_mut().zip(lane) {
             for (s, &n) in sum.iter_mut().zip(c) {
@@ -150,48 +128,20 @@ fn moved(frame: &super::GrayFrame<'_>, mean: &[f32], spans: &[Vec<(u32, u32)>]) 
     }
     let total: usize = counts.iter().map(|c| c[0]).sum();
     let enough = enough(total);
-    // The samples of the bands whose median is past the shift counted at `up` (and `up + 1`).
-    let held = |up: usize| -> usize {
-        counts
-            .iter()
-            .filter(|c| c[0] >= enough && (c[up] >= c[0] - c[0] / 2 || c[up + 1] > c[0] / 2))
-            .map(|c| c[0])
-            .sum()
-    };
-    match total {
-        0 => Moved::Not,
-        _ if 2 * held(1) >= total => Moved::Clearly,
-        _ if 2 * held(3) >= total => Moved::Faintly,
-        _ => Moved::Not,
-    }
-}
-
-/// Whether one gain about black moved every band as the `knots` say (level before, level now):
-/// the gain of the band that moved most, at or above `STEP_FROM` and short of clipping, which
-/// moved by more than `GAIN_SHIFT`. A band is within half the shift the gain gives it, or within
-/// `FAINT_SHIFT` levels, or would clip.
-fn one_gain(knots: &[(f32, f32)]) -> bool {
-    let shift = |&(m, p): &(f32, f32)| (p - m).abs();
-    let lit = knots
+    let moved: usize = counts
         .iter()
-        .filter(|&&(m, p)| m >= STEP_FROM && p < 250.0)
-        .max_by(|a, b| shift(a).total_cmp(&shift(b)));
-    let Some(&(m, p)) = lit.filter(|k| shift(k) > GAIN_SHIFT) else {
-        return false;
-    };
-    let gain = (p - BLACK) / (m - BLACK);
-    knots.iter().all(|&(m, p)| {
-        let want = (m - BLACK) * (gain - 1.0);
-        m + want >= 250.0 || (p - m - want).abs() <= FAINT_SHIFT.max(0.5 * want.abs())
-    })
+        .filter(|&&[n, up, down]| n >= enough && (up >= n - n / 2 || down > n / 2))
+        .map(|c| c[0])
+        .sum();
+    2 * moved >= total && total > 0
 }
 
 impl Exposure {
     /// The curve from the background (`mean`, as wide as `frame`) to `frame`, read over the
     /// zone's sampled pixels (`spans`, per row). Moving objects and rain cover far less than
     /// half of any band, so each band's median is the exposure's. `None` unless bands holding
-    /// half the samples moved beyond noise (or by less, where one gain moved every band:
-    /// [`FAINT_SHIFT`]), and `None` when a band moved by more than an exposure step does. An exposure moves the whole picture alike, while the glare of a sun
+    /// half the samples moved beyond noise, and `None` when a band moved by more than an
+    /// exposure step does. An exposure moves the whole picture alike, while the glare of a sun
     /// in the lens (dimmed as a frond crosses it) does not: where the quadrants of the frame
     /// disagree on a band's shift (each holding a fair share of it, [`QUADRANT_SHARE`]), what
     /// the curve leaves is read as a veil of light laid over it ([`veil`]), and `None` when
@@ -202,10 +152,9 @@ impl Exposure {
         mean: &[f32],
         spans: &[Vec<(u32, u32)>],
     ) -> Option<Curve> {
-        // Bands holding half the samples moved beyond noise, or faintly (which also leaves a
-        // band with enough samples): only then are the samples kept, per band and per quadrant.
-        let moved = moved(frame, mean, spans);
-        if moved == Moved::Not {
+        // Bands holding half the samples moved beyond noise (which also leaves a band with
+        // enough samples): only then are the samples kept, per band and per quadrant.
+        if !half_moved(frame, mean, spans) {
             return None;
         }
         for b in self.bands.iter_mut().chain(self.quads.iter_mut().flatten()) {
@@ -233,7 +182,7 @@ impl Exposure {
             let gain = (p - BLACK) / (m - BLACK);
             m < STEP_FROM || p >= 250.0 || (1.0 / MAX_STEP..=MAX_STEP).contains(&gain)
         };
-        if !knots.iter().all(step) || (moved == Moved::Faintly && !one_gain(&knots)) {
+        if !knots.iter().all(step) {
             return None;
         }
         let curve = Curve::through(&knots);
