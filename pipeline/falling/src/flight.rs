@@ -17,8 +17,8 @@
 //!   bird, a drifting leaf).
 //! - [`Model::Drift`]: carried by the air — a constant vertical speed, falling or hanging, never
 //!   rising (rain, snow or a leaf at its terminal speed), and a horizontal acceleration (a
-//!   gust), bounded by the caller: the other alternative. A drop near a camera that looks up, pushed sideways by a gust, curves in
-//!   the picture as a fall does.
+//!   gust), bounded by the caller: the other alternative. A drop near a camera that looks up,
+//!   pushed sideways by a gust, curves in the picture as a fall does.
 //! - [`Model::Gusting`]: a drift whose push changes at a steady rate (a gust turning, over a
 //!   track seen for seconds).
 //!
