@@ -38,11 +38,12 @@ pub fn judge(
     // `min_coverage_clear`; a short one, or a long one seen in fewer, is little evidence of
     // anything but a path that it pins down ([`PINNED_FLOORS`]). So is a track in rain seen in
     // fewer than `min_coverage`, where it is long enough to hold one path ([`RAIN_PINNED`]).
-    let long = n >= 2 * params.min_frames;
+    // Long: twice the sightings a track needs in crowded frames, or in clear ones.
+    let long = |crowded: bool| n >= 2 * needs(crowded, params).0;
     let crowded = crowded(track, params);
     let (min_coverage, unpinned) = match crowded || rained_lately(track, params) {
         true => (
-            match n >= 2 * needs(true, params).0 {
+            match long(true) {
                 true => RAIN_PINNED.min(params.min_coverage),
                 false => params.min_coverage,
             },
@@ -50,7 +51,7 @@ pub fn judge(
         ),
         false => (
             params.min_coverage_pinned,
-            match long {
+            match long(false) {
                 true => params.min_coverage_clear,
                 false => params.min_coverage,
             },

@@ -5,6 +5,7 @@
 //! up into hundreds of candidates.
 
 use vigil_tools::falls::memory::{Judging, run};
+use vigil_tools::falls::score::ThrowResult;
 use vigil_tools::scenes::falls::{Distractor, Placement, SceneSpec, SetKind, placed_spec};
 
 /// Sequence `i` of `kind` of a close camera's held-out `seed`, as rendered for `secs` seconds,
@@ -20,6 +21,16 @@ fn flared(kind: SetKind, seed: u64, i: u32, secs: f64) -> SceneSpec {
     spec
 }
 
+/// The throw of `spec`, raised once and nothing else raised: its result.
+fn found_once(spec: SceneSpec) -> ThrowResult {
+    let score = run(spec, Judging::default());
+    let [throw] = &score.throws[..] else {
+        panic!("one throw: {score:?}");
+    };
+    assert_eq!((score.duplicates, score.false_alerts), (0, 0), "{score:?}");
+    throw.clone()
+}
+
 /// Held-out seed 3571's throw 025 (spent once scored, as rendered): a 19 px object dropped from
 /// the 7th floor at 1080p, under a sun's flare, while the auto-exposure stepped the gain up by a
 /// third over four frames. The frame's quadrants disagreed on the step, so it was never
@@ -27,11 +38,7 @@ fn flared(kind: SetKind, seed: u64, i: u32, secs: f64) -> SceneSpec {
 /// is found once, within a floor (the 6th).
 #[test]
 fn a_throw_through_an_exposure_step_under_a_flare_is_found_once_within_a_floor() {
-    let score = run(flared(SetKind::Throws, 3571, 25, 8.0), Judging::default());
-    let [throw] = &score.throws[..] else {
-        panic!("one throw: {score:?}");
-    };
-    assert_eq!((score.duplicates, score.false_alerts), (0, 0), "{score:?}");
+    let throw = found_once(flared(SetKind::Throws, 3571, 25, 8.0));
     assert!(
         throw
             .found_floor
@@ -62,11 +69,7 @@ fn a_downpour_under_a_dimming_flare_raises_nothing() {
 #[test]
 fn faint_throws_under_a_shimmering_flare_are_found_once_with_their_floor() {
     for (seed, i) in [(8647, 1), (6029, 1)] {
-        let score = run(flared(SetKind::Throws, seed, i, 8.0), Judging::default());
-        let [throw] = &score.throws[..] else {
-            panic!("one throw: {score:?}");
-        };
-        assert_eq!((score.duplicates, score.false_alerts), (0, 0), "{score:?}");
+        let throw = found_once(flared(SetKind::Throws, seed, i, 8.0));
         assert_eq!(
             throw.found_floor,
             Some(throw.floor),

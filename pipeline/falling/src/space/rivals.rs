@@ -32,9 +32,10 @@ const LINE_TIE: f64 = 1.05;
 /// 1.0 px over 48 sightings: a miss of a pixel, systematic) to miss by more than the blob's
 /// wobble twice over. Where the fall explains the pixels better but not by enough, or the line
 /// better by less than [`LINE_TIE`], the blob's growth may still refute the alternative: to
-/// mimic a fall's acceleration a line must rush at the lens. A drift is refuted so only where the blob grew: a throw at the lens grows, a drift
-/// along the wall does not (a drift that the blob's steady size refutes may be the start of a
-/// track that hovered before it fell, which the later part's verdict settles). With its one
+/// mimic a fall's acceleration a line must rush at the lens. A drift is refuted so only where
+/// the blob grew: a throw at the lens grows, a drift along the wall does not (a drift that the
+/// blob's steady size refutes may be the start of a track that hovered before it fell, which
+/// the later part's verdict settles). With its one
 /// unknown more, a drift is refuted so even where it explains the pixels a little better than
 /// the fall, within the `drift_ratio` it need only come within: there the pixels do not tell
 /// them apart, and the growth does (rendered held-out seed 1357's throw 029, a 1 m object
